@@ -1,0 +1,5 @@
+//! Server functions, grouped by area. Each is thin: who is calling, validate, call the core,
+//! map to a view type, and finish through [`crate::auth::respond`].
+
+pub mod admin;
+pub mod auth;

@@ -1,0 +1,152 @@
+//! Sign-in, sign-out, first-run setup and "who am I".
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::user::UserView;
+use serde::{Deserialize, Serialize};
+
+/// What the login page needs to render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginPageData {
+    pub setup_open: bool,
+    pub signed_in: bool,
+    pub flash: Option<AppError>,
+}
+
+/// What the setup page needs to render.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupPageData {
+    pub open: bool,
+    pub flash: Option<AppError>,
+}
+
+#[server(endpoint = "auth/me")]
+pub async fn me() -> Result<Option<UserView>, AppError> {
+    use crate::auth::*;
+    respond(current_user().await.map(|u| u.map(|u| u.view()))).await
+}
+
+#[server(endpoint = "auth/login_page")]
+pub async fn login_page() -> Result<LoginPageData, AppError> {
+    use crate::auth::*;
+    let result = async {
+        let st = state();
+        Ok(LoginPageData {
+            setup_open: portcullis::ssr::users::setup_open(&st.db)
+                .await
+                .map_err(AppError::internal)?,
+            signed_in: current_user().await?.is_some(),
+            flash: take_flash().await,
+        })
+    };
+    respond(result.await).await
+}
+
+#[server(endpoint = "auth/login")]
+pub async fn login(
+    identifier: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::{password, users};
+    let result = async {
+        portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
+        let st = state();
+        let identifier = identifier.trim();
+        st.limiter
+            .attempt(identifier, client_ip().await)
+            .map_err(|wait| {
+                tracing::warn!(identifier, wait, "login rate limited");
+                AppError::RateLimited(wait)
+            })?;
+        let user = users::find_by_identifier(&st.db, identifier)
+            .await
+            .map_err(AppError::internal)?;
+        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let user = match (password::verify(password, hash).await, user) {
+            (true, Some(user)) => user,
+            _ => {
+                tracing::info!(identifier, "failed login");
+                return Err(AppError::InvalidCredentials);
+            }
+        };
+        sign_in(&session().await?, &user.id).await?;
+        tracing::info!(user = %user.username, "signed in with password");
+        let target = next
+            .as_deref()
+            .and_then(portcullis::return_path::safe_return_path)
+            .unwrap_or_else(|| "/".to_owned());
+        leptos_axum::redirect(&target);
+        Ok(())
+    };
+    respond(result.await).await
+}
+
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::auth::*;
+    let result = async {
+        session()
+            .await?
+            .flush()
+            .await
+            .map_err(AppError::internal)?;
+        leptos_axum::redirect("/login");
+        Ok(())
+    };
+    respond(result.await).await
+}
+
+#[server(endpoint = "auth/setup_page")]
+pub async fn setup_page() -> Result<SetupPageData, AppError> {
+    use crate::auth::*;
+    let result = async {
+        Ok(SetupPageData {
+            open: portcullis::ssr::users::setup_open(&state().db)
+                .await
+                .map_err(AppError::internal)?,
+            flash: take_flash().await,
+        })
+    };
+    respond(result.await).await
+}
+
+/// Creates the first administrator, only while no user exists, and signs them in.
+#[server(endpoint = "auth/setup")]
+pub async fn setup(
+    username: String,
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::account::NewAccount;
+    use portcullis::ssr::users::{self, CreateUserError};
+    let result = async {
+        let account = NewAccount {
+            username,
+            email,
+            display_name,
+            password,
+        }
+        .validate()
+        .map_err(AppError::Validation)?;
+        let user = users::create(&state().db, &account, true, true)
+            .await
+            .map_err(|e| match e {
+                CreateUserError::SetupDone => AppError::Conflict(
+                    "Setup is already complete. Sign in with an existing account.".into(),
+                ),
+                CreateUserError::Taken(field) => {
+                    AppError::Conflict(format!("That {field} is already taken."))
+                }
+                other => AppError::internal(other),
+            })?;
+        sign_in(&session().await?, &user.id).await?;
+        tracing::info!(user = %user.username, "first-run setup created the administrator");
+        leptos_axum::redirect("/");
+        Ok(())
+    };
+    respond(result.await).await
+}

@@ -1,0 +1,136 @@
+//! Who is calling: the session, the signed-in user, and the checks every server function
+//! makes before it does anything.
+
+use crate::error::AppError;
+use crate::state::AppState;
+use http::request::Parts;
+use leptos::prelude::*;
+use portcullis::ssr::db::Db;
+use portcullis::ssr::users::{self, UserRow};
+use tower_sessions::Session;
+
+const USER_ID: &str = "uid";
+const FLASH: &str = "flash";
+
+pub fn state() -> AppState {
+    expect_context::<AppState>()
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(AppError::internal)
+}
+
+/// The user a session belongs to, read fresh from the database so that a deleted user or a
+/// revoked admin flag takes effect at once.
+pub async fn session_user(session: &Session, db: &Db) -> Result<Option<UserRow>, AppError> {
+    let id: Option<String> = session.get(USER_ID).await.map_err(AppError::internal)?;
+    match id {
+        Some(id) => users::get(db, &id).await.map_err(AppError::internal),
+        None => Ok(None),
+    }
+}
+
+pub async fn current_user() -> Result<Option<UserRow>, AppError> {
+    session_user(&session().await?, &state().db).await
+}
+
+pub async fn require_user() -> Result<UserRow, AppError> {
+    current_user().await?.ok_or(AppError::Unauthorized)
+}
+
+pub async fn require_admin() -> Result<UserRow, AppError> {
+    let user = require_user().await?;
+    if user.is_admin {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Starts a signed-in session under a new id (no session fixation).
+pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session
+        .insert(USER_ID, user_id)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// A plain HTML form post (JavaScript off) rather than a call from the hydrated app.
+fn is_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// Finishes a server function. Errors get their HTTP status for the hydrated app. A plain
+/// form post is sent back to the form's page; its error travels in the session (a one-time
+/// flash), not in the URL as server_fn would do it, so nobody can craft a link that shows a
+/// message of their choosing on our pages.
+pub async fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(error) = &result {
+        if is_form_post() {
+            if let Ok(session) = session().await {
+                let _ = session.insert(FLASH, error).await;
+            }
+            leptos_axum::redirect(&referring_page());
+        } else if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(
+                http::StatusCode::from_u16(error.status())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+    result
+}
+
+/// The same-origin page a form was posted from, without server_fn's error parameters.
+fn referring_page() -> String {
+    let referer = use_context::<Parts>().and_then(|p| {
+        p.headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let path = referer
+        .and_then(|r| url::Url::parse(&r).ok())
+        .map(|mut u| {
+            let kept: Vec<(String, String)> = u
+                .query_pairs()
+                .filter(|(k, _)| k != "__err" && k != "__path")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            u.set_query(None);
+            if !kept.is_empty() {
+                u.query_pairs_mut().extend_pairs(kept);
+            }
+            match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_owned(),
+            }
+        });
+    path.as_deref()
+        .and_then(portcullis::return_path::safe_return_path)
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+/// The error a plain form post left for the page it returned to, once.
+pub async fn take_flash() -> Option<AppError> {
+    let session = session().await.ok()?;
+    session.remove::<AppError>(FLASH).await.ok().flatten()
+}
+
+/// The calling client's address, when the server was started with connection info.
+pub async fn client_ip() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|info| info.0.ip())
+}

@@ -1,0 +1,59 @@
+//! Pages for signed-in users and for administrators. This is navigation, not security: every
+//! server function checks the caller again.
+
+use crate::components::session::SessionContext;
+use crate::ids;
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_location;
+use portcullis::user::UserView;
+
+/// Renders `page` for the signed-in user; sends visitors to `/login` (coming back here
+/// afterwards) and answers non-admins with 403 when `admin` is set.
+pub fn authed<F, IV>(admin: bool, page: F) -> impl IntoView
+where
+    F: Fn(UserView) -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    let session = SessionContext::get();
+    let location = use_location();
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let page = page.clone();
+                Suspend::new(async move {
+                    match session.me.await {
+                        Ok(Some(user)) if !admin || user.admin => page(user).into_any(),
+                        Ok(Some(_)) => forbidden().into_any(),
+                        Ok(None) => {
+                            let here = format!(
+                                "{}{}",
+                                location.pathname.get_untracked(),
+                                location.search.get_untracked(),
+                            );
+                            let next: String = url::form_urlencoded::byte_serialize(here.as_bytes())
+                                .collect();
+                            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                        }
+                        Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
+                            .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+fn forbidden() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="card" id=ids::FORBIDDEN>
+            <h1>"Administrators only"</h1>
+            <p>"Your account cannot open this page. Ask an administrator if you need access."</p>
+            <a href="/">"Back to the start page"</a>
+        </section>
+    }
+}

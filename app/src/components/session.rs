@@ -1,0 +1,43 @@
+//! The signed-in user, shared by every page, refreshed whenever a sign-in, sign-out or setup
+//! action completes.
+
+use crate::api::auth::{Login, Logout, Setup, me};
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::user::UserView;
+
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+    pub setup: ServerAction<Setup>,
+    pub me: Resource<Result<Option<UserView>, AppError>>,
+}
+
+impl SessionContext {
+    pub fn provide() {
+        let login = ServerAction::<Login>::new();
+        let logout = ServerAction::<Logout>::new();
+        let setup = ServerAction::<Setup>::new();
+        let me = Resource::new(
+            move || {
+                (
+                    login.version().get(),
+                    logout.version().get(),
+                    setup.version().get(),
+                )
+            },
+            |_| me(),
+        );
+        provide_context(SessionContext {
+            login,
+            logout,
+            setup,
+            me,
+        });
+    }
+
+    pub fn get() -> Self {
+        expect_context()
+    }
+}

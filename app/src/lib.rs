@@ -1,0 +1,117 @@
+//! Portcullis UI: pages, components and server functions, rendered on the server and
+//! hydrated in the browser.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod ids;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod limiter;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use crate::components::nav::Nav;
+use crate::components::session::SessionContext;
+use crate::pages::{
+    home::HomePage, login::LoginPage, not_found::NotFound, profile_settings::ProfileSettingsPage,
+    setup::SetupPage, users_settings::UsersSettingsPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_security_headers();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// A Content-Security-Policy that allows only our own script (by this response's nonce),
+/// our wasm, our stylesheet; no framing.
+#[cfg(feature = "ssr")]
+fn set_security_headers() {
+    use http::header::{CONTENT_SECURITY_POLICY, HeaderValue};
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' https: data:; connect-src 'self'; \
+         font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; \
+         manifest-src 'self'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        res.insert_header(CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    SessionContext::provide();
+
+    // Effects run only in the browser: tests wait for this marker to know the page is live.
+    Effect::new(move |_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/portcullis.css"/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Portcullis".to_owned() } else { format!("{page} · Portcullis") }
+        }/>
+        <Router>
+            <Nav/>
+            <main class="page">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route
+                        path=path!("/profile/settings")
+                        view=ProfileSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/profile/settings/linked-accounts")
+                        view=ProfileSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/users")
+                        view=UsersSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

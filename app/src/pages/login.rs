@@ -1,0 +1,89 @@
+//! `/login`: username or email and password. Works as a plain form without JavaScript.
+
+use crate::api::auth::{Login, login_page};
+use crate::components::field::Field;
+use crate::components::session::SessionContext;
+use crate::error::AppError;
+use crate::ids;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let session = SessionContext::get();
+    let page = Resource::new(|| (), |_| login_page());
+    let query = use_query_map();
+    view! {
+        <Title text="Sign in"/>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(p) if p.setup_open => view! { <Redirect path="/setup"/> }.into_any(),
+                    Ok(p) if p.signed_in => view! { <Redirect path="/"/> }.into_any(),
+                    Ok(p) => {
+                        let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
+                        login_form(session.login, p.flash, next).into_any()
+                    }
+                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
+                        .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn login_form(
+    action: ServerAction<Login>,
+    flash: Option<AppError>,
+    next: String,
+) -> impl IntoView {
+    let error = Signal::derive(move || {
+        action
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| flash.clone())
+    });
+    let field_errors =
+        Signal::derive(move || error.get().map(|e| e.field_errors().to_vec()).unwrap_or_default());
+    view! {
+        <section class="card auth-card" id=ids::LOGIN_FORM>
+            <h1>"Sign in"</h1>
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="alert error" role="alert" id=ids::LOGIN_ERROR>
+                                {e.to_string()}
+                            </p>
+                        }
+                    })
+            }}
+            <ActionForm action=action>
+                <input type="hidden" name="next" value=next/>
+                <Field
+                    name="identifier"
+                    label="Username or email"
+                    autocomplete="username"
+                    required=true
+                    errors=field_errors
+                />
+                <Field
+                    name="password"
+                    label="Password"
+                    kind="password"
+                    autocomplete="current-password"
+                    required=true
+                    errors=field_errors
+                />
+                <button type="submit" class="primary" disabled=move || action.pending().get()>
+                    "Sign in"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,56 @@
+//! Configuration: flags, each with a matching `PORTCULLIS_*` environment variable.
+
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    pub listen: SocketAddr,
+
+    /// Database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
+    /// Defaults to the SQLite file `portcullis.db` in the data directory.
+    #[arg(long, env = "PORTCULLIS_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// The externally visible base URL (scheme, host, optional path), as users' browsers
+    /// reach Portcullis, e.g. `https://auth.example.com`. Redirect URIs are built from it;
+    /// sessions get the Secure cookie flag when it is https. Defaults to
+    /// `http://<listen address>`.
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
+
+    /// Directory for Portcullis's own files (the default SQLite database, generated keys).
+    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Directory with the built web assets (`pkg/`, favicon). Set by `cargo leptos` as
+    /// LEPTOS_SITE_ROOT; the default suits running from the source tree.
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    pub site_root: PathBuf,
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}", self.data_dir.join("portcullis.db").display())
+        })
+    }
+
+    /// The public URL without a trailing slash, so paths can be appended.
+    pub fn public_url(&self) -> String {
+        let url = self
+            .public_url
+            .as_ref()
+            .map(Url::to_string)
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        url.trim_end_matches('/').to_owned()
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+}

@@ -1,0 +1,9 @@
+//! The Portcullis server: configuration, command line, HTTP wiring and start-up. Domain logic
+//! lives in the `portcullis` core and the `app` crate; this crate only connects them.
+
+pub mod api_v1;
+pub mod cli;
+pub mod config;
+pub mod headers;
+pub mod serve;
+pub mod session_store;

@@ -1,0 +1,184 @@
+//! Start-up: connect and migrate the database, build the router, listen.
+
+use crate::config::Config;
+use crate::session_store::DbSessionStore;
+use crate::{api_v1, headers};
+use anyhow::Context;
+use app::limiter::LoginLimiter;
+use app::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use portcullis::ssr::db::{Db, redact_url};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "portcullis_session";
+
+/// Opens the database named by the configuration (creating the data directory for SQLite).
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!("creating the data directory {}", config.data_dir.display())
+        })?;
+    }
+    Db::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact_url(&url)))
+}
+
+/// A running server (for tests and benchmarks: it stops when dropped or told to).
+pub struct Running {
+    pub addr: SocketAddr,
+    pub db: Db,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub async fn router(config: &Config, db: Db) -> anyhow::Result<Router> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("portcullis")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .env(Env::PROD)
+        .build();
+    let store = DbSessionStore::open(&db)
+        .await
+        .context("preparing the session table")?;
+    tokio::spawn(
+        store
+            .clone()
+            .delete_expired_every(Duration::from_secs(15 * 60)),
+    );
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        db,
+        limiter: Arc::new(LoginLimiter::default()),
+        public_url: config.public_url().into(),
+    };
+    let routes = generate_route_list(App);
+    // Built assets are precompressed at build time (scripts/build.sh) and served as such.
+    let pkg = ServeDir::new(config.site_root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let app = Router::new()
+        .merge(api_v1::routes())
+        .route("/healthz", get(health))
+        .nest_service("/pkg", pkg)
+        .leptos_routes(&state, routes, {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions);
+    Ok(headers::add(app)
+        .layer(CompressionLayer::new().no_br())
+        .with_state(state))
+}
+
+/// Liveness and readiness: 200 once the database answers.
+async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match portcullis::ssr::users::count(&state.db).await {
+        Ok(_) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// Binds, then serves in a background task.
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let db = open_db(config).await?;
+    let app = router(config, db.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    Ok(Running {
+        addr,
+        db,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let running = start(&config).await?;
+    tracing::info!(
+        addr = %running.addr,
+        public_url = %config.public_url(),
+        database = running.db.backend(),
+        "Portcullis is listening"
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,297 @@
+//! Accounts and sessions over HTTP, on SQLite and PostgreSQL: first-run setup, sign-in,
+//! sign-out, `/api/v1/auth/me`, admin refusal, bad input, forms without JavaScript.
+
+mod common;
+
+use common::TestApp;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use serde_json::Value;
+
+const SESSION: &str = "portcullis_session";
+
+async fn me(app: &TestApp, client: &reqwest::Client) -> (StatusCode, Value) {
+    let res = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(SESSION))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+}
+
+async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
+    let browser = app.browser();
+    assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
+
+    // A new installation sends everyone to /setup.
+    let res = app.page(&browser, "/login").await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(res.headers()[LOCATION], "/setup");
+
+    let bad = app
+        .call(
+            &browser,
+            "auth/setup",
+            &[("username", ""), ("email", "nope"), ("display_name", ""), ("password", "short")],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = bad.text().await.unwrap();
+    for field in ["username", "email", "password"] {
+        assert!(body.contains(&format!("\"field\":\"{field}\"")), "{field} in {body}");
+    }
+    assert_eq!(portcullis::ssr::users::count(&app.running.db).await.unwrap(), 0);
+
+    let ok = app
+        .call(
+            &browser,
+            "auth/setup",
+            &[
+                ("username", "root"),
+                ("email", "root@example.com"),
+                ("display_name", "The Admin"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK, "{:?}", ok.text().await);
+    let (status, user) = me(app, &browser).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["username"], "root");
+    assert_eq!(user["email"], "root@example.com");
+    assert_eq!(user["display_name"], "The Admin");
+    assert_eq!(user["admin"], true);
+    assert!(user["id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert_eq!(user.as_object().unwrap().len(), 5, "exactly the contract: {user}");
+
+    // A second visitor cannot run setup again.
+    let intruder = app.browser();
+    let again = app
+        .call(
+            &intruder,
+            "auth/setup",
+            &[
+                ("username", "mallory"),
+                ("email", "m@example.com"),
+                ("display_name", ""),
+                ("password", "another password"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.text().await.unwrap().contains("Setup is already complete"));
+    assert_eq!(me(app, &intruder).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(portcullis::ssr::users::count(&app.running.db).await.unwrap(), 1);
+    let page = app.page(&intruder, "/setup").await.text().await.unwrap();
+    assert!(page.contains("Setup is complete"));
+}
+both_backends!(first_run_setup_creates_one_admin_once);
+
+async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
+    app.add_user("alice", "alice password", false).await;
+    let browser = app.browser();
+    // An anonymous session exists before login (flash storage would create one, too).
+    let before = app.login(&browser, "alice", "wrong password").await;
+    assert_eq!(before.status(), StatusCode::UNAUTHORIZED);
+    assert!(before.text().await.unwrap().contains("InvalidCredentials"));
+
+    let unknown = app.login(&browser, "nobody", "wrong password").await;
+    assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
+    assert!(unknown.text().await.unwrap().contains("InvalidCredentials"), "same answer");
+
+    let ok = app.login(&browser, "ALICE@example.com", "alice password").await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    let cookie = session_cookie(&ok).expect("a session cookie is set at login");
+    let raw = ok.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    assert!(raw.contains("HttpOnly"), "{raw}");
+    assert!(raw.contains("SameSite=Lax"), "{raw}");
+    assert!(!raw.contains("Secure"), "plain-http public URL: no Secure flag: {raw}");
+    let (status, user) = me(app, &browser).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["username"], "alice");
+    assert_eq!(user["admin"], false);
+
+    // Logging in again issues a new id: the old cookie no longer works.
+    let again = app.login(&browser, "alice", "alice password").await;
+    let rotated = session_cookie(&again).unwrap();
+    assert_ne!(cookie, rotated, "session id rotates at login");
+    let replay = reqwest::Client::new()
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "old id is dead");
+
+    let out = app.call(&browser, "auth/logout", &[]).await;
+    assert_eq!(out.status(), StatusCode::OK);
+    assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
+    let replay = reqwest::Client::new()
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &rotated)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "logout destroys it server-side");
+}
+both_backends!(login_rotates_the_session_and_logout_destroys_it);
+
+async fn non_admins_are_refused(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+    app.add_user("bob", "bob password", false).await;
+    let bob = app.browser();
+    assert_eq!(app.login(&bob, "bob", "bob password").await.status(), StatusCode::OK);
+    let res = app.call(&bob, "admin/users_settings", &[]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let page = app.page(&bob, "/settings/users").await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page.text().await.unwrap().contains("Administrators only"));
+
+    let anonymous = app.browser();
+    let res = app.call(&anonymous, "admin/users_settings", &[]).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let page = app.page(&anonymous, "/settings/users").await;
+    assert_eq!(page.status(), StatusCode::FOUND);
+    assert_eq!(page.headers()[LOCATION], "/login?next=%2Fsettings%2Fusers");
+
+    let root = app.browser();
+    assert_eq!(app.login(&root, "root", "root password").await.status(), StatusCode::OK);
+    let res = app.call(&root, "admin/users_settings", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["users"].as_array().unwrap().len(), 2);
+    assert!(!body.to_string().contains("argon2"), "no hashes leave the server");
+    let page = app.page(&root, "/settings/users").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Login Methods"));
+}
+both_backends!(non_admins_are_refused);
+
+async fn bad_login_input_is_named_and_changes_nothing(app: &TestApp) {
+    app.add_user("carol", "carol password", false).await;
+    let browser = app.browser();
+    let res = app.login(&browser, " ", "").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Enter your username or email address."), "{body}");
+    assert!(body.contains("Enter your password."), "{body}");
+    let long = "x".repeat(2000);
+    let res = app.login(&browser, &long, "pw").await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
+}
+both_backends!(bad_login_input_is_named_and_changes_nothing);
+
+async fn repeated_failures_are_slowed_down(app: &TestApp) {
+    app.add_user("dave", "dave password", false).await;
+    let browser = app.browser();
+    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+        assert_eq!(
+            app.login(&browser, "dave", "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = app.login(&browser, "dave", "dave password").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.text().await.unwrap().contains("RateLimited"));
+    assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
+}
+both_backends!(repeated_failures_are_slowed_down);
+
+async fn forms_work_without_javascript(app: &TestApp) {
+    app.add_user("erin", "erin password", false).await;
+    let browser = app.browser();
+    let page = app.page(&browser, "/login?next=%2Fprofile%2Fsettings").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("action=\"/api/auth/login\""), "a real form: {html}");
+    assert!(html.contains("value=\"/profile/settings\""), "next kept in the form");
+
+    let wrong = app
+        .post_form(&browser, "auth/login", "/login", &[("identifier", "erin"), ("password", "nope")])
+        .await;
+    assert_eq!(wrong.status(), StatusCode::FOUND);
+    assert_eq!(wrong.headers()[LOCATION], "/login", "back to the form, no error in the URL");
+    let html = app.page(&browser, "/login").await.text().await.unwrap();
+    assert!(html.contains("Wrong username, email or password."), "{html}");
+    let html = app.page(&browser, "/login").await.text().await.unwrap();
+    assert!(!html.contains("Wrong username, email or password."), "the message shows once");
+
+    let ok = app
+        .post_form(
+            &browser,
+            "auth/login",
+            "/login",
+            &[("identifier", "erin"), ("password", "erin password"), ("next", "/profile/settings")],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::FOUND);
+    assert_eq!(ok.headers()[LOCATION], "/profile/settings");
+    let home = app.page(&browser, "/").await;
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(home.text().await.unwrap().contains("You are signed in as"));
+
+    // An open redirect through `next` is not possible.
+    let other = app.browser();
+    let res = app
+        .post_form(
+            &other,
+            "auth/login",
+            "/login",
+            &[("identifier", "erin"), ("password", "erin password"), ("next", "//evil.example")],
+        )
+        .await;
+    assert_eq!(res.headers()[LOCATION], "/");
+
+    let out = app.post_form(&browser, "auth/logout", "/", &[]).await;
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert_eq!(out.headers()[LOCATION], "/login");
+    assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
+}
+both_backends!(forms_work_without_javascript);
+
+async fn pages_carry_security_headers(app: &TestApp) {
+    app.add_user("frank", "frank password", false).await;
+    let res = app.page(&app.browser(), "/login").await;
+    let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers().contains_key("referrer-policy"));
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|s| s.split('\'').next())
+        .unwrap()
+        .to_owned();
+    let html = res.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("<script nonce=\"{nonce}\"")).count()
+            + html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\"")).count(),
+        scripts,
+        "every inline script carries this response's nonce"
+    );
+    let other = app.page(&app.browser(), "/login").await;
+    assert_ne!(
+        other.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap(),
+        csp,
+        "a fresh nonce per response"
+    );
+}
+both_backends!(pages_carry_security_headers);
+
+async fn health_and_not_found(app: &TestApp) {
+    let c = app.browser();
+    let res = c.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(app.page(&c, "/no/such/page").await.status(), StatusCode::NOT_FOUND);
+}
+both_backends!(health_and_not_found);

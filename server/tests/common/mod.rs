@@ -1,0 +1,192 @@
+//! Test harness: the real server on an ephemeral port, over a temporary SQLite file or a
+//! fresh PostgreSQL database, driven over HTTP like a browser would.
+#![allow(dead_code)]
+
+use portcullis::account::NewAccount;
+use portcullis::ssr::users;
+use portcullis_server::config::Config;
+use portcullis_server::serve::{self, Running};
+use reqwest::header::{ACCEPT, REFERER};
+use reqwest::{Client, Response};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where tests find a PostgreSQL server with the right to create databases.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PORTCULLIS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub struct TestApp {
+    pub running: Running,
+    pub base: String,
+    pub config: Config,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pg_database = None;
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Backend::Postgres => {
+                let name = format!("portcullis_test_{}", uuid_like());
+                admin_sql(&format!("CREATE DATABASE {name}")).await;
+                let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+                url.set_path(&name);
+                pg_database = Some(name);
+                url.to_string()
+            }
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: Some(database_url),
+            public_url: None,
+            data_dir: dir.path().to_owned(),
+            site_root: dir.path().join("site"),
+        };
+        let running = serve::start(&config).await.expect("server starts");
+        let base = format!("http://{}", running.addr);
+        TestApp {
+            running,
+            base,
+            config,
+            _dir: dir,
+            pg_database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser: its own cookie jar, redirects not followed (tests look at them).
+    pub fn browser(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub async fn add_user(&self, name: &str, password: &str, admin: bool) {
+        let account = NewAccount {
+            username: name.into(),
+            email: format!("{name}@example.com"),
+            display_name: format!("{name} display"),
+            password: password.into(),
+        }
+        .validate()
+        .unwrap();
+        users::create(&self.running.db, &account, admin, false)
+            .await
+            .unwrap();
+    }
+
+    /// Calls a server function as the hydrated app does (JSON answer, real status codes).
+    pub async fn call(&self, client: &Client, endpoint: &str, form: &[(&str, &str)]) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submits a form as a browser without JavaScript does (HTML accepted, a Referer).
+    pub async fn post_form(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        from_page: &str,
+        form: &[(&str, &str)],
+    ) -> Response {
+        client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, self.url(from_page))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Loads a page as a browser navigation does.
+    pub async fn page(&self, client: &Client, path: &str) -> Response {
+        client
+            .get(self.url(path))
+            .header(ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, client: &Client, name: &str, password: &str) -> Response {
+        self.call(
+            client,
+            "auth/login",
+            &[("identifier", name), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn stop(self) {
+        let TestApp {
+            running,
+            pg_database,
+            ..
+        } = self;
+        running.db.close().await;
+        running.stop().await;
+        if let Some(name) = pg_database {
+            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+pub fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}_{}", n, std::process::id())
+}
+
+async fn admin_sql(sql: &str) {
+    use sqlx::Executor;
+    let pool = sqlx::PgPool::connect(&postgres_admin_url())
+        .await
+        .expect("PostgreSQL reachable (start it, or set PORTCULLIS_TEST_POSTGRES_URL)");
+    pool.execute(sql).await.unwrap();
+    pool.close().await;
+}
+
+/// Runs the same async test (`async fn NAME(app: &TestApp)`) on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        mod $name {
+            use super::common::{Backend, TestApp};
+            #[tokio::test]
+            async fn sqlite() {
+                let app = TestApp::spawn(Backend::Sqlite).await;
+                super::$name(&app).await;
+                app.stop().await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let app = TestApp::spawn(Backend::Postgres).await;
+                super::$name(&app).await;
+                app.stop().await;
+            }
+        }
+    };
+}

@@ -1,0 +1,13 @@
+//! Portcullis core: the domain types and rules that the browser and the server share.
+//!
+//! Everything outside [`ssr`] compiles to wasm32 as well as native, so the browser can run
+//! the same validation as the server. Storage, password hashing and secrets live behind the
+//! `ssr` feature and never reach the browser bundle.
+
+pub mod account;
+pub mod field;
+pub mod return_path;
+pub mod user;
+
+#[cfg(feature = "ssr")]
+pub mod ssr;

@@ -1,0 +1,8 @@
+//! Server-only parts of the core: storage, password hashing, secrets.
+//! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
+
+pub mod clock;
+pub mod db;
+pub mod password;
+pub mod settings;
+pub mod users;

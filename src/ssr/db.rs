@@ -1,0 +1,116 @@
+//! The database: embedded SQLite by default, PostgreSQL when the URL says so.
+//!
+//! One set of migrations and one set of queries serve both: the schema sticks to types both
+//! understand (TEXT, BIGINT, BOOLEAN) and the queries to `$n` placeholders, which SQLite
+//! accepts too. [`on_pool!`] expands a query once per backend so each runs on its native
+//! driver (no `Any` driver and its type limits).
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...): {0}")]
+    UnsupportedUrl(String),
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::ssr::db::Db::Sqlite($pool) => $body,
+            $crate::ssr::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+impl Db {
+    /// Connects (creating a SQLite file if missing) and applies every pending migration.
+    /// A migration failure stops start-up: running on a half-migrated schema is worse.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Db::Postgres(pool)
+        } else {
+            return Err(DbError::UnsupportedUrl(redact_url(url)));
+        };
+        on_pool!(&db, pool => MIGRATOR.run(pool).await)?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// A database URL fit for a log line: any password replaced.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparsable URL>".to_owned(),
+    }
+}
+
+/// True when `e` is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert!(!redact_url("nonsense secret").contains("secret"));
+    }
+}
