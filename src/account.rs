@@ -202,7 +202,10 @@ mod tests {
         a.display_name = String::new();
         let v = a.validate().unwrap();
         assert_eq!(v.username, "alice");
-        assert_eq!(v.display_name, "alice", "display name falls back to username");
+        assert_eq!(
+            v.display_name, "alice",
+            "display name falls back to username"
+        );
     }
 
     #[test]

@@ -37,24 +37,9 @@ pub fn safe_return_path(candidate: &str) -> Option<String> {
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -63,7 +48,12 @@ mod tests {
 
     #[test]
     fn keeps_plain_paths() {
-        for ok in ["/", "/profile/settings", "/settings/users?x=1#top", "/a%20b"] {
+        for ok in [
+            "/",
+            "/profile/settings",
+            "/settings/users?x=1#top",
+            "/a%20b",
+        ] {
             assert_eq!(safe_return_path(ok).as_deref(), Some(ok), "{ok}");
         }
     }

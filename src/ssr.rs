@@ -3,6 +3,9 @@
 
 pub mod clock;
 pub mod db;
+pub mod oidc;
 pub mod password;
+pub mod providers;
+pub mod secrets;
 pub mod settings;
 pub mod users;

@@ -99,23 +99,21 @@ fn referring_page() -> String {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    let path = referer
-        .and_then(|r| url::Url::parse(&r).ok())
-        .map(|mut u| {
-            let kept: Vec<(String, String)> = u
-                .query_pairs()
-                .filter(|(k, _)| k != "__err" && k != "__path")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            u.set_query(None);
-            if !kept.is_empty() {
-                u.query_pairs_mut().extend_pairs(kept);
-            }
-            match u.query() {
-                Some(q) => format!("{}?{q}", u.path()),
-                None => u.path().to_owned(),
-            }
-        });
+    let path = referer.and_then(|r| url::Url::parse(&r).ok()).map(|mut u| {
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != "__err" && k != "__path")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        u.set_query(None);
+        if !kept.is_empty() {
+            u.query_pairs_mut().extend_pairs(kept);
+        }
+        match u.query() {
+            Some(q) => format!("{}?{q}", u.path()),
+            None => u.path().to_owned(),
+        }
+    });
     path.as_deref()
         .and_then(portcullis::return_path::safe_return_path)
         .unwrap_or_else(|| "/".to_owned())

@@ -25,7 +25,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("Something went wrong on the server. If it keeps happening, give your administrator this reference: {0}.")]
+    #[error(
+        "Something went wrong on the server. If it keeps happening, give your administrator this reference: {0}."
+    )]
     Internal(String),
     #[error("The server could not be reached or answered oddly: {0}")]
     Transport(String),

@@ -58,6 +58,9 @@ mod tests {
         }
         let wait = l.attempt("alice", None).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
-        assert!(l.attempt("bob", None).is_ok(), "other accounts are not affected");
+        assert!(
+            l.attempt("bob", None).is_ok(),
+            "other accounts are not affected"
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! The JSON API for scripts and tests: `/api/v1/...`.
 
 use app::state::AppState;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use axum::Router;
 use serde_json::json;
 use tower_sessions::Session;
 

@@ -102,7 +102,11 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             match users::create(&db, &account, admin, false).await {
                 Ok(user) => println!(
                     "created {} {} ({})",
-                    if user.is_admin { "administrator" } else { "user" },
+                    if user.is_admin {
+                        "administrator"
+                    } else {
+                        "user"
+                    },
                     user.username,
                     user.id
                 ),

@@ -8,7 +8,12 @@ use url::Url;
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address and port to listen on.
-    #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:3000", global = true)]
+    #[arg(
+        long,
+        env = "PORTCULLIS_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
@@ -24,12 +29,22 @@ pub struct Config {
     pub public_url: Option<Url>,
 
     /// Directory for Portcullis's own files (the default SQLite database, generated keys).
-    #[arg(long, env = "PORTCULLIS_DATA_DIR", default_value = "data", global = true)]
+    #[arg(
+        long,
+        env = "PORTCULLIS_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Directory with the built web assets (`pkg/`, favicon). Set by `cargo leptos` as
     /// LEPTOS_SITE_ROOT; the default suits running from the source tree.
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site", global = true)]
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
     pub site_root: PathBuf,
 }
 

@@ -38,15 +38,28 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
         .call(
             &browser,
             "auth/setup",
-            &[("username", ""), ("email", "nope"), ("display_name", ""), ("password", "short")],
+            &[
+                ("username", ""),
+                ("email", "nope"),
+                ("display_name", ""),
+                ("password", "short"),
+            ],
         )
         .await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = bad.text().await.unwrap();
     for field in ["username", "email", "password"] {
-        assert!(body.contains(&format!("\"field\":\"{field}\"")), "{field} in {body}");
+        assert!(
+            body.contains(&format!("\"field\":\"{field}\"")),
+            "{field} in {body}"
+        );
     }
-    assert_eq!(portcullis::ssr::users::count(&app.running.db).await.unwrap(), 0);
+    assert_eq!(
+        portcullis::ssr::users::count(&app.running.db)
+            .await
+            .unwrap(),
+        0
+    );
 
     let ok = app
         .call(
@@ -68,7 +81,11 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
     assert_eq!(user["display_name"], "The Admin");
     assert_eq!(user["admin"], true);
     assert!(user["id"].as_str().is_some_and(|id| !id.is_empty()));
-    assert_eq!(user.as_object().unwrap().len(), 5, "exactly the contract: {user}");
+    assert_eq!(
+        user.as_object().unwrap().len(),
+        5,
+        "exactly the contract: {user}"
+    );
 
     // A second visitor cannot run setup again.
     let intruder = app.browser();
@@ -85,9 +102,20 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
         )
         .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert!(again.text().await.unwrap().contains("Setup is already complete"));
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("Setup is already complete")
+    );
     assert_eq!(me(app, &intruder).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(portcullis::ssr::users::count(&app.running.db).await.unwrap(), 1);
+    assert_eq!(
+        portcullis::ssr::users::count(&app.running.db)
+            .await
+            .unwrap(),
+        1
+    );
     let page = app.page(&intruder, "/setup").await.text().await.unwrap();
     assert!(page.contains("Setup is complete"));
 }
@@ -103,15 +131,29 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
 
     let unknown = app.login(&browser, "nobody", "wrong password").await;
     assert_eq!(unknown.status(), StatusCode::UNAUTHORIZED);
-    assert!(unknown.text().await.unwrap().contains("InvalidCredentials"), "same answer");
+    assert!(
+        unknown.text().await.unwrap().contains("InvalidCredentials"),
+        "same answer"
+    );
 
-    let ok = app.login(&browser, "ALICE@example.com", "alice password").await;
+    let ok = app
+        .login(&browser, "ALICE@example.com", "alice password")
+        .await;
     assert_eq!(ok.status(), StatusCode::OK);
     let cookie = session_cookie(&ok).expect("a session cookie is set at login");
-    let raw = ok.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join("\n");
+    let raw = ok
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(raw.contains("HttpOnly"), "{raw}");
     assert!(raw.contains("SameSite=Lax"), "{raw}");
-    assert!(!raw.contains("Secure"), "plain-http public URL: no Secure flag: {raw}");
+    assert!(
+        !raw.contains("Secure"),
+        "plain-http public URL: no Secure flag: {raw}"
+    );
     let (status, user) = me(app, &browser).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(user["username"], "alice");
@@ -138,7 +180,11 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
         .send()
         .await
         .unwrap();
-    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "logout destroys it server-side");
+    assert_eq!(
+        replay.status(),
+        StatusCode::UNAUTHORIZED,
+        "logout destroys it server-side"
+    );
 }
 both_backends!(login_rotates_the_session_and_logout_destroys_it);
 
@@ -146,7 +192,10 @@ async fn non_admins_are_refused(app: &TestApp) {
     app.add_user("root", "root password", true).await;
     app.add_user("bob", "bob password", false).await;
     let bob = app.browser();
-    assert_eq!(app.login(&bob, "bob", "bob password").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&bob, "bob", "bob password").await.status(),
+        StatusCode::OK
+    );
     let res = app.call(&bob, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = app.page(&bob, "/settings/users").await;
@@ -161,12 +210,18 @@ async fn non_admins_are_refused(app: &TestApp) {
     assert_eq!(page.headers()[LOCATION], "/login?next=%2Fsettings%2Fusers");
 
     let root = app.browser();
-    assert_eq!(app.login(&root, "root", "root password").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&root, "root", "root password").await.status(),
+        StatusCode::OK
+    );
     let res = app.call(&root, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["users"].as_array().unwrap().len(), 2);
-    assert!(!body.to_string().contains("argon2"), "no hashes leave the server");
+    assert!(
+        !body.to_string().contains("argon2"),
+        "no hashes leave the server"
+    );
     let page = app.page(&root, "/settings/users").await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("Login Methods"));
@@ -179,7 +234,10 @@ async fn bad_login_input_is_named_and_changes_nothing(app: &TestApp) {
     let res = app.login(&browser, " ", "").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
-    assert!(body.contains("Enter your username or email address."), "{body}");
+    assert!(
+        body.contains("Enter your username or email address."),
+        "{body}"
+    );
     assert!(body.contains("Enter your password."), "{body}");
     let long = "x".repeat(2000);
     let res = app.login(&browser, &long, "pw").await;
@@ -207,28 +265,55 @@ both_backends!(repeated_failures_are_slowed_down);
 async fn forms_work_without_javascript(app: &TestApp) {
     app.add_user("erin", "erin password", false).await;
     let browser = app.browser();
-    let page = app.page(&browser, "/login?next=%2Fprofile%2Fsettings").await;
+    let page = app
+        .page(&browser, "/login?next=%2Fprofile%2Fsettings")
+        .await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
-    assert!(html.contains("action=\"/api/auth/login\""), "a real form: {html}");
-    assert!(html.contains("value=\"/profile/settings\""), "next kept in the form");
+    assert!(
+        html.contains("action=\"/api/auth/login\""),
+        "a real form: {html}"
+    );
+    assert!(
+        html.contains("value=\"/profile/settings\""),
+        "next kept in the form"
+    );
 
     let wrong = app
-        .post_form(&browser, "auth/login", "/login", &[("identifier", "erin"), ("password", "nope")])
+        .post_form(
+            &browser,
+            "auth/login",
+            "/login",
+            &[("identifier", "erin"), ("password", "nope")],
+        )
         .await;
     assert_eq!(wrong.status(), StatusCode::FOUND);
-    assert_eq!(wrong.headers()[LOCATION], "/login", "back to the form, no error in the URL");
+    assert_eq!(
+        wrong.headers()[LOCATION],
+        "/login",
+        "back to the form, no error in the URL"
+    );
     let html = app.page(&browser, "/login").await.text().await.unwrap();
-    assert!(html.contains("Wrong username, email or password."), "{html}");
+    assert!(
+        html.contains("Wrong username, email or password."),
+        "{html}"
+    );
     let html = app.page(&browser, "/login").await.text().await.unwrap();
-    assert!(!html.contains("Wrong username, email or password."), "the message shows once");
+    assert!(
+        !html.contains("Wrong username, email or password."),
+        "the message shows once"
+    );
 
     let ok = app
         .post_form(
             &browser,
             "auth/login",
             "/login",
-            &[("identifier", "erin"), ("password", "erin password"), ("next", "/profile/settings")],
+            &[
+                ("identifier", "erin"),
+                ("password", "erin password"),
+                ("next", "/profile/settings"),
+            ],
         )
         .await;
     assert_eq!(ok.status(), StatusCode::FOUND);
@@ -244,7 +329,11 @@ async fn forms_work_without_javascript(app: &TestApp) {
             &other,
             "auth/login",
             "/login",
-            &[("identifier", "erin"), ("password", "erin password"), ("next", "//evil.example")],
+            &[
+                ("identifier", "erin"),
+                ("password", "erin password"),
+                ("next", "//evil.example"),
+            ],
         )
         .await;
     assert_eq!(res.headers()[LOCATION], "/");
@@ -259,7 +348,10 @@ both_backends!(forms_work_without_javascript);
 async fn pages_carry_security_headers(app: &TestApp) {
     app.add_user("frank", "frank password", false).await;
     let res = app.page(&app.browser(), "/login").await;
-    let csp = res.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let csp = res.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert!(res.headers().contains_key("referrer-policy"));
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
@@ -275,7 +367,9 @@ async fn pages_carry_security_headers(app: &TestApp) {
     assert!(scripts > 0);
     assert_eq!(
         html.matches(&format!("<script nonce=\"{nonce}\"")).count()
-            + html.matches(&format!("<script type=\"module\" nonce=\"{nonce}\"")).count(),
+            + html
+                .matches(&format!("<script type=\"module\" nonce=\"{nonce}\""))
+                .count(),
         scripts,
         "every inline script carries this response's nonce"
     );
@@ -292,6 +386,9 @@ async fn health_and_not_found(app: &TestApp) {
     let c = app.browser();
     let res = c.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(app.page(&c, "/no/such/page").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.page(&c, "/no/such/page").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 both_backends!(health_and_not_found);

@@ -1,7 +1,7 @@
 //! Local user accounts in the database.
 
 use super::clock::now;
-use super::db::{is_unique_violation, Db};
+use super::db::{Db, is_unique_violation};
 use super::{password, settings};
 use crate::account::ValidAccount;
 use crate::on_pool;
@@ -185,7 +185,10 @@ mod tests {
         assert!(admin.is_admin);
         assert!(!setup_open(&db).await.unwrap());
         let again = create(&db, &account("mallory"), true, true).await;
-        assert!(matches!(again, Err(CreateUserError::SetupDone)), "{again:?}");
+        assert!(
+            matches!(again, Err(CreateUserError::SetupDone)),
+            "{again:?}"
+        );
         assert_eq!(count(&db).await.unwrap(), 1);
     }
 
@@ -205,7 +208,10 @@ mod tests {
             create(&db, &same_mail, false, false).await,
             Err(CreateUserError::Taken("email"))
         ));
-        let found = find_by_identifier(&db, "ALICE@example.COM").await.unwrap().unwrap();
+        let found = find_by_identifier(&db, "ALICE@example.COM")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(found.username, "alice");
         assert!(found.password_hash.unwrap().starts_with("$argon2id$"));
     }

@@ -87,11 +87,7 @@ pub async fn login(
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::*;
     let result = async {
-        session()
-            .await?
-            .flush()
-            .await
-            .map_err(AppError::internal)?;
+        session().await?.flush().await.map_err(AppError::internal)?;
         leptos_axum::redirect("/login");
         Ok(())
     };

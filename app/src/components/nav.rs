@@ -2,8 +2,8 @@
 
 use crate::components::session::SessionContext;
 use crate::ids;
-use leptos::prelude::*;
 use leptos::form::ActionForm;
+use leptos::prelude::*;
 
 #[component]
 pub fn Nav() -> impl IntoView {

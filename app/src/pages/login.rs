@@ -35,11 +35,7 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-fn login_form(
-    action: ServerAction<Login>,
-    flash: Option<AppError>,
-    next: String,
-) -> impl IntoView {
+fn login_form(action: ServerAction<Login>, flash: Option<AppError>, next: String) -> impl IntoView {
     let error = Signal::derive(move || {
         action
             .value()
@@ -47,8 +43,12 @@ fn login_form(
             .and_then(Result::err)
             .or_else(|| flash.clone())
     });
-    let field_errors =
-        Signal::derive(move || error.get().map(|e| e.field_errors().to_vec()).unwrap_or_default());
+    let field_errors = Signal::derive(move || {
+        error
+            .get()
+            .map(|e| e.field_errors().to_vec())
+            .unwrap_or_default()
+    });
     view! {
         <section class="card auth-card" id=ids::LOGIN_FORM>
             <h1>"Sign in"</h1>

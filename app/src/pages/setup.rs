@@ -48,8 +48,12 @@ fn setup_form(action: ServerAction<Setup>, flash: Option<AppError>, open: bool) 
             .and_then(Result::err)
             .or_else(|| flash.clone())
     });
-    let field_errors =
-        Signal::derive(move || error.get().map(|e| e.field_errors().to_vec()).unwrap_or_default());
+    let field_errors = Signal::derive(move || {
+        error
+            .get()
+            .map(|e| e.field_errors().to_vec())
+            .unwrap_or_default()
+    });
     view! {
         <section class="card auth-card" id=ids::SETUP_FORM>
             <h1>"Welcome to Portcullis"</h1>

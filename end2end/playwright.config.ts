@@ -1,0 +1,71 @@
+import { defineConfig } from "@playwright/test";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const __dirname = path.dirname(fileURLToPath(import.meta.url));
+
+// Every spec runs twice: hydrated (JavaScript on) and as plain HTML forms (JavaScript off),
+// each against its own release server with a fresh SQLite database.
+const root = path.resolve(__dirname, "..");
+const bin = path.join(root, "target/release/portcullis");
+const out = path.join(__dirname, "test-results");
+
+function server(name: string, port: number) {
+  const dataDir = path.join(out, `data-${name}`);
+  return {
+    dataDir,
+    baseURL: `http://127.0.0.1:${port}`,
+    webServer: {
+      command: `rm -rf '${dataDir}' && exec '${bin}' --listen 127.0.0.1:${port} --data-dir '${dataDir}'`,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { LEPTOS_SITE_ROOT: path.join(root, "target/site"), PORTCULLIS_LOG: "warn" },
+      stdout: "pipe" as const,
+      stderr: "pipe" as const,
+    },
+  };
+}
+
+const js = server("js", 3100);
+const nojs = server("nojs", 3101);
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: out + "/artifacts",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 30_000,
+  reporter: [["list"]],
+  use: {
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  projects: [
+    {
+      name: "js",
+      use: { baseURL: js.baseURL, javaScriptEnabled: true },
+      metadata: { dataDir: js.dataDir },
+    },
+    {
+      name: "nojs",
+      use: { baseURL: nojs.baseURL, javaScriptEnabled: false },
+      metadata: { dataDir: nojs.dataDir },
+    },
+  ],
+  webServer: [js.webServer, nojs.webServer],
+});

@@ -1,0 +1,56 @@
+import { expect, Page, TestInfo } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const __dirname = path.dirname(fileURLToPath(import.meta.url));
+
+// The same strings as app/src/ids.rs.
+export const ids = {
+  loginForm: "#login-form",
+  loginError: "#login-error",
+  setupForm: "#setup-form",
+  setupError: "#setup-error",
+  logout: "#logout-button",
+  whoami: "#whoami",
+  forbidden: "#forbidden",
+  loginMethods: "#login-methods",
+  userList: "#user-list",
+  linkedAccountsTab: "#linked-accounts-tab",
+};
+
+const bin = path.resolve(__dirname, "../../target/release/portcullis");
+
+/** Waits until the page is usable: hydrated when JavaScript is on, loaded when it is off. */
+export async function ready(page: Page, testInfo: TestInfo) {
+  await page.waitForLoadState("load");
+  if (testInfo.project.use.javaScriptEnabled !== false) {
+    await expect(page.locator("html[data-hydrated]")).toHaveCount(1);
+  }
+}
+
+export async function goto(page: Page, testInfo: TestInfo, url: string) {
+  await page.goto(url);
+  await ready(page, testInfo);
+}
+
+/** Adds a user with the real CLI, against this project's server's database. */
+export function addUser(testInfo: TestInfo, username: string, password: string, admin = false) {
+  const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];
+  if (admin) args.push("--admin");
+  execFileSync(bin, args, {
+    input: password + "\n",
+    env: { ...process.env, PORTCULLIS_DATA_DIR: testInfo.project.metadata.dataDir, PORTCULLIS_LOG: "warn" },
+  });
+}
+
+export async function shot(page: Page, testInfo: TestInfo, name: string) {
+  await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
+}
+
+export async function login(page: Page, testInfo: TestInfo, identifier: string, password: string) {
+  await goto(page, testInfo, "/login");
+  await page.getByLabel("Username or email").fill(identifier);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints (server and wasm), the wasm dependency
+# check, unit and integration tests on SQLite and PostgreSQL, the release build, and the
+# Playwright suite in Debian Chromium. Installs what is missing first.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/setup.sh"
+source "$here/env.sh"
+cd "$root"
+
+started=$SECONDS
+step() { printf '\n\033[1m== %s\033[0m (%ds)\n' "$*" $((SECONDS - started)); }
+
+step "PostgreSQL on 127.0.0.1:5432"
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (server side, all targets)"
+cargo clippy -p portcullis -p app -p server --all-targets --features portcullis/ssr,app/ssr -- -D warnings
+step "clippy (browser side, wasm32)"
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "no server-only crate in the wasm bundle"
+"$here/check-wasm-deps.sh"
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr
+
+step "release build"
+"$here/build.sh"
+
+step "end-to-end tests (Playwright, Debian Chromium, JavaScript on and off)"
+cd "$root/end2end"
+npx playwright test
+
+step "all checks passed"

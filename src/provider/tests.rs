@@ -1,0 +1,269 @@
+use super::*;
+use crate::field::message_for;
+
+fn draft() -> ProviderDraft {
+    ProviderDraft {
+        name: "Keycloak".into(),
+        logo: String::new(),
+        issuer_url: "https://sso.example.com/realms/main".into(),
+        client_id: "portcullis".into(),
+        client_secret: "s3cret".into(),
+        slug: String::new(),
+        scopes: DEFAULT_SCOPES.into(),
+        required_claims: String::new(),
+        allow_new_users: false,
+        enabled: true,
+    }
+}
+
+fn errors_of(d: &ProviderDraft, mode: Mode) -> Vec<FieldError> {
+    d.validate(mode, IssuerPolicy::default()).unwrap_err()
+}
+
+fn only_field(d: &ProviderDraft, field: &str) -> String {
+    let errors = errors_of(d, Mode::Create);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, field);
+    errors[0].message.clone()
+}
+
+#[test]
+fn a_good_draft_is_normalised() {
+    let mut d = draft();
+    d.scopes = " openid,profile ,, email  groups,openid".into();
+    d.required_claims = "is_admin, email_verified".into();
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert_eq!(v.slug, "keycloak", "slug filled from the name");
+    assert_eq!(v.scopes, ["openid", "profile", "email", "groups"]);
+    assert_eq!(v.required_claims, ["is_admin", "email_verified"]);
+    assert_eq!(v.client_secret.as_deref(), Some("s3cret"));
+}
+
+#[test]
+fn slugs_from_names() {
+    assert_eq!(slugify("Pocket ID"), "pocket-id");
+    assert_eq!(slugify("  Zoë's  IdP!! "), "zoe-s-idp");
+    assert_eq!(
+        slugify("Microsoft Entra ID (work)"),
+        "microsoft-entra-id-work"
+    );
+    assert_eq!(slugify("山田"), "");
+    assert!(slugify(&"a b ".repeat(100)).len() <= SLUG_MAX);
+    assert_eq!(slugify(&"ab".repeat(100)).len(), SLUG_MAX);
+    assert!(!slugify(&"ab-".repeat(40)).ends_with('-'));
+    assert!(check_slug(&slugify("Some --- Name")).is_ok());
+}
+
+#[test]
+fn slug_rules() {
+    for good in ["a", "keycloak", "pocket-id", "idp-2", &"a".repeat(64)] {
+        assert!(check_slug(good).is_ok(), "{good}");
+    }
+    for bad in [
+        "",
+        "Keycloak",
+        "KEYCLOAK",
+        "-lead",
+        "trail-",
+        "double--hyphen",
+        "under_score",
+        "spa ce",
+        "ünï",
+        "dot.ted",
+        &"a".repeat(65),
+    ] {
+        assert!(check_slug(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn name_is_required_and_bounded() {
+    let mut d = draft();
+    d.name = "   ".into();
+    d.slug = "kc".into();
+    assert!(only_field(&d, "name").contains("Enter the name"));
+    d.name = "x".repeat(101);
+    assert!(only_field(&d, "name").contains("at most 100"));
+    d.name = "Line\nbreak".into();
+    assert!(only_field(&d, "name").contains("control"));
+    d.name = "Ünïcödé 身份".into();
+    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
+}
+
+#[test]
+fn issuer_rules() {
+    let strict = IssuerPolicy::default();
+    let lax = IssuerPolicy {
+        allow_insecure: true,
+    };
+    for good in [
+        "https://sso.example.com",
+        "https://sso.example.com/",
+        "https://sso.example.com/realms/main",
+        "http://127.0.0.1:9000",
+        "http://localhost:8080/realms/x",
+        "http://[::1]:5556/dex",
+    ] {
+        assert!(check_issuer_url(good, strict).is_ok(), "{good}");
+    }
+    for bad in [
+        "",
+        "sso.example.com",
+        "ftp://sso.example.com",
+        "http://sso.example.com",
+        "https://sso.example.com/?x=1",
+        "https://sso.example.com/#frag",
+        "https://user:pw@sso.example.com",
+        "https:// sso.example.com",
+        "javascript:alert(1)",
+        "https://",
+    ] {
+        assert!(check_issuer_url(bad, strict).is_err(), "{bad:?}");
+    }
+    assert!(check_issuer_url("http://sso.lan", lax).is_ok());
+    let long = format!("https://e.com/{}", "a".repeat(3000));
+    assert!(check_issuer_url(&long, strict).is_err());
+    let msg = check_issuer_url("http://sso.example.com", strict)
+        .unwrap_err()
+        .message;
+    assert!(
+        msg.contains("https://") && msg.contains("--allow-insecure-issuers"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn trailing_slash_is_kept() {
+    let mut d = draft();
+    d.issuer_url = "https://auth.example.com/application/o/portcullis/".into();
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(v.issuer_url.ends_with('/'));
+}
+
+#[test]
+fn logo_rules() {
+    for good in [
+        "",
+        "https://cdn.jsdelivr.net/gh/selfhst/icons@main/svg/keycloak.svg",
+        "data:image/png;base64,iVBORw0KGgo=",
+        "data:image/svg+xml;base64,PHN2Zy8+",
+        "data:image/webp;base64,UklGRg==",
+    ] {
+        assert!(check_logo(good).is_ok(), "{good}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "JAVASCRIPT:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "data:image/png,rawnotbase64",
+        "data:image/png;base64,not base64!",
+        "data:image/png;base64,",
+        "data:application/octet-stream;base64,AAAA",
+        "vbscript:x",
+        "file:///etc/passwd",
+        "//cdn.example.com/x.svg",
+        "https://exa mple.com/x.png",
+    ] {
+        assert!(check_logo(bad).is_err(), "{bad:?}");
+    }
+    let big = format!("data:image/png;base64,{}", "A".repeat(LOGO_DATA_MAX));
+    assert!(check_logo(&big).unwrap_err().message.contains("too large"));
+}
+
+#[test]
+fn client_fields() {
+    let mut d = draft();
+    d.client_id = " ".into();
+    assert!(only_field(&d, "client_id").contains("client ID"));
+    let mut d = draft();
+    d.slug = "keycloak".into();
+    d.client_secret = String::new();
+    assert!(only_field(&d, "client_secret").contains("client secret"));
+    assert!(
+        d.validate(Mode::Update, IssuerPolicy::default())
+            .unwrap()
+            .client_secret
+            .is_none()
+    );
+    d.client_secret = "x".repeat(2000);
+    assert!(errors_of(&d, Mode::Update)[0].field == "client_secret");
+    d.client_secret = "tab\tsecret".into();
+    assert!(errors_of(&d, Mode::Update)[0].field == "client_secret");
+}
+
+#[test]
+fn scopes_must_include_openid() {
+    let mut d = draft();
+    d.scopes = "profile, email".into();
+    assert!(only_field(&d, "scopes").contains("openid"));
+    d.scopes = "openid, \"quoted\"".into();
+    assert!(only_field(&d, "scopes").contains("not a valid scope"));
+    d.scopes = "openid".into();
+    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
+}
+
+#[test]
+fn required_claims_are_names() {
+    let mut d = draft();
+    d.required_claims = "is_admin, <script>".into();
+    assert!(only_field(&d, "required_claims").contains("<script>"));
+    d.required_claims = "https://example.com/claims/allowed, groups.admin".into();
+    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
+}
+
+#[test]
+fn every_bad_field_is_reported_at_once() {
+    let d = ProviderDraft::default();
+    let errors = errors_of(&d, Mode::Create);
+    for field in [
+        "name",
+        "issuer_url",
+        "client_id",
+        "client_secret",
+        "slug",
+        "scopes",
+    ] {
+        assert!(message_for(&errors, field).is_some(), "{field}: {errors:?}");
+    }
+}
+
+#[test]
+fn editing_keeps_the_typed_slug() {
+    let mut d = draft();
+    d.slug = String::new();
+    let errs = errors_of(&d, Mode::Update);
+    assert_eq!(errs[0].field, "slug", "no auto-fill when editing");
+}
+
+#[test]
+fn redirect_uri_is_the_login_page() {
+    assert_eq!(
+        redirect_uri("https://p.example.com/"),
+        "https://p.example.com/login"
+    );
+    assert_eq!(
+        redirect_uri("http://127.0.0.1:3000"),
+        "http://127.0.0.1:3000/login"
+    );
+}
+
+#[test]
+fn view_to_draft_never_carries_a_secret() {
+    let v = ProviderView {
+        slug: "kc".into(),
+        name: "KC".into(),
+        logo: String::new(),
+        issuer_url: "https://kc".into(),
+        client_id: "id".into(),
+        has_client_secret: true,
+        scopes: vec!["openid".into(), "email".into()],
+        required_claims: vec![],
+        allow_new_users: true,
+        enabled: true,
+        position: 0,
+        linked_accounts: 0,
+    };
+    let d = v.draft();
+    assert_eq!(d.client_secret, "");
+    assert_eq!(d.scopes, "openid, email");
+}

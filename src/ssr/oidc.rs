@@ -1,0 +1,5 @@
+//! The OpenID Connect relying party: discovery, and (later) the code flow. Protocol work is
+//! the `openidconnect` crate's; this module decides policy and words errors.
+
+pub mod discovery;
+pub mod http;

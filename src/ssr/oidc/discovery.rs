@@ -1,0 +1,212 @@
+//! OpenID Connect Discovery: fetch and check an issuer's metadata and signing keys.
+
+use super::http::{client, describe};
+use crate::provider::ConnectionReport;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, DiscoveryError, HttpClientError, IssuerUrl, ProviderMetadata,
+};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+
+/// Discovery fields `openidconnect`'s core metadata does not model but we act on.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+pub struct ExtraMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// RFC 9207: the provider sends `iss` with every authorization response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_response_iss_parameter_supported: Option<bool>,
+}
+impl AdditionalProviderMetadata for ExtraMetadata {}
+
+pub type Metadata = ProviderMetadata<
+    ExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// Fetches the discovery document and JWKS; the crate checks that the document's `issuer`
+/// equals `issuer` exactly.
+pub async fn discover(issuer: &str, timeout: Duration) -> Result<Metadata, String> {
+    let issuer_url = IssuerUrl::new(issuer.to_owned())
+        .map_err(|e| format!("The issuer URL is not valid: {e}."))?;
+    let http = client(timeout);
+    Metadata::discover_async(issuer_url, &http)
+        .await
+        .map_err(|e| explain(issuer, &e, timeout))
+}
+
+fn explain(
+    issuer: &str,
+    e: &DiscoveryError<HttpClientError<reqwest::Error>>,
+    timeout: Duration,
+) -> String {
+    let doc = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    match e {
+        DiscoveryError::Request(HttpClientError::Reqwest(re)) => {
+            format!(
+                "Could not reach the provider at {doc}: {}.",
+                describe(re, timeout)
+            )
+        }
+        DiscoveryError::Request(other) => {
+            format!("Could not reach the provider at {doc}: {other}.")
+        }
+        DiscoveryError::Response(status, _, _) if status.is_redirection() => format!(
+            "{doc} answered with a redirect (HTTP {status}); enter the issuer URL exactly as the provider's discovery document states it."
+        ),
+        DiscoveryError::Response(status, _, msg) => format!(
+            "{doc} answered HTTP {status} ({msg}); check the issuer URL (for Keycloak it ends in /realms/<realm>)."
+        ),
+        DiscoveryError::Parse(pe) => format!(
+            "{doc} (or its JWKS) is not a valid OpenID Connect document: {pe}. Is this the issuer URL of an OpenID Provider?"
+        ),
+        DiscoveryError::Validation(msg) if msg.contains("issuer") => format!(
+            "Issuer mismatch: {msg}. Enter the issuer exactly as the discovery document states it (trailing slash included)."
+        ),
+        DiscoveryError::Validation(msg) => {
+            format!("The discovery document is not acceptable: {msg}.")
+        }
+        DiscoveryError::UrlParse(pe) => format!("The issuer URL cannot be used: {pe}."),
+        DiscoveryError::Other(msg) => format!("Discovery failed: {msg}."),
+        _ => format!("Discovery failed: {e}."),
+    }
+}
+
+/// "Test connection": discovery plus a plain-words account of what was found.
+pub async fn test_connection(
+    issuer: &str,
+    wanted_scopes: &[String],
+    timeout: Duration,
+) -> ConnectionReport {
+    let started = Instant::now();
+    let result = discover(issuer, timeout).await;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    let meta = match result {
+        Ok(meta) => meta,
+        Err(summary) => {
+            return ConnectionReport {
+                ok: false,
+                summary,
+                elapsed_ms,
+                ..ConnectionReport::default()
+            };
+        }
+    };
+    let scopes_supported: Vec<String> = meta
+        .scopes_supported()
+        .map(|v| v.iter().map(|s| s.to_string()).collect())
+        .unwrap_or_default();
+    let signing_algorithms: Vec<String> = meta
+        .id_token_signing_alg_values_supported()
+        .iter()
+        .map(serde_plain)
+        .collect();
+    let token_auth_methods: Vec<String> = meta
+        .token_endpoint_auth_methods_supported()
+        .map(|v| v.iter().map(serde_plain).collect())
+        .unwrap_or_default();
+    let pkce = meta
+        .additional_metadata()
+        .code_challenge_methods_supported
+        .as_ref()
+        .map(|m| m.iter().any(|x| x == "S256"));
+    let signing_keys = meta.jwks().keys().len();
+    let mut warnings = Vec::new();
+    let mut problems = Vec::new();
+    if meta.token_endpoint().is_none() {
+        problems.push("it has no token endpoint".to_owned());
+    }
+    if signing_keys == 0 {
+        problems.push("its JWKS holds no keys, so no ID token could be verified".to_owned());
+    }
+    if signing_algorithms
+        .iter()
+        .all(|a| a == "none" || a.starts_with("HS"))
+    {
+        problems
+            .push("it signs ID tokens with no asymmetric algorithm (RS256, ES256, ...)".to_owned());
+    }
+    match pkce {
+        Some(false) => warnings.push(
+            "It does not list S256 among its PKCE methods; sign-in still sends a PKCE challenge."
+                .to_owned(),
+        ),
+        None => warnings.push(
+            "It does not say whether it supports PKCE (code_challenge_methods_supported)."
+                .to_owned(),
+        ),
+        Some(true) => {}
+    }
+    if !scopes_supported.is_empty() {
+        for scope in wanted_scopes
+            .iter()
+            .filter(|s| !scopes_supported.contains(s))
+        {
+            warnings.push(format!(
+                "It does not list the scope \"{scope}\" as supported."
+            ));
+        }
+    }
+    if !token_auth_methods.is_empty()
+        && !token_auth_methods
+            .iter()
+            .any(|m| m == "client_secret_basic" || m == "client_secret_post")
+    {
+        problems.push(
+            "it accepts neither client_secret_basic nor client_secret_post at the token endpoint"
+                .to_owned(),
+        );
+    }
+    let ok = problems.is_empty();
+    let summary = if ok {
+        format!(
+            "Connected: the issuer matches, {signing_keys} signing key{} found, sign-in can work.",
+            if signing_keys == 1 { "" } else { "s" }
+        )
+    } else {
+        format!("The provider answered, but {}.", problems.join("; "))
+    };
+    ConnectionReport {
+        ok,
+        summary,
+        issuer: Some(meta.issuer().to_string()),
+        authorization_endpoint: Some(meta.authorization_endpoint().to_string()),
+        token_endpoint: meta.token_endpoint().map(|u| u.to_string()),
+        userinfo_endpoint: meta.userinfo_endpoint().map(|u| u.to_string()),
+        jwks_uri: Some(meta.jwks_uri().to_string()),
+        signing_keys,
+        scopes_supported,
+        signing_algorithms,
+        pkce_s256: pkce,
+        token_auth_methods,
+        warnings,
+        elapsed_ms,
+    }
+}
+
+/// An enum's wire name ("RS256", "client_secret_basic") through its serde form.
+fn serde_plain<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "?".to_owned(),
+    }
+}

@@ -1,0 +1,310 @@
+//! OpenID Connect providers in the database. The client secret is stored encrypted and
+//! leaves this module only through [`ProviderRow::client_secret`], for the token request.
+
+use super::clock::now;
+use super::db::{Db, is_unique_violation};
+use super::secrets::{SecretBox, SecretError};
+use super::settings;
+use crate::on_pool;
+use crate::provider::{LoginProvider, ProviderView, ValidProvider};
+
+/// Whether OpenID Connect sign-in is on (Settings → Users → Login Methods).
+pub const OIDC_ENABLED: &str = "oidc_enabled";
+
+/// A provider as stored. Not `Serialize`: it holds the encrypted client secret.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProviderRow {
+    pub slug: String,
+    pub name: String,
+    pub logo: String,
+    pub issuer_url: String,
+    pub client_id: String,
+    client_secret_enc: String,
+    pub scopes: String,
+    pub required_claims: String,
+    pub allow_new_users: bool,
+    pub enabled: bool,
+    pub position: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ProviderRow {
+    pub fn scopes(&self) -> Vec<String> {
+        self.scopes.split_whitespace().map(str::to_owned).collect()
+    }
+
+    pub fn required_claims(&self) -> Vec<String> {
+        self.required_claims
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn client_secret(&self, secrets: &SecretBox) -> Result<String, SecretError> {
+        secrets.decrypt(&self.client_secret_enc, &self.slug)
+    }
+
+    pub fn view(&self, linked_accounts: i64) -> ProviderView {
+        ProviderView {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            logo: self.logo.clone(),
+            issuer_url: self.issuer_url.clone(),
+            client_id: self.client_id.clone(),
+            has_client_secret: !self.client_secret_enc.is_empty(),
+            scopes: self.scopes(),
+            required_claims: self.required_claims(),
+            allow_new_users: self.allow_new_users,
+            enabled: self.enabled,
+            position: self.position,
+            linked_accounts,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("no provider has the slug \"{0}\"")]
+    NotFound(String),
+    #[error("another provider already uses the slug \"{0}\"")]
+    SlugTaken(String),
+    #[error("a provider's slug cannot change after creation (linked accounts refer to it)")]
+    SlugImmutable,
+    #[error("the client secret is required")]
+    SecretRequired,
+    #[error("the new order must name every provider exactly once")]
+    BadOrder,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+const COLUMNS: &str = "slug, name, logo, issuer_url, client_id, client_secret_enc, scopes, \
+    required_claims, allow_new_users, enabled, position, created_at, updated_at";
+
+pub async fn oidc_enabled(db: &Db) -> Result<bool, sqlx::Error> {
+    settings::get_bool(db, OIDC_ENABLED, false).await
+}
+
+pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), sqlx::Error> {
+    settings::set(db, OIDC_ENABLED, if on { "true" } else { "false" }).await
+}
+
+pub async fn get(db: &Db, slug: &str) -> Result<Option<ProviderRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM oidc_providers WHERE slug = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).bind(slug).fetch_optional(pool).await)
+}
+
+pub async fn linked_count(db: &Db, slug: &str) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM linked_identities WHERE provider_slug = $1")
+        .bind(slug)
+        .fetch_one(pool)
+        .await)
+}
+
+pub async fn get_view(db: &Db, slug: &str) -> Result<Option<ProviderView>, sqlx::Error> {
+    match get(db, slug).await? {
+        Some(row) => Ok(Some(row.view(linked_count(db, slug).await?))),
+        None => Ok(None),
+    }
+}
+
+/// All providers in login-page order, with how many accounts are linked to each.
+pub async fn list(db: &Db) -> Result<Vec<ProviderView>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM oidc_providers ORDER BY position, slug");
+    let rows: Vec<ProviderRow> =
+        on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).fetch_all(pool).await)?;
+    let counts: Vec<(String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT provider_slug, COUNT(*) FROM linked_identities GROUP BY provider_slug")
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let n = counts
+                .iter()
+                .find(|(s, _)| *s == r.slug)
+                .map_or(0, |(_, n)| *n);
+            r.view(n)
+        })
+        .collect())
+}
+
+/// What the login page shows: enabled providers, in order, when OpenID Connect is on.
+pub async fn login_providers(db: &Db) -> Result<Vec<LoginProvider>, sqlx::Error> {
+    if !oidc_enabled(db).await? {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT slug, name, logo, position FROM oidc_providers WHERE enabled = $1 \
+         ORDER BY position, slug")
+        .bind(true)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|(slug, name, logo, position)| LoginProvider {
+            slug,
+            name,
+            logo,
+            position,
+        })
+        .collect())
+}
+
+pub async fn create(
+    db: &Db,
+    secrets: &SecretBox,
+    p: &ValidProvider,
+) -> Result<ProviderView, ProviderError> {
+    let secret = p
+        .client_secret
+        .as_deref()
+        .ok_or(ProviderError::SecretRequired)?;
+    let t = now();
+    let sealed = secrets.encrypt(secret, &p.slug);
+    let sql = format!(
+        "INSERT INTO oidc_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         (SELECT COALESCE(MAX(position), -1) + 1 FROM oidc_providers), $11, $11)"
+    );
+    on_pool!(db, pool => sqlx::query(&sql)
+        .bind(&p.slug)
+        .bind(&p.name)
+        .bind(&p.logo)
+        .bind(&p.issuer_url)
+        .bind(&p.client_id)
+        .bind(&sealed)
+        .bind(p.scopes.join(" "))
+        .bind(p.required_claims.join(" "))
+        .bind(p.allow_new_users)
+        .bind(p.enabled)
+        .bind(t)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            ProviderError::SlugTaken(p.slug.clone())
+        } else {
+            e.into()
+        }
+    })?;
+    get_view(db, &p.slug)
+        .await?
+        .ok_or_else(|| ProviderError::NotFound(p.slug.clone()))
+}
+
+/// Saves an edit. The slug is fixed; an empty secret keeps the stored one.
+pub async fn update(
+    db: &Db,
+    secrets: &SecretBox,
+    slug: &str,
+    p: &ValidProvider,
+) -> Result<ProviderView, ProviderError> {
+    if p.slug != slug {
+        return Err(ProviderError::SlugImmutable);
+    }
+    let existing = get(db, slug)
+        .await?
+        .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
+    let sealed = match &p.client_secret {
+        Some(secret) => secrets.encrypt(secret, slug),
+        None => existing.client_secret_enc.clone(),
+    };
+    on_pool!(db, pool => sqlx::query(
+        "UPDATE oidc_providers SET name = $2, logo = $3, issuer_url = $4, client_id = $5, \
+         client_secret_enc = $6, scopes = $7, required_claims = $8, allow_new_users = $9, \
+         enabled = $10, updated_at = $11 WHERE slug = $1")
+        .bind(slug)
+        .bind(&p.name)
+        .bind(&p.logo)
+        .bind(&p.issuer_url)
+        .bind(&p.client_id)
+        .bind(&sealed)
+        .bind(p.scopes.join(" "))
+        .bind(p.required_claims.join(" "))
+        .bind(p.allow_new_users)
+        .bind(p.enabled)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    get_view(db, slug)
+        .await?
+        .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))
+}
+
+pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), ProviderError> {
+    let n = on_pool!(db, pool => sqlx::query(
+        "UPDATE oidc_providers SET enabled = $2, updated_at = $3 WHERE slug = $1")
+        .bind(slug)
+        .bind(enabled)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(ProviderError::NotFound(slug.to_owned()));
+    }
+    Ok(())
+}
+
+/// Deletes a provider and its linked accounts; returns how many links went with it.
+pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let links = sqlx::query("DELETE FROM linked_identities WHERE provider_slug = $1")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let gone = sqlx::query("DELETE FROM oidc_providers WHERE slug = $1")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(ProviderError::NotFound(slug.to_owned()));
+        }
+        tx.commit().await?;
+        Ok(links as i64)
+    })
+}
+
+/// Sets the login-page order: `slugs` must name every provider exactly once.
+pub async fn reorder(db: &Db, slugs: &[String]) -> Result<(), ProviderError> {
+    let mut current: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT slug FROM oidc_providers").fetch_all(pool).await)?;
+    let mut wanted = slugs.to_vec();
+    current.sort();
+    wanted.sort();
+    if current != wanted {
+        return Err(ProviderError::BadOrder);
+    }
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (i, slug) in slugs.iter().enumerate() {
+            sqlx::query("UPDATE oidc_providers SET position = $2 WHERE slug = $1")
+                .bind(slug)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Moves one provider a place up (`-1`) or down (`+1`) in the login-page order.
+pub async fn shift(db: &Db, slug: &str, by: i64) -> Result<(), ProviderError> {
+    let mut order: Vec<String> = list(db).await?.into_iter().map(|p| p.slug).collect();
+    let from = order
+        .iter()
+        .position(|s| s == slug)
+        .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
+    let to = (from as i64 + by).clamp(0, order.len() as i64 - 1) as usize;
+    let item = order.remove(from);
+    order.insert(to, item);
+    reorder(db, &order).await
+}
