@@ -21,10 +21,16 @@ pub enum AppError {
     Unauthorized,
     #[error("Only administrators can do this.")]
     Forbidden,
+    /// Not allowed, with the reason in words (e.g. a login method that is turned off).
+    #[error("{0}")]
+    Denied(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request is valid but risky; repeat it with confirmation to go ahead.
+    #[error("{0}")]
+    NeedsConfirmation(String),
     #[error(
         "Something went wrong on the server. If it keeps happening, give your administrator this reference: {0}."
     )]
@@ -54,9 +60,9 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::InvalidCredentials | AppError::Unauthorized => 401,
             AppError::RateLimited(_) => 429,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::Denied(_) => 403,
             AppError::NotFound(_) => 404,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::NeedsConfirmation(_) => 409,
             AppError::Internal(_) | AppError::Transport(_) => 500,
         }
     }

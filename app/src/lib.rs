@@ -17,8 +17,9 @@ pub mod state;
 use crate::components::nav::Nav;
 use crate::components::session::SessionContext;
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFound, profile_settings::ProfileSettingsPage,
-    setup::SetupPage, users_settings::UsersSettingsPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, oidc_settings::OidcSettingsPage,
+    profile_settings::ProfileSettingsPage, provider_edit::ProviderEditPage, setup::SetupPage,
+    users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -108,6 +109,21 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/settings/users")
                         view=UsersSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/users/oidc")
+                        view=OidcSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/users/oidc/new")
+                        view=ProviderEditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/users/oidc/edit/:slug")
+                        view=ProviderEditPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

@@ -4,6 +4,7 @@ use crate::limiter::LoginLimiter;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portcullis::ssr::db::Db;
+use portcullis::ssr::secrets::SecretBox;
 use std::sync::Arc;
 
 #[derive(Clone, FromRef)]
@@ -13,4 +14,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// The externally visible base URL, without a trailing slash (redirect URIs, cookies).
     pub public_url: Arc<str>,
+    /// Encrypts provider client secrets at rest.
+    pub secrets: SecretBox,
+    /// Accept plain-http issuers on any host (`--allow-insecure-issuers`).
+    pub allow_insecure_issuers: bool,
 }

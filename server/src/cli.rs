@@ -32,6 +32,78 @@ pub enum Command {
     /// Manage local user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage OpenID Connect providers (the same rules as the settings page).
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Turn OpenID Connect sign-in on or off.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+}
+
+/// Provider fields; on `update`, an omitted flag keeps the stored value.
+#[derive(Debug, clap::Args)]
+pub struct ProviderFields {
+    /// Shown on the login button.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An http(s) image URL or a data:image/...;base64,... image ("" for none).
+    #[arg(long)]
+    pub logo: Option<String>,
+    /// Exactly as in the provider's discovery document.
+    #[arg(long)]
+    pub issuer_url: Option<String>,
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the client secret from standard input (one line).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// Comma-separated; must include openid [default on add: openid, profile, email].
+    #[arg(long)]
+    pub scopes: Option<String>,
+    /// Comma-separated claims that must be boolean true.
+    #[arg(long)]
+    pub required_claims: Option<String>,
+    /// Create accounts for new identities.
+    #[arg(long)]
+    pub allow_new_users: Option<bool>,
+    /// Show it on the login page.
+    #[arg(long)]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Add a provider. The client secret comes from standard input.
+    Add {
+        /// Unique id (lowercase letters, digits, hyphens) [default: from the name].
+        #[arg(long)]
+        slug: Option<String>,
+        #[command(flatten)]
+        fields: ProviderFields,
+    },
+    /// Change a provider; omitted flags keep their values.
+    Update {
+        #[arg(long)]
+        slug: String,
+        #[command(flatten)]
+        fields: ProviderFields,
+    },
+    /// Delete a provider and its linked accounts.
+    Remove {
+        #[arg(long)]
+        slug: String,
+    },
+    /// List providers in login-page order.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    Enable,
+    Disable,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,7 +136,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::run(cli.config).await,
         Command::User(cmd) => user(&cli.config, cmd).await,
+        Command::Provider(cmd) => crate::cli_provider::provider(&cli.config, cmd).await,
+        Command::Oidc(cmd) => crate::cli_provider::oidc(&cli.config, cmd).await,
     }
+}
+
+/// Reads one line from standard input, without its line ending.
+pub fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("reading the {what} from standard input"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Field errors as command-line advice: `--flag: message`.
+pub fn field_errors(what: &str, errors: &[portcullis::field::FieldError]) -> anyhow::Error {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+        .collect();
+    anyhow::anyhow!("invalid {what}:\n  {}", lines.join("\n  "))
 }
 
 async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
@@ -77,28 +170,16 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             password_stdin: _,
             admin,
         } => {
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("reading the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let password = read_stdin_line("password")?;
             let account = NewAccount {
                 username,
                 email,
                 display_name,
                 password,
             };
-            let account = match account.validate() {
-                Ok(a) => a,
-                Err(errors) => {
-                    let lines: Vec<String> = errors
-                        .iter()
-                        .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
-                        .collect();
-                    bail!("invalid user:\n  {}", lines.join("\n  "));
-                }
-            };
+            let account = account
+                .validate()
+                .map_err(|errors| field_errors("user", &errors))?;
             match users::create(&db, &account, admin, false).await {
                 Ok(user) => println!(
                     "created {} {} ({})",

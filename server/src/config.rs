@@ -1,6 +1,7 @@
 //! Configuration: flags, each with a matching `PORTCULLIS_*` environment variable.
 
 use clap::Args;
+use portcullis::ssr::secrets::SecretBox;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
@@ -37,6 +38,22 @@ pub struct Config {
     )]
     pub data_dir: PathBuf,
 
+    /// Key that encrypts provider client secrets at rest: 32 bytes, base64 (e.g.
+    /// `openssl rand -base64 32`). Without it, a key file `secret.key` is created in the data
+    /// directory. Servers sharing one database must share the key.
+    #[arg(
+        long,
+        env = "PORTCULLIS_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+
+    /// Accept plain-http issuer URLs on any host (by default only https, or http on
+    /// localhost/127.0.0.1/::1). For lab setups only: tokens would cross the network in clear.
+    #[arg(long, env = "PORTCULLIS_ALLOW_INSECURE_ISSUERS", global = true)]
+    pub allow_insecure_issuers: bool,
+
     /// Directory with the built web assets (`pkg/`, favicon). Set by `cargo leptos` as
     /// LEPTOS_SITE_ROOT; the default suits running from the source tree.
     #[arg(
@@ -65,7 +82,10 @@ impl Config {
         url.trim_end_matches('/').to_owned()
     }
 
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url().starts_with("https://")
+    pub fn secrets(&self) -> anyhow::Result<SecretBox> {
+        Ok(match &self.secret_key {
+            Some(key) => SecretBox::from_base64(key)?,
+            None => SecretBox::load_or_create(&self.data_dir.join("secret.key"))?,
+        })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api_v1;
 pub mod cli;
+pub mod cli_provider;
 pub mod config;
 pub mod headers;
 pub mod serve;

@@ -41,6 +41,7 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 /// A running server (for tests and benchmarks: it stops when dropped or told to).
 pub struct Running {
     pub addr: SocketAddr,
+    pub public_url: String,
     pub db: Db,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
@@ -63,7 +64,8 @@ impl Drop for Running {
     }
 }
 
-pub async fn router(config: &Config, db: Db) -> anyhow::Result<Router> {
+/// `public_url`: the externally visible base URL (see [`Config::public_url`]).
+pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result<Router> {
     let leptos_options = LeptosOptions::builder()
         .output_name("portcullis")
         .site_root(config.site_root.to_string_lossy().into_owned())
@@ -83,7 +85,7 @@ pub async fn router(config: &Config, db: Db) -> anyhow::Result<Router> {
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
+        .with_secure(public_url.starts_with("https://"))
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
@@ -91,7 +93,9 @@ pub async fn router(config: &Config, db: Db) -> anyhow::Result<Router> {
         leptos_options: leptos_options.clone(),
         db,
         limiter: Arc::new(LoginLimiter::default()),
-        public_url: config.public_url().into(),
+        public_url: public_url.into(),
+        secrets: config.secrets().context("loading the secret key")?,
+        allow_insecure_issuers: config.allow_insecure_issuers,
     };
     let routes = generate_route_list(App);
     // Built assets are precompressed at build time (scripts/build.sh) and served as such.
@@ -124,11 +128,16 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// Binds, then serves in a background task.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let db = open_db(config).await?;
-    let app = router(config, db.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Without a configured public URL, the address actually bound (port 0 resolved).
+    let public_url = match &config.public_url {
+        Some(_) => config.public_url(),
+        None => format!("http://{addr}"),
+    };
+    let app = router(config, db.clone(), &public_url).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(
@@ -142,6 +151,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     });
     Ok(Running {
         addr,
+        public_url,
         db,
         shutdown: Some(tx),
         task,
@@ -153,7 +163,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let running = start(&config).await?;
     tracing::info!(
         addr = %running.addr,
-        public_url = %config.public_url(),
+        public_url = %running.public_url,
         database = running.db.backend(),
         "Portcullis is listening"
     );

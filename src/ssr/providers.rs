@@ -86,6 +86,20 @@ pub async fn oidc_enabled(db: &Db) -> Result<bool, sqlx::Error> {
     settings::get_bool(db, OIDC_ENABLED, false).await
 }
 
+/// The current login methods, for the "at least one stays on" rule.
+pub async fn login_methods(db: &Db) -> Result<crate::login_methods::LoginMethods, sqlx::Error> {
+    let enabled: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM oidc_providers WHERE enabled = $1")
+        .bind(true)
+        .fetch_one(pool)
+        .await)?;
+    Ok(crate::login_methods::LoginMethods {
+        local: settings::get_bool(db, settings::LOCAL_LOGIN, true).await?,
+        oidc: oidc_enabled(db).await?,
+        enabled_providers: enabled as usize,
+    })
+}
+
 pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), sqlx::Error> {
     settings::set(db, OIDC_ENABLED, if on { "true" } else { "false" }).await
 }

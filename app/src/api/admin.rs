@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsersSettingsData {
     pub users: Vec<UserView>,
-    /// Username/password sign-in. The only login method until OpenID Connect is configured,
-    /// so it cannot be turned off yet.
     pub local_login: bool,
+    pub oidc_enabled: bool,
+    pub enabled_providers: usize,
+    pub flash: Option<crate::error::AppError>,
 }
 
 #[server(endpoint = "admin/users_settings")]
@@ -21,9 +22,15 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
         let users = portcullis::ssr::users::list(&state().db)
             .await
             .map_err(AppError::internal)?;
+        let methods = portcullis::ssr::providers::login_methods(&state().db)
+            .await
+            .map_err(AppError::internal)?;
         Ok(UsersSettingsData {
             users: users.iter().map(|u| u.view()).collect(),
-            local_login: true,
+            local_login: methods.local,
+            oidc_enabled: methods.oidc,
+            enabled_providers: methods.enabled_providers,
+            flash: take_flash().await,
         })
     };
     respond(result.await).await

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct LoginPageData {
     pub setup_open: bool,
     pub signed_in: bool,
+    pub local_login: bool,
+    pub providers: Vec<portcullis::provider::LoginProvider>,
     pub flash: Option<AppError>,
 }
 
@@ -31,8 +33,15 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
     use crate::auth::*;
     let result = async {
         let st = state();
+        let methods = portcullis::ssr::providers::login_methods(&st.db)
+            .await
+            .map_err(AppError::internal)?;
         Ok(LoginPageData {
             setup_open: portcullis::ssr::users::setup_open(&st.db)
+                .await
+                .map_err(AppError::internal)?,
+            local_login: methods.local,
+            providers: portcullis::ssr::providers::login_providers(&st.db)
                 .await
                 .map_err(AppError::internal)?,
             signed_in: current_user().await?.is_some(),
@@ -53,6 +62,14 @@ pub async fn login(
     let result = async {
         portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
         let st = state();
+        let methods = portcullis::ssr::providers::login_methods(&st.db)
+            .await
+            .map_err(AppError::internal)?;
+        if !methods.local {
+            return Err(AppError::Denied(
+                "Password sign-in is turned off here. Use one of the sign-in buttons.".into(),
+            ));
+        }
         let identifier = identifier.trim();
         st.limiter
             .attempt(identifier, client_ip().await)

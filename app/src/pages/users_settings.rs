@@ -1,7 +1,9 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
 use crate::api::admin::users_settings;
+use crate::api::providers::SetLoginMethod;
 use crate::components::guard::authed;
+use crate::components::switch::LoginMethodSwitch;
 use crate::ids;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,23 +13,66 @@ pub fn UsersSettingsPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         {authed(true, |_| {
-            let settings = Resource::new(|| (), |_| users_settings());
+            let set_method = ServerAction::<SetLoginMethod>::new();
+            let settings = Resource::new(move || set_method.version().get(), |_| users_settings());
             view! {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match settings.await {
                             Ok(s) => {
+                                let error = move || {
+                                    set_method.value().get().and_then(Result::err).or_else(|| s.flash.clone())
+                                };
                                 view! {
                                     <section class="card" id=ids::LOGIN_METHODS>
                                         <h1>"Users"</h1>
                                         <h2>"Login Methods"</h2>
-                                        <label class="toggle">
-                                            <input type="checkbox" checked=s.local_login disabled=true/>
-                                            <span>"Enable Local Sign-In"</span>
-                                        </label>
-                                        <p class="hint">
-                                            "Username (or email) and password. At least one login method must stay enabled, so this stays on until another method is set up."
-                                        </p>
+                                        {move || error().map(|e| view! {
+                                            <p class="alert error" role="alert" id=ids::LOGIN_METHODS_ERROR>{e.to_string()}</p>
+                                        })}
+                                        <div class="method">
+                                            <LoginMethodSwitch
+                                                action=set_method
+                                                method="local"
+                                                label="Enable Local Sign-In"
+                                                on=s.local_login
+                                                id=ids::LOCAL_LOGIN_SWITCH
+                                            />
+                                            <p class="hint">"Username (or email) and password."</p>
+                                        </div>
+                                        <div class="method">
+                                            <div class="method-row">
+                                                <LoginMethodSwitch
+                                                    action=set_method
+                                                    method="oidc"
+                                                    label="Enable OpenID Connect Sign-In"
+                                                    on=s.oidc_enabled
+                                                    id=ids::OIDC_SWITCH
+                                                />
+                                                {s.oidc_enabled.then(|| view! {
+                                                    <a
+                                                        class="icon-button"
+                                                        href="/settings/users/oidc"
+                                                        id=ids::OIDC_SETTINGS_LINK
+                                                        aria-label="OpenID Connect settings"
+                                                        title="OpenID Connect settings"
+                                                    >
+                                                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                                                            <path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.3 7.3 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.3 7.3 0 0 0-1.7 1l-2.5-1-2 3.5L6.5 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.3 7.3 0 0 0 1.7 1L11 21h4l.4-2.9a7.3 7.3 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5A3.5 3.5 0 1 1 13 8.5a3.5 3.5 0 0 1 0 7z"></path>
+                                                        </svg>
+                                                    </a>
+                                                })}
+                                            </div>
+                                            <p class="hint">
+                                                "One-click sign-in with identity providers such as Keycloak, Authentik, Authelia or Pocket ID. "
+                                                {format!(
+                                                    "{} enabled provider{}.",
+                                                    s.enabled_providers,
+                                                    if s.enabled_providers == 1 { "" } else { "s" },
+                                                )}
+                                            </p>
+                                        </div>
+                                        <p class="hint">"At least one login method must stay enabled."</p>
                                     </section>
                                     <section class="card">
                                         <h2>"Accounts"</h2>

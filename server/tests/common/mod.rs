@@ -2,6 +2,8 @@
 //! fresh PostgreSQL database, driven over HTTP like a browser would.
 #![allow(dead_code)]
 
+pub mod idp;
+
 use portcullis::account::NewAccount;
 use portcullis::ssr::users;
 use portcullis_server::config::Config;
@@ -50,6 +52,8 @@ impl TestApp {
             public_url: None,
             data_dir: dir.path().to_owned(),
             site_root: dir.path().join("site"),
+            secret_key: None,
+            allow_insecure_issuers: false,
         };
         let running = serve::start(&config).await.expect("server starts");
         let base = format!("http://{}", running.addr);

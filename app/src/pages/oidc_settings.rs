@@ -1,0 +1,159 @@
+//! `/settings/users/oidc` (administrators): the OpenID Connect providers as cards, in
+//! login-page order, with edit, enable/disable, reorder and delete.
+
+use crate::api::providers::{DeleteProvider, MoveProvider, SetProviderEnabled, oidc_settings};
+use crate::components::copy_button::CopyValue;
+use crate::components::guard::authed;
+use crate::components::provider_logo::ProviderLogo;
+use crate::ids;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use portcullis::provider::ProviderView;
+
+#[derive(Clone, Copy)]
+struct Actions {
+    delete: ServerAction<DeleteProvider>,
+    shift: ServerAction<MoveProvider>,
+    toggle: ServerAction<SetProviderEnabled>,
+}
+
+#[component]
+pub fn OidcSettingsPage() -> impl IntoView {
+    view! {
+        <Title text="OpenID Connect"/>
+        {authed(true, |_| {
+            let actions = Actions {
+                delete: ServerAction::new(),
+                shift: ServerAction::new(),
+                toggle: ServerAction::new(),
+            };
+            let settings = Resource::new(
+                move || {
+                    (
+                        actions.delete.version().get(),
+                        actions.shift.version().get(),
+                        actions.toggle.version().get(),
+                    )
+                },
+                |_| oidc_settings(),
+            );
+            view! {
+                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match settings.await {
+                            Ok(s) => {
+                                let flash = s.flash.clone();
+                                let error = move || {
+                                    actions.delete.value().get().and_then(|r| r.err())
+                                        .or_else(|| actions.shift.value().get().and_then(|r| r.err()))
+                                        .or_else(|| actions.toggle.value().get().and_then(|r| r.err()))
+                                        .or_else(|| flash.clone())
+                                };
+                                let count = s.providers.len();
+                                view! {
+                                    <section class="card">
+                                        <p class="crumbs"><a href="/settings/users">"Users"</a>" › OpenID Connect"</p>
+                                        <div class="title-row">
+                                            <h1>"OpenID Connect"</h1>
+                                            <a class="button primary" href="/settings/users/oidc/new" id=ids::ADD_PROVIDER>"Add Provider"</a>
+                                        </div>
+                                        {(!s.oidc_enabled).then(|| view! {
+                                            <p class="alert warn">"OpenID Connect sign-in is off: these providers are not shown on the login page. Turn it on under "<a href="/settings/users">"Login Methods"</a>"."</p>
+                                        })}
+                                        {move || error().map(|e| view! { <p class="alert error" role="alert" id=ids::OIDC_ERROR>{e.to_string()}</p> })}
+                                        <CopyValue value=s.redirect_uri.clone() label="Redirect URI to register at each provider" id=ids::REDIRECT_URI/>
+                                    </section>
+                                    <ul class="provider-list" id=ids::PROVIDER_LIST aria-label="Providers">
+                                        {if s.providers.is_empty() {
+                                            view! { <li class="card empty">"No providers yet. Add one to offer one-click sign-in."</li> }.into_any()
+                                        } else {
+                                            s.providers
+                                                .into_iter()
+                                                .enumerate()
+                                                .map(|(i, p)| provider_card(p, i, count, actions))
+                                                .collect_view()
+                                                .into_any()
+                                        }}
+                                    </ul>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            }
+        })}
+    }
+}
+
+fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) -> impl IntoView {
+    let links = p.linked_accounts;
+    let delete_warning = match links {
+        0 => "No linked accounts will be removed.".to_owned(),
+        1 => "1 linked account will be removed.".to_owned(),
+        n => format!("{n} linked accounts will be removed."),
+    };
+    let (slug_toggle, slug_up, slug_down, slug_delete) = (
+        p.slug.clone(),
+        p.slug.clone(),
+        p.slug.clone(),
+        p.slug.clone(),
+    );
+    let up_label = format!("Move {} up", p.name);
+    let down_label = format!("Move {} down", p.name);
+    let confirm_label = format!("Delete {}?", p.name);
+    let confirm_text = format!("Delete {}? {delete_warning}", p.name);
+    let delete_label = format!("Delete {}", p.name);
+    let toggle_value = (!p.enabled).to_string();
+    let toggle_label = if p.enabled { "Disable" } else { "Enable" };
+    view! {
+        <li class="card provider-card" data-slug=p.slug.clone() aria-label=p.name.clone()>
+            <div class="provider-head">
+                <ProviderLogo logo=p.logo.clone() size=40/>
+                <div class="provider-id">
+                    <h2>{p.name.clone()}</h2>
+                    <code>{p.slug.clone()}</code>
+                </div>
+                <span class="badge" class:on=p.enabled>{if p.enabled { "Enabled" } else { "Disabled" }}</span>
+            </div>
+            <dl class="facts">
+                <dt>"Issuer"</dt>
+                <dd>{p.issuer_url.clone()}</dd>
+                <dt>"Client ID"</dt>
+                <dd>{p.client_id.clone()}</dd>
+                <dt>"Linked accounts"</dt>
+                <dd>{links}</dd>
+            </dl>
+            <div class="card-actions">
+                <a class="button" href=format!("/settings/users/oidc/edit/{}", p.slug)>"Edit"</a>
+                <ActionForm action=actions.toggle>
+                    <input type="hidden" name="slug" value=slug_toggle/>
+                    <input type="hidden" name="enabled" value=toggle_value/>
+                    <button type="submit">{toggle_label}</button>
+                </ActionForm>
+                <ActionForm action=actions.shift>
+                    <input type="hidden" name="slug" value=slug_up/>
+                    <input type="hidden" name="by" value="-1"/>
+                    <button type="submit" disabled=index == 0 aria-label=up_label>"↑"</button>
+                </ActionForm>
+                <ActionForm action=actions.shift>
+                    <input type="hidden" name="slug" value=slug_down/>
+                    <input type="hidden" name="by" value="1"/>
+                    <button type="submit" disabled=index + 1 == count aria-label=down_label>"↓"</button>
+                </ActionForm>
+                <details class="confirm">
+                    <summary class="button danger">"Delete"</summary>
+                    <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
+                        <p>{confirm_text}</p>
+                        <ActionForm action=actions.delete>
+                            <input type="hidden" name="slug" value=slug_delete/>
+                            <button type="submit" class="danger">{delete_label}</button>
+                        </ActionForm>
+                    </div>
+                </details>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,123 @@
+//! `portcullis provider ...` and `portcullis oidc ...`: the settings page's rules, from a
+//! shell. Providers added here appear in the UI and the other way round (one database).
+
+use crate::cli::{OidcCommand, ProviderCommand, ProviderFields, field_errors, read_stdin_line};
+use crate::config::Config;
+use crate::serve::open_db;
+use anyhow::{Context, bail};
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
+use portcullis::ssr::providers::{self, ProviderError};
+
+impl ProviderFields {
+    /// Applies the given flags over `draft`.
+    fn apply(self, draft: &mut ProviderDraft) -> anyhow::Result<()> {
+        if self.client_secret_stdin {
+            draft.client_secret = read_stdin_line("client secret")?;
+        }
+        let set = |target: &mut String, value: Option<String>| {
+            if let Some(v) = value {
+                *target = v;
+            }
+        };
+        set(&mut draft.name, self.name);
+        set(&mut draft.logo, self.logo);
+        set(&mut draft.issuer_url, self.issuer_url);
+        set(&mut draft.client_id, self.client_id);
+        set(&mut draft.scopes, self.scopes);
+        set(&mut draft.required_claims, self.required_claims);
+        if let Some(v) = self.allow_new_users {
+            draft.allow_new_users = v;
+        }
+        if let Some(v) = self.enabled {
+            draft.enabled = v;
+        }
+        Ok(())
+    }
+}
+
+fn explain(e: ProviderError) -> anyhow::Error {
+    match e {
+        ProviderError::Db(e) => anyhow::Error::new(e).context("database"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let policy = IssuerPolicy {
+        allow_insecure: config.allow_insecure_issuers,
+    };
+    match cmd {
+        ProviderCommand::Add { slug, fields } => {
+            if !fields.client_secret_stdin {
+                bail!("--client-secret-stdin is required: a new provider needs its client secret");
+            }
+            let secrets = config.secrets()?;
+            let mut draft = ProviderDraft::new_default();
+            draft.slug = slug.unwrap_or_default();
+            fields.apply(&mut draft)?;
+            let valid = draft
+                .validate(Mode::Create, policy)
+                .map_err(|e| field_errors("provider", &e))?;
+            let view = providers::create(&db, &secrets, &valid)
+                .await
+                .map_err(explain)?;
+            println!("added provider {} ({})", view.slug, view.name);
+        }
+        ProviderCommand::Update { slug, fields } => {
+            let secrets = config.secrets()?;
+            let existing = providers::get_view(&db, &slug)
+                .await?
+                .with_context(|| format!("no provider has the slug \"{slug}\""))?;
+            let mut draft = existing.draft();
+            fields.apply(&mut draft)?;
+            let valid = draft
+                .validate(Mode::Update, policy)
+                .map_err(|e| field_errors("provider", &e))?;
+            let view = providers::update(&db, &secrets, &slug, &valid)
+                .await
+                .map_err(explain)?;
+            println!("updated provider {} ({})", view.slug, view.name);
+        }
+        ProviderCommand::Remove { slug } => {
+            let links = providers::delete(&db, &slug).await.map_err(explain)?;
+            println!("removed provider {slug} and {links} linked account(s)");
+        }
+        ProviderCommand::List { json } => {
+            let list = providers::list(&db).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!(
+                    "{:<20}  {:<20}  {:<8}  {:<6}  ISSUER",
+                    "SLUG", "NAME", "ENABLED", "LINKS"
+                );
+                for p in list {
+                    println!(
+                        "{:<20}  {:<20}  {:<8}  {:<6}  {}",
+                        p.slug, p.name, p.enabled, p.linked_accounts, p.issuer_url
+                    );
+                }
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let on = matches!(cmd, OidcCommand::Enable);
+    let mut methods = providers::login_methods(&db).await?;
+    methods.oidc = on;
+    if let Err(message) = methods.check() {
+        bail!("{message}");
+    }
+    providers::set_oidc_enabled(&db, on).await?;
+    println!(
+        "OpenID Connect sign-in is {}",
+        if on { "on" } else { "off" }
+    );
+    db.close().await;
+    Ok(())
+}

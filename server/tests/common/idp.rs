@@ -1,0 +1,54 @@
+//! The real OpenID Provider (npm `oidc-provider`), started per test on a free port.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Idp {
+    pub issuer: String,
+    child: Child,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Idp {
+    /// Starts the provider; its clients accept `redirect_uris`.
+    pub async fn start(redirect_uris: &[String]) -> Idp {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/oidc/provider.mjs");
+        let port = free_port();
+        let child = Command::new("node")
+            .arg(script)
+            .env("OIDC_PORT", port.to_string())
+            .env("OIDC_REDIRECT_URIS", redirect_uris.join(","))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node runs end2end/oidc/provider.mjs (run scripts/setup.sh first)");
+        let issuer = format!("http://127.0.0.1:{port}");
+        let idp = Idp { issuer, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let url = format!("{}/.well-known/openid-configuration", idp.issuer);
+        loop {
+            if let Ok(r) = reqwest::get(&url).await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "oidc-provider did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        idp
+    }
+}
+
+impl Drop for Idp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

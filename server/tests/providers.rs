@@ -1,0 +1,546 @@
+//! OpenID Connect provider settings through the server functions, on SQLite and
+//! PostgreSQL: create, edit, reorder, disable, delete, admin-only access, the secret never
+//! leaving the server, encryption at rest, and the login-method rule.
+
+mod common;
+
+use common::TestApp;
+use common::idp::Idp;
+use reqwest::{Client, StatusCode};
+use serde_json::Value;
+
+const SECRET: &str = "very-secret-client-secret-4f1c9";
+
+fn draft<'a>(
+    name: &'a str,
+    slug: &'a str,
+    issuer: &'a str,
+    secret: &'a str,
+    enabled: bool,
+) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("draft[name]".to_owned(), name.to_owned()),
+        ("draft[slug]".to_owned(), slug.to_owned()),
+        ("draft[issuer_url]".to_owned(), issuer.to_owned()),
+        ("draft[client_id]".to_owned(), "portcullis-basic".to_owned()),
+        ("draft[client_secret]".to_owned(), secret.to_owned()),
+        (
+            "draft[scopes]".to_owned(),
+            "openid, profile, email".to_owned(),
+        ),
+        ("draft[required_claims]".to_owned(), String::new()),
+        ("draft[logo]".to_owned(), String::new()),
+    ];
+    if enabled {
+        form.push(("draft[enabled]".to_owned(), "true".to_owned()));
+    }
+    form
+}
+
+/// Every response body seen in a test, to search for the secret afterwards.
+#[derive(Default)]
+struct Seen(Vec<u8>);
+
+impl Seen {
+    async fn call(
+        &mut self,
+        app: &TestApp,
+        c: &Client,
+        endpoint: &str,
+        form: &[(String, String)],
+    ) -> (StatusCode, Value) {
+        let res = c
+            .post(app.url(&format!("/api/{endpoint}")))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.bytes().await.unwrap();
+        self.0.extend_from_slice(&bytes);
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    async fn page(&mut self, app: &TestApp, c: &Client, path: &str) -> String {
+        let bytes = app.page(c, path).await.bytes().await.unwrap();
+        self.0.extend_from_slice(&bytes);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    fn contains(&self, needle: &str) -> bool {
+        self.0.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+async fn admin(app: &TestApp) -> Client {
+    app.add_user("root", "root password", true).await;
+    let c = app.browser();
+    assert_eq!(
+        app.login(&c, "root", "root password").await.status(),
+        StatusCode::OK
+    );
+    c
+}
+
+async fn provider_lifecycle(app: &TestApp) {
+    let idp = Idp::start(&[format!("{}/login", app.base)]).await;
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+
+    // Enabled + unreachable issuer: a clear warning, nothing saved, unless confirmed.
+    let dead = "http://127.0.0.1:9/realms/none";
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![("original_slug".to_owned(), String::new())],
+                draft("Dead", "dead", dead, SECRET, true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let warning = body["NeedsConfirmation"].as_str().unwrap();
+    assert!(
+        warning.contains("Could not reach the provider") && warning.contains("Save anyway"),
+        "{warning}"
+    );
+    let (_, list) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
+    assert_eq!(
+        list["providers"].as_array().unwrap().len(),
+        0,
+        "nothing half-saved"
+    );
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![
+                    ("original_slug".to_owned(), String::new()),
+                    ("confirm".to_owned(), "true".to_owned()),
+                ],
+                draft("Dead", "dead", dead, SECRET, true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A real provider: discovery passes, no confirmation needed; the slug comes from the name.
+    let (status, kc) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![("original_slug".to_owned(), String::new())],
+                draft("Key Cloak", "", &idp.issuer, SECRET, true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kc}");
+    assert_eq!(kc["slug"], "key-cloak");
+    assert_eq!(kc["has_client_secret"], true);
+    assert_eq!(kc["position"], 1);
+
+    // Bad input names its fields and stores nothing.
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![("original_slug".to_owned(), String::new())],
+                draft("", "Bad Slug", "http://insecure.example.com", "", true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = body["Validation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "issuer_url", "client_secret", "slug"]);
+
+    // Duplicate slug (also differing only by case is impossible: slugs are lowercase).
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![
+                    ("original_slug".to_owned(), String::new()),
+                    ("confirm".to_owned(), "true".to_owned()),
+                ],
+                draft("Other", "key-cloak", &idp.issuer, SECRET, false),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.to_string().contains("already uses the slug"), "{body}");
+
+    // Edit without a secret keeps it; the slug cannot change.
+    let (status, edited) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![("original_slug".to_owned(), "key-cloak".to_owned())],
+                draft("Keycloak", "key-cloak", &idp.issuer, "", true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!(edited["name"], "Keycloak");
+    assert_eq!(edited["has_client_secret"], true);
+    let row = portcullis::ssr::providers::get(&app.running.db, "key-cloak")
+        .await
+        .unwrap()
+        .unwrap();
+    let secrets = app.config.secrets().unwrap();
+    assert_eq!(row.client_secret(&secrets).unwrap(), SECRET, "secret kept");
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![("original_slug".to_owned(), "key-cloak".to_owned())],
+                draft("Keycloak", "renamed", &idp.issuer, "", true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.to_string().contains("cannot change"), "{body}");
+
+    // Reorder: move Keycloak above Dead.
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/move_provider",
+            &pairs(&[("slug", "key-cloak"), ("by", "-1")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, s) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
+    let order: Vec<&str> = s["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["key-cloak", "dead"]);
+    assert_eq!(s["redirect_uri"], format!("{}/login", app.base));
+
+    // The login page sees enabled providers only, only with OpenID Connect on, and only
+    // slug, name, logo and order.
+    let anon = app.browser();
+    let (_, lp) = seen.call(app, &anon, "auth/login_providers", &[]).await;
+    assert_eq!(lp.as_array().unwrap().len(), 0, "OIDC sign-in is off");
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "oidc"), ("enabled", "true")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_provider_enabled",
+            &pairs(&[("slug", "dead"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, lp) = seen.call(app, &anon, "auth/login_providers", &[]).await;
+    assert_eq!(
+        lp,
+        serde_json::json!([{"slug": "key-cloak", "name": "Keycloak", "logo": "", "position": 0}])
+    );
+
+    // Delete with its linked accounts.
+    let user_id = portcullis::ssr::users::list(&app.running.db).await.unwrap()[0]
+        .id
+        .clone();
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query(
+        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) VALUES ('l1', $1, 'dead', 'sub-1', 0)")
+        .bind(&user_id).execute(pool).await.map(|_| ())).unwrap();
+    let (_, s) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
+    assert_eq!(s["providers"][1]["linked_accounts"], 1);
+    let (status, removed) = seen
+        .call(
+            app,
+            &admin,
+            "admin/delete_provider",
+            &pairs(&[("slug", "dead")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(removed, 1);
+    let links: i64 = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM linked_identities").fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(links, 0);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/delete_provider",
+            &pairs(&[("slug", "dead")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Pages too, and test connection.
+    let html = seen.page(app, &admin, "/settings/users/oidc").await;
+    assert!(html.contains("Keycloak"));
+    let html = seen
+        .page(app, &admin, "/settings/users/oidc/edit/key-cloak")
+        .await;
+    assert!(html.contains("A secret is set"));
+    let (status, report) = seen
+        .call(
+            app,
+            &admin,
+            "admin/test_connection",
+            &pairs(&[
+                ("issuer_url", &idp.issuer),
+                ("scopes", "openid, profile, email, groups"),
+            ]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["pkce_s256"], true);
+    assert!(report["signing_keys"].as_u64().unwrap() >= 1);
+    assert!(
+        report["warnings"].to_string().contains("groups"),
+        "{report}"
+    );
+
+    assert!(
+        !seen.contains(SECRET),
+        "the client secret never appears in a response"
+    );
+    assert!(!seen.contains("v1:"), "nor its ciphertext");
+}
+both_backends!(provider_lifecycle);
+
+async fn non_admins_are_refused_everywhere(app: &TestApp) {
+    app.add_user("bob", "bob password", false).await;
+    let bob = app.browser();
+    assert_eq!(
+        app.login(&bob, "bob", "bob password").await.status(),
+        StatusCode::OK
+    );
+    let anon = app.browser();
+    let mut seen = Seen::default();
+    let calls: Vec<(&str, Vec<(String, String)>)> = vec![
+        ("admin/oidc_settings", vec![]),
+        ("admin/provider", pairs(&[("slug", "x")])),
+        (
+            "admin/save_provider",
+            [
+                vec![
+                    ("original_slug".to_owned(), String::new()),
+                    ("confirm".to_owned(), "true".to_owned()),
+                ],
+                draft("X", "x", "https://x.example", SECRET, false),
+            ]
+            .concat(),
+        ),
+        ("admin/delete_provider", pairs(&[("slug", "x")])),
+        ("admin/move_provider", pairs(&[("slug", "x"), ("by", "1")])),
+        (
+            "admin/set_provider_enabled",
+            pairs(&[("slug", "x"), ("enabled", "true")]),
+        ),
+        (
+            "admin/set_login_method",
+            pairs(&[("method", "oidc"), ("enabled", "true")]),
+        ),
+        (
+            "admin/test_connection",
+            pairs(&[("issuer_url", "https://x.example"), ("scopes", "openid")]),
+        ),
+    ];
+    for (endpoint, form) in &calls {
+        let (status, _) = seen.call(app, &bob, endpoint, form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{endpoint} as a user");
+        let (status, _) = seen.call(app, &anon, endpoint, form).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{endpoint} signed out");
+    }
+    assert_eq!(
+        portcullis::ssr::providers::list(&app.running.db)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        app.page(&bob, "/settings/users/oidc").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+both_backends!(non_admins_are_refused_everywhere);
+
+async fn one_login_method_stays_on(app: &TestApp) {
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "local"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body.to_string()
+            .contains("At least one login method must stay enabled"),
+        "{body}"
+    );
+
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![
+                    ("original_slug".to_owned(), String::new()),
+                    ("confirm".to_owned(), "true".to_owned()),
+                ],
+                draft("Corp", "corp", "https://sso.corp.example", SECRET, true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "oidc"), ("enabled", "true")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "local"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Now the last enabled provider and OIDC itself must stay.
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_provider_enabled",
+            &pairs(&[("slug", "corp"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/delete_provider",
+            &pairs(&[("slug", "corp")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "oidc"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Password sign-in is refused while local sign-in is off.
+    let other = app.browser();
+    let res = app.login(&other, "root", "root password").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Password sign-in is turned off")
+    );
+}
+both_backends!(one_login_method_stays_on);
+
+async fn secrets_are_encrypted_at_rest(app: &TestApp) {
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+    let (status, _) = seen
+        .call(
+            app,
+            &admin,
+            "admin/save_provider",
+            &[
+                vec![
+                    ("original_slug".to_owned(), String::new()),
+                    ("confirm".to_owned(), "true".to_owned()),
+                ],
+                draft("Corp", "corp", "https://sso.corp.example", SECRET, true),
+            ]
+            .concat(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let stored: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT client_secret_enc FROM oidc_providers WHERE slug = 'corp'").fetch_one(pool).await)
+    .unwrap();
+    assert!(stored.starts_with("v1:") && !stored.contains(SECRET));
+    if let Some(url) = &app.config.database_url {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            // Flush the WAL into the main file, then search every byte on disk.
+            portcullis::on_pool!(&app.running.db, pool => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(|_| ())).unwrap();
+            let mut bytes = std::fs::read(path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            assert!(
+                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+                "secret in clear in the database file"
+            );
+        }
+    }
+}
+both_backends!(secrets_are_encrypted_at_rest);

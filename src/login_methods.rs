@@ -1,0 +1,55 @@
+//! Which ways of signing in are on, and the rule that at least one must stay usable.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginMethods {
+    /// Username (or email) and password.
+    pub local: bool,
+    /// OpenID Connect sign-in (the switch).
+    pub oidc: bool,
+    /// Providers that are enabled: OpenID Connect sign-in is usable only with one.
+    pub enabled_providers: usize,
+}
+
+impl LoginMethods {
+    pub fn oidc_usable(&self) -> bool {
+        self.oidc && self.enabled_providers > 0
+    }
+
+    /// `Err(message)` when nobody could sign in any more.
+    pub fn check(&self) -> Result<(), String> {
+        if self.local || self.oidc_usable() {
+            return Ok(());
+        }
+        Err(if self.oidc {
+            "At least one login method must stay enabled: OpenID Connect has no enabled provider, so local sign-in must stay on.".to_owned()
+        } else {
+            "At least one login method must stay enabled: turn on OpenID Connect sign-in (with an enabled provider) before turning off local sign-in.".to_owned()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoginMethods;
+
+    fn m(local: bool, oidc: bool, enabled_providers: usize) -> LoginMethods {
+        LoginMethods {
+            local,
+            oidc,
+            enabled_providers,
+        }
+    }
+
+    #[test]
+    fn one_method_must_remain() {
+        assert!(m(true, false, 0).check().is_ok());
+        assert!(m(false, true, 1).check().is_ok());
+        assert!(m(true, true, 0).check().is_ok());
+        let none = m(false, false, 3).check().unwrap_err();
+        assert!(none.contains("At least one login method"), "{none}");
+        let no_provider = m(false, true, 0).check().unwrap_err();
+        assert!(no_provider.contains("no enabled provider"), "{no_provider}");
+    }
+}
