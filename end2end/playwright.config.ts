@@ -30,6 +30,21 @@ function server(name: string, port: number) {
 const js = server("js", 3100);
 const nojs = server("nojs", 3101);
 
+// A real OpenID Provider (npm oidc-provider) shared by both servers.
+export const IDP_PORT = 3200;
+const idp = {
+  command: `node ${path.join(__dirname, "oidc/provider.mjs")}`,
+  url: `http://127.0.0.1:${IDP_PORT}/.well-known/openid-configuration`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  env: {
+    OIDC_PORT: String(IDP_PORT),
+    OIDC_REDIRECT_URIS: [js.baseURL, nojs.baseURL].map((b) => `${b}/login`).join(","),
+  },
+  stdout: "ignore" as const,
+  stderr: "pipe" as const,
+};
+
 export default defineConfig({
   testDir: "./tests",
   outputDir: out + "/artifacts",
@@ -67,5 +82,5 @@ export default defineConfig({
       metadata: { dataDir: nojs.dataDir },
     },
   ],
-  webServer: [js.webServer, nojs.webServer],
+  webServer: [js.webServer, nojs.webServer, idp],
 });

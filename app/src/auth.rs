@@ -11,6 +11,8 @@ use tower_sessions::Session;
 
 const USER_ID: &str = "uid";
 const FLASH: &str = "flash";
+const NOTICE: &str = "notice";
+const LINK_TOKEN: &str = "link_token";
 
 pub fn state() -> AppState {
     expect_context::<AppState>()
@@ -119,10 +121,43 @@ fn referring_page() -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
-/// The error a plain form post left for the page it returned to, once.
+/// The error a plain form post (or a sign-in callback) left for the next page, once.
 pub async fn take_flash() -> Option<AppError> {
     let session = session().await.ok()?;
     session.remove::<AppError>(FLASH).await.ok().flatten()
+}
+
+/// Leaves `error` for the next page to show.
+pub async fn set_flash(session: &Session, error: &AppError) {
+    let _ = session.insert(FLASH, error).await;
+}
+
+/// Leaves a success message for the next page to show.
+pub async fn set_notice(session: &Session, message: &str) {
+    let _ = session.insert(NOTICE, message).await;
+}
+
+pub async fn take_notice() -> Option<String> {
+    let session = session().await.ok()?;
+    session.remove::<String>(NOTICE).await.ok().flatten()
+}
+
+/// A per-session token that "Link Account" links carry, so another site cannot start a
+/// link for a signed-in user.
+pub async fn link_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session
+        .get::<String>(LINK_TOKEN)
+        .await
+        .map_err(AppError::internal)?
+    {
+        return Ok(t);
+    }
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    session
+        .insert(LINK_TOKEN, &token)
+        .await
+        .map_err(AppError::internal)?;
+    Ok(token)
 }
 
 /// The calling client's address, when the server was started with connection info.

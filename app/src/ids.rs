@@ -28,3 +28,6 @@ pub const SAVE_PROVIDER: &str = "save-provider";
 pub const SAVE_WARNING: &str = "save-warning";
 pub const OIDC_ERROR: &str = "oidc-error";
 pub const LOGIN_PROVIDERS: &str = "login-providers";
+pub const LINKED_ACCOUNTS: &str = "linked-accounts";
+pub const LINKED_NOTICE: &str = "linked-notice";
+pub const LINKED_ERROR: &str = "linked-error";

@@ -4,6 +4,7 @@ use crate::limiter::LoginLimiter;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portcullis::ssr::db::Db;
+use portcullis::ssr::oidc::cache::ProviderCache;
 use portcullis::ssr::secrets::SecretBox;
 use std::sync::Arc;
 
@@ -18,4 +19,6 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Accept plain-http issuers on any host (`--allow-insecure-issuers`).
     pub allow_insecure_issuers: bool,
+    /// Discovery metadata and JWKS per provider.
+    pub oidc_cache: Arc<ProviderCache>,
 }

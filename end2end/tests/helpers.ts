@@ -17,7 +17,30 @@ export const ids = {
   loginMethods: "#login-methods",
   userList: "#user-list",
   linkedAccountsTab: "#linked-accounts-tab",
+  localLoginSwitch: "#local-login-switch",
+  oidcSwitch: "#oidc-switch",
+  oidcSettingsLink: "#oidc-settings-link",
+  loginMethodsError: "#login-methods-error",
+  providerList: "#provider-list",
+  addProvider: "#add-provider",
+  providerEditor: "#provider-editor",
+  editorError: "#editor-error",
+  logoPreview: "#logo-preview",
+  logoSearch: "#logo-search",
+  testConnection: "#test-connection",
+  connectionReport: "#connection-report",
+  redirectUri: "#redirect-uri",
+  saveProvider: "#save-provider",
+  saveWarning: "#save-warning",
+  oidcError: "#oidc-error",
+  loginProviders: "#login-providers",
 };
+
+export const IDP = "http://127.0.0.1:3200";
+
+export function jsEnabled(testInfo: TestInfo) {
+  return testInfo.project.use.javaScriptEnabled !== false;
+}
 
 const bin = path.resolve(__dirname, "../../target/release/portcullis");
 

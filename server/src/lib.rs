@@ -6,5 +6,6 @@ pub mod cli;
 pub mod cli_provider;
 pub mod config;
 pub mod headers;
+pub mod oidc_login;
 pub mod serve;
 pub mod session_store;

@@ -96,6 +96,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         public_url: public_url.into(),
         secrets: config.secrets().context("loading the secret key")?,
         allow_insecure_issuers: config.allow_insecure_issuers,
+        oidc_cache: Default::default(),
     };
     let routes = generate_route_list(App);
     // Built assets are precompressed at build time (scripts/build.sh) and served as such.
@@ -111,6 +112,10 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::oidc_login::intercept,
+        ))
         .layer(sessions);
     Ok(headers::add(app)
         .layer(CompressionLayer::new().no_br())

@@ -392,3 +392,17 @@ async fn health_and_not_found(app: &TestApp) {
     );
 }
 both_backends!(health_and_not_found);
+
+async fn profile_pages_render(app: &TestApp) {
+    app.add_user("gina", "gina password", false).await;
+    let b = app.browser();
+    assert_eq!(
+        app.login(&b, "gina", "gina password").await.status(),
+        StatusCode::OK
+    );
+    for path in ["/profile/settings", "/profile/settings/linked-accounts"] {
+        let res = app.page(&b, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+    }
+}
+both_backends!(profile_pages_render);

@@ -1,5 +1,8 @@
 //! The OpenID Connect relying party: discovery, and (later) the code flow. Protocol work is
 //! the `openidconnect` crate's; this module decides policy and words errors.
 
+pub mod cache;
 pub mod discovery;
+pub mod flow;
 pub mod http;
+pub mod pending;

@@ -257,12 +257,24 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                     />
                 </div>
                 <label class="check">
-                    <input type="checkbox" name="draft[allow_new_users]" value="true" bind:checked=allow_new_users/>
+                    <input
+                        type="checkbox"
+                        name="draft[allow_new_users]"
+                        value="true"
+                        checked=draft.allow_new_users
+                        bind:checked=allow_new_users
+                    />
                     <span>"Allow New Users"</span>
                 </label>
                 <p class="hint">"Create an account for someone who signs in with this provider and has none linked yet."</p>
                 <label class="check">
-                    <input type="checkbox" name="draft[enabled]" value="true" bind:checked=enabled/>
+                    <input
+                        type="checkbox"
+                        name="draft[enabled]"
+                        value="true"
+                        checked=draft.enabled
+                        bind:checked=enabled
+                    />
                     <span>"Enabled"</span>
                 </label>
                 <p class="hint">"Shown on the login page."</p>

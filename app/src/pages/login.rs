@@ -1,9 +1,9 @@
 //! `/login`: username or email and password. Works as a plain form without JavaScript.
 
-use crate::api::auth::{Login, login_page};
+use crate::api::auth::{Login, LoginPageData, login_page};
 use crate::components::field::Field;
+use crate::components::provider_logo::ProviderLogo;
 use crate::components::session::SessionContext;
-use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -25,7 +25,7 @@ pub fn LoginPage() -> impl IntoView {
                     Ok(p) if p.signed_in => view! { <Redirect path="/"/> }.into_any(),
                     Ok(p) => {
                         let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
-                        login_form(session.login, p.flash, next).into_any()
+                        login_form(session.login, p, next).into_any()
                     }
                     Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
                         .into_any(),
@@ -35,7 +35,34 @@ pub fn LoginPage() -> impl IntoView {
     }
 }
 
-fn login_form(action: ServerAction<Login>, flash: Option<AppError>, next: String) -> impl IntoView {
+fn login_form(action: ServerAction<Login>, page: LoginPageData, next: String) -> impl IntoView {
+    let LoginPageData {
+        flash,
+        providers,
+        local_login,
+        ..
+    } = page;
+    let next_param: String = portcullis::return_path::safe_return_path(&next)
+        .map(|n| {
+            let encoded: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
+            format!("&next={encoded}")
+        })
+        .unwrap_or_default();
+    let has_providers = !providers.is_empty();
+    let buttons = providers
+        .into_iter()
+        .map(|p| {
+            // A plain link: works without JavaScript, and the router must not intercept it
+            // (the server answers with a redirect to the provider).
+            let href = format!("/login?provider={}{}", p.slug, next_param);
+            view! {
+                <a class="button provider-button" href=href rel="external" data-slug=p.slug.clone()>
+                    <ProviderLogo logo=p.logo.clone() size=22/>
+                    {format!("Sign in with {}", p.name)}
+                </a>
+            }
+        })
+        .collect_view();
     let error = Signal::derive(move || {
         action
             .value()
@@ -51,7 +78,7 @@ fn login_form(action: ServerAction<Login>, flash: Option<AppError>, next: String
     });
     view! {
         <section class="card auth-card" id=ids::LOGIN_FORM>
-            <h1>"Sign in"</h1>
+            <h1>{if local_login { "Sign in" } else { "Sign in to continue" }}</h1>
             {move || {
                 error
                     .get()
@@ -63,6 +90,11 @@ fn login_form(action: ServerAction<Login>, flash: Option<AppError>, next: String
                         }
                     })
             }}
+            {has_providers.then(|| view! {
+                <div class="providers" id=ids::LOGIN_PROVIDERS>{buttons}</div>
+            })}
+            {(has_providers && local_login).then(|| view! { <div class="divider">"or"</div> })}
+            {local_login.then(move || view! {
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
                 <Field
@@ -84,6 +116,7 @@ fn login_form(action: ServerAction<Login>, flash: Option<AppError>, next: String
                     "Sign in"
                 </button>
             </ActionForm>
+            })}
         </section>
     }
 }

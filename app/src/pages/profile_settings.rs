@@ -1,15 +1,33 @@
 //! `/profile/settings`: the user's own settings, with the Linked Accounts tab.
 
+use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
 use crate::components::guard::authed;
+use crate::components::provider_logo::ProviderLogo;
+use crate::error::AppError;
 use crate::ids;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
+use portcullis::user::UserView;
 
 #[component]
 pub fn ProfileSettingsPage() -> impl IntoView {
     let location = use_location();
     let linked = move || location.pathname.get().ends_with("/linked-accounts");
+    // Owned by the page itself, not by the guard's Suspend (which may re-run and drop what
+    // it created while a server call is still in flight).
+    let unlink = ServerAction::<Unlink>::new();
+    let data = Resource::new(
+        move || (linked(), unlink.version().get()),
+        |(on_tab, _)| async move {
+            if on_tab {
+                Some(linked_accounts().await)
+            } else {
+                None
+            }
+        },
+    );
     view! {
         <Title text="Your settings"/>
         {authed(false, move |user| {
@@ -17,10 +35,7 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                 <section class="card">
                     <h1>"Your settings"</h1>
                     <nav class="tabs" aria-label="Settings sections">
-                        <a
-                            href="/profile/settings"
-                            aria-current=move || (!linked()).then_some("page")
-                        >
+                        <a href="/profile/settings" aria-current=move || (!linked()).then_some("page")>
                             "General"
                         </a>
                         <a
@@ -31,32 +46,100 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                             "Linked Accounts"
                         </a>
                     </nav>
-                    <Show
-                        when=linked
-                        fallback={
-                            let user = user.clone();
-                            move || {
-                                view! {
-                                    <dl class="facts">
-                                        <dt>"Username"</dt>
-                                        <dd>{user.username.clone()}</dd>
-                                        <dt>"Email"</dt>
-                                        <dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                                        <dt>"Display name"</dt>
-                                        <dd>{user.display_name.clone()}</dd>
-                                        <dt>"Role"</dt>
-                                        <dd>{if user.admin { "Administrator" } else { "User" }}</dd>
-                                    </dl>
-                                }
-                            }
+                    {move || {
+                        if linked() {
+                            view! { <LinkedAccounts unlink data/> }.into_any()
+                        } else {
+                            general(user.clone()).into_any()
                         }
-                    >
-                        <p class="empty">
-                            "No identity providers are set up yet. When an administrator adds one, you can link your account to it here."
-                        </p>
-                    </Show>
+                    }}
                 </section>
             }
         })}
+    }
+}
+
+fn general(user: UserView) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            <dt>"Username"</dt>
+            <dd>{user.username.clone()}</dd>
+            <dt>"Email"</dt>
+            <dd>{user.email.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Display name"</dt>
+            <dd>{user.display_name.clone()}</dd>
+            <dt>"Role"</dt>
+            <dd>{if user.admin { "Administrator" } else { "User" }}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn LinkedAccounts(
+    unlink: ServerAction<Unlink>,
+    data: Resource<Option<Result<LinkedAccountsData, AppError>>>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    None => ().into_any(),
+                    Some(Ok(d)) => {
+                        let flash = d.flash.clone();
+                        let error = move || unlink.value().get().and_then(Result::err).or_else(|| flash.clone());
+                        let token = d.link_token.clone();
+                        view! {
+                            <div id=ids::LINKED_ACCOUNTS>
+                                {d.notice.clone().map(|n| view! { <p class="alert ok" role="status" id=ids::LINKED_NOTICE>{n}</p> })}
+                                {move || error().map(|e| view! { <p class="alert error" role="alert" id=ids::LINKED_ERROR>{e.to_string()}</p> })}
+                                {if d.links.is_empty() && d.available.is_empty() {
+                                    view! { <p class="empty">"No identity providers are available for linking yet."</p> }.into_any()
+                                } else {
+                                    ().into_any()
+                                }}
+                                <ul class="linked-list">
+                                    {d.links.into_iter().map(|l| {
+                                        let slug = l.provider_slug.clone();
+                                        let confirm = format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name);
+                                        let button = format!("Unlink {}", l.provider_name);
+                                        view! {
+                                            <li class="linked" data-slug=l.provider_slug.clone()>
+                                                <ProviderLogo logo=l.provider_logo.clone() size=28/>
+                                                <div class="linked-id">
+                                                    <strong>{l.provider_name.clone()}</strong>
+                                                    <span class="hint">{l.label.clone()}</span>
+                                                </div>
+                                                <details class="confirm">
+                                                    <summary class="button">"Unlink"</summary>
+                                                    <div class="confirm-box" role="alertdialog">
+                                                        <p>{confirm}</p>
+                                                        <ActionForm action=unlink>
+                                                            <input type="hidden" name="slug" value=slug/>
+                                                            <button type="submit" class="danger">{button}</button>
+                                                        </ActionForm>
+                                                    </div>
+                                                </details>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                    {d.available.into_iter().map(|p| {
+                                        let href = format!("/login?provider={}&link={}", p.slug, token);
+                                        let label = format!("Link Account: {}", p.name);
+                                        view! {
+                                            <li class="linked available" data-slug=p.slug.clone()>
+                                                <ProviderLogo logo=p.logo.clone() size=28/>
+                                                <div class="linked-id"><strong>{p.name.clone()}</strong><span class="hint">"Not linked"</span></div>
+                                                <a class="button primary" href=href aria-label=label rel="external">"Link Account"</a>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        }.into_any()
+                    }
+                    Some(Err(e)) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

@@ -33,6 +33,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A second server on the same database as this one (replicas), configured by `adjust`.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Config)) -> Running {
+        let mut config = self.config.clone();
+        adjust(&mut config);
+        serve::start(&config).await.expect("replica starts")
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut pg_database = None;
         let database_url = match backend {
@@ -46,7 +57,7 @@ impl TestApp {
                 url.to_string()
             }
         };
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             database_url: Some(database_url),
             public_url: None,
@@ -55,6 +66,7 @@ impl TestApp {
             secret_key: None,
             allow_insecure_issuers: false,
         };
+        adjust(&mut config);
         let running = serve::start(&config).await.expect("server starts");
         let base = format!("http://{}", running.addr);
         TestApp {

@@ -1,0 +1,63 @@
+//! Linked Accounts: the signed-in user's identities at OpenID Connect providers.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::identity::LinkedIdentity;
+use portcullis::provider::LoginProvider;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedAccountsData {
+    pub links: Vec<LinkedIdentity>,
+    /// Enabled providers this user has not linked yet.
+    pub available: Vec<LoginProvider>,
+    /// Carried by "Link Account" links (see `auth::link_token`).
+    pub link_token: String,
+    pub notice: Option<String>,
+    pub flash: Option<AppError>,
+}
+
+#[server(endpoint = "account/linked_accounts")]
+pub async fn linked_accounts() -> Result<LinkedAccountsData, AppError> {
+    use crate::auth::*;
+    let result = async {
+        let user = require_user().await?;
+        let st = state();
+        let links = portcullis::ssr::identities::links_for_user(&st.db, &user.id)
+            .await
+            .map_err(AppError::internal)?;
+        let available = portcullis::ssr::providers::login_providers(&st.db)
+            .await
+            .map_err(AppError::internal)?
+            .into_iter()
+            .filter(|p| !links.iter().any(|l| l.provider_slug == p.slug))
+            .collect();
+        Ok(LinkedAccountsData {
+            links,
+            available,
+            link_token: link_token(&session().await?).await?,
+            notice: take_notice().await,
+            flash: take_flash().await,
+        })
+    };
+    respond(result.await).await
+}
+
+#[server(endpoint = "account/unlink")]
+pub async fn unlink(slug: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::identities::{self, UnlinkError};
+    let result = async {
+        let user = require_user().await?;
+        identities::unlink(&state().db, &user.id, &slug)
+            .await
+            .map_err(|e| match e {
+                UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
+                UnlinkError::LastWay => AppError::Conflict(e.to_string()),
+                UnlinkError::Db(e) => AppError::internal(e),
+            })?;
+        tracing::info!(user = %user.username, provider = %slug, "unlinked an identity");
+        Ok(())
+    };
+    respond(result.await).await
+}

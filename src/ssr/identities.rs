@@ -1,0 +1,276 @@
+//! Who a verified provider identity is here: a linked user, a new user, or nobody.
+//! Identities are keyed by (provider, `sub`); never by email or username.
+
+use super::clock::now;
+use super::db::{Db, is_unique_violation};
+use super::oidc::flow::Verified;
+use super::oidc::pending::Mode;
+use super::users::{self, UserRow};
+use crate::identity::{LinkedIdentity, username_base};
+use crate::on_pool;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    SignedIn(String),
+    Created(String),
+    Linked(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("Your account at {0} is not allowed to sign in here.")]
+    NotAllowed(String),
+    #[error(
+        "No account is linked to this {0} identity. Sign in another way and link it from your profile (Linked Accounts) first."
+    )]
+    NotLinked(String),
+    #[error(
+        "An account with the email address from {0} already exists here. Sign in to it and link {0} from your profile."
+    )]
+    EmailTaken(String),
+    #[error("This {0} identity is already linked to another account.")]
+    LinkedToOther(String),
+    #[error("Your account is already linked to another {0} identity. Unlink it first.")]
+    AlreadyLinked(String),
+    #[error("The account this sign-in was started for no longer exists.")]
+    UserGone,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnlinkError {
+    #[error("That account is not linked.")]
+    NotLinked,
+    #[error(
+        "This is the only way to sign in to this account (it has no password and no other linked account), so it cannot be unlinked."
+    )]
+    LastWay,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+async fn linked_user(db: &Db, slug: &str, subject: &str) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND subject = $2")
+        .bind(slug)
+        .bind(subject)
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Decides and records who `v` is. Required claims apply to every sign-in and link.
+pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
+    let name = v.provider.name.clone();
+    let slug = &v.provider.slug;
+    if !v.missing_required_claims().is_empty() {
+        return Err(IdentityError::NotAllowed(name));
+    }
+    let linked = linked_user(db, slug, &v.subject).await?;
+    match &v.mode {
+        Mode::SignIn => match linked {
+            Some(user_id) => {
+                touch_link(db, v).await?;
+                Ok(Outcome::SignedIn(user_id))
+            }
+            None if v.provider.allow_new_users => create_user(db, v).await.map(Outcome::Created),
+            None => Err(IdentityError::NotLinked(name)),
+        },
+        Mode::Link { user_id } => {
+            if users::get(db, user_id).await?.is_none() {
+                return Err(IdentityError::UserGone);
+            }
+            match linked {
+                Some(owner) if owner == *user_id => {
+                    touch_link(db, v).await?;
+                    Ok(Outcome::Linked(owner))
+                }
+                Some(_) => Err(IdentityError::LinkedToOther(name)),
+                None => {
+                    insert_link(db, user_id, v).await.map_err(|e| match e {
+                        IdentityError::Db(e) if is_unique_violation(&e) => {
+                            IdentityError::AlreadyLinked(name.clone())
+                        }
+                        other => other,
+                    })?;
+                    Ok(Outcome::Linked(user_id.clone()))
+                }
+            }
+        }
+    }
+}
+
+async fn touch_link(db: &Db, v: &Verified) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => sqlx::query(
+        "UPDATE linked_identities SET last_login_at = $3, username = COALESCE($4, username), \
+         email = COALESCE($5, email) WHERE provider_slug = $1 AND subject = $2")
+        .bind(&v.provider.slug)
+        .bind(&v.subject)
+        .bind(now())
+        .bind(v.claim_str("preferred_username"))
+        .bind(v.claim_str("email"))
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}
+
+async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), IdentityError> {
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, username, email, linked_at, last_login_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(user_id)
+        .bind(&v.provider.slug)
+        .bind(&v.subject)
+        .bind(v.claim_str("preferred_username"))
+        .bind(v.claim_str("email"))
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// A new account for a first sign-in (Allow New Users): unique username, email and name
+/// from the claims, linked in the same transaction.
+async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
+    let name = v.provider.name.clone();
+    let email = v.claim_str("email").map(str::to_owned);
+    if let Some(email) = &email {
+        if users::find_by_identifier(db, email)
+            .await?
+            .is_some_and(|u| {
+                u.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+        {
+            return Err(IdentityError::EmailTaken(name));
+        }
+    }
+    let base = username_base(&[
+        v.claim_str("preferred_username"),
+        v.claim_str("email"),
+        v.claim_str("name"),
+    ]);
+    let mut username = base.clone();
+    for n in 2..1000 {
+        if users::find_by_identifier(db, &username).await?.is_none() {
+            break;
+        }
+        username = format!("{base}-{n}");
+    }
+    let t = now();
+    let user = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        display_name: v
+            .claim_str("name")
+            .map(|n| {
+                n.chars()
+                    .filter(|c| !c.is_control())
+                    .take(crate::account::DISPLAY_NAME_MAX)
+                    .collect()
+            })
+            .unwrap_or_else(|| username.clone()),
+        username,
+        email,
+        password_hash: None,
+        is_admin: false,
+        created_at: t,
+        updated_at: t,
+    };
+    let result: Result<(), sqlx::Error> = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, username, email, display_name, password_hash, is_admin, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, NULL, $5, $6, $6)")
+            .bind(&user.id)
+            .bind(&user.username)
+            .bind(&user.email)
+            .bind(&user.display_name)
+            .bind(false)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO linked_identities (id, user_id, provider_slug, subject, username, email, linked_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&user.id)
+            .bind(&v.provider.slug)
+            .bind(&v.subject)
+            .bind(v.claim_str("preferred_username"))
+            .bind(v.claim_str("email"))
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    });
+    match result {
+        Ok(()) => Ok(user.id),
+        Err(e) if is_unique_violation(&e) => Err(IdentityError::EmailTaken(name)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn links_for_user(db: &Db, user_id: &str) -> Result<Vec<LinkedIdentity>, sqlx::Error> {
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        i64,
+    )> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT l.provider_slug, p.name, p.logo, l.username, l.email, l.subject, l.linked_at \
+         FROM linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug \
+         WHERE l.user_id = $1 ORDER BY p.position, p.slug")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(slug, name, logo, username, email, subject, linked_at)| LinkedIdentity {
+                provider_slug: slug,
+                provider_name: name,
+                provider_logo: logo,
+                label: username.or(email).unwrap_or(subject),
+                linked_at,
+            },
+        )
+        .collect())
+}
+
+/// Removes a link unless it is the account's last way to sign in.
+pub async fn unlink(db: &Db, user_id: &str, slug: &str) -> Result<(), UnlinkError> {
+    let user = users::get(db, user_id)
+        .await?
+        .ok_or(UnlinkError::NotLinked)?;
+    let links: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(pool)
+        .await)?;
+    let has_this: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND provider_slug = $2")
+        .bind(user_id)
+        .bind(slug)
+        .fetch_one(pool)
+        .await)?;
+    if has_this == 0 {
+        return Err(UnlinkError::NotLinked);
+    }
+    if user.password_hash.is_none() && links <= 1 {
+        return Err(UnlinkError::LastWay);
+    }
+    on_pool!(db, pool => sqlx::query(
+        "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2")
+        .bind(user_id)
+        .bind(slug)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

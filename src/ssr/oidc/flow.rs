@@ -1,0 +1,658 @@
+//! The authorization-code flow with PKCE, state and nonce (OpenID Connect Core, RFC 9700,
+//! RFC 9207), run by the server. The `openidconnect` crate builds the requests and verifies
+//! the ID token; this module holds the policy around it.
+
+use super::cache::ProviderCache;
+use super::discovery::Metadata;
+use super::http::{PROVIDER_TIMEOUT, client, describe};
+use super::pending::{self, Mode, NewPending, PendingRow, TakeError};
+use crate::ssr::db::Db;
+use crate::ssr::providers::{self, ProviderRow};
+use crate::ssr::secrets::SecretBox;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreTokenIntrospectionResponse, CoreTokenType,
+};
+use openidconnect::{
+    AdditionalClaims, AuthType, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
+    ClientSecret, CsrfToken, EmptyExtraTokenFields, IdTokenFields, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+/// Every claim beyond the standard ones, kept as JSON (required claims are arbitrary names).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OtherClaims {
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+impl AdditionalClaims for OtherClaims {}
+
+type TokenFields = IdTokenFields<
+    OtherClaims,
+    EmptyExtraTokenFields,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJwsSigningAlgorithm,
+>;
+type RpClient<HasAuthUrl, HasTokenUrl, HasUserInfoUrl> = Client<
+    OtherClaims,
+    CoreAuthDisplay,
+    CoreGenderClaim,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJsonWebKey,
+    CoreAuthPrompt,
+    StandardErrorResponse<CoreErrorResponseType>,
+    StandardTokenResponse<TokenFields, CoreTokenType>,
+    CoreTokenIntrospectionResponse,
+    CoreRevocableToken,
+    CoreRevocationErrorResponse,
+    HasAuthUrl,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    HasTokenUrl,
+    HasUserInfoUrl,
+>;
+
+/// The ID token's `iat` may be this far in the future (clock skew) ...
+const IAT_LEEWAY_SECS: i64 = 60;
+/// ... and no older than this.
+const IAT_MAX_AGE_SECS: i64 = 10 * 60;
+
+/// Why a sign-in failed, for the user (`Display`: words naming the provider and what to do)
+/// and the log (`detail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowError {
+    pub kind: FlowErrorKind,
+    /// The provider's display name, when known.
+    pub provider: Option<String>,
+    /// Server-log detail; never shown to the user, never a secret or token.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowErrorKind {
+    UnknownProvider,
+    ProviderDisabled,
+    UnknownState,
+    ForeignBrowser,
+    Expired,
+    Denied,
+    ProviderError,
+    IssuerMismatch,
+    Unreachable,
+    TokenRejected,
+    InvalidIdToken,
+    UserInfoMismatch,
+    Misconfigured,
+}
+
+impl std::fmt::Display for FlowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = self.provider.as_deref().unwrap_or("the identity provider");
+        use FlowErrorKind::*;
+        match self.kind {
+            UnknownProvider => write!(f, "There is no sign-in provider by that name here."),
+            ProviderDisabled => write!(f, "Sign-in with {p} is turned off."),
+            UnknownState => write!(
+                f,
+                "This sign-in with {p} has already been used or was never started here. Start again."
+            ),
+            ForeignBrowser => write!(
+                f,
+                "This sign-in with {p} was started in another browser. Start again in this one."
+            ),
+            Expired => write!(
+                f,
+                "The sign-in with {p} took longer than 10 minutes and expired. Start again."
+            ),
+            Denied => write!(f, "The sign-in was cancelled or refused at {p}."),
+            ProviderError => write!(
+                f,
+                "{p} reported an error and did not sign you in. Try again; if it keeps happening, tell your administrator."
+            ),
+            IssuerMismatch => write!(
+                f,
+                "The answer did not come from {p} (issuer mismatch), so it was refused. Start again; if it keeps happening, tell your administrator."
+            ),
+            Unreachable => write!(f, "{p} could not be reached. Try again in a moment."),
+            TokenRejected => write!(
+                f,
+                "{p} did not complete the sign-in (the code could not be exchanged). Start again; if it keeps happening, tell your administrator."
+            ),
+            InvalidIdToken => write!(
+                f,
+                "{p} sent an identity token that failed verification, so it was refused. Tell your administrator."
+            ),
+            UserInfoMismatch => write!(
+                f,
+                "{p} sent inconsistent account information, so the sign-in was refused. Tell your administrator."
+            ),
+            Misconfigured => write!(
+                f,
+                "Sign-in with {p} is not set up correctly. Tell your administrator."
+            ),
+        }
+    }
+}
+
+fn err(
+    kind: FlowErrorKind,
+    provider: Option<&ProviderRow>,
+    detail: impl Into<String>,
+) -> FlowError {
+    FlowError {
+        kind,
+        provider: provider.map(|p| p.name.clone()),
+        detail: detail.into(),
+    }
+}
+
+/// Everything the relying party needs at runtime.
+pub struct Rp<'a> {
+    pub db: &'a Db,
+    pub secrets: &'a SecretBox,
+    pub cache: &'a ProviderCache,
+    /// `<public URL>/login`.
+    pub redirect_uri: String,
+    pub timeout: Duration,
+}
+
+impl Rp<'_> {
+    async fn provider(&self, slug: &str) -> Result<ProviderRow, FlowError> {
+        let row = providers::get(self.db, slug)
+            .await
+            .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
+            .ok_or_else(|| {
+                err(
+                    FlowErrorKind::UnknownProvider,
+                    None,
+                    format!("no provider {slug}"),
+                )
+            })?;
+        if !row.enabled
+            || !providers::oidc_enabled(self.db)
+                .await
+                .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
+        {
+            return Err(err(
+                FlowErrorKind::ProviderDisabled,
+                Some(&row),
+                "provider or OIDC disabled",
+            ));
+        }
+        Ok(row)
+    }
+
+    async fn metadata(&self, row: &ProviderRow) -> Result<std::sync::Arc<Metadata>, FlowError> {
+        self.cache
+            .metadata(&row.slug, &row.issuer_url, row.updated_at, self.timeout)
+            .await
+            .map_err(|e| err(FlowErrorKind::Unreachable, Some(row), e))
+    }
+
+    fn client(
+        &self,
+        row: &ProviderRow,
+        metadata: &Metadata,
+    ) -> Result<
+        RpClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        FlowError,
+    > {
+        let secret = row
+            .client_secret(self.secrets)
+            .map_err(|e| err(FlowErrorKind::Misconfigured, Some(row), e.to_string()))?;
+        let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| {
+            err(
+                FlowErrorKind::Misconfigured,
+                Some(row),
+                format!("redirect URI: {e}"),
+            )
+        })?;
+        // client_secret_basic unless the provider only takes client_secret_post (Discovery:
+        // an absent list means basic).
+        let auth_type = match metadata.token_endpoint_auth_methods_supported() {
+            Some(methods)
+                if !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+                    && methods.contains(&CoreClientAuthMethod::ClientSecretPost) =>
+            {
+                AuthType::RequestBody
+            }
+            _ => AuthType::BasicAuth,
+        };
+        Ok(Client::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(row.client_id.clone()),
+            Some(ClientSecret::new(secret)),
+        )
+        .set_redirect_uri(redirect)
+        .set_auth_type(auth_type))
+    }
+
+    /// Starts a sign-in or link: records the attempt and returns the provider's
+    /// authorization URL to redirect the browser to. `binding` is the browser's cookie value.
+    pub async fn start(
+        &self,
+        slug: &str,
+        mode: &Mode,
+        return_to: Option<&str>,
+        binding: &str,
+    ) -> Result<String, FlowError> {
+        let row = self.provider(slug).await?;
+        let metadata = self.metadata(&row).await?;
+        let client = self.client(&row, &metadata)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .set_pkce_challenge(challenge);
+        for scope in row.scopes().into_iter().filter(|s| s != "openid") {
+            request = request.add_scope(Scope::new(scope));
+        }
+        let (url, state, nonce) = request.url();
+        pending::insert(
+            self.db,
+            NewPending {
+                state: state.secret(),
+                binding,
+                provider_slug: &row.slug,
+                nonce: nonce.secret(),
+                pkce_verifier: verifier.secret(),
+                mode,
+                return_to,
+            },
+        )
+        .await
+        .map_err(|e| {
+            err(
+                FlowErrorKind::Misconfigured,
+                Some(&row),
+                format!("database: {e}"),
+            )
+        })?;
+        Ok(url.to_string())
+    }
+
+    /// Finishes an attempt from the callback's query. Checks the state (before any request
+    /// to the provider), the RFC 9207 `iss`, exchanges the code with PKCE, verifies the ID
+    /// token, and merges userinfo.
+    pub async fn finish(
+        &self,
+        callback: &Callback,
+        binding: Option<&str>,
+    ) -> Result<Verified, FlowError> {
+        let state = callback.state.as_deref().unwrap_or_default();
+        if state.is_empty() {
+            return Err(err(
+                FlowErrorKind::UnknownState,
+                None,
+                "callback without state",
+            ));
+        }
+        let pending: PendingRow = match pending::take(self.db, state, binding)
+            .await
+            .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
+        {
+            Ok(p) => p,
+            Err(TakeError::Unknown) => {
+                return Err(err(
+                    FlowErrorKind::UnknownState,
+                    None,
+                    "unknown or reused state",
+                ));
+            }
+            Err(TakeError::ForeignBrowser) => {
+                return Err(err(
+                    FlowErrorKind::ForeignBrowser,
+                    None,
+                    "state bound to another browser",
+                ));
+            }
+            Err(TakeError::Expired) => {
+                return Err(err(FlowErrorKind::Expired, None, "state expired"));
+            }
+        };
+        let row = self.provider(&pending.provider_slug).await?;
+        let metadata = self.metadata(&row).await?;
+
+        // RFC 9207: the response names its issuer; a mix-up attack names another.
+        match (
+            &callback.iss,
+            metadata
+                .additional_metadata()
+                .authorization_response_iss_parameter_supported,
+        ) {
+            (Some(iss), _) if iss != metadata.issuer().as_str() => {
+                return Err(err(
+                    FlowErrorKind::IssuerMismatch,
+                    Some(&row),
+                    format!("iss parameter {iss:?}"),
+                ));
+            }
+            (None, Some(true)) => {
+                return Err(err(
+                    FlowErrorKind::IssuerMismatch,
+                    Some(&row),
+                    "iss parameter missing though advertised",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(error) = &callback.error {
+            let kind = if error == "access_denied" {
+                FlowErrorKind::Denied
+            } else {
+                FlowErrorKind::ProviderError
+            };
+            return Err(err(
+                kind,
+                Some(&row),
+                format!(
+                    "provider error {error}: {}",
+                    callback.error_description.as_deref().unwrap_or("")
+                ),
+            ));
+        }
+        let code = callback.code.clone().ok_or_else(|| {
+            err(
+                FlowErrorKind::ProviderError,
+                Some(&row),
+                "callback without code",
+            )
+        })?;
+
+        let client = self.client(&row, &metadata)?;
+        let http = client_http(self.timeout);
+        let token = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| {
+                err(
+                    FlowErrorKind::Misconfigured,
+                    Some(&row),
+                    format!("no token endpoint: {e}"),
+                )
+            })?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+            .request_async(&http)
+            .await
+            .map_err(|e| token_error(&row, &e, self.timeout))?;
+        let id_token = token.id_token().ok_or_else(|| {
+            err(
+                FlowErrorKind::InvalidIdToken,
+                Some(&row),
+                "token response without id_token",
+            )
+        })?;
+        let nonce = Nonce::new(pending.nonce.clone());
+
+        // Verify; on an unknown key, refresh the JWKS once (rotation) and verify again.
+        let invalid = |e: ClaimsVerificationError| {
+            err(
+                FlowErrorKind::InvalidIdToken,
+                Some(&row),
+                format!("ID token: {e}"),
+            )
+        };
+        let (client, claims) = match verify(&client, &metadata, id_token, &nonce) {
+            Ok(claims) => (client, claims),
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) => {
+                let Some(updated) = self.cache.refresh_jwks(&row.slug, self.timeout).await else {
+                    return Err(err(
+                        FlowErrorKind::InvalidIdToken,
+                        Some(&row),
+                        "no matching key (JWKS refresh rate-limited)",
+                    ));
+                };
+                let client = self.client(&row, &updated)?;
+                let claims = verify(&client, &updated, id_token, &nonce).map_err(invalid)?;
+                (client, claims)
+            }
+            Err(e) => return Err(invalid(e)),
+        };
+        let subject = claims.subject().clone();
+        let mut merged = standard_claims_json(&claims);
+
+        if metadata.userinfo_endpoint().is_some() {
+            let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = client
+                .user_info(token.access_token().clone(), Some(subject.clone()))
+                .map_err(|e| {
+                    err(
+                        FlowErrorKind::Misconfigured,
+                        Some(&row),
+                        format!("userinfo: {e}"),
+                    )
+                })?
+                .request_async(&http)
+                .await
+                .map_err(|e| match e {
+                    openidconnect::UserInfoError::ClaimsVerification(
+                        ClaimsVerificationError::InvalidSubject(_),
+                    ) => err(
+                        FlowErrorKind::UserInfoMismatch,
+                        Some(&row),
+                        "userinfo sub differs from the ID token's",
+                    ),
+                    openidconnect::UserInfoError::Request(
+                        openidconnect::HttpClientError::Reqwest(re),
+                    ) => err(
+                        FlowErrorKind::Unreachable,
+                        Some(&row),
+                        format!("userinfo: {}", describe(&re, self.timeout)),
+                    ),
+                    other => err(
+                        FlowErrorKind::ProviderError,
+                        Some(&row),
+                        format!("userinfo: {other}"),
+                    ),
+                })?;
+            if let Ok(Value::Object(map)) = serde_json::to_value(&info) {
+                for (k, v) in map {
+                    if k != "sub" {
+                        merged.insert(k, v);
+                    }
+                }
+            }
+        }
+        Ok(Verified {
+            provider: row,
+            subject: subject.to_string(),
+            claims: merged,
+            mode: pending.mode(),
+            return_to: pending.return_to,
+        })
+    }
+}
+
+fn client_http(timeout: Duration) -> reqwest::Client {
+    client(timeout)
+}
+
+type Claims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
+
+fn verify<HA, HT, HU>(
+    client: &RpClient<HA, HT, HU>,
+    metadata: &Metadata,
+    id_token: &openidconnect::IdToken<
+        OtherClaims,
+        CoreGenderClaim,
+        CoreJweContentEncryptionAlgorithm,
+        CoreJwsSigningAlgorithm,
+    >,
+    nonce: &Nonce,
+) -> Result<Claims, ClaimsVerificationError>
+where
+    HA: openidconnect::EndpointState,
+    HT: openidconnect::EndpointState,
+    HU: openidconnect::EndpointState,
+{
+    id_token.claims(&verifier(client, metadata), nonce).cloned()
+}
+
+fn verifier<'a, HA, HT, HU>(
+    client: &'a RpClient<HA, HT, HU>,
+    metadata: &Metadata,
+) -> openidconnect::IdTokenVerifier<'a, CoreJsonWebKey>
+where
+    HA: openidconnect::EndpointState,
+    HT: openidconnect::EndpointState,
+    HU: openidconnect::EndpointState,
+{
+    // Only the asymmetric algorithms the provider advertises: never `none`, never an HMAC
+    // (which with a public key as the secret is the classic downgrade).
+    let algs: Vec<CoreJwsSigningAlgorithm> = metadata
+        .id_token_signing_alg_values_supported()
+        .iter()
+        .filter(|a| is_asymmetric(a))
+        .cloned()
+        .collect();
+    client
+        .id_token_verifier()
+        .set_allowed_algs(algs)
+        .set_issue_time_verifier_fn(|iat| {
+            let now = chrono_now();
+            let iat = iat.timestamp();
+            if iat > now + IAT_LEEWAY_SECS {
+                Err(format!("issued {}s in the future", iat - now))
+            } else if iat < now - IAT_MAX_AGE_SECS {
+                Err(format!("issued {}s ago", now - iat))
+            } else {
+                Ok(())
+            }
+        })
+}
+
+fn chrono_now() -> i64 {
+    crate::ssr::clock::now()
+}
+
+fn is_asymmetric(alg: &CoreJwsSigningAlgorithm) -> bool {
+    use CoreJwsSigningAlgorithm::*;
+    matches!(
+        alg,
+        RsaSsaPkcs1V15Sha256
+            | RsaSsaPkcs1V15Sha384
+            | RsaSsaPkcs1V15Sha512
+            | EcdsaP256Sha256
+            | EcdsaP384Sha384
+            | EcdsaP521Sha512
+            | RsaSsaPssSha256
+            | RsaSsaPssSha384
+            | RsaSsaPssSha512
+            | EdDsa
+    )
+}
+
+fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + 'static>(
+    row: &ProviderRow,
+    e: &openidconnect::RequestTokenError<openidconnect::HttpClientError<RE>, T>,
+    timeout: Duration,
+) -> FlowError {
+    use openidconnect::RequestTokenError::*;
+    match e {
+        ServerResponse(r) => err(
+            FlowErrorKind::TokenRejected,
+            Some(row),
+            format!("token endpoint: {r}"),
+        ),
+        Request(openidconnect::HttpClientError::Reqwest(re)) => {
+            let re: &(dyn std::error::Error + 'static) = re.as_ref();
+            let detail = match re.downcast_ref::<reqwest::Error>() {
+                Some(re) => describe(re, timeout),
+                None => re.to_string(),
+            };
+            err(
+                FlowErrorKind::Unreachable,
+                Some(row),
+                format!("token endpoint: {detail}"),
+            )
+        }
+        Request(other) => err(
+            FlowErrorKind::Unreachable,
+            Some(row),
+            format!("token endpoint: {other}"),
+        ),
+        Parse(pe, _) => err(
+            FlowErrorKind::TokenRejected,
+            Some(row),
+            format!("token response: {pe}"),
+        ),
+        Other(msg) => err(
+            FlowErrorKind::TokenRejected,
+            Some(row),
+            format!("token endpoint: {msg}"),
+        ),
+    }
+}
+
+/// The ID token's claims as JSON (standard and other), for required-claim checks and
+/// account creation.
+fn standard_claims_json(
+    claims: &openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>,
+) -> Map<String, Value> {
+    match serde_json::to_value(claims) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    }
+}
+
+/// The callback's query parameters.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub iss: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+impl Callback {
+    pub fn is_callback(&self) -> bool {
+        self.state.is_some() || self.code.is_some() || self.error.is_some()
+    }
+}
+
+/// A verified identity at a provider.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub provider: ProviderRow,
+    pub subject: String,
+    /// ID token claims, overlaid with userinfo's.
+    pub claims: Map<String, Value>,
+    pub mode: Mode,
+    pub return_to: Option<String>,
+}
+
+impl Verified {
+    pub fn claim_str(&self, name: &str) -> Option<&str> {
+        self.claims
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The required claims that are not boolean `true` (missing, false, "true", 1, ...).
+    pub fn missing_required_claims(&self) -> Vec<String> {
+        self.provider
+            .required_claims()
+            .into_iter()
+            .filter(|c| self.claims.get(c) != Some(&Value::Bool(true)))
+            .collect()
+    }
+}
+
+pub const DEFAULT_TIMEOUT: Duration = PROVIDER_TIMEOUT;

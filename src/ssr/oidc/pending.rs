@@ -1,0 +1,137 @@
+//! Sign-in attempts between the redirect to the provider and the callback.
+
+use crate::on_pool;
+use crate::ssr::clock::now;
+use crate::ssr::db::Db;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const LIFETIME_SECS: i64 = 10 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    SignIn,
+    Link { user_id: String },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingRow {
+    pub state: String,
+    pub provider_slug: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub mode: String,
+    pub user_id: Option<String>,
+    pub return_to: Option<String>,
+    pub expires_at: i64,
+}
+
+impl PendingRow {
+    pub fn mode(&self) -> Mode {
+        match (self.mode.as_str(), &self.user_id) {
+            ("link", Some(user_id)) => Mode::Link {
+                user_id: user_id.clone(),
+            },
+            _ => Mode::SignIn,
+        }
+    }
+}
+
+/// A fresh random value for the browser-binding cookie.
+pub fn new_binding() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Only a hash of the cookie is stored: a database reader cannot forge the binding.
+pub fn binding_hash(binding: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(binding.as_bytes()))
+}
+
+pub struct NewPending<'a> {
+    pub state: &'a str,
+    pub binding: &'a str,
+    pub provider_slug: &'a str,
+    pub nonce: &'a str,
+    pub pkce_verifier: &'a str,
+    pub mode: &'a Mode,
+    pub return_to: Option<&'a str>,
+}
+
+pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
+    let t = now();
+    let (mode, user_id) = match p.mode {
+        Mode::SignIn => ("sign_in", None),
+        Mode::Link { user_id } => ("link", Some(user_id.as_str())),
+    };
+    on_pool!(db, pool => {
+        // Expired attempts are useless; forget them as new ones arrive.
+        sqlx::query("DELETE FROM oidc_pending WHERE expires_at < $1")
+            .bind(t)
+            .execute(pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
+             mode, user_id, return_to, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(p.state)
+            .bind(binding_hash(p.binding))
+            .bind(p.provider_slug)
+            .bind(p.nonce)
+            .bind(p.pkce_verifier)
+            .bind(mode)
+            .bind(user_id)
+            .bind(p.return_to)
+            .bind(t)
+            .bind(t + LIFETIME_SECS)
+            .execute(pool)
+            .await
+            .map(|_| ())
+    })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum TakeError {
+    /// No such attempt: never started, or already used.
+    Unknown,
+    /// The attempt exists but this browser did not start it (it stays usable for the one
+    /// that did).
+    ForeignBrowser,
+    Expired,
+}
+
+/// Consumes the attempt `state` if `binding` is the cookie of the browser that started it.
+/// Atomic: of two concurrent callbacks with one state, exactly one gets the row.
+pub async fn take(
+    db: &Db,
+    state: &str,
+    binding: Option<&str>,
+) -> Result<Result<PendingRow, TakeError>, sqlx::Error> {
+    let hash = binding.map(binding_hash).unwrap_or_default();
+    let row: Option<PendingRow> = on_pool!(db, pool => sqlx::query_as::<_, PendingRow>(
+        "DELETE FROM oidc_pending WHERE state = $1 AND binding_hash = $2 \
+         RETURNING state, provider_slug, nonce, pkce_verifier, mode, user_id, return_to, expires_at")
+        .bind(state)
+        .bind(&hash)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(match row {
+        Some(row) if row.expires_at < now() => Err(TakeError::Expired),
+        Some(row) => Ok(row),
+        None => {
+            let exists: i64 = on_pool!(db, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM oidc_pending WHERE state = $1")
+                .bind(state)
+                .fetch_one(pool)
+                .await)?;
+            Err(if exists > 0 {
+                TakeError::ForeignBrowser
+            } else {
+                TakeError::Unknown
+            })
+        }
+    })
+}
