@@ -34,6 +34,9 @@ export const ids = {
   saveWarning: "#save-warning",
   oidcError: "#oidc-error",
   loginProviders: "#login-providers",
+  linkedAccounts: "#linked-accounts",
+  linkedNotice: "#linked-notice",
+  linkedError: "#linked-error",
 };
 
 export const IDP = "http://127.0.0.1:3200";

@@ -326,6 +326,11 @@ async fn provider_lifecycle(app: &TestApp) {
         .page(app, &admin, "/settings/users/oidc/edit/key-cloak")
         .await;
     assert!(html.contains("A secret is set"));
+    assert!(
+        html.contains(&format!("value=\"{}\"", idp.issuer)),
+        "fields are filled without JavaScript"
+    );
+    assert!(!html.contains(SECRET));
     let (status, report) = seen
         .call(
             app,

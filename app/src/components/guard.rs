@@ -10,6 +10,10 @@ use portcullis::user::UserView;
 
 /// Renders `page` for the signed-in user; sends visitors to `/login` (coming back here
 /// afterwards) and answers non-admins with 403 when `admin` is set.
+///
+/// `page` may run more than once while the user resource settles, and what it creates is
+/// dropped with each run: create resources and actions in the page component, outside
+/// `page`, or a server call in flight loses its context.
 pub fn authed<F, IV>(admin: bool, page: F) -> impl IntoView
 where
     F: Fn(UserView) -> IV + Clone + Send + Sync + 'static,

@@ -161,6 +161,7 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                             name="draft[logo]"
                             type="text"
                             placeholder="https://... or data:image/...;base64,..."
+                            value=draft.logo.clone()
                             bind:value=logo
                             on:blur=move |_| touch("logo")
                             aria-describedby="field-logo-error"
@@ -187,6 +188,7 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                             type="url"
                             required=true
                             placeholder="https://sso.example.com/realms/main"
+                            value=draft.issuer_url.clone()
                             bind:value=issuer_url
                             on:blur=move |_| touch("issuer_url")
                             aria-describedby="field-issuer_url-error"
@@ -339,6 +341,7 @@ fn TextField(
                 type="text"
                 readonly=readonly
                 required=required
+                value=value.get_untracked()
                 bind:value=value
                 on:input=move |ev| {
                     if let Some(cb) = on_input {

@@ -20,24 +20,25 @@ struct Actions {
 
 #[component]
 pub fn OidcSettingsPage() -> impl IntoView {
+    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
+    let actions = Actions {
+        delete: ServerAction::new(),
+        shift: ServerAction::new(),
+        toggle: ServerAction::new(),
+    };
+    let settings = Resource::new(
+        move || {
+            (
+                actions.delete.version().get(),
+                actions.shift.version().get(),
+                actions.toggle.version().get(),
+            )
+        },
+        |_| oidc_settings(),
+    );
     view! {
         <Title text="OpenID Connect"/>
-        {authed(true, |_| {
-            let actions = Actions {
-                delete: ServerAction::new(),
-                shift: ServerAction::new(),
-                toggle: ServerAction::new(),
-            };
-            let settings = Resource::new(
-                move || {
-                    (
-                        actions.delete.version().get(),
-                        actions.shift.version().get(),
-                        actions.toggle.version().get(),
-                    )
-                },
-                |_| oidc_settings(),
-            );
+        {authed(true, move |_| {
             view! {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {

@@ -11,15 +11,20 @@ use portcullis::provider::{IssuerPolicy, ProviderDraft};
 #[component]
 pub fn ProviderEditPage() -> impl IntoView {
     let params = use_params_map();
+    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
+    let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
+    let data = Resource::new(slug, |slug| async move {
+        let settings = oidc_settings().await?;
+        let existing = if slug.is_empty() {
+            None
+        } else {
+            Some(provider(slug).await?)
+        };
+        Ok::<_, crate::error::AppError>((settings, existing))
+    });
     view! {
         <Title text="OpenID Connect provider"/>
         {authed(true, move |_| {
-            let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
-            let data = Resource::new(slug, |slug| async move {
-                let settings = oidc_settings().await?;
-                let existing = if slug.is_empty() { None } else { Some(provider(slug).await?) };
-                Ok::<_, crate::error::AppError>((settings, existing))
-            });
             view! {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {

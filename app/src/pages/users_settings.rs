@@ -10,11 +10,12 @@ use leptos_meta::Title;
 
 #[component]
 pub fn UsersSettingsPage() -> impl IntoView {
+    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
+    let set_method = ServerAction::<SetLoginMethod>::new();
+    let settings = Resource::new(move || set_method.version().get(), |_| users_settings());
     view! {
         <Title text="Users"/>
-        {authed(true, |_| {
-            let set_method = ServerAction::<SetLoginMethod>::new();
-            let settings = Resource::new(move || set_method.version().get(), |_| users_settings());
+        {authed(true, move |_| {
             view! {
                 <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {

@@ -1,0 +1,63 @@
+import { expect, Page, test, TestInfo } from "@playwright/test";
+import { goto, ids, login, ready, shot } from "./helpers";
+
+// Runs after oidc-settings.spec.ts: provider "test-idp" (Test IdP) is set up and enabled,
+// Allow New Users off. The provider is npm oidc-provider; any password works.
+test.describe.configure({ mode: "serial" });
+
+async function atProvider(page: Page, user: string) {
+  await expect(page).toHaveURL(/127\.0\.0\.1:3200\/interaction\//);
+  await page.locator('input[name="login"]').fill(user);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator('button[type="submit"]').click();
+}
+
+async function signInWithButton(page: Page, testInfo: TestInfo, user: string | null) {
+  await goto(page, testInfo, "/login");
+  await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+  if (user) await atProvider(page, user);
+}
+
+test("the login page offers the provider; an unlinked identity is refused", async ({ page }, testInfo) => {
+  await goto(page, testInfo, "/login");
+  await expect(page.locator(ids.loginProviders)).toContainText("Sign in with Test IdP");
+  await shot(page, testInfo, "login-with-provider");
+  await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+  await atProvider(page, "alice");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.locator(ids.loginError)).toContainText("No account is linked to this Test IdP identity");
+  await ready(page, testInfo);
+  await shot(page, testInfo, "login-not-linked");
+});
+
+test("link from the profile, sign in with it, unlink", async ({ page }, testInfo) => {
+  await login(page, testInfo, "admin2", "admin2 password");
+  await expect(page.locator(ids.whoami)).toBeVisible();
+  await goto(page, testInfo, "/profile/settings/linked-accounts");
+  await page.getByRole("link", { name: "Link Account: Test IdP" }).click();
+  await atProvider(page, "alice");
+  await expect(page).toHaveURL(/\/profile\/settings\/linked-accounts$/);
+  await expect(page.locator(ids.linkedNotice)).toContainText("Your Test IdP account is now linked.");
+  await ready(page, testInfo);
+  await expect(page.locator(`${ids.linkedAccounts} [data-slug="test-idp"]`)).toContainText("alice");
+  await shot(page, testInfo, "linked-accounts-linked");
+
+  // Sign out, then sign in with the button (the provider remembers alice: one click).
+  await page.locator(ids.logout).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signInWithButton(page, testInfo, null);
+  await expect(page.locator(ids.whoami)).toContainText("admin2");
+
+  // Unlink (admin2 has a password, so it is allowed), with confirmation.
+  await goto(page, testInfo, "/profile/settings/linked-accounts");
+  await page.locator('[data-slug="test-idp"]').getByText("Unlink", { exact: true }).click();
+  await page.getByRole("button", { name: "Unlink Test IdP" }).click();
+  await expect(page.getByRole("link", { name: "Link Account: Test IdP" })).toBeVisible();
+  await ready(page, testInfo);
+
+  // Signed out again, the identity no longer signs in.
+  await page.locator(ids.logout).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signInWithButton(page, testInfo, null);
+  await expect(page.locator(ids.loginError)).toContainText("No account is linked");
+});
