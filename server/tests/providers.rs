@@ -535,17 +535,17 @@ async fn secrets_are_encrypted_at_rest(app: &TestApp) {
         "SELECT client_secret_enc FROM oidc_providers WHERE slug = 'corp'").fetch_one(pool).await)
     .unwrap();
     assert!(stored.starts_with("v1:") && !stored.contains(SECRET));
-    if let Some(url) = &app.config.database_url {
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            // Flush the WAL into the main file, then search every byte on disk.
-            portcullis::on_pool!(&app.running.db, pool => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(|_| ())).unwrap();
-            let mut bytes = std::fs::read(path).unwrap();
-            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
-            assert!(
-                !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
-                "secret in clear in the database file"
-            );
-        }
+    if let Some(url) = &app.config.database_url
+        && let Some(path) = url.strip_prefix("sqlite://")
+    {
+        // Flush the WAL into the main file, then search every byte on disk.
+        portcullis::on_pool!(&app.running.db, pool => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await.map(|_| ())).unwrap();
+        let mut bytes = std::fs::read(path).unwrap();
+        bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "secret in clear in the database file"
+        );
     }
 }
 both_backends!(secrets_are_encrypted_at_rest);

@@ -136,17 +136,16 @@ async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), Identit
 async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
     let name = v.provider.name.clone();
     let email = v.claim_str("email").map(str::to_owned);
-    if let Some(email) = &email {
-        if users::find_by_identifier(db, email)
+    if let Some(email) = &email
+        && users::find_by_identifier(db, email)
             .await?
             .is_some_and(|u| {
                 u.email
                     .as_deref()
                     .is_some_and(|e| e.eq_ignore_ascii_case(email))
             })
-        {
-            return Err(IdentityError::EmailTaken(name));
-        }
+    {
+        return Err(IdentityError::EmailTaken(name));
     }
     let base = username_base(&[
         v.claim_str("preferred_username"),
@@ -213,16 +212,19 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    provider_slug: String,
+    name: String,
+    logo: String,
+    username: Option<String>,
+    email: Option<String>,
+    subject: String,
+    linked_at: i64,
+}
+
 pub async fn links_for_user(db: &Db, user_id: &str) -> Result<Vec<LinkedIdentity>, sqlx::Error> {
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        i64,
-    )> = on_pool!(db, pool => sqlx::query_as(
+    let rows: Vec<LinkRow> = on_pool!(db, pool => sqlx::query_as::<_, LinkRow>(
         "SELECT l.provider_slug, p.name, p.logo, l.username, l.email, l.subject, l.linked_at \
          FROM linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug \
          WHERE l.user_id = $1 ORDER BY p.position, p.slug")
@@ -231,15 +233,13 @@ pub async fn links_for_user(db: &Db, user_id: &str) -> Result<Vec<LinkedIdentity
         .await)?;
     Ok(rows
         .into_iter()
-        .map(
-            |(slug, name, logo, username, email, subject, linked_at)| LinkedIdentity {
-                provider_slug: slug,
-                provider_name: name,
-                provider_logo: logo,
-                label: username.or(email).unwrap_or(subject),
-                linked_at,
-            },
-        )
+        .map(|r| LinkedIdentity {
+            provider_slug: r.provider_slug,
+            provider_name: r.name,
+            provider_logo: r.logo,
+            label: r.username.or(r.email).unwrap_or(r.subject),
+            linked_at: r.linked_at,
+        })
         .collect())
 }
 

@@ -182,12 +182,13 @@ pub async fn save_provider(
                 ssr::ensure_login_possible(|m| m.enabled_providers -= 1).await?;
             }
         }
-        if valid.enabled && !confirm.unwrap_or(false) {
-            if let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT).await {
-                return Err(AppError::NeedsConfirmation(format!(
-                    "{problem} Sign-in with this provider will fail until this is fixed. Save anyway?"
-                )));
-            }
+        if valid.enabled
+            && !confirm.unwrap_or(false)
+            && let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT).await
+        {
+            return Err(AppError::NeedsConfirmation(format!(
+                "{problem} Sign-in with this provider will fail until this is fixed. Save anyway?"
+            )));
         }
         let view = match mode {
             Mode::Create => providers::create(&st.db, &st.secrets, &valid).await,

@@ -34,10 +34,10 @@ impl Idp {
         let deadline = Instant::now() + Duration::from_secs(20);
         let url = format!("{}/.well-known/openid-configuration", idp.issuer);
         loop {
-            if let Ok(r) = reqwest::get(&url).await {
-                if r.status().is_success() {
-                    break;
-                }
+            if let Ok(r) = reqwest::get(&url).await
+                && r.status().is_success()
+            {
+                break;
             }
             assert!(Instant::now() < deadline, "oidc-provider did not start");
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -40,10 +40,11 @@ impl ProviderCache {
         timeout: Duration,
     ) -> Result<Arc<Metadata>, String> {
         let key = (issuer.to_owned(), updated_at);
-        if let Some(e) = self.entries.read().expect("cache lock").get(slug) {
-            if e.key == key && e.fetched.elapsed() < METADATA_TTL {
-                return Ok(e.metadata.clone());
-            }
+        if let Some(e) = self.entries.read().expect("cache lock").get(slug)
+            && e.key == key
+            && e.fetched.elapsed() < METADATA_TTL
+        {
+            return Ok(e.metadata.clone());
         }
         let metadata = Arc::new(discover(issuer, timeout).await?);
         self.entries.write().expect("cache lock").insert(
