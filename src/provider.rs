@@ -32,7 +32,13 @@ pub struct ProviderDraft {
     pub required_claims: String,
     pub allow_new_users: bool,
     pub enabled: bool,
+    /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
+    pub token_auth_method: String,
 }
+
+/// How to authenticate at the token endpoint. `auto` follows the provider's discovery
+/// document (client_secret_basic unless it offers only client_secret_post).
+pub const TOKEN_AUTH_METHODS: [&str; 3] = ["auto", "client_secret_basic", "client_secret_post"];
 
 /// Whether the draft creates a provider (a secret is required) or edits one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,7 @@ pub struct ValidProvider {
     pub required_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
+    pub token_auth_method: String,
 }
 
 impl ProviderDraft {
@@ -69,6 +76,7 @@ impl ProviderDraft {
         Self {
             scopes: DEFAULT_SCOPES.to_owned(),
             enabled: true,
+            token_auth_method: "auto".to_owned(),
             ..Self::default()
         }
     }
@@ -96,6 +104,16 @@ impl ProviderDraft {
         errors.check(check_scopes(&self.scopes, &scopes));
         let claims = parse_list(&self.required_claims);
         errors.check(check_claims(&self.required_claims, &claims));
+        let method = match self.token_auth_method.trim() {
+            "" => "auto",
+            m => m,
+        };
+        if !TOKEN_AUTH_METHODS.contains(&method) {
+            errors.push(
+                "token_auth_method",
+                "Choose auto, client_secret_basic or client_secret_post for client authentication.",
+            );
+        }
         errors.finish()?;
         Ok(ValidProvider {
             name: name.to_owned(),
@@ -108,6 +126,7 @@ impl ProviderDraft {
             required_claims: claims,
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
+            token_auth_method: method.to_owned(),
         })
     }
 }
@@ -448,6 +467,7 @@ pub struct ProviderView {
     pub required_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
+    pub token_auth_method: String,
     pub position: i64,
     pub linked_accounts: i64,
 }
@@ -466,6 +486,7 @@ impl ProviderView {
             required_claims: self.required_claims.join(", "),
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
+            token_auth_method: self.token_auth_method.clone(),
         }
     }
 }

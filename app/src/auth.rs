@@ -60,16 +60,34 @@ pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
         .map_err(AppError::internal)
 }
 
-/// A plain HTML form post (JavaScript off) rather than a call from the hydrated app.
-fn is_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
+/// How the current server function was reached.
+#[derive(PartialEq)]
+enum Caller {
+    /// A plain HTML form post (JavaScript off).
+    FormPost,
+    /// The hydrated app's fetch.
+    App,
+    /// Called directly while the server renders a page: the page decides its own status.
+    PageRender,
+}
+
+fn caller() -> Caller {
+    let Some(parts) = use_context::<Parts>() else {
+        return Caller::PageRender;
+    };
+    if parts.method != http::Method::POST {
+        return Caller::PageRender;
+    }
+    let accepts_html = parts
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if accepts_html {
+        Caller::FormPost
+    } else {
+        Caller::App
+    }
 }
 
 /// Finishes a server function. Errors get their HTTP status for the hydrated app. A plain
@@ -78,16 +96,22 @@ fn is_form_post() -> bool {
 /// message of their choosing on our pages.
 pub async fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(error) = &result {
-        if is_form_post() {
-            if let Ok(session) = session().await {
-                let _ = session.insert(FLASH, error).await;
+        match caller() {
+            Caller::FormPost => {
+                if let Ok(session) = session().await {
+                    let _ = session.insert(FLASH, error).await;
+                }
+                leptos_axum::redirect(&referring_page());
             }
-            leptos_axum::redirect(&referring_page());
-        } else if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(
-                http::StatusCode::from_u16(error.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
+            Caller::App => {
+                if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                    res.set_status(
+                        http::StatusCode::from_u16(error.status())
+                            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+                    );
+                }
+            }
+            Caller::PageRender => {}
         }
     }
     result

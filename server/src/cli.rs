@@ -69,6 +69,9 @@ pub struct ProviderFields {
     /// Show it on the login page.
     #[arg(long)]
     pub enabled: Option<bool>,
+    /// Token endpoint authentication: auto, client_secret_basic or client_secret_post.
+    #[arg(long)]
+    pub token_auth_method: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -198,16 +198,32 @@ async fn non_admins_are_refused(app: &TestApp) {
     );
     let res = app.call(&bob, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let page = app.page(&bob, "/settings/users").await;
-    assert_eq!(page.status(), StatusCode::FORBIDDEN);
-    assert!(page.text().await.unwrap().contains("Administrators only"));
+    // Every time: a page's own server calls must not change its status or redirect it.
+    for _ in 0..15 {
+        let page = app.page(&bob, "/settings/users").await;
+        assert_eq!(page.status(), StatusCode::FORBIDDEN);
+        assert!(page.headers().get(LOCATION).is_none());
+        assert!(page.text().await.unwrap().contains("Administrators only"));
+    }
 
     let anonymous = app.browser();
     let res = app.call(&anonymous, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let page = app.page(&anonymous, "/settings/users").await;
-    assert_eq!(page.status(), StatusCode::FOUND);
-    assert_eq!(page.headers()[LOCATION], "/login?next=%2Fsettings%2Fusers");
+    for path in [
+        "/settings/users",
+        "/settings/users/oidc",
+        "/profile/settings/linked-accounts",
+    ] {
+        for _ in 0..5 {
+            let page = app.page(&anonymous, path).await;
+            assert_eq!(page.status(), StatusCode::FOUND, "{path}");
+            let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+            assert_eq!(
+                page.headers()[LOCATION],
+                format!("/login?next={next}").as_str()
+            );
+        }
+    }
 
     let root = app.browser();
     assert_eq!(

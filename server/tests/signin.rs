@@ -32,12 +32,26 @@ async fn add_provider(
     allow_new_users: bool,
     required_claims: &str,
 ) {
+    let client = ("portcullis-basic", "basic-secret", "auto");
+    add_client(app, idp, slug, allow_new_users, required_claims, client).await
+}
+
+/// A provider entry for one of the test provider's clients: (id, secret, auth method).
+async fn add_client(
+    app: &TestApp,
+    idp: &Idp,
+    slug: &str,
+    allow_new_users: bool,
+    required_claims: &str,
+    client: (&str, &str, &str),
+) {
     let draft = ProviderDraft {
         name: "Test IdP".into(),
         slug: slug.into(),
         issuer_url: idp.issuer.clone(),
-        client_id: "portcullis-basic".into(),
-        client_secret: "basic-secret".into(),
+        client_id: client.0.into(),
+        client_secret: client.1.into(),
+        token_auth_method: client.2.into(),
         scopes: "openid, profile, email, portcullis".into(),
         required_claims: required_claims.into(),
         allow_new_users,
@@ -464,3 +478,43 @@ async fn two_servers_share_one_postgres_database() {
     b.stop().await;
     a.stop().await;
 }
+
+async fn client_secret_post_when_configured(app: &TestApp) {
+    let s = setup(app, true, "").await;
+    app.add_user("root", "root password", true).await;
+    // The provider's "portcullis-post" client accepts only client_secret_post.
+    add_client(
+        app,
+        &s.idp,
+        "idp-post",
+        true,
+        "",
+        ("portcullis-post", "post-secret", "client_secret_post"),
+    )
+    .await;
+    add_client(
+        app,
+        &s.idp,
+        "idp-wrong",
+        true,
+        "",
+        ("portcullis-post", "not-the-secret", "client_secret_post"),
+    )
+    .await;
+    let b = app.browser();
+    let res = sign_in(app, &b, "/login?provider=idp-post", "alice").await;
+    assert_eq!(res.headers()[LOCATION], "/");
+    assert_eq!(me(app, &b).await.unwrap()["username"], "alice");
+
+    // A wrong client secret is refused at the token endpoint: a clear error, no session.
+    let w = app.browser();
+    let res = sign_in(app, &w, "/login?provider=idp-wrong", "alice").await;
+    assert_eq!(res.headers()[LOCATION], "/login");
+    assert!(me(app, &w).await.is_none());
+    let page = shown_error(app, &w, "/login").await;
+    let alert = page
+        .find("role=\"alert\"")
+        .map_or("", |k| &page[k..(k + 300).min(page.len())]);
+    assert!(page.contains("did not complete the sign-in"), "{alert}");
+}
+both_backends!(client_secret_post_when_configured);

@@ -13,6 +13,7 @@ fn draft() -> ProviderDraft {
         required_claims: String::new(),
         allow_new_users: false,
         enabled: true,
+        token_auth_method: String::new(),
     }
 }
 
@@ -260,10 +261,31 @@ fn view_to_draft_never_carries_a_secret() {
         required_claims: vec![],
         allow_new_users: true,
         enabled: true,
+        token_auth_method: "auto".into(),
         position: 0,
         linked_accounts: 0,
     };
     let d = v.draft();
     assert_eq!(d.client_secret, "");
     assert_eq!(d.scopes, "openid, email");
+}
+
+#[test]
+fn token_auth_methods() {
+    let mut d = draft();
+    assert_eq!(
+        d.validate(Mode::Create, IssuerPolicy::default())
+            .unwrap()
+            .token_auth_method,
+        "auto"
+    );
+    d.token_auth_method = "client_secret_post".into();
+    assert_eq!(
+        d.validate(Mode::Create, IssuerPolicy::default())
+            .unwrap()
+            .token_auth_method,
+        "client_secret_post"
+    );
+    d.token_auth_method = "private_key_jwt".into();
+    assert!(only_field(&d, "token_auth_method").contains("client_secret_post"));
 }

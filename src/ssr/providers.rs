@@ -24,6 +24,7 @@ pub struct ProviderRow {
     pub required_claims: String,
     pub allow_new_users: bool,
     pub enabled: bool,
+    pub token_auth_method: String,
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -57,6 +58,7 @@ impl ProviderRow {
             required_claims: self.required_claims(),
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
+            token_auth_method: self.token_auth_method.clone(),
             position: self.position,
             linked_accounts,
         }
@@ -80,7 +82,7 @@ pub enum ProviderError {
 }
 
 const COLUMNS: &str = "slug, name, logo, issuer_url, client_id, client_secret_enc, scopes, \
-    required_claims, allow_new_users, enabled, position, created_at, updated_at";
+    required_claims, allow_new_users, enabled, token_auth_method, position, created_at, updated_at";
 
 pub async fn oidc_enabled(db: &Db) -> Result<bool, sqlx::Error> {
     settings::get_bool(db, OIDC_ENABLED, false).await
@@ -179,7 +181,7 @@ pub async fn create(
     let t = now();
     let sealed = secrets.encrypt(secret, &p.slug);
     let sql = format!(
-        "INSERT INTO oidc_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+        "INSERT INTO oidc_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, \
          (SELECT COALESCE(MAX(position), -1) + 1 FROM oidc_providers), $11, $11)"
     );
     on_pool!(db, pool => sqlx::query(&sql)
@@ -194,6 +196,7 @@ pub async fn create(
         .bind(p.allow_new_users)
         .bind(p.enabled)
         .bind(t)
+        .bind(&p.token_auth_method)
         .execute(pool)
         .await
         .map(|_| ()))
@@ -229,7 +232,7 @@ pub async fn update(
     on_pool!(db, pool => sqlx::query(
         "UPDATE oidc_providers SET name = $2, logo = $3, issuer_url = $4, client_id = $5, \
          client_secret_enc = $6, scopes = $7, required_claims = $8, allow_new_users = $9, \
-         enabled = $10, updated_at = $11 WHERE slug = $1")
+         enabled = $10, updated_at = $11, token_auth_method = $12 WHERE slug = $1")
         .bind(slug)
         .bind(&p.name)
         .bind(&p.logo)
@@ -241,6 +244,7 @@ pub async fn update(
         .bind(p.allow_new_users)
         .bind(p.enabled)
         .bind(now())
+        .bind(&p.token_auth_method)
         .execute(pool)
         .await
         .map(|_| ()))?;

@@ -71,6 +71,7 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
         required_claims: required_claims.get(),
         allow_new_users: allow_new_users.get(),
         enabled: enabled.get(),
+        token_auth_method: String::new(),
     };
     let live_errors =
         Memo::new(move |_| current().validate(mode, policy).err().unwrap_or_default());
@@ -257,6 +258,24 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                         error=error_for("required_claims")
                         on_blur=Callback::new(move |_| touch("required_claims"))
                     />
+                </div>
+                <div class="field" class:invalid=move || error_for("token_auth_method").get().is_some()>
+                    <label for="field-token_auth_method">"Client Authentication"</label>
+                    <select id="field-token_auth_method" name="draft[token_auth_method]">
+                        {portcullis::provider::TOKEN_AUTH_METHODS
+                            .iter()
+                            .map(|m| {
+                                let label = match *m {
+                                    "auto" => "Automatic (from the provider's discovery)",
+                                    "client_secret_basic" => "client_secret_basic (HTTP Basic)",
+                                    _ => "client_secret_post (in the request body)",
+                                };
+                                view! { <option value=*m selected=draft.token_auth_method == *m>{label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    <p class="hint">"How Portcullis authenticates at the token endpoint; match the client's setting at the provider."</p>
+                    <p class="field-error" role="alert">{move || error_for("token_auth_method").get()}</p>
                 </div>
                 <label class="check">
                     <input

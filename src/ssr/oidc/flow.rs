@@ -221,8 +221,13 @@ impl Rp<'_> {
         })?;
         // client_secret_basic unless the provider only takes client_secret_post (Discovery:
         // an absent list means basic).
-        let auth_type = match metadata.token_endpoint_auth_methods_supported() {
-            Some(methods)
+        let auth_type = match (
+            row.token_auth_method.as_str(),
+            metadata.token_endpoint_auth_methods_supported(),
+        ) {
+            ("client_secret_basic", _) => AuthType::BasicAuth,
+            ("client_secret_post", _) => AuthType::RequestBody,
+            (_, Some(methods))
                 if !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
                     && methods.contains(&CoreClientAuthMethod::ClientSecretPost) =>
             {
