@@ -66,6 +66,7 @@ export function addUser(testInfo: TestInfo, username: string, password: string, 
   if (admin) args.push("--admin");
   execFileSync(bin, args, {
     input: password + "\n",
+    stdio: ["pipe", "ignore", "ignore"],
     env: { ...process.env, PORTCULLIS_DATA_DIR: testInfo.project.metadata.dataDir, PORTCULLIS_LOG: "warn" },
   });
 }

@@ -19,7 +19,12 @@ fn free_port() -> u16 {
 impl Idp {
     /// Starts the provider; its clients accept `redirect_uris`.
     pub async fn start(redirect_uris: &[String]) -> Idp {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/oidc/provider.mjs");
+        Self::start_script("provider.mjs", redirect_uris).await
+    }
+
+    /// Starts `end2end/oidc/<script>` (e.g. the misbehaving provider).
+    pub async fn start_script(script: &str, redirect_uris: &[String]) -> Idp {
+        let script = format!("{}/../end2end/oidc/{script}", env!("CARGO_MANIFEST_DIR"));
         let port = free_port();
         let child = Command::new("node")
             .arg(script)

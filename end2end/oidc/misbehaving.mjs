@@ -1,0 +1,102 @@
+// A deliberately broken OpenID Provider, for what a real one will not do on demand: bad
+// signatures, wrong iss/aud/nonce, expired or future tokens, alg "none", HS256, key
+// rotation, a userinfo `sub` that differs, a slow token endpoint. Test-only.
+//
+//   OIDC_PORT   port to listen on
+//   GET /control?mode=<mode>   chooses how the next token response misbehaves
+// Authorization is immediate (no login): /authorize redirects straight back with a code.
+import http from "node:http";
+import { SignJWT, exportJWK, generateKeyPair, UnsecuredJWT } from "jose";
+
+const port = Number(process.env.OIDC_PORT);
+const issuer = `http://127.0.0.1:${port}`;
+const clientId = "portcullis-basic";
+const clientSecret = "basic-secret";
+
+const k1 = await generateKeyPair("RS256", { extractable: true });
+const k2 = await generateKeyPair("RS256", { extractable: true });
+const stranger = await generateKeyPair("RS256", { extractable: true });
+const jwk = async (pair, kid) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: "RS256", use: "sig" });
+let jwks = { keys: [await jwk(k1, "k1")] };
+let mode = "ok";
+const codes = new Map(); // code -> nonce
+
+function json(res, status, body) {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+async function idToken(nonce) {
+  const now = Math.floor(Date.now() / 1000);
+  let claims = { sub: "mallory-1", nonce, email: "mallory@bad.example", preferred_username: "mallory", name: "Mallory" };
+  let iss = issuer, aud = clientId, iat = now, exp = now + 300;
+  let key = k1.privateKey, kid = "k1";
+  switch (mode) {
+    case "bad-signature": key = stranger.privateKey; break;
+    case "wrong-iss": iss = issuer + "/other"; break;
+    case "wrong-aud": aud = "someone-else"; break;
+    case "wrong-nonce": claims.nonce = "not-the-nonce"; break;
+    case "expired": iat = now - 3600; exp = now - 1800; break;
+    case "future-iat": iat = now + 3600; exp = now + 7200; break;
+    case "rotated":
+      if (jwks.keys.length === 1) jwks = { keys: [jwks.keys[0], await jwk(k2, "k2")] };
+      key = k2.privateKey; kid = "k2";
+      break;
+    case "none":
+      return new UnsecuredJWT(claims).setIssuer(iss).setAudience(aud).setIssuedAt(iat).setExpirationTime(exp).encode();
+    case "hs256":
+      return await new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setIssuer(iss).setAudience(aud)
+        .setIssuedAt(iat).setExpirationTime(exp).sign(new TextEncoder().encode(clientSecret));
+  }
+  return await new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid }).setIssuer(iss).setAudience(aud)
+    .setIssuedAt(iat).setExpirationTime(exp).sign(key);
+}
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, issuer);
+  if (url.pathname === "/.well-known/openid-configuration") {
+    return json(res, 200, {
+      issuer,
+      authorization_endpoint: `${issuer}/authorize`,
+      token_endpoint: `${issuer}/token`,
+      userinfo_endpoint: `${issuer}/userinfo`,
+      jwks_uri: `${issuer}/jwks`,
+      response_types_supported: ["code"],
+      subject_types_supported: ["public"],
+      id_token_signing_alg_values_supported: ["RS256"],
+      token_endpoint_auth_methods_supported: ["client_secret_basic"],
+      code_challenge_methods_supported: ["S256"],
+      scopes_supported: ["openid", "profile", "email"],
+    });
+  }
+  if (url.pathname === "/jwks") return json(res, 200, jwks);
+  if (url.pathname === "/control") {
+    mode = url.searchParams.get("mode") || "ok";
+    return json(res, 200, { mode });
+  }
+  if (url.pathname === "/authorize") {
+    const code = Math.random().toString(36).slice(2);
+    codes.set(code, url.searchParams.get("nonce"));
+    const back = new URL(url.searchParams.get("redirect_uri"));
+    back.searchParams.set("code", code);
+    back.searchParams.set("state", url.searchParams.get("state"));
+    res.writeHead(302, { location: back.toString() });
+    return res.end();
+  }
+  if (url.pathname === "/token" && req.method === "POST") {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const code = new URLSearchParams(body).get("code");
+    if (!codes.has(code)) return json(res, 400, { error: "invalid_grant" });
+    const nonce = codes.get(code);
+    codes.delete(code);
+    if (mode === "slow") await new Promise((r) => setTimeout(r, 15_000));
+    return json(res, 200, { access_token: "at-" + code, token_type: "Bearer", expires_in: 300, id_token: await idToken(nonce) });
+  }
+  if (url.pathname === "/userinfo") {
+    return json(res, 200, { sub: mode === "userinfo-mismatch" ? "someone-else" : "mallory-1", email: "mallory@bad.example" });
+  }
+  json(res, 404, { error: "not_found" });
+});
+server.listen(port, "127.0.0.1", () => console.log(`misbehaving provider on ${issuer}`));
+process.on("SIGTERM", () => server.close(() => process.exit(0)));

@@ -1,0 +1,130 @@
+//! What a real provider will not do on demand, from a deliberately broken one
+//! (`end2end/oidc/misbehaving.mjs`): every bad ID token is refused with a clear message,
+//! key rotation works without a restart, and the app stays up.
+
+mod common;
+
+use common::TestApp;
+use common::idp::Idp;
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+
+async fn setup(app: &TestApp) -> Idp {
+    let idp = Idp::start_script("misbehaving.mjs", &[]).await;
+    let draft = ProviderDraft {
+        name: "Shady IdP".into(),
+        slug: "shady".into(),
+        issuer_url: idp.issuer.clone(),
+        client_id: "portcullis-basic".into(),
+        client_secret: "basic-secret".into(),
+        scopes: "openid, profile, email".into(),
+        allow_new_users: true,
+        enabled: true,
+        ..Default::default()
+    };
+    let valid = draft
+        .validate(Mode::Create, IssuerPolicy::default())
+        .unwrap();
+    let secrets = app.config.secrets().unwrap();
+    portcullis::ssr::providers::create(&app.running.db, &secrets, &valid)
+        .await
+        .unwrap();
+    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
+        .await
+        .unwrap();
+    app.add_user("root", "root password", true).await;
+    idp
+}
+
+/// One sign-in with the provider in `mode`; returns (signed in?, message on /login).
+async fn attempt(app: &TestApp, idp: &Idp, mode: &str) -> (bool, String) {
+    reqwest::get(format!("{}/control?mode={mode}", idp.issuer))
+        .await
+        .unwrap();
+    let b = app.browser();
+    let start = b
+        .get(app.url("/login?provider=shady"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        start.status().is_redirection(),
+        "{mode}: start {}",
+        start.status()
+    );
+    let authorize = start.headers()[LOCATION].to_str().unwrap().to_owned();
+    let back = b.get(&authorize).send().await.unwrap();
+    let callback = back.headers()[LOCATION].to_str().unwrap().to_owned();
+    let done = b.get(&callback).send().await.unwrap();
+    assert!(
+        done.status().is_redirection(),
+        "{mode}: callback {}",
+        done.status()
+    );
+    let me = b.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    let page = app.page(&b, "/login").await.text().await.unwrap();
+    (me.status() == StatusCode::OK, page)
+}
+
+async fn bad_tokens_are_refused(app: &TestApp) {
+    let idp = setup(app).await;
+    for mode in [
+        "bad-signature",
+        "wrong-iss",
+        "wrong-aud",
+        "wrong-nonce",
+        "expired",
+        "future-iat",
+        "none",
+        "hs256",
+    ] {
+        let (signed_in, page) = attempt(app, &idp, mode).await;
+        assert!(!signed_in, "{mode} must not sign in");
+        assert!(
+            page.contains("Shady IdP sent an identity token that failed verification"),
+            "{mode}: {}",
+            &page[page.find("role=\"alert\"").unwrap_or(0)..][..200.min(page.len())]
+        );
+    }
+    let (signed_in, page) = attempt(app, &idp, "userinfo-mismatch").await;
+    assert!(!signed_in);
+    assert!(page.contains("inconsistent account information"));
+    assert_eq!(
+        portcullis::ssr::users::count(&app.running.db)
+            .await
+            .unwrap(),
+        1,
+        "nobody created"
+    );
+
+    // A good token works; then the provider rotates its key: the new kid triggers one
+    // JWKS refresh and the sign-in succeeds without a restart.
+    let (signed_in, _) = attempt(app, &idp, "ok").await;
+    assert!(signed_in, "a good token signs in");
+    let (signed_in, page) = attempt(app, &idp, "rotated").await;
+    assert!(
+        signed_in,
+        "after key rotation: {}",
+        &page[page.find("role=\"alert\"").unwrap_or(0)..][..200.min(page.len())]
+    );
+}
+both_backends!(bad_tokens_are_refused);
+
+async fn a_slow_provider_times_out_and_the_app_stays_up(app: &TestApp) {
+    let idp = setup(app).await;
+    let started = std::time::Instant::now();
+    let (signed_in, page) = attempt(app, &idp, "slow").await;
+    assert!(!signed_in);
+    assert!(
+        page.contains("Shady IdP could not be reached"),
+        "{}",
+        &page[page.find("role=\"alert\"").unwrap_or(0)..][..200.min(page.len())]
+    );
+    assert!(started.elapsed().as_secs() < 14, "the 10 s timeout applies");
+    assert_eq!(
+        app.page(&app.browser(), "/healthz").await.status(),
+        StatusCode::OK
+    );
+}
+both_backends!(a_slow_provider_times_out_and_the_app_stays_up);
