@@ -20,6 +20,7 @@ const jwk = async (pair, kid) => ({ ...(await exportJWK(pair.publicKey)), kid, a
 let jwks = { keys: [await jwk(k1, "k1")] };
 let mode = "ok";
 const codes = new Map(); // code -> nonce
+let counts = {}; // path -> requests, for "how many requests does a sign-in make"
 
 function json(res, status, body) {
   res.writeHead(status, { "content-type": "application/json" });
@@ -54,6 +55,12 @@ async function idToken(nonce) {
 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, issuer);
+  if (url.pathname === "/stats") {
+    const body = counts;
+    if (url.searchParams.has("reset")) counts = {};
+    return json(res, 200, body);
+  }
+  counts[url.pathname] = (counts[url.pathname] || 0) + 1;
   if (url.pathname === "/.well-known/openid-configuration") {
     return json(res, 200, {
       issuer,

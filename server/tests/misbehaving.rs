@@ -128,3 +128,38 @@ async fn a_slow_provider_times_out_and_the_app_stays_up(app: &TestApp) {
     );
 }
 both_backends!(a_slow_provider_times_out_and_the_app_stays_up);
+
+/// At steady state a sign-in costs the provider exactly the token and userinfo requests:
+/// discovery and keys come from the cache (the browser's own visit to /authorize aside).
+async fn steady_state_makes_two_provider_requests(app: &TestApp) {
+    let idp = setup(app).await;
+    let (signed_in, _) = attempt(app, &idp, "ok").await;
+    assert!(signed_in);
+    let stats = |reset: bool| {
+        let url = format!(
+            "{}/stats{}",
+            idp.issuer,
+            if reset { "?reset=1" } else { "" }
+        );
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    stats(true).await;
+    for _ in 0..3 {
+        let (signed_in, _) = attempt(app, &idp, "ok").await;
+        assert!(signed_in);
+    }
+    let counts = stats(true).await;
+    assert_eq!(
+        counts,
+        serde_json::json!({"/control": 3, "/authorize": 3, "/token": 3, "/userinfo": 3}),
+        "per sign-in: one token and one userinfo request from Portcullis"
+    );
+}
+both_backends!(steady_state_makes_two_provider_requests);

@@ -62,6 +62,19 @@ mod ssr {
         }
     }
 
+    /// Refuses disabling or deleting provider `slug` when it is the last way to sign in.
+    pub async fn ensure_can_drop(slug: &str) -> Result<(), AppError> {
+        let db = &crate::auth::state().db;
+        let enabled = portcullis::ssr::providers::get(db, slug)
+            .await
+            .map_err(AppError::internal)?
+            .is_some_and(|p| p.enabled);
+        if enabled {
+            ensure_login_possible(|m| m.enabled_providers -= 1).await?;
+        }
+        Ok(())
+    }
+
     /// Refuses a change that would leave nobody a way to sign in.
     pub async fn ensure_login_possible(
         change: impl FnOnce(&mut portcullis::login_methods::LoginMethods),
@@ -173,14 +186,7 @@ pub async fn save_provider(
         };
         let valid = ssr::validate(&draft, mode)?;
         if mode == Mode::Update && !valid.enabled {
-            let slug = original_slug.clone();
-            let was_enabled = providers::get(&st.db, &slug)
-                .await
-                .map_err(AppError::internal)?
-                .is_some_and(|p| p.enabled);
-            if was_enabled {
-                ssr::ensure_login_possible(|m| m.enabled_providers -= 1).await?;
-            }
+            ssr::ensure_can_drop(&original_slug).await?;
         }
         if valid.enabled
             && !confirm.unwrap_or(false)
@@ -195,6 +201,7 @@ pub async fn save_provider(
             Mode::Update => providers::update(&st.db, &st.secrets, &original_slug, &valid).await,
         }
         .map_err(ssr::map_err)?;
+        st.oidc_cache.invalidate(&view.slug);
         tracing::info!(admin = %admin.username, provider = %view.slug, ?mode, "provider saved");
         leptos_axum::redirect("/settings/users/oidc");
         Ok(view)
@@ -209,15 +216,11 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
     use portcullis::ssr::providers;
     let result = async {
         let admin = require_admin().await?;
-        let db = &state().db;
-        let was_enabled = providers::get(db, &slug)
+        ssr::ensure_can_drop(&slug).await?;
+        let links = providers::delete(&state().db, &slug)
             .await
-            .map_err(AppError::internal)?
-            .is_some_and(|p| p.enabled);
-        if was_enabled {
-            ssr::ensure_login_possible(|m| m.enabled_providers -= 1).await?;
-        }
-        let links = providers::delete(db, &slug).await.map_err(ssr::map_err)?;
+            .map_err(ssr::map_err)?;
+        state().oidc_cache.invalidate(&slug);
         tracing::info!(admin = %admin.username, provider = %slug, links, "provider deleted");
         Ok(links)
     };
@@ -243,17 +246,10 @@ pub async fn set_provider_enabled(slug: String, enabled: bool) -> Result<(), App
     use portcullis::ssr::providers;
     let result = async {
         require_admin().await?;
-        let db = &state().db;
         if !enabled {
-            let was_enabled = providers::get(db, &slug)
-                .await
-                .map_err(AppError::internal)?
-                .is_some_and(|p| p.enabled);
-            if was_enabled {
-                ssr::ensure_login_possible(|m| m.enabled_providers -= 1).await?;
-            }
+            ssr::ensure_can_drop(&slug).await?;
         }
-        providers::set_enabled(db, &slug, enabled)
+        providers::set_enabled(&state().db, &slug, enabled)
             .await
             .map_err(ssr::map_err)
     };
