@@ -518,3 +518,90 @@ async fn client_secret_post_when_configured(app: &TestApp) {
     assert!(page.contains("did not complete the sign-in"), "{alert}");
 }
 both_backends!(client_secret_post_when_configured);
+
+async fn admins_unlink_other_users_identities(app: &TestApp) {
+    let _s = setup(app, true, "").await;
+    app.add_user("root", "root password", true).await;
+    app.add_user("gus", "gus password", false).await;
+    // Gus links the provider's alice identity.
+    let g = app.browser();
+    assert_eq!(
+        app.login(&g, "gus", "gus password").await.status(),
+        StatusCode::OK
+    );
+    let token = link_token(app, &g).await;
+    let _ = sign_in(
+        app,
+        &g,
+        &format!("/login?provider=idp&link={token}"),
+        "alice",
+    )
+    .await;
+    let gus_id = me(app, &g).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Gus himself may not use the admin function.
+    let res = app
+        .call(
+            &g,
+            "admin/unlink_user",
+            &[("user_id", &gus_id), ("slug", "idp")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    let root = app.browser();
+    assert_eq!(
+        app.login(&root, "root", "root password").await.status(),
+        StatusCode::OK
+    );
+    let settings: Value = app
+        .call(&root, "admin/users_settings", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["links"][0][0], gus_id.as_str());
+    assert_eq!(settings["links"][0][1]["label"], "alice");
+    let page = app
+        .page(&root, "/settings/users")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Unlink Test IdP from gus"));
+    let res = app
+        .call(
+            &root,
+            "admin/unlink_user",
+            &[("user_id", &gus_id), ("slug", "idp")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let settings: Value = app
+        .call(&root, "admin/users_settings", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["links"].as_array().unwrap().len(), 0);
+
+    // An OIDC-only account keeps its last way in, even against an admin.
+    let a = app.browser();
+    let _ = sign_in(app, &a, "/login?provider=idp", "bob").await;
+    let bob_id = me(app, &a).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .call(
+            &root,
+            "admin/unlink_user",
+            &[("user_id", &bob_id), ("slug", "idp")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+}
+both_backends!(admins_unlink_other_users_identities);

@@ -214,6 +214,7 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
 
 #[derive(sqlx::FromRow)]
 struct LinkRow {
+    user_id: String,
     provider_slug: String,
     name: String,
     logo: String,
@@ -223,23 +224,39 @@ struct LinkRow {
     linked_at: i64,
 }
 
-pub async fn links_for_user(db: &Db, user_id: &str) -> Result<Vec<LinkedIdentity>, sqlx::Error> {
-    let rows: Vec<LinkRow> = on_pool!(db, pool => sqlx::query_as::<_, LinkRow>(
-        "SELECT l.provider_slug, p.name, p.logo, l.username, l.email, l.subject, l.linked_at \
-         FROM linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug \
-         WHERE l.user_id = $1 ORDER BY p.position, p.slug")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LinkedIdentity {
+impl From<LinkRow> for LinkedIdentity {
+    fn from(r: LinkRow) -> Self {
+        LinkedIdentity {
             provider_slug: r.provider_slug,
             provider_name: r.name,
             provider_logo: r.logo,
             label: r.username.or(r.email).unwrap_or(r.subject),
             linked_at: r.linked_at,
-        })
+        }
+    }
+}
+
+const LINK_SELECT: &str = "SELECT l.user_id, l.provider_slug, p.name, p.logo, l.username, l.email, \
+     l.subject, l.linked_at FROM linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug";
+
+pub async fn links_for_user(db: &Db, user_id: &str) -> Result<Vec<LinkedIdentity>, sqlx::Error> {
+    let sql = format!("{LINK_SELECT} WHERE l.user_id = $1 ORDER BY p.position, p.slug");
+    let rows: Vec<LinkRow> = on_pool!(db, pool => sqlx::query_as::<_, LinkRow>(&sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Every link, with its user's id (for administrators' user management).
+pub async fn all_links(db: &Db) -> Result<Vec<(String, LinkedIdentity)>, sqlx::Error> {
+    let sql = format!("{LINK_SELECT} ORDER BY p.position, p.slug");
+    let rows: Vec<LinkRow> = on_pool!(db, pool => sqlx::query_as::<_, LinkRow>(&sql)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.user_id.clone(), r.into()))
         .collect())
 }
 

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsersSettingsData {
     pub users: Vec<UserView>,
+    /// (user id, identity) for every linked identity.
+    pub links: Vec<(String, portcullis::identity::LinkedIdentity)>,
     pub local_login: bool,
     pub oidc_enabled: bool,
     pub enabled_providers: usize,
@@ -27,11 +29,35 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             .map_err(AppError::internal)?;
         Ok(UsersSettingsData {
             users: users.iter().map(|u| u.view()).collect(),
+            links: portcullis::ssr::identities::all_links(&state().db)
+                .await
+                .map_err(AppError::internal)?,
             local_login: methods.local,
             oidc_enabled: methods.oidc,
             enabled_providers: methods.enabled_providers,
             flash: take_flash().await,
         })
+    };
+    respond(result.await).await
+}
+
+/// Removes another user's linked identity (user management). The same guard as for the
+/// user themself: never the account's last way to sign in.
+#[server(endpoint = "admin/unlink_user")]
+pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::identities::{self, UnlinkError};
+    let result = async {
+        let admin = require_admin().await?;
+        identities::unlink(&state().db, &user_id, &slug)
+            .await
+            .map_err(|e| match e {
+                UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
+                UnlinkError::LastWay => AppError::Conflict(e.to_string()),
+                UnlinkError::Db(e) => AppError::internal(e),
+            })?;
+        tracing::info!(admin = %admin.username, user = %user_id, provider = %slug, "administrator unlinked an identity");
+        Ok(())
     };
     respond(result.await).await
 }

@@ -1,10 +1,11 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::users_settings;
+use crate::api::admin::{UnlinkUser, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::components::guard::authed;
 use crate::components::switch::LoginMethodSwitch;
 use crate::ids;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -12,7 +13,11 @@ use leptos_meta::Title;
 pub fn UsersSettingsPage() -> impl IntoView {
     // Owned by the page, not by the guard's Suspend (see `guard::authed`).
     let set_method = ServerAction::<SetLoginMethod>::new();
-    let settings = Resource::new(move || set_method.version().get(), |_| users_settings());
+    let unlink = ServerAction::<UnlinkUser>::new();
+    let settings = Resource::new(
+        move || (set_method.version().get(), unlink.version().get()),
+        |_| users_settings(),
+    );
     view! {
         <Title text="Users"/>
         {authed(true, move |_| {
@@ -21,9 +26,16 @@ pub fn UsersSettingsPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match settings.await {
                             Ok(s) => {
+                                let flash = s.flash.clone();
                                 let error = move || {
-                                    set_method.value().get().and_then(Result::err).or_else(|| s.flash.clone())
+                                    set_method
+                                        .value()
+                                        .get()
+                                        .and_then(Result::err)
+                                        .or_else(|| unlink.value().get().and_then(Result::err))
+                                        .or_else(|| flash.clone())
                                 };
+                                let links = s.links.clone();
                                 view! {
                                     <section class="card" id=ids::LOGIN_METHODS>
                                         <h1>"Users"</h1>
@@ -84,6 +96,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
                                                     <th scope="col">"Display name"</th>
                                                     <th scope="col">"Email"</th>
                                                     <th scope="col">"Role"</th>
+                                                    <th scope="col">"Linked accounts"</th>
                                                 </tr>
                                             </thead>
                                             <tbody>
@@ -91,12 +104,30 @@ pub fn UsersSettingsPage() -> impl IntoView {
                                                     .users
                                                     .into_iter()
                                                     .map(|u| {
+                                                        let cells = links
+                                                            .iter()
+                                                            .filter(|(owner, _)| *owner == u.id)
+                                                            .map(|(_, l)| {
+                                                                let label = format!("Unlink {} from {}", l.provider_name, u.username);
+                                                                let (uid, slug) = (u.id.clone(), l.provider_slug.clone());
+                                                                let text = format!("{} ({})", l.provider_name, l.label);
+                                                                view! {
+                                                                    <ActionForm action=unlink attr:class="inline">
+                                                                        <input type="hidden" name="user_id" value=uid/>
+                                                                        <input type="hidden" name="slug" value=slug/>
+                                                                        <span>{text}</span>
+                                                                        <button type="submit" class="link" aria-label=label>"Unlink"</button>
+                                                                    </ActionForm>
+                                                                }
+                                                            })
+                                                            .collect_view();
                                                         view! {
                                                             <tr>
                                                                 <td>{u.username}</td>
                                                                 <td>{u.display_name}</td>
                                                                 <td>{u.email.unwrap_or_default()}</td>
                                                                 <td>{if u.admin { "Administrator" } else { "User" }}</td>
+                                                                <td>{cells}</td>
                                                             </tr>
                                                         }
                                                     })
