@@ -77,3 +77,15 @@ impl AppError {
         AppError::Internal(id)
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<portcullis::ssr::identities::UnlinkError> for AppError {
+    fn from(e: portcullis::ssr::identities::UnlinkError) -> Self {
+        use portcullis::ssr::identities::UnlinkError;
+        match e {
+            UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
+            UnlinkError::LastWay => AppError::Conflict(e.to_string()),
+            UnlinkError::Db(e) => AppError::internal(e),
+        }
+    }
+}

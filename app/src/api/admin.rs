@@ -46,16 +46,10 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
 #[server(endpoint = "admin/unlink_user")]
 pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> {
     use crate::auth::*;
-    use portcullis::ssr::identities::{self, UnlinkError};
+    use portcullis::ssr::identities;
     let result = async {
         let admin = require_admin().await?;
-        identities::unlink(&state().db, &user_id, &slug)
-            .await
-            .map_err(|e| match e {
-                UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
-                UnlinkError::LastWay => AppError::Conflict(e.to_string()),
-                UnlinkError::Db(e) => AppError::internal(e),
-            })?;
+        identities::unlink(&state().db, &user_id, &slug).await?;
         tracing::info!(admin = %admin.username, user = %user_id, provider = %slug, "administrator unlinked an identity");
         Ok(())
     };

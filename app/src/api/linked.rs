@@ -46,16 +46,10 @@ pub async fn linked_accounts() -> Result<LinkedAccountsData, AppError> {
 #[server(endpoint = "account/unlink")]
 pub async fn unlink(slug: String) -> Result<(), AppError> {
     use crate::auth::*;
-    use portcullis::ssr::identities::{self, UnlinkError};
+    use portcullis::ssr::identities;
     let result = async {
         let user = require_user().await?;
-        identities::unlink(&state().db, &user.id, &slug)
-            .await
-            .map_err(|e| match e {
-                UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
-                UnlinkError::LastWay => AppError::Conflict(e.to_string()),
-                UnlinkError::Db(e) => AppError::internal(e),
-            })?;
+        identities::unlink(&state().db, &user.id, &slug).await?;
         tracing::info!(user = %user.username, provider = %slug, "unlinked an identity");
         Ok(())
     };
