@@ -5,9 +5,10 @@ import { fileURLToPath } from "node:url";
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
 
 // Every spec runs twice: hydrated (JavaScript on) and as plain HTML forms (JavaScript off),
-// each against its own release server with a fresh SQLite database.
+// each against its own server with a fresh SQLite database. PORTCULLIS_BIN picks the binary
+// (scripts/test.sh uses the unoptimised one its integration tests already built).
 const root = path.resolve(__dirname, "..");
-const bin = path.join(root, "target/release/portcullis");
+const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
 const out = path.join(__dirname, "test-results");
 
 function server(name: string, port: number) {
@@ -52,6 +53,8 @@ export default defineConfig({
   workers: 1,
   retries: 0,
   timeout: 30_000,
+  // A wedged run fails with a report instead of eating the CI budget.
+  globalTimeout: 20 * 60_000,
   reporter: [["list"]],
   use: {
     trace: "retain-on-failure",

@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Release build of server and browser bundle. cargo-leptos precompresses the static assets
-# (brotli and gzip, `--precompress`) so the server never compresses them per
-# request.
+# Release build: the browser bundle (wasm32 at opt-level z, wasm-bindgen, wasm-opt -Oz), the
+# stylesheet and public assets, all precompressed (brotli and gzip) into target/site, and the
+# server binary. PORTCULLIS_PROFILE=dev builds the server unoptimised (the test run does, to
+# reuse the binary its integration tests already compiled).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
-unset RUSTFLAGS # release builds use cargo-leptos's own flags
-cargo leptos build --release --precompress
-ls -l target/site/pkg | awk 'NR>1 {printf "  %-28s %8d bytes\n", $9, $5}'
+profile=${PORTCULLIS_PROFILE:-release}
+site=target/site
+pkg=$site/pkg
+wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
+
+cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+rm -rf "$site"
+mkdir -p "$pkg"
+wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name portcullis "$wasm"
+# The feature flags match what rustc emits for wasm32-unknown-unknown by default.
+wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  "$pkg/portcullis_bg.wasm" -o "$pkg/portcullis.wasm"
+rm "$pkg/portcullis_bg.wasm" # Leptos's hydration script loads /pkg/<name>.wasm
+cp style/main.css "$pkg/portcullis.css"
+cp -R public/. "$site/"
+node scripts/precompress.mjs "$pkg" "$site"
+
+cargo build -p server --bin portcullis --profile "$profile"

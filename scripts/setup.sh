@@ -8,19 +8,12 @@ cd "$root"
 
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -n1)
 WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
-CARGO_LEPTOS_VERSION=0.3.11
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-fi
-
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION (about 15 min on 2 cores, once)"
-  # no_downloads: a missing tool is an error, never a download from outside the registries.
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version --features no_downloads
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then

@@ -30,13 +30,17 @@ step "no server-only crate in the wasm bundle"
 "$here/check-wasm-deps.sh"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
-cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr
+# Each test body has its own 120 s limit; this bounds the whole run if one wedges anyway.
+timeout --kill-after=30 25m \
+  cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr
 
-step "release build"
-"$here/build.sh"
+step "browser bundle (release, wasm-opt) and the server the tests built"
+# The bundle is built as it ships; the server is the unoptimised binary the integration tests
+# compiled already (the optimised one is the same code: scripts/build.sh, scripts/bench.sh).
+PORTCULLIS_PROFILE=dev "$here/build.sh"
 
 step "end-to-end tests (Playwright, Debian Chromium, JavaScript on and off)"
 cd "$root/end2end"
-npx playwright test
+PORTCULLIS_BIN="$root/target/debug/portcullis" timeout --kill-after=30 25m npx playwright test
 
 step "all checks passed"

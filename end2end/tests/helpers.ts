@@ -45,7 +45,7 @@ export function jsEnabled(testInfo: TestInfo) {
   return testInfo.project.use.javaScriptEnabled !== false;
 }
 
-const bin = path.resolve(__dirname, "../../target/release/portcullis");
+const bin = process.env.PORTCULLIS_BIN ?? path.resolve(__dirname, "../../target/release/portcullis");
 
 /** Waits until the page is usable: hydrated when JavaScript is on, loaded when it is off. */
 export async function ready(page: Page, testInfo: TestInfo) {

@@ -163,7 +163,8 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
     let again = app.login(&browser, "alice", "alice password").await;
     let rotated = session_cookie(&again).unwrap();
     assert_ne!(cookie, rotated, "session id rotates at login");
-    let replay = reqwest::Client::new()
+    let replay = app
+        .browser()
         .get(app.url("/api/v1/auth/me"))
         .header("cookie", &cookie)
         .send()
@@ -174,7 +175,8 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
     let out = app.call(&browser, "auth/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::OK);
     assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
-    let replay = reqwest::Client::new()
+    let replay = app
+        .browser()
         .get(app.url("/api/v1/auth/me"))
         .header("cookie", &rotated)
         .send()

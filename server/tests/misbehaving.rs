@@ -39,7 +39,9 @@ async fn setup(app: &TestApp) -> Idp {
 
 /// One sign-in with the provider in `mode`; returns (signed in?, message on /login).
 async fn attempt(app: &TestApp, idp: &Idp, mode: &str) -> (bool, String) {
-    reqwest::get(format!("{}/control?mode={mode}", idp.issuer))
+    idp.http()
+        .get(format!("{}/control?mode={mode}", idp.issuer))
+        .send()
         .await
         .unwrap();
     let b = app.browser();
@@ -141,8 +143,10 @@ async fn steady_state_makes_two_provider_requests(app: &TestApp) {
             idp.issuer,
             if reset { "?reset=1" } else { "" }
         );
+        let http = idp.http();
         async move {
-            reqwest::get(url)
+            http.get(url)
+                .send()
                 .await
                 .unwrap()
                 .json::<serde_json::Value>()

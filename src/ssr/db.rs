@@ -52,8 +52,13 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            // No idle reaper: a local file gains nothing from recycling connections, and
+            // sqlx 0.8's reaper has a known spin that can wedge the pool (risingwave#24991).
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .idle_timeout(None)
+                .max_lifetime(None)
                 .connect_with(options)
                 .await?;
             Db::Sqlite(pool)

@@ -39,7 +39,7 @@ impl Idp {
         let deadline = Instant::now() + Duration::from_secs(20);
         let url = format!("{}/.well-known/openid-configuration", idp.issuer);
         loop {
-            if let Ok(r) = reqwest::get(&url).await
+            if let Ok(r) = idp.http().get(&url).send().await
                 && r.status().is_success()
             {
                 break;
@@ -48,6 +48,16 @@ impl Idp {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         idp
+    }
+}
+
+impl Idp {
+    /// A client for the provider's own test endpoints; nothing in a test waits forever.
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap()
     }
 }
 

@@ -87,6 +87,7 @@ impl TestApp {
         Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap()
     }
@@ -185,23 +186,32 @@ async fn admin_sql(sql: &str) {
     pool.close().await;
 }
 
+/// Runs one test body against a fresh app; a body that hangs fails after two minutes with
+/// its name instead of stalling the whole run.
+pub async fn run<F>(backend: Backend, body: F)
+where
+    F: AsyncFnOnce(&TestApp),
+{
+    let app = TestApp::spawn(backend).await;
+    tokio::time::timeout(std::time::Duration::from_secs(120), body(&app))
+        .await
+        .expect("test body did not finish within 120 s");
+    app.stop().await;
+}
+
 /// Runs the same async test (`async fn NAME(app: &TestApp)`) on SQLite and on PostgreSQL.
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident) => {
         mod $name {
-            use super::common::{Backend, TestApp};
-            #[tokio::test]
+            use super::common::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = TestApp::spawn(Backend::Sqlite).await;
-                super::$name(&app).await;
-                app.stop().await;
+                super::common::run(Backend::Sqlite, super::$name).await;
             }
-            #[tokio::test]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let app = TestApp::spawn(Backend::Postgres).await;
-                super::$name(&app).await;
-                app.stop().await;
+                super::common::run(Backend::Postgres, super::$name).await;
             }
         }
     };
