@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod field;
+pub mod icons;
 pub mod identity;
 pub mod login_methods;
 pub mod provider;

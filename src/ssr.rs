@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod db;
+pub mod icons;
 pub mod identities;
 pub mod oidc;
 pub mod password;

@@ -61,9 +61,16 @@ fn set_security_headers() {
     let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
     };
+    // Logos come from https URLs or data URIs; a plain-http icon host (a LAN mirror of the
+    // catalogue) is allowed by name.
+    let icon_origin = use_context::<state::AppState>()
+        .and_then(|st| url::Url::parse(st.icons.base_url()).ok())
+        .filter(|u| u.scheme() == "http")
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .unwrap_or_default();
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' https: data:; connect-src 'self'; \
+         style-src 'self'; img-src 'self' https: data:{icon_origin}; connect-src 'self'; \
          font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; \
          manifest-src 'self'"
     );

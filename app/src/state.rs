@@ -4,6 +4,7 @@ use crate::limiter::LoginLimiter;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portcullis::ssr::db::Db;
+use portcullis::ssr::icons::IconIndex;
 use portcullis::ssr::oidc::cache::ProviderCache;
 use portcullis::ssr::secrets::SecretBox;
 use std::sync::Arc;
@@ -21,4 +22,6 @@ pub struct AppState {
     pub allow_insecure_issuers: bool,
     /// Discovery metadata and JWKS per provider.
     pub oidc_cache: Arc<ProviderCache>,
+    /// The selfh.st icon catalogue for the logo picker.
+    pub icons: Arc<IconIndex>,
 }

@@ -54,8 +54,38 @@ pub struct Config {
     #[arg(long, env = "PORTCULLIS_ALLOW_INSECURE_ISSUERS", global = true)]
     pub allow_insecure_issuers: bool,
 
-    /// Directory with the built web assets (`pkg/`, favicon). Set by `cargo leptos` as
-    /// LEPTOS_SITE_ROOT; the default suits running from the source tree.
+    /// The selfh.st icon index the logo picker searches (fetched by the server, cached in
+    /// the data directory for 12 hours, and served to administrators in a compact form).
+    #[arg(
+        long,
+        env = "PORTCULLIS_ICON_INDEX_URL",
+        default_value = portcullis::icons::DEFAULT_INDEX_URL,
+        global = true
+    )]
+    pub icon_index_url: Url,
+
+    /// Where the icon images live: `<base>/<svg|png|webp>/<name>[-light|-dark].<ext>`. The
+    /// login page loads logos from here, so its origin is allowed in the pages' img-src.
+    #[arg(
+        long,
+        env = "PORTCULLIS_ICON_BASE_URL",
+        default_value = portcullis::icons::DEFAULT_BASE_URL,
+        global = true
+    )]
+    pub icon_base_url: Url,
+
+    /// Seconds a fetched icon index counts as fresh; after that the next picker visit
+    /// refreshes it in the background while the last good copy is served.
+    #[arg(
+        long,
+        env = "PORTCULLIS_ICON_INDEX_TTL",
+        default_value_t = 12 * 60 * 60,
+        global = true
+    )]
+    pub icon_index_ttl: u64,
+
+    /// Directory with the built web assets (`pkg/`, favicon), as scripts/build.sh lays them
+    /// out; the default suits running from the source tree.
     #[arg(
         long,
         env = "LEPTOS_SITE_ROOT",

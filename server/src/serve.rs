@@ -14,6 +14,7 @@ use axum::routing::get;
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use portcullis::ssr::db::{Db, redact_url};
+use portcullis::ssr::icons::IconIndex;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,6 +98,12 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         secrets: config.secrets().context("loading the secret key")?,
         allow_insecure_issuers: config.allow_insecure_issuers,
         oidc_cache: Default::default(),
+        icons: Arc::new(IconIndex::new(
+            config.icon_index_url.as_str(),
+            config.icon_base_url.as_str(),
+            &config.data_dir.join("icons"),
+            Duration::from_secs(config.icon_index_ttl),
+        )),
     };
     let routes = generate_route_list(App);
     // Built assets are precompressed at build time (scripts/build.sh) and served as such.

@@ -65,6 +65,10 @@ impl TestApp {
             site_root: dir.path().join("site"),
             secret_key: None,
             allow_insecure_issuers: false,
+            // Nothing listens on the discard port: no test reaches the public catalogue.
+            icon_index_url: "http://127.0.0.1:9/index.json".parse().unwrap(),
+            icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
+            icon_index_ttl: 3600,
         };
         adjust(&mut config);
         let running = serve::start(&config).await.expect("server starts");
