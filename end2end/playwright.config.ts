@@ -11,13 +11,28 @@ const root = path.resolve(__dirname, "..");
 const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
 const out = path.join(__dirname, "test-results");
 
+// The selfh.st snapshot from ../shared/fixtures, served locally as the icon catalogue.
+export const ICONS_PORT = 3300;
+export const ICONS_BASE = `http://127.0.0.1:${ICONS_PORT}`;
+const icons = {
+  command: `node ${path.join(__dirname, "icons/serve.mjs")}`,
+  url: `${ICONS_BASE}/stats`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  env: { ICONS_PORT: String(ICONS_PORT) },
+  stdout: "ignore" as const,
+  stderr: "pipe" as const,
+};
+
 function server(name: string, port: number) {
   const dataDir = path.join(out, `data-${name}`);
   return {
     dataDir,
     baseURL: `http://127.0.0.1:${port}`,
     webServer: {
-      command: `rm -rf '${dataDir}' && exec '${bin}' --listen 127.0.0.1:${port} --data-dir '${dataDir}'`,
+      command:
+        `rm -rf '${dataDir}' && exec '${bin}' --listen 127.0.0.1:${port} --data-dir '${dataDir}'` +
+        ` --icon-index-url ${ICONS_BASE}/index.json --icon-base-url ${ICONS_BASE}`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -85,5 +100,5 @@ export default defineConfig({
       metadata: { dataDir: nojs.dataDir },
     },
   ],
-  webServer: [js.webServer, nojs.webServer, idp],
+  webServer: [icons, js.webServer, nojs.webServer, idp],
 });

@@ -1,6 +1,7 @@
 pub mod copy_button;
 pub mod field;
 pub mod guard;
+pub mod icon_picker;
 pub mod nav;
 pub mod provider_editor;
 pub mod provider_logo;

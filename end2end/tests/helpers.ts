@@ -27,6 +27,15 @@ export const ids = {
   editorError: "#editor-error",
   logoPreview: "#logo-preview",
   logoSearch: "#logo-search",
+  logoField: "#field-logo",
+  logoUpload: "#logo-upload",
+  logoUploadError: "#logo-upload-error",
+  iconPicker: "#icon-picker",
+  iconSearch: "#icon-search",
+  iconResults: "#icon-results",
+  iconFormat: "#icon-format",
+  iconVariant: "#icon-variant",
+  iconPaste: "#icon-paste-url",
   testConnection: "#test-connection",
   connectionReport: "#connection-report",
   redirectUri: "#redirect-uri",
@@ -40,6 +49,7 @@ export const ids = {
 };
 
 export const IDP = "http://127.0.0.1:3200";
+export const ICONS = "http://127.0.0.1:3300";
 
 export function jsEnabled(testInfo: TestInfo) {
   return testInfo.project.use.javaScriptEnabled !== false;

@@ -3,6 +3,7 @@
 
 use crate::api::providers::{SaveProvider, test_connection};
 use crate::components::copy_button::CopyValue;
+use crate::components::icon_picker::{CatalogueState, IconPicker};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
@@ -41,6 +42,10 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
 
     let name = RwSignal::new(draft.name.clone());
     let logo = RwSignal::new(draft.logo.clone());
+    let logo_field = NodeRef::<leptos::html::Input>::new();
+    let picker_open = RwSignal::new(false);
+    let catalogue = RwSignal::new(CatalogueState::default());
+    let upload_error = RwSignal::new(None::<String>);
     let issuer_url = RwSignal::new(draft.issuer_url.clone());
     let client_id = RwSignal::new(draft.client_id.clone());
     let client_secret = RwSignal::new(String::new());
@@ -158,7 +163,8 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                             {move || view! { <ProviderLogo logo=logo.get() size=32/> }}
                         </span>
                         <input
-                            id="field-logo"
+                            id=ids::LOGO_FIELD
+                            node_ref=logo_field
                             name="draft[logo]"
                             type="text"
                             placeholder="https://... or data:image/...;base64,..."
@@ -171,14 +177,28 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                             type="button"
                             id=ids::LOGO_SEARCH
                             aria-label="Search the selfh.st icon catalogue"
-                            title="Search icons (coming with the icon picker)"
-                            disabled=true
+                            aria-haspopup="dialog"
+                            on:click=move |_| picker_open.set(true)
                         >
                             "Search icons"
                         </button>
+                        <label class="button" for=ids::LOGO_UPLOAD>"Upload…"</label>
+                        <input
+                            type="file"
+                            id=ids::LOGO_UPLOAD
+                            class="visually-hidden"
+                            accept="image/png,image/jpeg,image/webp,image/gif,image/svg+xml"
+                            on:change=move |ev| upload_logo(ev, logo, upload_error)
+                        />
                     </div>
-                    <p class="hint">"Optional. An image URL or a base64 data: image (PNG, JPEG, WebP, GIF, SVG)."</p>
+                    <p class="hint">
+                        "Optional. An image URL, a small uploaded image (stored as a data: URI), or an icon from "
+                        <a href="https://selfh.st/icons/" target="_blank" rel="noopener noreferrer">"selfh.st/icons"</a>
+                        "."
+                    </p>
+                    <p class="field-error" id=ids::LOGO_UPLOAD_ERROR role="alert">{move || upload_error.get()}</p>
                     <p class="field-error" id="field-logo-error" role="alert">{move || error_for("logo").get()}</p>
+                    <IconPicker open=picker_open logo logo_field catalogue/>
                 </div>
                 <div class="field" class:invalid=move || error_for("issuer_url").get().is_some()>
                     <label for="field-issuer_url">"Issuer URL"</label>
@@ -425,4 +445,46 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
                 .into_any()
         }
     }
+}
+
+/// Reads the chosen image into a base64 data URI for the Logo field, refusing files that
+/// would be too large to save.
+fn upload_logo(ev: leptos::ev::Event, logo: RwSignal<String>, error: RwSignal<Option<String>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        use portcullis::provider::LOGO_DATA_MAX;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        // base64 grows data by a third; the prefix is small.
+        let limit = (LOGO_DATA_MAX - 64) / 4 * 3;
+        let size = file.size() as usize;
+        if size > limit {
+            error.set(Some(format!(
+                "{} is {} KB; an uploaded logo can be at most {} KB. Use a smaller image, or an image URL.",
+                file.name(),
+                size.div_ceil(1024),
+                limit / 1024
+            )));
+            return;
+        }
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let file = gloo_file::File::from(file);
+            match gloo_file::futures::read_as_data_url(&file).await {
+                Ok(data_url) => logo.set(data_url),
+                Err(e) => error.set(Some(format!("The file could not be read ({e})."))),
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, logo, error);
 }
