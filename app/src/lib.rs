@@ -33,6 +33,7 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
+    let hydrate = !is_plain_html_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -40,13 +41,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
+                {hydrate.then(|| view! { <HydrationScripts options/> })}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// The sign-in page is served as plain HTML and CSS, without the app's wasm: it is the page
+/// everyone loads, it works fully as forms and links (the no-JavaScript path), and so it
+/// costs a few KB instead of the whole app. Signed-in pages load the app and hydrate.
+fn is_plain_html_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/login")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 

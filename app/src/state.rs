@@ -22,6 +22,9 @@ pub struct AppState {
     pub allow_insecure_issuers: bool,
     /// Discovery metadata and JWKS per provider.
     pub oidc_cache: Arc<ProviderCache>,
+    /// Sign-in responses carry a Server-Timing header (`--server-timing`).
+    #[from_ref(skip)]
+    pub server_timing: bool,
     /// The selfh.st icon catalogue for the logo picker.
     pub icons: Arc<IconIndex>,
 }

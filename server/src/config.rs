@@ -54,6 +54,11 @@ pub struct Config {
     #[arg(long, env = "PORTCULLIS_ALLOW_INSECURE_ISSUERS", global = true)]
     pub allow_insecure_issuers: bool,
 
+    /// Add a Server-Timing header to sign-in responses: Portcullis's own time and the time
+    /// spent waiting for the provider (for benchmarks and diagnosis; off by default).
+    #[arg(long, env = "PORTCULLIS_SERVER_TIMING", global = true)]
+    pub server_timing: bool,
+
     /// The selfh.st icon index the logo picker searches (fetched by the server, cached in
     /// the data directory for 12 hours, and served to administrators in a compact form).
     #[arg(

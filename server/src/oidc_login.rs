@@ -16,6 +16,7 @@ use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp};
 use portcullis::ssr::oidc::pending::{Mode, new_binding};
 use serde::Deserialize;
+use std::time::{Duration, Instant};
 use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
@@ -41,19 +42,44 @@ pub async fn intercept(
     let callback: Callback = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();
+    let began = Instant::now();
     let binding = binding_cookie(&req);
     if callback.is_callback() {
-        return finish(&state, &session, &callback, binding.as_deref()).await;
+        let (res, provider_time) = finish(&state, &session, &callback, binding.as_deref()).await;
+        return server_timing(&state, res, began, provider_time);
     }
     let start_params: Start = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();
     match start_params.provider.as_deref() {
         Some(slug) if !slug.is_empty() => {
-            start(&state, &session, slug, &start_params, binding).await
+            let res = start(&state, &session, slug, &start_params, binding).await;
+            server_timing(&state, res, began, Duration::ZERO)
         }
         _ => next.run(req).await,
     }
+}
+
+/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` (milliseconds),
+/// when enabled. The session is saved after this handler, so "app" leaves that write out.
+fn server_timing(
+    state: &AppState,
+    mut res: Response,
+    began: Instant,
+    provider: Duration,
+) -> Response {
+    if state.server_timing {
+        let ours = began.elapsed().saturating_sub(provider);
+        let value = format!(
+            "app;dur={:.3}, provider;dur={:.3}",
+            ours.as_secs_f64() * 1000.0,
+            provider.as_secs_f64() * 1000.0
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            res.headers_mut().insert("server-timing", v);
+        }
+    }
+    res
 }
 
 /// The relying party, with the redirect URI from the configured public URL (never from
@@ -145,7 +171,7 @@ async fn finish(
     session: &Session,
     callback: &Callback,
     binding: Option<&str>,
-) -> Response {
+) -> (Response, Duration) {
     let signed_in = session_user(session, &state.db)
         .await
         .ok()
@@ -157,9 +183,23 @@ async fn finish(
         Err(e) => {
             tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = %e.detail, "OpenID Connect sign-in failed");
             set_flash(session, &AppError::Denied(e.to_string())).await;
-            return no_referrer(Redirect::to(fail_to).into_response());
+            return (
+                no_referrer(Redirect::to(fail_to).into_response()),
+                Duration::ZERO,
+            );
         }
     };
+    let provider_time = verified.provider_time;
+    let res = conclude(state, session, verified, fail_to).await;
+    (res, provider_time)
+}
+
+async fn conclude(
+    state: &AppState,
+    session: &Session,
+    verified: portcullis::ssr::oidc::flow::Verified,
+    fail_to: &str,
+) -> Response {
     let provider = verified.provider.name.clone();
     let link_mode = matches!(verified.mode, Mode::Link { .. });
     match identities::resolve(&state.db, &verified).await {

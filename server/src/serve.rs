@@ -98,6 +98,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         secrets: config.secrets().context("loading the secret key")?,
         allow_insecure_issuers: config.allow_insecure_issuers,
         oidc_cache: Default::default(),
+        server_timing: config.server_timing,
         icons: Arc::new(IconIndex::new(
             config.icon_index_url.as_str(),
             config.icon_base_url.as_str(),

@@ -68,7 +68,12 @@ async fn fetch_catalogue() -> Result<Catalogue, String> {
             .json::<ApiError>()
             .await
             .map(|e| e.message)
-            .unwrap_or_else(|_| format!("The icon catalogue could not be loaded ({}).", response.status())))
+            .unwrap_or_else(|_| {
+                format!(
+                    "The icon catalogue could not be loaded ({}).",
+                    response.status()
+                )
+            }))
     }
 }
 
@@ -174,7 +179,10 @@ fn Dialog(
         "Enter" => {
             // Never submits the editor form around us.
             ev.prevent_default();
-            if let Some(&i) = results.with(|r| r.get(active.get_untracked()).copied()).as_ref() {
+            if let Some(&i) = results
+                .with(|r| r.get(active.get_untracked()).copied())
+                .as_ref()
+            {
                 pick(i);
             }
         }
@@ -199,7 +207,10 @@ fn Dialog(
         CatalogueState::Ready(l) => {
             let n = results.with(Vec::len);
             if query.with(|q| q.trim().is_empty()) {
-                format!("{} icons; identity providers first.", l.catalogue.icons.len())
+                format!(
+                    "{} icons; identity providers first.",
+                    l.catalogue.icons.len()
+                )
             } else if n == 0 {
                 "No icon matches; check the spelling or paste a URL into the Logo field.".to_owned()
             } else if n == 1 {
@@ -401,7 +412,11 @@ fn trap_focus(dialog: &web_sys::HtmlDivElement, ev: &leptos::ev::KeyboardEvent) 
         return;
     };
     let current = document().active_element();
-    let at = |el: &web_sys::HtmlElement| current.as_ref().is_some_and(|c| c == el.as_ref() as &web_sys::Element);
+    let at = |el: &web_sys::HtmlElement| {
+        current
+            .as_ref()
+            .is_some_and(|c| c == el.as_ref() as &web_sys::Element)
+    };
     if ev.shift_key() && at(first) {
         ev.prevent_default();
         let _ = last.focus();

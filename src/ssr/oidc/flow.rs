@@ -23,7 +23,7 @@ use openidconnect::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Every claim beyond the standard ones, kept as JSON (required claims are arbitrary names).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -381,6 +381,8 @@ impl Rp<'_> {
 
         let client = self.client(&row, &metadata)?;
         let http = client_http(self.timeout);
+        let mut provider_time = Duration::ZERO;
+        let waited = Instant::now();
         let token = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|e| {
@@ -394,6 +396,7 @@ impl Rp<'_> {
             .request_async(&http)
             .await
             .map_err(|e| token_error(&row, &e, self.timeout))?;
+        provider_time += waited.elapsed();
         let id_token = token.id_token().ok_or_else(|| {
             err(
                 FlowErrorKind::InvalidIdToken,
@@ -416,7 +419,10 @@ impl Rp<'_> {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => {
-                let Some(updated) = self.cache.refresh_jwks(&row.slug, self.timeout).await else {
+                let waited = Instant::now();
+                let refreshed = self.cache.refresh_jwks(&row.slug, self.timeout).await;
+                provider_time += waited.elapsed();
+                let Some(updated) = refreshed else {
                     return Err(err(
                         FlowErrorKind::InvalidIdToken,
                         Some(&row),
@@ -433,6 +439,7 @@ impl Rp<'_> {
         let mut merged = standard_claims_json(&claims);
 
         if metadata.userinfo_endpoint().is_some() {
+            let waited = Instant::now();
             let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = client
                 .user_info(token.access_token().clone(), Some(subject.clone()))
                 .map_err(|e| {
@@ -465,6 +472,7 @@ impl Rp<'_> {
                         format!("userinfo: {other}"),
                     ),
                 })?;
+            provider_time += waited.elapsed();
             if let Ok(Value::Object(map)) = serde_json::to_value(&info) {
                 for (k, v) in map {
                     if k != "sub" {
@@ -479,6 +487,7 @@ impl Rp<'_> {
             claims: merged,
             mode: pending.mode(),
             return_to: pending.return_to,
+            provider_time,
         })
     }
 }
@@ -640,6 +649,8 @@ pub struct Verified {
     pub claims: Map<String, Value>,
     pub mode: Mode,
     pub return_to: Option<String>,
+    /// Time spent waiting for the provider (token, userinfo, a JWKS refresh).
+    pub provider_time: Duration,
 }
 
 impl Verified {

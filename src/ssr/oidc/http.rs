@@ -1,13 +1,28 @@
 //! The HTTP client for talking to providers.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 /// How long any single request to a provider may take.
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// One shared client per timeout: connections to a provider are kept alive between
+/// sign-ins, and the TLS roots are loaded once, not per request.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    static CLIENTS: LazyLock<Mutex<HashMap<Duration, reqwest::Client>>> =
+        LazyLock::new(Default::default);
+    CLIENTS
+        .lock()
+        .expect("client cache lock")
+        .entry(timeout)
+        .or_insert_with(|| build(timeout))
+        .clone()
+}
+
 /// Redirects are never followed: a provider endpoint that redirects could point us at
 /// internal addresses (SSRF), and no OpenID Connect back-channel call needs one.
-pub fn client(timeout: Duration) -> reqwest::Client {
+fn build(timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
