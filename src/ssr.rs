@@ -5,6 +5,7 @@ pub mod clock;
 pub mod db;
 pub mod icons;
 pub mod identities;
+pub mod login_page;
 pub mod oidc;
 pub mod password;
 pub mod providers;

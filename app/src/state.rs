@@ -5,6 +5,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portcullis::ssr::db::Db;
 use portcullis::ssr::icons::IconIndex;
+use portcullis::ssr::login_page::LoginPageCache;
 use portcullis::ssr::oidc::cache::ProviderCache;
 use portcullis::ssr::secrets::SecretBox;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub allow_insecure_issuers: bool,
     /// Discovery metadata and JWKS per provider.
     pub oidc_cache: Arc<ProviderCache>,
+    /// What the sign-in page shows, cached briefly; invalidate after changing it.
+    pub login_page: Arc<LoginPageCache>,
     /// Sign-in responses carry a Server-Timing header (`--server-timing`).
     #[from_ref(skip)]
     pub server_timing: bool,

@@ -2,8 +2,12 @@
 // signatures, wrong iss/aud/nonce, expired or future tokens, alg "none", HS256, key
 // rotation, a userinfo `sub` that differs, a slow token endpoint. Test-only.
 //
-//   OIDC_PORT   port to listen on
+//   OIDC_PORT          port to listen on
+//   OIDC_NO_USERINFO   =1: discovery has no userinfo endpoint
+//   OIDC_SUB           the person's sub (default "mallory-1")
+//   OIDC_SUB_PER_LOGIN =1: every authorization is a different person (sub "person-<n>")
 //   GET /control?mode=<mode>   chooses how the next token response misbehaves
+// In mode "ok" it is also the fast provider of the benchmarks (scripts/bench.sh).
 // Authorization is immediate (no login): /authorize redirects straight back with a code.
 import http from "node:http";
 import { SignJWT, exportJWK, generateKeyPair, UnsecuredJWT } from "jose";
@@ -19,7 +23,11 @@ const stranger = await generateKeyPair("RS256", { extractable: true });
 const jwk = async (pair, kid) => ({ ...(await exportJWK(pair.publicKey)), kid, alg: "RS256", use: "sig" });
 let jwks = { keys: [await jwk(k1, "k1")] };
 let mode = "ok";
-const codes = new Map(); // code -> nonce
+const noUserinfo = process.env.OIDC_NO_USERINFO === "1";
+const subPerLogin = process.env.OIDC_SUB_PER_LOGIN === "1";
+let logins = 0;
+const tokens = new Map(); // access token -> sub
+const codes = new Map(); // code -> { nonce, sub }
 let counts = {}; // path -> requests, for "how many requests does a sign-in make"
 
 function json(res, status, body) {
@@ -27,9 +35,9 @@ function json(res, status, body) {
   res.end(JSON.stringify(body));
 }
 
-async function idToken(nonce) {
+async function idToken(nonce, sub) {
   const now = Math.floor(Date.now() / 1000);
-  let claims = { sub: "mallory-1", nonce, email: "mallory@bad.example", preferred_username: "mallory", name: "Mallory" };
+  let claims = { sub, nonce, email: `${sub}@bad.example`, preferred_username: sub, name: "Mallory" };
   let iss = issuer, aud = clientId, iat = now, exp = now + 300;
   let key = k1.privateKey, kid = "k1";
   switch (mode) {
@@ -66,7 +74,7 @@ const server = http.createServer(async (req, res) => {
       issuer,
       authorization_endpoint: `${issuer}/authorize`,
       token_endpoint: `${issuer}/token`,
-      userinfo_endpoint: `${issuer}/userinfo`,
+      ...(noUserinfo ? {} : { userinfo_endpoint: `${issuer}/userinfo` }),
       jwks_uri: `${issuer}/jwks`,
       response_types_supported: ["code"],
       subject_types_supported: ["public"],
@@ -83,7 +91,8 @@ const server = http.createServer(async (req, res) => {
   }
   if (url.pathname === "/authorize") {
     const code = Math.random().toString(36).slice(2);
-    codes.set(code, url.searchParams.get("nonce"));
+    logins += 1;
+    codes.set(code, { nonce: url.searchParams.get("nonce"), sub: subPerLogin ? `person-${logins}` : process.env.OIDC_SUB || "mallory-1" });
     const back = new URL(url.searchParams.get("redirect_uri"));
     back.searchParams.set("code", code);
     back.searchParams.set("state", url.searchParams.get("state"));
@@ -95,13 +104,15 @@ const server = http.createServer(async (req, res) => {
     for await (const chunk of req) body += chunk;
     const code = new URLSearchParams(body).get("code");
     if (!codes.has(code)) return json(res, 400, { error: "invalid_grant" });
-    const nonce = codes.get(code);
+    const { nonce, sub } = codes.get(code);
     codes.delete(code);
+    tokens.set("at-" + code, sub);
     if (mode === "slow") await new Promise((r) => setTimeout(r, 15_000));
-    return json(res, 200, { access_token: "at-" + code, token_type: "Bearer", expires_in: 300, id_token: await idToken(nonce) });
+    return json(res, 200, { access_token: "at-" + code, token_type: "Bearer", expires_in: 300, id_token: await idToken(nonce, sub) });
   }
-  if (url.pathname === "/userinfo") {
-    return json(res, 200, { sub: mode === "userinfo-mismatch" ? "someone-else" : "mallory-1", email: "mallory@bad.example" });
+  if (url.pathname === "/userinfo" && !noUserinfo) {
+    const sub = tokens.get((req.headers.authorization || "").replace(/^Bearer /, "")) || "mallory-1";
+    return json(res, 200, { sub: mode === "userinfo-mismatch" ? "someone-else" : sub, email: `${sub}@bad.example` });
   }
   json(res, 404, { error: "not_found" });
 });

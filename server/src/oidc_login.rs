@@ -42,11 +42,10 @@ pub async fn intercept(
     let callback: Callback = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();
-    let began = Instant::now();
     let binding = binding_cookie(&req);
     if callback.is_callback() {
         let (res, provider_time) = finish(&state, &session, &callback, binding.as_deref()).await;
-        return server_timing(&state, res, began, provider_time);
+        return with_provider_wait(res, provider_time);
     }
     let start_params: Start = Query::try_from_uri(req.uri())
         .map(|q| q.0)
@@ -54,21 +53,31 @@ pub async fn intercept(
     match start_params.provider.as_deref() {
         Some(slug) if !slug.is_empty() => {
             let res = start(&state, &session, slug, &start_params, binding).await;
-            server_timing(&state, res, began, Duration::ZERO)
+            with_provider_wait(res, Duration::ZERO)
         }
         _ => next.run(req).await,
     }
 }
 
-/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` (milliseconds),
-/// when enabled. The session is saved after this handler, so "app" leaves that write out.
-fn server_timing(
-    state: &AppState,
-    mut res: Response,
-    began: Instant,
-    provider: Duration,
-) -> Response {
-    if state.server_timing {
+/// How long a sign-in response waited for the provider, for [`server_timing`].
+#[derive(Clone, Copy)]
+struct ProviderWait(Duration);
+
+fn with_provider_wait(mut res: Response, wait: Duration) -> Response {
+    res.extensions_mut().insert(ProviderWait(wait));
+    res
+}
+
+/// With `--server-timing`, sign-in responses (`/login` with a provider or a callback) get
+/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` in milliseconds.
+/// Added outside the session layer, so "app" includes saving the session.
+pub async fn server_timing(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !state.server_timing || req.uri().path() != "/login" {
+        return next.run(req).await;
+    }
+    let began = Instant::now();
+    let mut res = next.run(req).await;
+    if let Some(ProviderWait(provider)) = res.extensions().get::<ProviderWait>().copied() {
         let ours = began.elapsed().saturating_sub(provider);
         let value = format!(
             "app;dur={:.3}, provider;dur={:.3}",

@@ -11,6 +11,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use portcullis::ssr::db::{Db, redact_url};
@@ -99,6 +100,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         allow_insecure_issuers: config.allow_insecure_issuers,
         oidc_cache: Default::default(),
         server_timing: config.server_timing,
+        login_page: Default::default(),
         icons: Arc::new(IconIndex::new(
             config.icon_index_url.as_str(),
             config.icon_base_url.as_str(),
@@ -124,7 +126,11 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             state.clone(),
             crate::oidc_login::intercept,
         ))
-        .layer(sessions);
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::oidc_login::server_timing,
+        ));
     Ok(headers::add(app)
         .layer(CompressionLayer::new().no_br())
         .with_state(state))
@@ -145,6 +151,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Responses streamed in pieces (static files) would otherwise wait on Nagle's algorithm
+    // and the client's delayed ACK: ~40 ms per keep-alive response.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     // Without a configured public URL, the address actually bound (port 0 resolved).
     let public_url = match &config.public_url {
         Some(_) => config.public_url(),

@@ -11,7 +11,11 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
 async fn setup(app: &TestApp) -> Idp {
-    let idp = Idp::start_script("misbehaving.mjs", &[]).await;
+    setup_with(app, &[]).await
+}
+
+async fn setup_with(app: &TestApp, env: &[(&str, &str)]) -> Idp {
+    let idp = Idp::start_script_with("misbehaving.mjs", &[], env).await;
     let draft = ProviderDraft {
         name: "Shady IdP".into(),
         slug: "shady".into(),
@@ -134,7 +138,18 @@ both_backends!(a_slow_provider_times_out_and_the_app_stays_up);
 /// At steady state a sign-in costs the provider exactly the token and userinfo requests:
 /// discovery and keys come from the cache (the browser's own visit to /authorize aside).
 async fn steady_state_makes_two_provider_requests(app: &TestApp) {
-    let idp = setup(app).await;
+    steady_state(app, &[], 3).await;
+}
+both_backends!(steady_state_makes_two_provider_requests);
+
+/// Without a userinfo endpoint, the token request is the only one.
+async fn steady_state_without_userinfo_makes_one_request(app: &TestApp) {
+    steady_state(app, &[("OIDC_NO_USERINFO", "1")], 0).await;
+}
+both_backends!(steady_state_without_userinfo_makes_one_request);
+
+async fn steady_state(app: &TestApp, env: &[(&str, &str)], userinfo: usize) {
+    let idp = setup_with(app, env).await;
     let (signed_in, _) = attempt(app, &idp, "ok").await;
     assert!(signed_in);
     let stats = |reset: bool| {
@@ -160,10 +175,12 @@ async fn steady_state_makes_two_provider_requests(app: &TestApp) {
         assert!(signed_in);
     }
     let counts = stats(true).await;
+    let mut expected = serde_json::json!({"/control": 3, "/authorize": 3, "/token": 3});
+    if userinfo > 0 {
+        expected["/userinfo"] = userinfo.into();
+    }
     assert_eq!(
-        counts,
-        serde_json::json!({"/control": 3, "/authorize": 3, "/token": 3, "/userinfo": 3}),
-        "per sign-in: one token and one userinfo request from Portcullis"
+        counts, expected,
+        "per sign-in: one token request, and one userinfo request where there is an endpoint"
     );
 }
-both_backends!(steady_state_makes_two_provider_requests);

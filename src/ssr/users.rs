@@ -151,7 +151,12 @@ pub async fn create(
 /// Whether first-run setup is still open (no user has ever been created through it or the
 /// CLI).
 pub async fn setup_open(db: &Db) -> Result<bool, sqlx::Error> {
-    Ok(count(db).await? == 0)
+    Ok(!any(db).await?)
+}
+
+/// Whether any account exists (without counting them all).
+pub async fn any(db: &Db) -> Result<bool, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await)
 }
 
 #[cfg(test)]

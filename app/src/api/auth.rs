@@ -33,17 +33,15 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
     use crate::auth::*;
     let result = async {
         let st = state();
-        let methods = portcullis::ssr::providers::login_methods(&st.db)
+        let snapshot = st
+            .login_page
+            .get(&st.db)
             .await
             .map_err(AppError::internal)?;
         Ok(LoginPageData {
-            setup_open: portcullis::ssr::users::setup_open(&st.db)
-                .await
-                .map_err(AppError::internal)?,
-            local_login: methods.local,
-            providers: portcullis::ssr::providers::login_providers(&st.db)
-                .await
-                .map_err(AppError::internal)?,
+            setup_open: snapshot.setup_open,
+            local_login: snapshot.local_login,
+            providers: snapshot.providers.clone(),
             signed_in: current_user().await?.is_some(),
             flash: take_flash().await,
         })
@@ -156,6 +154,7 @@ pub async fn setup(
                 }
                 other => AppError::internal(other),
             })?;
+        state().login_page.invalidate();
         sign_in(&session().await?, &user.id).await?;
         tracing::info!(user = %user.username, "first-run setup created the administrator");
         leptos_axum::redirect("/");

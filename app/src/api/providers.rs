@@ -145,6 +145,7 @@ pub async fn set_login_method(method: String, enabled: bool) -> Result<(), AppEr
                 )));
             }
         }
+        state().login_page.invalidate();
         tracing::info!(admin = %admin.username, method, enabled, "login method changed");
         Ok(())
     };
@@ -202,6 +203,7 @@ pub async fn save_provider(
         }
         .map_err(ssr::map_err)?;
         st.oidc_cache.invalidate(&view.slug);
+        st.login_page.invalidate();
         tracing::info!(admin = %admin.username, provider = %view.slug, ?mode, "provider saved");
         leptos_axum::redirect("/settings/users/oidc");
         Ok(view)
@@ -221,6 +223,7 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
             .await
             .map_err(ssr::map_err)?;
         state().oidc_cache.invalidate(&slug);
+        state().login_page.invalidate();
         tracing::info!(admin = %admin.username, provider = %slug, links, "provider deleted");
         Ok(links)
     };
@@ -235,7 +238,9 @@ pub async fn move_provider(slug: String, by: i64) -> Result<(), AppError> {
         require_admin().await?;
         portcullis::ssr::providers::shift(&state().db, &slug, by.clamp(-1, 1))
             .await
-            .map_err(ssr::map_err)
+            .map_err(ssr::map_err)?;
+        state().login_page.invalidate();
+        Ok(())
     };
     respond(result.await).await
 }
@@ -251,7 +256,9 @@ pub async fn set_provider_enabled(slug: String, enabled: bool) -> Result<(), App
         }
         providers::set_enabled(&state().db, &slug, enabled)
             .await
-            .map_err(ssr::map_err)
+            .map_err(ssr::map_err)?;
+        state().login_page.invalidate();
+        Ok(())
     };
     respond(result.await).await
 }

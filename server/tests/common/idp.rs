@@ -24,12 +24,22 @@ impl Idp {
 
     /// Starts `end2end/oidc/<script>` (e.g. the misbehaving provider).
     pub async fn start_script(script: &str, redirect_uris: &[String]) -> Idp {
+        Self::start_script_with(script, redirect_uris, &[]).await
+    }
+
+    /// [`Idp::start_script`] with extra environment variables for the script.
+    pub async fn start_script_with(
+        script: &str,
+        redirect_uris: &[String],
+        env: &[(&str, &str)],
+    ) -> Idp {
         let script = format!("{}/../end2end/oidc/{script}", env!("CARGO_MANIFEST_DIR"));
         let port = free_port();
         let child = Command::new("node")
             .arg(script)
             .env("OIDC_PORT", port.to_string())
             .env("OIDC_REDIRECT_URIS", redirect_uris.join(","))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -61,6 +61,16 @@ pub struct NewPending<'a> {
     pub return_to: Option<&'a str>,
 }
 
+fn cleanup_due(now: i64) -> bool {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let last = LAST.load(Ordering::Relaxed);
+    now - last >= 60
+        && LAST
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
     let t = now();
     let (mode, user_id) = match p.mode {
@@ -68,11 +78,14 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
         Mode::Link { user_id } => ("link", Some(user_id.as_str())),
     };
     on_pool!(db, pool => {
-        // Expired attempts are useless; forget them as new ones arrive.
-        sqlx::query("DELETE FROM oidc_pending WHERE expires_at < $1")
-            .bind(t)
-            .execute(pool)
-            .await?;
+        // Expired attempts are useless; forget them as new ones arrive, at most once a
+        // minute per process so a sign-in does not pay for a second write.
+        if cleanup_due(t) {
+            sqlx::query("DELETE FROM oidc_pending WHERE expires_at < $1")
+                .bind(t)
+                .execute(pool)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
              mode, user_id, return_to, created_at, expires_at) \
