@@ -19,6 +19,12 @@ pub fn state() -> AppState {
 }
 
 pub async fn session() -> Result<Session, AppError> {
+    // A page render whose client went away can still run its resources for a moment after
+    // the request is gone; that is no server fault, so it is not logged as one.
+    if use_context::<Parts>().is_none() {
+        tracing::debug!("session asked for after its request ended");
+        return Err(AppError::Transport("the request ended".into()));
+    }
     leptos_axum::extract::<Session>()
         .await
         .map_err(AppError::internal)

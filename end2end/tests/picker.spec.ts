@@ -134,3 +134,29 @@ test("upload a small image as a data URI; a large one is refused with the limit"
   await expect(page.locator(ids.logoUploadError)).toContainText("huge.png is 400 KB; an uploaded logo can be at most");
   await expect(page.locator(ids.logoField)).toHaveValue(/^data:image\/svg\+xml/); // unchanged
 });
+
+test("when the catalogue cannot be loaded, the picker says why and takes a pasted URL", async ({ page }, testInfo) => {
+  test.skip(!jsEnabled(testInfo), "needs JavaScript");
+  await editTestIdp(page, testInfo);
+  // The answer the server gives when it never got a copy (server/tests/icons.rs checks that
+  // the server does give it); here only the picker's handling of it is under test.
+  await page.route("**/api/v1/icons", (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: "application/json",
+      body: JSON.stringify({
+        error: "icons_unavailable",
+        message: "The icon catalogue could not be loaded: https://cdn.example/index.json could not be reached.",
+      }),
+    }),
+  );
+  await page.locator(ids.logoSearch).click();
+  const dialog = page.getByRole("dialog", { name: "Choose a logo" });
+  await expect(dialog.getByRole("alert")).toContainText("could not be reached");
+  await expect(dialog.getByRole("status")).toContainText("unavailable");
+  await shot(page, testInfo, "icon-picker-unavailable");
+  await page.locator(ids.iconPaste).fill(`${ICONS}/svg/authentik.svg`);
+  await dialog.getByRole("button", { name: "Use this URL" }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.locator(ids.logoField)).toHaveValue(`${ICONS}/svg/authentik.svg`);
+});
