@@ -3,7 +3,7 @@
 use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -16,6 +16,43 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/icons", get(icons))
+        .route("/api/v1/providers/{slug}/logo", get(provider_logo))
+}
+
+/// A provider's uploaded logo (stored as a data URI), for the sign-in page: public like the
+/// page itself, cached for good (the URL carries the provider's edit time). SVG is sent with
+/// a CSP that lets it draw but never run script, even when opened directly.
+async fn provider_logo(State(state): State<AppState>, Path(slug): Path<String>) -> Response {
+    match portcullis::ssr::providers::uploaded_logo(&state.db, &slug).await {
+        Ok(Some((mime, bytes))) => {
+            let Ok(content_type) = HeaderValue::from_str(&mime) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, content_type),
+                    (
+                        header::CACHE_CONTROL,
+                        HeaderValue::from_static("public, max-age=31536000, immutable"),
+                    ),
+                    (
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(
+                            "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+                        ),
+                    ),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            &e.to_string(),
+        ),
+    }
 }
 
 fn error(status: StatusCode, code: &str, message: &str) -> Response {

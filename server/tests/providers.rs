@@ -549,3 +549,72 @@ async fn secrets_are_encrypted_at_rest(app: &TestApp) {
     }
 }
 both_backends!(secrets_are_encrypted_at_rest);
+
+/// An uploaded logo is not inlined into every sign-in page: the page links to it, and it is
+/// served as an image of its own, cacheable for good and unable to run script.
+async fn uploaded_logos_are_served_on_their_own(app: &TestApp) {
+    use base64::Engine;
+    let idp = Idp::start(&[app.url("/login")]).await;
+    let c = admin(app).await;
+    let mut seen = Seen::default();
+    let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8"/></svg>"#;
+    let data_uri = format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    );
+    let mut form = vec![("original_slug".to_owned(), String::new())];
+    form.extend(draft("Uploaded", "uploaded", &idp.issuer, SECRET, true));
+    form.retain(|(k, _)| k != "draft[logo]");
+    form.push(("draft[logo]".into(), data_uri.clone()));
+    let (status, body) = seen.call(app, &c, "admin/save_provider", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut linked = vec![("original_slug".to_owned(), String::new())];
+    linked.extend(draft("Linked", "linked", &idp.issuer, SECRET, true));
+    linked.retain(|(k, _)| k != "draft[logo]");
+    linked.push(("draft[logo]".into(), "https://icons.example/a.svg".into()));
+    assert_eq!(
+        seen.call(app, &c, "admin/save_provider", &linked).await.0,
+        StatusCode::OK
+    );
+    let on = pairs(&[("method", "oidc"), ("enabled", "true")]);
+    assert_eq!(
+        seen.call(app, &c, "admin/set_login_method", &on).await.0,
+        StatusCode::OK
+    );
+
+    let page = seen.page(app, &app.browser(), "/login").await;
+    assert!(!page.contains("data:image"), "the image is not inlined");
+    assert!(
+        page.contains("https://icons.example/a.svg"),
+        "URL logos stay as they are"
+    );
+    let start = page
+        .find("/api/v1/providers/uploaded/logo?v=")
+        .expect("a logo URL");
+    let path = &page[start..start + page[start..].find('"').unwrap()];
+
+    let logo = app.browser().get(app.url(path)).send().await.unwrap();
+    assert_eq!(logo.status(), StatusCode::OK);
+    assert_eq!(logo.headers()["content-type"], "image/svg+xml");
+    assert!(
+        logo.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    let csp = logo.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("sandbox"),
+        "{csp}"
+    );
+    assert_eq!(&logo.bytes().await.unwrap()[..], &svg[..]);
+
+    for missing in [
+        "/api/v1/providers/linked/logo",
+        "/api/v1/providers/nobody/logo",
+    ] {
+        let r = app.browser().get(app.url(missing)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{missing}");
+    }
+}
+both_backends!(uploaded_logos_are_served_on_their_own);

@@ -148,25 +148,54 @@ pub async fn list(db: &Db) -> Result<Vec<ProviderView>, sqlx::Error> {
 }
 
 /// What the login page shows: enabled providers, in order, when OpenID Connect is on.
+/// An uploaded (data URI) logo becomes a URL of its own ([`logo_path`]) so the page stays
+/// small and browsers cache the image.
 pub async fn login_providers(db: &Db) -> Result<Vec<LoginProvider>, sqlx::Error> {
     if !oidc_enabled(db).await? {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT slug, name, logo, position FROM oidc_providers WHERE enabled = $1 \
+    let rows: Vec<(String, String, String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT slug, name, logo, position, updated_at FROM oidc_providers WHERE enabled = $1 \
          ORDER BY position, slug")
         .bind(true)
         .fetch_all(pool)
         .await)?;
     Ok(rows
         .into_iter()
-        .map(|(slug, name, logo, position)| LoginProvider {
+        .map(|(slug, name, logo, position, updated_at)| LoginProvider {
+            logo: if logo.starts_with("data:") {
+                logo_path(&slug, updated_at)
+            } else {
+                logo
+            },
             slug,
             name,
-            logo,
             position,
         })
         .collect())
+}
+
+/// Where an uploaded logo is served; the edit time in the query makes it cacheable forever.
+pub fn logo_path(slug: &str, updated_at: i64) -> String {
+    format!("/api/v1/providers/{slug}/logo?v={updated_at}")
+}
+
+/// An uploaded logo as (media type, bytes); `None` when the provider has no uploaded logo.
+pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    use base64::Engine;
+    let logo: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT logo FROM oidc_providers WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(logo.and_then(|logo| {
+        let (meta, data) = logo.strip_prefix("data:")?.split_once(',')?;
+        let mime = meta.strip_suffix(";base64")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .ok()?;
+        Some((mime.to_owned(), bytes))
+    }))
 }
 
 pub async fn create(
