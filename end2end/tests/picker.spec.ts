@@ -159,4 +159,12 @@ test("when the catalogue cannot be loaded, the picker says why and takes a paste
   await dialog.getByRole("button", { name: "Use this URL" }).click();
   await expect(dialog).toHaveCount(0);
   await expect(page.locator(ids.logoField)).toHaveValue(`${ICONS}/svg/authentik.svg`);
+
+  // Enter in the URL box uses it too, and does not submit the editor around the dialog.
+  await page.locator(ids.logoSearch).click();
+  await page.locator(ids.iconPaste).fill(`${ICONS}/svg/zitadel.svg`);
+  await page.locator(ids.iconPaste).press("Enter");
+  await expect(dialog).toHaveCount(0);
+  await expect(page.locator(ids.logoField)).toHaveValue(`${ICONS}/svg/zitadel.svg`);
+  await expect(page).toHaveURL(/\/edit\/test-idp$/);
 });

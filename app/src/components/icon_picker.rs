@@ -201,6 +201,11 @@ fn Dialog(
         _ => {}
     };
 
+    let use_pasted = move || {
+        logo.set(pasted.get_untracked().trim().to_owned());
+        close();
+    };
+
     let status = move || match catalogue.get() {
         CatalogueState::Idle | CatalogueState::Loading => "Loading the icon catalogue…".to_owned(),
         CatalogueState::Failed(_) => "The icon catalogue is unavailable.".to_owned(),
@@ -337,14 +342,15 @@ fn Dialog(
                                         type="url"
                                         placeholder="https://..."
                                         bind:value=pasted
-                                    />
-                                    <button
-                                        type="button"
-                                        on:click=move |_| {
-                                            logo.set(pasted.get_untracked().trim().to_owned());
-                                            close();
+                                        on:keydown=move |ev| {
+                                            // Enter uses the URL instead of submitting the editor.
+                                            if ev.key() == "Enter" {
+                                                ev.prevent_default();
+                                                use_pasted();
+                                            }
                                         }
-                                    >
+                                    />
+                                    <button type="button" on:click=move |_| use_pasted()>
                                         "Use this URL"
                                     </button>
                                 </div>
