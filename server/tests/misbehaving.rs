@@ -6,7 +6,7 @@ mod common;
 
 use common::TestApp;
 use common::idp::Idp;
-use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
+use portcullis::provider::ProviderDraft;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
@@ -16,7 +16,7 @@ async fn setup(app: &TestApp) -> Idp {
 
 async fn setup_with(app: &TestApp, env: &[(&str, &str)]) -> Idp {
     let idp = Idp::start_script_with("misbehaving.mjs", &[], env).await;
-    let draft = ProviderDraft {
+    app.add_provider(ProviderDraft {
         name: "Shady IdP".into(),
         slug: "shady".into(),
         issuer_url: idp.issuer.clone(),
@@ -26,14 +26,8 @@ async fn setup_with(app: &TestApp, env: &[(&str, &str)]) -> Idp {
         allow_new_users: true,
         enabled: true,
         ..Default::default()
-    };
-    let valid = draft
-        .validate(Mode::Create, IssuerPolicy::default())
-        .unwrap();
-    let secrets = app.config.secrets().unwrap();
-    portcullis::ssr::providers::create(&app.running.db, &secrets, &valid)
-        .await
-        .unwrap();
+    })
+    .await;
     portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
         .await
         .unwrap();

@@ -5,7 +5,7 @@ mod common;
 
 use common::TestApp;
 use common::idp::Idp;
-use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
+use portcullis::provider::ProviderDraft;
 use reqwest::header::{LOCATION, REFERRER_POLICY};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -45,7 +45,7 @@ async fn add_client(
     required_claims: &str,
     client: (&str, &str, &str),
 ) {
-    let draft = ProviderDraft {
+    app.add_provider(ProviderDraft {
         name: "Test IdP".into(),
         slug: slug.into(),
         issuer_url: idp.issuer.clone(),
@@ -57,14 +57,8 @@ async fn add_client(
         allow_new_users,
         enabled: true,
         ..Default::default()
-    };
-    let valid = draft
-        .validate(Mode::Create, IssuerPolicy::default())
-        .unwrap();
-    let secrets = app.config.secrets().unwrap();
-    portcullis::ssr::providers::create(&app.running.db, &secrets, &valid)
-        .await
-        .unwrap();
+    })
+    .await;
 }
 
 fn location(res: &Response) -> String {

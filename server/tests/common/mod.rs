@@ -97,6 +97,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Stores a provider as the editor would after validation (the secret encrypted).
+    pub async fn add_provider(&self, draft: portcullis::provider::ProviderDraft) {
+        use portcullis::provider::{IssuerPolicy, Mode};
+        let valid = draft
+            .validate(Mode::Create, IssuerPolicy::default())
+            .unwrap();
+        let secrets = self.config.secrets().unwrap();
+        portcullis::ssr::providers::create(&self.running.db, &secrets, &valid)
+            .await
+            .unwrap();
+    }
+
     pub async fn add_user(&self, name: &str, password: &str, admin: bool) {
         let account = NewAccount {
             username: name.into(),
