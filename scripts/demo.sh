@@ -19,6 +19,15 @@ idp=$!
 trap 'kill $idp 2>/dev/null' EXIT
 for _ in $(seq 50); do curl -sf http://127.0.0.1:3900/.well-known/openid-configuration >/dev/null && break; sleep 0.2; done
 
+# Offline, the logo picker can use the selfh.st snapshot beside the project, if it is there;
+# otherwise it uses the public catalogue.
+if [ -f "$root/../shared/fixtures/selfhst/index.json" ]; then
+  ICONS_PORT=3901 node end2end/icons/serve.mjs >/dev/null &
+  icons=$!
+  trap 'kill $idp $icons 2>/dev/null' EXIT
+  export PORTCULLIS_ICON_INDEX_URL=http://127.0.0.1:3901/index.json PORTCULLIS_ICON_BASE_URL=http://127.0.0.1:3901
+fi
+
 if [ "$("$bin" user list --json)" = "[]" ]; then
   echo demo-admin-password | "$bin" user add --username admin --email admin@example.com --password-stdin --admin
 fi
