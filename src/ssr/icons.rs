@@ -104,16 +104,21 @@ impl IconIndex {
         }
         // No copy at all: fetch now, holding the lock so concurrent callers wait for this
         // one fetch instead of each asking upstream.
-        match self.fetch().await {
+        let result = self.fetch().await;
+        self.record(&mut state, &result, "icon catalogue unavailable");
+        result.map(|()| path)
+    }
+
+    /// Notes a fetch's outcome: a new copy's time, or the failure (which pauses retries).
+    fn record(&self, state: &mut State, result: &Result<(), String>, failure: &str) {
+        match result {
             Ok(()) => {
                 state.fetched = Some(SystemTime::now());
                 state.last_failure = None;
-                Ok(path)
             }
             Err(reason) => {
-                tracing::warn!(url = %self.index_url, %reason, "icon catalogue unavailable");
+                tracing::warn!(url = %self.index_url, %reason, "{failure}");
                 state.last_failure = Some((Instant::now(), reason.clone()));
-                Err(reason)
             }
         }
     }
@@ -129,16 +134,11 @@ impl IconIndex {
         let result = self.fetch().await;
         let mut state = self.state.lock().await;
         state.refreshing = false;
-        match result {
-            Ok(()) => {
-                state.fetched = Some(SystemTime::now());
-                state.last_failure = None;
-            }
-            Err(reason) => {
-                tracing::warn!(url = %self.index_url, %reason, "icon catalogue refresh failed; serving the last good copy");
-                state.last_failure = Some((Instant::now(), reason));
-            }
-        }
+        self.record(
+            &mut state,
+            &result,
+            "icon catalogue refresh failed; serving the last good copy",
+        );
     }
 
     /// Downloads, checks and stores the catalogue; the copy on disk changes only on success.
