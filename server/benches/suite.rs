@@ -296,24 +296,23 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v
 }
 
+/// `GET url` with `Accept-Encoding: encoding`, not decompressed: status and bytes as served.
+async fn fetch(c: &Client, url: &str, encoding: &str) -> (StatusCode, Vec<u8>) {
+    let r = c
+        .get(url)
+        .header(ACCEPT_ENCODING, encoding)
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.bytes().await.unwrap().to_vec())
+}
+
 /// #1: /login and everything it references, as served with `Accept-Encoding: br, gzip`.
 async fn first_load(base: &str) -> (usize, String) {
     let c = client();
-    let get = |path: String| {
-        let c = c.clone();
-        async move {
-            c.get(path)
-                .header(ACCEPT_ENCODING, "br, gzip")
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap()
-        }
-    };
-    let html = get(format!("{base}/login")).await;
-    let text = String::from_utf8_lossy(&get_plain(base, "/login").await).into_owned();
+    let html = fetch(&c, &format!("{base}/login"), "br, gzip").await.1;
+    let text = fetch(&c, &format!("{base}/login"), "identity").await.1;
+    let text = String::from_utf8_lossy(&text);
     let mut parts = vec![("HTML".to_owned(), html.len())];
     let mut seen = Vec::new();
     for attr in ["href=\"", "src=\""] {
@@ -322,7 +321,8 @@ async fn first_load(base: &str) -> (usize, String) {
             let asset = path.starts_with("/pkg/") || path == "/favicon.svg";
             if asset && !seen.contains(&path.to_owned()) {
                 seen.push(path.to_owned());
-                parts.push((path.to_owned(), get(format!("{base}{path}")).await.len()));
+                let (_, body) = fetch(&c, &format!("{base}{path}"), "br, gzip").await;
+                parts.push((path.to_owned(), body.len()));
             }
         }
     }
@@ -333,18 +333,6 @@ async fn first_load(base: &str) -> (usize, String) {
         .collect::<Vec<_>>()
         .join(", ");
     (total, detail)
-}
-
-async fn get_plain(base: &str, path: &str) -> Vec<u8> {
-    client()
-        .get(format!("{base}{path}"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
 }
 
 /// `wrk` for `secs` seconds: (requests/s, p99 latency in ms).
@@ -508,7 +496,7 @@ async fn main() {
 
     let sqlite = server(&tmp.path().join("sqlite"), None, &providers, &icons).await;
     let base = sqlite.base.clone();
-    get_plain(&base, "/login").await;
+    fetch(&client(), &format!("{base}/login"), "identity").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (idle_rss, _) = sqlite.rss();
 
@@ -523,7 +511,10 @@ async fn main() {
     });
 
     // #2: alternate static and SSR runs so both see the same machine.
-    let size = get_plain(&base, "/login").await.len();
+    let size = fetch(&client(), &format!("{base}/login"), "identity")
+        .await
+        .1
+        .len();
     let static_name = "pkg/bench-static.html";
     let filler = "<p>Portcullis static benchmark page.</p>\n".repeat(size / 40 + 1);
     std::fs::write(
@@ -620,29 +611,16 @@ async fn main() {
 
     // #8 (the catalogue through the running server, as the picker gets it).
     let admin = client();
-    let login = admin
+    admin
         .post(format!("{base}/api/auth/login"))
         .form(&[("identifier", "root"), ("password", "root password")])
         .send()
         .await
         .unwrap();
-    let _ = login;
-    let icons_br = admin
-        .get(format!("{base}/api/v1/icons"))
-        .header(ACCEPT_ENCODING, "br")
-        .send()
-        .await
-        .unwrap();
-    let icons_ok = icons_br.status() == StatusCode::OK;
-    let icons_br = icons_br.bytes().await.unwrap().len();
-    let catalogue = admin
-        .get(format!("{base}/api/v1/icons"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let icons_url = format!("{base}/api/v1/icons");
+    let (status, compressed) = fetch(&admin, &icons_url, "br").await;
+    let (icons_ok, icons_br) = (status == StatusCode::OK, compressed.len());
+    let (_, catalogue) = fetch(&admin, &icons_url, "identity").await;
     let catalogue_path = tmp.path().join("catalogue.json");
     std::fs::write(&catalogue_path, &catalogue).unwrap();
     drop(sqlite);
