@@ -24,7 +24,7 @@ cargo fmt --all --check
 step "clippy (server side, all targets)"
 cargo clippy -p portcullis -p app -p server --all-targets --features portcullis/ssr,app/ssr -- -D warnings
 step "clippy (browser side, wasm32)"
-cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "no server-only crate in the wasm bundle"
 "$here/check-wasm-deps.sh"
