@@ -1,22 +1,23 @@
 import { defineConfig } from "@playwright/test";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ICONS, ICONS_PORT, IDP, IDP_PORT, JS_PORT, NOJS_PORT } from "./ports";
 
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
 
 // Every spec runs twice: hydrated (JavaScript on) and as plain HTML forms (JavaScript off),
-// each against its own server with a fresh SQLite database. PORTCULLIS_BIN picks the binary
-// (scripts/test.sh uses the unoptimised one its integration tests already built).
+// each against its own server with a fresh SQLite database, all on free ports (ports.ts).
+// PORTCULLIS_BIN picks the binary (scripts/test.sh uses the unoptimised one its integration
+// tests already built). Each spec sets up what it needs itself (helpers.ts: ensureUser,
+// ensureTestIdp), so one runs alone: `npx playwright test tests/picker.spec.ts`.
 const root = path.resolve(__dirname, "..");
 const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
 const out = path.join(__dirname, "test-results");
 
-// The selfh.st snapshot from ../shared/fixtures, served locally as the icon catalogue.
-export const ICONS_PORT = 3300;
-export const ICONS_BASE = `http://127.0.0.1:${ICONS_PORT}`;
+// The selfh.st sample in fixtures/selfhst, served locally as the icon catalogue.
 const icons = {
   command: `node ${path.join(__dirname, "icons/serve.mjs")}`,
-  url: `${ICONS_BASE}/stats`,
+  url: `${ICONS}/stats`,
   reuseExistingServer: false,
   timeout: 30_000,
   env: { ICONS_PORT: String(ICONS_PORT) },
@@ -32,7 +33,7 @@ function server(name: string, port: number) {
     webServer: {
       command:
         `rm -rf '${dataDir}' && exec '${bin}' --listen 127.0.0.1:${port} --data-dir '${dataDir}'` +
-        ` --icon-index-url ${ICONS_BASE}/index.json --icon-base-url ${ICONS_BASE}`,
+        ` --icon-index-url ${ICONS}/index.json --icon-base-url ${ICONS}`,
       url: `http://127.0.0.1:${port}/healthz`,
       reuseExistingServer: false,
       timeout: 60_000,
@@ -43,19 +44,18 @@ function server(name: string, port: number) {
   };
 }
 
-const js = server("js", 3100);
-const nojs = server("nojs", 3101);
+const js = server("js", JS_PORT);
+const nojs = server("nojs", NOJS_PORT);
 
 // A real OpenID Provider (npm oidc-provider) shared by both servers.
-export const IDP_PORT = 3200;
 const idp = {
   command: `node ${path.join(__dirname, "oidc/provider.mjs")}`,
-  url: `http://127.0.0.1:${IDP_PORT}/.well-known/openid-configuration`,
+  url: `${IDP}/.well-known/openid-configuration`,
   reuseExistingServer: false,
   timeout: 30_000,
   env: {
     OIDC_PORT: String(IDP_PORT),
-    OIDC_REDIRECT_URIS: [js.baseURL, nojs.baseURL].map((b) => `${b}/login`).join(","),
+    OIDC_REDIRECT_URIS: [js.baseURL, nojs.baseURL].map((b) => `${b}/login/test-idp`).join(","),
   },
   stdout: "ignore" as const,
   stderr: "pipe" as const,

@@ -17,17 +17,30 @@ impl LoginMethods {
         self.oidc && self.enabled_providers > 0
     }
 
-    /// `Err(message)` when nobody could sign in any more.
-    pub fn check(&self) -> Result<(), String> {
+    /// `Err` when nobody could sign in any more.
+    pub fn check(&self) -> Result<(), Lockout> {
         if self.local || self.oidc_usable() {
             return Ok(());
         }
         Err(if self.oidc {
-            "At least one login method must stay enabled: OpenID Connect has no enabled provider, so local sign-in must stay on.".to_owned()
+            Lockout::NoEnabledProvider
         } else {
-            "At least one login method must stay enabled: turn on OpenID Connect sign-in (with an enabled provider) before turning off local sign-in.".to_owned()
+            Lockout::NothingOn
         })
     }
+}
+
+/// A change refused because it would leave nobody a way to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Lockout {
+    #[error(
+        "At least one login method must stay enabled: OpenID Connect has no enabled provider, so local sign-in must stay on."
+    )]
+    NoEnabledProvider,
+    #[error(
+        "At least one login method must stay enabled: turn on OpenID Connect sign-in (with an enabled provider) before turning off local sign-in."
+    )]
+    NothingOn,
 }
 
 #[cfg(test)]
@@ -47,9 +60,9 @@ mod tests {
         assert!(m(true, false, 0).check().is_ok());
         assert!(m(false, true, 1).check().is_ok());
         assert!(m(true, true, 0).check().is_ok());
-        let none = m(false, false, 3).check().unwrap_err();
+        let none = m(false, false, 3).check().unwrap_err().to_string();
         assert!(none.contains("At least one login method"), "{none}");
-        let no_provider = m(false, true, 0).check().unwrap_err();
+        let no_provider = m(false, true, 0).check().unwrap_err().to_string();
         assert!(no_provider.contains("no enabled provider"), "{no_provider}");
     }
 }

@@ -448,9 +448,17 @@ pub fn check_claims(raw: &str, claims: &[String]) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// The one redirect URI of an installation, registered at every provider: the login page.
-pub fn redirect_uri(public_url: &str) -> String {
+/// Where every provider's redirect URI starts: the login page.
+pub fn redirect_uri_base(public_url: &str) -> String {
     format!("{}/login", public_url.trim_end_matches('/'))
+}
+
+/// Provider `slug`'s own redirect URI, to register at that provider. Each provider has its
+/// own so that a callback can be accepted only on the URI of the provider that started the
+/// attempt (RFC 9700 section 4.4, mix-up). A path, not a query: Entra and Google take paths
+/// everywhere, query strings not in every account type.
+pub fn redirect_uri(public_url: &str, slug: &str) -> String {
+    format!("{}/{slug}", redirect_uri_base(public_url))
 }
 
 /// A provider as administrators see it. The client secret is write-only: only whether
@@ -470,9 +478,17 @@ pub struct ProviderView {
     pub token_auth_method: String,
     pub position: i64,
     pub linked_accounts: i64,
+    /// This provider's redirect URI (filled in by the server, which knows the public URL).
+    #[serde(default)]
+    pub redirect_uri: String,
 }
 
 impl ProviderView {
+    pub fn with_redirect_uri(mut self, public_url: &str) -> Self {
+        self.redirect_uri = redirect_uri(public_url, &self.slug);
+        self
+    }
+
     /// The editor's starting point for this provider (secret left empty: keep it).
     pub fn draft(&self) -> ProviderDraft {
         ProviderDraft {

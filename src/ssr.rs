@@ -10,5 +10,6 @@ pub mod oidc;
 pub mod password;
 pub mod providers;
 pub mod secrets;
+pub mod session;
 pub mod settings;
 pub mod users;

@@ -6,19 +6,16 @@ use crate::state::AppState;
 use http::request::Parts;
 use leptos::prelude::*;
 use portcullis::ssr::db::Db;
+use portcullis::ssr::session::{AuthSession, SignedInVia};
 use portcullis::ssr::users::{self, UserRow};
 use tower_sessions::Session;
-
-const USER_ID: &str = "uid";
-const FLASH: &str = "flash";
-const NOTICE: &str = "notice";
-const LINK_TOKEN: &str = "link_token";
 
 pub fn state() -> AppState {
     expect_context::<AppState>()
 }
 
-pub async fn session() -> Result<Session, AppError> {
+/// The calling request's session.
+pub async fn session() -> Result<AuthSession, AppError> {
     // A page render whose client went away can still run its resources for a moment after
     // the request is gone; that is no server fault, so it is not logged as one.
     if use_context::<Parts>().is_none() {
@@ -27,15 +24,15 @@ pub async fn session() -> Result<Session, AppError> {
     }
     leptos_axum::extract::<Session>()
         .await
+        .map(AuthSession::new)
         .map_err(AppError::internal)
 }
 
 /// The user a session belongs to, read fresh from the database so that a deleted user or a
 /// revoked admin flag takes effect at once.
-pub async fn session_user(session: &Session, db: &Db) -> Result<Option<UserRow>, AppError> {
-    let id: Option<String> = session.get(USER_ID).await.map_err(AppError::internal)?;
-    match id {
-        Some(id) => users::get(db, &id).await.map_err(AppError::internal),
+pub async fn session_user(session: &AuthSession, db: &Db) -> Result<Option<UserRow>, AppError> {
+    match session.user_id().await? {
+        Some(id) => Ok(users::get(db, &id).await?),
         None => Ok(None),
     }
 }
@@ -57,13 +54,78 @@ pub async fn require_admin() -> Result<UserRow, AppError> {
     }
 }
 
-/// Starts a signed-in session under a new id (no session fixation).
-pub async fn sign_in(session: &Session, user_id: &str) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(AppError::internal)?;
-    session
-        .insert(USER_ID, user_id)
-        .await
-        .map_err(AppError::internal)
+/// What a server function body works with.
+pub struct Ctx {
+    pub state: AppState,
+    pub session: AuthSession,
+}
+
+/// Runs a server function that anyone may call, then [`respond`]s.
+pub async fn public<T, Fut>(body: impl FnOnce(Ctx) -> Fut) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let result = async { body(Ctx::new().await?).await }.await;
+    respond(result).await
+}
+
+/// Runs a server function for a signed-in user (401 otherwise), then [`respond`]s.
+pub async fn as_user<T, Fut>(body: impl FnOnce(Ctx, UserRow) -> Fut) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    let result = async {
+        let cx = Ctx::new().await?;
+        let user = session_user(&cx.session, &cx.state.db)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        body(cx, user).await
+    }
+    .await;
+    respond(result).await
+}
+
+/// Runs a server function for an administrator (401 or 403 otherwise), then [`respond`]s.
+pub async fn as_admin<T, Fut>(body: impl FnOnce(Ctx, UserRow) -> Fut) -> Result<T, AppError>
+where
+    Fut: Future<Output = Result<T, AppError>>,
+{
+    as_user(async move |cx, user| {
+        if !user.is_admin {
+            return Err(AppError::Forbidden);
+        }
+        body(cx, user).await
+    })
+    .await
+}
+
+impl Ctx {
+    async fn new() -> Result<Ctx, AppError> {
+        Ok(Ctx {
+            state: state(),
+            session: session().await?,
+        })
+    }
+
+    /// The error a plain form post (or a sign-in callback) left for this page, once.
+    pub async fn take_flash(&self) -> Option<AppError> {
+        self.session.take_flash().await
+    }
+}
+
+/// Signs `user_id` in on this request's session, recording how.
+pub async fn sign_in(
+    session: &AuthSession,
+    user_id: &str,
+    via: SignedInVia,
+) -> Result<(), AppError> {
+    let agent = use_context::<Parts>().and_then(|p| {
+        p.headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    Ok(session.sign_in(user_id, via, agent.as_deref()).await?)
 }
 
 /// How the current server function was reached.
@@ -105,7 +167,7 @@ pub async fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         match caller() {
             Caller::FormPost => {
                 if let Ok(session) = session().await {
-                    let _ = session.insert(FLASH, error).await;
+                    let _ = session.set_flash(error).await;
                 }
                 leptos_axum::redirect(&referring_page());
             }
@@ -149,45 +211,6 @@ fn referring_page() -> String {
     path.as_deref()
         .and_then(portcullis::return_path::safe_return_path)
         .unwrap_or_else(|| "/".to_owned())
-}
-
-/// The error a plain form post (or a sign-in callback) left for the next page, once.
-pub async fn take_flash() -> Option<AppError> {
-    let session = session().await.ok()?;
-    session.remove::<AppError>(FLASH).await.ok().flatten()
-}
-
-/// Leaves `error` for the next page to show.
-pub async fn set_flash(session: &Session, error: &AppError) {
-    let _ = session.insert(FLASH, error).await;
-}
-
-/// Leaves a success message for the next page to show.
-pub async fn set_notice(session: &Session, message: &str) {
-    let _ = session.insert(NOTICE, message).await;
-}
-
-pub async fn take_notice() -> Option<String> {
-    let session = session().await.ok()?;
-    session.remove::<String>(NOTICE).await.ok().flatten()
-}
-
-/// A per-session token that "Link Account" links carry, so another site cannot start a
-/// link for a signed-in user.
-pub async fn link_token(session: &Session) -> Result<String, AppError> {
-    if let Some(t) = session
-        .get::<String>(LINK_TOKEN)
-        .await
-        .map_err(AppError::internal)?
-    {
-        return Ok(t);
-    }
-    let token = uuid::Uuid::new_v4().simple().to_string();
-    session
-        .insert(LINK_TOKEN, &token)
-        .await
-        .map_err(AppError::internal)?;
-    Ok(token)
 }
 
 /// The calling client's address, when the server was started with connection info.

@@ -109,12 +109,9 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
 pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     let on = matches!(cmd, OidcCommand::Enable);
-    let mut methods = providers::login_methods(&db).await?;
-    methods.oidc = on;
-    if let Err(message) = methods.check() {
-        bail!("{message}");
-    }
-    providers::set_oidc_enabled(&db, on).await?;
+    providers::set_oidc_enabled(&db, on)
+        .await
+        .map_err(explain)?;
     println!(
         "OpenID Connect sign-in is {}",
         if on { "on" } else { "off" }

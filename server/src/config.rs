@@ -89,6 +89,16 @@ pub struct Config {
     )]
     pub icon_index_ttl: u64,
 
+    /// Days a signed-in session lasts at most, however active (it also ends after 14 days
+    /// without use).
+    #[arg(
+        long,
+        env = "PORTCULLIS_SESSION_LIFETIME_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub session_lifetime_days: u32,
+
     /// Directory with the built web assets (`pkg/`, favicon), as scripts/build.sh lays them
     /// out; the default suits running from the source tree.
     #[arg(

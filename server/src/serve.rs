@@ -1,8 +1,7 @@
 //! Start-up: connect and migrate the database, build the router, listen.
 
 use crate::config::Config;
-use crate::session_store::DbSessionStore;
-use crate::{api_v1, headers};
+use crate::{api_v1, headers, signin};
 use anyhow::Context;
 use app::limiter::LoginLimiter;
 use app::state::AppState;
@@ -16,6 +15,7 @@ use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use portcullis::ssr::db::{Db, redact_url};
 use portcullis::ssr::icons::IconIndex;
+use portcullis::ssr::session::store::DbSessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,17 @@ use tower_sessions::cookie::time;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 pub const SESSION_COOKIE: &str = "portcullis_session";
+
+/// The session cookie's name: with the `__Host-` prefix over https, so that no sibling
+/// subdomain can set or shadow it (the browser refuses such a cookie unless it is Secure,
+/// host-only and for `/`).
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-portcullis_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
 
 /// Opens the database named by the configuration (creating the data directory for SQLite).
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
@@ -75,19 +86,18 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         .site_addr(config.listen)
         .env(Env::PROD)
         .build();
-    let store = DbSessionStore::open(&db)
-        .await
-        .context("preparing the session table")?;
+    let store = DbSessionStore::new(db.clone(), config.session_lifetime_days as i64 * 86_400);
     tokio::spawn(
         store
             .clone()
             .delete_expired_every(Duration::from_secs(15 * 60)),
     );
+    let https = public_url.starts_with("https://");
     let sessions = SessionManagerLayer::new(store)
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie_name(https))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(public_url.starts_with("https://"))
+        .with_secure(https)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
 
@@ -108,13 +118,29 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             Duration::from_secs(config.icon_index_ttl),
         )),
     };
-    let routes = generate_route_list(App);
+    // `/login` is the sign-in module's route (it renders this page when it is not a sign-in
+    // start); every other page is Leptos's.
+    let routes: Vec<_> = generate_route_list(App)
+        .into_iter()
+        .filter(|r| r.path() != "/login")
+        .collect();
+    let login_page = leptos_axum::render_app_async_with_context(
+        {
+            let state = state.clone();
+            move || leptos::prelude::provide_context(state.clone())
+        },
+        {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        },
+    );
     // Built assets are precompressed at build time (scripts/build.sh) and served as such.
     let pkg = ServeDir::new(config.site_root.join("pkg"))
         .precompressed_br()
         .precompressed_gzip();
     let app = Router::new()
         .merge(api_v1::routes())
+        .merge(signin::routes(login_page))
         .route("/healthz", get(health))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {
@@ -122,16 +148,16 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            crate::oidc_login::intercept,
-        ))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::oidc_login::server_timing,
+            crate::csrf::same_origin_only,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signin::server_timing,
         ));
-    Ok(headers::add(app)
+    Ok(headers::add(app, https)
         .layer(CompressionLayer::new().no_br())
         .with_state(state))
 }

@@ -17,7 +17,12 @@ struct Setup {
 }
 
 async fn setup(app: &TestApp, allow_new_users: bool, required_claims: &str) -> Setup {
-    let idp = Idp::start(&[format!("{}/login", app.base)]).await;
+    // Each provider entry has its own redirect URI (`/login/<slug>`).
+    let uris: Vec<String> = ["idp", "idp-post", "idp-wrong", "idp2"]
+        .iter()
+        .map(|slug| format!("{}/login/{slug}", app.base))
+        .collect();
+    let idp = Idp::start(&uris).await;
     add_provider(app, &idp, SLUG, allow_new_users, required_claims).await;
     portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
         .await
@@ -112,11 +117,31 @@ async fn at_provider(client: &Client, app_base: &str, start: Response, user: &st
     panic!("the provider never sent the browser back");
 }
 
-/// The whole round trip; returns Portcullis's answer to the callback.
+/// The whole round trip; returns Portcullis's answer to the callback. A start path with
+/// `link=<token>` links instead, as the Linked Accounts page does: a form post to
+/// `/login/<slug>/link` (the token never travels in a URL).
 async fn sign_in(app: &TestApp, client: &Client, start_path: &str, user: &str) -> Response {
-    let start = client.get(app.url(start_path)).send().await.unwrap();
+    let start = start_request(app, client, start_path).await;
     let callback = at_provider(client, &app.base, start, user).await;
     client.get(&callback).send().await.unwrap()
+}
+
+async fn start_request(app: &TestApp, client: &Client, start_path: &str) -> Response {
+    let url = url::Url::parse(&app.url(start_path)).unwrap();
+    let param = |name: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    };
+    match (param("provider"), param("link")) {
+        (Some(slug), Some(token)) => client
+            .post(app.url(&format!("/login/{slug}/link")))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap(),
+        _ => client.get(url).send().await.unwrap(),
+    }
 }
 
 async fn me(app: &TestApp, client: &Client) -> Option<Value> {
@@ -168,11 +193,7 @@ async fn link_then_sign_in(app: &TestApp) {
         StatusCode::OK
     );
     let token = link_token(app, &b).await;
-    let bad = b
-        .get(app.url("/login?provider=idp&link=forged"))
-        .send()
-        .await
-        .unwrap();
+    let bad = start_request(app, &b, "/login?provider=idp&link=forged").await;
     assert_eq!(
         bad.headers()[LOCATION],
         "/profile/settings/linked-accounts",

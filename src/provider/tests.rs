@@ -239,12 +239,24 @@ fn editing_keeps_the_typed_slug() {
 #[test]
 fn redirect_uri_is_the_login_page() {
     assert_eq!(
-        redirect_uri("https://p.example.com/"),
+        redirect_uri_base("https://p.example.com/"),
         "https://p.example.com/login"
     );
     assert_eq!(
-        redirect_uri("http://127.0.0.1:3000"),
+        redirect_uri_base("http://127.0.0.1:3000"),
         "http://127.0.0.1:3000/login"
+    );
+}
+
+#[test]
+fn each_provider_has_its_own_redirect_uri_under_the_login_page() {
+    assert_eq!(
+        redirect_uri("https://p.example.com/", "keycloak"),
+        "https://p.example.com/login/keycloak"
+    );
+    assert_ne!(
+        redirect_uri("https://p.example.com", "a"),
+        redirect_uri("https://p.example.com", "b")
     );
 }
 
@@ -264,6 +276,7 @@ fn view_to_draft_never_carries_a_secret() {
         token_auth_method: "auto".into(),
         position: 0,
         linked_accounts: 0,
+        redirect_uri: String::new(),
     };
     let d = v.draft();
     assert_eq!(d.client_secret, "");

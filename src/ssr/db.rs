@@ -12,6 +12,9 @@ use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The database error type, for callers that map it without depending on sqlx.
+pub use sqlx::Error as SqlxError;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone, Debug)]

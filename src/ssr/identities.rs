@@ -6,6 +6,7 @@ use super::db::{Db, is_unique_violation};
 use super::oidc::flow::Verified;
 use super::oidc::pending::Mode;
 use super::users::{self, UserRow};
+use crate::claims;
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
 
@@ -50,11 +51,19 @@ pub enum UnlinkError {
     Db(#[from] sqlx::Error),
 }
 
-async fn linked_user(db: &Db, slug: &str, subject: &str) -> Result<Option<String>, sqlx::Error> {
+/// The user `v`'s identity is linked to, recording this sign-in on the link (one round
+/// trip: the lookup is the update).
+async fn touch_link(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND subject = $2")
-        .bind(slug)
-        .bind(subject)
+        "UPDATE linked_identities SET last_login_at = $4, username = COALESCE($5, username), \
+         email = COALESCE($6, email) WHERE provider_slug = $1 AND issuer = $2 AND subject = $3 \
+         RETURNING user_id")
+        .bind(&v.provider.slug)
+        .bind(&v.issuer)
+        .bind(&v.subject)
+        .bind(now())
+        .bind(v.claim_str("preferred_username"))
+        .bind(claims::verified_email(&v.claims))
         .fetch_optional(pool)
         .await)
 }
@@ -62,18 +71,26 @@ async fn linked_user(db: &Db, slug: &str, subject: &str) -> Result<Option<String
 /// Decides and records who `v` is. Required claims apply to every sign-in and link.
 pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
     let name = v.provider.name.clone();
-    let slug = &v.provider.slug;
-    if !v.missing_required_claims().is_empty() {
+    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
+    if !missing.is_empty() {
+        tracing::info!(provider = %v.provider.slug, ?missing, "required claims not met");
         return Err(IdentityError::NotAllowed(name));
     }
-    let linked = linked_user(db, slug, &v.subject).await?;
+    let linked = touch_link(db, v).await?;
     match &v.mode {
         Mode::SignIn => match linked {
-            Some(user_id) => {
-                touch_link(db, v).await?;
-                Ok(Outcome::SignedIn(user_id))
-            }
-            None if v.provider.allow_new_users => create_user(db, v).await.map(Outcome::Created),
+            Some(user_id) => Ok(Outcome::SignedIn(user_id)),
+            None if v.provider.allow_new_users => match create_user(db, v).await {
+                Ok(id) => Ok(Outcome::Created(id)),
+                // Two first sign-ins of one new person at once (a double click, two tabs):
+                // the other one created the account and its link; this one signs in to it.
+                Err(IdentityError::EmailTaken(_))
+                    if let Some(user_id) = touch_link(db, v).await? =>
+                {
+                    Ok(Outcome::SignedIn(user_id))
+                }
+                Err(e) => Err(e),
+            },
             None => Err(IdentityError::NotLinked(name)),
         },
         Mode::Link { user_id } => {
@@ -81,10 +98,7 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
                 return Err(IdentityError::UserGone);
             }
             match linked {
-                Some(owner) if owner == *user_id => {
-                    touch_link(db, v).await?;
-                    Ok(Outcome::Linked(owner))
-                }
+                Some(owner) if owner == *user_id => Ok(Outcome::Linked(owner)),
                 Some(_) => Err(IdentityError::LinkedToOther(name)),
                 None => {
                     insert_link(db, user_id, v).await.map_err(|e| match e {
@@ -100,30 +114,17 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
     }
 }
 
-async fn touch_link(db: &Db, v: &Verified) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE linked_identities SET last_login_at = $3, username = COALESCE($4, username), \
-         email = COALESCE($5, email) WHERE provider_slug = $1 AND subject = $2")
-        .bind(&v.provider.slug)
-        .bind(&v.subject)
-        .bind(now())
-        .bind(v.claim_str("preferred_username"))
-        .bind(v.claim_str("email"))
-        .execute(pool)
-        .await
-        .map(|_| ()))
-}
-
 async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), IdentityError> {
     on_pool!(db, pool => sqlx::query(
-        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, username, email, linked_at, last_login_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+        "INSERT INTO linked_identities (id, user_id, provider_slug, issuer, subject, username, email, linked_at, last_login_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(user_id)
         .bind(&v.provider.slug)
+        .bind(&v.issuer)
         .bind(&v.subject)
         .bind(v.claim_str("preferred_username"))
-        .bind(v.claim_str("email"))
+        .bind(claims::verified_email(&v.claims))
         .bind(now())
         .execute(pool)
         .await
@@ -135,7 +136,7 @@ async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), Identit
 /// from the claims, linked in the same transaction.
 async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
     let name = v.provider.name.clone();
-    let email = v.claim_str("email").map(str::to_owned);
+    let email = claims::verified_email(&v.claims).map(str::to_owned);
     if let Some(email) = &email
         && users::find_by_identifier(db, email)
             .await?
@@ -192,14 +193,15 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO linked_identities (id, user_id, provider_slug, subject, username, email, linked_at, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)")
+            "INSERT INTO linked_identities (id, user_id, provider_slug, issuer, subject, username, email, linked_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
             .bind(uuid::Uuid::new_v4().to_string())
             .bind(&user.id)
             .bind(&v.provider.slug)
+            .bind(&v.issuer)
             .bind(&v.subject)
             .bind(v.claim_str("preferred_username"))
-            .bind(v.claim_str("email"))
+            .bind(user.email.as_deref())
             .bind(t)
             .execute(&mut *tx)
             .await?;
@@ -260,34 +262,47 @@ pub async fn all_links(db: &Db) -> Result<Vec<(String, LinkedIdentity)>, sqlx::E
         .collect())
 }
 
-/// Removes a link unless it is the account's last way to sign in.
+/// Removes a link unless it is the account's last way to sign in, and ends the sessions
+/// that were signed in through it. Two concurrent unlinks cannot both pass the guard: the
+/// check and the delete are one statement, under the user's row lock on PostgreSQL (SQLite
+/// runs one writer at a time).
 pub async fn unlink(db: &Db, user_id: &str, slug: &str) -> Result<(), UnlinkError> {
-    let user = users::get(db, user_id)
-        .await?
-        .ok_or(UnlinkError::NotLinked)?;
-    let links: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-    let has_this: i64 = on_pool!(db, pool => sqlx::query_scalar(
+    const GUARDED_DELETE: &str = "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2 \
+         AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
+              OR (SELECT COUNT(*) FROM linked_identities WHERE user_id = $1) > 1)";
+    const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2";
+    let deleted = on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        if matches!(db, Db::Postgres(_)) {
+            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let n = sqlx::query(GUARDED_DELETE)
+            .bind(user_id)
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            sqlx::query(END_SESSIONS).bind(user_id).bind(slug).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<u64, sqlx::Error>(n)
+    })?;
+    if deleted > 0 {
+        return Ok(());
+    }
+    let linked: i64 = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND provider_slug = $2")
         .bind(user_id)
         .bind(slug)
         .fetch_one(pool)
         .await)?;
-    if has_this == 0 {
-        return Err(UnlinkError::NotLinked);
-    }
-    if user.password_hash.is_none() && links <= 1 {
-        return Err(UnlinkError::LastWay);
-    }
-    on_pool!(db, pool => sqlx::query(
-        "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2")
-        .bind(user_id)
-        .bind(slug)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-    Ok(())
+    Err(if linked == 0 {
+        UnlinkError::NotLinked
+    } else {
+        UnlinkError::LastWay
+    })
 }

@@ -5,8 +5,10 @@ use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::secrets::{SecretBox, SecretError};
 use super::settings;
+use crate::login_methods::{Lockout, LoginMethods};
 use crate::on_pool;
 use crate::provider::{LoginProvider, ProviderView, ValidProvider};
+use std::sync::LazyLock;
 
 /// Whether OpenID Connect sign-in is on (Settings → Users → Login Methods).
 pub const OIDC_ENABLED: &str = "oidc_enabled";
@@ -61,6 +63,7 @@ impl ProviderRow {
             token_auth_method: self.token_auth_method.clone(),
             position: self.position,
             linked_accounts,
+            redirect_uri: String::new(),
         }
     }
 }
@@ -78,11 +81,13 @@ pub enum ProviderError {
     #[error("the new order must name every provider exactly once")]
     BadOrder,
     #[error(transparent)]
+    Lockout(#[from] Lockout),
+    #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
-const COLUMNS: &str = "slug, name, logo, issuer_url, client_id, client_secret_enc, scopes, \
-    required_claims, allow_new_users, enabled, token_auth_method, position, created_at, updated_at";
+/// Rows are read by column name ([`ProviderRow`]), so a new column needs no change here.
+const SELECT: &str = "SELECT * FROM oidc_providers";
 
 pub async fn oidc_enabled(db: &Db) -> Result<bool, sqlx::Error> {
     settings::get_bool(db, OIDC_ENABLED, false).await
@@ -102,12 +107,15 @@ pub async fn login_methods(db: &Db) -> Result<crate::login_methods::LoginMethods
     })
 }
 
-pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), sqlx::Error> {
-    settings::set(db, OIDC_ENABLED, if on { "true" } else { "false" }).await
+/// Turns OpenID Connect sign-in on or off (never the last way in).
+pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), ProviderError> {
+    ensure_login_possible(db, |m| m.oidc = on).await?;
+    settings::set(db, OIDC_ENABLED, if on { "true" } else { "false" }).await?;
+    Ok(())
 }
 
 pub async fn get(db: &Db, slug: &str) -> Result<Option<ProviderRow>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM oidc_providers WHERE slug = $1");
+    let sql = format!("{SELECT} WHERE slug = $1");
     on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).bind(slug).fetch_optional(pool).await)
 }
 
@@ -128,7 +136,7 @@ pub async fn get_view(db: &Db, slug: &str) -> Result<Option<ProviderView>, sqlx:
 
 /// All providers in login-page order, with how many accounts are linked to each.
 pub async fn list(db: &Db) -> Result<Vec<ProviderView>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM oidc_providers ORDER BY position, slug");
+    let sql = format!("{SELECT} ORDER BY position, slug");
     let rows: Vec<ProviderRow> =
         on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).fetch_all(pool).await)?;
     let counts: Vec<(String, i64)> = on_pool!(db, pool => sqlx::query_as(
@@ -198,6 +206,62 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
     }))
 }
 
+/// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
+/// Creating and updating share both, so a new provider field is one column name here and
+/// one `.bind` there.
+const FIELDS: [&str; 10] = [
+    "name",
+    "logo",
+    "issuer_url",
+    "client_id",
+    "client_secret_enc",
+    "scopes",
+    "required_claims",
+    "allow_new_users",
+    "enabled",
+    "token_auth_method",
+];
+
+macro_rules! bind_fields {
+    ($query:expr, $p:expr, $sealed:expr) => {
+        $query
+            .bind(&$p.name)
+            .bind(&$p.logo)
+            .bind(&$p.issuer_url)
+            .bind(&$p.client_id)
+            .bind($sealed)
+            .bind($p.scopes.join(" "))
+            .bind($p.required_claims.join(" "))
+            .bind($p.allow_new_users)
+            .bind($p.enabled)
+            .bind(&$p.token_auth_method)
+    };
+}
+
+/// `$1` is the slug, `$2..` the [`FIELDS`], then the time.
+static INSERT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let t = FIELDS.len() + 2;
+    let params: Vec<String> = (2..t).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO oidc_providers (slug, {}, position, created_at, updated_at) VALUES ($1, {}, \
+         (SELECT COALESCE(MAX(position), -1) + 1 FROM oidc_providers), ${t}, ${t})",
+        FIELDS.join(", "),
+        params.join(", ")
+    )
+});
+static UPDATE_SQL: LazyLock<String> = LazyLock::new(|| {
+    let t = FIELDS.len() + 2;
+    let sets: Vec<String> = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{f} = ${}", i + 2))
+        .collect();
+    format!(
+        "UPDATE oidc_providers SET {}, updated_at = ${t} WHERE slug = $1",
+        sets.join(", ")
+    )
+});
+
 pub async fn create(
     db: &Db,
     secrets: &SecretBox,
@@ -207,25 +271,9 @@ pub async fn create(
         .client_secret
         .as_deref()
         .ok_or(ProviderError::SecretRequired)?;
-    let t = now();
     let sealed = secrets.encrypt(secret, &p.slug);
-    let sql = format!(
-        "INSERT INTO oidc_providers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, \
-         (SELECT COALESCE(MAX(position), -1) + 1 FROM oidc_providers), $11, $11)"
-    );
-    on_pool!(db, pool => sqlx::query(&sql)
-        .bind(&p.slug)
-        .bind(&p.name)
-        .bind(&p.logo)
-        .bind(&p.issuer_url)
-        .bind(&p.client_id)
-        .bind(&sealed)
-        .bind(p.scopes.join(" "))
-        .bind(p.required_claims.join(" "))
-        .bind(p.allow_new_users)
-        .bind(p.enabled)
-        .bind(t)
-        .bind(&p.token_auth_method)
+    on_pool!(db, pool => bind_fields!(sqlx::query(&INSERT_SQL).bind(&p.slug), p, &sealed)
+        .bind(now())
         .execute(pool)
         .await
         .map(|_| ()))
@@ -241,7 +289,8 @@ pub async fn create(
         .ok_or_else(|| ProviderError::NotFound(p.slug.clone()))
 }
 
-/// Saves an edit. The slug is fixed; an empty secret keeps the stored one.
+/// Saves an edit. The slug is fixed; an empty secret keeps the stored one. Disabling the
+/// last way anyone can sign in is refused.
 pub async fn update(
     db: &Db,
     secrets: &SecretBox,
@@ -254,35 +303,57 @@ pub async fn update(
     let existing = get(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
+    if existing.enabled && !p.enabled {
+        ensure_login_possible(db, |m| m.enabled_providers -= 1).await?;
+    }
     let sealed = match &p.client_secret {
         Some(secret) => secrets.encrypt(secret, slug),
         None => existing.client_secret_enc.clone(),
     };
-    on_pool!(db, pool => sqlx::query(
-        "UPDATE oidc_providers SET name = $2, logo = $3, issuer_url = $4, client_id = $5, \
-         client_secret_enc = $6, scopes = $7, required_claims = $8, allow_new_users = $9, \
-         enabled = $10, updated_at = $11, token_auth_method = $12 WHERE slug = $1")
-        .bind(slug)
-        .bind(&p.name)
-        .bind(&p.logo)
-        .bind(&p.issuer_url)
-        .bind(&p.client_id)
-        .bind(&sealed)
-        .bind(p.scopes.join(" "))
-        .bind(p.required_claims.join(" "))
-        .bind(p.allow_new_users)
-        .bind(p.enabled)
+    on_pool!(db, pool => bind_fields!(sqlx::query(&UPDATE_SQL).bind(slug), p, &sealed)
         .bind(now())
-        .bind(&p.token_auth_method)
         .execute(pool)
         .await
         .map(|_| ()))?;
+    if existing.enabled && !p.enabled {
+        super::session::store::end::for_provider(db, slug, None).await?;
+    }
     get_view(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))
 }
 
+/// Refuses a change that would leave nobody a way to sign in.
+pub async fn ensure_login_possible(
+    db: &Db,
+    change: impl FnOnce(&mut LoginMethods),
+) -> Result<(), ProviderError> {
+    let mut methods = login_methods(db).await?;
+    change(&mut methods);
+    Ok(methods.check()?)
+}
+
+/// Refuses disabling or deleting provider `slug` when it is the last way to sign in.
+async fn ensure_can_drop(db: &Db, slug: &str) -> Result<(), ProviderError> {
+    if get(db, slug).await?.is_some_and(|p| p.enabled) {
+        ensure_login_possible(db, |m| m.enabled_providers -= 1).await?;
+    }
+    Ok(())
+}
+
+/// Turns password sign-in on or off (never the last way in).
+pub async fn set_local_login(db: &Db, on: bool) -> Result<(), ProviderError> {
+    ensure_login_possible(db, |m| m.local = on).await?;
+    settings::set(db, settings::LOCAL_LOGIN, if on { "true" } else { "false" }).await?;
+    Ok(())
+}
+
+/// Enables or disables a provider (never the last way in). Disabling ends the sessions
+/// that were signed in through it.
 pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), ProviderError> {
+    if !enabled {
+        ensure_can_drop(db, slug).await?;
+    }
     let n = on_pool!(db, pool => sqlx::query(
         "UPDATE oidc_providers SET enabled = $2, updated_at = $3 WHERE slug = $1")
         .bind(slug)
@@ -294,11 +365,16 @@ pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), Provi
     if n == 0 {
         return Err(ProviderError::NotFound(slug.to_owned()));
     }
+    if !enabled {
+        super::session::store::end::for_provider(db, slug, None).await?;
+    }
     Ok(())
 }
 
-/// Deletes a provider and its linked accounts; returns how many links went with it.
+/// Deletes a provider, its linked accounts and the sessions signed in through it (never the
+/// last way in); returns how many links went with it.
 pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
+    ensure_can_drop(db, slug).await?;
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let links = sqlx::query("DELETE FROM linked_identities WHERE provider_slug = $1")
@@ -314,6 +390,10 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
         if gone == 0 {
             return Err(ProviderError::NotFound(slug.to_owned()));
         }
+        sqlx::query("DELETE FROM sessions WHERE provider_slug = $1")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(links as i64)
     })

@@ -19,26 +19,20 @@ pub struct UsersSettingsData {
 #[server(endpoint = "admin/users_settings")]
 pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
     use crate::auth::*;
-    let result = async {
-        require_admin().await?;
-        let users = portcullis::ssr::users::list(&state().db)
-            .await
-            .map_err(AppError::internal)?;
-        let methods = portcullis::ssr::providers::login_methods(&state().db)
-            .await
-            .map_err(AppError::internal)?;
+    as_admin(async move |cx, _admin| {
+        let db = &cx.state.db;
+        let users = portcullis::ssr::users::list(db).await?;
+        let methods = portcullis::ssr::providers::login_methods(db).await?;
         Ok(UsersSettingsData {
             users: users.iter().map(|u| u.view()).collect(),
-            links: portcullis::ssr::identities::all_links(&state().db)
-                .await
-                .map_err(AppError::internal)?,
+            links: portcullis::ssr::identities::all_links(db).await?,
             local_login: methods.local,
             oidc_enabled: methods.oidc,
             enabled_providers: methods.enabled_providers,
-            flash: take_flash().await,
+            flash: cx.take_flash().await,
         })
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 /// Removes another user's linked identity (user management). The same guard as for the
@@ -47,11 +41,10 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
 pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::identities;
-    let result = async {
-        let admin = require_admin().await?;
-        identities::unlink(&state().db, &user_id, &slug).await?;
+    as_admin(async move |cx, admin| {
+        identities::unlink(&cx.state.db, &user_id, &slug).await?;
         tracing::info!(admin = %admin.username, user = %user_id, provider = %slug, "administrator unlinked an identity");
         Ok(())
-    };
-    respond(result.await).await
+    })
+    .await
 }

@@ -25,28 +25,28 @@ pub struct SetupPageData {
 #[server(endpoint = "auth/me")]
 pub async fn me() -> Result<Option<UserView>, AppError> {
     use crate::auth::*;
-    respond(current_user().await.map(|u| u.map(|u| u.view()))).await
+    public(async move |cx| {
+        Ok(session_user(&cx.session, &cx.state.db)
+            .await?
+            .map(|u| u.view()))
+    })
+    .await
 }
 
 #[server(endpoint = "auth/login_page")]
 pub async fn login_page() -> Result<LoginPageData, AppError> {
     use crate::auth::*;
-    let result = async {
-        let st = state();
-        let snapshot = st
-            .login_page
-            .get(&st.db)
-            .await
-            .map_err(AppError::internal)?;
+    public(async move |cx| {
+        let snapshot = cx.state.login_page.get(&cx.state.db).await?;
         Ok(LoginPageData {
             setup_open: snapshot.setup_open,
             local_login: snapshot.local_login,
             providers: snapshot.providers.clone(),
-            signed_in: current_user().await?.is_some(),
-            flash: take_flash().await,
+            signed_in: cx.session.user_id().await?.is_some(),
+            flash: cx.take_flash().await,
         })
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 #[server(endpoint = "auth/login")]
@@ -56,13 +56,12 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::auth::*;
+    use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::{password, users};
-    let result = async {
+    public(async move |cx| {
         portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
-        let st = state();
-        let methods = portcullis::ssr::providers::login_methods(&st.db)
-            .await
-            .map_err(AppError::internal)?;
+        let st = &cx.state;
+        let methods = portcullis::ssr::providers::login_methods(&st.db).await?;
         if !methods.local {
             return Err(AppError::Denied(
                 "Password sign-in is turned off here. Use one of the sign-in buttons.".into(),
@@ -75,9 +74,7 @@ pub async fn login(
                 tracing::warn!(identifier, wait, "login rate limited");
                 AppError::RateLimited(wait)
             })?;
-        let user = users::find_by_identifier(&st.db, identifier)
-            .await
-            .map_err(AppError::internal)?;
+        let user = users::find_by_identifier(&st.db, identifier).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let user = match (password::verify(password, hash).await, user) {
             (true, Some(user)) => user,
@@ -86,7 +83,7 @@ pub async fn login(
                 return Err(AppError::InvalidCredentials);
             }
         };
-        sign_in(&session().await?, &user.id).await?;
+        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         tracing::info!(user = %user.username, "signed in with password");
         let target = next
             .as_deref()
@@ -94,33 +91,31 @@ pub async fn login(
             .unwrap_or_else(|| "/".to_owned());
         leptos_axum::redirect(&target);
         Ok(())
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::*;
-    let result = async {
-        session().await?.flush().await.map_err(AppError::internal)?;
+    public(async move |cx| {
+        cx.session.sign_out().await?;
         leptos_axum::redirect("/login");
         Ok(())
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 #[server(endpoint = "auth/setup_page")]
 pub async fn setup_page() -> Result<SetupPageData, AppError> {
     use crate::auth::*;
-    let result = async {
+    public(async move |cx| {
         Ok(SetupPageData {
-            open: portcullis::ssr::users::setup_open(&state().db)
-                .await
-                .map_err(AppError::internal)?,
-            flash: take_flash().await,
+            open: portcullis::ssr::users::setup_open(&cx.state.db).await?,
+            flash: cx.take_flash().await,
         })
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 /// Creates the first administrator, only while no user exists, and signs them in.
@@ -133,8 +128,9 @@ pub async fn setup(
 ) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::account::NewAccount;
+    use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::users::{self, CreateUserError};
-    let result = async {
+    public(async move |cx| {
         let account = NewAccount {
             username,
             email,
@@ -143,7 +139,7 @@ pub async fn setup(
         }
         .validate()
         .map_err(AppError::Validation)?;
-        let user = users::create(&state().db, &account, true, true)
+        let user = users::create(&cx.state.db, &account, true, true)
             .await
             .map_err(|e| match e {
                 CreateUserError::SetupDone => AppError::Conflict(
@@ -154,11 +150,11 @@ pub async fn setup(
                 }
                 other => AppError::internal(other),
             })?;
-        state().login_page.invalidate();
-        sign_in(&session().await?, &user.id).await?;
+        cx.state.login_page.invalidate();
+        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         tracing::info!(user = %user.username, "first-run setup created the administrator");
         leptos_axum::redirect("/");
         Ok(())
-    };
-    respond(result.await).await
+    })
+    .await
 }

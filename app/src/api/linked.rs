@@ -20,38 +20,33 @@ pub struct LinkedAccountsData {
 #[server(endpoint = "account/linked_accounts")]
 pub async fn linked_accounts() -> Result<LinkedAccountsData, AppError> {
     use crate::auth::*;
-    let result = async {
-        let user = require_user().await?;
-        let st = state();
-        let links = portcullis::ssr::identities::links_for_user(&st.db, &user.id)
-            .await
-            .map_err(AppError::internal)?;
-        let available = portcullis::ssr::providers::login_providers(&st.db)
-            .await
-            .map_err(AppError::internal)?
+    as_user(async move |cx, user| {
+        let db = &cx.state.db;
+        let links = portcullis::ssr::identities::links_for_user(db, &user.id).await?;
+        let available = portcullis::ssr::providers::login_providers(db)
+            .await?
             .into_iter()
             .filter(|p| !links.iter().any(|l| l.provider_slug == p.slug))
             .collect();
         Ok(LinkedAccountsData {
             links,
             available,
-            link_token: link_token(&session().await?).await?,
-            notice: take_notice().await,
-            flash: take_flash().await,
+            link_token: cx.session.link_token().await?,
+            notice: cx.session.take_notice().await,
+            flash: cx.take_flash().await,
         })
-    };
-    respond(result.await).await
+    })
+    .await
 }
 
 #[server(endpoint = "account/unlink")]
 pub async fn unlink(slug: String) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::identities;
-    let result = async {
-        let user = require_user().await?;
-        identities::unlink(&state().db, &user.id, &slug).await?;
+    as_user(async move |cx, user| {
+        identities::unlink(&cx.state.db, &user.id, &slug).await?;
         tracing::info!(user = %user.username, provider = %slug, "unlinked an identity");
         Ok(())
-    };
-    respond(result.await).await
+    })
+    .await
 }

@@ -69,6 +69,7 @@ impl TestApp {
             icon_index_url: "http://127.0.0.1:9/index.json".parse().unwrap(),
             icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
             icon_index_ttl: 3600,
+            session_lifetime_days: 30,
             server_timing: true,
         };
         adjust(&mut config);

@@ -6,6 +6,7 @@ use super::cache::ProviderCache;
 use super::discovery::Metadata;
 use super::http::{PROVIDER_TIMEOUT, client, describe};
 use super::pending::{self, Mode, NewPending, PendingRow, TakeError};
+use crate::provider::redirect_uri;
 use crate::ssr::db::Db;
 use crate::ssr::providers::{self, ProviderRow};
 use crate::ssr::secrets::SecretBox;
@@ -90,7 +91,11 @@ pub enum FlowErrorKind {
     TokenRejected,
     InvalidIdToken,
     UserInfoMismatch,
+    /// The answer came back on another provider's redirect URI (RFC 9700 section 4.4).
+    WrongRedirectUri,
     Misconfigured,
+    /// Our database did not answer: not the provider's fault, nor the administrator's.
+    Database,
 }
 
 impl std::fmt::Display for FlowError {
@@ -134,9 +139,17 @@ impl std::fmt::Display for FlowError {
                 f,
                 "{p} sent inconsistent account information, so the sign-in was refused. Tell your administrator."
             ),
+            WrongRedirectUri => write!(
+                f,
+                "The answer from {p} arrived at another provider's address, so it was refused. Start again; if it keeps happening, tell your administrator."
+            ),
             Misconfigured => write!(
                 f,
                 "Sign-in with {p} is not set up correctly. Tell your administrator."
+            ),
+            Database => write!(
+                f,
+                "Sign-in is unavailable for a moment: the server cannot reach its database. Try again shortly."
             ),
         }
     }
@@ -159,8 +172,8 @@ pub struct Rp<'a> {
     pub db: &'a Db,
     pub secrets: &'a SecretBox,
     pub cache: &'a ProviderCache,
-    /// `<public URL>/login`.
-    pub redirect_uri: String,
+    /// The externally visible base URL (redirect URIs are made from it).
+    pub public_url: &'a str,
     pub timeout: Duration,
 }
 
@@ -168,7 +181,7 @@ impl Rp<'_> {
     async fn provider(&self, slug: &str) -> Result<ProviderRow, FlowError> {
         let row = providers::get(self.db, slug)
             .await
-            .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
+            .map_err(db_err)?
             .ok_or_else(|| {
                 err(
                     FlowErrorKind::UnknownProvider,
@@ -176,11 +189,7 @@ impl Rp<'_> {
                     format!("no provider {slug}"),
                 )
             })?;
-        if !row.enabled
-            || !providers::oidc_enabled(self.db)
-                .await
-                .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
-        {
+        if !row.enabled || !providers::oidc_enabled(self.db).await.map_err(db_err)? {
             return Err(err(
                 FlowErrorKind::ProviderDisabled,
                 Some(&row),
@@ -212,7 +221,7 @@ impl Rp<'_> {
         let secret = row
             .client_secret(self.secrets)
             .map_err(|e| err(FlowErrorKind::Misconfigured, Some(row), e.to_string()))?;
-        let redirect = RedirectUrl::new(self.redirect_uri.clone()).map_err(|e| {
+        let redirect = RedirectUrl::new(redirect_uri(self.public_url, &row.slug)).map_err(|e| {
             err(
                 FlowErrorKind::Misconfigured,
                 Some(row),
@@ -281,21 +290,18 @@ impl Rp<'_> {
             },
         )
         .await
-        .map_err(|e| {
-            err(
-                FlowErrorKind::Misconfigured,
-                Some(&row),
-                format!("database: {e}"),
-            )
-        })?;
+        .map_err(db_err)?;
         Ok(url.to_string())
     }
 
-    /// Finishes an attempt from the callback's query. Checks the state (before any request
-    /// to the provider), the RFC 9207 `iss`, exchanges the code with PKCE, verifies the ID
-    /// token, and merges userinfo.
+    /// Finishes an attempt from the callback's query, which arrived on the redirect URI of
+    /// provider `arrived_on` (`None`: on no provider's). Checks the state (before any
+    /// request to the provider) and that the answer came back where the attempt's provider
+    /// sends it, the RFC 9207 `iss`, exchanges the code with PKCE, verifies the ID token, and
+    /// merges userinfo.
     pub async fn finish(
         &self,
+        arrived_on: Option<&str>,
         callback: &Callback,
         binding: Option<&str>,
     ) -> Result<Verified, FlowError> {
@@ -309,7 +315,7 @@ impl Rp<'_> {
         }
         let pending: PendingRow = match pending::take(self.db, state, binding)
             .await
-            .map_err(|e| err(FlowErrorKind::Misconfigured, None, format!("database: {e}")))?
+            .map_err(db_err)?
         {
             Ok(p) => p,
             Err(TakeError::Unknown) => {
@@ -331,6 +337,18 @@ impl Rp<'_> {
             }
         };
         let row = self.provider(&pending.provider_slug).await?;
+        if arrived_on != Some(row.slug.as_str()) {
+            return Err(err(
+                FlowErrorKind::WrongRedirectUri,
+                Some(&row),
+                format!(
+                    "answer for {:?} arrived on the redirect URI of {arrived_on:?}; {} is registered as {}",
+                    row.slug,
+                    row.slug,
+                    redirect_uri(self.public_url, &row.slug)
+                ),
+            ));
+        }
         let metadata = self.metadata(&row).await?;
 
         // RFC 9207: the response names its issuer; a mix-up attack names another.
@@ -482,6 +500,9 @@ impl Rp<'_> {
             }
         }
         Ok(Verified {
+            issuer: metadata.issuer().to_string(),
+            sid: merged.get("sid").and_then(Value::as_str).map(str::to_owned),
+            id_token: Some(id_token.to_string()),
             provider: row,
             subject: subject.to_string(),
             claims: merged,
@@ -490,6 +511,10 @@ impl Rp<'_> {
             provider_time,
         })
     }
+}
+
+fn db_err(e: sqlx::Error) -> FlowError {
+    err(FlowErrorKind::Database, None, format!("database: {e}"))
 }
 
 fn client_http(timeout: Duration) -> reqwest::Client {
@@ -644,7 +669,13 @@ impl Callback {
 #[derive(Debug, Clone)]
 pub struct Verified {
     pub provider: ProviderRow,
+    /// The issuer that vouched for it (from discovery, matched by the ID token's `iss`).
+    pub issuer: String,
     pub subject: String,
+    /// The provider's session id (`sid`), when it sends one.
+    pub sid: Option<String>,
+    /// The raw ID token, kept server-side for sign-out at the provider.
+    pub id_token: Option<String>,
     /// ID token claims, overlaid with userinfo's.
     pub claims: Map<String, Value>,
     pub mode: Mode,
@@ -655,19 +686,7 @@ pub struct Verified {
 
 impl Verified {
     pub fn claim_str(&self, name: &str) -> Option<&str> {
-        self.claims
-            .get(name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    }
-
-    /// The required claims that are not boolean `true` (missing, false, "true", 1, ...).
-    pub fn missing_required_claims(&self) -> Vec<String> {
-        self.provider
-            .required_claims()
-            .into_iter()
-            .filter(|c| self.claims.get(c) != Some(&Value::Bool(true)))
-            .collect()
+        crate::claims::string(&self.claims, name)
     }
 }
 

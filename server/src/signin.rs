@@ -1,0 +1,376 @@
+//! Every entry point of signing in and linking with OpenID Connect, as plain axum routes:
+//!
+//! - `GET /login?provider=<slug>[&next=<path>]` starts a sign-in (without `provider`, the
+//!   login page renders as usual);
+//! - `POST /login/<slug>/link` (form field `token`) starts linking that provider to the
+//!   signed-in account; the token never travels in a URL;
+//! - `GET /login/<slug>?code=...&state=...` (or `?error=...`) is provider `<slug>`'s own
+//!   redirect URI, where its answer comes back; without an answer it shows the login page.
+//!
+//! The protocol lives in `portcullis::ssr::oidc::flow`; what a verified identity means here
+//! in `portcullis::ssr::identities`. This module only moves between HTTP and those.
+
+use app::auth::{session_user, sign_in};
+use app::error::AppError;
+use app::state::AppState;
+use axum::Router;
+use axum::extract::{Form, FromRequest, Path, Query, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use http::HeaderValue;
+use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
+use portcullis::return_path::safe_return_path;
+use portcullis::ssr::identities::{self, Outcome};
+use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
+use portcullis::ssr::oidc::pending::{Mode, new_binding};
+use portcullis::ssr::session::{AuthSession, SignedInVia};
+use serde::Deserialize;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use tower_sessions::Session;
+use tower_sessions::cookie::{Cookie, SameSite};
+
+/// The cookie that binds an attempt to the browser that started it; `__Host-` over https
+/// (then it must be for `/`), so a sibling subdomain cannot plant one.
+const BINDING_COOKIE: &str = "portcullis_oidc";
+const BINDING_COOKIE_HOST: &str = "__Host-portcullis_oidc";
+
+fn binding_cookie_name(state: &AppState) -> &'static str {
+    if state.public_url.starts_with("https://") {
+        BINDING_COOKIE_HOST
+    } else {
+        BINDING_COOKIE
+    }
+}
+const LINKED_ACCOUNTS: &str = "/profile/settings/linked-accounts";
+
+/// The sign-in routes; `page` renders the login page (the Leptos app) for a plain `/login`.
+pub fn routes<P, F>(page: P) -> Router<AppState>
+where
+    P: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response> + Send + 'static,
+{
+    Router::new()
+        .route(
+            "/login",
+            get(
+                move |State(state): State<AppState>, session: Session, req: Request| {
+                    let page = page.clone();
+                    async move { login(state, session.into(), req, page).await }
+                },
+            ),
+        )
+        .route("/login/{slug}", get(callback))
+        .route("/login/{slug}/link", post(start_link))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Start {
+    provider: Option<String>,
+    link: Option<String>,
+    next: Option<String>,
+}
+
+/// `/login`: a sign-in start, an answer on the old shared redirect URI, or the page.
+async fn login<P, F>(state: AppState, session: AuthSession, req: Request, page: P) -> Response
+where
+    P: Fn(Request) -> F,
+    F: Future<Output = Response>,
+{
+    let callback: Callback = Query::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    if callback.is_callback() {
+        // Answers come back on each provider's own redirect URI; one arriving here was not
+        // sent by any attempt this version started, so it is refused (after using up its
+        // state, so it cannot be replayed on the right URI either).
+        let binding = binding_cookie(&state, &req);
+        return finish(&state, &session, None, &callback, binding.as_deref()).await;
+    }
+    let start: Start = Query::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    match start.provider.as_deref() {
+        Some(slug) if !slug.is_empty() => {
+            if start.link.is_some() {
+                // Link tokens are no longer accepted in URLs (they leak through history and
+                // logs); the Linked Accounts page posts them.
+                return link_expired(&state, &session).await;
+            }
+            let binding = binding_cookie(&state, &req);
+            let return_to = start.next.as_deref().and_then(safe_return_path);
+            begin(&state, &session, slug, Mode::SignIn, return_to, binding).await
+        }
+        _ => page(req).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /login/<slug>/link`: the signed-in user links provider `slug` (single-use token
+/// from the Linked Accounts page).
+async fn start_link(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    let session = AuthSession::from(session);
+    let binding = binding_cookie(&state, &req);
+    let Ok(Form(form)) = Form::<LinkForm>::from_request(req, &()).await else {
+        return link_expired(&state, &session).await;
+    };
+    let user = session_user(&session, &state.db).await.ok().flatten();
+    let valid = match &user {
+        Some(_) => session.take_link_token(&form.token).await.unwrap_or(false),
+        None => false,
+    };
+    match (valid, user) {
+        (true, Some(u)) => {
+            let mode = Mode::Link { user_id: u.id };
+            begin(&state, &session, &slug, mode, None, binding).await
+        }
+        _ => link_expired(&state, &session).await,
+    }
+}
+
+async fn link_expired(state: &AppState, session: &AuthSession) -> Response {
+    let signed_in = session_user(session, &state.db)
+        .await
+        .ok()
+        .flatten()
+        .is_some();
+    flash(
+        session,
+        &AppError::Denied("That link has expired. Open Linked Accounts and try again.".into()),
+    )
+    .await;
+    redirect(if signed_in { LINKED_ACCOUNTS } else { "/login" })
+}
+
+/// `GET /login/<slug>`: provider `slug`'s redirect URI.
+async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    let session = AuthSession::from(session);
+    let callback: Callback = Query::try_from_uri(req.uri())
+        .map(|q| q.0)
+        .unwrap_or_default();
+    if !callback.is_callback() {
+        return Redirect::to("/login").into_response();
+    }
+    let binding = binding_cookie(&state, &req);
+    finish(&state, &session, Some(&slug), &callback, binding.as_deref()).await
+}
+
+/// The relying party; redirect URIs come from the configured public URL (never from the
+/// request's Host header).
+fn rp(state: &AppState) -> Rp<'_> {
+    Rp {
+        db: &state.db,
+        secrets: &state.secrets,
+        cache: &state.oidc_cache,
+        public_url: &state.public_url,
+        timeout: DEFAULT_TIMEOUT,
+    }
+}
+
+async fn begin(
+    state: &AppState,
+    session: &AuthSession,
+    slug: &str,
+    mode: Mode,
+    return_to: Option<String>,
+    binding: Option<String>,
+) -> Response {
+    let binding = binding.unwrap_or_else(new_binding);
+    match rp(state)
+        .start(slug, &mode, return_to.as_deref(), &binding)
+        .await
+    {
+        Ok(url) => {
+            let mut res = Redirect::to(&url).into_response();
+            let https = state.public_url.starts_with("https://");
+            let cookie = Cookie::build((binding_cookie_name(state), binding))
+                .path(if https { "/" } else { "/login" })
+                .http_only(true)
+                .secure(https)
+                .same_site(SameSite::Lax)
+                .max_age(tower_sessions::cookie::time::Duration::minutes(10))
+                .build();
+            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+                res.headers_mut().append(SET_COOKIE, v);
+            }
+            with_provider_wait(no_referrer(res), Duration::ZERO)
+        }
+        Err(e) => {
+            tracing::warn!(provider = ?slug, kind = ?e.kind, detail = ?e.detail, "OpenID Connect start failed");
+            flash(session, &AppError::Denied(e.to_string())).await;
+            let back = if matches!(mode, Mode::Link { .. }) {
+                LINKED_ACCOUNTS
+            } else {
+                "/login"
+            };
+            with_provider_wait(redirect(back), Duration::ZERO)
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    session: &AuthSession,
+    arrived_on: Option<&str>,
+    callback: &Callback,
+    binding: Option<&str>,
+) -> Response {
+    let signed_in = session.user_id().await.ok().flatten().is_some();
+    let fail_to = if signed_in { LINKED_ACCOUNTS } else { "/login" };
+    let verified = match rp(state).finish(arrived_on, callback, binding).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = ?e.detail, "OpenID Connect sign-in failed");
+            flash(session, &AppError::Denied(e.to_string())).await;
+            return with_provider_wait(redirect(fail_to), Duration::ZERO);
+        }
+    };
+    let provider_time = verified.provider_time;
+    with_provider_wait(
+        conclude(state, session, verified, fail_to).await,
+        provider_time,
+    )
+}
+
+async fn conclude(
+    state: &AppState,
+    session: &AuthSession,
+    verified: Verified,
+    fail_to: &str,
+) -> Response {
+    let provider = verified.provider.name.clone();
+    let link_mode = matches!(verified.mode, Mode::Link { .. });
+    if let Mode::Link { user_id } = &verified.mode {
+        // A link finishes only in the session that started it, still signed in as the same
+        // user: signing out (or in as someone else) in between abandons it.
+        if session.user_id().await.ok().flatten().as_deref() != Some(user_id.as_str()) {
+            tracing::info!(provider = %verified.provider.slug, "link finished by another session; refused");
+            flash(
+                session,
+                &AppError::Denied(
+                    "This link was started by another sign-in. Sign in and start it again from Linked Accounts."
+                        .into(),
+                ),
+            )
+            .await;
+            return redirect(fail_to);
+        }
+    }
+    match identities::resolve(&state.db, &verified).await {
+        Ok(Outcome::SignedIn(user_id)) | Ok(Outcome::Created(user_id)) => {
+            let via = SignedInVia::Provider {
+                slug: verified.provider.slug.clone(),
+                issuer: verified.issuer.clone(),
+                subject: verified.subject.clone(),
+                sid: verified.sid.clone(),
+                id_token: verified.id_token.clone(),
+            };
+            if let Err(e) = sign_in(session, &user_id, via).await {
+                flash(session, &e).await;
+                return redirect("/login");
+            }
+            tracing::info!(provider = %verified.provider.slug, user = %user_id, "signed in with OpenID Connect");
+            let to = verified.return_to.unwrap_or_else(|| "/".to_owned());
+            redirect(&to)
+        }
+        Ok(Outcome::Linked(user_id)) => {
+            tracing::info!(provider = %verified.provider.slug, user = %user_id, "linked an OpenID Connect identity");
+            let _ = session
+                .set_notice(&format!("Your {provider} account is now linked."))
+                .await;
+            redirect(LINKED_ACCOUNTS)
+        }
+        Err(e) => {
+            let error = match e {
+                identities::IdentityError::Db(db) => AppError::from(db),
+                other => {
+                    tracing::info!(provider = %verified.provider.slug, reason = ?other.to_string(), "OpenID Connect identity refused");
+                    AppError::Denied(other.to_string())
+                }
+            };
+            flash(session, &error).await;
+            redirect(if link_mode { LINKED_ACCOUNTS } else { fail_to })
+        }
+    }
+}
+
+async fn flash(session: &AuthSession, error: &AppError) {
+    if let Err(e) = session.set_flash(error).await {
+        tracing::warn!(error = %e, "could not keep a message for the next page");
+    }
+}
+
+/// A redirect after sign-in work: the URL may have carried a code, so it must not leak
+/// through Referer, nor be cached.
+fn redirect(to: &str) -> Response {
+    no_referrer(Redirect::to(to).into_response())
+}
+
+fn no_referrer(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The browser's binding cookie, under the one name this installation uses.
+fn binding_cookie(state: &AppState, req: &Request) -> Option<String> {
+    let name = binding_cookie_name(state);
+    req.headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v.to_owned()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// How long a sign-in response waited for the provider, for [`server_timing`].
+#[derive(Clone, Copy)]
+struct ProviderWait(Duration);
+
+fn with_provider_wait(mut res: Response, wait: Duration) -> Response {
+    res.extensions_mut().insert(ProviderWait(wait));
+    res
+}
+
+/// With `--server-timing`, sign-in responses (starts and callbacks) get
+/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` in milliseconds.
+/// A layer outside the session layer, so "app" includes saving the session.
+pub async fn server_timing(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !state.server_timing || !req.uri().path().starts_with("/login") {
+        return next.run(req).await;
+    }
+    let began = Instant::now();
+    let mut res = next.run(req).await;
+    if let Some(ProviderWait(provider)) = res.extensions().get::<ProviderWait>().copied() {
+        let ours = began.elapsed().saturating_sub(provider);
+        let value = format!(
+            "app;dur={:.3}, provider;dur={:.3}",
+            ours.as_secs_f64() * 1000.0,
+            provider.as_secs_f64() * 1000.0
+        );
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            res.headers_mut().insert("server-timing", v);
+        }
+    }
+    res
+}

@@ -1,0 +1,172 @@
+//! What a browser's session knows, and the only code that reads or writes it.
+//!
+//! The session is one [`SessionData`] value kept under one key of a `tower-sessions`
+//! session; everything else (server functions, the sign-in routes, the JSON API) goes through
+//! [`AuthSession`]. The rows live in our own table ([`store::DbSessionStore`]), which copies
+//! the user and provider identity out of the value so that sessions can be found and ended
+//! by user, identity or provider session id.
+
+pub mod store;
+
+use super::clock::now;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+/// The one key our value is stored under.
+const KEY: &str = "portcullis";
+
+/// How the session was signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignedInVia {
+    Password,
+    Provider {
+        slug: String,
+        issuer: String,
+        subject: String,
+        /// The provider's session id (`sid` claim), for back-channel logout.
+        sid: Option<String>,
+        /// The ID token, kept server-side for `id_token_hint` at sign-out.
+        id_token: Option<String>,
+    },
+}
+
+/// Everything a session holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionData {
+    pub user_id: Option<String>,
+    pub via: Option<SignedInVia>,
+    /// When the user signed in (Unix seconds): the absolute lifetime counts from here.
+    pub signed_in_at: i64,
+    /// The browser, from its User-Agent at sign-in (for the sessions list).
+    pub user_agent: Option<String>,
+    /// An error for the next page to show once (the UI's error type, as JSON).
+    pub flash: Option<serde_json::Value>,
+    /// A success message for the next page to show once.
+    pub notice: Option<String>,
+    /// The token "Link Account" forms carry (see [`AuthSession::link_token`]).
+    pub link_token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("session storage failed: {0}")]
+pub struct SessionError(#[from] tower_sessions::session::Error);
+
+/// A request's session, typed.
+#[derive(Debug, Clone)]
+pub struct AuthSession(Session);
+
+impl From<Session> for AuthSession {
+    fn from(s: Session) -> Self {
+        AuthSession(s)
+    }
+}
+
+impl AuthSession {
+    pub fn new(session: Session) -> Self {
+        AuthSession(session)
+    }
+
+    /// The session's value (empty for a browser without one).
+    pub async fn data(&self) -> Result<SessionData, SessionError> {
+        Ok(self.0.get::<SessionData>(KEY).await?.unwrap_or_default())
+    }
+
+    /// Changes the value and returns what `change` returns. A change that leaves the value
+    /// as it was writes nothing.
+    async fn update<R>(
+        &self,
+        change: impl FnOnce(&mut SessionData) -> R,
+    ) -> Result<R, SessionError> {
+        let before = self.data().await?;
+        let mut data = before.clone();
+        let out = change(&mut data);
+        if data != before {
+            self.0.insert(KEY, &data).await?;
+        }
+        Ok(out)
+    }
+
+    /// The signed-in user's id, if any.
+    pub async fn user_id(&self) -> Result<Option<String>, SessionError> {
+        Ok(self.data().await?.user_id)
+    }
+
+    /// Starts a signed-in session under a new id (no session fixation). Messages for the
+    /// next page survive; everything else of the anonymous session does not.
+    pub async fn sign_in(
+        &self,
+        user_id: &str,
+        via: SignedInVia,
+        user_agent: Option<&str>,
+    ) -> Result<(), SessionError> {
+        let old = self.data().await?;
+        self.0.cycle_id().await?;
+        let data = SessionData {
+            user_id: Some(user_id.to_owned()),
+            via: Some(via),
+            signed_in_at: now(),
+            user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
+            flash: old.flash,
+            notice: old.notice,
+            link_token: None,
+        };
+        self.0.insert(KEY, &data).await?;
+        Ok(())
+    }
+
+    /// Ends the session: its row is deleted and the cookie cleared.
+    pub async fn sign_out(&self) -> Result<(), SessionError> {
+        self.0.flush().await?;
+        Ok(())
+    }
+
+    pub async fn set_flash<T: Serialize>(&self, error: &T) -> Result<(), SessionError> {
+        let value = serde_json::to_value(error).ok();
+        self.update(|d| d.flash = value).await
+    }
+
+    /// The flash, once: reading it removes it.
+    pub async fn take_flash<T: DeserializeOwned>(&self) -> Option<T> {
+        let value = self.update(|d| d.flash.take()).await.ok()??;
+        serde_json::from_value(value).ok()
+    }
+
+    pub async fn set_notice(&self, message: &str) -> Result<(), SessionError> {
+        self.update(|d| d.notice = Some(message.to_owned())).await
+    }
+
+    pub async fn take_notice(&self) -> Option<String> {
+        self.update(|d| d.notice.take()).await.ok()?
+    }
+
+    /// A per-session token that "Link Account" forms carry, so another site cannot start a
+    /// link for a signed-in user.
+    pub async fn link_token(&self) -> Result<String, SessionError> {
+        let fresh = new_token();
+        self.update(|d| d.link_token.get_or_insert(fresh).clone())
+            .await
+    }
+
+    /// Uses up the link token if `token` is it (single use).
+    pub async fn take_link_token(&self, token: &str) -> Result<bool, SessionError> {
+        self.update(|d| {
+            let ok = !token.is_empty() && d.link_token.as_deref() == Some(token);
+            if ok {
+                d.link_token = None;
+            }
+            ok
+        })
+        .await
+    }
+}
+
+fn new_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,196 @@
+//! Sessions in the application's own database (table `sessions`), as a `tower-sessions`
+//! store. Unlike the generic sqlx stores it copies who the session belongs to into columns,
+//! so the rest of the code can end a user's, an identity's or a provider session's sessions
+//! with one statement, on every replica at once (each request loads its session from here).
+
+use super::{KEY, SessionData, SignedInVia};
+use crate::on_pool;
+use crate::ssr::clock::now;
+use crate::ssr::db::{Db, is_unique_violation};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use tower_sessions::cookie::time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{Error, Result, SessionStore};
+
+/// How often a session's "last seen" time is written: often enough for the sessions list,
+/// rarely enough that reading a session does not mean writing it.
+const LAST_SEEN_EVERY_SECS: i64 = 5 * 60;
+
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: Db,
+    /// A signed-in session ends this long after sign-in, however active (seconds).
+    absolute_lifetime: i64,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db, absolute_lifetime_secs: i64) -> Self {
+        Self {
+            db,
+            absolute_lifetime: absolute_lifetime_secs,
+        }
+    }
+
+    /// Deletes expired sessions every `period`, forever (run it in a task).
+    pub async fn delete_expired_every(self, period: std::time::Duration) {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            let t = now();
+            let r: std::result::Result<(), sqlx::Error> = on_pool!(&self.db, pool =>
+                sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+                    .bind(t)
+                    .execute(pool)
+                    .await
+                    .map(|_| ()));
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "could not delete expired sessions");
+            }
+        }
+    }
+
+    async fn write(
+        &self,
+        record: &Record,
+        insert_only: bool,
+    ) -> std::result::Result<(), sqlx::Error> {
+        let data = serde_json::to_string(&record.data).unwrap_or_else(|_| "{}".into());
+        let value: SessionData = record
+            .data
+            .get(KEY)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let (slug, subject, sid) = match &value.via {
+            Some(SignedInVia::Provider {
+                slug, subject, sid, ..
+            }) => (Some(slug.as_str()), Some(subject.as_str()), sid.as_deref()),
+            _ => (None, None, None),
+        };
+        let t = now();
+        let sql = if insert_only {
+            "INSERT INTO sessions (id, data, user_id, provider_slug, subject, provider_sid, \
+             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
+        } else {
+            "INSERT INTO sessions (id, data, user_id, provider_slug, subject, provider_sid, \
+             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, user_id = excluded.user_id, \
+             provider_slug = excluded.provider_slug, subject = excluded.subject, \
+             provider_sid = excluded.provider_sid, last_seen_at = excluded.last_seen_at, \
+             expires_at = excluded.expires_at"
+        };
+        on_pool!(&self.db, pool => sqlx::query(sql)
+            .bind(record.id.to_string())
+            .bind(&data)
+            .bind(value.user_id.as_deref())
+            .bind(slug)
+            .bind(subject)
+            .bind(sid)
+            .bind(t)
+            .bind(record.expiry_date.unix_timestamp())
+            .execute(pool)
+            .await
+            .map(|_| ()))
+    }
+}
+
+fn backend(e: sqlx::Error) -> Error {
+    Error::Backend(e.to_string())
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        loop {
+            match self.write(record, true).await {
+                Ok(()) => return Ok(()),
+                Err(e) if is_unique_violation(&e) => record.id = Id::default(),
+                Err(e) => return Err(backend(e)),
+            }
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        self.write(record, false).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> Result<Option<Record>> {
+        let t = now();
+        let row: Option<(String, i64, i64)> = on_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT data, expires_at, last_seen_at FROM sessions WHERE id = $1 AND expires_at > $2")
+            .bind(id.to_string())
+            .bind(t)
+            .fetch_optional(pool)
+            .await)
+        .map_err(backend)?;
+        let Some((data, expires_at, last_seen)) = row else {
+            return Ok(None);
+        };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
+        let signed_in_at = data
+            .get(KEY)
+            .and_then(|v| serde_json::from_value::<SessionData>(v.clone()).ok())
+            .filter(|d| d.user_id.is_some())
+            .map(|d| d.signed_in_at);
+        if signed_in_at.is_some_and(|at| at + self.absolute_lifetime <= t) {
+            self.delete(id).await?;
+            return Ok(None);
+        }
+        if t - last_seen >= LAST_SEEN_EVERY_SECS {
+            let _ = on_pool!(&self.db, pool => sqlx::query(
+                "UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
+                .bind(id.to_string())
+                .bind(t)
+                .execute(pool)
+                .await
+                .map(|_| ()));
+        }
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date: OffsetDateTime::from_unix_timestamp(expires_at)
+                .map_err(|e| Error::Decode(e.to_string()))?,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> Result<()> {
+        on_pool!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(backend)
+    }
+}
+
+/// Ends sessions, for the rules that say a session must not outlive what it rests on.
+pub mod end {
+    use crate::on_pool;
+    use crate::ssr::db::Db;
+
+    /// Every session of `user_id` (e.g. sign out everywhere).
+    pub async fn for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+        on_pool!(db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    }
+
+    /// Sessions that were signed in through provider `slug` (disabled or deleted), or only
+    /// those of one user there (an unlinked identity).
+    pub async fn for_provider(
+        db: &Db,
+        slug: &str,
+        user_id: Option<&str>,
+    ) -> Result<u64, sqlx::Error> {
+        on_pool!(db, pool => sqlx::query(
+            "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2)")
+            .bind(slug)
+            .bind(user_id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    }
+}
