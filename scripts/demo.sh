@@ -22,7 +22,7 @@ for _ in $(seq 50); do curl -sf http://127.0.0.1:3900/.well-known/openid-configu
 # Offline, the logo picker can use the selfh.st snapshot beside the project, if it is there;
 # otherwise it uses the public catalogue.
 if [ -f "$root/../shared/fixtures/selfhst/index.json" ]; then
-  ICONS_PORT=3901 node end2end/icons/serve.mjs >/dev/null &
+  ICONS_PORT=3901 ICONS_DIR="$root/../shared/fixtures/selfhst" node end2end/icons/serve.mjs >/dev/null &
   icons=$!
   trap 'kill $idp $icons 2>/dev/null' EXIT
   export PORTCULLIS_ICON_INDEX_URL=http://127.0.0.1:3901/index.json PORTCULLIS_ICON_BASE_URL=http://127.0.0.1:3901

@@ -1,15 +1,18 @@
-// Serves the offline selfh.st snapshot (../shared/fixtures/selfhst, beside the project) as the
-// icon catalogue for end-to-end tests: /index.json and /<fmt>/<name>.<fmt>. The snapshot has
-// only the default SVG of a few icons, so a -light/-dark request gets the default image.
+// Serves an offline selfh.st snapshot as the icon catalogue for end-to-end tests:
+// /index.json and /<fmt>/<name>.<fmt>. The snapshot has only the default SVG of a few icons,
+// so a -light/-dark request gets the default image.
 //
 //   ICONS_PORT   port to listen on
+//   ICONS_DIR    the snapshot's directory; default the repository's sample (fixtures/selfhst).
+//                scripts/demo.sh and scripts/bench.sh pass the full one (../shared/fixtures/selfhst)
+//                when it is there.
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const fixtures = path.resolve(here, "../../../shared/fixtures/selfhst");
+const fixtures = path.resolve(process.env.ICONS_DIR || path.join(here, "../../fixtures/selfhst"));
 const port = Number(process.env.ICONS_PORT);
 let requests = 0;
 
