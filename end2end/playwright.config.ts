@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ICONS, ICONS_PORT, IDP, IDP_PORT, JS_PORT, NOJS_PORT } from "./ports";
@@ -25,8 +26,19 @@ const icons = {
   stderr: "pipe" as const,
 };
 
+// Each run's data directories are its own (named by port: two runs in one checkout do not
+// share a database), left for a look after the run and cleared by a later one.
+if (process.env.PORTCULLIS_E2E_CLEANED === undefined) {
+  process.env.PORTCULLIS_E2E_CLEANED = "1"; // once per run: the workers load this file again
+  const hourAgo = Date.now() - 3_600_000;
+  for (const entry of fs.existsSync(out) ? fs.readdirSync(out) : []) {
+    const dir = path.join(out, entry);
+    if (entry.startsWith("data-") && fs.statSync(dir).mtimeMs < hourAgo) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function server(name: string, port: number) {
-  const dataDir = path.join(out, `data-${name}`);
+  const dataDir = path.join(out, `data-${name}-${port}`);
   return {
     dataDir,
     baseURL: `http://127.0.0.1:${port}`,

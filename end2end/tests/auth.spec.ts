@@ -1,7 +1,8 @@
 import { expect, test } from "@playwright/test";
 import { addUser, goto, ids, login, ready, shot } from "./helpers";
 
-// One fresh installation per project: these run in order.
+// One fresh installation per project (first in name order, so also in a full run): these
+// run in order.
 test.describe.configure({ mode: "serial" });
 
 test("first-run setup creates the administrator", async ({ page }, testInfo) => {

@@ -2,6 +2,7 @@ import { expect, Page, TestInfo } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ICONS, IDP } from "../ports";
 
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
 
@@ -48,8 +49,8 @@ export const ids = {
   linkedError: "#linked-error",
 };
 
-export const IDP = "http://127.0.0.1:3200";
-export const ICONS = "http://127.0.0.1:3300";
+// The OpenID Provider and the icon host of this run (free ports, chosen in ../ports.ts).
+export { ICONS, IDP };
 
 export function jsEnabled(testInfo: TestInfo) {
   return testInfo.project.use.javaScriptEnabled !== false;
@@ -72,15 +73,52 @@ export async function goto(page: Page, testInfo: TestInfo, url: string) {
   await ready(page, testInfo);
 }
 
+/** Runs the real CLI against this project's server's database; returns what it prints. */
+export function cli(testInfo: TestInfo, args: string[], input = ""): string {
+  return execFileSync(bin, args, {
+    input,
+    encoding: "utf8",
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, PORTCULLIS_DATA_DIR: testInfo.project.metadata.dataDir, PORTCULLIS_LOG: "warn" },
+  });
+}
+
+/** The server's sign-in page reads changes made by another process (the CLI) within a
+ * second (src/ssr/login_page.rs, TTL): wait that out after one. */
+function settle() {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+}
+
 /** Adds a user with the real CLI, against this project's server's database. */
 export function addUser(testInfo: TestInfo, username: string, password: string, admin = false) {
   const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];
   if (admin) args.push("--admin");
-  execFileSync(bin, args, {
-    input: password + "\n",
-    stdio: ["pipe", "ignore", "ignore"],
-    env: { ...process.env, PORTCULLIS_DATA_DIR: testInfo.project.metadata.dataDir, PORTCULLIS_LOG: "warn" },
-  });
+  cli(testInfo, args, password + "\n");
+  settle();
+}
+
+/** Adds the user unless this project's installation has it already: a spec's own setup, so
+ * that it runs alone as well as after the others (and again after a failed test). */
+export function ensureUser(testInfo: TestInfo, username: string, password: string, admin = false) {
+  const users: { username: string }[] = JSON.parse(cli(testInfo, ["user", "list", "--json"]));
+  if (!users.some((u) => u.username === username)) addUser(testInfo, username, password, admin);
+}
+
+/** The provider oidc-settings.spec.ts creates through the editor ("Test IdP", slug
+ * "test-idp", client portcullis-basic at the test OpenID Provider, Allow New Users off),
+ * created with the CLI unless it exists; OpenID Connect sign-in turned on. */
+export function ensureTestIdp(testInfo: TestInfo) {
+  const providers: { slug: string }[] = JSON.parse(cli(testInfo, ["provider", "list", "--json"]));
+  if (!providers.some((p) => p.slug === "test-idp")) {
+    cli(
+      testInfo,
+      ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", IDP, "--client-id", "portcullis-basic",
+        "--scopes", "openid, profile, email", "--allow-new-users", "false", "--client-secret-stdin"],
+      "basic-secret\n",
+    );
+  }
+  cli(testInfo, ["oidc", "enable"]);
+  settle();
 }
 
 export async function shot(page: Page, testInfo: TestInfo, name: string) {

@@ -1,15 +1,13 @@
 import { expect, test } from "@playwright/test";
-import { addUser, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
+import { ensureUser, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
 
-// Runs after auth.spec.ts on the same installation (files run in name order, one worker).
+// Starts from OpenID Connect off and no providers: true of a fresh installation and after
+// auth.spec.ts (files run in name order, one worker; the specs after this one add providers).
+// The tests build on each other, in order.
 test.describe.configure({ mode: "serial" });
 
 test.beforeEach(async ({ page }, testInfo) => {
-  try {
-    addUser(testInfo, "admin2", "admin2 password", true);
-  } catch {
-    // already there from an earlier test in this run
-  }
+  ensureUser(testInfo, "admin2", "admin2 password", true);
   await login(page, testInfo, "admin2", "admin2 password");
   await expect(page.locator(ids.whoami)).toBeVisible();
 });

@@ -1,15 +1,16 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { addUser, goto, ICONS, ids, jsEnabled, login, ready, shot } from "./helpers";
+import { ensureTestIdp, ensureUser, goto, ICONS, ids, jsEnabled, login, ready, shot } from "./helpers";
 
-// Runs after oidc-settings.spec.ts: provider "test-idp" exists and is enabled. The icon
-// catalogue is the selfh.st snapshot from ../shared/fixtures, served by end2end/icons/serve.mjs.
+// Edits provider "test-idp" (created here unless oidc-settings.spec.ts made it already). The
+// icon catalogue is the selfh.st sample in fixtures/selfhst, served by end2end/icons/serve.mjs.
 test.describe.configure({ mode: "serial" });
 
 const KEYCLOAK_DARK = `${ICONS}/svg/keycloak-dark.svg`;
 
 // An administrator of its own: sign-ins are rate-limited per account (5 a minute).
 test.beforeAll(async ({}, testInfo) => {
-  addUser(testInfo, "picker", "picker password", true);
+  ensureUser(testInfo, "picker", "picker password", true);
+  ensureTestIdp(testInfo);
 });
 
 async function editTestIdp(page: Page, testInfo: TestInfo) {

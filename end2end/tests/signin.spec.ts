@@ -1,12 +1,18 @@
 import { expect, Page, test, TestInfo } from "@playwright/test";
-import { goto, ids, login, ready, shot } from "./helpers";
+import { ensureTestIdp, ensureUser, goto, IDP, ids, login, ready, shot } from "./helpers";
 
-// Runs after oidc-settings.spec.ts: provider "test-idp" (Test IdP) is set up and enabled,
-// Allow New Users off. The provider is npm oidc-provider; any password works.
+// Provider "test-idp" (Test IdP), Allow New Users off: created here unless
+// oidc-settings.spec.ts made it already. The provider is npm oidc-provider; any password works.
 test.describe.configure({ mode: "serial" });
 
+// A user of its own, with a password: sign-ins are rate-limited per account (5 a minute).
+test.beforeAll(async ({}, testInfo) => {
+  ensureTestIdp(testInfo);
+  ensureUser(testInfo, "linker", "linker password");
+});
+
 async function atProvider(page: Page, user: string) {
-  await expect(page).toHaveURL(/127\.0\.0\.1:3200\/interaction\//);
+  await expect(page).toHaveURL((url) => url.href.startsWith(`${IDP}/interaction/`));
   await page.locator('input[name="login"]').fill(user);
   await page.locator('input[name="password"]').fill("any password");
   await page.locator('button[type="submit"]').click();
@@ -31,7 +37,7 @@ test("the login page offers the provider; an unlinked identity is refused", asyn
 });
 
 test("link from the profile, sign in with it, unlink", async ({ page }, testInfo) => {
-  await login(page, testInfo, "admin2", "admin2 password");
+  await login(page, testInfo, "linker", "linker password");
   await expect(page.locator(ids.whoami)).toBeVisible();
   await goto(page, testInfo, "/profile/settings/linked-accounts");
   await page.getByRole("link", { name: "Link Account: Test IdP" }).click();
@@ -46,9 +52,9 @@ test("link from the profile, sign in with it, unlink", async ({ page }, testInfo
   await page.locator(ids.logout).click();
   await expect(page).toHaveURL(/\/login$/);
   await signInWithButton(page, testInfo, null);
-  await expect(page.locator(ids.whoami)).toContainText("admin2");
+  await expect(page.locator(ids.whoami)).toContainText("linker");
 
-  // Unlink (admin2 has a password, so it is allowed), with confirmation.
+  // Unlink (linker has a password, so it is allowed), with confirmation.
   await goto(page, testInfo, "/profile/settings/linked-accounts");
   await page.locator('[data-slug="test-idp"]').getByText("Unlink", { exact: true }).click();
   await page.getByRole("button", { name: "Unlink Test IdP" }).click();
