@@ -16,7 +16,19 @@ rm -rf target/bench/icon-search
 wasm-bindgen --target web --no-typescript --out-dir target/bench/icon-search \
   target/wasm32-unknown-unknown/wasm-release/examples/icon_search_bench.wasm
 
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+# The icon host serves the full selfh.st snapshot when it is beside the project (the budgets
+# are for the real catalogue), else the repository's sample (end2end/icons/serve.mjs).
+if [ -f "$root/../shared/fixtures/selfhst/index.json" ]; then
+  export ICONS_DIR="$root/../shared/fixtures/selfhst"
 fi
-cargo bench -p server --bench suite -- "$@"
+# PostgreSQL is running: setup.sh starts it. The suite stops every helper it starts (Node
+# providers, the icon host, servers), also when it fails; should it die before it can (killed,
+# Ctrl-C), the trap stops its whole process group: job control gives the job a group of its own.
+set -m
+cargo bench -p server --bench suite -- "$@" &
+suite=$!
+trap 'kill -- -"$suite" 2>/dev/null || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+wait "$suite"

@@ -32,6 +32,38 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# PostgreSQL for the integration tests (postgres://postgres@127.0.0.1:5432/postgres): Debian's
+# package, its cluster started, and role postgres let in without a password from this machine
+# only (trust: fit for a test machine, not for production). Skipped when it answers already.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
+    log "installing PostgreSQL (Debian postgresql)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+  fi
+  pg_version=$(ls /etc/postgresql | sort -V | tail -n1)
+  [ -f "/etc/postgresql/$pg_version/main/postgresql.conf" ] || pg_createcluster "$pg_version" main
+  hba=/etc/postgresql/$pg_version/main/pg_hba.conf
+  if ! grep -q '^# Portcullis tests' "$hba"; then
+    log "PostgreSQL: role postgres without a password on the socket and 127.0.0.1 (first match wins)"
+    { printf '%s\n' '# Portcullis tests (scripts/setup.sh): role postgres without a password, from this machine.' \
+        'local all postgres trust' 'host all postgres 127.0.0.1/32 trust' 'host all postgres ::1/128 trust' ''
+      cat "$hba"; } >"$hba.new"
+    chown --reference="$hba" "$hba.new"; chmod --reference="$hba" "$hba.new"
+    mv "$hba.new" "$hba"
+  fi
+  if pg_ctlcluster "$pg_version" main status >/dev/null 2>&1; then
+    log "reloading PostgreSQL $pg_version"
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" main reload
+  else
+    log "starting PostgreSQL $pg_version"
+    pg_ctlcluster --skip-systemctl-redirect "$pg_version" main start
+  fi
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -h 127.0.0.1 -p 5432
+fi
+
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   log "installing npm packages (wasm-opt, Playwright, oidc-provider)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)

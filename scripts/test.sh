@@ -11,11 +11,7 @@ cd "$root"
 started=$SECONDS
 step() { printf '\n\033[1m== %s\033[0m (%ds)\n' "$*" $((SECONDS - started)); }
 
-step "PostgreSQL on 127.0.0.1:5432"
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
-  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
-fi
+step "PostgreSQL on 127.0.0.1:5432 (installed and started by scripts/setup.sh)"
 pg_isready -h 127.0.0.1 -p 5432
 
 step "cargo fmt --check"

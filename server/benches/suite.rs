@@ -437,8 +437,17 @@ fn psql(sql: &str) {
     assert!(ok.success(), "{sql}");
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Every helper `run` starts (Node providers, the icon host, servers) stops when its
+    // handle drops, on success and when a panic unwinds; exit with the verdict only after.
+    let failed = tokio::runtime::Runtime::new().unwrap().block_on(run());
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// Measures everything; true if a budget failed.
+async fn run() -> bool {
     let record = std::env::args().any(|a| a == "--record");
     let mut rows: Vec<Row> = Vec::new();
     let tmp = tempfile::tempdir().unwrap();
@@ -731,9 +740,7 @@ async fn main() {
         )
         .unwrap();
     }
-    if rows.iter().any(|r| !r.pass) {
-        std::process::exit(1);
-    }
+    rows.iter().any(|r| !r.pass)
 }
 
 fn render(rows: &[Row]) -> String {
