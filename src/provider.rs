@@ -34,6 +34,10 @@ pub struct ProviderDraft {
     pub enabled: bool,
     /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
     pub token_auth_method: String,
+    /// Not a field: the plain-http image origin the server allows (set by whoever
+    /// validates, from its configuration; never taken from a form).
+    #[serde(skip)]
+    pub http_image_origin: Option<String>,
 }
 
 /// How to authenticate at the token endpoint. `auto` follows the provider's discovery
@@ -53,6 +57,11 @@ pub struct IssuerPolicy {
     /// Accept plain-http issuers on any host (an explicit server flag, for labs).
     pub allow_insecure: bool,
 }
+
+/// The one plain-http origin the pages' Content-Security-Policy lets images load from (a
+/// LAN mirror of the icon catalogue), if any: a plain-http logo anywhere else would show
+/// as a broken image, so it is refused when saved.
+pub type HttpImageOrigin<'a> = Option<&'a str>;
 
 /// A draft that passed [`ProviderDraft::validate`]: trimmed, normalised, safe to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +103,10 @@ impl ProviderDraft {
             self.slug.trim().to_owned()
         };
         errors.check(check_name(name));
-        errors.check(check_logo(self.logo.trim()));
+        errors.check(check_logo_for(
+            self.logo.trim(),
+            self.http_image_origin.as_deref(),
+        ));
         errors.check(check_issuer_url(self.issuer_url.trim(), policy));
         errors.check(check_client_id(self.client_id.trim()));
         let secret = self.client_secret.trim();
@@ -341,8 +353,14 @@ pub fn check_client_secret(value: &str, mode: Mode) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Empty, an http(s) URL, or a `data:image/{png,jpeg,webp,gif,svg+xml};base64,...` image.
+/// [`check_logo_for`] with no plain-http image origin allowed.
 pub fn check_logo(value: &str) -> Result<(), FieldError> {
+    check_logo_for(value, None)
+}
+
+/// Empty, an https URL (or an http one on `http_origin`, the only plain-http origin the
+/// pages may load images from), or a `data:image/{png,jpeg,webp,gif,svg+xml};base64,...`.
+pub fn check_logo_for(value: &str, http_origin: HttpImageOrigin) -> Result<(), FieldError> {
     let f = "logo";
     if value.is_empty() {
         return Ok(());
@@ -391,7 +409,20 @@ pub fn check_logo(value: &str) -> Result<(), FieldError> {
         ));
     }
     match url::Url::parse(value) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host_str().is_some() => Ok(()),
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(()),
+        Ok(u) if u.scheme() == "http" && u.host_str().is_some() => match http_origin {
+            Some(origin) if u.origin().ascii_serialization() == origin => Ok(()),
+            Some(origin) => Err(FieldError::new(
+                f,
+                format!(
+                    "Use an https:// image URL: browsers here load plain-http images only from {origin} (the icon mirror), so this logo would show as a broken image."
+                ),
+            )),
+            None => Err(FieldError::new(
+                f,
+                "Use an https:// image URL: browsers here do not load plain-http images, so this logo would show as a broken image.",
+            )),
+        },
         _ => Err(FieldError::new(
             f,
             "Use an https:// image URL or a data:image/...;base64,... image.",
@@ -503,6 +534,7 @@ impl ProviderView {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
+            http_image_origin: None,
         }
     }
 }

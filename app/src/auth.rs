@@ -213,10 +213,28 @@ fn referring_page() -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
-/// The calling client's address, when the server was started with connection info.
+/// The calling client's address (through `--trusted-proxies`), when the server was started
+/// with connection info.
 pub async fn client_ip() -> Option<std::net::IpAddr> {
-    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .await
-        .ok()
-        .map(|info| info.0.ip())
+        .ok()?
+        .0
+        .ip();
+    let parts = use_context::<Parts>()?;
+    Some(resolve_client(&state(), peer, &parts.headers))
+}
+
+/// The client behind `peer`, believing `X-Forwarded-For` only from trusted proxies.
+pub fn resolve_client(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    headers: &http::HeaderMap,
+) -> std::net::IpAddr {
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    portcullis::ssr::client_ip::resolve(peer, &forwarded, &state.trusted_proxies)
 }

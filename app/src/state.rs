@@ -28,6 +28,9 @@ pub struct AppState {
     /// Sign-in responses carry a Server-Timing header (`--server-timing`).
     #[from_ref(skip)]
     pub server_timing: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
+    #[from_ref(skip)]
+    pub trusted_proxies: Arc<[portcullis::ssr::client_ip::IpNet]>,
     /// The selfh.st icon catalogue for the logo picker.
     pub icons: Arc<IconIndex>,
 }

@@ -36,6 +36,12 @@ impl ProviderFields {
     }
 }
 
+/// The plain-http origin the pages may load images from (the icon host, when it is http).
+fn http_image_origin(config: &Config) -> Option<String> {
+    (config.icon_base_url.scheme() == "http")
+        .then(|| config.icon_base_url.origin().ascii_serialization())
+}
+
 fn explain(e: ProviderError) -> anyhow::Error {
     match e {
         ProviderError::Db(e) => anyhow::Error::new(e).context("database"),
@@ -57,6 +63,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let mut draft = ProviderDraft::new_default();
             draft.slug = slug.unwrap_or_default();
             fields.apply(&mut draft)?;
+            draft.http_image_origin = http_image_origin(config);
             let valid = draft
                 .validate(Mode::Create, policy)
                 .map_err(|e| field_errors("provider", &e))?;
@@ -72,6 +79,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
                 .with_context(|| format!("no provider has the slug \"{slug}\""))?;
             let mut draft = existing.draft();
             fields.apply(&mut draft)?;
+            draft.http_image_origin = http_image_origin(config);
             let valid = draft
                 .validate(Mode::Update, policy)
                 .map_err(|e| field_errors("provider", &e))?;
@@ -85,18 +93,27 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             println!("removed provider {slug} and {links} linked account(s)");
         }
         ProviderCommand::List { json } => {
-            let list = providers::list(&db).await?;
+            let list: Vec<_> = providers::list(&db)
+                .await?
+                .into_iter()
+                .map(|p| p.with_redirect_uri(&config.public_url()))
+                .collect();
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 println!(
-                    "{:<20}  {:<20}  {:<8}  {:<6}  ISSUER",
-                    "SLUG", "NAME", "ENABLED", "LINKS"
+                    "{:<20}  {:<20}  {:<8}  {:<6}  {:<40}  REDIRECT URI",
+                    "SLUG", "NAME", "ENABLED", "LINKS", "ISSUER"
                 );
                 for p in list {
                     println!(
-                        "{:<20}  {:<20}  {:<8}  {:<6}  {}",
-                        p.slug, p.name, p.enabled, p.linked_accounts, p.issuer_url
+                        "{:<20}  {:<20}  {:<8}  {:<6}  {:<40}  {}",
+                        p.slug,
+                        p.name,
+                        p.enabled,
+                        p.linked_accounts,
+                        p.issuer_url,
+                        portcullis::provider::redirect_uri(&config.public_url(), &p.slug)
                     );
                 }
             }

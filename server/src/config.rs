@@ -99,6 +99,17 @@ pub struct Config {
     )]
     pub session_lifetime_days: u32,
 
+    /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` names
+    /// the client, for rate limits and logs; from anyone else it is ignored.
+    #[arg(
+        long,
+        env = "PORTCULLIS_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = portcullis::ssr::client_ip::parse_net,
+        global = true
+    )]
+    pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
+
     /// Directory with the built web assets (`pkg/`, favicon), as scripts/build.sh lays them
     /// out; the default suits running from the source tree.
     #[arg(

@@ -108,6 +108,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         public_url: public_url.into(),
         secrets: config.secrets().context("loading the secret key")?,
         allow_insecure_issuers: config.allow_insecure_issuers,
+        trusted_proxies: config.trusted_proxies.clone().into(),
         oidc_cache: Default::default(),
         server_timing: config.server_timing,
         login_page: Default::default(),

@@ -98,6 +98,10 @@ where
                 // logs); the Linked Accounts page posts them.
                 return link_expired(&state, &session).await;
             }
+            if let Err(wait) = state.limiter.start(client(&state, &req)) {
+                flash(&session, &AppError::RateLimited(wait)).await;
+                return with_provider_wait(redirect("/login"), Duration::ZERO);
+            }
             let binding = binding_cookie(&state, &req);
             let return_to = start.next.as_deref().and_then(safe_return_path);
             begin(&state, &session, slug, Mode::SignIn, return_to, binding).await
@@ -328,6 +332,16 @@ fn no_referrer(mut res: Response) -> Response {
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The client's address (through `--trusted-proxies`).
+fn client(state: &AppState, req: &Request) -> Option<std::net::IpAddr> {
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    Some(app::auth::resolve_client(state, peer, req.headers()))
 }
 
 /// The browser's binding cookie, under the one name this installation uses.

@@ -14,6 +14,7 @@ fn draft() -> ProviderDraft {
         allow_new_users: false,
         enabled: true,
         token_auth_method: String::new(),
+        http_image_origin: None,
     }
 }
 
@@ -301,4 +302,23 @@ fn token_auth_methods() {
     );
     d.token_auth_method = "private_key_jwt".into();
     assert!(only_field(&d, "token_auth_method").contains("client_secret_post"));
+}
+
+#[test]
+fn plain_http_logos_only_where_the_pages_may_load_them() {
+    let mirror = Some("http://icons.lan:8080");
+    assert!(check_logo_for("http://icons.lan:8080/svg/keycloak.svg", mirror).is_ok());
+    let elsewhere = check_logo_for("http://other.lan/x.svg", mirror).unwrap_err();
+    assert!(
+        elsewhere.message.contains("http://icons.lan:8080"),
+        "{}",
+        elsewhere.message
+    );
+    let none = check_logo("http://icons.lan:8080/svg/keycloak.svg").unwrap_err();
+    assert!(none.message.contains("https://"), "{}", none.message);
+    let mut d = draft();
+    d.logo = "http://icons.lan:8080/svg/keycloak.svg".into();
+    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_err());
+    d.http_image_origin = mirror.map(str::to_owned);
+    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
 }

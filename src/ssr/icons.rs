@@ -81,6 +81,15 @@ impl IconIndex {
         &self.base_url
     }
 
+    /// The icon host's origin when it is plain http (a LAN mirror): the one plain-http
+    /// origin the pages' Content-Security-Policy allows images from.
+    pub fn http_origin(&self) -> Option<String> {
+        url::Url::parse(&self.base_url)
+            .ok()
+            .filter(|u| u.scheme() == "http")
+            .map(|u| u.origin().ascii_serialization())
+    }
+
     /// The compact catalogue file (serve it with its `.br`/`.gz` siblings). Fetches when
     /// there is no copy yet; refreshes in the background when the copy is stale.
     pub async fn catalogue(self: &Arc<Self>) -> Result<PathBuf, String> {

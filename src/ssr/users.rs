@@ -56,12 +56,16 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(pool).await)
 }
 
-/// Finds the account a login form names, by username or by email (case-insensitive).
+/// Finds the account a login form names (case-insensitive): by email when it has an `@`,
+/// by username otherwise. Usernames cannot contain `@`, so no account's name can shadow
+/// another's email.
 pub async fn find_by_identifier(db: &Db, identifier: &str) -> Result<Option<UserRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1) \
-         ORDER BY created_at LIMIT 1"
-    );
+    let column = if identifier.contains('@') {
+        "email"
+    } else {
+        "username"
+    };
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE lower({column}) = lower($1) LIMIT 1");
     on_pool!(db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(identifier).fetch_optional(pool).await)
 }
 

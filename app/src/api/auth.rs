@@ -68,18 +68,23 @@ pub async fn login(
             ));
         }
         let identifier = identifier.trim();
-        st.limiter
-            .attempt(identifier, client_ip().await)
-            .map_err(|wait| {
-                tracing::warn!(identifier, wait, "login rate limited");
-                AppError::RateLimited(wait)
-            })?;
         let user = users::find_by_identifier(&st.db, identifier).await?;
+        // One budget per account however it is named (username or email); an unknown
+        // name gets its own, so refusals look the same whether or not it exists.
+        let key = user
+            .as_ref()
+            .map_or_else(|| identifier.to_lowercase(), |u| u.id.clone());
+        let ip = client_ip().await;
+        st.limiter.check(&key, ip).map_err(|wait| {
+            tracing::warn!(identifier = ?identifier, wait, "login rate limited");
+            AppError::RateLimited(wait)
+        })?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let user = match (password::verify(password, hash).await, user) {
             (true, Some(user)) => user,
             _ => {
-                tracing::info!(identifier, "failed login");
+                tracing::info!(identifier = ?identifier, client = ?ip, "failed login");
+                st.limiter.failed(&key, ip);
                 return Err(AppError::InvalidCredentials);
             }
         };

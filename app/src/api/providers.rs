@@ -142,6 +142,8 @@ pub async fn save_provider(
         } else {
             Mode::Update
         };
+        let mut draft = draft;
+        draft.http_image_origin = st.icons.http_origin();
         let valid = draft
             .validate(mode, ssr::policy(st))
             .map_err(AppError::Validation)?;

@@ -70,6 +70,7 @@ impl TestApp {
             icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
             icon_index_ttl: 3600,
             session_lifetime_days: 30,
+            trusted_proxies: Vec::new(),
             server_timing: true,
         };
         adjust(&mut config);

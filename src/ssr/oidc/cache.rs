@@ -9,6 +9,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 pub const METADATA_TTL: Duration = Duration::from_secs(60 * 60);
+/// A failed discovery is remembered this long, so a provider that is down is not asked
+/// again on every click of its sign-in button.
+pub const FAILURE_TTL: Duration = Duration::from_secs(30);
 /// An unknown `kid` refreshes the JWKS at most this often per provider.
 pub const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -22,6 +25,8 @@ struct Entry {
 #[derive(Default)]
 pub struct ProviderCache {
     entries: RwLock<HashMap<String, Entry>>,
+    /// The last failed discovery per provider: (key, when, why).
+    failures: RwLock<HashMap<String, ((String, i64), Instant, String)>>,
 }
 
 impl std::fmt::Debug for ProviderCache {
@@ -46,7 +51,23 @@ impl ProviderCache {
         {
             return Ok(e.metadata.clone());
         }
-        let metadata = Arc::new(discover(issuer, timeout).await?);
+        if let Some((k, at, why)) = self.failures.read().expect("cache lock").get(slug)
+            && *k == key
+            && at.elapsed() < FAILURE_TTL
+        {
+            return Err(why.clone());
+        }
+        let metadata = match discover(issuer, timeout).await {
+            Ok(m) => Arc::new(m),
+            Err(why) => {
+                self.failures
+                    .write()
+                    .expect("cache lock")
+                    .insert(slug.to_owned(), (key, Instant::now(), why.clone()));
+                return Err(why);
+            }
+        };
+        self.failures.write().expect("cache lock").remove(slug);
         self.entries.write().expect("cache lock").insert(
             slug.to_owned(),
             Entry {
@@ -88,5 +109,6 @@ impl ProviderCache {
 
     pub fn invalidate(&self, slug: &str) {
         self.entries.write().expect("cache lock").remove(slug);
+        self.failures.write().expect("cache lock").remove(slug);
     }
 }

@@ -45,9 +45,57 @@ pub async fn discover(issuer: &str, timeout: Duration) -> Result<Metadata, Strin
     let issuer_url = IssuerUrl::new(issuer.to_owned())
         .map_err(|e| format!("The issuer URL is not valid: {e}."))?;
     let http = client(timeout);
-    Metadata::discover_async(issuer_url, &http)
+    let metadata = Metadata::discover_async(issuer_url, &http)
         .await
-        .map_err(|e| explain(issuer, &e, timeout))
+        .map_err(|e| explain(issuer, &e, timeout))?;
+    check_endpoints(issuer, &metadata)?;
+    Ok(metadata)
+}
+
+/// The endpoints a discovery document names must not downgrade the issuer's transport:
+/// https when the issuer is https; for a plain-http issuer (allowed on loopback or by
+/// `--allow-insecure-issuers`), http only on the issuer's own host or loopback.
+fn check_endpoints(issuer: &str, metadata: &Metadata) -> Result<(), String> {
+    let Ok(issuer_url) = url::Url::parse(issuer) else {
+        return Ok(());
+    };
+    let mut endpoints: Vec<(&str, url::Url)> = vec![
+        (
+            "authorization_endpoint",
+            metadata.authorization_endpoint().url().clone(),
+        ),
+        ("jwks_uri", metadata.jwks_uri().url().clone()),
+    ];
+    if let Some(t) = metadata.token_endpoint() {
+        endpoints.push(("token_endpoint", t.url().clone()));
+    }
+    if let Some(u) = metadata.userinfo_endpoint() {
+        endpoints.push(("userinfo_endpoint", u.url().clone()));
+    }
+    for (name, url) in endpoints {
+        let ok = match url.scheme() {
+            "https" => true,
+            "http" if issuer_url.scheme() == "http" => {
+                url.host_str() == issuer_url.host_str() || is_loopback_host(&url)
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "The provider's discovery document names {name} {url}, which is not https while the issuer {issuer} is; Portcullis will not send codes, secrets or tokens over it."
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 fn explain(

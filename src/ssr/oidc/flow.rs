@@ -96,6 +96,8 @@ pub enum FlowErrorKind {
     Misconfigured,
     /// Our database did not answer: not the provider's fault, nor the administrator's.
     Database,
+    /// Too many sign-ins are in progress (or this client started too many).
+    Busy,
 }
 
 impl std::fmt::Display for FlowError {
@@ -150,6 +152,10 @@ impl std::fmt::Display for FlowError {
             Database => write!(
                 f,
                 "Sign-in is unavailable for a moment: the server cannot reach its database. Try again shortly."
+            ),
+            Busy => write!(
+                f,
+                "Too many sign-ins are in progress right now. Wait a minute, then try again."
             ),
         }
     }
@@ -290,7 +296,15 @@ impl Rp<'_> {
             },
         )
         .await
-        .map_err(db_err)?;
+        .map_err(db_err)?
+        .then_some(())
+        .ok_or_else(|| {
+            err(
+                FlowErrorKind::Busy,
+                Some(&row),
+                "too many attempts in progress",
+            )
+        })?;
         Ok(url.to_string())
     }
 

@@ -9,6 +9,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub const LIFETIME_SECS: i64 = 10 * 60;
+/// Attempts in progress at most (all browsers): a flood of starts cannot fill the disk.
+pub const MAX_PENDING: i64 = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -71,7 +73,8 @@ fn cleanup_due(now: i64) -> bool {
             .is_ok()
 }
 
-pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
+/// Records an attempt; `Ok(false)` when [`MAX_PENDING`] attempts are already in progress.
+pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
     let t = now();
     let (mode, user_id) = match p.mode {
         Mode::SignIn => ("sign_in", None),
@@ -89,7 +92,8 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
              mode, user_id, return_to, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+             WHERE (SELECT COUNT(*) FROM oidc_pending) < $11")
             .bind(p.state)
             .bind(binding_hash(p.binding))
             .bind(p.provider_slug)
@@ -100,9 +104,10 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<(), sqlx::Error> {
             .bind(p.return_to)
             .bind(t)
             .bind(t + LIFETIME_SECS)
+            .bind(MAX_PENDING)
             .execute(pool)
             .await
-            .map(|_| ())
+            .map(|r| r.rows_affected() == 1)
     })
 }
 
