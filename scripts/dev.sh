@@ -60,7 +60,7 @@ while true; do
     stop
     rm -rf "$site" && mv "$site.new" "$site"
     start "$@"
-    printf '\033[1m[dev]\033[0m built in %ds; serving http://127.0.0.1:3000 (Ctrl-C stops)\n' $((SECONDS - started))
+    printf '\033[1m[dev]\033[0m built in %ds; server (re)started (Ctrl-C stops)\n' $((SECONDS - started))
   else
     printf '\033[1m[dev]\033[0m build failed; %s\n' "${server:+the last good server keeps running}"
   fi
