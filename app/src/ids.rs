@@ -1,11 +1,13 @@
 //! Stable element ids and test hooks, shared by the pages and the end-to-end tests.
-//! Change one here and `end2end/` must follow (it reads the same strings).
+//!
+//! `end2end/tests/ids.ts` reads this file: `pub const LOGIN_FORM: &str = "login-form";` is
+//! `ids.loginForm == "#login-form"` there. Keep every id one such line.
 
 pub const LOGIN_FORM: &str = "login-form";
 pub const LOGIN_ERROR: &str = "login-error";
 pub const SETUP_FORM: &str = "setup-form";
 pub const SETUP_ERROR: &str = "setup-error";
-pub const LOGOUT_BUTTON: &str = "logout-button";
+pub const LOGOUT: &str = "logout-button";
 pub const WHOAMI: &str = "whoami";
 pub const FORBIDDEN: &str = "forbidden";
 pub const LOGIN_METHODS: &str = "login-methods";
@@ -21,6 +23,7 @@ pub const PROVIDER_EDITOR: &str = "provider-editor";
 pub const EDITOR_ERROR: &str = "editor-error";
 pub const LOGO_PREVIEW: &str = "logo-preview";
 pub const LOGO_SEARCH: &str = "logo-search";
+/// The Logo text field (a `TextField` is `field-<name>`).
 pub const LOGO_FIELD: &str = "field-logo";
 pub const LOGO_UPLOAD: &str = "logo-upload";
 pub const LOGO_UPLOAD_ERROR: &str = "logo-upload-error";

@@ -6,48 +6,8 @@ import { ICONS, IDP } from "../ports";
 
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
 
-// The same strings as app/src/ids.rs.
-export const ids = {
-  loginForm: "#login-form",
-  loginError: "#login-error",
-  setupForm: "#setup-form",
-  setupError: "#setup-error",
-  logout: "#logout-button",
-  whoami: "#whoami",
-  forbidden: "#forbidden",
-  loginMethods: "#login-methods",
-  userList: "#user-list",
-  linkedAccountsTab: "#linked-accounts-tab",
-  localLoginSwitch: "#local-login-switch",
-  oidcSwitch: "#oidc-switch",
-  oidcSettingsLink: "#oidc-settings-link",
-  loginMethodsError: "#login-methods-error",
-  providerList: "#provider-list",
-  addProvider: "#add-provider",
-  providerEditor: "#provider-editor",
-  editorError: "#editor-error",
-  logoPreview: "#logo-preview",
-  logoSearch: "#logo-search",
-  logoField: "#field-logo",
-  logoUpload: "#logo-upload",
-  logoUploadError: "#logo-upload-error",
-  iconPicker: "#icon-picker",
-  iconSearch: "#icon-search",
-  iconResults: "#icon-results",
-  iconFormat: "#icon-format",
-  iconVariant: "#icon-variant",
-  iconPaste: "#icon-paste-url",
-  testConnection: "#test-connection",
-  connectionReport: "#connection-report",
-  redirectUri: "#redirect-uri",
-  saveProvider: "#save-provider",
-  saveWarning: "#save-warning",
-  oidcError: "#oidc-error",
-  loginProviders: "#login-providers",
-  linkedAccounts: "#linked-accounts",
-  linkedNotice: "#linked-notice",
-  linkedError: "#linked-error",
-};
+// The element ids, read from app/src/ids.rs.
+export { ids } from "./ids";
 
 // The OpenID Provider and the icon host of this run (free ports, chosen in ../ports.ts).
 export { ICONS, IDP };

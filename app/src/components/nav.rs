@@ -23,7 +23,7 @@ pub fn Nav() -> impl IntoView {
                                 {user.admin.then(|| view! { <a href="/settings/users">"Settings"</a> })}
                                 <span class="who">{user.display_name.clone()}</span>
                                 <ActionForm action=session.logout>
-                                    <button type="submit" class="link" id=ids::LOGOUT_BUTTON>
+                                    <button type="submit" class="link" id=ids::LOGOUT>
                                         "Sign out"
                                     </button>
                                 </ActionForm>
