@@ -3,6 +3,7 @@ pub mod field;
 pub mod guard;
 pub mod icon_picker;
 pub mod nav;
+pub mod page;
 pub mod provider_editor;
 pub mod provider_logo;
 pub mod session;

@@ -32,7 +32,8 @@ pub const ICON_SEARCH: &str = "icon-search";
 pub const ICON_RESULTS: &str = "icon-results";
 pub const ICON_FORMAT: &str = "icon-format";
 pub const ICON_VARIANT: &str = "icon-variant";
-pub const ICON_PASTE: &str = "icon-paste-url";
+/// The picker's paste-a-URL text field (`field-<name>`).
+pub const ICON_PASTE: &str = "field-icon_paste_url";
 pub const TEST_CONNECTION: &str = "test-connection";
 pub const CONNECTION_REPORT: &str = "connection-report";
 pub const REDIRECT_URI: &str = "redirect-uri";

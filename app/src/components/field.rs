@@ -1,41 +1,104 @@
-//! A labelled input with its error message beside it.
+//! The one text field of the app: a labelled input with its hint and its error message.
 
+use leptos::html::Input;
 use leptos::prelude::*;
 use portcullis::field::{FieldError, message_for};
 
+/// A field bound to a value the page holds and updates as the user types. Without one, the
+/// input is a plain form field (its value goes with the form post).
+#[derive(Clone, Copy)]
+pub struct Bound {
+    pub value: Signal<String>,
+    pub set: Callback<String>,
+    /// Runs when the input loses focus (e.g. to validate it from then on).
+    pub touch: Callback<()>,
+}
+
 #[component]
-pub fn Field(
-    /// The input's `name` (and the field name in [`FieldError`]s).
+pub fn TextField(
+    /// The field's name in [`FieldError`]s; the input's id is `field-{name}`.
     name: &'static str,
     label: &'static str,
+    /// Names the input `group[name]` in the form post (a struct argument of a server fn).
+    #[prop(optional)]
+    group: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] required: bool,
+    #[prop(optional)] readonly: bool,
+    #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] hint: &'static str,
-    /// The errors of the last submission.
-    #[prop(into)]
+    /// The errors to show: the message for `name`, if any, is shown below the input.
+    #[prop(optional, into)]
     errors: Signal<Vec<FieldError>>,
+    #[prop(optional)] bound: Option<Bound>,
+    #[prop(optional)] node_ref: Option<NodeRef<Input>>,
+    /// Shown before the input, on its row.
+    #[prop(optional, into)]
+    before: Option<ViewFnOnce>,
+    /// Shown after the input, on its row (e.g. a button that acts on the value).
+    #[prop(optional, into)]
+    after: Option<ViewFnOnce>,
+    /// Shown below the hint and the error.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let message = move || errors.with(|e| message_for(e, name).map(str::to_owned));
-    let described = error_id.clone();
+    let form_name = if group.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{group}[{name}]")
+    };
+    let optional = |s: &'static str| (!s.is_empty()).then_some(s);
+    let input = view! {
+        <input
+            id=id.clone()
+            node_ref=node_ref.unwrap_or_default()
+            name=form_name
+            type=kind
+            autocomplete=optional(autocomplete)
+            placeholder=optional(placeholder)
+            readonly=readonly
+            required=required
+            value=bound.map(|b| b.value.get_untracked())
+            prop:value=move || bound.map(|b| b.value.get())
+            on:input=move |ev| {
+                if let Some(b) = bound {
+                    b.set.run(event_target_value(&ev));
+                }
+            }
+            on:blur=move |_| {
+                if let Some(b) = bound {
+                    b.touch.run(());
+                }
+            }
+            aria-invalid=move || message().is_some().to_string()
+            aria-describedby=error_id.clone()
+        />
+    };
+    let input = if before.is_some() || after.is_some() {
+        view! {
+            <div class="input-row">
+                {before.map(ViewFnOnce::run)}
+                {input}
+                {after.map(ViewFnOnce::run)}
+            </div>
+        }
+        .into_any()
+    } else {
+        input.into_any()
+    };
     view! {
         <div class="field" class:invalid=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=kind
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=move || message().is_some().to_string()
-                aria-describedby=described
-            />
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <label for=id>{label}</label>
+            {input}
+            {optional(hint).map(|hint| view! { <p class="hint">{hint}</p> })}
             <p class="field-error" id=error_id role="alert">
                 {message}
             </p>
+            {children.map(|c| c())}
         </div>
     }
 }

@@ -1,6 +1,7 @@
 //! Pages for signed-in users and for administrators. This is navigation, not security: every
 //! server function checks the caller again.
 
+use crate::components::page::DataPage;
 use crate::components::session::SessionContext;
 use crate::ids;
 use leptos::prelude::*;
@@ -22,29 +23,21 @@ where
     let session = SessionContext::get();
     let location = use_location();
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || {
-                let page = page.clone();
-                Suspend::new(async move {
-                    match session.me.await {
-                        Ok(Some(user)) if !admin || user.admin => page(user).into_any(),
-                        Ok(Some(_)) => forbidden().into_any(),
-                        Ok(None) => {
-                            let here = format!(
-                                "{}{}",
-                                location.pathname.get_untracked(),
-                                location.search.get_untracked(),
-                            );
-                            let next: String = url::form_urlencoded::byte_serialize(here.as_bytes())
-                                .collect();
-                            view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
-                        }
-                        Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
-                            .into_any(),
-                    }
-                })
+        <DataPage resource=session.me let:me>
+            {match me.data {
+                Some(user) if !admin || user.admin => page(user).into_any(),
+                Some(_) => forbidden().into_any(),
+                None => {
+                    let here = format!(
+                        "{}{}",
+                        location.pathname.get_untracked(),
+                        location.search.get_untracked(),
+                    );
+                    let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+                    view! { <Redirect path=format!("/login?next={next}")/> }.into_any()
+                }
             }}
-        </Transition>
+        </DataPage>
     }
 }
 

@@ -7,6 +7,7 @@
 //! results is rendered at a time. The dialog exists only in the browser (it needs the
 //! catalogue, fetched on first open), so server-rendered pages never contain it.
 
+use crate::components::field::{Bound, TextField};
 use crate::ids;
 use leptos::html::{Div, Input};
 use leptos::prelude::*;
@@ -86,8 +87,8 @@ async fn fetch_catalogue() -> Result<Catalogue, String> {
 pub fn IconPicker(
     /// Whether the dialog is shown.
     open: RwSignal<bool>,
-    /// The Logo field's value: picking sets it.
-    logo: RwSignal<String>,
+    /// Sets the Logo field's value to the picked image's URL.
+    logo: Callback<String>,
     /// The Logo field, which gets focus back on close.
     logo_field: NodeRef<Input>,
     catalogue: RwSignal<CatalogueState>,
@@ -107,7 +108,7 @@ pub fn IconPicker(
 
 #[component]
 fn Dialog(
-    logo: RwSignal<String>,
+    logo: Callback<String>,
     catalogue: RwSignal<CatalogueState>,
     close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -142,7 +143,7 @@ fn Dialog(
     };
     let pick = move |i: usize| {
         if let Some(l) = loaded() {
-            logo.set(url_of(&l, i));
+            logo.run(url_of(&l, i));
             close();
         }
     };
@@ -202,7 +203,7 @@ fn Dialog(
     };
 
     let use_pasted = move || {
-        logo.set(pasted.get_untracked().trim().to_owned());
+        logo.run(pasted.get_untracked().trim().to_owned());
         close();
     };
 
@@ -335,25 +336,29 @@ fn Dialog(
                         view! {
                             <div class="picker-unavailable" role="alert">
                                 <p>{message}</p>
-                                <label for=ids::ICON_PASTE>"Image URL"</label>
-                                <div class="copy-row">
-                                    <input
-                                        id=ids::ICON_PASTE
-                                        type="url"
-                                        placeholder="https://..."
-                                        bind:value=pasted
-                                        on:keydown=move |ev| {
-                                            // Enter uses the URL instead of submitting the editor.
-                                            if ev.key() == "Enter" {
-                                                ev.prevent_default();
-                                                use_pasted();
-                                            }
+                                <TextField
+                                    name="icon_paste_url"
+                                    label="Image URL"
+                                    kind="url"
+                                    placeholder="https://..."
+                                    bound=Bound {
+                                        value: pasted.into(),
+                                        set: Callback::new(move |v| pasted.set(v)),
+                                        touch: Callback::new(|()| ()),
+                                    }
+                                    after=move || view! {
+                                        <button type="button" on:click=move |_| use_pasted()>
+                                            "Use this URL"
+                                        </button>
+                                    }
+                                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                                        // Enter uses the URL instead of submitting the editor.
+                                        if ev.key() == "Enter" {
+                                            ev.prevent_default();
+                                            use_pasted();
                                         }
-                                    />
-                                    <button type="button" on:click=move |_| use_pasted()>
-                                        "Use this URL"
-                                    </button>
-                                </div>
+                                    }
+                                />
                                 <button type="button" on:click=move |_| load_catalogue(catalogue)>"Try again"</button>
                             </div>
                         }

@@ -3,11 +3,14 @@
 
 use crate::api::providers::{SaveProvider, test_connection};
 use crate::components::copy_button::CopyValue;
+use crate::components::field::{Bound, TextField, TextFieldProps};
 use crate::components::icon_picker::{CatalogueState, IconPicker};
+use crate::components::page::Alert;
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
+use leptos::html::Input;
 use leptos::prelude::*;
 use portcullis::field::{FieldError, message_for};
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
@@ -20,94 +23,170 @@ pub struct EditorProps {
     pub has_secret: bool,
     pub redirect_uri: String,
     pub policy: IssuerPolicy,
-    pub flash: Option<AppError>,
 }
 
+/// One text field of the draft: its name (the input posts as `draft[name]`, the name its
+/// errors carry) and where its value lives. Write one with [`text!`].
+#[derive(Clone, Copy)]
+struct DraftText {
+    name: &'static str,
+    get: fn(&ProviderDraft) -> &String,
+    get_mut: fn(&mut ProviderDraft) -> &mut String,
+}
+
+/// `text!(client_id)`: the draft's `client_id` field as a [`DraftText`].
+macro_rules! text {
+    ($field:ident) => {
+        DraftText {
+            name: stringify!($field),
+            get: |d| &d.$field,
+            get_mut: |d| &mut d.$field,
+        }
+    };
+}
+
+/// The editor's state: the draft as one value, which fields were left (validated live from
+/// then on), and the errors beside the fields.
+#[derive(Clone, Copy)]
+struct Editor {
+    draft: RwSignal<ProviderDraft>,
+    touched: RwSignal<Vec<&'static str>>,
+    /// The name fills the slug until the slug is typed by hand (or the provider exists).
+    slug_typed: RwSignal<bool>,
+    /// The server's errors of the last save, then the live ones of the fields left.
+    errors: Signal<Vec<FieldError>>,
+}
+
+impl Editor {
+    fn set(self, field: DraftText, value: String) {
+        let fill_slug = field.name == "name" && !self.slug_typed.get_untracked();
+        if field.name == "slug" {
+            self.slug_typed.set(true);
+        }
+        self.draft.update(|d| {
+            if fill_slug {
+                d.slug = slugify(&value);
+            }
+            *(field.get_mut)(d) = value;
+        });
+    }
+
+    fn touch(self, field: &'static str) {
+        if !self.touched.with_untracked(|t| t.contains(&field)) {
+            self.touched.update(|t| t.push(field));
+        }
+    }
+
+    fn bind(self, field: DraftText) -> Bound {
+        Bound {
+            value: Signal::derive(move || self.draft.with(|d| (field.get)(d).clone())),
+            set: Callback::new(move |v| self.set(field, v)),
+            touch: Callback::new(move |()| self.touch(field.name)),
+        }
+    }
+
+    fn error(self, field: &'static str) -> Signal<Option<String>> {
+        let errors = self.errors;
+        Signal::derive(move || errors.with(|e| message_for(e, field).map(str::to_owned)))
+    }
+}
+
+/// A text field of the draft: [`TextField`] bound to `field`, posted as `draft[name]`.
 #[component]
-pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
+fn DraftField(
+    field: DraftText,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] placeholder: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] readonly: bool,
+    #[prop(optional)] node_ref: Option<NodeRef<Input>>,
+    #[prop(optional, into)] before: Option<ViewFnOnce>,
+    #[prop(optional, into)] after: Option<ViewFnOnce>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let editor = expect_context::<Editor>();
+    // The props as they are: the optional ones stay unset when unset here.
+    TextField(TextFieldProps {
+        name: field.name,
+        label,
+        group: "draft",
+        kind,
+        autocomplete,
+        required,
+        readonly,
+        placeholder,
+        hint,
+        errors: editor.errors,
+        bound: Some(editor.bind(field)),
+        node_ref,
+        before,
+        after,
+        children,
+    })
+}
+
+/// The provider editor. `save` and `alert` belong to the page (see `components::page`):
+/// the alert shows the last save's error, or the one a post without JavaScript left.
+#[component]
+pub fn ProviderEditor(
+    props: EditorProps,
+    save: ServerAction<SaveProvider>,
+    alert: Alert,
+) -> impl IntoView {
     let EditorProps {
         draft,
         original_slug,
         has_secret,
         redirect_uri,
         policy,
-        flash,
     } = props;
     let mode = if original_slug.is_empty() {
         Mode::Create
     } else {
         Mode::Update
     };
-    let save = ServerAction::<SaveProvider>::new();
+    let initial = draft.clone();
+    let draft = RwSignal::new(draft);
+    let touched = RwSignal::new(Vec::<&'static str>::new());
+    let live_errors =
+        Memo::new(move |_| draft.with(|d| d.validate(mode, policy).err().unwrap_or_default()));
+    let server_errors = alert.field_errors();
+    let editor = Editor {
+        draft,
+        touched,
+        slug_typed: RwSignal::new(mode == Mode::Update || !initial.slug.is_empty()),
+        errors: Signal::derive(move || {
+            let mut errors = server_errors.get();
+            touched.with(|t| {
+                live_errors.with(|live| {
+                    errors.extend(
+                        live.iter()
+                            .filter(|e| t.contains(&e.field.as_str()))
+                            .cloned(),
+                    )
+                })
+            });
+            errors
+        }),
+    };
+    provide_context(editor);
 
-    let name = RwSignal::new(draft.name.clone());
-    let logo = RwSignal::new(draft.logo.clone());
-    let logo_field = NodeRef::<leptos::html::Input>::new();
+    let logo_field = NodeRef::<Input>::new();
     let picker_open = RwSignal::new(false);
     let catalogue = RwSignal::new(CatalogueState::default());
     let upload_error = RwSignal::new(None::<String>);
-    let issuer_url = RwSignal::new(draft.issuer_url.clone());
-    let client_id = RwSignal::new(draft.client_id.clone());
-    let client_secret = RwSignal::new(String::new());
-    let slug = RwSignal::new(draft.slug.clone());
-    let scopes = RwSignal::new(draft.scopes.clone());
-    let required_claims = RwSignal::new(draft.required_claims.clone());
-    let allow_new_users = RwSignal::new(draft.allow_new_users);
-    let enabled = RwSignal::new(draft.enabled);
-    // The name fills the slug until the slug is typed by hand (or the provider exists).
-    let slug_typed = RwSignal::new(mode == Mode::Update || !draft.slug.is_empty());
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let touch = move |field: &'static str| {
-        touched.update(|t| {
-            if !t.contains(&field) {
-                t.push(field);
-            }
-        })
-    };
-
-    let current = move || ProviderDraft {
-        name: name.get(),
-        logo: logo.get(),
-        issuer_url: issuer_url.get(),
-        client_id: client_id.get(),
-        client_secret: client_secret.get(),
-        slug: slug.get(),
-        scopes: scopes.get(),
-        required_claims: required_claims.get(),
-        allow_new_users: allow_new_users.get(),
-        enabled: enabled.get(),
-        token_auth_method: String::new(),
-    };
-    let live_errors =
-        Memo::new(move |_| current().validate(mode, policy).err().unwrap_or_default());
-    let server_error = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| flash.clone())
-    });
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            let server = server_error
-                .get()
-                .and_then(|e| message_for(e.field_errors(), field).map(str::to_owned));
-            server.or_else(|| {
-                touched
-                    .get()
-                    .contains(&field)
-                    .then(|| live_errors.with(|e| message_for(e, field).map(str::to_owned)))
-                    .flatten()
-            })
-        })
-    };
-    let needs_confirmation = move || match server_error.get() {
+    let set_logo = Callback::new(move |url: String| editor.set(text!(logo), url));
+    let needs_confirmation = move || match alert.error().get() {
         Some(AppError::NeedsConfirmation(msg)) => Some(msg),
         _ => None,
     };
-
     let test = Action::new(move |(issuer, scopes): &(String, String)| {
         test_connection(issuer.clone(), scopes.clone())
     });
+    let token_auth_error = editor.error("token_auth_method");
 
     let title = if mode == Mode::Create {
         "Add Provider"
@@ -117,66 +196,37 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
     view! {
         <section class="card editor" id=ids::PROVIDER_EDITOR>
             <h1>{title}</h1>
-            {move || {
-                server_error
-                    .get()
-                    .filter(|e| !matches!(e, AppError::NeedsConfirmation(_)))
-                    .map(|e| view! { <p class="alert error" role="alert" id=ids::EDITOR_ERROR>{e.to_string()}</p> })
-            }}
+            {alert.view()}
             <ActionForm action=save>
                 <input type="hidden" name="original_slug" value=original_slug.clone()/>
                 <div class="grid-2">
-                    <TextField
-                        name="name"
-                        label="Provider Name"
-                        hint="Shown on the login button."
-                        value=name
-                        error=error_for("name")
-                        on_input=Callback::new(move |v: String| {
-                            if !slug_typed.get_untracked() {
-                                slug.set(slugify(&v));
-                            }
-                        })
-                        on_blur=Callback::new(move |_| touch("name"))
-                        required=true
-                    />
-                    <TextField
-                        name="slug"
+                    <DraftField field=text!(name) label="Provider Name" hint="Shown on the login button." required=true/>
+                    <DraftField
+                        field=text!(slug)
                         label="Provider Slug"
                         hint=if mode == Mode::Create {
                             "Unique id: lowercase letters, digits, single hyphens. Cannot change later."
                         } else {
                             "Cannot change after creation: linked accounts refer to it."
                         }
-                        value=slug
-                        error=error_for("slug")
-                        on_input=Callback::new(move |_| slug_typed.set(true))
-                        on_blur=Callback::new(move |_| touch("slug"))
                         readonly=mode == Mode::Update
                         required=true
                     />
                 </div>
-                <div class="field logo-field" class:invalid=move || error_for("logo").get().is_some()>
-                    <label for="field-logo">"Logo"</label>
-                    <div class="logo-row">
+                <DraftField
+                    field=text!(logo)
+                    label="Logo"
+                    placeholder="https://... or data:image/...;base64,..."
+                    node_ref=logo_field
+                    before=move || view! {
                         <span class="logo-preview" id=ids::LOGO_PREVIEW>
-                            {move || view! { <ProviderLogo logo=logo.get() size=32/> }}
+                            {move || view! { <ProviderLogo logo=draft.with(|d| d.logo.clone()) size=32/> }}
                         </span>
-                        <input
-                            id=ids::LOGO_FIELD
-                            node_ref=logo_field
-                            name="draft[logo]"
-                            type="text"
-                            placeholder="https://... or data:image/...;base64,..."
-                            value=draft.logo.clone()
-                            bind:value=logo
-                            on:blur=move |_| touch("logo")
-                            aria-describedby="field-logo-error"
-                        />
+                    }
+                    after=move || view! {
                         <button
                             type="button"
                             id=ids::LOGO_SEARCH
-                            aria-label="Search the selfh.st icon catalogue"
                             aria-haspopup="dialog"
                             on:click=move |_| picker_open.set(true)
                         >
@@ -188,100 +238,73 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                             id=ids::LOGO_UPLOAD
                             class="visually-hidden"
                             accept="image/png,image/jpeg,image/webp,image/gif,image/svg+xml"
-                            on:change=move |ev| upload_logo(ev, logo, upload_error)
+                            on:change=move |ev| upload_logo(ev, set_logo, upload_error)
                         />
-                    </div>
+                    }
+                >
                     <p class="hint">
                         "Optional. An image URL, a small uploaded image (stored as a data: URI), or an icon from "
                         <a href="https://selfh.st/icons/" target="_blank" rel="noopener noreferrer">"selfh.st/icons"</a>
                         "."
                     </p>
                     <p class="field-error" id=ids::LOGO_UPLOAD_ERROR role="alert">{move || upload_error.get()}</p>
-                    <p class="field-error" id="field-logo-error" role="alert">{move || error_for("logo").get()}</p>
-                    <IconPicker open=picker_open logo logo_field catalogue/>
-                </div>
-                <div class="field" class:invalid=move || error_for("issuer_url").get().is_some()>
-                    <label for="field-issuer_url">"Issuer URL"</label>
-                    <div class="copy-row">
-                        <input
-                            id="field-issuer_url"
-                            name="draft[issuer_url]"
-                            type="url"
-                            required=true
-                            placeholder="https://sso.example.com/realms/main"
-                            value=draft.issuer_url.clone()
-                            bind:value=issuer_url
-                            on:blur=move |_| touch("issuer_url")
-                            aria-describedby="field-issuer_url-error"
-                        />
+                    <IconPicker open=picker_open logo=set_logo logo_field catalogue/>
+                </DraftField>
+                <DraftField
+                    field=text!(issuer_url)
+                    label="Issuer URL"
+                    kind="url"
+                    required=true
+                    placeholder="https://sso.example.com/realms/main"
+                    hint="Exactly as in the provider's discovery document; a trailing slash matters."
+                    after=move || view! {
                         <button
                             type="button"
                             id=ids::TEST_CONNECTION
                             disabled=move || test.pending().get()
                             on:click=move |_| {
-                                test.dispatch((issuer_url.get_untracked(), scopes.get_untracked()));
+                                let (issuer, scopes) = draft.with_untracked(|d| (d.issuer_url.clone(), d.scopes.clone()));
+                                test.dispatch((issuer, scopes));
                             }
                         >
                             {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
                         </button>
-                    </div>
-                    <p class="hint">"Exactly as in the provider's discovery document; a trailing slash matters."</p>
-                    <p class="field-error" id="field-issuer_url-error" role="alert">{move || error_for("issuer_url").get()}</p>
+                    }
+                >
                     {move || test.value().get().map(|r| view! { <Report result=r/> })}
+                </DraftField>
+                <div class="grid-2">
+                    <DraftField field=text!(client_id) label="Client ID" required=true/>
+                    <DraftField
+                        field=text!(client_secret)
+                        label="Client Secret"
+                        kind="password"
+                        autocomplete="off"
+                        required=mode == Mode::Create
+                        placeholder=if has_secret { "Set. Type a new one to replace it." } else { "" }
+                        hint=if has_secret {
+                            "A secret is set and is never shown. Leave empty to keep it; type to replace it."
+                        } else {
+                            "Stored encrypted; never shown again."
+                        }
+                    />
                 </div>
                 <div class="grid-2">
-                    <TextField
-                        name="client_id"
-                        label="Client ID"
-                        value=client_id
-                        error=error_for("client_id")
-                        on_blur=Callback::new(move |_| touch("client_id"))
-                        required=true
-                    />
-                    <div class="field" class:invalid=move || error_for("client_secret").get().is_some()>
-                        <label for="field-client_secret">"Client Secret"</label>
-                        <input
-                            id="field-client_secret"
-                            name="draft[client_secret]"
-                            type="password"
-                            autocomplete="off"
-                            required=mode == Mode::Create
-                            placeholder=if has_secret { "Set. Type a new one to replace it." } else { "" }
-                            bind:value=client_secret
-                            on:blur=move |_| touch("client_secret")
-                            aria-describedby="field-client_secret-error"
-                        />
-                        <p class="hint">
-                            {if has_secret {
-                                "A secret is set and is never shown. Leave empty to keep it; type to replace it."
-                            } else {
-                                "Stored encrypted; never shown again."
-                            }}
-                        </p>
-                        <p class="field-error" id="field-client_secret-error" role="alert">{move || error_for("client_secret").get()}</p>
-                    </div>
-                </div>
-                <div class="grid-2">
-                    <TextField
-                        name="scopes"
-                        label="Scopes"
-                        hint="Comma-separated; must include openid."
-                        value=scopes
-                        error=error_for("scopes")
-                        on_blur=Callback::new(move |_| touch("scopes"))
-                    />
-                    <TextField
-                        name="required_claims"
+                    <DraftField field=text!(scopes) label="Scopes" hint="Comma-separated; must include openid."/>
+                    <DraftField
+                        field=text!(required_claims)
                         label="Required Claims"
                         hint="Comma-separated claims that must be boolean true to sign in, e.g. portcullis_user."
-                        value=required_claims
-                        error=error_for("required_claims")
-                        on_blur=Callback::new(move |_| touch("required_claims"))
                     />
                 </div>
-                <div class="field" class:invalid=move || error_for("token_auth_method").get().is_some()>
+                <div class="field" class:invalid=move || token_auth_error.get().is_some()>
                     <label for="field-token_auth_method">"Client Authentication"</label>
-                    <select id="field-token_auth_method" name="draft[token_auth_method]">
+                    <select
+                        id="field-token_auth_method"
+                        name="draft[token_auth_method]"
+                        aria-describedby="field-token_auth_method-error"
+                        on:change=move |ev| draft.update(|d| d.token_auth_method = event_target_value(&ev))
+                    >
                         {portcullis::provider::TOKEN_AUTH_METHODS
                             .iter()
                             .map(|m| {
@@ -290,20 +313,21 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                                     "client_secret_basic" => "client_secret_basic (HTTP Basic)",
                                     _ => "client_secret_post (in the request body)",
                                 };
-                                view! { <option value=*m selected=draft.token_auth_method == *m>{label}</option> }
+                                view! { <option value=*m selected=initial.token_auth_method == *m>{label}</option> }
                             })
                             .collect_view()}
                     </select>
                     <p class="hint">"How Portcullis authenticates at the token endpoint; match the client's setting at the provider."</p>
-                    <p class="field-error" role="alert">{move || error_for("token_auth_method").get()}</p>
+                    <p class="field-error" id="field-token_auth_method-error" role="alert">{move || token_auth_error.get()}</p>
                 </div>
                 <label class="check">
                     <input
                         type="checkbox"
                         name="draft[allow_new_users]"
                         value="true"
-                        checked=draft.allow_new_users
-                        bind:checked=allow_new_users
+                        checked=initial.allow_new_users
+                        prop:checked=move || draft.with(|d| d.allow_new_users)
+                        on:change=move |ev| draft.update(|d| d.allow_new_users = event_target_checked(&ev))
                     />
                     <span>"Allow New Users"</span>
                 </label>
@@ -313,8 +337,9 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                         type="checkbox"
                         name="draft[enabled]"
                         value="true"
-                        checked=draft.enabled
-                        bind:checked=enabled
+                        checked=initial.enabled
+                        prop:checked=move || draft.with(|d| d.enabled)
+                        on:change=move |ev| draft.update(|d| d.enabled = event_target_checked(&ev))
                     />
                     <span>"Enabled"</span>
                 </label>
@@ -354,50 +379,6 @@ pub fn ProviderEditor(props: EditorProps) -> impl IntoView {
                 }}
             </ActionForm>
         </section>
-    }
-}
-
-#[component]
-fn TextField(
-    name: &'static str,
-    label: &'static str,
-    #[prop(optional)] hint: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    #[prop(optional)] on_input: Option<Callback<String>>,
-    #[prop(optional)] on_blur: Option<Callback<()>>,
-    #[prop(optional)] readonly: bool,
-    #[prop(optional)] required: bool,
-) -> impl IntoView {
-    let id = format!("field-{name}");
-    let error_id = format!("{id}-error");
-    view! {
-        <div class="field" class:invalid=move || error.get().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=format!("draft[{name}]")
-                type="text"
-                readonly=readonly
-                required=required
-                value=value.get_untracked()
-                bind:value=value
-                on:input=move |ev| {
-                    if let Some(cb) = on_input {
-                        cb.run(event_target_value(&ev));
-                    }
-                }
-                on:blur=move |_| {
-                    if let Some(cb) = on_blur {
-                        cb.run(());
-                    }
-                }
-                aria-invalid=move || error.get().is_some().to_string()
-                aria-describedby=error_id.clone()
-            />
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert">{move || error.get()}</p>
-        </div>
     }
 }
 
@@ -449,7 +430,7 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
 
 /// Reads the chosen image into a base64 data URI for the Logo field, refusing files that
 /// would be too large to save.
-fn upload_logo(ev: leptos::ev::Event, logo: RwSignal<String>, error: RwSignal<Option<String>>) {
+fn upload_logo(ev: leptos::ev::Event, logo: Callback<String>, error: RwSignal<Option<String>>) {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::JsCast;
@@ -480,7 +461,7 @@ fn upload_logo(ev: leptos::ev::Event, logo: RwSignal<String>, error: RwSignal<Op
         leptos::task::spawn_local(async move {
             let file = gloo_file::File::from(file);
             match gloo_file::futures::read_as_data_url(&file).await {
-                Ok(data_url) => logo.set(data_url),
+                Ok(data_url) => logo.run(data_url),
                 Err(e) => error.set(Some(format!("The file could not be read ({e})."))),
             }
         });

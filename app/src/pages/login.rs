@@ -1,7 +1,8 @@
 //! `/login`: username or email and password. Works as a plain form without JavaScript.
 
 use crate::api::auth::{Login, LoginPageData, login_page};
-use crate::components::field::Field;
+use crate::components::field::TextField;
+use crate::components::page::{Alert, DataPage, failed};
 use crate::components::provider_logo::ProviderLogo;
 use crate::components::session::SessionContext;
 use crate::ids;
@@ -18,26 +19,26 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     view! {
         <Title text="Sign in"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) if p.setup_open => view! { <Redirect path="/setup"/> }.into_any(),
-                    Ok(p) if p.signed_in => view! { <Redirect path="/"/> }.into_any(),
-                    Ok(p) => {
-                        let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
-                        login_form(session.login, p, next).into_any()
-                    }
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
-                        .into_any(),
+        <DataPage resource=page errors=move || failed(session.login) error_id=ids::LOGIN_ERROR let:page>
+            {match page.data {
+                p if p.setup_open => view! { <Redirect path="/setup"/> }.into_any(),
+                p if p.signed_in => view! { <Redirect path="/"/> }.into_any(),
+                p => {
+                    let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
+                    login_form(session.login, p, page.alert, next).into_any()
                 }
-            })}
-        </Transition>
+            }}
+        </DataPage>
     }
 }
 
-fn login_form(action: ServerAction<Login>, page: LoginPageData, next: String) -> impl IntoView {
+fn login_form(
+    action: ServerAction<Login>,
+    page: LoginPageData,
+    alert: Alert,
+    next: String,
+) -> impl IntoView {
     let LoginPageData {
-        flash,
         providers,
         local_login,
         ..
@@ -63,33 +64,11 @@ fn login_form(action: ServerAction<Login>, page: LoginPageData, next: String) ->
             }
         })
         .collect_view();
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| flash.clone())
-    });
-    let field_errors = Signal::derive(move || {
-        error
-            .get()
-            .map(|e| e.field_errors().to_vec())
-            .unwrap_or_default()
-    });
+    let field_errors = alert.field_errors();
     view! {
         <section class="card auth-card" id=ids::LOGIN_FORM>
             <h1>{if local_login { "Sign in" } else { "Sign in to continue" }}</h1>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="alert error" role="alert" id=ids::LOGIN_ERROR>
-                                {e.to_string()}
-                            </p>
-                        }
-                    })
-            }}
+            {alert.view()}
             {has_providers.then(|| view! {
                 <div class="providers" id=ids::LOGIN_PROVIDERS>{buttons}</div>
             })}
@@ -97,14 +76,14 @@ fn login_form(action: ServerAction<Login>, page: LoginPageData, next: String) ->
             {local_login.then(move || view! {
             <ActionForm action=action>
                 <input type="hidden" name="next" value=next/>
-                <Field
+                <TextField
                     name="identifier"
                     label="Username or email"
                     autocomplete="username"
                     required=true
                     errors=field_errors
                 />
-                <Field
+                <TextField
                     name="password"
                     label="Password"
                     kind="password"

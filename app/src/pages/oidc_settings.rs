@@ -1,9 +1,12 @@
 //! `/settings/users/oidc` (administrators): the OpenID Connect providers as cards, in
 //! login-page order, with edit, enable/disable, reorder and delete.
 
-use crate::api::providers::{DeleteProvider, MoveProvider, SetProviderEnabled, oidc_settings};
+use crate::api::providers::{
+    DeleteProvider, MoveProvider, OidcSettingsData, SetProviderEnabled, oidc_settings,
+};
 use crate::components::copy_button::CopyValue;
 use crate::components::guard::authed;
+use crate::components::page::{DataPage, Loaded, failed};
 use crate::components::provider_logo::ProviderLogo;
 use crate::ids;
 use leptos::form::ActionForm;
@@ -40,52 +43,51 @@ pub fn OidcSettingsPage() -> impl IntoView {
         <Title text="OpenID Connect"/>
         {authed(true, move |_| {
             view! {
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match settings.await {
-                            Ok(s) => {
-                                let flash = s.flash.clone();
-                                let error = move || {
-                                    actions.delete.value().get().and_then(|r| r.err())
-                                        .or_else(|| actions.shift.value().get().and_then(|r| r.err()))
-                                        .or_else(|| actions.toggle.value().get().and_then(|r| r.err()))
-                                        .or_else(|| flash.clone())
-                                };
-                                let count = s.providers.len();
-                                view! {
-                                    <section class="card">
-                                        <p class="crumbs"><a href="/settings/users">"Users"</a>" › OpenID Connect"</p>
-                                        <div class="title-row">
-                                            <h1>"OpenID Connect"</h1>
-                                            <a class="button primary" href="/settings/users/oidc/new" id=ids::ADD_PROVIDER>"Add Provider"</a>
-                                        </div>
-                                        {(!s.oidc_enabled).then(|| view! {
-                                            <p class="alert warn">"OpenID Connect sign-in is off: these providers are not shown on the login page. Turn it on under "<a href="/settings/users">"Login Methods"</a>"."</p>
-                                        })}
-                                        {move || error().map(|e| view! { <p class="alert error" role="alert" id=ids::OIDC_ERROR>{e.to_string()}</p> })}
-                                        <CopyValue value=s.redirect_uri.clone() label="Redirect URI to register at each provider" id=ids::REDIRECT_URI/>
-                                    </section>
-                                    <ul class="provider-list" id=ids::PROVIDER_LIST aria-label="Providers">
-                                        {if s.providers.is_empty() {
-                                            view! { <li class="card empty">"No providers yet. Add one to offer one-click sign-in."</li> }.into_any()
-                                        } else {
-                                            s.providers
-                                                .into_iter()
-                                                .enumerate()
-                                                .map(|(i, p)| provider_card(p, i, count, actions))
-                                                .collect_view()
-                                                .into_any()
-                                        }}
-                                    </ul>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                <DataPage
+                    resource=settings
+                    errors=move || {
+                        failed(actions.delete)
+                            .or_else(|| failed(actions.shift))
+                            .or_else(|| failed(actions.toggle))
+                    }
+                    error_id=ids::OIDC_ERROR
+                    let:page
+                >
+                    {settings_view(page, actions)}
+                </DataPage>
             }
         })}
+    }
+}
+
+fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoView {
+    let Loaded { data: s, alert } = page;
+    let count = s.providers.len();
+    view! {
+        <section class="card">
+            <p class="crumbs"><a href="/settings/users">"Users"</a>" › OpenID Connect"</p>
+            <div class="title-row">
+                <h1>"OpenID Connect"</h1>
+                <a class="button primary" href="/settings/users/oidc/new" id=ids::ADD_PROVIDER>"Add Provider"</a>
+            </div>
+            {(!s.oidc_enabled).then(|| view! {
+                <p class="alert warn">"OpenID Connect sign-in is off: these providers are not shown on the login page. Turn it on under "<a href="/settings/users">"Login Methods"</a>"."</p>
+            })}
+            {alert.view()}
+            <CopyValue value=s.redirect_uri.clone() label="Redirect URI to register at each provider" id=ids::REDIRECT_URI/>
+        </section>
+        <ul class="provider-list" id=ids::PROVIDER_LIST aria-label="Providers">
+            {if s.providers.is_empty() {
+                view! { <li class="card empty">"No providers yet. Add one to offer one-click sign-in."</li> }.into_any()
+            } else {
+                s.providers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, p)| provider_card(p, i, count, actions))
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
 use crate::components::guard::authed;
+use crate::components::page::{Alert, DataPage, failed};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
@@ -22,9 +23,9 @@ pub fn ProfileSettingsPage() -> impl IntoView {
         move || (linked(), unlink.version().get()),
         |(on_tab, _)| async move {
             if on_tab {
-                Some(linked_accounts().await)
+                linked_accounts().await.map(Some)
             } else {
-                None
+                Ok(None)
             }
         },
     );
@@ -77,69 +78,74 @@ fn general(user: UserView) -> impl IntoView {
 #[component]
 fn LinkedAccounts(
     unlink: ServerAction<Unlink>,
-    data: Resource<Option<Result<LinkedAccountsData, AppError>>>,
+    data: Resource<Result<Option<LinkedAccountsData>, AppError>>,
 ) -> impl IntoView {
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    None => ().into_any(),
-                    Some(Ok(d)) => {
-                        let flash = d.flash.clone();
-                        let error = move || unlink.value().get().and_then(Result::err).or_else(|| flash.clone());
-                        let token = d.link_token.clone();
-                        view! {
-                            <div id=ids::LINKED_ACCOUNTS>
-                                {d.notice.clone().map(|n| view! { <p class="alert ok" role="status" id=ids::LINKED_NOTICE>{n}</p> })}
-                                {move || error().map(|e| view! { <p class="alert error" role="alert" id=ids::LINKED_ERROR>{e.to_string()}</p> })}
-                                {if d.links.is_empty() && d.available.is_empty() {
-                                    view! { <p class="empty">"No identity providers are available for linking yet."</p> }.into_any()
-                                } else {
-                                    ().into_any()
-                                }}
-                                <ul class="linked-list">
-                                    {d.links.into_iter().map(|l| {
-                                        let slug = l.provider_slug.clone();
-                                        let confirm = format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name);
-                                        let button = format!("Unlink {}", l.provider_name);
-                                        view! {
-                                            <li class="linked" data-slug=l.provider_slug.clone()>
-                                                <ProviderLogo logo=l.provider_logo.clone() size=28/>
-                                                <div class="linked-id">
-                                                    <strong>{l.provider_name.clone()}</strong>
-                                                    <span class="hint">{l.label.clone()}</span>
-                                                </div>
-                                                <details class="confirm">
-                                                    <summary class="button">"Unlink"</summary>
-                                                    <div class="confirm-box" role="alertdialog">
-                                                        <p>{confirm}</p>
-                                                        <ActionForm action=unlink>
-                                                            <input type="hidden" name="slug" value=slug/>
-                                                            <button type="submit" class="danger">{button}</button>
-                                                        </ActionForm>
-                                                    </div>
-                                                </details>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                    {d.available.into_iter().map(|p| {
-                                        let href = format!("/login?provider={}&link={}", p.slug, token);
-                                        let label = format!("Link Account: {}", p.name);
-                                        view! {
-                                            <li class="linked available" data-slug=p.slug.clone()>
-                                                <ProviderLogo logo=p.logo.clone() size=28/>
-                                                <div class="linked-id"><strong>{p.name.clone()}</strong><span class="hint">"Not linked"</span></div>
-                                                <a class="button primary" href=href aria-label=label rel="external">"Link Account"</a>
-                                            </li>
-                                        }
-                                    }).collect_view()}
-                                </ul>
+        <DataPage
+            resource=data
+            errors=move || failed(unlink)
+            error_id=ids::LINKED_ERROR
+            notice_id=ids::LINKED_NOTICE
+            let:page
+        >
+            {page.data.map(|d| linked_list(d, page.alert, unlink))}
+        </DataPage>
+    }
+}
+
+fn linked_list(d: LinkedAccountsData, alert: Alert, unlink: ServerAction<Unlink>) -> impl IntoView {
+    let token = d.link_token.clone();
+    view! {
+        <div id=ids::LINKED_ACCOUNTS>
+            {alert.view()}
+            {if d.links.is_empty() && d.available.is_empty() {
+                view! { <p class="empty">"No identity providers are available for linking yet."</p> }.into_any()
+            } else {
+                ().into_any()
+            }}
+            <ul class="linked-list">
+                {d.links.into_iter().map(|l| {
+                    let slug = l.provider_slug.clone();
+                    let confirm = format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name);
+                    let button = format!("Unlink {}", l.provider_name);
+                    let confirm_label = format!("Unlink {}?", l.provider_name);
+                    view! {
+                        <li class="linked" data-slug=l.provider_slug.clone()>
+                            <ProviderLogo logo=l.provider_logo.clone() size=28/>
+                            <div class="linked-id">
+                                <strong>{l.provider_name.clone()}</strong>
+                                <span class="hint">{l.label.clone()}</span>
                             </div>
-                        }.into_any()
+                            <details class="confirm">
+                                <summary class="button">"Unlink"</summary>
+                                <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
+                                    <p>{confirm}</p>
+                                    <ActionForm action=unlink>
+                                        <input type="hidden" name="slug" value=slug/>
+                                        <button type="submit" class="danger">{button}</button>
+                                    </ActionForm>
+                                </div>
+                            </details>
+                        </li>
                     }
-                    Some(Err(e)) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+                }).collect_view()}
+                {d.available.into_iter().map(|p| {
+                    // A plain form post (a full navigation to the provider, with or without
+                    // JavaScript): the single-use link token travels in the body, never in a URL.
+                    let action = format!("/login/{}/link", p.slug);
+                    let label = format!("Link Account: {}", p.name);
+                    view! {
+                        <li class="linked available" data-slug=p.slug.clone()>
+                            <ProviderLogo logo=p.logo.clone() size=28/>
+                            <div class="linked-id"><strong>{p.name.clone()}</strong><span class="hint">"Not linked"</span></div>
+                            <form method="post" action=action class="inline-form">
+                                <input type="hidden" name="token" value=token.clone()/>
+                                <button type="submit" class="button primary" aria-label=label>"Link Account"</button>
+                            </form>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
     }
 }

@@ -1,17 +1,55 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
-use crate::api::providers::{oidc_settings, provider};
+use crate::api::providers::{OidcSettingsData, SaveProvider, oidc_settings, provider};
 use crate::components::guard::authed;
+use crate::components::page::{DataPage, PageData, failed};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
+use crate::error::AppError;
+use crate::ids;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use portcullis::provider::{IssuerPolicy, ProviderDraft};
+use portcullis::provider::{IssuerPolicy, ProviderDraft, ProviderView};
+use serde::{Deserialize, Serialize};
+
+/// The settings (redirect URI, issuer policy, flash) and the provider being edited, if any.
+#[derive(Clone, Serialize, Deserialize)]
+struct EditorData {
+    settings: OidcSettingsData,
+    existing: Option<ProviderView>,
+}
+
+impl PageData for EditorData {
+    fn flash(&self) -> Option<AppError> {
+        self.settings.flash.clone()
+    }
+}
+
+impl EditorData {
+    fn props(self) -> EditorProps {
+        let EditorData { settings, existing } = self;
+        let policy = IssuerPolicy {
+            allow_insecure: settings.allow_insecure_issuers,
+        };
+        let (draft, original_slug, has_secret) = match existing {
+            Some(p) => (p.draft(), p.slug.clone(), p.has_client_secret),
+            None => (ProviderDraft::new_default(), String::new(), false),
+        };
+        EditorProps {
+            draft,
+            original_slug,
+            has_secret,
+            redirect_uri: settings.redirect_uri,
+            policy,
+        }
+    }
+}
 
 #[component]
 pub fn ProviderEditPage() -> impl IntoView {
     let params = use_params_map();
     // Owned by the page, not by the guard's Suspend (see `guard::authed`).
+    let save = ServerAction::<SaveProvider>::new();
     let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
     let data = Resource::new(slug, |slug| async move {
         let settings = oidc_settings().await?;
@@ -20,48 +58,19 @@ pub fn ProviderEditPage() -> impl IntoView {
         } else {
             Some(provider(slug).await?)
         };
-        Ok::<_, crate::error::AppError>((settings, existing))
+        Ok::<_, AppError>(EditorData { settings, existing })
     });
     view! {
         <Title text="OpenID Connect provider"/>
         {authed(true, move |_| {
             view! {
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match data.await {
-                            Ok((settings, existing)) => {
-                                let policy = IssuerPolicy { allow_insecure: settings.allow_insecure_issuers };
-                                let props = match existing {
-                                    Some(p) => EditorProps {
-                                        draft: p.draft(),
-                                        original_slug: p.slug.clone(),
-                                        has_secret: p.has_client_secret,
-                                        redirect_uri: settings.redirect_uri,
-                                        policy,
-                                        flash: settings.flash,
-                                    },
-                                    None => EditorProps {
-                                        draft: ProviderDraft::new_default(),
-                                        original_slug: String::new(),
-                                        has_secret: false,
-                                        redirect_uri: settings.redirect_uri,
-                                        policy,
-                                        flash: settings.flash,
-                                    },
-                                };
-                                view! {
-                                    <p class="crumbs">
-                                        <a href="/settings/users">"Users"</a>" › "
-                                        <a href="/settings/users/oidc">"OpenID Connect"</a>
-                                    </p>
-                                    <ProviderEditor props/>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                <DataPage resource=data errors=move || failed(save) error_id=ids::EDITOR_ERROR let:page>
+                    <p class="crumbs">
+                        <a href="/settings/users">"Users"</a>" › "
+                        <a href="/settings/users/oidc">"OpenID Connect"</a>
+                    </p>
+                    <ProviderEditor props=page.data.props() save alert=page.alert/>
+                </DataPage>
             }
         })}
     }

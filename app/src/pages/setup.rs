@@ -1,9 +1,9 @@
 //! `/setup`: the first visitor of a new installation creates the administrator, once.
 
 use crate::api::auth::{Setup, setup_page};
-use crate::components::field::Field;
+use crate::components::field::TextField;
+use crate::components::page::{Alert, DataPage, failed};
 use crate::components::session::SessionContext;
-use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -15,18 +15,13 @@ pub fn SetupPage() -> impl IntoView {
     let page = Resource::new(|| (), |_| setup_page());
     view! {
         <Title text="Set up"/>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(p) if p.open || p.flash.is_some() => {
-                        setup_form(session.setup, p.flash, p.open).into_any()
-                    }
-                    Ok(_) => done().into_any(),
-                    Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
-                        .into_any(),
-                }
-            })}
-        </Transition>
+        <DataPage resource=page errors=move || failed(session.setup) error_id=ids::SETUP_ERROR let:page>
+            {if page.data.open || page.data.flash.is_some() {
+                setup_form(session.setup, page.alert, page.data.open).into_any()
+            } else {
+                done().into_any()
+            }}
+        </DataPage>
     }
 }
 
@@ -40,38 +35,16 @@ fn done() -> impl IntoView {
     }
 }
 
-fn setup_form(action: ServerAction<Setup>, flash: Option<AppError>, open: bool) -> impl IntoView {
-    let error = Signal::derive(move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| flash.clone())
-    });
-    let field_errors = Signal::derive(move || {
-        error
-            .get()
-            .map(|e| e.field_errors().to_vec())
-            .unwrap_or_default()
-    });
+fn setup_form(action: ServerAction<Setup>, alert: Alert, open: bool) -> impl IntoView {
+    let field_errors = alert.field_errors();
     view! {
         <section class="card auth-card" id=ids::SETUP_FORM>
             <h1>"Welcome to Portcullis"</h1>
             <p>"Create the administrator account. Only the first visitor can do this."</p>
-            {move || {
-                error
-                    .get()
-                    .map(|e| {
-                        view! {
-                            <p class="alert error" role="alert" id=ids::SETUP_ERROR>
-                                {e.to_string()}
-                            </p>
-                        }
-                    })
-            }}
+            {alert.view()}
             {(!open).then(|| view! { <a href="/login">"Sign in"</a> })}
             <ActionForm action=action>
-                <Field
+                <TextField
                     name="username"
                     label="Username"
                     autocomplete="username"
@@ -79,7 +52,7 @@ fn setup_form(action: ServerAction<Setup>, flash: Option<AppError>, open: bool) 
                     hint="Letters, digits, '.', '_' and '-'."
                     errors=field_errors
                 />
-                <Field
+                <TextField
                     name="email"
                     label="Email"
                     kind="email"
@@ -87,14 +60,14 @@ fn setup_form(action: ServerAction<Setup>, flash: Option<AppError>, open: bool) 
                     required=true
                     errors=field_errors
                 />
-                <Field
+                <TextField
                     name="display_name"
                     label="Display name"
                     autocomplete="name"
                     hint="Optional; defaults to the username."
                     errors=field_errors
                 />
-                <Field
+                <TextField
                     name="password"
                     label="Password"
                     kind="password"

@@ -1,8 +1,9 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::{UnlinkUser, users_settings};
+use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::components::guard::authed;
+use crate::components::page::{DataPage, Loaded, failed};
 use crate::components::switch::LoginMethodSwitch;
 use crate::ids;
 use leptos::form::ActionForm;
@@ -22,128 +23,122 @@ pub fn UsersSettingsPage() -> impl IntoView {
         <Title text="Users"/>
         {authed(true, move |_| {
             view! {
-                <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match settings.await {
-                            Ok(s) => {
-                                let flash = s.flash.clone();
-                                let error = move || {
-                                    set_method
-                                        .value()
-                                        .get()
-                                        .and_then(Result::err)
-                                        .or_else(|| unlink.value().get().and_then(Result::err))
-                                        .or_else(|| flash.clone())
-                                };
-                                let links = s.links.clone();
-                                view! {
-                                    <section class="card" id=ids::LOGIN_METHODS>
-                                        <h1>"Users"</h1>
-                                        <h2>"Login Methods"</h2>
-                                        {move || error().map(|e| view! {
-                                            <p class="alert error" role="alert" id=ids::LOGIN_METHODS_ERROR>{e.to_string()}</p>
-                                        })}
-                                        <div class="method">
-                                            <LoginMethodSwitch
-                                                action=set_method
-                                                method="local"
-                                                label="Enable Local Sign-In"
-                                                on=s.local_login
-                                                id=ids::LOCAL_LOGIN_SWITCH
-                                            />
-                                            <p class="hint">"Username (or email) and password."</p>
-                                        </div>
-                                        <div class="method">
-                                            <div class="method-row">
-                                                <LoginMethodSwitch
-                                                    action=set_method
-                                                    method="oidc"
-                                                    label="Enable OpenID Connect Sign-In"
-                                                    on=s.oidc_enabled
-                                                    id=ids::OIDC_SWITCH
-                                                />
-                                                {s.oidc_enabled.then(|| view! {
-                                                    <a
-                                                        class="icon-button"
-                                                        href="/settings/users/oidc"
-                                                        id=ids::OIDC_SETTINGS_LINK
-                                                        aria-label="OpenID Connect settings"
-                                                        title="OpenID Connect settings"
-                                                    >
-                                                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
-                                                            <path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.3 7.3 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.3 7.3 0 0 0-1.7 1l-2.5-1-2 3.5L6.5 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.3 7.3 0 0 0 1.7 1L11 21h4l.4-2.9a7.3 7.3 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5A3.5 3.5 0 1 1 13 8.5a3.5 3.5 0 0 1 0 7z"></path>
-                                                        </svg>
-                                                    </a>
-                                                })}
-                                            </div>
-                                            <p class="hint">
-                                                "One-click sign-in with identity providers such as Keycloak, Authentik, Authelia or Pocket ID. "
-                                                {format!(
-                                                    "{} enabled provider{}.",
-                                                    s.enabled_providers,
-                                                    if s.enabled_providers == 1 { "" } else { "s" },
-                                                )}
-                                            </p>
-                                        </div>
-                                        <p class="hint">"At least one login method must stay enabled."</p>
-                                    </section>
-                                    <section class="card">
-                                        <h2>"Accounts"</h2>
-                                        <table id=ids::USER_LIST>
-                                            <thead>
-                                                <tr>
-                                                    <th scope="col">"Username"</th>
-                                                    <th scope="col">"Display name"</th>
-                                                    <th scope="col">"Email"</th>
-                                                    <th scope="col">"Role"</th>
-                                                    <th scope="col">"Linked accounts"</th>
-                                                </tr>
-                                            </thead>
-                                            <tbody>
-                                                {s
-                                                    .users
-                                                    .into_iter()
-                                                    .map(|u| {
-                                                        let cells = links
-                                                            .iter()
-                                                            .filter(|(owner, _)| *owner == u.id)
-                                                            .map(|(_, l)| {
-                                                                let label = format!("Unlink {} from {}", l.provider_name, u.username);
-                                                                let (uid, slug) = (u.id.clone(), l.provider_slug.clone());
-                                                                let text = format!("{} ({})", l.provider_name, l.label);
-                                                                view! {
-                                                                    <ActionForm action=unlink attr:class="inline">
-                                                                        <input type="hidden" name="user_id" value=uid/>
-                                                                        <input type="hidden" name="slug" value=slug/>
-                                                                        <span>{text}</span>
-                                                                        <button type="submit" class="link" aria-label=label>"Unlink"</button>
-                                                                    </ActionForm>
-                                                                }
-                                                            })
-                                                            .collect_view();
-                                                        view! {
-                                                            <tr>
-                                                                <td>{u.username}</td>
-                                                                <td>{u.display_name}</td>
-                                                                <td>{u.email.unwrap_or_default()}</td>
-                                                                <td>{if u.admin { "Administrator" } else { "User" }}</td>
-                                                                <td>{cells}</td>
-                                                            </tr>
-                                                        }
-                                                    })
-                                                    .collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </section>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
-                                .into_any(),
-                        }
-                    })}
-                </Transition>
+                <DataPage
+                    resource=settings
+                    errors=move || failed(set_method).or_else(|| failed(unlink))
+                    error_id=ids::LOGIN_METHODS_ERROR
+                    let:page
+                >
+                    {users_view(page, set_method, unlink)}
+                </DataPage>
             }
         })}
+    }
+}
+
+fn users_view(
+    page: Loaded<UsersSettingsData>,
+    set_method: ServerAction<SetLoginMethod>,
+    unlink: ServerAction<UnlinkUser>,
+) -> impl IntoView {
+    let Loaded { data: s, alert } = page;
+    let links = s.links.clone();
+    view! {
+        <section class="card" id=ids::LOGIN_METHODS>
+            <h1>"Users"</h1>
+            <h2>"Login Methods"</h2>
+            {alert.view()}
+            <div class="method">
+                <LoginMethodSwitch
+                    action=set_method
+                    method="local"
+                    label="Enable Local Sign-In"
+                    on=s.local_login
+                    id=ids::LOCAL_LOGIN_SWITCH
+                />
+                <p class="hint">"Username (or email) and password."</p>
+            </div>
+            <div class="method">
+                <div class="method-row">
+                    <LoginMethodSwitch
+                        action=set_method
+                        method="oidc"
+                        label="Enable OpenID Connect Sign-In"
+                        on=s.oidc_enabled
+                        id=ids::OIDC_SWITCH
+                    />
+                    {s.oidc_enabled.then(|| view! {
+                        <a
+                            class="icon-button"
+                            href="/settings/users/oidc"
+                            id=ids::OIDC_SETTINGS_LINK
+                            aria-label="OpenID Connect settings"
+                            title="OpenID Connect settings"
+                        >
+                            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                                <path fill="currentColor" d="M19.4 13a7.6 7.6 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.3 7.3 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.3 7.3 0 0 0-1.7 1l-2.5-1-2 3.5L6.5 11a7.6 7.6 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.3 7.3 0 0 0 1.7 1L11 21h4l.4-2.9a7.3 7.3 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5A3.5 3.5 0 1 1 13 8.5a3.5 3.5 0 0 1 0 7z"></path>
+                            </svg>
+                        </a>
+                    })}
+                </div>
+                <p class="hint">
+                    "One-click sign-in with identity providers such as Keycloak, Authentik, Authelia or Pocket ID. "
+                    {format!(
+                        "{} enabled provider{}.",
+                        s.enabled_providers,
+                        if s.enabled_providers == 1 { "" } else { "s" },
+                    )}
+                </p>
+            </div>
+            <p class="hint">"At least one login method must stay enabled."</p>
+        </section>
+        <section class="card">
+            <h2>"Accounts"</h2>
+            <table id=ids::USER_LIST>
+                <thead>
+                    <tr>
+                        <th scope="col">"Username"</th>
+                        <th scope="col">"Display name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Linked accounts"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {s
+                        .users
+                        .into_iter()
+                        .map(|u| {
+                            let cells = links
+                                .iter()
+                                .filter(|(owner, _)| *owner == u.id)
+                                .map(|(_, l)| {
+                                    let label = format!("Unlink {} from {}", l.provider_name, u.username);
+                                    let (uid, slug) = (u.id.clone(), l.provider_slug.clone());
+                                    let text = format!("{} ({})", l.provider_name, l.label);
+                                    view! {
+                                        <ActionForm action=unlink attr:class="inline">
+                                            <input type="hidden" name="user_id" value=uid/>
+                                            <input type="hidden" name="slug" value=slug/>
+                                            <span>{text}</span>
+                                            <button type="submit" class="link" aria-label=label>"Unlink"</button>
+                                        </ActionForm>
+                                    }
+                                })
+                                .collect_view();
+                            view! {
+                                <tr>
+                                    <td>{u.username}</td>
+                                    <td>{u.display_name}</td>
+                                    <td>{u.email.unwrap_or_default()}</td>
+                                    <td>{if u.admin { "Administrator" } else { "User" }}</td>
+                                    <td>{cells}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
     }
 }

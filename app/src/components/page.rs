@@ -1,0 +1,182 @@
+//! The frame of every page that loads data: "Loading…" while it loads, the error when it
+//! cannot, and the messages for the page: what the server left for it (a flash error or a
+//! notice from a form posted without JavaScript) and the errors of the page's own actions.
+
+use crate::api::admin::UsersSettingsData;
+use crate::api::auth::{LoginPageData, SetupPageData};
+use crate::api::linked::LinkedAccountsData;
+use crate::api::providers::OidcSettingsData;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use portcullis::field::FieldError;
+use portcullis::user::UserView;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// What a page's data carries for the page's messages besides itself.
+pub trait PageData {
+    /// An error left for this page by a form posted without JavaScript.
+    fn flash(&self) -> Option<AppError> {
+        None
+    }
+    /// A confirmation left for this page (e.g. "your account is now linked").
+    fn notice(&self) -> Option<String> {
+        None
+    }
+}
+
+impl<T: PageData> PageData for Option<T> {
+    fn flash(&self) -> Option<AppError> {
+        self.as_ref().and_then(T::flash)
+    }
+    fn notice(&self) -> Option<String> {
+        self.as_ref().and_then(T::notice)
+    }
+}
+
+impl PageData for UserView {}
+
+impl PageData for LoginPageData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+}
+
+impl PageData for SetupPageData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+}
+
+impl PageData for UsersSettingsData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+}
+
+impl PageData for OidcSettingsData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+}
+
+impl PageData for LinkedAccountsData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+    fn notice(&self) -> Option<String> {
+        self.notice.clone()
+    }
+}
+
+/// The error of the last run of `action`, if it failed (tracked: use it in a closure).
+pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    action.value().get().and_then(Result::err)
+}
+
+/// The page's messages: the latest error (its actions' first, then the flash) and the
+/// notice. Render it with [`Alert::view`] where the page wants them.
+#[derive(Clone, Copy)]
+pub struct Alert {
+    error: Signal<Option<AppError>>,
+    notice: Signal<Option<String>>,
+    error_id: &'static str,
+    notice_id: &'static str,
+}
+
+impl Alert {
+    /// The error being shown, also for pages that act on its kind.
+    pub fn error(self) -> Signal<Option<AppError>> {
+        self.error
+    }
+
+    /// The per-field errors of the error being shown, for the page's [`TextField`]s.
+    ///
+    /// [`TextField`]: crate::components::field::TextField
+    pub fn field_errors(self) -> Signal<Vec<FieldError>> {
+        let error = self.error;
+        Signal::derive(move || {
+            error
+                .with(|e| e.as_ref().map(|e| e.field_errors().to_vec()))
+                .unwrap_or_default()
+        })
+    }
+
+    /// The notice and the error. A [`AppError::NeedsConfirmation`] is not shown here: it is
+    /// a question the page asks beside the button that repeats the request.
+    pub fn view(self) -> impl IntoView {
+        let Alert {
+            error,
+            notice,
+            error_id,
+            notice_id,
+        } = self;
+        let id = |id: &'static str| (!id.is_empty()).then_some(id);
+        view! {
+            {move || notice.get().map(|n| view! { <p class="alert ok" role="status" id=id(notice_id)>{n}</p> })}
+            {move || {
+                error
+                    .get()
+                    .filter(|e| !matches!(e, AppError::NeedsConfirmation(_)))
+                    .map(|e| view! { <p class="alert error" role="alert" id=id(error_id)>{e.to_string()}</p> })
+            }}
+        }
+    }
+}
+
+/// The data of a loaded page and its messages.
+pub struct Loaded<T> {
+    pub data: T,
+    pub alert: Alert,
+}
+
+/// Loads `resource` and renders the children with it: "Loading…" meanwhile (the previous
+/// content stays while it reloads), the error when it fails.
+#[component]
+pub fn DataPage<T, C, IV>(
+    resource: Resource<Result<T, AppError>>,
+    /// The errors of the page's actions (e.g. `move || failed(save)`), shown before the flash.
+    #[prop(optional, into)]
+    errors: Signal<Option<AppError>>,
+    /// The id of the error message, for tests.
+    #[prop(optional)]
+    error_id: &'static str,
+    /// The id of the notice, for tests.
+    #[prop(optional)]
+    notice_id: &'static str,
+    children: C,
+) -> impl IntoView
+where
+    T: PageData + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    C: Fn(Loaded<T>) -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match resource.await {
+                        Ok(data) => {
+                            let flash = data.flash();
+                            let alert = Alert {
+                                error: Signal::derive(move || errors.get().or_else(|| flash.clone())),
+                                notice: Signal::stored(data.notice()),
+                                error_id,
+                                notice_id,
+                            };
+                            children(Loaded { data, alert }).into_any()
+                        }
+                        Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
+                            .into_any(),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
