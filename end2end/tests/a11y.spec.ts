@@ -1,0 +1,248 @@
+import AxeBuilder from "@axe-core/playwright";
+import { BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ICONS, IDP, ids, jsEnabled, ready } from "./helpers";
+
+// Every page and dialog passes axe-core's WCAG 2.1 A and AA rules, in the light and the dark
+// colour scheme, empty and with data, with and without error messages.
+//
+// This spec walks a whole installation from its first-run setup, so it runs against a server
+// of its own with a fresh database (started here, on a free port): it needs no other spec,
+// and the installation the other specs share stays fresh for auth.spec.ts's first-run test.
+// Two colour schemes per state: allow more than the default 30 s a test.
+test.describe.configure({ mode: "serial", timeout: 60_000 });
+
+const WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+const __dirname = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(__dirname, "../..");
+const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A Portcullis server with a fresh data directory; resolves once it answers /healthz. */
+async function startServer(): Promise<{ url: string; stop: () => void }> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "portcullis-a11y-"));
+  const url = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(
+    bin,
+    ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--icon-index-url", `${ICONS}/index.json`, "--icon-base-url", ICONS],
+    {
+      env: { ...process.env, LEPTOS_SITE_ROOT: path.join(root, "target/site"), PORTCULLIS_LOG: "warn" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const kill = () => child.kill();
+  // Also when the worker ends without running afterAll (a timeout in beforeAll).
+  process.once("exit", kill);
+  const stop = () => {
+    kill();
+    process.off("exit", kill);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      stop();
+      throw new Error(`${bin} exited with ${child.exitCode}`);
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { url, stop };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`${bin} did not answer ${url}/healthz within 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+let server: { url: string; stop: () => void } | undefined;
+let context: BrowserContext;
+let page: Page;
+
+test.beforeAll(async ({ browser }, testInfo) => {
+  server = await startServer();
+  // The pages send a nonce Content-Security-Policy; axe-core is injected, so bypass it.
+  // axe-core needs JavaScript (its timers stop when scripts are disabled), so without
+  // JavaScript means here that the app's own script never loads: the pages stay as the
+  // server rendered them, and their forms post as plain HTML forms.
+  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
+  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  page = await context.newPage();
+});
+
+test.afterAll(async () => {
+  await context?.close();
+  server?.stop();
+});
+
+/** No axe-core WCAG 2.1 A/AA violation on the page as it is now, in either colour scheme. */
+async function expectAccessible(what: string) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const results = await new AxeBuilder({ page }).withTags(WCAG21_AA).analyze();
+    const violations = results.violations.map((v) => ({
+      rule: v.id,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary ?? ""}`),
+    }));
+    expect(violations, `${what} (${colorScheme})`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
+async function visit(testInfo: TestInfo, url: string) {
+  await page.goto(url);
+  await ready(page, testInfo);
+}
+
+test("setup page, with a field error; then the start page", async ({}, testInfo) => {
+  await visit(testInfo, "/setup");
+  await expect(page.locator(ids.setupForm)).toContainText("Create the administrator account");
+  await expectAccessible("setup");
+
+  await page.getByLabel("Username").fill("a11y");
+  await page.getByLabel("Email").fill("a11y@example.com");
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await expect(page.locator("#field-password-error")).toContainText("at least 8 characters");
+  await ready(page, testInfo);
+  await expectAccessible("setup with errors");
+
+  await page.getByLabel("Username").fill("a11y");
+  await page.getByLabel("Email").fill("a11y@example.com");
+  await page.getByLabel("Password").fill("a11y password");
+  await page.getByRole("button", { name: "Create administrator" }).click();
+  await expect(page.locator(ids.whoami)).toContainText("a11y");
+  await ready(page, testInfo);
+  await expectAccessible("start page");
+});
+
+test("profile settings", async ({}, testInfo) => {
+  await visit(testInfo, "/profile/settings");
+  await expect(page.locator(ids.linkedAccountsTab)).toBeVisible();
+  await expectAccessible("profile settings");
+});
+
+test("users settings, with an error; then OpenID Connect settings, empty", async ({}, testInfo) => {
+  await visit(testInfo, "/settings/users");
+  await expect(page.locator(ids.userList)).toContainText("a11y");
+  await expectAccessible("users settings");
+
+  // Turning off the last login method is refused with a message.
+  await page.locator(ids.localLoginSwitch).click();
+  await expect(page.locator(ids.loginMethodsError)).toContainText("At least one login method must stay enabled");
+  await ready(page, testInfo);
+  await expectAccessible("users settings with an error");
+
+  await page.locator(ids.oidcSwitch).click();
+  await expect(page).toHaveURL(/\/settings\/users\/oidc$/);
+  await ready(page, testInfo);
+  await expect(page.locator(ids.providerList)).toContainText("No providers yet");
+  await expectAccessible("OpenID Connect settings, no providers");
+});
+
+test("new provider editor, with errors; then the provider list", async ({}, testInfo) => {
+  await visit(testInfo, "/settings/users/oidc/new");
+  await expect(page.locator(ids.providerEditor)).toBeVisible();
+  await expectAccessible("new provider editor");
+
+  // Errors beside the fields (from the server, or live as the admin types).
+  await page.getByLabel("Provider Name").fill("A11y IdP");
+  await page.getByLabel("Provider Slug").fill("a11y-idp");
+  await page.getByLabel("Issuer URL").fill("http://idp.example.com");
+  await page.getByLabel("Scopes").fill("profile");
+  await page.getByLabel("Client ID").fill("portcullis-basic");
+  await page.getByLabel("Client Secret").fill("basic-secret");
+  await page.locator(ids.saveProvider).click();
+  await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
+  await expect(page.locator("#field-issuer_url-error")).toContainText("Use https://");
+  await ready(page, testInfo);
+  await expectAccessible("new provider editor with errors");
+
+  await page.getByLabel("Provider Name").fill("A11y IdP");
+  await page.getByLabel("Provider Slug").fill("a11y-idp");
+  await page.getByLabel("Issuer URL").fill(IDP);
+  await page.getByLabel("Scopes").fill("openid, profile, email");
+  await page.getByLabel("Client ID").fill("portcullis-basic");
+  await page.getByLabel("Client Secret").fill("basic-secret");
+  if (jsEnabled(testInfo)) {
+    await page.locator(ids.testConnection).click();
+    await expect(page.locator(ids.connectionReport)).toContainText("Connected");
+    await expectAccessible("new provider editor with a connection report");
+  }
+  await page.locator(ids.saveProvider).click();
+  await expect(page).toHaveURL(/\/settings\/users\/oidc$/);
+  await ready(page, testInfo);
+  await expect(page.locator(`${ids.providerList} [data-slug="a11y-idp"]`)).toContainText("A11y IdP");
+  await expectAccessible("OpenID Connect settings with a provider");
+
+  await page.locator('[data-slug="a11y-idp"]').getByText("Delete", { exact: true }).click();
+  await expect(page.locator('[data-slug="a11y-idp"] .confirm-box')).toBeVisible();
+  await expectAccessible("OpenID Connect settings, confirming a deletion");
+});
+
+test("edit provider editor, and a save that needs confirmation", async ({}, testInfo) => {
+  await visit(testInfo, "/settings/users/oidc/edit/a11y-idp");
+  await expect(page.locator(ids.providerEditor)).toContainText("A secret is set");
+  await expectAccessible("edit provider editor");
+
+  await page.getByLabel("Issuer URL").fill("http://127.0.0.1:9/offline");
+  await page.locator(ids.saveProvider).click();
+  await expect(page.locator(ids.saveWarning)).toContainText("Could not reach the provider");
+  await ready(page, testInfo);
+  await expectAccessible("edit provider editor asking for confirmation");
+});
+
+test("icon picker dialog", async ({}, testInfo) => {
+  test.skip(!jsEnabled(testInfo), "the dialog needs JavaScript");
+  await visit(testInfo, "/settings/users/oidc/edit/a11y-idp");
+  await page.locator(ids.logoSearch).click();
+  const dialog = page.getByRole("dialog", { name: "Choose a logo" });
+  await expect(dialog).toBeVisible();
+  await expect(page.locator(`${ids.iconResults} [role="option"]`).first()).toBeVisible();
+  await expectAccessible("icon picker");
+});
+
+test("linked accounts", async ({}, testInfo) => {
+  await visit(testInfo, "/profile/settings/linked-accounts");
+  await expect(page.getByRole("button", { name: "Link Account: A11y IdP" })).toBeVisible();
+  await expectAccessible("linked accounts");
+});
+
+test("not found page", async ({}, testInfo) => {
+  const res = await page.goto("/no-such-page");
+  expect(res?.status()).toBe(404);
+  await ready(page, testInfo);
+  await expectAccessible("not found");
+});
+
+test("login page, with a provider and with an error", async ({}, testInfo) => {
+  await visit(testInfo, "/");
+  await page.locator(ids.logout).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await ready(page, testInfo);
+  await expect(page.locator(ids.loginProviders)).toContainText("Sign in with A11y IdP");
+  await expectAccessible("login");
+
+  await page.getByLabel("Username or email").fill("a11y");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(ids.loginError)).toHaveText("Wrong username, email or password.");
+  await ready(page, testInfo);
+  await expectAccessible("login with an error");
+});
