@@ -1,0 +1,1023 @@
+//! Sign-in hardening, end to end against the real server and a real OpenID Provider (npm
+//! `oidc-provider`), on SQLite and PostgreSQL: mix-up across providers, identities bound to
+//! their issuer, cross-site requests, link attempts, untrusted emails, sessions that end,
+//! concurrent first sign-ins and the last way in.
+
+mod common;
+
+use common::idp::Idp;
+use common::{Backend, TestApp};
+use portcullis::provider::{IssuerPolicy, Mode as DraftMode, ProviderDraft};
+use portcullis::ssr::providers::{self, ProviderError};
+use portcullis_server::config::Config;
+use reqwest::header::{CACHE_CONTROL, LOCATION, ORIGIN, SET_COOKIE, STRICT_TRANSPORT_SECURITY};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+
+const LINKED_ACCOUNTS: &str = "/profile/settings/linked-accounts";
+
+// ---------------------------------------------------------------------------------------
+// Helpers (small copies of signin.rs's, so that file stays as it is).
+
+/// A fresh app configured by `adjust`, with the same two-minute limit as `common::run`.
+async fn run_with<F>(backend: Backend, adjust: fn(&mut Config), body: F)
+where
+    F: AsyncFnOnce(&TestApp),
+{
+    let app = TestApp::spawn_with(backend, adjust).await;
+    tokio::time::timeout(std::time::Duration::from_secs(120), body(&app))
+        .await
+        .expect("test body did not finish within 120 s");
+    app.stop().await;
+}
+
+/// [`both_backends!`] for an app configured by `super::$adjust` (a `fn(&mut Config)`).
+macro_rules! both_backends_with {
+    ($name:ident, $adjust:ident) => {
+        mod $name {
+            use super::common::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::run_with(Backend::Sqlite, super::$adjust, super::$name).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::run_with(Backend::Postgres, super::$adjust, super::$name).await;
+            }
+        }
+    };
+}
+
+/// The test provider, accepting the redirect URIs of providers `slugs` on `app`.
+async fn start_idp(app: &TestApp, slugs: &[&str]) -> Idp {
+    let uris: Vec<String> = slugs
+        .iter()
+        .map(|slug| app.url(&format!("/login/{slug}")))
+        .collect();
+    Idp::start(&uris).await
+}
+
+fn draft(issuer: &str, slug: &str, allow_new_users: bool) -> ProviderDraft {
+    ProviderDraft {
+        name: "Test IdP".into(),
+        slug: slug.into(),
+        issuer_url: issuer.into(),
+        client_id: "portcullis-basic".into(),
+        client_secret: "basic-secret".into(),
+        token_auth_method: "auto".into(),
+        scopes: "openid, profile, email, portcullis".into(),
+        allow_new_users,
+        enabled: true,
+        ..Default::default()
+    }
+}
+
+/// Adds provider `slug` at `issuer` and turns OpenID Connect sign-in on.
+async fn add_provider(app: &TestApp, issuer: &str, slug: &str, allow_new_users: bool) {
+    app.add_provider(draft(issuer, slug, allow_new_users)).await;
+    providers::set_oidc_enabled(&app.running.db, true)
+        .await
+        .unwrap();
+}
+
+fn location(res: &Response) -> String {
+    let loc = res
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location on {} {}", res.status(), res.url()))
+        .to_str()
+        .unwrap();
+    res.url().join(loc).unwrap().to_string()
+}
+
+/// The Location header as sent (relative paths stay relative).
+fn raw_location(res: &Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location on {} {}", res.status(), res.url()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Runs the provider's side for `user`: from Portcullis's redirect to the provider, through
+/// its login form, back to the callback URL on Portcullis (returned, not followed).
+async fn at_provider(client: &Client, app_base: &str, start: Response, user: &str) -> String {
+    assert!(
+        start.status().is_redirection(),
+        "start: {} {:?}",
+        start.status(),
+        start.text().await
+    );
+    let mut url = location(&start);
+    for _ in 0..20 {
+        if url.starts_with(app_base) {
+            return url;
+        }
+        let res = client.get(&url).send().await.unwrap();
+        if res.status().is_redirection() {
+            url = location(&res);
+            continue;
+        }
+        assert_eq!(res.status(), StatusCode::OK, "at the provider: {url}");
+        assert!(
+            res.url().path().starts_with("/interaction/"),
+            "{}",
+            res.url()
+        );
+        let posted = client
+            .post(res.url().clone())
+            .form(&[("prompt", "login"), ("login", user), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            posted.status().is_redirection(),
+            "login form: {}",
+            posted.status()
+        );
+        url = location(&posted);
+    }
+    panic!("the provider never sent the browser back");
+}
+
+async fn start(app: &TestApp, client: &Client, slug: &str) -> Response {
+    client
+        .get(app.url(&format!("/login?provider={slug}")))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts a link as the Linked Accounts page does: a form post with the token.
+async fn start_link(app: &TestApp, client: &Client, slug: &str, token: &str) -> Response {
+    client
+        .post(app.url(&format!("/login/{slug}/link")))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A whole sign-in with provider `slug` as `user`; returns Portcullis's answer to the
+/// callback.
+async fn sign_in(app: &TestApp, client: &Client, slug: &str, user: &str) -> Response {
+    let start = start(app, client, slug).await;
+    let callback = at_provider(client, &app.base, start, user).await;
+    client.get(&callback).send().await.unwrap()
+}
+
+async fn me(app: &TestApp, client: &Client) -> Option<Value> {
+    let res = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    match res.status() {
+        StatusCode::OK => Some(res.json().await.unwrap()),
+        StatusCode::UNAUTHORIZED => None,
+        other => panic!("/api/v1/auth/me answered {other}"),
+    }
+}
+
+fn user_id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+/// The page as rendered (with the message a callback or form post left for it).
+async fn page_text(app: &TestApp, client: &Client, path: &str) -> String {
+    app.page(client, path).await.text().await.unwrap()
+}
+
+/// Whether `page` shows `text` (an apostrophe may be written as an HTML entity).
+fn shows(page: &str, text: &str) -> bool {
+    ["'", "&#x27;", "&#39;", "&apos;"]
+        .iter()
+        .any(|q| page.contains(&text.replace('\'', q)))
+}
+
+/// The alert part of a page, for assertion messages.
+fn alert(page: &str) -> &str {
+    page.find("role=\"alert\"")
+        .map_or("(no alert)", |k| &page[k..(k + 400).min(page.len())])
+}
+
+async fn link_token(app: &TestApp, client: &Client) -> String {
+    let res = app.call(client, "account/linked_accounts", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    v["link_token"].as_str().unwrap().to_owned()
+}
+
+async fn password_sign_in(app: &TestApp, client: &Client, name: &str) {
+    let res = app.login(client, name, &format!("{name} password")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
+}
+
+async fn sign_out(app: &TestApp, client: &Client) {
+    let res = app.call(client, "auth/logout", &[]).await;
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "sign out: {}",
+        res.status()
+    );
+    assert!(me(app, client).await.is_none(), "signed out");
+}
+
+/// `SELECT COUNT(*) ...` with one text parameter.
+async fn count(app: &TestApp, sql: &str, arg: &str) -> i64 {
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar::<_, i64>(sql)
+        .bind(arg)
+        .fetch_one(pool)
+        .await)
+    .unwrap()
+}
+
+async fn links_of(app: &TestApp, user_id: &str) -> i64 {
+    count(
+        app,
+        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1",
+        user_id,
+    )
+    .await
+}
+
+async fn sessions_of(app: &TestApp, user_id: &str) -> i64 {
+    count(
+        app,
+        "SELECT COUNT(*) FROM sessions WHERE user_id = $1",
+        user_id,
+    )
+    .await
+}
+
+async fn user_count(app: &TestApp) -> i64 {
+    portcullis::ssr::users::count(&app.running.db)
+        .await
+        .unwrap()
+}
+
+async fn id_of(app: &TestApp, username: &str) -> String {
+    portcullis::ssr::users::find_by_identifier(&app.running.db, username)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no user {username}"))
+        .id
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Mix-up across providers (RFC 9700 4.4): each provider has its own redirect URI.
+
+async fn answers_on_another_providers_redirect_uri_are_refused(app: &TestApp) {
+    let idp = start_idp(app, &["honest", "evil"]).await;
+    add_provider(app, &idp.issuer, "honest", true).await;
+    add_provider(app, &idp.issuer, "evil", true).await;
+
+    // The authorization request names the provider's own redirect URI.
+    let b = app.browser();
+    let started = start(app, &b, "honest").await;
+    let authorize = location(&started);
+    assert!(authorize.starts_with(&idp.issuer), "{authorize}");
+    assert_eq!(
+        query_param(&authorize, "redirect_uri").as_deref(),
+        Some(app.url("/login/honest").as_str())
+    );
+    let evil_start = start(app, &app.browser(), "evil").await;
+    assert_eq!(
+        query_param(&location(&evil_start), "redirect_uri").as_deref(),
+        Some(app.url("/login/evil").as_str())
+    );
+
+    // Honest's answer delivered to evil's redirect URI: refused, nobody signed in.
+    let callback = at_provider(&b, &app.base, started, "alice").await;
+    assert!(
+        callback.starts_with(&app.url("/login/honest?")),
+        "{callback}"
+    );
+    let query = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    assert!(query_param(&callback, "iss").is_some(), "{callback}");
+    let res = b
+        .get(app.url(&format!("/login/evil?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(raw_location(&res), "/login");
+    assert!(me(app, &b).await.is_none(), "not signed in");
+    let page = page_text(app, &b, "/login").await;
+    assert!(
+        shows(&page, "arrived at another provider's address"),
+        "{}",
+        alert(&page)
+    );
+    // Its state is used up: the same answer on the right address does not sign in either.
+    let _ = b.get(&callback).send().await.unwrap();
+    assert!(me(app, &b).await.is_none(), "no replay on the right URI");
+
+    // An answer on the old shared redirect URI (`/login?code=..&state=..`) is refused too.
+    let c = app.browser();
+    let started = start(app, &c, "honest").await;
+    let callback = at_provider(&c, &app.base, started, "alice").await;
+    let query = url::Url::parse(&callback)
+        .unwrap()
+        .query()
+        .unwrap()
+        .to_owned();
+    assert!(query_param(&callback, "state").is_some());
+    let res = c
+        .get(app.url(&format!("/login?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert!(me(app, &c).await.is_none(), "not signed in on /login");
+    let page = page_text(app, &c, "/login").await;
+    assert!(
+        shows(&page, "arrived at another provider's address"),
+        "{}",
+        alert(&page)
+    );
+
+    // The right address works.
+    let d = app.browser();
+    let res = sign_in(app, &d, "honest", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    assert_eq!(me(app, &d).await.unwrap()["username"], "alice");
+}
+both_backends!(answers_on_another_providers_redirect_uri_are_refused);
+
+// ---------------------------------------------------------------------------------------
+// 2. Identities are bound to the issuer that vouched for them.
+
+async fn a_new_issuer_does_not_sign_in_to_old_links(app: &TestApp) {
+    let a = start_idp(app, &["idp"]).await;
+    add_provider(app, &a.issuer, "idp", true).await;
+    let first = app.browser();
+    let res = sign_in(app, &first, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    let alice = me(app, &first).await.unwrap();
+    let alice_id = user_id(&alice);
+    assert_eq!(links_of(app, &alice_id).await, 1);
+    let links_before = count(
+        app,
+        "SELECT COUNT(*) FROM linked_identities WHERE provider_slug = $1",
+        "idp",
+    )
+    .await;
+    let users_before = user_count(app).await;
+
+    // The administrator points the provider at another issuer (with the same client and
+    // the same `sub` "alice"), new users off.
+    let b = start_idp(app, &["idp"]).await;
+    assert_ne!(a.issuer, b.issuer);
+    let mut edit = draft(&b.issuer, "idp", false);
+    edit.client_secret = String::new(); // keep the stored one
+    let valid = edit
+        .validate(DraftMode::Update, IssuerPolicy::default())
+        .unwrap();
+    let secrets = app.config.secrets().unwrap();
+    providers::update(&app.running.db, &secrets, "idp", &valid)
+        .await
+        .unwrap();
+
+    let second = app.browser();
+    let res = sign_in(app, &second, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/login");
+    assert!(
+        me(app, &second).await.is_none(),
+        "alice at another issuer is not the old alice"
+    );
+    let page = page_text(app, &second, "/login").await;
+    assert!(page.contains("No account is linked"), "{}", alert(&page));
+    assert_eq!(user_count(app).await, users_before, "nothing created");
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM linked_identities WHERE provider_slug = $1",
+            "idp",
+        )
+        .await,
+        links_before,
+        "the old link stays"
+    );
+    assert_eq!(links_of(app, &alice_id).await, 1);
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM linked_identities WHERE issuer = $1",
+            &a.issuer,
+        )
+        .await,
+        1,
+        "the old link keeps its issuer"
+    );
+}
+both_backends!(a_new_issuer_does_not_sign_in_to_old_links);
+
+// ---------------------------------------------------------------------------------------
+// 3. Cross-site requests; cookies and HSTS over https.
+
+async fn post_login(app: &TestApp, headers: &[(&str, &str)]) -> Response {
+    let mut req = app
+        .browser()
+        .post(app.url("/api/auth/login"))
+        .header(reqwest::header::ACCEPT, "application/json")
+        .form(&[("identifier", "root"), ("password", "root password")]);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+async fn cross_site_posts_are_refused(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+
+    let res = post_login(app, &[("origin", "https://evil.example")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Refused"), "{body}");
+    assert!(body.contains("https://evil.example"), "{body}");
+
+    let res = post_login(app, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "Sec-Fetch-Site without Origin"
+    );
+    assert!(res.text().await.unwrap().contains("Refused"));
+
+    let res = post_login(app, &[("sec-fetch-site", "same-site")]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "a sibling subdomain is not this origin"
+    );
+
+    // A page of this installation, and a script (neither header), are let through.
+    let res = post_login(app, &[("origin", app.base.as_str())]).await;
+    assert_eq!(res.status(), StatusCode::OK, "same origin");
+    let res = post_login(app, &[("sec-fetch-site", "same-origin")]).await;
+    assert_eq!(res.status(), StatusCode::OK, "same-origin fetch");
+    let res = post_login(app, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK, "a script");
+
+    // A refused post has no effect: no session.
+    let b = app.browser();
+    let res = b
+        .post(app.url("/api/auth/login"))
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("identifier", "root"), ("password", "root password")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(me(app, &b).await.is_none());
+
+    // Starting a link from another site is refused before the route runs.
+    let signed_in = app.browser();
+    password_sign_in(app, &signed_in, "root").await;
+    let token = link_token(app, &signed_in).await;
+    let res = signed_in
+        .post(app.url("/login/idp/link"))
+        .header(ORIGIN, "https://evil.example")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+both_backends!(cross_site_posts_are_refused);
+
+fn session_cookie(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn https_public_url(c: &mut Config) {
+    c.public_url = Some("https://portcullis.example".parse().unwrap());
+}
+
+async fn https_sessions_use_host_cookies_and_hsts(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+    let res = post_login(app, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = session_cookie(&res, "__Host-portcullis_session").unwrap_or_else(|| {
+        panic!(
+            "no __Host- session cookie: {:?}",
+            res.headers().get_all(SET_COOKIE)
+        )
+    });
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("; Path=/"), "{cookie}");
+    assert!(!cookie.contains("Domain="), "host-only: {cookie}");
+    assert!(
+        session_cookie(&res, "portcullis_session").is_none(),
+        "no plain cookie"
+    );
+    assert!(
+        res.headers().contains_key(STRICT_TRANSPORT_SECURITY),
+        "HSTS on API answers"
+    );
+    let page = app.page(&app.browser(), "/login").await;
+    assert!(
+        page.headers().contains_key(STRICT_TRANSPORT_SECURITY),
+        "HSTS on pages"
+    );
+    // A page of the public https origin may post.
+    let res = post_login(app, &[("origin", "https://portcullis.example")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = post_login(app, &[("origin", app.base.as_str())]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "the socket's address is not the public origin"
+    );
+}
+both_backends_with!(https_sessions_use_host_cookies_and_hsts, https_public_url);
+
+async fn http_sessions_use_plain_cookies_without_hsts(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+    let res = post_login(app, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = session_cookie(&res, "portcullis_session")
+        .unwrap_or_else(|| panic!("no session cookie: {:?}", res.headers().get_all(SET_COOKIE)));
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    assert!(session_cookie(&res, "__Host-portcullis_session").is_none());
+    assert!(!res.headers().contains_key(STRICT_TRANSPORT_SECURITY));
+    let page = app.page(&app.browser(), "/login").await;
+    assert!(!page.headers().contains_key(STRICT_TRANSPORT_SECURITY));
+}
+both_backends!(http_sessions_use_plain_cookies_without_hsts);
+
+// ---------------------------------------------------------------------------------------
+// 4. Link attempts: a form post with a single-use token, finished only by the session that
+// started it.
+
+async fn links_start_only_from_a_single_use_posted_token(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    add_provider(app, &idp.issuer, "idp", false).await;
+    app.add_user("gus", "gus password", false).await;
+    let gus_id = id_of(app, "gus").await;
+    let g = app.browser();
+    password_sign_in(app, &g, "gus").await;
+    let token = link_token(app, &g).await;
+
+    // A link token in a URL does not start a link.
+    let res = g
+        .get(app.url(&format!("/login?provider=idp&link={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let to = raw_location(&res);
+    assert!(
+        to == LINKED_ACCOUNTS || to == "/login",
+        "GET with link= went to {to}"
+    );
+    assert!(!location(&res).starts_with(&idp.issuer));
+
+    // Posted, it starts one; posted again, the same token is refused.
+    let first = start_link(app, &g, "idp", &token).await;
+    assert!(first.status().is_redirection(), "{}", first.status());
+    assert!(
+        location(&first).starts_with(&idp.issuer),
+        "{}",
+        location(&first)
+    );
+    let again = start_link(app, &g, "idp", &token).await;
+    assert!(again.status().is_redirection(), "{}", again.status());
+    assert_eq!(raw_location(&again), LINKED_ACCOUNTS, "single use");
+    let page = page_text(app, &g, LINKED_ACCOUNTS).await;
+    assert!(page.contains("That link has expired"), "{}", alert(&page));
+
+    // The first attempt finishes normally.
+    let callback = at_provider(&g, &app.base, first, "alice").await;
+    let res = g.get(&callback).send().await.unwrap();
+    assert_eq!(raw_location(&res), LINKED_ACCOUNTS);
+    assert_eq!(links_of(app, &gus_id).await, 1, "linked");
+    assert_eq!(me(app, &g).await.unwrap()["username"], "gus");
+}
+both_backends!(links_start_only_from_a_single_use_posted_token);
+
+async fn a_link_is_abandoned_when_its_user_signs_out(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    add_provider(app, &idp.issuer, "idp", true).await;
+    app.add_user("hank", "hank password", false).await;
+    app.add_user("ivy", "ivy password", false).await;
+    let hank_id = id_of(app, "hank").await;
+    let ivy_id = id_of(app, "ivy").await;
+    let users_before = user_count(app).await;
+    let h = app.browser();
+
+    // Signed out between start and callback: the callback links nothing, signs in nobody.
+    password_sign_in(app, &h, "hank").await;
+    let token = link_token(app, &h).await;
+    let started = start_link(app, &h, "idp", &token).await;
+    let callback = at_provider(&h, &app.base, started, "bob").await;
+    sign_out(app, &h).await;
+    let res = h.get(&callback).send().await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(raw_location(&res), "/login");
+    assert!(me(app, &h).await.is_none(), "nobody signed in");
+    assert_eq!(links_of(app, &hank_id).await, 0, "hank: no link");
+    let page = page_text(app, &h, "/login").await;
+    assert!(
+        page.contains("started by another sign-in"),
+        "{}",
+        alert(&page)
+    );
+
+    // Signed out, then in as someone else: still no link, for either.
+    password_sign_in(app, &h, "hank").await;
+    let token = link_token(app, &h).await;
+    let started = start_link(app, &h, "idp", &token).await;
+    let callback = at_provider(&h, &app.base, started, "bob").await;
+    sign_out(app, &h).await;
+    password_sign_in(app, &h, "ivy").await;
+    let res = h.get(&callback).send().await.unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    assert_eq!(raw_location(&res), LINKED_ACCOUNTS);
+    assert_eq!(me(app, &h).await.unwrap()["username"], "ivy");
+    assert_eq!(links_of(app, &hank_id).await, 0, "hank: no link");
+    assert_eq!(links_of(app, &ivy_id).await, 0, "ivy: no link");
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM linked_identities WHERE subject = $1",
+            "bob",
+        )
+        .await,
+        0,
+        "bob's identity is linked to nobody"
+    );
+    assert_eq!(user_count(app).await, users_before, "nobody created");
+}
+both_backends!(a_link_is_abandoned_when_its_user_signs_out);
+
+// ---------------------------------------------------------------------------------------
+// 5. Only verified, plausible emails are stored.
+
+async fn unverified_emails_are_not_stored(app: &TestApp) {
+    let idp = Idp::start_script("misbehaving.mjs", &[]).await;
+    app.add_provider(ProviderDraft {
+        name: "Shady IdP".into(),
+        slug: "shady".into(),
+        issuer_url: idp.issuer.clone(),
+        client_id: "portcullis-basic".into(),
+        client_secret: "basic-secret".into(),
+        scopes: "openid, profile, email".into(),
+        allow_new_users: true,
+        enabled: true,
+        ..Default::default()
+    })
+    .await;
+    providers::set_oidc_enabled(&app.running.db, true)
+        .await
+        .unwrap();
+    let b = app.browser();
+    let started = start(app, &b, "shady").await;
+    let authorize = location(&started);
+    let back = b.get(&authorize).send().await.unwrap();
+    let callback = location(&back);
+    assert!(
+        callback.starts_with(&app.url("/login/shady?")),
+        "{callback}"
+    );
+    let res = b.get(&callback).send().await.unwrap();
+    assert_eq!(raw_location(&res), "/", "signed in as a new user");
+    let user = me(app, &b).await.unwrap();
+    assert_eq!(user["username"], "mallory-1");
+    assert_eq!(
+        user["email"],
+        Value::Null,
+        "mallory-1@bad.example was never verified"
+    );
+    let id = user_id(&user);
+    assert_eq!(links_of(app, &id).await, 1);
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND email IS NULL",
+            &id,
+        )
+        .await,
+        1,
+        "the link stores no unverified email"
+    );
+
+    // A later sign-in does not fill it in either.
+    let again = app.browser();
+    let started = start(app, &again, "shady").await;
+    let back = again.get(location(&started)).send().await.unwrap();
+    let res = again.get(location(&back)).send().await.unwrap();
+    assert_eq!(raw_location(&res), "/");
+    assert_eq!(me(app, &again).await.unwrap()["email"], Value::Null);
+    assert_eq!(
+        count(
+            app,
+            "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND email IS NULL",
+            &id,
+        )
+        .await,
+        1
+    );
+}
+both_backends!(unverified_emails_are_not_stored);
+
+// ---------------------------------------------------------------------------------------
+// 6. Sessions end with what they rest on.
+
+async fn deleting_a_user_ends_their_sessions(app: &TestApp) {
+    app.add_user("dan", "dan password", false).await;
+    app.add_user("eve", "eve password", false).await;
+    let dan_id = id_of(app, "dan").await;
+    let (d1, d2, e) = (app.browser(), app.browser(), app.browser());
+    password_sign_in(app, &d1, "dan").await;
+    password_sign_in(app, &d2, "dan").await;
+    password_sign_in(app, &e, "eve").await;
+    assert_eq!(sessions_of(app, &dan_id).await, 2);
+
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(&dan_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .unwrap();
+
+    assert!(me(app, &d1).await.is_none());
+    assert!(me(app, &d2).await.is_none());
+    assert_eq!(sessions_of(app, &dan_id).await, 0, "no session row left");
+    assert_eq!(me(app, &e).await.unwrap()["username"], "eve", "others stay");
+}
+both_backends!(deleting_a_user_ends_their_sessions);
+
+async fn provider_sessions_end_with_their_provider_or_link(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    add_provider(app, &idp.issuer, "idp", true).await;
+    app.add_user("gus", "gus password", false).await;
+    let gus_id = id_of(app, "gus").await;
+
+    // Gus links alice; one browser signs in by password, another through the provider.
+    let by_password = app.browser();
+    password_sign_in(app, &by_password, "gus").await;
+    let token = link_token(app, &by_password).await;
+    let started = start_link(app, &by_password, "idp", &token).await;
+    let callback = at_provider(&by_password, &app.base, started, "alice").await;
+    let res = by_password.get(&callback).send().await.unwrap();
+    assert_eq!(raw_location(&res), LINKED_ACCOUNTS);
+    let by_provider = app.browser();
+    let res = sign_in(app, &by_provider, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    assert_eq!(me(app, &by_provider).await.unwrap()["username"], "gus");
+    assert_eq!(sessions_of(app, &gus_id).await, 2);
+
+    // Unlinking ends the session signed in through that identity only.
+    let res = app
+        .call(&by_password, "account/unlink", &[("slug", "idp")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        me(app, &by_provider).await.is_none(),
+        "the provider session ended with its link"
+    );
+    assert_eq!(
+        me(app, &by_password).await.unwrap()["username"],
+        "gus",
+        "the password session stays"
+    );
+    assert_eq!(sessions_of(app, &gus_id).await, 1);
+
+    // Disabling the provider ends its sessions.
+    let b = app.browser();
+    let _ = sign_in(app, &b, "idp", "bob").await;
+    let bob_id = user_id(&me(app, &b).await.expect("bob signed in (new user)"));
+    assert_eq!(sessions_of(app, &bob_id).await, 1);
+    providers::set_enabled(&app.running.db, "idp", false)
+        .await
+        .unwrap();
+    assert!(me(app, &b).await.is_none(), "ended when disabled");
+    assert_eq!(sessions_of(app, &bob_id).await, 0);
+
+    // Deleting it does too.
+    providers::set_enabled(&app.running.db, "idp", true)
+        .await
+        .unwrap();
+    let b = app.browser();
+    let _ = sign_in(app, &b, "idp", "bob").await;
+    assert_eq!(user_id(&me(app, &b).await.expect("bob again")), bob_id);
+    providers::delete(&app.running.db, "idp").await.unwrap();
+    assert!(me(app, &b).await.is_none(), "ended when deleted");
+    assert_eq!(sessions_of(app, &bob_id).await, 0);
+
+    assert_eq!(
+        me(app, &by_password).await.unwrap()["username"],
+        "gus",
+        "password sessions never depended on the provider"
+    );
+}
+both_backends!(provider_sessions_end_with_their_provider_or_link);
+
+fn zero_day_sessions(c: &mut Config) {
+    c.session_lifetime_days = 0;
+}
+
+async fn sessions_end_after_their_absolute_lifetime(app: &TestApp) {
+    app.add_user("dan", "dan password", false).await;
+    let dan_id = id_of(app, "dan").await;
+    let b = app.browser();
+    password_sign_in(app, &b, "dan").await;
+    assert!(
+        me(app, &b).await.is_none(),
+        "a session past its lifetime is refused"
+    );
+    assert_eq!(sessions_of(app, &dan_id).await, 0, "and deleted");
+}
+both_backends_with!(
+    sessions_end_after_their_absolute_lifetime,
+    zero_day_sessions
+);
+
+async fn personal_answers_are_never_cached(app: &TestApp) {
+    app.add_user("dan", "dan password", false).await;
+    let b = app.browser();
+    let check = |res: &Response, what: &str| {
+        let cc = res
+            .headers()
+            .get(CACHE_CONTROL)
+            .unwrap_or_else(|| panic!("{what}: no Cache-Control"))
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(cc.contains("no-store"), "{what}: {cc}");
+    };
+    let res = b.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    check(&res, "/api/v1/auth/me (401)");
+    check(&app.page(&b, "/login").await, "/login");
+    password_sign_in(app, &b, "dan").await;
+    let res = b.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    check(&res, "/api/v1/auth/me");
+    let res = app.page(&b, "/profile/settings").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    check(&res, "/profile/settings");
+}
+both_backends!(personal_answers_are_never_cached);
+
+// ---------------------------------------------------------------------------------------
+// 7. Concurrent first sign-ins of one new person end in one account.
+
+/// `N` browsers each finish a first sign-in of `person` at the same moment: every one ends
+/// signed in, all to the one account created for them.
+async fn race(app: &TestApp, person: &str) {
+    const N: usize = 12;
+    let users_before = user_count(app).await;
+    let mut ready = Vec::new();
+    for _ in 0..N {
+        let b = app.browser();
+        let started = start(app, &b, "idp").await;
+        let callback = at_provider(&b, &app.base, started, person).await;
+        ready.push((b, callback));
+    }
+    let me_url = app.url("/api/v1/auth/me");
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (b, callback)) in ready.into_iter().enumerate() {
+        let me_url = me_url.clone();
+        tasks.spawn(async move {
+            let res = b.get(&callback).send().await.unwrap();
+            let to = res
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let me = b.get(&me_url).send().await.unwrap();
+            let body: Option<Value> = if me.status() == StatusCode::OK {
+                Some(me.json().await.unwrap())
+            } else {
+                None
+            };
+            (i, res.status(), to, body, b)
+        });
+    }
+    let mut ids = Vec::new();
+    let mut failures = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, status, to, body, b) = done.unwrap();
+        match body {
+            Some(v) => ids.push(user_id(&v)),
+            None => {
+                let page = page_text(app, &b, "/login").await;
+                failures.push(format!("#{i}: {status} -> {to:?}: {}", alert(&page)));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{person}: not signed in: {failures:#?}"
+    );
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{person}: one account: {ids:?}");
+    assert_eq!(
+        user_count(app).await,
+        users_before + 1,
+        "{person}: exactly one new user"
+    );
+    assert_eq!(links_of(app, &ids[0]).await, 1);
+}
+
+async fn concurrent_first_sign_ins_share_one_new_account(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    add_provider(app, &idp.issuer, "idp", true).await;
+    // The race is lost only sometimes: a few people make its outcome dependable.
+    for person in ["carol", "alice", "bob", "dave"] {
+        race(app, person).await;
+    }
+}
+// `both_backends!` by hand, to mark both ignored. Product bug: in src/ssr/identities.rs
+// `create_user`, the `?`s inside the `on_pool!` transaction block return from the function,
+// so a losing racer's unique violation (users_username_key / users_email_key) comes back as
+// `IdentityError::Db` instead of `EmailTaken`; `resolve`'s recovery (sign in to the account
+// the other attempt created) never runs and that sign-in ends with "Something went wrong".
+mod concurrent_first_sign_ins_share_one_new_account {
+    use super::common::Backend;
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "product bug: concurrent first sign-ins fail (src/ssr/identities.rs create_user `?` in on_pool!)"]
+    async fn sqlite() {
+        super::common::run(
+            Backend::Sqlite,
+            super::concurrent_first_sign_ins_share_one_new_account,
+        )
+        .await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "product bug: concurrent first sign-ins fail (src/ssr/identities.rs create_user `?` in on_pool!)"]
+    async fn postgres() {
+        super::common::run(
+            Backend::Postgres,
+            super::concurrent_first_sign_ins_share_one_new_account,
+        )
+        .await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. The last way in stays, whoever asks (storage, so the CLI too).
+
+async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
+    // No provider process needed: nothing here talks to it.
+    app.add_provider(draft("http://127.0.0.1:9", "only", false))
+        .await;
+    let db = &app.running.db;
+    providers::set_oidc_enabled(db, true).await.unwrap();
+    providers::set_local_login(db, false).await.unwrap();
+
+    let deleted = providers::delete(db, "only").await;
+    assert!(
+        matches!(deleted, Err(ProviderError::Lockout(_))),
+        "delete: {deleted:?}"
+    );
+    let disabled = providers::set_enabled(db, "only", false).await;
+    assert!(
+        matches!(disabled, Err(ProviderError::Lockout(_))),
+        "disable: {disabled:?}"
+    );
+    let mut edit = draft("http://127.0.0.1:9", "only", false);
+    edit.client_secret = String::new();
+    edit.enabled = false;
+    let valid = edit
+        .validate(DraftMode::Update, IssuerPolicy::default())
+        .unwrap();
+    let secrets = app.config.secrets().unwrap();
+    let updated = providers::update(db, &secrets, "only", &valid).await;
+    assert!(
+        matches!(updated, Err(ProviderError::Lockout(_))),
+        "update to disabled: {updated:?}"
+    );
+    let oidc_off = providers::set_oidc_enabled(db, false).await;
+    assert!(
+        matches!(oidc_off, Err(ProviderError::Lockout(_))),
+        "OIDC off: {oidc_off:?}"
+    );
+    let row = providers::get(db, "only")
+        .await
+        .unwrap()
+        .expect("still there");
+    assert!(row.enabled, "still enabled");
+
+    // With another way in, the same delete goes through.
+    providers::set_local_login(db, true).await.unwrap();
+    assert_eq!(providers::delete(db, "only").await.unwrap(), 0);
+}
+both_backends!(the_last_way_in_cannot_be_removed_in_storage);
