@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
-import { ChildProcess, spawn } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -30,8 +30,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+type Server = { url: string; dataDir: string; stop: () => void };
+
 /** A Portcullis server with a fresh data directory; resolves once it answers /healthz. */
-async function startServer(): Promise<{ url: string; stop: () => void }> {
+async function startServer(): Promise<Server> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "portcullis-a11y-"));
   const url = `http://127.0.0.1:${port}`;
@@ -58,7 +60,7 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
       throw new Error(`${bin} exited with ${child.exitCode}`);
     }
     try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, stop };
+      if ((await fetch(`${url}/healthz`)).ok) return { url, dataDir, stop };
     } catch {
       // not listening yet
     }
@@ -70,7 +72,7 @@ async function startServer(): Promise<{ url: string; stop: () => void }> {
   }
 }
 
-let server: { url: string; stop: () => void } | undefined;
+let server: Server | undefined;
 let context: BrowserContext;
 let page: Page;
 
@@ -245,4 +247,22 @@ test("login page, with a provider and with an error", async ({}, testInfo) => {
   await expect(page.locator(ids.loginError)).toHaveText("Wrong username, email or password.");
   await ready(page, testInfo);
   await expectAccessible("login with an error");
+});
+
+test("the administrators-only page, as a user", async ({}, testInfo) => {
+  execFileSync(bin, ["user", "add", "--username", "a11y-user", "--email", "a11y-user@example.com", "--password-stdin"], {
+    input: "a11y-user password\n",
+    stdio: ["pipe", "ignore", "inherit"],
+    env: { ...process.env, PORTCULLIS_DATA_DIR: server!.dataDir, PORTCULLIS_LOG: "warn" },
+  });
+  await visit(testInfo, "/login");
+  await page.getByLabel("Username or email").fill("a11y-user");
+  await page.getByLabel("Password").fill("a11y-user password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(ids.whoami)).toContainText("a11y-user");
+  const res = await page.goto("/settings/users");
+  expect(res?.status()).toBe(403);
+  await ready(page, testInfo);
+  await expect(page.locator(ids.forbidden)).toContainText("Administrators only");
+  await expectAccessible("administrators only");
 });
