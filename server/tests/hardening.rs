@@ -953,7 +953,6 @@ async fn concurrent_first_sign_ins_share_one_new_account(app: &TestApp) {
 mod concurrent_first_sign_ins_share_one_new_account {
     use super::common::Backend;
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "product bug: concurrent first sign-ins fail (src/ssr/identities.rs create_user `?` in on_pool!)"]
     async fn sqlite() {
         super::common::run(
             Backend::Sqlite,
@@ -962,7 +961,6 @@ mod concurrent_first_sign_ins_share_one_new_account {
         .await;
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    #[ignore = "product bug: concurrent first sign-ins fail (src/ssr/identities.rs create_user `?` in on_pool!)"]
     async fn postgres() {
         super::common::run(
             Backend::Postgres,

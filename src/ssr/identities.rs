@@ -179,7 +179,9 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
         created_at: t,
         updated_at: t,
     };
-    let result: Result<(), sqlx::Error> = on_pool!(db, pool => {
+    // An async block, so that `?` ends the transaction here (and a unique violation from a
+    // concurrent first sign-in reaches the match below), not the whole function.
+    let result: Result<(), sqlx::Error> = on_pool!(db, pool => async {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, username, email, display_name, password_hash, is_admin, created_at, updated_at) \
@@ -206,7 +208,8 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
             .execute(&mut *tx)
             .await?;
         tx.commit().await
-    });
+    }
+    .await);
     match result {
         Ok(()) => Ok(user.id),
         Err(e) if is_unique_violation(&e) => Err(IdentityError::EmailTaken(name)),

@@ -25,8 +25,15 @@ struct Entry {
 #[derive(Default)]
 pub struct ProviderCache {
     entries: RwLock<HashMap<String, Entry>>,
-    /// The last failed discovery per provider: (key, when, why).
-    failures: RwLock<HashMap<String, ((String, i64), Instant, String)>>,
+    /// The last failed discovery per provider.
+    failures: RwLock<HashMap<String, Failure>>,
+}
+
+/// A discovery that failed: for which (issuer, edit time), when, and why.
+struct Failure {
+    key: (String, i64),
+    at: Instant,
+    why: String,
 }
 
 impl std::fmt::Debug for ProviderCache {
@@ -51,19 +58,23 @@ impl ProviderCache {
         {
             return Ok(e.metadata.clone());
         }
-        if let Some((k, at, why)) = self.failures.read().expect("cache lock").get(slug)
-            && *k == key
-            && at.elapsed() < FAILURE_TTL
+        if let Some(f) = self.failures.read().expect("cache lock").get(slug)
+            && f.key == key
+            && f.at.elapsed() < FAILURE_TTL
         {
-            return Err(why.clone());
+            return Err(f.why.clone());
         }
         let metadata = match discover(issuer, timeout).await {
             Ok(m) => Arc::new(m),
             Err(why) => {
-                self.failures
-                    .write()
-                    .expect("cache lock")
-                    .insert(slug.to_owned(), (key, Instant::now(), why.clone()));
+                self.failures.write().expect("cache lock").insert(
+                    slug.to_owned(),
+                    Failure {
+                        key,
+                        at: Instant::now(),
+                        why: why.clone(),
+                    },
+                );
                 return Err(why);
             }
         };
