@@ -79,9 +79,8 @@ fn set_security_headers() {
     // Logos come from https URLs or data URIs; a plain-http icon host (a LAN mirror of the
     // catalogue) is allowed by name.
     let icon_origin = use_context::<state::AppState>()
-        .and_then(|st| url::Url::parse(st.icons.base_url()).ok())
-        .filter(|u| u.scheme() == "http")
-        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .and_then(|st| st.icons.http_origin())
+        .map(|origin| format!(" {origin}"))
         .unwrap_or_default();
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; \

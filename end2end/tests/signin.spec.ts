@@ -40,7 +40,7 @@ test("link from the profile, sign in with it, unlink", async ({ page }, testInfo
   await login(page, testInfo, "linker", "linker password");
   await expect(page.locator(ids.whoami)).toBeVisible();
   await goto(page, testInfo, "/profile/settings/linked-accounts");
-  await page.getByRole("link", { name: "Link Account: Test IdP" }).click();
+  await page.getByRole("button", { name: "Link Account: Test IdP" }).click();
   await atProvider(page, "alice");
   await expect(page).toHaveURL(/\/profile\/settings\/linked-accounts$/);
   await expect(page.locator(ids.linkedNotice)).toContainText("Your Test IdP account is now linked.");
@@ -58,7 +58,7 @@ test("link from the profile, sign in with it, unlink", async ({ page }, testInfo
   await goto(page, testInfo, "/profile/settings/linked-accounts");
   await page.locator('[data-slug="test-idp"]').getByText("Unlink", { exact: true }).click();
   await page.getByRole("button", { name: "Unlink Test IdP" }).click();
-  await expect(page.getByRole("link", { name: "Link Account: Test IdP" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Link Account: Test IdP" })).toBeVisible();
   await ready(page, testInfo);
 
   // Signed out again, the identity no longer signs in.
