@@ -43,6 +43,8 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
     // The name fills the slug until the slug is typed.
     await page.getByLabel("Provider Name").fill("Test IdP");
     await expect(page.getByLabel("Provider Slug")).toHaveValue("test-idp");
+    // Each provider has a redirect URI of its own.
+    await expect(page.locator("#redirect-uri")).toHaveValue(/\/login\/test-idp$/);
     // Live validation beside each field.
     await page.getByLabel("Issuer URL").fill("http://idp.example.com");
     await page.getByLabel("Issuer URL").blur();

@@ -345,7 +345,17 @@ pub fn ProviderEditor(
                 </label>
                 <p class="hint">"Shown on the login page."</p>
 
-                <CopyValue value=redirect_uri label="Redirect URI (register this at the provider)" id=ids::REDIRECT_URI/>
+                // Each provider has its own redirect URI: the login page, then its slug.
+                <CopyValue
+                    value=Signal::derive(move || {
+                        let slug = draft.with(|d| {
+                            if d.slug.trim().is_empty() { slugify(&d.name) } else { d.slug.trim().to_owned() }
+                        });
+                        if slug.is_empty() { redirect_uri.clone() } else { format!("{redirect_uri}/{slug}") }
+                    })
+                    label="Redirect URI (register this at the provider)"
+                    id=ids::REDIRECT_URI
+                />
                 <details class="help">
                     <summary>"Where do I find these at my provider?"</summary>
                     <dl>

@@ -74,7 +74,7 @@ fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoV
                 <p class="alert warn">"OpenID Connect sign-in is off: these providers are not shown on the login page. Turn it on under "<a href="/settings/users">"Login Methods"</a>"."</p>
             })}
             {alert.view()}
-            <CopyValue value=s.redirect_uri.clone() label="Redirect URI to register at each provider" id=ids::REDIRECT_URI/>
+            <CopyValue value=s.redirect_uri.clone() label="Redirect URIs: each provider's is this, then / and its slug" id=ids::REDIRECT_URI/>
         </section>
         <ul class="provider-list" id=ids::PROVIDER_LIST aria-label="Providers">
             {if s.providers.is_empty() {
