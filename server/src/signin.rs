@@ -137,10 +137,48 @@ async fn start_link(
     match (valid, user) {
         (true, Some(u)) => {
             let mode = Mode::Link { user_id: u.id };
-            begin(&state, &session, &slug, mode, None, binding).await
+            continue_page(begin(&state, &session, &slug, mode, None, binding).await)
         }
         _ => link_expired(&state, &session).await,
     }
+}
+
+/// A form post must not redirect to another origin: the pages' CSP (`form-action 'self'`)
+/// makes the browser block it. So a link start answers with a page that moves on to the
+/// provider by itself (a meta refresh, no script) and offers the same as a link.
+fn continue_page(res: Response) -> Response {
+    let Some(to) = res
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+        .map(str::to_owned)
+    else {
+        return res;
+    };
+    let to = escape_attr(&to);
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={to}\"><title>Continuing to your provider</title>\
+         </head><body><main><p>Continuing to your identity provider… \
+         <a href=\"{to}\">Continue</a></p></main></body></html>"
+    );
+    let (mut parts, _) = res.into_parts();
+    parts.status = http::StatusCode::OK;
+    parts.headers.remove(http::header::LOCATION);
+    parts.headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+/// Escapes a URL for a double-quoted HTML attribute.
+fn escape_attr(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 async fn link_expired(state: &AppState, session: &AuthSession) -> Response {

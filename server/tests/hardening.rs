@@ -159,12 +159,13 @@ async fn start(app: &TestApp, client: &Client, slug: &str) -> Response {
 
 /// Starts a link as the Linked Accounts page does: a form post with the token.
 async fn start_link(app: &TestApp, client: &Client, slug: &str, token: &str) -> Response {
-    client
+    let res = client
         .post(app.url(&format!("/login/{slug}/link")))
         .form(&[("token", token)])
         .send()
         .await
-        .unwrap()
+        .unwrap();
+    common::continue_page_as_redirect(res).await
 }
 
 /// A whole sign-in with provider `slug` as `user`; returns Portcullis's answer to the

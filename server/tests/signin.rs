@@ -134,12 +134,15 @@ async fn start_request(app: &TestApp, client: &Client, start_path: &str) -> Resp
             .map(|(_, v)| v.into_owned())
     };
     match (param("provider"), param("link")) {
-        (Some(slug), Some(token)) => client
-            .post(app.url(&format!("/login/{slug}/link")))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap(),
+        (Some(slug), Some(token)) => {
+            let res = client
+                .post(app.url(&format!("/login/{slug}/link")))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .unwrap();
+            common::continue_page_as_redirect(res).await
+        }
         _ => client.get(url).send().await.unwrap(),
     }
 }

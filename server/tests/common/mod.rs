@@ -235,3 +235,34 @@ macro_rules! both_backends {
         }
     };
 }
+
+/// A link start answers with a page that moves on to the provider by itself (a form post
+/// may not redirect to another origin under the pages' CSP); a browser follows its meta
+/// refresh. This turns such a page into the redirect it stands for, so tests can follow it
+/// like any other; other responses pass through.
+pub async fn continue_page_as_redirect(res: Response) -> Response {
+    let is_page = res.status() == reqwest::StatusCode::OK
+        && res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/html"));
+    if !is_page {
+        return res;
+    }
+    let body = res.text().await.unwrap();
+    let to = body
+        .split("content=\"0;url=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a continue page: {body}"))
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let http = http::Response::builder()
+        .status(303)
+        .header(reqwest::header::LOCATION, to)
+        .body(String::new())
+        .unwrap();
+    Response::from(http)
+}
