@@ -269,11 +269,19 @@ pub async fn all_links(db: &Db) -> Result<Vec<(String, LinkedIdentity)>, sqlx::E
 /// that were signed in through it. Two concurrent unlinks cannot both pass the guard: the
 /// check and the delete are one statement, under the user's row lock on PostgreSQL (SQLite
 /// runs one writer at a time).
-pub async fn unlink(db: &Db, user_id: &str, slug: &str) -> Result<(), UnlinkError> {
+/// `keep_session`: the session asking for it, when the user unlinks from that very session
+/// (their own deliberate act; it stays, every other session through the identity ends).
+pub async fn unlink(
+    db: &Db,
+    user_id: &str,
+    slug: &str,
+    keep_session: Option<&str>,
+) -> Result<(), UnlinkError> {
     const GUARDED_DELETE: &str = "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2 \
          AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
               OR (SELECT COUNT(*) FROM linked_identities WHERE user_id = $1) > 1)";
-    const END_SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2";
+    const END_SESSIONS: &str =
+        "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2 AND id <> $3";
     let deleted = on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         if matches!(db, Db::Postgres(_)) {
@@ -289,7 +297,12 @@ pub async fn unlink(db: &Db, user_id: &str, slug: &str) -> Result<(), UnlinkErro
             .await?
             .rows_affected();
         if n > 0 {
-            sqlx::query(END_SESSIONS).bind(user_id).bind(slug).execute(&mut *tx).await?;
+            sqlx::query(END_SESSIONS)
+                .bind(user_id)
+                .bind(slug)
+                .bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok::<u64, sqlx::Error>(n)

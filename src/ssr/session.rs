@@ -89,6 +89,11 @@ impl AuthSession {
         Ok(out)
     }
 
+    /// This session's id in the store, once it has one.
+    pub fn id(&self) -> Option<String> {
+        self.0.id().map(|id| id.to_string())
+    }
+
     /// The signed-in user's id, if any.
     pub async fn user_id(&self) -> Result<Option<String>, SessionError> {
         Ok(self.data().await?.user_id)

@@ -44,7 +44,8 @@ pub async fn unlink(slug: String) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::identities;
     as_user(async move |cx, user| {
-        identities::unlink(&cx.state.db, &user.id, &slug).await?;
+        let this = cx.session.id();
+        identities::unlink(&cx.state.db, &user.id, &slug, this.as_deref()).await?;
         tracing::info!(user = %user.username, provider = %slug, "unlinked an identity");
         Ok(())
     })
