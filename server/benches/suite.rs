@@ -7,6 +7,10 @@
 //! PostgreSQL, a fast local OpenID Provider (`end2end/oidc/misbehaving.mjs` in mode "ok"),
 //! `wrk` for load, and Debian Chromium for the wasm search.
 
+#[path = "../tests/common/net.rs"]
+mod net;
+
+use net::{free_port, take_stats};
 use reqwest::header::{ACCEPT_ENCODING, LOCATION};
 use reqwest::{Client, StatusCode, redirect};
 use std::fmt::Write as _;
@@ -42,14 +46,6 @@ fn bin() -> PathBuf {
     std::env::var_os("PORTCULLIS_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/release/portcullis"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn client() -> Client {
@@ -398,16 +394,7 @@ async fn concurrent_sign_ins(base: &str, slug: &str, n: usize) -> (usize, usize,
 async fn provider_requests(base: &str, issuer: &str, slug: &str) -> f64 {
     let _ = sign_in(base, slug).await; // discovery and keys cached
     let c = client();
-    let stats = || async {
-        c.get(format!("{issuer}/stats?reset=1"))
-            .send()
-            .await
-            .unwrap()
-            .json::<serde_json::Value>()
-            .await
-            .unwrap()
-    };
-    stats().await;
+    take_stats(&c, issuer).await;
     let n = 20;
     for _ in 0..n {
         if !sign_in(base, slug)
@@ -417,7 +404,7 @@ async fn provider_requests(base: &str, issuer: &str, slug: &str) -> f64 {
             return f64::NAN;
         }
     }
-    let counts = stats().await;
+    let counts = take_stats(&c, issuer).await;
     let from_portcullis: u64 = counts
         .as_object()
         .unwrap()

@@ -4,19 +4,44 @@
 mod common;
 
 use common::TestApp;
-use reqwest::StatusCode;
+use common::flow::{signed_in, user_count};
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
 
 const SESSION: &str = "portcullis_session";
 
-async fn me(app: &TestApp, client: &reqwest::Client) -> (StatusCode, Value) {
+async fn me(app: &TestApp, client: &Client) -> (StatusCode, Value) {
     let res = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
     let status = res.status();
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-fn session_cookie(res: &reqwest::Response) -> Option<String> {
+/// Adds user `name` (not an admin, password `<name> password`); a fresh browser, signed out.
+async fn user_browser(app: &TestApp, name: &str) -> Client {
+    app.add_user(name, &format!("{name} password"), false).await;
+    app.browser()
+}
+
+/// First-run setup as `client` with (username, email, display name, password).
+async fn run_setup(app: &TestApp, client: &Client, account: [&str; 4]) -> Response {
+    let [username, email, display_name, password] = account;
+    let form = [
+        ("username", username),
+        ("email", email),
+        ("display_name", display_name),
+        ("password", password),
+    ];
+    app.call(client, "auth/setup", &form).await
+}
+
+/// `/api/v1/auth/me`'s status for a fresh browser that presents session cookie `cookie`.
+async fn me_with_cookie(app: &TestApp, cookie: &str) -> StatusCode {
+    let req = app.browser().get(app.url("/api/v1/auth/me"));
+    req.header("cookie", cookie).send().await.unwrap().status()
+}
+
+fn session_cookie(res: &Response) -> Option<String> {
     res.headers()
         .get_all(SET_COOKIE)
         .iter()
@@ -34,18 +59,7 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::FOUND);
     assert_eq!(res.headers()[LOCATION], "/setup");
 
-    let bad = app
-        .call(
-            &browser,
-            "auth/setup",
-            &[
-                ("username", ""),
-                ("email", "nope"),
-                ("display_name", ""),
-                ("password", "short"),
-            ],
-        )
-        .await;
+    let bad = run_setup(app, &browser, ["", "nope", "", "short"]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = bad.text().await.unwrap();
     for field in ["username", "email", "password"] {
@@ -54,25 +68,14 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
             "{field} in {body}"
         );
     }
-    assert_eq!(
-        portcullis::ssr::users::count(&app.running.db)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(user_count(app).await, 0);
 
-    let ok = app
-        .call(
-            &browser,
-            "auth/setup",
-            &[
-                ("username", "root"),
-                ("email", "root@example.com"),
-                ("display_name", "The Admin"),
-                ("password", "a long password"),
-            ],
-        )
-        .await;
+    let ok = run_setup(
+        app,
+        &browser,
+        ["root", "root@example.com", "The Admin", "a long password"],
+    )
+    .await;
     assert_eq!(ok.status(), StatusCode::OK, "{:?}", ok.text().await);
     let (status, user) = me(app, &browser).await;
     assert_eq!(status, StatusCode::OK);
@@ -89,18 +92,12 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
 
     // A second visitor cannot run setup again.
     let intruder = app.browser();
-    let again = app
-        .call(
-            &intruder,
-            "auth/setup",
-            &[
-                ("username", "mallory"),
-                ("email", "m@example.com"),
-                ("display_name", ""),
-                ("password", "another password"),
-            ],
-        )
-        .await;
+    let again = run_setup(
+        app,
+        &intruder,
+        ["mallory", "m@example.com", "", "another password"],
+    )
+    .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     assert!(
         again
@@ -110,20 +107,14 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
             .contains("Setup is already complete")
     );
     assert_eq!(me(app, &intruder).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        portcullis::ssr::users::count(&app.running.db)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(user_count(app).await, 1);
     let page = app.page(&intruder, "/setup").await.text().await.unwrap();
     assert!(page.contains("Setup is complete"));
 }
 both_backends!(first_run_setup_creates_one_admin_once);
 
 async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    let browser = app.browser();
+    let browser = user_browser(app, "alice").await;
     // An anonymous session exists before login (flash storage would create one, too).
     let before = app.login(&browser, "alice", "wrong password").await;
     assert_eq!(before.status(), StatusCode::UNAUTHORIZED);
@@ -163,27 +154,15 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
     let again = app.login(&browser, "alice", "alice password").await;
     let rotated = session_cookie(&again).unwrap();
     assert_ne!(cookie, rotated, "session id rotates at login");
-    let replay = app
-        .browser()
-        .get(app.url("/api/v1/auth/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED, "old id is dead");
+    let replay = me_with_cookie(app, &cookie).await;
+    assert_eq!(replay, StatusCode::UNAUTHORIZED, "old id is dead");
 
     let out = app.call(&browser, "auth/logout", &[]).await;
     assert_eq!(out.status(), StatusCode::OK);
     assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
-    let replay = app
-        .browser()
-        .get(app.url("/api/v1/auth/me"))
-        .header("cookie", &rotated)
-        .send()
-        .await
-        .unwrap();
+    let replay = me_with_cookie(app, &rotated).await;
     assert_eq!(
-        replay.status(),
+        replay,
         StatusCode::UNAUTHORIZED,
         "logout destroys it server-side"
     );
@@ -193,11 +172,7 @@ both_backends!(login_rotates_the_session_and_logout_destroys_it);
 async fn non_admins_are_refused(app: &TestApp) {
     app.add_user("root", "root password", true).await;
     app.add_user("bob", "bob password", false).await;
-    let bob = app.browser();
-    assert_eq!(
-        app.login(&bob, "bob", "bob password").await.status(),
-        StatusCode::OK
-    );
+    let bob = signed_in(app, "bob").await;
     let res = app.call(&bob, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Every time: a page's own server calls must not change its status or redirect it.
@@ -227,11 +202,7 @@ async fn non_admins_are_refused(app: &TestApp) {
         }
     }
 
-    let root = app.browser();
-    assert_eq!(
-        app.login(&root, "root", "root password").await.status(),
-        StatusCode::OK
-    );
+    let root = signed_in(app, "root").await;
     let res = app.call(&root, "admin/users_settings", &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -247,8 +218,7 @@ async fn non_admins_are_refused(app: &TestApp) {
 both_backends!(non_admins_are_refused);
 
 async fn bad_login_input_is_named_and_changes_nothing(app: &TestApp) {
-    app.add_user("carol", "carol password", false).await;
-    let browser = app.browser();
+    let browser = user_browser(app, "carol").await;
     let res = app.login(&browser, " ", "").await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
@@ -265,8 +235,7 @@ async fn bad_login_input_is_named_and_changes_nothing(app: &TestApp) {
 both_backends!(bad_login_input_is_named_and_changes_nothing);
 
 async fn repeated_failures_are_slowed_down(app: &TestApp) {
-    app.add_user("dave", "dave password", false).await;
-    let browser = app.browser();
+    let browser = user_browser(app, "dave").await;
     for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
         assert_eq!(
             app.login(&browser, "dave", "guess").await.status(),
@@ -281,8 +250,7 @@ async fn repeated_failures_are_slowed_down(app: &TestApp) {
 both_backends!(repeated_failures_are_slowed_down);
 
 async fn forms_work_without_javascript(app: &TestApp) {
-    app.add_user("erin", "erin password", false).await;
-    let browser = app.browser();
+    let browser = user_browser(app, "erin").await;
     let page = app
         .page(&browser, "/login?next=%2Fprofile%2Fsettings")
         .await;
@@ -413,11 +381,7 @@ both_backends!(health_and_not_found);
 
 async fn profile_pages_render(app: &TestApp) {
     app.add_user("gina", "gina password", false).await;
-    let b = app.browser();
-    assert_eq!(
-        app.login(&b, "gina", "gina password").await.status(),
-        StatusCode::OK
-    );
+    let b = signed_in(app, "gina").await;
     for path in ["/profile/settings", "/profile/settings/linked-accounts"] {
         let res = app.page(&b, path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");

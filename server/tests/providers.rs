@@ -5,6 +5,7 @@
 mod common;
 
 use common::TestApp;
+use common::flow::signed_in;
 use common::idp::Idp;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -71,9 +72,66 @@ impl Seen {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    async fn save(
+        &mut self,
+        app: &TestApp,
+        c: &Client,
+        original_slug: &str,
+        confirm: bool,
+        draft: &[(String, String)],
+    ) -> (StatusCode, Value) {
+        let form = save_form(original_slug, confirm, draft.to_vec());
+        self.call(app, c, "admin/save_provider", &form).await
+    }
+
+    /// Calls `endpoint` with `form` (URL-encoded, as a browser sends it); only the status.
+    async fn status(
+        &mut self,
+        app: &TestApp,
+        c: &Client,
+        endpoint: &str,
+        form: &str,
+    ) -> StatusCode {
+        let form: Vec<(String, String)> = url::form_urlencoded::parse(form.as_bytes())
+            .into_owned()
+            .collect();
+        self.call(app, c, endpoint, &form).await.0
+    }
+
     fn contains(&self, needle: &str) -> bool {
         self.0.windows(needle.len()).any(|w| w == needle.as_bytes())
     }
+}
+
+/// `draft` with its logo (a URL or a data URI) set.
+fn with_logo(mut draft: Vec<(String, String)>, logo: &str) -> Vec<(String, String)> {
+    for (field, value) in &mut draft {
+        if field == "draft[logo]" {
+            *value = logo.to_owned();
+        }
+    }
+    draft
+}
+
+/// The `admin/save_provider` form: the slug being edited (empty for a new provider),
+/// whether the admin confirms despite a warning, and the draft's fields.
+fn save_form(
+    original_slug: &str,
+    confirm: bool,
+    draft: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut form = vec![("original_slug".to_owned(), original_slug.to_owned())];
+    if confirm {
+        form.push(("confirm".to_owned(), "true".to_owned()));
+    }
+    form.extend(draft);
+    form
+}
+
+/// Field `field` of every item in the array `list`.
+fn strs<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    let items = list.as_array().unwrap().iter();
+    items.map(|item| item[field].as_str().unwrap()).collect()
 }
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -85,12 +143,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 
 async fn admin(app: &TestApp) -> Client {
     app.add_user("root", "root password", true).await;
-    let c = app.browser();
-    assert_eq!(
-        app.login(&c, "root", "root password").await.status(),
-        StatusCode::OK
-    );
-    c
+    signed_in(app, "root").await
 }
 
 async fn provider_lifecycle(app: &TestApp) {
@@ -100,18 +153,8 @@ async fn provider_lifecycle(app: &TestApp) {
 
     // Enabled + unreachable issuer: a clear warning, nothing saved, unless confirmed.
     let dead = "http://127.0.0.1:9/realms/none";
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![("original_slug".to_owned(), String::new())],
-                draft("Dead", "dead", dead, SECRET, true),
-            ]
-            .concat(),
-        )
-        .await;
+    let dead_draft = draft("Dead", "dead", dead, SECRET, true);
+    let (status, body) = seen.save(app, &admin, "", false, &dead_draft).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let warning = body["NeedsConfirmation"].as_str().unwrap();
     assert!(
@@ -124,95 +167,33 @@ async fn provider_lifecycle(app: &TestApp) {
         0,
         "nothing half-saved"
     );
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![
-                    ("original_slug".to_owned(), String::new()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                ],
-                draft("Dead", "dead", dead, SECRET, true),
-            ]
-            .concat(),
-        )
-        .await;
+    let (status, _) = seen.save(app, &admin, "", true, &dead_draft).await;
     assert_eq!(status, StatusCode::OK);
 
     // A real provider: discovery passes, no confirmation needed; the slug comes from the name.
-    let (status, kc) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![("original_slug".to_owned(), String::new())],
-                draft("Key Cloak", "", &idp.issuer, SECRET, true),
-            ]
-            .concat(),
-        )
-        .await;
+    let key_cloak = draft("Key Cloak", "", &idp.issuer, SECRET, true);
+    let (status, kc) = seen.save(app, &admin, "", false, &key_cloak).await;
     assert_eq!(status, StatusCode::OK, "{kc}");
     assert_eq!(kc["slug"], "key-cloak");
     assert_eq!(kc["has_client_secret"], true);
     assert_eq!(kc["position"], 1);
 
     // Bad input names its fields and stores nothing.
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![("original_slug".to_owned(), String::new())],
-                draft("", "Bad Slug", "http://insecure.example.com", "", true),
-            ]
-            .concat(),
-        )
-        .await;
+    let bad = draft("", "Bad Slug", "http://insecure.example.com", "", true);
+    let (status, body) = seen.save(app, &admin, "", false, &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = body["Validation"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = strs(&body["Validation"], "field");
     assert_eq!(fields, ["name", "issuer_url", "client_secret", "slug"]);
 
     // Duplicate slug (also differing only by case is impossible: slugs are lowercase).
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![
-                    ("original_slug".to_owned(), String::new()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                ],
-                draft("Other", "key-cloak", &idp.issuer, SECRET, false),
-            ]
-            .concat(),
-        )
-        .await;
+    let duplicate = draft("Other", "key-cloak", &idp.issuer, SECRET, false);
+    let (status, body) = seen.save(app, &admin, "", true, &duplicate).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.to_string().contains("already uses the slug"), "{body}");
 
     // Edit without a secret keeps it; the slug cannot change.
-    let (status, edited) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![("original_slug".to_owned(), "key-cloak".to_owned())],
-                draft("Keycloak", "key-cloak", &idp.issuer, "", true),
-            ]
-            .concat(),
-        )
-        .await;
+    let edit = draft("Keycloak", "key-cloak", &idp.issuer, "", true);
+    let (status, edited) = seen.save(app, &admin, "key-cloak", false, &edit).await;
     assert_eq!(status, StatusCode::OK, "{edited}");
     assert_eq!(edited["name"], "Keycloak");
     assert_eq!(edited["has_client_secret"], true);
@@ -222,38 +203,18 @@ async fn provider_lifecycle(app: &TestApp) {
         .unwrap();
     let secrets = app.config.secrets().unwrap();
     assert_eq!(row.client_secret(&secrets).unwrap(), SECRET, "secret kept");
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![("original_slug".to_owned(), "key-cloak".to_owned())],
-                draft("Keycloak", "renamed", &idp.issuer, "", true),
-            ]
-            .concat(),
-        )
-        .await;
+    let renamed = draft("Keycloak", "renamed", &idp.issuer, "", true);
+    let (status, body) = seen.save(app, &admin, "key-cloak", false, &renamed).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(body.to_string().contains("cannot change"), "{body}");
 
     // Reorder: move Keycloak above Dead.
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/move_provider",
-            &pairs(&[("slug", "key-cloak"), ("by", "-1")]),
-        )
+    let status = seen
+        .status(app, &admin, "admin/move_provider", "slug=key-cloak&by=-1")
         .await;
     assert_eq!(status, StatusCode::OK);
     let (_, s) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
-    let order: Vec<&str> = s["providers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["slug"].as_str().unwrap())
-        .collect();
+    let order = strs(&s["providers"], "slug");
     assert_eq!(order, ["key-cloak", "dead"]);
     assert_eq!(s["redirect_uri"], format!("{}/login", app.base));
 
@@ -262,21 +223,21 @@ async fn provider_lifecycle(app: &TestApp) {
     let anon = app.browser();
     let (_, lp) = seen.call(app, &anon, "auth/login_providers", &[]).await;
     assert_eq!(lp.as_array().unwrap().len(), 0, "OIDC sign-in is off");
-    let (status, _) = seen
-        .call(
+    let status = seen
+        .status(
             app,
             &admin,
             "admin/set_login_method",
-            &pairs(&[("method", "oidc"), ("enabled", "true")]),
+            "method=oidc&enabled=true",
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = seen
-        .call(
+    let status = seen
+        .status(
             app,
             &admin,
             "admin/set_provider_enabled",
-            &pairs(&[("slug", "dead"), ("enabled", "false")]),
+            "slug=dead&enabled=false",
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -309,13 +270,8 @@ async fn provider_lifecycle(app: &TestApp) {
         "SELECT COUNT(*) FROM linked_identities").fetch_one(pool).await)
     .unwrap();
     assert_eq!(links, 0);
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/delete_provider",
-            &pairs(&[("slug", "dead")]),
-        )
+    let status = seen
+        .status(app, &admin, "admin/delete_provider", "slug=dead")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
@@ -361,11 +317,7 @@ both_backends!(provider_lifecycle);
 
 async fn non_admins_are_refused_everywhere(app: &TestApp) {
     app.add_user("bob", "bob password", false).await;
-    let bob = app.browser();
-    assert_eq!(
-        app.login(&bob, "bob", "bob password").await.status(),
-        StatusCode::OK
-    );
+    let bob = signed_in(app, "bob").await;
     let anon = app.browser();
     let mut seen = Seen::default();
     let calls: Vec<(&str, Vec<(String, String)>)> = vec![
@@ -373,14 +325,11 @@ async fn non_admins_are_refused_everywhere(app: &TestApp) {
         ("admin/provider", pairs(&[("slug", "x")])),
         (
             "admin/save_provider",
-            [
-                vec![
-                    ("original_slug".to_owned(), String::new()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                ],
+            save_form(
+                "",
+                true,
                 draft("X", "x", "https://x.example", SECRET, false),
-            ]
-            .concat(),
+            ),
         ),
         ("admin/delete_provider", pairs(&[("slug", "x")])),
         ("admin/move_provider", pairs(&[("slug", "x"), ("by", "1")])),
@@ -435,69 +384,26 @@ async fn one_login_method_stays_on(app: &TestApp) {
         "{body}"
     );
 
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![
-                    ("original_slug".to_owned(), String::new()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                ],
-                draft("Corp", "corp", "https://sso.corp.example", SECRET, true),
-            ]
-            .concat(),
-        )
-        .await;
+    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
+    let (status, _) = seen.save(app, &admin, "", true, &corp).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_login_method",
-            &pairs(&[("method", "oidc"), ("enabled", "true")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_login_method",
-            &pairs(&[("method", "local"), ("enabled", "false")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
-
-    // Now the last enabled provider and OIDC itself must stay.
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_provider_enabled",
-            &pairs(&[("slug", "corp"), ("enabled", "false")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/delete_provider",
-            &pairs(&[("slug", "corp")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_login_method",
-            &pairs(&[("method", "oidc"), ("enabled", "false")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    // With a provider, OpenID Connect can take over from passwords.
+    for (endpoint, form) in [
+        ("admin/set_login_method", "method=oidc&enabled=true"),
+        ("admin/set_login_method", "method=local&enabled=false"),
+    ] {
+        let status = seen.status(app, &admin, endpoint, form).await;
+        assert_eq!(status, StatusCode::OK, "{endpoint} {form}");
+    }
+    // Now the last enabled provider and OpenID Connect itself must stay.
+    for (endpoint, form) in [
+        ("admin/set_provider_enabled", "slug=corp&enabled=false"),
+        ("admin/delete_provider", "slug=corp"),
+        ("admin/set_login_method", "method=oidc&enabled=false"),
+    ] {
+        let status = seen.status(app, &admin, endpoint, form).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{endpoint} {form}");
+    }
 
     // Password sign-in is refused while local sign-in is off.
     let other = app.browser();
@@ -515,21 +421,8 @@ both_backends!(one_login_method_stays_on);
 async fn secrets_are_encrypted_at_rest(app: &TestApp) {
     let admin = admin(app).await;
     let mut seen = Seen::default();
-    let (status, _) = seen
-        .call(
-            app,
-            &admin,
-            "admin/save_provider",
-            &[
-                vec![
-                    ("original_slug".to_owned(), String::new()),
-                    ("confirm".to_owned(), "true".to_owned()),
-                ],
-                draft("Corp", "corp", "https://sso.corp.example", SECRET, true),
-            ]
-            .concat(),
-        )
-        .await;
+    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
+    let (status, _) = seen.save(app, &admin, "", true, &corp).await;
     assert_eq!(status, StatusCode::OK);
     let stored: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
         "SELECT client_secret_enc FROM oidc_providers WHERE slug = 'corp'").fetch_one(pool).await)
@@ -562,25 +455,18 @@ async fn uploaded_logos_are_served_on_their_own(app: &TestApp) {
         "data:image/svg+xml;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(svg)
     );
-    let mut form = vec![("original_slug".to_owned(), String::new())];
-    form.extend(draft("Uploaded", "uploaded", &idp.issuer, SECRET, true));
-    form.retain(|(k, _)| k != "draft[logo]");
-    form.push(("draft[logo]".into(), data_uri.clone()));
-    let (status, body) = seen.call(app, &c, "admin/save_provider", &form).await;
+    let uploaded = draft("Uploaded", "uploaded", &idp.issuer, SECRET, true);
+    let (status, body) = seen
+        .save(app, &c, "", false, &with_logo(uploaded, &data_uri))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let mut linked = vec![("original_slug".to_owned(), String::new())];
-    linked.extend(draft("Linked", "linked", &idp.issuer, SECRET, true));
-    linked.retain(|(k, _)| k != "draft[logo]");
-    linked.push(("draft[logo]".into(), "https://icons.example/a.svg".into()));
-    assert_eq!(
-        seen.call(app, &c, "admin/save_provider", &linked).await.0,
-        StatusCode::OK
-    );
-    let on = pairs(&[("method", "oidc"), ("enabled", "true")]);
-    assert_eq!(
-        seen.call(app, &c, "admin/set_login_method", &on).await.0,
-        StatusCode::OK
-    );
+    let linked = draft("Linked", "linked", &idp.issuer, SECRET, true);
+    let url = "https://icons.example/a.svg";
+    let (status, body) = seen.save(app, &c, "", false, &with_logo(linked, url)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let on = "method=oidc&enabled=true";
+    let status = seen.status(app, &c, "admin/set_login_method", on).await;
+    assert_eq!(status, StatusCode::OK);
 
     let page = seen.page(app, &app.browser(), "/login").await;
     assert!(!page.contains("data:image"), "the image is not inlined");

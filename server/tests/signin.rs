@@ -4,6 +4,10 @@
 mod common;
 
 use common::TestApp;
+use common::flow::{
+    LINKED_ACCOUNTS, alert, at_provider, draft, enable_oidc, finish, link, link_token, me,
+    page_text, sign_in, signed_in, start, start_idp, start_link, user_count, visit,
+};
 use common::idp::Idp;
 use portcullis::provider::ProviderDraft;
 use reqwest::header::{LOCATION, REFERRER_POLICY};
@@ -18,15 +22,9 @@ struct Setup {
 
 async fn setup(app: &TestApp, allow_new_users: bool, required_claims: &str) -> Setup {
     // Each provider entry has its own redirect URI (`/login/<slug>`).
-    let uris: Vec<String> = ["idp", "idp-post", "idp-wrong", "idp2"]
-        .iter()
-        .map(|slug| format!("{}/login/{slug}", app.base))
-        .collect();
-    let idp = Idp::start(&uris).await;
+    let idp = start_idp(app, &["idp", "idp-post", "idp-wrong", "idp2"]).await;
     add_provider(app, &idp, SLUG, allow_new_users, required_claims).await;
-    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
-        .await
-        .unwrap();
+    enable_oidc(app).await;
     Setup { idp }
 }
 
@@ -51,123 +49,13 @@ async fn add_client(
     client: (&str, &str, &str),
 ) {
     app.add_provider(ProviderDraft {
-        name: "Test IdP".into(),
-        slug: slug.into(),
-        issuer_url: idp.issuer.clone(),
         client_id: client.0.into(),
         client_secret: client.1.into(),
         token_auth_method: client.2.into(),
-        scopes: "openid, profile, email, portcullis".into(),
         required_claims: required_claims.into(),
-        allow_new_users,
-        enabled: true,
-        ..Default::default()
+        ..draft(&idp.issuer, slug, allow_new_users)
     })
     .await;
-}
-
-fn location(res: &Response) -> String {
-    let loc = res
-        .headers()
-        .get(LOCATION)
-        .unwrap_or_else(|| panic!("no Location on {} {}", res.status(), res.url()))
-        .to_str()
-        .unwrap();
-    res.url().join(loc).unwrap().to_string()
-}
-
-/// Runs the provider's side for `user`: from Portcullis's redirect to the provider, through
-/// its login form, back to the callback URL on Portcullis (returned, not followed).
-async fn at_provider(client: &Client, app_base: &str, start: Response, user: &str) -> String {
-    assert!(
-        start.status().is_redirection(),
-        "start: {} {:?}",
-        start.status(),
-        start.text().await
-    );
-    let mut url = location(&start);
-    for _ in 0..20 {
-        if url.starts_with(app_base) {
-            return url;
-        }
-        let res = client.get(&url).send().await.unwrap();
-        if res.status().is_redirection() {
-            url = location(&res);
-            continue;
-        }
-        assert_eq!(res.status(), StatusCode::OK, "at the provider: {url}");
-        assert!(
-            res.url().path().starts_with("/interaction/"),
-            "{}",
-            res.url()
-        );
-        let posted = client
-            .post(res.url().clone())
-            .form(&[("prompt", "login"), ("login", user), ("password", "any")])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            posted.status().is_redirection(),
-            "login form: {}",
-            posted.status()
-        );
-        url = location(&posted);
-    }
-    panic!("the provider never sent the browser back");
-}
-
-/// The whole round trip; returns Portcullis's answer to the callback. A start path with
-/// `link=<token>` links instead, as the Linked Accounts page does: a form post to
-/// `/login/<slug>/link` (the token never travels in a URL).
-async fn sign_in(app: &TestApp, client: &Client, start_path: &str, user: &str) -> Response {
-    let start = start_request(app, client, start_path).await;
-    let callback = at_provider(client, &app.base, start, user).await;
-    client.get(&callback).send().await.unwrap()
-}
-
-async fn start_request(app: &TestApp, client: &Client, start_path: &str) -> Response {
-    let url = url::Url::parse(&app.url(start_path)).unwrap();
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    match (param("provider"), param("link")) {
-        (Some(slug), Some(token)) => {
-            let res = client
-                .post(app.url(&format!("/login/{slug}/link")))
-                .form(&[("token", token)])
-                .send()
-                .await
-                .unwrap();
-            common::continue_page_as_redirect(res).await
-        }
-        _ => client.get(url).send().await.unwrap(),
-    }
-}
-
-async fn me(app: &TestApp, client: &Client) -> Option<Value> {
-    let res = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
-    (res.status() == StatusCode::OK).then_some(res.json().await.unwrap())
-}
-
-/// The message the next page would show (flash), as the login page renders it.
-async fn shown_error(app: &TestApp, client: &Client, page: &str) -> String {
-    app.page(client, page).await.text().await.unwrap()
-}
-
-async fn user_count(app: &TestApp) -> i64 {
-    portcullis::ssr::users::count(&app.running.db)
-        .await
-        .unwrap()
-}
-
-async fn link_token(app: &TestApp, client: &Client) -> String {
-    let res = app.call(client, "account/linked_accounts", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let v: Value = res.json().await.unwrap();
-    v["link_token"].as_str().unwrap().to_owned()
 }
 
 async fn link_then_sign_in(app: &TestApp) {
@@ -176,16 +64,16 @@ async fn link_then_sign_in(app: &TestApp) {
 
     // Not linked yet, new users off: refused, nothing created.
     let b = app.browser();
-    let res = sign_in(app, &b, "/login?provider=idp", "alice").await;
+    let res = sign_in(app, &b, "idp", "alice").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[REFERRER_POLICY], "no-referrer");
-    assert_eq!(res.headers()[LOCATION], "/login");
-    assert!(me(app, &b).await.is_none());
-    assert!(
-        shown_error(app, &b, "/login")
-            .await
-            .contains("No account is linked to this Test IdP identity")
-    );
+    assert_refused(
+        app,
+        &b,
+        &res,
+        "No account is linked to this Test IdP identity",
+    )
+    .await;
     assert_eq!(user_count(app).await, 1);
 
     // Link from the profile.
@@ -196,21 +84,15 @@ async fn link_then_sign_in(app: &TestApp) {
         StatusCode::OK
     );
     let token = link_token(app, &b).await;
-    let bad = start_request(app, &b, "/login?provider=idp&link=forged").await;
+    let bad = start_link(app, &b, "idp", "forged").await;
     assert_eq!(
         bad.headers()[LOCATION],
-        "/profile/settings/linked-accounts",
+        LINKED_ACCOUNTS,
         "a forged link token does not start a link"
     );
-    let res = sign_in(
-        app,
-        &b,
-        &format!("/login?provider=idp&link={token}"),
-        "alice",
-    )
-    .await;
-    assert_eq!(res.headers()[LOCATION], "/profile/settings/linked-accounts");
-    let page = shown_error(app, &b, "/profile/settings/linked-accounts").await;
+    let res = finish(app, &b, start_link(app, &b, "idp", &token).await, "alice").await;
+    assert_eq!(res.headers()[LOCATION], LINKED_ACCOUNTS);
+    let page = page_text(app, &b, LINKED_ACCOUNTS).await;
     assert!(
         page.contains("Your Test IdP account is now linked."),
         "{page}"
@@ -227,13 +109,13 @@ async fn link_then_sign_in(app: &TestApp) {
 
     // Sign in with it from a fresh browser: the session is the linked user's.
     let fresh = app.browser();
-    let res = sign_in(
+    let started = visit(
         app,
         &fresh,
         "/login?provider=idp&next=%2Fprofile%2Fsettings",
-        "alice",
     )
     .await;
+    let res = finish(app, &fresh, started, "alice").await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers()[LOCATION],
@@ -244,22 +126,11 @@ async fn link_then_sign_in(app: &TestApp) {
 
     // Another local user cannot link the same identity.
     app.add_user("mallory", "mallory password", false).await;
-    let m = app.browser();
-    assert_eq!(
-        app.login(&m, "mallory", "mallory password").await.status(),
-        StatusCode::OK
-    );
-    let token = link_token(app, &m).await;
-    let res = sign_in(
-        app,
-        &m,
-        &format!("/login?provider=idp&link={token}"),
-        "alice",
-    )
-    .await;
-    assert_eq!(res.headers()[LOCATION], "/profile/settings/linked-accounts");
+    let m = signed_in(app, "mallory").await;
+    let res = link(app, &m, "idp", "alice").await;
+    assert_eq!(res.headers()[LOCATION], LINKED_ACCOUNTS);
     assert!(
-        shown_error(app, &m, "/profile/settings/linked-accounts")
+        page_text(app, &m, LINKED_ACCOUNTS)
             .await
             .contains("already linked to another account")
     );
@@ -272,15 +143,10 @@ async fn link_then_sign_in(app: &TestApp) {
     // Required claims apply to linking too: bob's claim is false (a fresh browser, so the
     // provider asks who is signing in).
     app.add_user("nina", "nina password", false).await;
-    let n = app.browser();
-    assert_eq!(
-        app.login(&n, "nina", "nina password").await.status(),
-        StatusCode::OK
-    );
-    let token = link_token(app, &n).await;
-    let _ = sign_in(app, &n, &format!("/login?provider=idp&link={token}"), "bob").await;
+    let n = signed_in(app, "nina").await;
+    let _ = link(app, &n, "idp", "bob").await;
     assert!(
-        shown_error(app, &n, "/profile/settings/linked-accounts")
+        page_text(app, &n, LINKED_ACCOUNTS)
             .await
             .contains("not allowed to sign in here")
     );
@@ -289,7 +155,7 @@ async fn link_then_sign_in(app: &TestApp) {
     let res = app.call(&b, "account/unlink", &[("slug", "idp")]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let again = app.browser();
-    let _ = sign_in(app, &again, "/login?provider=idp", "alice").await;
+    let _ = sign_in(app, &again, "idp", "alice").await;
     assert!(
         me(app, &again).await.is_none(),
         "unlinked identities no longer sign in"
@@ -310,10 +176,10 @@ async fn new_users_and_required_claims(app: &TestApp) {
         ("erin", "already exists here"),          // email belongs to another account
     ] {
         let b = app.browser();
-        let res = sign_in(app, &b, "/login?provider=idp", user).await;
+        let res = sign_in(app, &b, "idp", user).await;
         assert_eq!(res.headers()[LOCATION], "/login", "{user}");
         assert!(me(app, &b).await.is_none(), "{user}");
-        let page = shown_error(app, &b, "/login").await;
+        let page = page_text(app, &b, "/login").await;
         assert!(page.contains(expect), "{user}: {page}");
         assert!(page.contains("Test IdP"), "names the provider");
     }
@@ -321,7 +187,7 @@ async fn new_users_and_required_claims(app: &TestApp) {
 
     // Alice is allowed and new: an account is created and linked.
     let b = app.browser();
-    let res = sign_in(app, &b, "/login?provider=idp", "alice").await;
+    let res = sign_in(app, &b, "idp", "alice").await;
     assert_eq!(res.headers()[LOCATION], "/");
     let user = me(app, &b).await.unwrap();
     assert_eq!(user["username"], "alice");
@@ -332,7 +198,7 @@ async fn new_users_and_required_claims(app: &TestApp) {
 
     // Her second sign-in finds the same account.
     let b2 = app.browser();
-    let _ = sign_in(app, &b2, "/login?provider=idp", "alice").await;
+    let _ = sign_in(app, &b2, "idp", "alice").await;
     assert_eq!(me(app, &b2).await.unwrap()["id"], user["id"]);
     assert_eq!(user_count(app).await, before + 1);
 
@@ -347,10 +213,10 @@ async fn new_users_and_required_claims(app: &TestApp) {
         .unwrap();
     add_provider(app, &_s.idp, SLUG, false, "").await;
     let b3 = app.browser();
-    let _ = sign_in(app, &b3, "/login?provider=idp", "alice").await;
+    let _ = sign_in(app, &b3, "idp", "alice").await;
     assert!(me(app, &b3).await.is_none());
     assert!(
-        shown_error(app, &b3, "/login")
+        page_text(app, &b3, "/login")
             .await
             .contains("No account is linked")
     );
@@ -361,36 +227,26 @@ async fn state_is_single_use_and_bound_to_the_browser(app: &TestApp) {
     let _s = setup(app, true, "").await;
     // Browser A starts and logs in at the provider; browser B gets the callback URL.
     let a = app.browser();
-    let start = a.get(app.url("/login?provider=idp")).send().await.unwrap();
-    let callback = at_provider(&a, &app.base, start, "alice").await;
+    let started = start(app, &a, "idp").await;
+    let callback = at_provider(&a, &app.base, started, "alice").await;
     let b = app.browser();
     let res = b.get(&callback).send().await.unwrap();
-    assert_eq!(res.headers()[LOCATION], "/login");
-    assert!(me(app, &b).await.is_none());
-    assert!(
-        shown_error(app, &b, "/login")
-            .await
-            .contains("started in another browser")
-    );
+    assert_refused(app, &b, &res, "started in another browser").await;
 
     // A finishes normally; replaying the same callback fails.
     let res = a.get(&callback).send().await.unwrap();
     assert_eq!(res.headers()[LOCATION], "/");
     assert_eq!(me(app, &a).await.unwrap()["username"], "alice");
     let replay = app.browser();
-    let _ = replay
-        .get(app.url("/login?provider=idp"))
-        .send()
-        .await
-        .unwrap(); // gets a binding cookie
+    let _ = start(app, &replay, "idp").await; // gets a binding cookie
     let res = a.get(&callback).send().await.unwrap();
     assert_eq!(
         res.headers()[LOCATION],
-        "/profile/settings/linked-accounts",
+        LINKED_ACCOUNTS,
         "signed in: errors go to the profile"
     );
     assert!(
-        shown_error(app, &a, "/profile/settings/linked-accounts")
+        page_text(app, &a, LINKED_ACCOUNTS)
             .await
             .contains("already been used")
     );
@@ -410,28 +266,28 @@ async fn state_is_single_use_and_bound_to_the_browser(app: &TestApp) {
         let res = c.get(app.url(query)).send().await.unwrap();
         assert_eq!(res.headers()[LOCATION], "/login", "{query}");
         assert!(
-            shown_error(app, &c, "/login").await.contains(expect),
+            page_text(app, &c, "/login").await.contains(expect),
             "{query}"
         );
     }
 
     // A mix-up: the callback claims another issuer (RFC 9207).
     let d = app.browser();
-    let start = d.get(app.url("/login?provider=idp")).send().await.unwrap();
-    let callback = at_provider(&d, &app.base, start, "alice").await;
+    let started = start(app, &d, "idp").await;
+    let callback = at_provider(&d, &app.base, started, "alice").await;
     let forged = callback.replace("iss=http", "iss=https");
     assert_ne!(forged, callback, "the provider sends iss: {callback}");
     let _ = d.get(&forged).send().await.unwrap();
     assert!(me(app, &d).await.is_none());
     assert!(
-        shown_error(app, &d, "/login")
+        page_text(app, &d, "/login")
             .await
             .contains("issuer mismatch")
     );
     // Without iss at all, from a provider that advertises it: refused too.
     let e = app.browser();
-    let start = e.get(app.url("/login?provider=idp")).send().await.unwrap();
-    let callback = at_provider(&e, &app.base, start, "alice").await;
+    let started = start(app, &e, "idp").await;
+    let callback = at_provider(&e, &app.base, started, "alice").await;
     let mut url = url::Url::parse(&callback).unwrap();
     let kept: Vec<(String, String)> = url
         .query_pairs()
@@ -449,10 +305,10 @@ async fn provider_down_is_a_clear_error(app: &TestApp) {
     app.add_user("root", "root password", true).await;
     drop(s); // the provider stops
     let b = app.browser();
-    let res = b.get(app.url("/login?provider=idp")).send().await.unwrap();
+    let res = start(app, &b, "idp").await;
     assert_eq!(res.headers()[LOCATION], "/login");
     assert!(
-        shown_error(app, &b, "/login")
+        page_text(app, &b, "/login")
             .await
             .contains("Test IdP could not be reached")
     );
@@ -478,12 +334,8 @@ async fn two_servers_share_one_postgres_database() {
         })
         .await;
     let browser = a.browser();
-    let start = browser
-        .get(a.url("/login?provider=idp"))
-        .send()
-        .await
-        .unwrap();
-    let callback = at_provider(&browser, &a.base, start, "alice").await;
+    let started = start(&a, &browser, "idp").await;
+    let callback = at_provider(&browser, &a.base, started, "alice").await;
     let on_b = callback.replace(&a.base, &format!("http://{}", b.addr));
     let res = browser.get(&on_b).send().await.unwrap();
     assert_eq!(res.headers()[LOCATION], "/", "finished on the other server");
@@ -520,106 +372,77 @@ async fn client_secret_post_when_configured(app: &TestApp) {
     )
     .await;
     let b = app.browser();
-    let res = sign_in(app, &b, "/login?provider=idp-post", "alice").await;
+    let res = sign_in(app, &b, "idp-post", "alice").await;
     assert_eq!(res.headers()[LOCATION], "/");
     assert_eq!(me(app, &b).await.unwrap()["username"], "alice");
 
     // A wrong client secret is refused at the token endpoint: a clear error, no session.
     let w = app.browser();
-    let res = sign_in(app, &w, "/login?provider=idp-wrong", "alice").await;
+    let res = sign_in(app, &w, "idp-wrong", "alice").await;
     assert_eq!(res.headers()[LOCATION], "/login");
     assert!(me(app, &w).await.is_none());
-    let page = shown_error(app, &w, "/login").await;
-    let alert = page
-        .find("role=\"alert\"")
-        .map_or("", |k| &page[k..(k + 300).min(page.len())]);
-    assert!(page.contains("did not complete the sign-in"), "{alert}");
+    let page = page_text(app, &w, "/login").await;
+    assert!(
+        page.contains("did not complete the sign-in"),
+        "{}",
+        alert(&page)
+    );
 }
 both_backends!(client_secret_post_when_configured);
+
+/// A refused sign-in: back to the login page, nobody signed in, `message` shown there.
+async fn assert_refused(app: &TestApp, client: &Client, res: &Response, message: &str) {
+    assert_eq!(res.headers()[LOCATION], "/login");
+    assert!(me(app, client).await.is_none());
+    let page = page_text(app, client, "/login").await;
+    assert!(page.contains(message), "{message}: {}", alert(&page));
+}
+
+/// The id of the user `client` is signed in as.
+async fn user_id(app: &TestApp, client: &Client) -> String {
+    me(app, client).await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// `admin/unlink_user` for the `idp` identity of user `user_id`, as `client`.
+async fn unlink_user(app: &TestApp, client: &Client, user_id: &str) -> StatusCode {
+    let form = [("user_id", user_id), ("slug", "idp")];
+    app.call(client, "admin/unlink_user", &form).await.status()
+}
+
+async fn users_settings(app: &TestApp, client: &Client) -> Value {
+    let res = app.call(client, "admin/users_settings", &[]).await;
+    res.json().await.unwrap()
+}
 
 async fn admins_unlink_other_users_identities(app: &TestApp) {
     let _s = setup(app, true, "").await;
     app.add_user("root", "root password", true).await;
     app.add_user("gus", "gus password", false).await;
     // Gus links the provider's alice identity.
-    let g = app.browser();
-    assert_eq!(
-        app.login(&g, "gus", "gus password").await.status(),
-        StatusCode::OK
-    );
-    let token = link_token(app, &g).await;
-    let _ = sign_in(
-        app,
-        &g,
-        &format!("/login?provider=idp&link={token}"),
-        "alice",
-    )
-    .await;
-    let gus_id = me(app, &g).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let g = signed_in(app, "gus").await;
+    let _ = link(app, &g, "idp", "alice").await;
+    let gus_id = user_id(app, &g).await;
 
     // Gus himself may not use the admin function.
-    let res = app
-        .call(
-            &g,
-            "admin/unlink_user",
-            &[("user_id", &gus_id), ("slug", "idp")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(unlink_user(app, &g, &gus_id).await, StatusCode::FORBIDDEN);
 
-    let root = app.browser();
-    assert_eq!(
-        app.login(&root, "root", "root password").await.status(),
-        StatusCode::OK
-    );
-    let settings: Value = app
-        .call(&root, "admin/users_settings", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let root = signed_in(app, "root").await;
+    let settings = users_settings(app, &root).await;
     assert_eq!(settings["links"][0][0], gus_id.as_str());
     assert_eq!(settings["links"][0][1]["label"], "alice");
-    let page = app
-        .page(&root, "/settings/users")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(app, &root, "/settings/users").await;
     assert!(page.contains("Unlink Test IdP from gus"));
-    let res = app
-        .call(
-            &root,
-            "admin/unlink_user",
-            &[("user_id", &gus_id), ("slug", "idp")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let settings: Value = app
-        .call(&root, "admin/users_settings", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(unlink_user(app, &root, &gus_id).await, StatusCode::OK);
+    let settings = users_settings(app, &root).await;
     assert_eq!(settings["links"].as_array().unwrap().len(), 0);
 
     // An OIDC-only account keeps its last way in, even against an admin.
     let a = app.browser();
-    let _ = sign_in(app, &a, "/login?provider=idp", "bob").await;
-    let bob_id = me(app, &a).await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .call(
-            &root,
-            "admin/unlink_user",
-            &[("user_id", &bob_id), ("slug", "idp")],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let _ = sign_in(app, &a, "idp", "bob").await;
+    let bob_id = user_id(app, &a).await;
+    assert_eq!(unlink_user(app, &root, &bob_id).await, StatusCode::CONFLICT);
 }
 both_backends!(admins_unlink_other_users_identities);

@@ -1,19 +1,12 @@
 //! The real OpenID Provider (npm `oidc-provider`), started per test on a free port.
 
+use super::net::free_port;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Idp {
     pub issuer: String,
     child: Child,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Idp {

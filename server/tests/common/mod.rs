@@ -2,7 +2,9 @@
 //! fresh PostgreSQL database, driven over HTTP like a browser would.
 #![allow(dead_code)]
 
+pub mod flow;
 pub mod idp;
+pub mod net;
 
 use portcullis::account::NewAccount;
 use portcullis::ssr::users;

@@ -1,0 +1,222 @@
+//! A browser's way through OpenID Connect sign-in and linking against the test provider,
+//! shared by the test files that drive it.
+
+use super::TestApp;
+use super::idp::Idp;
+use portcullis::provider::ProviderDraft;
+use reqwest::header::LOCATION;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+
+pub const LINKED_ACCOUNTS: &str = "/profile/settings/linked-accounts";
+
+/// The test provider, accepting the redirect URIs of providers `slugs` on `app`.
+pub async fn start_idp(app: &TestApp, slugs: &[&str]) -> Idp {
+    let uris: Vec<String> = slugs
+        .iter()
+        .map(|slug| app.url(&format!("/login/{slug}")))
+        .collect();
+    Idp::start(&uris).await
+}
+
+/// Provider `slug` at `issuer` as the test provider's basic client (`Test IdP`).
+pub fn draft(issuer: &str, slug: &str, allow_new_users: bool) -> ProviderDraft {
+    ProviderDraft {
+        name: "Test IdP".into(),
+        slug: slug.into(),
+        issuer_url: issuer.into(),
+        client_id: "portcullis-basic".into(),
+        client_secret: "basic-secret".into(),
+        token_auth_method: "auto".into(),
+        scopes: "openid, profile, email, portcullis".into(),
+        allow_new_users,
+        enabled: true,
+        ..Default::default()
+    }
+}
+
+/// The misbehaving provider (`end2end/oidc/misbehaving.mjs`) at `issuer`, as `shady`.
+pub fn shady_draft(issuer: &str) -> ProviderDraft {
+    ProviderDraft {
+        name: "Shady IdP".into(),
+        slug: "shady".into(),
+        issuer_url: issuer.into(),
+        client_id: "portcullis-basic".into(),
+        client_secret: "basic-secret".into(),
+        scopes: "openid, profile, email".into(),
+        allow_new_users: true,
+        enabled: true,
+        ..Default::default()
+    }
+}
+
+pub async fn enable_oidc(app: &TestApp) {
+    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
+        .await
+        .unwrap();
+}
+
+/// Adds provider `slug` at `issuer` and turns OpenID Connect sign-in on.
+pub async fn add_provider(app: &TestApp, issuer: &str, slug: &str, allow_new_users: bool) {
+    app.add_provider(draft(issuer, slug, allow_new_users)).await;
+    enable_oidc(app).await;
+}
+
+/// The Location header, resolved against the request's URL.
+pub fn location(res: &Response) -> String {
+    res.url().join(&raw_location(res)).unwrap().to_string()
+}
+
+/// The Location header as sent (relative paths stay relative).
+pub fn raw_location(res: &Response) -> String {
+    res.headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("no Location on {} {}", res.status(), res.url()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs the provider's side for `user`: from Portcullis's redirect to the provider, through
+/// its login form, back to the callback URL on Portcullis (returned, not followed).
+pub async fn at_provider(client: &Client, app_base: &str, start: Response, user: &str) -> String {
+    assert!(
+        start.status().is_redirection(),
+        "start: {} {:?}",
+        start.status(),
+        start.text().await
+    );
+    let mut url = location(&start);
+    for _ in 0..20 {
+        if url.starts_with(app_base) {
+            return url;
+        }
+        let res = client.get(&url).send().await.unwrap();
+        if res.status().is_redirection() {
+            url = location(&res);
+            continue;
+        }
+        assert_eq!(res.status(), StatusCode::OK, "at the provider: {url}");
+        assert!(
+            res.url().path().starts_with("/interaction/"),
+            "{}",
+            res.url()
+        );
+        let posted = client
+            .post(res.url().clone())
+            .form(&[("prompt", "login"), ("login", user), ("password", "any")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            posted.status().is_redirection(),
+            "login form: {}",
+            posted.status()
+        );
+        url = location(&posted);
+    }
+    panic!("the provider never sent the browser back");
+}
+
+/// Gets `path` on the app as a link or redirect would (a sign-in start such as
+/// `/login?provider=<slug>&next=...`, or a callback).
+pub async fn visit(app: &TestApp, client: &Client, path: &str) -> Response {
+    client.get(app.url(path)).send().await.unwrap()
+}
+
+/// Starts a sign-in with provider `slug`.
+pub async fn start(app: &TestApp, client: &Client, slug: &str) -> Response {
+    visit(app, client, &format!("/login?provider={slug}")).await
+}
+
+/// Starts a link as the Linked Accounts page does: a form post with the token.
+pub async fn start_link(app: &TestApp, client: &Client, slug: &str, token: &str) -> Response {
+    let res = client
+        .post(app.url(&format!("/login/{slug}/link")))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    super::continue_page_as_redirect(res).await
+}
+
+/// From a start to Portcullis's answer to the callback, logging in as `user`.
+pub async fn finish(app: &TestApp, client: &Client, start: Response, user: &str) -> Response {
+    let callback = at_provider(client, &app.base, start, user).await;
+    client.get(&callback).send().await.unwrap()
+}
+
+/// A whole sign-in with provider `slug` as `user`; returns Portcullis's answer to the
+/// callback.
+pub async fn sign_in(app: &TestApp, client: &Client, slug: &str, user: &str) -> Response {
+    finish(app, client, start(app, client, slug).await, user).await
+}
+
+/// A signed-in browser starts a link with provider `slug` (a fresh token from the Linked
+/// Accounts page) and logs in there as `user`; returns the callback URL, not followed.
+pub async fn link_callback(app: &TestApp, client: &Client, slug: &str, user: &str) -> String {
+    let token = link_token(app, client).await;
+    let started = start_link(app, client, slug, &token).await;
+    at_provider(client, &app.base, started, user).await
+}
+
+/// A whole link with provider `slug` as `user`; returns Portcullis's answer to the
+/// callback.
+pub async fn link(app: &TestApp, client: &Client, slug: &str, user: &str) -> Response {
+    let callback = link_callback(app, client, slug, user).await;
+    client.get(&callback).send().await.unwrap()
+}
+
+/// Who the browser is signed in as (`None` when signed out).
+pub async fn me(app: &TestApp, client: &Client) -> Option<Value> {
+    let res = client.get(app.url("/api/v1/auth/me")).send().await.unwrap();
+    match res.status() {
+        StatusCode::OK => Some(res.json().await.unwrap()),
+        StatusCode::UNAUTHORIZED => None,
+        other => panic!("/api/v1/auth/me answered {other}"),
+    }
+}
+
+/// The page as rendered (with the message a callback or form post left for it).
+pub async fn page_text(app: &TestApp, client: &Client, path: &str) -> String {
+    app.page(client, path).await.text().await.unwrap()
+}
+
+/// Whether `page` shows `text` (an apostrophe may be written as an HTML entity).
+pub fn shows(page: &str, text: &str) -> bool {
+    ["'", "&#x27;", "&#39;", "&apos;"]
+        .iter()
+        .any(|q| page.contains(&text.replace('\'', q)))
+}
+
+/// The alert part of a page, for assertion messages.
+pub fn alert(page: &str) -> &str {
+    page.find("role=\"alert\"")
+        .map_or("(no alert)", |k| &page[k..(k + 400).min(page.len())])
+}
+
+pub async fn link_token(app: &TestApp, client: &Client) -> String {
+    let res = app.call(client, "account/linked_accounts", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.unwrap();
+    v["link_token"].as_str().unwrap().to_owned()
+}
+
+/// Signs `client` in as `name` with the password `<name> password`.
+pub async fn password_sign_in(app: &TestApp, client: &Client, name: &str) {
+    let res = app.login(client, name, &format!("{name} password")).await;
+    assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
+}
+
+/// A fresh browser signed in as `name` (password `<name> password`).
+pub async fn signed_in(app: &TestApp, name: &str) -> Client {
+    let client = app.browser();
+    password_sign_in(app, &client, name).await;
+    client
+}
+
+pub async fn user_count(app: &TestApp) -> i64 {
+    portcullis::ssr::users::count(&app.running.db)
+        .await
+        .unwrap()
+}
