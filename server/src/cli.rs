@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use portcullis::account::NewAccount;
 use portcullis::ssr::users::{self, CreateUserError};
 use std::io::BufRead;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,6 +40,14 @@ pub enum Command {
     /// Turn OpenID Connect sign-in on or off.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// Ask the running server (at `--listen`; 0.0.0.0 means this machine) whether it is
+    /// healthy: exit 0 when `/healthz` answers 200, 1 otherwise. For a container's
+    /// HEALTHCHECK, which then needs no shell or curl.
+    Healthcheck {
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
 }
 
 /// Provider fields; on `update`, an omitted flag keeps the stored value.
@@ -141,7 +151,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&cli.config, cmd).await,
         Command::Provider(cmd) => crate::cli_provider::provider(&cli.config, cmd).await,
         Command::Oidc(cmd) => crate::cli_provider::oidc(&cli.config, cmd).await,
+        Command::Healthcheck { timeout } => healthcheck(&cli.config, timeout).await,
     }
+}
+
+/// The address to reach a server listening on `listen`: an unspecified address (0.0.0.0,
+/// `::`) is reached through loopback.
+pub fn healthcheck_url(listen: SocketAddr) -> String {
+    let ip = match listen.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/healthz", SocketAddr::new(ip, listen.port()))
+}
+
+async fn healthcheck(config: &Config, timeout: u64) -> anyhow::Result<()> {
+    let url = healthcheck_url(config.listen);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(timeout.max(1)))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()?;
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("asking {url}"))?;
+    let status = response.status();
+    if status != reqwest::StatusCode::OK {
+        bail!("{url} answered {status}");
+    }
+    Ok(())
 }
 
 /// Reads one line from standard input, without its line ending.
@@ -219,4 +260,17 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
     }
     db.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::healthcheck_url;
+
+    #[test]
+    fn healthcheck_reaches_an_unspecified_address_through_loopback() {
+        let url = |s: &str| healthcheck_url(s.parse().unwrap());
+        assert_eq!(url("0.0.0.0:3000"), "http://127.0.0.1:3000/healthz");
+        assert_eq!(url("[::]:8080"), "http://[::1]:8080/healthz");
+        assert_eq!(url("10.0.0.5:3000"), "http://10.0.0.5:3000/healthz");
+    }
 }

@@ -209,8 +209,16 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     })
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// How long requests in flight may take to finish after SIGTERM or Ctrl-C; container
+/// engines kill the process 10 s after SIGTERM anyway.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight (for at most
+/// [`SHUTDOWN_GRACE`]) and returns.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // The handlers are installed before start-up, so a signal during migrations is not lost
+    // (as PID 1 in a container the process has no default SIGTERM action).
+    let signal = shutdown_signal()?;
     let running = start(&config).await?;
     tracing::info!(
         addr = %running.addr,
@@ -218,27 +226,40 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         database = running.db.backend(),
         "Portcullis is listening"
     );
-    shutdown_signal().await;
+    signal.await;
     tracing::info!("shutting down");
-    running.stop().await;
+    let db = running.db.clone();
+    if tokio::time::timeout(SHUTDOWN_GRACE, running.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "requests still in flight after {} s; stopping anyway",
+            SHUTDOWN_GRACE.as_secs()
+        );
+    }
+    // Closing checkpoints SQLite's write-ahead log into the database file.
+    let _ = tokio::time::timeout(Duration::from_secs(1), db.close()).await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves at the first Ctrl-C (SIGINT) or SIGTERM; the handlers are installed at once.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).context("handling SIGINT")?,
+            signal(SignalKind::terminate()).context("handling SIGTERM")?,
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
