@@ -509,6 +509,10 @@ pub struct ProviderView {
     pub token_auth_method: String,
     pub position: i64,
     pub linked_accounts: i64,
+    /// Linked accounts from an earlier issuer of this provider: kept for the administrator
+    /// to see and remove, but no sign-in matches them.
+    #[serde(default)]
+    pub unmatched_links: i64,
     /// This provider's redirect URI (filled in by the server, which knows the public URL).
     #[serde(default)]
     pub redirect_uri: String,

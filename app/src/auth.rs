@@ -213,6 +213,20 @@ fn referring_page() -> String {
         .unwrap_or_else(|| "/".to_owned())
 }
 
+/// A cookie of the calling request.
+pub fn request_cookie(name: &str) -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
 /// The calling client's address (through `--trusted-proxies`), when the server was started
 /// with connection info.
 pub async fn client_ip() -> Option<std::net::IpAddr> {

@@ -23,7 +23,7 @@ use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
 use portcullis::return_path::safe_return_path;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
-use portcullis::ssr::oidc::pending::{Mode, new_binding};
+use portcullis::ssr::oidc::pending::{self, Mode, new_binding};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
 use std::future::Future;
@@ -31,18 +31,10 @@ use std::time::{Duration, Instant};
 use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
-/// The cookie that binds an attempt to the browser that started it; `__Host-` over https
-/// (then it must be for `/`), so a sibling subdomain cannot plant one.
-const BINDING_COOKIE: &str = "portcullis_oidc";
-const BINDING_COOKIE_HOST: &str = "__Host-portcullis_oidc";
-
-fn binding_cookie_name(state: &AppState) -> &'static str {
-    if state.public_url.starts_with("https://") {
-        BINDING_COOKIE_HOST
-    } else {
-        BINDING_COOKIE
-    }
+fn binding_spec(state: &AppState) -> pending::BindingCookie {
+    pending::binding_cookie(state.public_url.starts_with("https://"))
 }
+
 const LINKED_ACCOUNTS: &str = "/profile/settings/linked-accounts";
 
 /// The sign-in routes; `page` renders the login page (the Leptos app) for a plain `/login`.
@@ -240,11 +232,11 @@ async fn begin(
     {
         Ok(url) => {
             let mut res = Redirect::to(&url).into_response();
-            let https = state.public_url.starts_with("https://");
-            let cookie = Cookie::build((binding_cookie_name(state), binding))
-                .path(if https { "/" } else { "/login" })
+            let spec = binding_spec(state);
+            let cookie = Cookie::build((spec.name, binding))
+                .path(spec.path)
                 .http_only(true)
-                .secure(https)
+                .secure(spec.secure)
                 .same_site(SameSite::Lax)
                 .max_age(tower_sessions::cookie::time::Duration::minutes(10))
                 .build();
@@ -384,7 +376,7 @@ fn client(state: &AppState, req: &Request) -> Option<std::net::IpAddr> {
 
 /// The browser's binding cookie, under the one name this installation uses.
 fn binding_cookie(state: &AppState, req: &Request) -> Option<String> {
-    let name = binding_cookie_name(state);
+    let name = binding_spec(state).name;
     req.headers()
         .get_all(COOKIE)
         .iter()

@@ -277,6 +277,7 @@ fn view_to_draft_never_carries_a_secret() {
         token_auth_method: "auto".into(),
         position: 0,
         linked_accounts: 0,
+        unmatched_links: 0,
         redirect_uri: String::new(),
     };
     let d = v.draft();

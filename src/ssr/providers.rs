@@ -48,7 +48,9 @@ impl ProviderRow {
         secrets.decrypt(&self.client_secret_enc, &self.slug)
     }
 
-    pub fn view(&self, linked_accounts: i64) -> ProviderView {
+    /// `links`: (linked accounts, unmatched ones), see [`linked_count`].
+    pub fn view(&self, links: (i64, i64)) -> ProviderView {
+        let (linked_accounts, unmatched_links) = links;
         ProviderView {
             slug: self.slug.clone(),
             name: self.name.clone(),
@@ -63,6 +65,7 @@ impl ProviderRow {
             token_auth_method: self.token_auth_method.clone(),
             position: self.position,
             linked_accounts,
+            unmatched_links,
             redirect_uri: String::new(),
         }
     }
@@ -119,12 +122,20 @@ pub async fn get(db: &Db, slug: &str) -> Result<Option<ProviderRow>, sqlx::Error
     on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).bind(slug).fetch_optional(pool).await)
 }
 
-pub async fn linked_count(db: &Db, slug: &str) -> Result<i64, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM linked_identities WHERE provider_slug = $1")
+/// Per provider: (slug, linked accounts, those among them from another issuer than the
+/// provider's current one: kept, but no identity matches them any more).
+const LINK_COUNTS: &str = "SELECT l.provider_slug, COUNT(*), \
+     COALESCE(SUM(CASE WHEN l.issuer = p.issuer_url THEN 0 ELSE 1 END), 0) \
+     FROM linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug";
+
+/// (linked accounts, unmatched ones) of provider `slug`.
+pub async fn linked_count(db: &Db, slug: &str) -> Result<(i64, i64), sqlx::Error> {
+    let sql = format!("{LINK_COUNTS} WHERE l.provider_slug = $1 GROUP BY l.provider_slug");
+    let row: Option<(String, i64, i64)> = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(slug)
-        .fetch_one(pool)
-        .await)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map_or((0, 0), |(_, n, unmatched)| (n, unmatched)))
 }
 
 pub async fn get_view(db: &Db, slug: &str) -> Result<Option<ProviderView>, sqlx::Error> {
@@ -139,18 +150,17 @@ pub async fn list(db: &Db) -> Result<Vec<ProviderView>, sqlx::Error> {
     let sql = format!("{SELECT} ORDER BY position, slug");
     let rows: Vec<ProviderRow> =
         on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).fetch_all(pool).await)?;
-    let counts: Vec<(String, i64)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT provider_slug, COUNT(*) FROM linked_identities GROUP BY provider_slug")
-        .fetch_all(pool)
-        .await)?;
+    let sql = format!("{LINK_COUNTS} GROUP BY l.provider_slug");
+    let counts: Vec<(String, i64, i64)> =
+        on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
     Ok(rows
         .iter()
         .map(|r| {
-            let n = counts
+            let (n, unmatched) = counts
                 .iter()
-                .find(|(s, _)| *s == r.slug)
-                .map_or(0, |(_, n)| *n);
-            r.view(n)
+                .find(|(s, _, _)| *s == r.slug)
+                .map_or((0, 0), |(_, n, u)| (*n, *u));
+            r.view((n, unmatched))
         })
         .collect())
 }

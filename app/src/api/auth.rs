@@ -103,8 +103,25 @@ pub async fn login(
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::*;
+    use portcullis::ssr::oidc::pending;
     public(async move |cx| {
         cx.session.sign_out().await?;
+        // Sign-ins or links this browser started and has not finished end with it, and
+        // its binding cookie goes too.
+        let spec = pending::binding_cookie(cx.state.public_url.starts_with("https://"));
+        if let Some(binding) = request_cookie(spec.name) {
+            pending::forget_browser(&cx.state.db, &binding).await?;
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                let secure = if spec.secure { "; Secure" } else { "" };
+                let gone = format!(
+                    "{}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
+                    spec.name, spec.path
+                );
+                if let Ok(v) = http::HeaderValue::from_str(&gone) {
+                    res.append_header(http::header::SET_COOKIE, v);
+                }
+            }
+        }
         leptos_axum::redirect("/login");
         Ok(())
     })

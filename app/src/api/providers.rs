@@ -147,8 +147,21 @@ pub async fn save_provider(
         let valid = draft
             .validate(mode, ssr::policy(st))
             .map_err(AppError::Validation)?;
+        let confirmed = confirm.unwrap_or(false);
+        if mode == Mode::Update
+            && !confirmed
+            && let Some(saved) = providers::get_view(&st.db, &original_slug).await?
+            && saved.issuer_url != valid.issuer_url
+            && saved.linked_accounts - saved.unmatched_links > 0
+        {
+            let n = saved.linked_accounts - saved.unmatched_links;
+            return Err(AppError::NeedsConfirmation(format!(
+                "{n} linked account(s) belong to the current issuer {}. With the new issuer they will stop working: identities are matched by issuer, so the same user at another issuer is someone else. They stay listed for you to remove. Save anyway?",
+                saved.issuer_url
+            )));
+        }
         if valid.enabled
-            && !confirm.unwrap_or(false)
+            && !confirmed
             && let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT).await
         {
             return Err(AppError::NeedsConfirmation(format!(

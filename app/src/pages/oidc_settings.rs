@@ -127,7 +127,15 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
                 <dt>"Client ID"</dt>
                 <dd>{p.client_id.clone()}</dd>
                 <dt>"Linked accounts"</dt>
-                <dd>{links}</dd>
+                <dd>
+                    {links}
+                    {(p.unmatched_links > 0).then(|| format!(
+                        " ({} from an earlier issuer: they no longer sign in; unlink them under Users)",
+                        p.unmatched_links
+                    ))}
+                </dd>
+                <dt>"Redirect URI"</dt>
+                <dd><code>{p.redirect_uri.clone()}</code></dd>
             </dl>
             <div class="card-actions">
                 <a class="button" href=format!("/settings/users/oidc/edit/{}", p.slug)>"Edit"</a>

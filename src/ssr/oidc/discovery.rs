@@ -258,3 +258,69 @@ fn serde_plain<T: Serialize>(v: &T) -> String {
         Err(_) => "?".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::*;
+
+    fn metadata(issuer: &str, token: &str, jwks: &str) -> Metadata {
+        serde_json::from_value(serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": token,
+            "userinfo_endpoint": format!("{issuer}/me"),
+            "jwks_uri": jwks,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_https_issuer_keeps_every_endpoint_on_https() {
+        let ok = metadata(
+            "https://sso.example",
+            "https://sso.example/token",
+            "https://keys.example/jwks",
+        );
+        assert!(check_endpoints("https://sso.example", &ok).is_ok());
+        let token = metadata(
+            "https://sso.example",
+            "http://sso.example/token",
+            "https://sso.example/jwks",
+        );
+        let e = check_endpoints("https://sso.example", &token).unwrap_err();
+        assert!(e.contains("token_endpoint http://sso.example/token"), "{e}");
+        let jwks = metadata(
+            "https://sso.example",
+            "https://sso.example/token",
+            "http://sso.example/jwks",
+        );
+        assert!(
+            check_endpoints("https://sso.example", &jwks)
+                .unwrap_err()
+                .contains("jwks_uri")
+        );
+    }
+
+    #[test]
+    fn a_plain_http_issuer_may_use_http_on_its_own_host_or_loopback() {
+        let same = metadata(
+            "http://idp.lan",
+            "http://idp.lan/token",
+            "http://127.0.0.1:9/jwks",
+        );
+        assert!(check_endpoints("http://idp.lan", &same).is_ok());
+        let other = metadata(
+            "http://idp.lan",
+            "http://elsewhere.lan/token",
+            "http://idp.lan/jwks",
+        );
+        assert!(
+            check_endpoints("http://idp.lan", &other)
+                .unwrap_err()
+                .contains("token_endpoint")
+        );
+    }
+}

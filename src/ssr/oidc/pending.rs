@@ -41,6 +41,41 @@ impl PendingRow {
     }
 }
 
+/// The cookie that binds an attempt to the browser that started it: `__Host-` over https,
+/// so a sibling subdomain cannot plant one. For `/` (which `__Host-` requires), so that
+/// signing out can find and forget this browser's attempts.
+pub struct BindingCookie {
+    pub name: &'static str,
+    pub path: &'static str,
+    pub secure: bool,
+}
+
+pub fn binding_cookie(https: bool) -> BindingCookie {
+    if https {
+        BindingCookie {
+            name: "__Host-portcullis_oidc",
+            path: "/",
+            secure: true,
+        }
+    } else {
+        BindingCookie {
+            name: "portcullis_oidc",
+            path: "/",
+            secure: false,
+        }
+    }
+}
+
+/// Forgets every attempt this browser (its binding cookie) has in progress: at sign-out,
+/// nothing it started may finish afterwards.
+pub async fn forget_browser(db: &Db, binding: &str) -> Result<u64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query("DELETE FROM oidc_pending WHERE binding_hash = $1")
+        .bind(binding_hash(binding))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
 /// A fresh random value for the browser-binding cookie.
 pub fn new_binding() -> String {
     let mut bytes = [0u8; 32];
