@@ -454,6 +454,24 @@ async fn a_link_is_abandoned_when_its_user_signs_out(app: &TestApp) {
     assert_eq!(raw_location(&res), "/login");
     assert!(me(app, &h).await.is_none(), "nobody signed in");
     assert_eq!(links_of(app, &hank_id).await, 0, "hank: no link");
+    // Signing out forgot the attempt itself (issue 10 item 4).
+    let page = page_text(app, &h, "/login").await;
+    assert!(
+        shows(&page, "already been used or was never started"),
+        "{}",
+        alert(&page)
+    );
+
+    // A session that ends without signing out (expired, revoked elsewhere) keeps the
+    // attempt, but the link still needs the session that started it.
+    password_sign_in(app, &h, "hank").await;
+    let callback = link_callback(app, &h, "idp", "bob").await;
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query("DELETE FROM sessions")
+        .execute(pool).await.map(|_| ()))
+    .unwrap();
+    let res = h.get(&callback).send().await.unwrap();
+    assert_eq!(raw_location(&res), "/login");
+    assert_eq!(links_of(app, &hank_id).await, 0, "hank: no link");
     let page = page_text(app, &h, "/login").await;
     assert!(
         page.contains("started by another sign-in"),

@@ -117,6 +117,29 @@ pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), ProviderError> {
     Ok(())
 }
 
+/// A provider with the OpenID Connect switch, read together: a sign-in needs both, and
+/// asks once.
+#[derive(sqlx::FromRow)]
+struct RowWithSwitch {
+    #[sqlx(flatten)]
+    row: ProviderRow,
+    oidc_switch: String,
+}
+
+/// Provider `slug` and whether OpenID Connect sign-in is on, in one round trip.
+pub async fn get_for_sign_in(
+    db: &Db,
+    slug: &str,
+) -> Result<Option<(ProviderRow, bool)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT p.*, COALESCE((SELECT value FROM settings WHERE key = '{OIDC_ENABLED}'), 'false') \
+         AS oidc_switch FROM oidc_providers p WHERE p.slug = $1"
+    );
+    let row: Option<RowWithSwitch> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await)?;
+    Ok(row.map(|r| (r.row, r.oidc_switch == "true")))
+}
+
 pub async fn get(db: &Db, slug: &str) -> Result<Option<ProviderRow>, sqlx::Error> {
     let sql = format!("{SELECT} WHERE slug = $1");
     on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).bind(slug).fetch_optional(pool).await)

@@ -185,17 +185,17 @@ pub struct Rp<'a> {
 
 impl Rp<'_> {
     async fn provider(&self, slug: &str) -> Result<ProviderRow, FlowError> {
-        let row = providers::get(self.db, slug)
+        let (row, oidc_on) = providers::get_for_sign_in(self.db, slug)
             .await
             .map_err(db_err)?
             .ok_or_else(|| {
                 err(
                     FlowErrorKind::UnknownProvider,
                     None,
-                    format!("no provider {slug}"),
+                    format!("no provider {slug:?}"),
                 )
             })?;
-        if !row.enabled || !providers::oidc_enabled(self.db).await.map_err(db_err)? {
+        if !row.enabled || !oidc_on {
             return Err(err(
                 FlowErrorKind::ProviderDisabled,
                 Some(&row),
