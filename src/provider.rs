@@ -465,16 +465,9 @@ pub fn check_claims(raw: &str, claims: &[String]) -> Result<(), FieldError> {
             format!("Use at most {CLAIMS_MAX} characters for the required claims."),
         ));
     }
-    if let Some(bad) = claims.iter().find(|c| {
-        !c.chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.' | ':' | '/'))
-    }) {
-        return Err(FieldError::new(
-            f,
-            format!(
-                "\"{bad}\" is not a claim name: use letters, digits, '_', '-', '.', ':' or '/'."
-            ),
-        ));
+    // The same parser the sign-in evaluates with (src/claims.rs).
+    for rule in claims {
+        crate::claims::Rule::parse(rule).map_err(|e| FieldError::new(f, e))?;
     }
     Ok(())
 }

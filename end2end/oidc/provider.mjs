@@ -18,8 +18,10 @@ if (!redirectUris.length) throw new Error("set OIDC_REDIRECT_URIS");
 const issuer = process.env.OIDC_ISSUER || `http://127.0.0.1:${port}`;
 
 export const USERS = {
-  alice: { email: "alice@idp.example", email_verified: true, name: "Alice Idp", preferred_username: "alice", portcullis_user: true },
-  bob: { email: "bob@idp.example", email_verified: true, name: "Bob Idp", preferred_username: "bob", portcullis_user: false },
+  alice: { email: "alice@idp.example", email_verified: true, name: "Alice Idp", preferred_username: "alice", portcullis_user: true,
+    groups: ["media-users", "family"], realm_access: { roles: ["portcullis", "offline_access"] } },
+  bob: { email: "bob@idp.example", email_verified: true, name: "Bob Idp", preferred_username: "bob", portcullis_user: false,
+    groups: ["family"], realm_access: { roles: ["offline_access"] } },
   carol: { email: "carol@idp.example", email_verified: true, name: "Carol Idp", preferred_username: "carol" },
   dave: { email: "dave@idp.example", email_verified: true, name: "Dave Idp", preferred_username: "dave", portcullis_user: "true" },
   erin: { email: "taken@example.com", email_verified: true, name: "Erin Idp", preferred_username: "erin", portcullis_user: true },
@@ -49,7 +51,7 @@ const configuration = {
     openid: ["sub"],
     email: ["email", "email_verified"],
     profile: ["name", "preferred_username"],
-    portcullis: ["portcullis_user"],
+    portcullis: ["portcullis_user", "groups", "realm_access"],
   },
   scopes: ["openid", "email", "profile", "portcullis"],
   conformIdTokenClaims: false,
@@ -64,7 +66,7 @@ const configuration = {
     // Grant whatever the client asks for: tests and the demo have no consent screen.
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
     grant.addOIDCScope(ctx.oidc.params.scope || "openid");
-    grant.addOIDCClaims(["sub", "email", "email_verified", "name", "preferred_username", "portcullis_user"]);
+    grant.addOIDCClaims(["sub", "email", "email_verified", "name", "preferred_username", "portcullis_user", "groups", "realm_access"]);
     await grant.save();
     return grant;
   },

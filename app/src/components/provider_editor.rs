@@ -294,7 +294,7 @@ pub fn ProviderEditor(
                     <DraftField
                         field=text!(required_claims)
                         label="Required Claims"
-                        hint="Comma-separated claims that must be boolean true to sign in, e.g. portcullis_user."
+                        hint="Comma-separated rules, all of which must hold to sign in: a name means the claim is boolean true (portcullis_user); name=value means it equals the value or is a list containing it (groups=media-users); nested claims by dotted path (realm_access.roles=portcullis)."
                     />
                 </div>
                 <div class="field" class:invalid=move || token_auth_error.get().is_some()>
