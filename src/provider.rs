@@ -34,6 +34,9 @@ pub struct ProviderDraft {
     pub enabled: bool,
     /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
     pub token_auth_method: String,
+    /// Sign-out also ends the session at the provider (RP-Initiated Logout), when its
+    /// discovery document names an `end_session_endpoint`.
+    pub sign_out_at_provider: bool,
     /// Not a field: the plain-http image origin the server allows (set by whoever
     /// validates, from its configuration; never taken from a form).
     #[serde(skip)]
@@ -77,6 +80,7 @@ pub struct ValidProvider {
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
+    pub sign_out_at_provider: bool,
 }
 
 impl ProviderDraft {
@@ -86,6 +90,7 @@ impl ProviderDraft {
             scopes: DEFAULT_SCOPES.to_owned(),
             enabled: true,
             token_auth_method: "auto".to_owned(),
+            sign_out_at_provider: true,
             ..Self::default()
         }
     }
@@ -139,6 +144,7 @@ impl ProviderDraft {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: method.to_owned(),
+            sign_out_at_provider: self.sign_out_at_provider,
         })
     }
 }
@@ -485,6 +491,20 @@ pub fn redirect_uri(public_url: &str, slug: &str) -> String {
     format!("{}/{slug}", redirect_uri_base(public_url))
 }
 
+/// Where provider `slug` sends the browser back after signing out there
+/// (`post_logout_redirect_uri`, OpenID Connect RP-Initiated Logout 1.0).
+pub fn post_logout_redirect_uri(public_url: &str, slug: &str) -> String {
+    format!("{}/signed-out", redirect_uri(public_url, slug))
+}
+
+/// Where provider `slug` posts logout tokens (OpenID Connect Back-Channel Logout 1.0).
+pub fn backchannel_logout_uri(public_url: &str, slug: &str) -> String {
+    format!(
+        "{}/api/v1/oidc/{slug}/backchannel-logout",
+        public_url.trim_end_matches('/')
+    )
+}
+
 /// A provider as administrators see it. The client secret is write-only: only whether
 /// one is set ever leaves the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -500,6 +520,8 @@ pub struct ProviderView {
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
+    #[serde(default)]
+    pub sign_out_at_provider: bool,
     pub position: i64,
     pub linked_accounts: i64,
     /// Linked accounts from an earlier issuer of this provider: kept for the administrator
@@ -509,11 +531,19 @@ pub struct ProviderView {
     /// This provider's redirect URI (filled in by the server, which knows the public URL).
     #[serde(default)]
     pub redirect_uri: String,
+    /// Where the provider sends the browser back after signing out there (to register).
+    #[serde(default)]
+    pub post_logout_redirect_uri: String,
+    /// Where the provider posts logout tokens (to register as the back-channel logout URI).
+    #[serde(default)]
+    pub backchannel_logout_uri: String,
 }
 
 impl ProviderView {
     pub fn with_redirect_uri(mut self, public_url: &str) -> Self {
         self.redirect_uri = redirect_uri(public_url, &self.slug);
+        self.post_logout_redirect_uri = post_logout_redirect_uri(public_url, &self.slug);
+        self.backchannel_logout_uri = backchannel_logout_uri(public_url, &self.slug);
         self
     }
 
@@ -531,6 +561,7 @@ impl ProviderView {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
+            sign_out_at_provider: self.sign_out_at_provider,
             http_image_origin: None,
         }
     }
@@ -566,6 +597,10 @@ pub struct ConnectionReport {
     /// `Some(true)` when the provider lists S256 among its PKCE methods.
     pub pkce_s256: Option<bool>,
     pub token_auth_methods: Vec<String>,
+    /// Where signing out at the provider goes (RP-Initiated Logout); without one,
+    /// "Sign out at the provider too" has no effect.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
     /// Things that work but deserve a look (e.g. a requested scope it does not list).
     pub warnings: Vec<String>,
     pub elapsed_ms: u64,

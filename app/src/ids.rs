@@ -5,6 +5,7 @@
 
 pub const LOGIN_FORM: &str = "login-form";
 pub const LOGIN_ERROR: &str = "login-error";
+pub const LOGIN_NOTICE: &str = "login-notice";
 pub const SETUP_FORM: &str = "setup-form";
 pub const SETUP_ERROR: &str = "setup-error";
 pub const LOGOUT: &str = "logout-button";
@@ -37,6 +38,8 @@ pub const ICON_PASTE: &str = "field-icon_paste_url";
 pub const TEST_CONNECTION: &str = "test-connection";
 pub const CONNECTION_REPORT: &str = "connection-report";
 pub const REDIRECT_URI: &str = "redirect-uri";
+pub const POST_LOGOUT_URI: &str = "post-logout-uri";
+pub const BACKCHANNEL_LOGOUT_URI: &str = "backchannel-logout-uri";
 pub const SAVE_PROVIDER: &str = "save-provider";
 pub const SAVE_WARNING: &str = "save-warning";
 pub const OIDC_ERROR: &str = "oidc-error";

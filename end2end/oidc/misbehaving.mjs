@@ -7,6 +7,8 @@
 //   OIDC_SUB           the person's sub (default "mallory-1")
 //   OIDC_SUB_PER_LOGIN =1: every authorization is a different person (sub "person-<n>")
 //   GET /control?mode=<mode>   chooses how the next token response misbehaves
+//   POST /sign {claims, key}   a JWT of exactly `claims`, signed RS256 with its key "k1"
+//                              (or key "stranger": not in its JWKS), for logout tokens
 // In mode "ok" it is also the fast provider of the benchmarks (scripts/bench.sh).
 // Authorization is immediate (no login): /authorize redirects straight back with a code.
 import http from "node:http";
@@ -88,6 +90,14 @@ const server = http.createServer(async (req, res) => {
   if (url.pathname === "/control") {
     mode = url.searchParams.get("mode") || "ok";
     return json(res, 200, { mode });
+  }
+  if (url.pathname === "/sign" && req.method === "POST") {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    const { claims, key } = JSON.parse(body);
+    const token = await new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: "k1", typ: "logout+jwt" })
+      .sign(key === "stranger" ? stranger.privateKey : k1.privateKey);
+    return json(res, 200, { token });
   }
   if (url.pathname === "/authorize") {
     const code = Math.random().toString(36).slice(2);

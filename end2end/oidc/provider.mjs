@@ -6,6 +6,10 @@
 //   OIDC_REDIRECT_URIS   comma-separated redirect URIs the clients may use (required)
 // Clients: portcullis-basic / basic-secret (client_secret_basic),
 //          portcullis-post / post-secret (client_secret_post).
+// Sign-out: RP-Initiated Logout (end_session_endpoint; each redirect URI <u> allows the
+// post-logout redirect URI <u>/signed-out) and Back-Channel Logout (logout tokens with sid
+// are posted to OIDC_BACKCHANNEL_URI when set). Confirm a sign-out with
+//   POST /session/end/confirm  xsrf=<from the form>&logout=yes
 // Users (any password): see USERS below. Login through the dev interaction form:
 //   POST /interaction/:uid  prompt=login&login=<user>&password=<any>
 // Grants are given automatically (no consent screen).
@@ -16,6 +20,10 @@ if (!port) throw new Error("set OIDC_PORT");
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || "").split(",").filter(Boolean);
 if (!redirectUris.length) throw new Error("set OIDC_REDIRECT_URIS");
 const issuer = process.env.OIDC_ISSUER || `http://127.0.0.1:${port}`;
+const postLogoutUris = redirectUris.map((u) => `${u.replace(/\/$/, "")}/signed-out`);
+const backchannel = process.env.OIDC_BACKCHANNEL_URI
+  ? { backchannel_logout_uri: process.env.OIDC_BACKCHANNEL_URI, backchannel_logout_session_required: true }
+  : {};
 
 export const USERS = {
   alice: { email: "alice@idp.example", email_verified: true, name: "Alice Idp", preferred_username: "alice", portcullis_user: true,
@@ -37,6 +45,8 @@ const configuration = {
       token_endpoint_auth_method: "client_secret_basic",
       grant_types: ["authorization_code"],
       response_types: ["code"],
+      post_logout_redirect_uris: postLogoutUris,
+      ...backchannel,
     },
     {
       client_id: "portcullis-post",
@@ -45,6 +55,7 @@ const configuration = {
       token_endpoint_auth_method: "client_secret_post",
       grant_types: ["authorization_code"],
       response_types: ["code"],
+      post_logout_redirect_uris: postLogoutUris,
     },
   ],
   claims: {
@@ -55,8 +66,18 @@ const configuration = {
   },
   scopes: ["openid", "email", "profile", "portcullis"],
   conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: true } },
+  features: {
+    devInteractions: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    backchannelLogout: { enabled: true },
+  },
   pkce: { required: () => true },
+  // Back-channel logout tokens go to Portcullis on loopback, which the provider's SSRF
+  // guard (its own dispatcher) refuses; in tests that is exactly where they must go.
+  fetch: (url, options) => {
+    delete options.dispatcher;
+    return globalThis.fetch(url, options);
+  },
   cookies: { keys: ["portcullis-test-only"] },
   async findAccount(ctx, id) {
     if (!USERS[id]) return undefined;

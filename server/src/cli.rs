@@ -82,6 +82,10 @@ pub struct ProviderFields {
     /// Token endpoint authentication: auto, client_secret_basic or client_secret_post.
     #[arg(long)]
     pub token_auth_method: Option<String>,
+    /// Sign-out also signs out at the provider, when it has an end_session_endpoint
+    /// [default on add: true].
+    #[arg(long)]
+    pub sign_out_at_provider: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

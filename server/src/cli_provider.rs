@@ -32,6 +32,9 @@ impl ProviderFields {
         if let Some(v) = self.enabled {
             draft.enabled = v;
         }
+        if let Some(v) = self.sign_out_at_provider {
+            draft.sign_out_at_provider = v;
+        }
         Ok(())
     }
 }

@@ -5,7 +5,13 @@
 //! - `POST /login/<slug>/link` (form field `token`) starts linking that provider to the
 //!   signed-in account; the token never travels in a URL;
 //! - `GET /login/<slug>?code=...&state=...` (or `?error=...`) is provider `<slug>`'s own
-//!   redirect URI, where its answer comes back; without an answer it shows the login page.
+//!   redirect URI, where its answer comes back; without an answer it shows the login page;
+//! - `GET /login/<slug>/sign-out?state=...` moves a browser that signed out without
+//!   JavaScript on to the provider's end_session_endpoint, and
+//!   `GET /login/<slug>/signed-out?state=...` is where the provider sends it back
+//!   (RP-Initiated Logout);
+//! - `POST /api/v1/oidc/<slug>/backchannel-logout` (form field `logout_token`) is where the
+//!   provider ends sessions (Back-Channel Logout).
 //!
 //! The protocol lives in `portcullis::ssr::oidc::flow`; what a verified identity means here
 //! in `portcullis::ssr::identities`. This module only moves between HTTP and those.
@@ -23,6 +29,7 @@ use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
 use portcullis::return_path::safe_return_path;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
+use portcullis::ssr::oidc::logout;
 use portcullis::ssr::oidc::pending::{self, Mode, new_binding};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
@@ -55,6 +62,100 @@ where
         )
         .route("/login/{slug}", get(callback))
         .route("/login/{slug}/link", post(start_link))
+        .route("/login/{slug}/sign-out", get(sign_out_continue))
+        .route("/login/{slug}/signed-out", get(signed_out))
+        .route(
+            "/api/v1/oidc/{slug}/backchannel-logout",
+            post(backchannel_logout),
+        )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LogoutState {
+    #[serde(default)]
+    state: String,
+}
+
+/// `GET /login/<slug>/sign-out?state=...`: a sign-out posted without JavaScript continues to
+/// the provider from here (a form post may not redirect to another origin).
+async fn sign_out_continue(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<LogoutState>,
+) -> Response {
+    match logout::continue_url(&state.db, &slug, &q.state).await {
+        Ok(Some(url)) => no_referrer(continue_page(Redirect::to(&url).into_response())),
+        Ok(None) => redirect("/login"),
+        Err(e) => {
+            tracing::warn!(provider = %slug, "sign-out continue: {e}");
+            redirect("/login")
+        }
+    }
+}
+
+/// `GET /login/<slug>/signed-out?state=...`: back from signing out at the provider. With the
+/// state this server sent, the login page says so; otherwise it is just the login page.
+async fn signed_out(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(q): Query<LogoutState>,
+) -> Response {
+    let session = AuthSession::from(session);
+    if !q.state.is_empty()
+        && logout::take_state(&state.db, &slug, &q.state)
+            .await
+            .unwrap_or(false)
+        && let Ok(Some(provider)) = portcullis::ssr::providers::get(&state.db, &slug).await
+    {
+        let _ = session
+            .set_notice(&format!("You are signed out of {} too.", provider.name))
+            .await;
+    }
+    redirect("/login")
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct LogoutTokenForm {
+    #[serde(default)]
+    logout_token: String,
+}
+
+/// `POST /api/v1/oidc/<slug>/backchannel-logout`: OpenID Connect Back-Channel Logout 1.0
+/// §2.5-2.8. 200 with an empty body when the token is valid (the sessions it names are
+/// ended), 400 with `{"error":"invalid_request","error_description":...}` otherwise; never
+/// cached.
+async fn backchannel_logout(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    req: Request,
+) -> Response {
+    let token = match Form::<LogoutTokenForm>::from_request(req, &()).await {
+        Ok(Form(f)) if !f.logout_token.is_empty() => f.logout_token,
+        _ => return logout_refused("logout_token is missing"),
+    };
+    let mut res = match logout::backchannel(&rp(&state), &slug, &token).await {
+        Ok(_) => http::StatusCode::OK.into_response(),
+        Err(logout::BackchannelError::Invalid(why)) => {
+            tracing::info!(provider = %slug, "logout token refused: {why}");
+            return logout_refused(&why);
+        }
+        Err(logout::BackchannelError::Db(e)) => {
+            tracing::error!(provider = %slug, "back-channel logout: {e}");
+            http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    };
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn logout_refused(why: &str) -> Response {
+    let body = serde_json::json!({ "error": "invalid_request", "error_description": why });
+    let mut res = (http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 #[derive(Debug, Default, Deserialize)]

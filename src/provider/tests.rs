@@ -14,6 +14,7 @@ fn draft() -> ProviderDraft {
         allow_new_users: false,
         enabled: true,
         token_auth_method: String::new(),
+        sign_out_at_provider: false,
         http_image_origin: None,
     }
 }
@@ -275,10 +276,13 @@ fn view_to_draft_never_carries_a_secret() {
         allow_new_users: true,
         enabled: true,
         token_auth_method: "auto".into(),
+        sign_out_at_provider: true,
         position: 0,
         linked_accounts: 0,
         unmatched_links: 0,
         redirect_uri: String::new(),
+        post_logout_redirect_uri: String::new(),
+        backchannel_logout_uri: String::new(),
     };
     let d = v.draft();
     assert_eq!(d.client_secret, "");
@@ -322,4 +326,23 @@ fn plain_http_logos_only_where_the_pages_may_load_them() {
     assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_err());
     d.http_image_origin = mirror.map(str::to_owned);
     assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
+}
+
+#[test]
+fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
+    assert!(ProviderDraft::new_default().sign_out_at_provider);
+    let mut d = draft();
+    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(!valid.sign_out_at_provider);
+    d.sign_out_at_provider = true;
+    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(valid.sign_out_at_provider);
+    assert_eq!(
+        post_logout_redirect_uri("https://p.example.com/", "kc"),
+        "https://p.example.com/login/kc/signed-out"
+    );
+    assert_eq!(
+        backchannel_logout_uri("https://p.example.com/", "kc"),
+        "https://p.example.com/api/v1/oidc/kc/backchannel-logout"
+    );
 }

@@ -5,4 +5,5 @@ pub mod cache;
 pub mod discovery;
 pub mod flow;
 pub mod http;
+pub mod logout;
 pub mod pending;

@@ -27,6 +27,7 @@ pub struct ProviderRow {
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
+    pub sign_out_at_provider: bool,
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -63,10 +64,13 @@ impl ProviderRow {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
+            sign_out_at_provider: self.sign_out_at_provider,
             position: self.position,
             linked_accounts,
             unmatched_links,
             redirect_uri: String::new(),
+            post_logout_redirect_uri: String::new(),
+            backchannel_logout_uri: String::new(),
         }
     }
 }
@@ -242,7 +246,7 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
 /// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
 /// Creating and updating share both, so a new provider field is one column name here and
 /// one `.bind` there.
-const FIELDS: [&str; 10] = [
+const FIELDS: [&str; 11] = [
     "name",
     "logo",
     "issuer_url",
@@ -253,6 +257,7 @@ const FIELDS: [&str; 10] = [
     "allow_new_users",
     "enabled",
     "token_auth_method",
+    "sign_out_at_provider",
 ];
 
 macro_rules! bind_fields {
@@ -268,6 +273,7 @@ macro_rules! bind_fields {
             .bind($p.allow_new_users)
             .bind($p.enabled)
             .bind(&$p.token_auth_method)
+            .bind($p.sign_out_at_provider)
     };
 }
 

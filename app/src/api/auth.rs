@@ -13,6 +13,9 @@ pub struct LoginPageData {
     pub local_login: bool,
     pub providers: Vec<portcullis::provider::LoginProvider>,
     pub flash: Option<AppError>,
+    /// A confirmation left for the login page (e.g. signed out at the provider too).
+    #[serde(default)]
+    pub notice: Option<String>,
 }
 
 /// What the setup page needs to render.
@@ -44,6 +47,7 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
             providers: snapshot.providers.clone(),
             signed_in: cx.session.user_id().await?.is_some(),
             flash: cx.take_flash().await,
+            notice: cx.session.take_notice().await,
         })
     })
     .await
@@ -105,6 +109,8 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::oidc::pending;
     public(async move |cx| {
+        // What the session was signed in through decides where the browser goes next.
+        let data = cx.session.data().await?;
         cx.session.sign_out().await?;
         // Sign-ins or links this browser started and has not finished end with it, and
         // its binding cookie goes too.
@@ -122,10 +128,55 @@ pub async fn logout() -> Result<(), AppError> {
                 }
             }
         }
-        leptos_axum::redirect("/login");
+        leptos_axum::redirect(&after_sign_out(&cx.state, data.via).await);
         Ok(())
     })
     .await
+}
+
+/// Where a browser goes once its session has ended: `/login`, or, for a session signed in
+/// through a provider set to "Sign out at the provider too" that has an
+/// end_session_endpoint, on to sign out there (RP-Initiated Logout). A browser without
+/// JavaScript posted a form, and a form post may not be redirected to another origin (the
+/// pages' CSP `form-action 'self'`): it goes to `/login/<slug>/sign-out`, a page of ours
+/// that moves on to the provider. The local sign-out never waits on a provider that is down.
+#[cfg(feature = "ssr")]
+async fn after_sign_out(
+    state: &crate::state::AppState,
+    via: Option<portcullis::ssr::session::SignedInVia>,
+) -> String {
+    use portcullis::ssr::oidc::{flow, logout};
+    use portcullis::ssr::session::SignedInVia;
+    let Some(SignedInVia::Provider { slug, id_token, .. }) = via else {
+        return "/login".to_owned();
+    };
+    let rp = flow::Rp {
+        db: &state.db,
+        secrets: &state.secrets,
+        cache: &state.oidc_cache,
+        public_url: &state.public_url,
+        timeout: flow::DEFAULT_TIMEOUT,
+    };
+    match logout::end_session(&rp, &slug, id_token.as_deref()).await {
+        Ok(Some(end)) => {
+            let plain_form = use_context::<http::request::Parts>().is_some_and(|req| {
+                req.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+            });
+            if plain_form {
+                format!("/login/{slug}/sign-out?state={}", end.state)
+            } else {
+                end.url
+            }
+        }
+        Ok(None) => "/login".to_owned(),
+        Err(e) => {
+            tracing::warn!(provider = %slug, "sign-out stays local: {e}");
+            "/login".to_owned()
+        }
+    }
 }
 
 #[server(endpoint = "auth/setup_page")]

@@ -41,6 +41,9 @@ impl PageData for LoginPageData {
     fn flash(&self) -> Option<AppError> {
         self.flash.clone()
     }
+    fn notice(&self) -> Option<String> {
+        self.notice.clone()
+    }
 }
 
 impl PageData for SetupPageData {

@@ -143,6 +143,7 @@ pub fn ProviderEditor(
         redirect_uri,
         policy,
     } = props;
+    let logout_base = redirect_uri.clone();
     let mode = if original_slug.is_empty() {
         Mode::Create
     } else {
@@ -335,6 +336,18 @@ pub fn ProviderEditor(
                 <label class="check">
                     <input
                         type="checkbox"
+                        name="draft[sign_out_at_provider]"
+                        value="true"
+                        checked=initial.sign_out_at_provider
+                        prop:checked=move || draft.with(|d| d.sign_out_at_provider)
+                        on:change=move |ev| draft.update(|d| d.sign_out_at_provider = event_target_checked(&ev))
+                    />
+                    <span>"Sign out at the provider too"</span>
+                </label>
+                <p class="hint">"Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."</p>
+                <label class="check">
+                    <input
+                        type="checkbox"
                         name="draft[enabled]"
                         value="true"
                         checked=initial.enabled
@@ -356,6 +369,25 @@ pub fn ProviderEditor(
                     label="Redirect URI (register this at the provider)"
                     id=ids::REDIRECT_URI
                 />
+                {
+                    let base = logout_base;
+                    let slug_now = move || draft.with(|d| {
+                        if d.slug.trim().is_empty() { slugify(&d.name) } else { d.slug.trim().to_owned() }
+                    });
+                    let public = base.strip_suffix("/login").unwrap_or(&base).to_owned();
+                    view! {
+                        <CopyValue
+                            value=Signal::derive(move || format!("{base}/{}/signed-out", slug_now()))
+                            label="Post-logout redirect URI (register this for \"Sign out at the provider too\")"
+                            id=ids::POST_LOGOUT_URI
+                        />
+                        <CopyValue
+                            value=Signal::derive(move || format!("{public}/api/v1/oidc/{}/backchannel-logout", slug_now()))
+                            label="Back-channel logout URI (register this so the provider can end sessions here)"
+                            id=ids::BACKCHANNEL_LOGOUT_URI
+                        />
+                    }
+                }
                 <details class="help">
                     <summary>"Where do I find these at my provider?"</summary>
                     <dl>
@@ -419,6 +451,12 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
                         {row("Signing algorithms", join(&r.signing_algorithms))}
                         {row("Scopes supported", join(&r.scopes_supported))}
                         {row("Client authentication", join(&r.token_auth_methods))}
+                        {row(
+                            "End session endpoint",
+                            Some(r.end_session_endpoint.clone().unwrap_or_else(|| {
+                                "none (\"Sign out at the provider too\" has no effect)".to_owned()
+                            })),
+                        )}
                         {row(
                             "PKCE (S256)",
                             r.pkce_s256.map(|s| if s { "supported".to_owned() } else { "not listed".to_owned() }),

@@ -19,7 +19,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     view! {
         <Title text="Sign in"/>
-        <DataPage resource=page errors=move || failed(session.login) error_id=ids::LOGIN_ERROR let:page>
+        <DataPage resource=page errors=move || failed(session.login) error_id=ids::LOGIN_ERROR notice_id=ids::LOGIN_NOTICE let:page>
             {match page.data {
                 p if p.setup_open => view! { <Redirect path="/setup"/> }.into_any(),
                 p if p.signed_in => view! { <Redirect path="/"/> }.into_any(),

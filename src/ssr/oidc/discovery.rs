@@ -21,6 +21,9 @@ pub struct ExtraMetadata {
     /// RFC 9207: the provider sends `iss` with every authorization response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_response_iss_parameter_supported: Option<bool>,
+    /// OpenID Connect RP-Initiated Logout 1.0: where a browser signs out at the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_session_endpoint: Option<String>,
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
@@ -71,6 +74,13 @@ fn check_endpoints(issuer: &str, metadata: &Metadata) -> Result<(), String> {
     }
     if let Some(u) = metadata.userinfo_endpoint() {
         endpoints.push(("userinfo_endpoint", u.url().clone()));
+    }
+    // Sign-out sends the ID token there (id_token_hint).
+    if let Some(u) = &metadata.additional_metadata().end_session_endpoint {
+        let u = url::Url::parse(u).map_err(|e| {
+            format!("The provider's discovery document names an end_session_endpoint that is not a URL: {e}.")
+        })?;
+        endpoints.push(("end_session_endpoint", u));
     }
     for (name, url) in endpoints {
         let ok = match url.scheme() {
@@ -245,6 +255,7 @@ pub async fn test_connection(
         signing_algorithms,
         pkce_s256: pkce,
         token_auth_methods,
+        end_session_endpoint: meta.additional_metadata().end_session_endpoint.clone(),
         warnings,
         elapsed_ms,
     }

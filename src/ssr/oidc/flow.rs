@@ -593,7 +593,7 @@ fn chrono_now() -> i64 {
     crate::ssr::clock::now()
 }
 
-fn is_asymmetric(alg: &CoreJwsSigningAlgorithm) -> bool {
+pub(crate) fn is_asymmetric(alg: &CoreJwsSigningAlgorithm) -> bool {
     use CoreJwsSigningAlgorithm::*;
     matches!(
         alg,

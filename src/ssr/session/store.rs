@@ -193,4 +193,34 @@ pub mod end {
             .await
             .map(|r| r.rows_affected()))
     }
+
+    /// The session(s) the provider knows as `sid` (back-channel logout); when the token
+    /// also names the subject, only that subject's.
+    pub async fn for_provider_session(
+        db: &Db,
+        slug: &str,
+        sid: &str,
+        subject: Option<&str>,
+    ) -> Result<u64, sqlx::Error> {
+        on_pool!(db, pool => sqlx::query(
+            "DELETE FROM sessions WHERE provider_slug = $1 AND provider_sid = $2 \
+             AND ($3 IS NULL OR subject = $3)")
+            .bind(slug)
+            .bind(sid)
+            .bind(subject)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    }
+
+    /// Every session signed in as `subject` at provider `slug` (back-channel logout by `sub`).
+    pub async fn for_identity(db: &Db, slug: &str, subject: &str) -> Result<u64, sqlx::Error> {
+        on_pool!(db, pool => sqlx::query(
+            "DELETE FROM sessions WHERE provider_slug = $1 AND subject = $2")
+            .bind(slug)
+            .bind(subject)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    }
 }
