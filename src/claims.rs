@@ -167,12 +167,21 @@ mod tests {
         assert!(!ok("tier=Gold"), "exact, case-sensitive");
         assert!(ok("realm_access.roles=portcullis"));
         assert!(!ok("realm_access.roles=admin"));
-        assert!(ok("https://example.com/claims/allowed"), "dotted names are tried whole first");
-        assert!(!ok("n=3"), "only strings (or arrays of strings) equal a value");
+        assert!(
+            ok("https://example.com/claims/allowed"),
+            "dotted names are tried whole first"
+        );
+        assert!(
+            !ok("n=3"),
+            "only strings (or arrays of strings) equal a value"
+        );
         assert!(!ok("missing=x"));
         assert!(!ok("realm_access.missing.deeper=x"));
         assert_eq!(
-            missing_required(&c, &["groups=family".into(), "tier=silver".into(), "nope".into()]),
+            missing_required(
+                &c,
+                &["groups=family".into(), "tier=silver".into(), "nope".into()]
+            ),
             ["tier=silver", "nope"]
         );
     }

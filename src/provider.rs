@@ -309,7 +309,8 @@ pub fn check_issuer_url(value: &str, policy: IssuerPolicy) -> Result<(), FieldEr
     }
 }
 
-fn is_loopback(url: &url::Url) -> bool {
+/// Whether `url` names this machine (`localhost` or a loopback address).
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

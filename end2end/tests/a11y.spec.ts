@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ICONS, IDP, ids, jsEnabled, ready } from "./helpers";
+import { fillByLabel, ICONS, IDP, ids, jsEnabled, ready } from "./helpers";
 
 // Every page and dialog passes axe-core's WCAG 2.1 A and AA rules, in the light and the dark
 // colour scheme, empty and with data, with and without error messages.
@@ -112,23 +112,23 @@ async function visit(testInfo: TestInfo, url: string) {
   await ready(page, testInfo);
 }
 
+/** Submits the setup form for the administrator `a11y` with `password`. */
+async function submitSetup(password: string) {
+  await fillByLabel(page, { Username: "a11y", Email: "a11y@example.com", Password: password });
+  await page.getByRole("button", { name: "Create administrator" }).click();
+}
+
 test("setup page, with a field error; then the start page", async ({}, testInfo) => {
   await visit(testInfo, "/setup");
   await expect(page.locator(ids.setupForm)).toContainText("Create the administrator account");
   await expectAccessible("setup");
 
-  await page.getByLabel("Username").fill("a11y");
-  await page.getByLabel("Email").fill("a11y@example.com");
-  await page.getByLabel("Password").fill("short");
-  await page.getByRole("button", { name: "Create administrator" }).click();
+  await submitSetup("short");
   await expect(page.locator("#field-password-error")).toContainText("at least 8 characters");
   await ready(page, testInfo);
   await expectAccessible("setup with errors");
 
-  await page.getByLabel("Username").fill("a11y");
-  await page.getByLabel("Email").fill("a11y@example.com");
-  await page.getByLabel("Password").fill("a11y password");
-  await page.getByRole("button", { name: "Create administrator" }).click();
+  await submitSetup("a11y password");
   await expect(page.locator(ids.whoami)).toContainText("a11y");
   await ready(page, testInfo);
   await expectAccessible("start page");
@@ -164,24 +164,28 @@ test("new provider editor, with errors; then the provider list", async ({}, test
   await expectAccessible("new provider editor");
 
   // Errors beside the fields (from the server, or live as the admin types).
-  await page.getByLabel("Provider Name").fill("A11y IdP");
-  await page.getByLabel("Provider Slug").fill("a11y-idp");
-  await page.getByLabel("Issuer URL").fill("http://idp.example.com");
-  await page.getByLabel("Scopes").fill("profile");
-  await page.getByLabel("Client ID").fill("portcullis-basic");
-  await page.getByLabel("Client Secret").fill("basic-secret");
+  await fillByLabel(page, {
+    "Provider Name": "A11y IdP",
+    "Provider Slug": "a11y-idp",
+    "Issuer URL": "http://idp.example.com",
+    "Scopes": "profile",
+    "Client ID": "portcullis-basic",
+    "Client Secret": "basic-secret",
+  });
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
   await expect(page.locator("#field-issuer_url-error")).toContainText("Use https://");
   await ready(page, testInfo);
   await expectAccessible("new provider editor with errors");
 
-  await page.getByLabel("Provider Name").fill("A11y IdP");
-  await page.getByLabel("Provider Slug").fill("a11y-idp");
-  await page.getByLabel("Issuer URL").fill(IDP);
-  await page.getByLabel("Scopes").fill("openid, profile, email");
-  await page.getByLabel("Client ID").fill("portcullis-basic");
-  await page.getByLabel("Client Secret").fill("basic-secret");
+  await fillByLabel(page, {
+    "Provider Name": "A11y IdP",
+    "Provider Slug": "a11y-idp",
+    "Issuer URL": IDP,
+    "Scopes": "openid, profile, email",
+    "Client ID": "portcullis-basic",
+    "Client Secret": "basic-secret",
+  });
   if (jsEnabled(testInfo)) {
     await page.locator(ids.testConnection).click();
     await expect(page.locator(ids.connectionReport)).toContainText("Connected");

@@ -81,6 +81,15 @@ export function ensureTestIdp(testInfo: TestInfo) {
   settle();
 }
 
+/** Fills each field, found by its label, with its value (in the order given). */
+export async function fillByLabel(page: Page, fields: Record<string, string>) {
+  for (const [label, value] of Object.entries(fields)) {
+    // The exact label when there is one ("Logo" is also part of "Post-logout ...").
+    const exact = page.getByLabel(label, { exact: true });
+    await ((await exact.count()) > 0 ? exact : page.getByLabel(label)).fill(value);
+  }
+}
+
 export async function shot(page: Page, testInfo: TestInfo, name: string) {
   await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true });
 }

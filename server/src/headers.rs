@@ -12,32 +12,30 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// `https`: the public URL is https, so browsers are told to stay on https (HSTS, without
 /// `includeSubDomains`: other apps on sibling hosts are not ours to decide for).
 pub fn add<S: Clone + Send + Sync + 'static>(router: Router<S>, https: bool) -> Router<S> {
-    let router = if https {
-        router.layer(SetResponseHeaderLayer::overriding(
-            STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        ))
-    } else {
-        router
-    };
-    router
-        .layer(axum::middleware::map_response(no_store_for_personal))
-        .layer(SetResponseHeaderLayer::if_not_present(
+    // (header, value, whether a value the handler set itself stands)
+    let headers = [
+        (
             CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+            "default-src 'none'; frame-ancestors 'none'",
+            true,
+        ),
+        (X_CONTENT_TYPE_OPTIONS, "nosniff", false),
+        (REFERRER_POLICY, "strict-origin-when-cross-origin", true),
+        (X_FRAME_OPTIONS, "DENY", false),
+    ];
+    let hsts = (STRICT_TRANSPORT_SECURITY, "max-age=31536000", false);
+    let router = router.layer(axum::middleware::map_response(no_store_for_personal));
+    headers.into_iter().chain(https.then_some(hsts)).fold(
+        router,
+        |router, (name, value, handler_may_set)| {
+            let value = HeaderValue::from_static(value);
+            router.layer(if handler_may_set {
+                SetResponseHeaderLayer::if_not_present(name, value)
+            } else {
+                SetResponseHeaderLayer::overriding(name, value)
+            })
+        },
+    )
 }
 
 /// Pages and API answers may show who is signed in and their data: never stored by a

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use common::flow::{signed_in, user_count};
+use common::flow::{body_with, call_json, signed_in, user_count};
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -60,8 +60,7 @@ async fn first_run_setup_creates_one_admin_once(app: &TestApp) {
     assert_eq!(res.headers()[LOCATION], "/setup");
 
     let bad = run_setup(app, &browser, ["", "nope", "", "short"]).await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = bad.text().await.unwrap();
+    let body = body_with(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
     for field in ["username", "email", "password"] {
         assert!(
             body.contains(&format!("\"field\":\"{field}\"")),
@@ -203,9 +202,7 @@ async fn non_admins_are_refused(app: &TestApp) {
     }
 
     let root = signed_in(app, "root").await;
-    let res = app.call(&root, "admin/users_settings", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let body: Value = res.json().await.unwrap();
+    let body = call_json(app, &root, "admin/users_settings").await;
     assert_eq!(body["users"].as_array().unwrap().len(), 2);
     assert!(
         !body.to_string().contains("argon2"),
@@ -220,8 +217,7 @@ both_backends!(non_admins_are_refused);
 async fn bad_login_input_is_named_and_changes_nothing(app: &TestApp) {
     let browser = user_browser(app, "carol").await;
     let res = app.login(&browser, " ", "").await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = res.text().await.unwrap();
+    let body = body_with(res, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert!(
         body.contains("Enter your username or email address."),
         "{body}"

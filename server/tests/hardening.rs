@@ -6,9 +6,9 @@
 mod common;
 
 use common::flow::{
-    LINKED_ACCOUNTS, add_provider, alert, at_provider, draft, enable_oidc, link, link_callback,
-    link_token, location, me, page_text, password_sign_in, raw_location, shady_draft, shows,
-    sign_in, signed_in, start, start_idp, start_link, user_count, visit,
+    LINKED_ACCOUNTS, add_provider, alert, at_provider, body_with, draft, enable_oidc, link,
+    link_callback, link_token, location, me, page_text, password_sign_in, raw_location,
+    shady_draft, shows, sign_in, signed_in, start, start_idp, start_link, user_count, visit,
 };
 use common::idp::Idp;
 use common::{Backend, TestApp};
@@ -276,8 +276,7 @@ async fn cross_site_posts_are_refused(app: &TestApp) {
     app.add_user("root", "root password", true).await;
 
     let res = post_login(app, &[("origin", "https://evil.example")]).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let body = res.text().await.unwrap();
+    let body = body_with(res, StatusCode::FORBIDDEN).await;
     assert!(body.contains("Refused"), "{body}");
     assert!(body.contains("https://evil.example"), "{body}");
 

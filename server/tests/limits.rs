@@ -5,11 +5,9 @@
 mod common;
 
 use common::flow::*;
-use common::idp::Idp;
 use common::{Backend, TestApp};
 use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
-use serde_json::Value;
 
 async fn login_from(app: &TestApp, forwarded_for: &str, who: &str, password: &str) -> StatusCode {
     app.browser()
@@ -23,6 +21,21 @@ async fn login_from(app: &TestApp, forwarded_for: &str, who: &str, password: &st
         .status()
 }
 
+/// Dave signs in from `forwarded_for` after every address `spent_from(i)` names has failed
+/// once, a whole per-address budget of failures in all.
+async fn dave_after_failures(
+    app: &TestApp,
+    spent_from: impl Fn(u32) -> String,
+    forwarded_for: &str,
+) -> StatusCode {
+    app.add_user("dave", "dave password", false).await;
+    for i in 0..app::limiter::PER_ADDRESS_PER_MINUTE {
+        let status = login_from(app, &spent_from(i), &format!("nobody{i}"), "x").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    login_from(app, forwarded_for, "dave", "dave password").await
+}
+
 /// Behind a trusted proxy each client has its own budget; without one, `X-Forwarded-For`
 /// is ignored (a client cannot pick the address its failures count against).
 async fn forwarded_for_counts_only_through_trusted_proxies(backend: Backend) {
@@ -30,12 +43,8 @@ async fn forwarded_for_counts_only_through_trusted_proxies(backend: Backend) {
         c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
     })
     .await;
-    app.add_user("dave", "dave password", false).await;
-    for i in 0..app::limiter::PER_ADDRESS_PER_MINUTE {
-        let status = login_from(&app, "198.51.100.1", &format!("nobody{i}"), "x").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
-    let status = login_from(&app, "198.51.100.1", "dave", "dave password").await;
+    let one_client = |_| "198.51.100.1".to_owned();
+    let status = dave_after_failures(&app, one_client, "198.51.100.1").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "that client waits");
     let status = login_from(&app, "198.51.100.2", "dave", "dave password").await;
     assert_eq!(
@@ -46,12 +55,8 @@ async fn forwarded_for_counts_only_through_trusted_proxies(backend: Backend) {
     app.stop().await;
 
     let app = TestApp::spawn(backend).await;
-    app.add_user("dave", "dave password", false).await;
-    for i in 0..app::limiter::PER_ADDRESS_PER_MINUTE {
-        let status = login_from(&app, &format!("198.51.100.{i}"), &format!("nobody{i}"), "x").await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
-    let status = login_from(&app, "203.0.113.50", "dave", "dave password").await;
+    let many_clients = |i| format!("198.51.100.{i}");
+    let status = dave_after_failures(&app, many_clients, "203.0.113.50").await;
     assert_eq!(
         status,
         StatusCode::TOO_MANY_REQUESTS,
@@ -151,13 +156,9 @@ async fn an_issuer_change_that_orphans_links_asks_first(app: &TestApp) {
     add_provider(app, &a.issuer, "idp", true).await;
     let res = sign_in(app, &app.browser(), "idp", "alice").await;
     assert_eq!(raw_location(&res), "/");
-    let b = Idp::start(&[app.url("/login/idp")]).await;
+    let b = start_idp(app, &["idp"]).await;
     app.add_user("root", "root password", true).await;
-    let admin = app.browser();
-    assert_eq!(
-        app.login(&admin, "root", "root password").await.status(),
-        StatusCode::OK
-    );
+    let admin = signed_in(app, "root").await;
     let form = |confirm: bool| {
         let mut f = vec![
             ("original_slug", "idp".to_owned()),
@@ -183,21 +184,14 @@ async fn an_issuer_change_that_orphans_links_asks_first(app: &TestApp) {
             app.call(admin, "admin/save_provider", &pairs).await
         }
     };
-    let asked = call(false).await;
-    assert_eq!(asked.status(), StatusCode::CONFLICT);
-    let text = asked.text().await.unwrap();
+    let text = body_with(call(false).await, StatusCode::CONFLICT).await;
     assert!(
         text.contains("1 linked account(s) belong to the current issuer"),
         "{text}"
     );
     assert!(text.contains("stop working"), "{text}");
     assert_eq!(call(true).await.status(), StatusCode::OK);
-    let settings: Value = app
-        .call(&admin, "admin/oidc_settings", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let settings = call_json(app, &admin, "admin/oidc_settings").await;
     let p = &settings["providers"][0];
     assert_eq!(p["linked_accounts"], 1);
     assert_eq!(p["unmatched_links"], 1);

@@ -5,8 +5,8 @@ mod common;
 
 use common::TestApp;
 use common::flow::{
-    LINKED_ACCOUNTS, alert, at_provider, draft, enable_oidc, finish, link, link_token, me,
-    page_text, sign_in, signed_in, start, start_idp, start_link, user_count, visit,
+    LINKED_ACCOUNTS, alert, at_provider, call_json, draft, enable_oidc, finish, link, link_token,
+    me, page_text, sign_in, signed_in, start, start_idp, start_link, user_count, visit,
 };
 use common::idp::Idp;
 use portcullis::provider::ProviderDraft;
@@ -97,12 +97,7 @@ async fn link_then_sign_in(app: &TestApp) {
         page.contains("Your Test IdP account is now linked."),
         "{page}"
     );
-    let v: Value = app
-        .call(&b, "account/linked_accounts", &[])
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = call_json(app, &b, "account/linked_accounts").await;
     assert_eq!(v["links"][0]["provider_slug"], "idp");
     assert_eq!(v["links"][0]["label"], "alice");
     assert_eq!(v["available"].as_array().unwrap().len(), 0);
@@ -413,8 +408,7 @@ async fn unlink_user(app: &TestApp, client: &Client, user_id: &str) -> StatusCod
 }
 
 async fn users_settings(app: &TestApp, client: &Client) -> Value {
-    let res = app.call(client, "admin/users_settings", &[]).await;
-    res.json().await.unwrap()
+    call_json(app, client, "admin/users_settings").await
 }
 
 async fn admins_unlink_other_users_identities(app: &TestApp) {

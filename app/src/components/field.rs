@@ -1,4 +1,5 @@
-//! The one text field of the app: a labelled input with its hint and its error message.
+//! The one text field of the app: a labelled input with its hint and its error message; and
+//! the submit button of the forms made of them.
 
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -100,5 +101,15 @@ pub fn TextField(
             </p>
             {children.map(|c| c())}
         </div>
+    }
+}
+
+/// A form's primary submit button, disabled while the form's action runs.
+#[component]
+pub fn SubmitButton(#[prop(into)] pending: Signal<bool>, label: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="primary" disabled=move || pending.get()>
+            {label}
+        </button>
     }
 }

@@ -83,6 +83,30 @@ async fn fetch_catalogue() -> Result<Catalogue, String> {
     Err("The icon catalogue is loaded in the browser.".into())
 }
 
+/// A labelled select over `options`, bound to `value`: each option sends `key` and shows
+/// `name`; what comes back is read with `parse` (the default when it is not an option).
+fn choice<T>(
+    label: &'static str,
+    id: &'static str,
+    value: RwSignal<T>,
+    options: [T; 3],
+    key: fn(T) -> &'static str,
+    name: fn(T) -> &'static str,
+    parse: fn(&str) -> Option<T>,
+) -> impl IntoView
+where
+    T: Copy + Default + PartialEq + Send + Sync + 'static,
+{
+    view! {
+        <label>
+            {label}
+            <select id=id on:change=move |ev| value.set(parse(&event_target_value(&ev)).unwrap_or_default())>
+                {options.map(|o| view! { <option value=key(o) selected=move || value.get() == o>{name(o)}</option> })}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn IconPicker(
     /// Whether the dialog is shown.
@@ -160,24 +184,20 @@ fn Dialog(
         scroll_into_view(&option_id(to));
     };
 
-    let on_search_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
-        "ArrowDown" => {
+    // How far each key moves the active result (negative: up).
+    let step = |key: &str| match key {
+        "ArrowDown" => Some(1),
+        "ArrowUp" => Some(-1),
+        "PageDown" => Some(10),
+        "PageUp" => Some(-10),
+        _ => None,
+    };
+    let on_search_key = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if let Some(by) = step(&key) {
             ev.prevent_default();
-            move_active(active.get_untracked() + 1);
-        }
-        "ArrowUp" => {
-            ev.prevent_default();
-            move_active(active.get_untracked().saturating_sub(1));
-        }
-        "PageDown" => {
-            ev.prevent_default();
-            move_active(active.get_untracked() + 10);
-        }
-        "PageUp" => {
-            ev.prevent_default();
-            move_active(active.get_untracked().saturating_sub(10));
-        }
-        "Enter" => {
+            move_active(active.get_untracked().saturating_add_signed(by));
+        } else if key == "Enter" {
             // Never submits the editor form around us.
             ev.prevent_default();
             if let Some(&i) = results
@@ -187,7 +207,6 @@ fn Dialog(
                 pick(i);
             }
         }
-        _ => {}
     };
     let on_dialog_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => {
@@ -304,30 +323,8 @@ fn Dialog(
                         }
                         on:keydown=on_search_key
                     />
-                    <label>
-                        "Format "
-                        <select
-                            id=ids::ICON_FORMAT
-                            on:change=move |ev| {
-                                format.set(Format::parse(&event_target_value(&ev)).unwrap_or_default())
-                            }
-                        >
-                            {Format::ALL
-                                .map(|f| view! { <option value=f.ext() selected=move || format.get() == f>{f.label()}</option> })}
-                        </select>
-                    </label>
-                    <label>
-                        "Variant "
-                        <select
-                            id=ids::ICON_VARIANT
-                            on:change=move |ev| {
-                                variant.set(Variant::parse(&event_target_value(&ev)).unwrap_or_default())
-                            }
-                        >
-                            {Variant::ALL
-                                .map(|v| view! { <option value=v.key() selected=move || variant.get() == v>{v.label()}</option> })}
-                        </select>
-                    </label>
+                    {choice("Format ", ids::ICON_FORMAT, format, Format::ALL, Format::ext, Format::label, Format::parse)}
+                    {choice("Variant ", ids::ICON_VARIANT, variant, Variant::ALL, Variant::key, Variant::label, Variant::parse)}
                 </div>
                 <p class="hint">"Icons without the chosen format or variant use SVG, then PNG, and the default variant."</p>
                 <p class="picker-status" role="status" aria-live="polite">{status}</p>

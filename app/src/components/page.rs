@@ -37,30 +37,24 @@ impl<T: PageData> PageData for Option<T> {
 
 impl PageData for UserView {}
 
+/// Page data that carries the page's flash error in its `flash` field.
+macro_rules! flash_field {
+    ($($data:ty),*) => {$(
+        impl PageData for $data {
+            fn flash(&self) -> Option<AppError> {
+                self.flash.clone()
+            }
+        }
+    )*};
+}
+flash_field!(SetupPageData, UsersSettingsData, OidcSettingsData);
+
 impl PageData for LoginPageData {
     fn flash(&self) -> Option<AppError> {
         self.flash.clone()
     }
     fn notice(&self) -> Option<String> {
         self.notice.clone()
-    }
-}
-
-impl PageData for SetupPageData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-}
-
-impl PageData for UsersSettingsData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-}
-
-impl PageData for OidcSettingsData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
     }
 }
 

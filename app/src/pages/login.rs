@@ -1,7 +1,7 @@
 //! `/login`: username or email and password. Works as a plain form without JavaScript.
 
 use crate::api::auth::{Login, LoginPageData, login_page};
-use crate::components::field::TextField;
+use crate::components::field::{SubmitButton, TextField};
 use crate::components::page::{Alert, DataPage, failed};
 use crate::components::provider_logo::ProviderLogo;
 use crate::components::session::SessionContext;
@@ -91,9 +91,7 @@ fn login_form(
                     required=true
                     errors=field_errors
                 />
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    "Sign in"
-                </button>
+                <SubmitButton pending=action.pending() label="Sign in"/>
             </ActionForm>
             })}
         </section>

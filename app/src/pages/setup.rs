@@ -1,7 +1,7 @@
 //! `/setup`: the first visitor of a new installation creates the administrator, once.
 
 use crate::api::auth::{Setup, setup_page};
-use crate::components::field::TextField;
+use crate::components::field::{SubmitButton, TextField};
 use crate::components::page::{Alert, DataPage, failed};
 use crate::components::session::SessionContext;
 use crate::ids;
@@ -76,9 +76,7 @@ fn setup_form(action: ServerAction<Setup>, alert: Alert, open: bool) -> impl Int
                     hint="At least 8 characters."
                     errors=field_errors
                 />
-                <button type="submit" class="primary" disabled=move || action.pending().get()>
-                    "Create administrator"
-                </button>
+                <SubmitButton pending=action.pending() label="Create administrator"/>
             </ActionForm>
         </section>
     }

@@ -195,10 +195,21 @@ pub fn alert(page: &str) -> &str {
         .map_or("(no alert)", |k| &page[k..(k + 400).min(page.len())])
 }
 
+/// Server function `endpoint` called as `client` with no arguments: its JSON answer.
+pub async fn call_json(app: &TestApp, client: &Client, endpoint: &str) -> Value {
+    let res = app.call(client, endpoint, &[]).await;
+    assert_eq!(res.status(), StatusCode::OK, "{endpoint}");
+    res.json().await.unwrap()
+}
+
+/// The body of an answer that must have `status`.
+pub async fn body_with(res: Response, status: StatusCode) -> String {
+    assert_eq!(res.status(), status, "{}", res.url());
+    res.text().await.unwrap()
+}
+
 pub async fn link_token(app: &TestApp, client: &Client) -> String {
-    let res = app.call(client, "account/linked_accounts", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let v: Value = res.json().await.unwrap();
+    let v = call_json(app, client, "account/linked_accounts").await;
     v["link_token"].as_str().unwrap().to_owned()
 }
 
