@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { ensureUser, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
+import { ensureUser, fillByLabel, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
 
 // Starts from OpenID Connect off and no providers: true of a fresh installation and after
 // auth.spec.ts (files run in name order, one worker; the specs after this one add providers).
@@ -49,8 +49,8 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
     await page.getByLabel("Issuer URL").fill("http://idp.example.com");
     await page.getByLabel("Issuer URL").blur();
     await expect(page.locator("#field-issuer_url-error")).toContainText("Use https://");
-    await page.getByLabel("Logo").fill("javascript:alert(1)");
-    await page.getByLabel("Logo").blur();
+    await page.getByLabel("Logo", { exact: true }).fill("javascript:alert(1)");
+    await page.getByLabel("Logo", { exact: true }).blur();
     await expect(page.locator("#field-logo-error")).toContainText("https:// image URL");
     await page.getByLabel("Scopes").fill("profile, email");
     await page.getByLabel("Scopes").blur();
@@ -65,16 +65,20 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
     await expect(page.locator(ids.connectionReport)).toContainText("RS256");
     await expect(page.locator(ids.connectionReport)).toContainText("supported");
   } else {
-    await page.getByLabel("Provider Name").fill("Test IdP");
-    await page.getByLabel("Provider Slug").fill("test-idp");
-    await page.getByLabel("Issuer URL").fill("http://idp.example.com");
-    await page.getByLabel("Scopes").fill("openid, profile, email");
+    await fillByLabel(page, {
+      "Provider Name": "Test IdP",
+      "Provider Slug": "test-idp",
+      "Issuer URL": "http://idp.example.com",
+      "Scopes": "openid, profile, email",
+    });
   }
 
   // The server rejects what the browser would: nothing is saved, the form keeps its values.
-  await page.getByLabel("Logo").fill("data:text/html;base64,PHNjcmlwdD4=");
-  await page.getByLabel("Client ID").fill("portcullis-basic");
-  await page.getByLabel("Client Secret").fill("basic-secret");
+  await fillByLabel(page, {
+    "Logo": "data:text/html;base64,PHNjcmlwdD4=",
+    "Client ID": "portcullis-basic",
+    "Client Secret": "basic-secret",
+  });
   if (!jsEnabled(testInfo)) await page.getByLabel("Issuer URL").fill("http://idp.example.com");
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
@@ -83,13 +87,15 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
   if (jsEnabled(testInfo)) await expect(page.getByLabel("Provider Name")).toHaveValue("Test IdP");
 
   // Fix and save.
-  await page.getByLabel("Provider Name").fill("Test IdP");
-  await page.getByLabel("Provider Slug").fill("test-idp");
-  await page.getByLabel("Logo").fill("");
-  await page.getByLabel("Issuer URL").fill(IDP);
-  await page.getByLabel("Client ID").fill("portcullis-basic");
-  await page.getByLabel("Client Secret").fill("basic-secret");
-  await page.getByLabel("Scopes").fill("openid, profile, email");
+  await fillByLabel(page, {
+    "Provider Name": "Test IdP",
+    "Provider Slug": "test-idp",
+    "Logo": "",
+    "Issuer URL": IDP,
+    "Client ID": "portcullis-basic",
+    "Client Secret": "basic-secret",
+    "Scopes": "openid, profile, email",
+  });
   await shot(page, testInfo, "editor");
   await page.locator(ids.saveProvider).click();
   await expect(page).toHaveURL(/\/settings\/users\/oidc$/);
@@ -104,21 +110,20 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
 
 test("an unreachable issuer needs confirmation; edit, reorder, delete", async ({ page }, testInfo) => {
   await goto(page, testInfo, "/settings/users/oidc/new");
-  await page.getByLabel("Provider Name").fill("Offline");
-  await page.getByLabel("Provider Slug").fill("offline");
-  await page.getByLabel("Issuer URL").fill("http://127.0.0.1:9/offline");
-  await page.getByLabel("Client ID").fill("x");
-  await page.getByLabel("Client Secret").fill("y");
+  const offline = {
+    "Provider Name": "Offline",
+    "Provider Slug": "offline",
+    "Issuer URL": "http://127.0.0.1:9/offline",
+    "Client ID": "x",
+    "Client Secret": "y",
+  };
+  await fillByLabel(page, offline);
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.saveWarning)).toContainText("Could not reach the provider");
   await ready(page, testInfo);
   if (!jsEnabled(testInfo)) {
     // Without JavaScript the page was reloaded: type the secret again (it is never echoed).
-    await page.getByLabel("Provider Name").fill("Offline");
-    await page.getByLabel("Provider Slug").fill("offline");
-    await page.getByLabel("Issuer URL").fill("http://127.0.0.1:9/offline");
-    await page.getByLabel("Client ID").fill("x");
-    await page.getByLabel("Client Secret").fill("y");
+    await fillByLabel(page, offline);
   }
   await page.getByRole("button", { name: "Save anyway" }).click();
   await expect(page).toHaveURL(/\/settings\/users\/oidc$/);

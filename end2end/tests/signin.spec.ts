@@ -61,9 +61,13 @@ test("link from the profile, sign in with it, unlink", async ({ page }, testInfo
   await expect(page.getByRole("button", { name: "Link Account: Test IdP" })).toBeVisible();
   await ready(page, testInfo);
 
-  // Signed out again, the identity no longer signs in.
+  // Signed out again (this session began at the provider, which signs out too: its
+  // confirmation, then back to the login page with a notice), the identity no longer signs in.
   await page.locator(ids.logout).click();
+  await page.getByRole("button", { name: "Yes, sign me out" }).click();
   await expect(page).toHaveURL(/\/login$/);
-  await signInWithButton(page, testInfo, null);
+  await expect(page.getByText("You are signed out of Test IdP too.")).toBeVisible();
+  // The provider's session ended too: it asks for a login again.
+  await signInWithButton(page, testInfo, "alice");
   await expect(page.locator(ids.loginError)).toContainText("No account is linked");
 });
