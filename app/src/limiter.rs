@@ -21,8 +21,10 @@ use std::time::{Duration, Instant};
 /// Failed password attempts allowed per minute (also the burst) per account and address.
 pub const PER_ACCOUNT_PER_MINUTE: u32 = 5;
 pub const PER_ADDRESS_PER_MINUTE: u32 = 30;
-/// Sign-in starts per minute (also the burst) per client address.
-pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 60;
+/// Sign-in starts per minute (also the burst) per client address, by default: generous,
+/// because without `--trusted-proxies` everyone behind a reverse proxy shares one address;
+/// what a flood could fill is bounded by the cap on attempts in progress anyway.
+pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 
 /// Failures per key in a fixed one-minute window: refused once the window holds `max`.
 /// (governor answers "may this request go?" by spending; here the question comes before
@@ -75,11 +77,18 @@ pub struct LoginLimiter {
 
 impl Default for LoginLimiter {
     fn default() -> Self {
+        Self::new(STARTS_PER_ADDRESS_PER_MINUTE)
+    }
+}
+
+impl LoginLimiter {
+    /// With `starts_per_minute` sign-in starts per client address (`--sign-in-starts-per-minute`).
+    pub fn new(starts_per_minute: u32) -> Self {
         Self {
             account: Failures::per_minute(PER_ACCOUNT_PER_MINUTE),
             address: Failures::per_minute(PER_ADDRESS_PER_MINUTE),
             starts: RateLimiter::keyed(Quota::per_minute(
-                NonZeroU32::new(STARTS_PER_ADDRESS_PER_MINUTE).expect("non-zero quota"),
+                NonZeroU32::new(starts_per_minute.max(1)).expect("non-zero quota"),
             )),
         }
     }

@@ -99,6 +99,15 @@ pub struct Config {
     )]
     pub session_lifetime_days: u32,
 
+    /// Sign-in starts (`/login?provider=`) per minute per client address.
+    #[arg(
+        long,
+        env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE",
+        default_value_t = app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
+        global = true
+    )]
+    pub sign_in_starts_per_minute: u32,
+
     /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` names
     /// the client, for rate limits and logs; from anyone else it is ignored.
     #[arg(

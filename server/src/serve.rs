@@ -104,7 +104,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
     let state = AppState {
         leptos_options: leptos_options.clone(),
         db,
-        limiter: Arc::new(LoginLimiter::default()),
+        limiter: Arc::new(LoginLimiter::new(config.sign_in_starts_per_minute)),
         public_url: public_url.into(),
         secrets: config.secrets().context("loading the secret key")?,
         allow_insecure_issuers: config.allow_insecure_issuers,

@@ -104,22 +104,34 @@ async fn password_limits_count_failures_per_account(app: &TestApp) {
 both_backends!(password_limits_count_failures_per_account);
 
 /// Unauthenticated sign-in starts cost a provider round trip and a stored attempt: each
-/// client address has a budget.
-async fn sign_in_starts_have_a_budget_per_client(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    add_provider(app, &idp.issuer, "idp", true).await;
+/// client address has a budget (`--sign-in-starts-per-minute`, small here).
+async fn sign_in_starts_have_a_budget_per_client(backend: Backend) {
+    const BUDGET: u32 = 20;
+    let app = TestApp::spawn_with(backend, |c| c.sign_in_starts_per_minute = BUDGET).await;
+    let idp = start_idp(&app, &["idp"]).await;
+    add_provider(&app, &idp.issuer, "idp", true).await;
     app.add_user("root", "root password", true).await; // past first-run setup
     let b = app.browser();
-    for _ in 0..app::limiter::STARTS_PER_ADDRESS_PER_MINUTE {
-        let res = start(app, &b, "idp").await;
+    for _ in 0..BUDGET {
+        let res = start(&app, &b, "idp").await;
         assert!(raw_location(&res).starts_with(&idp.issuer));
     }
-    let res = start(app, &b, "idp").await;
+    let res = start(&app, &b, "idp").await;
     assert_eq!(raw_location(&res), "/login");
-    let page = page_text(app, &b, "/login").await;
+    let page = page_text(&app, &b, "/login").await;
     assert!(shows(&page, "Too many attempts"), "{}", alert(&page));
+    app.stop().await;
 }
-both_backends!(sign_in_starts_have_a_budget_per_client);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_starts_have_a_budget_per_client_sqlite() {
+    sign_in_starts_have_a_budget_per_client(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_starts_have_a_budget_per_client_postgres() {
+    sign_in_starts_have_a_budget_per_client(Backend::Postgres).await;
+}
 
 /// Signing out ends what the browser had started: its attempts are forgotten and its
 /// binding cookie cleared, so a callback arriving later finds nothing to finish.

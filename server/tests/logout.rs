@@ -45,10 +45,7 @@ async fn confirm_at_provider(b: &Client, idp: &Idp, end_session: &str) -> String
     let page = b.get(end_session).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK, "end_session page");
     let html = page.text().await.unwrap();
-    let xsrf = html
-        .split("name=\"xsrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let xsrf = common::quoted_after(&html, "name=\"xsrf\" value=\"")
         .unwrap_or_else(|| panic!("a logout form: {html}"))
         .to_owned();
     let done = b

@@ -57,26 +57,37 @@ fn slugs_from_names() {
     assert!(check_slug(&slugify("Some --- Name")).is_ok());
 }
 
+/// `check` accepts every `good` value and refuses every `bad` one.
+fn accepts_and_refuses(check: fn(&str) -> Result<(), FieldError>, good: &[&str], bad: &[&str]) {
+    for value in good {
+        assert!(check(value).is_ok(), "{value}");
+    }
+    for value in bad {
+        assert!(check(value).is_err(), "{value:?}");
+    }
+}
+
 #[test]
 fn slug_rules() {
-    for good in ["a", "keycloak", "pocket-id", "idp-2", &"a".repeat(64)] {
-        assert!(check_slug(good).is_ok(), "{good}");
-    }
-    for bad in [
-        "",
-        "Keycloak",
-        "KEYCLOAK",
-        "-lead",
-        "trail-",
-        "double--hyphen",
-        "under_score",
-        "spa ce",
-        "ünï",
-        "dot.ted",
-        &"a".repeat(65),
-    ] {
-        assert!(check_slug(bad).is_err(), "{bad:?}");
-    }
+    let long = "a".repeat(64);
+    let too_long = "a".repeat(65);
+    accepts_and_refuses(
+        check_slug,
+        &["a", "keycloak", "pocket-id", "idp-2", &long],
+        &[
+            "",
+            "Keycloak",
+            "KEYCLOAK",
+            "-lead",
+            "trail-",
+            "double--hyphen",
+            "under_score",
+            "spa ce",
+            "ünï",
+            "dot.ted",
+            &too_long,
+        ],
+    );
 }
 
 #[test]
@@ -145,30 +156,29 @@ fn trailing_slash_is_kept() {
 
 #[test]
 fn logo_rules() {
-    for good in [
-        "",
-        "https://cdn.jsdelivr.net/gh/selfhst/icons@main/svg/keycloak.svg",
-        "data:image/png;base64,iVBORw0KGgo=",
-        "data:image/svg+xml;base64,PHN2Zy8+",
-        "data:image/webp;base64,UklGRg==",
-    ] {
-        assert!(check_logo(good).is_ok(), "{good}");
-    }
-    for bad in [
-        "javascript:alert(1)",
-        "JAVASCRIPT:alert(1)",
-        "data:text/html;base64,PHNjcmlwdD4=",
-        "data:image/png,rawnotbase64",
-        "data:image/png;base64,not base64!",
-        "data:image/png;base64,",
-        "data:application/octet-stream;base64,AAAA",
-        "vbscript:x",
-        "file:///etc/passwd",
-        "//cdn.example.com/x.svg",
-        "https://exa mple.com/x.png",
-    ] {
-        assert!(check_logo(bad).is_err(), "{bad:?}");
-    }
+    accepts_and_refuses(
+        check_logo,
+        &[
+            "",
+            "https://cdn.jsdelivr.net/gh/selfhst/icons@main/svg/keycloak.svg",
+            "data:image/png;base64,iVBORw0KGgo=",
+            "data:image/svg+xml;base64,PHN2Zy8+",
+            "data:image/webp;base64,UklGRg==",
+        ],
+        &[
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "data:image/png,rawnotbase64",
+            "data:image/png;base64,not base64!",
+            "data:image/png;base64,",
+            "data:application/octet-stream;base64,AAAA",
+            "vbscript:x",
+            "file:///etc/passwd",
+            "//cdn.example.com/x.svg",
+            "https://exa mple.com/x.png",
+        ],
+    );
     let big = format!("data:image/png;base64,{}", "A".repeat(LOGO_DATA_MAX));
     assert!(check_logo(&big).unwrap_err().message.contains("too large"));
 }
@@ -194,24 +204,44 @@ fn client_fields() {
     assert!(errors_of(&d, Mode::Update)[0].field == "client_secret");
 }
 
-#[test]
-fn scopes_must_include_openid() {
+/// `field`'s value (through `set`) is refused with a message containing what each `bad`
+/// entry names, and `good` passes.
+fn list_field_rules(
+    field: &str,
+    set: fn(&mut ProviderDraft, &str),
+    bad: &[(&str, &str)],
+    good: &str,
+) {
     let mut d = draft();
-    d.scopes = "profile, email".into();
-    assert!(only_field(&d, "scopes").contains("openid"));
-    d.scopes = "openid, \"quoted\"".into();
-    assert!(only_field(&d, "scopes").contains("not a valid scope"));
-    d.scopes = "openid".into();
+    for (value, says) in bad {
+        set(&mut d, value);
+        assert!(only_field(&d, field).contains(says), "{value}");
+    }
+    set(&mut d, good);
     assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
 }
 
 #[test]
+fn scopes_must_include_openid() {
+    list_field_rules(
+        "scopes",
+        |d, v| d.scopes = v.into(),
+        &[
+            ("profile, email", "openid"),
+            ("openid, \"quoted\"", "not a valid scope"),
+        ],
+        "openid",
+    );
+}
+
+#[test]
 fn required_claims_are_names() {
-    let mut d = draft();
-    d.required_claims = "is_admin, <script>".into();
-    assert!(only_field(&d, "required_claims").contains("<script>"));
-    d.required_claims = "https://example.com/claims/allowed, groups.admin".into();
-    assert!(d.validate(Mode::Create, IssuerPolicy::default()).is_ok());
+    list_field_rules(
+        "required_claims",
+        |d, v| d.required_claims = v.into(),
+        &[("is_admin, <script>", "<script>")],
+        "https://example.com/claims/allowed, groups.admin",
+    );
 }
 
 #[test]
@@ -292,19 +322,11 @@ fn view_to_draft_never_carries_a_secret() {
 #[test]
 fn token_auth_methods() {
     let mut d = draft();
-    assert_eq!(
-        d.validate(Mode::Create, IssuerPolicy::default())
-            .unwrap()
-            .token_auth_method,
-        "auto"
-    );
-    d.token_auth_method = "client_secret_post".into();
-    assert_eq!(
-        d.validate(Mode::Create, IssuerPolicy::default())
-            .unwrap()
-            .token_auth_method,
-        "client_secret_post"
-    );
+    for (typed, stored) in [("", "auto"), ("client_secret_post", "client_secret_post")] {
+        d.token_auth_method = typed.into();
+        let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+        assert_eq!(valid.token_auth_method, stored, "{typed:?}");
+    }
     d.token_auth_method = "private_key_jwt".into();
     assert!(only_field(&d, "token_auth_method").contains("client_secret_post"));
 }

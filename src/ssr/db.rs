@@ -44,6 +44,19 @@ macro_rules! on_pool {
     };
 }
 
+/// Runs one statement with its binds on whichever backend `$db` is, and gives the number
+/// of rows it affected: the shape of every DELETE and UPDATE that needs nothing back.
+#[macro_export]
+macro_rules! exec {
+    ($db:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::on_pool!($db, pool => sqlx::query($sql)
+            $(.bind($arg))*
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+    };
+}
+
 impl Db {
     /// Connects (creating a SQLite file if missing) and applies every pending migration.
     /// A migration failure stops start-up: running on a half-migrated schema is worse.

@@ -393,14 +393,13 @@ pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), Provi
     if !enabled {
         ensure_can_drop(db, slug).await?;
     }
-    let n = on_pool!(db, pool => sqlx::query(
-        "UPDATE oidc_providers SET enabled = $2, updated_at = $3 WHERE slug = $1")
-        .bind(slug)
-        .bind(enabled)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n = crate::exec!(
+        db,
+        "UPDATE oidc_providers SET enabled = $2, updated_at = $3 WHERE slug = $1",
+        slug,
+        enabled,
+        now()
+    )?;
     if n == 0 {
         return Err(ProviderError::NotFound(slug.to_owned()));
     }

@@ -72,6 +72,7 @@ impl TestApp {
             icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
             icon_index_ttl: 3600,
             session_lifetime_days: 30,
+            sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
             trusted_proxies: Vec::new(),
             server_timing: true,
         };
@@ -252,10 +253,7 @@ pub async fn continue_page_as_redirect(res: Response) -> Response {
         return res;
     }
     let body = res.text().await.unwrap();
-    let to = body
-        .split("content=\"0;url=")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
+    let to = quoted_after(&body, "content=\"0;url=")
         .unwrap_or_else(|| panic!("a continue page: {body}"))
         .replace("&quot;", "\"")
         .replace("&lt;", "<")
@@ -267,4 +265,10 @@ pub async fn continue_page_as_redirect(res: Response) -> Response {
         .body(String::new())
         .unwrap();
     Response::from(http)
+}
+
+/// In HTML: the text after `marker` up to the next double quote (an attribute's value when
+/// `marker` ends with its opening quote).
+pub fn quoted_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
+    html.split(marker).nth(1)?.split('"').next()
 }

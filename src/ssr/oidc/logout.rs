@@ -96,11 +96,11 @@ pub async fn end_session(
     }
     let url = request.http_get_url().to_string();
     let t = now();
-    on_pool!(rp.db, pool => sqlx::query("DELETE FROM oidc_logout_states WHERE expires_at < $1")
-        .bind(t)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    crate::exec!(
+        rp.db,
+        "DELETE FROM oidc_logout_states WHERE expires_at < $1",
+        t
+    )?;
     on_pool!(rp.db, pool => sqlx::query(
         "INSERT INTO oidc_logout_states (state, provider_slug, end_session_url, expires_at) \
          VALUES ($1, $2, $3, $4)")
@@ -133,15 +133,14 @@ pub async fn continue_url(db: &Db, slug: &str, state: &str) -> Result<Option<Str
 /// The browser came back from signing out at provider `slug` with `state`: true (once)
 /// when this server sent it there.
 pub async fn take_state(db: &Db, slug: &str, state: &str) -> Result<bool, sqlx::Error> {
-    let n = on_pool!(db, pool => sqlx::query(
+    let n = crate::exec!(
+        db,
         "DELETE FROM oidc_logout_states \
-         WHERE state = $1 AND provider_slug = $2 AND expires_at >= $3")
-        .bind(state)
-        .bind(slug)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+         WHERE state = $1 AND provider_slug = $2 AND expires_at >= $3",
+        state,
+        slug,
+        now()
+    )?;
     Ok(n == 1)
 }
 
@@ -181,11 +180,11 @@ pub async fn backchannel(rp: &Rp<'_>, slug: &str, token: &str) -> Result<u64, Ba
     }
     .map_err(|e| invalid(e.to_string()))?;
     let t = now();
-    on_pool!(rp.db, pool => sqlx::query("DELETE FROM oidc_logout_jtis WHERE expires_at < $1")
-        .bind(t)
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    crate::exec!(
+        rp.db,
+        "DELETE FROM oidc_logout_jtis WHERE expires_at < $1",
+        t
+    )?;
     let fresh = on_pool!(rp.db, pool => sqlx::query(
         "INSERT INTO oidc_logout_jtis (provider_slug, jti, expires_at) VALUES ($1, $2, $3) \
          ON CONFLICT DO NOTHING")

@@ -171,11 +171,7 @@ pub mod end {
 
     /// Every session of `user_id` (e.g. sign out everywhere).
     pub async fn for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
-        on_pool!(db, pool => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        crate::exec!(db, "DELETE FROM sessions WHERE user_id = $1", user_id)
     }
 
     /// Sessions that were signed in through provider `slug` (disabled or deleted), or only
@@ -185,13 +181,12 @@ pub mod end {
         slug: &str,
         user_id: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        on_pool!(db, pool => sqlx::query(
-            "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2)")
-            .bind(slug)
-            .bind(user_id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        crate::exec!(
+            db,
+            "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2)",
+            slug,
+            user_id
+        )
     }
 
     /// The session(s) the provider knows as `sid` (back-channel logout); when the token
@@ -202,15 +197,14 @@ pub mod end {
         sid: &str,
         subject: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        on_pool!(db, pool => sqlx::query(
+        crate::exec!(
+            db,
             "DELETE FROM sessions WHERE provider_slug = $1 AND provider_sid = $2 \
-             AND ($3 IS NULL OR subject = $3)")
-            .bind(slug)
-            .bind(sid)
-            .bind(subject)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+             AND ($3 IS NULL OR subject = $3)",
+            slug,
+            sid,
+            subject
+        )
     }
 
     /// Every session signed in as `subject` at provider `slug` (back-channel logout by `sub`).
