@@ -34,6 +34,51 @@ struct DraftText {
     get_mut: fn(&mut ProviderDraft) -> &mut String,
 }
 
+/// One yes/no field of the draft: its name (posted as `draft[name]=true` when checked) and
+/// where its value lives. Write one with [`flag!`].
+#[derive(Clone, Copy)]
+struct DraftFlag {
+    name: &'static str,
+    get: fn(&ProviderDraft) -> bool,
+    set: fn(&mut ProviderDraft, bool),
+}
+
+/// `flag!(enabled)`: the draft's `enabled` field as a [`DraftFlag`].
+macro_rules! flag {
+    ($field:ident) => {
+        DraftFlag {
+            name: stringify!($field),
+            get: |d| d.$field,
+            set: |d, v| d.$field = v,
+        }
+    };
+}
+
+/// A checkbox bound to one yes/no field of the draft, with its hint.
+#[component]
+fn DraftCheck(
+    draft: RwSignal<ProviderDraft>,
+    field: DraftFlag,
+    label: &'static str,
+    hint: &'static str,
+) -> impl IntoView {
+    let initial = draft.with_untracked(|d| (field.get)(d));
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                name=format!("draft[{}]", field.name)
+                value="true"
+                checked=initial
+                prop:checked=move || draft.with(|d| (field.get)(d))
+                on:change=move |ev| draft.update(|d| (field.set)(d, event_target_checked(&ev)))
+            />
+            <span>{label}</span>
+        </label>
+        <p class="hint">{hint}</p>
+    }
+}
+
 /// `text!(client_id)`: the draft's `client_id` field as a [`DraftText`].
 macro_rules! text {
     ($field:ident) => {
@@ -321,42 +366,19 @@ pub fn ProviderEditor(
                     <p class="hint">"How Portcullis authenticates at the token endpoint; match the client's setting at the provider."</p>
                     <p class="field-error" id="field-token_auth_method-error" role="alert">{move || token_auth_error.get()}</p>
                 </div>
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        name="draft[allow_new_users]"
-                        value="true"
-                        checked=initial.allow_new_users
-                        prop:checked=move || draft.with(|d| d.allow_new_users)
-                        on:change=move |ev| draft.update(|d| d.allow_new_users = event_target_checked(&ev))
-                    />
-                    <span>"Allow New Users"</span>
-                </label>
-                <p class="hint">"Create an account for someone who signs in with this provider and has none linked yet."</p>
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        name="draft[sign_out_at_provider]"
-                        value="true"
-                        checked=initial.sign_out_at_provider
-                        prop:checked=move || draft.with(|d| d.sign_out_at_provider)
-                        on:change=move |ev| draft.update(|d| d.sign_out_at_provider = event_target_checked(&ev))
-                    />
-                    <span>"Sign out at the provider too"</span>
-                </label>
-                <p class="hint">"Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."</p>
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        name="draft[enabled]"
-                        value="true"
-                        checked=initial.enabled
-                        prop:checked=move || draft.with(|d| d.enabled)
-                        on:change=move |ev| draft.update(|d| d.enabled = event_target_checked(&ev))
-                    />
-                    <span>"Enabled"</span>
-                </label>
-                <p class="hint">"Shown on the login page."</p>
+                <DraftCheck
+                    draft
+                    field=flag!(allow_new_users)
+                    label="Allow New Users"
+                    hint="Create an account for someone who signs in with this provider and has none linked yet."
+                />
+                <DraftCheck
+                    draft
+                    field=flag!(sign_out_at_provider)
+                    label="Sign out at the provider too"
+                    hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."
+                />
+                <DraftCheck draft field=flag!(enabled) label="Enabled" hint="Shown on the login page."/>
 
                 // Each provider has its own redirect URI: the login page, then its slug.
                 <CopyValue

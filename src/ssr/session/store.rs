@@ -166,12 +166,31 @@ impl SessionStore for DbSessionStore {
 
 /// Ends sessions, for the rules that say a session must not outlive what it rests on.
 pub mod end {
-    use crate::on_pool;
     use crate::ssr::db::Db;
 
     /// Every session of `user_id` (e.g. sign out everywhere).
     pub async fn for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
         crate::exec!(db, "DELETE FROM sessions WHERE user_id = $1", user_id)
+    }
+
+    /// Sessions signed in through provider `slug`, narrowed by whichever of user, provider
+    /// session id and subject are given: one statement for every rule below.
+    async fn through_provider(
+        db: &Db,
+        slug: &str,
+        user_id: Option<&str>,
+        sid: Option<&str>,
+        subject: Option<&str>,
+    ) -> Result<u64, sqlx::Error> {
+        crate::exec!(
+            db,
+            "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2) \
+             AND ($3 IS NULL OR provider_sid = $3) AND ($4 IS NULL OR subject = $4)",
+            slug,
+            user_id,
+            sid,
+            subject
+        )
     }
 
     /// Sessions that were signed in through provider `slug` (disabled or deleted), or only
@@ -181,12 +200,7 @@ pub mod end {
         slug: &str,
         user_id: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        crate::exec!(
-            db,
-            "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2)",
-            slug,
-            user_id
-        )
+        through_provider(db, slug, user_id, None, None).await
     }
 
     /// The session(s) the provider knows as `sid` (back-channel logout); when the token
@@ -197,24 +211,11 @@ pub mod end {
         sid: &str,
         subject: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        crate::exec!(
-            db,
-            "DELETE FROM sessions WHERE provider_slug = $1 AND provider_sid = $2 \
-             AND ($3 IS NULL OR subject = $3)",
-            slug,
-            sid,
-            subject
-        )
+        through_provider(db, slug, None, Some(sid), subject).await
     }
 
     /// Every session signed in as `subject` at provider `slug` (back-channel logout by `sub`).
     pub async fn for_identity(db: &Db, slug: &str, subject: &str) -> Result<u64, sqlx::Error> {
-        on_pool!(db, pool => sqlx::query(
-            "DELETE FROM sessions WHERE provider_slug = $1 AND subject = $2")
-            .bind(slug)
-            .bind(subject)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))
+        through_provider(db, slug, None, None, Some(subject)).await
     }
 }
