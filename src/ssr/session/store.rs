@@ -128,11 +128,12 @@ impl SessionStore for DbSessionStore {
         };
         let data: HashMap<String, serde_json::Value> =
             serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?;
+        // Every request loads its session: read the two fields the lifetime rule needs from
+        // the parsed value instead of cloning and decoding the whole `SessionData` again.
         let signed_in_at = data
             .get(KEY)
-            .and_then(|v| serde_json::from_value::<SessionData>(v.clone()).ok())
-            .filter(|d| d.user_id.is_some())
-            .map(|d| d.signed_in_at);
+            .filter(|v| v.get("user_id").is_some_and(|u| !u.is_null()))
+            .map(|v| v.get("signed_in_at").and_then(|t| t.as_i64()).unwrap_or(0));
         if signed_in_at.is_some_and(|at| at + self.absolute_lifetime <= t) {
             self.delete(id).await?;
             return Ok(None);
