@@ -36,6 +36,22 @@ pub fn safe_return_path(candidate: &str) -> Option<String> {
     (joined.origin() == base.origin()).then(|| candidate.to_owned())
 }
 
+/// Where to send a browser after sign-in: a same-origin path ([`safe_return_path`]), or an
+/// absolute URL that belongs to one of `apps` (forward authentication sends people to
+/// Portcullis with the exact URL they asked for). Anything else is `None` (callers fall
+/// back to `/`): other hosts, `//host`, other schemes, user-info tricks, backslashes, a
+/// scheme that differs from the application's.
+pub fn safe_return_to(candidate: &str, apps: &[crate::apps::App]) -> Option<String> {
+    if let Some(path) = safe_return_path(candidate) {
+        return Some(path);
+    }
+    if candidate.len() > 2048 {
+        return None;
+    }
+    let url = crate::apps::parse_request_url(candidate)?;
+    crate::apps::matching(apps, &url).map(|_| url.to_string())
+}
+
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(s)
         .decode_utf8_lossy()
@@ -44,7 +60,68 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_return_path;
+    use super::{safe_return_path, safe_return_to};
+    use crate::apps::{Access, App, AppUrl};
+
+    fn apps() -> Vec<App> {
+        vec![App {
+            id: "1".into(),
+            name: "Sonarr".into(),
+            urls: vec![
+                AppUrl::parse("https://sonarr.home.test").unwrap(),
+                AppUrl::parse("http://app.portcullis.test:8080/media").unwrap(),
+            ],
+            icon: String::new(),
+            access: Access::Users,
+            users: vec![],
+            groups: vec![],
+            position: 0,
+            updated_at: 0,
+        }]
+    }
+
+    #[test]
+    fn absolute_urls_only_of_configured_apps() {
+        let apps = apps();
+        for ok in [
+            "https://sonarr.home.test/",
+            "https://sonarr.home.test/series?id=3#top",
+            "https://SONARR.home.test/x",
+            "http://app.portcullis.test:8080/media/x?y=1",
+            "/profile",
+        ] {
+            assert!(safe_return_to(ok, &apps).is_some(), "{ok}");
+        }
+        assert_eq!(
+            safe_return_to("https://sonarr.home.test/series?id=3", &apps).as_deref(),
+            Some("https://sonarr.home.test/series?id=3")
+        );
+        for bad in [
+            "//evil.test",
+            "//sonarr.home.test/",
+            "https://evil.test/",
+            "https://sonarr.home.test.evil.test/",
+            "https://evil.test/https://sonarr.home.test/",
+            "http://sonarr.home.test/",
+            "https://sonarr.home.test:8443/",
+            "http://app.portcullis.test:8080/mediaplayer",
+            "http://app.portcullis.test:8080/",
+            "javascript:alert(1)",
+            "javascript://sonarr.home.test/%0aalert(1)",
+            "https:sonarr.home.test",
+            "https:/\\evil.test",
+            "https://sonarr.home.test\\@evil.test/",
+            "https://sonarr.home.test@evil.test/",
+            "https://evil.test@sonarr.home.test/",
+            "https://u:p@sonarr.home.test/",
+            "https://sonarr.home.test /",
+            "data:text/html,<script>",
+            "",
+        ] {
+            assert_eq!(safe_return_to(bad, &apps), None, "{bad:?}");
+        }
+        assert_eq!(safe_return_to("https://sonarr.home.test/", &[]), None);
+    }
 
     #[test]
     fn keeps_plain_paths() {

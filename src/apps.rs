@@ -1,0 +1,530 @@
+//! Applications behind forward authentication: the draft an administrator types, the one
+//! function that decides whether it may be stored, which application a request URL
+//! belongs to, and who may open it. Pure: the editor, the CLI, the check endpoint and the
+//! return-URL rule share it.
+
+use crate::field::{FieldError, FieldErrors};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+pub const NAME_MAX: usize = 100;
+pub const URLS_MAX: usize = 20;
+pub const URL_MAX: usize = 2048;
+pub const NAMES_MAX: usize = 200;
+/// Longest user or group name in an access list.
+pub const ENTRY_MAX: usize = 128;
+
+/// Who may open an application.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Every signed-in user.
+    #[default]
+    Users,
+    /// Administrators only.
+    Admins,
+    /// The named users and members of the named groups.
+    Listed,
+}
+
+impl Access {
+    pub const ALL: [Access; 3] = [Access::Users, Access::Admins, Access::Listed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Users => "users",
+            Access::Admins => "admins",
+            Access::Listed => "listed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Access> {
+        Access::ALL.into_iter().find(|a| a.as_str() == s.trim())
+    }
+
+    /// In words, for lists.
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Users => "Every signed-in user",
+            Access::Admins => "Administrators",
+            Access::Listed => "Listed users and groups",
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The application editor's fields, as typed. Also the payload of `save_app` and of
+/// `portcullis app add|update`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppDraft {
+    pub name: String,
+    /// One URL per line (commas and spaces separate too).
+    pub urls: String,
+    /// Empty, an https image URL, or an uploaded `data:image/...;base64,...` (the same
+    /// rule as provider logos).
+    pub icon: String,
+    /// `users`, `admins` or `listed`.
+    pub access: String,
+    /// Comma-separated usernames (for `listed`).
+    pub users: String,
+    /// Comma-separated group names (for `listed`).
+    pub groups: String,
+    /// Not a field: the plain-http image origin the server allows (see `ProviderDraft`).
+    #[serde(skip)]
+    pub http_image_origin: Option<String>,
+}
+
+/// A draft that passed [`AppDraft::validate`]: trimmed, normalised, safe to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidApp {
+    pub name: String,
+    pub urls: Vec<AppUrl>,
+    pub icon: String,
+    pub access: Access,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+}
+
+impl AppDraft {
+    pub fn new_default() -> Self {
+        Self {
+            access: Access::Users.as_str().to_owned(),
+            ..Self::default()
+        }
+    }
+
+    pub fn validate(&self) -> Result<ValidApp, Vec<FieldError>> {
+        let mut errors = FieldErrors::default();
+        let name = self.name.trim();
+        errors.check(check_name(name));
+        let mut urls: Vec<AppUrl> = Vec::new();
+        let items: Vec<&str> = split_items(&self.urls, &['\n', ',', ' ', '\t', '\r']);
+        if items.is_empty() {
+            errors.push(
+                "urls",
+                "Enter at least one URL the application is reached at, e.g. https://sonarr.home.example.",
+            );
+        } else if items.len() > URLS_MAX {
+            errors.push("urls", format!("Use at most {URLS_MAX} URLs."));
+        } else {
+            for item in items {
+                match AppUrl::parse(item) {
+                    Ok(u) if urls.contains(&u) => {}
+                    Ok(u) => urls.push(u),
+                    Err(why) => {
+                        errors.push("urls", why);
+                        break;
+                    }
+                }
+            }
+        }
+        let icon = self.icon.trim();
+        errors.check(
+            crate::provider::check_logo_for(icon, self.http_image_origin.as_deref())
+                .map_err(|e| FieldError::new("icon", e.message)),
+        );
+        let access = match self.access.trim() {
+            "" => Some(Access::Users),
+            other => Access::parse(other),
+        };
+        if access.is_none() {
+            errors.push(
+                "access",
+                "Choose who may open it: users (every signed-in user), admins or listed.",
+            );
+        }
+        let users = split_items(&self.users, &[',', ' ', '\t', '\n']);
+        let groups = split_items(&self.groups, &[',', '\n']);
+        errors.check(check_names("users", "user name", &self.users, &users));
+        errors.check(check_names("groups", "group name", &self.groups, &groups));
+        if access == Some(Access::Listed) && users.is_empty() && groups.is_empty() {
+            errors.push(
+                "users",
+                "Name at least one user or group who may open it, or choose another access option.",
+            );
+        }
+        errors.finish()?;
+        let access = access.unwrap_or_default();
+        let keep = access == Access::Listed;
+        Ok(ValidApp {
+            name: name.to_owned(),
+            urls,
+            icon: icon.to_owned(),
+            access,
+            users: if keep { dedup(users) } else { Vec::new() },
+            groups: if keep { dedup(groups) } else { Vec::new() },
+        })
+    }
+}
+
+/// Non-empty trimmed items of `s` split on any of `seps`.
+fn split_items<'a>(s: &'a str, seps: &[char]) -> Vec<&'a str> {
+    s.split(seps)
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+fn dedup(items: Vec<&str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.iter().any(|x| x == i) {
+            out.push(i.to_owned());
+        }
+    }
+    out
+}
+
+pub fn check_name(name: &str) -> Result<(), FieldError> {
+    let f = "name";
+    if name.is_empty() {
+        return Err(FieldError::new(
+            f,
+            "Enter the name shown on the start page, e.g. \"Sonarr\".",
+        ));
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(FieldError::new(
+            f,
+            format!("Use at most {NAME_MAX} characters for the name."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            f,
+            "Remove control characters (tabs, line breaks) from the name.",
+        ));
+    }
+    Ok(())
+}
+
+/// A group name as it travels in `Remote-Groups` (comma-separated): no commas, no control
+/// characters, not empty, at most [`ENTRY_MAX`] characters.
+pub fn check_group(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("Enter a group name, e.g. \"media\".".into());
+    }
+    if name.chars().count() > ENTRY_MAX {
+        return Err(format!(
+            "Use at most {ENTRY_MAX} characters for a group name."
+        ));
+    }
+    if name.contains(',') || name.chars().any(char::is_control) {
+        return Err(format!(
+            "\"{name}\": a group name cannot contain commas or control characters (groups travel comma-separated)."
+        ));
+    }
+    Ok(())
+}
+
+fn check_names(field: &str, what: &str, raw: &str, items: &[&str]) -> Result<(), FieldError> {
+    if raw.len() > NAMES_MAX * (ENTRY_MAX + 2) || items.len() > NAMES_MAX {
+        return Err(FieldError::new(
+            field,
+            format!("Name at most {NAMES_MAX} entries."),
+        ));
+    }
+    for item in items {
+        if item.chars().count() > ENTRY_MAX || item.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "\"{item}\" is not a {what}: use at most {ENTRY_MAX} characters, without control characters."
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where an application is reached: scheme, host (lowercase) with a port unless it is the
+/// scheme's default, and an optional path prefix (no trailing slash; empty for the whole
+/// host).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AppUrl {
+    pub https: bool,
+    /// `host` or `host:port`, lowercase; IPv6 in brackets.
+    pub authority: String,
+    /// `""` or `/segment[/segment...]`.
+    pub prefix: String,
+}
+
+impl AppUrl {
+    /// Parses what an administrator typed: `http(s)://host[:port][/path]`, no query,
+    /// fragment, user name or password. Says what to fix otherwise.
+    pub fn parse(value: &str) -> Result<AppUrl, String> {
+        let value = value.trim();
+        if value.len() > URL_MAX || value.chars().any(|c| c.is_control() || c == '\\') {
+            return Err(format!(
+                "\"{value}\" is not a URL: remove backslashes and control characters."
+            ));
+        }
+        let lower = value.to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            return Err(format!(
+                "\"{value}\": start the URL with https:// or http://, e.g. https://sonarr.home.example."
+            ));
+        }
+        let url = url::Url::parse(value)
+            .map_err(|_| format!("\"{value}\" is not a URL, e.g. https://sonarr.home.example."))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("\"{value}\" needs a host name."));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "\"{value}\": remove the user name and password from the URL."
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "\"{value}\": remove the query (?...) and fragment (#...); an application is a host and an optional path."
+            ));
+        }
+        AppUrl::of(&url).ok_or_else(|| format!("\"{value}\" is not an http or https URL."))
+    }
+
+    /// The application URL a request URL falls under at its root (scheme, authority) with
+    /// its path as the prefix.
+    fn of(url: &url::Url) -> Option<AppUrl> {
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        let host = url.host_str()?.to_ascii_lowercase();
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host,
+        };
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        Some(AppUrl {
+            https,
+            authority,
+            prefix,
+        })
+    }
+
+    /// How specifically this covers `url` (longer prefix: more specific), or `None` when it
+    /// does not: same scheme, same host and port, and the path is the prefix or below it on
+    /// a segment boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
+    pub fn covers(&self, url: &url::Url) -> Option<usize> {
+        let https = match url.scheme() {
+            "https" => true,
+            "http" => false,
+            _ => return None,
+        };
+        if https != self.https || !url.username().is_empty() || url.password().is_some() {
+            return None;
+        }
+        let host = url.host_str()?;
+        let same_host = match url.port() {
+            Some(p) => {
+                self.authority.len() > host.len()
+                    && self.authority[..host.len()].eq_ignore_ascii_case(host)
+                    && self.authority[host.len()..] == format!(":{p}")
+            }
+            None => self.authority.eq_ignore_ascii_case(host),
+        };
+        if !same_host {
+            return None;
+        }
+        let path = url.path();
+        let under = self.prefix.is_empty()
+            || path == self.prefix
+            || path
+                .strip_prefix(self.prefix.as_str())
+                .is_some_and(|rest| rest.starts_with('/'));
+        under.then_some(self.prefix.len() + 1)
+    }
+
+    pub fn origin(&self) -> String {
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.authority
+        )
+    }
+}
+
+impl fmt::Display for AppUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", self.origin(), self.prefix)?;
+        if self.prefix.is_empty() {
+            f.write_str("/")?;
+        }
+        Ok(())
+    }
+}
+
+/// An application as stored and as the check endpoint knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    pub id: String,
+    pub name: String,
+    pub urls: Vec<AppUrl>,
+    pub icon: String,
+    pub access: Access,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub position: i64,
+    /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
+    pub updated_at: i64,
+}
+
+impl App {
+    /// Whether a signed-in user may open it. Usernames compare case-insensitively (as at
+    /// sign-in), group names exactly (as providers send them).
+    pub fn allows(&self, is_admin: bool, username: &str, groups: &[String]) -> bool {
+        allows(
+            self.access,
+            &self.users,
+            &self.groups,
+            is_admin,
+            username,
+            groups,
+        )
+    }
+
+    /// How the administrator's list shows it.
+    pub fn view(&self) -> AppView {
+        AppView {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            urls: self.urls.iter().map(ToString::to_string).collect(),
+            icon: self.icon.clone(),
+            access: self.access,
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            position: self.position,
+        }
+    }
+
+    /// How the start page shows it; an uploaded icon becomes a URL of its own.
+    pub fn tile(&self) -> AppTile {
+        AppTile {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            url: self
+                .urls
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            icon: if self.icon.starts_with("data:") {
+                icon_path(&self.id, self.updated_at)
+            } else {
+                self.icon.clone()
+            },
+        }
+    }
+}
+
+/// Where an uploaded application icon is served (public: the start page and tiles show it);
+/// the edit time in the query makes it cacheable for good.
+pub fn icon_path(id: &str, updated_at: i64) -> String {
+    format!("/api/v1/apps/{id}/icon?v={updated_at}")
+}
+
+/// The access rule, on its parts.
+pub fn allows(
+    access: Access,
+    users: &[String],
+    groups: &[String],
+    is_admin: bool,
+    username: &str,
+    user_groups: &[String],
+) -> bool {
+    match access {
+        Access::Users => true,
+        Access::Admins => is_admin,
+        Access::Listed => {
+            users.iter().any(|u| u.eq_ignore_ascii_case(username))
+                || groups.iter().any(|g| user_groups.contains(g))
+        }
+    }
+}
+
+/// The application `url` belongs to: the one whose URL covers it most specifically
+/// (longest path prefix); ties go to the earlier application in the list's order.
+pub fn matching<'a>(apps: &'a [App], url: &url::Url) -> Option<&'a App> {
+    let mut best: Option<(&App, usize)> = None;
+    for app in apps {
+        if let Some(score) = app.urls.iter().filter_map(|u| u.covers(url)).max()
+            && best.is_none_or(|(_, b)| score > b)
+        {
+            best = Some((app, score));
+        }
+    }
+    best.map(|(a, _)| a)
+}
+
+/// Parses a request's absolute URL the way the check endpoint and the return rule judge
+/// it: `http://` or `https://` literally (so `https:evil` or `https:/\evil` never count),
+/// no backslashes, whitespace or control characters, no user name or password.
+pub fn parse_request_url(candidate: &str) -> Option<url::Url> {
+    if candidate.len() > 8192
+        || candidate
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    {
+        return None;
+    }
+    let lower = candidate.get(..8)?.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return None;
+    }
+    let url = url::Url::parse(candidate).ok()?;
+    if !url.username().is_empty() || url.password().is_some() || url.host_str().is_none() {
+        return None;
+    }
+    Some(url)
+}
+
+/// An application as administrators see it in the list and the editor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppView {
+    pub id: String,
+    pub name: String,
+    /// Normalised, e.g. `https://sonarr.home.example/`.
+    pub urls: Vec<String>,
+    /// As stored: a URL or a `data:` image.
+    pub icon: String,
+    pub access: Access,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub position: i64,
+}
+
+impl AppView {
+    /// The editor's starting point for this application.
+    pub fn draft(&self) -> AppDraft {
+        AppDraft {
+            name: self.name.clone(),
+            urls: self.urls.join("\n"),
+            icon: self.icon.clone(),
+            access: self.access.as_str().to_owned(),
+            users: self.users.join(", "),
+            groups: self.groups.join(", "),
+            http_image_origin: None,
+        }
+    }
+}
+
+/// An application on a user's start page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppTile {
+    pub id: String,
+    pub name: String,
+    /// Where the tile links to: the application's first URL.
+    pub url: String,
+    /// An image URL (an uploaded icon is served by Portcullis), or empty.
+    pub icon: String,
+}
+
+#[cfg(test)]
+mod tests;

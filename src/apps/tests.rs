@@ -1,0 +1,238 @@
+use super::*;
+
+fn draft(urls: &str, access: &str, users: &str, groups: &str) -> AppDraft {
+    AppDraft {
+        name: "Sonarr".into(),
+        urls: urls.into(),
+        access: access.into(),
+        users: users.into(),
+        groups: groups.into(),
+        ..AppDraft::default()
+    }
+}
+
+fn app(id: &str, urls: &[&str]) -> App {
+    App {
+        id: id.into(),
+        name: id.into(),
+        urls: urls.iter().map(|u| AppUrl::parse(u).unwrap()).collect(),
+        icon: String::new(),
+        access: Access::Users,
+        users: vec![],
+        groups: vec![],
+        position: 0,
+        updated_at: 0,
+    }
+}
+
+fn url(s: &str) -> url::Url {
+    url::Url::parse(s).unwrap()
+}
+
+#[test]
+fn parses_and_normalises_urls() {
+    let cases = [
+        (
+            "https://Sonarr.Home.Example",
+            "https://sonarr.home.example/",
+        ),
+        (
+            "https://sonarr.home.example/",
+            "https://sonarr.home.example/",
+        ),
+        ("http://app.test:8080/media/", "http://app.test:8080/media"),
+        ("https://app.test:443/x", "https://app.test/x"),
+        ("HTTPS://app.test/A/b", "https://app.test/A/b"),
+    ];
+    for (typed, shown) in cases {
+        assert_eq!(AppUrl::parse(typed).unwrap().to_string(), shown, "{typed}");
+    }
+}
+
+#[test]
+fn refuses_bad_urls_with_the_fix() {
+    let cases = [
+        ("sonarr.home.example", "start the URL with https://"),
+        ("ftp://x.test", "start the URL with https://"),
+        ("javascript:alert(1)", "start the URL with https://"),
+        ("https://u:p@x.test", "user name and password"),
+        ("https://x.test/?a=1", "query"),
+        ("https://x.test/#top", "fragment"),
+        ("https://x.test\\y", "backslashes"),
+        ("https://", "not a URL"),
+    ];
+    for (typed, hint) in cases {
+        let e = AppUrl::parse(typed).unwrap_err();
+        assert!(e.contains(hint), "{typed}: {e}");
+    }
+}
+
+#[test]
+fn validate_names_the_field_and_the_fix() {
+    let cases: [(AppDraft, &str, &str); 6] = [
+        (
+            AppDraft {
+                name: " ".into(),
+                ..draft("https://a.test", "users", "", "")
+            },
+            "name",
+            "Enter the name",
+        ),
+        (draft("", "users", "", ""), "urls", "at least one URL"),
+        (draft("a.test", "users", "", ""), "urls", "https://"),
+        (
+            draft("https://a.test", "everyone", "", ""),
+            "access",
+            "Choose",
+        ),
+        (
+            draft("https://a.test", "listed", "", ""),
+            "users",
+            "at least one user or group",
+        ),
+        (
+            AppDraft {
+                icon: "http://img.test/x.png".into(),
+                ..draft("https://a.test", "users", "", "")
+            },
+            "icon",
+            "https://",
+        ),
+    ];
+    for (d, field, hint) in cases {
+        let errors = d.validate().unwrap_err();
+        let msg = crate::field::message_for(&errors, field)
+            .unwrap_or_else(|| panic!("{field}: {errors:?}"));
+        assert!(msg.contains(hint), "{field}: {msg}");
+    }
+}
+
+#[test]
+fn validate_keeps_lists_only_for_listed_access() {
+    let v = draft(
+        "https://a.test\nhttps://b.test/x, https://a.test/",
+        "listed",
+        "alice, bob alice",
+        "media, home lab,media",
+    )
+    .validate()
+    .unwrap();
+    assert_eq!(v.urls.len(), 2);
+    assert_eq!(v.users, ["alice", "bob"]);
+    assert_eq!(v.groups, ["media", "home lab"]);
+    let v = draft("https://a.test", "admins", "alice", "media")
+        .validate()
+        .unwrap();
+    assert_eq!(v.access, Access::Admins);
+    assert!(v.users.is_empty() && v.groups.is_empty());
+    let v = draft("https://a.test", "", "", "").validate().unwrap();
+    assert_eq!(v.access, Access::Users);
+}
+
+#[test]
+fn a_request_belongs_to_the_most_specific_app() {
+    let apps = [
+        app("root", &["https://h.test"]),
+        app("media", &["https://h.test/media"]),
+        app("deep", &["https://h.test/media/tv"]),
+        app("other", &["http://o.test:8080/"]),
+    ];
+    let cases = [
+        ("https://h.test/", Some("root")),
+        ("https://h.test/mediaplayer", Some("root")),
+        ("https://h.test/media", Some("media")),
+        ("https://h.test/media/", Some("media")),
+        ("https://h.test/media/tvx", Some("media")),
+        ("https://h.test/media/tv/show?x=1", Some("deep")),
+        ("https://H.TEST/media", Some("media")),
+        ("http://h.test/media", None),
+        ("https://h.test:8443/", None),
+        ("http://o.test:8080/a", Some("other")),
+        ("http://o.test/a", None),
+        ("https://evil.test/", None),
+        ("https://h.test.evil.test/", None),
+    ];
+    for (u, want) in cases {
+        assert_eq!(matching(&apps, &url(u)).map(|a| a.id.as_str()), want, "{u}");
+    }
+}
+
+#[test]
+fn access_rule() {
+    let groups = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let listed = (Access::Listed, groups(&["Alice"]), groups(&["media"]));
+    let cases = [
+        (Access::Users, false, "x", &[][..], true),
+        (Access::Admins, false, "x", &[][..], false),
+        (Access::Admins, true, "x", &[][..], true),
+        (Access::Listed, false, "alice", &[][..], true),
+        (Access::Listed, false, "bob", &["media"][..], true),
+        (Access::Listed, false, "bob", &["Media"][..], false),
+        (Access::Listed, true, "root", &["admins"][..], false),
+    ];
+    for (access, admin, user, user_groups, want) in cases {
+        let got = allows(
+            access,
+            &listed.1,
+            &listed.2,
+            admin,
+            user,
+            &groups(user_groups),
+        );
+        assert_eq!(got, want, "{access} {admin} {user} {user_groups:?}");
+    }
+}
+
+#[test]
+fn request_urls_are_judged_strictly() {
+    for ok in ["https://a.test/x?y=1#z", "HTTP://a.test:81/"] {
+        assert!(parse_request_url(ok).is_some(), "{ok}");
+    }
+    for bad in [
+        "//a.test/",
+        "https:a.test",
+        "https:/\\a.test",
+        "https://u@a.test/",
+        "https://a.test:x@b.test/",
+        "javascript:alert(1)",
+        "https://a.test/ x",
+        "https://a.test/\\x",
+        "data:text/html,x",
+    ] {
+        assert!(parse_request_url(bad).is_none(), "{bad}");
+    }
+}
+
+#[test]
+fn group_names() {
+    assert!(check_group("media").is_ok());
+    assert!(check_group("a,b").unwrap_err().contains("commas"));
+    assert!(check_group("").is_err());
+}
+
+#[test]
+fn views_round_trip_to_drafts() {
+    let v = draft(
+        "https://a.test/x\nhttps://b.test",
+        "listed",
+        "alice",
+        "media",
+    )
+    .validate()
+    .unwrap();
+    let a = App {
+        id: "1".into(),
+        name: v.name,
+        urls: v.urls,
+        icon: "data:image/png;base64,AAAA".into(),
+        access: v.access,
+        users: v.users,
+        groups: v.groups,
+        position: 0,
+        updated_at: 7,
+    };
+    let again = a.view().draft().validate().unwrap();
+    assert_eq!(again.urls, a.urls);
+    assert_eq!(a.tile().icon, "/api/v1/apps/1/icon?v=7");
+    assert_eq!(a.tile().url, "https://a.test/x");
+}
