@@ -10,8 +10,11 @@ use portcullis::ssr::session::{AuthSession, SignedInVia};
 use portcullis::ssr::users::{self, UserRow};
 use tower_sessions::Session;
 
-pub fn state() -> AppState {
-    expect_context::<AppState>()
+/// The server's state, provided to every request's reactive owner. Rendering without one
+/// (Leptos walks the app once at startup to list its routes, running resources as it goes)
+/// is an error for that render, not a panic of the server.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::Transport("no request to serve".into()))
 }
 
 /// The calling request's session.
@@ -38,7 +41,8 @@ pub async fn session_user(session: &AuthSession, db: &Db) -> Result<Option<UserR
 }
 
 pub async fn current_user() -> Result<Option<UserRow>, AppError> {
-    session_user(&session().await?, &state().db).await
+    let session = session().await?;
+    session_user(&session, &state()?.db).await
 }
 
 pub async fn require_user() -> Result<UserRow, AppError> {
@@ -101,9 +105,11 @@ where
 
 impl Ctx {
     async fn new() -> Result<Ctx, AppError> {
+        // The session first: it is what tells a render with no request behind it.
+        let session = session().await?;
         Ok(Ctx {
-            state: state(),
-            session: session().await?,
+            state: state()?,
+            session,
         })
     }
 
@@ -236,7 +242,7 @@ pub async fn client_ip() -> Option<std::net::IpAddr> {
         .0
         .ip();
     let parts = use_context::<Parts>()?;
-    Some(resolve_client(&state(), peer, &parts.headers))
+    Some(resolve_client(&state().ok()?, peer, &parts.headers))
 }
 
 /// The client behind `peer`, believing `X-Forwarded-For` only from trusted proxies.
