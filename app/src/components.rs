@@ -2,6 +2,7 @@ pub mod copy_button;
 pub mod field;
 pub mod guard;
 pub mod icon_picker;
+pub mod logo_field;
 pub mod nav;
 pub mod page;
 pub mod provider_editor;

@@ -4,13 +4,12 @@
 use crate::api::providers::{SaveProvider, test_connection};
 use crate::components::copy_button::CopyValue;
 use crate::components::field::{Bound, TextField, TextFieldProps};
-use crate::components::icon_picker::{CatalogueState, IconPicker};
+use crate::components::logo_field::LogoField;
 use crate::components::page::Alert;
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
-use leptos::html::Input;
 use leptos::prelude::*;
 use portcullis::field::{FieldError, message_for};
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
@@ -147,7 +146,6 @@ fn DraftField(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] readonly: bool,
-    #[prop(optional)] node_ref: Option<NodeRef<Input>>,
     #[prop(optional, into)] before: Option<ViewFnOnce>,
     #[prop(optional, into)] after: Option<ViewFnOnce>,
     #[prop(optional)] children: Option<Children>,
@@ -166,7 +164,7 @@ fn DraftField(
         hint,
         errors: editor.errors,
         bound: Some(editor.bind(field)),
-        node_ref,
+        node_ref: None,
         before,
         after,
         children,
@@ -220,11 +218,6 @@ pub fn ProviderEditor(
     };
     provide_context(editor);
 
-    let logo_field = NodeRef::<Input>::new();
-    let picker_open = RwSignal::new(false);
-    let catalogue = RwSignal::new(CatalogueState::default());
-    let upload_error = RwSignal::new(None::<String>);
-    let set_logo = Callback::new(move |url: String| editor.set(text!(logo), url));
     let needs_confirmation = move || match alert.error().get() {
         Some(AppError::NeedsConfirmation(msg)) => Some(msg),
         _ => None,
@@ -259,43 +252,14 @@ pub fn ProviderEditor(
                         required=true
                     />
                 </div>
-                <DraftField
-                    field=text!(logo)
+                <LogoField
+                    name="logo"
                     label="Logo"
-                    placeholder="https://... or data:image/...;base64,..."
-                    node_ref=logo_field
-                    before=move || view! {
-                        <span class="logo-preview" id=ids::LOGO_PREVIEW>
-                            {move || view! { <ProviderLogo logo=draft.with(|d| d.logo.clone()) size=32/> }}
-                        </span>
-                    }
-                    after=move || view! {
-                        <button
-                            type="button"
-                            id=ids::LOGO_SEARCH
-                            aria-haspopup="dialog"
-                            on:click=move |_| picker_open.set(true)
-                        >
-                            "Search icons"
-                        </button>
-                        <label class="button" for=ids::LOGO_UPLOAD>"Upload…"</label>
-                        <input
-                            type="file"
-                            id=ids::LOGO_UPLOAD
-                            class="visually-hidden"
-                            accept="image/png,image/jpeg,image/webp,image/gif,image/svg+xml"
-                            on:change=move |ev| upload_logo(ev, set_logo, upload_error)
-                        />
-                    }
-                >
-                    <p class="hint">
-                        "Optional. An image URL, a small uploaded image (stored as a data: URI), or an icon from "
-                        <a href="https://selfh.st/icons/" target="_blank" rel="noopener noreferrer">"selfh.st/icons"</a>
-                        "."
-                    </p>
-                    <p class="field-error" id=ids::LOGO_UPLOAD_ERROR role="alert">{move || upload_error.get()}</p>
-                    <IconPicker open=picker_open logo=set_logo logo_field catalogue/>
-                </DraftField>
+                    group="draft"
+                    bound=editor.bind(text!(logo))
+                    errors=editor.errors
+                    preview=|logo| view! { <ProviderLogo logo size=32/> }.into_any()
+                />
                 <DraftField
                     field=text!(issuer_url)
                     label="Issuer URL"
@@ -496,46 +460,4 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
                 .into_any()
         }
     }
-}
-
-/// Reads the chosen image into a base64 data URI for the Logo field, refusing files that
-/// would be too large to save.
-fn upload_logo(ev: leptos::ev::Event, logo: Callback<String>, error: RwSignal<Option<String>>) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        use portcullis::provider::LOGO_DATA_MAX;
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
-        // base64 grows data by a third; the prefix is small.
-        let limit = (LOGO_DATA_MAX - 64) / 4 * 3;
-        let size = file.size() as usize;
-        if size > limit {
-            error.set(Some(format!(
-                "{} is {} KB; an uploaded logo can be at most {} KB. Use a smaller image, or an image URL.",
-                file.name(),
-                size.div_ceil(1024),
-                limit / 1024
-            )));
-            return;
-        }
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let file = gloo_file::File::from(file);
-            match gloo_file::futures::read_as_data_url(&file).await {
-                Ok(data_url) => logo.run(data_url),
-                Err(e) => error.set(Some(format!("The file could not be read ({e})."))),
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, logo, error);
 }
