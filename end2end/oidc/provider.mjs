@@ -4,6 +4,8 @@
 // Environment:
 //   OIDC_PORT            port to listen on (required)
 //   OIDC_REDIRECT_URIS   comma-separated redirect URIs the clients may use (required)
+//   OIDC_TLS_CERT, OIDC_TLS_KEY  PEM files: serve https (issuer https://127.0.0.1:<port>),
+//                        e.g. with a certificate from a private CA made by a test
 // Clients: portcullis-basic / basic-secret (client_secret_basic),
 //          portcullis-post / post-secret (client_secret_post).
 // Sign-out: RP-Initiated Logout (end_session_endpoint; each redirect URI <u> allows the
@@ -13,13 +15,18 @@
 // Users (any password): see USERS below. Login through the dev interaction form:
 //   POST /interaction/:uid  prompt=login&login=<user>&password=<any>
 // Grants are given automatically (no consent screen).
+import { readFileSync } from "node:fs";
+import https from "node:https";
 import Provider from "oidc-provider";
 
 const port = Number(process.env.OIDC_PORT);
 if (!port) throw new Error("set OIDC_PORT");
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || "").split(",").filter(Boolean);
 if (!redirectUris.length) throw new Error("set OIDC_REDIRECT_URIS");
-const issuer = process.env.OIDC_ISSUER || `http://127.0.0.1:${port}`;
+const tls = process.env.OIDC_TLS_CERT && process.env.OIDC_TLS_KEY
+  ? { cert: readFileSync(process.env.OIDC_TLS_CERT), key: readFileSync(process.env.OIDC_TLS_KEY) }
+  : null;
+const issuer = process.env.OIDC_ISSUER || `${tls ? "https" : "http"}://127.0.0.1:${port}`;
 const postLogoutUris = redirectUris.map((u) => `${u.replace(/\/$/, "")}/signed-out`);
 const backchannel = process.env.OIDC_BACKCHANNEL_URI
   ? { backchannel_logout_uri: process.env.OIDC_BACKCHANNEL_URI, backchannel_logout_session_required: true }
@@ -95,9 +102,10 @@ const configuration = {
 
 const provider = new Provider(issuer, configuration);
 provider.proxy = false;
-const server = provider.listen(port, "127.0.0.1", () => {
-  console.log(`oidc-provider listening on ${issuer}`);
-});
+const listening = () => console.log(`oidc-provider listening on ${issuer}`);
+const server = tls
+  ? https.createServer(tls, provider.callback()).listen(port, "127.0.0.1", listening)
+  : provider.listen(port, "127.0.0.1", listening);
 const stop = () => server.close(() => process.exit(0));
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -150,6 +150,7 @@ pub enum UserCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    cli.config.trust_ca_file()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::run(cli.config).await,
         Command::User(cmd) => user(&cli.config, cmd).await,

@@ -89,6 +89,12 @@ pub struct Config {
     )]
     pub icon_index_ttl: u64,
 
+    /// PEM file of one or more certificate authorities to trust beside the system's, for
+    /// every request to identity providers and the icon catalogue (a homelab provider with a
+    /// certificate from a private CA).
+    #[arg(long, env = "PORTCULLIS_CA_FILE", global = true)]
+    pub ca_file: Option<PathBuf>,
+
     /// Days a signed-in session lasts at most, however active (it also ends after 14 days
     /// without use).
     #[arg(
@@ -131,6 +137,21 @@ pub struct Config {
 }
 
 impl Config {
+    /// Trusts `--ca-file`'s certificates for outgoing requests; a file that cannot be read or
+    /// holds no certificate stops the start, naming the flag.
+    pub fn trust_ca_file(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.ca_file else {
+            return Ok(());
+        };
+        let name = path.display().to_string();
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("--ca-file {name} cannot be read: {e}"))?;
+        let n = portcullis::ssr::oidc::http::trust_extra_roots(&name, &pem)
+            .map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
+        tracing::info!(file = %name, certificates = n, "trusting extra certificate authorities");
+        Ok(())
+    }
+
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
             format!("sqlite://{}", self.data_dir.join("portcullis.db").display())

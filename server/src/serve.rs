@@ -173,6 +173,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 
 /// Binds, then serves in a background task.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    config.trust_ca_file()?;
     let db = open_db(config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -65,9 +65,8 @@ impl IconIndex {
             base_url: base_url.trim_end_matches('/').to_owned(),
             dir: dir.to_owned(),
             ttl,
-            http: reqwest::Client::builder()
+            http: crate::ssr::oidc::http::builder()
                 .timeout(FETCH_TIMEOUT)
-                .user_agent(concat!("Portcullis/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .expect("HTTP client"),
             state: Mutex::new(State {

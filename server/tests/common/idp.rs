@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 pub struct Idp {
     pub issuer: String,
     child: Child,
+    /// The CA that signed the provider's https certificate, for [`Idp::start_tls`].
+    ca_pem: Option<String>,
 }
 
 impl Idp {
@@ -37,8 +39,18 @@ impl Idp {
             .stderr(Stdio::null())
             .spawn()
             .expect("node runs end2end/oidc/provider.mjs (run scripts/setup.sh first)");
-        let issuer = format!("http://127.0.0.1:{port}");
-        let idp = Idp { issuer, child };
+        let tls = env.iter().any(|(k, _)| *k == "OIDC_TLS_CERT");
+        let scheme = if tls { "https" } else { "http" };
+        let issuer = format!("{scheme}://127.0.0.1:{port}");
+        let ca_pem = env
+            .iter()
+            .find(|(k, _)| *k == "TEST_CA_PEM")
+            .map(|(_, v)| v.to_string());
+        let idp = Idp {
+            issuer,
+            child,
+            ca_pem,
+        };
         let deadline = Instant::now() + Duration::from_secs(20);
         let url = format!("{}/.well-known/openid-configuration", idp.issuer);
         loop {
@@ -57,10 +69,33 @@ impl Idp {
 impl Idp {
     /// A client for the provider's own test endpoints; nothing in a test waits forever.
     pub fn http(&self) -> reqwest::Client {
-        reqwest::Client::builder()
+        self.trusting(reqwest::Client::builder())
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap()
+    }
+
+    /// `builder` trusting the CA of a provider served over https (a no-op otherwise).
+    pub fn trusting(&self, builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+        match &self.ca_pem {
+            Some(pem) => builder
+                .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()),
+            None => builder,
+        }
+    }
+
+    /// The provider over https, with `cert`/`key` (PEM files) signed by the CA `ca_pem`.
+    pub async fn start_tls(redirect_uris: &[String], cert: &str, key: &str, ca_pem: &str) -> Idp {
+        Self::start_script_with(
+            "provider.mjs",
+            redirect_uris,
+            &[
+                ("OIDC_TLS_CERT", cert),
+                ("OIDC_TLS_KEY", key),
+                ("TEST_CA_PEM", ca_pem),
+            ],
+        )
+        .await
     }
 }
 

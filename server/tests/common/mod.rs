@@ -71,6 +71,7 @@ impl TestApp {
             icon_index_url: "http://127.0.0.1:9/index.json".parse().unwrap(),
             icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
             icon_index_ttl: 3600,
+            ca_file: None,
             session_lifetime_days: 30,
             sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
             trusted_proxies: Vec::new(),

@@ -1,17 +1,65 @@
 //! The HTTP client for talking to providers.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 /// How long any single request to a provider may take.
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Certificate authorities trusted beside the system's (`--ca-file`): homelab providers often
+/// have certificates from a private CA. Process-wide, like the system roots they extend: one
+/// server process has one configuration, and every outgoing request (providers, icons) must
+/// trust the same set.
+static EXTRA_ROOTS: RwLock<Vec<reqwest::Certificate>> = RwLock::new(Vec::new());
+
+/// Why a `--ca-file` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaFileError {
+    #[error(
+        "{0} holds no PEM certificate (expected one or more -----BEGIN CERTIFICATE----- blocks)"
+    )]
+    Empty(String),
+    #[error("{0} is not a PEM certificate bundle: {1}")]
+    Malformed(String, String),
+}
+
+/// Trusts the certificates of the PEM bundle `pem` (read from `name`) for every request to
+/// providers and the icon catalogue from now on, beside the system roots. Returns how many.
+pub fn trust_extra_roots(name: &str, pem: &[u8]) -> Result<usize, CaFileError> {
+    // reqwest parses the bundle (rustls-pemfile underneath); a bundle with nothing in it is
+    // an error of its own, or a wrong path would silently trust nothing new.
+    let certs = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| CaFileError::Malformed(name.to_owned(), e.to_string()))?;
+    if certs.is_empty() {
+        return Err(CaFileError::Empty(name.to_owned()));
+    }
+    let n = certs.len();
+    *EXTRA_ROOTS.write().expect("roots lock") = certs;
+    // Clients built before this point know only the old roots.
+    CLIENTS.lock().expect("client cache lock").clear();
+    Ok(n)
+}
+
+/// A client builder that trusts the system roots and `--ca-file`'s.
+pub fn builder() -> reqwest::ClientBuilder {
+    EXTRA_ROOTS
+        .read()
+        .expect("roots lock")
+        .iter()
+        .cloned()
+        .fold(reqwest::Client::builder(), |b, cert| {
+            b.add_root_certificate(cert)
+        })
+        .user_agent(concat!("Portcullis/", env!("CARGO_PKG_VERSION")))
+}
+
+static CLIENTS: LazyLock<Mutex<HashMap<Duration, reqwest::Client>>> =
+    LazyLock::new(Default::default);
+
 /// One shared client per timeout: connections to a provider are kept alive between
 /// sign-ins, and the TLS roots are loaded once, not per request.
 pub fn client(timeout: Duration) -> reqwest::Client {
-    static CLIENTS: LazyLock<Mutex<HashMap<Duration, reqwest::Client>>> =
-        LazyLock::new(Default::default);
     CLIENTS
         .lock()
         .expect("client cache lock")
@@ -23,11 +71,10 @@ pub fn client(timeout: Duration) -> reqwest::Client {
 /// Redirects are never followed: a provider endpoint that redirects could point us at
 /// internal addresses (SSRF), and no OpenID Connect back-channel call needs one.
 fn build(timeout: Duration) -> reqwest::Client {
-    reqwest::Client::builder()
+    builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .user_agent(concat!("Portcullis/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("a reqwest client with static settings")
 }
@@ -39,7 +86,7 @@ pub fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         format!("it did not answer within {} seconds", timeout.as_secs())
     } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("TLS") {
         format!(
-            "the TLS connection failed ({}); check the certificate is valid and trusted",
+            "the TLS connection failed ({}); check the certificate is valid and trusted. If the provider's certificate comes from a private certificate authority, start Portcullis with --ca-file <the CA's PEM file> (environment variable PORTCULLIS_CA_FILE)",
             last_cause(e)
         )
     } else if e.is_connect() {
