@@ -485,6 +485,25 @@ pub fn parse_request_url(candidate: &str) -> Option<url::Url> {
     Some(url)
 }
 
+/// The groups a provider's groups claim names: an array of strings, or one string. Entries
+/// that could not travel in `Remote-Groups` (commas, control characters, too long) are
+/// dropped, as are duplicates.
+pub fn claim_groups(value: Option<&serde_json::Value>) -> Vec<String> {
+    use serde_json::Value;
+    let items: Vec<&str> = match value {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => vec![s.as_str()],
+        _ => Vec::new(),
+    };
+    dedup(
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|g| check_group(g).is_ok())
+            .collect(),
+    )
+}
+
 /// An application as administrators see it in the list and the editor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppView {
@@ -513,6 +532,15 @@ impl AppView {
             http_image_origin: None,
         }
     }
+}
+
+/// An administrator-assigned group of a user (the assigned-groups list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct GroupAssignment {
+    pub user_id: String,
+    pub username: String,
+    pub group: String,
 }
 
 /// An application on a user's start page.

@@ -1,9 +1,11 @@
 //! Server-only parts of the core: storage, password hashing, secrets.
 //! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
 
+pub mod apps;
 pub mod client_ip;
 pub mod clock;
 pub mod db;
+pub mod groups;
 pub mod icons;
 pub mod identities;
 pub mod login_page;

@@ -31,6 +31,9 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxies`).
     #[from_ref(skip)]
     pub trusted_proxies: Arc<[portcullis::ssr::client_ip::IpNet]>,
+    /// Applications behind forward authentication, cached for the check endpoint;
+    /// invalidate after changing them.
+    pub apps: Arc<portcullis::ssr::apps::AppsCache>,
     /// The selfh.st icon catalogue for the logo picker.
     pub icons: Arc<IconIndex>,
 }

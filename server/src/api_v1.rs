@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/icons", get(icons))
         .route("/api/v1/providers/{slug}/logo", get(provider_logo))
+        .route("/api/v1/apps/{id}/icon", get(app_icon))
 }
 
 /// A provider's uploaded logo (stored as a data URI), for the sign-in page: public like the
@@ -28,29 +29,44 @@ async fn provider_logo(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some((mime, bytes)) = portcullis::ssr::providers::uploaded_logo(&state.db, &slug).await?
-    else {
-        return Err(AppError::NotFound(format!(
-            "Provider \"{slug}\" has no uploaded logo."
-        )));
-    };
-    let content_type = HeaderValue::from_str(&mime)
-        .map_err(|_| AppError::NotFound(format!("Provider \"{slug}\" has no uploaded logo.")))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=31536000, immutable"),
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-            ),
-        ],
-        bytes,
+    let missing = || AppError::NotFound(format!("Provider \"{slug}\" has no uploaded logo."));
+    let uploaded = portcullis::ssr::providers::uploaded_logo(&state.db, &slug).await?;
+    image(uploaded.ok_or_else(missing)?).ok_or_else(missing)
+}
+
+/// An application's uploaded icon (the start page's tiles), served like provider logos.
+async fn app_icon(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let missing = || AppError::NotFound("This application has no uploaded icon.".into());
+    let uploaded = portcullis::ssr::apps::uploaded_icon(&state.db, &id).await?;
+    image(uploaded.ok_or_else(missing)?).ok_or_else(missing)
+}
+
+/// An uploaded image, cached for good (its URL carries the edit time). SVG is sent with a
+/// CSP that lets it draw but never run script, even when opened directly.
+fn image((mime, bytes): (String, Vec<u8>)) -> Option<Response> {
+    let content_type = HeaderValue::from_str(&mime).ok()?;
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(
+                        "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
     )
-        .into_response())
 }
 
 /// The signed-in user of a JSON API request, or 401.

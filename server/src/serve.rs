@@ -112,6 +112,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         oidc_cache: Default::default(),
         server_timing: config.server_timing,
         login_page: Default::default(),
+        apps: Default::default(),
         icons: Arc::new(IconIndex::new(
             config.icon_index_url.as_str(),
             config.icon_base_url.as_str(),

@@ -236,3 +236,12 @@ fn views_round_trip_to_drafts() {
     assert_eq!(a.tile().icon, "/api/v1/apps/1/icon?v=7");
     assert_eq!(a.tile().url, "https://a.test/x");
 }
+
+#[test]
+fn groups_from_a_claim() {
+    let v = serde_json::json!(["media", "a,b", "media", " ops ", 3, ""]);
+    assert_eq!(claim_groups(Some(&v)), ["media", "ops"]);
+    assert_eq!(claim_groups(Some(&serde_json::json!("one"))), ["one"]);
+    assert!(claim_groups(Some(&serde_json::json!({"x": 1}))).is_empty());
+    assert!(claim_groups(None).is_empty());
+}

@@ -1,0 +1,192 @@
+//! Applications behind forward authentication, the start-page portal, and assigned groups.
+//!
+//! For the UI (Settings → Applications, the portal on `/`):
+//! - `list_apps()` → [`AppsSettingsData`]: every application in start-page order (admins).
+//! - `app(id)` → one [`AppView`] (admins); `AppView::draft()` gives the editor's starting
+//!   [`AppDraft`]; `AppDraft::new_default()` a new one. Validate as the admin types with
+//!   `AppDraft::validate()` (pure, `portcullis::apps`); field names are the draft's:
+//!   `name`, `urls`, `icon`, `access`, `users`, `groups`.
+//! - `save_app(id, draft)`: creates (`id` empty) or updates; errors are
+//!   `AppError::Validation(field errors)` like the provider editor's (a taken name is a
+//!   `name` field error). On success a form post lands on [`APPS_PAGE`].
+//! - `delete_app(id)`, `move_app(id, by)` (`by` = -1 up, +1 down).
+//! - `my_apps()` → the signed-in user's tiles ([`AppTile`]: name, url, icon URL), in order;
+//!   an uploaded icon is served at `/api/v1/apps/<id>/icon?v=...`.
+//! - `group_assignments(user_id)` (empty: everyone), `assign_group(user_id, group)`,
+//!   `unassign_group(user_id, group)` (admins). Groups from providers' claims are not listed
+//!   here (they are refreshed at each sign-in and cannot be edited).
+//!
+//! Every function goes through `auth::as_admin` or `auth::as_user`.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::apps::{AppDraft, AppTile, AppView, GroupAssignment};
+use serde::{Deserialize, Serialize};
+
+/// Where the applications settings page lives.
+pub const APPS_PAGE: &str = "/settings/applications";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppsSettingsData {
+    pub apps: Vec<AppView>,
+    pub flash: Option<AppError>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::AppError;
+    use portcullis::field::FieldError;
+    use portcullis::ssr::apps::AppsError;
+
+    impl From<AppsError> for AppError {
+        fn from(e: AppsError) -> Self {
+            match e {
+                AppsError::NotFound(id) => {
+                    AppError::NotFound(format!("There is no application \"{id}\"."))
+                }
+                AppsError::NameTaken(name) => AppError::Validation(vec![FieldError::new(
+                    "name",
+                    format!(
+                        "Another application is already called \"{name}\": choose another name."
+                    ),
+                )]),
+                AppsError::BadOrder => AppError::Conflict(
+                    "The application list changed meanwhile; reload and try again.".into(),
+                ),
+                AppsError::Db(e) => e.into(),
+            }
+        }
+    }
+
+    /// A user id that exists, or 404.
+    pub async fn known_user(
+        db: &portcullis::ssr::db::Db,
+        user_id: &str,
+    ) -> Result<portcullis::ssr::users::UserRow, AppError> {
+        portcullis::ssr::users::get(db, user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("There is no such user.".into()))
+    }
+}
+
+#[server(endpoint = "admin/apps")]
+pub async fn list_apps() -> Result<AppsSettingsData, AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, _admin| {
+        let apps = portcullis::ssr::apps::list(&cx.state.db).await?;
+        Ok(AppsSettingsData {
+            apps: apps.iter().map(|a| a.view()).collect(),
+            flash: cx.take_flash().await,
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "admin/app")]
+pub async fn app(id: String) -> Result<AppView, AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, _admin| {
+        portcullis::ssr::apps::get(&cx.state.db, &id)
+            .await?
+            .map(|a| a.view())
+            .ok_or_else(|| AppError::NotFound("There is no such application.".into()))
+    })
+    .await
+}
+
+/// Creates (`id` empty) or updates an application.
+#[server(endpoint = "admin/save_app")]
+pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::apps;
+    as_admin(async move |cx, admin| {
+        let st = &cx.state;
+        let mut draft = draft;
+        draft.http_image_origin = st.icons.http_origin();
+        let valid = draft.validate().map_err(AppError::Validation)?;
+        let saved = if id.is_empty() {
+            apps::create(&st.db, &valid).await?
+        } else {
+            apps::update(&st.db, &id, &valid).await?
+        };
+        st.apps.invalidate();
+        tracing::info!(admin = %admin.username, app = %saved.name, id = %saved.id, "application saved");
+        leptos_axum::redirect(APPS_PAGE);
+        Ok(saved.view())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/delete_app")]
+pub async fn delete_app(id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        portcullis::ssr::apps::delete(&cx.state.db, &id).await?;
+        cx.state.apps.invalidate();
+        tracing::info!(admin = %admin.username, id = %id, "application deleted");
+        Ok(())
+    })
+    .await
+}
+
+/// Moves an application up (`by = -1`) or down (`by = 1`) on the start page.
+#[server(endpoint = "admin/move_app")]
+pub async fn move_app(id: String, by: i64) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, _admin| {
+        portcullis::ssr::apps::shift(&cx.state.db, &id, by.clamp(-1, 1)).await?;
+        cx.state.apps.invalidate();
+        Ok(())
+    })
+    .await
+}
+
+/// The applications the signed-in user may open, as start-page tiles.
+#[server(endpoint = "my_apps")]
+pub async fn my_apps() -> Result<Vec<AppTile>, AppError> {
+    use crate::auth::*;
+    as_user(async move |cx, user| {
+        let apps = portcullis::ssr::apps::visible_to(&cx.state.db, &user).await?;
+        Ok(apps.iter().map(|a| a.tile()).collect())
+    })
+    .await
+}
+
+/// Assigned groups of one user, or of everyone when `user_id` is empty.
+#[server(endpoint = "admin/group_assignments")]
+pub async fn group_assignments(user_id: String) -> Result<Vec<GroupAssignment>, AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, _admin| {
+        let user = (!user_id.is_empty()).then_some(user_id.as_str());
+        Ok(portcullis::ssr::groups::assignments(&cx.state.db, user).await?)
+    })
+    .await
+}
+
+#[server(endpoint = "admin/assign_group")]
+pub async fn assign_group(user_id: String, group: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::field::FieldError;
+    as_admin(async move |cx, admin| {
+        let group = group.trim().to_owned();
+        portcullis::apps::check_group(&group)
+            .map_err(|m| AppError::Validation(vec![FieldError::new("group", m)]))?;
+        let user = ssr::known_user(&cx.state.db, &user_id).await?;
+        portcullis::ssr::groups::assign(&cx.state.db, &user.id, &group).await?;
+        tracing::info!(admin = %admin.username, user = %user.username, group = %group, "group assigned");
+        Ok(())
+    })
+    .await
+}
+
+#[server(endpoint = "admin/unassign_group")]
+pub async fn unassign_group(user_id: String, group: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        let user = ssr::known_user(&cx.state.db, &user_id).await?;
+        portcullis::ssr::groups::unassign(&cx.state.db, &user.id, group.trim()).await?;
+        tracing::info!(admin = %admin.username, user = %user.username, group = %group, "group unassigned");
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,263 @@
+//! Applications in the database (table `applications`), and the in-memory copy the check
+//! endpoint reads on every request ([`AppsCache`]).
+
+use super::clock::now;
+use super::db::{Db, is_unique_violation};
+use super::groups;
+use super::users::UserRow;
+use crate::apps::{Access, App, AppUrl, ValidApp};
+use crate::on_pool;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppsError {
+    #[error("no application is called or numbered \"{0}\"")]
+    NotFound(String),
+    #[error("another application is already called \"{0}\"")]
+    NameTaken(String),
+    #[error("the new order must name every application exactly once")]
+    BadOrder,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    name: String,
+    urls: String,
+    icon: String,
+    access: String,
+    allowed_users: String,
+    allowed_groups: String,
+    position: i64,
+    updated_at: i64,
+}
+
+impl Row {
+    fn app(self) -> App {
+        let lines = |s: &str| -> Vec<String> {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        App {
+            urls: self
+                .urls
+                .lines()
+                .filter_map(|u| AppUrl::parse(u).ok())
+                .collect(),
+            // An unknown access value (a hand-edited row) lets administrators only: fail
+            // closed.
+            access: Access::parse(&self.access).unwrap_or(Access::Admins),
+            users: lines(&self.allowed_users),
+            groups: lines(&self.allowed_groups),
+            id: self.id,
+            name: self.name,
+            icon: self.icon,
+            position: self.position,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT id, name, urls, icon, access, allowed_users, allowed_groups, \
+                      position, updated_at FROM applications";
+
+/// Every application, in start-page order.
+pub async fn list(db: &Db) -> Result<Vec<App>, sqlx::Error> {
+    let sql = format!("{SELECT} ORDER BY position, lower(name)");
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+    Ok(rows.into_iter().map(Row::app).collect())
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<App>, sqlx::Error> {
+    let sql = format!("{SELECT} WHERE id = $1");
+    let row: Option<Row> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    Ok(row.map(Row::app))
+}
+
+/// An application by id, or else by name (case-insensitive): what the CLI accepts.
+pub async fn find(db: &Db, id_or_name: &str) -> Result<Option<App>, sqlx::Error> {
+    if let Some(app) = get(db, id_or_name).await? {
+        return Ok(Some(app));
+    }
+    let sql = format!("{SELECT} WHERE lower(name) = lower($1)");
+    let row: Option<Row> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(id_or_name).fetch_optional(pool).await)?;
+    Ok(row.map(Row::app))
+}
+
+fn joined_urls(a: &ValidApp) -> String {
+    a.urls
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
+    move |e| {
+        if is_unique_violation(&e) {
+            AppsError::NameTaken(name.to_owned())
+        } else {
+            e.into()
+        }
+    }
+}
+
+pub async fn create(db: &Db, a: &ValidApp) -> Result<App, AppsError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let t = now();
+    on_pool!(db, pool => sqlx::query(
+        "INSERT INTO applications (id, name, urls, icon, access, allowed_users, allowed_groups, \
+         position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+         (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), $8, $8)")
+        .bind(&id)
+        .bind(&a.name)
+        .bind(joined_urls(a))
+        .bind(&a.icon)
+        .bind(a.access.as_str())
+        .bind(a.users.join("\n"))
+        .bind(a.groups.join("\n"))
+        .bind(t)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+    .map_err(taken(&a.name))?;
+    get(db, &id).await?.ok_or(AppsError::NotFound(id))
+}
+
+pub async fn update(db: &Db, id: &str, a: &ValidApp) -> Result<App, AppsError> {
+    let n = on_pool!(db, pool => sqlx::query(
+        "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
+         allowed_users = $6, allowed_groups = $7, updated_at = $8 WHERE id = $1")
+        .bind(id)
+        .bind(&a.name)
+        .bind(joined_urls(a))
+        .bind(&a.icon)
+        .bind(a.access.as_str())
+        .bind(a.users.join("\n"))
+        .bind(a.groups.join("\n"))
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    .map_err(taken(&a.name))?;
+    if n == 0 {
+        return Err(AppsError::NotFound(id.to_owned()));
+    }
+    get(db, id)
+        .await?
+        .ok_or_else(|| AppsError::NotFound(id.to_owned()))
+}
+
+pub async fn delete(db: &Db, id: &str) -> Result<(), AppsError> {
+    match crate::exec!(db, "DELETE FROM applications WHERE id = $1", id)? {
+        0 => Err(AppsError::NotFound(id.to_owned())),
+        _ => Ok(()),
+    }
+}
+
+/// Sets the start-page order: `ids` must name every application exactly once.
+pub async fn reorder(db: &Db, ids: &[String]) -> Result<(), AppsError> {
+    let mut current: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT id FROM applications").fetch_all(pool).await)?;
+    let mut wanted = ids.to_vec();
+    current.sort();
+    wanted.sort();
+    if current != wanted {
+        return Err(AppsError::BadOrder);
+    }
+    on_pool!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for (i, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE applications SET position = $2 WHERE id = $1")
+                .bind(id)
+                .bind(i as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Moves one application a place up (`-1`) or down (`+1`).
+pub async fn shift(db: &Db, id: &str, by: i64) -> Result<(), AppsError> {
+    let mut order: Vec<String> = list(db).await?.into_iter().map(|a| a.id).collect();
+    let from = order
+        .iter()
+        .position(|s| s == id)
+        .ok_or_else(|| AppsError::NotFound(id.to_owned()))?;
+    let to = (from as i64 + by).clamp(0, order.len() as i64 - 1) as usize;
+    let item = order.remove(from);
+    order.insert(to, item);
+    reorder(db, &order).await
+}
+
+/// The applications `user` may open, in start-page order (the portal).
+pub async fn visible_to(db: &Db, user: &UserRow) -> Result<Vec<App>, sqlx::Error> {
+    let apps = list(db).await?;
+    let groups = if apps.iter().any(|a| a.access == Access::Listed) {
+        groups::of_user(db, &user.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(apps
+        .into_iter()
+        .filter(|a| a.allows(user.is_admin, &user.username, &groups))
+        .collect())
+}
+
+/// An uploaded icon as (media type, bytes); `None` when the application has none.
+pub async fn uploaded_icon(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    use base64::Engine;
+    let icon: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT icon FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(icon.and_then(|icon| {
+        let (meta, data) = icon.strip_prefix("data:")?.split_once(',')?;
+        let mime = meta.strip_suffix(";base64")?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .ok()?;
+        Some((mime.to_owned(), bytes))
+    }))
+}
+
+/// How long another replica's (or the CLI's) change to applications may take to reach this
+/// process's check endpoint. Changes made through this process apply at once.
+pub const CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// The applications, kept in memory for [`CACHE_TTL`] at a time: the check endpoint runs
+/// on every request of every application and must not read them each time.
+#[derive(Debug, Default)]
+pub struct AppsCache {
+    slot: RwLock<Option<(Instant, Arc<Vec<App>>)>>,
+}
+
+impl AppsCache {
+    pub async fn get(&self, db: &Db) -> Result<Arc<Vec<App>>, sqlx::Error> {
+        if let Some((at, apps)) = self.slot.read().expect("apps cache lock").as_ref()
+            && at.elapsed() < CACHE_TTL
+        {
+            return Ok(apps.clone());
+        }
+        let loaded_at = Instant::now();
+        let apps = Arc::new(list(db).await?);
+        *self.slot.write().expect("apps cache lock") = Some((loaded_at, apps.clone()));
+        Ok(apps)
+    }
+
+    /// After a change to applications made by this process.
+    pub fn invalidate(&self) {
+        *self.slot.write().expect("apps cache lock") = None;
+    }
+}

@@ -1,0 +1,98 @@
+//! A user's groups (table `user_groups`): those an administrator assigns in Portcullis,
+//! and those each provider sends in its groups claim, replaced at every sign-in through it.
+
+use super::db::Db;
+use crate::apps::GroupAssignment;
+use crate::on_pool;
+
+/// The source of assigned groups (claim groups carry the provider's slug).
+const ASSIGNED: &str = "";
+
+/// Every group of `user_id`, assigned or from any provider, sorted, without duplicates.
+pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT DISTINCT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// The groups an administrator assigned to `user_id`.
+pub async fn assigned(db: &Db, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT group_name FROM user_groups WHERE user_id = $1 AND source = $2 ORDER BY group_name")
+        .bind(user_id)
+        .bind(ASSIGNED)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Assigned groups of everyone, or of one user, ordered by username then group.
+pub async fn assignments(
+    db: &Db,
+    user_id: Option<&str>,
+) -> Result<Vec<GroupAssignment>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT g.user_id, u.username, g.group_name AS \"group\" FROM user_groups g \
+         JOIN users u ON u.id = g.user_id WHERE g.source = $1 AND ($2 IS NULL OR g.user_id = $2) \
+         ORDER BY lower(u.username), g.group_name")
+        .bind(ASSIGNED)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// Assigns `group` to `user_id`; `false` when it already was. The name must pass
+/// [`crate::apps::check_group`] (callers check it, to say why).
+pub async fn assign(db: &Db, user_id: &str, group: &str) -> Result<bool, sqlx::Error> {
+    let r = on_pool!(db, pool => sqlx::query(
+        "INSERT INTO user_groups (user_id, source, group_name) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING")
+        .bind(user_id)
+        .bind(ASSIGNED)
+        .bind(group)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(r > 0)
+}
+
+/// Takes assigned `group` from `user_id`; `false` when it was not assigned.
+pub async fn unassign(db: &Db, user_id: &str, group: &str) -> Result<bool, sqlx::Error> {
+    let n = crate::exec!(
+        db,
+        "DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND group_name = $3",
+        user_id,
+        ASSIGNED,
+        group
+    )?;
+    Ok(n > 0)
+}
+
+/// Replaces the groups provider `slug` vouched for (at a sign-in through it).
+pub async fn set_from_provider(
+    db: &Db,
+    user_id: &str,
+    slug: &str,
+    groups: &[String],
+) -> Result<(), sqlx::Error> {
+    on_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM user_groups WHERE user_id = $1 AND source = $2")
+            .bind(user_id)
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?;
+        for g in groups {
+            sqlx::query(
+                "INSERT INTO user_groups (user_id, source, group_name) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING")
+                .bind(user_id)
+                .bind(slug)
+                .bind(g)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }.await)
+}
