@@ -25,6 +25,9 @@ fi
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v wrk >/dev/null || need_apt+=(wrk)
+# Real reverse proxies for the forward-authentication tests (end2end/proxy/).
+command -v caddy >/dev/null || need_apt+=(caddy)
+command -v nginx >/dev/null || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

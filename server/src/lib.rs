@@ -6,6 +6,7 @@ pub mod cli;
 pub mod cli_provider;
 pub mod config;
 pub mod csrf;
+pub mod forward_auth;
 pub mod headers;
 pub mod serve;
 pub mod signin;

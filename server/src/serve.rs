@@ -142,6 +142,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         .precompressed_gzip();
     let app = Router::new()
         .merge(api_v1::routes())
+        .merge(crate::forward_auth::routes())
         .merge(signin::routes(login_page))
         .route("/healthz", get(health))
         .nest_service("/pkg", pkg)

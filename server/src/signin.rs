@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
-use portcullis::return_path::safe_return_path;
+use portcullis::return_path::safe_return_to;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
 use portcullis::ssr::oidc::logout;
@@ -196,7 +196,9 @@ where
                 return with_provider_wait(redirect("/login"), Duration::ZERO);
             }
             let binding = binding_cookie(&state, &req);
-            let return_to = start.next.as_deref().and_then(safe_return_path);
+            // A path here, or the exact URL of a configured application (forward auth).
+            let apps = state.apps.get(&state.db).await.unwrap_or_default();
+            let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
             begin(&state, &session, slug, Mode::SignIn, return_to, binding).await
         }
         _ => page(req).await,

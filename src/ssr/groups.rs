@@ -96,3 +96,40 @@ pub async fn set_from_provider(
         tx.commit().await
     }.await)
 }
+
+/// Who a signed-in user is, for the check endpoint: one query for the user and all their
+/// groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub is_admin: bool,
+    /// Sorted, without duplicates.
+    pub groups: Vec<String>,
+}
+
+/// The user `user_id` with every group (assigned or from a provider), or `None` when the
+/// user no longer exists.
+pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::Error> {
+    type Row = (String, String, Option<String>, bool, Option<String>);
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT u.username, u.display_name, u.email, u.is_admin, g.group_name FROM users u \
+         LEFT JOIN user_groups g ON g.user_id = u.id WHERE u.id = $1")
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    let Some((username, display_name, email, is_admin, _)) = rows.first().cloned() else {
+        return Ok(None);
+    };
+    let mut groups: Vec<String> = rows.into_iter().filter_map(|r| r.4).collect();
+    groups.sort();
+    groups.dedup();
+    Ok(Some(Identity {
+        username,
+        display_name,
+        email,
+        is_admin,
+        groups,
+    }))
+}

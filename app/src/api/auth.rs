@@ -94,14 +94,35 @@ pub async fn login(
         };
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         tracing::info!(user = %user.username, "signed in with password");
+        // A path here, or the exact URL of a configured application (forward auth).
+        let apps = st.apps.get(&st.db).await.unwrap_or_default();
         let target = next
             .as_deref()
-            .and_then(portcullis::return_path::safe_return_path)
+            .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
             .unwrap_or_else(|| "/".to_owned());
-        leptos_axum::redirect(&target);
+        leptos_axum::redirect(&continue_to(&target));
         Ok(())
     })
     .await
+}
+
+/// Where a successful sign-in redirects to. A plain form post may not redirect to another
+/// origin (the pages' `form-action 'self'` covers redirects too), so an application's URL is
+/// reached through a same-origin page that moves on by itself
+/// (`/api/v1/forward-auth/continue`); the hydrated app navigates there directly.
+#[cfg(feature = "ssr")]
+fn continue_to(target: &str) -> String {
+    let form_post = use_context::<http::request::Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if target.starts_with('/') || !form_post {
+        return target.to_owned();
+    }
+    let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    format!("/api/v1/forward-auth/continue?next={next}")
 }
 
 #[server(endpoint = "auth/logout")]

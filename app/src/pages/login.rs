@@ -43,7 +43,10 @@ fn login_form(
         local_login,
         ..
     } = page;
-    let next_param: String = portcullis::return_path::safe_return_path(&next)
+    // The server judges `next` (a path here, or a configured application's URL); the page
+    // only passes it on.
+    let next_param: String = Some(next.clone())
+        .filter(|n| !n.is_empty() && n.len() <= 2048)
         .map(|n| {
             let encoded: String = url::form_urlencoded::byte_serialize(n.as_bytes()).collect();
             format!("&next={encoded}")

@@ -1,0 +1,288 @@
+//! Forward authentication: reverse proxies ask here, before every request to an application
+//! behind them, whether to let it through.
+//!
+//! - `GET /api/v1/forward-auth` (Caddy `forward_auth`, Traefik `ForwardAuth`): the original
+//!   request is named by `X-Forwarded-Proto`, `-Host` and `-Uri` (`-Method` is not needed).
+//!   200 with `Remote-User`, `Remote-Name`, `Remote-Email`, `Remote-Groups` when the signed-in
+//!   user may open the application; 302 to the login page (which brings the browser back to
+//!   the exact URL) when nobody is signed in; 403 with a small page otherwise.
+//! - `GET /api/v1/forward-auth/nginx` (nginx `auth_request`, which understands only 2xx, 401
+//!   and 403): the original URL in `X-Original-URL` (`X-Forwarded-*` as a fallback); not
+//!   signed in is 401 with the login URL in `Location`, which the configuration reads with
+//!   `auth_request_set $login $upstream_http_location` for its `error_page 401`.
+//!
+//! Rules: the forwarded headers are believed only from `--trusted-proxies` (from anyone else
+//! the check refuses); a URL that no application lists is refused (deny by default); a
+//! database that does not answer fails closed (503). A check reads the session and the user
+//! (two queries) and the applications from memory ([`portcullis::ssr::apps::AppsCache`]);
+//! it writes nothing.
+
+use app::state::AppState;
+use axum::Router;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use portcullis::apps::{App, matching, parse_request_url};
+use portcullis::ssr::groups::{self, Identity};
+use portcullis::ssr::session::AuthSession;
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+pub const PATH: &str = "/api/v1/forward-auth";
+pub const NGINX_PATH: &str = "/api/v1/forward-auth/nginx";
+/// After a password sign-in posted without JavaScript: moves on to an application's URL.
+pub const CONTINUE_PATH: &str = "/api/v1/forward-auth/continue";
+
+pub const REMOTE_USER: &str = "remote-user";
+pub const REMOTE_NAME: &str = "remote-name";
+pub const REMOTE_EMAIL: &str = "remote-email";
+pub const REMOTE_GROUPS: &str = "remote-groups";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            PATH,
+            get(
+                |State(state): State<AppState>,
+                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                 session: Session,
+                 headers: HeaderMap| async move {
+                    check(&state, peer, session, &headers, Flavor::Redirect).await
+                },
+            ),
+        )
+        .route(
+            NGINX_PATH,
+            get(
+                |State(state): State<AppState>,
+                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                 session: Session,
+                 headers: HeaderMap| async move {
+                    check(&state, peer, session, &headers, Flavor::Nginx).await
+                },
+            ),
+        )
+        .route(CONTINUE_PATH, get(continue_page))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /api/v1/forward-auth/continue?next=<url>`: a page that moves on to `next` when it
+/// is a configured application's URL (or a path here), by itself (a meta refresh, no
+/// script) and as a link; anything else goes to `/`. A form post may not redirect to
+/// another origin under the pages' `form-action 'self'`, a page may.
+async fn continue_page(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<Next>,
+) -> Response {
+    let apps = state.apps.get(&state.db).await.unwrap_or_default();
+    let Some(to) = portcullis::return_path::safe_return_to(&q.next, &apps) else {
+        return axum::response::Redirect::to("/").into_response();
+    };
+    let to = escape(&to);
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={to}\"><title>Continuing</title>\
+         </head><body><main><p>Signed in. Continuing… <a href=\"{to}\">Continue</a></p>\
+         </main></body></html>"
+    );
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+/// How "not signed in" is said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// 302 to the login page (Caddy, Traefik pass it on to the browser).
+    Redirect,
+    /// 401 with the login page in `Location` (nginx `auth_request`).
+    Nginx,
+}
+
+async fn check(
+    state: &AppState,
+    peer: SocketAddr,
+    session: Session,
+    headers: &HeaderMap,
+    flavor: Flavor,
+) -> Response {
+    if !state
+        .trusted_proxies
+        .iter()
+        .any(|net| net.contains(&peer.ip()))
+    {
+        tracing::warn!(peer = %peer.ip(), "forward-auth check from an address not in --trusted-proxies; refused");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Not a trusted proxy",
+            "This check answers only the reverse proxies named in Portcullis's --trusted-proxies.",
+        );
+    }
+    let Some(url) = original_url(headers, flavor) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Which page?",
+            "The proxy did not say which URL was asked for (X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri, or X-Original-URL for nginx).",
+        );
+    };
+    let apps = match state.apps.get(&state.db).await {
+        Ok(apps) => apps,
+        Err(e) => return unavailable(&e),
+    };
+    let Some(app) = matching(&apps, &url) else {
+        tracing::info!(url = %url, "forward-auth: no application lists this URL; refused");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Not a known application",
+            "Portcullis does not guard this address. An administrator can add it under Settings → Applications.",
+        );
+    };
+    let session = AuthSession::from(session);
+    let user_id = match session.user_id().await {
+        Ok(id) => id,
+        Err(e) => return unavailable(&e),
+    };
+    let identity = match user_id {
+        Some(id) => match groups::identity(&state.db, &id).await {
+            Ok(identity) => identity,
+            Err(e) => return unavailable(&e),
+        },
+        None => None,
+    };
+    let Some(who) = identity else {
+        return sign_in_first(state, &url, flavor);
+    };
+    if !app.allows(who.is_admin, &who.username, &who.groups) {
+        tracing::info!(user = %who.username, app = %app.name, "forward-auth: not allowed");
+        return page(
+            StatusCode::FORBIDDEN,
+            "Not for this account",
+            &format!(
+                "You are signed in as {}, who may not open {}. Ask an administrator for access, or sign in as someone else.",
+                who.username, app.name
+            ),
+        );
+    }
+    allowed(app, &who)
+}
+
+/// The URL the browser asked the proxy for, judged strictly
+/// ([`portcullis::apps::parse_request_url`]).
+fn original_url(headers: &HeaderMap, flavor: Flavor) -> Option<url::Url> {
+    let get = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if flavor == Flavor::Nginx
+        && let Some(original) = get("x-original-url")
+    {
+        return parse_request_url(original);
+    }
+    let proto = get("x-forwarded-proto")?.to_ascii_lowercase();
+    let host = get("x-forwarded-host")?;
+    let uri = get("x-forwarded-uri").unwrap_or("/");
+    let host_ok = host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
+    if !matches!(proto.as_str(), "http" | "https") || !host_ok || !uri.starts_with('/') {
+        return None;
+    }
+    // `//x` would make the rest of the URI an authority if joined naively; as a path it is
+    // fine, and the URL below keeps it one.
+    parse_request_url(&format!("{proto}://{host}{uri}"))
+}
+
+/// 302 (or nginx's 401) to the login page, which brings the browser back to `url`.
+fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
+    let next: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
+    let login = format!("{}/login?next={next}", state.public_url);
+    let status = match flavor {
+        Flavor::Redirect => StatusCode::FOUND,
+        Flavor::Nginx => StatusCode::UNAUTHORIZED,
+    };
+    let mut res = page(
+        status,
+        "Sign in to continue",
+        "Sign in to Portcullis to open this application.",
+    );
+    if let Ok(v) = HeaderValue::from_str(&login) {
+        res.headers_mut().insert(LOCATION, v);
+    }
+    res
+}
+
+/// 200 with who is asking, in headers only Portcullis sets (the proxy copies them onto the
+/// request to the application, replacing any the client sent).
+fn allowed(app: &App, who: &Identity) -> Response {
+    let mut res = StatusCode::OK.into_response();
+    let h = res.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        // Control characters cannot travel in a header; anything else (UTF-8) can.
+        let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+        if let Ok(v) = HeaderValue::from_bytes(clean.as_bytes()) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    };
+    set(REMOTE_USER, &who.username);
+    set(REMOTE_NAME, &who.display_name);
+    set(REMOTE_EMAIL, who.email.as_deref().unwrap_or(""));
+    set(REMOTE_GROUPS, &who.groups.join(","));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    tracing::debug!(user = %who.username, app = %app.name, "forward-auth: allowed");
+    res
+}
+
+/// 503: the check cannot know, so it refuses (fail closed).
+fn unavailable(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!("forward-auth: database unavailable: {e}");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Try again in a moment",
+        "Portcullis cannot check who you are right now.",
+    )
+}
+
+/// A small page for refusals; the proxy shows it to the browser.
+fn page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
+        t = escape(title),
+        m = escape(message)
+    );
+    let mut res = (status, body).into_response();
+    res.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
