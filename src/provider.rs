@@ -37,6 +37,10 @@ pub struct ProviderDraft {
     /// Sign-out also ends the session at the provider (RP-Initiated Logout), when its
     /// discovery document names an `end_session_endpoint`.
     pub sign_out_at_provider: bool,
+    /// A first sign-in with an unknown identity links to the local account with the same
+    /// provider-verified email (never an administrator's). Off unless chosen.
+    #[serde(default)]
+    pub link_by_email: bool,
     /// Not a field: the plain-http image origin the server allows (set by whoever
     /// validates, from its configuration; never taken from a form).
     #[serde(skip)]
@@ -81,6 +85,7 @@ pub struct ValidProvider {
     pub enabled: bool,
     pub token_auth_method: String,
     pub sign_out_at_provider: bool,
+    pub link_by_email: bool,
 }
 
 impl ProviderDraft {
@@ -145,6 +150,7 @@ impl ProviderDraft {
             enabled: self.enabled,
             token_auth_method: method.to_owned(),
             sign_out_at_provider: self.sign_out_at_provider,
+            link_by_email: self.link_by_email,
         })
     }
 }
@@ -523,6 +529,8 @@ pub struct ProviderView {
     pub token_auth_method: String,
     #[serde(default)]
     pub sign_out_at_provider: bool,
+    #[serde(default)]
+    pub link_by_email: bool,
     pub position: i64,
     pub linked_accounts: i64,
     /// Linked accounts from an earlier issuer of this provider: kept for the administrator
@@ -563,6 +571,7 @@ impl ProviderView {
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
             sign_out_at_provider: self.sign_out_at_provider,
+            link_by_email: self.link_by_email,
             http_image_origin: None,
         }
     }

@@ -40,6 +40,7 @@ export const USERS = {
   carol: { email: "carol@idp.example", email_verified: true, name: "Carol Idp", preferred_username: "carol" },
   dave: { email: "dave@idp.example", email_verified: true, name: "Dave Idp", preferred_username: "dave", portcullis_user: "true" },
   erin: { email: "taken@example.com", email_verified: true, name: "Erin Idp", preferred_username: "erin", portcullis_user: true },
+  frank: { email: "frank@idp.example", email_verified: false, name: "Frank Idp", preferred_username: "frank" },
   root: { email: "root-idp@idp.example", email_verified: true, name: "Root Idp", preferred_username: "root", portcullis_user: true },
 };
 

@@ -86,6 +86,11 @@ pub struct ProviderFields {
     /// [default on add: true].
     #[arg(long)]
     pub sign_out_at_provider: Option<bool>,
+    /// Link a first sign-in to the local account with the same provider-verified email
+    /// (never an administrator's) [default on add: false]. Trusts the provider's
+    /// email_verified.
+    #[arg(long)]
+    pub link_by_email: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

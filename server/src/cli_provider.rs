@@ -35,6 +35,9 @@ impl ProviderFields {
         if let Some(v) = self.sign_out_at_provider {
             draft.sign_out_at_provider = v;
         }
+        if let Some(v) = self.link_by_email {
+            draft.link_by_email = v;
+        }
         Ok(())
     }
 }

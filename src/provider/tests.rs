@@ -15,6 +15,7 @@ fn draft() -> ProviderDraft {
         enabled: true,
         token_auth_method: String::new(),
         sign_out_at_provider: false,
+        link_by_email: false,
         http_image_origin: None,
     }
 }
@@ -307,6 +308,7 @@ fn view_to_draft_never_carries_a_secret() {
         enabled: true,
         token_auth_method: "auto".into(),
         sign_out_at_provider: true,
+        link_by_email: true,
         position: 0,
         linked_accounts: 0,
         unmatched_links: 0,
@@ -317,6 +319,7 @@ fn view_to_draft_never_carries_a_secret() {
     let d = v.draft();
     assert_eq!(d.client_secret, "");
     assert_eq!(d.scopes, "openid, email");
+    assert!(d.link_by_email, "the editor starts from the stored choice");
 }
 
 #[test]
@@ -367,4 +370,13 @@ fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
         backchannel_logout_uri("https://p.example.com/", "kc"),
         "https://p.example.com/api/v1/oidc/kc/backchannel-logout"
     );
+}
+
+#[test]
+fn link_by_email_is_off_for_new_providers_and_kept_as_chosen() {
+    assert!(!ProviderDraft::new_default().link_by_email);
+    let mut d = draft();
+    d.link_by_email = true;
+    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(valid.link_by_email);
 }

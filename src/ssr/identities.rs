@@ -80,6 +80,9 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
     match &v.mode {
         Mode::SignIn => match linked {
             Some(user_id) => Ok(Outcome::SignedIn(user_id)),
+            None if let Some(user_id) = link_by_email(db, v).await? => {
+                Ok(Outcome::SignedIn(user_id))
+            }
             None if v.provider.allow_new_users => match create_user(db, v).await {
                 Ok(id) => Ok(Outcome::Created(id)),
                 // Two first sign-ins of one new person at once (a double click, two tabs):
@@ -111,6 +114,43 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
                 }
             }
         }
+    }
+}
+
+/// The local account a first sign-in may be linked to by its email, when the provider opts
+/// in: the owner of the provider-verified email, unless that account is an administrator
+/// (they link by hand) or already has an identity from this provider.
+async fn email_match(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error> {
+    if !v.provider.link_by_email {
+        return Ok(None);
+    }
+    let Some(email) = claims::verified_email(&v.claims) else {
+        return Ok(None);
+    };
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT u.id FROM users u WHERE lower(u.email) = lower($1) AND NOT u.is_admin \
+         AND NOT EXISTS (SELECT 1 FROM linked_identities l \
+                         WHERE l.user_id = u.id AND l.provider_slug = $2)")
+        .bind(email)
+        .bind(&v.provider.slug)
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Links `v` to the account [`email_match`] finds and returns it; recorded like a manual
+/// link, so it shows under Linked Accounts and can be unlinked.
+async fn link_by_email(db: &Db, v: &Verified) -> Result<Option<String>, IdentityError> {
+    let Some(user_id) = email_match(db, v).await? else {
+        return Ok(None);
+    };
+    match insert_link(db, &user_id, v).await {
+        Ok(()) => {
+            tracing::info!(provider = %v.provider.slug, user = %user_id, "linked an OpenID Connect identity by verified email");
+            Ok(Some(user_id))
+        }
+        // Two first sign-ins at once: the other linked it; whoever it linked wins.
+        Err(IdentityError::Db(e)) if is_unique_violation(&e) => Ok(touch_link(db, v).await?),
+        Err(e) => Err(e),
     }
 }
 

@@ -28,6 +28,7 @@ pub struct ProviderRow {
     pub enabled: bool,
     pub token_auth_method: String,
     pub sign_out_at_provider: bool,
+    pub link_by_email: bool,
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -65,6 +66,7 @@ impl ProviderRow {
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
             sign_out_at_provider: self.sign_out_at_provider,
+            link_by_email: self.link_by_email,
             position: self.position,
             linked_accounts,
             unmatched_links,
@@ -246,7 +248,7 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
 /// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
 /// Creating and updating share both, so a new provider field is one column name here and
 /// one `.bind` there.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "name",
     "logo",
     "issuer_url",
@@ -258,6 +260,7 @@ const FIELDS: [&str; 11] = [
     "enabled",
     "token_auth_method",
     "sign_out_at_provider",
+    "link_by_email",
 ];
 
 macro_rules! bind_fields {
@@ -274,6 +277,7 @@ macro_rules! bind_fields {
             .bind($p.enabled)
             .bind(&$p.token_auth_method)
             .bind($p.sign_out_at_provider)
+            .bind($p.link_by_email)
     };
 }
 

@@ -342,6 +342,12 @@ pub fn ProviderEditor(
                     label="Sign out at the provider too"
                     hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."
                 />
+                <DraftCheck
+                    draft
+                    field=flag!(link_by_email)
+                    label="Link existing accounts by verified email"
+                    hint="Warning: this trusts the provider to verify email addresses. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, and it is not an administrator (administrators link by hand)."
+                />
                 <DraftCheck draft field=flag!(enabled) label="Enabled" hint="Shown on the login page."/>
 
                 // Each provider has its own redirect URI: the login page, then its slug.
