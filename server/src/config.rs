@@ -125,6 +125,13 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
 
+    /// The session cookie's Domain (e.g. `home.example`), so that the applications under it
+    /// (`sonarr.home.example`) receive the session too and one sign-in covers them all
+    /// (forward authentication). Every host under that domain then gets the cookie: only
+    /// set it for a domain whose hosts you all trust. Without it the cookie is host-only.
+    #[arg(long, env = "PORTCULLIS_COOKIE_DOMAIN", global = true, value_parser = parse_cookie_domain)]
+    pub cookie_domain: Option<String>,
+
     /// Directory with the built web assets (`pkg/`, favicon), as scripts/build.sh lays them
     /// out; the default suits running from the source tree.
     #[arg(
@@ -134,6 +141,27 @@ pub struct Config {
         global = true
     )]
     pub site_root: PathBuf,
+}
+
+/// A cookie domain: a host name (no scheme, port or path), lowercase, without a leading dot.
+pub fn parse_cookie_domain(s: &str) -> Result<String, String> {
+    let d = s.trim().trim_start_matches('.').to_ascii_lowercase();
+    let ok = !d.is_empty()
+        && d.len() <= 253
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(d)
+    } else {
+        Err(format!(
+            "\"{s}\" is not a domain name: give the domain the applications share, e.g. home.example"
+        ))
+    }
 }
 
 impl Config {

@@ -38,6 +38,17 @@ pub fn session_cookie_name(https: bool) -> &'static str {
     }
 }
 
+/// The session cookie's name when it is shared with a cookie domain (`--cookie-domain`):
+/// `__Host-` forbids a Domain attribute, so over https it is `__Secure-` (still only set
+/// over https).
+pub fn shared_session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Secure-portcullis_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// Opens the database named by the configuration (creating the data directory for SQLite).
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let url = config.database_url();
@@ -93,13 +104,21 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             .delete_expired_every(Duration::from_secs(15 * 60)),
     );
     let https = public_url.starts_with("https://");
+    let cookie_name = match &config.cookie_domain {
+        Some(_) => shared_session_cookie_name(https),
+        None => session_cookie_name(https),
+    };
     let sessions = SessionManagerLayer::new(store)
-        .with_name(session_cookie_name(https))
+        .with_name(cookie_name)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(https)
         .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
+    let sessions = match config.cookie_domain.clone() {
+        Some(domain) => sessions.with_domain(domain),
+        None => sessions,
+    };
 
     let state = AppState {
         leptos_options: leptos_options.clone(),

@@ -418,6 +418,20 @@ async fn conclude(
                 sid: verified.sid.clone(),
                 id_token: verified.id_token.clone(),
             };
+            // The groups this provider vouches for now (its groups claim), before the
+            // session exists: a sign-in whose groups cannot be stored must not grant access
+            // on groups the provider no longer sends.
+            if let Err(e) = portcullis::ssr::groups::refresh_from_claims(
+                &state.db,
+                &user_id,
+                &verified.provider.slug,
+                &verified.claims,
+            )
+            .await
+            {
+                flash(session, &AppError::from(e)).await;
+                return redirect("/login");
+            }
             if let Err(e) = sign_in(session, &user_id, via).await {
                 flash(session, &e).await;
                 return redirect("/login");

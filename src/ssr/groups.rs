@@ -133,3 +133,27 @@ pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::
         groups,
     }))
 }
+
+/// At a sign-in through provider `slug`: replaces the groups it vouched for with those its
+/// groups claim (the provider's "Groups claim", a dotted path allowed) names in `claims`.
+/// A provider that sends no such claim leaves the user with no groups from it.
+pub async fn refresh_from_claims(
+    db: &Db,
+    user_id: &str,
+    slug: &str,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<String>, sqlx::Error> {
+    let path: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT groups_claim FROM oidc_providers WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(pool)
+        .await)?;
+    let path = path.unwrap_or_default();
+    let groups = if path.trim().is_empty() {
+        Vec::new()
+    } else {
+        crate::apps::claim_groups(crate::claims::lookup(claims, path.trim()))
+    };
+    set_from_provider(db, user_id, slug, &groups).await?;
+    Ok(groups)
+}

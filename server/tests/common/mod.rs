@@ -75,6 +75,7 @@ impl TestApp {
             session_lifetime_days: 30,
             sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
             trusted_proxies: Vec::new(),
+            cookie_domain: None,
             server_timing: true,
         };
         adjust(&mut config);

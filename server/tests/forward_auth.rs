@@ -1,0 +1,516 @@
+//! Forward authentication (issue 14): the check endpoints as reverse proxies call them,
+//! against the real server on SQLite and PostgreSQL, with groups from the real test
+//! provider's claims. The same rules through real Caddy and nginx: `proxies.rs`.
+
+mod common;
+
+use common::flow::*;
+use common::{Backend, TestApp};
+use portcullis::apps::AppDraft;
+use reqwest::{Client, Response, StatusCode};
+use std::time::{Duration, Instant};
+
+const APP: &str = "http://app.portcullis.test";
+const CHECK: &str = "/api/v1/forward-auth";
+const NGINX: &str = "/api/v1/forward-auth/nginx";
+
+/// A server whose reverse proxy is this machine (the tests call as the proxy would).
+async fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |c| {
+        c.trusted_proxies = vec![portcullis::ssr::client_ip::parse_net("127.0.0.1").unwrap()];
+    })
+    .await
+}
+
+async fn run<F: AsyncFnOnce(&TestApp)>(backend: Backend, body: F) {
+    let app = spawn(backend).await;
+    tokio::time::timeout(Duration::from_secs(120), body(&app))
+        .await
+        .expect("test body did not finish within 120 s");
+    app.stop().await;
+}
+
+/// `both_backends!` with this machine as the trusted proxy.
+macro_rules! proxied {
+    ($name:ident) => {
+        mod $name {
+            use super::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::run(Backend::Sqlite, super::$name).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::run(Backend::Postgres, super::$name).await;
+            }
+        }
+    };
+}
+
+async fn add_app(app: &TestApp, name: &str, urls: &str, access: &str, groups: &str) -> String {
+    let valid = AppDraft {
+        name: name.into(),
+        urls: urls.into(),
+        access: access.into(),
+        groups: groups.into(),
+        ..AppDraft::default()
+    }
+    .validate()
+    .unwrap();
+    portcullis::ssr::apps::create(&app.running.db, &valid)
+        .await
+        .unwrap()
+        .id
+}
+
+/// What Caddy's `forward_auth` (and Traefik's ForwardAuth) send for a request to `url`.
+async fn check_at(base: &str, client: &Client, url: &str, extra: &[(&str, &str)]) -> Response {
+    let u = url::Url::parse(url).unwrap();
+    let host = match u.port() {
+        Some(p) => format!("{}:{p}", u.host_str().unwrap()),
+        None => u.host_str().unwrap().to_owned(),
+    };
+    let uri = match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_owned(),
+    };
+    let mut req = client
+        .get(format!("{base}{CHECK}"))
+        .header("X-Forwarded-Method", "GET")
+        .header("X-Forwarded-Proto", u.scheme())
+        .header("X-Forwarded-Host", host)
+        .header("X-Forwarded-Uri", uri);
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.send().await.unwrap()
+}
+
+async fn check(app: &TestApp, client: &Client, url: &str) -> Response {
+    check_at(&app.base, client, url, &[]).await
+}
+
+/// What the nginx configuration sends: the original URL in `X-Original-URL`.
+async fn check_nginx(app: &TestApp, client: &Client, url: &str) -> Response {
+    client
+        .get(app.url(NGINX))
+        .header("X-Original-URL", url)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn header(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+fn login_for(app: &TestApp, url: &str) -> String {
+    let next: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    format!("{}/login?next={next}", app.running.public_url)
+}
+
+async fn allowed_with_identity_headers(app: &TestApp) {
+    add_app(app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    portcullis::ssr::groups::assign(&app.running.db, &user_id(app, "alice").await, "media")
+        .await
+        .unwrap();
+    let alice = signed_in(app, "alice").await;
+    // A client-sent identity header has no say in the answer.
+    let res = check_at(
+        &app.base,
+        &alice,
+        &format!("{APP}/page?x=1"),
+        &[("Remote-User", "root"), ("Remote-Groups", "admins")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "remote-user").as_deref(), Some("alice"));
+    assert_eq!(
+        header(&res, "remote-name").as_deref(),
+        Some("alice display")
+    );
+    assert_eq!(
+        header(&res, "remote-email").as_deref(),
+        Some("alice@example.com")
+    );
+    assert_eq!(header(&res, "remote-groups").as_deref(), Some("media"));
+    assert!(
+        res.headers().get("set-cookie").is_none(),
+        "a check writes no cookie"
+    );
+    let res = check_nginx(app, &alice, &format!("{APP}/page")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "remote-user").as_deref(), Some("alice"));
+}
+proxied!(allowed_with_identity_headers);
+
+async fn user_id(app: &TestApp, name: &str) -> String {
+    portcullis::ssr::users::find_by_identifier(&app.running.db, name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// Signed out: Caddy's contract is a redirect to the login page, nginx's a 401 with the
+/// same URL in Location; after a password sign-in the browser lands on the exact URL.
+async fn signed_out_goes_to_login_and_back(app: &TestApp) {
+    add_app(app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let asked = format!("{APP}/media/show?id=3&q=a%20b");
+    let browser = app.browser();
+    let res = check(app, &browser, &asked).await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    assert_eq!(raw_location(&res), login_for(app, &asked));
+    assert!(res.headers().get("remote-user").is_none());
+    let res = check_nginx(app, &browser, &asked).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(raw_location(&res), login_for(app, &asked));
+
+    // Without JavaScript: the form post goes through a same-origin page (form-action
+    // 'self' covers redirects) that moves on to the exact URL.
+    let res = app
+        .post_form(
+            &browser,
+            "auth/login",
+            "/login",
+            &[
+                ("identifier", "alice"),
+                ("password", "alice password"),
+                ("next", &asked),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FOUND);
+    let cont = raw_location(&res);
+    assert!(
+        cont.starts_with("/api/v1/forward-auth/continue?next="),
+        "{cont}"
+    );
+    let page = body_with(visit(app, &browser, &cont).await, StatusCode::OK).await;
+    let escaped = asked.replace('&', "&amp;");
+    assert!(
+        page.contains(&format!("content=\"0;url={escaped}\"")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"{escaped}\"")));
+    assert_eq!(check(app, &browser, &asked).await.status(), StatusCode::OK);
+
+    // With JavaScript: the app is told to go to the exact URL.
+    let js = app.browser();
+    let res = app
+        .call(
+            &js,
+            "auth/login",
+            &[
+                ("identifier", "alice"),
+                ("password", "alice password"),
+                ("next", &asked),
+            ],
+        )
+        .await;
+    assert_eq!(header(&res, "location").as_deref(), Some(asked.as_str()));
+}
+proxied!(signed_out_goes_to_login_and_back);
+
+/// `next` never leaves for a place that is not a configured application.
+async fn no_open_redirect(app: &TestApp) {
+    add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    for bad in [
+        "//evil.example",
+        "https://evil.example/",
+        "http://app.portcullis.test.evil.example/media",
+        "https://app.portcullis.test/media",
+        "http://app.portcullis.test/mediaplayer",
+        "http://app.portcullis.test/",
+        "http://evil.example@app.portcullis.test/media",
+        "http://app.portcullis.test\\@evil.example/media",
+        "javascript:alert(1)//app.portcullis.test/media",
+        "http:app.portcullis.test/media",
+    ] {
+        let browser = app.browser();
+        let res = app
+            .post_form(
+                &browser,
+                "auth/login",
+                "/login",
+                &[
+                    ("identifier", "alice"),
+                    ("password", "alice password"),
+                    ("next", bad),
+                ],
+            )
+            .await;
+        assert_eq!(raw_location(&res), "/", "{bad}");
+        let res = visit(
+            app,
+            &browser,
+            &format!(
+                "/api/v1/forward-auth/continue?next={}",
+                url::form_urlencoded::byte_serialize(bad.as_bytes()).collect::<String>()
+            ),
+        )
+        .await;
+        assert_eq!(raw_location(&res), "/", "continue {bad}");
+    }
+}
+proxied!(no_open_redirect);
+
+/// Groups from the provider's claim decide a listed application; the provider sign-in
+/// comes back to the exact URL.
+async fn groups_from_claims(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    add_provider(app, &idp.issuer, "idp", true).await;
+    app.add_user("root", "root password", true).await; // past first-run setup
+    add_app(app, "Media", APP, "listed", "media-users").await;
+    let asked = format!("{APP}/library?sort=new");
+
+    let alice = app.browser();
+    let next: String = url::form_urlencoded::byte_serialize(asked.as_bytes()).collect();
+    let started = visit(app, &alice, &format!("/login?provider=idp&next={next}")).await;
+    let res = finish(app, &alice, started, "alice").await;
+    assert_eq!(raw_location(&res), asked, "back to the exact URL");
+    let res = check(app, &alice, &asked).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "remote-groups").as_deref(),
+        Some("family,media-users")
+    );
+
+    let bob = app.browser();
+    sign_in(app, &bob, "idp", "bob").await;
+    let res = check(app, &bob, &asked).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(header(&res, "remote-user").is_none());
+    let page = res.text().await.unwrap();
+    assert!(page.contains("signed in as bob"), "{page}");
+    let res = check_nginx(app, &bob, &asked).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // An assigned group lets bob in too.
+    portcullis::ssr::groups::assign(&app.running.db, &user_id(app, "bob").await, "media-users")
+        .await
+        .unwrap();
+    assert_eq!(check(app, &bob, &asked).await.status(), StatusCode::OK);
+}
+proxied!(groups_from_claims);
+
+async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
+    add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(app, "alice").await;
+    for url in [
+        "http://other.portcullis.test/media",
+        "http://app.portcullis.test/",
+        "http://app.portcullis.test/mediaplayer",
+        "https://app.portcullis.test/media",
+        "http://app.portcullis.test:8080/media",
+    ] {
+        let res = check(app, &alice, url).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{url}");
+        assert!(header(&res, "remote-user").is_none(), "{url}");
+        assert_eq!(
+            check_nginx(app, &alice, url).await.status(),
+            StatusCode::FORBIDDEN,
+            "nginx {url}"
+        );
+    }
+    // Nothing says which URL, or it is not one.
+    let res = alice.get(app.url(CHECK)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    for (host, uri) in [
+        ("app.portcullis.test@evil.example", "/media"),
+        ("evil.example/app.portcullis.test", "/media"),
+        ("app.portcullis.test", "media"),
+    ] {
+        let res = alice
+            .get(app.url(CHECK))
+            .header("X-Forwarded-Proto", "http")
+            .header("X-Forwarded-Host", host)
+            .header("X-Forwarded-Uri", uri)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status() == StatusCode::BAD_REQUEST || res.status() == StatusCode::FORBIDDEN,
+            "{host} {uri}: {}",
+            res.status()
+        );
+        assert!(header(&res, "remote-user").is_none());
+    }
+    let res = check_nginx(app, &alice, "javascript:alert(1)").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+proxied!(unknown_hosts_and_bad_requests_are_refused);
+
+/// From an address not in --trusted-proxies the forwarded headers are not believed: refused.
+async fn untrusted_forwarded_headers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_app(&app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(&app, "alice").await;
+    let res = check(&app, &alice, APP).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(header(&res, "remote-user").is_none());
+    assert_eq!(
+        check_nginx(&app, &alice, APP).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn untrusted_forwarded_headers_sqlite() {
+    untrusted_forwarded_headers(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn untrusted_forwarded_headers_postgres() {
+    untrusted_forwarded_headers(Backend::Postgres).await;
+}
+
+async fn admins_only(app: &TestApp) {
+    add_app(app, "Admin", APP, "admins", "").await;
+    app.add_user("root", "root password", true).await;
+    app.add_user("alice", "alice password", false).await;
+    let root = signed_in(app, "root").await;
+    let alice = signed_in(app, "alice").await;
+    assert_eq!(check(app, &root, APP).await.status(), StatusCode::OK);
+    assert_eq!(
+        check(app, &alice, APP).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+proxied!(admins_only);
+
+/// Signing out ends access to every application at once; so does ending the user's
+/// sessions elsewhere. A second process on the same database sees both at once, and an
+/// application added on one within the cache bound on the other.
+async fn sign_out_ends_access_on_every_replica(app: &TestApp) {
+    add_app(app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let replica = app
+        .replica(|c| {
+            c.listen = "127.0.0.1:0".parse().unwrap();
+        })
+        .await;
+    let other = format!("http://{}", replica.addr);
+
+    let alice = signed_in(app, "alice").await;
+    assert_eq!(
+        check_at(&other, &alice, APP, &[]).await.status(),
+        StatusCode::OK
+    );
+    let out = app.call(&alice, "auth/logout", &[]).await;
+    assert!(out.status().is_success() || out.status().is_redirection());
+    assert_eq!(check(app, &alice, APP).await.status(), StatusCode::FOUND);
+    assert_eq!(
+        check_at(&other, &alice, APP, &[]).await.status(),
+        StatusCode::FOUND,
+        "the other process refuses the signed-out session at once"
+    );
+
+    let alice = signed_in(app, "alice").await;
+    assert_eq!(
+        check_at(&other, &alice, APP, &[]).await.status(),
+        StatusCode::OK
+    );
+    portcullis::ssr::session::store::end::for_user(&app.running.db, &user_id(app, "alice").await)
+        .await
+        .unwrap();
+    assert_eq!(
+        check_at(&other, &alice, APP, &[]).await.status(),
+        StatusCode::FOUND,
+        "a revoked session is refused at once"
+    );
+
+    // An application added through this process: the other sees it within the bound.
+    let alice = signed_in(app, "alice").await;
+    let second = "http://second.portcullis.test";
+    assert_eq!(
+        check_at(&other, &alice, second, &[]).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    add_app(app, "Second", second, "users", "").await;
+    let added = Instant::now();
+    let bound = portcullis::ssr::apps::CACHE_TTL;
+    loop {
+        let status = check_at(&other, &alice, second, &[]).await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            added.elapsed() < bound + Duration::from_millis(500),
+            "not seen within {bound:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "an application added on one process reached the other after {:?} (bound {bound:?})",
+        added.elapsed()
+    );
+    replica.stop().await;
+}
+proxied!(sign_out_ends_access_on_every_replica);
+
+/// A check that changes nothing writes nothing: the session row is untouched.
+async fn a_check_writes_nothing(app: &TestApp) {
+    add_app(app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(app, "alice").await;
+    let before = sessions_snapshot(app).await;
+    for _ in 0..5 {
+        assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
+    }
+    assert_eq!(sessions_snapshot(app).await, before);
+}
+proxied!(a_check_writes_nothing);
+
+async fn sessions_snapshot(app: &TestApp) -> Vec<(String, String, i64, i64)> {
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query_as(
+        "SELECT id, data, last_seen_at, expires_at FROM sessions ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap())
+}
+
+/// With the database gone the check cannot know: 503, never 200.
+async fn database_outage_fails_closed(app: &TestApp) {
+    add_app(app, "Echo", APP, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(app, "alice").await;
+    assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
+    app.running.db.close().await;
+    let res = check(app, &alice, APP).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(header(&res, "remote-user").is_none());
+    assert_eq!(
+        check_nginx(app, &alice, APP).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+proxied!(database_outage_fails_closed);
+
+/// `--cookie-domain`: the session cookie carries the Domain, so the applications under it
+/// receive it.
+async fn cookie_domain(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.cookie_domain = Some("portcullis.test".into());
+    })
+    .await;
+    app.add_user("alice", "alice password", false).await;
+    let res = app.login(&app.browser(), "alice", "alice password").await;
+    let cookie = header(&res, "set-cookie").unwrap();
+    assert!(cookie.starts_with("portcullis_session="), "{cookie}");
+    assert!(cookie.contains("Domain=portcullis.test"), "{cookie}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn cookie_domain_sqlite() {
+    cookie_domain(Backend::Sqlite).await;
+}
