@@ -2,6 +2,7 @@
 //! map to a view type, and finish through [`crate::auth::respond`].
 
 pub mod admin;
+pub mod app_editor;
 pub mod apps;
 pub mod auth;
 pub mod linked;

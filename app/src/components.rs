@@ -1,3 +1,5 @@
+pub mod app_editor;
+pub mod app_icon;
 pub mod copy_button;
 pub mod field;
 pub mod guard;

@@ -47,3 +47,14 @@ pub const LOGIN_PROVIDERS: &str = "login-providers";
 pub const LINKED_ACCOUNTS: &str = "linked-accounts";
 pub const LINKED_NOTICE: &str = "linked-notice";
 pub const LINKED_ERROR: &str = "linked-error";
+pub const APP_LIST: &str = "app-list";
+pub const ADD_APP: &str = "add-app";
+pub const APPS_ERROR: &str = "apps-error";
+pub const APP_EDITOR: &str = "app-editor";
+pub const APP_EDITOR_ERROR: &str = "app-editor-error";
+pub const SAVE_APP: &str = "save-app";
+/// The application editor's Icon text field (a `TextField` is `field-<name>`).
+pub const ICON_FIELD: &str = "field-icon";
+/// The start page's application tiles, and what it says when there are none.
+pub const APP_TILES: &str = "app-tiles";
+pub const APP_TILES_EMPTY: &str = "app-tiles-empty";

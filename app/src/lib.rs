@@ -17,9 +17,9 @@ pub mod state;
 use crate::components::nav::Nav;
 use crate::components::session::SessionContext;
 use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFound, oidc_settings::OidcSettingsPage,
-    profile_settings::ProfileSettingsPage, provider_edit::ProviderEditPage, setup::SetupPage,
-    users_settings::UsersSettingsPage,
+    app_edit::AppEditPage, apps_settings::AppsSettingsPage, home::HomePage, login::LoginPage,
+    not_found::NotFound, oidc_settings::OidcSettingsPage, profile_settings::ProfileSettingsPage,
+    provider_edit::ProviderEditPage, setup::SetupPage, users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -130,6 +130,21 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/settings/users")
                         view=UsersSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/applications")
+                        view=AppsSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/applications/new")
+                        view=AppEditPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/settings/applications/edit/:id")
+                        view=AppEditPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -1,3 +1,5 @@
+pub mod app_edit;
+pub mod apps_settings;
 pub mod home;
 pub mod login;
 pub mod not_found;

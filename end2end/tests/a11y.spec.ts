@@ -1,12 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import { BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import * as net from "node:net";
-import * as os from "node:os";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
-import { fillByLabel, ICONS, IDP, ids, jsEnabled, ready } from "./helpers";
+import { fillByLabel, IDP, ids, jsEnabled, ready } from "./helpers";
+import { Server, startServer } from "./server";
 
 // Every page and dialog passes axe-core's WCAG 2.1 A and AA rules, in the light and the dark
 // colour scheme, empty and with data, with and without error messages.
@@ -18,59 +13,6 @@ import { fillByLabel, ICONS, IDP, ids, jsEnabled, ready } from "./helpers";
 test.describe.configure({ mode: "serial", timeout: 60_000 });
 
 const WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-const __dirname = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(__dirname, "../..");
-const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-type Server = { url: string; dataDir: string; stop: () => void };
-
-/** A Portcullis server with a fresh data directory; resolves once it answers /healthz. */
-async function startServer(): Promise<Server> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "portcullis-a11y-"));
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(
-    bin,
-    ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir, "--icon-index-url", `${ICONS}/index.json`, "--icon-base-url", ICONS],
-    {
-      env: { ...process.env, LEPTOS_SITE_ROOT: path.join(root, "target/site"), PORTCULLIS_LOG: "warn" },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  const kill = () => child.kill();
-  // Also when the worker ends without running afterAll (a timeout in beforeAll).
-  process.once("exit", kill);
-  const stop = () => {
-    kill();
-    process.off("exit", kill);
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      stop();
-      throw new Error(`${bin} exited with ${child.exitCode}`);
-    }
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return { url, dataDir, stop };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error(`${bin} did not answer ${url}/healthz within 30 s`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 let server: Server | undefined;
 let context: BrowserContext;
@@ -224,6 +166,53 @@ test("icon picker dialog", async ({}, testInfo) => {
   await expectAccessible("icon picker");
 });
 
+test("applications settings, empty; the editor with errors; the list and the start page with an app", async ({}, testInfo) => {
+  await visit(testInfo, "/settings/applications");
+  await expect(page.locator(ids.appList)).toContainText("No applications yet");
+  await expectAccessible("applications settings, none");
+
+  await visit(testInfo, "/settings/applications/new");
+  await expect(page.locator(ids.appEditor)).toBeVisible();
+  // The icon search button's accessible name is its visible text (WCAG 2.5.3).
+  await expect(page.getByRole("button", { name: "Search icons", exact: true })).toHaveCount(1);
+  await expectAccessible("new application editor");
+
+  await fillByLabel(page, { Name: "A11y App", URLs: "app.example", Icon: "javascript:alert(1)" });
+  // Leave the field first: its error appears below it when it is left, moving what is below.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.getByLabel("Listed users and groups").check();
+  await page.locator(ids.saveApp).click();
+  await expect(page.locator(ids.appEditorError)).toContainText("Please correct the highlighted fields");
+  await expect(page.locator("#field-urls-error")).toContainText("https://");
+  await ready(page, testInfo);
+  await expectAccessible("new application editor with errors");
+
+  await fillByLabel(page, { Name: "A11y App", URLs: "https://app.example", Icon: "" });
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.getByLabel("Every signed-in user").check();
+  await page.locator(ids.saveApp).click();
+  await expect(page).toHaveURL(/\/settings\/applications$/);
+  await ready(page, testInfo);
+  await expect(page.locator(ids.appList)).toContainText("A11y App");
+  await expectAccessible("applications settings with an app");
+  await page.locator('[data-app="A11y App"]').getByText("Delete", { exact: true }).click();
+  await expect(page.locator('[data-app="A11y App"] .confirm-box')).toBeVisible();
+  await expectAccessible("applications settings, confirming a deletion");
+
+  await visit(testInfo, "/");
+  await expect(page.locator(ids.appTiles)).toContainText("A11y App");
+  await expectAccessible("start page with an application");
+});
+
+test("application editor icon picker dialog", async ({}, testInfo) => {
+  test.skip(!jsEnabled(testInfo), "the dialog needs JavaScript");
+  await visit(testInfo, "/settings/applications/new");
+  await page.locator(ids.logoSearch).click();
+  await expect(page.getByRole("dialog", { name: "Choose a logo" })).toBeVisible();
+  await expect(page.locator(`${ids.iconResults} [role="option"]`).first()).toBeVisible();
+  await expectAccessible("application icon picker");
+});
+
 test("linked accounts", async ({}, testInfo) => {
   await visit(testInfo, "/profile/settings/linked-accounts");
   await expect(page.getByRole("button", { name: "Link Account: A11y IdP" })).toBeVisible();
@@ -254,11 +243,7 @@ test("login page, with a provider and with an error", async ({}, testInfo) => {
 });
 
 test("the administrators-only page, as a user", async ({}, testInfo) => {
-  execFileSync(bin, ["user", "add", "--username", "a11y-user", "--email", "a11y-user@example.com", "--password-stdin"], {
-    input: "a11y-user password\n",
-    stdio: ["pipe", "ignore", "inherit"],
-    env: { ...process.env, PORTCULLIS_DATA_DIR: server!.dataDir, PORTCULLIS_LOG: "warn" },
-  });
+  server!.cli(["user", "add", "--username", "a11y-user", "--email", "a11y-user@example.com", "--password-stdin"], "a11y-user password\n");
   await visit(testInfo, "/login");
   await page.getByLabel("Username or email").fill("a11y-user");
   await page.getByLabel("Password").fill("a11y-user password");

@@ -20,7 +20,10 @@ pub fn Nav() -> impl IntoView {
                         view! {
                             <nav aria-label="Main">
                                 <a href="/profile/settings">"Profile"</a>
-                                {user.admin.then(|| view! { <a href="/settings/users">"Settings"</a> })}
+                                {user.admin.then(|| view! {
+                                    <a href="/settings/users">"Settings"</a>
+                                    <a href="/settings/applications">"Applications"</a>
+                                })}
                                 <span class="who">{user.display_name.clone()}</span>
                                 <ActionForm action=session.logout>
                                     <button type="submit" class="link" id=ids::LOGOUT>

@@ -1,0 +1,168 @@
+//! `/settings/applications` (administrators): the applications behind forward
+//! authentication, in start-page order, with edit, reorder and delete.
+
+use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, list_apps};
+use crate::components::app_icon::AppIcon;
+use crate::components::guard::authed;
+use crate::components::page::{DataPage, Loaded, PageData, failed};
+use crate::error::AppError;
+use crate::ids;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use portcullis::apps::{Access, AppView};
+
+impl PageData for AppsSettingsData {
+    fn flash(&self) -> Option<AppError> {
+        self.flash.clone()
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Actions {
+    delete: ServerAction<DeleteApp>,
+    shift: ServerAction<MoveApp>,
+}
+
+#[component]
+pub fn AppsSettingsPage() -> impl IntoView {
+    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
+    let actions = Actions {
+        delete: ServerAction::new(),
+        shift: ServerAction::new(),
+    };
+    let data = Resource::new(
+        move || {
+            (
+                actions.delete.version().get(),
+                actions.shift.version().get(),
+            )
+        },
+        |_| list_apps(),
+    );
+    view! {
+        <Title text="Applications"/>
+        {authed(true, move |_| {
+            view! {
+                <DataPage
+                    resource=data
+                    errors=move || failed(actions.delete).or_else(|| failed(actions.shift))
+                    error_id=ids::APPS_ERROR
+                    let:page
+                >
+                    {apps_view(page, actions)}
+                </DataPage>
+            }
+        })}
+    }
+}
+
+fn apps_view(page: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView {
+    let Loaded { data, alert } = page;
+    let count = data.apps.len();
+    view! {
+        <section class="card">
+            <div class="title-row">
+                <h1>"Applications"</h1>
+                <a class="button primary" href="/settings/applications/new" id=ids::ADD_APP>"Add Application"</a>
+            </div>
+            <p class="hint">
+                "The apps Portcullis guards through your reverse proxy (forward authentication), in the order of the start page. Each is reached at its URLs; only the people chosen under \"Who may open it\" get through."
+            </p>
+            {alert.view()}
+        </section>
+        <ul class="provider-list" id=ids::APP_LIST aria-label="Applications">
+            {if data.apps.is_empty() {
+                view! {
+                    <li class="card empty">
+                        "No applications yet. Add the apps you run behind your reverse proxy to guard them with this sign-in and show them on the start page."
+                    </li>
+                }
+                    .into_any()
+            } else {
+                data.apps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| app_card(a, i, count, actions))
+                    .collect_view()
+                    .into_any()
+            }}
+        </ul>
+    }
+}
+
+/// Who may open an application, in words.
+pub fn access_text(app: &AppView) -> String {
+    match app.access {
+        Access::Users | Access::Admins => app.access.label().to_owned(),
+        Access::Listed => {
+            let mut parts = Vec::new();
+            if !app.users.is_empty() {
+                parts.push(format!("users {}", app.users.join(", ")));
+            }
+            if !app.groups.is_empty() {
+                parts.push(format!("groups {}", app.groups.join(", ")));
+            }
+            format!("Listed: {}", parts.join("; "))
+        }
+    }
+}
+
+fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl IntoView {
+    let id = a.id.clone();
+    let hidden_id = move || view! { <input type="hidden" name="id" value=id.clone()/> };
+    let (id_up, id_down, id_delete) = (hidden_id.clone(), hidden_id.clone(), hidden_id);
+    let up_label = format!("Move {} up", a.name);
+    let down_label = format!("Move {} down", a.name);
+    let confirm_label = format!("Delete {}?", a.name);
+    let confirm_text = format!(
+        "Delete {}? Its URLs are then refused by the check endpoint (nobody gets through) until you add it again.",
+        a.name
+    );
+    let delete_label = format!("Delete {}", a.name);
+    let edit_label = format!("Edit {}", a.name);
+    let access = access_text(&a);
+    view! {
+        <li class="card provider-card" data-app=a.name.clone() aria-label=a.name.clone()>
+            <div class="provider-head">
+                <AppIcon icon=a.icon.clone() size=40/>
+                <div class="provider-id">
+                    <h2>{a.name.clone()}</h2>
+                </div>
+            </div>
+            <dl class="facts">
+                <dt>"URLs"</dt>
+                <dd>
+                    <ul class="plain">
+                        {a.urls.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}
+                    </ul>
+                </dd>
+                <dt>"Who may open it"</dt>
+                <dd class="access">{access}</dd>
+            </dl>
+            <div class="card-actions">
+                <a class="button" href=format!("/settings/applications/edit/{}", a.id) aria-label=edit_label>"Edit"</a>
+                <ActionForm action=actions.shift>
+                    {id_up()}
+                    <input type="hidden" name="by" value="-1"/>
+                    <button type="submit" disabled=index == 0 aria-label=up_label>"↑"</button>
+                </ActionForm>
+                <ActionForm action=actions.shift>
+                    {id_down()}
+                    <input type="hidden" name="by" value="1"/>
+                    <button type="submit" disabled=index + 1 == count aria-label=down_label>"↓"</button>
+                </ActionForm>
+                <details class="confirm">
+                    <summary class="button danger">"Delete"</summary>
+                    <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
+                        <p>{confirm_text}</p>
+                        <ActionForm action=actions.delete>
+                            {id_delete()}
+                            <button type="submit" class="danger">{delete_label}</button>
+                        </ActionForm>
+                    </div>
+                </details>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,228 @@
+import { Browser, BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
+import { fillByLabel, ICONS, ids, jsEnabled, ready, shot } from "./helpers";
+import { Server, startServer } from "./server";
+
+// Settings → Applications and the start page's tiles. Users and applications would close the
+// first-run setup of the installation auth.spec.ts starts from, so this spec runs against a
+// server of its own (one per project: with JavaScript, and as plain HTML forms without).
+// The tests build on each other, in order.
+test.describe.configure({ mode: "serial" });
+
+const LLDAP = `${ICONS}/svg/lldap.svg`;
+const KANIDM = `${ICONS}/svg/kanidm.svg`;
+
+let server: Server | undefined;
+let admin: { context: BrowserContext; page: Page };
+
+/** A browser context of its own for `username` (its own cookies), signed in. */
+async function signedIn(browser: Browser, testInfo: TestInfo, username: string) {
+  const context = await browser.newContext({ baseURL: server!.url, javaScriptEnabled: jsEnabled(testInfo) });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await ready(page, testInfo);
+  await page.getByLabel("Username or email").fill(username);
+  await page.getByLabel("Password").fill(`${username} password`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.locator(ids.whoami)).toHaveAttribute("data-username", username);
+  await ready(page, testInfo);
+  return { context, page };
+}
+
+function addUser(username: string, isAdmin = false) {
+  const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];
+  if (isAdmin) args.push("--admin");
+  server!.cli(args, `${username} password\n`);
+}
+
+test.beforeAll(async ({ browser }, testInfo) => {
+  server = await startServer();
+  addUser("appadmin", true);
+  addUser("ann");
+  addUser("carl");
+  admin = await signedIn(browser, testInfo, "appadmin");
+});
+
+test.afterAll(async () => {
+  await admin?.context.close();
+  server?.stop();
+});
+
+async function visit(page: Page, testInfo: TestInfo, url: string) {
+  await page.goto(url);
+  await ready(page, testInfo);
+}
+
+/** The names of the applications in the settings list, in order. */
+function listed(page: Page) {
+  return page.locator(`${ids.appList} > li[data-app]`).evaluateAll((lis) => lis.map((li) => li.getAttribute("data-app")));
+}
+
+/** Leaves the field being typed in, as a person moving on does. The editor checks a field
+ * when it is left and shows its error below it, which moves what is below: a click that
+ * lands only after that would miss its target. */
+async function leaveField(page: Page, testInfo: TestInfo) {
+  if (jsEnabled(testInfo)) await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+/** Fills the editor (the access choice by its label) and saves; expects the list back. */
+async function save(page: Page, testInfo: TestInfo, fields: Record<string, string>, access: string) {
+  await fillByLabel(page, fields);
+  await leaveField(page, testInfo);
+  await page.getByLabel(access, { exact: true }).check();
+  await page.locator(ids.saveApp).click();
+  await expect(page).toHaveURL(/\/settings\/applications$/);
+  await ready(page, testInfo);
+}
+
+test("the start page and the settings say what to do when there are no applications", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/");
+  await expect(page.locator(ids.appTilesEmpty)).toContainText("No applications yet");
+  await page.locator(ids.appTilesEmpty).getByRole("link", { name: "Settings → Applications" }).click();
+  await expect(page).toHaveURL(/\/settings\/applications$/);
+  await ready(page, testInfo);
+  await expect(page.locator(ids.appList)).toContainText("No applications yet");
+});
+
+test("field errors beside the fields, from the browser and from the server", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications");
+  await page.locator(ids.addApp).click();
+  await expect(page.locator(ids.appEditor)).toBeVisible();
+  await ready(page, testInfo);
+
+  if (jsEnabled(testInfo)) {
+    // Live, as the admin leaves each field: the same rule the server runs.
+    await page.getByLabel("URLs").fill("lldap.portcullis.test");
+    await page.getByLabel("URLs").blur();
+    await expect(page.locator("#field-urls-error")).toContainText("start the URL with https://");
+    await page.getByLabel("Listed users and groups").check();
+    await page.getByLabel("Listed users and groups").blur();
+    await expect(page.locator("#field-users-error")).toContainText("Name at least one user or group");
+    await shot(page, testInfo, "app-editor-live-errors");
+  }
+  // The server refuses the same: nothing is saved, each error is beside its field.
+  await fillByLabel(page, { Name: "LLDAP", URLs: "lldap.portcullis.test", Icon: "data:text/html;base64,PHNjcmlwdD4=" });
+  await leaveField(page, testInfo);
+  await page.getByLabel("Listed users and groups").check();
+  await page.locator(ids.saveApp).click();
+  await expect(page.locator(ids.appEditorError)).toContainText("Please correct the highlighted fields");
+  await expect(page.locator("#field-urls-error")).toContainText("start the URL with https://");
+  await expect(page.locator("#field-icon-error")).toContainText("PNG, JPEG, WebP, GIF or SVG");
+  await expect(page.locator("#field-users-error")).toContainText("Name at least one user or group");
+  await ready(page, testInfo);
+  await visit(page, testInfo, "/settings/applications");
+  await expect(page.locator(ids.appList)).toContainText("No applications yet");
+});
+
+test("add applications, one with an icon from the picker", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications/new");
+  if (jsEnabled(testInfo)) {
+    await page.locator(ids.logoSearch).click();
+    const dialog = page.getByRole("dialog", { name: "Choose a logo" });
+    await page.locator(ids.iconSearch).fill("lldap");
+    const first = page.locator(`${ids.iconResults} [role="option"]`).first();
+    await expect(first).toHaveAttribute("data-reference", "lldap");
+    await first.click();
+    await expect(dialog).toHaveCount(0);
+    await expect(page.locator(ids.iconField)).toHaveValue(LLDAP);
+    await expect(page.locator(`${ids.logoPreview} img`)).toHaveAttribute("src", LLDAP);
+  } else {
+    // Without JavaScript the field takes the image URL typed in.
+    await page.locator(ids.iconField).fill(LLDAP);
+  }
+  await shot(page, testInfo, "app-editor");
+  await save(
+    page,
+    testInfo,
+    { Name: "LLDAP", URLs: "https://lldap.portcullis.test\nhttps://home.portcullis.test/lldap/" },
+    "Every signed-in user",
+  );
+  const card = page.locator(`${ids.appList} [data-app="LLDAP"]`);
+  await expect(card.locator("img")).toHaveAttribute("src", LLDAP);
+  await expect(card).toContainText("https://lldap.portcullis.test/");
+  await expect(card).toContainText("https://home.portcullis.test/lldap");
+  await expect(card).toContainText("Every signed-in user");
+
+  await page.locator(ids.addApp).click();
+  await expect(page.locator(ids.appEditor)).toBeVisible();
+  await ready(page, testInfo);
+  await save(page, testInfo, { Name: "Admin Panel", URLs: "https://admin.portcullis.test", Icon: KANIDM }, "Administrators");
+  await page.locator(ids.addApp).click();
+  await ready(page, testInfo);
+  await save(page, testInfo, { Name: "Photos", URLs: "https://photos.portcullis.test", Users: "ann", Groups: "family" }, "Listed users and groups");
+  await expect(page.locator(`${ids.appList} [data-app="Photos"]`)).toContainText("users ann; groups family");
+  expect(await listed(page)).toEqual(["LLDAP", "Admin Panel", "Photos"]);
+  await shot(page, testInfo, "apps-settings");
+});
+
+test("edit an application: the editor starts from what is stored", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications");
+  await page.getByRole("link", { name: "Edit LLDAP" }).click();
+  await expect(page.locator(ids.appEditor)).toContainText("Edit Application");
+  await ready(page, testInfo);
+  await expect(page.getByLabel("Name", { exact: true })).toHaveValue("LLDAP");
+  await expect(page.getByLabel("URLs")).toHaveValue("https://lldap.portcullis.test/\nhttps://home.portcullis.test/lldap");
+  await expect(page.locator(ids.iconField)).toHaveValue(LLDAP);
+  await expect(page.getByLabel("Every signed-in user")).toBeChecked();
+  await save(page, testInfo, { Name: "LLDAP Directory" }, "Every signed-in user");
+  expect(await listed(page)).toEqual(["LLDAP Directory", "Admin Panel", "Photos"]);
+});
+
+test("reorder with the arrows", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications");
+  await expect(page.getByRole("button", { name: "Move LLDAP Directory up" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Move Photos down" })).toBeDisabled();
+  await page.getByRole("button", { name: "Move Photos up" }).click();
+  await expect.poll(() => listed(page)).toEqual(["LLDAP Directory", "Photos", "Admin Panel"]);
+  await ready(page, testInfo);
+  await page.getByRole("button", { name: "Move LLDAP Directory down" }).click();
+  await expect.poll(() => listed(page)).toEqual(["Photos", "LLDAP Directory", "Admin Panel"]);
+  // Stored, not just shown.
+  await visit(page, testInfo, "/settings/applications");
+  expect(await listed(page)).toEqual(["Photos", "LLDAP Directory", "Admin Panel"]);
+});
+
+/** The start page's tiles: name and link of each, in order. */
+async function tiles(page: Page) {
+  return page
+    .locator(`${ids.appTiles} a.app-tile`)
+    .evaluateAll((as) => as.map((a) => `${a.textContent?.trim()} ${a.getAttribute("href")}`));
+}
+
+test("the start page shows each user the applications they may open, in order", async ({ browser }, testInfo) => {
+  await visit(admin.page, testInfo, "/");
+  expect(await tiles(admin.page)).toEqual([
+    "LLDAP Directory https://lldap.portcullis.test/",
+    "Admin Panel https://admin.portcullis.test/",
+  ]);
+  await expect(admin.page.locator(`${ids.appTiles} [data-app="LLDAP Directory"] img`)).toHaveAttribute("src", LLDAP);
+  await shot(admin.page, testInfo, "portal-admin");
+
+  const ann = await signedIn(browser, testInfo, "ann");
+  expect(await tiles(ann.page)).toEqual([
+    "Photos https://photos.portcullis.test/",
+    "LLDAP Directory https://lldap.portcullis.test/",
+  ]);
+  await shot(ann.page, testInfo, "portal-user");
+  await ann.context.close();
+
+  const carl = await signedIn(browser, testInfo, "carl");
+  expect(await tiles(carl.page)).toEqual(["LLDAP Directory https://lldap.portcullis.test/"]);
+  await carl.context.close();
+});
+
+test("delete an application, after confirming", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications");
+  const card = page.locator(`${ids.appList} [data-app="Admin Panel"]`);
+  await card.getByText("Delete", { exact: true }).click();
+  await expect(card.getByRole("alertdialog")).toContainText("Delete Admin Panel?");
+  await card.getByRole("button", { name: "Delete Admin Panel" }).click();
+  await expect.poll(() => listed(page)).toEqual(["Photos", "LLDAP Directory"]);
+  await visit(page, testInfo, "/");
+  expect(await tiles(page)).toEqual(["LLDAP Directory https://lldap.portcullis.test/"]);
+});
