@@ -13,6 +13,7 @@ pub mod identity;
 pub mod login_methods;
 pub mod provider;
 pub mod return_path;
+pub mod sessions;
 pub mod user;
 
 #[cfg(feature = "ssr")]

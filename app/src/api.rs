@@ -7,3 +7,4 @@ pub mod apps;
 pub mod auth;
 pub mod linked;
 pub mod providers;
+pub mod sessions;

@@ -128,6 +128,11 @@ pub fn App() -> impl IntoView {
                         ssr=SsrMode::Async
                     />
                     <Route
+                        path=path!("/profile/settings/sessions")
+                        view=ProfileSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
                         path=path!("/settings/users")
                         view=UsersSettingsPage
                         ssr=SsrMode::Async

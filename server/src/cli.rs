@@ -40,6 +40,9 @@ pub enum Command {
     /// Turn OpenID Connect sign-in on or off.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// See and end users' signed-in sessions.
+    #[command(subcommand)]
+    Session(crate::cli_session::SessionCommand),
     /// Ask the running server (at `--listen`; 0.0.0.0 means this machine) whether it is
     /// healthy: exit 0 when `/healthz` answers 200, 1 otherwise. For a container's
     /// HEALTHCHECK, which then needs no shell or curl.
@@ -161,6 +164,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&cli.config, cmd).await,
         Command::Provider(cmd) => crate::cli_provider::provider(&cli.config, cmd).await,
         Command::Oidc(cmd) => crate::cli_provider::oidc(&cli.config, cmd).await,
+        Command::Session(cmd) => crate::cli_session::session(&cli.config, cmd).await,
         Command::Healthcheck { timeout } => healthcheck(&cli.config, timeout).await,
     }
 }

@@ -4,6 +4,7 @@
 pub mod api_v1;
 pub mod cli;
 pub mod cli_provider;
+pub mod cli_session;
 pub mod config;
 pub mod csrf;
 pub mod forward_auth;

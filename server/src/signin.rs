@@ -297,7 +297,9 @@ async fn callback(
     Path(slug): Path<String>,
     req: Request,
 ) -> Response {
-    let session = AuthSession::from(session);
+    let agent = req.headers().get(http::header::USER_AGENT);
+    let agent = agent.and_then(|v| v.to_str().ok());
+    let session = AuthSession::from(session).with_user_agent(agent);
     let callback: Callback = Query::try_from_uri(req.uri())
         .map(|q| q.0)
         .unwrap_or_default();

@@ -6,6 +6,8 @@
 //! the user and provider identity out of the value so that sessions can be found and ended
 //! by user, identity or provider session id.
 
+pub mod browser;
+pub mod manage;
 pub mod store;
 
 use super::clock::now;
@@ -56,17 +58,24 @@ pub struct SessionError(#[from] tower_sessions::session::Error);
 
 /// A request's session, typed.
 #[derive(Debug, Clone)]
-pub struct AuthSession(Session);
+pub struct AuthSession(Session, Option<String>);
 
 impl From<Session> for AuthSession {
     fn from(s: Session) -> Self {
-        AuthSession(s)
+        AuthSession(s, None)
     }
 }
 
 impl AuthSession {
     pub fn new(session: Session) -> Self {
-        AuthSession(session)
+        AuthSession(session, None)
+    }
+
+    /// The request's User-Agent, for a sign-in that happens outside a page render (the
+    /// provider's callback): [`AuthSession::sign_in`] records it when given none.
+    pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
+        self.1 = user_agent.map(str::to_owned);
+        self
     }
 
     /// The session's value (empty for a browser without one).
@@ -113,7 +122,9 @@ impl AuthSession {
             user_id: Some(user_id.to_owned()),
             via: Some(via),
             signed_in_at: now(),
-            user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
+            user_agent: user_agent
+                .or(self.1.as_deref())
+                .map(|ua| ua.chars().take(256).collect()),
             flash: old.flash,
             notice: old.notice,
             link_token: None,

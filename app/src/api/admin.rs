@@ -13,6 +13,8 @@ pub struct UsersSettingsData {
     pub local_login: bool,
     pub oidc_enabled: bool,
     pub enabled_providers: usize,
+    /// Every signed-in session, of every user (the users page lists them per user).
+    pub sessions: Vec<portcullis::sessions::SessionView>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -29,6 +31,8 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             local_login: methods.local,
             oidc_enabled: methods.oidc,
             enabled_providers: methods.enabled_providers,
+            sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
+                .await?,
             flash: cx.take_flash().await,
         })
     })

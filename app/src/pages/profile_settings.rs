@@ -1,24 +1,45 @@
-//! `/profile/settings`: the user's own settings, with the Linked Accounts tab.
+//! `/profile/settings`: the user's own settings, with the Linked Accounts and Sessions tabs.
 
 use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
+use crate::api::sessions::{EndOtherSessions, EndSession, my_sessions};
 use crate::components::guard::authed;
 use crate::components::page::{Alert, DataPage, failed};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
+use crate::pages::profile_sessions::SessionsTab;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 use portcullis::user::UserView;
 
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    General,
+    Linked,
+    Sessions,
+}
+
 #[component]
 pub fn ProfileSettingsPage() -> impl IntoView {
     let location = use_location();
-    let linked = move || location.pathname.get().ends_with("/linked-accounts");
+    let tab = Memo::new(move |_| {
+        let path = location.pathname.get();
+        if path.ends_with("/linked-accounts") {
+            Tab::Linked
+        } else if path.ends_with("/sessions") {
+            Tab::Sessions
+        } else {
+            Tab::General
+        }
+    });
+    let linked = move || tab.get() == Tab::Linked;
     // Owned by the page itself, not by the guard's Suspend (which may re-run and drop what
     // it created while a server call is still in flight).
     let unlink = ServerAction::<Unlink>::new();
+    let end = ServerAction::<EndSession>::new();
+    let end_others = ServerAction::<EndOtherSessions>::new();
     let data = Resource::new(
         move || (linked(), unlink.version().get()),
         |(on_tab, _)| async move {
@@ -29,6 +50,23 @@ pub fn ProfileSettingsPage() -> impl IntoView {
             }
         },
     );
+    let sessions = Resource::new(
+        move || {
+            (
+                tab.get() == Tab::Sessions,
+                end.version().get(),
+                end_others.version().get(),
+            )
+        },
+        |(on_tab, _, _)| async move {
+            if on_tab {
+                my_sessions().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    );
+    let current = move |t: Tab| (tab.get() == t).then_some("page");
     view! {
         <Title text="Your settings"/>
         {authed(false, move |user| {
@@ -36,23 +74,28 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                 <section class="card">
                     <h1>"Your settings"</h1>
                     <nav class="tabs" aria-label="Settings sections">
-                        <a href="/profile/settings" aria-current=move || (!linked()).then_some("page")>
+                        <a href="/profile/settings" aria-current=move || current(Tab::General)>
                             "General"
                         </a>
                         <a
                             href="/profile/settings/linked-accounts"
                             id=ids::LINKED_ACCOUNTS_TAB
-                            aria-current=move || linked().then_some("page")
+                            aria-current=move || current(Tab::Linked)
                         >
                             "Linked Accounts"
                         </a>
+                        <a
+                            href="/profile/settings/sessions"
+                            id=ids::SESSIONS_TAB
+                            aria-current=move || current(Tab::Sessions)
+                        >
+                            "Sessions"
+                        </a>
                     </nav>
-                    {move || {
-                        if linked() {
-                            view! { <LinkedAccounts unlink data/> }.into_any()
-                        } else {
-                            general(user.clone()).into_any()
-                        }
+                    {move || match tab.get() {
+                        Tab::Linked => view! { <LinkedAccounts unlink data/> }.into_any(),
+                        Tab::Sessions => view! { <SessionsTab end end_others data=sessions/> }.into_any(),
+                        Tab::General => general(user.clone()).into_any(),
                     }}
                 </section>
             }

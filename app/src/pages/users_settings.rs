@@ -2,6 +2,7 @@
 
 use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
+use crate::api::sessions::AdminEndSession;
 use crate::components::guard::authed;
 use crate::components::page::{DataPage, Loaded, failed};
 use crate::components::switch::LoginMethodSwitch;
@@ -9,14 +10,22 @@ use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use portcullis::sessions::utc_minute;
 
 #[component]
 pub fn UsersSettingsPage() -> impl IntoView {
     // Owned by the page, not by the guard's Suspend (see `guard::authed`).
     let set_method = ServerAction::<SetLoginMethod>::new();
     let unlink = ServerAction::<UnlinkUser>::new();
+    let end_session = ServerAction::<AdminEndSession>::new();
     let settings = Resource::new(
-        move || (set_method.version().get(), unlink.version().get()),
+        move || {
+            (
+                set_method.version().get(),
+                unlink.version().get(),
+                end_session.version().get(),
+            )
+        },
         |_| users_settings(),
     );
     view! {
@@ -25,11 +34,15 @@ pub fn UsersSettingsPage() -> impl IntoView {
             view! {
                 <DataPage
                     resource=settings
-                    errors=move || failed(set_method).or_else(|| failed(unlink))
+                    errors=move || {
+                        failed(set_method)
+                            .or_else(|| failed(unlink))
+                            .or_else(|| failed(end_session))
+                    }
                     error_id=ids::LOGIN_METHODS_ERROR
                     let:page
                 >
-                    {users_view(page, set_method, unlink)}
+                    {users_view(page, set_method, unlink, end_session)}
                 </DataPage>
             }
         })}
@@ -40,9 +53,11 @@ fn users_view(
     page: Loaded<UsersSettingsData>,
     set_method: ServerAction<SetLoginMethod>,
     unlink: ServerAction<UnlinkUser>,
+    end_session: ServerAction<AdminEndSession>,
 ) -> impl IntoView {
     let Loaded { data: s, alert } = page;
     let links = s.links.clone();
+    let sessions = s.sessions.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -102,6 +117,7 @@ fn users_view(
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
                         <th scope="col">"Linked accounts"</th>
+                        <th scope="col">"Sessions"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -126,6 +142,7 @@ fn users_view(
                                     }
                                 })
                                 .collect_view();
+                            let sessions_cell = user_sessions(&u.id, &u.username, &sessions, end_session);
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -133,6 +150,7 @@ fn users_view(
                                     <td>{u.email.unwrap_or_default()}</td>
                                     <td>{if u.admin { "Administrator" } else { "User" }}</td>
                                     <td>{cells}</td>
+                                    <td>{sessions_cell}</td>
                                 </tr>
                             }
                         })
@@ -141,4 +159,51 @@ fn users_view(
             </table>
         </section>
     }
+}
+
+/// A user's signed-in sessions on the users page, each with a button that ends it.
+fn user_sessions(
+    user_id: &str,
+    username: &str,
+    sessions: &[portcullis::sessions::SessionView],
+    end: ServerAction<AdminEndSession>,
+) -> impl IntoView + use<> {
+    let mine: Vec<_> = sessions
+        .iter()
+        .filter(|s| s.user_id == user_id)
+        .cloned()
+        .collect();
+    if mine.is_empty() {
+        return view! { <span class="hint">"None"</span> }.into_any();
+    }
+    let username = username.to_owned();
+    view! {
+        <ul class="user-sessions" id=format!("{}-{}", crate::ids::USER_SESSIONS, username)>
+            {mine
+                .into_iter()
+                .map(|s| {
+                    let text = format!(
+                        "{} · {} · last seen {}{}",
+                        s.browser,
+                        s.how.label(),
+                        utc_minute(s.last_seen_at),
+                        if s.current { " (this session)" } else { "" },
+                    );
+                    let label = format!("End {}'s session: {}", username, s.browser);
+                    let handle = s.handle.clone();
+                    view! {
+                        <li data-handle=s.handle.clone()>
+                            <ActionForm action=end attr:class="inline">
+                                <input type="hidden" name="user_id" value=s.user_id.clone()/>
+                                <input type="hidden" name="handle" value=handle/>
+                                <span>{text}</span>
+                                <button type="submit" class="link" aria-label=label>"End"</button>
+                            </ActionForm>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }

@@ -72,12 +72,13 @@ impl DbSessionStore {
             "INSERT INTO sessions (id, data, user_id, provider_slug, subject, provider_sid, \
              created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
         } else {
-            "INSERT INTO sessions (id, data, user_id, provider_slug, subject, provider_sid, \
-             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, user_id = excluded.user_id, \
-             provider_slug = excluded.provider_slug, subject = excluded.subject, \
-             provider_sid = excluded.provider_sid, last_seen_at = excluded.last_seen_at, \
-             expires_at = excluded.expires_at"
+            // Only a session that still exists is saved: one ended (signed out elsewhere, by
+            // an administrator, by the provider) while this request was running stays ended
+            // instead of being written back by the request's last change. `save` is only
+            // called for a session that was loaded or created (tower-sessions creates a
+            // session without an id through `create`).
+            "UPDATE sessions SET data = $2, user_id = $3, provider_slug = $4, subject = $5, \
+             provider_sid = $6, last_seen_at = $7, expires_at = $8 WHERE id = $1"
         };
         on_pool!(&self.db, pool => sqlx::query(sql)
             .bind(record.id.to_string())

@@ -1,0 +1,84 @@
+//! Profile → Sessions: where the user is signed in, with "Sign out" per session and "Sign
+//! out everywhere else". Plain forms: it works without JavaScript.
+
+use crate::api::sessions::{EndOtherSessions, EndSession, SessionsData};
+use crate::components::page::{DataPage, failed};
+use crate::error::AppError;
+use crate::ids;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use portcullis::sessions::{SessionView, utc_minute};
+
+#[component]
+pub fn SessionsTab(
+    end: ServerAction<EndSession>,
+    end_others: ServerAction<EndOtherSessions>,
+    data: Resource<Result<Option<SessionsData>, AppError>>,
+) -> impl IntoView {
+    view! {
+        <DataPage
+            resource=data
+            errors=move || failed(end).or_else(|| failed(end_others))
+            error_id=ids::SESSIONS_ERROR
+            notice_id=ids::SESSIONS_NOTICE
+            let:page
+        >
+            {page.data.map(|d| {
+                let others = d.sessions.iter().filter(|s| !s.current).count();
+                view! {
+                    <div id=ids::SESSIONS>
+                        {page.alert.view()}
+                        <ul class="session-list">
+                            {d.sessions.into_iter().map(|s| session_item(s, end)).collect_view()}
+                        </ul>
+                        {(others > 0).then(|| view! {
+                            <ActionForm action=end_others>
+                                <button type="submit" class="danger" id=ids::END_OTHER_SESSIONS>
+                                    "Sign out everywhere else"
+                                </button>
+                            </ActionForm>
+                        })}
+                    </div>
+                }
+            })}
+        </DataPage>
+    }
+}
+
+/// What is known of a session, as a list of facts (the sessions page and the users page).
+pub fn session_facts(s: &SessionView) -> impl IntoView + use<> {
+    view! {
+        <dl class="facts compact">
+            <dt>"Signed in"</dt>
+            <dd>{utc_minute(s.signed_in_at)}</dd>
+            <dt>"Last seen"</dt>
+            <dd>{utc_minute(s.last_seen_at)}</dd>
+            <dt>"With"</dt>
+            <dd>{s.how.label()}</dd>
+        </dl>
+    }
+}
+
+fn session_item(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView {
+    let label = format!(
+        "Sign out {} (signed in {})",
+        s.browser,
+        utc_minute(s.signed_in_at)
+    );
+    let handle = s.handle.clone();
+    view! {
+        <li class="session" data-handle=s.handle.clone() data-current=s.current.then_some("true")>
+            <div class="session-head">
+                <strong>{s.browser.clone()}</strong>
+                {s.current.then(|| view! { <span class="badge">"This session"</span> })}
+            </div>
+            {session_facts(&s)}
+            {(!s.current).then(|| view! {
+                <ActionForm action=end>
+                    <input type="hidden" name="handle" value=handle/>
+                    <button type="submit" class="button" aria-label=label>"Sign out"</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,93 @@
+//! What a page may know about a signed-in session: never its id (the cookie value), only a
+//! handle derived from it one way (see `ssr::session::manage::handle`).
+
+use serde::{Deserialize, Serialize};
+
+/// How a session was signed in, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignInMethod {
+    Password,
+    /// Through a provider, by its display name (its slug when it has since been deleted).
+    Provider {
+        slug: String,
+        name: String,
+    },
+}
+
+impl SignInMethod {
+    pub fn label(&self) -> String {
+        match self {
+            SignInMethod::Password => "Password".to_owned(),
+            SignInMethod::Provider { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// One signed-in session, as the sessions page and the users page show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Refers to the session in "Sign out" forms, the CLI and the JSON; not its id.
+    pub handle: String,
+    pub user_id: String,
+    /// Unix seconds.
+    pub signed_in_at: i64,
+    /// Unix seconds (written at most every few minutes).
+    pub last_seen_at: i64,
+    pub how: SignInMethod,
+    /// Browser and system, summarised from the User-Agent ("Firefox on Linux").
+    pub browser: String,
+    /// The session of the request that asked.
+    pub current: bool,
+}
+
+/// A moment as shown on the pages: `2026-11-29 16:21 UTC` (minutes, in UTC so that the
+/// server's rendering and the browser's agree).
+pub fn utc_minute(unix_secs: i64) -> String {
+    let days = unix_secs.div_euclid(86_400);
+    let secs = unix_secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        (secs % 3600) / 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_are_shown_in_utc_to_the_minute() {
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(utc_minute(1_795_969_284), "2026-11-29 16:21 UTC");
+        assert_eq!(utc_minute(-60), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn a_method_is_labelled_by_the_provider_name() {
+        assert_eq!(SignInMethod::Password.label(), "Password");
+        let p = SignInMethod::Provider {
+            slug: "kc".into(),
+            name: "Keycloak".into(),
+        };
+        assert_eq!(p.label(), "Keycloak");
+    }
+}

@@ -1,0 +1,147 @@
+//! Seeing and ending signed-in sessions: the sessions page, the users page and
+//! `portcullis session ...`.
+//!
+//! A session is named outside the server by its **handle**, a one-way hash of its id: the id
+//! is the cookie value, and whoever holds it is signed in, so it never reaches a page, a log
+//! or the command line. The id has 128 random bits, so the handle cannot be turned back into
+//! it. Ending a session deletes its row; every replica loads the session from the database
+//! on each request, so the browser is signed out on its next request wherever it lands.
+
+use super::browser;
+use super::{KEY, SessionData, SignedInVia};
+use crate::on_pool;
+use crate::sessions::{SessionView, SignInMethod};
+use crate::ssr::clock::now;
+use crate::ssr::db::Db;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// The handle of session `id`: 128 bits of SHA-256 over the id, base64url.
+pub fn handle(id: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"portcullis session handle\0")
+        .chain_update(id.as_bytes())
+        .finalize();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    user_id: String,
+    data: String,
+    last_seen_at: i64,
+    provider_name: Option<String>,
+}
+
+/// The live signed-in sessions, of one user or of everyone, newest sign-in first.
+async fn rows(db: &Db, user_id: Option<&str>) -> Result<Vec<Row>, sqlx::Error> {
+    let sql = "SELECT s.id, s.user_id, s.data, s.last_seen_at, p.name AS provider_name \
+               FROM sessions s LEFT JOIN oidc_providers p ON p.slug = s.provider_slug \
+               WHERE s.user_id IS NOT NULL AND ($1 IS NULL OR s.user_id = $1) \
+               AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id";
+    on_pool!(db, pool => sqlx::query_as::<_, Row>(sql)
+        .bind(user_id)
+        .bind(now())
+        .fetch_all(pool)
+        .await)
+}
+
+fn view(row: &Row, current: Option<&str>) -> SessionView {
+    let data: SessionData = serde_json::from_str::<HashMap<String, serde_json::Value>>(&row.data)
+        .ok()
+        .and_then(|mut m| m.remove(KEY))
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let how = match data.via {
+        Some(SignedInVia::Provider { slug, .. }) => SignInMethod::Provider {
+            name: row.provider_name.clone().unwrap_or_else(|| slug.clone()),
+            slug,
+        },
+        _ => SignInMethod::Password,
+    };
+    SessionView {
+        handle: handle(&row.id),
+        user_id: row.user_id.clone(),
+        signed_in_at: data.signed_in_at,
+        last_seen_at: row.last_seen_at,
+        how,
+        browser: browser::summary(data.user_agent.as_deref()),
+        current: current == Some(row.id.as_str()),
+    }
+}
+
+/// The signed-in sessions of `user_id` (every user's when `None`); `current` (the asking
+/// request's session id) is marked.
+pub async fn list(
+    db: &Db,
+    user_id: Option<&str>,
+    current: Option<&str>,
+) -> Result<Vec<SessionView>, sqlx::Error> {
+    Ok(rows(db, user_id)
+        .await?
+        .iter()
+        .map(|r| view(r, current))
+        .collect())
+}
+
+/// A session that was ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub user_id: String,
+    /// It was the asking request's own session.
+    pub was_current: bool,
+}
+
+/// Ends the session named `handle`, only if it belongs to `user_id` when one is given.
+/// `None` when there is no such session (or it is someone else's): nothing is ended.
+pub async fn end(
+    db: &Db,
+    handle_: &str,
+    user_id: Option<&str>,
+    current: Option<&str>,
+) -> Result<Option<Ended>, sqlx::Error> {
+    let Some(row) = rows(db, user_id)
+        .await?
+        .into_iter()
+        .find(|r| handle(&r.id) == handle_)
+    else {
+        return Ok(None);
+    };
+    let n = crate::exec!(
+        db,
+        "DELETE FROM sessions WHERE id = $1 AND user_id = $2",
+        &row.id,
+        &row.user_id
+    )?;
+    Ok((n > 0).then(|| Ended {
+        was_current: current == Some(row.id.as_str()),
+        user_id: row.user_id,
+    }))
+}
+
+/// Ends every session of `user_id` but `keep` (the asking browser's): "Sign out everywhere
+/// else". Returns how many ended.
+pub async fn end_others(db: &Db, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
+        user_id,
+        keep
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::handle;
+
+    #[test]
+    fn a_handle_is_stable_short_and_not_the_id() {
+        let id = "Zm9vYmFyYmF6cXV4cXV1eA";
+        assert_eq!(handle(id), handle(id));
+        assert_ne!(handle(id), handle("another"));
+        assert_eq!(handle(id).len(), 22);
+        assert!(!handle(id).contains(id));
+    }
+}
