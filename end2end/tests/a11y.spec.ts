@@ -82,6 +82,12 @@ test("profile settings", async ({}, testInfo) => {
   await expectAccessible("profile settings");
 });
 
+test("profile sessions", async ({}, testInfo) => {
+  await visit(testInfo, "/profile/settings/sessions");
+  await expect(page.locator(ids.sessions)).toContainText("This session");
+  await expectAccessible("profile sessions");
+});
+
 test("users settings, with an error; then OpenID Connect settings, empty", async ({}, testInfo) => {
   await visit(testInfo, "/settings/users");
   await expect(page.locator(ids.userList)).toContainText("a11y");

@@ -1,0 +1,72 @@
+import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
+import { ensureUser, goto, ids, jsEnabled, login, ready } from "./helpers";
+
+// Profile → Sessions ends another browser's session: two browser contexts signed in as the
+// same user; the first signs the second out, which finds itself signed out on its next
+// request. With JavaScript on and off (the buttons are plain form posts).
+
+const USER = "sessy";
+const PASSWORD = "sessy password";
+const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+
+/** A second browser (its own cookies) that says it is Firefox, signed in as USER. */
+async function otherBrowser(browser: Browser, testInfo: TestInfo): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: testInfo.project.use.baseURL,
+    javaScriptEnabled: jsEnabled(testInfo),
+    userAgent: FIREFOX,
+  });
+  const page = await context.newPage();
+  await login(page, testInfo, USER, PASSWORD);
+  await expect(page.locator(ids.whoami)).toContainText(USER);
+  return page;
+}
+
+test("the sessions page ends another browser's session", async ({ page, browser }, testInfo) => {
+  ensureUser(testInfo, USER, PASSWORD);
+  await login(page, testInfo, USER, PASSWORD);
+  await expect(page.locator(ids.whoami)).toContainText(USER);
+  const other = await otherBrowser(browser, testInfo);
+
+  await goto(page, testInfo, "/profile/settings");
+  await page.locator(ids.sessionsTab).click();
+  await expect(page).toHaveURL(/\/profile\/settings\/sessions$/);
+  await ready(page, testInfo);
+  const list = page.locator(ids.sessions);
+  const mine = list.locator('li[data-current="true"]');
+  await expect(mine).toHaveCount(1);
+  await expect(mine).toContainText("This session");
+  const firefox = list.locator("li.session", { hasText: "Firefox 133 on Linux" });
+  await expect(firefox.first()).toContainText("Password");
+
+  await firefox.first().getByRole("button", { name: /^Sign out Firefox 133 on Linux/ }).click();
+  await expect(page.locator(ids.sessionsNotice)).toContainText("That session is signed out.");
+  await ready(page, testInfo);
+
+  // The other browser's next request finds it signed out; this one is still signed in.
+  await other.goto("/profile/settings");
+  await expect(other).toHaveURL(/\/login/);
+  await goto(page, testInfo, "/profile/settings/sessions");
+  await expect(page.locator(ids.sessions)).not.toContainText("Firefox 133 on Linux");
+  await other.context().close();
+});
+
+test("sign out everywhere else keeps this browser", async ({ page, browser }, testInfo) => {
+  ensureUser(testInfo, USER, PASSWORD);
+  await login(page, testInfo, USER, PASSWORD);
+  await expect(page.locator(ids.whoami)).toContainText(USER);
+  const other = await otherBrowser(browser, testInfo);
+
+  await goto(page, testInfo, "/profile/settings/sessions");
+  await page.locator(ids.endOtherSessions).click();
+  await expect(page.locator(ids.sessionsNotice)).toContainText(/Signed out \d+ other sessions?\./);
+  await ready(page, testInfo);
+  await expect(page.locator(`${ids.sessions} li.session`)).toHaveCount(1);
+  await expect(page.locator(ids.endOtherSessions)).toHaveCount(0);
+
+  await other.goto("/profile/settings");
+  await expect(other).toHaveURL(/\/login/);
+  await goto(page, testInfo, "/");
+  await expect(page.locator(ids.whoami)).toContainText(USER);
+  await other.context().close();
+});
