@@ -8,3 +8,4 @@ pub mod auth;
 pub mod linked;
 pub mod providers;
 pub mod sessions;
+pub mod test_sign_in;

@@ -64,3 +64,14 @@ pub const ICON_FIELD: &str = "field-icon";
 /// The start page's application tiles, and what it says when there are none.
 pub const APP_TILES: &str = "app-tiles";
 pub const APP_TILES_EMPTY: &str = "app-tiles-empty";
+pub const TEST_SIGN_IN: &str = "test-sign-in";
+pub const TEST_REPORT: &str = "test-report";
+pub const TEST_REPORT_SUMMARY: &str = "test-report-summary";
+pub const TEST_REPORT_NOTES: &str = "test-report-notes";
+pub const TEST_REPORT_STEPS: &str = "test-report-steps";
+pub const TEST_REPORT_HEADER: &str = "test-report-header";
+pub const TEST_REPORT_ID_CLAIMS: &str = "test-report-id-claims";
+pub const TEST_REPORT_USERINFO: &str = "test-report-userinfo";
+pub const TEST_REPORT_CLAIMS: &str = "test-report-claims";
+pub const TEST_REPORT_RULES: &str = "test-report-rules";
+pub const TEST_REPORT_OUTCOME: &str = "test-report-outcome";

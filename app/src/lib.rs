@@ -167,6 +167,11 @@ pub fn App() -> impl IntoView {
                         view=ProviderEditPage
                         ssr=SsrMode::Async
                     />
+                    <Route
+                        path=path!("/settings/users/oidc/test-report")
+                        view=pages::test_report::TestReportPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -8,4 +8,5 @@ pub mod profile_sessions;
 pub mod profile_settings;
 pub mod provider_edit;
 pub mod setup;
+pub mod test_report;
 pub mod users_settings;

@@ -11,3 +11,4 @@ pub mod forward_auth;
 pub mod headers;
 pub mod serve;
 pub mod signin;
+pub mod test_signin;

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use tower_sessions::Session;
 use tower_sessions::cookie::{Cookie, SameSite};
 
-fn binding_spec(state: &AppState) -> pending::BindingCookie {
+pub(crate) fn binding_spec(state: &AppState) -> pending::BindingCookie {
     pending::binding_cookie(state.public_url.starts_with("https://"))
 }
 
@@ -64,6 +64,10 @@ where
         .route("/login/{slug}/link", post(start_link))
         .route("/login/{slug}/sign-out", get(sign_out_continue))
         .route("/login/{slug}/signed-out", get(signed_out))
+        .route(
+            portcullis::sign_in_test::START_PATH,
+            post(crate::test_signin::start),
+        )
         .route(
             "/api/v1/oidc/{slug}/backchannel-logout",
             post(backchannel_logout),
@@ -241,7 +245,7 @@ async fn start_link(
 /// A form post must not redirect to another origin: the pages' CSP (`form-action 'self'`)
 /// makes the browser block it. So a link start answers with a page that moves on to the
 /// provider by itself (a meta refresh, no script) and offers the same as a link.
-fn continue_page(res: Response) -> Response {
+pub(crate) fn continue_page(res: Response) -> Response {
     let Some(to) = res
         .headers()
         .get(http::header::LOCATION)
@@ -312,7 +316,7 @@ async fn callback(
 
 /// The relying party; redirect URIs come from the configured public URL (never from the
 /// request's Host header).
-fn rp(state: &AppState) -> Rp<'_> {
+pub(crate) fn rp(state: &AppState) -> Rp<'_> {
     Rp {
         db: &state.db,
         secrets: &state.secrets,
@@ -336,18 +340,7 @@ async fn begin(
         .await
     {
         Ok(url) => {
-            let mut res = Redirect::to(&url).into_response();
-            let spec = binding_spec(state);
-            let cookie = Cookie::build((spec.name, binding))
-                .path(spec.path)
-                .http_only(true)
-                .secure(spec.secure)
-                .same_site(SameSite::Lax)
-                .max_age(tower_sessions::cookie::time::Duration::minutes(10))
-                .build();
-            if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-                res.headers_mut().append(SET_COOKIE, v);
-            }
+            let res = with_binding(state, Redirect::to(&url).into_response(), binding);
             with_provider_wait(no_referrer(res), Duration::ZERO)
         }
         Err(e) => {
@@ -363,6 +356,22 @@ async fn begin(
     }
 }
 
+/// Sets the browser-binding cookie (`binding`) on `res`.
+pub(crate) fn with_binding(state: &AppState, mut res: Response, binding: String) -> Response {
+    let spec = binding_spec(state);
+    let cookie = Cookie::build((spec.name, binding))
+        .path(spec.path)
+        .http_only(true)
+        .secure(spec.secure)
+        .same_site(SameSite::Lax)
+        .max_age(tower_sessions::cookie::time::Duration::minutes(10))
+        .build();
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
 async fn finish(
     state: &AppState,
     session: &AuthSession,
@@ -372,7 +381,19 @@ async fn finish(
 ) -> Response {
     let signed_in = session.user_id().await.ok().flatten().is_some();
     let fail_to = if signed_in { LINKED_ACCOUNTS } else { "/login" };
-    let verified = match rp(state).finish(arrived_on, callback, binding).await {
+    let rp = rp(state);
+    let attempt = match rp.take_attempt(callback, binding).await {
+        // An administrator's test sign-in: a report, never a sign-in.
+        Ok(pending) if pending.is_test() => {
+            return crate::test_signin::callback(
+                state, session, arrived_on, callback, pending, binding,
+            )
+            .await;
+        }
+        Ok(pending) => rp.finish_attempt(arrived_on, callback, pending).await,
+        Err(e) => Err(e),
+    };
+    let verified = match attempt {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = ?e.detail, "OpenID Connect sign-in failed");
@@ -471,11 +492,11 @@ async fn flash(session: &AuthSession, error: &AppError) {
 
 /// A redirect after sign-in work: the URL may have carried a code, so it must not leak
 /// through Referer, nor be cached.
-fn redirect(to: &str) -> Response {
+pub(crate) fn redirect(to: &str) -> Response {
     no_referrer(Redirect::to(to).into_response())
 }
 
-fn no_referrer(mut res: Response) -> Response {
+pub(crate) fn no_referrer(mut res: Response) -> Response {
     res.headers_mut()
         .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res.headers_mut()
@@ -494,7 +515,7 @@ fn client(state: &AppState, req: &Request) -> Option<std::net::IpAddr> {
 }
 
 /// The browser's binding cookie, under the one name this installation uses.
-fn binding_cookie(state: &AppState, req: &Request) -> Option<String> {
+pub(crate) fn binding_cookie(state: &AppState, req: &Request) -> Option<String> {
     let name = binding_spec(state).name;
     req.headers()
         .get_all(COOKIE)

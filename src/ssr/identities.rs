@@ -9,6 +9,7 @@ use super::users::{self, UserRow};
 use crate::claims;
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
+use crate::sign_in_test::WouldDo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -96,6 +97,8 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
             },
             None => Err(IdentityError::NotLinked(name)),
         },
+        // A test sign-in never reaches here (`Rp::finish_attempt` refuses it); fail closed.
+        Mode::Test { .. } => Err(IdentityError::NotAllowed(name)),
         Mode::Link { user_id } => {
             if users::get(db, user_id).await?.is_none() {
                 return Err(IdentityError::UserGone);
@@ -172,9 +175,83 @@ async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), Identit
     Ok(())
 }
 
-/// A new account for a first sign-in (Allow New Users): unique username, email and name
-/// from the claims, linked in the same transaction.
-async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
+/// What a sign-in with `v` would do now, without writing anything (Test sign-in): the
+/// same decisions as [`resolve`] in mode sign-in, read-only.
+pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
+    let name = v.provider.name.clone();
+    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
+    if !missing.is_empty() {
+        return Ok(WouldDo::Refuse {
+            reason: format!(
+                "{} (Required Claims not met: {})",
+                IdentityError::NotAllowed(name),
+                missing.join(", ")
+            ),
+        });
+    }
+    let linked: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND issuer = $2 AND subject = $3")
+        .bind(&v.provider.slug)
+        .bind(&v.issuer)
+        .bind(&v.subject)
+        .fetch_optional(pool)
+        .await)?;
+    if let Some(user_id) = linked
+        && let Some(user) = users::get(db, &user_id).await?
+    {
+        return Ok(WouldDo::SignIn {
+            username: user.username,
+            display_name: user.display_name,
+        });
+    }
+    if let Some(user_id) = email_match(db, v).await?
+        && let Some(user) = users::get(db, &user_id).await?
+    {
+        return Ok(WouldDo::LinkByEmail {
+            username: user.username,
+            email: user.email.unwrap_or_default(),
+        });
+    }
+    if !v.provider.allow_new_users {
+        return Ok(WouldDo::Refuse {
+            reason: format!(
+                "{} (Allow New Users is off and no account is linked to subject {} at {}.)",
+                IdentityError::NotLinked(name),
+                v.subject,
+                v.issuer
+            ),
+        });
+    }
+    match plan_new_user(db, v).await {
+        Ok(user) => Ok(WouldDo::Create {
+            username: user.username,
+            email: user.email,
+            display_name: user.display_name,
+            admin: user.is_admin,
+        }),
+        Err(IdentityError::EmailTaken(_)) => {
+            let email = claims::verified_email(&v.claims).unwrap_or_default();
+            let owner = users::find_by_identifier(db, email)
+                .await?
+                .map(|u| u.username)
+                .unwrap_or_default();
+            Ok(WouldDo::Refuse {
+                reason: format!(
+                    "{} (The verified email {email} belongs to the account {owner}; accounts are never joined by email.)",
+                    IdentityError::EmailTaken(name)
+                ),
+            })
+        }
+        Err(IdentityError::Db(e)) => Err(e),
+        Err(other) => Ok(WouldDo::Refuse {
+            reason: other.to_string(),
+        }),
+    }
+}
+
+/// The account a first sign-in would create: unique username, email and name from the
+/// claims; `EmailTaken` when the verified email is another account's.
+async fn plan_new_user(db: &Db, v: &Verified) -> Result<UserRow, IdentityError> {
     let name = v.provider.name.clone();
     let email = claims::verified_email(&v.claims).map(str::to_owned);
     if let Some(email) = &email
@@ -201,7 +278,7 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
         username = format!("{base}-{n}");
     }
     let t = now();
-    let user = UserRow {
+    Ok(UserRow {
         id: uuid::Uuid::new_v4().to_string(),
         display_name: v
             .claim_str("name")
@@ -218,7 +295,15 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
         is_admin: false,
         created_at: t,
         updated_at: t,
-    };
+    })
+}
+
+/// A new account for a first sign-in (Allow New Users), as [`plan_new_user`] plans it,
+/// linked in the same transaction.
+async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
+    let name = v.provider.name.clone();
+    let user = plan_new_user(db, v).await?;
+    let t = user.created_at;
     // An async block, so that `?` ends the transaction here (and a unique violation from a
     // concurrent first sign-in reaches the match below), not the whole function.
     let result: Result<(), sqlx::Error> = on_pool!(db, pool => async {

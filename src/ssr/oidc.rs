@@ -7,3 +7,4 @@ pub mod flow;
 pub mod http;
 pub mod logout;
 pub mod pending;
+pub mod trial;

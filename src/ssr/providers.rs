@@ -50,6 +50,30 @@ impl ProviderRow {
         secrets.decrypt(&self.client_secret_enc, &self.slug)
     }
 
+    /// The row a test sign-in works with: the editor's values, saved or not, with `secret`
+    /// (encrypted here as a stored one would be, so the flow reads it the one way).
+    pub fn for_test(valid: &ValidProvider, secrets: &SecretBox, secret: &str) -> ProviderRow {
+        let t = now();
+        ProviderRow {
+            slug: valid.slug.clone(),
+            name: valid.name.clone(),
+            logo: valid.logo.clone(),
+            issuer_url: valid.issuer_url.clone(),
+            client_id: valid.client_id.clone(),
+            client_secret_enc: secrets.encrypt(secret, &valid.slug),
+            scopes: valid.scopes.join(" "),
+            required_claims: valid.required_claims.join(" "),
+            allow_new_users: valid.allow_new_users,
+            enabled: valid.enabled,
+            token_auth_method: valid.token_auth_method.clone(),
+            sign_out_at_provider: valid.sign_out_at_provider,
+            link_by_email: valid.link_by_email,
+            position: 0,
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
     /// `links`: (linked accounts, unmatched ones), see [`linked_count`].
     pub fn view(&self, links: (i64, i64)) -> ProviderView {
         let (linked_accounts, unmatched_links) = links;

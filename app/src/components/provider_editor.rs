@@ -279,6 +279,18 @@ pub fn ProviderEditor(
                         >
                             {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
                         </button>
+                        // A submit of the editor's form to the test route: the values as typed,
+                        // saved or not, with or without JavaScript.
+                        <button
+                            type="submit"
+                            id=ids::TEST_SIGN_IN
+                            formaction=portcullis::sign_in_test::START_PATH
+                            formmethod="post"
+                            formnovalidate=true
+                            on:click=submit_test_sign_in
+                        >
+                            "Test sign-in"
+                        </button>
                     }
                 >
                     {move || test.value().get().map(|r| view! { <Report result=r/> })}
@@ -466,4 +478,28 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
                 .into_any()
         }
     }
+}
+
+/// Test sign-in with JavaScript: the editor's form is an `ActionForm`, which would send any
+/// submit to Save; this posts the same form natively to the test route instead (a page
+/// navigation, as without JavaScript), then restores the form's action.
+fn submit_test_sign_in(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(form) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlButtonElement>().ok())
+            .and_then(|b| b.form())
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let action = form.action();
+        form.set_action(portcullis::sign_in_test::START_PATH);
+        let _ = form.submit();
+        form.set_action(&action);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }

@@ -41,7 +41,7 @@ type TokenFields = IdTokenFields<
     CoreJweContentEncryptionAlgorithm,
     CoreJwsSigningAlgorithm,
 >;
-type RpClient<HasAuthUrl, HasTokenUrl, HasUserInfoUrl> = Client<
+pub(crate) type RpClient<HasAuthUrl, HasTokenUrl, HasUserInfoUrl> = Client<
     OtherClaims,
     CoreAuthDisplay,
     CoreGenderClaim,
@@ -212,7 +212,7 @@ impl Rp<'_> {
             .map_err(|e| err(FlowErrorKind::Unreachable, Some(row), e))
     }
 
-    fn client(
+    pub(crate) fn client(
         &self,
         row: &ProviderRow,
         metadata: &Metadata,
@@ -234,20 +234,8 @@ impl Rp<'_> {
                 format!("redirect URI: {e}"),
             )
         })?;
-        // client_secret_basic unless the provider only takes client_secret_post (Discovery:
-        // an absent list means basic).
-        let auth_type = match (
-            row.token_auth_method.as_str(),
-            metadata.token_endpoint_auth_methods_supported(),
-        ) {
-            ("client_secret_basic", _) => AuthType::BasicAuth,
-            ("client_secret_post", _) => AuthType::RequestBody,
-            (_, Some(methods))
-                if !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
-                    && methods.contains(&CoreClientAuthMethod::ClientSecretPost) =>
-            {
-                AuthType::RequestBody
-            }
+        let auth_type = match auth_method(row, metadata) {
+            "client_secret_post" => AuthType::RequestBody,
             _ => AuthType::BasicAuth,
         };
         Ok(Client::from_provider_metadata(
@@ -270,7 +258,23 @@ impl Rp<'_> {
     ) -> Result<String, FlowError> {
         let row = self.provider(slug).await?;
         let metadata = self.metadata(&row).await?;
-        let client = self.client(&row, &metadata)?;
+        self.begin(&row, &metadata, mode, return_to, binding, None)
+            .await
+    }
+
+    /// Records an attempt with provider `row` (as stored, or a test's values) and returns
+    /// the authorization URL.
+    pub(crate) async fn begin(
+        &self,
+        row: &ProviderRow,
+        metadata: &Metadata,
+        mode: &Mode,
+        return_to: Option<&str>,
+        binding: &str,
+        test_config: Option<&str>,
+    ) -> Result<String, FlowError> {
+        let row = row.clone();
+        let client = self.client(&row, metadata)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
             .authorize_url(
@@ -293,6 +297,7 @@ impl Rp<'_> {
                 pkce_verifier: verifier.secret(),
                 mode,
                 return_to,
+                test_config,
             },
         )
         .await
@@ -319,6 +324,17 @@ impl Rp<'_> {
         callback: &Callback,
         binding: Option<&str>,
     ) -> Result<Verified, FlowError> {
+        let pending = self.take_attempt(callback, binding).await?;
+        self.finish_attempt(arrived_on, callback, pending).await
+    }
+
+    /// Consumes the attempt the callback's state names, if this browser started it (before
+    /// any request to the provider).
+    pub async fn take_attempt(
+        &self,
+        callback: &Callback,
+        binding: Option<&str>,
+    ) -> Result<PendingRow, FlowError> {
         let state = callback.state.as_deref().unwrap_or_default();
         if state.is_empty() {
             return Err(err(
@@ -350,6 +366,24 @@ impl Rp<'_> {
                 return Err(err(FlowErrorKind::Expired, None, "state expired"));
             }
         };
+        Ok(pending)
+    }
+
+    /// [`Rp::finish`] for an attempt already taken by [`Rp::take_attempt`].
+    pub async fn finish_attempt(
+        &self,
+        arrived_on: Option<&str>,
+        callback: &Callback,
+        pending: PendingRow,
+    ) -> Result<Verified, FlowError> {
+        // A test sign-in's attempt never signs anyone in (fail closed: it has its own path).
+        if pending.is_test() {
+            return Err(err(
+                FlowErrorKind::UnknownState,
+                None,
+                "a test sign-in's state on the sign-in path",
+            ));
+        }
         let row = self.provider(&pending.provider_slug).await?;
         if arrived_on != Some(row.slug.as_str()) {
             return Err(err(
@@ -505,13 +539,7 @@ impl Rp<'_> {
                     ),
                 })?;
             provider_time += waited.elapsed();
-            if let Ok(Value::Object(map)) = serde_json::to_value(&info) {
-                for (k, v) in map {
-                    if k != "sub" {
-                        merged.insert(k, v);
-                    }
-                }
-            }
+            merge_userinfo(&mut merged, &info);
         }
         Ok(Verified {
             issuer: metadata.issuer().to_string(),
@@ -531,13 +559,44 @@ fn db_err(e: sqlx::Error) -> FlowError {
     err(FlowErrorKind::Database, None, format!("database: {e}"))
 }
 
-fn client_http(timeout: Duration) -> reqwest::Client {
+/// Overlays the userinfo claims on the ID token's (`sub` stays the ID token's).
+pub(crate) fn merge_userinfo<T: Serialize>(merged: &mut Map<String, Value>, userinfo: &T) {
+    if let Ok(Value::Object(map)) = serde_json::to_value(userinfo) {
+        for (k, v) in map {
+            if k != "sub" {
+                merged.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The client authentication the token request uses: the configured one, or for `auto`
+/// client_secret_basic unless the provider only takes client_secret_post (Discovery: an
+/// absent list means basic).
+pub(crate) fn auth_method(row: &ProviderRow, metadata: &Metadata) -> &'static str {
+    match (
+        row.token_auth_method.as_str(),
+        metadata.token_endpoint_auth_methods_supported(),
+    ) {
+        ("client_secret_basic", _) => "client_secret_basic",
+        ("client_secret_post", _) => "client_secret_post",
+        (_, Some(methods))
+            if !methods.contains(&CoreClientAuthMethod::ClientSecretBasic)
+                && methods.contains(&CoreClientAuthMethod::ClientSecretPost) =>
+        {
+            "client_secret_post"
+        }
+        _ => "client_secret_basic",
+    }
+}
+
+pub(crate) fn client_http(timeout: Duration) -> reqwest::Client {
     client(timeout)
 }
 
-type Claims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
+pub(crate) type Claims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
 
-fn verify<HA, HT, HU>(
+pub(crate) fn verify<HA, HT, HU>(
     client: &RpClient<HA, HT, HU>,
     metadata: &Metadata,
     id_token: &openidconnect::IdToken<
@@ -654,7 +713,7 @@ fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse 
 
 /// The ID token's claims as JSON (standard and other), for required-claim checks and
 /// account creation.
-fn standard_claims_json(
+pub(crate) fn standard_claims_json(
     claims: &openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>,
 ) -> Map<String, Value> {
     match serde_json::to_value(claims) {

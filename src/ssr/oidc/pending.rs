@@ -15,7 +15,13 @@ pub const MAX_PENDING: i64 = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
     SignIn,
-    Link { user_id: String },
+    Link {
+        user_id: String,
+    },
+    /// An administrator's test sign-in: never signs in or links anyone (`ssr::oidc::trial`).
+    Test {
+        user_id: String,
+    },
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -28,12 +34,22 @@ pub struct PendingRow {
     pub user_id: Option<String>,
     pub return_to: Option<String>,
     pub expires_at: i64,
+    /// A test sign-in's values (encrypted); `None` for real attempts.
+    pub test_config: Option<String>,
 }
 
 impl PendingRow {
+    /// A test sign-in's attempt (whatever else the row says: it never signs anyone in).
+    pub fn is_test(&self) -> bool {
+        self.mode == "test" || self.test_config.is_some()
+    }
+
     pub fn mode(&self) -> Mode {
         match (self.mode.as_str(), &self.user_id) {
             ("link", Some(user_id)) => Mode::Link {
+                user_id: user_id.clone(),
+            },
+            ("test", Some(user_id)) => Mode::Test {
                 user_id: user_id.clone(),
             },
             _ => Mode::SignIn,
@@ -96,6 +112,8 @@ pub struct NewPending<'a> {
     pub pkce_verifier: &'a str,
     pub mode: &'a Mode,
     pub return_to: Option<&'a str>,
+    /// A test sign-in's values, encrypted.
+    pub test_config: Option<&'a str>,
 }
 
 fn cleanup_due(now: i64) -> bool {
@@ -114,6 +132,7 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
     let (mode, user_id) = match p.mode {
         Mode::SignIn => ("sign_in", None),
         Mode::Link { user_id } => ("link", Some(user_id.as_str())),
+        Mode::Test { user_id } => ("test", Some(user_id.as_str())),
     };
     on_pool!(db, pool => {
         // Expired attempts are useless; forget them as new ones arrive, at most once a
@@ -126,8 +145,8 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
         }
         sqlx::query(
             "INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
-             mode, user_id, return_to, created_at, expires_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+             mode, user_id, return_to, created_at, expires_at, test_config) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12 \
              WHERE (SELECT COUNT(*) FROM oidc_pending) < $11")
             .bind(p.state)
             .bind(binding_hash(p.binding))
@@ -140,6 +159,7 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
             .bind(t)
             .bind(t + LIFETIME_SECS)
             .bind(MAX_PENDING)
+            .bind(p.test_config)
             .execute(pool)
             .await
             .map(|r| r.rows_affected() == 1)
@@ -166,7 +186,7 @@ pub async fn take(
     let hash = binding.map(binding_hash).unwrap_or_default();
     let row: Option<PendingRow> = on_pool!(db, pool => sqlx::query_as::<_, PendingRow>(
         "DELETE FROM oidc_pending WHERE state = $1 AND binding_hash = $2 \
-         RETURNING state, provider_slug, nonce, pkce_verifier, mode, user_id, return_to, expires_at")
+         RETURNING state, provider_slug, nonce, pkce_verifier, mode, user_id, return_to, expires_at, test_config")
         .bind(state)
         .bind(&hash)
         .fetch_optional(pool)

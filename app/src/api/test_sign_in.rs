@@ -1,0 +1,39 @@
+//! Test sign-in's report (administrators). The test itself starts with a plain form post
+//! from the provider editor (`server/src/test_signin.rs`), so it works without JavaScript.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::sign_in_test::TestReport;
+
+/// The report `id`, once: for the administrator who ran the test, in the browser that ran
+/// it, within 10 minutes. It is deleted as it is read.
+#[server(endpoint = "admin/test_sign_in_report")]
+pub async fn test_sign_in_report(id: String) -> Result<TestReport, AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        let st = &cx.state;
+        let name =
+            portcullis::ssr::oidc::pending::binding_cookie(st.public_url.starts_with("https://"))
+                .name;
+        let binding = use_context::<http::request::Parts>().and_then(|parts| {
+            parts
+                .headers
+                .get_all(http::header::COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| tower_sessions::cookie::Cookie::split_parse(v.to_owned()))
+                .filter_map(Result::ok)
+                .find(|c| c.name() == name)
+                .map(|c| c.value().to_owned())
+        });
+        portcullis::ssr::oidc::trial::take_report(&st.db, &id, &admin.id, binding.as_deref())
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(
+                    "This test report was shown already or has expired: a report is shown once, within 10 minutes, in the browser that ran the test. Run Test sign-in again from the provider editor."
+                        .into(),
+                )
+            })
+    })
+    .await
+}

@@ -1,0 +1,145 @@
+//! Test sign-in over HTTP (administrators): `POST /settings/users/oidc/test-sign-in` takes
+//! the provider editor's form (`original_slug`, `draft[...]`, saved or not) and moves the
+//! browser on to the provider; the provider's answer comes back on the provider's own
+//! redirect URI (`GET /login/<slug>`), where `signin::finish` recognises the attempt by its
+//! state and hands it here; the report waits at `/settings/users/oidc/test-report?id=`.
+//! Nothing here signs anyone in, links, or changes the session.
+
+use crate::signin::{binding_cookie, continue_page, no_referrer, redirect, rp, with_binding};
+use app::auth::session_user;
+use app::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use portcullis::provider::{IssuerPolicy, ProviderDraft};
+use portcullis::sign_in_test::{REPORT_PATH, TestReport};
+use portcullis::ssr::oidc::flow::Callback;
+use portcullis::ssr::oidc::pending::{Mode, PendingRow, new_binding};
+use portcullis::ssr::oidc::trial::{self, Started, TestStart};
+use portcullis::ssr::session::AuthSession;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+/// The editor's form, as its Save posts it.
+#[derive(Deserialize)]
+struct EditorForm {
+    #[serde(default)]
+    original_slug: String,
+    #[serde(default)]
+    draft: ProviderDraft,
+}
+
+/// Form bodies larger than this are not an editor's (a logo is at most 256 KB as data URI).
+const FORM_MAX: usize = 512 * 1024;
+
+/// `POST /settings/users/oidc/test-sign-in`.
+pub async fn start(State(state): State<AppState>, session: Session, req: Request) -> Response {
+    let session = AuthSession::from(session);
+    let admin = match session_user(&session, &state.db).await {
+        Ok(Some(u)) if u.is_admin => u,
+        Ok(Some(_)) => {
+            return (
+                http::StatusCode::FORBIDDEN,
+                "Only administrators can test a sign-in.",
+            )
+                .into_response();
+        }
+        Ok(None) => return redirect("/login"),
+        Err(e) => return e.into_response(),
+    };
+    let binding = binding_cookie(&state, &req).unwrap_or_else(new_binding);
+    let body = match axum::body::to_bytes(req.into_body(), FORM_MAX).await {
+        Ok(b) => b,
+        Err(_) => return http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let Some(form) = parse(&body) else {
+        return (
+            http::StatusCode::BAD_REQUEST,
+            "Not the provider editor's form.",
+        )
+            .into_response();
+    };
+    let mut draft = form.draft;
+    draft.http_image_origin = state.icons.http_origin();
+    let slug = if form.original_slug.is_empty() {
+        draft.slug.clone()
+    } else {
+        form.original_slug.clone()
+    };
+    let started = trial::start(
+        &rp(&state),
+        TestStart {
+            draft,
+            original_slug: form.original_slug,
+            policy: IssuerPolicy {
+                allow_insecure: state.allow_insecure_issuers,
+            },
+            admin_id: &admin.id,
+            session_id: session.id(),
+            binding: &binding,
+        },
+    )
+    .await;
+    tracing::info!(admin = %admin.username, provider = %slug, "test sign-in started");
+    match started {
+        Ok(Started::Provider(url)) => {
+            let res = with_binding(&state, Redirect::to(&url).into_response(), binding);
+            no_referrer(continue_page(res))
+        }
+        Ok(Started::Report(report)) => show(&state, &admin.id, binding, &report).await,
+        Err(e) => app::error::AppError::from(e).into_response(),
+    }
+}
+
+fn parse(body: &Bytes) -> Option<EditorForm> {
+    let text = std::str::from_utf8(body).ok()?;
+    serde_qs::Config::new(5, false)
+        .deserialize_str::<EditorForm>(text)
+        .ok()
+}
+
+/// Keeps the report for this administrator and browser and sends the browser to it.
+async fn show(state: &AppState, admin_id: &str, binding: String, report: &TestReport) -> Response {
+    if let Some(step) = trial::failed_step(report) {
+        tracing::info!(provider = %report.slug, step, "test sign-in failed");
+    }
+    match trial::store_report(&state.db, admin_id, &binding, report).await {
+        Ok(id) => {
+            let res = redirect(&format!("{REPORT_PATH}?id={id}"));
+            with_binding(state, res, binding)
+        }
+        Err(e) => app::error::AppError::from(e).into_response(),
+    }
+}
+
+/// A test attempt's callback (taken from `oidc_pending` by `signin::finish`). It finishes
+/// only in the session that started it, still signed in as the same administrator.
+pub async fn callback(
+    state: &AppState,
+    session: &AuthSession,
+    arrived_on: Option<&str>,
+    callback: &Callback,
+    pending: PendingRow,
+    binding: Option<&str>,
+) -> Response {
+    let rp = rp(state);
+    let Mode::Test { user_id } = pending.mode() else {
+        return redirect("/login");
+    };
+    let same_session =
+        session.id().is_some() && session.id() == trial::started_in_session(&rp, &pending);
+    let admin = session_user(session, &state.db).await.ok().flatten();
+    let (Some(admin), Some(binding), true) = (admin, binding, same_session) else {
+        tracing::info!("test sign-in finished outside the session that started it; refused");
+        return redirect("/login");
+    };
+    if admin.id != user_id || !admin.is_admin {
+        tracing::info!("test sign-in finished by another user; refused");
+        return redirect("/login");
+    }
+    let oidc_on = portcullis::ssr::providers::oidc_enabled(&state.db)
+        .await
+        .unwrap_or(false);
+    let report = trial::finish(&rp, arrived_on, callback, &pending, oidc_on).await;
+    show(state, &admin.id, binding.to_owned(), &report).await
+}

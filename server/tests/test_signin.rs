@@ -1,0 +1,468 @@
+//! Test sign-in (issue 13): an administrator runs the real authorization-code flow with the
+//! provider editor's values, saved or not, against the real test provider and the
+//! misbehaving one, and reads a report; nothing is written (no user, link, session change).
+
+mod common;
+
+use common::TestApp;
+use common::flow::{
+    add_provider, at_provider, draft, enable_oidc, location, me, raw_location, shady_draft, shows,
+    sign_in, signed_in, start_idp,
+};
+use common::idp::Idp;
+use portcullis::provider::ProviderDraft;
+use portcullis::sign_in_test::{REPORT_PATH, START_PATH};
+use reqwest::header::{ACCEPT, ORIGIN};
+use reqwest::{Client, Response, StatusCode};
+
+/// The editor's form as the browser posts it (Save's fields, to the test route).
+fn form(original_slug: &str, d: &ProviderDraft) -> Vec<(String, String)> {
+    let mut f = vec![("original_slug".to_owned(), original_slug.to_owned())];
+    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
+    field("name", &d.name);
+    field("slug", &d.slug);
+    field("logo", &d.logo);
+    field("issuer_url", &d.issuer_url);
+    field("client_id", &d.client_id);
+    field("client_secret", &d.client_secret);
+    field("scopes", &d.scopes);
+    field("required_claims", &d.required_claims);
+    field("token_auth_method", &d.token_auth_method);
+    for (name, on) in [
+        ("allow_new_users", d.allow_new_users),
+        ("enabled", d.enabled),
+        ("sign_out_at_provider", d.sign_out_at_provider),
+        ("link_by_email", d.link_by_email),
+    ] {
+        if on {
+            field(name, "true");
+        }
+    }
+    f
+}
+
+/// Posts the editor's form to the test route as a browser does.
+async fn post_test(
+    app: &TestApp,
+    client: &Client,
+    original_slug: &str,
+    d: &ProviderDraft,
+) -> Response {
+    client
+        .post(app.url(START_PATH))
+        .header(ORIGIN, &app.base)
+        .header(ACCEPT, "text/html")
+        .form(&form(original_slug, d))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A whole test sign-in, logging in at the provider as `user` when it gets there; returns
+/// the report page's HTML.
+async fn run_test(
+    app: &TestApp,
+    client: &Client,
+    original_slug: &str,
+    d: &ProviderDraft,
+    user: &str,
+) -> String {
+    let res = post_test(app, client, original_slug, d).await;
+    let res = common::continue_page_as_redirect(res).await;
+    let to_report = if raw_location(&res).starts_with(REPORT_PATH) {
+        res
+    } else {
+        let callback = at_provider(client, &app.base, res, user).await;
+        client.get(&callback).send().await.unwrap()
+    };
+    assert!(
+        to_report.status().is_redirection(),
+        "{}",
+        to_report.status()
+    );
+    let report = location(&to_report);
+    assert!(report.starts_with(&app.url(REPORT_PATH)), "{report}");
+    let page = client
+        .get(&report)
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    page.text().await.unwrap()
+}
+
+/// What must not change: users, links, sessions (each row's owner and data).
+async fn snapshot(app: &TestApp) -> (i64, i64, Vec<(String, String, Option<String>)>) {
+    let db = &app.running.db;
+    let count = |table: &'static str| async move {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        portcullis::on_pool!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await)
+            .unwrap()
+    };
+    let sessions: Vec<(String, String, Option<String>)> = portcullis::on_pool!(db, pool =>
+        sqlx::query_as("SELECT id, data, user_id FROM sessions ORDER BY id").fetch_all(pool).await)
+    .unwrap();
+    (
+        count("users").await,
+        count("linked_identities").await,
+        sessions,
+    )
+}
+
+/// The report's main part, for assertion messages.
+fn main_of(page: &str) -> &str {
+    let from = page.find("<main").unwrap_or(0);
+    let to = page.find("test-report-json\"").unwrap_or(page.len());
+    &page[from..to.max(from)]
+}
+
+fn step(page: &str, name: &str, status: &str) -> bool {
+    page.contains(&format!("data-step=\"{name}\" data-status=\"{status}\""))
+}
+
+async fn setup(app: &TestApp, slugs: &[&str]) -> (Idp, Client) {
+    let idp = start_idp(app, slugs).await;
+    app.add_user("root", "root password", true).await;
+    enable_oidc(app).await;
+    let admin = signed_in(app, "root").await;
+    (idp, admin)
+}
+
+async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    let before = snapshot(app).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.required_claims = "portcullis_user, groups=media-users, realm_access.roles=portcullis".into();
+    // Not saved: the values exist only in the form.
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    for name in [
+        "Discovery",
+        "Authorization request",
+        "Authorization response",
+        "Token request",
+        "ID token validation",
+        "Userinfo",
+    ] {
+        assert!(step(&page, name, "passed"), "{name}: {page}");
+    }
+    assert!(page.contains("every step passed"), "{}", main_of(&page));
+    assert!(
+        page.contains("client_secret_basic (Automatic, from the provider"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("Verified by") && page.contains(&format!("from {}/jwks", idp.issuer)),
+        "{}",
+        main_of(&page)
+    );
+    assert!(page.contains("RS256"));
+    assert!(page.contains("alice@idp.example") && page.contains("media-users"));
+    assert!(
+        !page.contains("access_token") && !page.contains("basic-secret"),
+        "no tokens, no secret"
+    );
+    assert!(
+        page.contains("data-rule=\"groups=media-users\" data-holds=\"true\""),
+        "{}",
+        main_of(&page)
+    );
+    assert!(page.contains("data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\""));
+    assert!(page.contains("Create a new account"), "{}", main_of(&page));
+    assert!(
+        page.contains("<dd>alice<") && page.contains("<dd>Alice Idp<"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(shows(&page, "This provider is not saved yet"));
+    assert_eq!(
+        snapshot(app).await,
+        before,
+        "no user, link or session written"
+    );
+    assert_eq!(
+        me(app, &admin).await.unwrap()["username"],
+        "root",
+        "still the administrator"
+    );
+
+    // A report is shown once, and only to the browser that ran the test.
+    let again = run_test(app, &admin, "", &d, "alice").await;
+    assert!(again.contains("every step passed"));
+
+    // Saved, with alice linked by a real sign-in: the test says it would sign her in, with
+    // the stored secret when the field is left empty.
+    add_provider(app, &idp.issuer, "kc", true).await;
+    let alice = app.browser();
+    assert!(
+        sign_in(app, &alice, "kc", "alice")
+            .await
+            .status()
+            .is_redirection()
+    );
+    let before = snapshot(app).await;
+    let mut d = draft(&idp.issuer, "kc", false);
+    d.client_secret = String::new();
+    let page = run_test(app, &admin, "kc", &d, "alice").await;
+    assert!(
+        page.contains("Sign in as the linked account alice"),
+        "{}",
+        main_of(&page)
+    );
+    assert_eq!(snapshot(app).await, before);
+}
+both_backends!(a_good_test_sign_in_reports_everything_and_writes_nothing);
+
+async fn provider_and_configuration_failures_are_explained(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    let before = snapshot(app).await;
+
+    // (First: the provider remembers who logged in in this browser.)
+    // A required claim the person does not have: the verdict, the value seen, a refusal.
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.required_claims = "portcullis_user, groups=family".into();
+    let page = run_test(app, &admin, "", &d, "bob").await;
+    assert!(
+        page.contains("data-rule=\"portcullis_user\" data-holds=\"false\""),
+        "{}",
+        main_of(&page)
+    );
+    assert!(page.contains("data-rule=\"groups=family\" data-holds=\"true\""));
+    assert!(page.contains("<code>false<"), "the value seen");
+    assert!(
+        page.contains("Refuse the sign-in")
+            && page.contains("Required Claims not met: portcullis_user"),
+        "{}",
+        main_of(&page)
+    );
+
+    // A wrong client secret: the token endpoint says invalid_client.
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.client_secret = "not-the-secret".into();
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(step(&page, "Token request", "failed"), "{}", main_of(&page));
+    assert!(
+        page.contains("invalid_client") && page.contains("client secret is wrong"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(page.contains("client_secret_basic"));
+
+    // A redirect URI the provider does not know: its refusal is read before the browser
+    // is sent there, and the fix names the exact URI to register.
+    let d = draft(&idp.issuer, "unregistered", true);
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(
+        step(&page, "Authorization request", "failed"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(page.contains("invalid_redirect_uri"), "{}", main_of(&page));
+    let uri = app.url("/login/unregistered");
+    assert!(
+        page.contains(&format!("Register `{uri}` exactly")),
+        "{}",
+        main_of(&page)
+    );
+
+    // An error the provider sends back on the redirect is shown in full (the public login
+    // page keeps it generic).
+    let d = draft(&idp.issuer, "kc", true);
+    let started = common::continue_page_as_redirect(post_test(app, &admin, "", &d).await).await;
+    let authorize = url::Url::parse(&location(&started)).unwrap();
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let mut back = url::Url::parse(&app.url("/login/kc")).unwrap();
+    back.query_pairs_mut()
+        .append_pair("state", &state)
+        .append_pair("iss", &idp.issuer)
+        .append_pair("error", "access_denied")
+        .append_pair(
+            "error_description",
+            "The user is not assigned to the client (AADSTS50105)",
+        );
+    let res = admin.get(back.as_str()).send().await.unwrap();
+    let report = location(&res);
+    let page = app
+        .page(&admin, &report[app.base.len()..])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        step(&page, "Authorization response", "failed"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("access_denied") && page.contains("not assigned to the client (AADSTS50105)"),
+        "{}",
+        main_of(&page)
+    );
+
+    // Incomplete values: no request at all, the fields named.
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.client_id = String::new();
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(
+        step(&page, "Editor values", "failed") && page.contains("client_id"),
+        "{}",
+        main_of(&page)
+    );
+
+    assert_eq!(snapshot(app).await, before);
+}
+both_backends!(provider_and_configuration_failures_are_explained);
+
+async fn bad_tokens_are_explained(app: &TestApp) {
+    let idp = Idp::start_script("misbehaving.mjs", &[]).await;
+    app.add_user("root", "root password", true).await;
+    enable_oidc(app).await;
+    let admin = signed_in(app, "root").await;
+    let before = snapshot(app).await;
+    let d = shady_draft(&idp.issuer);
+    let mode = async |m: &str| {
+        idp.http()
+            .get(format!("{}/control?mode={m}", idp.issuer))
+            .send()
+            .await
+            .unwrap();
+    };
+
+    mode("bad-signature").await;
+    let page = run_test(app, &admin, "", &d, "").await;
+    assert!(
+        step(&page, "ID token validation", "failed"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("does not verify with the provider") && page.contains("`k1`"),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("NOT verified") && page.contains("mallory-1@bad.example"),
+        "claims as sent: {page}"
+    );
+
+    mode("wrong-iss").await;
+    let page = run_test(app, &admin, "", &d, "").await;
+    let iss = &idp.issuer;
+    assert!(
+        shows(
+            &page,
+            &format!(
+                "The ID token's issuer is `{iss}/other` but the provider is configured with `{iss}`."
+            )
+        ),
+        "{}",
+        main_of(&page)
+    );
+
+    mode("hs256").await;
+    let page = run_test(app, &admin, "", &d, "").await;
+    assert!(
+        page.contains("HS256") && page.contains("not accepted"),
+        "{}",
+        main_of(&page)
+    );
+
+    mode("ok").await;
+    let page = run_test(app, &admin, "", &d, "").await;
+    assert!(page.contains("every step passed"), "{}", main_of(&page));
+    assert!(page.contains("kid k1 (RSA, RS256)"), "{}", main_of(&page));
+    assert!(page.contains("<dd>mallory-1<"), "{}", main_of(&page));
+
+    assert_eq!(snapshot(app).await, before);
+}
+both_backends!(bad_tokens_are_explained);
+
+async fn an_email_match_is_reported_as_link_or_refusal(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    // erin's verified email at the provider is taken@example.com, a local account's.
+    app.add_user("taken", "taken password", false).await;
+    let before = snapshot(app).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.link_by_email = true;
+    let page = run_test(app, &admin, "", &d, "erin").await;
+    assert!(
+        page.contains("by its verified email taken@example.com to the existing account taken"),
+        "{}",
+        main_of(&page)
+    );
+    d.link_by_email = false;
+    let page = run_test(app, &admin, "", &d, "erin").await;
+    assert!(
+        page.contains("Refuse the sign-in") && page.contains("belongs to the account taken"),
+        "{}",
+        main_of(&page)
+    );
+    assert_eq!(
+        snapshot(app).await,
+        before,
+        "nothing linked, nobody created"
+    );
+}
+both_backends!(an_email_match_is_reported_as_link_or_refusal);
+
+async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    app.add_user("eve", "eve password", false).await;
+    let eve = signed_in(app, "eve").await;
+    let d = draft(&idp.issuer, "kc", true);
+    let res = post_test(app, &eve, "", &d).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::FORBIDDEN,
+        "non-admins are refused"
+    );
+    let res = post_test(app, &app.browser(), "", &d).await;
+    assert_eq!(raw_location(&res), "/login", "visitors are sent to sign in");
+
+    // The admin's attempt, finished in another browser (with its binding cookie stolen
+    // or not), does not produce a report there; the state is bound to the admin's browser.
+    let started = common::continue_page_as_redirect(post_test(app, &admin, "", &d).await).await;
+    let callback = at_provider(&admin, &app.base, started, "alice").await;
+    let other = app.browser();
+    let res = other.get(&callback).send().await.unwrap();
+    assert!(!raw_location(&res).starts_with(REPORT_PATH));
+    // The admin's own browser still finishes it; the report is for the admin's browser only.
+    let res = admin.get(&callback).send().await.unwrap();
+    let report = location(&res);
+    assert!(report.starts_with(&app.url(REPORT_PATH)), "{report}");
+    let root_elsewhere = signed_in(app, "root").await;
+    let page = app
+        .page(&root_elsewhere, &report[app.base.len()..])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("shown already or has expired"),
+        "another browser: {page}"
+    );
+    let page = app
+        .page(&admin, &report[app.base.len()..])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("every step passed"), "{}", main_of(&page));
+    let page = app
+        .page(&admin, &report[app.base.len()..])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("shown already or has expired"),
+        "shown once: {page}"
+    );
+}
+both_backends!(only_the_administrator_who_ran_it_sees_it);
