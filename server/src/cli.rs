@@ -40,6 +40,12 @@ pub enum Command {
     /// Turn OpenID Connect sign-in on or off.
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// Manage the applications behind forward authentication.
+    #[command(subcommand)]
+    App(crate::cli_app::AppCommand),
+    /// Assign groups to users (the groups providers send come from their claims).
+    #[command(subcommand)]
+    Group(crate::cli_app::GroupCommand),
     /// See and end users' signed-in sessions.
     #[command(subcommand)]
     Session(crate::cli_session::SessionCommand),
@@ -164,6 +170,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => user(&cli.config, cmd).await,
         Command::Provider(cmd) => crate::cli_provider::provider(&cli.config, cmd).await,
         Command::Oidc(cmd) => crate::cli_provider::oidc(&cli.config, cmd).await,
+        Command::App(cmd) => crate::cli_app::app(&cli.config, cmd).await,
+        Command::Group(cmd) => crate::cli_app::group(&cli.config, cmd).await,
         Command::Session(cmd) => crate::cli_session::session(&cli.config, cmd).await,
         Command::Healthcheck { timeout } => healthcheck(&cli.config, timeout).await,
     }

@@ -514,3 +514,82 @@ async fn cookie_domain(backend: Backend) {
 async fn cookie_domain_sqlite() {
     cookie_domain(Backend::Sqlite).await;
 }
+
+/// `portcullis app ...` and `portcullis group ...` against the running server's database:
+/// what the CLI adds, the check endpoint enforces (within the cache bound).
+async fn cli_manages_apps_and_groups(app: &TestApp) {
+    app.add_user("alice", "alice password", false).await;
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("--database-url")
+            .arg(app.config.database_url.as_deref().unwrap())
+            .arg("--data-dir")
+            .arg(&app.config.data_dir)
+            .args(args)
+            .env("PORTCULLIS_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, _, err) = cli(&["app", "add", "--name", "Media", "--url", "media.test"]);
+    assert!(
+        !ok && err.contains("--url:") && err.contains("https://"),
+        "{err}"
+    );
+    let (ok, out, err) = cli(&[
+        "app",
+        "add",
+        "--name",
+        "Media",
+        "--url",
+        APP,
+        "--url",
+        "https://media.test/x",
+        "--group",
+        "media",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("added application Media"), "{out}");
+    let (ok, out, _) = cli(&["app", "list", "--json"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["access"], "listed");
+    assert_eq!(list[0]["groups"][0], "media");
+    assert_eq!(list[0]["urls"][1], "https://media.test/x");
+
+    let alice = signed_in(app, "alice").await;
+    // The CLI is another process: this server sees its change within the cache bound.
+    tokio::time::sleep(portcullis::ssr::apps::CACHE_TTL).await;
+    assert_eq!(
+        check(app, &alice, APP).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let (ok, _, err) = cli(&["group", "assign", "--user", "alice", "--group", "media"]);
+    assert!(ok, "{err}");
+    assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
+    let (ok, out, _) = cli(&["group", "list", "--user", "alice", "--json"]);
+    assert!(ok);
+    assert!(out.contains("\"group\": \"media\""), "{out}");
+    let (ok, _, err) = cli(&["group", "assign", "--user", "alice", "--group", "a,b"]);
+    assert!(!ok && err.contains("commas"), "{err}");
+    let (ok, _, _) = cli(&["group", "unassign", "--user", "alice", "--group", "media"]);
+    assert!(ok);
+    assert_eq!(
+        check(app, &alice, APP).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let (ok, _, err) = cli(&["app", "update", "media", "--access", "users"]);
+    assert!(ok, "{err}");
+    let (ok, out, _) = cli(&["app", "list"]);
+    assert!(ok && out.contains("users"), "{out}");
+    let (ok, _, err) = cli(&["app", "remove", "Media"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&["app", "remove", "Media"]);
+    assert!(!ok && err.contains("no application"), "{err}");
+}
+proxied!(cli_manages_apps_and_groups);
