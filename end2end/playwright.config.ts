@@ -97,6 +97,9 @@ export default defineConfig({
         "--disable-sync",
         "--no-first-run",
         "--disable-quic",
+        // Host names of the forward-authentication bench (forward-auth.spec.ts) reach loopback,
+        // so cookies for a shared Domain behave as in production; no /etc/hosts edits.
+        "--host-resolver-rules=MAP *.portcullis.test 127.0.0.1",
       ],
     },
   },
