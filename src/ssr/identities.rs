@@ -237,7 +237,7 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
                 .unwrap_or_default();
             Ok(WouldDo::Refuse {
                 reason: format!(
-                    "{} (The verified email {email} belongs to the account {owner}; accounts are never joined by email.)",
+                    "{} (The verified email {email} belongs to the account {owner}; accounts are joined by email only with \"Link existing accounts by verified email\" on, and never to an administrator or to an account that already has an identity from this provider.)",
                     IdentityError::EmailTaken(name)
                 ),
             })
