@@ -5,6 +5,7 @@
 //! `ssr` feature and never reach the browser bundle.
 
 pub mod account;
+pub mod admin_claims;
 pub mod apps;
 pub mod claims;
 pub mod field;

@@ -30,6 +30,10 @@ pub struct ProviderDraft {
     pub slug: String,
     pub scopes: String,
     pub required_claims: String,
+    /// Rules (the Required Claims syntax) that make a user signing in here an
+    /// administrator; empty: this provider grants no admin role.
+    #[serde(default)]
+    pub admin_claims: String,
     pub allow_new_users: bool,
     pub enabled: bool,
     /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
@@ -81,6 +85,7 @@ pub struct ValidProvider {
     pub slug: String,
     pub scopes: Vec<String>,
     pub required_claims: Vec<String>,
+    pub admin_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
@@ -126,6 +131,13 @@ impl ProviderDraft {
         errors.check(check_scopes(&self.scopes, &scopes));
         let claims = parse_list(&self.required_claims);
         errors.check(check_claims(&self.required_claims, &claims));
+        let admin_claims = parse_list(&self.admin_claims);
+        errors.check(check_rules(
+            "admin_claims",
+            "admin claims",
+            &self.admin_claims,
+            &admin_claims,
+        ));
         let method = match self.token_auth_method.trim() {
             "" => "auto",
             m => m,
@@ -146,6 +158,7 @@ impl ProviderDraft {
             slug,
             scopes,
             required_claims: claims,
+            admin_claims,
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: method.to_owned(),
@@ -471,11 +484,15 @@ pub fn check_scopes(raw: &str, scopes: &[String]) -> Result<(), FieldError> {
 }
 
 pub fn check_claims(raw: &str, claims: &[String]) -> Result<(), FieldError> {
-    let f = "required_claims";
+    check_rules("required_claims", "required claims", raw, claims)
+}
+
+/// Claim rules in field `f` (Required Claims, Admin Claims): one syntax, one parser.
+pub fn check_rules(f: &str, what: &str, raw: &str, claims: &[String]) -> Result<(), FieldError> {
     if raw.len() > CLAIMS_MAX {
         return Err(FieldError::new(
             f,
-            format!("Use at most {CLAIMS_MAX} characters for the required claims."),
+            format!("Use at most {CLAIMS_MAX} characters for the {what}."),
         ));
     }
     // The same parser the sign-in evaluates with (src/claims.rs).
@@ -524,6 +541,8 @@ pub struct ProviderView {
     pub has_client_secret: bool,
     pub scopes: Vec<String>,
     pub required_claims: Vec<String>,
+    #[serde(default)]
+    pub admin_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
@@ -567,6 +586,7 @@ impl ProviderView {
             slug: self.slug.clone(),
             scopes: self.scopes.join(", "),
             required_claims: self.required_claims.join(", "),
+            admin_claims: self.admin_claims.join(", "),
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),

@@ -1,6 +1,7 @@
 //! Server-only parts of the core: storage, password hashing, secrets.
 //! Compiled only with the `ssr` feature, so none of it reaches the wasm bundle.
 
+pub mod admin_sync;
 pub mod apps;
 pub mod client_ip;
 pub mod clock;

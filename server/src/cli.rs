@@ -82,6 +82,10 @@ pub struct ProviderFields {
     /// Comma-separated claims that must be boolean true.
     #[arg(long)]
     pub required_claims: Option<String>,
+    /// Comma-separated rules (the Required Claims syntax) that make a user signing in through
+    /// this provider an administrator ("" for none: the provider grants no admin role).
+    #[arg(long)]
+    pub admin_claims: Option<String>,
     /// Create accounts for new identities.
     #[arg(long)]
     pub allow_new_users: Option<bool>,

@@ -25,6 +25,7 @@ impl ProviderFields {
         set(&mut draft.client_id, self.client_id);
         set(&mut draft.scopes, self.scopes);
         set(&mut draft.required_claims, self.required_claims);
+        set(&mut draft.admin_claims, self.admin_claims);
         set(&mut draft.token_auth_method, self.token_auth_method);
         if let Some(v) = self.allow_new_users {
             draft.allow_new_users = v;

@@ -455,6 +455,14 @@ async fn conclude(
                 flash(session, &AppError::from(e)).await;
                 return redirect("/login");
             }
+            // The provider's Admin Claims and the display name, before the session exists: a
+            // role that cannot be brought up to date is no sign-in (fail closed).
+            if let Err(e) =
+                portcullis::ssr::admin_sync::at_sign_in(&state.db, &verified, &user_id).await
+            {
+                flash(session, &AppError::from(e)).await;
+                return redirect("/login");
+            }
             if let Err(e) = sign_in(session, &user_id, via).await {
                 flash(session, &e).await;
                 return redirect("/login");

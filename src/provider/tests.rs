@@ -11,6 +11,7 @@ fn draft() -> ProviderDraft {
         slug: String::new(),
         scopes: DEFAULT_SCOPES.into(),
         required_claims: String::new(),
+        admin_claims: String::new(),
         allow_new_users: false,
         enabled: true,
         token_auth_method: String::new(),
@@ -246,6 +247,26 @@ fn required_claims_are_names() {
 }
 
 #[test]
+fn admin_claims_take_the_same_rules() {
+    list_field_rules(
+        "admin_claims",
+        |d, v| d.admin_claims = v.into(),
+        &[
+            ("groups=admins, <script>", "<script>"),
+            ("groups=", "groups="),
+        ],
+        "groups=admins, realm_access.roles=portcullis-admin",
+    );
+    let mut d = draft();
+    d.admin_claims = String::new();
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(
+        v.admin_claims.is_empty(),
+        "empty: the provider grants no admin role"
+    );
+}
+
+#[test]
 fn every_bad_field_is_reported_at_once() {
     let d = ProviderDraft::default();
     let errors = errors_of(&d, Mode::Create);
@@ -304,6 +325,7 @@ fn view_to_draft_never_carries_a_secret() {
         has_client_secret: true,
         scopes: vec!["openid".into(), "email".into()],
         required_claims: vec![],
+        admin_claims: vec!["groups=admins".into()],
         allow_new_users: true,
         enabled: true,
         token_auth_method: "auto".into(),

@@ -24,6 +24,7 @@ pub struct ProviderRow {
     client_secret_enc: String,
     pub scopes: String,
     pub required_claims: String,
+    pub admin_claims: String,
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
@@ -46,6 +47,14 @@ impl ProviderRow {
             .collect()
     }
 
+    /// Admin Claims rules (empty: this provider grants no admin role).
+    pub fn admin_claims(&self) -> Vec<String> {
+        self.admin_claims
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
     pub fn client_secret(&self, secrets: &SecretBox) -> Result<String, SecretError> {
         secrets.decrypt(&self.client_secret_enc, &self.slug)
     }
@@ -63,6 +72,7 @@ impl ProviderRow {
             client_secret_enc: secrets.encrypt(secret, &valid.slug),
             scopes: valid.scopes.join(" "),
             required_claims: valid.required_claims.join(" "),
+            admin_claims: valid.admin_claims.join(" "),
             allow_new_users: valid.allow_new_users,
             enabled: valid.enabled,
             token_auth_method: valid.token_auth_method.clone(),
@@ -86,6 +96,7 @@ impl ProviderRow {
             has_client_secret: !self.client_secret_enc.is_empty(),
             scopes: self.scopes(),
             required_claims: self.required_claims(),
+            admin_claims: self.admin_claims(),
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
@@ -272,7 +283,7 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
 /// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
 /// Creating and updating share both, so a new provider field is one column name here and
 /// one `.bind` there.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "name",
     "logo",
     "issuer_url",
@@ -285,6 +296,7 @@ const FIELDS: [&str; 12] = [
     "token_auth_method",
     "sign_out_at_provider",
     "link_by_email",
+    "admin_claims",
 ];
 
 macro_rules! bind_fields {
@@ -302,6 +314,7 @@ macro_rules! bind_fields {
             .bind(&$p.token_auth_method)
             .bind($p.sign_out_at_provider)
             .bind($p.link_by_email)
+            .bind($p.admin_claims.join(" "))
     };
 }
 

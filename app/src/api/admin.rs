@@ -15,6 +15,10 @@ pub struct UsersSettingsData {
     pub enabled_providers: usize,
     /// Every signed-in session, of every user (the users page lists them per user).
     pub sessions: Vec<portcullis::sessions::SessionView>,
+    /// (user id, why): administrators whose provider's Admin Claims no longer hold, kept
+    /// because no other administrator could sign in.
+    #[serde(default)]
+    pub admins_kept: Vec<(String, String)>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -31,6 +35,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             local_login: methods.local,
             oidc_enabled: methods.oidc,
             enabled_providers: methods.enabled_providers,
+            admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,

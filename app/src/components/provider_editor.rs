@@ -319,6 +319,11 @@ pub fn ProviderEditor(
                         hint="Comma-separated rules, all of which must hold to sign in: a name means the claim is boolean true (portcullis_user); name=value means it equals the value or is a list containing it (groups=media-users); nested claims by dotted path (realm_access.roles=portcullis)."
                     />
                 </div>
+                <DraftField
+                    field=text!(admin_claims)
+                    label="Admin Claims"
+                    hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role."
+                />
                 <div class="field" class:invalid=move || token_auth_error.get().is_some()>
                     <label for="field-token_auth_method">"Client Authentication"</label>
                     <select

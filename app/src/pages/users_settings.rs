@@ -58,6 +58,7 @@ fn users_view(
     let Loaded { data: s, alert } = page;
     let links = s.links.clone();
     let sessions = s.sessions.clone();
+    let kept = s.admins_kept.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -148,7 +149,13 @@ fn users_view(
                                     <td>{u.username}</td>
                                     <td>{u.display_name}</td>
                                     <td>{u.email.unwrap_or_default()}</td>
-                                    <td>{if u.admin { "Administrator" } else { "User" }}</td>
+                                    <td>
+                                        {if u.admin { "Administrator" } else { "User" }}
+                                        {kept
+                                            .iter()
+                                            .find(|(id, _)| *id == u.id)
+                                            .map(|(_, why)| view! { <p class="hint admin-kept">{why.clone()}</p> })}
+                                    </td>
                                     <td>{cells}</td>
                                     <td>{sessions_cell}</td>
                                 </tr>

@@ -1,0 +1,142 @@
+//! Admin Claims against the real test provider (issue 11, part 2): at every sign-in through
+//! the provider the administrator flag follows its rules (granted, removed), never from the
+//! last administrator who can sign in (kept, and the users page says why); the display name
+//! follows the `name` claim; `portcullis provider update --admin-claims`. Both backends.
+
+mod common;
+
+use common::TestApp;
+use common::flow::*;
+use serde_json::Value;
+
+/// `portcullis <args>` against `app`'s database and data directory (its secret key).
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--database-url")
+        .arg(app.config.database_url.as_deref().unwrap())
+        .arg("--data-dir")
+        .arg(&app.config.data_dir)
+        .arg("--allow-insecure-issuers")
+        .args(args)
+        .env("PORTCULLIS_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn set_admin_claims(app: &TestApp, rules: &str) {
+    let (ok, out) = cli(
+        app,
+        &[
+            "provider",
+            "update",
+            "--slug",
+            "idp",
+            "--admin-claims",
+            rules,
+        ],
+    );
+    assert!(ok, "{out}");
+}
+
+/// alice signs in through `idp` in a fresh browser; who she is then.
+async fn alice_signs_in(app: &TestApp) -> Value {
+    let b = app.browser();
+    let res = sign_in(app, &b, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/", "alice signs in");
+    me(app, &b).await.expect("signed in")
+}
+
+async fn setup(app: &TestApp, admin_claims: &str) -> common::idp::Idp {
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.admin_claims = admin_claims.into();
+    app.add_provider(d).await;
+    enable_oidc(app).await;
+    idp
+}
+
+async fn granted_and_removed_at_sign_in(app: &TestApp) {
+    let _idp = setup(app, "groups=media-users").await;
+    app.add_user("root", "root password", true).await; // another administrator, by password
+
+    // Created by the provider: an administrator from the first sign-in.
+    let alice = alice_signs_in(app).await;
+    assert_eq!(alice["admin"], true, "{alice}");
+    assert_eq!(alice["display_name"], "Alice Idp");
+    let b = app.browser();
+    let _ = sign_in(app, &b, "idp", "bob").await;
+    assert_eq!(
+        me(app, &b).await.unwrap()["admin"],
+        false,
+        "bob is not in media-users"
+    );
+
+    // The display name follows the provider at every sign-in.
+    let id = alice["id"].as_str().unwrap();
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE users SET display_name = 'Changed' WHERE id = $1",
+        id
+    )
+    .unwrap();
+
+    // A nested rule alice does not meet: the role goes at her next sign-in.
+    set_admin_claims(app, "realm_access.roles=portcullis-admin");
+    let (ok, listed) = cli(app, &["provider", "list", "--json"]);
+    assert!(
+        ok && listed.contains("realm_access.roles=portcullis-admin"),
+        "{listed}"
+    );
+    let alice = alice_signs_in(app).await;
+    assert_eq!(alice["admin"], false, "removed: {alice}");
+    assert_eq!(alice["display_name"], "Alice Idp");
+
+    // One she meets: granted again.
+    set_admin_claims(app, "realm_access.roles=portcullis");
+    assert_eq!(alice_signs_in(app).await["admin"], true);
+
+    // Empty: this provider grants (and removes) nothing.
+    set_admin_claims(app, "");
+    assert_eq!(alice_signs_in(app).await["admin"], true, "left as it was");
+    let b = app.browser();
+    let _ = sign_in(app, &b, "idp", "bob").await;
+    assert_eq!(me(app, &b).await.unwrap()["admin"], false);
+}
+both_backends!(granted_and_removed_at_sign_in);
+
+async fn the_last_admin_who_can_sign_in_is_kept(app: &TestApp) {
+    let _idp = setup(app, "groups=media-users").await;
+    app.add_user("gus", "gus password", false).await; // past first-run setup; not an admin
+    assert_eq!(alice_signs_in(app).await["admin"], true);
+
+    // The rule no longer matches, but alice is the only administrator: she stays one, and
+    // the users page says why.
+    set_admin_claims(app, "groups=admins");
+    let b = app.browser();
+    let res = sign_in(app, &b, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    assert_eq!(me(app, &b).await.unwrap()["admin"], true, "kept");
+    let page = page_text(app, &b, "/settings/users").await;
+    assert!(
+        shows(
+            &page,
+            "Kept as administrator: Test IdP's Admin Claims no longer match"
+        ),
+        "{page}"
+    );
+
+    // Once another administrator can sign in (with a password), the role goes at alice's
+    // next sign-in, and the note with it.
+    app.add_user("root", "root password", true).await;
+    let alice = alice_signs_in(app).await;
+    assert_eq!(alice["admin"], false, "{alice}");
+    let v = call_json(app, &signed_in(app, "root").await, "admin/users_settings").await;
+    assert_eq!(v["admins_kept"], serde_json::json!([]));
+}
+both_backends!(the_last_admin_who_can_sign_in_is_kept);
