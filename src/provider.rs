@@ -15,6 +15,8 @@ pub const CLAIMS_MAX: usize = 1024;
 /// A logo is shown on the login page for every visitor; keep data URIs small.
 pub const LOGO_DATA_MAX: usize = 256 * 1024;
 pub const DEFAULT_SCOPES: &str = "openid, profile, email";
+/// Where most providers send groups (Authentik, Authelia, Pocket ID, Kanidm...).
+pub const DEFAULT_GROUPS_CLAIM: &str = "groups";
 
 /// The provider editor's fields, as typed. Also the payload of the create/update server
 /// functions and of `portcullis provider add|update`.
@@ -36,6 +38,10 @@ pub struct ProviderDraft {
     pub admin_claims: String,
     pub allow_new_users: bool,
     pub enabled: bool,
+    /// The claim that carries the user's groups (a dotted path allowed, e.g.
+    /// `realm_access.roles`), refreshed at each sign-in; empty: none from this provider.
+    #[serde(default)]
+    pub groups_claim: String,
     /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
     pub token_auth_method: String,
     /// Sign-out also ends the session at the provider (RP-Initiated Logout), when its
@@ -88,6 +94,7 @@ pub struct ValidProvider {
     pub admin_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
+    pub groups_claim: String,
     pub token_auth_method: String,
     pub sign_out_at_provider: bool,
     pub link_by_email: bool,
@@ -100,6 +107,7 @@ impl ProviderDraft {
             scopes: DEFAULT_SCOPES.to_owned(),
             enabled: true,
             token_auth_method: "auto".to_owned(),
+            groups_claim: DEFAULT_GROUPS_CLAIM.to_owned(),
             sign_out_at_provider: true,
             ..Self::default()
         }
@@ -148,6 +156,8 @@ impl ProviderDraft {
                 "Choose auto, client_secret_basic or client_secret_post for client authentication.",
             );
         }
+        let groups_claim = self.groups_claim.trim();
+        errors.check(check_groups_claim(groups_claim));
         errors.finish()?;
         Ok(ValidProvider {
             name: name.to_owned(),
@@ -162,6 +172,7 @@ impl ProviderDraft {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: method.to_owned(),
+            groups_claim: groups_claim.to_owned(),
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
         })
@@ -502,6 +513,22 @@ pub fn check_rules(f: &str, what: &str, raw: &str, claims: &[String]) -> Result<
     Ok(())
 }
 
+/// The Groups claim: empty (no groups from this provider) or one claim name, a dotted path
+/// allowed (`groups`, `realm_access.roles`): the names Required Claims accept.
+pub fn check_groups_claim(value: &str) -> Result<(), FieldError> {
+    let f = "groups_claim";
+    if value.is_empty() {
+        return Ok(());
+    }
+    match crate::claims::Rule::parse(value) {
+        Ok(crate::claims::Rule::True(_)) if value.len() <= 255 => Ok(()),
+        _ => Err(FieldError::new(
+            f,
+            "Enter one claim name, e.g. groups, or a dotted path such as realm_access.roles (letters, digits, '_', '-', ':', '/'); leave it empty for no groups from this provider.",
+        )),
+    }
+}
+
 /// Where every provider's redirect URI starts: the login page.
 pub fn redirect_uri_base(public_url: &str) -> String {
     format!("{}/login", public_url.trim_end_matches('/'))
@@ -545,6 +572,8 @@ pub struct ProviderView {
     pub admin_claims: Vec<String>,
     pub allow_new_users: bool,
     pub enabled: bool,
+    #[serde(default)]
+    pub groups_claim: String,
     pub token_auth_method: String,
     #[serde(default)]
     pub sign_out_at_provider: bool,
@@ -590,6 +619,7 @@ impl ProviderView {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
+            groups_claim: self.groups_claim.clone(),
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             http_image_origin: None,

@@ -92,6 +92,10 @@ pub struct ProviderFields {
     /// Show it on the login page.
     #[arg(long)]
     pub enabled: Option<bool>,
+    /// The claim carrying the user's groups, a dotted path allowed (realm_access.roles)
+    /// [default on add: groups; "" for none].
+    #[arg(long)]
+    pub groups_claim: Option<String>,
     /// Token endpoint authentication: auto, client_secret_basic or client_secret_post.
     #[arg(long)]
     pub token_auth_method: Option<String>,

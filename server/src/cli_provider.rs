@@ -27,6 +27,7 @@ impl ProviderFields {
         set(&mut draft.required_claims, self.required_claims);
         set(&mut draft.admin_claims, self.admin_claims);
         set(&mut draft.token_auth_method, self.token_auth_method);
+        set(&mut draft.groups_claim, self.groups_claim);
         if let Some(v) = self.allow_new_users {
             draft.allow_new_users = v;
         }

@@ -264,7 +264,10 @@ proxied!(no_open_redirect);
 /// comes back to the exact URL.
 async fn groups_from_claims(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
-    add_provider(app, &idp.issuer, "idp", true).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    app.add_provider(d).await;
+    enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup
     add_app(app, "Media", APP, "listed", "media-users").await;
     let asked = format!("{APP}/library?sort=new");
@@ -593,3 +596,34 @@ async fn cli_manages_apps_and_groups(app: &TestApp) {
     assert!(!ok && err.contains("no application"), "{err}");
 }
 proxied!(cli_manages_apps_and_groups);
+
+/// The provider's Groups claim may name a nested claim; it is stored and shown as typed,
+/// and decides which groups a sign-in brings.
+async fn groups_from_a_nested_claim(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.groups_claim = "realm_access.roles".into();
+    app.add_provider(d).await;
+    enable_oidc(app).await;
+    let view = portcullis::ssr::providers::get_view(&app.running.db, "idp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(view.groups_claim, "realm_access.roles");
+    assert_eq!(view.draft().groups_claim, "realm_access.roles");
+    app.add_user("root", "root password", true).await;
+    add_app(app, "Media", APP, "listed", "portcullis").await;
+
+    let alice = app.browser();
+    sign_in(app, &alice, "idp", "alice").await;
+    let res = check(app, &alice, APP).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "remote-groups").as_deref(),
+        Some("offline_access,portcullis")
+    );
+    let bob = app.browser();
+    sign_in(app, &bob, "idp", "bob").await;
+    assert_eq!(check(app, &bob, APP).await.status(), StatusCode::FORBIDDEN);
+}
+proxied!(groups_from_a_nested_claim);

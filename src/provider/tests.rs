@@ -15,9 +15,28 @@ fn draft() -> ProviderDraft {
         allow_new_users: false,
         enabled: true,
         token_auth_method: String::new(),
+        groups_claim: "groups".into(),
         sign_out_at_provider: false,
         link_by_email: false,
         http_image_origin: None,
+    }
+}
+
+#[test]
+fn groups_claim_is_one_claim_name_or_empty() {
+    assert_eq!(ProviderDraft::new_default().groups_claim, "groups");
+    for ok in ["groups", "realm_access.roles", "https://example.com/groups", ""] {
+        let mut d = draft();
+        d.groups_claim = format!(" {ok} ");
+        let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+        assert_eq!(v.groups_claim, ok);
+    }
+    for bad in ["groups=admins", "a b", ".groups", "groups,roles"] {
+        let mut d = draft();
+        d.groups_claim = bad.into();
+        let errors = errors_of(&d, Mode::Create);
+        let msg = message_for(&errors, "groups_claim").unwrap_or_else(|| panic!("{bad}"));
+        assert!(msg.contains("realm_access.roles"), "{msg}");
     }
 }
 
@@ -329,6 +348,7 @@ fn view_to_draft_never_carries_a_secret() {
         allow_new_users: true,
         enabled: true,
         token_auth_method: "auto".into(),
+        groups_claim: "realm_access.roles".into(),
         sign_out_at_provider: true,
         link_by_email: true,
         position: 0,

@@ -28,6 +28,7 @@ pub struct ProviderRow {
     pub allow_new_users: bool,
     pub enabled: bool,
     pub token_auth_method: String,
+    pub groups_claim: String,
     pub sign_out_at_provider: bool,
     pub link_by_email: bool,
     pub position: i64,
@@ -76,6 +77,7 @@ impl ProviderRow {
             allow_new_users: valid.allow_new_users,
             enabled: valid.enabled,
             token_auth_method: valid.token_auth_method.clone(),
+            groups_claim: valid.groups_claim.clone(),
             sign_out_at_provider: valid.sign_out_at_provider,
             link_by_email: valid.link_by_email,
             position: 0,
@@ -100,6 +102,7 @@ impl ProviderRow {
             allow_new_users: self.allow_new_users,
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
+            groups_claim: self.groups_claim.clone(),
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             position: self.position,
@@ -283,7 +286,7 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
 /// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
 /// Creating and updating share both, so a new provider field is one column name here and
 /// one `.bind` there.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 14] = [
     "name",
     "logo",
     "issuer_url",
@@ -294,6 +297,7 @@ const FIELDS: [&str; 13] = [
     "allow_new_users",
     "enabled",
     "token_auth_method",
+    "groups_claim",
     "sign_out_at_provider",
     "link_by_email",
     "admin_claims",
@@ -312,6 +316,7 @@ macro_rules! bind_fields {
             .bind($p.allow_new_users)
             .bind($p.enabled)
             .bind(&$p.token_auth_method)
+            .bind(&$p.groups_claim)
             .bind($p.sign_out_at_provider)
             .bind($p.link_by_email)
             .bind($p.admin_claims.join(" "))

@@ -320,6 +320,11 @@ pub fn ProviderEditor(
                     />
                 </div>
                 <DraftField
+                    field=text!(groups_claim)
+                    label="Groups Claim"
+                    hint="The claim that lists the user's groups, refreshed at each sign-in, for applications open to listed groups (default groups; nested by dotted path, e.g. realm_access.roles). Empty: no groups from this provider."
+                />
+                <DraftField
                     field=text!(admin_claims)
                     label="Admin Claims"
                     hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role."
