@@ -25,7 +25,12 @@ fn draft() -> ProviderDraft {
 #[test]
 fn groups_claim_is_one_claim_name_or_empty() {
     assert_eq!(ProviderDraft::new_default().groups_claim, "groups");
-    for ok in ["groups", "realm_access.roles", "https://example.com/groups", ""] {
+    for ok in [
+        "groups",
+        "realm_access.roles",
+        "https://example.com/groups",
+        "",
+    ] {
         let mut d = draft();
         d.groups_claim = format!(" {ok} ");
         let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
