@@ -10,6 +10,7 @@ test.describe.configure({ mode: "serial" });
 
 const LLDAP = `${ICONS}/svg/lldap.svg`;
 const KANIDM = `${ICONS}/svg/kanidm.svg`;
+const PHOTOS_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="teal"/></svg>';
 
 let server: Server | undefined;
 let admin: { context: BrowserContext; page: Page };
@@ -39,6 +40,8 @@ test.beforeAll(async ({ browser }, testInfo) => {
   addUser("appadmin", true);
   addUser("ann");
   addUser("carl");
+  addUser("ben");
+  server.cli(["group", "assign", "--user", "ben", "--group", "family"]);
   admin = await signedIn(browser, testInfo, "appadmin");
 });
 
@@ -151,6 +154,12 @@ test("add applications, one with an icon from the picker", async ({}, testInfo) 
   await save(page, testInfo, { Name: "Admin Panel", URLs: "https://admin.portcullis.test", Icon: KANIDM }, "Administrators");
   await page.locator(ids.addApp).click();
   await ready(page, testInfo);
+  if (jsEnabled(testInfo)) {
+    // An uploaded image becomes a data: URI in the field (the start page gets it from a URL
+    // of its own).
+    await page.locator(ids.logoUpload).setInputFiles({ name: "photos.svg", mimeType: "image/svg+xml", buffer: Buffer.from(PHOTOS_SVG) });
+    await expect(page.locator(ids.iconField)).toHaveValue(`data:image/svg+xml;base64,${Buffer.from(PHOTOS_SVG).toString("base64")}`);
+  }
   await save(page, testInfo, { Name: "Photos", URLs: "https://photos.portcullis.test", Users: "ann", Groups: "family" }, "Listed users and groups");
   await expect(page.locator(`${ids.appList} [data-app="Photos"]`)).toContainText("users ann; groups family");
   expect(await listed(page)).toEqual(["LLDAP", "Admin Panel", "Photos"]);
@@ -207,8 +216,22 @@ test("the start page shows each user the applications they may open, in order", 
     "Photos https://photos.portcullis.test/",
     "LLDAP Directory https://lldap.portcullis.test/",
   ]);
+  if (jsEnabled(testInfo)) {
+    // The uploaded icon is served by Portcullis at a URL of its own, and loads.
+    const icon = ann.page.locator(`${ids.appTiles} [data-app="Photos"] img`);
+    await expect(icon).toHaveAttribute("src", /^\/api\/v1\/apps\/[^/]+\/icon\?v=\d+$/);
+    await expect.poll(() => icon.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  }
   await shot(ann.page, testInfo, "portal-user");
   await ann.context.close();
+
+  // Ben is in the group family, assigned in Portcullis.
+  const ben = await signedIn(browser, testInfo, "ben");
+  expect(await tiles(ben.page)).toEqual([
+    "Photos https://photos.portcullis.test/",
+    "LLDAP Directory https://lldap.portcullis.test/",
+  ]);
+  await ben.context.close();
 
   const carl = await signedIn(browser, testInfo, "carl");
   expect(await tiles(carl.page)).toEqual(["LLDAP Directory https://lldap.portcullis.test/"]);
