@@ -154,6 +154,8 @@ async fn server(
         format!("--site-root={}", root().join("target/site").display()),
         format!("--icon-index-url={icons}/index.json"),
         format!("--icon-base-url={icons}"),
+        // #9: wrk asks the forward-auth check as a proxy on this machine would.
+        "--trusted-proxies=127.0.0.1".to_owned(),
     ];
     if let Some(url) = database_url {
         args.push(format!("--database-url={url}"));
@@ -350,8 +352,24 @@ async fn first_load(base: &str) -> (usize, String) {
 
 /// `wrk` for `secs` seconds: (requests/s, p99 latency in ms).
 fn wrk(url: &str, secs: u32) -> (f64, f64) {
+    wrk_with(url, secs, &[])
+}
+
+/// [`wrk`] with request headers (`Name: value`).
+fn wrk_with(url: &str, secs: u32, headers: &[String]) -> (f64, f64) {
+    let mut args = vec![
+        "-t1".to_owned(),
+        "-c16".to_owned(),
+        format!("-d{secs}s"),
+        "--latency".to_owned(),
+    ];
+    for h in headers {
+        args.push("-H".to_owned());
+        args.push(h.clone());
+    }
+    args.push(url.to_owned());
     let out = Command::new("wrk")
-        .args(["-t1", "-c16", &format!("-d{secs}s"), "--latency", url])
+        .args(&args)
         .output()
         .expect("wrk (Debian package; scripts/setup.sh installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -555,6 +573,68 @@ async fn run() -> bool {
         figure: format!("{ratio:.2} of static"),
         budget: "≥ 0.5",
         pass: ratio >= 0.5,
+    });
+
+    // #9: the forward-auth check for a signed-in session (what a reverse proxy asks before
+    // every request of every application) against a small static file, side by side.
+    cli(
+        &sqlite.args,
+        &["app", "add", "--name=Bench", "--url=http://app.bench.test"],
+        None,
+    );
+    let login = client()
+        .post(format!("{base}/api/auth/login"))
+        .header("accept", "application/json")
+        .form(&[("identifier", "root"), ("password", "root password")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("portcullis_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let check_headers = [
+        format!("Cookie: {cookie}"),
+        "X-Forwarded-Method: GET".to_owned(),
+        "X-Forwarded-Proto: http".to_owned(),
+        "X-Forwarded-Host: app.bench.test".to_owned(),
+        "X-Forwarded-Uri: /library?page=2".to_owned(),
+    ];
+    let check_url = format!("{base}/api/v1/forward-auth");
+    let probe = client()
+        .get(&check_url)
+        .header("cookie", &cookie)
+        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-host", "app.bench.test")
+        .header("x-forwarded-uri", "/library?page=2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::OK, "the check allows the session");
+    let small = "pkg/bench-small.txt";
+    std::fs::write(root().join("target/site").join(small), "ok\n".repeat(32)).unwrap();
+    let (mut checks, mut smalls) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        smalls.push(wrk(&format!("{base}/{small}"), 5));
+        checks.push(wrk_with(&check_url, 5, &check_headers));
+    }
+    let _ = std::fs::remove_file(root().join("target/site").join(small));
+    let (ck_rps, ck_p99) = (median(&checks, |x| x.0), median(&checks, |x| x.1));
+    let (sm_rps, sm_p99) = (median(&smalls, |x| x.0), median(&smalls, |x| x.1));
+    let ratio = ck_rps / sm_rps;
+    rows.push(Row {
+        n: "9",
+        what: format!(
+            "forward-auth check, signed-in session, 16 connections: {ck_rps:.0} req/s, p99 {ck_p99:.2} ms (session and user read, no write); static file of 96 B: {sm_rps:.0} req/s, p99 {sm_p99:.2} ms"
+        ),
+        figure: format!("{ratio:.2} of static, p99 {ck_p99:.2} ms"),
+        budget: "≥ 0.7, p99 ≤ 5 ms",
+        pass: ratio >= 0.7 && ck_p99 <= 5.0,
     });
 
     // #3: sequential sign-ins of one returning person.
