@@ -49,6 +49,10 @@ pub enum Command {
     /// See and end users' signed-in sessions.
     #[command(subcommand)]
     Session(crate::cli_session::SessionCommand),
+    /// Show or switch login methods; `login-methods local enable` restores password sign-in
+    /// (break-glass, on the server).
+    #[command(subcommand)]
+    LoginMethods(crate::cli_login_methods::LoginMethodsCommand),
     /// Ask the running server (at `--listen`; 0.0.0.0 means this machine) whether it is
     /// healthy: exit 0 when `/healthz` answers 200, 1 otherwise. For a container's
     /// HEALTHCHECK, which then needs no shell or curl.
@@ -181,6 +185,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App(cmd) => crate::cli_app::app(&cli.config, cmd).await,
         Command::Group(cmd) => crate::cli_app::group(&cli.config, cmd).await,
         Command::Session(cmd) => crate::cli_session::session(&cli.config, cmd).await,
+        Command::LoginMethods(cmd) => {
+            crate::cli_login_methods::login_methods(&cli.config, cmd).await
+        }
         Command::Healthcheck { timeout } => healthcheck(&cli.config, timeout).await,
     }
 }

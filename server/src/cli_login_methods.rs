@@ -1,0 +1,58 @@
+//! `portcullis login-methods ...`: the users page's Login Methods from a shell on the
+//! server. `login-methods local enable` is the break-glass: it restores password sign-in
+//! when nobody can sign in through the providers any more (enabling never locks anyone out).
+
+use crate::config::Config;
+use crate::serve::open_db;
+use clap::Subcommand;
+use portcullis::ssr::providers;
+
+#[derive(Debug, Subcommand)]
+pub enum LoginMethodsCommand {
+    /// Show which login methods are on.
+    Show,
+    /// Password (local) sign-in.
+    Local {
+        #[command(subcommand)]
+        switch: Switch,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum Switch {
+    /// Turn it on (always allowed).
+    Enable,
+    /// Turn it off (refused when it is the last way to sign in).
+    Disable,
+}
+
+pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow::Result<()> {
+    let db = open_db(config).await?;
+    let result = async {
+        match cmd {
+            LoginMethodsCommand::Show => {}
+            LoginMethodsCommand::Local { switch } => {
+                let on = matches!(switch, Switch::Enable);
+                providers::set_local_login(&db, on)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if on {
+                    tracing::warn!("password sign-in turned on from the command line");
+                }
+            }
+        }
+        let m = providers::login_methods(&db).await?;
+        let word = |on: bool| if on { "on" } else { "off" };
+        println!("local (password) sign-in: {}", word(m.local));
+        println!(
+            "OpenID Connect sign-in: {} ({} enabled provider{})",
+            word(m.oidc),
+            m.enabled_providers,
+            if m.enabled_providers == 1 { "" } else { "s" }
+        );
+        anyhow::Ok(())
+    }
+    .await;
+    db.close().await;
+    result
+}

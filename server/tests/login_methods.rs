@@ -1,0 +1,63 @@
+//! `portcullis login-methods`: the break-glass that restores password sign-in from the
+//! server's shell (issue 11, part 3), and the last-way-in guard it shares with the users
+//! page. Both backends.
+
+mod common;
+
+use common::TestApp;
+use common::flow::add_provider;
+use reqwest::StatusCode;
+
+fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        .arg("--database-url")
+        .arg(app.config.database_url.as_deref().unwrap())
+        .arg("--data-dir")
+        .arg(&app.config.data_dir)
+        .args(args)
+        .env("PORTCULLIS_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+async fn break_glass_restores_password_sign_in(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+    // Password sign-in is the only way in: the CLI cannot turn it off either.
+    let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
+    assert!(!ok && out.contains("At least one login method"), "{out}");
+
+    // With a provider (nothing here talks to it), password sign-in goes off.
+    add_provider(app, "http://127.0.0.1:9", "only", false).await;
+    let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("local (password) sign-in: off"), "{out}");
+    let b = app.browser();
+    let res = app.login(&b, "root", "root password").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Password sign-in is turned off")
+    );
+
+    // The break-glass, on the server: password sign-in works again at once.
+    let (ok, out) = cli(app, &["login-methods", "local", "enable"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("local (password) sign-in: on"), "{out}");
+    assert!(
+        out.contains("OpenID Connect sign-in: on (1 enabled provider)"),
+        "{out}"
+    );
+    let res = app.login(&b, "root", "root password").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let (ok, out) = cli(app, &["login-methods", "show"]);
+    assert!(ok && out.contains("local (password) sign-in: on"), "{out}");
+}
+both_backends!(break_glass_restores_password_sign_in);
