@@ -1,5 +1,6 @@
 pub mod app_editor;
 pub mod app_icon;
+pub mod assigned_groups;
 pub mod copy_button;
 pub mod field;
 pub mod guard;

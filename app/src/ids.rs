@@ -64,6 +64,8 @@ pub const ICON_FIELD: &str = "field-icon";
 /// The start page's application tiles, and what it says when there are none.
 pub const APP_TILES: &str = "app-tiles";
 pub const APP_TILES_EMPTY: &str = "app-tiles-empty";
+/// The users page's assigned groups section.
+pub const USER_GROUPS: &str = "user-groups";
 pub const TEST_SIGN_IN: &str = "test-sign-in";
 pub const TEST_REPORT: &str = "test-report";
 pub const TEST_REPORT_SUMMARY: &str = "test-report-summary";

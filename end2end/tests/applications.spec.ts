@@ -238,6 +238,37 @@ test("the start page shows each user the applications they may open, in order", 
   await carl.context.close();
 });
 
+test("assign a group on the users page: the user then sees the applications for it", async ({ browser }, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/users");
+  const section = page.locator(ids.userGroups);
+  await expect(section.locator('[data-user="ben"][data-group="family"]')).toContainText("ben: family");
+  // Groups travel comma-separated: a comma is refused, beside the field.
+  await section.getByLabel("User", { exact: true }).selectOption({ label: "carl" });
+  await section.getByLabel("Group", { exact: true }).fill("family,admins");
+  await section.getByRole("button", { name: "Assign group" }).click();
+  await expect(page.locator("#field-group-error")).toContainText("cannot contain commas");
+  await ready(page, testInfo);
+  await expect(section.locator('[data-user="carl"]')).toHaveCount(0);
+
+  await section.getByLabel("User", { exact: true }).selectOption({ label: "carl" });
+  await section.getByLabel("Group", { exact: true }).fill("family");
+  await section.getByRole("button", { name: "Assign group" }).click();
+  await expect(section.locator('[data-user="carl"][data-group="family"]')).toBeVisible();
+  await ready(page, testInfo);
+  const carl = await signedIn(browser, testInfo, "carl");
+  expect(await tiles(carl.page)).toEqual([
+    "Photos https://photos.portcullis.test/",
+    "LLDAP Directory https://lldap.portcullis.test/",
+  ]);
+
+  await section.getByRole("button", { name: "Remove carl from family" }).click();
+  await expect(section.locator('[data-user="carl"]')).toHaveCount(0);
+  await visit(carl.page, testInfo, "/");
+  expect(await tiles(carl.page)).toEqual(["LLDAP Directory https://lldap.portcullis.test/"]);
+  await carl.context.close();
+});
+
 test("delete an application, after confirming", async ({}, testInfo) => {
   const { page } = admin;
   await visit(page, testInfo, "/settings/applications");

@@ -3,6 +3,7 @@
 use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
+use crate::components::assigned_groups::{AssignedGroups, GroupActions};
 use crate::components::guard::authed;
 use crate::components::page::{DataPage, Loaded, failed};
 use crate::components::switch::LoginMethodSwitch;
@@ -18,6 +19,7 @@ pub fn UsersSettingsPage() -> impl IntoView {
     let set_method = ServerAction::<SetLoginMethod>::new();
     let unlink = ServerAction::<UnlinkUser>::new();
     let end_session = ServerAction::<AdminEndSession>::new();
+    let groups = GroupActions::new();
     let settings = Resource::new(
         move || {
             (
@@ -38,11 +40,12 @@ pub fn UsersSettingsPage() -> impl IntoView {
                         failed(set_method)
                             .or_else(|| failed(unlink))
                             .or_else(|| failed(end_session))
+                            .or_else(|| groups.failed())
                     }
                     error_id=ids::LOGIN_METHODS_ERROR
                     let:page
                 >
-                    {users_view(page, set_method, unlink, end_session)}
+                    {users_view(page, set_method, unlink, end_session, groups)}
                 </DataPage>
             }
         })}
@@ -54,8 +57,10 @@ fn users_view(
     set_method: ServerAction<SetLoginMethod>,
     unlink: ServerAction<UnlinkUser>,
     end_session: ServerAction<AdminEndSession>,
+    groups: GroupActions,
 ) -> impl IntoView {
     let Loaded { data: s, alert } = page;
+    let users = s.users.clone();
     let links = s.links.clone();
     let sessions = s.sessions.clone();
     let kept = s.admins_kept.clone();
@@ -165,6 +170,7 @@ fn users_view(
                 </tbody>
             </table>
         </section>
+        <AssignedGroups users actions=groups errors=alert.field_errors()/>
     }
 }
 
