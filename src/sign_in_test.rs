@@ -135,10 +135,18 @@ pub enum WouldDo {
     SignIn {
         username: String,
         display_name: String,
+        /// What the sign-in does to the administrator flag (Admin Claims), if anything.
+        #[serde(default)]
+        admin_change: Option<String>,
     },
     /// No link, Link by email on: link to the local account with the same verified email
     /// and sign in as it.
-    LinkByEmail { username: String, email: String },
+    LinkByEmail {
+        username: String,
+        email: String,
+        #[serde(default)]
+        admin_change: Option<String>,
+    },
     /// No link and Allow New Users: a new account like this one.
     Create {
         username: String,

@@ -27,6 +27,7 @@ fn form(original_slug: &str, d: &ProviderDraft) -> Vec<(String, String)> {
     field("client_secret", &d.client_secret);
     field("scopes", &d.scopes);
     field("required_claims", &d.required_claims);
+    field("admin_claims", &d.admin_claims);
     field("token_auth_method", &d.token_auth_method);
     for (name, on) in [
         ("allow_new_users", d.allow_new_users),
@@ -410,6 +411,35 @@ async fn an_email_match_is_reported_as_link_or_refusal(app: &TestApp) {
     );
 }
 both_backends!(an_email_match_is_reported_as_link_or_refusal);
+
+async fn admin_claims_are_judged_and_the_admin_flag_shown(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    let before = snapshot(app).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.admin_claims = "realm_access.roles=portcullis".into();
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(page.contains("<td>Admin Claims<"), "{}", main_of(&page));
+    assert!(
+        page.contains("data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\""),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("<dt>Administrator</dt><dd>yes<"),
+        "{}",
+        main_of(&page)
+    );
+    d.admin_claims = "groups=admins".into();
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(page.contains("data-rule=\"groups=admins\" data-holds=\"false\""));
+    assert!(
+        page.contains("<dt>Administrator</dt><dd>no<"),
+        "{}",
+        main_of(&page)
+    );
+    assert_eq!(snapshot(app).await, before, "no administrator made");
+}
+both_backends!(admin_claims_are_judged_and_the_admin_flag_shown);
 
 async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;

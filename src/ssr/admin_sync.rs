@@ -14,7 +14,7 @@ use crate::on_pool;
 /// Whether an administrator other than `user_id` could sign in now: with a password while
 /// local sign-in is on, or through an enabled provider they are linked to while OpenID
 /// Connect sign-in is on.
-async fn others_can_sign_in(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+pub async fn others_can_sign_in(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
     let methods = providers::login_methods(db).await?;
     let n: i64 = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT COUNT(*) FROM users u WHERE u.is_admin = $4 AND u.id <> $1 AND \

@@ -199,17 +199,21 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
     if let Some(user_id) = linked
         && let Some(user) = users::get(db, &user_id).await?
     {
+        let admin_change = admin_change(db, v, &user).await?;
         return Ok(WouldDo::SignIn {
             username: user.username,
             display_name: user.display_name,
+            admin_change,
         });
     }
     if let Some(user_id) = email_match(db, v).await?
         && let Some(user) = users::get(db, &user_id).await?
     {
+        let admin_change = admin_change(db, v, &user).await?;
         return Ok(WouldDo::LinkByEmail {
             username: user.username,
             email: user.email.unwrap_or_default(),
+            admin_change,
         });
     }
     if !v.provider.allow_new_users {
@@ -227,7 +231,8 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
             username: user.username,
             email: user.email,
             display_name: user.display_name,
-            admin: user.is_admin,
+            // `admin_sync::at_sign_in` grants it right after the account is created.
+            admin: admin_claims_hold(v),
         }),
         Err(IdentityError::EmailTaken(_)) => {
             let email = claims::verified_email(&v.claims).unwrap_or_default();
@@ -247,6 +252,42 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
             reason: other.to_string(),
         }),
     }
+}
+
+/// The provider has Admin Claims and the claims meet them.
+fn admin_claims_hold(v: &Verified) -> bool {
+    let rules = v.provider.admin_claims();
+    !rules.is_empty() && claims::missing_required(&v.claims, &rules).is_empty()
+}
+
+/// What `admin_sync::at_sign_in` would do to `user`'s administrator flag, in words.
+async fn admin_change(
+    db: &Db,
+    v: &Verified,
+    user: &UserRow,
+) -> Result<Option<String>, sqlx::Error> {
+    use crate::admin_claims::{AdminChange, decide, kept_reason};
+    let has_rules = !v.provider.admin_claims().is_empty();
+    let holds = admin_claims_hold(v);
+    let others = if has_rules && !holds && user.is_admin {
+        super::admin_sync::others_can_sign_in(db, &user.id).await?
+    } else {
+        true
+    };
+    let who = &user.username;
+    Ok(match decide(has_rules, holds, user.is_admin, others) {
+        AdminChange::Keep if has_rules && user.is_admin => {
+            Some(format!("Admin Claims hold: {who} stays an administrator."))
+        }
+        AdminChange::Keep => None,
+        AdminChange::Grant => Some(format!(
+            "Admin Claims hold: {who} becomes an administrator."
+        )),
+        AdminChange::Revoke => Some(format!(
+            "Admin Claims do not hold: {who} loses the administrator role."
+        )),
+        AdminChange::KeepLastAdmin => Some(kept_reason(&v.provider.name)),
+    })
 }
 
 /// The account a first sign-in would create: unique username, email and name from the

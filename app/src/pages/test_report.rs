@@ -191,14 +191,16 @@ fn rules_view(rules: &[RuleVerdict], have_claims: bool) -> impl IntoView {
 
 fn would_view(would: Option<WouldDo>, ok: bool) -> impl IntoView {
     match would {
-        Some(WouldDo::SignIn { username, display_name }) => view! {
+        Some(WouldDo::SignIn { username, display_name, admin_change }) => view! {
             <p class="report ok">{format!("Sign in as the linked account {username} ({display_name}).")}</p>
+            {admin_change.map(|c| view! { <p>{c}</p> })}
         }
         .into_any(),
-        Some(WouldDo::LinkByEmail { username, email }) => view! {
+        Some(WouldDo::LinkByEmail { username, email, admin_change }) => view! {
             <p class="report ok">
                 {format!("Link this identity by its verified email {email} to the existing account {username}, and sign in as {username}.")}
             </p>
+            {admin_change.map(|c| view! { <p>{c}</p> })}
         }
         .into_any(),
         Some(WouldDo::Create { username, email, display_name, admin }) => view! {

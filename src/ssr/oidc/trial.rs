@@ -677,6 +677,8 @@ async fn run(
     }
     r.merged_claims = Some(merged.clone());
     r.rules = verdicts("Required Claims", &row.required_claims(), &merged);
+    r.rules
+        .extend(verdicts("Admin Claims", &row.admin_claims(), &merged));
 
     let verified = Verified {
         issuer: metadata.issuer().to_string(),
