@@ -615,7 +615,11 @@ async fn run() -> bool {
         .send()
         .await
         .unwrap();
-    assert_eq!(probe.status(), StatusCode::OK, "the check allows the session");
+    assert_eq!(
+        probe.status(),
+        StatusCode::OK,
+        "the check allows the session"
+    );
     let small = "pkg/bench-small.txt";
     std::fs::write(root().join("target/site").join(small), "ok\n".repeat(32)).unwrap();
     let (mut checks, mut smalls) = (Vec::new(), Vec::new());
