@@ -17,6 +17,18 @@ impl LoginMethods {
         self.oidc && self.enabled_providers > 0
     }
 
+    /// Whether password sign-in may be turned off (with `self.local` already off): another
+    /// way in must remain, and an administrator must be able to sign in through an enabled
+    /// provider (`admins_through_providers` of them can), or nobody could manage Portcullis
+    /// from the web any more.
+    pub fn check_local_off(&self, admins_through_providers: usize) -> Result<(), Lockout> {
+        self.check()?;
+        if admins_through_providers == 0 {
+            return Err(Lockout::NoAdminThroughProvider);
+        }
+        Ok(())
+    }
+
     /// `Err` when nobody could sign in any more.
     pub fn check(&self) -> Result<(), Lockout> {
         if self.local || self.oidc_usable() {
@@ -41,6 +53,10 @@ pub enum Lockout {
         "At least one login method must stay enabled: turn on OpenID Connect sign-in (with an enabled provider) before turning off local sign-in."
     )]
     NothingOn,
+    #[error(
+        "Local sign-in must stay on until an administrator can sign in through an enabled provider: link an enabled provider to an administrator account (Profile → Linked Accounts) first."
+    )]
+    NoAdminThroughProvider,
 }
 
 #[cfg(test)]
@@ -64,5 +80,24 @@ mod tests {
         assert!(none.contains("At least one login method"), "{none}");
         let no_provider = m(false, true, 0).check().unwrap_err().to_string();
         assert!(no_provider.contains("no enabled provider"), "{no_provider}");
+    }
+
+    #[test]
+    fn local_sign_in_goes_off_only_with_an_administrator_at_a_provider() {
+        assert!(m(false, true, 1).check_local_off(1).is_ok());
+        let no_admin = m(false, true, 1)
+            .check_local_off(0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            no_admin.contains("an administrator can sign in through an enabled provider"),
+            "{no_admin}"
+        );
+        // The other conditions are named first.
+        let none = m(false, false, 1)
+            .check_local_off(3)
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("At least one login method"), "{none}");
     }
 }

@@ -754,6 +754,11 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
         .await;
     let db = &app.running.db;
     providers::set_oidc_enabled(db, true).await.unwrap();
+    // Password sign-in goes off only with an administrator who can sign in at the provider.
+    app.add_user("root", "root password", true).await;
+    let link = "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
+                SELECT 'root-only', id, 'only', 'root', 0 FROM users WHERE username = 'root'";
+    portcullis::exec!(db, link).unwrap();
     providers::set_local_login(db, false).await.unwrap();
 
     let deleted = providers::delete(db, "only").await;
@@ -791,6 +796,7 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
 
     // With another way in, the same delete goes through.
     providers::set_local_login(db, true).await.unwrap();
+    portcullis::exec!(db, "DELETE FROM linked_identities WHERE id = 'root-only'").unwrap();
     assert_eq!(providers::delete(db, "only").await.unwrap(), 0);
 }
 both_backends!(the_last_way_in_cannot_be_removed_in_storage);

@@ -1,6 +1,6 @@
 //! `portcullis login-methods`: the break-glass that restores password sign-in from the
-//! server's shell (issue 11, part 3), and the last-way-in guard it shares with the users
-//! page. Both backends.
+//! server's shell (issue 11, part 3), and the guards it shares with the users page (the
+//! last way in; an administrator who can sign in through a provider). Both backends.
 
 mod common;
 
@@ -32,8 +32,20 @@ async fn break_glass_restores_password_sign_in(app: &TestApp) {
     let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
     assert!(!ok && out.contains("At least one login method"), "{out}");
 
-    // With a provider (nothing here talks to it), password sign-in goes off.
+    // With a provider (nothing here talks to it), password sign-in goes off once an
+    // administrator can sign in through it; the guard says which condition fails.
     add_provider(app, "http://127.0.0.1:9", "only", false).await;
+    let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
+    assert!(
+        !ok && out.contains("until an administrator can sign in through an enabled provider"),
+        "{out}"
+    );
+    portcullis::exec!(
+        &app.running.db,
+        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
+         SELECT 'root-only', id, 'only', 'root', 0 FROM users WHERE username = 'root'"
+    )
+    .unwrap();
     let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
     assert!(ok, "{out}");
     assert!(out.contains("local (password) sign-in: off"), "{out}");

@@ -387,6 +387,27 @@ async fn one_login_method_stays_on(app: &TestApp) {
     let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
     let (status, _) = seen.save(app, &admin, "", true, &corp).await;
     assert_eq!(status, StatusCode::OK);
+    // Password sign-in goes off only once an administrator can sign in through a provider.
+    let (status, body) = seen
+        .call(
+            app,
+            &admin,
+            "admin/set_login_method",
+            &pairs(&[("method", "local"), ("enabled", "false")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        body.to_string()
+            .contains("an administrator can sign in through an enabled provider"),
+        "{body}"
+    );
+    portcullis::exec!(
+        &app.running.db,
+        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
+         SELECT 'root-corp', id, 'corp', 'root', 0 FROM users WHERE username = 'root'"
+    )
+    .unwrap();
     // With a provider, OpenID Connect can take over from passwords.
     for (endpoint, form) in [
         ("admin/set_login_method", "method=oidc&enabled=true"),

@@ -29,6 +29,18 @@ pub async fn others_can_sign_in(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
     Ok(n > 0)
 }
 
+/// How many administrators could sign in through an enabled provider (linked to one),
+/// whether or not OpenID Connect sign-in is on right now.
+pub async fn admins_through_providers(db: &Db) -> Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users u WHERE u.is_admin = $1 AND EXISTS (SELECT 1 FROM \
+         linked_identities l JOIN oidc_providers p ON p.slug = l.provider_slug \
+         WHERE l.user_id = u.id AND p.enabled = $1)")
+        .bind(true)
+        .fetch_one(pool)
+        .await)
+}
+
 /// Applies the provider's rules to `user_id`, who has just signed in with `v`.
 pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx::Error> {
     let Some(user) = users::get(db, user_id).await? else {

@@ -429,6 +429,12 @@ async fn ensure_can_drop(db: &Db, slug: &str) -> Result<(), ProviderError> {
 /// Turns password sign-in on or off (never the last way in).
 pub async fn set_local_login(db: &Db, on: bool) -> Result<(), ProviderError> {
     ensure_login_possible(db, |m| m.local = on).await?;
+    if !on {
+        let mut methods = login_methods(db).await?;
+        methods.local = false;
+        let admins = super::admin_sync::admins_through_providers(db).await?;
+        methods.check_local_off(admins as usize)?;
+    }
     settings::set(db, settings::LOCAL_LOGIN, if on { "true" } else { "false" }).await?;
     Ok(())
 }
