@@ -78,12 +78,22 @@ fn set_security_headers() {
     };
     // Logos come from https URLs or data URIs; a plain-http icon host (a LAN mirror of the
     // catalogue) is allowed by name.
-    let icon_origin = use_context::<state::AppState>()
+    let state = use_context::<state::AppState>();
+    let icon_origin = state
+        .as_ref()
         .and_then(|st| st.icons.http_origin())
         .map(|origin| format!(" {origin}"))
         .unwrap_or_default();
+    // Leptos's `HydrationScripts` puts the nonce on its modulepreload link's `crossorigin`
+    // instead of `nonce` (leptos 0.8.23), so the browser refuses the preload with a console
+    // error; allowing exactly the bundle's URL lets it through without allowing any other
+    // script.
+    let bundle = state
+        .as_ref()
+        .map(|st| format!(" {}/pkg/portcullis.js", st.public_url.trim_end_matches('/')))
+        .unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; script-src 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+        "default-src 'none'; script-src 'nonce-{nonce}'{bundle} 'wasm-unsafe-eval'; \
          style-src 'self'; img-src 'self' https: data:{icon_origin}; connect-src 'self'; \
          font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; \
          manifest-src 'self'"

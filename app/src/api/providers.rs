@@ -15,6 +15,10 @@ pub struct OidcSettingsData {
     /// The redirect URI to register at every provider.
     pub redirect_uri: String,
     pub allow_insecure_issuers: bool,
+    /// The plain-http icon host logos may come from (so the editor's live check agrees
+    /// with the server's).
+    #[serde(default)]
+    pub http_image_origin: Option<String>,
     pub flash: Option<AppError>,
 }
 
@@ -76,6 +80,7 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
                 .collect(),
             redirect_uri: portcullis::provider::redirect_uri_base(&st.public_url),
             allow_insecure_issuers: st.allow_insecure_issuers,
+            http_image_origin: st.icons.http_origin(),
             flash: cx.take_flash().await,
         })
     })

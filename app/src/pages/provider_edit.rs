@@ -31,10 +31,11 @@ impl EditorData {
         let policy = IssuerPolicy {
             allow_insecure: settings.allow_insecure_issuers,
         };
-        let (draft, original_slug, has_secret) = match existing {
+        let (mut draft, original_slug, has_secret) = match existing {
             Some(p) => (p.draft(), p.slug.clone(), p.has_client_secret),
             None => (ProviderDraft::new_default(), String::new(), false),
         };
+        draft.http_image_origin = settings.http_image_origin;
         EditorProps {
             draft,
             original_slug,
