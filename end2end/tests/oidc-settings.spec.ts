@@ -78,11 +78,13 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
     "Logo": "data:text/html;base64,PHNjcmlwdD4=",
     "Client ID": "portcullis-basic",
     "Client Secret": "basic-secret",
+    "Admin Claims": "groups=",
   });
   if (!jsEnabled(testInfo)) await page.getByLabel("Issuer URL").fill("http://idp.example.com");
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
   await expect(page.locator("#field-logo-error")).toContainText("PNG, JPEG, WebP, GIF or SVG");
+  await expect(page.locator("#field-admin_claims-error")).toContainText("nothing after '='");
   await ready(page, testInfo);
   if (jsEnabled(testInfo)) await expect(page.getByLabel("Provider Name")).toHaveValue("Test IdP");
 
@@ -95,6 +97,7 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
     "Client ID": "portcullis-basic",
     "Client Secret": "basic-secret",
     "Scopes": "openid, profile, email",
+    "Admin Claims": "groups=portcullis-admins",
   });
   await shot(page, testInfo, "editor");
   await page.locator(ids.saveProvider).click();
