@@ -59,6 +59,84 @@ pub enum Lockout {
     NoAdminThroughProvider,
 }
 
+/// How a browser arrived at the sign-in page, for the auto-redirect rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoginVisit {
+    /// The visitor is signed in already.
+    pub signed_in: bool,
+    /// A message waits for this page (a failed sign-in's error, "signed out of X too").
+    pub message_waiting: bool,
+    /// `?choose`: the person asked to see the buttons this once.
+    pub choose: bool,
+    /// `?next=`: sent here by a page or application that needs a sign-in.
+    pub has_next: bool,
+    /// `Sec-Fetch-Site: none` or absent: typed, a bookmark, another program.
+    pub direct: bool,
+}
+
+/// Where `/login` sends this visit straight away, if anywhere: the auto-redirect provider
+/// (`target`, already known to be enabled), unless the person asked to choose, is signed in,
+/// has a message to read, or came from one of our own pages without a place to return to
+/// (signing out lands there; going straight back to the provider would sign them in again).
+pub fn auto_redirect(target: Option<&str>, visit: LoginVisit) -> Option<&str> {
+    let target = target.filter(|t| !t.is_empty())?;
+    if visit.choose || visit.signed_in || visit.message_waiting {
+        return None;
+    }
+    (visit.has_next || visit.direct).then_some(target)
+}
+
+#[cfg(test)]
+mod auto_redirect_tests {
+    use super::*;
+
+    const FRESH: LoginVisit = LoginVisit {
+        signed_in: false,
+        message_waiting: false,
+        choose: false,
+        has_next: false,
+        direct: true,
+    };
+
+    #[test]
+    fn a_fresh_visit_goes_to_the_chosen_provider() {
+        assert_eq!(auto_redirect(Some("kc"), FRESH), Some("kc"));
+        let bounced = LoginVisit {
+            direct: false,
+            has_next: true,
+            ..FRESH
+        };
+        assert_eq!(auto_redirect(Some("kc"), bounced), Some("kc"));
+    }
+
+    #[test]
+    fn off_or_bypassed_shows_the_page() {
+        assert_eq!(auto_redirect(None, FRESH), None);
+        assert_eq!(auto_redirect(Some(""), FRESH), None);
+        for visit in [
+            LoginVisit {
+                choose: true,
+                ..FRESH
+            },
+            LoginVisit {
+                signed_in: true,
+                ..FRESH
+            },
+            LoginVisit {
+                message_waiting: true,
+                ..FRESH
+            },
+            // Signed out from one of our pages: no `next`, not direct.
+            LoginVisit {
+                direct: false,
+                ..FRESH
+            },
+        ] {
+            assert_eq!(auto_redirect(Some("kc"), visit), None, "{visit:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::LoginMethods;

@@ -11,10 +11,17 @@ use portcullis::ssr::providers;
 pub enum LoginMethodsCommand {
     /// Show which login methods are on.
     Show,
-    /// Password (local) sign-in.
+    /// Password (local) sign-in. `local enable` also turns auto-redirect off, so the
+    /// password form shows again at /login.
     Local {
         #[command(subcommand)]
         switch: Switch,
+    },
+    /// Send /login straight to one enabled provider (its slug), or `off`. /login?choose
+    /// always shows the page.
+    AutoRedirect {
+        /// A provider slug, or `off`.
+        provider: String,
     },
 }
 
@@ -37,8 +44,17 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if on {
+                    providers::set_auto_redirect(&db, None)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
                     tracing::warn!("password sign-in turned on from the command line");
                 }
+            }
+            LoginMethodsCommand::AutoRedirect { provider } => {
+                let target = (provider != "off").then_some(provider.as_str());
+                providers::set_auto_redirect(&db, target)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
         }
         let m = providers::login_methods(&db).await?;
@@ -50,6 +66,12 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
             m.enabled_providers,
             if m.enabled_providers == 1 { "" } else { "s" }
         );
+        match providers::auto_redirect(&db).await? {
+            Some(slug) => {
+                println!("sign-in page goes straight to: {slug} (/login?choose shows it)")
+            }
+            None => println!("sign-in page goes straight to: nobody (auto-redirect off)"),
+        }
         anyhow::Ok(())
     }
     .await;

@@ -167,6 +167,8 @@ struct Start {
     provider: Option<String>,
     link: Option<String>,
     next: Option<String>,
+    /// `/login?choose`: show the page even when it goes straight to a provider.
+    choose: Option<String>,
 }
 
 /// `/login`: a sign-in start, an answer on the old shared redirect URI, or the page.
@@ -205,8 +207,49 @@ where
             let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
             begin(&state, &session, slug, Mode::SignIn, return_to, binding).await
         }
-        _ => page(req).await,
+        _ => match auto_redirect_target(&state, &session, &start, direct_visit(&req)).await {
+            Some(slug) => {
+                if let Err(wait) = state.limiter.start(client(&state, &req)) {
+                    flash(&session, &AppError::RateLimited(wait)).await;
+                    return page(req).await;
+                }
+                let binding = binding_cookie(&state, &req);
+                let apps = state.apps.get(&state.db).await.unwrap_or_default();
+                let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
+                begin(&state, &session, &slug, Mode::SignIn, return_to, binding).await
+            }
+            None => page(req).await,
+        },
     }
+}
+
+/// The provider this visit of `/login` goes straight to, if any (the rule:
+/// [`portcullis::login_methods::auto_redirect`]). Anything it cannot read shows the page.
+async fn auto_redirect_target(
+    state: &AppState,
+    session: &AuthSession,
+    start: &Start,
+    direct: bool,
+) -> Option<String> {
+    let snapshot = state.login_page.get(&state.db).await.ok()?;
+    let target = snapshot.auto_redirect.as_deref()?;
+    let data = session.data().await.ok()?;
+    let visit = portcullis::login_methods::LoginVisit {
+        signed_in: data.user_id.is_some(),
+        message_waiting: data.flash.is_some() || data.notice.is_some(),
+        choose: start.choose.is_some(),
+        has_next: start.next.as_deref().is_some_and(|n| !n.is_empty()),
+        direct,
+    };
+    portcullis::login_methods::auto_redirect(Some(target), visit).map(str::to_owned)
+}
+
+/// Typed, a bookmark, or a program: `Sec-Fetch-Site: none`, or no such header.
+fn direct_visit(req: &Request) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|s| s == "none")
 }
 
 #[derive(Debug, Deserialize)]

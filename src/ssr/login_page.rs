@@ -18,6 +18,9 @@ pub struct LoginSnapshot {
     pub setup_open: bool,
     pub local_login: bool,
     pub providers: Vec<LoginProvider>,
+    /// The provider `/login` goes straight to: the setting, when that provider is among
+    /// the enabled ones shown (so a disabled or deleted one never traps anyone).
+    pub auto_redirect: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -33,10 +36,15 @@ impl LoginPageCache {
             return Ok(snapshot.clone());
         }
         let loaded_at = Instant::now();
+        let providers = providers::login_providers(db).await?;
+        let auto_redirect = settings::get(db, settings::AUTO_REDIRECT)
+            .await?
+            .filter(|slug| providers.iter().any(|p| &p.slug == slug));
         let snapshot = Arc::new(LoginSnapshot {
             setup_open: !users::any(db).await?,
             local_login: settings::get_bool(db, settings::LOCAL_LOGIN, true).await?,
-            providers: providers::login_providers(db).await?,
+            providers,
+            auto_redirect,
         });
         *self.slot.write().expect("login cache lock") = Some((loaded_at, snapshot.clone()));
         Ok(snapshot)

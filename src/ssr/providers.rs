@@ -127,6 +127,10 @@ pub enum ProviderError {
     SecretRequired,
     #[error("the new order must name every provider exactly once")]
     BadOrder,
+    #[error(
+        "\"{0}\" is not an enabled provider: enable it (and OpenID Connect sign-in) before sending the sign-in page straight to it"
+    )]
+    NotEnabled(String),
     #[error(transparent)]
     Lockout(#[from] Lockout),
     #[error(transparent)]
@@ -436,6 +440,27 @@ pub async fn set_local_login(db: &Db, on: bool) -> Result<(), ProviderError> {
         methods.check_local_off(admins as usize)?;
     }
     settings::set(db, settings::LOCAL_LOGIN, if on { "true" } else { "false" }).await?;
+    Ok(())
+}
+
+/// The provider `/login` goes straight to, as set (it shows only while that provider is
+/// enabled: see `login_page`).
+pub async fn auto_redirect(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    Ok(settings::get(db, settings::AUTO_REDIRECT)
+        .await?
+        .filter(|s| !s.is_empty()))
+}
+
+/// Sends `/login` straight to provider `slug` (which must be enabled, with OpenID Connect
+/// sign-in on), or turns that off (`None`).
+pub async fn set_auto_redirect(db: &Db, slug: Option<&str>) -> Result<(), ProviderError> {
+    if let Some(slug) = slug {
+        let shown = login_providers(db).await?;
+        if !shown.iter().any(|p| p.slug == slug) {
+            return Err(ProviderError::NotEnabled(slug.to_owned()));
+        }
+    }
+    settings::set(db, settings::AUTO_REDIRECT, slug.unwrap_or("")).await?;
     Ok(())
 }
 

@@ -6,6 +6,8 @@ use crate::on_pool;
 pub const SETUP_COMPLETE: &str = "setup_complete";
 /// Username/password sign-in (on unless an administrator turned it off).
 pub const LOCAL_LOGIN: &str = "local_login_enabled";
+/// The provider `/login` goes straight to (its slug), or empty: off.
+pub const AUTO_REDIRECT: &str = "login_auto_redirect";
 
 pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")

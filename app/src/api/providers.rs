@@ -19,6 +19,9 @@ pub struct OidcSettingsData {
     /// with the server's).
     #[serde(default)]
     pub http_image_origin: Option<String>,
+    /// The provider the sign-in page goes straight to, if any.
+    #[serde(default)]
+    pub auto_redirect: Option<String>,
     pub flash: Option<AppError>,
 }
 
@@ -57,6 +60,12 @@ mod ssr {
                     "The provider list changed meanwhile; reload and try again.".into(),
                 ),
                 ProviderError::Lockout(l) => AppError::Conflict(l.to_string()),
+                ProviderError::NotEnabled(slug) => AppError::Validation(vec![FieldError::new(
+                    "auto_redirect",
+                    format!(
+                        "\"{slug}\" is not an enabled provider: enable it before sending the sign-in page straight to it."
+                    ),
+                )]),
                 ProviderError::Db(e) => e.into(),
             }
         }
@@ -81,6 +90,7 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
             redirect_uri: portcullis::provider::redirect_uri_base(&st.public_url),
             allow_insecure_issuers: st.allow_insecure_issuers,
             http_image_origin: st.icons.http_origin(),
+            auto_redirect: providers::auto_redirect(&st.db).await?,
             flash: cx.take_flash().await,
         })
     })
@@ -111,6 +121,23 @@ pub async fn set_login_method(method: String, enabled: bool) -> Result<(), AppEr
         }
         cx.state.login_page.invalidate();
         tracing::info!(admin = %admin.username, method, enabled, "login method changed");
+        Ok(())
+    })
+    .await
+}
+
+/// Sends the sign-in page straight to provider `slug` (empty: show the page). The page
+/// can always be reached with `/login?choose`.
+#[server(endpoint = "admin/set_auto_redirect")]
+pub async fn set_auto_redirect(slug: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::providers;
+    as_admin(async move |cx, admin| {
+        let slug = slug.trim();
+        let target = (!slug.is_empty()).then_some(slug);
+        providers::set_auto_redirect(&cx.state.db, target).await?;
+        cx.state.login_page.invalidate();
+        tracing::info!(admin = %admin.username, provider = ?target, "sign-in page auto-redirect changed");
         Ok(())
     })
     .await

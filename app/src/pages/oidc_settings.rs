@@ -2,7 +2,8 @@
 //! login-page order, with edit, enable/disable, reorder and delete.
 
 use crate::api::providers::{
-    DeleteProvider, MoveProvider, OidcSettingsData, SetProviderEnabled, oidc_settings,
+    DeleteProvider, MoveProvider, OidcSettingsData, SetAutoRedirect, SetProviderEnabled,
+    oidc_settings,
 };
 use crate::components::copy_button::CopyValue;
 use crate::components::guard::authed;
@@ -19,6 +20,7 @@ struct Actions {
     delete: ServerAction<DeleteProvider>,
     shift: ServerAction<MoveProvider>,
     toggle: ServerAction<SetProviderEnabled>,
+    auto: ServerAction<SetAutoRedirect>,
 }
 
 #[component]
@@ -28,6 +30,7 @@ pub fn OidcSettingsPage() -> impl IntoView {
         delete: ServerAction::new(),
         shift: ServerAction::new(),
         toggle: ServerAction::new(),
+        auto: ServerAction::new(),
     };
     let settings = Resource::new(
         move || {
@@ -35,6 +38,7 @@ pub fn OidcSettingsPage() -> impl IntoView {
                 actions.delete.version().get(),
                 actions.shift.version().get(),
                 actions.toggle.version().get(),
+                actions.auto.version().get(),
             )
         },
         |_| oidc_settings(),
@@ -49,6 +53,7 @@ pub fn OidcSettingsPage() -> impl IntoView {
                         failed(actions.delete)
                             .or_else(|| failed(actions.shift))
                             .or_else(|| failed(actions.toggle))
+                            .or_else(|| failed(actions.auto))
                     }
                     error_id=ids::OIDC_ERROR
                     let:page
@@ -63,6 +68,7 @@ pub fn OidcSettingsPage() -> impl IntoView {
 fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoView {
     let Loaded { data: s, alert } = page;
     let count = s.providers.len();
+    let auto = auto_redirect_form(&s, actions);
     view! {
         <section class="card">
             <p class="crumbs"><a href="/settings/users">"Users"</a>" › OpenID Connect"</p>
@@ -88,6 +94,44 @@ fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoV
                     .into_any()
             }}
         </ul>
+        {auto}
+    }
+}
+
+/// "Go straight to a provider": the sign-in page's auto-redirect, among enabled providers.
+fn auto_redirect_form(s: &OidcSettingsData, actions: Actions) -> impl IntoView + use<> {
+    let current = s.auto_redirect.clone().unwrap_or_default();
+    let options = s
+        .providers
+        .iter()
+        .filter(|p| p.enabled)
+        .map(|p| {
+            let selected = p.slug == current;
+            view! { <option value=p.slug.clone() selected=selected>{p.name.clone()}</option> }
+        })
+        .collect_view();
+    let off = current.is_empty();
+    view! {
+        <section class="card" aria-labelledby="auto-redirect-title">
+            <h2 id="auto-redirect-title">"Sign-in page"</h2>
+            <ActionForm action=actions.auto>
+                <div class="field">
+                    <label for=ids::AUTO_REDIRECT>"Go straight to a provider"</label>
+                    <select id=ids::AUTO_REDIRECT name="slug" aria-describedby="auto-redirect-hint">
+                        <option value="" selected=off>"No: show the sign-in page"</option>
+                        {options}
+                    </select>
+                    <p class="hint" id="auto-redirect-hint">
+                        "Visiting the sign-in page goes straight to this provider, and back to the page or application that asked. Not after signing out or a failed sign-in. "
+                        <code>"/login?choose"</code>
+                        " always shows the sign-in page; "
+                        <code>"portcullis login-methods local enable"</code>
+                        " on the server turns this off and password sign-in on."
+                    </p>
+                </div>
+                <button type="submit" class="button">"Save sign-in page"</button>
+            </ActionForm>
+        </section>
     }
 }
 
