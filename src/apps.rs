@@ -334,12 +334,16 @@ impl AppUrl {
         if !same_host {
             return None;
         }
+        // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
+        // `/admin` goes, and the more specific application must then still be the one judged.
         let path = url.path();
-        let under = self.prefix.is_empty()
-            || path == self.prefix
+        let prefix = self.prefix.as_str();
+        let under = prefix.is_empty()
+            || path.eq_ignore_ascii_case(prefix)
             || path
-                .strip_prefix(self.prefix.as_str())
-                .is_some_and(|rest| rest.starts_with('/'));
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+                && path[prefix.len()..].starts_with('/');
         under.then_some(self.prefix.len() + 1)
     }
 
@@ -479,10 +483,34 @@ pub fn parse_request_url(candidate: &str) -> Option<url::Url> {
         return None;
     }
     let url = url::Url::parse(candidate).ok()?;
-    if !url.username().is_empty() || url.password().is_some() || url.host_str().is_none() {
+    if !url.username().is_empty()
+        || url.password().is_some()
+        || url.host_str().is_none()
+        || ambiguous_path(url.path())
+        || ambiguous_path(raw_path(candidate))
+    {
         return None;
     }
     Some(url)
+}
+
+/// The path as sent, before URL parsing decodes `%2e` segments.
+fn raw_path(candidate: &str) -> &str {
+    let rest = candidate.split_once("://").map_or("", |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
+/// A path that a proxy or an application may read as another path than it looks: empty
+/// segments (`//admin`: nginx merges slashes when it picks a location), parameters
+/// (`/admin;x`), and encoded slashes, backslashes or dots (`/admin%2F..`). Matching such a
+/// path against the applications' prefixes could judge it by a wider application than the
+/// one that serves it, so it is refused instead.
+pub fn ambiguous_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.contains("//")
+        || lower.contains(';')
+        || ["%2f", "%5c", "%2e", "%00"].iter().any(|e| lower.contains(e))
 }
 
 /// The groups a provider's groups claim names: an array of strings, or one string. Entries

@@ -196,13 +196,14 @@ async fn caddy_and_nginx(backend: Backend) {
     let b = bench(backend).await;
     through_proxy(&b, &b.caddy).await;
     through_proxy(&b, &b.nginx).await;
-    // A host Portcullis does not know, through nginx (whose only server answers every
-    // name): refused, even for a signed-in user.
+    // A host nginx has no server block for: its default server drops the connection
+    // (444), so no application's check is asked about a host the client chose, even for a
+    // signed-in user. (Portcullis refuses hosts it does not know as well: forward_auth.rs.)
     let client = browser();
     sign_in(&b, &client, "alice", "/").await;
     let unknown = b.nginx.replace(HOST, "other.portcullis.test");
-    let res = client.get(&unknown).send().await.unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = client.get(&unknown).send().await;
+    assert!(res.is_err(), "dropped, not answered: {res:?}");
     let Bench { app, _proxies, .. } = b;
     drop(_proxies);
     app.stop().await;

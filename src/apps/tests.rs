@@ -245,3 +245,28 @@ fn groups_from_a_claim() {
     assert!(claim_groups(Some(&serde_json::json!({"x": 1}))).is_empty());
     assert!(claim_groups(None).is_empty());
 }
+
+#[test]
+fn paths_spelt_to_slip_past_a_narrower_app_are_judged_by_it_or_refused() {
+    let apps = [
+        app("everyone", &["https://h.test"]),
+        app("admin", &["https://h.test/admin"]),
+    ];
+    // Another case still belongs to the narrower application.
+    for u in ["https://h.test/ADMIN", "https://h.test/Admin/users"] {
+        let parsed = parse_request_url(u).unwrap();
+        assert_eq!(matching(&apps, &parsed).map(|a| a.id.as_str()), Some("admin"), "{u}");
+    }
+    // Spellings a proxy may route to /admin but that do not start with it are refused.
+    for u in [
+        "https://h.test//admin/",
+        "https://h.test/x//admin",
+        "https://h.test/admin;x",
+        "https://h.test/admin%2F..",
+        "https://h.test/%2e%2e/admin",
+        "https://h.test/admin%5cx",
+    ] {
+        assert_eq!(parse_request_url(u), None, "{u}");
+    }
+    assert!(parse_request_url("https://h.test/admin/a%20b?q=%2F").is_some());
+}

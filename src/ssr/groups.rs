@@ -77,6 +77,21 @@ pub async fn set_from_provider(
     groups: &[String],
 ) -> Result<(), sqlx::Error> {
     on_pool!(db, pool => async {
+        // Most sign-ins bring the groups they brought last time: then one read, no write
+        // (a write per sign-in would serialise SQLite's sign-ins behind each other).
+        let mut stored: Vec<String> = sqlx::query_scalar(
+            "SELECT group_name FROM user_groups WHERE user_id = $1 AND source = $2")
+            .bind(user_id)
+            .bind(slug)
+            .fetch_all(pool)
+            .await?;
+        let mut wanted = groups.to_vec();
+        stored.sort();
+        wanted.sort();
+        wanted.dedup();
+        if stored == wanted {
+            return Ok(());
+        }
         let mut tx = pool.begin().await?;
         sqlx::query("DELETE FROM user_groups WHERE user_id = $1 AND source = $2")
             .bind(user_id)
@@ -141,14 +156,10 @@ pub async fn refresh_from_claims(
     db: &Db,
     user_id: &str,
     slug: &str,
+    groups_claim: &str,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let path: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT groups_claim FROM oidc_providers WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(pool)
-        .await)?;
-    let path = path.unwrap_or_default();
+    let path = groups_claim;
     let groups = if path.trim().is_empty() {
         Vec::new()
     } else {
