@@ -164,6 +164,35 @@ pub fn parse_cookie_domain(s: &str) -> Result<String, String> {
     }
 }
 
+/// `--cookie-domain` must cover `--public-url`'s host (the host is the domain or under
+/// it), be a name rather than an IP address, and have at least two labels (`home.example`,
+/// never a bare top-level name); otherwise the session cookie would be refused by browsers
+/// or shared far wider than meant.
+pub fn check_cookie_domain(public_url: &str, domain: &str) -> Result<(), String> {
+    let host = Url::parse(public_url)
+        .ok()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        })
+        .unwrap_or_default();
+    let wrong = |why: &str| {
+        Err(format!(
+            "--cookie-domain {domain} does not fit --public-url {public_url}: {why}"
+        ))
+    };
+    if domain.parse::<std::net::IpAddr>().is_ok() {
+        return wrong("the cookie domain must be a domain name, not an IP address");
+    }
+    if !domain.contains('.') {
+        return wrong("the cookie domain needs at least two labels, e.g. home.example");
+    }
+    if host != domain && !host.ends_with(&format!(".{domain}")) {
+        return wrong("the public URL's host must be the cookie domain or a name under it");
+    }
+    Ok(())
+}
+
 impl Config {
     /// Trusts `--ca-file`'s certificates for outgoing requests; a file that cannot be read or
     /// holds no certificate stops the start, naming the flag.
@@ -201,5 +230,30 @@ impl Config {
             Some(key) => SecretBox::from_base64(key)?,
             None => SecretBox::load_or_create(&self.data_dir.join("secret.key"))?,
         })
+    }
+}
+
+#[cfg(test)]
+mod cookie_domain_tests {
+    use super::check_cookie_domain;
+
+    #[test]
+    fn the_cookie_domain_must_cover_the_public_url() {
+        let ok = |url, d| check_cookie_domain(url, d).is_ok();
+        assert!(ok("https://auth.home.example", "home.example"));
+        assert!(ok("https://home.example/", "home.example"));
+        assert!(ok("http://auth.portcullis.test:8080", "portcullis.test"));
+        assert!(ok("https://a.b.home.example", "home.example"));
+        // Another domain, a mere suffix of a label, a bare top-level name, an IP address.
+        assert!(!ok("https://auth.other.example", "home.example"));
+        assert!(!ok("https://auth.myhome.example", "home.example"));
+        assert!(!ok("https://auth.home.example", "example"));
+        assert!(!ok("http://127.0.0.1:8080", "127.0.0.1"));
+        assert!(!ok("http://127.0.0.1:8080", "portcullis.test"));
+        let err = check_cookie_domain("https://auth.other.example", "home.example").unwrap_err();
+        assert!(
+            err.contains("--cookie-domain") && err.contains("--public-url"),
+            "{err}"
+        );
     }
 }

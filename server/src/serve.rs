@@ -90,6 +90,9 @@ impl Drop for Running {
 
 /// `public_url`: the externally visible base URL (see [`Config::public_url`]).
 pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result<Router> {
+    if let Some(domain) = &config.cookie_domain {
+        crate::config::check_cookie_domain(public_url, domain).map_err(anyhow::Error::msg)?;
+    }
     let leptos_options = LeptosOptions::builder()
         .output_name("portcullis")
         .site_root(config.site_root.to_string_lossy().into_owned())

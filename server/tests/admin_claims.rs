@@ -140,3 +140,43 @@ async fn the_last_admin_who_can_sign_in_is_kept(app: &TestApp) {
     assert_eq!(v["admins_kept"], serde_json::json!([]));
 }
 both_backends!(the_last_admin_who_can_sign_in_is_kept);
+
+/// The revoke is one guarded statement (it refuses to take the role from the last
+/// administrator who can sign in, whatever a count read before said), and a sign-in through
+/// a provider without Admin Claims clears a stale "kept" note.
+async fn the_revoke_is_guarded_and_a_stale_note_cleared(app: &TestApp) {
+    let _idp = setup(app, "groups=media-users").await;
+    app.add_user("gus", "gus password", false).await; // past first-run setup; not an admin
+    let alice = alice_signs_in(app).await;
+    assert_eq!(alice["admin"], true);
+    let alice_id = alice["id"].as_str().unwrap().to_owned();
+    let db = &app.running.db;
+    use portcullis::ssr::admin_sync::{kept_admins, revoke_unless_last};
+    assert!(
+        !revoke_unless_last(db, &alice_id).await.unwrap(),
+        "the last one"
+    );
+
+    // Kept by a sign-in whose rule no longer matches; the note goes at a sign-in through
+    // the provider once it has no Admin Claims.
+    set_admin_claims(app, "groups=admins");
+    assert_eq!(alice_signs_in(app).await["admin"], true);
+    assert_eq!(kept_admins(db).await.unwrap().len(), 1);
+    set_admin_claims(app, "");
+    assert_eq!(alice_signs_in(app).await["admin"], true);
+    assert_eq!(kept_admins(db).await.unwrap(), Vec::new(), "note cleared");
+
+    // With another administrator who can sign in, the revoke passes; then that one is last.
+    app.add_user("root", "root password", true).await;
+    assert!(revoke_unless_last(db, &alice_id).await.unwrap());
+    assert_eq!(alice_signs_in(app).await["admin"], false);
+    let root = portcullis::ssr::users::find_by_identifier(db, "root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !revoke_unless_last(db, &root.id).await.unwrap(),
+        "root is last now"
+    );
+}
+both_backends!(the_revoke_is_guarded_and_a_stale_note_cleared);

@@ -302,6 +302,80 @@ async fn groups_from_claims(app: &TestApp) {
 }
 proxied!(groups_from_claims);
 
+/// Groups from a provider's claim do not outlive the link or the provider: alice (who also
+/// has a password) is refused a listed application once her link to the provider goes, and
+/// again (after signing in through it anew) once the provider is disabled.
+async fn claim_groups_go_with_the_provider(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    app.add_provider(d).await;
+    enable_oidc(app).await;
+    app.add_user("root", "root password", true).await; // past first-run setup
+    add_app(app, "Media", APP, "listed", "media-users").await;
+    let asked = format!("{APP}/library");
+    let db = &app.running.db;
+
+    let res = sign_in(app, &app.browser(), "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    let alice = user_id(app, "alice").await;
+    // alice gets a password too (root's), and a session that does not go through the provider.
+    portcullis::exec!(
+        db,
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'root') \
+         WHERE id = $1",
+        &alice
+    )
+    .unwrap();
+    let by_password = app.browser();
+    app.login(&by_password, "alice", "root password").await;
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::OK
+    );
+
+    portcullis::ssr::identities::unlink(db, &alice, "idp", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::FORBIDDEN,
+        "unlinked: the provider's groups went with the link"
+    );
+
+    // The groups back, as a sign-in through the provider would bring them.
+    portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::OK
+    );
+    portcullis::ssr::providers::set_enabled(db, "idp", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::FORBIDDEN,
+        "disabled: the provider's groups went with it"
+    );
+
+    portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::OK
+    );
+    portcullis::ssr::providers::delete(db, "idp").await.unwrap();
+    assert_eq!(
+        check(app, &by_password, &asked).await.status(),
+        StatusCode::FORBIDDEN,
+        "deleted: the provider's groups went with it"
+    );
+}
+proxied!(claim_groups_go_with_the_provider);
+
 async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
     add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
     app.add_user("alice", "alice password", false).await;
@@ -502,6 +576,8 @@ proxied!(database_outage_fails_closed);
 /// receive it.
 async fn cookie_domain(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| {
+        // The public URL must lie under the cookie domain.
+        c.public_url = Some("http://auth.portcullis.test".parse().unwrap());
         c.cookie_domain = Some("portcullis.test".into());
     })
     .await;

@@ -212,6 +212,26 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
         main_of(&page)
     );
     assert_eq!(snapshot(app).await, before);
+
+    // The stored secret never goes to another issuer or client: with the field empty, the
+    // test stops at the settings and asks for the secret, before any request.
+    let elsewhere = format!("{}/elsewhere", idp.issuer.trim_end_matches('/'));
+    for (issuer, client_id) in [
+        (elsewhere.as_str(), "portcullis-basic"),
+        (idp.issuer.as_str(), "another-client"),
+    ] {
+        let mut d = draft(issuer, "kc", false);
+        d.client_secret = String::new();
+        d.client_id = client_id.into();
+        let page = run_test(app, &admin, "kc", &d, "alice").await;
+        assert!(
+            page.contains("no request was made")
+                && page.contains("client_secret: Enter the client secret"),
+            "{issuer} {client_id}: {}",
+            main_of(&page)
+        );
+    }
+    assert_eq!(snapshot(app).await, before);
 }
 both_backends!(a_good_test_sign_in_reports_everything_and_writes_nothing);
 

@@ -41,6 +41,40 @@ pub async fn admins_through_providers(db: &Db) -> Result<i64, sqlx::Error> {
         .await)
 }
 
+/// Removes `user_id`'s administrator role only if another administrator could still sign
+/// in (see [`others_can_sign_in`]); `false` when the role stays (the last one). The check
+/// and the change are one statement; on PostgreSQL the administrators' rows are locked
+/// first, so two concurrent revokes cannot both pass it (SQLite runs one writer at a time).
+pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    const GUARDED_REVOKE: &str = "UPDATE users SET is_admin = $5, updated_at = $6 WHERE id = $1 \
+         AND is_admin = $4 AND EXISTS (SELECT 1 FROM users u WHERE u.is_admin = $4 AND u.id <> $1 AND \
+         (($2 AND u.password_hash IS NOT NULL) OR ($3 AND EXISTS (SELECT 1 FROM linked_identities l \
+         JOIN oidc_providers p ON p.slug = l.provider_slug WHERE l.user_id = u.id AND p.enabled = $4))))";
+    let methods = providers::login_methods(db).await?;
+    let n = on_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        if matches!(db, Db::Postgres(_)) {
+            sqlx::query("SELECT id FROM users WHERE is_admin = $1 FOR UPDATE")
+                .bind(true)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let n = sqlx::query(GUARDED_REVOKE)
+            .bind(user_id)
+            .bind(methods.local)
+            .bind(methods.oidc)
+            .bind(true)
+            .bind(false)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok::<u64, sqlx::Error>(n)
+    }.await)?;
+    Ok(n > 0)
+}
+
 /// Applies the provider's rules to `user_id`, who has just signed in with `v`.
 pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx::Error> {
     let Some(user) = users::get(db, user_id).await? else {
@@ -48,11 +82,15 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     };
     let rules = v.provider.admin_claims();
     let matches = !rules.is_empty() && claims::missing_required(&v.claims, &rules).is_empty();
-    let change = if rules.is_empty() || matches || !user.is_admin {
+    let mut change = if rules.is_empty() || matches || !user.is_admin {
         decide(!rules.is_empty(), matches, user.is_admin, true)
     } else {
         decide(true, false, true, others_can_sign_in(db, user_id).await?)
     };
+    // The count above may be stale by now: the revoke itself is guarded.
+    if change == AdminChange::Revoke && !revoke_unless_last(db, user_id).await? {
+        change = AdminChange::KeepLastAdmin;
+    }
     let (admin, kept) = match change {
         AdminChange::Keep => (user.is_admin, None),
         AdminChange::Grant => (true, None),
@@ -80,18 +118,18 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     let name = name
         .filter(|n| !n.trim().is_empty())
         .unwrap_or(user.display_name.clone());
-    // The note is only touched by providers that manage the role.
-    let touch_note = !rules.is_empty();
+    // The note says why the last sign-in kept the role; any other sign-in clears it (also
+    // one through a provider without Admin Claims). A sign-in that changes nothing writes
+    // nothing (on SQLite a write would queue every sign-in behind the others).
     crate::exec!(
         db,
-        "UPDATE users SET is_admin = $2, display_name = $3, \
-         admin_kept = CASE WHEN $4 THEN $5 ELSE admin_kept END, \
-         updated_at = CASE WHEN is_admin <> $2 OR display_name <> $3 THEN $6 ELSE updated_at END \
-         WHERE id = $1",
+        "UPDATE users SET is_admin = $2, display_name = $3, admin_kept = $4, \
+         updated_at = CASE WHEN is_admin <> $2 OR display_name <> $3 THEN $5 ELSE updated_at END \
+         WHERE id = $1 \
+           AND (is_admin <> $2 OR display_name <> $3 OR COALESCE(admin_kept, '') <> COALESCE($4, ''))",
         user_id,
         admin,
         &name,
-        touch_note,
         kept.as_deref(),
         now()
     )?;

@@ -240,24 +240,61 @@ pub const CACHE_TTL: Duration = Duration::from_secs(5);
 /// on every request of every application and must not read them each time.
 #[derive(Debug, Default)]
 pub struct AppsCache {
-    slot: RwLock<Option<(Instant, Arc<Vec<App>>)>>,
+    /// (generation, cached list): the generation goes up at every [`AppsCache::invalidate`],
+    /// so a load that began before one never stores its (stale) result.
+    slot: RwLock<(u64, Option<Loaded>)>,
 }
+
+/// A list and when its load began.
+type Loaded = (Instant, Arc<Vec<App>>);
 
 impl AppsCache {
     pub async fn get(&self, db: &Db) -> Result<Arc<Vec<App>>, sqlx::Error> {
-        if let Some((at, apps)) = self.slot.read().expect("apps cache lock").as_ref()
-            && at.elapsed() < CACHE_TTL
-        {
-            return Ok(apps.clone());
-        }
+        let generation = {
+            let slot = self.slot.read().expect("apps cache lock");
+            if let Some((at, apps)) = slot.1.as_ref()
+                && at.elapsed() < CACHE_TTL
+            {
+                return Ok(apps.clone());
+            }
+            slot.0
+        };
         let loaded_at = Instant::now();
         let apps = Arc::new(list(db).await?);
-        *self.slot.write().expect("apps cache lock") = Some((loaded_at, apps.clone()));
+        self.store(generation, loaded_at, apps.clone());
         Ok(apps)
+    }
+
+    /// Keeps `apps`, loaded from `loaded_at` on, unless the cache was invalidated since
+    /// `generation` was read.
+    fn store(&self, generation: u64, loaded_at: Instant, apps: Arc<Vec<App>>) {
+        let mut slot = self.slot.write().expect("apps cache lock");
+        if slot.0 == generation {
+            slot.1 = Some((loaded_at, apps));
+        }
     }
 
     /// After a change to applications made by this process.
     pub fn invalidate(&self) {
-        *self.slot.write().expect("apps cache lock") = None;
+        let mut slot = self.slot.write().expect("apps cache lock");
+        slot.0 = slot.0.wrapping_add(1);
+        slot.1 = None;
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn a_load_begun_before_an_invalidate_is_not_kept() {
+        let cache = AppsCache::default();
+        let generation = cache.slot.read().unwrap().0;
+        cache.invalidate();
+        cache.store(generation, Instant::now(), Arc::new(Vec::new()));
+        assert!(cache.slot.read().unwrap().1.is_none());
+        let generation = cache.slot.read().unwrap().0;
+        cache.store(generation, Instant::now(), Arc::new(Vec::new()));
+        assert!(cache.slot.read().unwrap().1.is_some());
     }
 }

@@ -112,6 +112,23 @@ pub async fn set_from_provider(
     }.await)
 }
 
+/// Forgets the groups provider `slug` vouched for: of `user_id`, or of everyone (`None`).
+/// Called when the link goes, or the provider is disabled or deleted: its groups must not
+/// outlive it.
+pub async fn drop_from_provider(
+    db: &Db,
+    slug: &str,
+    user_id: Option<&str>,
+) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "DELETE FROM user_groups WHERE source = $1 AND source <> $2 AND ($3 IS NULL OR user_id = $3)",
+        slug,
+        ASSIGNED,
+        user_id
+    )
+}
+
 /// Who a signed-in user is, for the check endpoint: one query for the user and all their
 /// groups.
 #[derive(Debug, Clone, PartialEq, Eq)]

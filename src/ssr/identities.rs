@@ -474,6 +474,7 @@ pub async fn unlink(
         Ok::<u64, sqlx::Error>(n)
     })?;
     if deleted > 0 {
+        super::groups::drop_from_provider(db, slug, Some(user_id)).await?;
         return Ok(());
     }
     let linked: i64 = on_pool!(db, pool => sqlx::query_scalar(

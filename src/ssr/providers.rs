@@ -482,6 +482,7 @@ pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), Provi
     }
     if !enabled {
         super::session::store::end::for_provider(db, slug, None).await?;
+        super::groups::drop_from_provider(db, slug, None).await?;
     }
     Ok(())
 }
@@ -506,6 +507,11 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
             return Err(ProviderError::NotFound(slug.to_owned()));
         }
         sqlx::query("DELETE FROM sessions WHERE provider_slug = $1")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?;
+        // Its groups must not outlive it (see groups::drop_from_provider).
+        sqlx::query("DELETE FROM user_groups WHERE source = $1")
             .bind(slug)
             .execute(&mut *tx)
             .await?;

@@ -103,15 +103,26 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
         EditMode::Update => providers::get(rp.db, &t.original_slug).await?,
         EditMode::Create => None,
     };
-    // An existing provider's empty secret field means the stored secret.
-    let stored_secret = match (&stored, draft.client_secret.trim().is_empty()) {
+    // An existing provider's empty secret field means the stored secret, but only for the
+    // stored issuer and client: it never goes to an issuer (or client) the editor names
+    // instead. Otherwise the secret must be typed (validated as for a new provider).
+    let secret_empty = draft.client_secret.trim().is_empty();
+    let same_client = stored.as_ref().is_some_and(|row| {
+        draft.issuer_url.trim() == row.issuer_url && draft.client_id.trim() == row.client_id
+    });
+    let stored_secret = match (&stored, secret_empty && same_client) {
         (Some(row), true) => row.client_secret(rp.secrets).ok(),
         _ => None,
     };
     if let Some(secret) = &stored_secret {
         draft.client_secret = secret.clone();
     }
-    let valid = match draft.validate(mode, t.policy) {
+    let check_mode = if secret_empty && !same_client {
+        EditMode::Create
+    } else {
+        mode
+    };
+    let valid = match draft.validate(check_mode, t.policy) {
         Ok(v) => v,
         Err(errors) => {
             let mut r = TestReport {
