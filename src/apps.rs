@@ -510,7 +510,9 @@ pub fn ambiguous_path(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.contains("//")
         || lower.contains(';')
-        || ["%2f", "%5c", "%2e", "%00"].iter().any(|e| lower.contains(e))
+        || ["%2f", "%5c", "%2e", "%00"]
+            .iter()
+            .any(|e| lower.contains(e))
 }
 
 /// The groups a provider's groups claim names: an array of strings, or one string. Entries

@@ -255,7 +255,11 @@ fn paths_spelt_to_slip_past_a_narrower_app_are_judged_by_it_or_refused() {
     // Another case still belongs to the narrower application.
     for u in ["https://h.test/ADMIN", "https://h.test/Admin/users"] {
         let parsed = parse_request_url(u).unwrap();
-        assert_eq!(matching(&apps, &parsed).map(|a| a.id.as_str()), Some("admin"), "{u}");
+        assert_eq!(
+            matching(&apps, &parsed).map(|a| a.id.as_str()),
+            Some("admin"),
+            "{u}"
+        );
     }
     // Spellings a proxy may route to /admin but that do not start with it are refused.
     for u in [
