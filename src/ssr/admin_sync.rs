@@ -133,6 +133,42 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
         kept.as_deref(),
         now()
     )?;
+    sync_email(db, &user, v).await
+}
+
+/// The account's email follows the provider's verified one (only `email_verified: true`,
+/// the hardening rule), unless another account holds it: then it stays as it is and the
+/// sign-in goes on. Writes only when it changes.
+async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), sqlx::Error> {
+    let Some(email) = claims::verified_email(&v.claims) else {
+        return Ok(());
+    };
+    if user
+        .email
+        .as_deref()
+        .is_some_and(|e| e.eq_ignore_ascii_case(email))
+    {
+        return Ok(());
+    }
+    let changed = crate::exec!(
+        db,
+        "UPDATE users SET email = $2, updated_at = $3 WHERE id = $1 \
+         AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($2) AND o.id <> $1)",
+        &user.id,
+        email,
+        now()
+    );
+    match changed {
+        Ok(1) => {
+            tracing::info!(user = %user.username, provider = %v.provider.slug, "email follows the provider's verified email")
+        }
+        Ok(_) => {
+            tracing::info!(user = %user.username, provider = %v.provider.slug, "the provider's verified email belongs to another account; kept the account's own")
+        }
+        // Taken by another account between the check and the write.
+        Err(e) if super::db::is_unique_violation(&e) => {}
+        Err(e) => return Err(e),
+    }
     Ok(())
 }
 
