@@ -387,7 +387,17 @@ async fn one_login_method_stays_on(app: &TestApp) {
     let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
     let (status, _) = seen.save(app, &admin, "", true, &corp).await;
     assert_eq!(status, StatusCode::OK);
-    // Password sign-in goes off only once an administrator can sign in through a provider.
+    // Password sign-in goes off only once an administrator can sign in through a provider
+    // (with OpenID Connect on, that is the condition left).
+    let status = seen
+        .status(
+            app,
+            &admin,
+            "admin/set_login_method",
+            "method=oidc&enabled=true",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, body) = seen
         .call(
             app,
