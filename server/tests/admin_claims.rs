@@ -11,22 +11,8 @@ use serde_json::Value;
 
 /// `portcullis <args>` against `app`'s database and data directory (its secret key).
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("--database-url")
-        .arg(app.config.database_url.as_deref().unwrap())
-        .arg("--data-dir")
-        .arg(&app.config.data_dir)
-        .arg("--allow-insecure-issuers")
-        .args(args)
-        .env("PORTCULLIS_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let run = app.cli(&[&["--allow-insecure-issuers"], args].concat());
+    (run.ok, run.text())
 }
 
 fn set_admin_claims(app: &TestApp, rules: &str) {

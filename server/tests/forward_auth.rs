@@ -599,20 +599,8 @@ async fn cookie_domain_sqlite() {
 async fn cli_manages_apps_and_groups(app: &TestApp) {
     app.add_user("alice", "alice password", false).await;
     let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .arg("--database-url")
-            .arg(app.config.database_url.as_deref().unwrap())
-            .arg("--data-dir")
-            .arg(&app.config.data_dir)
-            .args(args)
-            .env("PORTCULLIS_LOG", "warn")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let run = app.cli(args);
+        (run.ok, run.stdout, run.stderr)
     };
     let (ok, _, err) = cli(&["app", "add", "--name", "Media", "--url", "media.test"]);
     assert!(

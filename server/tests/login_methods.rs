@@ -9,21 +9,8 @@ use common::flow::add_provider;
 use reqwest::StatusCode;
 
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .arg("--database-url")
-        .arg(app.config.database_url.as_deref().unwrap())
-        .arg("--data-dir")
-        .arg(&app.config.data_dir)
-        .args(args)
-        .env("PORTCULLIS_LOG", "warn")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let run = app.cli(args);
+    (run.ok, run.text())
 }
 
 async fn break_glass_restores_password_sign_in(app: &TestApp) {

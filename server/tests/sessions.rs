@@ -254,20 +254,8 @@ async fn cli_lists_and_revokes(app: &TestApp) {
     let two = password_browser(app, "alice", CHROME).await;
     let three = password_browser(app, "alice", CHROME).await;
     let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
-            .arg("--database-url")
-            .arg(app.config.database_url.as_deref().unwrap())
-            .arg("--data-dir")
-            .arg(&app.config.data_dir)
-            .args(args)
-            .env("PORTCULLIS_LOG", "warn")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let run = app.cli(args);
+        (run.ok, run.stdout, run.stderr)
     };
 
     let (ok, out, err) = cli(&["session", "list", "--user", "alice", "--json"]);

@@ -13,6 +13,20 @@ use portcullis_server::serve::{self, Running};
 use reqwest::header::{ACCEPT, REFERER};
 use reqwest::{Client, Response};
 
+/// What a CLI run did.
+pub struct CliRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl CliRun {
+    /// Standard output, then standard error.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
@@ -167,6 +181,25 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The real CLI (`portcullis <args>`) against this server's database and data
+    /// directory (its secret key).
+    pub fn cli(&self, args: &[&str]) -> CliRun {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+            .arg("--database-url")
+            .arg(self.config.database_url.as_deref().unwrap())
+            .arg("--data-dir")
+            .arg(&self.config.data_dir)
+            .args(args)
+            .env("PORTCULLIS_LOG", "warn")
+            .output()
+            .unwrap();
+        CliRun {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 
     pub async fn login(&self, client: &Client, name: &str, password: &str) -> Response {
