@@ -51,6 +51,8 @@ pub struct RequestUrl {
     pub url: url::Url,
     /// The path, percent-decoded once.
     path: String,
+    /// The other readings an app may make of `path` ([`readings`]).
+    readings: Vec<String>,
 }
 
 impl RequestUrl {
@@ -79,7 +81,20 @@ impl RequestUrl {
             return refuse("no host");
         }
         let path = read_path(raw_path(candidate))?;
-        Ok(RequestUrl { url, path })
+        let readings = readings(&path);
+        // A reading is held to the same rules as the decoded path: `／..／` folds to `/../`.
+        for r in &readings {
+            if r.contains('\\') || check_segments(r).is_err() {
+                return Err(Refused(
+                    format!("the path may be read as {r:?}, which has no single reading").into(),
+                ));
+            }
+        }
+        Ok(RequestUrl {
+            url,
+            path,
+            readings,
+        })
     }
 
     /// As [`RequestUrl::parse`], for what a proxy forwarded: browsers never send a
@@ -95,34 +110,14 @@ impl RequestUrl {
     pub fn path(&self) -> &str {
         &self.path
     }
-
-    /// Every other reading an app may make of the path, without repeats.
-    fn readings(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let steps: [fn(&str) -> Cow<'_, str>; 3] = [cut, fold, trim];
-        // Every combination of the steps, in that order (cut first: an app that splits at a
-        // decoded `?` does so before it looks at segments).
-        for mask in 1u8..8 {
-            let mut p: Cow<'_, str> = Cow::Borrowed(&self.path);
-            for (i, step) in steps.iter().enumerate() {
-                if mask & (1 << i) != 0 {
-                    p = Cow::Owned(step(&p).into_owned());
-                }
-            }
-            if p != self.path && !out.iter().any(|o| *o == p) {
-                out.push(p.into_owned());
-            }
-        }
-        out
-    }
 }
 
 /// The application a request belongs to (longest prefix, module docs), or `None` when no
 /// application lists it; refused when the app could read the path as belonging to another.
 pub fn judge<'a>(apps: &'a [App], req: &RequestUrl) -> Result<Option<&'a App>, Refused> {
     let decoded = best(apps, &req.url, &req.path);
-    for reading in req.readings() {
-        let other = best(apps, &req.url, &reading);
+    for reading in &req.readings {
+        let other = best(apps, &req.url, reading);
         if other.map(|a| &a.id) != decoded.map(|a| &a.id) {
             return Err(Refused(
                 format!(
@@ -157,6 +152,26 @@ fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Option<&'a App> {
         }
     }
     best.map(|(a, _)| a)
+}
+
+/// Every other reading an app may make of a decoded path, without repeats: each combination
+/// of [`cut`], [`fold`] and [`trim`], in that order (an app that splits at a decoded `?`
+/// does so before it looks at segments).
+fn readings(path: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let steps: [fn(&str) -> Cow<'_, str>; 3] = [cut, fold, trim];
+    for mask in 1u8..8 {
+        let mut p: Cow<'_, str> = Cow::Borrowed(path);
+        for (i, step) in steps.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                p = Cow::Owned(step(&p).into_owned());
+            }
+        }
+        if p != path && !out.iter().any(|o| *o == p) {
+            out.push(p.into_owned());
+        }
+    }
+    out
 }
 
 /// The path as sent, before URL parsing normalises it.
@@ -257,13 +272,19 @@ fn invisible(c: char) -> bool {
 }
 
 /// Each segment without surrounding white space, invisible characters and trailing dots
-/// (Windows servers drop them), and the segments left empty merged away.
+/// (Windows servers drop them), and the segments left empty merged away (as proxies merge
+/// slashes).
 fn trim(path: &str) -> Cow<'_, str> {
     let trimmed: Vec<&str> = path
         .split('/')
         .map(|s| {
-            s.trim_matches(|c: char| c.is_whitespace() || invisible(c))
-                .trim_end_matches(|c: char| c == '.' || c.is_whitespace() || invisible(c))
+            let s = s.trim_matches(|c: char| c.is_whitespace() || invisible(c));
+            // A segment that trims to a dot segment stays one (and is refused): an app that
+            // trims only white space resolves it.
+            if s == "." || s == ".." {
+                return s;
+            }
+            s.trim_end_matches(|c: char| c == '.' || c.is_whitespace() || invisible(c))
         })
         .filter(|s| !s.is_empty())
         .collect();

@@ -363,6 +363,14 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/admin%c2%85",
         "/admin\\x",
         "/a\tb",
+        "/x/%ef%bc%8e%ef%bc%8e/admin",
+        "/x%ef%bc%8f..%ef%bc%8fadmin",
+        "/x/%e2%80%a5/admin",
+        "/x/%20../admin",
+        "/x/..%20/admin",
+        "/x/%e2%80%8b../admin",
+        "/x%ef%bc%bcadmin",
+        "/x/%ef%b9%92/admin",
     ] {
         assert!(read(p).is_err(), "{p} was judged as {:?}", read(p));
     }
