@@ -7,6 +7,8 @@ use crate::field::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod request;
+
 pub const NAME_MAX: usize = 100;
 pub const URLS_MAX: usize = 20;
 pub const URL_MAX: usize = 2048;
@@ -314,6 +316,12 @@ impl AppUrl {
     /// does not: same scheme, same host and port, and the path is the prefix or below it on
     /// a segment boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
     pub fn covers(&self, url: &url::Url) -> Option<usize> {
+        self.covers_path(url, url.path())
+    }
+
+    /// [`AppUrl::covers`] with `url`'s origin and the path read as `path` (decoded: see
+    /// [`request`]).
+    pub fn covers_path(&self, url: &url::Url, path: &str) -> Option<usize> {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
@@ -322,6 +330,7 @@ impl AppUrl {
         if https != self.https || !url.username().is_empty() || url.password().is_some() {
             return None;
         }
+        // The url crate lower-cases the host and drops the scheme's default port.
         let host = url.host_str()?;
         let same_host = match url.port() {
             Some(p) => {
@@ -336,7 +345,6 @@ impl AppUrl {
         }
         // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
         // `/admin` goes, and the more specific application must then still be the one judged.
-        let path = url.path();
         let prefix = self.prefix.as_str();
         let under = prefix.is_empty()
             || path.eq_ignore_ascii_case(prefix)
@@ -454,65 +462,18 @@ pub fn allows(
 }
 
 /// The application `url` belongs to: the one whose URL covers it most specifically
-/// (longest path prefix); ties go to the earlier application in the list's order.
+/// (longest path prefix; ties go to the earlier application in the list's order), judged
+/// on the path as the app will read it ([`request::judge`]); `None` when no application
+/// lists it or the path is ambiguous.
 pub fn matching<'a>(apps: &'a [App], url: &url::Url) -> Option<&'a App> {
-    let mut best: Option<(&App, usize)> = None;
-    for app in apps {
-        if let Some(score) = app.urls.iter().filter_map(|u| u.covers(url)).max()
-            && best.is_none_or(|(_, b)| score > b)
-        {
-            best = Some((app, score));
-        }
-    }
-    best.map(|(a, _)| a)
+    let req = request::RequestUrl::parse(url.as_str()).ok()?;
+    request::judge(apps, &req).ok().flatten()
 }
 
 /// Parses a request's absolute URL the way the check endpoint and the return rule judge
-/// it: `http://` or `https://` literally (so `https:evil` or `https:/\evil` never count),
-/// no backslashes, whitespace or control characters, no user name or password.
+/// it ([`request::RequestUrl::parse`]): `None` for anything with more than one reading.
 pub fn parse_request_url(candidate: &str) -> Option<url::Url> {
-    if candidate.len() > 8192
-        || candidate
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
-    {
-        return None;
-    }
-    let lower = candidate.get(..8)?.to_ascii_lowercase();
-    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-        return None;
-    }
-    let url = url::Url::parse(candidate).ok()?;
-    if !url.username().is_empty()
-        || url.password().is_some()
-        || url.host_str().is_none()
-        || ambiguous_path(url.path())
-        || ambiguous_path(raw_path(candidate))
-    {
-        return None;
-    }
-    Some(url)
-}
-
-/// The path as sent, before URL parsing decodes `%2e` segments.
-fn raw_path(candidate: &str) -> &str {
-    let rest = candidate.split_once("://").map_or("", |(_, r)| r);
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    path.split(['?', '#']).next().unwrap_or("")
-}
-
-/// A path that a proxy or an application may read as another path than it looks: empty
-/// segments (`//admin`: nginx merges slashes when it picks a location), parameters
-/// (`/admin;x`), and encoded slashes, backslashes or dots (`/admin%2F..`). Matching such a
-/// path against the applications' prefixes could judge it by a wider application than the
-/// one that serves it, so it is refused instead.
-pub fn ambiguous_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    lower.contains("//")
-        || lower.contains(';')
-        || ["%2f", "%5c", "%2e", "%00"]
-            .iter()
-            .any(|e| lower.contains(e))
+    request::RequestUrl::parse(candidate).ok().map(|r| r.url)
 }
 
 /// The groups a provider's groups claim names: an array of strings, or one string. Entries

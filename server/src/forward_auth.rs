@@ -12,8 +12,11 @@
 //!   `auth_request_set $login $upstream_http_location` for its `error_page 401`.
 //!
 //! Rules: the forwarded headers are believed only from `--trusted-proxies` (from anyone else
-//! the check refuses); a URL that no application lists is refused (deny by default); a
-//! database that does not answer fails closed (503). A check reads the session and the user
+//! the check refuses); a check that carries a client's `Remote-*`/`Remote_*` header is
+//! refused (400: the proxy forgot to drop them); the URL is read as the app will read it,
+//! and refused (400) when it has more than one reading or is missing
+//! ([`portcullis::apps::request`]); a URL that no application lists is refused (deny by
+//! default); a database that does not answer fails closed (503). A check reads the session and the user
 //! (two queries) and the applications from memory ([`portcullis::ssr::apps::AppsCache`]);
 //! it writes nothing.
 
@@ -24,7 +27,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use portcullis::apps::{App, matching, parse_request_url};
+use portcullis::apps::App;
+use portcullis::apps::request::{self, Refused, RequestUrl};
 use portcullis::ssr::groups::{self, Identity};
 use portcullis::ssr::session::AuthSession;
 use std::net::SocketAddr;
@@ -134,25 +138,56 @@ async fn check(
             "This check answers only the reverse proxies named in Portcullis's --trusted-proxies.",
         );
     }
-    let Some(url) = original_url(headers, flavor) else {
+    if let Some(name) = client_identity_header(headers) {
+        tracing::warn!(header = ?name, "forward-auth: the request carries an identity header the client sent; refused (the proxy must drop Remote-* and Remote_* headers)");
         return page(
             StatusCode::BAD_REQUEST,
-            "Which page?",
-            "The proxy did not say which URL was asked for (X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri, or X-Original-URL for nginx).",
+            "Identity header from the client",
+            "The request carries a Remote-* header that only Portcullis may set. The reverse proxy must drop these headers from the client's request (see Portcullis's README).",
         );
+    }
+    let req = match original_url(headers, flavor) {
+        Ok(req) => req,
+        Err(None) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Which page?",
+                "The proxy did not say which URL was asked for (X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri, or X-Original-URL for nginx).",
+            );
+        }
+        Err(Some(why)) => {
+            tracing::warn!(why = ?why.0, "forward-auth: the URL asked for can be read more than one way; refused");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Ambiguous address",
+                "This address can be read more than one way, so Portcullis cannot tell which application it belongs to.",
+            );
+        }
     };
     let apps = match state.apps.get(&state.db).await {
         Ok(apps) => apps,
         Err(e) => return unavailable(&e),
     };
-    let Some(app) = matching(&apps, &url) else {
-        tracing::info!(url = %url, "forward-auth: no application lists this URL; refused");
-        return page(
-            StatusCode::FORBIDDEN,
-            "Not a known application",
-            "Portcullis does not guard this address. An administrator can add it under Settings → Applications.",
-        );
+    let app = match request::judge(&apps, &req) {
+        Ok(Some(app)) => app,
+        Ok(None) => {
+            tracing::info!(url = ?req.url.as_str(), "forward-auth: no application lists this URL; refused");
+            return page(
+                StatusCode::FORBIDDEN,
+                "Not a known application",
+                "Portcullis does not guard this address. An administrator can add it under Settings → Applications.",
+            );
+        }
+        Err(why) => {
+            tracing::warn!(url = ?req.url.as_str(), why = ?why.0, "forward-auth: the path can be read as another application's; refused");
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Ambiguous address",
+                "This address can be read as belonging to more than one application, so Portcullis refuses it.",
+            );
+        }
     };
+    let url = &req.url;
     let session = AuthSession::from(session);
     let user_id = match session.user_id().await {
         Ok(id) => id,
@@ -166,10 +201,10 @@ async fn check(
         None => None,
     };
     let Some(who) = identity else {
-        return sign_in_first(state, &url, flavor);
+        return sign_in_first(state, url, flavor);
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
-        tracing::info!(user = %who.username, app = %app.name, "forward-auth: not allowed");
+        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
         return page(
             StatusCode::FORBIDDEN,
             "Not for this account",
@@ -182,9 +217,10 @@ async fn check(
     allowed(app, &who)
 }
 
-/// The URL the browser asked the proxy for, judged strictly
-/// ([`portcullis::apps::parse_request_url`]).
-fn original_url(headers: &HeaderMap, flavor: Flavor) -> Option<url::Url> {
+/// The URL the browser asked the proxy for, read strictly
+/// ([`portcullis::apps::request::RequestUrl::forwarded`]): `Err(None)` when the proxy did
+/// not say (never judged as `/`), `Err(Some(why))` when it has more than one reading.
+fn original_url(headers: &HeaderMap, flavor: Flavor) -> Result<RequestUrl, Option<Refused>> {
     let get = |name: &str| {
         headers
             .get(name)
@@ -195,20 +231,34 @@ fn original_url(headers: &HeaderMap, flavor: Flavor) -> Option<url::Url> {
     if flavor == Flavor::Nginx
         && let Some(original) = get("x-original-url")
     {
-        return parse_request_url(original);
+        return RequestUrl::forwarded(original).map_err(Some);
     }
-    let proto = get("x-forwarded-proto")?.to_ascii_lowercase();
-    let host = get("x-forwarded-host")?;
-    let uri = get("x-forwarded-uri").unwrap_or("/");
+    let proto = get("x-forwarded-proto").ok_or(None)?.to_ascii_lowercase();
+    let host = get("x-forwarded-host").ok_or(None)?;
+    let uri = get("x-forwarded-uri").ok_or(None)?;
     let host_ok = host
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']' | '_'));
     if !matches!(proto.as_str(), "http" | "https") || !host_ok || !uri.starts_with('/') {
-        return None;
+        return Err(Some(Refused(
+            "not an http(s) URL with a host and a path".into(),
+        )));
     }
-    // `//x` would make the rest of the URI an authority if joined naively; as a path it is
-    // fine, and the URL below keeps it one.
-    parse_request_url(&format!("{proto}://{host}{uri}"))
+    // `//x` would make the rest of the URI an authority if joined naively; the reader
+    // refuses empty segments, so it never gets that far.
+    RequestUrl::forwarded(&format!("{proto}://{host}{uri}")).map_err(Some)
+}
+
+/// The name of an identity header in the check's request, which only a client can have put
+/// there (the proxy's configuration must drop them): `Remote-*` or `Remote_*` (CGI, WSGI
+/// and FastCGI apps read `Remote_User` as `HTTP_REMOTE_USER`), any case.
+fn client_identity_header(headers: &HeaderMap) -> Option<&HeaderName> {
+    headers.keys().find(|name| {
+        let n = name.as_str();
+        n.len() > 7
+            && n.as_bytes()[..6].eq_ignore_ascii_case(b"remote")
+            && matches!(n.as_bytes()[6], b'-' | b'_')
+    })
 }
 
 /// 302 (or nginx's 401) to the login page, which brings the browser back to `url`.
@@ -231,7 +281,11 @@ fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
 }
 
 /// 200 with who is asking, in headers only Portcullis sets (the proxy copies them onto the
-/// request to the application, replacing any the client sent).
+/// request to the application, after dropping any the client sent). All four are always
+/// sent, empty when there is nothing to say (no email, no groups): Caddy 2.6's
+/// `copy_headers` skips an empty value but writes its own unreplaced placeholder
+/// (`{http.reverse_proxy.header.Remote-Groups}`) into the app's request for a missing one,
+/// and nginx's `proxy_set_header` drops an empty value, so the app sees none either way.
 fn allowed(app: &App, who: &Identity) -> Response {
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
@@ -247,7 +301,7 @@ fn allowed(app: &App, who: &Identity) -> Response {
     set(REMOTE_EMAIL, who.email.as_deref().unwrap_or(""));
     set(REMOTE_GROUPS, &who.groups.join(","));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    tracing::debug!(user = %who.username, app = %app.name, "forward-auth: allowed");
+    tracing::debug!(user = ?who.username, app = ?app.name, "forward-auth: allowed");
     res
 }
 

@@ -91,7 +91,7 @@ async fn sign_out_continue(
         Ok(Some(url)) => no_referrer(continue_page(Redirect::to(&url).into_response())),
         Ok(None) => redirect("/login"),
         Err(e) => {
-            tracing::warn!(provider = %slug, "sign-out continue: {e}");
+            tracing::warn!(provider = ?slug, error = ?e, "sign-out continue");
             redirect("/login")
         }
     }
@@ -141,11 +141,11 @@ async fn backchannel_logout(
     let mut res = match logout::backchannel(&rp(&state), &slug, &token).await {
         Ok(_) => http::StatusCode::OK.into_response(),
         Err(logout::BackchannelError::Invalid(why)) => {
-            tracing::info!(provider = %slug, "logout token refused: {why}");
+            tracing::info!(provider = ?slug, why = ?why, "logout token refused");
             return logout_refused(&why);
         }
         Err(logout::BackchannelError::Db(e)) => {
-            tracing::error!(provider = %slug, "back-channel logout: {e}");
+            tracing::error!(provider = ?slug, error = ?e, "back-channel logout");
             http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     };
@@ -463,7 +463,7 @@ async fn conclude(
         // A link finishes only in the session that started it, still signed in as the same
         // user: signing out (or in as someone else) in between abandons it.
         if session.user_id().await.ok().flatten().as_deref() != Some(user_id.as_str()) {
-            tracing::info!(provider = %verified.provider.slug, "link finished by another session; refused");
+            tracing::info!(provider = ?verified.provider.slug, "link finished by another session; refused");
             flash(
                 session,
                 &AppError::Denied(
@@ -511,12 +511,12 @@ async fn conclude(
                 flash(session, &e).await;
                 return redirect("/login");
             }
-            tracing::info!(provider = %verified.provider.slug, user = %user_id, "signed in with OpenID Connect");
+            tracing::info!(provider = ?verified.provider.slug, user = ?user_id, "signed in with OpenID Connect");
             let to = verified.return_to.unwrap_or_else(|| "/".to_owned());
             redirect(&to)
         }
         Ok(Outcome::Linked(user_id)) => {
-            tracing::info!(provider = %verified.provider.slug, user = %user_id, "linked an OpenID Connect identity");
+            tracing::info!(provider = ?verified.provider.slug, user = ?user_id, "linked an OpenID Connect identity");
             let _ = session
                 .set_notice(&format!("Your {provider} account is now linked."))
                 .await;
@@ -526,7 +526,7 @@ async fn conclude(
             let error = match e {
                 identities::IdentityError::Db(db) => AppError::from(db),
                 other => {
-                    tracing::info!(provider = %verified.provider.slug, reason = ?other.to_string(), "OpenID Connect identity refused");
+                    tracing::info!(provider = ?verified.provider.slug, reason = ?other.to_string(), "OpenID Connect identity refused");
                     AppError::Denied(other.to_string())
                 }
             };
@@ -538,7 +538,7 @@ async fn conclude(
 
 async fn flash(session: &AuthSession, error: &AppError) {
     if let Err(e) = session.set_flash(error).await {
-        tracing::warn!(error = %e, "could not keep a message for the next page");
+        tracing::warn!(error = ?e, "could not keep a message for the next page");
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn start(State(state): State<AppState>, session: Session, req: Request
         },
     )
     .await;
-    tracing::info!(admin = %admin.username, provider = %slug, "test sign-in started");
+    tracing::info!(admin = ?admin.username, provider = ?slug, "test sign-in started");
     match started {
         Ok(Started::Provider(url)) => {
             let res = with_binding(&state, Redirect::to(&url).into_response(), binding);
@@ -101,7 +101,7 @@ fn parse(body: &Bytes) -> Option<EditorForm> {
 /// Keeps the report for this administrator and browser and sends the browser to it.
 async fn show(state: &AppState, admin_id: &str, binding: String, report: &TestReport) -> Response {
     if let Some(step) = trial::failed_step(report) {
-        tracing::info!(provider = %report.slug, step, "test sign-in failed");
+        tracing::info!(provider = ?report.slug, step, "test sign-in failed");
     }
     match trial::store_report(&state.db, admin_id, &binding, report).await {
         Ok(id) => {

@@ -118,14 +118,25 @@ async fn allowed_with_identity_headers(app: &TestApp) {
         .await
         .unwrap();
     let alice = signed_in(app, "alice").await;
-    // A client-sent identity header has no say in the answer.
-    let res = check_at(
-        &app.base,
-        &alice,
-        &format!("{APP}/page?x=1"),
-        &[("Remote-User", "root"), ("Remote-Groups", "admins")],
-    )
-    .await;
+    // A client-sent identity header has no say in the answer: the proxy should have dropped
+    // it, so the check refuses (fail closed) rather than answer for a request that carries it.
+    for forged in [
+        "Remote-User",
+        "remote-groups",
+        "Remote_User",
+        "REMOTE_EMAIL",
+    ] {
+        let res = check_at(
+            &app.base,
+            &alice,
+            &format!("{APP}/page"),
+            &[(forged, "root")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{forged}");
+        assert!(header(&res, "remote-user").is_none(), "{forged}");
+    }
+    let res = check_at(&app.base, &alice, &format!("{APP}/page?x=1"), &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(header(&res, "remote-user").as_deref(), Some("alice"));
     assert_eq!(

@@ -274,3 +274,131 @@ fn paths_spelt_to_slip_past_a_narrower_app_are_judged_by_it_or_refused() {
     }
     assert!(parse_request_url("https://h.test/admin/a%20b?q=%2F").is_some());
 }
+
+/// Forward auth's reading of request paths (`request.rs`): the decoded path is judged; a
+/// spelling an app could read as a narrower application than the decoded path is refused.
+#[test]
+fn paths_are_judged_as_the_app_reads_them() {
+    use super::request::{RequestUrl, judge};
+    let apps = [
+        app("everyone", &["https://h.test", "http://h.test:8080"]),
+        app("admin", &["https://h.test/admin"]),
+        app("secret", &["https://h.test/secret"]),
+        app("kiosk", &["https://h.test/kiosk"]),
+    ];
+    let read = |path: &str| -> Result<Option<String>, String> {
+        let req = RequestUrl::forwarded(&format!("https://h.test{path}"))
+            .map_err(|e| e.0.into_owned())?;
+        judge(&apps, &req)
+            .map(|a| a.map(|a| a.id.clone()))
+            .map_err(|e| e.0.into_owned())
+    };
+    let admin = Ok(Some("admin".to_owned()));
+    // Judged by the narrower application, once decoded.
+    for p in [
+        "/admin",
+        "/admin/",
+        "/Admin/x",
+        "/ADMIN",
+        "/%61dmin",
+        "/adm%69n/x",
+        "/%41DMIN",
+        "/%61%64%6d%69%6e/users",
+        "/admin/a%20b",
+        "/admin/x%20",
+        "/admin?x=%2F",
+    ] {
+        assert_eq!(read(p), admin, "{p}");
+    }
+    // Refused: another reading belongs elsewhere, or there is no single reading.
+    for p in [
+        "/admin%3bx",
+        "/admin;x",
+        "/admin%20",
+        "/admin%09",
+        "/admin%0b",
+        "/admin%0c",
+        "/admin%c2%a0",
+        "/%20admin",
+        "/admin%e3%80%80",
+        "/%2561dmin",
+        "/%25%36%31dmin",
+        "/admin%2F..",
+        "/admin%2f",
+        "/%2fadmin",
+        "//admin",
+        "/x//admin",
+        "/admin%5cx",
+        "/%5cadmin",
+        "/%2e%2e/admin",
+        "/x/%2e%2e/admin",
+        "/x/../admin",
+        "/x/./admin",
+        "/./admin",
+        "/admin%00",
+        "/admin%00x",
+        "/admin.",
+        "/admin..",
+        "/admin%2e",
+        "/admin%3f",
+        "/admin%3fx",
+        "/admin%23",
+        "/admin#x",
+        "/%ef%bd%81dmin",
+        "/%ef%bc%a1%ef%bc%a4MIN",
+        "/%c5%bfecret",
+        "/%e2%84%aaiosk",
+        "/ad%e2%80%8bmin",
+        "/%e2%80%8badmin",
+        "/admin%c2%ad",
+        "/admin%ef%bb%bf",
+        "/%c0%af",
+        "/%c0%aeadmin",
+        "/%u0061dmin",
+        "/admin%",
+        "/admin%4",
+        "/admin%zz",
+        "/admin%7f",
+        "/admin%1b",
+        "/admin%c2%85",
+        "/admin\\x",
+        "/a\tb",
+    ] {
+        assert!(read(p).is_err(), "{p} was judged as {:?}", read(p));
+    }
+    // Spellings that mean the same application whichever way they are read pass.
+    let everyone = Ok(Some("everyone".to_owned()));
+    for p in [
+        "/",
+        "",
+        "/files/a%20b",
+        "/adminx",
+        "/admin-panel%20",
+        "/mediaplayer",
+        "/x%2Cy",
+        "/caf%c3%a9",
+        "/%e2%84%aa",
+        "/100%25",
+        "/x?next=/admin",
+        "/x?a=%2e%2e%2f",
+    ] {
+        assert_eq!(read(p), everyone, "{p}");
+    }
+    // Hosts: case-insensitive, the scheme's default port dropped, other ports distinct.
+    for (u, want) in [
+        ("https://H.TEST/admin", Some("admin")),
+        ("https://h.test:443/admin", Some("admin")),
+        ("http://h.test:8080/admin", Some("everyone")),
+        ("http://H.test:8080/", Some("everyone")),
+        ("http://h.test/", None),
+        ("https://h.test:8443/", None),
+        ("https://h.test./", None),
+    ] {
+        let req = RequestUrl::forwarded(u).unwrap();
+        assert_eq!(
+            judge(&apps, &req).unwrap().map(|a| a.id.as_str()),
+            want,
+            "{u}"
+        );
+    }
+}

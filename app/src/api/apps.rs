@@ -110,7 +110,7 @@ pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> 
             apps::update(&st.db, &id, &valid).await?
         };
         st.apps.invalidate();
-        tracing::info!(admin = %admin.username, app = %saved.name, id = %saved.id, "application saved");
+        tracing::info!(admin = ?admin.username, app = ?saved.name, id = ?saved.id, "application saved");
         leptos_axum::redirect(APPS_PAGE);
         Ok(saved.view())
     })
@@ -123,7 +123,7 @@ pub async fn delete_app(id: String) -> Result<(), AppError> {
     as_admin(async move |cx, admin| {
         portcullis::ssr::apps::delete(&cx.state.db, &id).await?;
         cx.state.apps.invalidate();
-        tracing::info!(admin = %admin.username, id = %id, "application deleted");
+        tracing::info!(admin = ?admin.username, id = ?id, "application deleted");
         Ok(())
     })
     .await
@@ -173,7 +173,7 @@ pub async fn assign_group(user_id: String, group: String) -> Result<(), AppError
             .map_err(|m| AppError::Validation(vec![FieldError::new("group", m)]))?;
         let user = ssr::known_user(&cx.state.db, &user_id).await?;
         portcullis::ssr::groups::assign(&cx.state.db, &user.id, &group).await?;
-        tracing::info!(admin = %admin.username, user = %user.username, group = %group, "group assigned");
+        tracing::info!(admin = ?admin.username, user = ?user.username, group = ?group, "group assigned");
         Ok(())
     })
     .await
@@ -185,7 +185,7 @@ pub async fn unassign_group(user_id: String, group: String) -> Result<(), AppErr
     as_admin(async move |cx, admin| {
         let user = ssr::known_user(&cx.state.db, &user_id).await?;
         portcullis::ssr::groups::unassign(&cx.state.db, &user.id, group.trim()).await?;
-        tracing::info!(admin = %admin.username, user = %user.username, group = %group, "group unassigned");
+        tracing::info!(admin = ?admin.username, user = ?user.username, group = ?group, "group unassigned");
         Ok(())
     })
     .await

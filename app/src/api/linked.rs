@@ -46,7 +46,7 @@ pub async fn unlink(slug: String) -> Result<(), AppError> {
     as_user(async move |cx, user| {
         let this = cx.session.id();
         identities::unlink(&cx.state.db, &user.id, &slug, this.as_deref()).await?;
-        tracing::info!(user = %user.username, provider = %slug, "unlinked an identity");
+        tracing::info!(user = ?user.username, provider = ?slug, "unlinked an identity");
         Ok(())
     })
     .await

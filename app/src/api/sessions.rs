@@ -55,7 +55,7 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
         let ended = manage::end(&cx.state.db, &handle, Some(&user.id), this.as_deref())
             .await?
             .ok_or_else(not_found)?;
-        tracing::info!(user = %user.username, session = %handle, "signed out a session");
+        tracing::info!(user = ?user.username, session = ?handle, "signed out a session");
         if ended.was_current {
             cx.session.sign_out().await?;
         } else {
@@ -74,7 +74,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     as_user(async move |cx, user| {
         let this = cx.session.id().ok_or(AppError::Unauthorized)?;
         let n = manage::end_others(&cx.state.db, &user.id, &this).await?;
-        tracing::info!(user = %user.username, ended = n, "signed out everywhere else");
+        tracing::info!(user = ?user.username, ended = n, "signed out everywhere else");
         let message = match n {
             0 => "There were no other sessions.".to_owned(),
             1 => "Signed out 1 other session.".to_owned(),
@@ -97,7 +97,7 @@ pub async fn admin_end_session(user_id: String, handle: String) -> Result<(), Ap
         let ended = manage::end(&cx.state.db, &handle, Some(&user_id), this.as_deref())
             .await?
             .ok_or_else(not_found)?;
-        tracing::info!(admin = %admin.username, user = %user_id, session = %handle, "administrator ended a session");
+        tracing::info!(admin = ?admin.username, user = ?user_id, session = ?handle, "administrator ended a session");
         if ended.was_current {
             cx.session.sign_out().await?;
         }

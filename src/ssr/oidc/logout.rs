@@ -65,7 +65,7 @@ pub async fn end_session(
     {
         Ok(m) => m,
         Err(why) => {
-            tracing::warn!(provider = %row.slug, "sign-out stays local: {why}");
+            tracing::warn!(provider = ?row.slug, why = ?why, "sign-out stays local");
             return Ok(None);
         }
     };
@@ -202,7 +202,7 @@ pub async fn backchannel(rp: &Rp<'_>, slug: &str, token: &str) -> Result<u64, Ba
         (None, Some(sub)) => end::for_identity(rp.db, slug, sub).await?,
         (None, None) => 0,
     };
-    tracing::info!(provider = %slug, ended, "back-channel logout");
+    tracing::info!(provider = ?slug, ended, "back-channel logout");
     Ok(ended)
 }
 

@@ -705,7 +705,7 @@ async fn run(
     r.would = Some(match identities::preview(rp.db, &verified).await {
         Ok(w) => w,
         Err(e) => {
-            tracing::error!(error = %e, "test sign-in: preview");
+            tracing::error!(error = ?e, "test sign-in: preview");
             WouldDo::Refuse {
                 reason: "The database could not be read to tell.".to_owned(),
             }

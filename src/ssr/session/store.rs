@@ -45,7 +45,7 @@ impl DbSessionStore {
                     .await
                     .map(|_| ()));
             if let Err(e) = r {
-                tracing::warn!(error = %e, "could not delete expired sessions");
+                tracing::warn!(error = ?e, "could not delete expired sessions");
             }
         }
     }

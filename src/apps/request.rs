@@ -1,0 +1,283 @@
+//! How a request URL is read before it is judged: the forward-auth check and the return-URL
+//! rule ask "which application is this?" of a URL a reverse proxy forwarded, and the answer
+//! must be the application the app behind the proxy will serve.
+//!
+//! Attacker model: a signed-in user who may open a wide application (`https://h/`) but not a
+//! narrower one (`https://h/admin`) sends raw HTTP/1.1 to the proxy. The proxy forwards the
+//! path as sent (Caddy's `X-Forwarded-Uri`, nginx's `$request_uri`), and the app decodes it,
+//! perhaps normalises it further (trims whitespace or trailing dots, folds case or
+//! compatibility characters, decodes twice, splits at a decoded `?` or `;`), then routes. The
+//! check must therefore never judge a request under a wider application than the narrowest
+//! one the app could read it as.
+//!
+//! The rule, for every spelling rather than a list of known ones:
+//! 1. Refuse what has no single reading: malformed escapes, fragments, control characters,
+//!    backslashes, empty segments, `;` parameters, dot segments, encoded `/ \ .` and NUL
+//!    (raw or decoded), text that is not UTF-8 once decoded, and an escape that decodes to
+//!    another escape (`%2561`: an app that decodes twice reads `a`).
+//! 2. Decode once and judge the decoded path.
+//! 3. Compute the other readings an app may make of it (cut at a decoded `?`/`#`, Unicode
+//!    compatibility and case folding, whitespace, invisible characters and trailing dots
+//!    trimmed from segments) and refuse when any of them belongs to another application than
+//!    the decoded path does. A path whose readings all fall under one application (the usual
+//!    case: `/files/a%20b` under `/`) is judged by it.
+
+use super::App;
+use std::borrow::Cow;
+use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+
+/// Longest URL judged at all.
+const URL_MAX: usize = 8192;
+
+/// Why a request URL was refused; logged by the caller (the page says only "ambiguous").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub Cow<'static, str>);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn refuse<T>(why: impl Into<Cow<'static, str>>) -> Result<T, Refused> {
+    Err(Refused(why.into()))
+}
+
+/// A request URL read strictly: the parsed URL (for redirects and logs) and the path as the
+/// app will read it (decoded once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestUrl {
+    pub url: url::Url,
+    /// The path, percent-decoded once.
+    path: String,
+}
+
+impl RequestUrl {
+    /// Reads an absolute URL: `http://` or `https://` literally (so `https:evil` or
+    /// `https:/\evil` never count), no user name or password, and a path with one reading
+    /// (module docs). A fragment is allowed (return URLs carry them).
+    pub fn parse(candidate: &str) -> Result<RequestUrl, Refused> {
+        if candidate.len() > URL_MAX {
+            return refuse("longer than 8192 bytes");
+        }
+        if candidate
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        {
+            return refuse("control character, white space or backslash");
+        }
+        let lower = candidate.get(..8).unwrap_or("").to_ascii_lowercase();
+        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+            return refuse("not an absolute http(s) URL");
+        }
+        let url = url::Url::parse(candidate).or_else(|_| refuse("not a URL"))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("user name or password in the URL");
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return refuse("no host");
+        }
+        let path = read_path(raw_path(candidate))?;
+        Ok(RequestUrl { url, path })
+    }
+
+    /// As [`RequestUrl::parse`], for what a proxy forwarded: browsers never send a
+    /// fragment, so a `#` is a spelling an app may read either way, and is refused.
+    pub fn forwarded(candidate: &str) -> Result<RequestUrl, Refused> {
+        if candidate.contains('#') {
+            return refuse("a '#' in the forwarded URL");
+        }
+        RequestUrl::parse(candidate)
+    }
+
+    /// The decoded path: the reading the request is judged by.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Every other reading an app may make of the path, without repeats.
+    fn readings(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let steps: [fn(&str) -> Cow<'_, str>; 3] = [cut, fold, trim];
+        // Every combination of the steps, in that order (cut first: an app that splits at a
+        // decoded `?` does so before it looks at segments).
+        for mask in 1u8..8 {
+            let mut p: Cow<'_, str> = Cow::Borrowed(&self.path);
+            for (i, step) in steps.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    p = Cow::Owned(step(&p).into_owned());
+                }
+            }
+            if p != self.path && !out.iter().any(|o| *o == p) {
+                out.push(p.into_owned());
+            }
+        }
+        out
+    }
+}
+
+/// The application a request belongs to (longest prefix, module docs), or `None` when no
+/// application lists it; refused when the app could read the path as belonging to another.
+pub fn judge<'a>(apps: &'a [App], req: &RequestUrl) -> Result<Option<&'a App>, Refused> {
+    let decoded = best(apps, &req.url, &req.path);
+    for reading in req.readings() {
+        let other = best(apps, &req.url, &reading);
+        if other.map(|a| &a.id) != decoded.map(|a| &a.id) {
+            return Err(Refused(
+                format!(
+                    "the path may be read as {reading:?}, which belongs to {}, not {}",
+                    name(other),
+                    name(decoded)
+                )
+                .into(),
+            ));
+        }
+    }
+    Ok(decoded)
+}
+
+fn name(app: Option<&App>) -> String {
+    app.map_or_else(|| "no application".to_owned(), |a| format!("{:?}", a.name))
+}
+
+/// The application whose URL covers (`url`'s origin, `path`) most specifically; ties go to
+/// the earlier application in the list's order.
+fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Option<&'a App> {
+    let mut best: Option<(&App, usize)> = None;
+    for app in apps {
+        if let Some(score) = app
+            .urls
+            .iter()
+            .filter_map(|u| u.covers_path(url, path))
+            .max()
+            && best.is_none_or(|(_, b)| score > b)
+        {
+            best = Some((app, score));
+        }
+    }
+    best.map(|(a, _)| a)
+}
+
+/// The path as sent, before URL parsing normalises it.
+fn raw_path(candidate: &str) -> &str {
+    let rest = candidate.split_once("://").map_or("", |(_, r)| r);
+    let path = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or("")
+}
+
+/// Checks the raw path and decodes it once (module docs, 1 and 2).
+fn read_path(raw: &str) -> Result<String, Refused> {
+    if raw.is_empty() {
+        return Ok("/".to_owned());
+    }
+    if !raw.starts_with('/') {
+        return refuse("the path does not start with '/'");
+    }
+    let bytes = raw.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return refuse("a '%' that starts no escape");
+        }
+    }
+    let lower = raw.to_ascii_lowercase();
+    if let Some(e) = ["%2f", "%5c", "%2e", "%00"]
+        .iter()
+        .find(|e| lower.contains(*e))
+    {
+        return Err(Refused(
+            format!("an encoded '/', '\\', '.' or NUL ({e})").into(),
+        ));
+    }
+    check_segments(raw)?;
+    let decoded = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .or_else(|_| refuse("not UTF-8 once decoded"))?
+        .into_owned();
+    if decoded.chars().any(|c| c.is_control() || c == '\\') {
+        return refuse("a control character or backslash once decoded");
+    }
+    let db = decoded.as_bytes();
+    if db
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
+    {
+        return refuse("an escape that decodes to another escape (double encoding)");
+    }
+    check_segments(&decoded)?;
+    Ok(decoded)
+}
+
+/// No empty segments (`//`: proxies merge slashes when they route), no `;` parameters (some
+/// servers drop them when they route), no dot segments (`.`/`..`: browsers resolve them
+/// before sending, so only a crafted request has them).
+fn check_segments(path: &str) -> Result<(), Refused> {
+    if path.contains("//") {
+        return refuse("an empty path segment ('//')");
+    }
+    if path.contains(';') {
+        return refuse("a ';' in the path");
+    }
+    if path.split('/').any(|s| s == "." || s == "..") {
+        return refuse("a dot segment ('.' or '..')");
+    }
+    Ok(())
+}
+
+/// The path up to a decoded `?` or `#` (an app that decodes, then parses again).
+fn cut(path: &str) -> Cow<'_, str> {
+    match path.find(['?', '#']) {
+        Some(i) => Cow::Owned(path[..i].to_owned()),
+        None => Cow::Borrowed(path),
+    }
+}
+
+/// Unicode compatibility and case folding (`ａｄｍｉｎ`, the Kelvin sign, the long s: apps
+/// that normalise NFKC or compare case-insensitively beyond ASCII read them as ASCII), and
+/// invisible characters dropped.
+fn fold(path: &str) -> Cow<'_, str> {
+    if path.is_ascii() {
+        return Cow::Borrowed(path);
+    }
+    Cow::Owned(
+        path.nfkc()
+            .filter(|c| !invisible(*c))
+            .flat_map(char::to_uppercase)
+            .flat_map(char::to_lowercase)
+            .collect(),
+    )
+}
+
+/// Characters with no width of their own, which some apps strip.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// Each segment without surrounding white space, invisible characters and trailing dots
+/// (Windows servers drop them), and the segments left empty merged away.
+fn trim(path: &str) -> Cow<'_, str> {
+    let trimmed: Vec<&str> = path
+        .split('/')
+        .map(|s| {
+            s.trim_matches(|c: char| c.is_whitespace() || invisible(c))
+                .trim_end_matches(|c: char| c == '.' || c.is_whitespace() || invisible(c))
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
+    let mut out = String::with_capacity(path.len());
+    for s in &trimmed {
+        out.push('/');
+        out.push_str(s);
+    }
+    if out.is_empty() || (path.ends_with('/') && path.len() > 1) {
+        out.push('/');
+    }
+    if out == path {
+        Cow::Borrowed(path)
+    } else {
+        Cow::Owned(out)
+    }
+}
