@@ -493,7 +493,8 @@ fn fold(c: char) -> char {
 
 /// The first path segment an app could read, by one reading (query already cut off).
 fn first_segment(path: &str, cut_fragment: bool) -> String {
-    let mut path: String = path.chars().map(fold).collect();
+    // U+2025 (two dot leader) is `..` under compatibility mapping.
+    let mut path: String = path.replace('\u{2025}', "..").chars().map(fold).collect();
     if cut_fragment && let Some(i) = path.find('#') {
         path.truncate(i);
     }
@@ -513,7 +514,12 @@ fn first_segment(path: &str, cut_fragment: bool) -> String {
                 stack.pop();
             }
             s => {
-                let s = s.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+                let s = s.trim_matches(|c: char| {
+                    c.is_whitespace()
+                        || c.is_control()
+                        // Invisible: zero-width spaces and joiners, marks, soft hyphen, BOM.
+                        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{00AD}' | '\u{FEFF}')
+                });
                 let s = s.trim_end_matches(['.', ' ']);
                 if !s.is_empty() {
                     stack.push(s.to_owned());
@@ -744,10 +750,17 @@ fn corpus(port: u16) -> Vec<Case> {
         path("%u", "/adm%u0069n", Refused),
         path("fullwidth", "/%ef%bd%81dmin", Refused),
         path("fullwidth", "/\u{ff41}dmin", Refused),
-        path("fullwidth", "/x/%ef%bc%8e%ef%bc%8e/admin", Refused),
+        path("compat . / ..", "/x/%ef%bc%8e%ef%bc%8e/admin", Refused),
+        path("compat . / ..", "/x%ef%bc%8f..%ef%bc%8fadmin", Refused),
+        path("compat . / ..", "/x/%e2%80%a5/admin", Refused),
+        path("compat . / ..", "/x/\u{ff0e}\u{ff0e}/admin", Refused),
         path("Unicode case", "/ta%c5%bfks", Refused),
         path("Unicode case", "/tas%e2%84%aas", Refused),
         path("Unicode case", "/adm%c4%b1n", Refused),
+        path("invisible", "/admin%e2%80%8b", Refused),
+        path("invisible", "/%e2%80%8badmin", Refused),
+        path("invisible", "/admin%ef%bb%bf", Refused),
+        path("invisible", "/admin%c2%ad", Refused),
         path("trailing dot", "/admin.", Refused),
         path("trailing dot", "/admin../x", Refused),
         path("trailing dot", "/admin%2e", Refused),
@@ -1068,6 +1081,8 @@ async fn forged_identity(backend: Backend) {
                     "{proxy}: the client's {name}: {value} reached the app"
                 );
                 let value = value.to_string();
+                // Caddy writes its unreplaced placeholder for a header the answer lacks.
+                assert!(!value.contains("{http."), "{proxy}: {name}: {value}");
                 assert!(
                     !(name.starts_with("remote")
                         && (value.contains("root") || value.contains("admins"))),
