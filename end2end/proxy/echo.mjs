@@ -1,11 +1,13 @@
 // The application behind the proxies in tests: answers every request with what it
-// received (method, URL, headers) as JSON, so a test can see what the proxy passed on.
-// Usage: node echo.mjs <port>   (listens on 127.0.0.1)
+// received (method, URL, headers) as JSON, so a test can see what the proxy passed on, and
+// which application it is (`app`: the host it serves; one echo per host, so a test sees
+// which server block or site the proxy routed to).
+// Usage: node echo.mjs <port> [name]   (listens on 127.0.0.1; port 0 picks one)
 import http from "node:http";
 
-export function startEcho(port) {
+export function startEcho(port, name = "") {
   const server = http.createServer((req, res) => {
-    const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers }, null, 2);
+    const body = JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers }, null, 2);
     res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
     res.end(body);
   });
@@ -17,7 +19,7 @@ export function startEcho(port) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.argv[2]);
-  if (!port) throw new Error("usage: node echo.mjs <port>");
-  await startEcho(port);
-  console.log(JSON.stringify({ echo: port }));
+  if (Number.isNaN(port)) throw new Error("usage: node echo.mjs <port> [name]");
+  const server = await startEcho(port, process.argv[3]);
+  console.log(JSON.stringify({ echo: server.address().port }));
 }

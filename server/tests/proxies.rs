@@ -1,8 +1,18 @@
 //! Forward authentication through REAL reverse proxies: Debian's Caddy (`forward_auth`) and
-//! nginx (`auth_request`) in front of a small echo application (end2end/proxy/), all on
-//! loopback. Host names resolve to 127.0.0.1 in the HTTP client only (no /etc/hosts):
-//! Portcullis at `auth.portcullis.test`, the application at `app.portcullis.test`, sharing
-//! the session through `--cookie-domain portcullis.test`.
+//! nginx (`auth_request`), configured as the README shows (end2end/proxy/start.mjs reads the
+//! configurations from it), in front of a small echo application, all on loopback. Host
+//! names resolve to 127.0.0.1 in the HTTP client only (no /etc/hosts): Portcullis at
+//! `auth.portcullis.test`, sharing the session through `--cookie-domain portcullis.test`
+//! with the applications:
+//!
+//! - `app.portcullis.test`: "Echo", for alice only (listed);
+//! - `open.portcullis.test`: "Open" for every signed-in user, with "Open admin" at `/admin`
+//!   and "Tasks" at `/tasks` for administrators;
+//! - `secret.portcullis.test`: "Secret", for administrators.
+//!
+//! The attack corpus (`corpus`) sends raw HTTP/1.1 requests (nothing normalises them on the
+//! way) as alice, who is not an administrator, and checks that the application never
+//! answers her for a request it could read as `/admin`, `/tasks` or the secret host.
 
 mod common;
 
@@ -15,14 +25,21 @@ use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const HOST: &str = "app.portcullis.test";
+/// Every signed-in user, but `/admin` and `/tasks` are for administrators.
+const OPEN: &str = "open.portcullis.test";
+/// Administrators only.
+const SECRET: &str = "secret.portcullis.test";
 
 struct Bench {
     app: TestApp,
     auth: String,
     caddy: String,
     nginx: String,
+    caddy_port: u16,
+    nginx_port: u16,
     _proxies: Proxies,
 }
 
@@ -65,6 +82,7 @@ async fn bench(backend: Backend) -> Bench {
         .args(["--caddy", &caddy.to_string()])
         .args(["--nginx", &nginx.to_string()])
         .args(["--echo", &echo.to_string()])
+        .args(["--hosts", &format!("{HOST},{OPEN},{SECRET}")])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -74,25 +92,40 @@ async fn bench(backend: Backend) -> Bench {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("\"ready\":true"), "proxies: {line}");
-    let valid = AppDraft {
-        name: "Echo".into(),
-        urls: format!("http://{HOST}:{caddy}\nhttp://{HOST}:{nginx}"),
-        access: "listed".into(),
-        users: "alice".into(),
-        ..AppDraft::default()
-    }
-    .validate()
-    .unwrap();
-    portcullis::ssr::apps::create(&app.running.db, &valid)
-        .await
+    // Each application is reached through both proxies.
+    let both = |host: &str, path: &str| {
+        format!("http://{host}:{caddy}{path}\nhttp://{host}:{nginx}{path}")
+    };
+    for (name, urls, access, users) in [
+        ("Echo", both(HOST, ""), "listed", "alice"),
+        ("Open", both(OPEN, ""), "users", ""),
+        ("Open admin", both(OPEN, "/admin"), "admins", ""),
+        ("Tasks", both(OPEN, "/tasks"), "admins", ""),
+        ("Secret", both(SECRET, ""), "admins", ""),
+    ] {
+        let valid = AppDraft {
+            name: name.into(),
+            urls,
+            access: access.into(),
+            users: users.into(),
+            ..AppDraft::default()
+        }
+        .validate()
         .unwrap();
+        portcullis::ssr::apps::create(&app.running.db, &valid)
+            .await
+            .unwrap();
+    }
     app.add_user("alice", "alice password", false).await;
     app.add_user("bob", "bob password", false).await;
+    app.add_user("root", "root password", true).await;
     Bench {
         app,
         auth: format!("http://auth.portcullis.test:{port}"),
         caddy: format!("http://{HOST}:{caddy}"),
         nginx: format!("http://{HOST}:{nginx}"),
+        caddy_port: caddy,
+        nginx_port: nginx,
         _proxies: Proxies(proxies),
     }
 }
@@ -217,4 +250,858 @@ async fn caddy_and_nginx_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn caddy_and_nginx_postgres() {
     caddy_and_nginx(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The README's configurations are the ones shipped: deploy/Caddyfile's sample is the
+// README's Caddy block (start.mjs reads the README's blocks for the proxies above itself).
+
+/// The README's first fenced block of `lang`.
+fn readme_block(lang: &str) -> String {
+    let readme = include_str!("../../README.md");
+    let open = format!("\n```{lang}\n");
+    let start = readme
+        .find(&open)
+        .unwrap_or_else(|| panic!("README.md has no ```{lang} block"))
+        + open.len();
+    let end = start + readme[start..].find("\n```\n").expect("the block ends");
+    readme[start..=end].to_owned()
+}
+
+#[test]
+fn deploy_caddyfile_is_the_readme_configuration() {
+    let deploy = include_str!("../../deploy/Caddyfile");
+    // The sample, commented out: from `# {$APP_DOMAIN} {` to the `# }` that closes it.
+    let lines: Vec<&str> = deploy.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| *l == "# {$APP_DOMAIN} {")
+        .expect("deploy/Caddyfile has the sample app's site");
+    let last = first
+        + lines[first..]
+            .iter()
+            .position(|l| *l == "# }")
+            .expect("the sample site ends");
+    let sample: String = lines[first..=last]
+        .iter()
+        .map(|l| {
+            let l = l.strip_prefix('#').expect("the sample is commented out");
+            format!("{}\n", l.strip_prefix(' ').unwrap_or(l))
+        })
+        .collect();
+    // The documented substitutions: the app's host name and its upstream.
+    let sample = sample
+        .replace("{$APP_DOMAIN}", "sonarr.home.example")
+        .replace("reverse_proxy whoami:80", "reverse_proxy sonarr:8989");
+    assert_eq!(
+        sample,
+        readme_block("caddyfile"),
+        "deploy/Caddyfile's forward_auth sample differs from the README's Caddy block"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw requests: written to the proxy's socket byte for byte.
+
+/// What came back for one raw request.
+#[derive(Debug)]
+enum Seen {
+    /// The echo application answered: what it received (method, url, headers).
+    App(Value),
+    /// Someone else answered: the status, and who (Portcullis's page, or the proxy's own).
+    Refused(u16, &'static str),
+    /// The connection closed without an answer (nginx's 444).
+    Dropped,
+}
+
+impl Seen {
+    /// The `Remote-User` the application was given, when it answered.
+    fn user(&self) -> Option<&str> {
+        match self {
+            Seen::App(v) => v["headers"]["remote-user"].as_str(),
+            _ => None,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            Seen::App(v) => format!(
+                "200 app as {} (url {})",
+                self.user().unwrap_or("nobody"),
+                v["url"].as_str().unwrap_or("?")
+            ),
+            Seen::Refused(status, by) => format!("{status} {by}"),
+            Seen::Dropped => "dropped".into(),
+        }
+    }
+}
+
+/// Sends `request` as is to 127.0.0.1:`port` and reads the answer.
+async fn raw(port: u16, request: &[u8]) -> Seen {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    // A reset after the answer (or instead of one) is fine: what was read counts.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut out),
+    )
+    .await
+    .expect("the proxy answers or closes within 20 s");
+    if out.is_empty() {
+        return Seen::Dropped;
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line: {head:?}"));
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    if status == 200
+        && let Ok(v) = serde_json::from_str::<Value>(&body)
+        && v.get("headers").is_some()
+    {
+        return Seen::App(v);
+    }
+    let by = if body.contains("<main><h1>") {
+        "Portcullis"
+    } else if head.contains("Server: nginx") || body.contains("nginx") {
+        "nginx"
+    } else if status == 200 && body.is_empty() {
+        // Caddy answers a host none of its sites names with an empty 200.
+        "empty (no site)"
+    } else {
+        "Caddy"
+    };
+    Seen::Refused(status, by)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A signed-in session's cookie (`name=value`), for raw requests.
+async fn session_cookie(b: &Bench, name: &str) -> String {
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("auth.portcullis.test", "127.0.0.1:0".parse().unwrap())
+        .build()
+        .unwrap();
+    let res = sign_in(b, &client, name, "/").await;
+    assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("portcullis_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+// ---------------------------------------------------------------------------------------
+// How an application could read a path: every way the corpus's spellings have been read
+// as another path by some server, framework or file system (decoding once or twice, `%u`,
+// overlong UTF-8, compatibility forms and case folding, `;` parameters, backslashes, dot
+// segments, trailing dots and whitespace, NUL and everything after it, a raw `#`).
+
+fn pct_decode(s: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'%' {
+            // IIS's %uXXXX.
+            if i + 5 < s.len() && (s[i + 1] == b'u' || s[i + 1] == b'U') {
+                let digits = std::str::from_utf8(&s[i + 2..i + 6]).unwrap_or("");
+                if let Some(c) = u32::from_str_radix(digits, 16)
+                    .ok()
+                    .and_then(char::from_u32)
+                {
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                    i += 6;
+                    continue;
+                }
+            }
+            if i + 2 < s.len()
+                && let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2]))
+            {
+                out.push(h * 16 + l);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Bytes as text the lenient way: overlong two-byte forms (`C0 AF` = `/`) read as the
+/// character they encode, anything else invalid replaced.
+fn lenient_utf8(bytes: &[u8]) -> String {
+    let mut fixed = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if matches!(bytes[i], 0xC0 | 0xC1) && i + 1 < bytes.len() && bytes[i + 1] & 0xC0 == 0x80 {
+            fixed.push(((bytes[i] & 0x1F) << 6) | (bytes[i + 1] & 0x3F));
+            i += 2;
+        } else {
+            fixed.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&fixed).into_owned()
+}
+
+/// Compatibility forms and Unicode case folds an app may compare as ASCII.
+fn fold(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21).unwrap_or(c),
+        '\u{212A}' => 'k',              // Kelvin sign
+        '\u{017F}' => 's',              // long s
+        '\u{0131}' | '\u{0130}' => 'i', // dotless i, dotted capital I
+        '\u{2024}' => '.',              // one dot leader
+        '\u{2215}' | '\u{2044}' => '/', // division slash, fraction slash
+        '\u{FE68}' => '\\',             // small reverse solidus
+        c => c.to_ascii_lowercase(),
+    }
+}
+
+/// The first path segment an app could read, by one reading (query already cut off).
+fn first_segment(path: &str, cut_fragment: bool) -> String {
+    // U+2025 (two dot leader) is `..` under compatibility mapping.
+    let mut path: String = path.replace('\u{2025}', "..").chars().map(fold).collect();
+    if cut_fragment && let Some(i) = path.find('#') {
+        path.truncate(i);
+    }
+    if let Some(i) = path.find('?') {
+        path.truncate(i);
+    }
+    if let Some(i) = path.find('\0') {
+        path.truncate(i);
+    }
+    let path = path.replace('\\', "/");
+    let mut stack: Vec<String> = Vec::new();
+    for seg in path.split('/') {
+        let seg = seg.split(';').next().unwrap_or("");
+        match seg {
+            "." => {}
+            ".." => {
+                stack.pop();
+            }
+            s => {
+                let s = s.trim_matches(|c: char| {
+                    c.is_whitespace()
+                        || c.is_control()
+                        // Invisible: zero-width spaces and joiners, marks, soft hyphen, BOM.
+                        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{00AD}' | '\u{FEFF}')
+                });
+                let s = s.trim_end_matches(['.', ' ']);
+                if !s.is_empty() {
+                    stack.push(s.to_owned());
+                }
+            }
+        }
+    }
+    stack.into_iter().next().unwrap_or_default()
+}
+
+/// Whether some app could read the request URI `uri` (as it received it) as a path under
+/// `/admin` or `/tasks`.
+fn readable_as_protected(uri: &str) -> Option<String> {
+    let path = uri.split('?').next().unwrap_or("");
+    let once = pct_decode(path.as_bytes());
+    let twice = pct_decode(&once);
+    for reading in [path.as_bytes().to_vec(), once, twice] {
+        // As UTF-8, and as Latin-1 (servlet containers' old default: `%a0` is a space).
+        let latin1: String = reading.iter().map(|&b| b as char).collect();
+        for text in [lenient_utf8(&reading), latin1] {
+            for cut in [true, false] {
+                let first = first_segment(&text, cut);
+                if first == "admin" || first == "tasks" {
+                    return Some(format!("{text:?} -> /{first}"));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A host header's name part, as an app compares it.
+fn host_name(host: &str) -> String {
+    let host = host.trim().to_ascii_lowercase();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name.to_owned(),
+        _ => host,
+    };
+    name.trim_end_matches('.').to_owned()
+}
+
+/// What must never happen: the app answering the non-administrator for something it could
+/// read as an administrators' path or as the secret host. `None` when all is well.
+fn breach(seen: &Seen, user: &str) -> Option<String> {
+    let Seen::App(v) = seen else { return None };
+    if seen.user() != Some(user) {
+        return None;
+    }
+    // Which application the proxy routed to (one echo per host, see echo.mjs).
+    if v["app"] != OPEN {
+        return Some(format!("the proxy routed to the app of {}", v["app"]));
+    }
+    let url = v["url"].as_str().unwrap_or("");
+    if let Some(how) = readable_as_protected(url) {
+        return Some(format!("the app got {url:?}, readable as {how}"));
+    }
+    for header in ["host", "x-forwarded-host"] {
+        if let Some(h) = v["headers"][header].as_str()
+            && host_name(h) != OPEN
+        {
+            return Some(format!("the app got {header}: {h:?}"));
+        }
+    }
+    None
+}
+
+#[test]
+fn the_readings_catch_what_they_should() {
+    for protected in [
+        "/admin",
+        "/ADMIN/x",
+        "/%61dmin",
+        "/%2561dmin",
+        "/x/..%2fadmin",
+        "/%u0061dmin",
+        "/%ef%bd%81dmin",
+        "/x/..%c0%afadmin",
+        "/admin%00.css",
+        "/admin%20",
+        "/admin.",
+        "/;x/admin",
+        "/x\\..\\admin",
+        "/x#/../admin",
+        "/ta%c5%bfks",
+        "/tas%e2%84%aas",
+        "/adm%c4%b1n",
+        "/admin%3fx",
+        "//admin",
+        "/admin%a0",
+    ] {
+        assert!(readable_as_protected(protected).is_some(), "{protected}");
+    }
+    for open in [
+        "/",
+        "/admin-panel",
+        "/files/a%20b",
+        "/x?next=/admin",
+        "/search?q=%2Fadmin",
+        "/administrator",
+        "/x/admin",
+    ] {
+        assert_eq!(readable_as_protected(open), None, "{open}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The corpus.
+
+/// What a spelling must come to for alice (signed in, not an administrator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// An app could read it as `/admin`, `/tasks` or the secret host: never answered as
+    /// alice (any refusal, from Portcullis or the proxy, or a dropped connection).
+    Refused,
+    /// A legitimate request to the open app: answered as alice, the URI passed on as sent.
+    Passes,
+    /// Either, as long as nothing is answered as alice that she may not see (`breach`).
+    Either,
+}
+
+struct Case {
+    class: &'static str,
+    /// The request line's target, as sent: a path (origin form) or an absolute URL.
+    target: String,
+    /// The `Host` header(s) sent, in order (none for an HTTP/1.0 request without one).
+    hosts: Vec<String>,
+    /// More header lines, as sent.
+    extra: Vec<String>,
+    expect: Expect,
+}
+
+impl Case {
+    fn request(&self, cookie: &str) -> Vec<u8> {
+        let mut r = format!("GET {} HTTP/1.1\r\n", self.target).into_bytes();
+        for h in &self.hosts {
+            r.extend_from_slice(format!("Host: {h}\r\n").as_bytes());
+        }
+        for e in &self.extra {
+            r.extend_from_slice(format!("{e}\r\n").as_bytes());
+        }
+        r.extend_from_slice(format!("Cookie: {cookie}\r\nConnection: close\r\n\r\n").as_bytes());
+        r
+    }
+}
+
+/// The spellings, for the proxy listening on `port`: the bypass classes of issue 18 and of
+/// published advisories (Traefik's encoded-character and `%2e%2e` routing bypasses,
+/// oauth2-proxy's `X-Forwarded-Uri` spoofing and `#` fragment widening, Authelia's
+/// malformed-URI bypass behind nginx, Tomcat's `..;`, IIS's `%u` and trailing dots).
+fn corpus(port: u16) -> Vec<Case> {
+    use Expect::*;
+    let open = format!("{OPEN}:{port}");
+    let secret = format!("{SECRET}:{port}");
+    let path = |class: &'static str, target: &str, expect: Expect| Case {
+        class,
+        target: target.to_owned(),
+        hosts: vec![open.clone()],
+        extra: vec![],
+        expect,
+    };
+    let mut cases = vec![
+        path("plain", "/admin", Refused),
+        path("plain", "/admin/", Refused),
+        path("plain", "/admin/x", Refused),
+        path("plain", "/tasks", Refused),
+        path("legitimate", "/", Passes),
+        path("legitimate", "/admin-panel", Passes),
+        path("legitimate", "/files/a%20b", Passes),
+        path("legitimate", "/files/caf%C3%A9", Passes),
+        path("legitimate", "/search?q=%2Fadmin&r=..%2F", Passes),
+        path("legitimate", "/x?next=/admin", Passes),
+        path("legitimate", "/files/100%25", Either),
+        path("case", "/ADMIN", Refused),
+        path("case", "/Admin/x", Refused),
+        path("case", "/TASKS", Refused),
+        path("encoded letter", "/%61dmin", Refused),
+        path("encoded letter", "/adm%69n/x", Refused),
+        path("encoded letter", "/%41DMIN", Refused),
+        path("encoded letter", "/%61%64%6d%69%6e", Refused),
+        path("encoded letter", "/%61%64%6D%69%6E", Refused),
+        path("encoded letter", "/t%61sks", Refused),
+        path("encoded ;", "/admin%3bx", Refused),
+        path("encoded ;", "/admin%3Bx", Refused),
+        path("encoded whitespace", "/admin%20", Refused),
+        path("encoded whitespace", "/admin%09", Refused),
+        path("encoded whitespace", "/admin%0b", Refused),
+        path("encoded whitespace", "/admin%0c", Refused),
+        path("encoded whitespace", "/admin%0d%0a", Refused),
+        path("encoded whitespace", "/admin%a0", Refused),
+        path("encoded whitespace", "/admin%c2%a0", Refused),
+        path("encoded whitespace", "/%20admin", Refused),
+        path("encoded whitespace", "/admin%20/x", Refused),
+        path("double encoding", "/%2561dmin", Refused),
+        path("double encoding", "/x/..%252fadmin", Refused),
+        path("double encoding", "/x/%252e%252e/admin", Refused),
+        path("encoded / \\ .", "/admin%2f", Refused),
+        path("encoded / \\ .", "/%2fadmin", Refused),
+        path("encoded / \\ .", "/x/..%2fadmin", Refused),
+        path("encoded / \\ .", "/x%2f..%2fadmin", Refused),
+        path("encoded / \\ .", "/x/..%5cadmin", Refused),
+        path("encoded / \\ .", "/x/%2e%2e/admin", Refused),
+        path("encoded / \\ .", "/x/%2E%2E/admin", Refused),
+        path("encoded / \\ .", "/x/.%2e/admin", Refused),
+        path("encoded / \\ .", "/%2e/admin", Refused),
+        path("dot segments", "/x/../admin", Refused),
+        path("dot segments", "/./admin", Refused),
+        path("dot segments", "/admin/.", Refused),
+        path("dot segments", "/x/..", Either),
+        path("dot segments", "/x/..;/admin", Refused),
+        path("//", "//admin", Refused),
+        path("//", "/x//../admin", Refused),
+        path("//", "/admin//x", Refused),
+        path("; params", "/admin;x", Refused),
+        path("; params", "/;/admin", Refused),
+        path("; params", "/admin;/x", Refused),
+        path("raw \\", "/x\\..\\admin", Refused),
+        path("raw \\", "/\\admin", Refused),
+        path("encoded ? #", "/admin%3f", Refused),
+        path("encoded ? #", "/admin%3fx=1", Refused),
+        path("encoded ? #", "/admin%23", Refused),
+        path("raw #", "/x#/../admin", Refused),
+        path("raw #", "/admin#x", Refused),
+        path("NUL", "/admin%00", Refused),
+        path("NUL", "/admin%00.css", Refused),
+        path("overlong UTF-8", "/x/..%c0%afadmin", Refused),
+        path("overlong UTF-8", "/x/%c0%ae%c0%ae/admin", Refused),
+        path("%u", "/%u0061dmin", Refused),
+        path("%u", "/adm%u0069n", Refused),
+        path("fullwidth", "/%ef%bd%81dmin", Refused),
+        path("fullwidth", "/\u{ff41}dmin", Refused),
+        path("compat . / ..", "/x/%ef%bc%8e%ef%bc%8e/admin", Refused),
+        path("compat . / ..", "/x%ef%bc%8f..%ef%bc%8fadmin", Refused),
+        path("compat . / ..", "/x/%e2%80%a5/admin", Refused),
+        path("compat . / ..", "/x/\u{ff0e}\u{ff0e}/admin", Refused),
+        path("Unicode case", "/ta%c5%bfks", Refused),
+        path("Unicode case", "/tas%e2%84%aas", Refused),
+        path("Unicode case", "/adm%c4%b1n", Refused),
+        path("invisible", "/admin%e2%80%8b", Refused),
+        path("invisible", "/%e2%80%8badmin", Refused),
+        path("invisible", "/admin%ef%bb%bf", Refused),
+        path("invisible", "/admin%c2%ad", Refused),
+        path("trailing dot", "/admin.", Refused),
+        path("trailing dot", "/admin../x", Refused),
+        path("trailing dot", "/admin%2e", Refused),
+        path("malformed", "/admin%", Refused),
+        path("malformed", "/admin%zz", Refused),
+        path("malformed", "/%zzadmin", Refused),
+        path("malformed", "/admin{x}", Either),
+        path("malformed", "/admin|x", Either),
+        path("malformed", "/admin%ff", Either),
+    ];
+    // The host: the request line's against the Host header, spellings of the secret host,
+    // and headers a client sets to make the check judge another host or path.
+    let mut host =
+        |class: &'static str, target: String, hosts: Vec<String>, extra: Vec<String>, expect| {
+            cases.push(Case {
+                class,
+                target,
+                hosts,
+                extra,
+                expect,
+            });
+        };
+    host(
+        "absolute form",
+        format!("http://{secret}/"),
+        vec![open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "absolute form",
+        format!("http://{secret}/x"),
+        vec![open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "absolute form",
+        format!("http://{}/", secret.to_uppercase()),
+        vec![open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "absolute form",
+        format!("http://{open}/admin"),
+        vec![open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "absolute form",
+        format!("http://{open}@{secret}/"),
+        vec![open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "absolute form",
+        format!("http://{open}/"),
+        vec![secret.clone()],
+        vec![],
+        Either,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![secret.to_uppercase()],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![format!("{SECRET}.:{port}")],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![format!("{SECRET}:1")],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![SECRET.into()],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![open.clone(), secret.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![secret.clone(), open.clone()],
+        vec![],
+        Refused,
+    );
+    host(
+        "Host header",
+        "/".into(),
+        vec![format!("{open}@{secret}")],
+        vec![],
+        Either,
+    );
+    host(
+        "forwarded headers",
+        "/".into(),
+        vec![secret.clone()],
+        vec![
+            format!("X-Forwarded-Host: {open}"),
+            format!("X-Original-URL: http://{open}/"),
+            "X-Forwarded-Uri: /".into(),
+            "X-Forwarded-Proto: http".into(),
+        ],
+        Refused,
+    );
+    host(
+        "forwarded headers",
+        "/admin".into(),
+        vec![open.clone()],
+        vec![
+            format!("X-Original-URL: http://{open}/"),
+            "X-Forwarded-Uri: /".into(),
+        ],
+        Refused,
+    );
+    host(
+        "forwarded headers",
+        "/".into(),
+        vec![open.clone()],
+        vec![
+            format!("X-Forwarded-Host: {secret}"),
+            format!("Forwarded: host={secret}"),
+        ],
+        Either,
+    );
+    cases
+}
+
+async fn attack(b: &Bench, backend: Backend) {
+    let alice = session_cookie(b, "alice").await;
+    let root = session_cookie(b, "root").await;
+    let mut breaches = Vec::new();
+    let mut unmet = Vec::new();
+    for (proxy, port) in [("Caddy", b.caddy_port), ("nginx", b.nginx_port)] {
+        // Controls: the administrator reaches what alice may not, and alice the open app.
+        for (target, host) in [("/admin/x", OPEN), ("/tasks", OPEN), ("/", SECRET)] {
+            let case = Case {
+                class: "control",
+                target: target.into(),
+                hosts: vec![format!("{host}:{port}")],
+                extra: vec![],
+                expect: Expect::Passes,
+            };
+            let seen = raw(port, &case.request(&root)).await;
+            assert_eq!(
+                seen.user(),
+                Some("root"),
+                "{proxy} {host}{target}: {seen:?}"
+            );
+        }
+        let cases = corpus(port);
+        let mut table = format!(
+            "\n{proxy} ({backend:?}), {} spellings, as alice (not an administrator):\n",
+            cases.len()
+        );
+        for case in &cases {
+            let seen = raw(port, &case.request(&alice)).await;
+            let shown = format!(
+                "{} {}{}",
+                String::from_utf8_lossy(case.target.as_bytes()),
+                if case.hosts == [format!("{OPEN}:{port}")] {
+                    String::new()
+                } else {
+                    format!("[Host: {}]", case.hosts.join(", "))
+                },
+                if case.extra.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", case.extra.join("; "))
+                }
+            );
+            let mut verdict = "";
+            if let Some(why) = breach(&seen, "alice") {
+                breaches.push(format!("{proxy}: {shown}: {why}"));
+                verdict = "  <-- BREACH";
+            }
+            let met = match case.expect {
+                Expect::Refused => seen.user() != Some("alice"),
+                Expect::Passes => {
+                    seen.user() == Some("alice")
+                        && (case.target.starts_with("http")
+                            || matches!(&seen, Seen::App(v) if v["url"] == case.target.as_str()))
+                }
+                Expect::Either => true,
+            };
+            if !met {
+                unmet.push(format!(
+                    "{proxy}: {shown}: expected {:?}, got {}",
+                    case.expect,
+                    seen.label()
+                ));
+                if verdict.is_empty() {
+                    verdict = "  <-- UNEXPECTED";
+                }
+            }
+            table.push_str(&format!(
+                "  {:<20} {:<58} {}{verdict}\n",
+                case.class,
+                shown,
+                seen.label()
+            ));
+        }
+        eprintln!("{table}");
+    }
+    assert!(
+        breaches.is_empty() && unmet.is_empty(),
+        "{} breaches:\n{}\n{} unmet expectations:\n{}",
+        breaches.len(),
+        breaches.join("\n"),
+        unmet.len(),
+        unmet.join("\n")
+    );
+}
+
+async fn attack_corpus(backend: Backend) {
+    let b = bench(backend).await;
+    attack(&b, backend).await;
+    let Bench { app, _proxies, .. } = b;
+    drop(_proxies);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_corpus_sqlite() {
+    attack_corpus(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attack_corpus_postgres() {
+    attack_corpus(Backend::Postgres).await;
+}
+
+/// Identity headers the client sends never reach the application, in any spelling: alice
+/// has no groups (Portcullis has no `Remote-Groups` to give, so a proxy that only copies
+/// the answer would leave the client's in place), and the underscore spellings are what
+/// CGI, FastCGI and WSGI apps read as `REMOTE_USER` too.
+async fn forged_identity(backend: Backend) {
+    let b = bench(backend).await;
+    let alice = session_cookie(&b, "alice").await;
+    let forged = [
+        "Remote-User: root",
+        "Remote_User: root",
+        "REMOTE-USER: root",
+        "remote_user: root",
+        "Remote-Name: Root",
+        "Remote_Name: Root",
+        "Remote-Email: root@example.com",
+        "Remote_Email: root@example.com",
+        "Remote-Groups: admins",
+        "Remote_Groups: admins",
+        "REMOTE_GROUPS: admins",
+        "remote-groups: admins",
+    ];
+    for (proxy, port) in [("Caddy", b.caddy_port), ("nginx", b.nginx_port)] {
+        for signed_in in [true, false] {
+            let case = Case {
+                class: "forged identity",
+                target: "/library?id=1".into(),
+                hosts: vec![format!("{OPEN}:{port}")],
+                extra: forged.iter().map(|s| s.to_string()).collect(),
+                expect: Expect::Passes,
+            };
+            let cookie = if signed_in { alice.as_str() } else { "x=y" };
+            let seen = raw(port, &case.request(cookie)).await;
+            eprintln!(
+                "{proxy}, forged Remote-*/Remote_* headers, signed in {signed_in}: {}",
+                seen.label()
+            );
+            if !signed_in {
+                assert!(
+                    matches!(seen, Seen::Refused(302, _)),
+                    "{proxy}: signed out, forged headers get nobody in: {seen:?}"
+                );
+                continue;
+            }
+            let Seen::App(v) = &seen else {
+                panic!("{proxy}: alice reaches the open app: {seen:?}")
+            };
+            let h = v["headers"].as_object().unwrap();
+            assert_eq!(h["remote-user"], "alice", "{proxy}: {h:?}");
+            assert_eq!(h["remote-name"], "alice display", "{proxy}: {h:?}");
+            assert_eq!(
+                h.get("remote-email")
+                    .and_then(Value::as_str)
+                    .unwrap_or("alice@example.com"),
+                "alice@example.com",
+                "{proxy}: {h:?}"
+            );
+            assert_eq!(
+                h.get("remote-groups").and_then(Value::as_str).unwrap_or(""),
+                "",
+                "{proxy}: alice has no groups: {h:?}"
+            );
+            for (name, value) in h {
+                let name = name.to_ascii_lowercase();
+                assert!(
+                    !name.starts_with("remote_"),
+                    "{proxy}: the client's {name}: {value} reached the app"
+                );
+                let value = value.to_string();
+                // Caddy writes its unreplaced placeholder for a header the answer lacks.
+                assert!(!value.contains("{http."), "{proxy}: {name}: {value}");
+                assert!(
+                    !(name.starts_with("remote")
+                        && (value.contains("root") || value.contains("admins"))),
+                    "{proxy}: the client's {name}: {value} reached the app"
+                );
+            }
+        }
+    }
+    let Bench { app, _proxies, .. } = b;
+    drop(_proxies);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_identity_sqlite() {
+    forged_identity(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_identity_postgres() {
+    forged_identity(Backend::Postgres).await;
 }
