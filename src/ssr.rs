@@ -6,6 +6,7 @@ pub mod apps;
 pub mod client_ip;
 pub mod clock;
 pub mod db;
+pub mod device;
 pub mod groups;
 pub mod icons;
 pub mod identities;

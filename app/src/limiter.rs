@@ -1,53 +1,84 @@
 //! Slows down password guessing and floods of sign-in starts.
 //!
-//! Passwords: only *failed* attempts count, per account (the resolved account, so its
-//! username and email share one budget) and per client address (resolved through
-//! `--trusted-proxies`, so one client behind the proxy cannot lock out everyone behind it).
-//! A key that used up its budget is refused until the budget refills; a correct password
-//! from a key that is not refused always gets in.
+//! Every per-client count is keyed by a [`ClientKey`]: the client's address (resolved
+//! through `--trusted-proxies`, so one client behind the proxy cannot lock out everyone
+//! behind it), with IPv6 grouped by /64.
+//!
+//! Passwords: only *failed* attempts count. A browser that has signed in to the account
+//! before (a valid device cookie, `portcullis::ssr::device`) is judged by its own budget
+//! for that account alone, so strangers' failures never keep it out (OWASP, "Slow down
+//! online guessing attacks with device cookies"). Any other client is judged per account
+//! (the resolved account, so its username and email share one budget: the lock against
+//! guessing from many addresses), per (account, client) and per client. A key that used up
+//! its budget is refused until its window ends; a correct password from a client none of
+//! whose keys is refused always gets in.
 //!
 //! Sign-in starts (`/login?provider=`) cost a provider round trip and a stored attempt
-//! without any credential: each client address gets a budget of them.
+//! without any credential: each client gets a budget of them. (What one client may hold
+//! in progress is capped where attempts are stored, `portcullis::ssr::oidc::pending`.)
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+pub use portcullis::ssr::client_ip::ClientKey;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failed password attempts allowed per minute (also the burst) per account and address.
+/// Failed passwords per minute per account, from clients without its device cookie.
 pub const PER_ACCOUNT_PER_MINUTE: u32 = 5;
+/// Failed passwords per minute per client (any accounts), without a device cookie.
 pub const PER_ADDRESS_PER_MINUTE: u32 = 30;
-/// Sign-in starts per minute (also the burst) per client address, by default: generous,
-/// because without `--trusted-proxies` everyone behind a reverse proxy shares one address;
-/// what a flood could fill is bounded by the cap on attempts in progress anyway.
+/// Failed passwords per hour per (account, client), without a device cookie: one client
+/// that keeps guessing one account gets fewer tries than the per-minute budget would give.
+pub const PER_ACCOUNT_CLIENT_PER_HOUR: u32 = 20;
+/// Failed passwords per minute per (account, device cookie).
+pub const PER_DEVICE_PER_MINUTE: u32 = 5;
+/// Sign-in starts per minute (also the burst) per client, by default: generous, because
+/// without `--trusted-proxies` everyone behind a reverse proxy is one client; what a flood
+/// could fill is bounded by the caps on attempts in progress anyway.
 pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 
-/// Failures per key in a fixed one-minute window: refused once the window holds `max`.
-/// (governor answers "may this request go?" by spending; here the question comes before
-/// the attempt and only failures spend, so a plain count is the honest tool.)
+/// Failures per key in a fixed window (from the key's first failure): refused once the
+/// window holds `max`. (governor answers "may this request go?" by spending; here the
+/// question comes before the attempt and only failures spend, so a plain count is the
+/// honest tool.)
 struct Failures<K: Hash + Eq + Clone> {
     max: u32,
     window: Duration,
-    counts: Mutex<HashMap<K, (u32, Instant)>>,
+    counts: Mutex<Counts<K>>,
 }
 
+struct Counts<K> {
+    by_key: HashMap<K, (u32, Instant)>,
+    /// Past windows are forgotten when the map grows to this size; after that it is twice
+    /// what is left, so a flood of live keys does not make every failure sweep them all.
+    prune_at: usize,
+}
+
+const PRUNE_AT: usize = 10_000;
+
 impl<K: Hash + Eq + Clone> Failures<K> {
-    fn per_minute(max: u32) -> Self {
+    fn new(max: u32, window: Duration) -> Self {
         Self {
             max,
-            window: Duration::from_secs(60),
-            counts: Mutex::new(HashMap::new()),
+            window,
+            counts: Mutex::new(Counts {
+                by_key: HashMap::new(),
+                prune_at: PRUNE_AT,
+            }),
         }
+    }
+
+    fn per_minute(max: u32) -> Self {
+        Self::new(max, Duration::from_secs(60))
     }
 
     /// `Err(seconds)` while `key` must wait.
     fn gate(&self, key: &K) -> Result<(), u64> {
         let counts = self.counts.lock().expect("limiter lock");
-        match counts.get(key) {
+        match counts.by_key.get(key) {
             Some((n, since)) if *n >= self.max && since.elapsed() < self.window => {
                 Err((self.window - since.elapsed()).as_secs().max(1))
             }
@@ -57,11 +88,17 @@ impl<K: Hash + Eq + Clone> Failures<K> {
 
     fn record(&self, key: &K) {
         let mut counts = self.counts.lock().expect("limiter lock");
-        if counts.len() > 10_000 {
+        if counts.by_key.len() >= counts.prune_at {
             let window = self.window;
-            counts.retain(|_, (_, since)| since.elapsed() < window);
+            counts
+                .by_key
+                .retain(|_, (_, since)| since.elapsed() < window);
+            counts.prune_at = (counts.by_key.len() * 2).max(PRUNE_AT);
         }
-        let entry = counts.entry(key.clone()).or_insert((0, Instant::now()));
+        let entry = counts
+            .by_key
+            .entry(key.clone())
+            .or_insert((0, Instant::now()));
         if entry.1.elapsed() >= self.window {
             *entry = (0, Instant::now());
         }
@@ -69,10 +106,24 @@ impl<K: Hash + Eq + Clone> Failures<K> {
     }
 }
 
+/// One password attempt as the limits see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The account's id, or the typed identifier when no account has it.
+    pub account: &'a str,
+    /// Where it comes from (`None`: unknown, no per-client limit applies).
+    pub client: Option<ClientKey>,
+    /// The device id of this browser's valid device cookie for this account; `None` for
+    /// an untrusted client.
+    pub device: Option<&'a str>,
+}
+
 pub struct LoginLimiter {
     account: Failures<String>,
-    address: Failures<IpAddr>,
-    starts: DefaultKeyedRateLimiter<IpAddr>,
+    account_client: Failures<(String, ClientKey)>,
+    client: Failures<ClientKey>,
+    device: Failures<(String, String)>,
+    starts: DefaultKeyedRateLimiter<ClientKey>,
 }
 
 impl Default for LoginLimiter {
@@ -81,45 +132,61 @@ impl Default for LoginLimiter {
     }
 }
 
+fn account_key(account: &str) -> String {
+    account.trim().to_lowercase()
+}
+
 impl LoginLimiter {
-    /// With `starts_per_minute` sign-in starts per client address (`--sign-in-starts-per-minute`).
+    /// With `starts_per_minute` sign-in starts per client (`--sign-in-starts-per-minute`).
     pub fn new(starts_per_minute: u32) -> Self {
         Self {
             account: Failures::per_minute(PER_ACCOUNT_PER_MINUTE),
-            address: Failures::per_minute(PER_ADDRESS_PER_MINUTE),
+            account_client: Failures::new(PER_ACCOUNT_CLIENT_PER_HOUR, Duration::from_secs(3600)),
+            client: Failures::per_minute(PER_ADDRESS_PER_MINUTE),
+            device: Failures::per_minute(PER_DEVICE_PER_MINUTE),
             starts: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(starts_per_minute.max(1)).expect("non-zero quota"),
             )),
         }
     }
-}
 
-impl LoginLimiter {
-    /// Before checking a password: `Err(seconds)` when the account (its id, or the typed
-    /// identifier when no account has it) or the address must wait.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<(), u64> {
-        if let Some(ip) = address {
-            self.address.gate(&ip)?;
+    /// Before checking a password: `Err(seconds)` while the attempt must wait. A trusted
+    /// device is judged by its own budget alone; any other client by the account's, the
+    /// (account, client)'s and the client's.
+    pub fn check(&self, a: &Attempt) -> Result<(), u64> {
+        let account = account_key(a.account);
+        if let Some(device) = a.device {
+            return self.device.gate(&(account, device.to_owned()));
         }
-        self.account.gate(&account.trim().to_lowercase())
+        if let Some(client) = a.client {
+            self.client.gate(&client)?;
+            self.account_client.gate(&(account.clone(), client))?;
+        }
+        self.account.gate(&account)
     }
 
-    /// After a wrong password: counts it against the account and the address.
-    pub fn failed(&self, account: &str, address: Option<IpAddr>) {
-        if let Some(ip) = address {
-            self.address.record(&ip);
+    /// After a wrong password: counts it against the keys [`Self::check`] judges it by.
+    pub fn failed(&self, a: &Attempt) {
+        let account = account_key(a.account);
+        if let Some(device) = a.device {
+            self.device.record(&(account, device.to_owned()));
+            return;
         }
-        self.account.record(&account.trim().to_lowercase());
+        if let Some(client) = a.client {
+            self.client.record(&client);
+            self.account_client.record(&(account.clone(), client));
+        }
+        self.account.record(&account);
     }
 
-    /// A sign-in start from `address`: `Err(seconds)` when it must wait.
-    pub fn start(&self, address: Option<IpAddr>) -> Result<(), u64> {
-        let Some(ip) = address else {
+    /// A sign-in start from `client`: `Err(seconds)` when it must wait.
+    pub fn start(&self, client: Option<ClientKey>) -> Result<(), u64> {
+        let Some(client) = client else {
             return Ok(());
         };
         let clock = DefaultClock::default();
         self.starts
-            .check_key(&ip)
+            .check_key(&client)
             .map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))?;
         if self.starts.len() > 10_000 {
             self.starts.retain_recent();
@@ -131,18 +198,31 @@ impl LoginLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::IpAddr;
+
+    fn key(s: &str) -> Option<ClientKey> {
+        Some(s.parse::<IpAddr>().unwrap().into())
+    }
+
+    fn untrusted(account: &str, client: Option<ClientKey>) -> Attempt<'_> {
+        Attempt {
+            account,
+            client,
+            device: None,
+        }
+    }
 
     #[test]
     fn the_sixth_failure_on_one_account_waits() {
         let l = LoginLimiter::default();
         for _ in 0..PER_ACCOUNT_PER_MINUTE {
-            assert!(l.check("Alice", None).is_ok());
-            l.failed("Alice", None);
+            assert!(l.check(&untrusted("Alice", None)).is_ok());
+            l.failed(&untrusted("Alice", None));
         }
-        let wait = l.check("alice", None).unwrap_err();
+        let wait = l.check(&untrusted("alice", None)).unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
         assert!(
-            l.check("bob", None).is_ok(),
+            l.check(&untrusted("bob", None)).is_ok(),
             "other accounts are not affected"
         );
     }
@@ -151,30 +231,110 @@ mod tests {
     fn successes_do_not_count() {
         let l = LoginLimiter::default();
         for _ in 0..50 {
-            assert!(l.check("alice", None).is_ok());
+            assert!(l.check(&untrusted("alice", None)).is_ok());
         }
     }
 
     #[test]
     fn one_address_is_limited_alone() {
         let l = LoginLimiter::default();
-        let a: IpAddr = "198.51.100.1".parse().unwrap();
-        let b: IpAddr = "198.51.100.2".parse().unwrap();
+        let a = key("198.51.100.1");
+        let b = key("198.51.100.2");
         for i in 0..PER_ADDRESS_PER_MINUTE {
-            l.failed(&format!("user{i}"), Some(a));
+            l.failed(&untrusted(&format!("user{i}"), a));
         }
-        assert!(l.check("someone", Some(a)).is_err());
-        assert!(l.check("someone", Some(b)).is_ok());
+        assert!(l.check(&untrusted("someone", a)).is_err());
+        assert!(l.check(&untrusted("someone", b)).is_ok());
+    }
+
+    #[test]
+    fn one_ipv6_64_is_one_client() {
+        let l = LoginLimiter::default();
+        for i in 0..PER_ADDRESS_PER_MINUTE {
+            let ip = format!("2001:db8:1:2::{:x}", i + 1);
+            l.failed(&untrusted(&format!("user{i}"), key(&ip)));
+        }
+        assert!(
+            l.check(&untrusted("someone", key("2001:db8:1:2:ffff::1")))
+                .is_err()
+        );
+        assert!(
+            l.check(&untrusted("someone", key("2001:db8:1:3::1")))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_trusted_device_is_judged_by_its_own_budget() {
+        let l = LoginLimiter::default();
+        // A stranger locks the account for untrusted clients.
+        for _ in 0..PER_ACCOUNT_PER_MINUTE {
+            l.failed(&untrusted("root", key("198.51.100.66")));
+        }
+        assert!(l.check(&untrusted("root", key("198.51.100.7"))).is_err());
+        let device = |id| Attempt {
+            account: "root",
+            client: key("198.51.100.66"),
+            device: Some(id),
+        };
+        // Even from the stranger's own address, the device is not refused.
+        assert!(l.check(&device("d1")).is_ok());
+        for _ in 0..PER_DEVICE_PER_MINUTE {
+            l.failed(&device("d1"));
+        }
+        assert!(l.check(&device("d1")).is_err(), "its own failures count");
+        assert!(l.check(&device("d2")).is_ok(), "another device's do not");
+    }
+
+    #[test]
+    fn one_client_guessing_one_account_gets_an_hourly_budget() {
+        let l = LoginLimiter::default();
+        let a = key("198.51.100.1");
+        // Spread over time the per-minute budgets would refill; the hourly one does not.
+        for _ in 0..PER_ACCOUNT_CLIENT_PER_HOUR {
+            l.account_client.record(&("alice".to_owned(), a.unwrap()));
+        }
+        let wait = l.check(&untrusted("alice", a)).unwrap_err();
+        assert!(wait > 60, "{wait}");
+        assert!(l.check(&untrusted("alice", key("198.51.100.2"))).is_ok());
+        assert!(l.check(&untrusted("bob", a)).is_ok());
+    }
+
+    #[test]
+    fn forgotten_windows_are_swept_without_losing_live_counts() {
+        let f: Failures<u32> = Failures::new(1, Duration::from_secs(3600));
+        for k in 0..(PRUNE_AT as u32 + 5) {
+            f.record(&k);
+        }
+        // Every window is live: nothing was dropped, and the next sweep waits for twice as many.
+        assert!(f.gate(&0).is_err());
+        assert!(f.counts.lock().unwrap().prune_at >= 2 * PRUNE_AT);
+        let gone: Failures<u32> = Failures::new(1, Duration::ZERO);
+        for k in 0..(PRUNE_AT as u32 + 5) {
+            gone.record(&k);
+        }
+        // Past windows are swept: at most the few recorded since.
+        assert!(gone.counts.lock().unwrap().by_key.len() < 10);
     }
 
     #[test]
     fn sign_in_starts_have_a_budget_per_address() {
         let l = LoginLimiter::default();
-        let a: IpAddr = "198.51.100.1".parse().unwrap();
+        let a = key("198.51.100.1");
         for _ in 0..STARTS_PER_ADDRESS_PER_MINUTE {
-            assert!(l.start(Some(a)).is_ok());
+            assert!(l.start(a).is_ok());
         }
-        assert!(l.start(Some(a)).is_err());
-        assert!(l.start(Some("198.51.100.2".parse().unwrap())).is_ok());
+        assert!(l.start(a).is_err());
+        assert!(l.start(key("198.51.100.2")).is_ok());
+    }
+
+    #[test]
+    fn sign_in_starts_from_one_ipv6_64_share_a_budget() {
+        let l = LoginLimiter::new(10);
+        for i in 0..10u32 {
+            assert!(l.start(key(&format!("2001:db8::{:x}", i + 1))).is_ok());
+        }
+        assert!(l.start(key("2001:db8::ffff")).is_err());
+        assert!(l.start(key("2001:db8:0:1::1")).is_ok());
     }
 }

@@ -27,10 +27,11 @@ use axum::routing::{get, post};
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
 use portcullis::return_path::safe_return_to;
+use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
 use portcullis::ssr::oidc::logout;
-use portcullis::ssr::oidc::pending::{self, Mode, new_binding};
+use portcullis::ssr::oidc::pending::{self, Mode, Starter, new_binding};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
 use std::future::Future;
@@ -197,7 +198,8 @@ where
                 // logs); the Linked Accounts page posts them.
                 return link_expired(&state, &session).await;
             }
-            if let Err(wait) = state.limiter.start(client(&state, &req)) {
+            let client = client(&state, &req);
+            if let Err(wait) = state.limiter.start(client) {
                 flash(&session, &AppError::RateLimited(wait)).await;
                 return with_provider_wait(redirect("/login"), Duration::ZERO);
             }
@@ -205,18 +207,21 @@ where
             // A path here, or the exact URL of a configured application (forward auth).
             let apps = state.apps.get(&state.db).await.unwrap_or_default();
             let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
-            begin(&state, &session, slug, Mode::SignIn, return_to, binding).await
+            let mode = Mode::SignIn;
+            begin(&state, &session, slug, mode, return_to, binding, client).await
         }
         _ => match auto_redirect_target(&state, &session, &start, direct_visit(&req)).await {
             Some(slug) => {
-                if let Err(wait) = state.limiter.start(client(&state, &req)) {
+                let client = client(&state, &req);
+                if let Err(wait) = state.limiter.start(client) {
                     flash(&session, &AppError::RateLimited(wait)).await;
                     return page(req).await;
                 }
                 let binding = binding_cookie(&state, &req);
                 let apps = state.apps.get(&state.db).await.unwrap_or_default();
                 let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
-                begin(&state, &session, &slug, Mode::SignIn, return_to, binding).await
+                let mode = Mode::SignIn;
+                begin(&state, &session, &slug, mode, return_to, binding, client).await
             }
             None => page(req).await,
         },
@@ -268,6 +273,7 @@ async fn start_link(
 ) -> Response {
     let session = AuthSession::from(session);
     let binding = binding_cookie(&state, &req);
+    let client = client(&state, &req);
     let Ok(Form(form)) = Form::<LinkForm>::from_request(req, &()).await else {
         return link_expired(&state, &session).await;
     };
@@ -279,7 +285,7 @@ async fn start_link(
     match (valid, user) {
         (true, Some(u)) => {
             let mode = Mode::Link { user_id: u.id };
-            continue_page(begin(&state, &session, &slug, mode, None, binding).await)
+            continue_page(begin(&state, &session, &slug, mode, None, binding, client).await)
         }
         _ => link_expired(&state, &session).await,
     }
@@ -376,10 +382,15 @@ async fn begin(
     mode: Mode,
     return_to: Option<String>,
     binding: Option<String>,
+    client: Option<ClientKey>,
 ) -> Response {
     let binding = binding.unwrap_or_else(new_binding);
+    let starter = Starter {
+        binding: &binding,
+        client,
+    };
     match rp(state)
-        .start(slug, &mode, return_to.as_deref(), &binding)
+        .start(slug, &mode, return_to.as_deref(), starter)
         .await
     {
         Ok(url) => {
@@ -556,14 +567,15 @@ pub(crate) fn no_referrer(mut res: Response) -> Response {
     res
 }
 
-/// The client's address (through `--trusted-proxies`).
-fn client(state: &AppState, req: &Request) -> Option<std::net::IpAddr> {
+/// The client, as every limit counts it: its address (through `--trusted-proxies`), IPv6
+/// by /64.
+pub(crate) fn client(state: &AppState, req: &Request) -> Option<ClientKey> {
     let peer = req
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
         .0
         .ip();
-    Some(app::auth::resolve_client(state, peer, req.headers()))
+    Some(app::auth::resolve_client(state, peer, req.headers()).into())
 }
 
 /// The browser's binding cookie, under the one name this installation uses.

@@ -5,7 +5,9 @@
 //! state and hands it here; the report waits at `/settings/users/oidc/test-report?id=`.
 //! Nothing here signs anyone in, links, or changes the session.
 
-use crate::signin::{binding_cookie, continue_page, no_referrer, redirect, rp, with_binding};
+use crate::signin::{
+    binding_cookie, client, continue_page, no_referrer, redirect, rp, with_binding,
+};
 use app::auth::session_user;
 use app::state::AppState;
 use axum::body::Bytes;
@@ -48,6 +50,7 @@ pub async fn start(State(state): State<AppState>, session: Session, req: Request
         Err(e) => return e.into_response(),
     };
     let binding = binding_cookie(&state, &req).unwrap_or_else(new_binding);
+    let client = client(&state, &req);
     let body = match axum::body::to_bytes(req.into_body(), FORM_MAX).await {
         Ok(b) => b,
         Err(_) => return http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
@@ -77,6 +80,7 @@ pub async fn start(State(state): State<AppState>, session: Session, req: Request
             admin_id: &admin.id,
             session_id: session.id(),
             binding: &binding,
+            client,
         },
     )
     .await;

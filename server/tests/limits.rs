@@ -1,6 +1,8 @@
-//! Limits and leftovers of the sign-in hardening: client addresses behind trusted proxies,
-//! failed-only password limits per account, sign-in start budgets, signing out forgets the
-//! browser's attempts, and an issuer change that would orphan links asks first.
+//! Limits and leftovers of the sign-in hardening: client addresses behind trusted proxies
+//! (IPv6 by /64), failed-only password limits per account, device cookies that strangers'
+//! failures cannot lock out, sign-in start budgets, attempts in progress capped per client
+//! and per browser below a global ceiling, signing out forgets the browser's attempts, and
+//! an issuer change that would orphan links asks first.
 
 mod common;
 
@@ -68,6 +70,286 @@ async fn forwarded_for_counts_only_through_trusted_proxies(backend: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_for_counts_only_through_trusted_proxies_sqlite() {
     forwarded_for_counts_only_through_trusted_proxies(Backend::Sqlite).await;
+}
+
+/// Behind a trusted proxy, with a test-sized sign-in start budget.
+async fn proxied(backend: Backend, starts_per_minute: u32) -> TestApp {
+    TestApp::spawn_with(backend, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        c.sign_in_starts_per_minute = starts_per_minute;
+    })
+    .await
+}
+
+/// A password sign-in by `browser` (its own cookies) from client `forwarded_for`.
+async fn login_in(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    forwarded_for: &str,
+    who: &str,
+    password: &str,
+) -> reqwest::Response {
+    browser
+        .post(app.url("/api/auth/login"))
+        .header("accept", "application/json")
+        .header("x-forwarded-for", forwarded_for)
+        .form(&[("identifier", who), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// One IPv6 client usually holds a whole /64: failures and sign-in starts from any of its
+/// addresses count against one budget, and the next /64 is another client.
+async fn an_ipv6_64_is_one_client(backend: Backend) {
+    const BUDGET: u32 = 20;
+    let app = proxied(backend, BUDGET).await;
+    let same_64 = |i: u32| format!("2001:db8:5:6:{:x}::{:x}", i, i + 1);
+    let status = dave_after_failures(&app, same_64, "2001:db8:5:6:ffff::1").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "another address of that /64 waits"
+    );
+    let status = login_from(&app, "2001:db8:5:7::1", "dave", "dave password").await;
+    assert_eq!(status, StatusCode::OK, "the next /64 does not");
+
+    let idp = start_idp(&app, &["idp"]).await;
+    add_provider(&app, &idp.issuer, "idp", true).await;
+    let start_from = |forwarded_for: String| {
+        let b = app.browser();
+        let url = app.url("/login?provider=idp");
+        async move {
+            let res = b
+                .get(url)
+                .header("x-forwarded-for", forwarded_for)
+                .send()
+                .await
+                .unwrap();
+            raw_location(&res)
+        }
+    };
+    for i in 0..BUDGET {
+        let to = start_from(format!("2001:db8:7:8::{:x}", i + 1)).await;
+        assert!(to.starts_with(&idp.issuer), "{to}");
+    }
+    let to = start_from("2001:db8:7:8:abcd::1".to_owned()).await;
+    assert_eq!(to, "/login", "the /64's start budget is spent");
+    let to = start_from("2001:db8:7:9::1".to_owned()).await;
+    assert!(to.starts_with(&idp.issuer), "the next /64's is not: {to}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_64_is_one_client_sqlite() {
+    an_ipv6_64_is_one_client(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ipv6_64_is_one_client_postgres() {
+    an_ipv6_64_is_one_client(Backend::Postgres).await;
+}
+
+/// A stranger's failures lock an account for browsers that never signed in to it, but a
+/// browser that has (its device cookie) still gets in with the right password; its own
+/// failures count against its own budget, and its cookie vouches for that account only.
+async fn strangers_cannot_lock_out_the_right_password(backend: Backend) {
+    let app = proxied(backend, app::limiter::STARTS_PER_ADDRESS_PER_MINUTE).await;
+    app.add_user("root", "root password", true).await;
+    app.add_user("erin", "erin password", false).await;
+    let mine = app.browser();
+    let res = login_in(&app, &mine, "198.51.100.7", "root", "root password").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let device = res
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("portcullis_device="))
+        .expect("a device cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=31536000"] {
+        assert!(device.contains(attribute), "{attribute}: {device}");
+    }
+    assert!(!device.contains("Secure"), "plain http here: {device}");
+    assert_eq!(
+        app.call(&mine, "auth/logout", &[]).await.status(),
+        StatusCode::OK
+    );
+
+    // A stranger guesses both accounts from another address.
+    for who in ["root", "erin"] {
+        for _ in 0..20 {
+            let status = login_from(&app, "203.0.113.66", who, "guess").await;
+            assert!(
+                [StatusCode::UNAUTHORIZED, StatusCode::TOO_MANY_REQUESTS].contains(&status),
+                "{status}"
+            );
+        }
+    }
+    let elsewhere = login_from(&app, "198.51.100.8", "root", "root password").await;
+    assert_eq!(
+        elsewhere,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account's lock holds for a browser without its device cookie"
+    );
+    let res = login_in(&app, &mine, "198.51.100.7", "root", "root password").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the browser that signed in before gets in"
+    );
+    assert_eq!(me(&app, &mine).await.unwrap()["username"], "root");
+    let res = login_in(&app, &mine, "198.51.100.7", "erin", "erin password").await;
+    assert_eq!(
+        res.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the cookie vouches for root only"
+    );
+
+    // The device's own failures: its own budget, then it waits too.
+    for _ in 0..app::limiter::PER_DEVICE_PER_MINUTE {
+        let res = login_in(&app, &mine, "198.51.100.7", "root", "typo").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_in(&app, &mine, "198.51.100.7", "root", "root password").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let text = res.text().await.unwrap();
+    assert!(text.contains("RateLimited"), "{text}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_lock_out_the_right_password_sqlite() {
+    strangers_cannot_lock_out_the_right_password(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_cannot_lock_out_the_right_password_postgres() {
+    strangers_cannot_lock_out_the_right_password(Backend::Postgres).await;
+}
+
+/// The browser that set the installation up is trusted for its administrator from then on.
+async fn the_setup_browser_is_trusted_for_its_administrator(app: &TestApp) {
+    let mine = app.browser();
+    let form = [
+        ("username", "root"),
+        ("email", "root@example.com"),
+        ("display_name", "The Admin"),
+        ("password", "a long password"),
+    ];
+    assert_eq!(
+        app.call(&mine, "auth/setup", &form).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.call(&mine, "auth/logout", &[]).await.status(),
+        StatusCode::OK
+    );
+    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+        let res = app.login(&app.browser(), "root", "guess").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.login(&app.browser(), "root", "a long password").await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let res = app.login(&mine, "root", "a long password").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+both_backends!(the_setup_browser_is_trusted_for_its_administrator);
+
+async fn pending_for(app: &TestApp, client_key: &str) -> i64 {
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM oidc_pending WHERE client_key = $1")
+        .bind(client_key)
+        .fetch_one(pool)
+        .await)
+    .unwrap()
+}
+
+/// Attempts in progress are capped per client, far below the global ceiling: one client
+/// filling its share cannot make anyone else's sign-in start answer "Busy". A browser's
+/// new attempt replaces its oldest beyond its own cap, so it never waits on itself.
+async fn one_client_cannot_fill_everyones_sign_ins(backend: Backend) {
+    use portcullis::ssr::oidc::pending::{MAX_PENDING, MAX_PER_BROWSER, MAX_PER_CLIENT};
+    let app = proxied(backend, app::limiter::STARTS_PER_ADDRESS_PER_MINUTE).await;
+    let idp = start_idp(&app, &["idp"]).await;
+    add_provider(&app, &idp.issuer, "idp", true).await;
+    app.add_user("root", "root password", true).await; // past first-run setup
+    let start_from = |b: &reqwest::Client, forwarded_for: &str| {
+        b.get(app.url("/login?provider=idp"))
+            .header("x-forwarded-for", forwarded_for)
+            .send()
+    };
+    // A flood without cookies: a new browser binding every time.
+    let flood = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for _ in 0..MAX_PER_CLIENT {
+        let res = start_from(&flood, "198.51.100.1").await.unwrap();
+        assert!(raw_location(&res).starts_with(&idp.issuer));
+    }
+    let b = app.browser();
+    let res = start_from(&b, "198.51.100.1").await.unwrap();
+    assert_eq!(raw_location(&res), "/login", "that client holds its share");
+    let page = page_text(&app, &b, "/login").await;
+    assert!(
+        shows(&page, "Too many sign-ins from your network are in progress"),
+        "{}",
+        alert(&page)
+    );
+    let other = app.browser();
+    let res = start_from(&other, "198.51.100.2").await.unwrap();
+    assert!(
+        raw_location(&res).starts_with(&idp.issuer),
+        "another client still starts"
+    );
+    let res = finish(&app, &other, res, "alice").await;
+    assert_eq!(raw_location(&res), "/", "and finishes");
+
+    // One browser starting again and again holds its own few, and its latest finishes.
+    let again = app.browser();
+    let mut last = None;
+    for _ in 0..MAX_PER_BROWSER + 5 {
+        last = Some(start_from(&again, "198.51.100.3").await.unwrap());
+    }
+    assert_eq!(pending_for(&app, "198.51.100.3").await, MAX_PER_BROWSER);
+    let res = finish(&app, &again, last.unwrap(), "bob").await;
+    assert_eq!(raw_location(&res), "/");
+
+    // The global ceiling still holds when many clients fill it.
+    let t = portcullis::ssr::clock::now();
+    portcullis::on_pool!(&app.running.db, pool => sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
+         mode, created_at, expires_at, client_key) \
+         SELECT 'filler' || i, 'b' || i, 'idp', 'n', 'v', 'sign_in', $2, $3, 'c' || (i % 1000) FROM n")
+        .bind(MAX_PENDING)
+        .bind(t)
+        .bind(t + 600)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
+    let b = app.browser();
+    let res = start_from(&b, "198.51.100.4").await.unwrap();
+    assert_eq!(raw_location(&res), "/login");
+    let page = page_text(&app, &b, "/login").await;
+    assert!(
+        shows(&page, "Too many sign-ins are in progress right now"),
+        "{}",
+        alert(&page)
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_fill_everyones_sign_ins_sqlite() {
+    one_client_cannot_fill_everyones_sign_ins(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_client_cannot_fill_everyones_sign_ins_postgres() {
+    one_client_cannot_fill_everyones_sign_ins(Backend::Postgres).await;
 }
 
 /// Username and email share one budget; correct passwords do not spend it.

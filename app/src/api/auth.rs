@@ -60,6 +60,7 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::auth::*;
+    use crate::limiter::{Attempt, ClientKey};
     use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::{password, users};
     public(async move |cx| {
@@ -79,21 +80,32 @@ pub async fn login(
             .as_ref()
             .map_or_else(|| identifier.to_lowercase(), |u| u.id.clone());
         let ip = client_ip().await;
-        st.limiter.check(&key, ip).map_err(|wait| {
-            tracing::warn!(identifier = ?identifier, wait, "login rate limited");
+        // A browser that signed in to this account before is judged by its own budget
+        // (its device cookie), so strangers' failures do not keep it out.
+        let device_id = user.as_ref().and_then(|u| {
+            portcullis::ssr::device::recognise(&st.secrets, device_cookie(st).as_deref(), &u.id)
+        });
+        let attempt = Attempt {
+            account: &key,
+            client: ip.map(ClientKey::from),
+            device: device_id.as_deref(),
+        };
+        st.limiter.check(&attempt).map_err(|wait| {
+            tracing::warn!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), wait, "login rate limited");
             AppError::RateLimited(wait)
         })?;
         let hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let user = match (password::verify(password, hash).await, user) {
             (true, Some(user)) => user,
             _ => {
-                tracing::info!(identifier = ?identifier, client = ?ip, "failed login");
-                st.limiter.failed(&key, ip);
+                tracing::info!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), "failed login");
+                st.limiter.failed(&attempt);
                 return Err(AppError::InvalidCredentials);
             }
         };
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         tracing::info!(user = %user.username, "signed in with password");
+        remember_device(st, &user.id);
         // A path here, or the exact URL of a configured application (forward auth).
         let apps = st.apps.get(&st.db).await.unwrap_or_default();
         let target = next
@@ -104,6 +116,28 @@ pub async fn login(
         Ok(())
     })
     .await
+}
+
+/// This browser's device cookie (`portcullis::ssr::device`), as sent.
+#[cfg(feature = "ssr")]
+fn device_cookie(state: &crate::state::AppState) -> Option<String> {
+    let https = state.public_url.starts_with("https://");
+    crate::auth::request_cookie(portcullis::ssr::device::cookie_name(https))
+}
+
+/// After a password sign-in (or setting the password up): this browser's device cookie
+/// vouches for `account_id` from now on, beside the other accounts it already held.
+#[cfg(feature = "ssr")]
+fn remember_device(state: &crate::state::AppState, account_id: &str) {
+    use portcullis::ssr::device;
+    let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let value = device::issue(&state.secrets, device_cookie(state).as_deref(), account_id);
+    let https = state.public_url.starts_with("https://");
+    if let Ok(v) = http::HeaderValue::from_str(&device::set_cookie(https, &value)) {
+        res.append_header(http::header::SET_COOKIE, v);
+    }
 }
 
 /// Where a successful sign-in redirects to. A plain form post may not redirect to another
@@ -246,6 +280,7 @@ pub async fn setup(
             })?;
         cx.state.login_page.invalidate();
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+        remember_device(&cx.state, &user.id);
         tracing::info!(user = %user.username, "first-run setup created the administrator");
         leptos_axum::redirect("/");
         Ok(())

@@ -5,7 +5,7 @@
 use super::cache::ProviderCache;
 use super::discovery::Metadata;
 use super::http::{PROVIDER_TIMEOUT, client, describe};
-use super::pending::{self, Mode, NewPending, PendingRow, TakeError};
+use super::pending::{self, Mode, NewPending, PendingRow, Starter, Stored, TakeError};
 use crate::provider::redirect_uri;
 use crate::ssr::db::Db;
 use crate::ssr::providers::{self, ProviderRow};
@@ -96,8 +96,10 @@ pub enum FlowErrorKind {
     Misconfigured,
     /// Our database did not answer: not the provider's fault, nor the administrator's.
     Database,
-    /// Too many sign-ins are in progress (or this client started too many).
+    /// Too many sign-ins are in progress, all clients together.
     Busy,
+    /// This client (address, IPv6 by /64) has too many sign-ins in progress.
+    ClientBusy,
 }
 
 impl std::fmt::Display for FlowError {
@@ -156,6 +158,10 @@ impl std::fmt::Display for FlowError {
             Busy => write!(
                 f,
                 "Too many sign-ins are in progress right now. Wait a minute, then try again."
+            ),
+            ClientBusy => write!(
+                f,
+                "Too many sign-ins from your network are in progress. Finish them, or wait a few minutes (an unfinished one expires after 10), then try again."
             ),
         }
     }
@@ -248,17 +254,18 @@ impl Rp<'_> {
     }
 
     /// Starts a sign-in or link: records the attempt and returns the provider's
-    /// authorization URL to redirect the browser to. `binding` is the browser's cookie value.
+    /// authorization URL to redirect the browser to. `starter`: the browser's cookie value
+    /// and the client it came from.
     pub async fn start(
         &self,
         slug: &str,
         mode: &Mode,
         return_to: Option<&str>,
-        binding: &str,
+        starter: Starter<'_>,
     ) -> Result<String, FlowError> {
         let row = self.provider(slug).await?;
         let metadata = self.metadata(&row).await?;
-        self.begin(&row, &metadata, mode, return_to, binding, None)
+        self.begin(&row, &metadata, mode, return_to, starter, None)
             .await
     }
 
@@ -270,7 +277,7 @@ impl Rp<'_> {
         metadata: &Metadata,
         mode: &Mode,
         return_to: Option<&str>,
-        binding: &str,
+        starter: Starter<'_>,
         test_config: Option<&str>,
     ) -> Result<String, FlowError> {
         let row = row.clone();
@@ -287,11 +294,11 @@ impl Rp<'_> {
             request = request.add_scope(Scope::new(scope));
         }
         let (url, state, nonce) = request.url();
-        pending::insert(
+        let stored = pending::insert(
             self.db,
             NewPending {
                 state: state.secret(),
-                binding,
+                starter,
                 provider_slug: &row.slug,
                 nonce: nonce.secret(),
                 pkce_verifier: verifier.secret(),
@@ -301,15 +308,27 @@ impl Rp<'_> {
             },
         )
         .await
-        .map_err(db_err)?
-        .then_some(())
-        .ok_or_else(|| {
-            err(
-                FlowErrorKind::Busy,
-                Some(&row),
-                "too many attempts in progress",
-            )
-        })?;
+        .map_err(db_err)?;
+        match stored {
+            Stored::Yes => {}
+            Stored::ClientFull => {
+                return Err(err(
+                    FlowErrorKind::ClientBusy,
+                    Some(&row),
+                    format!(
+                        "client {:?} holds too many attempts in progress",
+                        starter.client
+                    ),
+                ));
+            }
+            Stored::Full => {
+                return Err(err(
+                    FlowErrorKind::Busy,
+                    Some(&row),
+                    "too many attempts in progress",
+                ));
+            }
+        }
         Ok(url.to_string())
     }
 

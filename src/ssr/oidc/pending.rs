@@ -1,6 +1,7 @@
 //! Sign-in attempts between the redirect to the provider and the callback.
 
 use crate::on_pool;
+use crate::ssr::client_ip::ClientKey;
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use base64::Engine;
@@ -9,8 +10,15 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub const LIFETIME_SECS: i64 = 10 * 60;
-/// Attempts in progress at most (all browsers): a flood of starts cannot fill the disk.
-pub const MAX_PENDING: i64 = 10_000;
+/// Attempts in progress at most (all clients): a flood of starts cannot fill the disk.
+/// Far above what one client may hold, so no one client can reach it.
+pub const MAX_PENDING: i64 = 20_000;
+/// Attempts in progress at most per client (its address, IPv6 by /64); one more is
+/// refused until some finish or expire. Generous for many people behind one address.
+pub const MAX_PER_CLIENT: i64 = 200;
+/// Attempts in progress at most per browser (its binding cookie); a new one replaces the
+/// browser's oldest, so a browser never waits on its own abandoned attempts.
+pub const MAX_PER_BROWSER: i64 = 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -104,9 +112,17 @@ pub fn binding_hash(binding: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(binding.as_bytes()))
 }
 
+/// Who starts an attempt: the browser (its binding cookie's value) and the client it came
+/// from (`None` when unknown: then no per-client cap applies).
+#[derive(Debug, Clone, Copy)]
+pub struct Starter<'a> {
+    pub binding: &'a str,
+    pub client: Option<ClientKey>,
+}
+
 pub struct NewPending<'a> {
     pub state: &'a str,
-    pub binding: &'a str,
+    pub starter: Starter<'a>,
     pub provider_slug: &'a str,
     pub nonce: &'a str,
     pub pkce_verifier: &'a str,
@@ -126,14 +142,27 @@ fn cleanup_due(now: i64) -> bool {
             .is_ok()
 }
 
-/// Records an attempt; `Ok(false)` when [`MAX_PENDING`] attempts are already in progress.
-pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
+/// Whether [`insert`] stored the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Yes,
+    /// This client already holds [`MAX_PER_CLIENT`] attempts in progress.
+    ClientFull,
+    /// [`MAX_PENDING`] attempts are in progress.
+    Full,
+}
+
+/// Records an attempt, first forgetting the browser's oldest ones beyond
+/// [`MAX_PER_BROWSER`]; refused when its client or everyone holds too many already.
+pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<Stored, sqlx::Error> {
     let t = now();
     let (mode, user_id) = match p.mode {
         Mode::SignIn => ("sign_in", None),
         Mode::Link { user_id } => ("link", Some(user_id.as_str())),
         Mode::Test { user_id } => ("test", Some(user_id.as_str())),
     };
+    let binding = binding_hash(p.starter.binding);
+    let client = p.starter.client.map(|c| c.to_string());
     on_pool!(db, pool => {
         // Expired attempts are useless; forget them as new ones arrive, at most once a
         // minute per process so a sign-in does not pay for a second write.
@@ -144,12 +173,21 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
                 .await?;
         }
         sqlx::query(
+            "DELETE FROM oidc_pending WHERE binding_hash = $1 AND state NOT IN \
+             (SELECT state FROM oidc_pending WHERE binding_hash = $1 \
+              ORDER BY created_at DESC, state LIMIT $2)")
+            .bind(&binding)
+            .bind(MAX_PER_BROWSER - 1)
+            .execute(pool)
+            .await?;
+        let stored = sqlx::query(
             "INSERT INTO oidc_pending (state, binding_hash, provider_slug, nonce, pkce_verifier, \
-             mode, user_id, return_to, created_at, expires_at, test_config) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12 \
-             WHERE (SELECT COUNT(*) FROM oidc_pending) < $11")
+             mode, user_id, return_to, created_at, expires_at, test_config, client_key) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, $13 \
+             WHERE (SELECT COUNT(*) FROM oidc_pending) < $11 \
+             AND (SELECT COUNT(*) FROM oidc_pending WHERE client_key = $13 AND expires_at >= $9) < $14")
             .bind(p.state)
-            .bind(binding_hash(p.binding))
+            .bind(&binding)
             .bind(p.provider_slug)
             .bind(p.nonce)
             .bind(p.pkce_verifier)
@@ -160,9 +198,21 @@ pub async fn insert(db: &Db, p: NewPending<'_>) -> Result<bool, sqlx::Error> {
             .bind(t + LIFETIME_SECS)
             .bind(MAX_PENDING)
             .bind(p.test_config)
+            .bind(&client)
+            .bind(MAX_PER_CLIENT)
             .execute(pool)
-            .await
-            .map(|r| r.rows_affected() == 1)
+            .await?
+            .rows_affected() == 1;
+        if stored {
+            return Ok(Stored::Yes);
+        }
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM oidc_pending WHERE client_key = $1 AND expires_at >= $2")
+            .bind(&client)
+            .bind(t)
+            .fetch_one(pool)
+            .await?;
+        Ok(if held >= MAX_PER_CLIENT { Stored::ClientFull } else { Stored::Full })
     })
 }
 
@@ -208,3 +258,6 @@ pub async fn take(
         }
     })
 }
+
+// The global ceiling takes at least a hundred clients (IPv4 addresses or IPv6 /64s) to reach.
+const _: () = assert!(MAX_PENDING >= 100 * MAX_PER_CLIENT);

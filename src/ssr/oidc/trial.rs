@@ -59,6 +59,8 @@ pub struct TestStart<'a> {
     pub session_id: Option<String>,
     /// The browser's binding cookie.
     pub binding: &'a str,
+    /// The client it came from (its address, IPv6 by /64).
+    pub client: Option<crate::ssr::client_ip::ClientKey>,
 }
 
 /// Where a started test goes next.
@@ -184,7 +186,17 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
         user_id: t.admin_id.to_owned(),
     };
     let url = match rp
-        .begin(&row, &metadata, &mode, None, t.binding, Some(&sealed))
+        .begin(
+            &row,
+            &metadata,
+            &mode,
+            None,
+            pending::Starter {
+                binding: t.binding,
+                client: t.client,
+            },
+            Some(&sealed),
+        )
         .await
     {
         Ok(url) => url,
