@@ -8,6 +8,7 @@ pub mod account;
 pub mod admin_claims;
 pub mod apps;
 pub mod claims;
+pub mod email_source;
 pub mod field;
 pub mod icons;
 pub mod identity;

@@ -50,7 +50,9 @@ test.beforeAll(async ({ browser }, testInfo) => {
   server.cli(["user", "add", "--username", "faadmin", "--email", "faadmin@example.com", "--admin", "--password-stdin"], "faadmin password\n");
   server.cli(
     ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", issuer, "--client-id", "portcullis-basic",
-      "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true", "--client-secret-stdin"],
+      "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true",
+      // Its emails are trusted, so they reach the application as Remote-Email.
+      "--link-by-email", "true", "--client-secret-stdin"],
     "basic-secret\n",
   );
   server.cli(["oidc", "enable"]);

@@ -108,8 +108,9 @@ pub struct ProviderFields {
     #[arg(long)]
     pub sign_out_at_provider: Option<bool>,
     /// Link a first sign-in to the local account with the same provider-verified email
-    /// (never an administrator's) [default on add: false]. Trusts the provider's
-    /// email_verified.
+    /// (never an administrator's; only a trusted email) [default on add: false]. Trusts
+    /// the provider's email_verified: its emails are then trusted for linking and sent to
+    /// applications as Remote-Email.
     #[arg(long)]
     pub link_by_email: Option<bool>,
 }

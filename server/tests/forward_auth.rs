@@ -313,6 +313,68 @@ async fn groups_from_claims(app: &TestApp) {
 }
 proxied!(groups_from_claims);
 
+/// Issue 18 item 5: `Remote-Email` carries only a trusted email (applications take it as the
+/// user's address). alice's account, created through a provider that does not link by
+/// email, holds an address nobody the administrator trusts vouched for: none is sent. Once
+/// the provider links by email (the administrator's word that it verifies addresses), the
+/// same session's check sends it, and no longer once that is off again: judged at each
+/// check. (A password account's email, typed by an administrator, is sent:
+/// `allowed_with_identity_headers`.)
+async fn remote_email_only_when_trusted(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    app.add_provider(draft(&idp.issuer, "idp", true)).await;
+    enable_oidc(app).await;
+    app.add_user("root", "root password", true).await; // past first-run setup
+    add_app(app, "Echo", APP, "users", "").await;
+    let link_by_email = |on: &str| {
+        let run = app.cli(&[
+            "--allow-insecure-issuers",
+            "provider",
+            "update",
+            "--slug",
+            "idp",
+            "--link-by-email",
+            on,
+        ]);
+        assert!(run.ok, "{}", run.text());
+    };
+    let alice = app.browser();
+    let res = sign_in(app, &alice, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    let url = format!("{APP}/inbox");
+    let untrusted = async || {
+        for res in [
+            check(app, &alice, &url).await,
+            check_nginx(app, &alice, &url).await,
+        ] {
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(header(&res, "remote-user").as_deref(), Some("alice"));
+            let email = header(&res, "remote-email");
+            assert!(
+                email.as_deref().unwrap_or_default().is_empty(),
+                "no untrusted email: {email:?}"
+            );
+        }
+    };
+    untrusted().await;
+
+    link_by_email("true");
+    for res in [
+        check(app, &alice, &url).await,
+        check_nginx(app, &alice, &url).await,
+    ] {
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            header(&res, "remote-email").as_deref(),
+            Some("alice@idp.example")
+        );
+    }
+
+    link_by_email("false");
+    untrusted().await;
+}
+proxied!(remote_email_only_when_trusted);
+
 /// Groups from a provider's claim do not outlive the link or the provider: alice (who also
 /// has a password) is refused a listed application once her link to the provider goes, and
 /// again (after signing in through it anew) once the provider is disabled.

@@ -432,6 +432,31 @@ async fn an_email_match_is_reported_as_link_or_refusal(app: &TestApp) {
 }
 both_backends!(an_email_match_is_reported_as_link_or_refusal);
 
+/// Issue 18 item 5: the report judges an email match as a sign-in would. erin's account was
+/// created through `open`, which does not link by email, so its email is not trusted: a
+/// provider that links by email would not be joined to it.
+async fn an_untrusted_email_is_reported_as_refusal(app: &TestApp) {
+    let (idp, admin) = setup(app, &["open", "kc"]).await;
+    let mut open = draft(&idp.issuer, "open", true);
+    open.name = "Open IdP".into();
+    app.add_provider(open).await;
+    let res = sign_in(app, &app.browser(), "open", "erin").await;
+    assert_eq!(raw_location(&res), "/", "erin's account, from open");
+    let before = snapshot(app).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.link_by_email = true;
+    let page = run_test(app, &admin, "", &d, "erin").await;
+    assert!(
+        page.contains("Refuse the sign-in")
+            && page.contains("belongs to the account erin")
+            && page.contains("whose email is not trusted"),
+        "{}",
+        main_of(&page)
+    );
+    assert_eq!(snapshot(app).await, before, "nothing linked");
+}
+both_backends!(an_untrusted_email_is_reported_as_refusal);
+
 async fn admin_claims_are_judged_and_the_admin_flag_shown(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
     let before = snapshot(app).await;

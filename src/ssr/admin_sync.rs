@@ -9,6 +9,7 @@ use super::providers;
 use super::users;
 use crate::admin_claims::{AdminChange, decide, kept_reason};
 use crate::claims;
+use crate::email_source::EmailSource;
 use crate::on_pool;
 
 /// Whether an administrator other than `user_id` could sign in now: with a password while
@@ -138,25 +139,53 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
 
 /// The account's email follows the provider's verified one (only `email_verified: true`,
 /// the hardening rule), unless another account holds it: then it stays as it is and the
-/// sign-in goes on. Writes only when it changes.
+/// sign-in goes on. A followed email is recorded as this provider's, so it is trusted only
+/// while the provider links by email ([`crate::email_source`]). When the account already
+/// has that address, the provider's word is recorded only when it makes an untrusted email
+/// trusted (this provider links by email and verified the address for this account's
+/// owner). Writes only when something changes.
 async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), sqlx::Error> {
     let Some(email) = claims::verified_email(&v.claims) else {
         return Ok(());
     };
+    let source = EmailSource::Provider(v.provider.slug.clone());
+    let (email_source, email_provider) = source.columns();
     if user
         .email
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case(email))
     {
+        if !v.provider.link_by_email
+            || users::email_trust(db, &user.id)
+                .await?
+                .is_none_or(|t| t.trusted())
+        {
+            return Ok(());
+        }
+        let n = crate::exec!(
+            db,
+            "UPDATE users SET email_source = $3, email_provider = $4 \
+             WHERE id = $1 AND lower(email) = lower($2)",
+            &user.id,
+            email,
+            email_source,
+            email_provider
+        )?;
+        if n > 0 {
+            tracing::info!(user = %user.username, provider = %v.provider.slug, "the email is now trusted: a provider that links by email verified it");
+        }
         return Ok(());
     }
     let changed = crate::exec!(
         db,
-        "UPDATE users SET email = $2, updated_at = $3 WHERE id = $1 \
+        "UPDATE users SET email = $2, updated_at = $3, email_source = $4, email_provider = $5 \
+         WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($2) AND o.id <> $1)",
         &user.id,
         email,
-        now()
+        now(),
+        email_source,
+        email_provider
     );
     match changed {
         Ok(1) => {

@@ -135,6 +135,9 @@ pub async fn drop_from_provider(
 pub struct Identity {
     pub username: String,
     pub display_name: String,
+    /// Only a trusted email ([`super::users::EmailTrust::trusted`]): applications take
+    /// `Remote-Email` as the user's address, so one a provider that does not link by email
+    /// set is not handed on.
     pub email: Option<String>,
     pub is_admin: bool,
     /// Sorted, without duplicates.
@@ -144,24 +147,36 @@ pub struct Identity {
 /// The user `user_id` with every group (assigned or from a provider), or `None` when the
 /// user no longer exists.
 pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::Error> {
-    type Row = (String, String, Option<String>, bool, Option<String>);
-    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT u.username, u.display_name, u.email, u.is_admin, g.group_name FROM users u \
-         LEFT JOIN user_groups g ON g.user_id = u.id WHERE u.id = $1")
+    #[derive(Clone, sqlx::FromRow)]
+    struct Row {
+        username: String,
+        display_name: String,
+        email: Option<String>,
+        is_admin: bool,
+        group_name: Option<String>,
+        #[sqlx(flatten)]
+        trust: super::users::EmailTrust,
+    }
+    let sql = format!(
+        "SELECT u.username, u.display_name, u.email, u.is_admin, g.group_name, {} FROM users u \
+         LEFT JOIN user_groups g ON g.user_id = u.id WHERE u.id = $1",
+        super::users::EMAIL_TRUST_COLUMNS
+    );
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(user_id)
         .fetch_all(pool)
         .await)?;
-    let Some((username, display_name, email, is_admin, _)) = rows.first().cloned() else {
+    let Some(first) = rows.first().cloned() else {
         return Ok(None);
     };
-    let mut groups: Vec<String> = rows.into_iter().filter_map(|r| r.4).collect();
+    let mut groups: Vec<String> = rows.into_iter().filter_map(|r| r.group_name).collect();
     groups.sort();
     groups.dedup();
     Ok(Some(Identity {
-        username,
-        display_name,
-        email,
-        is_admin,
+        username: first.username,
+        display_name: first.display_name,
+        email: first.email.filter(|_| first.trust.trusted()),
+        is_admin: first.is_admin,
         groups,
     }))
 }

@@ -7,6 +7,7 @@ use super::oidc::flow::Verified;
 use super::oidc::pending::Mode;
 use super::users::{self, UserRow};
 use crate::claims;
+use crate::email_source::EmailSource;
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
 use crate::sign_in_test::WouldDo;
@@ -122,22 +123,40 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
 
 /// The local account a first sign-in may be linked to by its email, when the provider opts
 /// in: the owner of the provider-verified email, unless that account is an administrator
-/// (they link by hand) or already has an identity from this provider.
+/// (they link by hand), already has an identity from this provider, or holds an email
+/// Portcullis does not trust ([`users::EmailTrust::trusted`]: one a provider that does not
+/// link by email set is anyone's to claim there).
 async fn email_match(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Candidate {
+        id: String,
+        #[sqlx(flatten)]
+        trust: users::EmailTrust,
+    }
     if !v.provider.link_by_email {
         return Ok(None);
     }
     let Some(email) = claims::verified_email(&v.claims) else {
         return Ok(None);
     };
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT u.id FROM users u WHERE lower(u.email) = lower($1) AND NOT u.is_admin \
+    let sql = format!(
+        "SELECT u.id, {} FROM users u WHERE lower(u.email) = lower($1) AND NOT u.is_admin \
          AND NOT EXISTS (SELECT 1 FROM linked_identities l \
-                         WHERE l.user_id = u.id AND l.provider_slug = $2)")
+                         WHERE l.user_id = u.id AND l.provider_slug = $2)",
+        users::EMAIL_TRUST_COLUMNS
+    );
+    let found: Option<Candidate> = on_pool!(db, pool => sqlx::query_as(&sql)
         .bind(email)
         .bind(&v.provider.slug)
         .fetch_optional(pool)
-        .await)
+        .await)?;
+    Ok(found.and_then(|c| {
+        if c.trust.trusted() {
+            return Some(c.id);
+        }
+        tracing::info!(provider = %v.provider.slug, user = %c.id, source = ?c.trust.source(), "not linked by email: the account's email is not trusted");
+        None
+    }))
 }
 
 /// Links `v` to the account [`email_match`] finds and returns it; recorded like a manual
@@ -242,7 +261,7 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
                 .unwrap_or_default();
             Ok(WouldDo::Refuse {
                 reason: format!(
-                    "{} (The verified email {email} belongs to the account {owner}; accounts are joined by email only with \"Link existing accounts by verified email\" on, and never to an administrator or to an account that already has an identity from this provider.)",
+                    "{} (The verified email {email} belongs to the account {owner}; accounts are joined by email only with \"Link existing accounts by verified email\" on, and never to an administrator, to an account that already has an identity from this provider, or to an account whose email is not trusted (trusted: set by an administrator, by the user at an account with a password, or by a provider that links by email).)",
                     IdentityError::EmailTaken(name)
                 ),
             })
@@ -345,19 +364,26 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
     let name = v.provider.name.clone();
     let user = plan_new_user(db, v).await?;
     let t = user.created_at;
+    // The email is the provider's (trusted only while it links by email).
+    let source = user.email.as_ref().map_or(EmailSource::Unknown, |_| {
+        EmailSource::Provider(v.provider.slug.clone())
+    });
+    let (email_source, email_provider) = source.columns();
     // An async block, so that `?` ends the transaction here (and a unique violation from a
     // concurrent first sign-in reaches the match below), not the whole function.
     let result: Result<(), sqlx::Error> = on_pool!(db, pool => async {
         let mut tx = pool.begin().await?;
         sqlx::query(
-            "INSERT INTO users (id, username, email, display_name, password_hash, is_admin, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, NULL, $5, $6, $6)")
+            "INSERT INTO users (id, username, email, display_name, password_hash, is_admin, created_at, updated_at, \
+             email_source, email_provider) VALUES ($1, $2, $3, $4, NULL, $5, $6, $6, $7, $8)")
             .bind(&user.id)
             .bind(&user.username)
             .bind(&user.email)
             .bind(&user.display_name)
             .bind(false)
             .bind(t)
+            .bind(email_source)
+            .bind(email_provider)
             .execute(&mut *tx)
             .await?;
         sqlx::query(

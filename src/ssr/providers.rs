@@ -407,6 +407,10 @@ pub async fn update(
     if existing.enabled && !p.enabled {
         super::session::store::end::for_provider(db, slug, None).await?;
     }
+    if existing.issuer_url != p.issuer_url {
+        // The emails the old issuer set are not the new one's to vouch for.
+        crate::exec!(db, super::users::FORGET_PROVIDER_EMAILS, slug)?;
+    }
     get_view(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))
@@ -512,6 +516,11 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
             .await?;
         // Its groups must not outlive it (see groups::drop_from_provider).
         sqlx::query("DELETE FROM user_groups WHERE source = $1")
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?;
+        // Nor its word on the emails it set.
+        sqlx::query(super::users::FORGET_PROVIDER_EMAILS)
             .bind(slug)
             .execute(&mut *tx)
             .await?;

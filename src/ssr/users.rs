@@ -4,6 +4,7 @@ use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::{password, settings};
 use crate::account::ValidAccount;
+use crate::email_source::{self, EmailSource};
 use crate::on_pool;
 use crate::user::UserView;
 
@@ -46,6 +47,50 @@ pub enum CreateUserError {
 
 const COLUMNS: &str =
     "id, username, email, display_name, password_hash, is_admin, created_at, updated_at";
+
+/// SQL over `users u`: the columns [`EmailTrust`] reads, so that every query deciding whether
+/// an email is trusted reads the same facts, at the time of use (the source provider's
+/// link-by-email as it is now; `FALSE` for a provider that is gone).
+pub const EMAIL_TRUST_COLUMNS: &str = "u.email_source, u.email_provider, \
+     u.password_hash IS NOT NULL AS has_password, \
+     COALESCE((SELECT p.link_by_email FROM oidc_providers p WHERE p.slug = u.email_provider), FALSE) \
+     AS provider_links_by_email";
+
+/// Where an account's email came from, and what [`email_source::trusted`] weighs with it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EmailTrust {
+    pub email_source: Option<String>,
+    pub email_provider: Option<String>,
+    pub has_password: bool,
+    pub provider_links_by_email: bool,
+}
+
+impl EmailTrust {
+    pub fn source(&self) -> EmailSource {
+        EmailSource::from_columns(self.email_source.as_deref(), self.email_provider.as_deref())
+    }
+
+    /// Whether the account's email may link a sign-in and be sent as `Remote-Email`.
+    pub fn trusted(&self) -> bool {
+        email_source::trusted(
+            &self.source(),
+            self.has_password,
+            self.provider_links_by_email,
+        )
+    }
+}
+
+/// SQL, `$1` a provider's slug: the emails that provider set lose its word (unknown, never
+/// trusted), when it is deleted or pointed at another issuer: a provider later under that
+/// slug, or at that issuer, is another one.
+pub const FORGET_PROVIDER_EMAILS: &str =
+    "UPDATE users SET email_source = NULL, email_provider = NULL WHERE email_provider = $1";
+
+/// Where `user_id`'s email came from and whether it is trusted now (`None`: no such user).
+pub async fn email_trust(db: &Db, user_id: &str) -> Result<Option<EmailTrust>, sqlx::Error> {
+    let sql = format!("SELECT {EMAIL_TRUST_COLUMNS} FROM users u WHERE u.id = $1");
+    on_pool!(db, pool => sqlx::query_as::<_, EmailTrust>(&sql).bind(user_id).fetch_optional(pool).await)
+}
 
 pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)
@@ -94,8 +139,9 @@ async fn taken_field(db: &Db, account: &ValidAccount) -> Result<Option<&'static 
     })
 }
 
-/// Creates a local user. With `first_run`, succeeds only while no user exists, and only once
-/// even under concurrent attempts (a unique settings row is the lock).
+/// Creates a local user (first-run setup, `portcullis user add`: the email is an
+/// administrator's, [`EmailSource::Admin`]). With `first_run`, succeeds only while no user
+/// exists, and only once even under concurrent attempts (a unique settings row is the lock).
 pub async fn create(
     db: &Db,
     account: &ValidAccount,
@@ -134,7 +180,7 @@ pub async fn create(
                 .await
                 .map_err(|e| if is_unique_violation(&e) { CreateUserError::SetupDone } else { e.into() })?;
         }
-        sqlx::query(&format!("INSERT INTO users ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        sqlx::query(&format!("INSERT INTO users ({COLUMNS}, email_source) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
             .bind(&row.id)
             .bind(&row.username)
             .bind(&row.email)
@@ -143,6 +189,7 @@ pub async fn create(
             .bind(row.is_admin)
             .bind(row.created_at)
             .bind(row.updated_at)
+            .bind(EmailSource::Admin.columns().0)
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { CreateUserError::Taken("username or email") } else { e.into() })?;

@@ -368,7 +368,7 @@ pub fn ProviderEditor(
                     draft
                     field=flag!(link_by_email)
                     label="Link existing accounts by verified email"
-                    hint="Warning: this trusts the provider to verify email addresses. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, and it is not an administrator (administrators link by hand)."
+                    hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."
                 />
                 <DraftCheck draft field=flag!(enabled) label="Enabled" hint="Shown on the login page."/>
 
