@@ -13,8 +13,11 @@ pub const NAME_MAX: usize = 100;
 pub const URLS_MAX: usize = 20;
 pub const URL_MAX: usize = 2048;
 pub const NAMES_MAX: usize = 200;
-/// Longest user or group name in an access list.
+/// Longest user or group name in an access list (and longest group name anywhere).
 pub const ENTRY_MAX: usize = 128;
+/// Longest group entry in an access list: a provider's group as applications see it,
+/// `<slug>:<group>` ([`provider_group`]).
+pub const LISTED_GROUP_MAX: usize = crate::provider::SLUG_MAX + 1 + ENTRY_MAX;
 
 /// Who may open an application.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,8 +146,20 @@ impl AppDraft {
         }
         let users = split_items(&self.users, &[',', ' ', '\t', '\n']);
         let groups = split_items(&self.groups, &[',', '\n']);
-        errors.check(check_names("users", "user name", &self.users, &users));
-        errors.check(check_names("groups", "group name", &self.groups, &groups));
+        errors.check(check_names(
+            "users",
+            "user name",
+            ENTRY_MAX,
+            &self.users,
+            &users,
+        ));
+        errors.check(check_names(
+            "groups",
+            "group name",
+            LISTED_GROUP_MAX,
+            &self.groups,
+            &groups,
+        ));
         if access == Some(Access::Listed) && users.is_empty() && groups.is_empty() {
             errors.push(
                 "users",
@@ -225,19 +240,25 @@ pub fn check_group(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_names(field: &str, what: &str, raw: &str, items: &[&str]) -> Result<(), FieldError> {
-    if raw.len() > NAMES_MAX * (ENTRY_MAX + 2) || items.len() > NAMES_MAX {
+fn check_names(
+    field: &str,
+    what: &str,
+    max: usize,
+    raw: &str,
+    items: &[&str],
+) -> Result<(), FieldError> {
+    if raw.len() > NAMES_MAX * (max + 2) || items.len() > NAMES_MAX {
         return Err(FieldError::new(
             field,
             format!("Name at most {NAMES_MAX} entries."),
         ));
     }
     for item in items {
-        if item.chars().count() > ENTRY_MAX || item.chars().any(char::is_control) {
+        if item.chars().count() > max || item.chars().any(char::is_control) {
             return Err(FieldError::new(
                 field,
                 format!(
-                    "\"{item}\" is not a {what}: use at most {ENTRY_MAX} characters, without control characters."
+                    "\"{item}\" is not a {what}: use at most {max} characters, without control characters."
                 ),
             ));
         }
@@ -493,6 +514,35 @@ pub fn claim_groups(value: Option<&serde_json::Value>) -> Vec<String> {
             .filter(|g| check_group(g).is_ok())
             .collect(),
     )
+}
+
+/// The groups provider `groups_claim` (a dotted path allowed; empty: none) names in
+/// `claims`, as the provider sent them ([`claim_groups`]). Stored so at each sign-in;
+/// applications see each through [`provider_group`].
+pub fn groups_in_claims(
+    groups_claim: &str,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    let path = groups_claim.trim();
+    if path.is_empty() {
+        return Vec::new();
+    }
+    claim_groups(crate::claims::lookup(claims, path))
+}
+
+/// How a group that provider `slug` sent reaches applications (access lists,
+/// `Remote-Groups`): `<slug>:<group>`, apart from the groups assigned in Portcullis and
+/// from every other provider's, so that whoever can name a group at the provider (a
+/// Forgejo or Gitea organisation) cannot take an assigned group's applications. As sent
+/// only when the administrator marked that provider's groups as authoritative. The one
+/// place this is decided: the check, the portal, the users page and Test sign-in read
+/// groups through it.
+pub fn provider_group(slug: &str, group: &str, authoritative: bool) -> String {
+    if authoritative {
+        group.to_owned()
+    } else {
+        format!("{slug}:{group}")
+    }
 }
 
 /// An application as administrators see it in the list and the editor.

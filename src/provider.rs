@@ -42,6 +42,12 @@ pub struct ProviderDraft {
     /// `realm_access.roles`), refreshed at each sign-in; empty: none from this provider.
     #[serde(default)]
     pub groups_claim: String,
+    /// This provider's groups reach applications as sent (`media`), in one namespace with
+    /// the groups assigned in Portcullis and every other authoritative provider's. Off
+    /// (the default): as `<slug>:media`, so nobody who can name a group at the provider
+    /// (a Forgejo or Gitea organisation) gets the applications of an assigned group.
+    #[serde(default)]
+    pub groups_authoritative: bool,
     /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
     pub token_auth_method: String,
     /// Sign-out also ends the session at the provider (RP-Initiated Logout), when its
@@ -95,6 +101,7 @@ pub struct ValidProvider {
     pub allow_new_users: bool,
     pub enabled: bool,
     pub groups_claim: String,
+    pub groups_authoritative: bool,
     pub token_auth_method: String,
     pub sign_out_at_provider: bool,
     pub link_by_email: bool,
@@ -173,6 +180,7 @@ impl ProviderDraft {
             enabled: self.enabled,
             token_auth_method: method.to_owned(),
             groups_claim: groups_claim.to_owned(),
+            groups_authoritative: self.groups_authoritative,
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
         })
@@ -390,6 +398,33 @@ pub fn check_client_secret(value: &str, mode: Mode) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// What the editor, the server and the CLI say when an edit changes the issuer or the
+/// client ID but leaves the secret empty.
+pub const SECRET_AGAIN: &str = "The issuer or client ID changed: enter the client secret again.";
+
+/// Whether the secret stored for `stored` (issuer URL, client ID) may serve an edit that
+/// names `issuer_url` and `client_id` (as typed): only when both are unchanged. A client
+/// secret was issued by one issuer for one client; it never goes to another (Save, Test
+/// sign-in and `provider update` obey this one rule).
+pub fn keeps_stored_secret(stored: (&str, &str), issuer_url: &str, client_id: &str) -> bool {
+    issuer_url.trim() == stored.0 && client_id.trim() == stored.1
+}
+
+/// An edit of a stored provider (`stored`: its issuer URL and client ID) with `secret` as
+/// typed: an empty secret means "keep the stored one", which [`keeps_stored_secret`]
+/// allows only for the same issuer and client.
+pub fn check_stored_secret(
+    stored: (&str, &str),
+    issuer_url: &str,
+    client_id: &str,
+    secret: &str,
+) -> Result<(), FieldError> {
+    if secret.trim().is_empty() && !keeps_stored_secret(stored, issuer_url, client_id) {
+        return Err(FieldError::new("client_secret", SECRET_AGAIN));
+    }
+    Ok(())
+}
+
 /// [`check_logo_for`] with no plain-http image origin allowed.
 pub fn check_logo(value: &str) -> Result<(), FieldError> {
     check_logo_for(value, None)
@@ -574,6 +609,8 @@ pub struct ProviderView {
     pub enabled: bool,
     #[serde(default)]
     pub groups_claim: String,
+    #[serde(default)]
+    pub groups_authoritative: bool,
     pub token_auth_method: String,
     #[serde(default)]
     pub sign_out_at_provider: bool,
@@ -620,6 +657,7 @@ impl ProviderView {
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
             groups_claim: self.groups_claim.clone(),
+            groups_authoritative: self.groups_authoritative,
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             http_image_origin: None,

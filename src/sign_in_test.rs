@@ -128,6 +128,35 @@ pub struct RuleVerdict {
     pub seen: Option<String>,
 }
 
+/// The groups a sign-in through the provider brings, as applications (access lists,
+/// `Remote-Groups`) will see them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderGroups {
+    /// The Groups Claim read (empty: none).
+    pub claim: String,
+    /// "Groups are authoritative": seen as sent, not as `<slug>:<group>`.
+    pub authoritative: bool,
+    /// As applications see them ([`crate::apps::provider_group`]).
+    pub seen: Vec<String>,
+}
+
+impl ProviderGroups {
+    /// What provider `slug`'s Groups Claim `claim` names in `claims`, as applications see it.
+    /// Sorted, as `Remote-Groups` lists them.
+    pub fn new(slug: &str, claim: &str, authoritative: bool, claims: &Map<String, Value>) -> Self {
+        let mut seen: Vec<String> = crate::apps::groups_in_claims(claim, claims)
+            .iter()
+            .map(|g| crate::apps::provider_group(slug, g, authoritative))
+            .collect();
+        seen.sort();
+        ProviderGroups {
+            claim: claim.to_owned(),
+            authoritative,
+            seen,
+        }
+    }
+}
+
 /// What a real sign-in with these values would do now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WouldDo {
@@ -178,6 +207,10 @@ pub struct TestReport {
     /// The ID token's claims overlaid with userinfo's, as sign-in merges them.
     pub merged_claims: Option<Map<String, Value>>,
     pub rules: Vec<RuleVerdict>,
+    /// The groups this sign-in would bring from the provider; `None`: the claims did not
+    /// arrive.
+    #[serde(default)]
+    pub groups: Option<ProviderGroups>,
     pub would: Option<WouldDo>,
     /// Things that do not fail the test but change what a real sign-in does (the provider
     /// is turned off, not saved yet, ...).
@@ -501,6 +534,19 @@ mod tests {
         assert!(e.fix.unwrap().contains("trailing slash"));
         let e = issuer_mismatch("http://x/other", "http://x", "http://x");
         assert!(e.cause.contains("contradicts itself"));
+    }
+
+    #[test]
+    fn the_report_shows_groups_as_applications_will_see_them() {
+        let claims = json!({"groups": ["media", "ops"]})
+            .as_object()
+            .unwrap()
+            .clone();
+        let g = ProviderGroups::new("gitea", "groups", false, &claims);
+        assert_eq!(g.seen, ["gitea:media", "gitea:ops"]);
+        let g = ProviderGroups::new("kc", "groups", true, &claims);
+        assert_eq!(g.seen, ["media", "ops"]);
+        assert!(ProviderGroups::new("kc", "", true, &claims).seen.is_empty());
     }
 
     #[test]

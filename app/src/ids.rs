@@ -77,5 +77,6 @@ pub const TEST_REPORT_USERINFO: &str = "test-report-userinfo";
 pub const TEST_REPORT_CLAIMS: &str = "test-report-claims";
 pub const TEST_REPORT_RULES: &str = "test-report-rules";
 pub const TEST_REPORT_OUTCOME: &str = "test-report-outcome";
+pub const TEST_REPORT_GROUPS: &str = "test-report-groups";
 /// The OpenID Connect settings' auto-redirect provider select.
 pub const AUTO_REDIRECT: &str = "auto-redirect";

@@ -14,7 +14,8 @@ import { freePort, Server, startServer, waitFor } from "./server";
 // session cookie with them through --cookie-domain portcullis.test. A server and an OpenID
 // Provider of this spec's own (the provider must know this Portcullis's redirect URI).
 // Alice is in the provider's group media-users (its groups claim, under the scope
-// "portcullis"), which the application requires; Bob is not.
+// "portcullis"), which the application requires; Bob is not. The provider's groups are
+// marked authoritative, so applications see media-users as sent (not test-idp:media-users).
 test.describe.configure({ mode: "serial" });
 
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
@@ -50,7 +51,7 @@ test.beforeAll(async ({ browser }, testInfo) => {
   server.cli(["user", "add", "--username", "faadmin", "--email", "faadmin@example.com", "--admin", "--password-stdin"], "faadmin password\n");
   server.cli(
     ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", issuer, "--client-id", "portcullis-basic",
-      "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true",
+      "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true", "--groups-authoritative", "true",
       // Its emails are trusted, so they reach the application as Remote-Email.
       "--link-by-email", "true", "--client-secret-stdin"],
     "basic-secret\n",

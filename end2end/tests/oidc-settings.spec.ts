@@ -146,6 +146,14 @@ test("an unreachable issuer needs confirmation; edit, reorder, delete", async ({
   await ready(page, testInfo);
   await expect(page.getByLabel("Client Secret")).toHaveValue("");
   await expect(page.getByLabel("Provider Slug")).toHaveAttribute("readonly", "");
+  // A new provider's groups are kept apart (offline:<group>) unless marked authoritative.
+  await expect(page.getByLabel("Groups are authoritative")).not.toBeChecked();
+  // The stored secret was issued for this client: a new client ID (or issuer) asks for it.
+  await page.getByLabel("Client ID").fill("another-client");
+  await page.locator(ids.saveProvider).click();
+  await expect(page.locator("#field-client_secret-error")).toContainText("enter the client secret again");
+  await ready(page, testInfo);
+  await page.getByLabel("Client ID").fill("x");
   await page.getByLabel("Provider Name").fill("Offline IdP");
   await page.getByLabel("Enabled").uncheck();
   await page.locator(ids.saveProvider).click();

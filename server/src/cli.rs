@@ -100,6 +100,11 @@ pub struct ProviderFields {
     /// [default on add: groups; "" for none].
     #[arg(long)]
     pub groups_claim: Option<String>,
+    /// Applications see this provider's groups as sent ("media"), like groups assigned in
+    /// Portcullis, instead of "<slug>:media" [default on add: false]. Only for a provider
+    /// where only administrators name groups (not Forgejo or Gitea organisations).
+    #[arg(long)]
+    pub groups_authoritative: Option<bool>,
     /// Token endpoint authentication: auto, client_secret_basic or client_secret_post.
     #[arg(long)]
     pub token_auth_method: Option<String>,

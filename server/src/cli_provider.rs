@@ -5,6 +5,7 @@ use crate::cli::{OidcCommand, ProviderCommand, ProviderFields, field_errors, rea
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
+use portcullis::field::FieldError;
 use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
 use portcullis::ssr::providers::{self, ProviderError};
 
@@ -40,6 +41,9 @@ impl ProviderFields {
         if let Some(v) = self.link_by_email {
             draft.link_by_email = v;
         }
+        if let Some(v) = self.groups_authoritative {
+            draft.groups_authoritative = v;
+        }
         Ok(())
     }
 }
@@ -53,6 +57,14 @@ fn http_image_origin(config: &Config) -> Option<String> {
 fn explain(e: ProviderError) -> anyhow::Error {
     match e {
         ProviderError::Db(e) => anyhow::Error::new(e).context("database"),
+        // Names the flag that gives the secret (the stored one was for the old values).
+        ProviderError::SecretAgain => field_errors(
+            "provider",
+            &[FieldError::new(
+                "client_secret_stdin",
+                portcullis::provider::SECRET_AGAIN,
+            )],
+        ),
         other => anyhow::anyhow!("{other}"),
     }
 }

@@ -277,6 +277,7 @@ async fn groups_from_claims(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
     d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup
@@ -382,6 +383,7 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
     d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup
@@ -448,6 +450,240 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
     );
 }
 proxied!(claim_groups_go_with_the_provider);
+
+/// Issue 18 item 9: a provider's groups reach applications as `<slug>:<group>`, so a
+/// group a user can name at the provider (a Forgejo or Gitea organisation `media-users`)
+/// never stands in for the assigned group of that name; as sent only once the
+/// administrator marks the provider's groups authoritative (through the editor, at once,
+/// no new sign-in needed). The users page shows them as applications do.
+async fn claim_groups_are_kept_apart(app: &TestApp) {
+    const OTHER: &str = "http://other.portcullis.test";
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    app.add_provider(d.clone()).await; // a new provider: not authoritative
+    enable_oidc(app).await;
+    app.add_user("root", "root password", true).await;
+    add_app(app, "Assigned", APP, "listed", "media-users").await;
+    add_app(app, "From the provider", OTHER, "listed", "idp:media-users").await;
+
+    // alice's provider says media-users: not the assigned group media-users.
+    let alice = app.browser();
+    sign_in(app, &alice, "idp", "alice").await;
+    let res = check(app, &alice, APP).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(header(&res, "remote-groups").is_none());
+    assert_eq!(
+        check_nginx(app, &alice, APP).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = check(app, &alice, OTHER).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "remote-groups").as_deref(),
+        Some("idp:family,idp:media-users")
+    );
+    // bob has the assigned group: the application that lists it lets him in.
+    app.add_user("bob", "bob password", false).await;
+    let db = &app.running.db;
+    portcullis::ssr::groups::assign(db, &user_id(app, "bob").await, "media-users")
+        .await
+        .unwrap();
+    let bob = signed_in(app, "bob").await;
+    let res = check(app, &bob, APP).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "remote-groups").as_deref(),
+        Some("media-users")
+    );
+    assert_eq!(
+        check(app, &bob, OTHER).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // The users page shows each account's groups as applications see them.
+    let root = signed_in(app, "root").await;
+    let page = page_text(app, &root, "/settings/users").await;
+    assert!(
+        page.contains("data-user=\"alice\" class=\"user-groups\">idp:family, idp:media-users<")
+            && page.contains("data-user=\"bob\" class=\"user-groups\">media-users<"),
+        "{page}"
+    );
+
+    // The administrator marks the provider's groups authoritative (the editor's Save):
+    // alice's groups count as sent from the next check on.
+    d.client_secret = String::new(); // kept: same issuer and client
+    d.groups_authoritative = true;
+    let res = app
+        .call(
+            &root,
+            "admin/save_provider",
+            &editor_form("idp", &d)
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let res = check(app, &alice, APP).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        header(&res, "remote-groups").as_deref(),
+        Some("family,media-users")
+    );
+    assert_eq!(
+        check(app, &alice, OTHER).await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+proxied!(claim_groups_are_kept_apart);
+
+/// The provider editor's form as the browser posts it to `admin/save_provider`, confirmed
+/// (no question about discovery or linked accounts).
+fn editor_form(
+    original_slug: &str,
+    d: &portcullis::provider::ProviderDraft,
+) -> Vec<(String, String)> {
+    let mut f = vec![
+        ("original_slug".to_owned(), original_slug.to_owned()),
+        ("confirm".to_owned(), "true".to_owned()),
+    ];
+    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
+    field("name", &d.name);
+    field("slug", &d.slug);
+    field("logo", &d.logo);
+    field("issuer_url", &d.issuer_url);
+    field("client_id", &d.client_id);
+    field("client_secret", &d.client_secret);
+    field("scopes", &d.scopes);
+    field("required_claims", &d.required_claims);
+    field("admin_claims", &d.admin_claims);
+    field("groups_claim", &d.groups_claim);
+    field("token_auth_method", &d.token_auth_method);
+    for (name, on) in [
+        ("allow_new_users", d.allow_new_users),
+        ("enabled", d.enabled),
+        ("sign_out_at_provider", d.sign_out_at_provider),
+        ("link_by_email", d.link_by_email),
+        ("groups_authoritative", d.groups_authoritative),
+    ] {
+        if on {
+            field(name, "true");
+        }
+    }
+    f
+}
+
+/// Issue 18 item 8: a provider's groups go whenever it is disabled (the editor's Save,
+/// `provider update --enabled false`, not only the list's switch) and when its issuer
+/// changes (another authority: its users are other people), through the editor and the
+/// CLI alike. alice keeps a password session throughout, so only her groups decide.
+async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp) {
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    app.add_provider(d.clone()).await;
+    enable_oidc(app).await;
+    app.add_user("root", "root password", true).await;
+    add_app(app, "Media", APP, "listed", "idp:media-users").await;
+    let db = &app.running.db;
+    let root = signed_in(app, "root").await;
+
+    sign_in(app, &app.browser(), "idp", "alice").await;
+    let alice = user_id(app, "alice").await;
+    portcullis::exec!(
+        db,
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'root') \
+         WHERE id = $1",
+        &alice
+    )
+    .unwrap();
+    let by_password = app.browser();
+    app.login(&by_password, "alice", "root password").await;
+    let elsewhere = format!("{}/elsewhere", idp.issuer.trim_end_matches('/'));
+    let save = async |d: portcullis::provider::ProviderDraft| {
+        let form = editor_form("idp", &d);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = app.call(&root, "admin/save_provider", &form).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
+    };
+    let cli = |args: &[&str], input: &str| {
+        let run = app.cli_with_input(
+            &[&["provider", "update", "--slug", "idp"], args].concat(),
+            input,
+        );
+        assert!(run.ok, "{}", run.text());
+    };
+    let restore = async || {
+        portcullis::ssr::providers::set_enabled(db, "idp", true)
+            .await
+            .unwrap();
+        portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(check(app, &by_password, APP).await.status(), StatusCode::OK);
+    };
+    assert_eq!(check(app, &by_password, APP).await.status(), StatusCode::OK);
+
+    // Disabled through the editor (Enabled unticked, secret kept).
+    let mut off = d.clone();
+    off.client_secret = String::new();
+    off.enabled = false;
+    save(off).await;
+    assert_eq!(
+        check(app, &by_password, APP).await.status(),
+        StatusCode::FORBIDDEN,
+        "disabled in the editor: its groups went"
+    );
+
+    // Disabled through the CLI.
+    restore().await;
+    cli(&["--enabled", "false"], "");
+    assert_eq!(
+        check(app, &by_password, APP).await.status(),
+        StatusCode::FORBIDDEN,
+        "disabled with provider update: its groups went"
+    );
+
+    // Another issuer through the editor (the secret typed again, as it must be).
+    restore().await;
+    let mut moved = d.clone();
+    moved.issuer_url = elsewhere.clone();
+    save(moved).await;
+    assert_eq!(
+        check(app, &by_password, APP).await.status(),
+        StatusCode::FORBIDDEN,
+        "a new issuer in the editor: the old one's groups went"
+    );
+
+    // And back through the CLI.
+    restore().await;
+    cli(
+        &["--issuer-url", &idp.issuer, "--client-secret-stdin"],
+        "basic-secret\n",
+    );
+    assert_eq!(
+        check(app, &by_password, APP).await.status(),
+        StatusCode::FORBIDDEN,
+        "a new issuer with provider update: the old one's groups went"
+    );
+
+    // Anything else (here the name) leaves them.
+    restore().await;
+    cli(&["--name", "Renamed"], "");
+    assert_eq!(check(app, &by_password, APP).await.status(), StatusCode::OK);
+}
+proxied!(groups_go_when_the_provider_is_disabled_or_changes_issuer);
 
 async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
     add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
@@ -740,6 +976,7 @@ async fn groups_from_a_nested_claim(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
     d.groups_claim = "realm_access.roles".into();
+    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     let view = portcullis::ssr::providers::get_view(&app.running.db, "idp")

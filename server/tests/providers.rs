@@ -535,3 +535,206 @@ async fn uploaded_logos_are_served_on_their_own(app: &TestApp) {
     }
 }
 both_backends!(uploaded_logos_are_served_on_their_own);
+
+/// Issue 18 item 10: the stored client secret was issued by one issuer for one client. An
+/// edit that changes either with the secret left empty is refused with the secret's field
+/// error (the editor's Save with and without JavaScript, `provider update`, storage); typed
+/// again, it saves. Nothing changes on a refusal.
+async fn a_stored_secret_never_follows_a_new_issuer_or_client(app: &TestApp) {
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+    let issuer = "https://sso.corp.example";
+    let corp = draft("Corp", "corp", issuer, SECRET, true);
+    let (status, body) = seen.save(app, &admin, "", true, &corp).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let secrets = app.config.secrets().unwrap();
+    let stored = async || {
+        let row = portcullis::ssr::providers::get(&app.running.db, "corp")
+            .await
+            .unwrap()
+            .unwrap();
+        let secret = row.client_secret(&secrets).unwrap();
+        (row.issuer_url, row.client_id, secret)
+    };
+    let unchanged = (
+        issuer.to_owned(),
+        "portcullis-basic".to_owned(),
+        SECRET.to_owned(),
+    );
+    let with = |field: &str, value: &str, secret: &str| {
+        let mut d = draft("Corp", "corp", issuer, secret, true);
+        for (k, v) in &mut d {
+            if k == &format!("draft[{field}]") {
+                *v = value.to_owned();
+            }
+        }
+        d
+    };
+
+    // Save with JavaScript (the server function), confirmed or not: the field error first.
+    for (field, value) in [
+        ("issuer_url", "https://sso.other.example"),
+        ("client_id", "another-client"),
+    ] {
+        for confirm in [false, true] {
+            let (status, body) = seen
+                .save(app, &admin, "corp", confirm, &with(field, value, ""))
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {body}");
+            assert_eq!(strs(&body["Validation"], "field"), ["client_secret"]);
+            assert_eq!(
+                body["Validation"][0]["message"],
+                "The issuer or client ID changed: enter the client secret again."
+            );
+            assert_eq!(stored().await, unchanged, "{field}: nothing saved");
+        }
+    }
+
+    // Without JavaScript: back on the editor, the error beside Client Secret.
+    let edit_page = "/settings/users/oidc/edit/corp";
+    let form = save_form("corp", false, with("client_id", "another-client", ""));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = app
+        .post_form(&admin, "admin/save_provider", edit_page, &form)
+        .await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let page = seen.page(app, &admin, edit_page).await;
+    let error = page
+        .find("id=\"field-client_secret-error\"")
+        .map(|i| &page[i..(i + 300).min(page.len())])
+        .unwrap_or("(no client secret error)");
+    assert!(error.contains("enter the client secret again"), "{error}");
+    assert_eq!(stored().await, unchanged);
+
+    // The CLI names the flag that gives it.
+    let cli = |args: &[&str], input: &str| {
+        let args = [&["provider", "update", "--slug", "corp"], args].concat();
+        app.cli_with_input(&args, input)
+    };
+    for args in [
+        ["--issuer-url", "https://sso.other.example"],
+        ["--client-id", "another-client"],
+    ] {
+        let run = cli(&args, "");
+        assert!(!run.ok, "{args:?}");
+        assert!(
+            run.stderr.contains(
+                "--client-secret-stdin: The issuer or client ID changed: enter the client secret again."
+            ),
+            "{}",
+            run.text()
+        );
+        assert_eq!(stored().await, unchanged);
+    }
+
+    // Storage refuses it whoever calls.
+    let mut d = portcullis::ssr::providers::get_view(&app.running.db, "corp")
+        .await
+        .unwrap()
+        .unwrap()
+        .draft();
+    d.client_id = "another-client".into();
+    let valid = d
+        .validate(
+            portcullis::provider::Mode::Update,
+            portcullis::provider::IssuerPolicy::default(),
+        )
+        .unwrap();
+    let refused =
+        portcullis::ssr::providers::update(&app.running.db, &secrets, "corp", &valid).await;
+    assert!(
+        matches!(
+            refused,
+            Err(portcullis::ssr::providers::ProviderError::SecretAgain)
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(stored().await, unchanged);
+
+    // Typed again, the change saves with the new secret; the same issuer and client keep it.
+    let (status, body) = seen
+        .save(
+            app,
+            &admin,
+            "corp",
+            true,
+            &with("client_id", "another-client", "new-secret-1"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let moved = (
+        "https://sso.corp.example".to_owned(),
+        "another-client".to_owned(),
+    );
+    assert_eq!(
+        stored().await,
+        (moved.0.clone(), moved.1.clone(), "new-secret-1".to_owned())
+    );
+    let run = cli(
+        &[
+            "--issuer-url",
+            "https://sso.other.example",
+            "--client-secret-stdin",
+        ],
+        "new-secret-2\n",
+    );
+    assert!(run.ok, "{}", run.text());
+    assert_eq!(
+        stored().await,
+        (
+            "https://sso.other.example".to_owned(),
+            moved.1.clone(),
+            "new-secret-2".to_owned()
+        )
+    );
+    let run = cli(&["--name", "Corp SSO"], "");
+    assert!(run.ok, "{}", run.text());
+    assert_eq!(
+        stored().await.2,
+        "new-secret-2",
+        "kept for the same issuer and client"
+    );
+    assert!(!seen.contains(SECRET) && !seen.contains("new-secret"));
+}
+both_backends!(a_stored_secret_never_follows_a_new_issuer_or_client);
+
+/// "Groups are authoritative" (issue 18 item 9): off for a new provider, through the
+/// editor's Save and `provider add|update --groups-authoritative` alike, shown as stored.
+async fn groups_authoritative_round_trips(app: &TestApp) {
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
+    let (status, view) = seen.save(app, &admin, "", true, &corp).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["groups_authoritative"], false, "off unless chosen");
+    let mut on = draft("Corp", "corp", "https://sso.corp.example", "", true);
+    on.push(("draft[groups_authoritative]".into(), "true".into()));
+    let (status, view) = seen.save(app, &admin, "corp", true, &on).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["groups_authoritative"], true);
+    let html = seen
+        .page(app, &admin, "/settings/users/oidc/edit/corp")
+        .await;
+    let at = html
+        .find("name=\"draft[groups_authoritative]\"")
+        .expect("the checkbox");
+    let tag = &html[html[..at].rfind('<').unwrap()..at + html[at..].find('>').unwrap()];
+    assert!(tag.contains("checked"), "{tag}");
+
+    let run = app.cli(&[
+        "provider",
+        "update",
+        "--slug",
+        "corp",
+        "--groups-authoritative",
+        "false",
+    ]);
+    assert!(run.ok, "{}", run.text());
+    let view = portcullis::ssr::providers::get_view(&app.running.db, "corp")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!view.groups_authoritative);
+    assert!(!view.draft().groups_authoritative);
+}
+both_backends!(groups_authoritative_round_trips);

@@ -28,12 +28,14 @@ fn form(original_slug: &str, d: &ProviderDraft) -> Vec<(String, String)> {
     field("scopes", &d.scopes);
     field("required_claims", &d.required_claims);
     field("admin_claims", &d.admin_claims);
+    field("groups_claim", &d.groups_claim);
     field("token_auth_method", &d.token_auth_method);
     for (name, on) in [
         ("allow_new_users", d.allow_new_users),
         ("enabled", d.enabled),
         ("sign_out_at_provider", d.sign_out_at_provider),
         ("link_by_email", d.link_by_email),
+        ("groups_authoritative", d.groups_authoritative),
     ] {
         if on {
             field(name, "true");
@@ -541,3 +543,31 @@ async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
     );
 }
 both_backends!(only_the_administrator_who_ran_it_sees_it);
+
+/// Issue 18 item 9: the report shows the groups a sign-in would bring as applications will
+/// see them: `<slug>:<group>` for a provider whose groups are not authoritative (the
+/// default), as sent when they are.
+async fn the_report_shows_groups_as_applications_will_see_them(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(
+        page.contains("data-groups=\"kc:family,kc:media-users\""),
+        "{}",
+        main_of(&page)
+    );
+    assert!(
+        page.contains("kc:family, kc:media-users"),
+        "{}",
+        main_of(&page)
+    );
+    d.groups_authoritative = true;
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(
+        page.contains("data-groups=\"family,media-users\""),
+        "{}",
+        main_of(&page)
+    );
+}
+both_backends!(the_report_shows_groups_as_applications_will_see_them);

@@ -247,6 +247,54 @@ fn groups_from_a_claim() {
 }
 
 #[test]
+fn provider_groups_are_kept_apart_from_assigned_ones() {
+    // Not authoritative (the default): the provider's slug in front, so a group a user
+    // names at the provider ("media") never matches the assigned group "media".
+    assert_eq!(provider_group("gitea", "media", false), "gitea:media");
+    assert_eq!(provider_group("gitea", "org:team", false), "gitea:org:team");
+    assert_eq!(provider_group("kc", "media", true), "media");
+    let app_groups = vec!["media".to_owned()];
+    let from_gitea = vec![provider_group("gitea", "media", false)];
+    assert!(!allows(
+        Access::Listed,
+        &[],
+        &app_groups,
+        false,
+        "eve",
+        &from_gitea
+    ));
+    let listed = vec!["gitea:media".to_owned()];
+    assert!(allows(
+        Access::Listed,
+        &[],
+        &listed,
+        false,
+        "eve",
+        &from_gitea
+    ));
+    // The longest group a provider can send still fits an access list under its prefix.
+    let slug = "s".repeat(crate::provider::SLUG_MAX);
+    let longest = provider_group(&slug, &"g".repeat(ENTRY_MAX), false);
+    let d = draft("https://a.test", "listed", "", &longest);
+    assert_eq!(d.validate().unwrap().groups, vec![longest.clone()]);
+    let d = draft("https://a.test", "listed", "", &format!("{longest}x"));
+    assert!(d.validate().is_err());
+}
+
+#[test]
+fn groups_named_by_a_providers_groups_claim() {
+    let claims = serde_json::json!({
+        "groups": ["media", "a,b"],
+        "realm_access": {"roles": ["ops"]},
+    });
+    let claims = claims.as_object().unwrap();
+    assert_eq!(groups_in_claims("groups", claims), ["media"]);
+    assert_eq!(groups_in_claims(" realm_access.roles ", claims), ["ops"]);
+    assert!(groups_in_claims("", claims).is_empty());
+    assert!(groups_in_claims("missing", claims).is_empty());
+}
+
+#[test]
 fn paths_spelt_to_slip_past_a_narrower_app_are_judged_by_it_or_refused() {
     let apps = [
         app("everyone", &["https://h.test"]),

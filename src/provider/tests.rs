@@ -16,6 +16,7 @@ fn draft() -> ProviderDraft {
         enabled: true,
         token_auth_method: String::new(),
         groups_claim: "groups".into(),
+        groups_authoritative: false,
         sign_out_at_provider: false,
         link_by_email: false,
         http_image_origin: None,
@@ -354,6 +355,7 @@ fn view_to_draft_never_carries_a_secret() {
         enabled: true,
         token_auth_method: "auto".into(),
         groups_claim: "realm_access.roles".into(),
+        groups_authoritative: true,
         sign_out_at_provider: true,
         link_by_email: true,
         position: 0,
@@ -367,6 +369,44 @@ fn view_to_draft_never_carries_a_secret() {
     assert_eq!(d.client_secret, "");
     assert_eq!(d.scopes, "openid, email");
     assert!(d.link_by_email, "the editor starts from the stored choice");
+    assert!(d.groups_authoritative, "so does Groups are authoritative");
+}
+
+#[test]
+fn groups_are_kept_apart_unless_the_administrator_says_otherwise() {
+    assert!(!ProviderDraft::new_default().groups_authoritative);
+    let mut d = draft();
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(!v.groups_authoritative);
+    d.groups_authoritative = true;
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert!(v.groups_authoritative);
+}
+
+#[test]
+fn a_stored_secret_never_follows_a_new_issuer_or_client() {
+    let stored = ("https://sso.example.com/realms/main", "portcullis");
+    let (issuer, client) = stored;
+    // Same issuer and client: an empty field keeps the stored secret (spaces as typed).
+    assert!(check_stored_secret(stored, issuer, client, "").is_ok());
+    assert!(check_stored_secret(stored, &format!(" {issuer} "), client, " ").is_ok());
+    assert!(keeps_stored_secret(stored, issuer, client));
+    for (i, c) in [
+        ("https://sso.example.com/realms/other", client),
+        ("https://sso.example.com/realms/main/", client),
+        (issuer, "another-client"),
+        ("https://elsewhere.example", "another-client"),
+    ] {
+        assert!(!keeps_stored_secret(stored, i, c), "{i} {c}");
+        let e = check_stored_secret(stored, i, c, "").unwrap_err();
+        assert_eq!(e.field, "client_secret");
+        assert_eq!(e.message, SECRET_AGAIN);
+        // A typed secret goes with the new values.
+        assert!(
+            check_stored_secret(stored, i, c, "new-secret").is_ok(),
+            "{i} {c}"
+        );
+    }
 }
 
 #[test]

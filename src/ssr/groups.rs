@@ -1,5 +1,8 @@
 //! A user's groups (table `user_groups`): those an administrator assigns in Portcullis,
 //! and those each provider sends in its groups claim, replaced at every sign-in through it.
+//! A provider's groups are stored as sent and read as applications see them
+//! ([`crate::apps::provider_group`]: `<slug>:<group>` unless that provider's groups are
+//! authoritative), so the flag applies at once, both ways.
 
 use super::db::Db;
 use crate::apps::GroupAssignment;
@@ -8,13 +11,60 @@ use crate::on_pool;
 /// The source of assigned groups (claim groups carry the provider's slug).
 const ASSIGNED: &str = "";
 
-/// Every group of `user_id`, assigned or from any provider, sorted, without duplicates.
+/// A stored group row with what decides how applications see it: (source, group as
+/// sent, whether the source provider's groups are authoritative): [`SEEN_COLUMNS`] from
+/// `user_groups g` and its provider ([`SEEN_JOIN`]).
+type SeenRow = (String, String, Option<bool>);
+const SEEN_COLUMNS: &str = "g.source, g.group_name, p.groups_authoritative";
+const SEEN_JOIN: &str = "LEFT JOIN oidc_providers p ON p.slug = g.source";
+
+/// The group of a [`SeenRow`] as applications see it: an assigned one as it is, a
+/// provider's through [`crate::apps::provider_group`] (a provider that is gone counts as
+/// not authoritative).
+fn seen((source, group, authoritative): SeenRow) -> String {
+    if source == ASSIGNED {
+        group
+    } else {
+        crate::apps::provider_group(&source, &group, authoritative.unwrap_or(false))
+    }
+}
+
+/// Sorted, without duplicates.
+fn seen_all(rows: impl IntoIterator<Item = SeenRow>) -> Vec<String> {
+    let mut groups: Vec<String> = rows.into_iter().map(seen).collect();
+    groups.sort();
+    groups.dedup();
+    groups
+}
+
+/// Every group of `user_id`, assigned or from any provider, as applications see them,
+/// sorted, without duplicates.
 pub async fn of_user(db: &Db, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT DISTINCT group_name FROM user_groups WHERE user_id = $1 ORDER BY group_name")
-        .bind(user_id)
-        .fetch_all(pool)
-        .await)
+    let sql = format!("SELECT {SEEN_COLUMNS} FROM user_groups g {SEEN_JOIN} WHERE g.user_id = $1");
+    let rows: Vec<SeenRow> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?;
+    Ok(seen_all(rows))
+}
+
+/// Every user's groups as applications see them: (user id, groups sorted), users without
+/// groups left out (the users page).
+pub async fn of_everyone(db: &Db) -> Result<Vec<(String, Vec<String>)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT g.user_id, {SEEN_COLUMNS} FROM user_groups g {SEEN_JOIN} ORDER BY g.user_id"
+    );
+    let rows: Vec<(String, String, String, Option<bool>)> =
+        on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
+    let mut out: Vec<(String, Vec<SeenRow>)> = Vec::new();
+    for (user, source, group, authoritative) in rows {
+        match out.last_mut() {
+            Some((u, list)) if *u == user => list.push((source, group, authoritative)),
+            _ => out.push((user, vec![(source, group, authoritative)])),
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|(user, rows)| (user, seen_all(rows)))
+        .collect())
 }
 
 /// The groups an administrator assigned to `user_id`.
@@ -144,8 +194,8 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
-/// The user `user_id` with every group (assigned or from a provider), or `None` when the
-/// user no longer exists.
+/// The user `user_id` with every group (assigned or from a provider, as applications see
+/// them), or `None` when the user no longer exists.
 pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::Error> {
     #[derive(Clone, sqlx::FromRow)]
     struct Row {
@@ -153,25 +203,26 @@ pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::
         display_name: String,
         email: Option<String>,
         is_admin: bool,
+        source: Option<String>,
         group_name: Option<String>,
+        groups_authoritative: Option<bool>,
         #[sqlx(flatten)]
         trust: super::users::EmailTrust,
     }
     let sql = format!(
-        "SELECT u.username, u.display_name, u.email, u.is_admin, g.group_name, {} FROM users u \
-         LEFT JOIN user_groups g ON g.user_id = u.id WHERE u.id = $1",
+        "SELECT u.username, u.display_name, u.email, u.is_admin, {SEEN_COLUMNS}, {} FROM users u \
+         LEFT JOIN user_groups g ON g.user_id = u.id {SEEN_JOIN} WHERE u.id = $1",
         super::users::EMAIL_TRUST_COLUMNS
     );
-    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql)
-        .bind(user_id)
-        .fetch_all(pool)
-        .await)?;
+    let rows: Vec<Row> =
+        on_pool!(db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?;
     let Some(first) = rows.first().cloned() else {
         return Ok(None);
     };
-    let mut groups: Vec<String> = rows.into_iter().filter_map(|r| r.group_name).collect();
-    groups.sort();
-    groups.dedup();
+    let groups = seen_all(
+        rows.into_iter()
+            .filter_map(|r| Some((r.source?, r.group_name?, r.groups_authoritative))),
+    );
     Ok(Some(Identity {
         username: first.username,
         display_name: first.display_name,
@@ -182,8 +233,9 @@ pub async fn identity(db: &Db, user_id: &str) -> Result<Option<Identity>, sqlx::
 }
 
 /// At a sign-in through provider `slug`: replaces the groups it vouched for with those its
-/// groups claim (the provider's "Groups claim", a dotted path allowed) names in `claims`.
-/// A provider that sends no such claim leaves the user with no groups from it.
+/// groups claim (the provider's "Groups claim", a dotted path allowed) names in `claims`
+/// ([`crate::apps::groups_in_claims`]; stored as sent). A provider that sends no such
+/// claim leaves the user with no groups from it.
 pub async fn refresh_from_claims(
     db: &Db,
     user_id: &str,
@@ -191,12 +243,7 @@ pub async fn refresh_from_claims(
     groups_claim: &str,
     claims: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let path = groups_claim;
-    let groups = if path.trim().is_empty() {
-        Vec::new()
-    } else {
-        crate::apps::claim_groups(crate::claims::lookup(claims, path.trim()))
-    };
+    let groups = crate::apps::groups_in_claims(groups_claim, claims);
     set_from_provider(db, user_id, slug, &groups).await?;
     Ok(groups)
 }

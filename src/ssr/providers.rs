@@ -29,6 +29,7 @@ pub struct ProviderRow {
     pub enabled: bool,
     pub token_auth_method: String,
     pub groups_claim: String,
+    pub groups_authoritative: bool,
     pub sign_out_at_provider: bool,
     pub link_by_email: bool,
     pub position: i64,
@@ -78,6 +79,7 @@ impl ProviderRow {
             enabled: valid.enabled,
             token_auth_method: valid.token_auth_method.clone(),
             groups_claim: valid.groups_claim.clone(),
+            groups_authoritative: valid.groups_authoritative,
             sign_out_at_provider: valid.sign_out_at_provider,
             link_by_email: valid.link_by_email,
             position: 0,
@@ -103,6 +105,7 @@ impl ProviderRow {
             enabled: self.enabled,
             token_auth_method: self.token_auth_method.clone(),
             groups_claim: self.groups_claim.clone(),
+            groups_authoritative: self.groups_authoritative,
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             position: self.position,
@@ -125,6 +128,10 @@ pub enum ProviderError {
     SlugImmutable,
     #[error("the client secret is required")]
     SecretRequired,
+    /// An edit changed the issuer or the client ID and left the secret empty: the stored
+    /// secret was issued for the old ones ([`crate::provider::check_stored_secret`]).
+    #[error("the issuer or client ID changed: enter the client secret again")]
+    SecretAgain,
     #[error("the new order must name every provider exactly once")]
     BadOrder,
     #[error(
@@ -290,7 +297,7 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
 /// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
 /// Creating and updating share both, so a new provider field is one column name here and
 /// one `.bind` there.
-const FIELDS: [&str; 14] = [
+const FIELDS: [&str; 15] = [
     "name",
     "logo",
     "issuer_url",
@@ -305,6 +312,7 @@ const FIELDS: [&str; 14] = [
     "sign_out_at_provider",
     "link_by_email",
     "admin_claims",
+    "groups_authoritative",
 ];
 
 macro_rules! bind_fields {
@@ -324,6 +332,7 @@ macro_rules! bind_fields {
             .bind($p.sign_out_at_provider)
             .bind($p.link_by_email)
             .bind($p.admin_claims.join(" "))
+            .bind($p.groups_authoritative)
     };
 }
 
@@ -378,8 +387,10 @@ pub async fn create(
         .ok_or_else(|| ProviderError::NotFound(p.slug.clone()))
 }
 
-/// Saves an edit. The slug is fixed; an empty secret keeps the stored one. Disabling the
-/// last way anyone can sign in is refused.
+/// Saves an edit. The slug is fixed; an empty secret keeps the stored one, but only for
+/// the same issuer and client ID ([`crate::provider::check_stored_secret`]). Disabling the
+/// last way anyone can sign in is refused. What the provider vouched for goes as
+/// [`Vouching::withdraw`] says.
 pub async fn update(
     db: &Db,
     secrets: &SecretBox,
@@ -392,6 +403,13 @@ pub async fn update(
     let existing = get(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
+    crate::provider::check_stored_secret(
+        (&existing.issuer_url, &existing.client_id),
+        &p.issuer_url,
+        &p.client_id,
+        p.client_secret.as_deref().unwrap_or(""),
+    )
+    .map_err(|_| ProviderError::SecretAgain)?;
     if existing.enabled && !p.enabled {
         ensure_login_possible(db, |m| m.enabled_providers -= 1).await?;
     }
@@ -404,16 +422,71 @@ pub async fn update(
         .execute(pool)
         .await
         .map(|_| ()))?;
-    if existing.enabled && !p.enabled {
-        super::session::store::end::for_provider(db, slug, None).await?;
-    }
-    if existing.issuer_url != p.issuer_url {
-        // The emails the old issuer set are not the new one's to vouch for.
-        crate::exec!(db, super::users::FORGET_PROVIDER_EMAILS, slug)?;
-    }
+    Vouching::of_row(&existing)
+        .withdraw(db, slug, &Vouching::of_valid(p))
+        .await?;
     get_view(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))
+}
+
+/// What a provider's users hold on its word (sessions signed in through it, the groups its
+/// groups claim named) depends on these settings; [`Vouching::withdraw`] is the one rule
+/// for what goes when they change, obeyed by every edit ([`update`], [`set_enabled`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Vouching<'a> {
+    enabled: bool,
+    issuer_url: &'a str,
+    groups_claim: &'a str,
+}
+
+impl<'a> Vouching<'a> {
+    fn of_row(row: &'a ProviderRow) -> Self {
+        Vouching {
+            enabled: row.enabled,
+            issuer_url: &row.issuer_url,
+            groups_claim: &row.groups_claim,
+        }
+    }
+
+    fn of_valid(p: &'a ValidProvider) -> Self {
+        Vouching {
+            enabled: p.enabled,
+            issuer_url: &p.issuer_url,
+            groups_claim: &p.groups_claim,
+        }
+    }
+
+    /// Disabling ends the sessions signed in through the provider.
+    fn ends_sessions(&self, after: &Self) -> bool {
+        self.enabled && !after.enabled
+    }
+
+    /// Its stored groups were vouched for by the provider as it was: a disabled provider
+    /// vouches for nothing, another issuer is another authority (its users are other
+    /// people), another groups claim names other groups. The next sign-in through it
+    /// brings them anew.
+    fn drops_groups(&self, after: &Self) -> bool {
+        !after.enabled
+            || self.issuer_url != after.issuer_url
+            || self.groups_claim != after.groups_claim
+    }
+
+    /// Applies the rule after provider `slug` went from `self` to `after` (and a new issuer
+    /// no longer vouches for the emails the old one set).
+    async fn withdraw(&self, db: &Db, slug: &str, after: &Self) -> Result<(), sqlx::Error> {
+        if self.ends_sessions(after) {
+            super::session::store::end::for_provider(db, slug, None).await?;
+        }
+        if self.drops_groups(after) {
+            super::groups::drop_from_provider(db, slug, None).await?;
+        }
+        if self.issuer_url != after.issuer_url {
+            // The emails the old issuer set are not the new one's to vouch for.
+            crate::exec!(db, super::users::FORGET_PROVIDER_EMAILS, slug)?;
+        }
+        Ok(())
+    }
 }
 
 /// Refuses a change that would leave nobody a way to sign in.
@@ -469,7 +542,7 @@ pub async fn set_auto_redirect(db: &Db, slug: Option<&str>) -> Result<(), Provid
 }
 
 /// Enables or disables a provider (never the last way in). Disabling ends the sessions
-/// that were signed in through it.
+/// that were signed in through it and drops its groups ([`Vouching::withdraw`]).
 pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), ProviderError> {
     if !enabled {
         ensure_can_drop(db, slug).await?;
@@ -484,10 +557,15 @@ pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), Provi
     if n == 0 {
         return Err(ProviderError::NotFound(slug.to_owned()));
     }
-    if !enabled {
-        super::session::store::end::for_provider(db, slug, None).await?;
-        super::groups::drop_from_provider(db, slug, None).await?;
-    }
+    // Only the switch changes; the issuer and groups claim are whatever they are.
+    let before = Vouching {
+        enabled: !enabled,
+        issuer_url: "",
+        groups_claim: "",
+    };
+    before
+        .withdraw(db, slug, &Vouching { enabled, ..before })
+        .await?;
     Ok(())
 }
 
@@ -564,4 +642,47 @@ pub async fn shift(db: &Db, slug: &str, by: i64) -> Result<(), ProviderError> {
     let item = order.remove(from);
     order.insert(to, item);
     reorder(db, &order).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Vouching;
+
+    #[test]
+    fn what_goes_when_a_provider_changes() {
+        let before = Vouching {
+            enabled: true,
+            issuer_url: "https://sso.example/a",
+            groups_claim: "groups",
+        };
+        // Only these three count: a new name, client ID or scopes is `same` here.
+        let same = before;
+        assert!(!before.ends_sessions(&same) && !before.drops_groups(&same));
+        let disabled = Vouching {
+            enabled: false,
+            ..before
+        };
+        assert!(before.ends_sessions(&disabled) && before.drops_groups(&disabled));
+        let other_issuer = Vouching {
+            issuer_url: "https://sso.example/b",
+            ..before
+        };
+        assert!(!before.ends_sessions(&other_issuer) && before.drops_groups(&other_issuer));
+        let other_claim = Vouching {
+            groups_claim: "realm_access.roles",
+            ..before
+        };
+        assert!(before.drops_groups(&other_claim));
+        let no_claim = Vouching {
+            groups_claim: "",
+            ..before
+        };
+        assert!(before.drops_groups(&no_claim));
+        // Enabling takes nothing.
+        let enabling = Vouching {
+            enabled: false,
+            ..before
+        };
+        assert!(!enabling.ends_sessions(&before) && !enabling.drops_groups(&before));
+    }
 }

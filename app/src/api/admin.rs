@@ -19,6 +19,10 @@ pub struct UsersSettingsData {
     /// because no other administrator could sign in.
     #[serde(default)]
     pub admins_kept: Vec<(String, String)>,
+    /// (user id, groups): every user's groups as applications see them (assigned ones, and
+    /// each provider's as `<slug>:<group>` unless its groups are authoritative).
+    #[serde(default)]
+    pub groups: Vec<(String, Vec<String>)>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -36,6 +40,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             oidc_enabled: methods.oidc,
             enabled_providers: methods.enabled_providers,
             admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
+            groups: portcullis::ssr::groups::of_everyone(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,

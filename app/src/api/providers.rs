@@ -56,6 +56,10 @@ mod ssr {
                     "client_secret",
                     "Enter the client secret the provider issued for this client.",
                 )]),
+                ProviderError::SecretAgain => AppError::Validation(vec![FieldError::new(
+                    "client_secret",
+                    portcullis::provider::SECRET_AGAIN,
+                )]),
                 ProviderError::BadOrder => AppError::Conflict(
                     "The provider list changed meanwhile; reload and try again.".into(),
                 ),
@@ -180,9 +184,23 @@ pub async fn save_provider(
             .validate(mode, ssr::policy(st))
             .map_err(AppError::Validation)?;
         let confirmed = confirm.unwrap_or(false);
-        if mode == Mode::Update
-            && !confirmed
-            && let Some(saved) = providers::get_view(&st.db, &original_slug).await?
+        let saved = match mode {
+            Mode::Update => providers::get_view(&st.db, &original_slug).await?,
+            Mode::Create => None,
+        };
+        // Storage refuses it too (`providers::update`); asked first, so no "Save anyway?"
+        // comes before the field that must change.
+        if let Some(saved) = &saved {
+            portcullis::provider::check_stored_secret(
+                (&saved.issuer_url, &saved.client_id),
+                &valid.issuer_url,
+                &valid.client_id,
+                valid.client_secret.as_deref().unwrap_or(""),
+            )
+            .map_err(|e| AppError::Validation(vec![e]))?;
+        }
+        if !confirmed
+            && let Some(saved) = saved
             && saved.issuer_url != valid.issuer_url
             && saved.linked_accounts - saved.unmatched_links > 0
         {

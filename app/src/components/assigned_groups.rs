@@ -67,7 +67,7 @@ pub fn AssignedGroups(
         <section class="card" id=ids::USER_GROUPS>
             <h2>"Assigned groups"</h2>
             <p class="hint">
-                "Groups given here count for applications' access lists, together with the groups a provider sends at sign-in (its groups claim), which are not listed here."
+                "Groups given here count for applications' access lists, together with the groups a provider sends at sign-in (its groups claim), which are refreshed there and not edited here. The Groups column above shows each account's groups as applications see them: a provider's as slug:group (gitea:media), apart from these, unless that provider's groups are marked authoritative."
             </p>
             <DataPage resource=actions.assignments let:page>
                 {assignment_list(page.data, actions.unassign)}

@@ -99,6 +99,7 @@ struct Editor {
     slug_typed: RwSignal<bool>,
     /// The server's errors of the last save, then the live ones of the fields left.
     errors: Signal<Vec<FieldError>>,
+    mode: Mode,
 }
 
 impl Editor {
@@ -118,6 +119,11 @@ impl Editor {
     fn touch(self, field: &'static str) {
         if !self.touched.with_untracked(|t| t.contains(&field)) {
             self.touched.update(|t| t.push(field));
+        }
+        // A new issuer or client ID needs the secret again: say so beside the secret as
+        // soon as either is left (an empty secret is otherwise fine when editing).
+        if self.mode == Mode::Update && matches!(field, "issuer_url" | "client_id") {
+            self.touch("client_secret");
         }
     }
 
@@ -193,10 +199,27 @@ pub fn ProviderEditor(
         Mode::Update
     };
     let initial = draft.clone();
+    let stored = (initial.issuer_url.clone(), initial.client_id.clone());
     let draft = RwSignal::new(draft);
     let touched = RwSignal::new(Vec::<&'static str>::new());
-    let live_errors =
-        Memo::new(move |_| draft.with(|d| d.validate(mode, policy).err().unwrap_or_default()));
+    let live_errors = Memo::new(move |_| {
+        draft.with(|d| {
+            let mut errors = d.validate(mode, policy).err().unwrap_or_default();
+            // The server's rule for a stored secret (`providers::update` runs it too).
+            if mode == Mode::Update
+                && !errors.iter().any(|e| e.field == "client_secret")
+                && let Err(e) = portcullis::provider::check_stored_secret(
+                    (&stored.0, &stored.1),
+                    &d.issuer_url,
+                    &d.client_id,
+                    &d.client_secret,
+                )
+            {
+                errors.push(e);
+            }
+            errors
+        })
+    });
     let server_errors = alert.field_errors();
     let editor = Editor {
         draft,
@@ -215,6 +238,7 @@ pub fn ProviderEditor(
             });
             errors
         }),
+        mode,
     };
     provide_context(editor);
 
@@ -305,7 +329,7 @@ pub fn ProviderEditor(
                         required=mode == Mode::Create
                         placeholder=if has_secret { "Set. Type a new one to replace it." } else { "" }
                         hint=if has_secret {
-                            "A secret is set and is never shown. Leave empty to keep it; type to replace it."
+                            "A secret is set and is never shown. Leave empty to keep it while the issuer and client ID stay the same (a new one of either needs its secret typed); type to replace it."
                         } else {
                             "Stored encrypted; never shown again."
                         }
@@ -324,10 +348,16 @@ pub fn ProviderEditor(
                     label="Groups Claim"
                     hint="The claim that lists the user's groups, refreshed at each sign-in, for applications open to listed groups (default groups; nested by dotted path, e.g. realm_access.roles). Empty: no groups from this provider."
                 />
+                <DraftCheck
+                    draft
+                    field=flag!(groups_authoritative)
+                    label="Groups are authoritative"
+                    hint="Off (recommended): applications see this provider's groups with its slug in front, e.g. gitea:media for the group media, so they never stand in for a group assigned here or another provider's; list them that way in access lists. On: they count exactly as sent, the same as a group assigned here (media gets the applications of the assigned group media). Turn it on only for a provider where only administrators name groups, never one where any user can create a group or organisation (Forgejo, Gitea, GitHub)."
+                />
                 <DraftField
                     field=text!(admin_claims)
                     label="Admin Claims"
-                    hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role."
+                    hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role. The rules read this provider's claims as it sends them: at a provider where users create their own groups or organisations (Forgejo, Gitea), groups=admins holds for anyone who creates admins there."
                 />
                 <div class="field" class:invalid=move || token_auth_error.get().is_some()>
                     <label for="field-token_auth_method">"Client Authentication"</label>

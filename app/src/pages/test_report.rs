@@ -9,7 +9,9 @@ use crate::ids;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use portcullis::sign_in_test::{RuleVerdict, Status, Step, TestReport, TokenHeader, WouldDo};
+use portcullis::sign_in_test::{
+    ProviderGroups, RuleVerdict, Status, Step, TestReport, TokenHeader, WouldDo,
+};
 use serde_json::{Map, Value};
 
 impl PageData for TestReport {}
@@ -109,6 +111,7 @@ fn report_view(r: TestReport) -> impl IntoView {
 
             <h2>"4. What a real sign-in would do now"</h2>
             <div id=ids::TEST_REPORT_OUTCOME>{would_view(r.would.clone(), ok)}</div>
+            {groups_view(r.groups.clone(), &r.slug)}
 
             <div class="actions">
                 <a class="button" href=back>"Back to the editor"</a>
@@ -187,6 +190,35 @@ fn rules_view(rules: &[RuleVerdict], have_claims: bool) -> impl IntoView {
         </table>
     }
     .into_any()
+}
+
+/// The groups the sign-in would bring from the provider, as applications will see them.
+fn groups_view(groups: Option<ProviderGroups>, slug: &str) -> Option<impl IntoView> {
+    let g = groups?;
+    let how = if g.authoritative {
+        "Groups are authoritative: applications see them as the provider sent them, like groups assigned here.".to_owned()
+    } else {
+        format!(
+            "Applications see them as {slug}:<group>, apart from groups assigned here (list them that way in an application's access list, or mark this provider's groups as authoritative)."
+        )
+    };
+    let words = if g.claim.is_empty() {
+        "No groups from this provider: its Groups Claim is empty.".to_owned()
+    } else if g.seen.is_empty() {
+        format!("No groups: the claim {} is absent or names none.", g.claim)
+    } else {
+        format!(
+            "Groups from the claim {} (in Remote-Groups and access lists): {}",
+            g.claim,
+            g.seen.join(", ")
+        )
+    };
+    Some(view! {
+        <div id=ids::TEST_REPORT_GROUPS data-groups=g.seen.join(",")>
+            <p>{words}</p>
+            {(!g.claim.is_empty()).then(|| view! { <p class="hint">{how}</p> })}
+        </div>
+    })
 }
 
 fn would_view(would: Option<WouldDo>, ok: bool) -> impl IntoView {

@@ -64,6 +64,7 @@ fn users_view(
     let links = s.links.clone();
     let sessions = s.sessions.clone();
     let kept = s.admins_kept.clone();
+    let groups_of = s.groups.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -122,6 +123,7 @@ fn users_view(
                         <th scope="col">"Display name"</th>
                         <th scope="col">"Email"</th>
                         <th scope="col">"Role"</th>
+                        <th scope="col" title="As applications see them: a provider's groups as provider:group unless its groups are authoritative">"Groups"</th>
                         <th scope="col">"Linked accounts"</th>
                         <th scope="col">"Sessions"</th>
                     </tr>
@@ -149,6 +151,12 @@ fn users_view(
                                 })
                                 .collect_view();
                             let sessions_cell = user_sessions(&u.id, &u.username, &sessions, end_session);
+                            let groups_cell = groups_of
+                                .iter()
+                                .find(|(id, _)| *id == u.id)
+                                .map(|(_, g)| g.join(", "))
+                                .unwrap_or_default();
+                            let groups_user = u.username.clone();
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -161,6 +169,7 @@ fn users_view(
                                             .find(|(id, _)| *id == u.id)
                                             .map(|(_, why)| view! { <p class="hint admin-kept">{why.clone()}</p> })}
                                     </td>
+                                    <td class="user-groups" data-user=groups_user>{groups_cell}</td>
                                     <td>{cells}</td>
                                     <td>{sessions_cell}</td>
                                 </tr>

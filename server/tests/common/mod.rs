@@ -186,15 +186,29 @@ impl TestApp {
     /// The real CLI (`portcullis <args>`) against this server's database and data
     /// directory (its secret key).
     pub fn cli(&self, args: &[&str]) -> CliRun {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
+        self.cli_with_input(args, "")
+    }
+
+    /// [`TestApp::cli`] with `input` on standard input (`--client-secret-stdin`, ...).
+    pub fn cli_with_input(&self, args: &[&str], input: &str) -> CliRun {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
             .arg("--database-url")
             .arg(self.config.database_url.as_deref().unwrap())
             .arg("--data-dir")
             .arg(&self.config.data_dir)
             .args(args)
             .env("PORTCULLIS_LOG", "warn")
-            .output()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
+        // Dropped at the end of the statement: the CLI then reads end of input. (A CLI that
+        // exits without reading it closes the pipe: not this helper's failure.)
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
         CliRun {
             ok: out.status.success(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -110,7 +110,11 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
     // instead. Otherwise the secret must be typed (validated as for a new provider).
     let secret_empty = draft.client_secret.trim().is_empty();
     let same_client = stored.as_ref().is_some_and(|row| {
-        draft.issuer_url.trim() == row.issuer_url && draft.client_id.trim() == row.client_id
+        crate::provider::keeps_stored_secret(
+            (&row.issuer_url, &row.client_id),
+            &draft.issuer_url,
+            &draft.client_id,
+        )
     });
     let stored_secret = match (&stored, secret_empty && same_client) {
         (Some(row), true) => row.client_secret(rp.secrets).ok(),
@@ -702,6 +706,12 @@ async fn run(
     r.rules = verdicts("Required Claims", &row.required_claims(), &merged);
     r.rules
         .extend(verdicts("Admin Claims", &row.admin_claims(), &merged));
+    r.groups = Some(report::ProviderGroups::new(
+        &row.slug,
+        &row.groups_claim,
+        row.groups_authoritative,
+        &merged,
+    ));
 
     let verified = Verified {
         issuer: metadata.issuer().to_string(),
