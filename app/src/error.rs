@@ -107,7 +107,7 @@ impl AppError {
     /// Logs `cause` server-side under a fresh reference id; the browser sees only the id.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let id = ref_id();
-        tracing::error!(ref_id = %id, "internal error: {cause}");
+        tracing::error!(ref_id = %id, cause = ?cause.to_string(), "internal error");
         AppError::Internal(id)
     }
 }
@@ -121,7 +121,7 @@ impl From<portcullis::ssr::db::SqlxError> for AppError {
         match e {
             E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
                 let id = ref_id();
-                tracing::error!(ref_id = %id, "database unavailable: {e}");
+                tracing::error!(ref_id = %id, error = ?e, "database unavailable");
                 AppError::Database(id)
             }
             other => AppError::internal(other),

@@ -100,13 +100,13 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     };
     match change {
         AdminChange::Grant => {
-            tracing::info!(user = %user.username, provider = %v.provider.slug, "Admin Claims hold: administrator")
+            tracing::info!(user = ?user.username, provider = ?v.provider.slug, "Admin Claims hold: administrator")
         }
         AdminChange::Revoke => {
-            tracing::info!(user = %user.username, provider = %v.provider.slug, "Admin Claims no longer hold: administrator role removed")
+            tracing::info!(user = ?user.username, provider = ?v.provider.slug, "Admin Claims no longer hold: administrator role removed")
         }
         AdminChange::KeepLastAdmin => {
-            tracing::warn!(user = %user.username, provider = %v.provider.slug, "Admin Claims no longer hold, but the role stays: no other administrator could sign in")
+            tracing::warn!(user = ?user.username, provider = ?v.provider.slug, "Admin Claims no longer hold, but the role stays: no other administrator could sign in")
         }
         AdminChange::Keep => {}
     }
@@ -172,7 +172,7 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
             email_provider
         )?;
         if n > 0 {
-            tracing::info!(user = %user.username, provider = %v.provider.slug, "the email is now trusted: a provider that links by email verified it");
+            tracing::info!(user = ?user.username, provider = ?v.provider.slug, "the email is now trusted: a provider that links by email verified it");
         }
         return Ok(());
     }
@@ -189,10 +189,10 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
     );
     match changed {
         Ok(1) => {
-            tracing::info!(user = %user.username, provider = %v.provider.slug, "email follows the provider's verified email")
+            tracing::info!(user = ?user.username, provider = ?v.provider.slug, "email follows the provider's verified email")
         }
         Ok(_) => {
-            tracing::info!(user = %user.username, provider = %v.provider.slug, "the provider's verified email belongs to another account; kept the account's own")
+            tracing::info!(user = ?user.username, provider = ?v.provider.slug, "the provider's verified email belongs to another account; kept the account's own")
         }
         // Taken by another account between the check and the write.
         Err(e) if super::db::is_unique_violation(&e) => {}

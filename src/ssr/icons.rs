@@ -125,7 +125,7 @@ impl IconIndex {
                 state.last_failure = None;
             }
             Err(reason) => {
-                tracing::warn!(url = %self.index_url, %reason, "{failure}");
+                tracing::warn!(url = %self.index_url, ?reason, "{failure}");
                 state.last_failure = Some((Instant::now(), reason.clone()));
             }
         }

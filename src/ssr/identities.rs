@@ -75,7 +75,7 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
     let name = v.provider.name.clone();
     let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
     if !missing.is_empty() {
-        tracing::info!(provider = %v.provider.slug, ?missing, "required claims not met");
+        tracing::info!(provider = ?v.provider.slug, ?missing, "required claims not met");
         return Err(IdentityError::NotAllowed(name));
     }
     let linked = touch_link(db, v).await?;
@@ -154,7 +154,7 @@ async fn email_match(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Erro
         if c.trust.trusted() {
             return Some(c.id);
         }
-        tracing::info!(provider = %v.provider.slug, user = %c.id, source = ?c.trust.source(), "not linked by email: the account's email is not trusted");
+        tracing::info!(provider = ?v.provider.slug, user = ?c.id, source = ?c.trust.source(), "not linked by email: the account's email is not trusted");
         None
     }))
 }
@@ -167,7 +167,7 @@ async fn link_by_email(db: &Db, v: &Verified) -> Result<Option<String>, Identity
     };
     match insert_link(db, &user_id, v).await {
         Ok(()) => {
-            tracing::info!(provider = %v.provider.slug, user = %user_id, "linked an OpenID Connect identity by verified email");
+            tracing::info!(provider = ?v.provider.slug, user = ?user_id, "linked an OpenID Connect identity by verified email");
             Ok(Some(user_id))
         }
         // Two first sign-ins at once: the other linked it; whoever it linked wins.

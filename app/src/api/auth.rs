@@ -104,7 +104,7 @@ pub async fn login(
             }
         };
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
-        tracing::info!(user = %user.username, "signed in with password");
+        tracing::info!(user = ?user.username, "signed in with password");
         remember_device(st, &user.id);
         // A path here, or the exact URL of a configured application (forward auth).
         let apps = st.apps.get(&st.db).await.unwrap_or_default();
@@ -228,7 +228,7 @@ async fn after_sign_out(
         }
         Ok(None) => "/login".to_owned(),
         Err(e) => {
-            tracing::warn!(provider = %slug, "sign-out stays local: {e}");
+            tracing::warn!(provider = ?slug, error = ?e, "sign-out stays local");
             "/login".to_owned()
         }
     }
@@ -281,7 +281,7 @@ pub async fn setup(
         cx.state.login_page.invalidate();
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         remember_device(&cx.state, &user.id);
-        tracing::info!(user = %user.username, "first-run setup created the administrator");
+        tracing::info!(user = ?user.username, "first-run setup created the administrator");
         leptos_axum::redirect("/");
         Ok(())
     })

@@ -124,7 +124,7 @@ pub async fn set_login_method(method: String, enabled: bool) -> Result<(), AppEr
             }
         }
         cx.state.login_page.invalidate();
-        tracing::info!(admin = %admin.username, method, enabled, "login method changed");
+        tracing::info!(admin = ?admin.username, method, enabled, "login method changed");
         Ok(())
     })
     .await
@@ -141,7 +141,7 @@ pub async fn set_auto_redirect(slug: String) -> Result<(), AppError> {
         let target = (!slug.is_empty()).then_some(slug);
         providers::set_auto_redirect(&cx.state.db, target).await?;
         cx.state.login_page.invalidate();
-        tracing::info!(admin = %admin.username, provider = ?target, "sign-in page auto-redirect changed");
+        tracing::info!(admin = ?admin.username, provider = ?target, "sign-in page auto-redirect changed");
         Ok(())
     })
     .await
@@ -224,7 +224,7 @@ pub async fn save_provider(
         }?;
         st.oidc_cache.invalidate(&view.slug);
         st.login_page.invalidate();
-        tracing::info!(admin = %admin.username, provider = %view.slug, ?mode, "provider saved");
+        tracing::info!(admin = ?admin.username, provider = ?view.slug, ?mode, "provider saved");
         leptos_axum::redirect("/settings/users/oidc");
         Ok(view.with_redirect_uri(&st.public_url))
     })
@@ -240,7 +240,7 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
         let links = providers::delete(&cx.state.db, &slug).await?;
         cx.state.oidc_cache.invalidate(&slug);
         cx.state.login_page.invalidate();
-        tracing::info!(admin = %admin.username, provider = %slug, links, "provider deleted");
+        tracing::info!(admin = ?admin.username, provider = ?slug, links, "provider deleted");
         Ok(links)
     })
     .await
