@@ -307,7 +307,7 @@ fn allowed(app: &App, who: &Identity) -> Response {
 
 /// 503: the check cannot know, so it refuses (fail closed).
 fn unavailable(e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = ?e, "forward-auth: database unavailable");
+    tracing::error!(error = ?e.to_string(), "forward-auth: database unavailable");
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Try again in a moment",

@@ -3,7 +3,7 @@
 //! last administrator who can sign in (kept, and the users page says why); the display name
 //! follows the `name` claim; `portcullis provider update --admin-claims`. Both backends.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::*;

@@ -1,7 +1,7 @@
 //! Accounts and sessions over HTTP, on SQLite and PostgreSQL: first-run setup, sign-in,
 //! sign-out, `/api/v1/auth/me`, admin refusal, bad input, forms without JavaScript.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{body_with, call_json, signed_in, user_count};

@@ -3,7 +3,7 @@
 //! going; `?choose`, a waiting message, a visit from our own pages (signing out) and a
 //! disabled provider show the page; the break-glass turns it off.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::*;

@@ -1,7 +1,7 @@
 //! Required Claims rules against the real test provider: `name=value` on a string list and
 //! on a nested claim, checked at every sign-in (issue 11, part 1).
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::*;

@@ -2,7 +2,7 @@
 //! provider registration and server), run with the debug binary on free ports and a
 //! temporary data directory, then "Sign in with Demo IdP" as alice over HTTP.
 
-mod common;
+use crate::common;
 
 use common::flow::{at_provider, location};
 use common::net::free_port;

@@ -2,7 +2,7 @@
 //! against the real server on SQLite and PostgreSQL, with groups from the real test
 //! provider's claims. The same rules through real Caddy and nginx: `proxies.rs`.
 
-mod common;
+use crate::common;
 
 use common::flow::*;
 use common::{Backend, TestApp};

@@ -3,7 +3,7 @@
 //! their issuer, cross-site requests, link attempts, untrusted emails, sessions that end,
 //! concurrent first sign-ins and the last way in.
 
-mod common;
+use crate::common;
 
 use common::flow::{
     LINKED_ACCOUNTS, add_provider, alert, at_provider, body_with, draft, enable_oidc, link,

@@ -3,7 +3,7 @@
 //! compression, access, the last good copy (also across a restart) and the message when there
 //! never was one.
 
-mod common;
+use crate::common;
 
 use axum::Router;
 use axum::extract::State;

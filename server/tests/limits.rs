@@ -4,7 +4,7 @@
 //! and per browser below a global ceiling, signing out forgets the browser's attempts, and
 //! an issuer change that would orphan links asks first.
 
-mod common;
+use crate::common;
 
 use common::flow::*;
 use common::{Backend, TestApp};

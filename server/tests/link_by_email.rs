@@ -2,7 +2,7 @@
 //! provider: opt-in per provider; only a provider-verified email; never an administrator;
 //! never an account that already has an identity from this provider.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::*;

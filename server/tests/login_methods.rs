@@ -2,7 +2,7 @@
 //! server's shell (issue 11, part 3), and the guards it shares with the users page (the
 //! last way in; an administrator who can sign in through a provider). Both backends.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::add_provider;

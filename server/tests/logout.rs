@@ -3,7 +3,7 @@
 //! `oidc-provider`) and, for logout tokens it will not send, the misbehaving one. On SQLite
 //! and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{

@@ -1,7 +1,7 @@
 //! What reaches the log from outside: the real binary serving, its log read as an operator
 //! would. A value a client chose (a path segment, a header) cannot start a line of its own.
 
-mod common;
+use crate::common;
 
 use common::net::free_port;
 use std::io::Read;

@@ -2,7 +2,7 @@
 //! (`end2end/oidc/misbehaving.mjs`): every bad ID token is refused with a clear message,
 //! key rotation works without a restart, and the app stays up.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{alert, enable_oidc, finish, shady_draft, start};

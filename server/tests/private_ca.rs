@@ -3,7 +3,7 @@
 //! are process-wide, so this file is its own test binary and one test: first without the
 //! flag (refused, and told about the flag), then with it (discovery and a whole sign-in).
 
-mod common;
+use crate::common;
 
 use common::flow::{at_provider, draft, enable_oidc, me, signed_in, start};
 use common::idp::Idp;

@@ -3,7 +3,7 @@
 //! replaces a stale one; an email another account holds is left alone, and the sign-in still
 //! succeeds; an unverified one changes nothing.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::*;

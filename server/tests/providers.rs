@@ -2,7 +2,7 @@
 //! PostgreSQL: create, edit, reorder, disable, delete, admin-only access, the secret never
 //! leaving the server, encryption at rest, and the login-method rule.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::signed_in;

@@ -14,7 +14,7 @@
 //! way) as alice, who is not an administrator, and checks that the application never
 //! answers her for a request it could read as `/admin`, `/tasks` or the secret host.
 
-mod common;
+use crate::common;
 
 use common::flow::raw_location;
 use common::net::free_port;

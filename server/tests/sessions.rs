@@ -3,7 +3,7 @@
 //! next request, on every replica), "everywhere else", administrators, refusals, the CLI.
 //! On SQLite and PostgreSQL, with a real provider for a session signed in through one.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{add_provider, call_json, link, me, page_text, sign_in, start_idp};

@@ -1,7 +1,7 @@
 //! Sign-in and linking with OpenID Connect against a real OpenID Provider (npm
 //! `oidc-provider`), on SQLite and PostgreSQL.
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{

@@ -2,7 +2,7 @@
 //! provider editor's values, saved or not, against the real test provider and the
 //! misbehaving one, and reads a report; nothing is written (no user, link, session change).
 
-mod common;
+use crate::common;
 
 use common::TestApp;
 use common::flow::{

@@ -1,0 +1,28 @@
+//! Every integration test, in one binary (one link, one process; each file is a module, so a
+//! test is named `<file>::<test>`, e.g. `auth::non_admins_are_refused::sqlite`). The real
+//! server on ephemeral ports, over SQLite and PostgreSQL; see `common/`.
+
+#[macro_use]
+mod common;
+
+mod admin_claims;
+mod auth;
+mod auto_redirect;
+mod claims;
+mod demo;
+mod forward_auth;
+mod hardening;
+mod icons;
+mod limits;
+mod link_by_email;
+mod login_methods;
+mod logout;
+mod logs;
+mod misbehaving;
+mod private_ca;
+mod profile_sync;
+mod providers;
+mod proxies;
+mod sessions;
+mod signin;
+mod test_signin;
