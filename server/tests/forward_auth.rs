@@ -549,33 +549,8 @@ fn editor_form(
     original_slug: &str,
     d: &portcullis::provider::ProviderDraft,
 ) -> Vec<(String, String)> {
-    let mut f = vec![
-        ("original_slug".to_owned(), original_slug.to_owned()),
-        ("confirm".to_owned(), "true".to_owned()),
-    ];
-    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
-    field("name", &d.name);
-    field("slug", &d.slug);
-    field("logo", &d.logo);
-    field("issuer_url", &d.issuer_url);
-    field("client_id", &d.client_id);
-    field("client_secret", &d.client_secret);
-    field("scopes", &d.scopes);
-    field("required_claims", &d.required_claims);
-    field("admin_claims", &d.admin_claims);
-    field("groups_claim", &d.groups_claim);
-    field("token_auth_method", &d.token_auth_method);
-    for (name, on) in [
-        ("allow_new_users", d.allow_new_users),
-        ("enabled", d.enabled),
-        ("sign_out_at_provider", d.sign_out_at_provider),
-        ("link_by_email", d.link_by_email),
-        ("groups_authoritative", d.groups_authoritative),
-    ] {
-        if on {
-            field(name, "true");
-        }
-    }
+    let mut f = common::editor_form(original_slug, d);
+    f.push(("confirm".to_owned(), "true".to_owned()));
     f
 }
 
@@ -749,15 +724,7 @@ async fn untrusted_forwarded_headers(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn untrusted_forwarded_headers_sqlite() {
-    untrusted_forwarded_headers(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn untrusted_forwarded_headers_postgres() {
-    untrusted_forwarded_headers(Backend::Postgres).await;
-}
+each_backend!(untrusted_forwarded_headers);
 
 async fn admins_only(app: &TestApp) {
     add_app(app, "Admin", APP, "admins", "").await;
@@ -892,7 +859,14 @@ async fn cookie_domain(backend: Backend) {
     .await;
     app.add_user("alice", "alice password", false).await;
     let res = app.login(&app.browser(), "alice", "alice password").await;
-    let cookie = header(&res, "set-cookie").unwrap();
+    // The session cookie among those set (the device cookie stays host-only).
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("portcullis_session="))
+        .unwrap_or_default();
     assert!(cookie.starts_with("portcullis_session="), "{cookie}");
     assert!(cookie.contains("Domain=portcullis.test"), "{cookie}");
     app.stop().await;
@@ -1001,3 +975,37 @@ async fn groups_from_a_nested_claim(app: &TestApp) {
     assert_eq!(check(app, &bob, APP).await.status(), StatusCode::FORBIDDEN);
 }
 proxied!(groups_from_a_nested_claim);
+
+/// A check that does not say which path was asked for is refused, never judged as `/`
+/// (issue 18.4): here `/` is open to every user, so judging it as `/` would let alice in.
+async fn no_path_is_refused_not_judged_as_root(app: &TestApp) {
+    add_app(app, "Open", APP, "users", "").await;
+    add_app(app, "Admin", &format!("{APP}/admin"), "admins", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(app, "alice").await;
+    // Proto and host, but no X-Forwarded-Uri (or an empty one).
+    for uri in [None, Some(""), Some("  ")] {
+        let mut req = alice
+            .get(app.url(CHECK))
+            .header("X-Forwarded-Proto", "http")
+            .header("X-Forwarded-Host", "app.portcullis.test");
+        if let Some(uri) = uri {
+            req = req.header("X-Forwarded-Uri", uri);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{uri:?}");
+        assert!(header(&res, "remote-user").is_none(), "{uri:?}");
+    }
+    // nginx without X-Original-URL and without the fallback's path: the same.
+    let res = alice
+        .get(app.url(NGINX))
+        .header("X-Forwarded-Proto", "http")
+        .header("X-Forwarded-Host", "app.portcullis.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    // With the path, the same request is judged as usual.
+    assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
+}
+proxied!(no_path_is_refused_not_judged_as_root);

@@ -140,15 +140,7 @@ async fn an_ipv6_64_is_one_client(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ipv6_64_is_one_client_sqlite() {
-    an_ipv6_64_is_one_client(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ipv6_64_is_one_client_postgres() {
-    an_ipv6_64_is_one_client(Backend::Postgres).await;
-}
+each_backend!(an_ipv6_64_is_one_client);
 
 /// A stranger's failures lock an account for browsers that never signed in to it, but a
 /// browser that has (its device cookie) still gets in with the right password; its own
@@ -218,15 +210,7 @@ async fn strangers_cannot_lock_out_the_right_password(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strangers_cannot_lock_out_the_right_password_sqlite() {
-    strangers_cannot_lock_out_the_right_password(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strangers_cannot_lock_out_the_right_password_postgres() {
-    strangers_cannot_lock_out_the_right_password(Backend::Postgres).await;
-}
+each_backend!(strangers_cannot_lock_out_the_right_password);
 
 /// The browser that set the installation up is trusted for its administrator from then on.
 async fn the_setup_browser_is_trusted_for_its_administrator(app: &TestApp) {
@@ -342,15 +326,7 @@ async fn one_client_cannot_fill_everyones_sign_ins(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_client_cannot_fill_everyones_sign_ins_sqlite() {
-    one_client_cannot_fill_everyones_sign_ins(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_client_cannot_fill_everyones_sign_ins_postgres() {
-    one_client_cannot_fill_everyones_sign_ins(Backend::Postgres).await;
-}
+each_backend!(one_client_cannot_fill_everyones_sign_ins);
 
 /// Username and email share one budget; correct passwords do not spend it.
 async fn password_limits_count_failures_per_account(app: &TestApp) {
@@ -405,15 +381,7 @@ async fn sign_in_starts_have_a_budget_per_client(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_starts_have_a_budget_per_client_sqlite() {
-    sign_in_starts_have_a_budget_per_client(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sign_in_starts_have_a_budget_per_client_postgres() {
-    sign_in_starts_have_a_budget_per_client(Backend::Postgres).await;
-}
+each_backend!(sign_in_starts_have_a_budget_per_client);
 
 /// Signing out ends what the browser had started: its attempts are forgotten and its
 /// binding cookie cleared, so a callback arriving later finds nothing to finish.
@@ -460,6 +428,8 @@ async fn an_issuer_change_that_orphans_links_asks_first(app: &TestApp) {
             ("draft[slug]", "idp".to_owned()),
             ("draft[issuer_url]", b.issuer.clone()),
             ("draft[client_id]", "portcullis-basic".to_owned()),
+            // A new issuer asks for the client secret again (issue 18.10).
+            ("draft[client_secret]", "basic-secret".to_owned()),
             ("draft[scopes]", "openid, profile, email".to_owned()),
             ("draft[allow_new_users]", "true".to_owned()),
             ("draft[enabled]", "true".to_owned()),

@@ -242,15 +242,7 @@ async fn caddy_and_nginx(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn caddy_and_nginx_sqlite() {
-    caddy_and_nginx(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn caddy_and_nginx_postgres() {
-    caddy_and_nginx(Backend::Postgres).await;
-}
+each_backend!(caddy_and_nginx);
 
 // ---------------------------------------------------------------------------------------
 // The README's configurations are the ones shipped: deploy/Caddyfile's sample is the
@@ -1003,15 +995,7 @@ async fn attack_corpus(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attack_corpus_sqlite() {
-    attack_corpus(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn attack_corpus_postgres() {
-    attack_corpus(Backend::Postgres).await;
-}
+each_backend!(attack_corpus);
 
 /// Identity headers the client sends never reach the application, in any spelling: alice
 /// has no groups (Portcullis has no `Remote-Groups` to give, so a proxy that only copies
@@ -1096,12 +1080,4 @@ async fn forged_identity(backend: Backend) {
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_identity_sqlite() {
-    forged_identity(Backend::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forged_identity_postgres() {
-    forged_identity(Backend::Postgres).await;
-}
+each_backend!(forged_identity);

@@ -17,31 +17,7 @@ use reqwest::{Client, Response, StatusCode};
 
 /// The editor's form as the browser posts it (Save's fields, to the test route).
 fn form(original_slug: &str, d: &ProviderDraft) -> Vec<(String, String)> {
-    let mut f = vec![("original_slug".to_owned(), original_slug.to_owned())];
-    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
-    field("name", &d.name);
-    field("slug", &d.slug);
-    field("logo", &d.logo);
-    field("issuer_url", &d.issuer_url);
-    field("client_id", &d.client_id);
-    field("client_secret", &d.client_secret);
-    field("scopes", &d.scopes);
-    field("required_claims", &d.required_claims);
-    field("admin_claims", &d.admin_claims);
-    field("groups_claim", &d.groups_claim);
-    field("token_auth_method", &d.token_auth_method);
-    for (name, on) in [
-        ("allow_new_users", d.allow_new_users),
-        ("enabled", d.enabled),
-        ("sign_out_at_provider", d.sign_out_at_provider),
-        ("link_by_email", d.link_by_email),
-        ("groups_authoritative", d.groups_authoritative),
-    ] {
-        if on {
-            field(name, "true");
-        }
-    }
-    f
+    common::editor_form(original_slug, d)
 }
 
 /// Posts the editor's form to the test route as a browser does.

@@ -288,6 +288,25 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs `async fn NAME(backend: Backend)` (a test that starts its own server, configured
+/// its own way) on SQLite and on PostgreSQL, as `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! each_backend {
+    ($name:ident) => {
+        mod $name {
+            use super::common::Backend;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(Backend::Postgres).await;
+            }
+        }
+    };
+}
+
 /// A link start answers with a page that moves on to the provider by itself (a form post
 /// may not redirect to another origin under the pages' CSP); a browser follows its meta
 /// refresh. This turns such a page into the redirect it stands for, so tests can follow it
@@ -320,4 +339,37 @@ pub async fn continue_page_as_redirect(res: Response) -> Response {
 /// `marker` ends with its opening quote).
 pub fn quoted_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
     html.split(marker).nth(1)?.split('"').next()
+}
+
+/// The provider editor's form as the browser posts it (`draft[<field>]`, checkboxes only when
+/// ticked), for `admin/save_provider` and the Test sign-in route.
+pub fn editor_form(
+    original_slug: &str,
+    d: &portcullis::provider::ProviderDraft,
+) -> Vec<(String, String)> {
+    let mut f = vec![("original_slug".to_owned(), original_slug.to_owned())];
+    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
+    field("name", &d.name);
+    field("slug", &d.slug);
+    field("logo", &d.logo);
+    field("issuer_url", &d.issuer_url);
+    field("client_id", &d.client_id);
+    field("client_secret", &d.client_secret);
+    field("scopes", &d.scopes);
+    field("required_claims", &d.required_claims);
+    field("admin_claims", &d.admin_claims);
+    field("groups_claim", &d.groups_claim);
+    field("token_auth_method", &d.token_auth_method);
+    for (name, on) in [
+        ("allow_new_users", d.allow_new_users),
+        ("enabled", d.enabled),
+        ("sign_out_at_provider", d.sign_out_at_provider),
+        ("link_by_email", d.link_by_email),
+        ("groups_authoritative", d.groups_authoritative),
+    ] {
+        if on {
+            field(name, "true");
+        }
+    }
+    f
 }
