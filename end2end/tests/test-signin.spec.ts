@@ -1,13 +1,10 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "@playwright/test";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ensureUser, fillByLabel, goto, IDP, ids, jsEnabled, login, ready } from "./helpers";
 
 // Test sign-in (issue 13): from a provider editor that was never saved, the administrator
 // runs the real sign-in at the test provider (npm oidc-provider, which accepts the redirect
 // URI /login/test-idp) and reads the report; they stay signed in as themselves.
-const __dirname = path.dirname(fileURLToPath(import.meta.url));
 const WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 test("a test sign-in from an unsaved editor shows the claims and what a sign-in would do", async ({ browser }, testInfo) => {
@@ -72,7 +69,8 @@ test("a test sign-in from an unsaved editor shows the claims and what a sign-in 
   }
   await page.emulateMedia({ colorScheme: null });
   if (jsEnabled(testInfo)) {
-    await page.screenshot({ path: path.resolve(__dirname, "../../docs/test-sign-in.png"), fullPage: true });
+    // To the test output, never over the tracked docs/test-sign-in.png.
+    await page.screenshot({ path: testInfo.outputPath("test-sign-in.png"), fullPage: true });
   }
 
   // Shown once; and the administrator is still themself.
