@@ -27,12 +27,8 @@ step "no server-only crate in the wasm bundle"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 # Each test body has its own 120 s limit; this bounds the whole run if one wedges anyway.
-# One test at a time: every integration test starts its own server (and often a provider and
-# proxies), and run side by side on 2 cores, page renders of two servers in one process have
-# been seen to stall past the client's 30 s limit (tracked in the session note). One at a time
-# is also faster here, now that password hashing is optimised in debug builds (Cargo.toml).
 timeout --kill-after=30 25m \
-  cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr -- --test-threads 1
+  cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr
 
 step "browser bundle (release, wasm-opt) and the server the tests built"
 # The bundle is built as it ships; the server is the unoptimised binary the integration tests
