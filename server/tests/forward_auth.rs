@@ -395,15 +395,7 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
     assert_eq!(raw_location(&res), "/");
     let alice = user_id(app, "alice").await;
     // alice gets a password too (root's), and a session that does not go through the provider.
-    portcullis::exec!(
-        db,
-        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'root') \
-         WHERE id = $1",
-        &alice
-    )
-    .unwrap();
-    let by_password = app.browser();
-    app.login(&by_password, "alice", "root password").await;
+    let by_password = with_roots_password(app, &alice).await;
     assert_eq!(
         check(app, &by_password, &asked).await.status(),
         StatusCode::OK
@@ -571,15 +563,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
 
     sign_in(app, &app.browser(), "idp", "alice").await;
     let alice = user_id(app, "alice").await;
-    portcullis::exec!(
-        db,
-        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'root') \
-         WHERE id = $1",
-        &alice
-    )
-    .unwrap();
-    let by_password = app.browser();
-    app.login(&by_password, "alice", "root password").await;
+    let by_password = with_roots_password(app, &alice).await;
     let elsewhere = format!("{}/elsewhere", idp.issuer.trim_end_matches('/'));
     let save = async |d: portcullis::provider::ProviderDraft| {
         let form = editor_form("idp", &d);
@@ -1009,3 +993,23 @@ async fn no_path_is_refused_not_judged_as_root(app: &TestApp) {
     assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
 }
 proxied!(no_path_is_refused_not_judged_as_root);
+
+/// Gives `user_id` root's password and signs in with it in a new browser: a session that does
+/// not go through the provider.
+async fn with_roots_password(app: &TestApp, user_id: &str) -> reqwest::Client {
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'root') \
+         WHERE id = $1",
+        user_id
+    )
+    .unwrap();
+    let username = portcullis::ssr::users::get(&app.running.db, user_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .username;
+    let browser = app.browser();
+    app.login(&browser, &username, "root password").await;
+    browser
+}

@@ -12,14 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::SET_COOKIE;
 
 async fn login_from(app: &TestApp, forwarded_for: &str, who: &str, password: &str) -> StatusCode {
-    app.browser()
-        .post(app.url("/api/auth/login"))
-        .header("accept", "application/json")
-        .header("x-forwarded-for", forwarded_for)
-        .form(&[("identifier", who), ("password", password)])
-        .send()
+    login_in(app, &app.browser(), forwarded_for, who, password)
         .await
-        .unwrap()
         .status()
 }
 
