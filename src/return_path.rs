@@ -48,8 +48,12 @@ pub fn safe_return_to(candidate: &str, apps: &[crate::apps::App]) -> Option<Stri
     if candidate.len() > 2048 {
         return None;
     }
-    let url = crate::apps::parse_request_url(candidate)?;
-    crate::apps::matching(apps, &url).map(|_| url.to_string())
+    // Read once, judged as forward auth judges it.
+    let req = crate::apps::request::RequestUrl::parse(candidate).ok()?;
+    crate::apps::request::judge(apps, &req)
+        .ok()
+        .flatten()
+        .map(|_| req.url.to_string())
 }
 
 fn percent_decode(s: &str) -> String {

@@ -105,11 +105,6 @@ impl RequestUrl {
         }
         RequestUrl::parse(candidate)
     }
-
-    /// The decoded path: the reading the request is judged by.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
 }
 
 /// The application a request belongs to (longest prefix, module docs), or `None` when no
