@@ -27,8 +27,11 @@ step "no server-only crate in the wasm bundle"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 # Each test body has its own 120 s limit; this bounds the whole run if one wedges anyway.
+# One test at a time: run side by side on 2 cores, a page render has been seen to stall past
+# the client's 30 s limit now and then (under investigation, see the session note), and
+# one at a time it has not.
 timeout --kill-after=30 25m \
-  cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr
+  cargo test -p portcullis -p app -p server --features portcullis/ssr,app/ssr -- --test-threads 1
 
 step "browser bundle (release, wasm-opt) and the server the tests built"
 # The bundle is built as it ships; the server is the unoptimised binary the integration tests
