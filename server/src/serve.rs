@@ -88,6 +88,26 @@ impl Drop for Running {
     }
 }
 
+/// The pages Leptos serves, worked out once per process. Working them out runs the app with
+/// resource loading suppressed through a process-wide flag (leptos_server's
+/// `SuppressResourceLoad`): a page render that first polls a resource while that flag is up,
+/// from another server in the same process (replicas, the integration tests), waits forever
+/// (leptos-rs/leptos#4773). Once per process, before any server of it serves, no render can
+/// overlap it. `/login` is the sign-in module's route (it renders this page when it is not a
+/// sign-in start); every other page is Leptos's.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            generate_route_list(App)
+                .into_iter()
+                .filter(|r| r.path() != "/login")
+                .collect()
+        })
+        .clone()
+}
+
 /// `public_url`: the externally visible base URL (see [`Config::public_url`]).
 pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result<Router> {
     if let Some(domain) = &config.cookie_domain {
@@ -142,12 +162,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             Duration::from_secs(config.icon_index_ttl),
         )),
     };
-    // `/login` is the sign-in module's route (it renders this page when it is not a sign-in
-    // start); every other page is Leptos's.
-    let routes: Vec<_> = generate_route_list(App)
-        .into_iter()
-        .filter(|r| r.path() != "/login")
-        .collect();
+    let routes = page_routes();
     let login_page = leptos_axum::render_app_async_with_context(
         {
             let state = state.clone();
