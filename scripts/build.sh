@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Release build: the browser bundle (wasm32 at opt-level z, wasm-bindgen, wasm-opt -Oz), the
 # stylesheet and public assets, all precompressed (brotli and gzip) into target/site, and the
-# server binary. PORTCULLIS_PROFILE=dev builds the server unoptimised (the test run does, to
-# reuse the binary its integration tests already compiled).
+# server binary. PORTCULLIS_PROFILE=dev builds the server unoptimised; PORTCULLIS_PROFILE=none
+# builds no server (the test run uses the binary its integration tests compiled: a build with
+# other features would compile much of the dependency tree again).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -25,4 +26,4 @@ cp style/main.css "$pkg/portcullis.css"
 cp -R public/. "$site/"
 node scripts/precompress.mjs "$pkg" "$site"
 
-cargo build -p server --bin portcullis --profile "$profile"
+[ "$profile" = none ] || cargo build -p server --bin portcullis --profile "$profile"

@@ -16,10 +16,18 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# wasm-bindgen compiles on the CPU while apt and npm below wait on the network: it runs in the
+# background and is waited for at the end.
+wasm_bindgen_pid=
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match Cargo.lock)"
-  # not --locked: its lock file pins a webpki-roots version the registry no longer serves
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match Cargo.lock), in the background"
+  # Only the wasm-bindgen binary, without TLS (it downloads nothing), at opt-level 1: a
+  # fraction of a default install's compile time, and it still runs in about a second.
+  # Not --locked: its lock file pins a webpki-roots version the registry no longer serves.
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
+    --no-default-features --bin wasm-bindgen --force --quiet &
+  wasm_bindgen_pid=$!
 fi
 
 need_apt=()
@@ -70,5 +78,9 @@ fi
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   log "installing npm packages (wasm-opt, Playwright, oidc-provider)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if [ -n "$wasm_bindgen_pid" ]; then
+  log "waiting for wasm-bindgen-cli"
+  wait "$wasm_bindgen_pid"
 fi
 log "tools ready"
