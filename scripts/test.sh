@@ -20,31 +20,67 @@ cargo fmt --all --check
 step "server side: compiled once, linted by clippy as it compiles (-D warnings, all targets)"
 # clippy-driver is rustc with Clippy's lints: compiling our crates through it lints them in the
 # build the tests need anyway. A separate `cargo clippy` would check the whole dependency tree
-# a second time (4 minutes on 2 cores). Exported: every later build of our crates (the wasm
-# lint below) reuses these artifacts only with the same wrapper.
+# a second time (4 minutes on 2 cores). Exported: later cargo runs over our server-side crates
+# (the doc tests) reuse these artifacts only with the same wrapper.
 export RUSTC_WORKSPACE_WRAPPER
 RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 server_crates=(-p portcullis -p app -p server --features portcullis/ssr,app/ssr)
 cargo test "${server_crates[@]}" --all-targets --no-run
+# The test executables, to run without cargo (which would hold the build directory's lock
+# while they run, and keep the browser build below waiting).
+mapfile -t test_bins < <(cargo test "${server_crates[@]}" --no-run --message-format=json |
+  node -e '
+    let out = "";
+    process.stdin.on("data", (d) => (out += d)).on("end", () => {
+      for (const line of out.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        const m = JSON.parse(line);
+        if (m.reason === "compiler-artifact" && m.profile.test && m.executable) console.log(m.executable);
+      }
+    });')
+[ ${#test_bins[@]} -gt 0 ] || { echo "no test executables found" >&2; exit 1; }
 
-step "clippy (browser side, wasm32)"
-cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
-
-step "no server-only crate in the wasm bundle"
-"$here/check-wasm-deps.sh"
+step "browser side, in the background while the tests run: clippy (wasm32), no server-only crate, the bundle"
+# The bundle's release build ends in a long single-threaded link (LTO, one codegen unit), and
+# the tests wait on their identity providers and PostgreSQL much of the time: side by side
+# they share the 2 cores. The bundle is built as it ships, by plain rustc (not through the
+# lint wrapper); the server is the binary the integration tests run (target/debug/portcullis,
+# built by `cargo test`).
+browser_log="$root/target/browser-side.log"
+(
+  set -e
+  cargo clippy -p frontend --target wasm32-unknown-unknown --all-targets -- -D warnings
+  "$here/check-wasm-deps.sh"
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS PORTCULLIS_PROFILE=none "$here/build.sh"
+) >"$browser_log" 2>&1 &
+browser_side=$!
+# A failing step below ends the run: the background build goes with it.
+trap 'if [ -n "${browser_side:-}" ]; then pkill -P "$browser_side" || true; kill "$browser_side" 2>/dev/null || true; fi' EXIT
 
 step "unit and integration tests (SQLite and PostgreSQL)"
-# Each test body has its own 120 s limit; this bounds the whole run if one wedges anyway.
+# Each test body has its own 120 s limit; this bounds each executable if one wedges anyway.
 # Four at a time: a test spends much of its time waiting on its identity provider (Node) and
-# PostgreSQL, so four keep 2 cores busy. (Page renders that stalled when tests ran side by side
-# were leptos-rs/leptos#4773; the route list is now worked out once per process, serve.rs.)
-timeout --kill-after=30 25m cargo test "${server_crates[@]}" -- --test-threads 4
+# PostgreSQL. (Page renders that stalled when tests ran side by side were leptos-rs/leptos#4773;
+# the route list is now worked out once per process, serve.rs.)
+for bin in "${test_bins[@]}"; do
+  echo "running ${bin#"$root"/}"
+  (cd "$root" && timeout --kill-after=30 20m "$bin" --test-threads 4)
+done
 
-step "browser bundle (release, wasm-opt)"
-# The bundle is built as it ships, by plain rustc (not through the lint wrapper). The server
-# is the binary the integration tests ran (target/debug/portcullis, built by `cargo test`).
-env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS PORTCULLIS_PROFILE=none "$here/build.sh"
+step "browser side (waiting for it)"
+if wait "$browser_side"; then
+  browser_side=
+  grep -E '^(warning|error)|Finished' "$browser_log" || true
+else
+  browser_side=
+  cat "$browser_log"
+  echo "the browser side failed (log: $browser_log)" >&2
+  exit 1
+fi
+
+step "doc tests"
+cargo test "${server_crates[@]}" --doc
 
 step "end-to-end tests (Playwright, Debian Chromium, JavaScript on and off)"
 cd "$root/end2end"

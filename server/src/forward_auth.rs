@@ -24,7 +24,7 @@ use app::state::AppState;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use portcullis::apps::App;
@@ -46,29 +46,21 @@ pub const REMOTE_GROUPS: &str = "remote-groups";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            PATH,
-            get(
-                |State(state): State<AppState>,
-                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                 session: Session,
-                 headers: HeaderMap| async move {
-                    check(&state, peer, session, &headers, Flavor::Redirect).await
-                },
-            ),
-        )
-        .route(
-            NGINX_PATH,
-            get(
-                |State(state): State<AppState>,
-                 ConnectInfo(peer): ConnectInfo<SocketAddr>,
-                 session: Session,
-                 headers: HeaderMap| async move {
-                    check(&state, peer, session, &headers, Flavor::Nginx).await
-                },
-            ),
-        )
+        .route(PATH, check_route(Flavor::Redirect))
+        .route(NGINX_PATH, check_route(Flavor::Nginx))
         .route(CONTINUE_PATH, get(continue_page))
+}
+
+/// The check, saying "not signed in" the way `flavor` does (one handler, two paths).
+fn check_route(flavor: Flavor) -> MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>,
+              ConnectInfo(peer): ConnectInfo<SocketAddr>,
+              session: Session,
+              headers: HeaderMap| async move {
+            check(&state, peer, session, &headers, flavor).await
+        },
+    )
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

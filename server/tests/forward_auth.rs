@@ -411,13 +411,16 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
     );
 
     // The groups back, as a sign-in through the provider would bring them.
-    portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
-        .await
-        .unwrap();
-    assert_eq!(
-        check(app, &by_password, &asked).await.status(),
-        StatusCode::OK
-    );
+    let regrant = async || {
+        portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(
+            check(app, &by_password, &asked).await.status(),
+            StatusCode::OK
+        );
+    };
+    regrant().await;
     portcullis::ssr::providers::set_enabled(db, "idp", false)
         .await
         .unwrap();
@@ -427,13 +430,7 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
         "disabled: the provider's groups went with it"
     );
 
-    portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
-        .await
-        .unwrap();
-    assert_eq!(
-        check(app, &by_password, &asked).await.status(),
-        StatusCode::OK
-    );
+    regrant().await;
     portcullis::ssr::providers::delete(db, "idp").await.unwrap();
     assert_eq!(
         check(app, &by_password, &asked).await.status(),

@@ -6,23 +6,7 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::*;
-use portcullis::account::NewAccount;
 use portcullis::ssr::users;
-
-/// A local account `name` (password `<name> password`) with `email`.
-async fn local(app: &TestApp, name: &str, email: &str, admin: bool) {
-    let account = NewAccount {
-        username: name.into(),
-        email: email.into(),
-        display_name: format!("{name} local"),
-        password: format!("{name} password"),
-    }
-    .validate()
-    .unwrap();
-    users::create(&app.running.db, &account, admin, false)
-        .await
-        .unwrap();
-}
 
 /// Provider `idp` without Allow New Users, linking by email when `on`.
 async fn setup(app: &TestApp, on: bool) -> common::idp::Idp {
@@ -46,8 +30,8 @@ async fn linked(app: &TestApp, client: &reqwest::Client) -> Vec<String> {
 
 async fn verified_email_links_the_local_account(app: &TestApp) {
     let _idp = setup(app, true).await;
-    local(app, "root", "root@example.com", true).await;
-    local(app, "al", "Alice@IdP.example", false).await; // case differs from the claim
+    app.add_local("root", "root@example.com", true).await;
+    app.add_local("al", "Alice@IdP.example", false).await; // case differs from the claim
     let users_before = user_count(app).await;
 
     let b = app.browser();
@@ -70,8 +54,8 @@ both_backends!(verified_email_links_the_local_account);
 async fn off_unless_chosen(app: &TestApp) {
     // Off: the same person is told to link by hand.
     let idp = setup(app, false).await;
-    local(app, "root", "root-idp@idp.example", true).await;
-    local(app, "al", "alice@idp.example", false).await;
+    app.add_local("root", "root-idp@idp.example", true).await;
+    app.add_local("al", "alice@idp.example", false).await;
     let b = app.browser();
     let res = sign_in(app, &b, "idp", "alice").await;
     assert_eq!(raw_location(&res), "/login");
@@ -84,9 +68,9 @@ both_backends!(off_unless_chosen);
 
 async fn only_verified_non_admin_unlinked_accounts(app: &TestApp) {
     let _idp = setup(app, true).await;
-    local(app, "root", "root-idp@idp.example", true).await; // an administrator's email
-    local(app, "fr", "frank@idp.example", false).await; // frank's email is not verified
-    local(app, "da", "dave@idp.example", false).await; // will hold carol's identity
+    app.add_local("root", "root-idp@idp.example", true).await; // an administrator's email
+    app.add_local("fr", "frank@idp.example", false).await; // frank's email is not verified
+    app.add_local("da", "dave@idp.example", false).await; // will hold carol's identity
     let refused = |user: &'static str| async move {
         let b = app.browser();
         let res = sign_in(app, &b, "idp", user).await;
@@ -148,7 +132,7 @@ async fn an_email_from_a_provider_that_does_not_link_by_email_links_nothing(app:
     d.admin_claims = "portcullis_user".into();
     app.add_provider(d).await;
     enable_oidc(app).await;
-    local(app, "root", "root@example.com", true).await; // past first-run setup
+    app.add_local("root", "root@example.com", true).await; // past first-run setup
 
     // The first user signs up through `open` with alice's address.
     let mallory = app.browser();
@@ -225,8 +209,8 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
     corp.link_by_email = true;
     app.add_provider(corp.clone()).await;
     enable_oidc(app).await;
-    local(app, "root", "root@example.com", true).await;
-    local(app, "al", "al@example.com", false).await;
+    app.add_local("root", "root@example.com", true).await;
+    app.add_local("al", "al@example.com", false).await;
     assert_eq!(email_trust(app, "al").await, (true, Admin));
 
     // al links alice's identities at both by hand; linking itself changes no email.

@@ -7,22 +7,7 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::*;
-use portcullis::account::NewAccount;
 use portcullis::ssr::users;
-
-async fn local(app: &TestApp, name: &str, email: &str) {
-    let account = NewAccount {
-        username: name.into(),
-        email: email.into(),
-        display_name: format!("{name} local"),
-        password: format!("{name} password"),
-    }
-    .validate()
-    .unwrap();
-    users::create(&app.running.db, &account, false, false)
-        .await
-        .unwrap();
-}
 
 async fn email_of(app: &TestApp, name: &str) -> Option<String> {
     users::find_by_identifier(&app.running.db, name)
@@ -39,10 +24,10 @@ async fn the_verified_email_follows_the_provider(app: &TestApp) {
         idp
     };
     app.add_user("root", "root password", true).await;
-    local(app, "al", "stale@example.com").await;
-    local(app, "ca", "ca@example.com").await;
-    local(app, "cx", "carol@idp.example").await; // holds carol's provider email
-    local(app, "fr", "fr@example.com").await;
+    app.add_local("al", "stale@example.com", false).await;
+    app.add_local("ca", "ca@example.com", false).await;
+    app.add_local("cx", "carol@idp.example", false).await; // holds carol's provider email
+    app.add_local("fr", "fr@example.com", false).await;
     for (local_name, idp_user) in [("al", "alice"), ("ca", "carol"), ("fr", "frank")] {
         let b = signed_in(app, local_name).await;
         assert!(

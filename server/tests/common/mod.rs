@@ -130,6 +130,22 @@ impl TestApp {
             .unwrap();
     }
 
+    /// A local account `name` (password `<name> password`, shown as `<name> local`) with
+    /// `email`.
+    pub async fn add_local(&self, name: &str, email: &str, admin: bool) {
+        let account = NewAccount {
+            username: name.into(),
+            email: email.into(),
+            display_name: format!("{name} local"),
+            password: format!("{name} password"),
+        }
+        .validate()
+        .unwrap();
+        users::create(&self.running.db, &account, admin, false)
+            .await
+            .unwrap();
+    }
+
     pub async fn add_user(&self, name: &str, password: &str, admin: bool) {
         let account = NewAccount {
             username: name.into(),
