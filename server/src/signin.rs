@@ -26,6 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
+use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
 use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
@@ -469,8 +470,8 @@ async fn conclude(
     fail_to: &str,
 ) -> Response {
     let provider = verified.provider.name.clone();
-    let link_mode = matches!(verified.mode, Mode::Link { .. });
-    if let Mode::Link { user_id } = &verified.mode {
+    let link_mode = matches!(verified.purpose, Purpose::Link { .. });
+    if let Purpose::Link { user_id } = &verified.purpose {
         // A link finishes only in the session that started it, still signed in as the same
         // user: signing out (or in as someone else) in between abandons it.
         if session.user_id().await.ok().flatten().as_deref() != Some(user_id.as_str()) {

@@ -6,6 +6,7 @@ use super::cache::ProviderCache;
 use super::discovery::Metadata;
 use super::http::{PROVIDER_TIMEOUT, client, describe};
 use super::pending::{self, Mode, NewPending, PendingRow, Starter, Stored, TakeError};
+use crate::identity::decision::Purpose;
 use crate::provider::redirect_uri;
 use crate::ssr::db::Db;
 use crate::ssr::providers::{self, ProviderRow};
@@ -396,13 +397,13 @@ impl Rp<'_> {
         pending: PendingRow,
     ) -> Result<Verified, FlowError> {
         // A test sign-in's attempt never signs anyone in (fail closed: it has its own path).
-        if pending.is_test() {
+        let Some(purpose) = pending.purpose() else {
             return Err(err(
                 FlowErrorKind::UnknownState,
                 None,
                 "a test sign-in's state on the sign-in path",
             ));
-        }
+        };
         let row = self.provider(&pending.provider_slug).await?;
         if arrived_on != Some(row.slug.as_str()) {
             return Err(err(
@@ -567,7 +568,7 @@ impl Rp<'_> {
             provider: row,
             subject: subject.to_string(),
             claims: merged,
-            mode: pending.mode(),
+            purpose,
             return_to: pending.return_to,
             provider_time,
         })
@@ -770,7 +771,7 @@ pub struct Verified {
     pub id_token: Option<String>,
     /// ID token claims, overlaid with userinfo's.
     pub claims: Map<String, Value>,
-    pub mode: Mode,
+    pub purpose: Purpose,
     pub return_to: Option<String>,
     /// Time spent waiting for the provider (token, userinfo, a JWKS refresh).
     pub provider_time: Duration,

@@ -12,6 +12,7 @@ use super::flow::{
     standard_claims_json, verify,
 };
 use super::pending::{self, Mode, PendingRow, binding_hash};
+use crate::identity::decision::Purpose;
 use crate::on_pool;
 use crate::provider::{IssuerPolicy, Mode as EditMode, ProviderDraft, ValidProvider, redirect_uri};
 use crate::sign_in_test::{
@@ -719,7 +720,7 @@ async fn run(
         id_token: None,
         subject: claims.subject().to_string(),
         claims: merged,
-        mode: Mode::SignIn,
+        purpose: Purpose::SignIn,
         return_to: None,
         provider_time: std::time::Duration::ZERO,
         provider: row,
