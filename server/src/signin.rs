@@ -67,8 +67,8 @@ where
         .route("/login/{slug}/sign-out", get(sign_out_continue))
         .route("/login/{slug}/signed-out", get(signed_out))
         .route(
-            portcullis::sign_in_test::START_PATH,
-            post(crate::test_signin::start),
+            portcullis::test_sign_in::START_PATH,
+            post(crate::test_sign_in::start),
         )
         .route(
             "/api/v1/oidc/{slug}/backchannel-logout",
@@ -440,7 +440,7 @@ async fn finish(
     let attempt = match rp.take_attempt(callback, binding).await {
         // An administrator's test sign-in: a report, never a sign-in.
         Ok(pending) if pending.is_test() => {
-            return crate::test_signin::callback(
+            return crate::test_sign_in::callback(
                 state, session, arrived_on, callback, pending, binding,
             )
             .await;

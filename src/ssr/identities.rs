@@ -14,7 +14,7 @@ use crate::identity::decision::{
 };
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
-use crate::sign_in_test::WouldDo;
+use crate::test_sign_in::WouldDo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

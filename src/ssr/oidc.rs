@@ -9,4 +9,4 @@ pub mod http;
 pub mod jwt;
 pub mod logout;
 pub mod pending;
-pub mod trial;
+pub mod test_sign_in;

@@ -27,7 +27,7 @@ pub enum Mode {
     Link {
         user_id: String,
     },
-    /// An administrator's test sign-in: never signs in or links anyone (`ssr::oidc::trial`).
+    /// An administrator's test sign-in: never signs in or links anyone (`ssr::oidc::test_sign_in`).
     Test {
         user_id: String,
     },

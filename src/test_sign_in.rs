@@ -1,6 +1,6 @@
 //! "Test sign-in": the report an administrator reads after running the real
 //! authorization-code flow with the editor's values, and the pure rules that put a failure
-//! into words (cause and fix). Nothing here talks to a provider; `ssr::oidc::trial` does,
+//! into words (cause and fix). Nothing here talks to a provider; `ssr::oidc::test_sign_in` does,
 //! and fills this in.
 
 use crate::callback::{
@@ -795,6 +795,115 @@ mod tests {
                 (false, None)
             ]
         );
+    }
+
+    fn report() -> TestReport {
+        TestReport {
+            redirect_uri: URI.into(),
+            issuer_url: "https://kc.example/realms/a".into(),
+            client_id: "portcullis".into(),
+            ..TestReport::default()
+        }
+    }
+
+    fn cause(step: &Step) -> &str {
+        assert_eq!(step.status, Status::Failed);
+        step.cause.as_deref().unwrap()
+    }
+
+    #[test]
+    fn each_authorization_response_failure_is_explained() {
+        let r = report();
+        let step = |f| response_failed(&r, &f, "https://kc.example/realms/a", "openid");
+        let s = step(ResponseFailure::WrongRedirectUri { arrived_on: None });
+        assert_eq!(s.name, AUTHORIZATION_RESPONSE);
+        assert_eq!(cause(&s), format!("It arrived at /login, not at {URI}."));
+        assert!(s.fix.unwrap().contains(&format!("`{URI}`")));
+        let s = step(ResponseFailure::WrongRedirectUri {
+            arrived_on: Some("gh".into()),
+        });
+        assert!(cause(&s).starts_with("It arrived at /login/gh,"));
+        let s = step(ResponseFailure::IssuerMismatch {
+            iss: "https://evil.example".into(),
+        });
+        assert!(s.summary.contains("RFC 9207") && cause(&s).contains("https://evil.example"));
+        let s = step(ResponseFailure::IssMissing);
+        assert!(cause(&s).contains("authorization_response_iss_parameter_supported"));
+        let s = step(ResponseFailure::Error {
+            error: "access_denied".into(),
+            description: String::new(),
+        });
+        assert_eq!(s.facts, [("error".to_owned(), "access_denied".to_owned())]);
+        let s = step(ResponseFailure::NoCode);
+        assert_eq!(cause(&s), "The redirect had neither code nor error.");
+    }
+
+    #[test]
+    fn each_exchange_and_userinfo_failure_is_explained() {
+        let s = exchange_failed(
+            &ExchangeFailure::Refused {
+                error: "invalid_client".into(),
+                description: String::new(),
+            },
+            "client_secret_post",
+            "client_secret_post (chosen in the editor)",
+        );
+        assert!(cause(&s).contains("client_secret_post") && s.fix.is_some());
+        assert_eq!(s.facts[0].0, "Client authentication");
+        let s = exchange_failed(
+            &ExchangeFailure::Unreachable("timed out after 10 s".into()),
+            "client_secret_basic",
+            "",
+        );
+        assert!(cause(&s).contains("timed out after 10 s"));
+        let s = exchange_failed(&ExchangeFailure::NoTokenEndpoint("none".into()), "", "");
+        assert!(s.summary.contains("no token endpoint") && s.facts.is_empty());
+        let s = userinfo_failed(&UserInfoFailure::Subject);
+        assert!(cause(&s).contains("differs from the ID token's sub"));
+        let s = userinfo_failed(&UserInfoFailure::Unreachable("refused".into()));
+        assert_eq!(cause(&s), "The userinfo request failed: refused.");
+    }
+
+    #[test]
+    fn each_id_token_failure_is_explained_with_what_discovery_said() {
+        let mut r = report();
+        r.id_token_header = Some(TokenHeader {
+            alg: "RS256".into(),
+            kid: Some("k9".into()),
+            ..TokenHeader::default()
+        });
+        r.id_token_claims = json!({"iss": "https://kc.example/realms/a/", "aud": "other"})
+            .as_object()
+            .cloned();
+        let d = Discovered {
+            issuer: "https://kc.example/realms/a".into(),
+            jwks_uri: "https://kc.example/jwks".into(),
+            key_ids: vec!["k1".into(), "k2".into()],
+            algs: vec!["RS256".into(), "HS256".into()],
+        };
+        let step = |problem, detail: &str| {
+            id_token_failed(
+                &r,
+                &IdTokenFailure {
+                    problem,
+                    detail: detail.into(),
+                },
+                &d,
+            )
+        };
+        use IdTokenProblem::*;
+        let s = step(Missing, "");
+        assert!(s.summary.contains("no ID token") && s.facts.is_empty());
+        let s = step(Issuer, "");
+        assert!(s.fix.unwrap().contains("trailing slash"));
+        assert_eq!(s.facts[1], ("Key id".to_owned(), "k9".to_owned()));
+        assert!(cause(&step(Audience, "")).contains("audience other"));
+        let s = step(NoMatchingKey, "");
+        assert!(cause(&s).contains("`k9`") && cause(&s).contains("k1, k2"));
+        assert!(cause(&step(BadSignature, "")).contains("https://kc.example/jwks"));
+        assert!(cause(&step(Algorithm, "")).contains("(RS256, HS256)"));
+        assert!(cause(&step(IssuedAt, "issued 900s ago")).contains("it was issued 900s ago"));
+        assert!(cause(&step(Other, "odd")).contains("refused: odd"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //!
 //! It runs the sign-in's own pieces (`flow::Rp::begin`, the client, the callback's steps in
 //! `callback`, `identities::preview`) and records each outcome; the words for a failure
-//! are the report's (`sign_in_test`).
+//! are the report's (`crate::test_sign_in`).
 
 use super::callback as steps;
 use super::discovery::{Metadata, discover};
@@ -15,13 +15,13 @@ use super::pending::{self, Mode, PendingRow, binding_hash};
 use crate::identity::decision::Purpose;
 use crate::on_pool;
 use crate::provider::{IssuerPolicy, Mode as EditMode, ProviderDraft, ValidProvider, redirect_uri};
-use crate::sign_in_test::{
-    self as report, Explained, Status, Step, TestReport, TokenHeader, WouldDo, verdicts,
-};
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use crate::ssr::identities;
 use crate::ssr::providers::{self, ProviderRow};
+use crate::test_sign_in::{
+    self as report, Explained, Status, Step, TestReport, TokenHeader, WouldDo, verdicts,
+};
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde::{Deserialize, Serialize};
 
