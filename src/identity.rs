@@ -1,5 +1,8 @@
 //! Identities at OpenID Connect providers linked to local accounts (what the browser sees),
-//! and the username rule for accounts created at first sign-in.
+//! the username rule for accounts created at first sign-in, and who a verified identity is
+//! ([`decision`]).
+
+pub mod decision;
 
 use crate::account::USERNAME_MAX;
 use serde::{Deserialize, Serialize};

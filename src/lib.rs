@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin_claims;
 pub mod apps;
+pub mod callback;
 pub mod claims;
 pub mod email_source;
 pub mod field;
@@ -16,7 +17,7 @@ pub mod login_methods;
 pub mod provider;
 pub mod return_path;
 pub mod sessions;
-pub mod sign_in_test;
+pub mod test_sign_in;
 pub mod user;
 
 #[cfg(feature = "ssr")]

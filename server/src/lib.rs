@@ -13,4 +13,4 @@ pub mod forward_auth;
 pub mod headers;
 pub mod serve;
 pub mod signin;
-pub mod test_signin;
+pub mod test_sign_in;

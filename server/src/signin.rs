@@ -26,6 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
+use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
 use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
@@ -66,8 +67,8 @@ where
         .route("/login/{slug}/sign-out", get(sign_out_continue))
         .route("/login/{slug}/signed-out", get(signed_out))
         .route(
-            portcullis::sign_in_test::START_PATH,
-            post(crate::test_signin::start),
+            portcullis::test_sign_in::START_PATH,
+            post(crate::test_sign_in::start),
         )
         .route(
             "/api/v1/oidc/{slug}/backchannel-logout",
@@ -439,7 +440,7 @@ async fn finish(
     let attempt = match rp.take_attempt(callback, binding).await {
         // An administrator's test sign-in: a report, never a sign-in.
         Ok(pending) if pending.is_test() => {
-            return crate::test_signin::callback(
+            return crate::test_sign_in::callback(
                 state, session, arrived_on, callback, pending, binding,
             )
             .await;
@@ -469,8 +470,8 @@ async fn conclude(
     fail_to: &str,
 ) -> Response {
     let provider = verified.provider.name.clone();
-    let link_mode = matches!(verified.mode, Mode::Link { .. });
-    if let Mode::Link { user_id } = &verified.mode {
+    let link_mode = matches!(verified.purpose, Purpose::Link { .. });
+    if let Purpose::Link { user_id } = &verified.purpose {
         // A link finishes only in the session that started it, still signed in as the same
         // user: signing out (or in as someone else) in between abandons it.
         if session.user_id().await.ok().flatten().as_deref() != Some(user_id.as_str()) {

@@ -11,7 +11,7 @@ use common::flow::{
 };
 use common::idp::Idp;
 use portcullis::provider::ProviderDraft;
-use portcullis::sign_in_test::{REPORT_PATH, START_PATH};
+use portcullis::test_sign_in::{REPORT_PATH, START_PATH};
 use reqwest::header::{ACCEPT, ORIGIN};
 use reqwest::{Client, Response, StatusCode};
 

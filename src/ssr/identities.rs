@@ -1,16 +1,20 @@
-//! Who a verified provider identity is here: a linked user, a new user, or nobody.
-//! Identities are keyed by (provider, `sub`); never by email or username.
+//! Who a verified provider identity is here: a linked user, a new user, or nobody. The
+//! facts are read here, the decision is `identity::decision` (pure), and this module acts
+//! on it ([`resolve`]) or puts it into words for Test sign-in ([`preview`]). Identities are
+//! keyed by (provider, issuer, `sub`); never by email or username.
 
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::oidc::flow::Verified;
-use super::oidc::pending::Mode;
 use super::users::{self, UserRow};
 use crate::claims;
 use crate::email_source::EmailSource;
+use crate::identity::decision::{
+    self, Decision, EmailOwner, Facts, LinkTarget, NotJoined, Purpose, Refusal,
+};
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
-use crate::sign_in_test::WouldDo;
+use crate::test_sign_in::WouldDo;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -37,6 +41,8 @@ pub enum IdentityError {
     AlreadyLinked(String),
     #[error("The account this sign-in was started for no longer exists.")]
     UserGone,
+    #[error("Another sign-in with this identity was under way at the same moment. Try again.")]
+    Overtaken,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -53,8 +59,147 @@ pub enum UnlinkError {
     Db(#[from] sqlx::Error),
 }
 
-/// The user `v`'s identity is linked to, recording this sign-in on the link (one round
-/// trip: the lookup is the update).
+impl IdentityError {
+    /// The words for `refusal` at provider `provider` (its display name).
+    fn refused(refusal: &Refusal, provider: &str) -> IdentityError {
+        let p = provider.to_owned();
+        match refusal {
+            Refusal::ClaimsNotMet { .. } => IdentityError::NotAllowed(p),
+            Refusal::NotLinked => IdentityError::NotLinked(p),
+            Refusal::EmailTaken { .. } => IdentityError::EmailTaken(p),
+            Refusal::LinkedToOther => IdentityError::LinkedToOther(p),
+            Refusal::AlreadyLinked => IdentityError::AlreadyLinked(p),
+            Refusal::UserGone => IdentityError::UserGone,
+        }
+    }
+}
+
+/// What [`decision::decide`] weighs about `v`, read from storage (nothing is written). The
+/// holder of the verified email is read only when it can matter: a first sign-in.
+async fn facts(db: &Db, v: &Verified) -> Result<Facts, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Owner {
+        id: String,
+        is_admin: bool,
+        linked_here: bool,
+        #[sqlx(flatten)]
+        trust: users::EmailTrust,
+    }
+    let slug = &v.provider.slug;
+    let linked_to: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND issuer = $2 AND subject = $3")
+        .bind(slug)
+        .bind(&v.issuer)
+        .bind(&v.subject)
+        .fetch_optional(pool)
+        .await)?;
+    let email = claims::verified_email(&v.claims);
+    let email_owner = match (&v.purpose, &linked_to, email) {
+        (Purpose::SignIn, None, Some(email)) => {
+            let sql = format!(
+                "SELECT u.id, u.is_admin, EXISTS (SELECT 1 FROM linked_identities l \
+                 WHERE l.user_id = u.id AND l.provider_slug = $2) AS linked_here, {} \
+                 FROM users u WHERE lower(u.email) = lower($1)",
+                users::EMAIL_TRUST_COLUMNS
+            );
+            let owner: Option<Owner> = on_pool!(db, pool => sqlx::query_as(&sql)
+                .bind(email)
+                .bind(slug)
+                .fetch_optional(pool)
+                .await)?;
+            owner.map(|o| EmailOwner {
+                email_trusted: o.trust.trusted(),
+                user_id: o.id,
+                is_admin: o.is_admin,
+                linked_here: o.linked_here,
+            })
+        }
+        _ => None,
+    };
+    let link_target = match &v.purpose {
+        Purpose::Link { user_id } => {
+            let linked_here: Option<bool> = on_pool!(db, pool => sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM linked_identities l \
+                 WHERE l.user_id = u.id AND l.provider_slug = $2) FROM users u WHERE u.id = $1")
+                .bind(user_id)
+                .bind(slug)
+                .fetch_optional(pool)
+                .await)?;
+            linked_here.map(|linked_here| LinkTarget { linked_here })
+        }
+        Purpose::SignIn => None,
+    };
+    Ok(Facts {
+        purpose: v.purpose.clone(),
+        missing_claims: claims::missing_required(&v.claims, &v.provider.required_claims()),
+        linked_to,
+        email_owner,
+        link_by_email: v.provider.link_by_email,
+        allow_new_users: v.provider.allow_new_users,
+        link_target,
+    })
+}
+
+/// Decides who `v` is ([`decision::decide`]) and acts on it: signs in through the link
+/// (recording the sign-in on it), links, or creates the account. A decision overtaken by a
+/// concurrent one (two first sign-ins of one new person at once: a double click, two
+/// tabs) is made again on the facts as they are then.
+pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
+    for _ in 0..3 {
+        let facts = facts(db, v).await?;
+        if let Some(owner) = &facts.email_owner
+            && decision::joinable(owner, facts.link_by_email) == Err(NotJoined::Untrusted)
+        {
+            tracing::info!(provider = ?v.provider.slug, user = ?owner.user_id, "not linked by email: the account's email is not trusted");
+        }
+        if let Some(outcome) = act(db, v, decision::decide(&facts)).await? {
+            return Ok(outcome);
+        }
+    }
+    tracing::warn!(provider = ?v.provider.slug, "identity decision overtaken three times");
+    Err(IdentityError::Overtaken)
+}
+
+/// Carries out `decision` for `v`; `None` when concurrent writes overtook it.
+async fn act(db: &Db, v: &Verified, decision: Decision) -> Result<Option<Outcome>, IdentityError> {
+    let done = |user_id: String| match v.purpose {
+        Purpose::SignIn => Outcome::SignedIn(user_id),
+        Purpose::Link { .. } => Outcome::Linked(user_id),
+    };
+    match decision {
+        Decision::Refuse(refusal) => {
+            if let Refusal::ClaimsNotMet { missing } = &refusal {
+                tracing::info!(provider = ?v.provider.slug, ?missing, "required claims not met");
+            }
+            Err(IdentityError::refused(&refusal, &v.provider.name))
+        }
+        Decision::Linked { user_id } => Ok(touch_link(db, v)
+            .await?
+            .filter(|owner| *owner == user_id)
+            .map(done)),
+        Decision::Link { user_id } => {
+            let inserted = on_pool!(db, pool => insert_link(&user_id, v, now()).execute(pool).await.map(|_| ()));
+            match inserted {
+                Ok(_) => {
+                    if v.purpose == Purpose::SignIn {
+                        tracing::info!(provider = ?v.provider.slug, user = ?user_id, "linked an OpenID Connect identity by verified email");
+                    }
+                    Ok(Some(done(user_id)))
+                }
+                Err(e) if is_unique_violation(&e) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Decision::Create => match create_user(db, v).await {
+            Ok(id) => Ok(Some(Outcome::Created(id))),
+            Err(e) if is_unique_violation(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// Records this sign-in on `v`'s link; the account it is linked to (one round trip: the
+/// lookup is the update).
 async fn touch_link(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error> {
     on_pool!(db, pool => sqlx::query_scalar(
         "UPDATE linked_identities SET last_login_at = $4, username = COALESCE($5, username), \
@@ -70,207 +215,88 @@ async fn touch_link(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error
         .await)
 }
 
-/// Decides and records who `v` is. Required claims apply to every sign-in and link.
-pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
-    let name = v.provider.name.clone();
-    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
-    if !missing.is_empty() {
-        tracing::info!(provider = ?v.provider.slug, ?missing, "required claims not met");
-        return Err(IdentityError::NotAllowed(name));
-    }
-    let linked = touch_link(db, v).await?;
-    match &v.mode {
-        Mode::SignIn => match linked {
-            Some(user_id) => Ok(Outcome::SignedIn(user_id)),
-            None if let Some(user_id) = link_by_email(db, v).await? => {
-                Ok(Outcome::SignedIn(user_id))
-            }
-            None if v.provider.allow_new_users => match create_user(db, v).await {
-                Ok(id) => Ok(Outcome::Created(id)),
-                // Two first sign-ins of one new person at once (a double click, two tabs):
-                // the other one created the account and its link; this one signs in to it.
-                Err(IdentityError::EmailTaken(_))
-                    if let Some(user_id) = touch_link(db, v).await? =>
-                {
-                    Ok(Outcome::SignedIn(user_id))
-                }
-                Err(e) => Err(e),
-            },
-            None => Err(IdentityError::NotLinked(name)),
-        },
-        // A test sign-in never reaches here (`Rp::finish_attempt` refuses it); fail closed.
-        Mode::Test { .. } => Err(IdentityError::NotAllowed(name)),
-        Mode::Link { user_id } => {
-            if users::get(db, user_id).await?.is_none() {
-                return Err(IdentityError::UserGone);
-            }
-            match linked {
-                Some(owner) if owner == *user_id => Ok(Outcome::Linked(owner)),
-                Some(_) => Err(IdentityError::LinkedToOther(name)),
-                None => {
-                    insert_link(db, user_id, v).await.map_err(|e| match e {
-                        IdentityError::Db(e) if is_unique_violation(&e) => {
-                            IdentityError::AlreadyLinked(name.clone())
-                        }
-                        other => other,
-                    })?;
-                    Ok(Outcome::Linked(user_id.clone()))
-                }
-            }
-        }
-    }
-}
-
-/// The local account a first sign-in may be linked to by its email, when the provider opts
-/// in: the owner of the provider-verified email, unless that account is an administrator
-/// (they link by hand), already has an identity from this provider, or holds an email
-/// Portcullis does not trust ([`users::EmailTrust::trusted`]: one a provider that does not
-/// link by email set is anyone's to claim there).
-async fn email_match(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Candidate {
-        id: String,
-        #[sqlx(flatten)]
-        trust: users::EmailTrust,
-    }
-    if !v.provider.link_by_email {
-        return Ok(None);
-    }
-    let Some(email) = claims::verified_email(&v.claims) else {
-        return Ok(None);
-    };
-    let sql = format!(
-        "SELECT u.id, {} FROM users u WHERE lower(u.email) = lower($1) AND NOT u.is_admin \
-         AND NOT EXISTS (SELECT 1 FROM linked_identities l \
-                         WHERE l.user_id = u.id AND l.provider_slug = $2)",
-        users::EMAIL_TRUST_COLUMNS
-    );
-    let found: Option<Candidate> = on_pool!(db, pool => sqlx::query_as(&sql)
-        .bind(email)
-        .bind(&v.provider.slug)
-        .fetch_optional(pool)
-        .await)?;
-    Ok(found.and_then(|c| {
-        if c.trust.trusted() {
-            return Some(c.id);
-        }
-        tracing::info!(provider = ?v.provider.slug, user = ?c.id, source = ?c.trust.source(), "not linked by email: the account's email is not trusted");
-        None
-    }))
-}
-
-/// Links `v` to the account [`email_match`] finds and returns it; recorded like a manual
-/// link, so it shows under Linked Accounts and can be unlinked.
-async fn link_by_email(db: &Db, v: &Verified) -> Result<Option<String>, IdentityError> {
-    let Some(user_id) = email_match(db, v).await? else {
-        return Ok(None);
-    };
-    match insert_link(db, &user_id, v).await {
-        Ok(()) => {
-            tracing::info!(provider = ?v.provider.slug, user = ?user_id, "linked an OpenID Connect identity by verified email");
-            Ok(Some(user_id))
-        }
-        // Two first sign-ins at once: the other linked it; whoever it linked wins.
-        Err(IdentityError::Db(e)) if is_unique_violation(&e) => Ok(touch_link(db, v).await?),
-        Err(e) => Err(e),
-    }
-}
-
-async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), IdentityError> {
-    on_pool!(db, pool => sqlx::query(
+/// The one statement that links `v` to account `user_id` at time `at`, for either backend
+/// and any executor (a pool, or [`create_user`]'s transaction). Recorded alike however the
+/// link came about, so every link shows under Linked Accounts and can be unlinked.
+fn insert_link<'q, DB>(
+    user_id: &'q str,
+    v: &'q Verified,
+    at: i64,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
         "INSERT INTO linked_identities (id, user_id, provider_slug, issuer, subject, username, email, linked_at, last_login_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(user_id)
-        .bind(&v.provider.slug)
-        .bind(&v.issuer)
-        .bind(&v.subject)
+        .bind(v.provider.slug.as_str())
+        .bind(v.issuer.as_str())
+        .bind(v.subject.as_str())
         .bind(v.claim_str("preferred_username"))
         .bind(claims::verified_email(&v.claims))
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
-    Ok(())
+        .bind(at)
 }
 
 /// What a sign-in with `v` would do now, without writing anything (Test sign-in): the
-/// same decisions as [`resolve`] in mode sign-in, read-only.
+/// decision [`resolve`] acts on, in words.
 pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
-    let name = v.provider.name.clone();
-    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
-    if !missing.is_empty() {
-        return Ok(WouldDo::Refuse {
-            reason: format!(
-                "{} (Required Claims not met: {})",
-                IdentityError::NotAllowed(name),
-                missing.join(", ")
-            ),
-        });
-    }
-    let linked: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND issuer = $2 AND subject = $3")
-        .bind(&v.provider.slug)
-        .bind(&v.issuer)
-        .bind(&v.subject)
-        .fetch_optional(pool)
-        .await)?;
-    if let Some(user_id) = linked
-        && let Some(user) = users::get(db, &user_id).await?
-    {
-        let admin_change = admin_change(db, v, &user).await?;
-        return Ok(WouldDo::SignIn {
-            username: user.username,
-            display_name: user.display_name,
-            admin_change,
-        });
-    }
-    if let Some(user_id) = email_match(db, v).await?
-        && let Some(user) = users::get(db, &user_id).await?
-    {
-        let admin_change = admin_change(db, v, &user).await?;
-        return Ok(WouldDo::LinkByEmail {
-            username: user.username,
-            email: user.email.unwrap_or_default(),
-            admin_change,
-        });
-    }
-    if !v.provider.allow_new_users {
-        return Ok(WouldDo::Refuse {
-            reason: format!(
-                "{} (Allow New Users is off and no account is linked to subject {} at {}.)",
-                IdentityError::NotLinked(name),
-                v.subject,
-                v.issuer
-            ),
-        });
-    }
-    match plan_new_user(db, v).await {
-        Ok(user) => Ok(WouldDo::Create {
-            username: user.username,
-            email: user.email,
-            display_name: user.display_name,
-            // `admin_sync::at_sign_in` grants it right after the account is created.
-            admin: admin_claims_hold(v),
-        }),
-        Err(IdentityError::EmailTaken(_)) => {
-            let email = claims::verified_email(&v.claims).unwrap_or_default();
-            let owner = users::find_by_identifier(db, email)
-                .await?
-                .map(|u| u.username)
-                .unwrap_or_default();
-            Ok(WouldDo::Refuse {
-                reason: format!(
-                    "{} (The verified email {email} belongs to the account {owner}; accounts are joined by email only with \"Link existing accounts by verified email\" on, and never to an administrator, to an account that already has an identity from this provider, or to an account whose email is not trusted (trusted: set by an administrator, by the user at an account with a password, or by a provider that links by email).)",
-                    IdentityError::EmailTaken(name)
-                ),
-            })
+    let account = async |id: &str| users::get(db, id).await?.ok_or(sqlx::Error::RowNotFound);
+    let facts = facts(db, v).await?;
+    Ok(match decision::decide(&facts) {
+        Decision::Linked { user_id } => {
+            let user = account(&user_id).await?;
+            WouldDo::SignIn {
+                admin_change: admin_change(db, v, &user).await?,
+                username: user.username,
+                display_name: user.display_name,
+            }
         }
-        Err(IdentityError::Db(e)) => Err(e),
-        Err(other) => Ok(WouldDo::Refuse {
-            reason: other.to_string(),
-        }),
-    }
+        Decision::Link { user_id } => {
+            let user = account(&user_id).await?;
+            WouldDo::LinkByEmail {
+                admin_change: admin_change(db, v, &user).await?,
+                username: user.username,
+                email: user.email.unwrap_or_default(),
+            }
+        }
+        Decision::Create => {
+            let user = plan_new_user(db, v).await?;
+            WouldDo::Create {
+                username: user.username,
+                email: user.email,
+                display_name: user.display_name,
+                // `admin_sync::at_sign_in` grants it right after the account is created.
+                admin: admin_claims_hold(v),
+            }
+        }
+        Decision::Refuse(refusal) => {
+            let said = IdentityError::refused(&refusal, &v.provider.name);
+            let reason = match &refusal {
+                Refusal::ClaimsNotMet { missing } => {
+                    format!("{said} (Required Claims not met: {})", missing.join(", "))
+                }
+                Refusal::NotLinked => format!(
+                    "{said} (Allow New Users is off and no account is linked to subject {} at {}.)",
+                    v.subject, v.issuer
+                ),
+                Refusal::EmailTaken { owner, .. } => {
+                    let email = claims::verified_email(&v.claims).unwrap_or_default();
+                    let owner = account(owner).await?.username;
+                    format!(
+                        "{said} (The verified email {email} belongs to the account {owner}; accounts are joined by email only with \"Link existing accounts by verified email\" on, and never to an administrator, to an account that already has an identity from this provider, or to an account whose email is not trusted (trusted: set by an administrator, by the user at an account with a password, or by a provider that links by email).)"
+                    )
+                }
+                _ => said.to_string(),
+            };
+            WouldDo::Refuse { reason }
+        }
+    })
 }
 
 /// The provider has Admin Claims and the claims meet them.
@@ -310,21 +336,9 @@ async fn admin_change(
 }
 
 /// The account a first sign-in would create: unique username, email and name from the
-/// claims; `EmailTaken` when the verified email is another account's.
-async fn plan_new_user(db: &Db, v: &Verified) -> Result<UserRow, IdentityError> {
-    let name = v.provider.name.clone();
+/// claims (the decision has made sure nobody holds the email).
+async fn plan_new_user(db: &Db, v: &Verified) -> Result<UserRow, sqlx::Error> {
     let email = claims::verified_email(&v.claims).map(str::to_owned);
-    if let Some(email) = &email
-        && users::find_by_identifier(db, email)
-            .await?
-            .is_some_and(|u| {
-                u.email
-                    .as_deref()
-                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
-            })
-    {
-        return Err(IdentityError::EmailTaken(name));
-    }
     let base = username_base(&[
         v.claim_str("preferred_username"),
         v.claim_str("email"),
@@ -359,9 +373,9 @@ async fn plan_new_user(db: &Db, v: &Verified) -> Result<UserRow, IdentityError> 
 }
 
 /// A new account for a first sign-in (Allow New Users), as [`plan_new_user`] plans it,
-/// linked in the same transaction.
-async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
-    let name = v.provider.name.clone();
+/// linked in the same transaction. A unique violation: a concurrent sign-in took the
+/// email, the username or the identity first.
+async fn create_user(db: &Db, v: &Verified) -> Result<String, sqlx::Error> {
     let user = plan_new_user(db, v).await?;
     let t = user.created_at;
     // The email is the provider's (trusted only while it links by email).
@@ -369,9 +383,7 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
         EmailSource::Provider(v.provider.slug.clone())
     });
     let (email_source, email_provider) = source.columns();
-    // An async block, so that `?` ends the transaction here (and a unique violation from a
-    // concurrent first sign-in reaches the match below), not the whole function.
-    let result: Result<(), sqlx::Error> = on_pool!(db, pool => async {
+    on_pool!(db, pool => async {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (id, username, email, display_name, password_hash, is_admin, created_at, updated_at, \
@@ -386,27 +398,11 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, IdentityError> {
             .bind(email_provider)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO linked_identities (id, user_id, provider_slug, issuer, subject, username, email, linked_at, last_login_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(&user.id)
-            .bind(&v.provider.slug)
-            .bind(&v.issuer)
-            .bind(&v.subject)
-            .bind(v.claim_str("preferred_username"))
-            .bind(user.email.as_deref())
-            .bind(t)
-            .execute(&mut *tx)
-            .await?;
+        insert_link(&user.id, v, t).execute(&mut *tx).await?;
         tx.commit().await
     }
-    .await);
-    match result {
-        Ok(()) => Ok(user.id),
-        Err(e) if is_unique_violation(&e) => Err(IdentityError::EmailTaken(name)),
-        Err(e) => Err(e.into()),
-    }
+    .await)?;
+    Ok(user.id)
 }
 
 #[derive(sqlx::FromRow)]

@@ -2,9 +2,11 @@
 //! the `openidconnect` crate's; this module decides policy and words errors.
 
 pub mod cache;
+pub mod callback;
 pub mod discovery;
 pub mod flow;
 pub mod http;
+pub mod jwt;
 pub mod logout;
 pub mod pending;
-pub mod trial;
+pub mod test_sign_in;

@@ -1,9 +1,9 @@
 //! Test sign-in's report (administrators). The test itself starts with a plain form post
-//! from the provider editor (`server/src/test_signin.rs`), so it works without JavaScript.
+//! from the provider editor (`server/src/test_sign_in.rs`), so it works without JavaScript.
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use portcullis::sign_in_test::TestReport;
+use portcullis::test_sign_in::TestReport;
 
 /// The report `id`, once: for the administrator who ran the test, in the browser that ran
 /// it, within 10 minutes. It is deleted as it is read.
@@ -26,7 +26,7 @@ pub async fn test_sign_in_report(id: String) -> Result<TestReport, AppError> {
                 .find(|c| c.name() == name)
                 .map(|c| c.value().to_owned())
         });
-        portcullis::ssr::oidc::trial::take_report(&st.db, &id, &admin.id, binding.as_deref())
+        portcullis::ssr::oidc::test_sign_in::take_report(&st.db, &id, &admin.id, binding.as_deref())
             .await?
             .ok_or_else(|| {
                 AppError::NotFound(

@@ -308,7 +308,7 @@ pub fn ProviderEditor(
                         <button
                             type="submit"
                             id=ids::TEST_SIGN_IN
-                            formaction=portcullis::sign_in_test::START_PATH
+                            formaction=portcullis::test_sign_in::START_PATH
                             formmethod="post"
                             formnovalidate=true
                             on:click=submit_test_sign_in
@@ -536,7 +536,7 @@ fn submit_test_sign_in(ev: leptos::ev::MouseEvent) {
         };
         ev.prevent_default();
         let action = form.action();
-        form.set_action(portcullis::sign_in_test::START_PATH);
+        form.set_action(portcullis::test_sign_in::START_PATH);
         let _ = form.submit();
         form.set_action(&action);
     }

@@ -9,7 +9,7 @@ use crate::ids;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use portcullis::sign_in_test::{
+use portcullis::test_sign_in::{
     ProviderGroups, RuleVerdict, Status, Step, TestReport, TokenHeader, WouldDo,
 };
 use serde_json::{Map, Value};

@@ -3,9 +3,14 @@
 //! the ID token; this module holds the policy around it.
 
 use super::cache::ProviderCache;
+use super::callback as steps;
 use super::discovery::Metadata;
-use super::http::{PROVIDER_TIMEOUT, client, describe};
+use super::http::{PROVIDER_TIMEOUT, client};
 use super::pending::{self, Mode, NewPending, PendingRow, Starter, Stored, TakeError};
+use crate::callback::{
+    ExchangeFailure, IdTokenFailure, IdTokenProblem, ResponseFailure, UserInfoFailure,
+};
+use crate::identity::decision::Purpose;
 use crate::provider::redirect_uri;
 use crate::ssr::db::Db;
 use crate::ssr::providers::{self, ProviderRow};
@@ -17,10 +22,9 @@ use openidconnect::core::{
     CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthType, AuthorizationCode, ClaimsVerificationError, Client, ClientId,
-    ClientSecret, CsrfToken, EmptyExtraTokenFields, IdTokenFields, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
-    StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    AdditionalClaims, AuthType, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    IdTokenFields, Nonce, PkceCodeChallenge, RedirectUrl, Scope, StandardErrorResponse,
+    StandardTokenResponse,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -34,7 +38,7 @@ pub struct OtherClaims {
 }
 impl AdditionalClaims for OtherClaims {}
 
-type TokenFields = IdTokenFields<
+pub(crate) type TokenFields = IdTokenFields<
     OtherClaims,
     EmptyExtraTokenFields,
     CoreGenderClaim,
@@ -60,11 +64,13 @@ pub(crate) type RpClient<HasAuthUrl, HasTokenUrl, HasUserInfoUrl> = Client<
     HasTokenUrl,
     HasUserInfoUrl,
 >;
-
-/// The ID token's `iat` may be this far in the future (clock skew) ...
-const IAT_LEEWAY_SECS: i64 = 60;
-/// ... and no older than this.
-const IAT_MAX_AGE_SECS: i64 = 10 * 60;
+/// A client for one provider as discovered: the authorization endpoint is known, the token
+/// and userinfo endpoints may be.
+pub(crate) type ProviderClient = RpClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
 
 /// Why a sign-in failed, for the user (`Display`: words naming the provider and what to do)
 /// and the log (`detail`).
@@ -222,14 +228,7 @@ impl Rp<'_> {
         &self,
         row: &ProviderRow,
         metadata: &Metadata,
-    ) -> Result<
-        RpClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        FlowError,
-    > {
+    ) -> Result<ProviderClient, FlowError> {
         let secret = row
             .client_secret(self.secrets)
             .map_err(|e| err(FlowErrorKind::Misconfigured, Some(row), e.to_string()))?;
@@ -388,7 +387,8 @@ impl Rp<'_> {
         Ok(pending)
     }
 
-    /// [`Rp::finish`] for an attempt already taken by [`Rp::take_attempt`].
+    /// [`Rp::finish`] for an attempt already taken by [`Rp::take_attempt`]: the callback's
+    /// steps (`callback`) one after another, stopping at the first failure.
     pub async fn finish_attempt(
         &self,
         arrived_on: Option<&str>,
@@ -396,114 +396,32 @@ impl Rp<'_> {
         pending: PendingRow,
     ) -> Result<Verified, FlowError> {
         // A test sign-in's attempt never signs anyone in (fail closed: it has its own path).
-        if pending.is_test() {
+        let Some(purpose) = pending.purpose() else {
             return Err(err(
                 FlowErrorKind::UnknownState,
                 None,
                 "a test sign-in's state on the sign-in path",
             ));
-        }
+        };
         let row = self.provider(&pending.provider_slug).await?;
-        if arrived_on != Some(row.slug.as_str()) {
-            return Err(err(
-                FlowErrorKind::WrongRedirectUri,
-                Some(&row),
-                format!(
-                    "answer for {:?} arrived on the redirect URI of {arrived_on:?}; {} is registered as {}",
-                    row.slug,
-                    row.slug,
-                    redirect_uri(self.public_url, &row.slug)
-                ),
-            ));
-        }
+        let refused = |f: &dyn Refusal| {
+            let (kind, detail) = f.refusal();
+            err(kind, Some(&row), detail)
+        };
+        steps::arrival(arrived_on, &row.slug).map_err(|f| refused(&f))?;
         let metadata = self.metadata(&row).await?;
-
-        // RFC 9207: the response names its issuer; a mix-up attack names another.
-        match (
-            &callback.iss,
-            metadata
-                .additional_metadata()
-                .authorization_response_iss_parameter_supported,
-        ) {
-            (Some(iss), _) if iss != metadata.issuer().as_str() => {
-                return Err(err(
-                    FlowErrorKind::IssuerMismatch,
-                    Some(&row),
-                    format!("iss parameter {iss:?}"),
-                ));
-            }
-            (None, Some(true)) => {
-                return Err(err(
-                    FlowErrorKind::IssuerMismatch,
-                    Some(&row),
-                    "iss parameter missing though advertised",
-                ));
-            }
-            _ => {}
-        }
-        if let Some(error) = &callback.error {
-            let kind = if error == "access_denied" {
-                FlowErrorKind::Denied
-            } else {
-                FlowErrorKind::ProviderError
-            };
-            return Err(err(
-                kind,
-                Some(&row),
-                format!(
-                    "provider error {error}: {}",
-                    callback.error_description.as_deref().unwrap_or("")
-                ),
-            ));
-        }
-        let code = callback.code.clone().ok_or_else(|| {
-            err(
-                FlowErrorKind::ProviderError,
-                Some(&row),
-                "callback without code",
-            )
-        })?;
-
+        let code = steps::response(callback, &metadata).map_err(|f| refused(&f))?;
         let client = self.client(&row, &metadata)?;
-        let http = client_http(self.timeout);
         let mut provider_time = Duration::ZERO;
         let waited = Instant::now();
-        let token = client
-            .exchange_code(AuthorizationCode::new(code))
-            .map_err(|e| {
-                err(
-                    FlowErrorKind::Misconfigured,
-                    Some(&row),
-                    format!("no token endpoint: {e}"),
-                )
-            })?
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-            .request_async(&http)
-            .await
-            .map_err(|e| token_error(&row, &e, self.timeout))?;
+        let tokens = steps::exchange(&client, code, &pending.pkce_verifier, self.timeout).await;
         provider_time += waited.elapsed();
-        let id_token = token.id_token().ok_or_else(|| {
-            err(
-                FlowErrorKind::InvalidIdToken,
-                Some(&row),
-                "token response without id_token",
-            )
-        })?;
-        let nonce = Nonce::new(pending.nonce.clone());
-
-        // Verify; on an unknown key, refresh the JWKS once (rotation) and verify again.
-        let invalid = |e: ClaimsVerificationError| {
-            err(
-                FlowErrorKind::InvalidIdToken,
-                Some(&row),
-                format!("ID token: {e}"),
-            )
-        };
-        let (client, claims) = match verify(&client, &metadata, id_token, &nonce) {
-            Ok(claims) => (client, claims),
-            Err(ClaimsVerificationError::SignatureVerification(
-                SignatureVerificationError::NoMatchingKey,
-            )) => {
+        let tokens = tokens.map_err(|f| refused(&f))?;
+        let nonce = &pending.nonce;
+        // On an unknown key, refresh the JWKS once (rotation) and verify again.
+        let (client, identity) = match steps::id_token(&client, &metadata, &tokens, nonce) {
+            Ok(identity) => (client, identity),
+            Err(f) if f.problem == IdTokenProblem::NoMatchingKey => {
                 let waited = Instant::now();
                 let refreshed = self.cache.refresh_jwks(&row.slug, self.timeout).await;
                 provider_time += waited.elapsed();
@@ -515,78 +433,111 @@ impl Rp<'_> {
                     ));
                 };
                 let client = self.client(&row, &updated)?;
-                let claims = verify(&client, &updated, id_token, &nonce).map_err(invalid)?;
-                (client, claims)
+                let identity =
+                    steps::id_token(&client, &updated, &tokens, nonce).map_err(|f| refused(&f))?;
+                (client, identity)
             }
-            Err(e) => return Err(invalid(e)),
+            Err(f) => return Err(refused(&f)),
         };
-        let subject = claims.subject().clone();
-        let mut merged = standard_claims_json(&claims);
-
-        if metadata.userinfo_endpoint().is_some() {
-            let waited = Instant::now();
-            let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> = client
-                .user_info(token.access_token().clone(), Some(subject.clone()))
-                .map_err(|e| {
-                    err(
-                        FlowErrorKind::Misconfigured,
-                        Some(&row),
-                        format!("userinfo: {e}"),
-                    )
-                })?
-                .request_async(&http)
-                .await
-                .map_err(|e| match e {
-                    openidconnect::UserInfoError::ClaimsVerification(
-                        ClaimsVerificationError::InvalidSubject(_),
-                    ) => err(
-                        FlowErrorKind::UserInfoMismatch,
-                        Some(&row),
-                        "userinfo sub differs from the ID token's",
-                    ),
-                    openidconnect::UserInfoError::Request(
-                        openidconnect::HttpClientError::Reqwest(re),
-                    ) => err(
-                        FlowErrorKind::Unreachable,
-                        Some(&row),
-                        format!("userinfo: {}", describe(&re, self.timeout)),
-                    ),
-                    other => err(
-                        FlowErrorKind::ProviderError,
-                        Some(&row),
-                        format!("userinfo: {other}"),
-                    ),
-                })?;
-            provider_time += waited.elapsed();
-            merge_userinfo(&mut merged, &info);
+        let mut claims = identity.claims;
+        let waited = Instant::now();
+        let info =
+            steps::userinfo(&client, &metadata, &tokens, &identity.subject, self.timeout).await;
+        provider_time += waited.elapsed();
+        if let Some(info) = info.map_err(|f| refused(&f))? {
+            steps::merge_userinfo(&mut claims, info);
         }
         Ok(Verified {
             issuer: metadata.issuer().to_string(),
-            sid: merged.get("sid").and_then(Value::as_str).map(str::to_owned),
-            id_token: Some(id_token.to_string()),
+            sid: claims.get("sid").and_then(Value::as_str).map(str::to_owned),
+            id_token: Some(identity.raw),
             provider: row,
-            subject: subject.to_string(),
-            claims: merged,
-            mode: pending.mode(),
+            subject: identity.subject,
+            claims,
+            purpose,
             return_to: pending.return_to,
             provider_time,
         })
     }
 }
 
-fn db_err(e: sqlx::Error) -> FlowError {
-    err(FlowErrorKind::Database, None, format!("database: {e}"))
+/// A step's failure as sign-in reports it: the kind (the words the person signing in
+/// reads) and the detail for the log.
+trait Refusal {
+    fn refusal(&self) -> (FlowErrorKind, String);
 }
 
-/// Overlays the userinfo claims on the ID token's (`sub` stays the ID token's).
-pub(crate) fn merge_userinfo<T: Serialize>(merged: &mut Map<String, Value>, userinfo: &T) {
-    if let Ok(Value::Object(map)) = serde_json::to_value(userinfo) {
-        for (k, v) in map {
-            if k != "sub" {
-                merged.insert(k, v);
+impl Refusal for ResponseFailure {
+    fn refusal(&self) -> (FlowErrorKind, String) {
+        use FlowErrorKind::*;
+        match self {
+            ResponseFailure::WrongRedirectUri { arrived_on } => (
+                WrongRedirectUri,
+                format!("answer arrived on the redirect URI of {arrived_on:?}"),
+            ),
+            ResponseFailure::IssuerMismatch { iss } => {
+                (IssuerMismatch, format!("iss parameter {iss:?}"))
             }
+            ResponseFailure::IssMissing => (
+                IssuerMismatch,
+                "iss parameter missing though advertised".to_owned(),
+            ),
+            ResponseFailure::Error { error, description } => (
+                if error == "access_denied" {
+                    Denied
+                } else {
+                    ProviderError
+                },
+                format!("provider error {error}: {description}"),
+            ),
+            ResponseFailure::NoCode => (ProviderError, "callback without code".to_owned()),
         }
     }
+}
+
+impl Refusal for ExchangeFailure {
+    fn refusal(&self) -> (FlowErrorKind, String) {
+        use FlowErrorKind::*;
+        match self {
+            ExchangeFailure::NoTokenEndpoint(e) => {
+                (Misconfigured, format!("no token endpoint: {e}"))
+            }
+            ExchangeFailure::Refused { error, description } => (
+                TokenRejected,
+                format!("token endpoint: {error}: {description}"),
+            ),
+            ExchangeFailure::Unreachable(how) => (Unreachable, format!("token endpoint: {how}")),
+            ExchangeFailure::Unusable(why) => (TokenRejected, format!("token endpoint: {why}")),
+        }
+    }
+}
+
+impl Refusal for IdTokenFailure {
+    fn refusal(&self) -> (FlowErrorKind, String) {
+        (
+            FlowErrorKind::InvalidIdToken,
+            format!("ID token: {}", self.detail),
+        )
+    }
+}
+
+impl Refusal for UserInfoFailure {
+    fn refusal(&self) -> (FlowErrorKind, String) {
+        use FlowErrorKind::*;
+        match self {
+            UserInfoFailure::Subject => (
+                UserInfoMismatch,
+                "userinfo sub differs from the ID token's".to_owned(),
+            ),
+            UserInfoFailure::Misconfigured(why) => (Misconfigured, format!("userinfo: {why}")),
+            UserInfoFailure::Unreachable(how) => (Unreachable, format!("userinfo: {how}")),
+            UserInfoFailure::Failed(why) => (ProviderError, format!("userinfo: {why}")),
+        }
+    }
+}
+
+fn db_err(e: sqlx::Error) -> FlowError {
+    err(FlowErrorKind::Database, None, format!("database: {e}"))
 }
 
 /// The client authentication the token request uses: the configured one, or for `auto`
@@ -611,134 +562,6 @@ pub(crate) fn auth_method(row: &ProviderRow, metadata: &Metadata) -> &'static st
 
 pub(crate) fn client_http(timeout: Duration) -> reqwest::Client {
     client(timeout)
-}
-
-pub(crate) type Claims = openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>;
-
-pub(crate) fn verify<HA, HT, HU>(
-    client: &RpClient<HA, HT, HU>,
-    metadata: &Metadata,
-    id_token: &openidconnect::IdToken<
-        OtherClaims,
-        CoreGenderClaim,
-        CoreJweContentEncryptionAlgorithm,
-        CoreJwsSigningAlgorithm,
-    >,
-    nonce: &Nonce,
-) -> Result<Claims, ClaimsVerificationError>
-where
-    HA: openidconnect::EndpointState,
-    HT: openidconnect::EndpointState,
-    HU: openidconnect::EndpointState,
-{
-    id_token.claims(&verifier(client, metadata), nonce).cloned()
-}
-
-fn verifier<'a, HA, HT, HU>(
-    client: &'a RpClient<HA, HT, HU>,
-    metadata: &Metadata,
-) -> openidconnect::IdTokenVerifier<'a, CoreJsonWebKey>
-where
-    HA: openidconnect::EndpointState,
-    HT: openidconnect::EndpointState,
-    HU: openidconnect::EndpointState,
-{
-    // Only the asymmetric algorithms the provider advertises: never `none`, never an HMAC
-    // (which with a public key as the secret is the classic downgrade).
-    let algs: Vec<CoreJwsSigningAlgorithm> = metadata
-        .id_token_signing_alg_values_supported()
-        .iter()
-        .filter(|a| is_asymmetric(a))
-        .cloned()
-        .collect();
-    client
-        .id_token_verifier()
-        .set_allowed_algs(algs)
-        .set_issue_time_verifier_fn(|iat| {
-            let now = chrono_now();
-            let iat = iat.timestamp();
-            if iat > now + IAT_LEEWAY_SECS {
-                Err(format!("issued {}s in the future", iat - now))
-            } else if iat < now - IAT_MAX_AGE_SECS {
-                Err(format!("issued {}s ago", now - iat))
-            } else {
-                Ok(())
-            }
-        })
-}
-
-fn chrono_now() -> i64 {
-    crate::ssr::clock::now()
-}
-
-pub(crate) fn is_asymmetric(alg: &CoreJwsSigningAlgorithm) -> bool {
-    use CoreJwsSigningAlgorithm::*;
-    matches!(
-        alg,
-        RsaSsaPkcs1V15Sha256
-            | RsaSsaPkcs1V15Sha384
-            | RsaSsaPkcs1V15Sha512
-            | EcdsaP256Sha256
-            | EcdsaP384Sha384
-            | EcdsaP521Sha512
-            | RsaSsaPssSha256
-            | RsaSsaPssSha384
-            | RsaSsaPssSha512
-            | EdDsa
-    )
-}
-
-fn token_error<RE: std::error::Error + 'static, T: openidconnect::ErrorResponse + 'static>(
-    row: &ProviderRow,
-    e: &openidconnect::RequestTokenError<openidconnect::HttpClientError<RE>, T>,
-    timeout: Duration,
-) -> FlowError {
-    use openidconnect::RequestTokenError::*;
-    match e {
-        ServerResponse(r) => err(
-            FlowErrorKind::TokenRejected,
-            Some(row),
-            format!("token endpoint: {r}"),
-        ),
-        Request(openidconnect::HttpClientError::Reqwest(re)) => {
-            let re: &(dyn std::error::Error + 'static) = re.as_ref();
-            let detail = match re.downcast_ref::<reqwest::Error>() {
-                Some(re) => describe(re, timeout),
-                None => re.to_string(),
-            };
-            err(
-                FlowErrorKind::Unreachable,
-                Some(row),
-                format!("token endpoint: {detail}"),
-            )
-        }
-        Request(other) => err(
-            FlowErrorKind::Unreachable,
-            Some(row),
-            format!("token endpoint: {other}"),
-        ),
-        Parse(pe, _) => err(
-            FlowErrorKind::TokenRejected,
-            Some(row),
-            format!("token response: {pe}"),
-        ),
-        Other(msg) => err(
-            FlowErrorKind::TokenRejected,
-            Some(row),
-            format!("token endpoint: {msg}"),
-        ),
-    }
-}
-
-/// The ID token's claims as JSON (standard and other), for required-claim checks and
-/// account creation.
-pub(crate) fn standard_claims_json(
-    claims: &openidconnect::IdTokenClaims<OtherClaims, CoreGenderClaim>,
-) -> Map<String, Value> {
-    match serde_json::to_value(claims) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    }
 }
 
 /// The callback's query parameters.
@@ -770,7 +593,7 @@ pub struct Verified {
     pub id_token: Option<String>,
     /// ID token claims, overlaid with userinfo's.
     pub claims: Map<String, Value>,
-    pub mode: Mode,
+    pub purpose: Purpose,
     pub return_to: Option<String>,
     /// Time spent waiting for the provider (token, userinfo, a JWKS refresh).
     pub provider_time: Duration,

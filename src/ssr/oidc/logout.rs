@@ -1,38 +1,25 @@
 //! Signing out at the provider (OpenID Connect RP-Initiated Logout 1.0) and being signed out
 //! by it (OpenID Connect Back-Channel Logout 1.0).
 //!
-//! Logout tokens are verified here, not by `openidconnect`'s `IdTokenVerifier`: that one
-//! checks an ID token's shape (it wants `exp` and a nonce policy, and knows nothing of
-//! `events`, `jti` or a forbidden `nonce`). The signature itself is still checked by
-//! `openidconnect` (`CoreJsonWebKey::verify_signature`, the same code and key handling that
-//! verify our ID tokens), so no second JWT crate with its own key parsing is involved; the
-//! claim rules of §2.6 are plain code below, unit-tested.
+//! Logout tokens are not ID tokens (no nonce, perhaps no `sub` or `exp`, an `events`
+//! member), so `openidconnect`'s `IdTokenVerifier` cannot take them: their signature is
+//! checked by the one JWT module (`jwt`, with `openidconnect`'s key code and the ID tokens'
+//! algorithm policy), and the claim rules of §2.6 are plain code below, unit-tested.
 
 use super::discovery::Metadata;
-use super::flow::{OtherClaims, Rp};
+use super::flow::Rp;
+use super::jwt::{self, IAT_LEEWAY_SECS, IAT_MAX_AGE_SECS, JwtError};
 use crate::on_pool;
 use crate::provider::post_logout_redirect_uri;
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use crate::ssr::providers;
 use crate::ssr::session::store::end;
-use base64::Engine;
-use openidconnect::core::{
-    CoreGenderClaim, CoreJsonWebKey, CoreJsonWebKeyUse, CoreJweContentEncryptionAlgorithm,
-    CoreJwsSigningAlgorithm,
-};
-use openidconnect::{
-    ClientId, CsrfToken, EndSessionUrl, JsonWebKey, JsonWebKeySet, LogoutRequest,
-    PostLogoutRedirectUrl,
-};
+use openidconnect::{ClientId, CsrfToken, EndSessionUrl, LogoutRequest, PostLogoutRedirectUrl};
 use serde_json::{Map, Value};
 
 /// How long a sign-out at the provider may take before its `state` is forgotten.
 pub const STATE_TTL_SECS: i64 = 10 * 60;
-/// A logout token's `iat` may be this far in the future (clock skew) ...
-const IAT_LEEWAY_SECS: i64 = 60;
-/// ... and no older than this ("recent", §2.6 step 6); seen `jti`s are kept this long.
-const IAT_MAX_AGE_SECS: i64 = 10 * 60;
 /// The member `events` must have (§2.4).
 pub const BACKCHANNEL_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
@@ -85,13 +72,7 @@ pub async fn end_session(
         .set_client_id(ClientId::new(row.client_id.clone()))
         .set_post_logout_redirect_uri(back)
         .set_state(state.clone());
-    type IdToken = openidconnect::IdToken<
-        OtherClaims,
-        CoreGenderClaim,
-        CoreJweContentEncryptionAlgorithm,
-        CoreJwsSigningAlgorithm,
-    >;
-    if let Some(token) = id_token.and_then(|t| t.parse::<IdToken>().ok()) {
+    if let Some(token) = id_token.and_then(|t| t.parse::<jwt::IdToken>().ok()) {
         request = request.set_id_token_hint(&token);
     }
     let url = request.http_get_url().to_string();
@@ -215,13 +196,8 @@ pub struct LogoutClaims {
     pub iat: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum VerifyError {
-    #[error("no key of the provider matches the token")]
-    NoMatchingKey,
-    #[error("{0}")]
-    Invalid(String),
-}
+/// Why a logout token was refused.
+pub type VerifyError = JwtError;
 
 fn bad(why: impl Into<String>) -> VerifyError {
     VerifyError::Invalid(why.into())
@@ -237,68 +213,8 @@ pub fn verify(
     client_id: &str,
     now: i64,
 ) -> Result<LogoutClaims, VerifyError> {
-    let allowed: Vec<CoreJwsSigningAlgorithm> = metadata
-        .id_token_signing_alg_values_supported()
-        .iter()
-        .filter(|a| super::flow::is_asymmetric(a))
-        .cloned()
-        .collect();
-    let claims = verify_signature(token, metadata.jwks(), &allowed)?;
+    let claims = jwt::verified_claims(token, metadata.jwks(), &jwt::allowed_algs(metadata))?;
     check_claims(&claims, metadata.issuer().as_str(), client_id, now)
-}
-
-fn b64(part: &str) -> Result<Vec<u8>, VerifyError> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| bad("the token is not base64url"))
-}
-
-/// The payload of `token` once its signature checks out against `jwks` with one of `allowed`.
-fn verify_signature(
-    token: &str,
-    jwks: &JsonWebKeySet<CoreJsonWebKey>,
-    allowed: &[CoreJwsSigningAlgorithm],
-) -> Result<Map<String, Value>, VerifyError> {
-    let parts: Vec<&str> = token.split('.').collect();
-    let [header, payload, signature] = parts[..] else {
-        return Err(bad("the token is not a signed JWT (three parts)"));
-    };
-    let header: Map<String, Value> =
-        serde_json::from_slice(&b64(header)?).map_err(|_| bad("the token's header is not JSON"))?;
-    let alg: CoreJwsSigningAlgorithm = header
-        .get("alg")
-        .cloned()
-        .and_then(|a| serde_json::from_value(a).ok())
-        .ok_or_else(|| bad("the token's header has no usable alg"))?;
-    if !allowed.contains(&alg) {
-        return Err(bad(format!(
-            "the token is signed with {}, which is not an asymmetric algorithm the provider advertises",
-            header["alg"]
-        )));
-    }
-    let kid = header.get("kid").and_then(Value::as_str);
-    let keys: Vec<&CoreJsonWebKey> = jwks
-        .keys()
-        .iter()
-        .filter(|k| kid.is_none_or(|kid| k.key_id().is_some_and(|id| id.as_str() == kid)))
-        .filter(|k| {
-            k.key_use()
-                .is_none_or(|u| *u == CoreJsonWebKeyUse::Signature)
-        })
-        .collect();
-    if keys.is_empty() {
-        return Err(VerifyError::NoMatchingKey);
-    }
-    let message = format!("{}.{}", parts[0], parts[1]);
-    let signature = b64(signature)?;
-    if !keys.iter().any(|k| {
-        k.verify_signature(&alg, message.as_bytes(), &signature)
-            .is_ok()
-    }) {
-        return Err(bad("the token's signature does not verify"));
-    }
-    serde_json::from_slice(&b64(payload)?)
-        .map_err(|_| bad("the token's payload is not a JSON object"))
 }
 
 fn check_claims(
@@ -323,12 +239,8 @@ fn check_claims(
         .get("iat")
         .and_then(Value::as_i64)
         .ok_or_else(|| bad("iat is missing"))?;
-    if iat > now + IAT_LEEWAY_SECS {
-        return Err(bad(format!("iat is {}s in the future", iat - now)));
-    }
-    if iat < now - IAT_MAX_AGE_SECS {
-        return Err(bad(format!("iat is {}s old", now - iat)));
-    }
+    // "Recent" (§2.6 step 6), as for ID tokens; seen `jti`s are kept this long.
+    jwt::recent(iat, now).map_err(|why| bad(format!("iat: {why}")))?;
     if let Some(exp) = claims.get("exp") {
         match exp.as_i64() {
             Some(exp) if exp + IAT_LEEWAY_SECS >= now => {}
@@ -443,30 +355,5 @@ mod tests {
                 "{name} must be refused"
             );
         }
-    }
-
-    #[test]
-    fn malformed_tokens_are_refused_before_any_key_is_used() {
-        let jwks = JsonWebKeySet::<CoreJsonWebKey>::new(vec![]);
-        let rs = [CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256];
-        assert!(verify_signature("a.b", &jwks, &rs).is_err());
-        assert!(verify_signature("a.b.c.d.e", &jwks, &rs).is_err());
-        let enc = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-        let hs = format!("{}.{}.sig", enc(json!({"alg": "HS256"})), enc(json!({})));
-        assert!(matches!(
-            verify_signature(&hs, &jwks, &rs),
-            Err(VerifyError::Invalid(_))
-        ));
-        let none = format!("{}.{}.", enc(json!({"alg": "none"})), enc(json!({})));
-        assert!(verify_signature(&none, &jwks, &rs).is_err());
-        let rs256 = format!(
-            "{}.{}.c2ln",
-            enc(json!({"alg": "RS256", "kid": "k"})),
-            enc(json!({}))
-        );
-        assert_eq!(
-            verify_signature(&rs256, &jwks, &rs),
-            Err(VerifyError::NoMatchingKey)
-        );
     }
 }

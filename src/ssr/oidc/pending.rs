@@ -1,5 +1,6 @@
 //! Sign-in attempts between the redirect to the provider and the callback.
 
+use crate::identity::decision::Purpose;
 use crate::on_pool;
 use crate::ssr::client_ip::ClientKey;
 use crate::ssr::clock::now;
@@ -26,7 +27,7 @@ pub enum Mode {
     Link {
         user_id: String,
     },
-    /// An administrator's test sign-in: never signs in or links anyone (`ssr::oidc::trial`).
+    /// An administrator's test sign-in: never signs in or links anyone (`ssr::oidc::test_sign_in`).
     Test {
         user_id: String,
     },
@@ -50,6 +51,20 @@ impl PendingRow {
     /// A test sign-in's attempt (whatever else the row says: it never signs anyone in).
     pub fn is_test(&self) -> bool {
         self.mode == "test" || self.test_config.is_some()
+    }
+
+    /// What a real attempt is for; `None` for a test sign-in, which never signs in or links
+    /// anyone (fail closed: it has its own path).
+    pub fn purpose(&self) -> Option<Purpose> {
+        if self.is_test() {
+            return None;
+        }
+        Some(match (self.mode.as_str(), &self.user_id) {
+            ("link", Some(user_id)) => Purpose::Link {
+                user_id: user_id.clone(),
+            },
+            _ => Purpose::SignIn,
+        })
     }
 
     pub fn mode(&self) -> Mode {

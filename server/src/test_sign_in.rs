@@ -14,11 +14,11 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use portcullis::provider::{IssuerPolicy, ProviderDraft};
-use portcullis::sign_in_test::{REPORT_PATH, TestReport};
 use portcullis::ssr::oidc::flow::Callback;
 use portcullis::ssr::oidc::pending::{Mode, PendingRow, new_binding};
-use portcullis::ssr::oidc::trial::{self, Started, TestStart};
+use portcullis::ssr::oidc::test_sign_in::{self, Started, TestStart};
 use portcullis::ssr::session::AuthSession;
+use portcullis::test_sign_in::{REPORT_PATH, TestReport};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -69,7 +69,7 @@ pub async fn start(State(state): State<AppState>, session: Session, req: Request
     } else {
         form.original_slug.clone()
     };
-    let started = trial::start(
+    let started = test_sign_in::start(
         &rp(&state),
         TestStart {
             draft,
@@ -104,10 +104,10 @@ fn parse(body: &Bytes) -> Option<EditorForm> {
 
 /// Keeps the report for this administrator and browser and sends the browser to it.
 async fn show(state: &AppState, admin_id: &str, binding: String, report: &TestReport) -> Response {
-    if let Some(step) = trial::failed_step(report) {
+    if let Some(step) = test_sign_in::failed_step(report) {
         tracing::info!(provider = ?report.slug, step, "test sign-in failed");
     }
-    match trial::store_report(&state.db, admin_id, &binding, report).await {
+    match test_sign_in::store_report(&state.db, admin_id, &binding, report).await {
         Ok(id) => {
             let res = redirect(&format!("{REPORT_PATH}?id={id}"));
             with_binding(state, res, binding)
@@ -131,7 +131,7 @@ pub async fn callback(
         return redirect("/login");
     };
     let same_session =
-        session.id().is_some() && session.id() == trial::started_in_session(&rp, &pending);
+        session.id().is_some() && session.id() == test_sign_in::started_in_session(&rp, &pending);
     let admin = session_user(session, &state.db).await.ok().flatten();
     let (Some(admin), Some(binding), true) = (admin, binding, same_session) else {
         tracing::info!("test sign-in finished outside the session that started it; refused");
@@ -144,6 +144,6 @@ pub async fn callback(
     let oidc_on = portcullis::ssr::providers::oidc_enabled(&state.db)
         .await
         .unwrap_or(false);
-    let report = trial::finish(&rp, arrived_on, callback, &pending, oidc_on).await;
+    let report = test_sign_in::finish(&rp, arrived_on, callback, &pending, oidc_on).await;
     show(state, &admin.id, binding.to_owned(), &report).await
 }

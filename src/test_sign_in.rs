@@ -1,8 +1,11 @@
 //! "Test sign-in": the report an administrator reads after running the real
 //! authorization-code flow with the editor's values, and the pure rules that put a failure
-//! into words (cause and fix). Nothing here talks to a provider; `ssr::oidc::trial` does,
+//! into words (cause and fix). Nothing here talks to a provider; `ssr::oidc::test_sign_in` does,
 //! and fills this in.
 
+use crate::callback::{
+    ExchangeFailure, IdTokenFailure, IdTokenProblem, ResponseFailure, UserInfoFailure,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -455,6 +458,222 @@ pub fn issuer_mismatch(token_iss: &str, configured: &str, discovered: &str) -> E
     }
 }
 
+/// What discovery said, as the explanations of a failed ID token refer to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Discovered {
+    pub issuer: String,
+    pub jwks_uri: String,
+    /// The key ids of its JWKS.
+    pub key_ids: Vec<String>,
+    /// The ID token signing algorithms it advertises.
+    pub algs: Vec<String>,
+}
+
+/// The step [`AUTHORIZATION_RESPONSE`] of `r`, failed with `f`; `discovered_issuer` is
+/// discovery's, `scopes` those requested.
+pub fn response_failed(
+    r: &TestReport,
+    f: &ResponseFailure,
+    discovered_issuer: &str,
+    scopes: &str,
+) -> Step {
+    let name = AUTHORIZATION_RESPONSE;
+    let uri = &r.redirect_uri;
+    match f {
+        ResponseFailure::WrongRedirectUri { arrived_on } => Step::failed(
+            name,
+            "The answer arrived on another redirect URI than this provider's.",
+            Explained::new(
+                format!(
+                    "It arrived at {}, not at {uri}.",
+                    arrived_on
+                        .as_ref()
+                        .map_or("/login".to_owned(), |s| format!("/login/{s}")),
+                ),
+                format!("Register `{uri}` exactly as the redirect URI at the provider."),
+            ),
+        ),
+        ResponseFailure::IssuerMismatch { iss } => Step::failed(
+            name,
+            "The answer names another issuer (RFC 9207 iss parameter), so a sign-in refuses it.",
+            issuer_mismatch(iss, &r.issuer_url, discovered_issuer),
+        ),
+        ResponseFailure::IssMissing => Step::failed(
+            name,
+            "The answer has no iss parameter though the provider advertises it, so a sign-in refuses it.",
+            Explained::cause_only(
+                "authorization_response_iss_parameter_supported is true in discovery, but the redirect carried no iss.",
+            ),
+        ),
+        ResponseFailure::Error { error, description } => {
+            let step = Step::failed(
+                name,
+                "The provider sent an error instead of a code.",
+                redirect_error(error, description, uri, scopes),
+            )
+            .fact("error", error.clone());
+            if description.is_empty() {
+                step
+            } else {
+                step.fact("error_description", description.clone())
+            }
+        }
+        ResponseFailure::NoCode => Step::failed(
+            name,
+            "The provider sent the browser back without a code.",
+            Explained::cause_only("The redirect had neither code nor error."),
+        ),
+    }
+}
+
+/// The step [`TOKEN_REQUEST`], failed with `f`; `method`: the client authentication used,
+/// `how`: it and where it was chosen.
+pub fn exchange_failed(f: &ExchangeFailure, method: &str, how: &str) -> Step {
+    let explained = match f {
+        ExchangeFailure::NoTokenEndpoint(why) => {
+            return Step::failed(
+                TOKEN_REQUEST,
+                "The provider has no token endpoint.",
+                Explained::cause_only(why.clone()),
+            );
+        }
+        ExchangeFailure::Refused { error, description } => token_error(error, description, method),
+        ExchangeFailure::Unreachable(how) => Explained::new(
+            format!("The token endpoint could not be reached: {how}."),
+            "Check that this server can reach the provider's token endpoint.",
+        ),
+        ExchangeFailure::Unusable(why) => {
+            Explained::cause_only(format!("The token response was not usable: {why}."))
+        }
+    };
+    Step::failed(
+        TOKEN_REQUEST,
+        "The provider did not exchange the code for tokens.",
+        explained,
+    )
+    .fact("Client authentication", how)
+}
+
+/// The step [`ID_TOKEN`] of `r` (its header and claims as sent already recorded), failed
+/// with `f`.
+pub fn id_token_failed(r: &TestReport, f: &IdTokenFailure, d: &Discovered) -> Step {
+    use IdTokenProblem::*;
+    if f.problem == Missing {
+        return Step::failed(
+            ID_TOKEN,
+            "The token response has no ID token.",
+            Explained::new(
+                "Without an ID token there is no verified identity.",
+                "Make sure the client is an OpenID Connect client and Scopes includes openid.",
+            ),
+        );
+    }
+    let header = r.id_token_header.clone().unwrap_or_default();
+    let claim = |k: &str| {
+        r.id_token_claims
+            .as_ref()
+            .and_then(|c| c.get(k))
+            .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
+            .unwrap_or_else(|| "(absent)".to_owned())
+    };
+    let kid = header.kid.clone().unwrap_or_else(|| "(none)".to_owned());
+    let clock = "Check the clocks of the provider and of this server (NTP).";
+    let explained = match f.problem {
+        Issuer => issuer_mismatch(&claim("iss"), &r.issuer_url, &d.issuer),
+        Audience => Explained::new(
+            format!(
+                "The ID token is meant for audience {} but the client ID here is `{}`.",
+                claim("aud"),
+                r.client_id
+            ),
+            "Check Client ID: it must be the client the provider issues the tokens to.",
+        ),
+        Nonce => Explained::cause_only(
+            "The ID token's nonce is not the one this attempt sent: the provider did not echo it, or sent a token from another sign-in.",
+        ),
+        Expired => Explained::new(
+            format!(
+                "The ID token had already expired when it arrived (exp {}).",
+                claim("exp")
+            ),
+            clock,
+        ),
+        IssuedAt => Explained::new(
+            format!(
+                "The ID token's issue time (iat {}) is not acceptable: it was {}.",
+                claim("iat"),
+                f.detail
+            ),
+            clock,
+        ),
+        NoMatchingKey => Explained::new(
+            format!(
+                "No key in the provider's JWKS ({}) matches the token's key id `{kid}` and algorithm {} (keys there: {}).",
+                d.jwks_uri,
+                header.alg,
+                if d.key_ids.is_empty() {
+                    "none".to_owned()
+                } else {
+                    d.key_ids.join(", ")
+                }
+            ),
+            "The provider signs with a key it does not publish: check its signing key settings (or wait for its key rotation to publish the key).",
+        ),
+        BadSignature => Explained::new(
+            format!(
+                "The signature does not verify with the provider's key `{kid}` from {}: the token was not signed by that key.",
+                d.jwks_uri
+            ),
+            "The token was signed by another key than the one the provider publishes under this id: check the provider's keys, and that Issuer URL points at the right provider (realm, tenant).",
+        ),
+        Algorithm => Explained::new(
+            format!(
+                "The ID token is signed with {}, which is not accepted: only asymmetric algorithms the provider advertises ({}) are.",
+                header.alg,
+                d.algs.join(", ")
+            ),
+            "Make the provider sign ID tokens with RS256 or ES256 (an asymmetric key), not HS256 or none.",
+        ),
+        Unsigned => Explained::new(
+            "The ID token is not signed (alg none).",
+            "Make the provider sign ID tokens with RS256 or ES256.",
+        ),
+        Signature => {
+            Explained::cause_only(format!("The signature could not be checked: {}.", f.detail))
+        }
+        Missing | Other => {
+            Explained::cause_only(format!("The ID token was refused: {}.", f.detail))
+        }
+    };
+    Step::failed(
+        ID_TOKEN,
+        "The ID token failed verification, so a sign-in refuses it.",
+        explained,
+    )
+    .fact("Algorithm", header.alg.clone())
+    .fact("Key id", header.kid.unwrap_or_else(|| "none".to_owned()))
+}
+
+/// The step [`USERINFO`], failed with `f`.
+pub fn userinfo_failed(f: &UserInfoFailure) -> Step {
+    match f {
+        UserInfoFailure::Subject => Step::failed(
+            USERINFO,
+            "Userinfo answered for another subject than the ID token's, so a sign-in refuses it.",
+            Explained::cause_only(
+                "The userinfo response's sub differs from the ID token's sub: the provider is inconsistent.",
+            ),
+        ),
+        UserInfoFailure::Misconfigured(why)
+        | UserInfoFailure::Unreachable(why)
+        | UserInfoFailure::Failed(why) => Step::failed(
+            USERINFO,
+            "Userinfo failed, so a sign-in fails too.",
+            Explained::cause_only(format!("The userinfo request failed: {why}.")),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,6 +795,115 @@ mod tests {
                 (false, None)
             ]
         );
+    }
+
+    fn report() -> TestReport {
+        TestReport {
+            redirect_uri: URI.into(),
+            issuer_url: "https://kc.example/realms/a".into(),
+            client_id: "portcullis".into(),
+            ..TestReport::default()
+        }
+    }
+
+    fn cause(step: &Step) -> &str {
+        assert_eq!(step.status, Status::Failed);
+        step.cause.as_deref().unwrap()
+    }
+
+    #[test]
+    fn each_authorization_response_failure_is_explained() {
+        let r = report();
+        let step = |f| response_failed(&r, &f, "https://kc.example/realms/a", "openid");
+        let s = step(ResponseFailure::WrongRedirectUri { arrived_on: None });
+        assert_eq!(s.name, AUTHORIZATION_RESPONSE);
+        assert_eq!(cause(&s), format!("It arrived at /login, not at {URI}."));
+        assert!(s.fix.unwrap().contains(&format!("`{URI}`")));
+        let s = step(ResponseFailure::WrongRedirectUri {
+            arrived_on: Some("gh".into()),
+        });
+        assert!(cause(&s).starts_with("It arrived at /login/gh,"));
+        let s = step(ResponseFailure::IssuerMismatch {
+            iss: "https://evil.example".into(),
+        });
+        assert!(s.summary.contains("RFC 9207") && cause(&s).contains("https://evil.example"));
+        let s = step(ResponseFailure::IssMissing);
+        assert!(cause(&s).contains("authorization_response_iss_parameter_supported"));
+        let s = step(ResponseFailure::Error {
+            error: "access_denied".into(),
+            description: String::new(),
+        });
+        assert_eq!(s.facts, [("error".to_owned(), "access_denied".to_owned())]);
+        let s = step(ResponseFailure::NoCode);
+        assert_eq!(cause(&s), "The redirect had neither code nor error.");
+    }
+
+    #[test]
+    fn each_exchange_and_userinfo_failure_is_explained() {
+        let s = exchange_failed(
+            &ExchangeFailure::Refused {
+                error: "invalid_client".into(),
+                description: String::new(),
+            },
+            "client_secret_post",
+            "client_secret_post (chosen in the editor)",
+        );
+        assert!(cause(&s).contains("client_secret_post") && s.fix.is_some());
+        assert_eq!(s.facts[0].0, "Client authentication");
+        let s = exchange_failed(
+            &ExchangeFailure::Unreachable("timed out after 10 s".into()),
+            "client_secret_basic",
+            "",
+        );
+        assert!(cause(&s).contains("timed out after 10 s"));
+        let s = exchange_failed(&ExchangeFailure::NoTokenEndpoint("none".into()), "", "");
+        assert!(s.summary.contains("no token endpoint") && s.facts.is_empty());
+        let s = userinfo_failed(&UserInfoFailure::Subject);
+        assert!(cause(&s).contains("differs from the ID token's sub"));
+        let s = userinfo_failed(&UserInfoFailure::Unreachable("refused".into()));
+        assert_eq!(cause(&s), "The userinfo request failed: refused.");
+    }
+
+    #[test]
+    fn each_id_token_failure_is_explained_with_what_discovery_said() {
+        let mut r = report();
+        r.id_token_header = Some(TokenHeader {
+            alg: "RS256".into(),
+            kid: Some("k9".into()),
+            ..TokenHeader::default()
+        });
+        r.id_token_claims = json!({"iss": "https://kc.example/realms/a/", "aud": "other"})
+            .as_object()
+            .cloned();
+        let d = Discovered {
+            issuer: "https://kc.example/realms/a".into(),
+            jwks_uri: "https://kc.example/jwks".into(),
+            key_ids: vec!["k1".into(), "k2".into()],
+            algs: vec!["RS256".into(), "HS256".into()],
+        };
+        let step = |problem, detail: &str| {
+            id_token_failed(
+                &r,
+                &IdTokenFailure {
+                    problem,
+                    detail: detail.into(),
+                },
+                &d,
+            )
+        };
+        use IdTokenProblem::*;
+        let s = step(Missing, "");
+        assert!(s.summary.contains("no ID token") && s.facts.is_empty());
+        let s = step(Issuer, "");
+        assert!(s.fix.unwrap().contains("trailing slash"));
+        assert_eq!(s.facts[1], ("Key id".to_owned(), "k9".to_owned()));
+        assert!(cause(&step(Audience, "")).contains("audience other"));
+        let s = step(NoMatchingKey, "");
+        assert!(cause(&s).contains("`k9`") && cause(&s).contains("k1, k2"));
+        assert!(cause(&step(BadSignature, "")).contains("https://kc.example/jwks"));
+        assert!(cause(&step(Algorithm, "")).contains("(RS256, HS256)"));
+        assert!(cause(&step(IssuedAt, "issued 900s ago")).contains("it was issued 900s ago"));
+        assert!(cause(&step(Other, "odd")).contains("refused: odd"));
     }
 
     #[test]

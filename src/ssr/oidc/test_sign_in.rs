@@ -3,33 +3,27 @@
 //! but its own attempt (`oidc_pending`, consumed by the callback) and its report
 //! (`oidc_test_reports`, shown once): no user, link, session or flag.
 //!
-//! It goes through the same pieces as a sign-in (`flow::Rp::begin`, the client, the ID
-//! token verifier, the userinfo merge, `identities::preview`), recording each step.
+//! It runs the sign-in's own pieces (`flow::Rp::begin`, the client, the callback's steps in
+//! `callback`, `identities::preview`) and records each outcome; the words for a failure
+//! are the report's (`crate::test_sign_in`).
 
+use super::callback as steps;
 use super::discovery::{Metadata, discover};
-use super::flow::{
-    Callback, Claims, OtherClaims, Rp, Verified, auth_method, client_http, merge_userinfo,
-    standard_claims_json, verify,
-};
+use super::flow::{Callback, Rp, Verified, auth_method, client_http};
+use super::jwt;
 use super::pending::{self, Mode, PendingRow, binding_hash};
+use crate::identity::decision::Purpose;
 use crate::on_pool;
 use crate::provider::{IssuerPolicy, Mode as EditMode, ProviderDraft, ValidProvider, redirect_uri};
-use crate::sign_in_test::{
-    self as report, Explained, Status, Step, TestReport, TokenHeader, WouldDo, verdicts,
-};
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use crate::ssr::identities;
 use crate::ssr::providers::{self, ProviderRow};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use openidconnect::core::{CoreGenderClaim, CoreJsonWebKey, CoreJwsSigningAlgorithm};
-use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, JsonWebKey, Nonce, OAuth2TokenResponse,
-    PkceCodeVerifier, RequestTokenError, SignatureVerificationError, TokenResponse,
+use crate::test_sign_in::{
+    self as report, Explained, Status, Step, TestReport, TokenHeader, WouldDo, verdicts,
 };
+use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// A report waits this long to be read.
 pub const REPORT_LIFETIME_SECS: i64 = 10 * 60;
@@ -389,7 +383,8 @@ pub async fn finish(
     r
 }
 
-/// The steps from the authorization response on; fills `r` as far as it gets.
+/// The steps from the authorization response on, the sign-in's own (`callback`), each
+/// outcome recorded; fills `r` as far as it gets.
 async fn run(
     rp: &Rp<'_>,
     arrived_on: Option<&str>,
@@ -416,73 +411,20 @@ async fn run(
         .fact("Scopes", scopes.clone()),
     );
 
-    // The authorization response.
-    let name = report::AUTHORIZATION_RESPONSE;
-    if arrived_on != Some(row.slug.as_str()) {
-        r.steps.push(Step::failed(
-            name,
-            "The answer arrived on another redirect URI than this provider's.",
-            Explained::new(
-                format!(
-                    "It arrived at {}, not at {}.",
-                    arrived_on.map_or("/login".to_owned(), |s| format!("/login/{s}")),
-                    r.redirect_uri
-                ),
-                format!(
-                    "Register `{}` exactly as the redirect URI at the provider.",
-                    r.redirect_uri
-                ),
-            ),
-        ));
-        return;
-    }
-    let advertised = metadata
-        .additional_metadata()
-        .authorization_response_iss_parameter_supported;
-    match (&callback.iss, advertised) {
-        (Some(iss), _) if iss != metadata.issuer().as_str() => {
-            r.steps.push(Step::failed(
-                name,
-                "The answer names another issuer (RFC 9207 iss parameter), so a sign-in refuses it.",
-                report::issuer_mismatch(iss, &row.issuer_url, metadata.issuer().as_str()),
-            ));
+    let issuer = metadata.issuer().to_string();
+    let code = match steps::arrival(arrived_on, &row.slug)
+        .and_then(|()| steps::response(callback, &metadata))
+    {
+        Ok(code) => code,
+        Err(f) => {
+            r.steps
+                .push(report::response_failed(r, &f, &issuer, &scopes));
             return;
         }
-        (None, Some(true)) => {
-            r.steps.push(Step::failed(
-                name,
-                "The answer has no iss parameter though the provider advertises it, so a sign-in refuses it.",
-                Explained::cause_only("authorization_response_iss_parameter_supported is true in discovery, but the redirect carried no iss."),
-            ));
-            return;
-        }
-        _ => {}
-    }
-    if let Some(error) = &callback.error {
-        let description = callback.error_description.clone().unwrap_or_default();
-        let mut step = Step::failed(
-            name,
-            "The provider sent an error instead of a code.",
-            report::redirect_error(error, &description, &r.redirect_uri, &scopes),
-        )
-        .fact("error", error.clone());
-        if !description.is_empty() {
-            step = step.fact("error_description", description);
-        }
-        r.steps.push(step);
-        return;
-    }
-    let Some(code) = callback.code.clone() else {
-        r.steps.push(Step::failed(
-            name,
-            "The provider sent the browser back without a code.",
-            Explained::cause_only("The redirect had neither code nor error."),
-        ));
-        return;
     };
     r.steps.push(
         Step::passed(
-            name,
+            report::AUTHORIZATION_RESPONSE,
             "A code came back on this provider's redirect URI, with the state this browser started (and the matching issuer, when sent).",
         )
         .fact(
@@ -491,8 +433,6 @@ async fn run(
         ),
     );
 
-    // The token request.
-    let name = report::TOKEN_REQUEST;
     let method = auth_method(&row, &metadata);
     let how = if row.token_auth_method == "auto" {
         format!("{method} (Automatic, from the provider's discovery)")
@@ -503,203 +443,87 @@ async fn run(
         Ok(c) => c,
         Err(e) => {
             r.steps.push(Step::failed(
-                name,
+                report::TOKEN_REQUEST,
                 "The token request could not be made.",
                 Explained::cause_only(e.detail),
             ));
             return;
         }
     };
-    let http = client_http(rp.timeout);
-    let exchange = match client.exchange_code(AuthorizationCode::new(code)) {
-        Ok(x) => x,
-        Err(e) => {
-            r.steps.push(Step::failed(
-                name,
-                "The provider has no token endpoint.",
-                Explained::cause_only(e.to_string()),
-            ));
-            return;
-        }
-    };
-    let token = match exchange
-        .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
-        .request_async(&http)
-        .await
-    {
+    let tokens = match steps::exchange(&client, code, &pending.pkce_verifier, rp.timeout).await {
         Ok(t) => t,
-        Err(e) => {
-            let explained = match &e {
-                RequestTokenError::ServerResponse(resp) => {
-                    let code = serde_json::to_value(resp.error())
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_else(|| resp.error().to_string());
-                    report::token_error(
-                        &code,
-                        resp.error_description().map_or("", String::as_str),
-                        method,
-                    )
-                }
-                RequestTokenError::Request(openidconnect::HttpClientError::Reqwest(re)) => {
-                    Explained::new(
-                        format!(
-                            "The token endpoint could not be reached: {}.",
-                            super::http::describe(re, rp.timeout)
-                        ),
-                        "Check that this server can reach the provider's token endpoint.",
-                    )
-                }
-                other => {
-                    Explained::cause_only(format!("The token response was not usable: {other}."))
-                }
-            };
-            r.steps.push(
-                Step::failed(
-                    name,
-                    "The provider did not exchange the code for tokens.",
-                    explained,
-                )
-                .fact("Client authentication", how),
-            );
+        Err(f) => {
+            r.steps.push(report::exchange_failed(&f, method, &how));
             return;
         }
     };
-    let mut step = Step::passed(
-        name,
-        "The code was exchanged: the provider accepted the client's credentials and the PKCE verifier.",
+    r.steps.push(exchange_passed(&tokens, &how));
+
+    // The ID token as sent, shown whether or not it verifies.
+    if let Some(raw) = tokens.id_token().map(|t| t.to_string()) {
+        let jws = jwt::Jws::parse(&raw).ok();
+        let param = |k: &str| jws.as_ref().and_then(|j| j.param(k)).map(str::to_owned);
+        r.id_token_header = Some(TokenHeader {
+            alg: param("alg").unwrap_or_else(|| "none".to_owned()),
+            kid: param("kid"),
+            typ: param("typ"),
+            verified_by: None,
+        });
+        r.id_token_claims = jws.map(|j| j.claims);
+    }
+    let identity = match steps::id_token(&client, &metadata, &tokens, &pending.nonce) {
+        Ok(identity) => identity,
+        Err(f) => {
+            let discovered = report::Discovered {
+                issuer,
+                jwks_uri: metadata.jwks_uri().to_string(),
+                key_ids: jwt::key_ids(&metadata),
+                algs: metadata
+                    .id_token_signing_alg_values_supported()
+                    .iter()
+                    .map(jwt::alg_name)
+                    .collect(),
+            };
+            r.steps.push(report::id_token_failed(r, &f, &discovered));
+            return;
+        }
+    };
+    let header = r.id_token_header.get_or_insert_default();
+    header.verified_by = identity.verified_by.clone();
+    let step = Step::passed(
+        report::ID_TOKEN,
+        "The ID token is valid: signature, issuer, audience, nonce, expiry and issue time all check.",
     )
-    .fact("Client authentication", how)
+    .fact("Algorithm", header.alg.clone())
+    .fact("Key id", header.kid.clone().unwrap_or_else(|| "none".to_owned()))
     .fact(
-        "Token type",
-        serde_json::to_value(token.token_type())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        "Verified by",
+        identity
+            .verified_by
+            .unwrap_or_else(|| "a key of the provider's JWKS".to_owned()),
     )
-    .fact("Access token", "received (never shown)");
-    if token.refresh_token().is_some() {
-        step = step.fact("Refresh token", "received (never shown, not kept)");
-    }
-    if let Some(scopes) = token.scopes() {
-        step = step.fact(
-            "Scopes granted",
-            scopes
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-    }
+    .fact("Subject", identity.subject.clone());
     r.steps.push(step);
-
-    // The ID token.
-    let name = report::ID_TOKEN;
-    let Some(id_token) = token.id_token() else {
-        r.steps.push(Step::failed(
-            name,
-            "The token response has no ID token.",
-            Explained::new(
-                "Without an ID token there is no verified identity.",
-                "Make sure the client is an OpenID Connect client and Scopes includes openid.",
-            ),
-        ));
-        return;
-    };
-    let raw = id_token.to_string();
-    let (header, unverified) = decode_unverified(&raw);
-    r.id_token_header = Some(header.clone());
-    r.id_token_claims = unverified.clone();
-    let nonce = Nonce::new(pending.nonce.clone());
-    let claims: Claims = match verify(&client, &metadata, id_token, &nonce) {
-        Ok(c) => c,
-        Err(e) => {
-            let explained = explain_id_token(&e, &header, unverified.as_ref(), &row, &metadata);
-            r.steps.push(
-                Step::failed(
-                    name,
-                    "The ID token failed verification, so a sign-in refuses it.",
-                    explained,
-                )
-                .fact("Algorithm", header.alg.clone())
-                .fact(
-                    "Key id",
-                    header.kid.clone().unwrap_or_else(|| "none".to_owned()),
-                ),
-            );
-            return;
-        }
-    };
-    let verified_by = verifying_key(&raw, &header, &metadata);
-    if let Some(h) = r.id_token_header.as_mut() {
-        h.verified_by = verified_by.clone();
-    }
     r.id_token_verified = true;
-    let mut merged = standard_claims_json(&claims);
-    r.id_token_claims = Some(merged.clone());
-    r.steps.push(
-        Step::passed(
-            name,
-            "The ID token is valid: signature, issuer, audience, nonce, expiry and issue time all check.",
-        )
-        .fact("Algorithm", header.alg.clone())
-        .fact("Key id", header.kid.clone().unwrap_or_else(|| "none".to_owned()))
-        .fact("Verified by", verified_by.unwrap_or_else(|| "a key of the provider's JWKS".to_owned()))
-        .fact("Subject", claims.subject().to_string()),
-    );
+    r.id_token_claims = Some(identity.claims.clone());
+    let mut merged = identity.claims;
 
-    // Userinfo.
-    let name = report::USERINFO;
-    if metadata.userinfo_endpoint().is_none() {
-        r.steps.push(Step::skipped(
-            name,
+    match steps::userinfo(&client, &metadata, &tokens, &identity.subject, rp.timeout).await {
+        Ok(None) => r.steps.push(Step::skipped(
+            report::USERINFO,
             "The provider has no userinfo endpoint: the ID token's claims are all there is.",
-        ));
-    } else {
-        let request =
-            client.user_info(token.access_token().clone(), Some(claims.subject().clone()));
-        let result: Result<openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim>, String> =
-            match request {
-                Ok(req) => req.request_async(&http).await.map_err(|e| match e {
-                    openidconnect::UserInfoError::ClaimsVerification(
-                        ClaimsVerificationError::InvalidSubject(_),
-                    ) => "sub".to_owned(),
-                    openidconnect::UserInfoError::Request(
-                        openidconnect::HttpClientError::Reqwest(re),
-                    ) => super::http::describe(&re, rp.timeout),
-                    other => other.to_string(),
-                }),
-                Err(e) => Err(e.to_string()),
-            };
-        match result {
-            Ok(info) => {
-                r.userinfo_claims = serde_json::to_value(&info)
-                    .ok()
-                    .and_then(|v| v.as_object().cloned());
-                merge_userinfo(&mut merged, &info);
-                r.steps.push(Step::passed(
-                    name,
-                    "Userinfo answered for the same subject; its claims are laid over the ID token's.",
-                ));
-            }
-            Err(why) if why == "sub" => {
-                r.steps.push(Step::failed(
-                    name,
-                    "Userinfo answered for another subject than the ID token's, so a sign-in refuses it.",
-                    Explained::cause_only(
-                        "The userinfo response's sub differs from the ID token's sub: the provider is inconsistent.",
-                    ),
-                ));
-                return;
-            }
-            Err(why) => {
-                r.steps.push(Step::failed(
-                    name,
-                    "Userinfo failed, so a sign-in fails too.",
-                    Explained::cause_only(format!("The userinfo request failed: {why}.")),
-                ));
-                return;
-            }
+        )),
+        Ok(Some(info)) => {
+            r.userinfo_claims = Some(info.clone());
+            steps::merge_userinfo(&mut merged, info);
+            r.steps.push(Step::passed(
+                report::USERINFO,
+                "Userinfo answered for the same subject; its claims are laid over the ID token's.",
+            ));
+        }
+        Err(f) => {
+            r.steps.push(report::userinfo_failed(&f));
+            return;
         }
     }
     r.merged_claims = Some(merged.clone());
@@ -717,9 +541,9 @@ async fn run(
         issuer: metadata.issuer().to_string(),
         sid: None,
         id_token: None,
-        subject: claims.subject().to_string(),
+        subject: identity.subject,
         claims: merged,
-        mode: Mode::SignIn,
+        purpose: Purpose::SignIn,
         return_to: None,
         provider_time: std::time::Duration::ZERO,
         provider: row,
@@ -735,151 +559,35 @@ async fn run(
     });
 }
 
-/// The ID token's header and claims as sent, before (or without) verification.
-fn decode_unverified(raw: &str) -> (TokenHeader, Option<Map<String, Value>>) {
-    let mut parts = raw.split('.');
-    let json = |part: Option<&str>| -> Option<Map<String, Value>> {
-        let bytes = URL_SAFE_NO_PAD.decode(part?.trim_end_matches('=')).ok()?;
-        serde_json::from_slice::<Value>(&bytes)
-            .ok()?
-            .as_object()
-            .cloned()
-    };
-    let header = json(parts.next()).unwrap_or_default();
-    let claims = json(parts.next());
-    let s = |k: &str| header.get(k).and_then(Value::as_str).map(str::to_owned);
-    (
-        TokenHeader {
-            alg: s("alg").unwrap_or_else(|| "none".to_owned()),
-            kid: s("kid"),
-            typ: s("typ"),
-            verified_by: None,
-        },
-        claims,
+/// The token request passed: what came back (never a token itself).
+fn exchange_passed(tokens: &steps::Tokens, how: &str) -> Step {
+    let mut step = Step::passed(
+        report::TOKEN_REQUEST,
+        "The code was exchanged: the provider accepted the client's credentials and the PKCE verifier.",
     )
-}
-
-/// Which key of the JWKS verifies the token's signature (tried one by one).
-fn verifying_key(raw: &str, header: &TokenHeader, m: &Metadata) -> Option<String> {
-    let (message, signature) = raw.rsplit_once('.')?;
-    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let alg: CoreJwsSigningAlgorithm =
-        serde_json::from_value(Value::String(header.alg.clone())).ok()?;
-    m.jwks().keys().iter().find_map(|key: &CoreJsonWebKey| {
-        key.verify_signature(&alg, message.as_bytes(), &signature)
-            .ok()?;
-        let kid = key
-            .key_id()
-            .map_or("(no kid)".to_owned(), |k| k.to_string());
-        let kty = serde_json::to_value(key.key_type())
+    .fact("Client authentication", how)
+    .fact(
+        "Token type",
+        serde_json::to_value(tokens.token_type())
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        Some(format!(
-            "kid {kid} ({kty}, {}) from {}",
-            header.alg,
-            m.jwks_uri()
-        ))
-    })
-}
-
-fn kids(m: &Metadata) -> String {
-    let list: Vec<String> = m
-        .jwks()
-        .keys()
-        .iter()
-        .map(|k| k.key_id().map_or("(no kid)".to_owned(), |k| k.to_string()))
-        .collect();
-    if list.is_empty() {
-        "none".to_owned()
-    } else {
-        list.join(", ")
+            .unwrap_or_default(),
+    )
+    .fact("Access token", "received (never shown)");
+    if tokens.refresh_token().is_some() {
+        step = step.fact("Refresh token", "received (never shown, not kept)");
     }
-}
-
-fn explain_id_token(
-    e: &ClaimsVerificationError,
-    header: &TokenHeader,
-    claims: Option<&Map<String, Value>>,
-    row: &ProviderRow,
-    m: &Metadata,
-) -> Explained {
-    let claim = |k: &str| {
-        claims
-            .and_then(|c| c.get(k))
-            .map(|v| v.as_str().map_or(v.to_string(), str::to_owned))
-            .unwrap_or_else(|| "(absent)".to_owned())
-    };
-    let kid = header.kid.clone().unwrap_or_else(|| "(none)".to_owned());
-    use SignatureVerificationError as S;
-    match e {
-        ClaimsVerificationError::InvalidIssuer(_) => {
-            report::issuer_mismatch(&claim("iss"), &row.issuer_url, m.issuer().as_str())
-        }
-        ClaimsVerificationError::InvalidAudience(_) => Explained::new(
-            format!(
-                "The ID token is meant for audience {} but the client ID here is `{}`.",
-                claim("aud"),
-                row.client_id
-            ),
-            "Check Client ID: it must be the client the provider issues the tokens to.",
-        ),
-        ClaimsVerificationError::InvalidNonce(_) => Explained::cause_only(
-            "The ID token's nonce is not the one this attempt sent: the provider did not echo it, or sent a token from another sign-in.",
-        ),
-        ClaimsVerificationError::Expired(_) => Explained::new(
-            format!(
-                "The ID token had already expired when it arrived (exp {}).",
-                claim("exp")
-            ),
-            "Check the clocks of the provider and of this server (NTP).",
-        ),
-        ClaimsVerificationError::Other(msg) if msg.contains("issued") => Explained::new(
-            format!(
-                "The ID token's issue time (iat {}) is not acceptable: it was {msg}.",
-                claim("iat")
-            ),
-            "Check the clocks of the provider and of this server (NTP).",
-        ),
-        ClaimsVerificationError::SignatureVerification(sig) => match sig {
-            S::NoMatchingKey => Explained::new(
-                format!(
-                    "No key in the provider's JWKS ({}) matches the token's key id `{kid}` and algorithm {} (keys there: {}).",
-                    m.jwks_uri(),
-                    header.alg,
-                    kids(m)
-                ),
-                "The provider signs with a key it does not publish: check its signing key settings (or wait for its key rotation to publish the key).",
-            ),
-            S::CryptoError(_) => Explained::new(
-                format!(
-                    "The signature does not verify with the provider's key `{kid}` from {}: the token was not signed by that key.",
-                    m.jwks_uri()
-                ),
-                "The token was signed by another key than the one the provider publishes under this id: check the provider's keys, and that Issuer URL points at the right provider (realm, tenant).",
-            ),
-            S::DisallowedAlg(_) | S::UnsupportedAlg(_) => Explained::new(
-                format!(
-                    "The ID token is signed with {}, which is not accepted: only asymmetric algorithms the provider advertises ({}) are.",
-                    header.alg,
-                    m.id_token_signing_alg_values_supported()
-                        .iter()
-                        .filter_map(|a| serde_json::to_value(a)
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_owned)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                "Make the provider sign ID tokens with RS256 or ES256 (an asymmetric key), not HS256 or none.",
-            ),
-            S::NoSignature => Explained::new(
-                "The ID token is not signed (alg none).",
-                "Make the provider sign ID tokens with RS256 or ES256.",
-            ),
-            other => Explained::cause_only(format!("The signature could not be checked: {other}.")),
-        },
-        other => Explained::cause_only(format!("The ID token was refused: {other}.")),
+    if let Some(scopes) = tokens.scopes() {
+        step = step.fact(
+            "Scopes granted",
+            scopes
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
+    step
 }
 
 /// Keeps `report` for the administrator `user_id` in the browser `binding`; returns its id.
