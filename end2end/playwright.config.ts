@@ -39,7 +39,8 @@ const idp = {
 export default defineConfig({
   testDir: "./tests",
   outputDir: out + "/artifacts",
-  // Spec files side by side (each with its own server); the tests of one spec in order.
+  // The tests of one spec in order. One worker: the suite is CPU-bound on 2 cores (Chromium,
+  // axe-core and the unoptimised server's password hashing), and two workers were no faster.
   fullyParallel: false,
   workers: 1,
   retries: 0,
