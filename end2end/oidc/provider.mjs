@@ -3,7 +3,12 @@
 //
 // Environment:
 //   OIDC_PORT            port to listen on (required)
-//   OIDC_REDIRECT_URIS   comma-separated redirect URIs the clients may use (required)
+//   OIDC_REDIRECT_URIS   comma-separated redirect URIs the two clients below may use
+//   OIDC_OPEN_REGISTRATION=1  clients register themselves (Dynamic Client Registration,
+//                        RFC 7591, POST /reg, no initial access token): each gets a client of
+//                        its own for exactly the redirect URIs it names. The Playwright specs do
+//                        (their servers' ports are known only at run time); one of the two is
+//                        required
 //   OIDC_TLS_CERT, OIDC_TLS_KEY  PEM files: serve https (issuer https://127.0.0.1:<port>),
 //                        e.g. with a certificate from a private CA made by a test
 // Clients: portcullis-basic / basic-secret (client_secret_basic),
@@ -22,7 +27,8 @@ import Provider from "oidc-provider";
 const port = Number(process.env.OIDC_PORT);
 if (!port) throw new Error("set OIDC_PORT");
 const redirectUris = (process.env.OIDC_REDIRECT_URIS || "").split(",").filter(Boolean);
-if (!redirectUris.length) throw new Error("set OIDC_REDIRECT_URIS");
+const openRegistration = process.env.OIDC_OPEN_REGISTRATION === "1";
+if (!redirectUris.length && !openRegistration) throw new Error("set OIDC_REDIRECT_URIS or OIDC_OPEN_REGISTRATION=1");
 const tls = process.env.OIDC_TLS_CERT && process.env.OIDC_TLS_KEY
   ? { cert: readFileSync(process.env.OIDC_TLS_CERT), key: readFileSync(process.env.OIDC_TLS_KEY) }
   : null;
@@ -45,7 +51,7 @@ export const USERS = {
 };
 
 const configuration = {
-  clients: [
+  clients: redirectUris.length ? [
     {
       client_id: "portcullis-basic",
       client_secret: "basic-secret",
@@ -65,7 +71,7 @@ const configuration = {
       response_types: ["code"],
       post_logout_redirect_uris: postLogoutUris,
     },
-  ],
+  ] : [],
   claims: {
     openid: ["sub"],
     email: ["email", "email_verified"],
@@ -78,6 +84,7 @@ const configuration = {
     devInteractions: { enabled: true },
     rpInitiatedLogout: { enabled: true },
     backchannelLogout: { enabled: true },
+    registration: { enabled: openRegistration },
   },
   pkce: { required: () => true },
   // Back-channel logout tokens go to Portcullis on loopback, which the provider's SSRF

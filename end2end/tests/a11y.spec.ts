@@ -1,25 +1,18 @@
-import AxeBuilder from "@axe-core/playwright";
-import { BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
-import { fillByLabel, IDP, ids, jsEnabled, ready } from "./helpers";
-import { Server, startServer } from "./server";
+import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
+import { addUser, expectAccessible, fillByLabel, IDP, ids, jsEnabled, ready } from "./helpers";
 
 // Every page and dialog passes axe-core's WCAG 2.1 A and AA rules, in the light and the dark
 // colour scheme, empty and with data, with and without error messages.
 //
-// This spec walks a whole installation from its first-run setup, so it runs against a server
-// of its own with a fresh database (started here, on a free port): it needs no other spec,
-// and the installation the other specs share stays fresh for auth.spec.ts's first-run test.
-// Two colour schemes per state: allow more than the default 30 s a test.
+// This spec walks a whole installation of its own from its first-run setup on. Two colour
+// schemes per state: allow more than the default 30 s a test.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial", timeout: 60_000 });
 
-const WCAG21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
-
-let server: Server | undefined;
 let context: BrowserContext;
 let page: Page;
 
-test.beforeAll(async ({ browser }, testInfo) => {
-  server = await startServer();
+test.beforeAll(async ({ browser, server }, testInfo) => {
   // The pages send a nonce Content-Security-Policy; axe-core is injected, so bypass it.
   // axe-core needs JavaScript (its timers stop when scripts are disabled), so without
   // JavaScript means here that the app's own script never loads: the pages stay as the
@@ -31,23 +24,7 @@ test.beforeAll(async ({ browser }, testInfo) => {
 
 test.afterAll(async () => {
   await context?.close();
-  server?.stop();
 });
-
-/** No axe-core WCAG 2.1 A/AA violation on the page as it is now, in either colour scheme. */
-async function expectAccessible(what: string) {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    const results = await new AxeBuilder({ page }).withTags(WCAG21_AA).analyze();
-    const violations = results.violations.map((v) => ({
-      rule: v.id,
-      help: v.help,
-      nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary ?? ""}`),
-    }));
-    expect(violations, `${what} (${colorScheme})`).toEqual([]);
-  }
-  await page.emulateMedia({ colorScheme: null });
-}
 
 async function visit(testInfo: TestInfo, url: string) {
   await page.goto(url);
@@ -63,53 +40,53 @@ async function submitSetup(password: string) {
 test("setup page, with a field error; then the start page", async ({}, testInfo) => {
   await visit(testInfo, "/setup");
   await expect(page.locator(ids.setupForm)).toContainText("Create the administrator account");
-  await expectAccessible("setup");
+  await expectAccessible(page, "setup");
 
   await submitSetup("short");
   await expect(page.locator("#field-password-error")).toContainText("at least 8 characters");
   await ready(page, testInfo);
-  await expectAccessible("setup with errors");
+  await expectAccessible(page, "setup with errors");
 
   await submitSetup("a11y password");
   await expect(page.locator(ids.whoami)).toContainText("a11y");
   await ready(page, testInfo);
-  await expectAccessible("start page");
+  await expectAccessible(page, "start page");
 });
 
 test("profile settings", async ({}, testInfo) => {
   await visit(testInfo, "/profile/settings");
   await expect(page.locator(ids.linkedAccountsTab)).toBeVisible();
-  await expectAccessible("profile settings");
+  await expectAccessible(page, "profile settings");
 });
 
 test("profile sessions", async ({}, testInfo) => {
   await visit(testInfo, "/profile/settings/sessions");
   await expect(page.locator(ids.sessions)).toContainText("This session");
-  await expectAccessible("profile sessions");
+  await expectAccessible(page, "profile sessions");
 });
 
 test("users settings, with an error; then OpenID Connect settings, empty", async ({}, testInfo) => {
   await visit(testInfo, "/settings/users");
   await expect(page.locator(ids.userList)).toContainText("a11y");
-  await expectAccessible("users settings");
+  await expectAccessible(page, "users settings");
 
   // Turning off the last login method is refused with a message.
   await page.locator(ids.localLoginSwitch).click();
   await expect(page.locator(ids.loginMethodsError)).toContainText("At least one login method must stay enabled");
   await ready(page, testInfo);
-  await expectAccessible("users settings with an error");
+  await expectAccessible(page, "users settings with an error");
 
   await page.locator(ids.oidcSwitch).click();
   await expect(page).toHaveURL(/\/settings\/users\/oidc$/);
   await ready(page, testInfo);
   await expect(page.locator(ids.providerList)).toContainText("No providers yet");
-  await expectAccessible("OpenID Connect settings, no providers");
+  await expectAccessible(page, "OpenID Connect settings, no providers");
 });
 
 test("new provider editor, with errors; then the provider list", async ({}, testInfo) => {
   await visit(testInfo, "/settings/users/oidc/new");
   await expect(page.locator(ids.providerEditor)).toBeVisible();
-  await expectAccessible("new provider editor");
+  await expectAccessible(page, "new provider editor");
 
   // Errors beside the fields (from the server, or live as the admin types).
   await fillByLabel(page, {
@@ -124,7 +101,7 @@ test("new provider editor, with errors; then the provider list", async ({}, test
   await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
   await expect(page.locator("#field-issuer_url-error")).toContainText("Use https://");
   await ready(page, testInfo);
-  await expectAccessible("new provider editor with errors");
+  await expectAccessible(page, "new provider editor with errors");
 
   await fillByLabel(page, {
     "Provider Name": "A11y IdP",
@@ -137,23 +114,23 @@ test("new provider editor, with errors; then the provider list", async ({}, test
   if (jsEnabled(testInfo)) {
     await page.locator(ids.testConnection).click();
     await expect(page.locator(ids.connectionReport)).toContainText("Connected");
-    await expectAccessible("new provider editor with a connection report");
+    await expectAccessible(page, "new provider editor with a connection report");
   }
   await page.locator(ids.saveProvider).click();
   await expect(page).toHaveURL(/\/settings\/users\/oidc$/);
   await ready(page, testInfo);
   await expect(page.locator(`${ids.providerList} [data-slug="a11y-idp"]`)).toContainText("A11y IdP");
-  await expectAccessible("OpenID Connect settings with a provider");
+  await expectAccessible(page, "OpenID Connect settings with a provider");
 
   await page.locator('[data-slug="a11y-idp"]').getByText("Delete", { exact: true }).click();
   await expect(page.locator('[data-slug="a11y-idp"] .confirm-box')).toBeVisible();
-  await expectAccessible("OpenID Connect settings, confirming a deletion");
+  await expectAccessible(page, "OpenID Connect settings, confirming a deletion");
 });
 
 test("edit provider editor, and a save that needs confirmation", async ({}, testInfo) => {
   await visit(testInfo, "/settings/users/oidc/edit/a11y-idp");
   await expect(page.locator(ids.providerEditor)).toContainText("A secret is set");
-  await expectAccessible("edit provider editor");
+  await expectAccessible(page, "edit provider editor");
 
   await page.getByLabel("Issuer URL").fill("http://127.0.0.1:9/offline");
   // A new issuer needs its client secret typed again (the stored one never follows it).
@@ -161,7 +138,7 @@ test("edit provider editor, and a save that needs confirmation", async ({}, test
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.saveWarning)).toContainText("Could not reach the provider");
   await ready(page, testInfo);
-  await expectAccessible("edit provider editor asking for confirmation");
+  await expectAccessible(page, "edit provider editor asking for confirmation");
 });
 
 test("icon picker dialog", async ({}, testInfo) => {
@@ -171,19 +148,19 @@ test("icon picker dialog", async ({}, testInfo) => {
   const dialog = page.getByRole("dialog", { name: "Choose a logo" });
   await expect(dialog).toBeVisible();
   await expect(page.locator(`${ids.iconResults} [role="option"]`).first()).toBeVisible();
-  await expectAccessible("icon picker");
+  await expectAccessible(page, "icon picker");
 });
 
 test("applications settings, empty; the editor with errors; the list and the start page with an app", async ({}, testInfo) => {
   await visit(testInfo, "/settings/applications");
   await expect(page.locator(ids.appList)).toContainText("No applications yet");
-  await expectAccessible("applications settings, none");
+  await expectAccessible(page, "applications settings, none");
 
   await visit(testInfo, "/settings/applications/new");
   await expect(page.locator(ids.appEditor)).toBeVisible();
   // The icon search button's accessible name is its visible text (WCAG 2.5.3).
   await expect(page.getByRole("button", { name: "Search icons", exact: true })).toHaveCount(1);
-  await expectAccessible("new application editor");
+  await expectAccessible(page, "new application editor");
 
   await fillByLabel(page, { Name: "A11y App", URLs: "app.example", Icon: "javascript:alert(1)" });
   // Leave the field first: its error appears below it when it is left, moving what is below.
@@ -193,7 +170,7 @@ test("applications settings, empty; the editor with errors; the list and the sta
   await expect(page.locator(ids.appEditorError)).toContainText("Please correct the highlighted fields");
   await expect(page.locator("#field-urls-error")).toContainText("https://");
   await ready(page, testInfo);
-  await expectAccessible("new application editor with errors");
+  await expectAccessible(page, "new application editor with errors");
 
   await fillByLabel(page, { Name: "A11y App", URLs: "https://app.example", Icon: "" });
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -202,14 +179,14 @@ test("applications settings, empty; the editor with errors; the list and the sta
   await expect(page).toHaveURL(/\/settings\/applications$/);
   await ready(page, testInfo);
   await expect(page.locator(ids.appList)).toContainText("A11y App");
-  await expectAccessible("applications settings with an app");
+  await expectAccessible(page, "applications settings with an app");
   await page.locator('[data-app="A11y App"]').getByText("Delete", { exact: true }).click();
   await expect(page.locator('[data-app="A11y App"] .confirm-box')).toBeVisible();
-  await expectAccessible("applications settings, confirming a deletion");
+  await expectAccessible(page, "applications settings, confirming a deletion");
 
   await visit(testInfo, "/");
   await expect(page.locator(ids.appTiles)).toContainText("A11y App");
-  await expectAccessible("start page with an application");
+  await expectAccessible(page, "start page with an application");
 });
 
 test("application editor icon picker dialog", async ({}, testInfo) => {
@@ -218,20 +195,20 @@ test("application editor icon picker dialog", async ({}, testInfo) => {
   await page.locator(ids.logoSearch).click();
   await expect(page.getByRole("dialog", { name: "Choose a logo" })).toBeVisible();
   await expect(page.locator(`${ids.iconResults} [role="option"]`).first()).toBeVisible();
-  await expectAccessible("application icon picker");
+  await expectAccessible(page, "application icon picker");
 });
 
 test("linked accounts", async ({}, testInfo) => {
   await visit(testInfo, "/profile/settings/linked-accounts");
   await expect(page.getByRole("button", { name: "Link Account: A11y IdP" })).toBeVisible();
-  await expectAccessible("linked accounts");
+  await expectAccessible(page, "linked accounts");
 });
 
 test("not found page", async ({}, testInfo) => {
   const res = await page.goto("/no-such-page");
   expect(res?.status()).toBe(404);
   await ready(page, testInfo);
-  await expectAccessible("not found");
+  await expectAccessible(page, "not found");
 });
 
 test("login page, with a provider and with an error", async ({}, testInfo) => {
@@ -240,18 +217,18 @@ test("login page, with a provider and with an error", async ({}, testInfo) => {
   await expect(page).toHaveURL(/\/login$/);
   await ready(page, testInfo);
   await expect(page.locator(ids.loginProviders)).toContainText("Sign in with A11y IdP");
-  await expectAccessible("login");
+  await expectAccessible(page, "login");
 
   await page.getByLabel("Username or email").fill("a11y");
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.locator(ids.loginError)).toHaveText("Wrong username, email or password.");
   await ready(page, testInfo);
-  await expectAccessible("login with an error");
+  await expectAccessible(page, "login with an error");
 });
 
-test("the administrators-only page, as a user", async ({}, testInfo) => {
-  server!.cli(["user", "add", "--username", "a11y-user", "--email", "a11y-user@example.com", "--password-stdin"], "a11y-user password\n");
+test("the administrators-only page, as a user", async ({ server }, testInfo) => {
+  addUser(server, "a11y-user", "a11y-user password");
   await visit(testInfo, "/login");
   await page.getByLabel("Username or email").fill("a11y-user");
   await page.getByLabel("Password").fill("a11y-user password");
@@ -261,5 +238,5 @@ test("the administrators-only page, as a user", async ({}, testInfo) => {
   expect(res?.status()).toBe(403);
   await ready(page, testInfo);
   await expect(page.locator(ids.forbidden)).toContainText("Administrators only");
-  await expectAccessible("administrators only");
+  await expectAccessible(page, "administrators only");
 });

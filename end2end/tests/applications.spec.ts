@@ -1,23 +1,20 @@
-import { Browser, BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
-import { fillByLabel, ICONS, ids, jsEnabled, ready, shot } from "./helpers";
-import { Server, startServer } from "./server";
+import { Browser, BrowserContext, expect, Page, Server, test, TestInfo } from "./fixtures";
+import { addUser, fillByLabel, ICONS, ids, jsEnabled, ready, shot } from "./helpers";
 
-// Settings → Applications and the start page's tiles. Users and applications would close the
-// first-run setup of the installation auth.spec.ts starts from, so this spec runs against a
-// server of its own (one per project: with JavaScript, and as plain HTML forms without).
-// The tests build on each other, in order.
+// Settings → Applications and the start page's tiles, on an installation of its own. The
+// tests build on each other, in order.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial" });
 
 const LLDAP = `${ICONS}/svg/lldap.svg`;
 const KANIDM = `${ICONS}/svg/kanidm.svg`;
 const PHOTOS_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 8 8"><rect width="8" height="8" fill="teal"/></svg>';
 
-let server: Server | undefined;
 let admin: { context: BrowserContext; page: Page };
 
 /** A browser context of its own for `username` (its own cookies), signed in. */
-async function signedIn(browser: Browser, testInfo: TestInfo, username: string) {
-  const context = await browser.newContext({ baseURL: server!.url, javaScriptEnabled: jsEnabled(testInfo) });
+async function signedIn(browser: Browser, server: Server, testInfo: TestInfo, username: string) {
+  const context = await browser.newContext({ baseURL: server.url, javaScriptEnabled: jsEnabled(testInfo) });
   const page = await context.newPage();
   await page.goto("/login");
   await ready(page, testInfo);
@@ -29,25 +26,16 @@ async function signedIn(browser: Browser, testInfo: TestInfo, username: string) 
   return { context, page };
 }
 
-function addUser(username: string, isAdmin = false) {
-  const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];
-  if (isAdmin) args.push("--admin");
-  server!.cli(args, `${username} password\n`);
-}
-
-test.beforeAll(async ({ browser }, testInfo) => {
-  server = await startServer();
-  addUser("appadmin", true);
-  addUser("ann");
-  addUser("carl");
-  addUser("ben");
+test.beforeAll(async ({ browser, server }, testInfo) => {
+  for (const [username, isAdmin] of [["appadmin", true], ["ann", false], ["carl", false], ["ben", false]] as const) {
+    addUser(server, username, `${username} password`, isAdmin);
+  }
   server.cli(["group", "assign", "--user", "ben", "--group", "family"]);
-  admin = await signedIn(browser, testInfo, "appadmin");
+  admin = await signedIn(browser, server, testInfo, "appadmin");
 });
 
 test.afterAll(async () => {
   await admin?.context.close();
-  server?.stop();
 });
 
 async function visit(page: Page, testInfo: TestInfo, url: string) {
@@ -202,7 +190,7 @@ async function tiles(page: Page) {
     .evaluateAll((as) => as.map((a) => `${a.textContent?.trim()} ${a.getAttribute("href")}`));
 }
 
-test("the start page shows each user the applications they may open, in order", async ({ browser }, testInfo) => {
+test("the start page shows each user the applications they may open, in order", async ({ browser, server }, testInfo) => {
   await visit(admin.page, testInfo, "/");
   expect(await tiles(admin.page)).toEqual([
     "LLDAP Directory https://lldap.portcullis.test/",
@@ -211,7 +199,7 @@ test("the start page shows each user the applications they may open, in order", 
   await expect(admin.page.locator(`${ids.appTiles} [data-app="LLDAP Directory"] img`)).toHaveAttribute("src", LLDAP);
   await shot(admin.page, testInfo, "portal-admin");
 
-  const ann = await signedIn(browser, testInfo, "ann");
+  const ann = await signedIn(browser, server, testInfo, "ann");
   expect(await tiles(ann.page)).toEqual([
     "Photos https://photos.portcullis.test/",
     "LLDAP Directory https://lldap.portcullis.test/",
@@ -226,19 +214,19 @@ test("the start page shows each user the applications they may open, in order", 
   await ann.context.close();
 
   // Ben is in the group family, assigned in Portcullis.
-  const ben = await signedIn(browser, testInfo, "ben");
+  const ben = await signedIn(browser, server, testInfo, "ben");
   expect(await tiles(ben.page)).toEqual([
     "Photos https://photos.portcullis.test/",
     "LLDAP Directory https://lldap.portcullis.test/",
   ]);
   await ben.context.close();
 
-  const carl = await signedIn(browser, testInfo, "carl");
+  const carl = await signedIn(browser, server, testInfo, "carl");
   expect(await tiles(carl.page)).toEqual(["LLDAP Directory https://lldap.portcullis.test/"]);
   await carl.context.close();
 });
 
-test("assign a group on the users page: the user then sees the applications for it", async ({ browser }, testInfo) => {
+test("assign a group on the users page: the user then sees the applications for it", async ({ browser, server }, testInfo) => {
   const { page } = admin;
   await visit(page, testInfo, "/settings/users");
   const section = page.locator(ids.userGroups);
@@ -256,7 +244,7 @@ test("assign a group on the users page: the user then sees the applications for 
   await section.getByRole("button", { name: "Assign group" }).click();
   await expect(section.locator('[data-user="carl"][data-group="family"]')).toBeVisible();
   await ready(page, testInfo);
-  const carl = await signedIn(browser, testInfo, "carl");
+  const carl = await signedIn(browser, server, testInfo, "carl");
   expect(await tiles(carl.page)).toEqual([
     "Photos https://photos.portcullis.test/",
     "LLDAP Directory https://lldap.portcullis.test/",

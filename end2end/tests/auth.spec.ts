@@ -1,8 +1,8 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { addUser, goto, ids, login, ready, shot } from "./helpers";
 
-// One fresh installation per project (first in name order, so also in a full run): these
-// run in order.
+// A fresh installation of its own, from its first-run setup on: these run in order.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial" });
 
 test("first-run setup creates the administrator", async ({ page }, testInfo) => {
@@ -70,8 +70,8 @@ test("signed-out visitors are sent to login and back", async ({ page }, testInfo
   await shot(page, testInfo, "linked-accounts");
 });
 
-test("the admin sees users and login methods", async ({ page }, testInfo) => {
-  addUser(testInfo, "bob", "bob password");
+test("the admin sees users and login methods", async ({ page, server }, testInfo) => {
+  addUser(server, "bob", "bob password");
   await login(page, testInfo, "root", "root password");
   await expect(page.locator(ids.whoami)).toBeVisible();
   await goto(page, testInfo, "/settings/users");

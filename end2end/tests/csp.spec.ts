@@ -1,28 +1,15 @@
-import { ConsoleMessage, expect, test } from "@playwright/test";
-import { ids, jsEnabled, ready } from "./helpers";
-import { Server, startServer } from "./server";
+import { ConsoleMessage, expect, test } from "./fixtures";
+import { addUser, ids, ready } from "./helpers";
 
 // The pages run under their real Content-Security-Policy (no bypass here, unlike the axe
 // spec): every signed-in page hydrates, and the browser reports no error on its console (a
-// refused script, preload or style shows up there first).
+// refused script, preload or style shows up there first). On an installation of its own.
+test.use({ portcullis: {} });
+test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "console errors come from scripts");
 
-let server: Server | undefined;
+test.beforeAll(({ server }) => addUser(server, "csp", "csp password", true));
 
-test.beforeAll(async ({}, testInfo) => {
-  if (!jsEnabled(testInfo)) return;
-  server = await startServer();
-  server.cli(
-    ["user", "add", "--username", "csp", "--email", "csp@example.com", "--admin", "--password-stdin"],
-    "csp password\n",
-  );
-});
-
-test.afterAll(() => server?.stop());
-
-test("signed-in pages hydrate under the CSP without console errors", async ({ browser }, testInfo) => {
-  test.skip(!jsEnabled(testInfo), "console errors come from scripts");
-  const context = await browser.newContext({ baseURL: server!.url });
-  const page = await context.newPage();
+test("signed-in pages hydrate under the CSP without console errors", async ({ page }, testInfo) => {
   const errors: string[] = [];
   page.on("console", (m: ConsoleMessage) => {
     if (m.type() === "error") errors.push(`${page.url()}: ${m.text()}`);
@@ -40,5 +27,4 @@ test("signed-in pages hydrate under the CSP without console errors", async ({ br
     await expect(page.locator("html[data-hydrated]"), path).toHaveCount(1);
   }
   expect(errors).toEqual([]);
-  await context.close();
 });

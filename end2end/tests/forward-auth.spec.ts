@@ -1,64 +1,47 @@
-import { Browser, BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
-import { ChildProcess, spawn } from "node:child_process";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 // @ts-expect-error: a plain ES module without types (end2end/proxy/start.mjs)
 import { startProxies } from "../proxy/start.mjs";
-import { fillByLabel, ids, jsEnabled, ready } from "./helpers";
-import { freePort, Server, startServer, waitFor } from "./server";
+import { Browser, BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
+import { addUser, fillByLabel, ids, jsEnabled, ready } from "./helpers";
+import { freePort } from "./server";
 
 // Forward authentication through real reverse proxies: Caddy (forward_auth) and nginx
 // (auth_request) in front of an application that echoes the headers it received
 // (end2end/proxy/). The browser reaches app.portcullis.test and auth.portcullis.test on
 // loopback (Chromium's --host-resolver-rules in playwright.config.ts); Portcullis shares its
-// session cookie with them through --cookie-domain portcullis.test. A server and an OpenID
-// Provider of this spec's own (the provider must know this Portcullis's redirect URI).
-// Alice is in the provider's group media-users (its groups claim, under the scope
-// "portcullis"), which the application requires; Bob is not. The provider's groups are
-// marked authoritative, so applications see media-users as sent (not test-idp:media-users).
+// session cookie with them through --cookie-domain portcullis.test. A server of this spec's
+// own, at auth.portcullis.test, and a client of its own at the test OpenID Provider (for this
+// Portcullis's redirect URI). Alice is in the provider's group media-users (its groups claim,
+// under the scope "portcullis"), which the application requires; Bob is not. The provider's
+// groups are marked authoritative, so applications see media-users as sent (not
+// test-idp:media-users).
+test.use({
+  portcullis: { host: "auth.portcullis.test", args: ["--cookie-domain", "portcullis.test", "--trusted-proxies", "127.0.0.1"] },
+});
 test.describe.configure({ mode: "serial" });
 
-const __dirname = path.dirname(fileURLToPath(import.meta.url));
-
 type Bench = { stop: () => Promise<void> };
-let server: Server | undefined;
-let idp: ChildProcess | undefined;
 let bench: Bench | undefined;
 let auth = ""; // Portcullis as browsers reach it
 const apps: Record<string, string> = {}; // the application's URL through each proxy
 
-test.beforeAll(async ({ browser }, testInfo) => {
+test.beforeAll(async ({ browser, server, testIdp }, testInfo) => {
   test.setTimeout(90_000);
-  const [port, idpPort, caddyPort, nginxPort, echoPort] = [
-    await freePort(), await freePort(), await freePort(), await freePort(), await freePort(),
-  ];
-  auth = `http://auth.portcullis.test:${port}`;
+  const [caddyPort, nginxPort, echoPort] = [await freePort(), await freePort(), await freePort()];
+  auth = server.url;
   apps.Caddy = `http://app.portcullis.test:${caddyPort}`;
   apps.nginx = `http://app.portcullis.test:${nginxPort}`;
-  const issuer = `http://127.0.0.1:${idpPort}`;
 
-  idp = spawn(process.execPath, [path.join(__dirname, "../oidc/provider.mjs")], {
-    env: { ...process.env, OIDC_PORT: String(idpPort), OIDC_REDIRECT_URIS: `${auth}/login/test-idp` },
-    stdio: ["ignore", "ignore", "ignore"],
-  });
-  process.once("exit", () => idp?.kill());
-  await waitFor(`${issuer}/.well-known/openid-configuration`, "the test OpenID Provider", () => idp!.exitCode !== null);
-
-  server = await startServer({
-    port,
-    args: ["--public-url", auth, "--cookie-domain", "portcullis.test", "--trusted-proxies", "127.0.0.1"],
-  });
-  server.cli(["user", "add", "--username", "faadmin", "--email", "faadmin@example.com", "--admin", "--password-stdin"], "faadmin password\n");
+  addUser(server, "faadmin", "faadmin password", true);
   server.cli(
-    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", issuer, "--client-id", "portcullis-basic",
+    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", testIdp.issuer, "--client-id", testIdp.clientId,
       "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true", "--groups-authoritative", "true",
       // Its emails are trusted, so they reach the application as Remote-Email.
       "--link-by-email", "true", "--client-secret-stdin"],
-    "basic-secret\n",
+    testIdp.clientSecret + "\n",
   );
   server.cli(["oidc", "enable"]);
 
-  bench = await startProxies({ portcullis: server.url, caddyPort, nginxPort, echoPort });
+  bench = await startProxies({ portcullis: `http://127.0.0.1:${server.port}`, caddyPort, nginxPort, echoPort });
 
   // The application, as an administrator adds it: reached through both proxies, for the
   // members of media-users only.
@@ -81,8 +64,6 @@ test.beforeAll(async ({ browser }, testInfo) => {
 
 test.afterAll(async () => {
   await bench?.stop();
-  server?.stop();
-  idp?.kill();
 });
 
 /** A fresh browser context (no cookies), JavaScript on or off as the project says. */

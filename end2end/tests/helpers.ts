@@ -1,10 +1,7 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, TestInfo } from "@playwright/test";
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ICONS, IDP } from "../ports";
-
-const __dirname = path.dirname(fileURLToPath(import.meta.url));
+import type { Server, TestIdp } from "./fixtures";
 
 // The element ids, read from app/src/ids.rs.
 export { ids } from "./ids";
@@ -15,8 +12,6 @@ export { ICONS, IDP };
 export function jsEnabled(testInfo: TestInfo) {
   return testInfo.project.use.javaScriptEnabled !== false;
 }
-
-const bin = process.env.PORTCULLIS_BIN ?? path.resolve(__dirname, "../../target/release/portcullis");
 
 /** Waits until the page is usable: hydrated when JavaScript is on and the page loads the app
  * (the sign-in page is plain HTML), loaded otherwise. */
@@ -33,52 +28,27 @@ export async function goto(page: Page, testInfo: TestInfo, url: string) {
   await ready(page, testInfo);
 }
 
-/** Runs the real CLI against this project's server's database; returns what it prints. */
-export function cli(testInfo: TestInfo, args: string[], input = ""): string {
-  return execFileSync(bin, args, {
-    input,
-    encoding: "utf8",
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, PORTCULLIS_DATA_DIR: testInfo.project.metadata.dataDir, PORTCULLIS_LOG: "warn" },
-  });
-}
+// What the CLI changes, the server's sign-in page shows within a second (it keeps what it
+// shows for that long: src/ssr/login_page.rs, TTL). The specs make such changes in beforeAll,
+// on their fresh server before it showed any page, or change what that page does not show.
 
-/** The server's sign-in page reads changes made by another process (the CLI) within a
- * second (src/ssr/login_page.rs, TTL): wait that out after one. */
-function settle() {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
-}
-
-/** Adds a user with the real CLI, against this project's server's database. */
-export function addUser(testInfo: TestInfo, username: string, password: string, admin = false) {
+/** Adds a user with the real CLI (email <username>@example.com). */
+export function addUser(server: Server, username: string, password: string, admin = false) {
   const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];
   if (admin) args.push("--admin");
-  cli(testInfo, args, password + "\n");
-  settle();
+  server.cli(args, password + "\n");
 }
 
-/** Adds the user unless this project's installation has it already: a spec's own setup, so
- * that it runs alone as well as after the others (and again after a failed test). */
-export function ensureUser(testInfo: TestInfo, username: string, password: string, admin = false) {
-  const users: { username: string }[] = JSON.parse(cli(testInfo, ["user", "list", "--json"]));
-  if (!users.some((u) => u.username === username)) addUser(testInfo, username, password, admin);
-}
-
-/** The provider oidc-settings.spec.ts creates through the editor ("Test IdP", slug
- * "test-idp", client portcullis-basic at the test OpenID Provider, Allow New Users off),
- * created with the CLI unless it exists; OpenID Connect sign-in turned on. */
-export function ensureTestIdp(testInfo: TestInfo) {
-  const providers: { slug: string }[] = JSON.parse(cli(testInfo, ["provider", "list", "--json"]));
-  if (!providers.some((p) => p.slug === "test-idp")) {
-    cli(
-      testInfo,
-      ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", IDP, "--client-id", "portcullis-basic",
-        "--scopes", "openid, profile, email", "--allow-new-users", "false", "--client-secret-stdin"],
-      "basic-secret\n",
-    );
-  }
-  cli(testInfo, ["oidc", "enable"]);
-  settle();
+/** With the CLI, the provider oidc-settings.spec.ts creates through the editor ("Test IdP",
+ * slug "test-idp", Allow New Users off), as this spec's client at the test OpenID Provider;
+ * and OpenID Connect sign-in turned on. */
+export function addTestIdp(server: Server, idp: TestIdp) {
+  server.cli(
+    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", idp.issuer, "--client-id", idp.clientId,
+      "--scopes", "openid, profile, email", "--allow-new-users", "false", "--client-secret-stdin"],
+    idp.clientSecret + "\n",
+  );
+  server.cli(["oidc", "enable"]);
 }
 
 /** Fills each field, found by its label, with its value (in the order given). */
@@ -99,4 +69,25 @@ export async function login(page: Page, testInfo: TestInfo, identifier: string, 
   await page.getByLabel("Username or email").fill(identifier);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+/** No axe-core WCAG 2.1 A/AA violation on the page as it is now, in the light and the dark
+ * colour scheme. axe-core is injected: the page's context needs bypassCSP (the pages send a
+ * nonce Content-Security-Policy) and JavaScript (its timers stop without). The dark scheme
+ * changes colours only (style/main.css sets colour variables under prefers-color-scheme), so
+ * there the rules that read colours run again, not the rest. */
+export async function expectAccessible(page: Page, what: string) {
+  for (const colorScheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme });
+    const axe = new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]);
+    if (colorScheme === "dark") axe.withRules(["color-contrast", "link-in-text-block"]);
+    const results = await axe.analyze();
+    const violations = results.violations.map((v) => ({
+      rule: v.id,
+      help: v.help,
+      nodes: v.nodes.map((n) => `${n.target.join(" ")}: ${n.failureSummary ?? ""}`),
+    }));
+    expect(violations, `${what} (${colorScheme})`).toEqual([]);
+  }
+  await page.emulateMedia({ colorScheme: null });
 }

@@ -1,13 +1,15 @@
-import { expect, test } from "@playwright/test";
-import { ensureUser, fillByLabel, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
+import { expect, test } from "./fixtures";
+import { addUser, fillByLabel, goto, IDP, ids, jsEnabled, login, ready, shot } from "./helpers";
 
-// Starts from OpenID Connect off and no providers: true of a fresh installation and after
-// auth.spec.ts (files run in name order, one worker; the specs after this one add providers).
-// The tests build on each other, in order.
+// A fresh installation of its own: OpenID Connect off, no providers, one administrator. The
+// provider saved here is never signed in with (the client ID is only stored), so it names a
+// client the test OpenID Provider need not know. The tests build on each other, in order.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial" });
 
+test.beforeAll(({ server }) => addUser(server, "admin2", "admin2 password", true));
+
 test.beforeEach(async ({ page }, testInfo) => {
-  ensureUser(testInfo, "admin2", "admin2 password", true);
   await login(page, testInfo, "admin2", "admin2 password");
   await expect(page.locator(ids.whoami)).toBeVisible();
 });

@@ -1,16 +1,17 @@
-import { expect, Page, test, TestInfo } from "@playwright/test";
-import { ensureTestIdp, ensureUser, goto, ICONS, ids, jsEnabled, login, ready, shot } from "./helpers";
+import { expect, Page, test, TestInfo } from "./fixtures";
+import { addTestIdp, addUser, goto, ICONS, ids, jsEnabled, login, ready, shot } from "./helpers";
 
-// Edits provider "test-idp" (created here unless oidc-settings.spec.ts made it already). The
-// icon catalogue is the selfh.st sample in fixtures/selfhst, served by end2end/icons/serve.mjs.
+// Edits provider "test-idp" on an installation of its own. The icon catalogue is the
+// selfh.st sample in fixtures/selfhst, served by end2end/icons/serve.mjs.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial" });
 
 const KEYCLOAK_DARK = `${ICONS}/svg/keycloak-dark.svg`;
 
-// An administrator of its own: sign-ins are rate-limited per account (5 a minute).
-test.beforeAll(async ({}, testInfo) => {
-  ensureUser(testInfo, "picker", "picker password", true);
-  ensureTestIdp(testInfo);
+// Its administrator signs in once a test (sign-ins are rate-limited per account, 5 a minute).
+test.beforeAll(({ server, testIdp }) => {
+  addUser(server, "picker", "picker password", true);
+  addTestIdp(server, testIdp);
 });
 
 async function editTestIdp(page: Page, testInfo: TestInfo) {

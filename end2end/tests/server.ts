@@ -1,7 +1,5 @@
-// A Portcullis server of a spec's own, with a fresh data directory on a free port: for specs
-// that must not share the installation of the configured js/nojs servers (a11y.spec.ts walks
-// a first-run setup; applications.spec.ts and forward-auth.spec.ts add users and apps that
-// would close auth.spec.ts's first-run setup).
+// A Portcullis server with a fresh data directory on a free port: what the `server` fixture
+// (fixtures.ts) gives each spec.
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
@@ -12,7 +10,11 @@ import { ICONS } from "../ports";
 
 const __dirname = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(__dirname, "../..");
+/** The server binary (scripts/test.sh sets PORTCULLIS_BIN to the debug build). */
 export const bin = process.env.PORTCULLIS_BIN ?? path.join(root, "target/release/portcullis");
+/** The browser bundle and assets (cargo leptos / scripts/build.sh output), unless
+ * PORTCULLIS_E2E_SITE points at a copy. */
+const site = process.env.PORTCULLIS_E2E_SITE ?? path.join(root, "target/site");
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -22,7 +24,18 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** How to start a server: all optional. */
+export type ServerOptions = {
+  /** The host name browsers reach it by (one that Chromium's --host-resolver-rules in
+   * playwright.config.ts maps to loopback); it becomes the server's --public-url. */
+  host?: string;
+  /** More command-line arguments. */
+  args?: string[];
+  env?: Record<string, string>;
+};
+
 export type Server = {
+  /** The URL browsers reach it at: http://127.0.0.1:<port>, or http://<host>:<port>. */
   url: string;
   port: number;
   dataDir: string;
@@ -46,24 +59,26 @@ export async function waitFor(url: string, what: string, exited: () => boolean, 
   }
 }
 
-/** Starts a server (the icon host of this run as its catalogue, plus `args`); resolves once
- * it answers /healthz. `port` picks the port (a free one otherwise). */
-export async function startServer(opts: { args?: string[]; port?: number; env?: Record<string, string> } = {}): Promise<Server> {
-  const port = opts.port ?? (await freePort());
+/** Starts a server on a free port (the icon host of this run as its catalogue); resolves
+ * once it answers /healthz. */
+export async function startServer(opts: ServerOptions = {}): Promise<Server> {
+  const port = await freePort();
+  const loopback = `http://127.0.0.1:${port}`;
+  const url = opts.host ? `http://${opts.host}:${port}` : loopback;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "portcullis-e2e-"));
-  const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, LEPTOS_SITE_ROOT: path.join(root, "target/site"), PORTCULLIS_LOG: "warn", ...opts.env };
+  const env = { ...process.env, LEPTOS_SITE_ROOT: site, PORTCULLIS_LOG: "warn", ...opts.env };
   const child: ChildProcess = spawn(
     bin,
     [
       "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir,
       "--icon-index-url", `${ICONS}/index.json`, "--icon-base-url", ICONS,
+      ...(opts.host ? ["--public-url", url] : []),
       ...(opts.args ?? []),
     ],
     { env, stdio: ["ignore", "ignore", "inherit"] },
   );
   const kill = () => child.kill();
-  // Also when the worker ends without running afterAll (a timeout in beforeAll).
+  // Also when the worker ends without tearing its fixtures down.
   process.once("exit", kill);
   const stop = () => {
     kill();
@@ -71,7 +86,7 @@ export async function startServer(opts: { args?: string[]; port?: number; env?: 
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitFor(`${url}/healthz`, bin, () => child.exitCode !== null);
+    await waitFor(`${loopback}/healthz`, bin, () => child.exitCode !== null);
   } catch (e) {
     stop();
     throw e;

@@ -1,18 +1,22 @@
-import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { ensureUser, goto, ids, jsEnabled, login, ready } from "./helpers";
+import { Browser, expect, Page, Server, test, TestInfo } from "./fixtures";
+import { addUser, goto, ids, jsEnabled, login, ready } from "./helpers";
 
 // Profile → Sessions ends another browser's session: two browser contexts signed in as the
 // same user; the first signs the second out, which finds itself signed out on its next
-// request. With JavaScript on and off (the buttons are plain form posts).
+// request. With JavaScript on and off (the buttons are plain form posts). On an installation
+// of its own; each test signs in afresh.
+test.use({ portcullis: {} });
 
 const USER = "sessy";
 const PASSWORD = "sessy password";
 const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
+test.beforeAll(({ server }) => addUser(server, USER, PASSWORD));
+
 /** A second browser (its own cookies) that says it is Firefox, signed in as USER. */
-async function otherBrowser(browser: Browser, testInfo: TestInfo): Promise<Page> {
+async function otherBrowser(browser: Browser, server: Server, testInfo: TestInfo): Promise<Page> {
   const context = await browser.newContext({
-    baseURL: testInfo.project.use.baseURL,
+    baseURL: server.url,
     javaScriptEnabled: jsEnabled(testInfo),
     userAgent: FIREFOX,
   });
@@ -22,11 +26,10 @@ async function otherBrowser(browser: Browser, testInfo: TestInfo): Promise<Page>
   return page;
 }
 
-test("the sessions page ends another browser's session", async ({ page, browser }, testInfo) => {
-  ensureUser(testInfo, USER, PASSWORD);
+test("the sessions page ends another browser's session", async ({ page, browser, server }, testInfo) => {
   await login(page, testInfo, USER, PASSWORD);
   await expect(page.locator(ids.whoami)).toContainText(USER);
-  const other = await otherBrowser(browser, testInfo);
+  const other = await otherBrowser(browser, server, testInfo);
 
   await goto(page, testInfo, "/profile/settings");
   await page.locator(ids.sessionsTab).click();
@@ -51,11 +54,10 @@ test("the sessions page ends another browser's session", async ({ page, browser 
   await other.context().close();
 });
 
-test("sign out everywhere else keeps this browser", async ({ page, browser }, testInfo) => {
-  ensureUser(testInfo, USER, PASSWORD);
+test("sign out everywhere else keeps this browser", async ({ page, browser, server }, testInfo) => {
   await login(page, testInfo, USER, PASSWORD);
   await expect(page.locator(ids.whoami)).toContainText(USER);
-  const other = await otherBrowser(browser, testInfo);
+  const other = await otherBrowser(browser, server, testInfo);
 
   await goto(page, testInfo, "/profile/settings/sessions");
   await page.locator(ids.endOtherSessions).click();

@@ -1,14 +1,15 @@
-import { expect, Page, test, TestInfo } from "@playwright/test";
-import { ensureTestIdp, ensureUser, goto, IDP, ids, login, ready, shot } from "./helpers";
+import { expect, Page, test, TestInfo } from "./fixtures";
+import { addTestIdp, addUser, goto, IDP, ids, login, ready, shot } from "./helpers";
 
-// Provider "test-idp" (Test IdP), Allow New Users off: created here unless
-// oidc-settings.spec.ts made it already. The provider is npm oidc-provider; any password works.
+// On an installation of its own: provider "test-idp" (Test IdP), Allow New Users off, with a
+// client at the test provider (npm oidc-provider; any password works) for this server's
+// redirect URI alone; and a user with a password.
+test.use({ portcullis: {} });
 test.describe.configure({ mode: "serial" });
 
-// A user of its own, with a password: sign-ins are rate-limited per account (5 a minute).
-test.beforeAll(async ({}, testInfo) => {
-  ensureTestIdp(testInfo);
-  ensureUser(testInfo, "linker", "linker password");
+test.beforeAll(({ server, testIdp }) => {
+  addTestIdp(server, testIdp);
+  addUser(server, "linker", "linker password");
 });
 
 async function atProvider(page: Page, user: string) {
