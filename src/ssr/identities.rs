@@ -73,7 +73,7 @@ async fn touch_link(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Error
 /// Decides and records who `v` is. Required claims apply to every sign-in and link.
 pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
     let name = v.provider.name.clone();
-    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
+    let missing = claims::missing_required(&v.claims, &v.provider.settings.required_claims);
     if !missing.is_empty() {
         tracing::info!(provider = ?v.provider.slug, ?missing, "required claims not met");
         return Err(IdentityError::NotAllowed(name));
@@ -85,7 +85,7 @@ pub async fn resolve(db: &Db, v: &Verified) -> Result<Outcome, IdentityError> {
             None if let Some(user_id) = link_by_email(db, v).await? => {
                 Ok(Outcome::SignedIn(user_id))
             }
-            None if v.provider.allow_new_users => match create_user(db, v).await {
+            None if v.provider.settings.allow_new_users => match create_user(db, v).await {
                 Ok(id) => Ok(Outcome::Created(id)),
                 // Two first sign-ins of one new person at once (a double click, two tabs):
                 // the other one created the account and its link; this one signs in to it.
@@ -133,7 +133,7 @@ async fn email_match(db: &Db, v: &Verified) -> Result<Option<String>, sqlx::Erro
         #[sqlx(flatten)]
         trust: users::EmailTrust,
     }
-    if !v.provider.link_by_email {
+    if !v.provider.settings.link_by_email {
         return Ok(None);
     }
     let Some(email) = claims::verified_email(&v.claims) else {
@@ -198,7 +198,7 @@ async fn insert_link(db: &Db, user_id: &str, v: &Verified) -> Result<(), Identit
 /// same decisions as [`resolve`] in mode sign-in, read-only.
 pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
     let name = v.provider.name.clone();
-    let missing = claims::missing_required(&v.claims, &v.provider.required_claims());
+    let missing = claims::missing_required(&v.claims, &v.provider.settings.required_claims);
     if !missing.is_empty() {
         return Ok(WouldDo::Refuse {
             reason: format!(
@@ -235,7 +235,7 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
             admin_change,
         });
     }
-    if !v.provider.allow_new_users {
+    if !v.provider.settings.allow_new_users {
         return Ok(WouldDo::Refuse {
             reason: format!(
                 "{} (Allow New Users is off and no account is linked to subject {} at {}.)",
@@ -275,8 +275,8 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
 
 /// The provider has Admin Claims and the claims meet them.
 fn admin_claims_hold(v: &Verified) -> bool {
-    let rules = v.provider.admin_claims();
-    !rules.is_empty() && claims::missing_required(&v.claims, &rules).is_empty()
+    let rules = &v.provider.settings.admin_claims;
+    !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty()
 }
 
 /// What `admin_sync::at_sign_in` would do to `user`'s administrator flag, in words.
@@ -286,7 +286,7 @@ async fn admin_change(
     user: &UserRow,
 ) -> Result<Option<String>, sqlx::Error> {
     use crate::admin_claims::{AdminChange, decide, kept_reason};
-    let has_rules = !v.provider.admin_claims().is_empty();
+    let has_rules = !v.provider.settings.admin_claims.is_empty();
     let holds = admin_claims_hold(v);
     let others = if has_rules && !holds && user.is_admin {
         super::admin_sync::others_can_sign_in(db, &user.id).await?

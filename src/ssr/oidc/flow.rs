@@ -201,7 +201,7 @@ impl Rp<'_> {
                     format!("no provider {slug:?}"),
                 )
             })?;
-        if !row.enabled || !oidc_on {
+        if !row.settings.enabled || !oidc_on {
             return Err(err(
                 FlowErrorKind::ProviderDisabled,
                 Some(&row),
@@ -290,8 +290,8 @@ impl Rp<'_> {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        for scope in row.scopes().into_iter().filter(|s| s != "openid") {
-            request = request.add_scope(Scope::new(scope));
+        for scope in row.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.url();
         let stored = pending::insert(
@@ -594,7 +594,7 @@ pub(crate) fn merge_userinfo<T: Serialize>(merged: &mut Map<String, Value>, user
 /// absent list means basic).
 pub(crate) fn auth_method(row: &ProviderRow, metadata: &Metadata) -> &'static str {
     match (
-        row.token_auth_method.as_str(),
+        row.settings.token_auth_method.as_str(),
         metadata.token_endpoint_auth_methods_supported(),
     ) {
         ("client_secret_basic", _) => "client_secret_basic",
