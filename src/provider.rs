@@ -5,6 +5,10 @@
 use crate::field::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 
+pub mod settings;
+
+pub use settings::{ProviderSettings, Repr, Stored, Typed};
+
 pub const NAME_MAX: usize = 100;
 pub const SLUG_MAX: usize = 64;
 pub const URL_MAX: usize = 2048;
@@ -30,33 +34,9 @@ pub struct ProviderDraft {
     /// Empty when editing means "keep the stored secret".
     pub client_secret: String,
     pub slug: String,
-    pub scopes: String,
-    pub required_claims: String,
-    /// Rules (the Required Claims syntax) that make a user signing in here an
-    /// administrator; empty: this provider grants no admin role.
-    #[serde(default)]
-    pub admin_claims: String,
-    pub allow_new_users: bool,
-    pub enabled: bool,
-    /// The claim that carries the user's groups (a dotted path allowed, e.g.
-    /// `realm_access.roles`), refreshed at each sign-in; empty: none from this provider.
-    #[serde(default)]
-    pub groups_claim: String,
-    /// This provider's groups reach applications as sent (`media`), in one namespace with
-    /// the groups assigned in Portcullis and every other authoritative provider's. Off
-    /// (the default): as `<slug>:media`, so nobody who can name a group at the provider
-    /// (a Forgejo or Gitea organisation) gets the applications of an assigned group.
-    #[serde(default)]
-    pub groups_authoritative: bool,
-    /// `auto` (or empty), `client_secret_basic` or `client_secret_post`.
-    pub token_auth_method: String,
-    /// Sign-out also ends the session at the provider (RP-Initiated Logout), when its
-    /// discovery document names an `end_session_endpoint`.
-    pub sign_out_at_provider: bool,
-    /// A first sign-in with an unknown identity links to the local account with the same
-    /// provider-verified email (never an administrator's). Off unless chosen.
-    #[serde(default)]
-    pub link_by_email: bool,
+    /// Everything else, as typed (`draft[scopes]`, `draft[enabled]`... in the form).
+    #[serde(flatten)]
+    pub settings: ProviderSettings<Typed>,
     /// Not a field: the plain-http image origin the server allows (set by whoever
     /// validates, from its configuration; never taken from a form).
     #[serde(skip)]
@@ -95,27 +75,14 @@ pub struct ValidProvider {
     pub client_id: String,
     pub client_secret: Option<String>,
     pub slug: String,
-    pub scopes: Vec<String>,
-    pub required_claims: Vec<String>,
-    pub admin_claims: Vec<String>,
-    pub allow_new_users: bool,
-    pub enabled: bool,
-    pub groups_claim: String,
-    pub groups_authoritative: bool,
-    pub token_auth_method: String,
-    pub sign_out_at_provider: bool,
-    pub link_by_email: bool,
+    pub settings: ProviderSettings,
 }
 
 impl ProviderDraft {
     /// A new provider as the editor starts it: default scopes, enabled.
     pub fn new_default() -> Self {
         Self {
-            scopes: DEFAULT_SCOPES.to_owned(),
-            enabled: true,
-            token_auth_method: "auto".to_owned(),
-            groups_claim: DEFAULT_GROUPS_CLAIM.to_owned(),
-            sign_out_at_provider: true,
+            settings: ProviderSettings::new_default(),
             ..Self::default()
         }
     }
@@ -142,29 +109,7 @@ impl ProviderDraft {
         let secret = self.client_secret.trim();
         errors.check(check_client_secret(secret, mode));
         errors.check(check_slug(&slug));
-        let scopes = parse_list(&self.scopes);
-        errors.check(check_scopes(&self.scopes, &scopes));
-        let claims = parse_list(&self.required_claims);
-        errors.check(check_claims(&self.required_claims, &claims));
-        let admin_claims = parse_list(&self.admin_claims);
-        errors.check(check_rules(
-            "admin_claims",
-            "admin claims",
-            &self.admin_claims,
-            &admin_claims,
-        ));
-        let method = match self.token_auth_method.trim() {
-            "" => "auto",
-            m => m,
-        };
-        if !TOKEN_AUTH_METHODS.contains(&method) {
-            errors.push(
-                "token_auth_method",
-                "Choose auto, client_secret_basic or client_secret_post for client authentication.",
-            );
-        }
-        let groups_claim = self.groups_claim.trim();
-        errors.check(check_groups_claim(groups_claim));
+        let settings = self.settings.validate(&mut errors);
         errors.finish()?;
         Ok(ValidProvider {
             name: name.to_owned(),
@@ -173,16 +118,7 @@ impl ProviderDraft {
             client_id: self.client_id.trim().to_owned(),
             client_secret: (!secret.is_empty()).then(|| secret.to_owned()),
             slug,
-            scopes,
-            required_claims: claims,
-            admin_claims,
-            allow_new_users: self.allow_new_users,
-            enabled: self.enabled,
-            token_auth_method: method.to_owned(),
-            groups_claim: groups_claim.to_owned(),
-            groups_authoritative: self.groups_authoritative,
-            sign_out_at_provider: self.sign_out_at_provider,
-            link_by_email: self.link_by_email,
+            settings,
         })
     }
 }
@@ -601,21 +537,8 @@ pub struct ProviderView {
     pub issuer_url: String,
     pub client_id: String,
     pub has_client_secret: bool,
-    pub scopes: Vec<String>,
-    pub required_claims: Vec<String>,
-    #[serde(default)]
-    pub admin_claims: Vec<String>,
-    pub allow_new_users: bool,
-    pub enabled: bool,
-    #[serde(default)]
-    pub groups_claim: String,
-    #[serde(default)]
-    pub groups_authoritative: bool,
-    pub token_auth_method: String,
-    #[serde(default)]
-    pub sign_out_at_provider: bool,
-    #[serde(default)]
-    pub link_by_email: bool,
+    #[serde(flatten)]
+    pub settings: ProviderSettings,
     pub position: i64,
     pub linked_accounts: i64,
     /// Linked accounts from an earlier issuer of this provider: kept for the administrator
@@ -650,16 +573,7 @@ impl ProviderView {
             client_id: self.client_id.clone(),
             client_secret: String::new(),
             slug: self.slug.clone(),
-            scopes: self.scopes.join(", "),
-            required_claims: self.required_claims.join(", "),
-            admin_claims: self.admin_claims.join(", "),
-            allow_new_users: self.allow_new_users,
-            enabled: self.enabled,
-            token_auth_method: self.token_auth_method.clone(),
-            groups_claim: self.groups_claim.clone(),
-            groups_authoritative: self.groups_authoritative,
-            sign_out_at_provider: self.sign_out_at_provider,
-            link_by_email: self.link_by_email,
+            settings: self.settings.typed(),
             http_image_origin: None,
         }
     }

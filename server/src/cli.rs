@@ -80,6 +80,16 @@ pub struct ProviderFields {
     /// Read the client secret from standard input (one line).
     #[arg(long)]
     pub client_secret_stdin: bool,
+    /// The provider's settings.
+    #[command(flatten)]
+    pub settings: SettingsFlags,
+}
+
+/// One flag per provider setting (`portcullis::provider::ProviderSettings`), named as the
+/// setting, so `ProviderFields::apply` maps them by name; on `update`, an omitted flag
+/// keeps the stored value.
+#[derive(Debug, Default, clap::Args, serde::Serialize)]
+pub struct SettingsFlags {
     /// Comma-separated; must include openid [default on add: openid, profile, email].
     #[arg(long)]
     pub scopes: Option<String>,

@@ -1,13 +1,16 @@
 //! `portcullis provider ...` and `portcullis oidc ...`: the settings page's rules, from a
 //! shell. Providers added here appear in the UI and the other way round (one database).
 
-use crate::cli::{OidcCommand, ProviderCommand, ProviderFields, field_errors, read_stdin_line};
+use crate::cli::{
+    OidcCommand, ProviderCommand, ProviderFields, SettingsFlags, field_errors, read_stdin_line,
+};
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
 use portcullis::field::FieldError;
-use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft, ProviderSettings, Typed};
 use portcullis::ssr::providers::{self, ProviderError};
+use serde_json::Value;
 
 impl ProviderFields {
     /// Applies the given flags over `draft`.
@@ -24,27 +27,25 @@ impl ProviderFields {
         set(&mut draft.logo, self.logo);
         set(&mut draft.issuer_url, self.issuer_url);
         set(&mut draft.client_id, self.client_id);
-        set(&mut draft.scopes, self.scopes);
-        set(&mut draft.required_claims, self.required_claims);
-        set(&mut draft.admin_claims, self.admin_claims);
-        set(&mut draft.token_auth_method, self.token_auth_method);
-        set(&mut draft.groups_claim, self.groups_claim);
-        if let Some(v) = self.allow_new_users {
-            draft.allow_new_users = v;
-        }
-        if let Some(v) = self.enabled {
-            draft.enabled = v;
-        }
-        if let Some(v) = self.sign_out_at_provider {
-            draft.sign_out_at_provider = v;
-        }
-        if let Some(v) = self.link_by_email {
-            draft.link_by_email = v;
-        }
-        if let Some(v) = self.groups_authoritative {
-            draft.groups_authoritative = v;
-        }
+        draft.settings = self.settings.apply(&draft.settings)?;
         Ok(())
+    }
+}
+
+impl SettingsFlags {
+    /// `settings` with every given flag in place of the setting of its name, so a new
+    /// setting needs its flag and nothing here.
+    fn apply(&self, settings: &ProviderSettings<Typed>) -> anyhow::Result<ProviderSettings<Typed>> {
+        let mut merged = serde_json::to_value(settings)?;
+        let Value::Object(given) = serde_json::to_value(self)? else {
+            bail!("the settings flags are not a set of named values");
+        };
+        for (name, value) in given {
+            if !value.is_null() {
+                merged[name] = value;
+            }
+        }
+        Ok(serde_json::from_value(merged)?)
     }
 }
 
@@ -130,7 +131,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
                         "{:<20}  {:<20}  {:<8}  {:<6}  {:<40}  {}",
                         p.slug,
                         p.name,
-                        p.enabled,
+                        p.settings.enabled,
                         p.linked_accounts,
                         p.issuer_url,
                         portcullis::provider::redirect_uri(&config.public_url(), &p.slug)
@@ -155,4 +156,39 @@ pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
     );
     db.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{Args, Command};
+
+    /// Every setting has its flag, named as the setting (`apply` maps them by name), and
+    /// no flag names something that is not a setting.
+    #[test]
+    fn every_setting_has_its_flag() {
+        let cmd = SettingsFlags::augment_args(Command::new("provider"));
+        let mut flags: Vec<&str> = cmd.get_arguments().map(|a| a.get_id().as_str()).collect();
+        let mut names = ProviderSettings::<Typed>::NAMES.to_vec();
+        flags.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(flags, names);
+    }
+
+    #[test]
+    fn given_flags_replace_their_settings_and_the_rest_stay() {
+        let before = ProviderSettings::<Typed>::new_default();
+        let flags = SettingsFlags {
+            enabled: Some(false),
+            groups_claim: Some(String::new()),
+            ..SettingsFlags::default()
+        };
+        let after = flags.apply(&before).unwrap();
+        assert!(!after.enabled);
+        assert_eq!(after.groups_claim, "");
+        assert_eq!(after.scopes, before.scopes, "not given: kept");
+        assert_eq!(after.sign_out_at_provider, before.sign_out_at_provider);
+        let nothing = SettingsFlags::default().apply(&after).unwrap();
+        assert_eq!(nothing, after);
+    }
 }

@@ -503,7 +503,7 @@ async fn conclude(
                 &state.db,
                 &user_id,
                 &verified.provider.slug,
-                &verified.provider.groups_claim,
+                &verified.provider.settings.groups_claim,
                 &verified.claims,
             )
             .await

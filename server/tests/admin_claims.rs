@@ -41,7 +41,7 @@ async fn alice_signs_in(app: &TestApp) -> Value {
 async fn setup(app: &TestApp, admin_claims: &str) -> common::idp::Idp {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.admin_claims = admin_claims.into();
+    d.settings.admin_claims = admin_claims.into();
     app.add_provider(d).await;
     enable_oidc(app).await;
     idp

@@ -11,7 +11,7 @@ use common::flow::*;
 async fn admits_alice_not_bob(app: &TestApp, rules: &str) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.required_claims = rules.into();
+    d.settings.required_claims = rules.into();
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup

@@ -276,8 +276,8 @@ proxied!(no_open_redirect);
 async fn groups_from_claims(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
+    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup
@@ -382,8 +382,8 @@ proxied!(remote_email_only_when_trusted);
 async fn claim_groups_go_with_the_provider(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
+    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await; // past first-run setup
@@ -449,7 +449,7 @@ async fn claim_groups_are_kept_apart(app: &TestApp) {
     const OTHER: &str = "http://other.portcullis.test";
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
     app.add_provider(d.clone()).await; // a new provider: not authoritative
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await;
@@ -502,7 +502,7 @@ async fn claim_groups_are_kept_apart(app: &TestApp) {
     // The administrator marks the provider's groups authoritative (the editor's Save):
     // alice's groups count as sent from the next check on.
     d.client_secret = String::new(); // kept: same issuer and client
-    d.groups_authoritative = true;
+    d.settings.groups_authoritative = true;
     let res = app
         .call(
             &root,
@@ -550,7 +550,7 @@ fn editor_form(
 async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
     app.add_provider(d.clone()).await;
     enable_oidc(app).await;
     app.add_user("root", "root password", true).await;
@@ -594,7 +594,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
     // Disabled through the editor (Enabled unticked, secret kept).
     let mut off = d.clone();
     off.client_secret = String::new();
-    off.enabled = false;
+    off.settings.enabled = false;
     save(off).await;
     assert_eq!(
         check(app, &by_password, APP).await.status(),
@@ -930,16 +930,16 @@ proxied!(cli_manages_apps_and_groups);
 async fn groups_from_a_nested_claim(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", true);
-    d.groups_claim = "realm_access.roles".into();
-    d.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
+    d.settings.groups_claim = "realm_access.roles".into();
+    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
     app.add_provider(d).await;
     enable_oidc(app).await;
     let view = portcullis::ssr::providers::get_view(&app.running.db, "idp")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(view.groups_claim, "realm_access.roles");
-    assert_eq!(view.draft().groups_claim, "realm_access.roles");
+    assert_eq!(view.settings.groups_claim, "realm_access.roles");
+    assert_eq!(view.draft().settings.groups_claim, "realm_access.roles");
     app.add_user("root", "root password", true).await;
     add_app(app, "Media", APP, "listed", "portcullis").await;
 

@@ -773,7 +773,7 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
     );
     let mut edit = draft("http://127.0.0.1:9", "only", false);
     edit.client_secret = String::new();
-    edit.enabled = false;
+    edit.settings.enabled = false;
     let valid = edit
         .validate(DraftMode::Update, IssuerPolicy::default())
         .unwrap();
@@ -792,7 +792,7 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
         .await
         .unwrap()
         .expect("still there");
-    assert!(row.enabled, "still enabled");
+    assert!(row.settings.enabled, "still enabled");
 
     // With another way in, the same delete goes through.
     providers::set_local_login(db, true).await.unwrap();

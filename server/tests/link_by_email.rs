@@ -12,7 +12,7 @@ use portcullis::ssr::users;
 async fn setup(app: &TestApp, on: bool) -> common::idp::Idp {
     let idp = start_idp(app, &["idp"]).await;
     let mut d = draft(&idp.issuer, "idp", false);
-    d.link_by_email = on;
+    d.settings.link_by_email = on;
     app.add_provider(d).await;
     enable_oidc(app).await;
     idp
@@ -128,8 +128,8 @@ async fn an_email_from_a_provider_that_does_not_link_by_email_links_nothing(app:
     app.add_provider(d).await;
     let mut d = draft(&corp.issuer, "corp", true);
     d.name = "Corp IdP".into();
-    d.link_by_email = true;
-    d.admin_claims = "portcullis_user".into();
+    d.settings.link_by_email = true;
+    d.settings.admin_claims = "portcullis_user".into();
     app.add_provider(d).await;
     enable_oidc(app).await;
     app.add_local("root", "root@example.com", true).await; // past first-run setup
@@ -206,7 +206,7 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
     let idp = start_idp(app, &["open", "corp"]).await;
     app.add_provider(draft(&idp.issuer, "open", false)).await;
     let mut corp = draft(&idp.issuer, "corp", false);
-    corp.link_by_email = true;
+    corp.settings.link_by_email = true;
     app.add_provider(corp.clone()).await;
     enable_oidc(app).await;
     app.add_local("root", "root@example.com", true).await;

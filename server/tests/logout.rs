@@ -21,11 +21,9 @@ const SLUG: &str = "idp";
 async fn setup(app: &TestApp, env: &[(&str, &str)]) -> Idp {
     let uris = vec![app.url(&format!("/login/{SLUG}"))];
     let idp = Idp::start_script_with("provider.mjs", &uris, env).await;
-    app.add_provider(portcullis::provider::ProviderDraft {
-        sign_out_at_provider: true,
-        ..draft(&idp.issuer, SLUG, true)
-    })
-    .await;
+    let mut d = draft(&idp.issuer, SLUG, true);
+    d.settings.sign_out_at_provider = true;
+    app.add_provider(d).await;
     enable_oidc(app).await;
     idp
 }

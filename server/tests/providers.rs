@@ -734,7 +734,26 @@ async fn groups_authoritative_round_trips(app: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert!(!view.groups_authoritative);
-    assert!(!view.draft().groups_authoritative);
+    assert!(!view.settings.groups_authoritative);
+    assert!(!view.draft().settings.groups_authoritative);
 }
 both_backends!(groups_authoritative_round_trips);
+
+/// Every provider setting has its field in the editor (`draft[<name>]`), so none is stored
+/// that an administrator cannot see or change.
+async fn the_editor_has_every_setting(app: &TestApp) {
+    let admin = admin(app).await;
+    let html = app
+        .page(&admin, "/settings/users/oidc/new")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for name in portcullis::provider::ProviderSettings::<portcullis::provider::Typed>::NAMES {
+        assert!(
+            html.contains(&format!("name=\"draft[{name}]\"")),
+            "no field for {name}"
+        );
+    }
+}
+both_backends!(the_editor_has_every_setting);

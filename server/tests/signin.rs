@@ -48,14 +48,14 @@ async fn add_client(
     required_claims: &str,
     client: (&str, &str, &str),
 ) {
-    app.add_provider(ProviderDraft {
+    let mut d = ProviderDraft {
         client_id: client.0.into(),
         client_secret: client.1.into(),
-        token_auth_method: client.2.into(),
-        required_claims: required_claims.into(),
         ..draft(&idp.issuer, slug, allow_new_users)
-    })
-    .await;
+    };
+    d.settings.token_auth_method = client.2.into();
+    d.settings.required_claims = required_claims.into();
+    app.add_provider(d).await;
 }
 
 async fn link_then_sign_in(app: &TestApp) {

@@ -112,7 +112,8 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
     let (idp, admin) = setup(app, &["kc"]).await;
     let before = snapshot(app).await;
     let mut d = draft(&idp.issuer, "kc", true);
-    d.required_claims = "portcullis_user, groups=media-users, realm_access.roles=portcullis".into();
+    d.settings.required_claims =
+        "portcullis_user, groups=media-users, realm_access.roles=portcullis".into();
     // Not saved: the values exist only in the form.
     let page = run_test(app, &admin, "", &d, "alice").await;
     for name in [
@@ -220,7 +221,7 @@ async fn provider_and_configuration_failures_are_explained(app: &TestApp) {
     // (First: the provider remembers who logged in in this browser.)
     // A required claim the person does not have: the verdict, the value seen, a refusal.
     let mut d = draft(&idp.issuer, "kc", true);
-    d.required_claims = "portcullis_user, groups=family".into();
+    d.settings.required_claims = "portcullis_user, groups=family".into();
     let page = run_test(app, &admin, "", &d, "bob").await;
     assert!(
         page.contains("data-rule=\"portcullis_user\" data-holds=\"false\""),
@@ -388,14 +389,14 @@ async fn an_email_match_is_reported_as_link_or_refusal(app: &TestApp) {
     app.add_user("taken", "taken password", false).await;
     let before = snapshot(app).await;
     let mut d = draft(&idp.issuer, "kc", true);
-    d.link_by_email = true;
+    d.settings.link_by_email = true;
     let page = run_test(app, &admin, "", &d, "erin").await;
     assert!(
         page.contains("by its verified email taken@example.com to the existing account taken"),
         "{}",
         main_of(&page)
     );
-    d.link_by_email = false;
+    d.settings.link_by_email = false;
     let page = run_test(app, &admin, "", &d, "erin").await;
     assert!(
         page.contains("Refuse the sign-in") && page.contains("belongs to the account taken"),
@@ -422,7 +423,7 @@ async fn an_untrusted_email_is_reported_as_refusal(app: &TestApp) {
     assert_eq!(raw_location(&res), "/", "erin's account, from open");
     let before = snapshot(app).await;
     let mut d = draft(&idp.issuer, "kc", true);
-    d.link_by_email = true;
+    d.settings.link_by_email = true;
     let page = run_test(app, &admin, "", &d, "erin").await;
     assert!(
         page.contains("Refuse the sign-in")
@@ -439,7 +440,7 @@ async fn admin_claims_are_judged_and_the_admin_flag_shown(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
     let before = snapshot(app).await;
     let mut d = draft(&idp.issuer, "kc", true);
-    d.admin_claims = "realm_access.roles=portcullis".into();
+    d.settings.admin_claims = "realm_access.roles=portcullis".into();
     let page = run_test(app, &admin, "", &d, "alice").await;
     assert!(page.contains("<td>Admin Claims<"), "{}", main_of(&page));
     assert!(
@@ -452,7 +453,7 @@ async fn admin_claims_are_judged_and_the_admin_flag_shown(app: &TestApp) {
         "{}",
         main_of(&page)
     );
-    d.admin_claims = "groups=admins".into();
+    d.settings.admin_claims = "groups=admins".into();
     let page = run_test(app, &admin, "", &d, "alice").await;
     assert!(page.contains("data-rule=\"groups=admins\" data-holds=\"false\""));
     assert!(
@@ -526,7 +527,7 @@ both_backends!(only_the_administrator_who_ran_it_sees_it);
 async fn the_report_shows_groups_as_applications_will_see_them(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
     let mut d = draft(&idp.issuer, "kc", true);
-    d.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
+    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
     let page = run_test(app, &admin, "", &d, "alice").await;
     assert!(
         page.contains("data-groups=\"kc:family,kc:media-users\""),
@@ -538,7 +539,7 @@ async fn the_report_shows_groups_as_applications_will_see_them(app: &TestApp) {
         "{}",
         main_of(&page)
     );
-    d.groups_authoritative = true;
+    d.settings.groups_authoritative = true;
     let page = run_test(app, &admin, "", &d, "alice").await;
     assert!(
         page.contains("data-groups=\"family,media-users\""),

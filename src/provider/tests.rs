@@ -9,23 +9,25 @@ fn draft() -> ProviderDraft {
         client_id: "portcullis".into(),
         client_secret: "s3cret".into(),
         slug: String::new(),
-        scopes: DEFAULT_SCOPES.into(),
-        required_claims: String::new(),
-        admin_claims: String::new(),
-        allow_new_users: false,
-        enabled: true,
-        token_auth_method: String::new(),
-        groups_claim: "groups".into(),
-        groups_authoritative: false,
-        sign_out_at_provider: false,
-        link_by_email: false,
+        settings: ProviderSettings {
+            scopes: DEFAULT_SCOPES.into(),
+            required_claims: String::new(),
+            admin_claims: String::new(),
+            allow_new_users: false,
+            enabled: true,
+            token_auth_method: String::new(),
+            groups_claim: "groups".into(),
+            groups_authoritative: false,
+            sign_out_at_provider: false,
+            link_by_email: false,
+        },
         http_image_origin: None,
     }
 }
 
 #[test]
 fn groups_claim_is_one_claim_name_or_empty() {
-    assert_eq!(ProviderDraft::new_default().groups_claim, "groups");
+    assert_eq!(ProviderDraft::new_default().settings.groups_claim, "groups");
     for ok in [
         "groups",
         "realm_access.roles",
@@ -33,13 +35,13 @@ fn groups_claim_is_one_claim_name_or_empty() {
         "",
     ] {
         let mut d = draft();
-        d.groups_claim = format!(" {ok} ");
+        d.settings.groups_claim = format!(" {ok} ");
         let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-        assert_eq!(v.groups_claim, ok);
+        assert_eq!(v.settings.groups_claim, ok);
     }
     for bad in ["groups=admins", "a b", ".groups", "groups,roles"] {
         let mut d = draft();
-        d.groups_claim = bad.into();
+        d.settings.groups_claim = bad.into();
         let errors = errors_of(&d, Mode::Create);
         let msg = message_for(&errors, "groups_claim").unwrap_or_else(|| panic!("{bad}"));
         assert!(msg.contains("realm_access.roles"), "{msg}");
@@ -60,12 +62,12 @@ fn only_field(d: &ProviderDraft, field: &str) -> String {
 #[test]
 fn a_good_draft_is_normalised() {
     let mut d = draft();
-    d.scopes = " openid,profile ,, email  groups,openid".into();
-    d.required_claims = "is_admin, email_verified".into();
+    d.settings.scopes = " openid,profile ,, email  groups,openid".into();
+    d.settings.required_claims = "is_admin, email_verified".into();
     let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
     assert_eq!(v.slug, "keycloak", "slug filled from the name");
-    assert_eq!(v.scopes, ["openid", "profile", "email", "groups"]);
-    assert_eq!(v.required_claims, ["is_admin", "email_verified"]);
+    assert_eq!(v.settings.scopes, ["openid", "profile", "email", "groups"]);
+    assert_eq!(v.settings.required_claims, ["is_admin", "email_verified"]);
     assert_eq!(v.client_secret.as_deref(), Some("s3cret"));
 }
 
@@ -252,7 +254,7 @@ fn list_field_rules(
 fn scopes_must_include_openid() {
     list_field_rules(
         "scopes",
-        |d, v| d.scopes = v.into(),
+        |d, v| d.settings.scopes = v.into(),
         &[
             ("profile, email", "openid"),
             ("openid, \"quoted\"", "not a valid scope"),
@@ -265,7 +267,7 @@ fn scopes_must_include_openid() {
 fn required_claims_are_names() {
     list_field_rules(
         "required_claims",
-        |d, v| d.required_claims = v.into(),
+        |d, v| d.settings.required_claims = v.into(),
         &[("is_admin, <script>", "<script>")],
         "https://example.com/claims/allowed, groups.admin",
     );
@@ -275,7 +277,7 @@ fn required_claims_are_names() {
 fn admin_claims_take_the_same_rules() {
     list_field_rules(
         "admin_claims",
-        |d, v| d.admin_claims = v.into(),
+        |d, v| d.settings.admin_claims = v.into(),
         &[
             ("groups=admins, <script>", "<script>"),
             ("groups=", "groups="),
@@ -283,10 +285,10 @@ fn admin_claims_take_the_same_rules() {
         "groups=admins, realm_access.roles=portcullis-admin",
     );
     let mut d = draft();
-    d.admin_claims = String::new();
+    d.settings.admin_claims = String::new();
     let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
     assert!(
-        v.admin_claims.is_empty(),
+        v.settings.admin_claims.is_empty(),
         "empty: the provider grants no admin role"
     );
 }
@@ -348,16 +350,18 @@ fn view_to_draft_never_carries_a_secret() {
         issuer_url: "https://kc".into(),
         client_id: "id".into(),
         has_client_secret: true,
-        scopes: vec!["openid".into(), "email".into()],
-        required_claims: vec![],
-        admin_claims: vec!["groups=admins".into()],
-        allow_new_users: true,
-        enabled: true,
-        token_auth_method: "auto".into(),
-        groups_claim: "realm_access.roles".into(),
-        groups_authoritative: true,
-        sign_out_at_provider: true,
-        link_by_email: true,
+        settings: ProviderSettings {
+            scopes: vec!["openid".into(), "email".into()],
+            required_claims: vec![],
+            admin_claims: vec!["groups=admins".into()],
+            allow_new_users: true,
+            enabled: true,
+            token_auth_method: "auto".into(),
+            groups_claim: "realm_access.roles".into(),
+            groups_authoritative: true,
+            sign_out_at_provider: true,
+            link_by_email: true,
+        },
         position: 0,
         linked_accounts: 0,
         unmatched_links: 0,
@@ -367,20 +371,26 @@ fn view_to_draft_never_carries_a_secret() {
     };
     let d = v.draft();
     assert_eq!(d.client_secret, "");
-    assert_eq!(d.scopes, "openid, email");
-    assert!(d.link_by_email, "the editor starts from the stored choice");
-    assert!(d.groups_authoritative, "so does Groups are authoritative");
+    assert_eq!(d.settings.scopes, "openid, email");
+    assert!(
+        d.settings.link_by_email,
+        "the editor starts from the stored choice"
+    );
+    assert!(
+        d.settings.groups_authoritative,
+        "so does Groups are authoritative"
+    );
 }
 
 #[test]
 fn groups_are_kept_apart_unless_the_administrator_says_otherwise() {
-    assert!(!ProviderDraft::new_default().groups_authoritative);
+    assert!(!ProviderDraft::new_default().settings.groups_authoritative);
     let mut d = draft();
     let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(!v.groups_authoritative);
-    d.groups_authoritative = true;
+    assert!(!v.settings.groups_authoritative);
+    d.settings.groups_authoritative = true;
     let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(v.groups_authoritative);
+    assert!(v.settings.groups_authoritative);
 }
 
 #[test]
@@ -413,11 +423,11 @@ fn a_stored_secret_never_follows_a_new_issuer_or_client() {
 fn token_auth_methods() {
     let mut d = draft();
     for (typed, stored) in [("", "auto"), ("client_secret_post", "client_secret_post")] {
-        d.token_auth_method = typed.into();
+        d.settings.token_auth_method = typed.into();
         let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-        assert_eq!(valid.token_auth_method, stored, "{typed:?}");
+        assert_eq!(valid.settings.token_auth_method, stored, "{typed:?}");
     }
-    d.token_auth_method = "private_key_jwt".into();
+    d.settings.token_auth_method = "private_key_jwt".into();
     assert!(only_field(&d, "token_auth_method").contains("client_secret_post"));
 }
 
@@ -442,13 +452,13 @@ fn plain_http_logos_only_where_the_pages_may_load_them() {
 
 #[test]
 fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
-    assert!(ProviderDraft::new_default().sign_out_at_provider);
+    assert!(ProviderDraft::new_default().settings.sign_out_at_provider);
     let mut d = draft();
     let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(!valid.sign_out_at_provider);
-    d.sign_out_at_provider = true;
+    assert!(!valid.settings.sign_out_at_provider);
+    d.settings.sign_out_at_provider = true;
     let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(valid.sign_out_at_provider);
+    assert!(valid.settings.sign_out_at_provider);
     assert_eq!(
         post_logout_redirect_uri("https://p.example.com/", "kc"),
         "https://p.example.com/login/kc/signed-out"
@@ -461,9 +471,64 @@ fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
 
 #[test]
 fn link_by_email_is_off_for_new_providers_and_kept_as_chosen() {
-    assert!(!ProviderDraft::new_default().link_by_email);
+    assert!(!ProviderDraft::new_default().settings.link_by_email);
     let mut d = draft();
-    d.link_by_email = true;
+    d.settings.link_by_email = true;
     let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(valid.link_by_email);
+    assert!(valid.settings.link_by_email);
+}
+
+/// A form posts every value as text, and a flattened struct reads it through serde's
+/// buffer: every setting must come through that way (a `bool` needs `flag`).
+#[test]
+fn every_setting_arrives_from_a_form_as_text() {
+    let typed = ProviderSettings::<Typed> {
+        scopes: "openid, email".into(),
+        required_claims: "a".into(),
+        admin_claims: "b".into(),
+        allow_new_users: true,
+        enabled: true,
+        groups_claim: "groups".into(),
+        groups_authoritative: true,
+        token_auth_method: "client_secret_post".into(),
+        sign_out_at_provider: true,
+        link_by_email: true,
+    };
+    let d = ProviderDraft {
+        settings: typed,
+        ..draft()
+    };
+    let serde_json::Value::Object(fields) = serde_json::to_value(&d).unwrap() else {
+        unreachable!()
+    };
+    let as_text: serde_json::Map<String, serde_json::Value> = fields
+        .into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, serde_json::Value::String(text))
+        })
+        .collect();
+    let back: ProviderDraft = serde_json::from_value(as_text.into()).unwrap();
+    assert_eq!(back, d);
+    // An unticked checkbox is absent.
+    let back: ProviderDraft = serde_json::from_str(r#"{"name":"x"}"#).unwrap();
+    assert!(!back.settings.enabled);
+}
+
+/// `NAMES` (the columns, CLI flags, form fields) is the settings' serialised names.
+#[test]
+fn the_names_are_the_settings() {
+    let serde_json::Value::Object(fields) =
+        serde_json::to_value(ProviderSettings::<Typed>::default()).unwrap()
+    else {
+        unreachable!()
+    };
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let mut names = ProviderSettings::<Typed>::NAMES.to_vec();
+    keys.sort_unstable();
+    names.sort_unstable();
+    assert_eq!(keys, names);
 }

@@ -81,8 +81,8 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     let Some(user) = users::get(db, user_id).await? else {
         return Ok(());
     };
-    let rules = v.provider.admin_claims();
-    let matches = !rules.is_empty() && claims::missing_required(&v.claims, &rules).is_empty();
+    let rules = &v.provider.settings.admin_claims;
+    let matches = !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty();
     let mut change = if rules.is_empty() || matches || !user.is_admin {
         decide(!rules.is_empty(), matches, user.is_admin, true)
     } else {
@@ -155,7 +155,7 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
         .as_deref()
         .is_some_and(|e| e.eq_ignore_ascii_case(email))
     {
-        if !v.provider.link_by_email
+        if !v.provider.settings.link_by_email
             || users::email_trust(db, &user.id)
                 .await?
                 .is_none_or(|t| t.trusted())

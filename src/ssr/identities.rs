@@ -131,11 +131,11 @@ async fn facts(db: &Db, v: &Verified) -> Result<Facts, sqlx::Error> {
     };
     Ok(Facts {
         purpose: v.purpose.clone(),
-        missing_claims: claims::missing_required(&v.claims, &v.provider.required_claims()),
+        missing_claims: claims::missing_required(&v.claims, &v.provider.settings.required_claims),
         linked_to,
         email_owner,
-        link_by_email: v.provider.link_by_email,
-        allow_new_users: v.provider.allow_new_users,
+        link_by_email: v.provider.settings.link_by_email,
+        allow_new_users: v.provider.settings.allow_new_users,
         link_target,
     })
 }
@@ -301,8 +301,8 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
 
 /// The provider has Admin Claims and the claims meet them.
 fn admin_claims_hold(v: &Verified) -> bool {
-    let rules = v.provider.admin_claims();
-    !rules.is_empty() && claims::missing_required(&v.claims, &rules).is_empty()
+    let rules = &v.provider.settings.admin_claims;
+    !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty()
 }
 
 /// What `admin_sync::at_sign_in` would do to `user`'s administrator flag, in words.
@@ -312,7 +312,7 @@ async fn admin_change(
     user: &UserRow,
 ) -> Result<Option<String>, sqlx::Error> {
     use crate::admin_claims::{AdminChange, decide, kept_reason};
-    let has_rules = !v.provider.admin_claims().is_empty();
+    let has_rules = !v.provider.settings.admin_claims.is_empty();
     let holds = admin_claims_hold(v);
     let others = if has_rules && !holds && user.is_admin {
         super::admin_sync::others_can_sign_in(db, &user.id).await?

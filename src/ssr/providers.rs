@@ -7,7 +7,7 @@ use super::secrets::{SecretBox, SecretError};
 use super::settings;
 use crate::login_methods::{Lockout, LoginMethods};
 use crate::on_pool;
-use crate::provider::{LoginProvider, ProviderView, ValidProvider};
+use crate::provider::{LoginProvider, ProviderSettings, ProviderView, Stored, ValidProvider};
 use std::sync::LazyLock;
 
 /// Whether OpenID Connect sign-in is on (Settings → Users → Login Methods).
@@ -22,41 +22,58 @@ pub struct ProviderRow {
     pub issuer_url: String,
     pub client_id: String,
     client_secret_enc: String,
-    pub scopes: String,
-    pub required_claims: String,
-    pub admin_claims: String,
-    pub allow_new_users: bool,
-    pub enabled: bool,
-    pub token_auth_method: String,
-    pub groups_claim: String,
-    pub groups_authoritative: bool,
-    pub sign_out_at_provider: bool,
-    pub link_by_email: bool,
+    /// One column each ([`ProviderSettings::NAMES`]).
+    #[sqlx(flatten)]
+    pub settings: ProviderSettings,
     pub position: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
+/// A statement with its binds, on backend `DB`.
+pub type Query<'q, DB> = sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>;
+
+/// How one setting's value lives in its column: as text or a boolean (`Db`, `String` or
+/// `bool`, the types both backends share). Each setting's type says it once here;
+/// [`ProviderSettings`] reads and binds every setting through it.
+pub trait Column {
+    type Db;
+    fn from_db(value: Self::Db) -> Self;
+    fn to_db(&self) -> Self::Db;
+}
+
+impl Column for bool {
+    type Db = bool;
+    fn from_db(value: bool) -> Self {
+        value
+    }
+    fn to_db(&self) -> bool {
+        *self
+    }
+}
+
+impl Column for String {
+    type Db = String;
+    fn from_db(value: String) -> Self {
+        value
+    }
+    fn to_db(&self) -> String {
+        self.clone()
+    }
+}
+
+/// Scopes and claim rules: space-separated (no item contains a space).
+impl Column for Vec<String> {
+    type Db = String;
+    fn from_db(value: String) -> Self {
+        value.split_whitespace().map(str::to_owned).collect()
+    }
+    fn to_db(&self) -> String {
+        self.join(" ")
+    }
+}
+
 impl ProviderRow {
-    pub fn scopes(&self) -> Vec<String> {
-        self.scopes.split_whitespace().map(str::to_owned).collect()
-    }
-
-    pub fn required_claims(&self) -> Vec<String> {
-        self.required_claims
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Admin Claims rules (empty: this provider grants no admin role).
-    pub fn admin_claims(&self) -> Vec<String> {
-        self.admin_claims
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect()
-    }
-
     pub fn client_secret(&self, secrets: &SecretBox) -> Result<String, SecretError> {
         secrets.decrypt(&self.client_secret_enc, &self.slug)
     }
@@ -72,16 +89,7 @@ impl ProviderRow {
             issuer_url: valid.issuer_url.clone(),
             client_id: valid.client_id.clone(),
             client_secret_enc: secrets.encrypt(secret, &valid.slug),
-            scopes: valid.scopes.join(" "),
-            required_claims: valid.required_claims.join(" "),
-            admin_claims: valid.admin_claims.join(" "),
-            allow_new_users: valid.allow_new_users,
-            enabled: valid.enabled,
-            token_auth_method: valid.token_auth_method.clone(),
-            groups_claim: valid.groups_claim.clone(),
-            groups_authoritative: valid.groups_authoritative,
-            sign_out_at_provider: valid.sign_out_at_provider,
-            link_by_email: valid.link_by_email,
+            settings: valid.settings.clone(),
             position: 0,
             created_at: t,
             updated_at: t,
@@ -98,16 +106,7 @@ impl ProviderRow {
             issuer_url: self.issuer_url.clone(),
             client_id: self.client_id.clone(),
             has_client_secret: !self.client_secret_enc.is_empty(),
-            scopes: self.scopes(),
-            required_claims: self.required_claims(),
-            admin_claims: self.admin_claims(),
-            allow_new_users: self.allow_new_users,
-            enabled: self.enabled,
-            token_auth_method: self.token_auth_method.clone(),
-            groups_claim: self.groups_claim.clone(),
-            groups_authoritative: self.groups_authoritative,
-            sign_out_at_provider: self.sign_out_at_provider,
-            link_by_email: self.link_by_email,
+            settings: self.settings.clone(),
             position: self.position,
             linked_accounts,
             unmatched_links,
@@ -294,45 +293,36 @@ pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8
     }))
 }
 
-/// The columns an administrator edits, in the order [`bind_fields!`] binds them (`$2`...).
-/// Creating and updating share both, so a new provider field is one column name here and
-/// one `.bind` there.
-const FIELDS: [&str; 15] = [
+/// The identity columns an administrator edits, in the order [`bind_fields!`] binds them
+/// (`$2`...); the settings' columns follow ([`ProviderSettings::NAMES`], bound by
+/// [`ProviderSettings::bind`]). Creating and updating share both.
+const IDENTITY: [&str; 5] = [
     "name",
     "logo",
     "issuer_url",
     "client_id",
     "client_secret_enc",
-    "scopes",
-    "required_claims",
-    "allow_new_users",
-    "enabled",
-    "token_auth_method",
-    "groups_claim",
-    "sign_out_at_provider",
-    "link_by_email",
-    "admin_claims",
-    "groups_authoritative",
 ];
+
+/// Every edited column, identity then settings.
+static FIELDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    IDENTITY
+        .iter()
+        .chain(ProviderSettings::<Stored>::NAMES)
+        .copied()
+        .collect()
+});
 
 macro_rules! bind_fields {
     ($query:expr, $p:expr, $sealed:expr) => {
-        $query
-            .bind(&$p.name)
-            .bind(&$p.logo)
-            .bind(&$p.issuer_url)
-            .bind(&$p.client_id)
-            .bind($sealed)
-            .bind($p.scopes.join(" "))
-            .bind($p.required_claims.join(" "))
-            .bind($p.allow_new_users)
-            .bind($p.enabled)
-            .bind(&$p.token_auth_method)
-            .bind(&$p.groups_claim)
-            .bind($p.sign_out_at_provider)
-            .bind($p.link_by_email)
-            .bind($p.admin_claims.join(" "))
-            .bind($p.groups_authoritative)
+        $p.settings.bind(
+            $query
+                .bind(&$p.name)
+                .bind(&$p.logo)
+                .bind(&$p.issuer_url)
+                .bind(&$p.client_id)
+                .bind($sealed),
+        )
     };
 }
 
@@ -410,7 +400,7 @@ pub async fn update(
         p.client_secret.as_deref().unwrap_or(""),
     )
     .map_err(|_| ProviderError::SecretAgain)?;
-    if existing.enabled && !p.enabled {
+    if existing.settings.enabled && !p.settings.enabled {
         ensure_login_possible(db, |m| m.enabled_providers -= 1).await?;
     }
     let sealed = match &p.client_secret {
@@ -443,17 +433,17 @@ struct Vouching<'a> {
 impl<'a> Vouching<'a> {
     fn of_row(row: &'a ProviderRow) -> Self {
         Vouching {
-            enabled: row.enabled,
+            enabled: row.settings.enabled,
             issuer_url: &row.issuer_url,
-            groups_claim: &row.groups_claim,
+            groups_claim: &row.settings.groups_claim,
         }
     }
 
     fn of_valid(p: &'a ValidProvider) -> Self {
         Vouching {
-            enabled: p.enabled,
+            enabled: p.settings.enabled,
             issuer_url: &p.issuer_url,
-            groups_claim: &p.groups_claim,
+            groups_claim: &p.settings.groups_claim,
         }
     }
 
@@ -501,7 +491,7 @@ pub async fn ensure_login_possible(
 
 /// Refuses disabling or deleting provider `slug` when it is the last way to sign in.
 async fn ensure_can_drop(db: &Db, slug: &str) -> Result<(), ProviderError> {
-    if get(db, slug).await?.is_some_and(|p| p.enabled) {
+    if get(db, slug).await?.is_some_and(|p| p.settings.enabled) {
         ensure_login_possible(db, |m| m.enabled_providers -= 1).await?;
     }
     Ok(())

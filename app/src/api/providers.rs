@@ -210,7 +210,7 @@ pub async fn save_provider(
                 saved.issuer_url
             )));
         }
-        if valid.enabled
+        if valid.settings.enabled
             && !confirmed
             && let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT).await
         {

@@ -42,13 +42,14 @@ struct DraftFlag {
     set: fn(&mut ProviderDraft, bool),
 }
 
-/// `flag!(enabled)`: the draft's `enabled` field as a [`DraftFlag`].
+/// `flag!(settings.enabled)`: the draft's `enabled` setting as a [`DraftFlag`] (every
+/// yes/no field is a setting).
 macro_rules! flag {
-    ($field:ident) => {
+    (settings.$field:ident) => {
         DraftFlag {
             name: stringify!($field),
-            get: |d| d.$field,
-            set: |d, v| d.$field = v,
+            get: |d| d.settings.$field,
+            set: |d, v| d.settings.$field = v,
         }
     };
 }
@@ -78,8 +79,16 @@ fn DraftCheck(
     }
 }
 
-/// `text!(client_id)`: the draft's `client_id` field as a [`DraftText`].
+/// `text!(client_id)`, `text!(settings.scopes)`: that text field of the draft as a
+/// [`DraftText`].
 macro_rules! text {
+    (settings.$field:ident) => {
+        DraftText {
+            name: stringify!($field),
+            get: |d| &d.settings.$field,
+            get_mut: |d| &mut d.settings.$field,
+        }
+    };
     ($field:ident) => {
         DraftText {
             name: stringify!($field),
@@ -297,7 +306,7 @@ pub fn ProviderEditor(
                             id=ids::TEST_CONNECTION
                             disabled=move || test.pending().get()
                             on:click=move |_| {
-                                let (issuer, scopes) = draft.with_untracked(|d| (d.issuer_url.clone(), d.scopes.clone()));
+                                let (issuer, scopes) = draft.with_untracked(|d| (d.issuer_url.clone(), d.settings.scopes.clone()));
                                 test.dispatch((issuer, scopes));
                             }
                         >
@@ -336,26 +345,26 @@ pub fn ProviderEditor(
                     />
                 </div>
                 <div class="grid-2">
-                    <DraftField field=text!(scopes) label="Scopes" hint="Comma-separated; must include openid."/>
+                    <DraftField field=text!(settings.scopes) label="Scopes" hint="Comma-separated; must include openid."/>
                     <DraftField
-                        field=text!(required_claims)
+                        field=text!(settings.required_claims)
                         label="Required Claims"
                         hint="Comma-separated rules, all of which must hold to sign in: a name means the claim is boolean true (portcullis_user); name=value means it equals the value or is a list containing it (groups=media-users); nested claims by dotted path (realm_access.roles=portcullis)."
                     />
                 </div>
                 <DraftField
-                    field=text!(groups_claim)
+                    field=text!(settings.groups_claim)
                     label="Groups Claim"
                     hint="The claim that lists the user's groups, refreshed at each sign-in, for applications open to listed groups (default groups; nested by dotted path, e.g. realm_access.roles). Empty: no groups from this provider."
                 />
                 <DraftCheck
                     draft
-                    field=flag!(groups_authoritative)
+                    field=flag!(settings.groups_authoritative)
                     label="Groups are authoritative"
                     hint="Off (recommended): applications see this provider's groups with its slug in front, e.g. gitea:media for the group media, so they never stand in for a group assigned here or another provider's; list them that way in access lists. On: they count exactly as sent, the same as a group assigned here (media gets the applications of the assigned group media). Turn it on only for a provider where only administrators name groups, never one where any user can create a group or organisation (Forgejo, Gitea, GitHub)."
                 />
                 <DraftField
-                    field=text!(admin_claims)
+                    field=text!(settings.admin_claims)
                     label="Admin Claims"
                     hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role. The rules read this provider's claims as it sends them: at a provider where users create their own groups or organisations (Forgejo, Gitea), groups=admins holds for anyone who creates admins there."
                 />
@@ -365,7 +374,7 @@ pub fn ProviderEditor(
                         id="field-token_auth_method"
                         name="draft[token_auth_method]"
                         aria-describedby="field-token_auth_method-error"
-                        on:change=move |ev| draft.update(|d| d.token_auth_method = event_target_value(&ev))
+                        on:change=move |ev| draft.update(|d| d.settings.token_auth_method = event_target_value(&ev))
                     >
                         {portcullis::provider::TOKEN_AUTH_METHODS
                             .iter()
@@ -375,7 +384,7 @@ pub fn ProviderEditor(
                                     "client_secret_basic" => "client_secret_basic (HTTP Basic)",
                                     _ => "client_secret_post (in the request body)",
                                 };
-                                view! { <option value=*m selected=initial.token_auth_method == *m>{label}</option> }
+                                view! { <option value=*m selected=initial.settings.token_auth_method == *m>{label}</option> }
                             })
                             .collect_view()}
                     </select>
@@ -384,23 +393,23 @@ pub fn ProviderEditor(
                 </div>
                 <DraftCheck
                     draft
-                    field=flag!(allow_new_users)
+                    field=flag!(settings.allow_new_users)
                     label="Allow New Users"
                     hint="Create an account for someone who signs in with this provider and has none linked yet."
                 />
                 <DraftCheck
                     draft
-                    field=flag!(sign_out_at_provider)
+                    field=flag!(settings.sign_out_at_provider)
                     label="Sign out at the provider too"
                     hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."
                 />
                 <DraftCheck
                     draft
-                    field=flag!(link_by_email)
+                    field=flag!(settings.link_by_email)
                     label="Link existing accounts by verified email"
                     hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."
                 />
-                <DraftCheck draft field=flag!(enabled) label="Enabled" hint="Shown on the login page."/>
+                <DraftCheck draft field=flag!(settings.enabled) label="Enabled" hint="Shown on the login page."/>
 
                 // Each provider has its own redirect URI: the login page, then its slug.
                 <CopyValue

@@ -104,7 +104,7 @@ fn auto_redirect_form(s: &OidcSettingsData, actions: Actions) -> impl IntoView +
     let options = s
         .providers
         .iter()
-        .filter(|p| p.enabled)
+        .filter(|p| p.settings.enabled)
         .map(|p| {
             let selected = p.slug == current;
             view! { <option value=p.slug.clone() selected=selected>{p.name.clone()}</option> }
@@ -153,8 +153,12 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
     let confirm_label = format!("Delete {}?", p.name);
     let confirm_text = format!("Delete {}? {delete_warning}", p.name);
     let delete_label = format!("Delete {}", p.name);
-    let toggle_value = (!p.enabled).to_string();
-    let toggle_label = if p.enabled { "Disable" } else { "Enable" };
+    let toggle_value = (!p.settings.enabled).to_string();
+    let toggle_label = if p.settings.enabled {
+        "Disable"
+    } else {
+        "Enable"
+    };
     view! {
         <li class="card provider-card" data-slug=p.slug.clone() aria-label=p.name.clone()>
             <div class="provider-head">
@@ -163,7 +167,7 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
                     <h2>{p.name.clone()}</h2>
                     <code>{p.slug.clone()}</code>
                 </div>
-                <span class="badge" class:on=p.enabled>{if p.enabled { "Enabled" } else { "Disabled" }}</span>
+                <span class="badge" class:on=p.settings.enabled>{if p.settings.enabled { "Enabled" } else { "Disabled" }}</span>
             </div>
             <dl class="facts">
                 <dt>"Issuer"</dt>

@@ -3,7 +3,7 @@
 
 use super::TestApp;
 use super::idp::Idp;
-use portcullis::provider::ProviderDraft;
+use portcullis::provider::{ProviderDraft, ProviderSettings};
 use reqwest::header::LOCATION;
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -27,10 +27,13 @@ pub fn draft(issuer: &str, slug: &str, allow_new_users: bool) -> ProviderDraft {
         issuer_url: issuer.into(),
         client_id: "portcullis-basic".into(),
         client_secret: "basic-secret".into(),
-        token_auth_method: "auto".into(),
-        scopes: "openid, profile, email, portcullis".into(),
-        allow_new_users,
-        enabled: true,
+        settings: ProviderSettings {
+            token_auth_method: "auto".into(),
+            scopes: "openid, profile, email, portcullis".into(),
+            allow_new_users,
+            enabled: true,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }
@@ -43,9 +46,12 @@ pub fn shady_draft(issuer: &str) -> ProviderDraft {
         issuer_url: issuer.into(),
         client_id: "portcullis-basic".into(),
         client_secret: "basic-secret".into(),
-        scopes: "openid, profile, email".into(),
-        allow_new_users: true,
-        enabled: true,
+        settings: ProviderSettings {
+            scopes: "openid, profile, email".into(),
+            allow_new_users: true,
+            enabled: true,
+            ..Default::default()
+        },
         ..Default::default()
     }
 }

@@ -358,34 +358,25 @@ pub fn quoted_after<'a>(html: &'a str, marker: &str) -> Option<&'a str> {
 }
 
 /// The provider editor's form as the browser posts it (`draft[<field>]`, checkboxes only when
-/// ticked), for `admin/save_provider` and the Test sign-in route.
+/// ticked), for `admin/save_provider` and the Test sign-in route. Every field of the draft,
+/// by its serialised name, so a new setting is posted without a line here.
 pub fn editor_form(
     original_slug: &str,
     d: &portcullis::provider::ProviderDraft,
 ) -> Vec<(String, String)> {
+    use serde_json::Value;
     let mut f = vec![("original_slug".to_owned(), original_slug.to_owned())];
-    let mut field = |name: &str, value: &str| f.push((format!("draft[{name}]"), value.to_owned()));
-    field("name", &d.name);
-    field("slug", &d.slug);
-    field("logo", &d.logo);
-    field("issuer_url", &d.issuer_url);
-    field("client_id", &d.client_id);
-    field("client_secret", &d.client_secret);
-    field("scopes", &d.scopes);
-    field("required_claims", &d.required_claims);
-    field("admin_claims", &d.admin_claims);
-    field("groups_claim", &d.groups_claim);
-    field("token_auth_method", &d.token_auth_method);
-    for (name, on) in [
-        ("allow_new_users", d.allow_new_users),
-        ("enabled", d.enabled),
-        ("sign_out_at_provider", d.sign_out_at_provider),
-        ("link_by_email", d.link_by_email),
-        ("groups_authoritative", d.groups_authoritative),
-    ] {
-        if on {
-            field(name, "true");
-        }
+    let Value::Object(fields) = serde_json::to_value(d).unwrap() else {
+        panic!("a draft is a set of named fields");
+    };
+    for (name, value) in fields {
+        let value = match value {
+            Value::String(text) => text,
+            Value::Bool(true) => "true".to_owned(),
+            Value::Bool(false) => continue,
+            other => panic!("the editor has no field for {name} = {other}"),
+        };
+        f.push((format!("draft[{name}]"), value));
     }
     f
 }

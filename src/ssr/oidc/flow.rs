@@ -207,7 +207,7 @@ impl Rp<'_> {
                     format!("no provider {slug:?}"),
                 )
             })?;
-        if !row.enabled || !oidc_on {
+        if !row.settings.enabled || !oidc_on {
             return Err(err(
                 FlowErrorKind::ProviderDisabled,
                 Some(&row),
@@ -289,8 +289,8 @@ impl Rp<'_> {
                 Nonce::new_random,
             )
             .set_pkce_challenge(challenge);
-        for scope in row.scopes().into_iter().filter(|s| s != "openid") {
-            request = request.add_scope(Scope::new(scope));
+        for scope in row.settings.scopes.iter().filter(|s| *s != "openid") {
+            request = request.add_scope(Scope::new(scope.clone()));
         }
         let (url, state, nonce) = request.url();
         let stored = pending::insert(
@@ -545,7 +545,7 @@ fn db_err(e: sqlx::Error) -> FlowError {
 /// absent list means basic).
 pub(crate) fn auth_method(row: &ProviderRow, metadata: &Metadata) -> &'static str {
     match (
-        row.token_auth_method.as_str(),
+        row.settings.token_auth_method.as_str(),
         metadata.token_endpoint_auth_methods_supported(),
     ) {
         ("client_secret_basic", _) => "client_secret_basic",

@@ -42,7 +42,7 @@ pub async fn end_session(
     let Some(row) = providers::get(rp.db, slug).await? else {
         return Ok(None);
     };
-    if !row.sign_out_at_provider {
+    if !row.settings.sign_out_at_provider {
         return Ok(None);
     }
     let metadata = match rp

@@ -246,7 +246,7 @@ async fn forget(db: &Db, url: &str, binding: &str) -> Result<(), sqlx::Error> {
 
 /// The provider's answer to the authorization request, when it is a refusal.
 async fn preflight(rp: &Rp<'_>, url: &str, v: &ValidProvider, uri: &str) -> Option<Explained> {
-    let scopes = v.scopes.join(", ");
+    let scopes = v.settings.scopes.join(", ");
     let mut res = match client_http(rp.timeout).get(url).send().await {
         Ok(res) => res,
         Err(e) => {
@@ -368,7 +368,7 @@ pub async fn finish(
             r.redirect_uri
         ));
     }
-    if !valid.enabled {
+    if !valid.settings.enabled {
         r.notes.push(
             "Enabled is off in the editor: with these values saved, sign-in with this provider is refused."
                 .to_owned(),
@@ -401,7 +401,7 @@ async fn run(
         }
     };
     r.steps.push(discovery_passed(&metadata));
-    let scopes = row.scopes().join(", ");
+    let scopes = row.settings.scopes.join(", ");
     r.steps.push(
         Step::passed(
             report::AUTHORIZATION_REQUEST,
@@ -434,7 +434,7 @@ async fn run(
     );
 
     let method = auth_method(&row, &metadata);
-    let how = if row.token_auth_method == "auto" {
+    let how = if row.settings.token_auth_method == "auto" {
         format!("{method} (Automatic, from the provider's discovery)")
     } else {
         format!("{method} (chosen in the editor)")
@@ -527,13 +527,16 @@ async fn run(
         }
     }
     r.merged_claims = Some(merged.clone());
-    r.rules = verdicts("Required Claims", &row.required_claims(), &merged);
-    r.rules
-        .extend(verdicts("Admin Claims", &row.admin_claims(), &merged));
+    r.rules = verdicts("Required Claims", &row.settings.required_claims, &merged);
+    r.rules.extend(verdicts(
+        "Admin Claims",
+        &row.settings.admin_claims,
+        &merged,
+    ));
     r.groups = Some(report::ProviderGroups::new(
         &row.slug,
-        &row.groups_claim,
-        row.groups_authoritative,
+        &row.settings.groups_claim,
+        row.settings.groups_authoritative,
         &merged,
     ));
 
