@@ -82,11 +82,14 @@ async fn facts(db: &Db, v: &Verified) -> Result<Facts, sqlx::Error> {
         id: String,
         is_admin: bool,
         linked_here: bool,
+        /// This very identity is linked to the holder: a concurrent first sign-in created
+        /// the account and its link between the two reads (one statement, one snapshot).
+        holds_this_identity: bool,
         #[sqlx(flatten)]
         trust: users::EmailTrust,
     }
     let slug = &v.provider.slug;
-    let linked_to: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+    let mut linked_to: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT user_id FROM linked_identities WHERE provider_slug = $1 AND issuer = $2 AND subject = $3")
         .bind(slug)
         .bind(&v.issuer)
@@ -94,19 +97,32 @@ async fn facts(db: &Db, v: &Verified) -> Result<Facts, sqlx::Error> {
         .fetch_optional(pool)
         .await)?;
     let email = claims::verified_email(&v.claims);
-    let email_owner = match (&v.purpose, &linked_to, email) {
-        (Purpose::SignIn, None, Some(email)) => {
+    let unlinked = linked_to.is_none();
+    let email_owner = match (&v.purpose, unlinked, email) {
+        (Purpose::SignIn, true, Some(email)) => {
             let sql = format!(
                 "SELECT u.id, u.is_admin, EXISTS (SELECT 1 FROM linked_identities l \
-                 WHERE l.user_id = u.id AND l.provider_slug = $2) AS linked_here, {} \
+                 WHERE l.user_id = u.id AND l.provider_slug = $2) AS linked_here, \
+                 EXISTS (SELECT 1 FROM linked_identities l WHERE l.user_id = u.id \
+                 AND l.provider_slug = $2 AND l.issuer = $3 AND l.subject = $4) \
+                 AS holds_this_identity, {} \
                  FROM users u WHERE lower(u.email) = lower($1)",
                 users::EMAIL_TRUST_COLUMNS
             );
             let owner: Option<Owner> = on_pool!(db, pool => sqlx::query_as(&sql)
                 .bind(email)
                 .bind(slug)
+                .bind(&v.issuer)
+                .bind(&v.subject)
                 .fetch_optional(pool)
                 .await)?;
+            let owner = match owner {
+                Some(o) if o.holds_this_identity => {
+                    linked_to = Some(o.id);
+                    None
+                }
+                other => other,
+            };
             owner.map(|o| EmailOwner {
                 email_trusted: o.trust.trusted(),
                 user_id: o.id,
