@@ -5,8 +5,10 @@
 use crate::field::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 
+pub mod auth_params;
 pub mod settings;
 
+pub use auth_params::AuthParams;
 pub use settings::{ProviderSettings, Repr, Stored, Typed};
 
 pub const NAME_MAX: usize = 100;

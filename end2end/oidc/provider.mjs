@@ -20,6 +20,8 @@
 // Users (any password): see USERS below. Login through the dev interaction form:
 //   POST /interaction/:uid  prompt=login&login=<user>&password=<any>
 // Grants are given automatically (no consent screen).
+// Tests read what the last authorization request carried, as the provider parsed its query:
+//   GET /test/last-authorization  (JSON; a repeated parameter shows as an array)
 import { readFileSync } from "node:fs";
 import https from "node:https";
 import Provider from "oidc-provider";
@@ -110,6 +112,15 @@ const configuration = {
 
 const provider = new Provider(issuer, configuration);
 provider.proxy = false;
+let lastAuthorization = {};
+provider.use(async (ctx, next) => {
+  if (ctx.method === "GET" && ctx.path === "/test/last-authorization") {
+    ctx.body = lastAuthorization;
+    return;
+  }
+  if (ctx.method === "GET" && ctx.path === "/auth") lastAuthorization = { ...ctx.query };
+  await next();
+});
 const listening = () => console.log(`oidc-provider listening on ${issuer}`);
 const server = tls
   ? https.createServer(tls, provider.callback()).listen(port, "127.0.0.1", listening)

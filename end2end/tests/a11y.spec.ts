@@ -88,6 +88,10 @@ test("new provider editor, with errors; then the provider list", async ({}, test
   await expect(page.locator(ids.providerEditor)).toBeVisible();
   await expectAccessible(page, "new provider editor");
 
+  // The extra authorization parameters: a labelled textarea, one name=value per line.
+  const authParams = page.getByLabel("Extra Authorization Parameters");
+  await expect(authParams).toHaveJSProperty("tagName", "TEXTAREA");
+
   // Errors beside the fields (from the server, or live as the admin types).
   await fillByLabel(page, {
     "Provider Name": "A11y IdP",
@@ -96,10 +100,12 @@ test("new provider editor, with errors; then the provider list", async ({}, test
     "Scopes": "profile",
     "Client ID": "portcullis-basic",
     "Client Secret": "basic-secret",
+    "Extra Authorization Parameters": "prompt=select_account\nState=mine",
   });
   await page.locator(ids.saveProvider).click();
   await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
   await expect(page.locator("#field-issuer_url-error")).toContainText("Use https://");
+  await expect(page.locator("#field-auth_params-error")).toContainText("Line 2: State cannot be set here");
   await ready(page, testInfo);
   await expectAccessible(page, "new provider editor with errors");
 
@@ -110,6 +116,7 @@ test("new provider editor, with errors; then the provider list", async ({}, test
     "Scopes": "openid, profile, email",
     "Client ID": "portcullis-basic",
     "Client Secret": "basic-secret",
+    "Extra Authorization Parameters": "prompt=select_account",
   });
   if (jsEnabled(testInfo)) {
     await page.locator(ids.testConnection).click();

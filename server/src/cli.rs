@@ -87,7 +87,7 @@ pub struct ProviderFields {
 
 /// One flag per provider setting (`portcullis::provider::ProviderSettings`), named as the
 /// setting, so `ProviderFields::apply` maps them by name; on `update`, an omitted flag
-/// keeps the stored value.
+/// keeps the stored value. A repeated flag fills a one-per-line setting.
 #[derive(Debug, Default, clap::Args, serde::Serialize)]
 pub struct SettingsFlags {
     /// Comma-separated; must include openid [default on add: openid, profile, email].
@@ -128,6 +128,15 @@ pub struct SettingsFlags {
     /// applications as Remote-Email.
     #[arg(long)]
     pub link_by_email: Option<bool>,
+    /// An extra authorization parameter, e.g. prompt=select_account, domain_hint=example.com,
+    /// hd=example.com, kc_idp_hint=github; repeat for more. Replaces the stored list ("" for
+    /// none). Parameters Portcullis sets or checks itself (state, scope, max_age...) are refused.
+    #[arg(
+        long = "auth-param",
+        visible_alias = "auth-params",
+        value_name = "NAME=VALUE"
+    )]
+    pub auth_params: Option<Vec<String>>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,17 +33,25 @@ impl ProviderFields {
 }
 
 impl SettingsFlags {
-    /// `settings` with every given flag in place of the setting of its name, so a new
-    /// setting needs its flag and nothing here.
+    /// `settings` with every given flag in place of the setting of its name (a repeated
+    /// flag as one value per line), so a new setting needs its flag and nothing here.
     fn apply(&self, settings: &ProviderSettings<Typed>) -> anyhow::Result<ProviderSettings<Typed>> {
         let mut merged = serde_json::to_value(settings)?;
         let Value::Object(given) = serde_json::to_value(self)? else {
             bail!("the settings flags are not a set of named values");
         };
         for (name, value) in given {
-            if !value.is_null() {
-                merged[name] = value;
-            }
+            merged[name] = match value {
+                Value::Null => continue,
+                Value::Array(lines) => Value::String(
+                    lines
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                value => value,
+            };
         }
         Ok(serde_json::from_value(merged)?)
     }
@@ -181,11 +189,16 @@ mod tests {
         let flags = SettingsFlags {
             enabled: Some(false),
             groups_claim: Some(String::new()),
+            auth_params: Some(vec![
+                "prompt=select_account".into(),
+                "hd=example.com".into(),
+            ]),
             ..SettingsFlags::default()
         };
         let after = flags.apply(&before).unwrap();
         assert!(!after.enabled);
         assert_eq!(after.groups_claim, "");
+        assert_eq!(after.auth_params, "prompt=select_account\nhd=example.com");
         assert_eq!(after.scopes, before.scopes, "not given: kept");
         assert_eq!(after.sign_out_at_provider, before.sign_out_at_provider);
         let nothing = SettingsFlags::default().apply(&after).unwrap();

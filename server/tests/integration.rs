@@ -7,6 +7,7 @@ mod common;
 
 mod admin_claims;
 mod auth;
+mod auth_params;
 mod auto_redirect;
 mod claims;
 mod demo;

@@ -548,3 +548,29 @@ async fn the_report_shows_groups_as_applications_will_see_them(app: &TestApp) {
     );
 }
 both_backends!(the_report_shows_groups_as_applications_will_see_them);
+
+/// The provider's extra authorization parameters go with the test's request too, and the
+/// report's authorization step lists them.
+async fn a_test_sign_in_sends_the_extra_authorization_parameters(app: &TestApp) {
+    let (idp, admin) = setup(app, &["kc"]).await;
+    let mut d = draft(&idp.issuer, "kc", true);
+    d.settings.auth_params = "prompt=login\nui_locales=de-CH fr".into();
+    // Not saved: the values exist only in the form.
+    let page = run_test(app, &admin, "", &d, "alice").await;
+    assert!(
+        step(&page, "Authorization request", "passed"),
+        "{}",
+        main_of(&page)
+    );
+    for fact in ["prompt=login", "ui_locales=de-CH fr"] {
+        assert!(
+            page.contains(&format!("<dt>Extra parameter<!></dt><dd>{fact}<!></dd>")),
+            "{fact}: {}",
+            main_of(&page)
+        );
+    }
+    let got = idp.last_authorization().await;
+    assert_eq!(got["prompt"], "login", "{got}");
+    assert_eq!(got["ui_locales"], "de-CH fr", "{got}");
+}
+both_backends!(a_test_sign_in_sends_the_extra_authorization_parameters);

@@ -18,6 +18,7 @@
 //! editor line and one CLI flag (see "Recipe: adding a provider setting" in
 //! docs/architecture.md).
 
+use super::auth_params::AuthParams;
 use super::*;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
@@ -26,9 +27,12 @@ use std::fmt::Debug;
 pub trait Repr: Debug + Clone + Default + PartialEq + Eq {
     /// A list of words (scopes, claim rules).
     type List: Debug + Clone + Default + PartialEq + Eq + Serialize + DeserializeOwned;
+    /// The extra authorization parameters.
+    type Params: Debug + Clone + Default + PartialEq + Eq + Serialize + DeserializeOwned;
 }
 
-/// As typed: lists are the text in the field ("openid, profile, email").
+/// As typed: lists are the text in the field ("openid, profile, email"; one `key=value`
+/// per line).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Typed;
 
@@ -38,10 +42,12 @@ pub struct Stored;
 
 impl Repr for Typed {
     type List = String;
+    type Params = String;
 }
 
 impl Repr for Stored {
     type List = Vec<String>;
+    type Params = AuthParams;
 }
 
 /// Declares [`ProviderSettings`] and, from the same field list, [`ProviderSettings::NAMES`]
@@ -134,6 +140,10 @@ settings! {
         /// same provider-verified email (never an administrator's). Off unless chosen.
         #[serde(deserialize_with = "flag")]
         pub link_by_email: bool,
+        /// Extra parameters of the authorization request (`prompt=select_account`,
+        /// `domain_hint=...`), never one Portcullis sets or must verify
+        /// ([`super::auth_params`]).
+        pub auth_params: F::Params,
     }
 }
 
@@ -198,6 +208,10 @@ impl ProviderSettings<Typed> {
         }
         let groups_claim = self.groups_claim.trim();
         errors.check(check_groups_claim(groups_claim));
+        let auth_params = AuthParams::parse(&self.auth_params).unwrap_or_else(|e| {
+            errors.check(Err(e));
+            AuthParams::default()
+        });
         ProviderSettings {
             scopes,
             required_claims,
@@ -209,6 +223,7 @@ impl ProviderSettings<Typed> {
             token_auth_method: token_auth_method.to_owned(),
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
+            auth_params,
         }
     }
 }
@@ -227,6 +242,7 @@ impl ProviderSettings<Stored> {
             token_auth_method: self.token_auth_method.clone(),
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
+            auth_params: self.auth_params.to_text(),
         }
     }
 }

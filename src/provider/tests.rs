@@ -20,6 +20,7 @@ fn draft() -> ProviderDraft {
             groups_authoritative: false,
             sign_out_at_provider: false,
             link_by_email: false,
+            auth_params: String::new(),
         },
         http_image_origin: None,
     }
@@ -361,6 +362,7 @@ fn view_to_draft_never_carries_a_secret() {
             groups_authoritative: true,
             sign_out_at_provider: true,
             link_by_email: true,
+            auth_params: AuthParams::parse("prompt=select_account").unwrap(),
         },
         position: 0,
         linked_accounts: 0,
@@ -478,6 +480,21 @@ fn link_by_email_is_off_for_new_providers_and_kept_as_chosen() {
     assert!(valid.settings.link_by_email);
 }
 
+#[test]
+fn extra_authorization_parameters_are_a_setting_checked_on_their_field() {
+    let mut d = draft();
+    d.settings.auth_params = "prompt=select_account\ndomain_hint=example.com".into();
+    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+    assert_eq!(
+        v.settings.auth_params.iter().collect::<Vec<_>>(),
+        [("prompt", "select_account"), ("domain_hint", "example.com")]
+    );
+    assert_eq!(v.settings.typed().auth_params, d.settings.auth_params);
+    d.settings.auth_params = "prompt=login\nScope=openid admin".into();
+    let msg = only_field(&d, "auth_params");
+    assert!(msg.starts_with("Line 2: Scope cannot be set here"), "{msg}");
+}
+
 /// A form posts every value as text, and a flattened struct reads it through serde's
 /// buffer: every setting must come through that way (a `bool` needs `flag`).
 #[test]
@@ -493,6 +510,7 @@ fn every_setting_arrives_from_a_form_as_text() {
         token_auth_method: "client_secret_post".into(),
         sign_out_at_provider: true,
         link_by_email: true,
+        auth_params: "prompt=login".into(),
     };
     let d = ProviderDraft {
         settings: typed,
@@ -531,4 +549,5 @@ fn the_names_are_the_settings() {
     keys.sort_unstable();
     names.sort_unstable();
     assert_eq!(keys, names);
+    assert!(names.contains(&"auth_params"));
 }

@@ -7,7 +7,9 @@ use super::secrets::{SecretBox, SecretError};
 use super::settings;
 use crate::login_methods::{Lockout, LoginMethods};
 use crate::on_pool;
-use crate::provider::{LoginProvider, ProviderSettings, ProviderView, Stored, ValidProvider};
+use crate::provider::{
+    AuthParams, LoginProvider, ProviderSettings, ProviderView, Stored, ValidProvider,
+};
 use std::sync::LazyLock;
 
 /// Whether OpenID Connect sign-in is on (Settings → Users → Login Methods).
@@ -70,6 +72,17 @@ impl Column for Vec<String> {
     }
     fn to_db(&self) -> String {
         self.join(" ")
+    }
+}
+
+/// One `key=value` per line (no value contains a line break).
+impl Column for AuthParams {
+    type Db = String;
+    fn from_db(value: String) -> Self {
+        AuthParams::from_stored(&value)
+    }
+    fn to_db(&self) -> String {
+        self.to_text()
     }
 }
 

@@ -34,6 +34,9 @@ pub fn TextField(
     errors: Signal<Vec<FieldError>>,
     #[prop(optional)] bound: Option<Bound>,
     #[prop(optional)] node_ref: Option<NodeRef<Input>>,
+    /// More than 0: a textarea of this many rows (one value per line) instead of an input.
+    #[prop(optional)]
+    rows: u32,
     /// Shown before the input, on its row.
     #[prop(optional, into)]
     before: Option<ViewFnOnce>,
@@ -53,31 +56,59 @@ pub fn TextField(
         format!("{group}[{name}]")
     };
     let optional = |s: &'static str| (!s.is_empty()).then_some(s);
-    let input = view! {
-        <input
-            id=id.clone()
-            node_ref=node_ref.unwrap_or_default()
-            name=form_name
-            type=kind
-            autocomplete=optional(autocomplete)
-            placeholder=optional(placeholder)
-            readonly=readonly
-            required=required
-            value=bound.map(|b| b.value.get_untracked())
-            prop:value=move || bound.map(|b| b.value.get())
-            on:input=move |ev| {
-                if let Some(b) = bound {
-                    b.set.run(event_target_value(&ev));
-                }
-            }
-            on:blur=move |_| {
-                if let Some(b) = bound {
-                    b.touch.run(());
-                }
-            }
-            aria-invalid=move || message().is_some().to_string()
-            aria-describedby=error_id.clone()
-        />
+    // The same behaviour for an input and a textarea.
+    let set = move |ev: leptos::ev::Event| {
+        if let Some(b) = bound {
+            b.set.run(event_target_value(&ev));
+        }
+    };
+    let touch = move |_: leptos::ev::FocusEvent| {
+        if let Some(b) = bound {
+            b.touch.run(());
+        }
+    };
+    let invalid = move || message().is_some().to_string();
+    let value = move || bound.map(|b| b.value.get());
+    let input = if rows > 0 {
+        view! {
+            <textarea
+                id=id.clone()
+                name=form_name
+                rows=rows
+                spellcheck="false"
+                placeholder=optional(placeholder)
+                readonly=readonly
+                required=required
+                prop:value=value
+                on:input=set
+                on:blur=touch
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+            >
+                {bound.map(|b| b.value.get_untracked())}
+            </textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input
+                id=id.clone()
+                node_ref=node_ref.unwrap_or_default()
+                name=form_name
+                type=kind
+                autocomplete=optional(autocomplete)
+                placeholder=optional(placeholder)
+                readonly=readonly
+                required=required
+                value=bound.map(|b| b.value.get_untracked())
+                prop:value=value
+                on:input=set
+                on:blur=touch
+                aria-invalid=invalid
+                aria-describedby=error_id.clone()
+            />
+        }
+        .into_any()
     };
     let input = if before.is_some() || after.is_some() {
         view! {
@@ -89,7 +120,7 @@ pub fn TextField(
         }
         .into_any()
     } else {
-        input.into_any()
+        input
     };
     view! {
         <div class="field" class:invalid=move || message().is_some()>

@@ -49,6 +49,7 @@ pub fn LogoField(
         errors,
         bound: Some(bound),
         node_ref: Some(input),
+        rows: 0,
         before: Some(ViewFnOnce::from(move || {
             view! {
                 <span class="logo-preview" id=ids::LOGO_PREVIEW>

@@ -161,6 +161,7 @@ fn DraftField(
     #[prop(optional)] autocomplete: &'static str,
     #[prop(optional)] required: bool,
     #[prop(optional)] readonly: bool,
+    #[prop(optional)] rows: u32,
     #[prop(optional, into)] before: Option<ViewFnOnce>,
     #[prop(optional, into)] after: Option<ViewFnOnce>,
     #[prop(optional)] children: Option<Children>,
@@ -180,6 +181,7 @@ fn DraftField(
         errors: editor.errors,
         bound: Some(editor.bind(field)),
         node_ref: None,
+        rows,
         before,
         after,
         children,
@@ -367,6 +369,13 @@ pub fn ProviderEditor(
                     field=text!(settings.admin_claims)
                     label="Admin Claims"
                     hint="The same rules; a user signing in here becomes an administrator while they all hold and stops being one when they no longer do (never the last administrator who can sign in). Empty: this provider grants no admin role. The rules read this provider's claims as it sends them: at a provider where users create their own groups or organisations (Forgejo, Gitea), groups=admins holds for anyone who creates admins there."
+                />
+                <DraftField
+                    field=text!(settings.auth_params)
+                    label="Extra Authorization Parameters"
+                    rows=3
+                    placeholder="prompt=select_account"
+                    hint="One name=value per line, added to the authorization request at every sign-in (values are encoded for you), e.g. prompt=select_account, domain_hint=example.com (Entra), hd=example.com (Google), kc_idp_hint=github (Keycloak), acr_values, login_hint, ui_locales. Parameters Portcullis sets or checks itself (state, nonce, scope, redirect_uri, max_age...) are refused."
                 />
                 <div class="field" class:invalid=move || token_auth_error.get().is_some()>
                     <label for="field-token_auth_method">"Client Authentication"</label>

@@ -67,6 +67,14 @@ impl Idp {
 }
 
 impl Idp {
+    /// What the provider's last authorization request carried, as it parsed the query
+    /// (a repeated parameter as an array).
+    pub async fn last_authorization(&self) -> serde_json::Value {
+        let url = format!("{}/test/last-authorization", self.issuer);
+        let res = self.http().get(url).send().await.unwrap();
+        res.json().await.unwrap()
+    }
+
     /// A client for the provider's own test endpoints; nothing in a test waits forever.
     pub fn http(&self) -> reqwest::Client {
         self.trusting(reqwest::Client::builder())

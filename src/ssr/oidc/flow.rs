@@ -292,6 +292,11 @@ impl Rp<'_> {
         for scope in row.settings.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
         }
+        // The administrator's extras (`provider::auth_params`: never a parameter set
+        // above), percent-encoded by the URL builder.
+        for (key, value) in row.settings.auth_params.iter() {
+            request = request.add_extra_param(key.to_owned(), value.to_owned());
+        }
         let (url, state, nonce) = request.url();
         let stored = pending::insert(
             self.db,

@@ -14,7 +14,9 @@ use super::jwt;
 use super::pending::{self, Mode, PendingRow, binding_hash};
 use crate::identity::decision::Purpose;
 use crate::on_pool;
-use crate::provider::{IssuerPolicy, Mode as EditMode, ProviderDraft, ValidProvider, redirect_uri};
+use crate::provider::{
+    AuthParams, IssuerPolicy, Mode as EditMode, ProviderDraft, ValidProvider, redirect_uri,
+};
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use crate::ssr::identities;
@@ -224,11 +226,19 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
             metadata.authorization_endpoint().to_string(),
         )
         .fact("Redirect URI sent", r.redirect_uri.clone());
+        let step = with_auth_params(step, &valid.settings.auth_params);
         let mut r = r;
         r.steps.push(discovery_passed(&metadata));
         return Ok(failed(r, step));
     }
     Ok(Started::Provider(url))
+}
+
+/// The authorization request's step with the extra parameters it sent, one fact each.
+fn with_auth_params(step: Step, params: &AuthParams) -> Step {
+    params.iter().fold(step, |step, (key, value)| {
+        step.fact("Extra parameter", format!("{key}={value}"))
+    })
 }
 
 /// Forgets the attempt the authorization URL `url` carries the state of.
@@ -402,14 +412,15 @@ async fn run(
     };
     r.steps.push(discovery_passed(&metadata));
     let scopes = row.settings.scopes.join(", ");
-    r.steps.push(
+    r.steps.push(with_auth_params(
         Step::passed(
             report::AUTHORIZATION_REQUEST,
             "The provider accepted the authorization request (code flow with PKCE S256, state and nonce) and sent the browser back.",
         )
         .fact("Redirect URI", r.redirect_uri.clone())
         .fact("Scopes", scopes.clone()),
-    );
+        &row.settings.auth_params,
+    ));
 
     let issuer = metadata.issuer().to_string();
     let code = match steps::arrival(arrived_on, &row.slug)
