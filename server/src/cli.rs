@@ -335,4 +335,19 @@ mod tests {
         assert_eq!(url("[::]:8080"), "http://[::1]:8080/healthz");
         assert_eq!(url("10.0.0.5:3000"), "http://10.0.0.5:3000/healthz");
     }
+
+    /// Session handles are random base64url: one that begins with '-' is still the handle.
+    #[test]
+    fn a_session_handle_may_begin_with_a_hyphen() {
+        use super::{Cli, Command};
+        use crate::cli_session::SessionCommand;
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["portcullis", "session", "revoke", "-pQx3_k9"]).unwrap();
+        match cli.command {
+            Some(Command::Session(SessionCommand::Revoke { handle, .. })) => {
+                assert_eq!(handle.as_deref(), Some("-pQx3_k9"))
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
 }

@@ -25,7 +25,13 @@ pub enum SessionCommand {
     /// a user with `--user U --all`. The browser is signed out on its next request.
     Revoke {
         /// The session's handle.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        // A handle is random base64url and may begin with '-': taken as the value here, not
+        // as a flag (a test saw "unexpected argument '-p'" once).
+        #[arg(
+            required_unless_present = "all",
+            conflicts_with = "all",
+            allow_hyphen_values = true
+        )]
         handle: Option<String>,
         /// Only a session of this user (username, email or id); required with --all.
         #[arg(long, required_if_eq("all", "true"))]
