@@ -3,7 +3,9 @@
 # stylesheet and public assets, all precompressed (brotli and gzip) into target/site, and the
 # server binary. PORTCULLIS_PROFILE=dev builds the server unoptimised; PORTCULLIS_PROFILE=none
 # builds no server (the test run uses the binary its integration tests compiled: a build with
-# other features would compile much of the dependency tree again).
+# other features would compile much of the dependency tree again). PORTCULLIS_WASM_EXAMPLES=1
+# also builds the wasm examples (the benchmark's icon search) with the same profile, so that a
+# build through the lint wrapper (scripts/test.sh) lints every browser-side target in it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$root"
@@ -12,7 +14,9 @@ site=target/site
 pkg=$site/pkg
 wasm=target/wasm32-unknown-unknown/wasm-release/frontend.wasm
 
-cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+wasm_targets=(--lib)
+[ "${PORTCULLIS_WASM_EXAMPLES:-}" != 1 ] || wasm_targets+=(--examples)
+cargo build -p frontend "${wasm_targets[@]}" --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$site"
 mkdir -p "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name portcullis "$wasm"
