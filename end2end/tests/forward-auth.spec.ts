@@ -87,6 +87,19 @@ async function signInAtProvider(page: Page, user: string) {
   await page.locator('button[type="submit"]').click();
 }
 
+/** A fresh browser asks for `target` signed out, is sent to Portcullis's login page for it,
+ * signs in at the provider as `user` and is back at `target`. `headers` go with every request
+ * (identity headers a client forges). */
+async function signedInAt(browser: Browser, testInfo: TestInfo, target: string, user: string, headers?: Record<string, string>) {
+  const { context, page } = await fresh(browser, testInfo);
+  if (headers) await context.setExtraHTTPHeaders(headers);
+  await page.goto(target);
+  await expectLoginFor(page, target);
+  await signInAtProvider(page, user);
+  await expect(page).toHaveURL(target);
+  return { context, page };
+}
+
 /** What the echo application received for `url` (the response of a fresh navigation). */
 async function echoed(page: Page, url: string): Promise<{ url: string; headers: Record<string, string> }> {
   const res = await page.goto(url);
@@ -98,13 +111,9 @@ async function echoed(page: Page, url: string): Promise<{ url: string; headers: 
 for (const proxy of ["Caddy", "nginx"]) {
   test.describe(proxy, () => {
     test("signed out: the login page, sign in with the provider, back at the exact URL with the identity headers", async ({ browser }, testInfo) => {
-      const { context, page } = await fresh(browser, testInfo);
+      // Portcullis's login page brings the browser back to the exact URL.
       const target = `${apps[proxy]}/library/series?sort=name&page=2`;
-      await page.goto(target);
-      // Portcullis's login page, which will bring the browser back to the exact URL.
-      await expectLoginFor(page, target);
-      await signInAtProvider(page, "alice");
-      await expect(page).toHaveURL(target);
+      const { context, page } = await signedInAt(browser, testInfo, target, "alice");
       const seen = await echoed(page, target);
       expect(seen.url).toBe("/library/series?sort=name&page=2");
       expect(seen.headers["remote-user"]).toBe("alice");
@@ -115,13 +124,9 @@ for (const proxy of ["Caddy", "nginx"]) {
     });
 
     test("a client-sent Remote-User never reaches the application", async ({ browser }, testInfo) => {
-      const { context, page } = await fresh(browser, testInfo);
-      await context.setExtraHTTPHeaders({ "Remote-User": "faadmin", "Remote-Groups": "admins", "Remote-Email": "x@evil.example" });
-      // Signed out, the forged headers get nobody in.
-      await page.goto(`${apps[proxy]}/`);
-      await expectLoginFor(page, `${apps[proxy]}/`);
-      await signInAtProvider(page, "alice");
-      await expect(page).toHaveURL(`${apps[proxy]}/`);
+      // Signed out, the forged headers get nobody in: to the login page.
+      const forged = { "Remote-User": "faadmin", "Remote-Groups": "admins", "Remote-Email": "x@evil.example" };
+      const { context, page } = await signedInAt(browser, testInfo, `${apps[proxy]}/`, "alice", forged);
       // Signed in, the application sees who Portcullis says, not what the client sent.
       const seen = await echoed(page, `${apps[proxy]}/`);
       expect(seen.headers["remote-user"]).toBe("alice");
@@ -131,11 +136,8 @@ for (const proxy of ["Caddy", "nginx"]) {
     });
 
     test("a user outside the allowed group gets 403", async ({ browser }, testInfo) => {
-      const { context, page } = await fresh(browser, testInfo);
       const target = `${apps[proxy]}/`;
-      await page.goto(target);
-      await signInAtProvider(page, "bob");
-      await expect(page).toHaveURL(target);
+      const { context, page } = await signedInAt(browser, testInfo, target, "bob");
       const res = await page.goto(target);
       expect(res?.status()).toBe(403);
       expect(await res!.text()).not.toContain("remote-user");
@@ -143,11 +145,8 @@ for (const proxy of ["Caddy", "nginx"]) {
     });
 
     test("sign-out ends access to the application", async ({ browser }, testInfo) => {
-      const { context, page } = await fresh(browser, testInfo);
       const target = `${apps[proxy]}/`;
-      await page.goto(target);
-      await signInAtProvider(page, "alice");
-      await expect(page).toHaveURL(target);
+      const { context, page } = await signedInAt(browser, testInfo, target, "alice");
       expect((await echoed(page, target)).headers["remote-user"]).toBe("alice");
 
       // The start page on Portcullis shows the application as a tile; sign out there.

@@ -13,24 +13,28 @@ const FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefo
 
 test.beforeAll(({ server }) => addUser(server, USER, PASSWORD));
 
-/** A second browser (its own cookies) that says it is Firefox, signed in as USER. */
-async function otherBrowser(browser: Browser, server: Server, testInfo: TestInfo): Promise<Page> {
+/** Signs `page` in as USER. */
+async function signIn(page: Page, testInfo: TestInfo) {
+  await login(page, testInfo, USER, PASSWORD);
+  await expect(page.locator(ids.whoami)).toContainText(USER);
+}
+
+/** Signs `page` in as USER, and a second browser (its own cookies) that says it is Firefox;
+ * returns the second browser's page. */
+async function signInTwice(page: Page, browser: Browser, server: Server, testInfo: TestInfo): Promise<Page> {
+  await signIn(page, testInfo);
   const context = await browser.newContext({
     baseURL: server.url,
     javaScriptEnabled: jsEnabled(testInfo),
     userAgent: FIREFOX,
   });
-  const page = await context.newPage();
-  await login(page, testInfo, USER, PASSWORD);
-  await expect(page.locator(ids.whoami)).toContainText(USER);
-  return page;
+  const other = await context.newPage();
+  await signIn(other, testInfo);
+  return other;
 }
 
 test("the sessions page ends another browser's session", async ({ page, browser, server }, testInfo) => {
-  await login(page, testInfo, USER, PASSWORD);
-  await expect(page.locator(ids.whoami)).toContainText(USER);
-  const other = await otherBrowser(browser, server, testInfo);
-
+  const other = await signInTwice(page, browser, server, testInfo);
   await goto(page, testInfo, "/profile/settings");
   await page.locator(ids.sessionsTab).click();
   await expect(page).toHaveURL(/\/profile\/settings\/sessions$/);
@@ -55,10 +59,7 @@ test("the sessions page ends another browser's session", async ({ page, browser,
 });
 
 test("sign out everywhere else keeps this browser", async ({ page, browser, server }, testInfo) => {
-  await login(page, testInfo, USER, PASSWORD);
-  await expect(page.locator(ids.whoami)).toContainText(USER);
-  const other = await otherBrowser(browser, server, testInfo);
-
+  const other = await signInTwice(page, browser, server, testInfo);
   await goto(page, testInfo, "/profile/settings/sessions");
   await page.locator(ids.endOtherSessions).click();
   await expect(page.locator(ids.sessionsNotice)).toContainText(/Signed out \d+ other sessions?\./);

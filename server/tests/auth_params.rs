@@ -17,12 +17,7 @@ const EXTRAS: &str = "prompt=login\n\
                       kc_idp_hint=a&state=evil #x";
 
 async fn the_provider_receives_them_at_sign_in(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.auth_params = EXTRAS.into();
-    app.add_provider(d).await;
-    enable_oidc(app).await;
-    app.add_user("root", "root password", true).await; // past first-run setup
+    let (idp, _) = idp_provider(app, |d| d.settings.auth_params = EXTRAS.into()).await;
 
     let b = app.browser();
     let started = start(app, &b, "idp").await;
@@ -144,12 +139,7 @@ async fn a_protocol_parameter_is_refused_on_its_field_and_nothing_is_saved(app: 
     );
 
     // The editor: the textarea, labelled, with what is stored.
-    let html = app
-        .page(&admin, "/settings/users/oidc/edit/corp")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(app, &admin, "/settings/users/oidc/edit/corp").await;
     assert!(
         html.contains("<label for=\"field-auth_params\">Extra Authorization Parameters"),
         "the label: {}",

@@ -7,6 +7,7 @@ use crate::common;
 use common::flow::*;
 use common::{Backend, TestApp};
 use portcullis::apps::AppDraft;
+use portcullis::provider::{DEFAULT_GROUPS_CLAIM, ProviderDraft};
 use reqwest::{Client, Response, StatusCode};
 use std::time::{Duration, Instant};
 
@@ -48,19 +49,22 @@ macro_rules! proxied {
 }
 
 async fn add_app(app: &TestApp, name: &str, urls: &str, access: &str, groups: &str) -> String {
-    let valid = AppDraft {
+    app.add_app(AppDraft {
         name: name.into(),
         urls: urls.into(),
         access: access.into(),
         groups: groups.into(),
         ..AppDraft::default()
-    }
-    .validate()
-    .unwrap();
-    portcullis::ssr::apps::create(&app.running.db, &valid)
-        .await
-        .unwrap()
-        .id
+    })
+    .await
+}
+
+/// Application "Echo" at `urls` for every signed-in user, and the user alice; returns a
+/// browser signed in as alice.
+async fn echo_and_alice(app: &TestApp, urls: &str) -> Client {
+    add_app(app, "Echo", urls, "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    signed_in(app, "alice").await
 }
 
 /// What Caddy's `forward_auth` (and Traefik's ForwardAuth) send for a request to `url`.
@@ -100,10 +104,31 @@ async fn check_nginx(app: &TestApp, client: &Client, url: &str) -> Response {
         .unwrap()
 }
 
+/// Both checks (Caddy's and nginx's) answer `status` for `client` at `url`, with no identity
+/// header.
+async fn refused_by_both(app: &TestApp, client: &Client, url: &str, status: StatusCode) {
+    let res = check(app, client, url).await;
+    assert_eq!(res.status(), status, "{url}");
+    for name in ["remote-user", "remote-groups"] {
+        assert!(header(&res, name).is_none(), "{url}: {name}");
+    }
+    let nginx = check_nginx(app, client, url).await.status();
+    assert_eq!(nginx, status, "nginx {url}");
+}
+
 fn header(res: &Response, name: &str) -> Option<String> {
     res.headers()
         .get(name)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+}
+
+/// The sign-in form as alice, who then goes on to `next`.
+fn alice_going_to(next: &str) -> [(&str, &str); 3] {
+    [
+        ("identifier", "alice"),
+        ("password", "alice password"),
+        ("next", next),
+    ]
 }
 
 fn login_for(app: &TestApp, url: &str) -> String {
@@ -112,12 +137,10 @@ fn login_for(app: &TestApp, url: &str) -> String {
 }
 
 async fn allowed_with_identity_headers(app: &TestApp) {
-    add_app(app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
+    let alice = echo_and_alice(app, APP).await;
     portcullis::ssr::groups::assign(&app.running.db, &user_id(app, "alice").await, "media")
         .await
         .unwrap();
-    let alice = signed_in(app, "alice").await;
     // A client-sent identity header has no say in the answer: the proxy should have dropped
     // it, so the check refuses (fail closed) rather than answer for a request that carries it.
     for forged in [
@@ -158,6 +181,24 @@ async fn allowed_with_identity_headers(app: &TestApp) {
 }
 proxied!(allowed_with_identity_headers);
 
+/// The test provider as `idp` with its groups in claim `claim`, marked authoritative (sent to
+/// applications as they are: `claim_groups_are_kept_apart`), and the administrator `root`.
+async fn groups_as_sent(app: &TestApp, claim: &str) -> common::idp::Idp {
+    let (idp, _) = idp_provider(app, |d| {
+        d.settings.groups_claim = claim.into();
+        d.settings.groups_authoritative = true;
+    })
+    .await;
+    idp
+}
+
+/// The groups the application at `url` is told `client` is in (the check lets them in).
+async fn groups_at(app: &TestApp, client: &Client, url: &str) -> Option<String> {
+    let res = check(app, client, url).await;
+    assert_eq!(res.status(), StatusCode::OK, "{url}");
+    header(&res, "remote-groups")
+}
+
 async fn user_id(app: &TestApp, name: &str) -> String {
     portcullis::ssr::users::find_by_identifier(&app.running.db, name)
         .await
@@ -169,8 +210,7 @@ async fn user_id(app: &TestApp, name: &str) -> String {
 /// Signed out: Caddy's contract is a redirect to the login page, nginx's a 401 with the
 /// same URL in Location; after a password sign-in the browser lands on the exact URL.
 async fn signed_out_goes_to_login_and_back(app: &TestApp) {
-    add_app(app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
+    echo_and_alice(app, APP).await;
     let asked = format!("{APP}/media/show?id=3&q=a%20b");
     let browser = app.browser();
     let res = check(app, &browser, &asked).await;
@@ -184,16 +224,7 @@ async fn signed_out_goes_to_login_and_back(app: &TestApp) {
     // Without JavaScript: the form post goes through a same-origin page (form-action
     // 'self' covers redirects) that moves on to the exact URL.
     let res = app
-        .post_form(
-            &browser,
-            "auth/login",
-            "/login",
-            &[
-                ("identifier", "alice"),
-                ("password", "alice password"),
-                ("next", &asked),
-            ],
-        )
+        .post_form(&browser, "auth/login", "/login", &alice_going_to(&asked))
         .await;
     assert_eq!(res.status(), StatusCode::FOUND);
     let cont = raw_location(&res);
@@ -212,25 +243,14 @@ async fn signed_out_goes_to_login_and_back(app: &TestApp) {
 
     // With JavaScript: the app is told to go to the exact URL.
     let js = app.browser();
-    let res = app
-        .call(
-            &js,
-            "auth/login",
-            &[
-                ("identifier", "alice"),
-                ("password", "alice password"),
-                ("next", &asked),
-            ],
-        )
-        .await;
+    let res = app.call(&js, "auth/login", &alice_going_to(&asked)).await;
     assert_eq!(header(&res, "location").as_deref(), Some(asked.as_str()));
 }
 proxied!(signed_out_goes_to_login_and_back);
 
 /// `next` never leaves for a place that is not a configured application.
 async fn no_open_redirect(app: &TestApp) {
-    add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
-    app.add_user("alice", "alice password", false).await;
+    echo_and_alice(app, &format!("{APP}/media")).await;
     for bad in [
         "//evil.example",
         "https://evil.example/",
@@ -245,16 +265,7 @@ async fn no_open_redirect(app: &TestApp) {
     ] {
         let browser = app.browser();
         let res = app
-            .post_form(
-                &browser,
-                "auth/login",
-                "/login",
-                &[
-                    ("identifier", "alice"),
-                    ("password", "alice password"),
-                    ("next", bad),
-                ],
-            )
+            .post_form(&browser, "auth/login", "/login", &alice_going_to(bad))
             .await;
         assert_eq!(raw_location(&res), "/", "{bad}");
         let res = visit(
@@ -274,13 +285,7 @@ proxied!(no_open_redirect);
 /// Groups from the provider's claim decide a listed application; the provider sign-in
 /// comes back to the exact URL.
 async fn groups_from_claims(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
-    app.add_provider(d).await;
-    enable_oidc(app).await;
-    app.add_user("root", "root password", true).await; // past first-run setup
+    let _idp = groups_as_sent(app, DEFAULT_GROUPS_CLAIM).await;
     add_app(app, "Media", APP, "listed", "media-users").await;
     let asked = format!("{APP}/library?sort=new");
 
@@ -289,10 +294,8 @@ async fn groups_from_claims(app: &TestApp) {
     let started = visit(app, &alice, &format!("/login?provider=idp&next={next}")).await;
     let res = finish(app, &alice, started, "alice").await;
     assert_eq!(raw_location(&res), asked, "back to the exact URL");
-    let res = check(app, &alice, &asked).await;
-    assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        header(&res, "remote-groups").as_deref(),
+        groups_at(app, &alice, &asked).await.as_deref(),
         Some("family,media-users")
     );
 
@@ -380,13 +383,7 @@ proxied!(remote_email_only_when_trusted);
 /// has a password) is refused a listed application once her link to the provider goes, and
 /// again (after signing in through it anew) once the provider is disabled.
 async fn claim_groups_go_with_the_provider(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
-    app.add_provider(d).await;
-    enable_oidc(app).await;
-    app.add_user("root", "root password", true).await; // past first-run setup
+    let _idp = groups_as_sent(app, DEFAULT_GROUPS_CLAIM).await;
     add_app(app, "Media", APP, "listed", "media-users").await;
     let asked = format!("{APP}/library");
     let db = &app.running.db;
@@ -401,14 +398,15 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
         StatusCode::OK
     );
 
+    // alice's groups went (her password session is refused).
+    let went = async |why: &str| {
+        let status = check(app, &by_password, &asked).await.status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    };
     portcullis::ssr::identities::unlink(db, &alice, "idp", None)
         .await
         .unwrap();
-    assert_eq!(
-        check(app, &by_password, &asked).await.status(),
-        StatusCode::FORBIDDEN,
-        "unlinked: the provider's groups went with the link"
-    );
+    went("unlinked: the provider's groups went with the link").await;
 
     // The groups back, as a sign-in through the provider would bring them.
     let regrant = async || {
@@ -424,19 +422,11 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
     portcullis::ssr::providers::set_enabled(db, "idp", false)
         .await
         .unwrap();
-    assert_eq!(
-        check(app, &by_password, &asked).await.status(),
-        StatusCode::FORBIDDEN,
-        "disabled: the provider's groups went with it"
-    );
+    went("disabled: the provider's groups went with it").await;
 
     regrant().await;
     portcullis::ssr::providers::delete(db, "idp").await.unwrap();
-    assert_eq!(
-        check(app, &by_password, &asked).await.status(),
-        StatusCode::FORBIDDEN,
-        "deleted: the provider's groups went with it"
-    );
+    went("deleted: the provider's groups went with it").await;
 }
 proxied!(claim_groups_go_with_the_provider);
 
@@ -447,29 +437,27 @@ proxied!(claim_groups_go_with_the_provider);
 /// no new sign-in needed). The users page shows them as applications do.
 async fn claim_groups_are_kept_apart(app: &TestApp) {
     const OTHER: &str = "http://other.portcullis.test";
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    app.add_provider(d.clone()).await; // a new provider: not authoritative
-    enable_oidc(app).await;
-    app.add_user("root", "root password", true).await;
+    // A new provider: its groups not authoritative.
+    let (_idp, mut d) = idp_provider(app, |d| {
+        d.settings.groups_claim = DEFAULT_GROUPS_CLAIM.into()
+    })
+    .await;
     add_app(app, "Assigned", APP, "listed", "media-users").await;
     add_app(app, "From the provider", OTHER, "listed", "idp:media-users").await;
+
+    // `who` gets into the application at `url` with `groups`, and not into the one at `not`.
+    let only = async |who: &Client, url: &str, groups: &str, not: &str| {
+        assert_eq!(groups_at(app, who, url).await.as_deref(), Some(groups));
+        let status = check(app, who, not).await.status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{not}");
+    };
 
     // alice's provider says media-users: not the assigned group media-users.
     let alice = app.browser();
     sign_in(app, &alice, "idp", "alice").await;
-    let res = check(app, &alice, APP).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(header(&res, "remote-groups").is_none());
+    refused_by_both(app, &alice, APP, StatusCode::FORBIDDEN).await;
     assert_eq!(
-        check_nginx(app, &alice, APP).await.status(),
-        StatusCode::FORBIDDEN
-    );
-    let res = check(app, &alice, OTHER).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        header(&res, "remote-groups").as_deref(),
+        groups_at(app, &alice, OTHER).await.as_deref(),
         Some("idp:family,idp:media-users")
     );
     // bob has the assigned group: the application that lists it lets him in.
@@ -479,16 +467,7 @@ async fn claim_groups_are_kept_apart(app: &TestApp) {
         .await
         .unwrap();
     let bob = signed_in(app, "bob").await;
-    let res = check(app, &bob, APP).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        header(&res, "remote-groups").as_deref(),
-        Some("media-users")
-    );
-    assert_eq!(
-        check(app, &bob, OTHER).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    only(&bob, APP, "media-users", OTHER).await;
 
     // The users page shows each account's groups as applications see them.
     let root = signed_in(app, "root").await;
@@ -503,44 +482,24 @@ async fn claim_groups_are_kept_apart(app: &TestApp) {
     // alice's groups count as sent from the next check on.
     d.client_secret = String::new(); // kept: same issuer and client
     d.settings.groups_authoritative = true;
-    let res = app
-        .call(
-            &root,
-            "admin/save_provider",
-            &editor_form("idp", &d)
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    save_provider(app, &root, &d).await;
+    only(&alice, APP, "family,media-users", OTHER).await;
+}
+proxied!(claim_groups_are_kept_apart);
+
+/// Saves provider `idp` as `d` through the editor as `admin` (confirmed: no question about
+/// discovery or linked accounts).
+async fn save_provider(app: &TestApp, admin: &Client, d: &ProviderDraft) {
+    let mut form = common::editor_form("idp", d);
+    form.push(("confirm".to_owned(), "true".to_owned()));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = app.call(admin, "admin/save_provider", &form).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
         "{}",
         res.text().await.unwrap()
     );
-    let res = check(app, &alice, APP).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(
-        header(&res, "remote-groups").as_deref(),
-        Some("family,media-users")
-    );
-    assert_eq!(
-        check(app, &alice, OTHER).await.status(),
-        StatusCode::FORBIDDEN
-    );
-}
-proxied!(claim_groups_are_kept_apart);
-
-/// The provider editor's form as the browser posts it to `admin/save_provider`, confirmed
-/// (no question about discovery or linked accounts).
-fn editor_form(
-    original_slug: &str,
-    d: &portcullis::provider::ProviderDraft,
-) -> Vec<(String, String)> {
-    let mut f = common::editor_form(original_slug, d);
-    f.push(("confirm".to_owned(), "true".to_owned()));
-    f
 }
 
 /// Issue 18 item 8: a provider's groups go whenever it is disabled (the editor's Save,
@@ -548,12 +507,10 @@ fn editor_form(
 /// changes (another authority: its users are other people), through the editor and the
 /// CLI alike. alice keeps a password session throughout, so only her groups decide.
 async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    app.add_provider(d.clone()).await;
-    enable_oidc(app).await;
-    app.add_user("root", "root password", true).await;
+    let (idp, d) = idp_provider(app, |d| {
+        d.settings.groups_claim = DEFAULT_GROUPS_CLAIM.into()
+    })
+    .await;
     add_app(app, "Media", APP, "listed", "idp:media-users").await;
     let db = &app.running.db;
     let root = signed_in(app, "root").await;
@@ -562,17 +519,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
     let alice = user_id(app, "alice").await;
     let by_password = with_roots_password(app, &alice).await;
     let elsewhere = format!("{}/elsewhere", idp.issuer.trim_end_matches('/'));
-    let save = async |d: portcullis::provider::ProviderDraft| {
-        let form = editor_form("idp", &d);
-        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let res = app.call(&root, "admin/save_provider", &form).await;
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "{}",
-            res.text().await.unwrap()
-        );
-    };
+    let save = async |d: ProviderDraft| save_provider(app, &root, &d).await;
     let cli = |args: &[&str], input: &str| {
         let run = app.cli_with_input(
             &[&["provider", "update", "--slug", "idp"], args].concat(),
@@ -589,6 +536,11 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
             .unwrap();
         assert_eq!(check(app, &by_password, APP).await.status(), StatusCode::OK);
     };
+    // alice's groups went (her password session is refused).
+    let went = async |why: &str| {
+        let status = check(app, &by_password, APP).await.status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
+    };
     assert_eq!(check(app, &by_password, APP).await.status(), StatusCode::OK);
 
     // Disabled through the editor (Enabled unticked, secret kept).
@@ -596,31 +548,19 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
     off.client_secret = String::new();
     off.settings.enabled = false;
     save(off).await;
-    assert_eq!(
-        check(app, &by_password, APP).await.status(),
-        StatusCode::FORBIDDEN,
-        "disabled in the editor: its groups went"
-    );
+    went("disabled in the editor: its groups went").await;
 
     // Disabled through the CLI.
     restore().await;
     cli(&["--enabled", "false"], "");
-    assert_eq!(
-        check(app, &by_password, APP).await.status(),
-        StatusCode::FORBIDDEN,
-        "disabled with provider update: its groups went"
-    );
+    went("disabled with provider update: its groups went").await;
 
     // Another issuer through the editor (the secret typed again, as it must be).
     restore().await;
     let mut moved = d.clone();
     moved.issuer_url = elsewhere.clone();
     save(moved).await;
-    assert_eq!(
-        check(app, &by_password, APP).await.status(),
-        StatusCode::FORBIDDEN,
-        "a new issuer in the editor: the old one's groups went"
-    );
+    went("a new issuer in the editor: the old one's groups went").await;
 
     // And back through the CLI.
     restore().await;
@@ -628,11 +568,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
         &["--issuer-url", &idp.issuer, "--client-secret-stdin"],
         "basic-secret\n",
     );
-    assert_eq!(
-        check(app, &by_password, APP).await.status(),
-        StatusCode::FORBIDDEN,
-        "a new issuer with provider update: the old one's groups went"
-    );
+    went("a new issuer with provider update: the old one's groups went").await;
 
     // Anything else (here the name) leaves them.
     restore().await;
@@ -642,9 +578,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
 proxied!(groups_go_when_the_provider_is_disabled_or_changes_issuer);
 
 async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
-    add_app(app, "Echo", &format!("{APP}/media"), "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
+    let alice = echo_and_alice(app, &format!("{APP}/media")).await;
     for url in [
         "http://other.portcullis.test/media",
         "http://app.portcullis.test/",
@@ -652,14 +586,7 @@ async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
         "https://app.portcullis.test/media",
         "http://app.portcullis.test:8080/media",
     ] {
-        let res = check(app, &alice, url).await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{url}");
-        assert!(header(&res, "remote-user").is_none(), "{url}");
-        assert_eq!(
-            check_nginx(app, &alice, url).await.status(),
-            StatusCode::FORBIDDEN,
-            "nginx {url}"
-        );
+        refused_by_both(app, &alice, url, StatusCode::FORBIDDEN).await;
     }
     // Nothing says which URL, or it is not one.
     let res = alice.get(app.url(CHECK)).send().await.unwrap();
@@ -692,16 +619,8 @@ proxied!(unknown_hosts_and_bad_requests_are_refused);
 /// From an address not in --trusted-proxies the forwarded headers are not believed: refused.
 async fn untrusted_forwarded_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    add_app(&app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(&app, "alice").await;
-    let res = check(&app, &alice, APP).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(header(&res, "remote-user").is_none());
-    assert_eq!(
-        check_nginx(&app, &alice, APP).await.status(),
-        StatusCode::FORBIDDEN
-    );
+    let alice = echo_and_alice(&app, APP).await;
+    refused_by_both(&app, &alice, APP, StatusCode::FORBIDDEN).await;
     app.stop().await;
 }
 
@@ -725,8 +644,7 @@ proxied!(admins_only);
 /// sessions elsewhere. A second process on the same database sees both at once, and an
 /// application added on one within the cache bound on the other.
 async fn sign_out_ends_access_on_every_replica(app: &TestApp) {
-    add_app(app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
+    let alice = echo_and_alice(app, APP).await;
     let replica = app
         .replica(|c| {
             c.listen = "127.0.0.1:0".parse().unwrap();
@@ -734,7 +652,6 @@ async fn sign_out_ends_access_on_every_replica(app: &TestApp) {
         .await;
     let other = format!("http://{}", replica.addr);
 
-    let alice = signed_in(app, "alice").await;
     assert_eq!(
         check_at(&other, &alice, APP, &[]).await.status(),
         StatusCode::OK
@@ -793,9 +710,7 @@ proxied!(sign_out_ends_access_on_every_replica);
 
 /// A check that changes nothing writes nothing: the session row is untouched.
 async fn a_check_writes_nothing(app: &TestApp) {
-    add_app(app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
+    let alice = echo_and_alice(app, APP).await;
     let before = sessions_snapshot(app).await;
     for _ in 0..5 {
         assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
@@ -814,18 +729,10 @@ async fn sessions_snapshot(app: &TestApp) -> Vec<(String, String, i64, i64)> {
 
 /// With the database gone the check cannot know: 503, never 200.
 async fn database_outage_fails_closed(app: &TestApp) {
-    add_app(app, "Echo", APP, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
+    let alice = echo_and_alice(app, APP).await;
     assert_eq!(check(app, &alice, APP).await.status(), StatusCode::OK);
     app.running.db.close().await;
-    let res = check(app, &alice, APP).await;
-    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert!(header(&res, "remote-user").is_none());
-    assert_eq!(
-        check_nginx(app, &alice, APP).await.status(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    refused_by_both(app, &alice, APP, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 proxied!(database_outage_fails_closed);
 
@@ -928,27 +835,19 @@ proxied!(cli_manages_apps_and_groups);
 /// The provider's Groups claim may name a nested claim; it is stored and shown as typed,
 /// and decides which groups a sign-in brings.
 async fn groups_from_a_nested_claim(app: &TestApp) {
-    let idp = start_idp(app, &["idp"]).await;
-    let mut d = draft(&idp.issuer, "idp", true);
-    d.settings.groups_claim = "realm_access.roles".into();
-    d.settings.groups_authoritative = true; // its groups as sent (`claim_groups_are_kept_apart`)
-    app.add_provider(d).await;
-    enable_oidc(app).await;
+    let _idp = groups_as_sent(app, "realm_access.roles").await;
     let view = portcullis::ssr::providers::get_view(&app.running.db, "idp")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(view.settings.groups_claim, "realm_access.roles");
     assert_eq!(view.draft().settings.groups_claim, "realm_access.roles");
-    app.add_user("root", "root password", true).await;
     add_app(app, "Media", APP, "listed", "portcullis").await;
 
     let alice = app.browser();
     sign_in(app, &alice, "idp", "alice").await;
-    let res = check(app, &alice, APP).await;
-    assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
-        header(&res, "remote-groups").as_deref(),
+        groups_at(app, &alice, APP).await.as_deref(),
         Some("offline_access,portcullis")
     );
     let bob = app.browser();

@@ -56,12 +56,7 @@ async fn off_unless_chosen(app: &TestApp) {
     let idp = setup(app, false).await;
     app.add_local("root", "root-idp@idp.example", true).await;
     app.add_local("al", "alice@idp.example", false).await;
-    let b = app.browser();
-    let res = sign_in(app, &b, "idp", "alice").await;
-    assert_eq!(raw_location(&res), "/login");
-    assert!(me(app, &b).await.is_none());
-    let page = page_text(app, &b, "/login").await;
-    assert!(shows(&page, "No account is linked"), "{}", alert(&page));
+    refused_sign_in(app, &app.browser(), "idp", "alice", "No account is linked").await;
     drop(idp);
 }
 both_backends!(off_unless_chosen);
@@ -145,18 +140,8 @@ async fn an_email_from_a_provider_that_does_not_link_by_email_links_nothing(app:
 
     // alice signs in through `corp` for the first time: refused, not joined to that account.
     let alice = app.browser();
-    let res = sign_in(app, &alice, "corp", "alice").await;
-    assert_eq!(raw_location(&res), "/login", "alice is not signed in");
-    assert!(me(app, &alice).await.is_none());
-    let page = page_text(app, &alice, "/login").await;
-    assert!(
-        shows(
-            &page,
-            "An account with the email address from Corp IdP already exists"
-        ),
-        "{}",
-        alert(&page)
-    );
+    let says = "An account with the email address from Corp IdP already exists";
+    refused_sign_in(app, &alice, "corp", "alice", says).await;
     assert_eq!(user_count(app).await, users_before, "no account created");
 
     // The account `open` created got no link from `corp` and no administrator role.
@@ -211,36 +196,29 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
     enable_oidc(app).await;
     app.add_local("root", "root@example.com", true).await;
     app.add_local("al", "al@example.com", false).await;
-    assert_eq!(email_trust(app, "al").await, (true, Admin));
+    let al_trust = async |expected: (bool, portcullis::email_source::EmailSource), why: &str| {
+        assert_eq!(email_trust(app, "al").await, expected, "{why}");
+    };
+    al_trust((true, Admin), "set by an administrator").await;
 
     // al links alice's identities at both by hand; linking itself changes no email.
     let al = signed_in(app, "al").await;
     link(app, &al, "open", "alice").await;
     link(app, &al, "corp", "alice").await;
     assert_eq!(linked(app, &al).await, ["alice", "alice"]);
-    assert_eq!(email_trust(app, "al").await, (true, Admin));
+    al_trust((true, Admin), "linking changes no email").await;
 
     sign_in(app, &app.browser(), "open", "alice").await;
-    assert_eq!(
-        email_trust(app, "al").await,
-        (false, Provider("open".into())),
-        "open's email replaced the administrator's, and open does not link by email"
-    );
+    let why = "open's email replaced the administrator's, and open does not link by email";
+    al_trust((false, Provider("open".into())), why).await;
     portcullis::ssr::providers::delete(&app.running.db, "open")
         .await
         .unwrap();
-    assert_eq!(
-        email_trust(app, "al").await,
-        (false, Unknown),
-        "open is gone"
-    );
+    al_trust((false, Unknown), "open is gone").await;
 
     sign_in(app, &app.browser(), "corp", "alice").await;
-    assert_eq!(
-        email_trust(app, "al").await,
-        (true, Provider("corp".into())),
-        "corp links by email and verified the same address"
-    );
+    let why = "corp links by email and verified the same address";
+    al_trust((true, Provider("corp".into())), why).await;
 
     let elsewhere = start_idp(app, &["corp"]).await;
     corp.issuer_url = elsewhere.issuer.clone();
@@ -251,11 +229,8 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
     portcullis::ssr::providers::update(&app.running.db, &secrets, "corp", &valid)
         .await
         .unwrap();
-    assert_eq!(
-        email_trust(app, "al").await,
-        (false, Unknown),
-        "corp now names another issuer, which vouched for nothing here"
-    );
+    let why = "corp now names another issuer, which vouched for nothing here";
+    al_trust((false, Unknown), why).await;
 }
 both_backends!(each_email_writer_records_its_source);
 

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::add_provider;
+use common::flow::{add_provider, password_sign_in_is_off};
 use reqwest::StatusCode;
 
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
@@ -27,24 +27,12 @@ async fn break_glass_restores_password_sign_in(app: &TestApp) {
         !ok && out.contains("until an administrator can sign in through an enabled provider"),
         "{out}"
     );
-    portcullis::exec!(
-        &app.running.db,
-        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
-         SELECT 'root-only', id, 'only', 'root', 0 FROM users WHERE username = 'root'"
-    )
-    .unwrap();
+    app.link_root("only").await;
     let (ok, out) = cli(app, &["login-methods", "local", "disable"]);
     assert!(ok, "{out}");
     assert!(out.contains("local (password) sign-in: off"), "{out}");
     let b = app.browser();
-    let res = app.login(&b, "root", "root password").await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("Password sign-in is turned off")
-    );
+    password_sign_in_is_off(app, &b, "root").await;
 
     // The break-glass, on the server: password sign-in works again at once.
     let (ok, out) = cli(app, &["login-methods", "local", "enable"]);

@@ -47,16 +47,26 @@ fn private_ca(dir: &Path) -> Pki {
     }
 }
 
-async fn test_connection(app: &TestApp, admin: &reqwest::Client, issuer: &str) -> Value {
+/// The provider over https with `pki`'s certificate, for provider `homelab` on `app`, and
+/// the report of Test connection against it, run by the administrator `root`.
+async fn homelab_report(app: &TestApp, pki: &Pki) -> (Idp, Value) {
+    let uris = [app.url("/login/homelab")];
+    let idp = Idp::start_tls(&uris, &pki.cert, &pki.key, &pki.ca_pem).await;
+    assert!(idp.issuer.starts_with("https://"));
+    app.add_user("root", "root password", true).await;
+    let admin = signed_in(app, "root").await;
     let res = app
         .call(
-            admin,
+            &admin,
             "admin/test_connection",
-            &[("issuer_url", issuer), ("scopes", "openid, profile, email")],
+            &[
+                ("issuer_url", &idp.issuer),
+                ("scopes", "openid, profile, email"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
+    (idp, res.json().await.unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,17 +78,7 @@ async fn a_provider_behind_a_private_ca_needs_and_gets_the_ca_file() {
 
     // Without the flag: the certificate is not trusted, and the report says what to do.
     let plain = TestApp::spawn(Backend::Sqlite).await;
-    let idp = Idp::start_tls(
-        &[plain.url("/login/homelab")],
-        &pki.cert,
-        &pki.key,
-        &pki.ca_pem,
-    )
-    .await;
-    assert!(idp.issuer.starts_with("https://"));
-    plain.add_user("root", "root password", true).await;
-    let admin = signed_in(&plain, "root").await;
-    let report = test_connection(&plain, &admin, &idp.issuer).await;
+    let (idp, report) = homelab_report(&plain, &pki).await;
     assert_eq!(report["ok"], false, "{report}");
     let summary = report["summary"].as_str().unwrap();
     assert!(summary.contains("--ca-file"), "{summary}");
@@ -99,16 +99,7 @@ async fn a_provider_behind_a_private_ca_needs_and_gets_the_ca_file() {
 
     // With it: discovery, and a whole sign-in through the provider.
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.ca_file = Some(ca_file.clone())).await;
-    let idp = Idp::start_tls(
-        &[app.url("/login/homelab")],
-        &pki.cert,
-        &pki.key,
-        &pki.ca_pem,
-    )
-    .await;
-    app.add_user("root", "root password", true).await;
-    let admin = signed_in(&app, "root").await;
-    let report = test_connection(&app, &admin, &idp.issuer).await;
+    let (idp, report) = homelab_report(&app, &pki).await;
     assert_eq!(report["ok"], true, "{report}");
 
     app.add_provider(draft(&idp.issuer, "homelab", true)).await;

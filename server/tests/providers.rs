@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::signed_in;
+use common::flow::{page_text, password_sign_in_is_off, signed_in};
 use common::idp::Idp;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -98,6 +98,12 @@ impl Seen {
         self.call(app, c, endpoint, &form).await.0
     }
 
+    /// [`Seen::status`] that must be 200.
+    async fn ok(&mut self, app: &TestApp, c: &Client, endpoint: &str, form: &str) {
+        let status = self.status(app, c, endpoint, form).await;
+        assert_eq!(status, StatusCode::OK, "{endpoint} {form}");
+    }
+
     fn contains(&self, needle: &str) -> bool {
         self.0.windows(needle.len()).any(|w| w == needle.as_bytes())
     }
@@ -144,6 +150,23 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn admin(app: &TestApp) -> Client {
     app.add_user("root", "root password", true).await;
     signed_in(app, "root").await
+}
+
+/// The users page's switch that turns OpenID Connect sign-in on.
+const OIDC_ON: &str = "method=oidc&enabled=true";
+
+/// Where provider `corp` says it is (nothing answers there).
+const CORP_ISSUER: &str = "https://sso.corp.example";
+
+/// The administrator's browser and provider `corp` ("Corp" at [`CORP_ISSUER`], saved through
+/// the editor, confirmed), with the responses seen and the saved provider's view.
+async fn with_corp(app: &TestApp) -> (Client, Seen, Value) {
+    let admin = admin(app).await;
+    let mut seen = Seen::default();
+    let corp = draft("Corp", "corp", CORP_ISSUER, SECRET, true);
+    let (status, view) = seen.save(app, &admin, "", true, &corp).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    (admin, seen, view)
 }
 
 async fn provider_lifecycle(app: &TestApp) {
@@ -209,10 +232,8 @@ async fn provider_lifecycle(app: &TestApp) {
     assert!(body.to_string().contains("cannot change"), "{body}");
 
     // Reorder: move Keycloak above Dead.
-    let status = seen
-        .status(app, &admin, "admin/move_provider", "slug=key-cloak&by=-1")
+    seen.ok(app, &admin, "admin/move_provider", "slug=key-cloak&by=-1")
         .await;
-    assert_eq!(status, StatusCode::OK);
     let (_, s) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
     let order = strs(&s["providers"], "slug");
     assert_eq!(order, ["key-cloak", "dead"]);
@@ -223,24 +244,15 @@ async fn provider_lifecycle(app: &TestApp) {
     let anon = app.browser();
     let (_, lp) = seen.call(app, &anon, "auth/login_providers", &[]).await;
     assert_eq!(lp.as_array().unwrap().len(), 0, "OIDC sign-in is off");
-    let status = seen
-        .status(
-            app,
-            &admin,
-            "admin/set_login_method",
-            "method=oidc&enabled=true",
-        )
+    seen.ok(app, &admin, "admin/set_login_method", OIDC_ON)
         .await;
-    assert_eq!(status, StatusCode::OK);
-    let status = seen
-        .status(
-            app,
-            &admin,
-            "admin/set_provider_enabled",
-            "slug=dead&enabled=false",
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    seen.ok(
+        app,
+        &admin,
+        "admin/set_provider_enabled",
+        "slug=dead&enabled=false",
+    )
+    .await;
     let (_, lp) = seen.call(app, &anon, "auth/login_providers", &[]).await;
     assert_eq!(
         lp,
@@ -366,65 +378,42 @@ async fn non_admins_are_refused_everywhere(app: &TestApp) {
 }
 both_backends!(non_admins_are_refused_everywhere);
 
+/// Turning password sign-in off is refused with a message that says `because`.
+async fn local_off_refused(seen: &mut Seen, app: &TestApp, admin: &Client, because: &str) {
+    let off = pairs(&[("method", "local"), ("enabled", "false")]);
+    let (status, body) = seen.call(app, admin, "admin/set_login_method", &off).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{because}");
+    assert!(body.to_string().contains(because), "{body}");
+}
+
 async fn one_login_method_stays_on(app: &TestApp) {
     let admin = admin(app).await;
     let mut seen = Seen::default();
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_login_method",
-            &pairs(&[("method", "local"), ("enabled", "false")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        body.to_string()
-            .contains("At least one login method must stay enabled"),
-        "{body}"
-    );
+    // Password sign-in is the only way in.
+    local_off_refused(
+        &mut seen,
+        app,
+        &admin,
+        "At least one login method must stay enabled",
+    )
+    .await;
 
-    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
+    let corp = draft("Corp", "corp", CORP_ISSUER, SECRET, true);
     let (status, _) = seen.save(app, &admin, "", true, &corp).await;
     assert_eq!(status, StatusCode::OK);
     // Password sign-in goes off only once an administrator can sign in through a provider
     // (with OpenID Connect on, that is the condition left).
-    let status = seen
-        .status(
-            app,
-            &admin,
-            "admin/set_login_method",
-            "method=oidc&enabled=true",
-        )
+    seen.ok(app, &admin, "admin/set_login_method", OIDC_ON)
         .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, body) = seen
-        .call(
-            app,
-            &admin,
-            "admin/set_login_method",
-            &pairs(&[("method", "local"), ("enabled", "false")]),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert!(
-        body.to_string()
-            .contains("an administrator can sign in through an enabled provider"),
-        "{body}"
-    );
-    portcullis::exec!(
-        &app.running.db,
-        "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
-         SELECT 'root-corp', id, 'corp', 'root', 0 FROM users WHERE username = 'root'"
-    )
-    .unwrap();
+    let because = "an administrator can sign in through an enabled provider";
+    local_off_refused(&mut seen, app, &admin, because).await;
+    app.link_root("corp").await;
     // With a provider, OpenID Connect can take over from passwords.
     for (endpoint, form) in [
-        ("admin/set_login_method", "method=oidc&enabled=true"),
+        ("admin/set_login_method", OIDC_ON),
         ("admin/set_login_method", "method=local&enabled=false"),
     ] {
-        let status = seen.status(app, &admin, endpoint, form).await;
-        assert_eq!(status, StatusCode::OK, "{endpoint} {form}");
+        seen.ok(app, &admin, endpoint, form).await;
     }
     // Now the last enabled provider and OpenID Connect itself must stay.
     for (endpoint, form) in [
@@ -437,24 +426,12 @@ async fn one_login_method_stays_on(app: &TestApp) {
     }
 
     // Password sign-in is refused while local sign-in is off.
-    let other = app.browser();
-    let res = app.login(&other, "root", "root password").await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("Password sign-in is turned off")
-    );
+    password_sign_in_is_off(app, &app.browser(), "root").await;
 }
 both_backends!(one_login_method_stays_on);
 
 async fn secrets_are_encrypted_at_rest(app: &TestApp) {
-    let admin = admin(app).await;
-    let mut seen = Seen::default();
-    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
-    let (status, _) = seen.save(app, &admin, "", true, &corp).await;
-    assert_eq!(status, StatusCode::OK);
+    let _ = with_corp(app).await;
     let stored: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
         "SELECT client_secret_enc FROM oidc_providers WHERE slug = 'corp'").fetch_one(pool).await)
     .unwrap();
@@ -495,9 +472,7 @@ async fn uploaded_logos_are_served_on_their_own(app: &TestApp) {
     let url = "https://icons.example/a.svg";
     let (status, body) = seen.save(app, &c, "", false, &with_logo(linked, url)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let on = "method=oidc&enabled=true";
-    let status = seen.status(app, &c, "admin/set_login_method", on).await;
-    assert_eq!(status, StatusCode::OK);
+    seen.ok(app, &c, "admin/set_login_method", OIDC_ON).await;
 
     let page = seen.page(app, &app.browser(), "/login").await;
     assert!(!page.contains("data:image"), "the image is not inlined");
@@ -541,12 +516,8 @@ both_backends!(uploaded_logos_are_served_on_their_own);
 /// error (the editor's Save with and without JavaScript, `provider update`, storage); typed
 /// again, it saves. Nothing changes on a refusal.
 async fn a_stored_secret_never_follows_a_new_issuer_or_client(app: &TestApp) {
-    let admin = admin(app).await;
-    let mut seen = Seen::default();
-    let issuer = "https://sso.corp.example";
-    let corp = draft("Corp", "corp", issuer, SECRET, true);
-    let (status, body) = seen.save(app, &admin, "", true, &corp).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let (admin, mut seen, _) = with_corp(app).await;
+    let issuer = CORP_ISSUER;
     let secrets = app.config.secrets().unwrap();
     let stored = async || {
         let row = portcullis::ssr::providers::get(&app.running.db, "corp")
@@ -701,13 +672,9 @@ both_backends!(a_stored_secret_never_follows_a_new_issuer_or_client);
 /// "Groups are authoritative" (issue 18 item 9): off for a new provider, through the
 /// editor's Save and `provider add|update --groups-authoritative` alike, shown as stored.
 async fn groups_authoritative_round_trips(app: &TestApp) {
-    let admin = admin(app).await;
-    let mut seen = Seen::default();
-    let corp = draft("Corp", "corp", "https://sso.corp.example", SECRET, true);
-    let (status, view) = seen.save(app, &admin, "", true, &corp).await;
-    assert_eq!(status, StatusCode::OK, "{view}");
+    let (admin, mut seen, view) = with_corp(app).await;
     assert_eq!(view["groups_authoritative"], false, "off unless chosen");
-    let mut on = draft("Corp", "corp", "https://sso.corp.example", "", true);
+    let mut on = draft("Corp", "corp", CORP_ISSUER, "", true);
     on.push(("draft[groups_authoritative]".into(), "true".into()));
     let (status, view) = seen.save(app, &admin, "corp", true, &on).await;
     assert_eq!(status, StatusCode::OK, "{view}");
@@ -743,12 +710,7 @@ both_backends!(groups_authoritative_round_trips);
 /// that an administrator cannot see or change.
 async fn the_editor_has_every_setting(app: &TestApp) {
     let admin = admin(app).await;
-    let html = app
-        .page(&admin, "/settings/users/oidc/new")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = page_text(app, &admin, "/settings/users/oidc/new").await;
     for name in portcullis::provider::ProviderSettings::<portcullis::provider::Typed>::NAMES {
         assert!(
             html.contains(&format!("name=\"draft[{name}]\"")),

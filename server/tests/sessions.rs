@@ -32,6 +32,13 @@ async fn password_browser(app: &TestApp, name: &str, user_agent: &str) -> Client
     b
 }
 
+/// Adds user `name` (password `<name> password`; an administrator when `admin`) and signs in
+/// as them in a browser that says it is `user_agent`.
+async fn new_user_in(app: &TestApp, name: &str, admin: bool, user_agent: &str) -> Client {
+    app.add_user(name, &format!("{name} password"), admin).await;
+    password_browser(app, name, user_agent).await
+}
+
 async fn sessions(app: &TestApp, b: &Client) -> Vec<Value> {
     let v = call_json(app, b, "account/sessions").await;
     v["sessions"].as_array().unwrap().clone()
@@ -66,8 +73,7 @@ async fn user_id(app: &TestApp, b: &Client) -> String {
 async fn list_and_end_one(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     add_provider(app, &idp.issuer, "idp", false).await;
-    app.add_user("alice", "alice password", false).await;
-    let firefox = password_browser(app, "alice", FIREFOX).await;
+    let firefox = new_user_in(app, "alice", false, FIREFOX).await;
     let _ = link(app, &firefox, "idp", "alice").await;
     let chrome = browser_as(CHROME);
     let done = sign_in(app, &chrome, "idp", "alice").await;
@@ -140,12 +146,10 @@ both_backends!(list_and_end_one);
 /// "Sign out everywhere else" ends every other session of the user, not this one and not
 /// another user's.
 async fn everywhere_else_keeps_this_one(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    app.add_user("bob", "bob password", false).await;
-    let here = password_browser(app, "alice", FIREFOX).await;
+    let here = new_user_in(app, "alice", false, FIREFOX).await;
     let there = password_browser(app, "alice", CHROME).await;
     let third = password_browser(app, "alice", CHROME).await;
-    let bob = password_browser(app, "bob", FIREFOX).await;
+    let bob = new_user_in(app, "bob", false, FIREFOX).await;
     assert_eq!(sessions(app, &here).await.len(), 3);
 
     let res = app.call(&here, "account/end_other_sessions", &[]).await;
@@ -168,10 +172,8 @@ both_backends!(everywhere_else_keeps_this_one);
 /// A user cannot end another user's session by its handle (nothing ends, and the answer is
 /// the same as for an unknown handle), nor use the administrators' function.
 async fn a_user_cannot_end_anothers_session(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    app.add_user("mallory", "mallory password", false).await;
-    let alice = password_browser(app, "alice", FIREFOX).await;
-    let mallory = password_browser(app, "mallory", CHROME).await;
+    let alice = new_user_in(app, "alice", false, FIREFOX).await;
+    let mallory = new_user_in(app, "mallory", false, CHROME).await;
     let alices = handle_where(&sessions(app, &alice).await, true);
     let alice_id = user_id(app, &alice).await;
 
@@ -204,10 +206,8 @@ both_backends!(a_user_cannot_end_anothers_session);
 /// Administrators see every user's sessions on the users page and end one; a handle given
 /// with the wrong user ends nothing.
 async fn admin_ends_a_users_session(app: &TestApp) {
-    app.add_user("root", "root password", true).await;
-    app.add_user("gus", "gus password", false).await;
-    let root = password_browser(app, "root", FIREFOX).await;
-    let gus = password_browser(app, "gus", CHROME).await;
+    let root = new_user_in(app, "root", true, FIREFOX).await;
+    let gus = new_user_in(app, "gus", false, CHROME).await;
     let gus_id = user_id(app, &gus).await;
     let root_id = user_id(app, &root).await;
 
@@ -224,24 +224,15 @@ async fn admin_ends_a_users_session(app: &TestApp) {
     let page = page_text(app, &root, "/settings/users").await;
     assert!(page.contains("Chrome 131 on Windows 10"), "{page}");
 
-    let wrong = app
-        .call(
-            &root,
-            "admin/end_session",
-            &[("user_id", &root_id), ("handle", handle)],
-        )
-        .await;
-    assert_eq!(wrong.status(), StatusCode::NOT_FOUND);
+    // The administrators' function, for `handle` given as a session of `user_id`.
+    let end = async |user_id: &str| {
+        let form = [("user_id", user_id), ("handle", handle)];
+        app.call(&root, "admin/end_session", &form).await.status()
+    };
+    assert_eq!(end(&root_id).await, StatusCode::NOT_FOUND, "the wrong user");
     assert!(me(app, &gus).await.is_some());
 
-    let res = app
-        .call(
-            &root,
-            "admin/end_session",
-            &[("user_id", &gus_id), ("handle", handle)],
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(end(&gus_id).await, StatusCode::OK);
     assert!(me(app, &gus).await.is_none(), "gus is signed out");
     assert!(me(app, &root).await.is_some());
 }
@@ -249,8 +240,7 @@ both_backends!(admin_ends_a_users_session);
 
 /// `portcullis session list/revoke` against the same database as the running server.
 async fn cli_lists_and_revokes(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    let one = password_browser(app, "alice", FIREFOX).await;
+    let one = new_user_in(app, "alice", false, FIREFOX).await;
     let two = password_browser(app, "alice", CHROME).await;
     let three = password_browser(app, "alice", CHROME).await;
     let cli = |args: &[&str]| {

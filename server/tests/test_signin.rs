@@ -6,11 +6,11 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::{
-    add_provider, at_provider, draft, enable_oidc, location, me, raw_location, shady_draft, shows,
-    sign_in, signed_in, start_idp,
+    add_provider, at_provider, draft, enable_oidc, location, me, page_text, raw_location,
+    shady_draft, shows, sign_in, signed_in, start_idp,
 };
 use common::idp::Idp;
-use portcullis::provider::ProviderDraft;
+use portcullis::provider::{DEFAULT_GROUPS_CLAIM, ProviderDraft, ProviderSettings, Typed};
 use portcullis::test_sign_in::{REPORT_PATH, START_PATH};
 use reqwest::header::{ACCEPT, ORIGIN};
 use reqwest::{Client, Response, StatusCode};
@@ -96,16 +96,34 @@ fn main_of(page: &str) -> &str {
     &page[from..to.max(from)]
 }
 
-fn step(page: &str, name: &str, status: &str) -> bool {
-    page.contains(&format!("data-step=\"{name}\" data-status=\"{status}\""))
+/// How the report marks step `name` as `status` (`passed`, `failed`).
+fn step(name: &str, status: &str) -> String {
+    format!("data-step=\"{name}\" data-status=\"{status}\"")
 }
 
-async fn setup(app: &TestApp, slugs: &[&str]) -> (Idp, Client) {
-    let idp = start_idp(app, slugs).await;
+/// The report shows every one of `texts`.
+fn assert_report(page: &str, texts: &[&str]) {
+    for text in texts {
+        assert!(page.contains(text), "{text}: {}", main_of(page));
+    }
+}
+
+/// The report at `report` (a URL on `app`), as `client` sees it.
+async fn report_page(app: &TestApp, client: &Client, report: &str) -> String {
+    page_text(app, client, &report[app.base.len()..]).await
+}
+
+/// OpenID Connect sign-in on, and the administrator `root` signed in.
+async fn admin(app: &TestApp) -> Client {
     app.add_user("root", "root password", true).await;
     enable_oidc(app).await;
-    let admin = signed_in(app, "root").await;
-    (idp, admin)
+    signed_in(app, "root").await
+}
+
+/// The test provider, accepting the redirect URIs of providers `slugs`, and [`admin`].
+async fn setup(app: &TestApp, slugs: &[&str]) -> (Idp, Client) {
+    let idp = start_idp(app, slugs).await;
+    (idp, admin(app).await)
 }
 
 async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp) {
@@ -116,44 +134,37 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
         "portcullis_user, groups=media-users, realm_access.roles=portcullis".into();
     // Not saved: the values exist only in the form.
     let page = run_test(app, &admin, "", &d, "alice").await;
-    for name in [
+    let steps = [
         "Discovery",
         "Authorization request",
         "Authorization response",
         "Token request",
         "ID token validation",
         "Userinfo",
-    ] {
-        assert!(step(&page, name, "passed"), "{name}: {page}");
-    }
-    assert!(page.contains("every step passed"), "{}", main_of(&page));
-    assert!(
-        page.contains("client_secret_basic (Automatic, from the provider"),
-        "{}",
-        main_of(&page)
+    ]
+    .map(|name| step(name, "passed"));
+    assert_report(&page, &steps.each_ref().map(String::as_str));
+    let jwks = format!("from {}/jwks", idp.issuer);
+    assert_report(
+        &page,
+        &[
+            "every step passed",
+            "client_secret_basic (Automatic, from the provider",
+            "Verified by",
+            &jwks,
+            "RS256",
+            "alice@idp.example",
+            "media-users",
+            "data-rule=\"groups=media-users\" data-holds=\"true\"",
+            "data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\"",
+            "Create a new account",
+            "<dd>alice<",
+            "<dd>Alice Idp<",
+        ],
     );
-    assert!(
-        page.contains("Verified by") && page.contains(&format!("from {}/jwks", idp.issuer)),
-        "{}",
-        main_of(&page)
-    );
-    assert!(page.contains("RS256"));
-    assert!(page.contains("alice@idp.example") && page.contains("media-users"));
     assert!(
         !page.contains("access_token") && !page.contains("basic-secret"),
         "no tokens, no secret"
-    );
-    assert!(
-        page.contains("data-rule=\"groups=media-users\" data-holds=\"true\""),
-        "{}",
-        main_of(&page)
-    );
-    assert!(page.contains("data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\""));
-    assert!(page.contains("Create a new account"), "{}", main_of(&page));
-    assert!(
-        page.contains("<dd>alice<") && page.contains("<dd>Alice Idp<"),
-        "{}",
-        main_of(&page)
     );
     assert!(shows(&page, "This provider is not saved yet"));
     assert_eq!(
@@ -169,7 +180,7 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
 
     // A report is shown once, and only to the browser that ran the test.
     let again = run_test(app, &admin, "", &d, "alice").await;
-    assert!(again.contains("every step passed"));
+    assert_report(&again, &["every step passed"]);
 
     // Saved, with alice linked by a real sign-in: the test says it would sign her in, with
     // the stored secret when the field is left empty.
@@ -185,11 +196,7 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
     let mut d = draft(&idp.issuer, "kc", false);
     d.client_secret = String::new();
     let page = run_test(app, &admin, "kc", &d, "alice").await;
-    assert!(
-        page.contains("Sign in as the linked account alice"),
-        "{}",
-        main_of(&page)
-    );
+    assert_report(&page, &["Sign in as the linked account alice"]);
     assert_eq!(snapshot(app).await, before);
 
     // The stored secret never goes to another issuer or client: with the field empty, the
@@ -223,48 +230,33 @@ async fn provider_and_configuration_failures_are_explained(app: &TestApp) {
     let mut d = draft(&idp.issuer, "kc", true);
     d.settings.required_claims = "portcullis_user, groups=family".into();
     let page = run_test(app, &admin, "", &d, "bob").await;
-    assert!(
-        page.contains("data-rule=\"portcullis_user\" data-holds=\"false\""),
-        "{}",
-        main_of(&page)
-    );
-    assert!(page.contains("data-rule=\"groups=family\" data-holds=\"true\""));
-    assert!(page.contains("<code>false<"), "the value seen");
-    assert!(
-        page.contains("Refuse the sign-in")
-            && page.contains("Required Claims not met: portcullis_user"),
-        "{}",
-        main_of(&page)
+    assert_report(
+        &page,
+        &[
+            "data-rule=\"portcullis_user\" data-holds=\"false\"",
+            "data-rule=\"groups=family\" data-holds=\"true\"",
+            "<code>false<", // the value seen
+            "Refuse the sign-in",
+            "Required Claims not met: portcullis_user",
+        ],
     );
 
     // A wrong client secret: the token endpoint says invalid_client.
     let mut d = draft(&idp.issuer, "kc", true);
     d.client_secret = "not-the-secret".into();
     let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(step(&page, "Token request", "failed"), "{}", main_of(&page));
-    assert!(
-        page.contains("invalid_client") && page.contains("client secret is wrong"),
-        "{}",
-        main_of(&page)
-    );
-    assert!(page.contains("client_secret_basic"));
+    let failed = step("Token request", "failed");
+    let texts = [failed.as_str(), "invalid_client", "client secret is wrong"];
+    assert_report(&page, &texts);
+    assert_report(&page, &["client_secret_basic"]);
 
     // A redirect URI the provider does not know: its refusal is read before the browser
     // is sent there, and the fix names the exact URI to register.
     let d = draft(&idp.issuer, "unregistered", true);
     let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(
-        step(&page, "Authorization request", "failed"),
-        "{}",
-        main_of(&page)
-    );
-    assert!(page.contains("invalid_redirect_uri"), "{}", main_of(&page));
-    let uri = app.url("/login/unregistered");
-    assert!(
-        page.contains(&format!("Register `{uri}` exactly")),
-        "{}",
-        main_of(&page)
-    );
+    let failed = step("Authorization request", "failed");
+    let fix = format!("Register `{}` exactly", app.url("/login/unregistered"));
+    assert_report(&page, &[&failed, "invalid_redirect_uri", &fix]);
 
     // An error the provider sends back on the redirect is shown in full (the public login
     // page keeps it generic).
@@ -287,33 +279,20 @@ async fn provider_and_configuration_failures_are_explained(app: &TestApp) {
             "The user is not assigned to the client (AADSTS50105)",
         );
     let res = admin.get(back.as_str()).send().await.unwrap();
-    let report = location(&res);
-    let page = app
-        .page(&admin, &report[app.base.len()..])
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        step(&page, "Authorization response", "failed"),
-        "{}",
-        main_of(&page)
-    );
-    assert!(
-        page.contains("access_denied") && page.contains("not assigned to the client (AADSTS50105)"),
-        "{}",
-        main_of(&page)
-    );
+    let page = report_page(app, &admin, &location(&res)).await;
+    let failed = step("Authorization response", "failed");
+    let texts = [
+        failed.as_str(),
+        "access_denied",
+        "not assigned to the client (AADSTS50105)",
+    ];
+    assert_report(&page, &texts);
 
     // Incomplete values: no request at all, the fields named.
     let mut d = draft(&idp.issuer, "kc", true);
     d.client_id = String::new();
     let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(
-        step(&page, "Editor values", "failed") && page.contains("client_id"),
-        "{}",
-        main_of(&page)
-    );
+    assert_report(&page, &[&step("Editor values", "failed"), "client_id"]);
 
     assert_eq!(snapshot(app).await, before);
 }
@@ -321,38 +300,27 @@ both_backends!(provider_and_configuration_failures_are_explained);
 
 async fn bad_tokens_are_explained(app: &TestApp) {
     let idp = Idp::start_script("misbehaving.mjs", &[]).await;
-    app.add_user("root", "root password", true).await;
-    enable_oidc(app).await;
-    let admin = signed_in(app, "root").await;
+    let admin = admin(app).await;
     let before = snapshot(app).await;
     let d = shady_draft(&idp.issuer);
-    let mode = async |m: &str| {
+    // The report of a test sign-in while the provider misbehaves as `mode` says.
+    let report_in = async |mode: &str| {
         idp.http()
-            .get(format!("{}/control?mode={m}", idp.issuer))
+            .get(format!("{}/control?mode={mode}", idp.issuer))
             .send()
             .await
             .unwrap();
+        run_test(app, &admin, "", &d, "").await
     };
 
-    mode("bad-signature").await;
-    let page = run_test(app, &admin, "", &d, "").await;
-    assert!(
-        step(&page, "ID token validation", "failed"),
-        "{}",
-        main_of(&page)
-    );
-    assert!(
-        page.contains("does not verify with the provider") && page.contains("`k1`"),
-        "{}",
-        main_of(&page)
-    );
-    assert!(
-        page.contains("NOT verified") && page.contains("mallory-1@bad.example"),
-        "claims as sent: {page}"
-    );
+    let page = report_in("bad-signature").await;
+    let failed = step("ID token validation", "failed");
+    let texts = [failed.as_str(), "does not verify with the provider", "`k1`"];
+    assert_report(&page, &texts);
+    // The claims as sent.
+    assert_report(&page, &["NOT verified", "mallory-1@bad.example"]);
 
-    mode("wrong-iss").await;
-    let page = run_test(app, &admin, "", &d, "").await;
+    let page = report_in("wrong-iss").await;
     let iss = &idp.issuer;
     assert!(
         shows(
@@ -365,19 +333,12 @@ async fn bad_tokens_are_explained(app: &TestApp) {
         main_of(&page)
     );
 
-    mode("hs256").await;
-    let page = run_test(app, &admin, "", &d, "").await;
-    assert!(
-        page.contains("HS256") && page.contains("not accepted"),
-        "{}",
-        main_of(&page)
-    );
+    let page = report_in("hs256").await;
+    assert_report(&page, &["HS256", "not accepted"]);
 
-    mode("ok").await;
-    let page = run_test(app, &admin, "", &d, "").await;
-    assert!(page.contains("every step passed"), "{}", main_of(&page));
-    assert!(page.contains("kid k1 (RSA, RS256)"), "{}", main_of(&page));
-    assert!(page.contains("<dd>mallory-1<"), "{}", main_of(&page));
+    let page = report_in("ok").await;
+    let texts = ["every step passed", "kid k1 (RSA, RS256)", "<dd>mallory-1<"];
+    assert_report(&page, &texts);
 
     assert_eq!(snapshot(app).await, before);
 }
@@ -391,17 +352,13 @@ async fn an_email_match_is_reported_as_link_or_refusal(app: &TestApp) {
     let mut d = draft(&idp.issuer, "kc", true);
     d.settings.link_by_email = true;
     let page = run_test(app, &admin, "", &d, "erin").await;
-    assert!(
-        page.contains("by its verified email taken@example.com to the existing account taken"),
-        "{}",
-        main_of(&page)
-    );
+    let link = "by its verified email taken@example.com to the existing account taken";
+    assert_report(&page, &[link]);
     d.settings.link_by_email = false;
     let page = run_test(app, &admin, "", &d, "erin").await;
-    assert!(
-        page.contains("Refuse the sign-in") && page.contains("belongs to the account taken"),
-        "{}",
-        main_of(&page)
+    assert_report(
+        &page,
+        &["Refuse the sign-in", "belongs to the account taken"],
     );
     assert_eq!(
         snapshot(app).await,
@@ -425,45 +382,70 @@ async fn an_untrusted_email_is_reported_as_refusal(app: &TestApp) {
     let mut d = draft(&idp.issuer, "kc", true);
     d.settings.link_by_email = true;
     let page = run_test(app, &admin, "", &d, "erin").await;
-    assert!(
-        page.contains("Refuse the sign-in")
-            && page.contains("belongs to the account erin")
-            && page.contains("whose email is not trusted"),
-        "{}",
-        main_of(&page)
-    );
+    let texts = [
+        "Refuse the sign-in",
+        "belongs to the account erin",
+        "whose email is not trusted",
+    ];
+    assert_report(&page, &texts);
     assert_eq!(snapshot(app).await, before, "nothing linked");
 }
 both_backends!(an_untrusted_email_is_reported_as_refusal);
 
-async fn admin_claims_are_judged_and_the_admin_flag_shown(app: &TestApp) {
+/// The report judges Admin Claims and shows the administrator flag a sign-in would set, and
+/// (issue 18 item 9) shows the groups a sign-in would bring as applications will see them:
+/// `<slug>:<group>` for a provider whose groups are not authoritative (the default), as sent
+/// when they are. Each case is a test of provider `kc`'s new values, changed as it says.
+async fn admin_claims_and_groups_are_reported_as_a_sign_in_would_see_them(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
     let before = snapshot(app).await;
-    let mut d = draft(&idp.issuer, "kc", true);
-    d.settings.admin_claims = "realm_access.roles=portcullis".into();
-    let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(page.contains("<td>Admin Claims<"), "{}", main_of(&page));
-    assert!(
-        page.contains("data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\""),
-        "{}",
-        main_of(&page)
-    );
-    assert!(
-        page.contains("<dt>Administrator</dt><dd>yes<"),
-        "{}",
-        main_of(&page)
-    );
-    d.settings.admin_claims = "groups=admins".into();
-    let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(page.contains("data-rule=\"groups=admins\" data-holds=\"false\""));
-    assert!(
-        page.contains("<dt>Administrator</dt><dd>no<"),
-        "{}",
-        main_of(&page)
-    );
+    type Change = fn(&mut ProviderSettings<Typed>);
+    let cases: [(&str, Change, &[&str]); 4] = [
+        (
+            "admin claims that hold",
+            |s| s.admin_claims = "realm_access.roles=portcullis".into(),
+            &[
+                "<td>Admin Claims<",
+                "data-rule=\"realm_access.roles=portcullis\" data-holds=\"true\"",
+                "<dt>Administrator</dt><dd>yes<",
+            ],
+        ),
+        (
+            "admin claims that do not hold",
+            |s| s.admin_claims = "groups=admins".into(),
+            &[
+                "data-rule=\"groups=admins\" data-holds=\"false\"",
+                "<dt>Administrator</dt><dd>no<",
+            ],
+        ),
+        (
+            "groups, not authoritative",
+            |s| s.groups_claim = DEFAULT_GROUPS_CLAIM.into(),
+            &[
+                "data-groups=\"kc:family,kc:media-users\"",
+                "kc:family, kc:media-users",
+            ],
+        ),
+        (
+            "groups, authoritative",
+            |s| {
+                s.groups_claim = DEFAULT_GROUPS_CLAIM.into();
+                s.groups_authoritative = true;
+            },
+            &["data-groups=\"family,media-users\""],
+        ),
+    ];
+    for (case, change, texts) in cases {
+        let mut d = draft(&idp.issuer, "kc", true);
+        change(&mut d.settings);
+        let page = run_test(app, &admin, "", &d, "alice").await;
+        for text in texts {
+            assert!(page.contains(text), "{case}: {text}: {}", main_of(&page));
+        }
+    }
     assert_eq!(snapshot(app).await, before, "no administrator made");
 }
-both_backends!(admin_claims_are_judged_and_the_admin_flag_shown);
+both_backends!(admin_claims_and_groups_are_reported_as_a_sign_in_would_see_them);
 
 async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
@@ -491,63 +473,20 @@ async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
     let report = location(&res);
     assert!(report.starts_with(&app.url(REPORT_PATH)), "{report}");
     let root_elsewhere = signed_in(app, "root").await;
-    let page = app
-        .page(&root_elsewhere, &report[app.base.len()..])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = report_page(app, &root_elsewhere, &report).await;
     assert!(
         page.contains("shown already or has expired"),
         "another browser: {page}"
     );
-    let page = app
-        .page(&admin, &report[app.base.len()..])
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("every step passed"), "{}", main_of(&page));
-    let page = app
-        .page(&admin, &report[app.base.len()..])
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = report_page(app, &admin, &report).await;
+    assert_report(&page, &["every step passed"]);
+    let page = report_page(app, &admin, &report).await;
     assert!(
         page.contains("shown already or has expired"),
         "shown once: {page}"
     );
 }
 both_backends!(only_the_administrator_who_ran_it_sees_it);
-
-/// Issue 18 item 9: the report shows the groups a sign-in would bring as applications will
-/// see them: `<slug>:<group>` for a provider whose groups are not authoritative (the
-/// default), as sent when they are.
-async fn the_report_shows_groups_as_applications_will_see_them(app: &TestApp) {
-    let (idp, admin) = setup(app, &["kc"]).await;
-    let mut d = draft(&idp.issuer, "kc", true);
-    d.settings.groups_claim = portcullis::provider::DEFAULT_GROUPS_CLAIM.into();
-    let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(
-        page.contains("data-groups=\"kc:family,kc:media-users\""),
-        "{}",
-        main_of(&page)
-    );
-    assert!(
-        page.contains("kc:family, kc:media-users"),
-        "{}",
-        main_of(&page)
-    );
-    d.settings.groups_authoritative = true;
-    let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(
-        page.contains("data-groups=\"family,media-users\""),
-        "{}",
-        main_of(&page)
-    );
-}
-both_backends!(the_report_shows_groups_as_applications_will_see_them);
 
 /// The provider's extra authorization parameters go with the test's request too, and the
 /// report's authorization step lists them.
@@ -557,18 +496,10 @@ async fn a_test_sign_in_sends_the_extra_authorization_parameters(app: &TestApp) 
     d.settings.auth_params = "prompt=login\nui_locales=de-CH fr".into();
     // Not saved: the values exist only in the form.
     let page = run_test(app, &admin, "", &d, "alice").await;
-    assert!(
-        step(&page, "Authorization request", "passed"),
-        "{}",
-        main_of(&page)
-    );
-    for fact in ["prompt=login", "ui_locales=de-CH fr"] {
-        assert!(
-            page.contains(&format!("<dt>Extra parameter<!></dt><dd>{fact}<!></dd>")),
-            "{fact}: {}",
-            main_of(&page)
-        );
-    }
+    let listed = ["prompt=login", "ui_locales=de-CH fr"]
+        .map(|fact| format!("<dt>Extra parameter<!></dt><dd>{fact}<!></dd>"));
+    let passed = step("Authorization request", "passed");
+    assert_report(&page, &[&passed, &listed[0], &listed[1]]);
     let got = idp.last_authorization().await;
     assert_eq!(got["prompt"], "login", "{got}");
     assert_eq!(got["ui_locales"], "de-CH fr", "{got}");

@@ -185,10 +185,8 @@ fn access_rule() {
 
 #[test]
 fn request_urls_are_judged_strictly() {
-    for ok in ["https://a.test/x?y=1#z", "HTTP://a.test:81/"] {
-        assert!(parse_request_url(ok).is_some(), "{ok}");
-    }
-    for bad in [
+    let ok = ["https://a.test/x?y=1#z", "HTTP://a.test:81/"];
+    let bad = [
         "//a.test/",
         "https:a.test",
         "https:/\\a.test",
@@ -198,8 +196,11 @@ fn request_urls_are_judged_strictly() {
         "https://a.test/ x",
         "https://a.test/\\x",
         "data:text/html,x",
-    ] {
-        assert!(parse_request_url(bad).is_none(), "{bad}");
+    ];
+    for (urls, valid) in [(&ok[..], true), (&bad[..], false)] {
+        for u in urls {
+            assert_eq!(parse_request_url(u).is_some(), valid, "{u}");
+        }
     }
 }
 
@@ -341,9 +342,8 @@ fn paths_are_judged_as_the_app_reads_them() {
             .map(|a| a.map(|a| a.id.clone()))
             .map_err(|e| e.0.into_owned())
     };
-    let admin = Ok(Some("admin".to_owned()));
     // Judged by the narrower application, once decoded.
-    for p in [
+    let admin = [
         "/admin",
         "/admin/",
         "/Admin/x",
@@ -355,9 +355,7 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/admin/a%20b",
         "/admin/x%20",
         "/admin?x=%2F",
-    ] {
-        assert_eq!(read(p), admin, "{p}");
-    }
+    ];
     // Refused: another reading belongs elsewhere, or there is no single reading.
     for p in [
         "/admin%3bx",
@@ -423,8 +421,7 @@ fn paths_are_judged_as_the_app_reads_them() {
         assert!(read(p).is_err(), "{p} was judged as {:?}", read(p));
     }
     // Spellings that mean the same application whichever way they are read pass.
-    let everyone = Ok(Some("everyone".to_owned()));
-    for p in [
+    let everyone = [
         "/",
         "",
         "/files/a%20b",
@@ -437,18 +434,21 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/100%25",
         "/x?next=/admin",
         "/x?a=%2e%2e%2f",
-    ] {
-        assert_eq!(read(p), everyone, "{p}");
+    ];
+    for (id, paths) in [("admin", &admin[..]), ("everyone", &everyone[..])] {
+        for p in paths {
+            assert_eq!(read(p), Ok(Some(id.to_owned())), "{p}");
+        }
     }
     // Hosts: case-insensitive, the scheme's default port dropped, other ports distinct.
     for (u, want) in [
         ("https://H.TEST/admin", Some("admin")),
-        ("https://h.test:443/admin", Some("admin")),
-        ("http://h.test:8080/admin", Some("everyone")),
-        ("http://H.test:8080/", Some("everyone")),
         ("http://h.test/", None),
+        ("https://h.test:443/admin", Some("admin")),
         ("https://h.test:8443/", None),
+        ("http://h.test:8080/admin", Some("everyone")),
         ("https://h.test./", None),
+        ("http://H.test:8080/", Some("everyone")),
     ] {
         let req = RequestUrl::forwarded(u).unwrap();
         assert_eq!(

@@ -384,15 +384,24 @@ fn view_to_draft_never_carries_a_secret() {
     );
 }
 
+/// A yes/no setting is stored as chosen, off and on: `set` sets it in a draft, `get` reads
+/// it from the validated provider.
+fn kept_as_chosen(set: fn(&mut ProviderSettings<Typed>, bool), get: fn(&ProviderSettings) -> bool) {
+    for on in [false, true] {
+        let mut d = draft();
+        set(&mut d.settings, on);
+        let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
+        assert_eq!(get(&v.settings), on);
+    }
+}
+
 #[test]
 fn groups_are_kept_apart_unless_the_administrator_says_otherwise() {
     assert!(!ProviderDraft::new_default().settings.groups_authoritative);
-    let mut d = draft();
-    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(!v.settings.groups_authoritative);
-    d.settings.groups_authoritative = true;
-    let v = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(v.settings.groups_authoritative);
+    kept_as_chosen(
+        |s, on| s.groups_authoritative = on,
+        |s| s.groups_authoritative,
+    );
 }
 
 #[test]
@@ -455,12 +464,10 @@ fn plain_http_logos_only_where_the_pages_may_load_them() {
 #[test]
 fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
     assert!(ProviderDraft::new_default().settings.sign_out_at_provider);
-    let mut d = draft();
-    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(!valid.settings.sign_out_at_provider);
-    d.settings.sign_out_at_provider = true;
-    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(valid.settings.sign_out_at_provider);
+    kept_as_chosen(
+        |s, on| s.sign_out_at_provider = on,
+        |s| s.sign_out_at_provider,
+    );
     assert_eq!(
         post_logout_redirect_uri("https://p.example.com/", "kc"),
         "https://p.example.com/login/kc/signed-out"
@@ -474,10 +481,7 @@ fn sign_out_at_provider_is_on_for_new_providers_and_kept_as_chosen() {
 #[test]
 fn link_by_email_is_off_for_new_providers_and_kept_as_chosen() {
     assert!(!ProviderDraft::new_default().settings.link_by_email);
-    let mut d = draft();
-    d.settings.link_by_email = true;
-    let valid = d.validate(Mode::Create, IssuerPolicy::default()).unwrap();
-    assert!(valid.settings.link_by_email);
+    kept_as_chosen(|s, on| s.link_by_email = on, |s| s.link_by_email);
 }
 
 #[test]

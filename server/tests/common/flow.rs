@@ -68,6 +68,22 @@ pub async fn add_provider(app: &TestApp, issuer: &str, slug: &str, allow_new_use
     enable_oidc(app).await;
 }
 
+/// The test provider as provider `idp` (Allow New Users on, then changed by `adjust`), with
+/// OpenID Connect sign-in on and the administrator `root` (so past first-run setup); returns
+/// the provider (stopped when dropped) and the draft as stored.
+pub async fn idp_provider(
+    app: &TestApp,
+    adjust: impl FnOnce(&mut ProviderDraft),
+) -> (Idp, ProviderDraft) {
+    let idp = start_idp(app, &["idp"]).await;
+    let mut d = draft(&idp.issuer, "idp", true);
+    adjust(&mut d);
+    app.add_provider(d.clone()).await;
+    enable_oidc(app).await;
+    app.add_user("root", "root password", true).await;
+    (idp, d)
+}
+
 /// The Location header, resolved against the request's URL.
 pub fn location(res: &Response) -> String {
     res.url().join(&raw_location(res)).unwrap().to_string()
@@ -158,6 +174,26 @@ pub async fn sign_in(app: &TestApp, client: &Client, slug: &str, user: &str) -> 
     finish(app, client, start(app, client, slug).await, user).await
 }
 
+/// A sign-in with provider `slug` as `user` in `client` that is refused: back on the login
+/// page, not signed in, the page showing `says`. Returns that page.
+pub async fn refused_sign_in(
+    app: &TestApp,
+    client: &Client,
+    slug: &str,
+    user: &str,
+    says: &str,
+) -> String {
+    let res = sign_in(app, client, slug, user).await;
+    assert_eq!(raw_location(&res), "/login", "{slug} {user}: refused");
+    assert!(
+        me(app, client).await.is_none(),
+        "{slug} {user}: not signed in"
+    );
+    let page = page_text(app, client, "/login").await;
+    assert!(shows(&page, says), "{slug} {user}: {}", alert(&page));
+    page
+}
+
 /// A signed-in browser starts a link with provider `slug` (a fresh token from the Linked
 /// Accounts page) and logs in there as `user`; returns the callback URL, not followed.
 pub async fn link_callback(app: &TestApp, client: &Client, slug: &str, user: &str) -> String {
@@ -223,6 +259,14 @@ pub async fn link_token(app: &TestApp, client: &Client) -> String {
 pub async fn password_sign_in(app: &TestApp, client: &Client, name: &str) {
     let res = app.login(client, name, &format!("{name} password")).await;
     assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
+}
+
+/// Password sign-in as `name` (password `<name> password`) is refused: it is turned off.
+pub async fn password_sign_in_is_off(app: &TestApp, client: &Client, name: &str) {
+    let res = app.login(client, name, &format!("{name} password")).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "{name}");
+    let body = res.text().await.unwrap();
+    assert!(body.contains("Password sign-in is turned off"), "{body}");
 }
 
 /// A fresh browser signed in as `name` (password `<name> password`).

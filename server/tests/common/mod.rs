@@ -130,6 +130,28 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Stores an application as the editor would after validation; returns its id.
+    pub async fn add_app(&self, draft: portcullis::apps::AppDraft) -> String {
+        let valid = draft.validate().unwrap();
+        portcullis::ssr::apps::create(&self.running.db, &valid)
+            .await
+            .unwrap()
+            .id
+    }
+
+    /// Links `root` to provider `slug` in the database, as a sign-in through it would (the
+    /// provider need not answer): an administrator who can sign in through a provider.
+    pub async fn link_root(&self, slug: &str) {
+        portcullis::exec!(
+            &self.running.db,
+            "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
+             SELECT $1, id, $2, 'root', 0 FROM users WHERE username = 'root'",
+            format!("root-{slug}"),
+            slug
+        )
+        .unwrap();
+    }
+
     /// A local account `name` (password `<name> password`, shown as `<name> local`) with
     /// `email`.
     pub async fn add_local(&self, name: &str, email: &str, admin: bool) {
