@@ -44,14 +44,30 @@ pub struct SessionView {
 /// A moment as shown on the pages: `2026-11-29 16:21 UTC` (minutes, in UTC so that the
 /// server's rendering and the browser's agree).
 pub fn utc_minute(unix_secs: i64) -> String {
-    let days = unix_secs.div_euclid(86_400);
-    let secs = unix_secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d, secs) = utc_parts(unix_secs);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
         secs / 3600,
         (secs % 3600) / 60
     )
+}
+
+/// The same moment for a `<time datetime>` attribute (RFC 3339, UTC, to the second), which
+/// the browser turns into the viewer's time zone and relative words (`public/pkg/moments.js`).
+pub fn utc_datetime(unix_secs: i64) -> String {
+    let (y, m, d, secs) = utc_parts(unix_secs);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        (secs % 3600) / 60,
+        secs % 60
+    )
+}
+
+/// (year, month, day, seconds into the day) of a Unix time, in UTC.
+fn utc_parts(unix_secs: i64) -> (i64, u32, u32, i64) {
+    let (y, m, d) = civil_from_days(unix_secs.div_euclid(86_400));
+    (y, m, d, unix_secs.rem_euclid(86_400))
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's
@@ -79,6 +95,13 @@ mod tests {
         assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
         assert_eq!(utc_minute(1_795_969_284), "2026-11-29 16:21 UTC");
         assert_eq!(utc_minute(-60), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn moments_for_machines_are_rfc3339_in_utc() {
+        assert_eq!(utc_datetime(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_datetime(1_795_969_284), "2026-11-29T16:21:24Z");
+        assert_eq!(utc_datetime(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

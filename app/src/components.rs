@@ -6,6 +6,7 @@ pub mod field;
 pub mod guard;
 pub mod icon_picker;
 pub mod logo_field;
+pub mod moment;
 pub mod nav;
 pub mod page;
 pub mod provider_editor;

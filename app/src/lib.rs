@@ -42,6 +42,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 {hydrate.then(|| view! { <HydrationScripts options/> })}
+                // Moments in the viewer's time zone (components/moment.rs); the sign-in page
+                // shows none.
+                {hydrate
+                    .then(|| {
+                        view! {
+                            <script
+                                type="module"
+                                src="/pkg/moments.js"
+                                nonce=leptos::nonce::use_nonce()
+                            ></script>
+                        }
+                    })}
                 <MetaTags/>
             </head>
             <body>

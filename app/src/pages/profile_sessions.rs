@@ -2,6 +2,7 @@
 //! out everywhere else". Plain forms: it works without JavaScript.
 
 use crate::api::sessions::{EndOtherSessions, EndSession, SessionsData};
+use crate::components::moment::Moment;
 use crate::components::page::{DataPage, failed};
 use crate::error::AppError;
 use crate::ids;
@@ -50,9 +51,13 @@ pub fn session_facts(s: &SessionView) -> impl IntoView + use<> {
     view! {
         <dl class="facts compact">
             <dt>"Signed in"</dt>
-            <dd>{utc_minute(s.signed_in_at)}</dd>
+            <dd>
+                <Moment at=s.signed_in_at/>
+            </dd>
             <dt>"Last seen"</dt>
-            <dd>{utc_minute(s.last_seen_at)}</dd>
+            <dd>
+                <Moment at=s.last_seen_at/>
+            </dd>
             <dt>"With"</dt>
             <dd>{s.how.label()}</dd>
         </dl>

@@ -1,0 +1,67 @@
+// Times people read. The server renders each moment as <time data-moment datetime="…Z">
+// with UTC minutes as its text (app/src/components/moment.rs), which is what a page says
+// without JavaScript. Here the text becomes relative ("5 minutes ago") and the title the full
+// moment in the viewer's own time zone, kept fresh while the page stays open. Plain DOM and
+// the browser's Intl, no WebAssembly: it runs on every page that shows moments, whether or
+// not that page loads the app's wasm. Loaded as a module with the page's CSP nonce.
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+// (dateStyle and timeStyle cannot be combined with timeZoneName: the fields are named.)
+const full = new Intl.DateTimeFormat(undefined, {
+  weekday: "long",
+  year: "numeric",
+  month: "long",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZoneName: "short",
+});
+const UNITS = [
+  ["year", 365 * 86400],
+  ["month", 30 * 86400],
+  ["week", 7 * 86400],
+  ["day", 86400],
+  ["hour", 3600],
+  ["minute", 60],
+];
+
+function words(date) {
+  const secs = (date.getTime() - Date.now()) / 1000;
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(secs) >= size) return relative.format(Math.round(secs / size), unit);
+  }
+  return relative.format(0, "second"); // "now"
+}
+
+function show(el) {
+  const date = new Date(el.getAttribute("datetime"));
+  if (Number.isNaN(date.getTime())) return;
+  const text = words(date);
+  // The text node is changed in place, not replaced: the app's hydration claims it.
+  const node = el.firstChild;
+  if (node && node.nodeType === Node.TEXT_NODE) {
+    if (node.nodeValue !== text) node.nodeValue = text;
+  } else {
+    el.textContent = text;
+  }
+  const title = full.format(date);
+  if (el.title !== title) el.title = title;
+}
+
+function showAll(root) {
+  if (root.matches?.("time[data-moment]")) show(root);
+  root.querySelectorAll?.("time[data-moment]").forEach(show);
+}
+
+showAll(document);
+// Moments the app renders later (a list reloaded after an action) get the same treatment,
+// and so does a moment whose text the app's hydration writes back. A write of ours that
+// changes nothing is not made, so our own writes end the round.
+new MutationObserver((records) => {
+  for (const r of records) {
+    const at = r.target.nodeType === Node.ELEMENT_NODE ? r.target : r.target.parentElement;
+    const moment = at?.closest("time[data-moment]");
+    if (moment) show(moment);
+    r.addedNodes.forEach((n) => n.nodeType === Node.ELEMENT_NODE && showAll(n));
+  }
+}).observe(document.body, { childList: true, subtree: true, characterData: true });
+setInterval(() => showAll(document), 30_000);
