@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod request;
+mod urls;
 
-pub const NAME_MAX: usize = 100;
+pub use urls::{AppUrl, URL_MAX, matching, parse_request_url};
+
+pub const NAME_MAX: usize = crate::field::NAME_MAX;
 pub const URLS_MAX: usize = 20;
-pub const URL_MAX: usize = 2048;
 pub const NAMES_MAX: usize = 200;
 /// Longest user or group name in an access list (and longest group name anywhere).
 pub const ENTRY_MAX: usize = 128;
@@ -199,26 +201,10 @@ fn dedup(items: Vec<&str>) -> Vec<String> {
 }
 
 pub fn check_name(name: &str) -> Result<(), FieldError> {
-    let f = "name";
-    if name.is_empty() {
-        return Err(FieldError::new(
-            f,
-            "Enter the name shown on the start page, e.g. \"Sonarr\".",
-        ));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(FieldError::new(
-            f,
-            format!("Use at most {NAME_MAX} characters for the name."),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            f,
-            "Remove control characters (tabs, line breaks) from the name.",
-        ));
-    }
-    Ok(())
+    crate::field::check_name(
+        name,
+        "Enter the name shown on the start page, e.g. \"Sonarr\".",
+    )
 }
 
 /// A group name as it travels in `Remote-Groups` (comma-separated): no commas, no control
@@ -266,141 +252,14 @@ fn check_names(
     Ok(())
 }
 
-/// Where an application is reached: scheme, host (lowercase) with a port unless it is the
-/// scheme's default, and an optional path prefix (no trailing slash; empty for the whole
-/// host).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct AppUrl {
-    pub https: bool,
-    /// `host` or `host:port`, lowercase; IPv6 in brackets.
-    pub authority: String,
-    /// `""` or `/segment[/segment...]`.
-    pub prefix: String,
-}
-
-impl AppUrl {
-    /// Parses what an administrator typed: `http(s)://host[:port][/path]`, no query,
-    /// fragment, user name or password. Says what to fix otherwise.
-    pub fn parse(value: &str) -> Result<AppUrl, String> {
-        let value = value.trim();
-        if value.len() > URL_MAX || value.chars().any(|c| c.is_control() || c == '\\') {
-            return Err(format!(
-                "\"{value}\" is not a URL: remove backslashes and control characters."
-            ));
-        }
-        let lower = value.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-            return Err(format!(
-                "\"{value}\": start the URL with https:// or http://, e.g. https://sonarr.home.example."
-            ));
-        }
-        let url = url::Url::parse(value)
-            .map_err(|_| format!("\"{value}\" is not a URL, e.g. https://sonarr.home.example."))?;
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("\"{value}\" needs a host name."));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "\"{value}\": remove the user name and password from the URL."
-            ));
-        }
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(format!(
-                "\"{value}\": remove the query (?...) and fragment (#...); an application is a host and an optional path."
-            ));
-        }
-        AppUrl::of(&url).ok_or_else(|| format!("\"{value}\" is not an http or https URL."))
-    }
-
-    /// The application URL a request URL falls under at its root (scheme, authority) with
-    /// its path as the prefix.
-    fn of(url: &url::Url) -> Option<AppUrl> {
-        let https = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            _ => return None,
-        };
-        let host = url.host_str()?.to_ascii_lowercase();
-        let authority = match url.port() {
-            Some(p) => format!("{host}:{p}"),
-            None => host,
-        };
-        let prefix = url.path().trim_end_matches('/').to_owned();
-        Some(AppUrl {
-            https,
-            authority,
-            prefix,
-        })
-    }
-
-    /// How specifically this covers `url` (longer prefix: more specific), or `None` when it
-    /// does not: same scheme, same host and port, and the path is the prefix or below it on
-    /// a segment boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
-    pub fn covers(&self, url: &url::Url) -> Option<usize> {
-        self.covers_path(url, url.path())
-    }
-
-    /// [`AppUrl::covers`] with `url`'s origin and the path read as `path` (decoded: see
-    /// [`request`]).
-    pub fn covers_path(&self, url: &url::Url, path: &str) -> Option<usize> {
-        let https = match url.scheme() {
-            "https" => true,
-            "http" => false,
-            _ => return None,
-        };
-        if https != self.https || !url.username().is_empty() || url.password().is_some() {
-            return None;
-        }
-        // The url crate lower-cases the host and drops the scheme's default port.
-        let host = url.host_str()?;
-        let same_host = match url.port() {
-            Some(p) => {
-                self.authority.len() > host.len()
-                    && self.authority[..host.len()].eq_ignore_ascii_case(host)
-                    && self.authority[host.len()..] == format!(":{p}")
-            }
-            None => self.authority.eq_ignore_ascii_case(host),
-        };
-        if !same_host {
-            return None;
-        }
-        // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
-        // `/admin` goes, and the more specific application must then still be the one judged.
-        let prefix = self.prefix.as_str();
-        let under = prefix.is_empty()
-            || path.eq_ignore_ascii_case(prefix)
-            || path
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-                && path[prefix.len()..].starts_with('/');
-        under.then_some(self.prefix.len() + 1)
-    }
-
-    pub fn origin(&self) -> String {
-        format!(
-            "{}://{}",
-            if self.https { "https" } else { "http" },
-            self.authority
-        )
-    }
-}
-
-impl fmt::Display for AppUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.origin(), self.prefix)?;
-        if self.prefix.is_empty() {
-            f.write_str("/")?;
-        }
-        Ok(())
-    }
-}
-
-/// An application as stored and as the check endpoint knows it.
+/// An application: as stored and as the check endpoint knows it (`App`, its URLs parsed), or
+/// as administrators see it in the list and the editor ([`AppView`], its URLs as text).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct App {
+pub struct App<U = AppUrl> {
     pub id: String,
     pub name: String,
-    pub urls: Vec<AppUrl>,
+    pub urls: Vec<U>,
+    /// As stored: a URL or a `data:` image.
     pub icon: String,
     pub access: Access,
     pub users: Vec<String>,
@@ -409,6 +268,10 @@ pub struct App {
     /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
     pub updated_at: i64,
 }
+
+/// An application as administrators see it: its URLs normalised, e.g.
+/// `https://sonarr.home.example/`.
+pub type AppView = App<String>;
 
 impl App {
     /// Whether a signed-in user may open it. Usernames compare case-insensitively (as at
@@ -435,6 +298,23 @@ impl App {
             users: self.users.clone(),
             groups: self.groups.clone(),
             position: self.position,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// An application reached at `urls`, open to every signed-in user.
+    #[cfg(test)]
+    pub(crate) fn for_test(id: &str, urls: &[&str]) -> App {
+        App {
+            id: id.into(),
+            name: id.into(),
+            urls: urls.iter().map(|u| AppUrl::parse(u).unwrap()).collect(),
+            icon: String::new(),
+            access: Access::Users,
+            users: vec![],
+            groups: vec![],
+            position: 0,
+            updated_at: 0,
         }
     }
 
@@ -480,21 +360,6 @@ pub fn allows(
                 || groups.iter().any(|g| user_groups.contains(g))
         }
     }
-}
-
-/// The application `url` belongs to: the one whose URL covers it most specifically
-/// (longest path prefix; ties go to the earlier application in the list's order), judged
-/// on the path as the app will read it ([`request::judge`]); `None` when no application
-/// lists it or the path is ambiguous.
-pub fn matching<'a>(apps: &'a [App], url: &url::Url) -> Option<&'a App> {
-    let req = request::RequestUrl::parse(url.as_str()).ok()?;
-    request::judge(apps, &req).ok().flatten()
-}
-
-/// Parses a request's absolute URL the way the check endpoint and the return rule judge
-/// it ([`request::RequestUrl::parse`]): `None` for anything with more than one reading.
-pub fn parse_request_url(candidate: &str) -> Option<url::Url> {
-    request::RequestUrl::parse(candidate).ok().map(|r| r.url)
 }
 
 /// The groups a provider's groups claim names: an array of strings, or one string. Entries
@@ -543,21 +408,6 @@ pub fn provider_group(slug: &str, group: &str, authoritative: bool) -> String {
     } else {
         format!("{slug}:{group}")
     }
-}
-
-/// An application as administrators see it in the list and the editor.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppView {
-    pub id: String,
-    pub name: String,
-    /// Normalised, e.g. `https://sonarr.home.example/`.
-    pub urls: Vec<String>,
-    /// As stored: a URL or a `data:` image.
-    pub icon: String,
-    pub access: Access,
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
-    pub position: i64,
 }
 
 impl AppView {

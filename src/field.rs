@@ -51,3 +51,28 @@ pub fn message_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str>
         .find(|e| e.field == field)
         .map(|e| e.message.as_str())
 }
+
+/// Longest name of a provider or an application (what a login button or a tile shows).
+pub const NAME_MAX: usize = 100;
+
+/// The rule for the `name` field of a provider or an application: not empty (`hint` says
+/// what to enter), at most [`NAME_MAX`] characters, no control characters.
+pub fn check_name(name: &str, hint: &str) -> Result<(), FieldError> {
+    let f = "name";
+    if name.is_empty() {
+        return Err(FieldError::new(f, hint));
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(FieldError::new(
+            f,
+            format!("Use at most {NAME_MAX} characters for the name."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            f,
+            "Remove control characters (tabs, line breaks) from the name.",
+        ));
+    }
+    Ok(())
+}

@@ -11,7 +11,7 @@ pub mod settings;
 pub use auth_params::AuthParams;
 pub use settings::{ProviderSettings, Repr, Stored, Typed};
 
-pub const NAME_MAX: usize = 100;
+pub const NAME_MAX: usize = crate::field::NAME_MAX;
 pub const SLUG_MAX: usize = 64;
 pub const URL_MAX: usize = 2048;
 pub const CLIENT_ID_MAX: usize = 255;
@@ -179,26 +179,10 @@ fn has_control(s: &str) -> bool {
 }
 
 pub fn check_name(name: &str) -> Result<(), FieldError> {
-    let f = "name";
-    if name.is_empty() {
-        return Err(FieldError::new(
-            f,
-            "Enter the name shown on the login button, e.g. \"Keycloak\".",
-        ));
-    }
-    if name.chars().count() > NAME_MAX {
-        return Err(FieldError::new(
-            f,
-            format!("Use at most {NAME_MAX} characters for the name."),
-        ));
-    }
-    if has_control(name) {
-        return Err(FieldError::new(
-            f,
-            "Remove control characters (tabs, line breaks) from the name.",
-        ));
-    }
-    Ok(())
+    crate::field::check_name(
+        name,
+        "Enter the name shown on the login button, e.g. \"Keycloak\".",
+    )
 }
 
 pub fn check_slug(slug: &str) -> Result<(), FieldError> {

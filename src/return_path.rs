@@ -65,22 +65,18 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{safe_return_path, safe_return_to};
-    use crate::apps::{Access, App, AppUrl};
+    use crate::apps::App;
 
     fn apps() -> Vec<App> {
         vec![App {
-            id: "1".into(),
             name: "Sonarr".into(),
-            urls: vec![
-                AppUrl::parse("https://sonarr.home.test").unwrap(),
-                AppUrl::parse("http://app.portcullis.test:8080/media").unwrap(),
-            ],
-            icon: String::new(),
-            access: Access::Users,
-            users: vec![],
-            groups: vec![],
-            position: 0,
-            updated_at: 0,
+            ..App::for_test(
+                "1",
+                &[
+                    "https://sonarr.home.test",
+                    "http://app.portcullis.test:8080/media",
+                ],
+            )
         }]
     }
 

@@ -70,7 +70,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<Server> {
   const child: ChildProcess = spawn(
     bin,
     [
-      "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir,
+      "serve", "--listen", `127.0.0.1:${port}`, "--data-dir", dataDir,
       "--icon-index-url", `${ICONS}/index.json`, "--icon-base-url", ICONS,
       ...(opts.host ? ["--public-url", url] : []),
       ...(opts.args ?? []),

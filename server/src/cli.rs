@@ -1,6 +1,6 @@
 //! The command line: `portcullis` (serve) and administrative subcommands.
 
-use crate::config::Config;
+use crate::config::{Config, Listen, Server, Site, Store, from_env};
 use crate::serve;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -16,12 +16,13 @@ use std::time::Duration;
     version,
     about = "Portcullis: a self-hosted sign-in with OpenID Connect",
     long_about = "Portcullis: a self-hosted sign-in with OpenID Connect.\n\n\
-        Without a subcommand it serves the web application. Every option can also be set \
-        through the environment variable shown beside it."
+        Without a subcommand it serves the web application, configured by the environment \
+        (`portcullis serve --help` lists the server's options). Every option can also be set \
+        through the environment variable shown beside it; each command's help lists its own."
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub config: Config,
+    pub store: Store,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -30,19 +31,27 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the web application (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Manage local user accounts.
     #[command(subcommand)]
     User(UserCommand),
     /// Manage OpenID Connect providers (the same rules as the settings page).
-    #[command(subcommand)]
-    Provider(ProviderCommand),
+    Provider {
+        #[command(flatten)]
+        site: Site,
+        #[command(subcommand)]
+        command: ProviderCommand,
+    },
     /// Turn OpenID Connect sign-in on or off.
     #[command(subcommand)]
     Oidc(OidcCommand),
     /// Manage the applications behind forward authentication.
-    #[command(subcommand)]
-    App(crate::cli_app::AppCommand),
+    App {
+        #[command(flatten)]
+        site: Site,
+        #[command(subcommand)]
+        command: crate::cli_app::AppCommand,
+    },
     /// Assign groups to users (the groups providers send come from their claims).
     #[command(subcommand)]
     Group(crate::cli_app::GroupCommand),
@@ -60,7 +69,42 @@ pub enum Command {
         /// Seconds to wait for the answer.
         #[arg(long, default_value_t = 3)]
         timeout: u64,
+        #[command(flatten)]
+        listen: Listen,
     },
+}
+
+/// `serve`'s options: the site's and the server's own.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub site: Site,
+    #[command(flatten)]
+    pub server: Server,
+}
+
+impl Command {
+    /// The configuration this command runs with: its own options as given, the others as
+    /// the environment gives them to the server.
+    fn config(&self, store: Store) -> anyhow::Result<Config> {
+        let (site, server) = match self {
+            Command::Serve(args) => (Some(args.site.clone()), Some(args.server.clone())),
+            Command::Provider { site, .. } | Command::App { site, .. } => {
+                (Some(site.clone()), None)
+            }
+            Command::Healthcheck { listen, .. } => {
+                let server = Server {
+                    listen: listen.clone(),
+                    ..from_env()?
+                };
+                (None, Some(server))
+            }
+            _ => (None, None),
+        };
+        let site = site.map_or_else(from_env, Ok)?;
+        let server = server.map_or_else(from_env, Ok)?;
+        Ok(Config::new(store, site, server))
+    }
 }
 
 /// Provider fields; on `update`, an omitted flag keeps the stored value.
@@ -201,19 +245,22 @@ pub enum UserCommand {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    cli.config.trust_ca_file()?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve::run(cli.config).await,
-        Command::User(cmd) => user(&cli.config, cmd).await,
-        Command::Provider(cmd) => crate::cli_provider::provider(&cli.config, cmd).await,
-        Command::Oidc(cmd) => crate::cli_provider::oidc(&cli.config, cmd).await,
-        Command::App(cmd) => crate::cli_app::app(&cli.config, cmd).await,
-        Command::Group(cmd) => crate::cli_app::group(&cli.config, cmd).await,
-        Command::Session(cmd) => crate::cli_session::session(&cli.config, cmd).await,
-        Command::LoginMethods(cmd) => {
-            crate::cli_login_methods::login_methods(&cli.config, cmd).await
-        }
-        Command::Healthcheck { timeout } => healthcheck(&cli.config, timeout).await,
+    let command = match cli.command {
+        Some(command) => command,
+        None => Command::Serve(from_env()?),
+    };
+    let config = command.config(cli.store)?;
+    config.trust_ca_file()?;
+    match command {
+        Command::Serve(_) => serve::run(config).await,
+        Command::User(cmd) => user(&config, cmd).await,
+        Command::Provider { command, .. } => crate::cli_provider::provider(&config, command).await,
+        Command::Oidc(cmd) => crate::cli_provider::oidc(&config, cmd).await,
+        Command::App { command, .. } => crate::cli_app::app(&config, command).await,
+        Command::Group(cmd) => crate::cli_app::group(&config, cmd).await,
+        Command::Session(cmd) => crate::cli_session::session(&config, cmd).await,
+        Command::LoginMethods(cmd) => crate::cli_login_methods::login_methods(&config, cmd).await,
+        Command::Healthcheck { timeout, .. } => healthcheck(&config, timeout).await,
     }
 }
 

@@ -169,11 +169,6 @@ fn explain(e: AppsError) -> anyhow::Error {
     }
 }
 
-fn http_image_origin(config: &Config) -> Option<String> {
-    (config.icon_base_url.scheme() == "http")
-        .then(|| config.icon_base_url.origin().ascii_serialization())
-}
-
 async fn found(db: &Db, app: &str) -> anyhow::Result<portcullis::apps::App> {
     apps::find(db, app)
         .await?
@@ -186,7 +181,7 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
         AppCommand::Add { fields } => {
             let mut draft = AppDraft::new_default();
             fields.apply(&mut draft)?;
-            draft.http_image_origin = http_image_origin(config);
+            draft.http_image_origin = config.http_image_origin();
             let valid = draft.validate().map_err(|e| flag_errors(&e))?;
             let app = apps::create(&db, &valid).await.map_err(explain)?;
             println!("added application {} ({})", app.name, app.id);
@@ -195,7 +190,7 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             let existing = found(&db, &app).await?;
             let mut draft = existing.view().draft();
             fields.apply(&mut draft)?;
-            draft.http_image_origin = http_image_origin(config);
+            draft.http_image_origin = config.http_image_origin();
             let valid = draft.validate().map_err(|e| flag_errors(&e))?;
             let app = apps::update(&db, &existing.id, &valid)
                 .await

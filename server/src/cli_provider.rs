@@ -57,12 +57,6 @@ impl SettingsFlags {
     }
 }
 
-/// The plain-http origin the pages may load images from (the icon host, when it is http).
-fn http_image_origin(config: &Config) -> Option<String> {
-    (config.icon_base_url.scheme() == "http")
-        .then(|| config.icon_base_url.origin().ascii_serialization())
-}
-
 fn explain(e: ProviderError) -> anyhow::Error {
     match e {
         ProviderError::Db(e) => anyhow::Error::new(e).context("database"),
@@ -92,7 +86,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let mut draft = ProviderDraft::new_default();
             draft.slug = slug.unwrap_or_default();
             fields.apply(&mut draft)?;
-            draft.http_image_origin = http_image_origin(config);
+            draft.http_image_origin = config.http_image_origin();
             let valid = draft
                 .validate(Mode::Create, policy)
                 .map_err(|e| field_errors("provider", &e))?;
@@ -108,7 +102,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
                 .with_context(|| format!("no provider has the slug \"{slug}\""))?;
             let mut draft = existing.draft();
             fields.apply(&mut draft)?;
-            draft.http_image_origin = http_image_origin(config);
+            draft.http_image_origin = config.http_image_origin();
             let valid = draft
                 .validate(Mode::Update, policy)
                 .map_err(|e| field_errors("provider", &e))?;

@@ -1,4 +1,7 @@
-//! Configuration: flags, each with a matching `PORTCULLIS_*` environment variable.
+//! Configuration: flags, each with a matching `PORTCULLIS_*` environment variable, in groups
+//! by who needs them: `Store` (every command), `Site` (`serve` and the commands that check
+//! or show providers and applications), `Server` (`serve` only). `Config` is all of them,
+//! as the server takes it.
 
 use clap::Args;
 use portcullis::ssr::secrets::SecretBox;
@@ -6,28 +9,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
 
+/// What every command needs: where the data lives and the key that opens its secrets.
+/// Global: given before or after the subcommand.
 #[derive(Debug, Clone, Args)]
-pub struct Config {
-    /// Address and port to listen on.
-    #[arg(
-        long,
-        env = "PORTCULLIS_LISTEN",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
-    pub listen: SocketAddr,
-
+pub struct Store {
     /// Database: `sqlite://PATH` (created if missing) or `postgres://USER@HOST/DB`.
     /// Defaults to the SQLite file `portcullis.db` in the data directory.
     #[arg(long, env = "PORTCULLIS_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-
-    /// The externally visible base URL (scheme, host, optional path), as users' browsers
-    /// reach Portcullis, e.g. `https://auth.example.com`. Redirect URIs are built from it;
-    /// sessions get the Secure cookie flag when it is https. Defaults to
-    /// `http://<listen address>`.
-    #[arg(long, env = "PORTCULLIS_PUBLIC_URL", global = true)]
-    pub public_url: Option<Url>,
 
     /// Directory for Portcullis's own files (the default SQLite database, generated keys).
     #[arg(
@@ -48,26 +37,23 @@ pub struct Config {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+}
+
+/// How browsers reach Portcullis and what an administrator may configure: the server's, and
+/// those of the commands that validate or show providers and applications as its pages do.
+#[derive(Debug, Clone, Args)]
+pub struct Site {
+    /// The externally visible base URL (scheme, host, optional path), as users' browsers
+    /// reach Portcullis, e.g. `https://auth.example.com`. Redirect URIs are built from it;
+    /// sessions get the Secure cookie flag when it is https. Defaults to
+    /// `http://<listen address>`.
+    #[arg(long, env = "PORTCULLIS_PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
 
     /// Accept plain-http issuer URLs on any host (by default only https, or http on
     /// localhost/127.0.0.1/::1). For lab setups only: tokens would cross the network in clear.
     #[arg(long, env = "PORTCULLIS_ALLOW_INSECURE_ISSUERS", global = true)]
     pub allow_insecure_issuers: bool,
-
-    /// Add a Server-Timing header to sign-in responses: Portcullis's own time and the time
-    /// spent waiting for the provider (for benchmarks and diagnosis; off by default).
-    #[arg(long, env = "PORTCULLIS_SERVER_TIMING", global = true)]
-    pub server_timing: bool,
-
-    /// The selfh.st icon index the logo picker searches (fetched by the server, cached in
-    /// the data directory for 12 hours, and served to administrators in a compact form).
-    #[arg(
-        long,
-        env = "PORTCULLIS_ICON_INDEX_URL",
-        default_value = portcullis::icons::DEFAULT_INDEX_URL,
-        global = true
-    )]
-    pub icon_index_url: Url,
 
     /// Where the icon images live: `<base>/<svg|png|webp>/<name>[-light|-dark].<ext>`. The
     /// login page loads logos from here, so its origin is allowed in the pages' img-src.
@@ -78,40 +64,50 @@ pub struct Config {
         global = true
     )]
     pub icon_base_url: Url,
+}
+
+/// The address the server listens on (`serve`; `healthcheck` asks there).
+#[derive(Debug, Clone, Args)]
+pub struct Listen {
+    /// Address and port to listen on.
+    #[arg(long, env = "PORTCULLIS_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+}
+
+/// The server's own options (`serve` only).
+#[derive(Debug, Clone, Args)]
+pub struct Server {
+    #[command(flatten)]
+    pub listen: Listen,
+
+    /// Add a Server-Timing header to sign-in responses: Portcullis's own time and the time
+    /// spent waiting for the provider (for benchmarks and diagnosis; off by default).
+    #[arg(long, env = "PORTCULLIS_SERVER_TIMING")]
+    pub server_timing: bool,
+
+    /// The selfh.st icon index the logo picker searches (fetched by the server, cached in
+    /// the data directory for 12 hours, and served to administrators in a compact form).
+    #[arg(long, env = "PORTCULLIS_ICON_INDEX_URL", default_value = portcullis::icons::DEFAULT_INDEX_URL)]
+    pub icon_index_url: Url,
 
     /// Seconds a fetched icon index counts as fresh; after that the next picker visit
     /// refreshes it in the background while the last good copy is served.
-    #[arg(
-        long,
-        env = "PORTCULLIS_ICON_INDEX_TTL",
-        default_value_t = 12 * 60 * 60,
-        global = true
-    )]
+    #[arg(long, env = "PORTCULLIS_ICON_INDEX_TTL", default_value_t = 12 * 60 * 60)]
     pub icon_index_ttl: u64,
 
     /// PEM file of one or more certificate authorities to trust beside the system's, for
     /// every request to identity providers and the icon catalogue (a homelab provider with a
     /// certificate from a private CA).
-    #[arg(long, env = "PORTCULLIS_CA_FILE", global = true)]
+    #[arg(long, env = "PORTCULLIS_CA_FILE")]
     pub ca_file: Option<PathBuf>,
 
     /// Days a signed-in session lasts at most, however active (it also ends after 14 days
     /// without use).
-    #[arg(
-        long,
-        env = "PORTCULLIS_SESSION_LIFETIME_DAYS",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "PORTCULLIS_SESSION_LIFETIME_DAYS", default_value_t = 30)]
     pub session_lifetime_days: u32,
 
     /// Sign-in starts (`/login?provider=`) per minute per client address.
-    #[arg(
-        long,
-        env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE",
-        default_value_t = app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
-        global = true
-    )]
+    #[arg(long, env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE", default_value_t = app::limiter::STARTS_PER_ADDRESS_PER_MINUTE)]
     pub sign_in_starts_per_minute: u32,
 
     /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` names
@@ -120,8 +116,7 @@ pub struct Config {
         long,
         env = "PORTCULLIS_TRUSTED_PROXIES",
         value_delimiter = ',',
-        value_parser = portcullis::ssr::client_ip::parse_net,
-        global = true
+        value_parser = portcullis::ssr::client_ip::parse_net
     )]
     pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
 
@@ -129,17 +124,46 @@ pub struct Config {
     /// (`sonarr.home.example`) receive the session too and one sign-in covers them all
     /// (forward authentication). Every host under that domain then gets the cookie: only
     /// set it for a domain whose hosts you all trust. Without it the cookie is host-only.
-    #[arg(long, env = "PORTCULLIS_COOKIE_DOMAIN", global = true, value_parser = parse_cookie_domain)]
+    #[arg(long, env = "PORTCULLIS_COOKIE_DOMAIN", value_parser = parse_cookie_domain)]
     pub cookie_domain: Option<String>,
 
     /// Directory with the built web assets (`pkg/`, favicon), as scripts/build.sh lays them
     /// out; the default suits running from the source tree.
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+/// A group of options as the environment and the defaults give it, for a command that does
+/// not take them as flags: every command sees the one configuration the server does (the
+/// redirect URIs `provider list` shows follow `PORTCULLIS_LISTEN` as the server's do).
+pub fn from_env<T: Args + clap::FromArgMatches>() -> anyhow::Result<T> {
+    let command = T::augment_args(clap::Command::new("portcullis").no_binary_name(true));
+    let matches = command.try_get_matches_from(std::iter::empty::<String>())?;
+    Ok(T::from_arg_matches(&matches)?)
+}
+
+/// The server's whole configuration, as the command line and the environment give it.
+/// Tests and benchmarks build one directly.
+#[derive(Debug, Clone)]
+pub struct Config {
+    // `Store`'s:
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub secret_key: Option<String>,
+    // `Site`'s:
+    pub public_url: Option<Url>,
+    pub allow_insecure_issuers: bool,
+    pub icon_base_url: Url,
+    // `Server`'s:
+    pub listen: SocketAddr,
+    pub server_timing: bool,
+    pub icon_index_url: Url,
+    pub icon_index_ttl: u64,
+    pub ca_file: Option<PathBuf>,
+    pub session_lifetime_days: u32,
+    pub sign_in_starts_per_minute: u32,
+    pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
+    pub cookie_domain: Option<String>,
     pub site_root: PathBuf,
 }
 
@@ -194,6 +218,27 @@ pub fn check_cookie_domain(public_url: &str, domain: &str) -> Result<(), String>
 }
 
 impl Config {
+    pub fn new(store: Store, site: Site, server: Server) -> Config {
+        Config {
+            listen: server.listen.listen,
+            database_url: store.database_url,
+            public_url: site.public_url,
+            data_dir: store.data_dir,
+            secret_key: store.secret_key,
+            allow_insecure_issuers: site.allow_insecure_issuers,
+            server_timing: server.server_timing,
+            icon_index_url: server.icon_index_url,
+            icon_base_url: site.icon_base_url,
+            icon_index_ttl: server.icon_index_ttl,
+            ca_file: server.ca_file,
+            session_lifetime_days: server.session_lifetime_days,
+            sign_in_starts_per_minute: server.sign_in_starts_per_minute,
+            trusted_proxies: server.trusted_proxies,
+            cookie_domain: server.cookie_domain,
+            site_root: server.site_root,
+        }
+    }
+
     /// Trusts `--ca-file`'s certificates for outgoing requests; a file that cannot be read or
     /// holds no certificate stops the start, naming the flag.
     pub fn trust_ca_file(&self) -> anyhow::Result<()> {
@@ -223,6 +268,13 @@ impl Config {
             .map(Url::to_string)
             .unwrap_or_else(|| format!("http://{}", self.listen));
         url.trim_end_matches('/').to_owned()
+    }
+
+    /// The plain-http origin the pages may load images from (the icon host, when it is
+    /// http), which logo and icon checks then accept.
+    pub fn http_image_origin(&self) -> Option<String> {
+        (self.icon_base_url.scheme() == "http")
+            .then(|| self.icon_base_url.origin().ascii_serialization())
     }
 
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {

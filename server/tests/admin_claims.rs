@@ -11,7 +11,7 @@ use serde_json::Value;
 
 /// `portcullis <args>` against `app`'s database and data directory (its secret key).
 fn cli(app: &TestApp, args: &[&str]) -> (bool, String) {
-    let run = app.cli(&[&["--allow-insecure-issuers"], args].concat());
+    let run = app.cli(&[args, &["--allow-insecure-issuers"]].concat());
     (run.ok, run.text())
 }
 

@@ -161,7 +161,7 @@ both_backends!(a_protocol_parameter_is_refused_on_its_field_and_nothing_is_saved
 
 async fn the_cli_stores_and_lists_them(app: &TestApp) {
     let cli = |args: &[&str], input: &str| {
-        app.cli_with_input(&[&["--allow-insecure-issuers"], args].concat(), input)
+        app.cli_with_input(&[args, &["--allow-insecure-issuers"]].concat(), input)
     };
     let update = |args: &[&str]| {
         cli(

@@ -332,8 +332,8 @@ async fn remote_email_only_when_trusted(app: &TestApp) {
     add_app(app, "Echo", APP, "users", "").await;
     let link_by_email = |on: &str| {
         let run = app.cli(&[
-            "--allow-insecure-issuers",
             "provider",
+            "--allow-insecure-issuers",
             "update",
             "--slug",
             "idp",

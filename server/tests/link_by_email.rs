@@ -97,8 +97,8 @@ both_backends!(only_verified_non_admin_unlinked_accounts);
 /// `portcullis provider update --slug <slug> --link-by-email <on>`, the real CLI.
 fn set_link_by_email(app: &TestApp, slug: &str, on: bool) {
     let run = app.cli(&[
-        "--allow-insecure-issuers",
         "provider",
+        "--allow-insecure-issuers",
         "update",
         "--slug",
         slug,

@@ -15,7 +15,7 @@ async fn a_decoded_newline_cannot_forge_a_log_line() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_portcullis"))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(dir.path())
         .env("PORTCULLIS_LOG", "info")

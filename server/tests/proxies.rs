@@ -393,14 +393,7 @@ async fn session_cookie(b: &Bench, name: &str) -> String {
         .unwrap();
     let res = sign_in(b, &client, name, "/").await;
     assert_eq!(res.status(), StatusCode::OK, "{name} signs in");
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.contains("portcullis_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned()
+    crate::common::net::session_cookie(&res)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -12,17 +12,7 @@ fn draft(urls: &str, access: &str, users: &str, groups: &str) -> AppDraft {
 }
 
 fn app(id: &str, urls: &[&str]) -> App {
-    App {
-        id: id.into(),
-        name: id.into(),
-        urls: urls.iter().map(|u| AppUrl::parse(u).unwrap()).collect(),
-        icon: String::new(),
-        access: Access::Users,
-        users: vec![],
-        groups: vec![],
-        position: 0,
-        updated_at: 0,
-    }
+    App::for_test(id, urls)
 }
 
 fn url(s: &str) -> url::Url {

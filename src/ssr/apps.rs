@@ -92,14 +92,6 @@ pub async fn find(db: &Db, id_or_name: &str) -> Result<Option<App>, sqlx::Error>
     Ok(row.map(Row::app))
 }
 
-fn joined_urls(a: &ValidApp) -> String {
-    a.urls
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
     move |e| {
         if is_unique_violation(&e) {
@@ -110,45 +102,44 @@ fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
     }
 }
 
+/// Writes application `a` with `sql`, whose `$1` is the id, `$2` to `$7` the fields in the
+/// order of the table's columns and `$8` the time: the one list of what is stored, for
+/// create and update. Gives the number of rows written.
+async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsError> {
+    let urls = a
+        .urls
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    crate::exec!(
+        db,
+        sql,
+        id,
+        &a.name,
+        &urls,
+        &a.icon,
+        a.access.as_str(),
+        a.users.join("\n"),
+        a.groups.join("\n"),
+        now(),
+    )
+    .map_err(taken(&a.name))
+}
+
 pub async fn create(db: &Db, a: &ValidApp) -> Result<App, AppsError> {
     let id = uuid::Uuid::new_v4().to_string();
-    let t = now();
-    on_pool!(db, pool => sqlx::query(
-        "INSERT INTO applications (id, name, urls, icon, access, allowed_users, allowed_groups, \
-         position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-         (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), $8, $8)")
-        .bind(&id)
-        .bind(&a.name)
-        .bind(joined_urls(a))
-        .bind(&a.icon)
-        .bind(a.access.as_str())
-        .bind(a.users.join("\n"))
-        .bind(a.groups.join("\n"))
-        .bind(t)
-        .execute(pool)
-        .await
-        .map(|_| ()))
-    .map_err(taken(&a.name))?;
+    let sql = "INSERT INTO applications (id, name, urls, icon, access, allowed_users, \
+               allowed_groups, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
+               $6, $7, (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), $8, $8)";
+    write(db, sql, &id, a).await?;
     get(db, &id).await?.ok_or(AppsError::NotFound(id))
 }
 
 pub async fn update(db: &Db, id: &str, a: &ValidApp) -> Result<App, AppsError> {
-    let n = on_pool!(db, pool => sqlx::query(
-        "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
-         allowed_users = $6, allowed_groups = $7, updated_at = $8 WHERE id = $1")
-        .bind(id)
-        .bind(&a.name)
-        .bind(joined_urls(a))
-        .bind(&a.icon)
-        .bind(a.access.as_str())
-        .bind(a.users.join("\n"))
-        .bind(a.groups.join("\n"))
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))
-    .map_err(taken(&a.name))?;
-    if n == 0 {
+    let sql = "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
+               allowed_users = $6, allowed_groups = $7, updated_at = $8 WHERE id = $1";
+    if write(db, sql, id, a).await? == 0 {
         return Err(AppsError::NotFound(id.to_owned()));
     }
     get(db, id)
@@ -165,38 +156,17 @@ pub async fn delete(db: &Db, id: &str) -> Result<(), AppsError> {
 
 /// Sets the start-page order: `ids` must name every application exactly once.
 pub async fn reorder(db: &Db, ids: &[String]) -> Result<(), AppsError> {
-    let mut current: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT id FROM applications").fetch_all(pool).await)?;
-    let mut wanted = ids.to_vec();
-    current.sort();
-    wanted.sort();
-    if current != wanted {
+    if !super::order::reorder(db, "applications", "id", ids).await? {
         return Err(AppsError::BadOrder);
     }
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        for (i, id) in ids.iter().enumerate() {
-            sqlx::query("UPDATE applications SET position = $2 WHERE id = $1")
-                .bind(id)
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    })
+    Ok(())
 }
 
 /// Moves one application a place up (`-1`) or down (`+1`).
 pub async fn shift(db: &Db, id: &str, by: i64) -> Result<(), AppsError> {
-    let mut order: Vec<String> = list(db).await?.into_iter().map(|a| a.id).collect();
-    let from = order
-        .iter()
-        .position(|s| s == id)
-        .ok_or_else(|| AppsError::NotFound(id.to_owned()))?;
-    let to = (from as i64 + by).clamp(0, order.len() as i64 - 1) as usize;
-    let item = order.remove(from);
-    order.insert(to, item);
+    let order: Vec<String> = list(db).await?.into_iter().map(|a| a.id).collect();
+    let order =
+        super::order::shifted(order, id, by).ok_or_else(|| AppsError::NotFound(id.to_owned()))?;
     reorder(db, &order).await
 }
 
@@ -216,20 +186,12 @@ pub async fn visible_to(db: &Db, user: &UserRow) -> Result<Vec<App>, sqlx::Error
 
 /// An uploaded icon as (media type, bytes); `None` when the application has none.
 pub async fn uploaded_icon(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    use base64::Engine;
     let icon: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT icon FROM applications WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await)?;
-    Ok(icon.and_then(|icon| {
-        let (meta, data) = icon.strip_prefix("data:")?.split_once(',')?;
-        let mime = meta.strip_suffix(";base64")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .ok()?;
-        Some((mime.to_owned(), bytes))
-    }))
+    Ok(icon.as_deref().and_then(super::providers::uploaded_image))
 }
 
 /// How long another replica's (or the CLI's) change to applications may take to reach this

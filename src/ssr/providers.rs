@@ -288,22 +288,26 @@ pub fn logo_path(slug: &str, updated_at: i64) -> String {
     format!("/api/v1/providers/{slug}/logo?v={updated_at}")
 }
 
+/// An uploaded image as stored (a `data:<type>;base64,` URI: a provider's logo, an
+/// application's icon) as (media type, bytes); `None` for a URL or nothing.
+pub(crate) fn uploaded_image(stored: &str) -> Option<(String, Vec<u8>)> {
+    use base64::Engine;
+    let (meta, data) = stored.strip_prefix("data:")?.split_once(',')?;
+    let mime = meta.strip_suffix(";base64")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .ok()?;
+    Some((mime.to_owned(), bytes))
+}
+
 /// An uploaded logo as (media type, bytes); `None` when the provider has no uploaded logo.
 pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    use base64::Engine;
     let logo: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "SELECT logo FROM oidc_providers WHERE slug = $1")
         .bind(slug)
         .fetch_optional(pool)
         .await)?;
-    Ok(logo.and_then(|logo| {
-        let (meta, data) = logo.strip_prefix("data:")?.split_once(',')?;
-        let mime = meta.strip_suffix(";base64")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .ok()?;
-        Some((mime.to_owned(), bytes))
-    }))
+    Ok(logo.as_deref().and_then(uploaded_image))
 }
 
 /// The identity columns an administrator edits, in the order [`bind_fields!`] binds them
@@ -612,38 +616,17 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
 
 /// Sets the login-page order: `slugs` must name every provider exactly once.
 pub async fn reorder(db: &Db, slugs: &[String]) -> Result<(), ProviderError> {
-    let mut current: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT slug FROM oidc_providers").fetch_all(pool).await)?;
-    let mut wanted = slugs.to_vec();
-    current.sort();
-    wanted.sort();
-    if current != wanted {
+    if !super::order::reorder(db, "oidc_providers", "slug", slugs).await? {
         return Err(ProviderError::BadOrder);
     }
-    on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        for (i, slug) in slugs.iter().enumerate() {
-            sqlx::query("UPDATE oidc_providers SET position = $2 WHERE slug = $1")
-                .bind(slug)
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    })
+    Ok(())
 }
 
 /// Moves one provider a place up (`-1`) or down (`+1`) in the login-page order.
 pub async fn shift(db: &Db, slug: &str, by: i64) -> Result<(), ProviderError> {
-    let mut order: Vec<String> = list(db).await?.into_iter().map(|p| p.slug).collect();
-    let from = order
-        .iter()
-        .position(|s| s == slug)
+    let order: Vec<String> = list(db).await?.into_iter().map(|p| p.slug).collect();
+    let order = super::order::shifted(order, slug, by)
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
-    let to = (from as i64 + by).clamp(0, order.len() as i64 - 1) as usize;
-    let item = order.remove(from);
-    order.insert(to, item);
     reorder(db, &order).await
 }
 

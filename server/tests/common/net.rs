@@ -21,3 +21,15 @@ pub async fn take_stats(http: &reqwest::Client, issuer: &str) -> serde_json::Val
         .await
         .unwrap()
 }
+
+/// The session cookie (`name=value`) a sign-in's response sets.
+pub fn session_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.contains("portcullis_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
