@@ -1,7 +1,9 @@
 //! How each step of handling a provider's answer (the callback) can fail, as plain data.
 //! `ssr::oidc::callback` runs the steps and returns these; sign-in turns a failure into a
-//! `FlowError` (words for the person signing in, detail for the log), the Test sign-in
-//! report into a cause and a fix for the administrator (`test_sign_in`).
+//! `FlowError` (words for the person signing in, detail for the log and administrators), the
+//! Test sign-in report into a cause and a fix for the administrator (`test_sign_in`). What
+//! these carry is the provider's or the verifier's words, never a secret or a token: the
+//! report prints them.
 
 /// The authorization response: the browser sent back with a code, or an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +58,8 @@ pub enum IdTokenProblem {
     Other,
 }
 
-/// The ID token failed verification: what, and the verifier's words (for the log).
+/// The ID token failed verification: what, and the verifier's words (for the log and the
+/// administrator's report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdTokenFailure {
     pub problem: IdTokenProblem,

@@ -8,7 +8,6 @@ use leptos::prelude::*;
 use portcullis::ssr::db::Db;
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use portcullis::ssr::users::{self, UserRow};
-use tower_sessions::Session;
 
 /// The server's state, provided to every request's reactive owner. Rendering without one
 /// (Leptos walks the app once at startup to list its routes, running resources as it goes)
@@ -25,9 +24,8 @@ pub async fn session() -> Result<AuthSession, AppError> {
         tracing::debug!("session asked for after its request ended");
         return Err(AppError::Transport("the request ended".into()));
     }
-    leptos_axum::extract::<Session>()
+    leptos_axum::extract_with_state::<AuthSession, _>(&state()?)
         .await
-        .map(AuthSession::new)
         .map_err(AppError::internal)
 }
 
@@ -119,19 +117,14 @@ impl Ctx {
     }
 }
 
-/// Signs `user_id` in on this request's session, recording how.
+/// Signs `user_id` in on this request's session, recording how (and the browser, from the
+/// session's User-Agent).
 pub async fn sign_in(
     session: &AuthSession,
     user_id: &str,
     via: SignedInVia,
 ) -> Result<(), AppError> {
-    let agent = use_context::<Parts>().and_then(|p| {
-        p.headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    Ok(session.sign_in(user_id, via, agent.as_deref()).await?)
+    Ok(session.sign_in(user_id, via).await?)
 }
 
 /// How the current server function was reached.
@@ -146,22 +139,17 @@ enum Caller {
 }
 
 fn caller() -> Caller {
-    let Some(parts) = use_context::<Parts>() else {
-        return Caller::PageRender;
-    };
-    if parts.method != http::Method::POST {
-        return Caller::PageRender;
+    match use_context::<Parts>() {
+        Some(parts) if crate::html::is_form_post(&parts) => Caller::FormPost,
+        Some(parts) if parts.method == http::Method::POST => Caller::App,
+        _ => Caller::PageRender,
     }
-    let accepts_html = parts
-        .headers
-        .get(http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
-    if accepts_html {
-        Caller::FormPost
-    } else {
-        Caller::App
-    }
+}
+
+/// Whether the current server function was reached by a plain form post
+/// ([`crate::html::is_form_post`]): its answer must be a page or a same-origin redirect.
+pub fn plain_form_post() -> bool {
+    caller() == Caller::FormPost
 }
 
 /// Finishes a server function. Errors get their HTTP status for the hydrated app. A plain
@@ -221,40 +209,14 @@ fn referring_page() -> String {
 
 /// A cookie of the calling request.
 pub fn request_cookie(name: &str) -> Option<String> {
-    let parts = use_context::<Parts>()?;
-    parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+    crate::extract::cookie(&use_context::<Parts>()?.headers, name)
 }
 
 /// The calling client's address (through `--trusted-proxies`), when the server was started
 /// with connection info.
 pub async fn client_ip() -> Option<std::net::IpAddr> {
-    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    leptos_axum::extract_with_state::<crate::extract::ClientAddr, _>(&state().ok()?)
         .await
         .ok()?
         .0
-        .ip();
-    let parts = use_context::<Parts>()?;
-    Some(resolve_client(&state().ok()?, peer, &parts.headers))
-}
-
-/// The client behind `peer`, believing `X-Forwarded-For` only from trusted proxies.
-pub fn resolve_client(
-    state: &AppState,
-    peer: std::net::IpAddr,
-    headers: &http::HeaderMap,
-) -> std::net::IpAddr {
-    let forwarded: Vec<&str> = headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    portcullis::ssr::client_ip::resolve(peer, &forwarded, &state.trusted_proxies)
 }

@@ -1,8 +1,18 @@
-//! The one error type every server function returns.
+//! The one error type every server function and route returns, and the one boundary where
+//! errors become answers.
 //!
-//! A `?` on a database or HTTP error must not put its raw message in the browser, so server
-//! code maps causes into these variants; [`AppError::internal`] logs the cause with a
-//! reference id and hands the browser only the id.
+//! A `?` on a database or HTTP error must not put its raw message in the browser, so every
+//! conversion into these variants is here (the `From` impls below); [`AppError::internal`]
+//! logs the cause with a reference id and hands the browser only the id.
+//!
+//! How an error is answered ([`AppError::answer`]): the API (`/api/v1`, the hydrated app's
+//! server-function calls) gets one JSON shape; a plain form post gets an HTML page
+//! ([`AppError::page`]); a server function posted as a plain form goes back to the form's
+//! page with the error as a one-time flash (`auth::respond`). Deliberate exceptions, each
+//! answering someone who is not our page: back-channel logout answers the provider with the
+//! OAuth error body its specification asks for (`server/src/logout.rs`); forward auth
+//! answers the reverse proxy with statuses and small pages it shows for the application
+//! (`server/src/forward_auth.rs`).
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -98,72 +108,4 @@ impl AppError {
 }
 
 #[cfg(feature = "ssr")]
-fn ref_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
-}
-
-#[cfg(feature = "ssr")]
-impl AppError {
-    /// Logs `cause` server-side under a fresh reference id; the browser sees only the id.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let id = ref_id();
-        tracing::error!(ref_id = %id, cause = ?cause.to_string(), "internal error");
-        AppError::Internal(id)
-    }
-}
-
-/// A database error: an outage (connection, pool, I/O) is [`AppError::Database`], anything
-/// else a fault of ours ([`AppError::Internal`]); either way logged, never sent.
-#[cfg(feature = "ssr")]
-impl From<portcullis::ssr::db::SqlxError> for AppError {
-    fn from(e: portcullis::ssr::db::SqlxError) -> Self {
-        use portcullis::ssr::db::SqlxError as E;
-        match e {
-            E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => {
-                let id = ref_id();
-                tracing::error!(ref_id = %id, error = ?e, "database unavailable");
-                AppError::Database(id)
-            }
-            other => AppError::internal(other),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<portcullis::ssr::session::SessionError> for AppError {
-    fn from(e: portcullis::ssr::session::SessionError) -> Self {
-        AppError::internal(e)
-    }
-}
-
-/// The one JSON shape of every `/api/v1` error: `{"error": <code>, "message": <words>}`,
-/// plus `"fields"` for validation errors.
-#[cfg(feature = "ssr")]
-impl axum::response::IntoResponse for AppError {
-    fn into_response(self) -> axum::response::Response {
-        let status = http::StatusCode::from_u16(self.status())
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
-        if let AppError::Validation(fields) = &self {
-            body["fields"] = serde_json::to_value(fields).unwrap_or_default();
-        }
-        let mut res = (status, axum::Json(body)).into_response();
-        res.headers_mut().insert(
-            http::header::CACHE_CONTROL,
-            http::HeaderValue::from_static("no-store"),
-        );
-        res
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<portcullis::ssr::identities::UnlinkError> for AppError {
-    fn from(e: portcullis::ssr::identities::UnlinkError) -> Self {
-        use portcullis::ssr::identities::UnlinkError;
-        match e {
-            UnlinkError::NotLinked => AppError::NotFound(e.to_string()),
-            UnlinkError::LastWay => AppError::Conflict(e.to_string()),
-            UnlinkError::Db(e) => AppError::internal(e),
-        }
-    }
-}
+mod ssr;

@@ -10,6 +10,10 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod extract;
+#[cfg(feature = "ssr")]
+pub mod html;
+#[cfg(feature = "ssr")]
 pub mod limiter;
 #[cfg(feature = "ssr")]
 pub mod state;

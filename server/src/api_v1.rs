@@ -1,6 +1,8 @@
-//! The JSON API for scripts and tests: `/api/v1/...`.
+//! The JSON API for scripts and tests: `/api/v1/...`. Errors are `AppError`'s one JSON
+//! shape.
 
 use app::error::AppError;
+use app::extract::{Admin, SignedIn};
 use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -8,11 +10,8 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use portcullis::ssr::session::AuthSession;
-use portcullis::ssr::users::UserRow;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
-use tower_sessions::Session;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -69,24 +68,14 @@ fn image((mime, bytes): (String, Vec<u8>)) -> Option<Response> {
     )
 }
 
-/// The signed-in user of a JSON API request, or 401.
-async fn api_user(state: &AppState, session: Session) -> Result<UserRow, AppError> {
-    app::auth::session_user(&AuthSession::from(session), &state.db)
-        .await?
-        .ok_or(AppError::Unauthorized)
-}
-
 /// The icon catalogue for the logo picker (`portcullis::icons::Catalogue` as JSON), for
 /// administrators. Served precompressed (brotli or gzip, as the browser accepts) with
 /// Last-Modified, so a revisit costs a 304. 503 with a message when no copy could be fetched.
 async fn icons(
     State(state): State<AppState>,
-    session: Session,
+    _: Admin,
     request: Request,
 ) -> Result<Response, AppError> {
-    if !api_user(&state, session).await?.is_admin {
-        return Err(AppError::Forbidden);
-    }
     let path = state.icons.catalogue().await.map_err(|reason| {
         AppError::Unavailable(format!("The icon catalogue could not be loaded: {reason}."))
     })?;
@@ -103,10 +92,9 @@ async fn icons(
 }
 
 /// `{id, username, email, display_name, admin}` for a signed-in session, else 401.
-async fn me(State(state): State<AppState>, session: Session) -> Result<Response, AppError> {
-    let user = api_user(&state, session).await?;
+async fn me(SignedIn { user, .. }: SignedIn) -> Response {
     let mut res = Json(user.view()).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+    res
 }

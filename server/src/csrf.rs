@@ -12,7 +12,8 @@ use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode, header};
 
 /// Requests that may come from anywhere because they are not a browser's: a provider's
-/// server-to-server calls (back-channel logout) authenticate themselves.
+/// server-to-server calls (back-channel logout, [`crate::logout::BACKCHANNEL_PATH`])
+/// authenticate themselves.
 fn exempt(path: &str) -> bool {
     path.starts_with("/api/v1/oidc/") && path.ends_with("/backchannel-logout")
 }

@@ -19,20 +19,24 @@
 //! default); a database that does not answer fails closed (503). A check reads the session and the user
 //! (two queries) and the applications from memory ([`portcullis::ssr::apps::AppsCache`]);
 //! it writes nothing.
+//!
+//! Its answers are deliberately not `AppError`'s: the proxy passes the status on (or, for
+//! nginx, acts on 401 and 403) and shows the browser the small page
+//! ([`app::html::message_page`]) in the application's place.
 
+use app::html::{Onward, continue_page, message_page as page};
 use app::state::AppState;
 use axum::Router;
 use axum::extract::{ConnectInfo, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use http::header::{CACHE_CONTROL, LOCATION};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use portcullis::apps::App;
 use portcullis::apps::request::{self, Refused, RequestUrl};
 use portcullis::ssr::groups::{self, Identity};
 use portcullis::ssr::session::AuthSession;
 use std::net::SocketAddr;
-use tower_sessions::Session;
 
 pub const PATH: &str = "/api/v1/forward-auth";
 pub const NGINX_PATH: &str = "/api/v1/forward-auth/nginx";
@@ -48,7 +52,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(PATH, check_route(Flavor::Redirect))
         .route(NGINX_PATH, check_route(Flavor::Nginx))
-        .route(CONTINUE_PATH, get(continue_page))
+        .route(CONTINUE_PATH, get(continue_to_app))
 }
 
 /// The check, saying "not signed in" the way `flavor` does (one handler, two paths).
@@ -56,7 +60,7 @@ fn check_route(flavor: Flavor) -> MethodRouter<AppState> {
     get(
         move |State(state): State<AppState>,
               ConnectInfo(peer): ConnectInfo<SocketAddr>,
-              session: Session,
+              session: AuthSession,
               headers: HeaderMap| async move {
             check(&state, peer, session, &headers, flavor).await
         },
@@ -70,36 +74,22 @@ struct Next {
 }
 
 /// `GET /api/v1/forward-auth/continue?next=<url>`: a page that moves on to `next` when it
-/// is a configured application's URL (or a path here), by itself (a meta refresh, no
-/// script) and as a link; anything else goes to `/`. A form post may not redirect to
-/// another origin under the pages' `form-action 'self'`, a page may.
-async fn continue_page(
+/// is a configured application's URL (or a path here), by itself and as a link; anything
+/// else goes to `/`. A form post may not redirect to another origin under the pages'
+/// `form-action 'self'`, a page may.
+async fn continue_to_app(
     State(state): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<Next>,
 ) -> Response {
     let apps = state.apps.get(&state.db).await.unwrap_or_default();
     let Some(to) = portcullis::return_path::safe_return_to(&q.next, &apps) else {
-        return axum::response::Redirect::to("/").into_response();
+        return Redirect::to("/").into_response();
     };
-    let to = escape(&to);
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"0;url={to}\"><title>Continuing</title>\
-         </head><body><main><p>Signed in. Continuing… <a href=\"{to}\">Continue</a></p>\
-         </main></body></html>"
-    );
-    let mut res = (StatusCode::OK, body).into_response();
-    res.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res.headers_mut().insert(
-        http::header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    res
+    let words = Onward {
+        title: "Continuing",
+        lead: "Signed in. Continuing… ",
+    };
+    continue_page(Redirect::to(&to).into_response(), words)
 }
 
 /// How "not signed in" is said.
@@ -114,7 +104,7 @@ enum Flavor {
 async fn check(
     state: &AppState,
     peer: SocketAddr,
-    session: Session,
+    session: AuthSession,
     headers: &HeaderMap,
     flavor: Flavor,
 ) -> Response {
@@ -180,7 +170,6 @@ async fn check(
         }
     };
     let url = &req.url;
-    let session = AuthSession::from(session);
     let user_id = match session.user_id().await {
         Ok(id) => id,
         Err(e) => return unavailable(&e),
@@ -305,30 +294,4 @@ fn unavailable(e: &dyn std::fmt::Display) -> Response {
         "Try again in a moment",
         "Portcullis cannot check who you are right now.",
     )
-}
-
-/// A small page for refusals; the proxy shows it to the browser.
-fn page(status: StatusCode, title: &str, message: &str) -> Response {
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
-        t = escape(title),
-        m = escape(message)
-    );
-    let mut res = (status, body).into_response();
-    res.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod csrf;
 pub mod forward_auth;
 pub mod headers;
+pub mod logout;
 pub mod serve;
 pub mod signin;
 pub mod test_sign_in;

@@ -181,6 +181,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         .merge(api_v1::routes())
         .merge(crate::forward_auth::routes())
         .merge(signin::routes(login_page))
+        .merge(crate::logout::routes())
         .route("/healthz", get(health))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {

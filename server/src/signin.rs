@@ -1,169 +1,78 @@
-//! Every entry point of signing in and linking with OpenID Connect, as plain axum routes:
+//! Signing in and linking with OpenID Connect, as plain axum routes:
 //!
-//! - `GET /login?provider=<slug>[&next=<path>]` starts a sign-in (without `provider`, the
-//!   login page renders as usual);
+//! - `GET /login` ([`login`]) is one of four things: the login page (the Leptos app), a
+//!   sign-in start (`?provider=<slug>[&next=<path>]`), the auto-redirect to the one provider
+//!   the page goes straight to, or an answer on the old shared redirect URI, refused;
 //! - `POST /login/<slug>/link` (form field `token`) starts linking that provider to the
 //!   signed-in account; the token never travels in a URL;
 //! - `GET /login/<slug>?code=...&state=...` (or `?error=...`) is provider `<slug>`'s own
-//!   redirect URI, where its answer comes back; without an answer it shows the login page;
-//! - `GET /login/<slug>/sign-out?state=...` moves a browser that signed out without
-//!   JavaScript on to the provider's end_session_endpoint, and
-//!   `GET /login/<slug>/signed-out?state=...` is where the provider sends it back
-//!   (RP-Initiated Logout);
-//! - `POST /api/v1/oidc/<slug>/backchannel-logout` (form field `logout_token`) is where the
-//!   provider ends sessions (Back-Channel Logout).
+//!   redirect URI, where its answer comes back; without an answer it goes to the login page;
+//! - `POST /settings/users/oidc/test-sign-in` is Test sign-in (`test_sign_in.rs`).
 //!
-//! The protocol lives in `portcullis::ssr::oidc::flow`; what a verified identity means here
-//! in `portcullis::ssr::identities`. This module only moves between HTTP and those.
+//! Signing out at the provider is `logout.rs`. The protocol lives in
+//! `portcullis::ssr::oidc::flow`; what a verified identity means here in
+//! `portcullis::ssr::identities`. This module only moves between HTTP and those.
 
 use app::auth::{session_user, sign_in};
 use app::error::AppError;
+use app::extract::{Binding, ClientAddr, SignedIn};
+use app::html::{Onward, continue_page};
 use app::state::AppState;
-use axum::Router;
-use axum::extract::{Form, FromRequest, Path, Query, Request, State};
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Form, Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use http::HeaderValue;
-use http::header::{CACHE_CONTROL, COOKIE, REFERRER_POLICY, SET_COOKIE};
+use axum::{Extension, Router};
+use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
+use http::{HeaderMap, HeaderValue, Uri};
 use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
 use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
-use portcullis::ssr::oidc::logout;
-use portcullis::ssr::oidc::pending::{self, Mode, Starter, new_binding};
+use portcullis::ssr::oidc::pending::{Mode, Starter, new_binding};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower_sessions::Session;
-use tower_sessions::cookie::{Cookie, SameSite};
-
-pub(crate) fn binding_spec(state: &AppState) -> pending::BindingCookie {
-    pending::binding_cookie(state.public_url.starts_with("https://"))
-}
 
 const LINKED_ACCOUNTS: &str = "/profile/settings/linked-accounts";
+
+/// The words of the page that moves a browser on to its provider (a form post may not
+/// redirect there).
+pub(crate) const TO_PROVIDER: Onward = Onward {
+    title: "Continuing to your provider",
+    lead: "Continuing to your identity provider… ",
+};
 
 /// The sign-in routes; `page` renders the login page (the Leptos app) for a plain `/login`.
 pub fn routes<P, F>(page: P) -> Router<AppState>
 where
-    P: Fn(Request) -> F + Clone + Send + Sync + 'static,
+    P: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
+    let page = LoginPage(Arc::new(move |req| Box::pin(page(req))));
     Router::new()
-        .route(
-            "/login",
-            get(
-                move |State(state): State<AppState>, session: Session, req: Request| {
-                    let page = page.clone();
-                    async move { login(state, session.into(), req, page).await }
-                },
-            ),
-        )
+        .route("/login", get(login).layer(Extension(page)))
         .route("/login/{slug}", get(callback))
         .route("/login/{slug}/link", post(start_link))
-        .route("/login/{slug}/sign-out", get(sign_out_continue))
-        .route("/login/{slug}/signed-out", get(signed_out))
         .route(
             portcullis::test_sign_in::START_PATH,
-            post(crate::test_sign_in::start),
-        )
-        .route(
-            "/api/v1/oidc/{slug}/backchannel-logout",
-            post(backchannel_logout),
+            crate::test_sign_in::route(),
         )
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct LogoutState {
-    #[serde(default)]
-    state: String,
-}
+/// The login page as the Leptos app renders it.
+#[derive(Clone)]
+struct LoginPage(Arc<dyn Fn(Request) -> PageFuture + Send + Sync>);
 
-/// `GET /login/<slug>/sign-out?state=...`: a sign-out posted without JavaScript continues to
-/// the provider from here (a form post may not redirect to another origin).
-async fn sign_out_continue(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    Query(q): Query<LogoutState>,
-) -> Response {
-    match logout::continue_url(&state.db, &slug, &q.state).await {
-        Ok(Some(url)) => no_referrer(continue_page(Redirect::to(&url).into_response())),
-        Ok(None) => redirect("/login"),
-        Err(e) => {
-            tracing::warn!(provider = ?slug, error = ?e, "sign-out continue");
-            redirect("/login")
-        }
-    }
-}
+type PageFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
-/// `GET /login/<slug>/signed-out?state=...`: back from signing out at the provider. With the
-/// state this server sent, the login page says so; otherwise it is just the login page.
-async fn signed_out(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-    Query(q): Query<LogoutState>,
-) -> Response {
-    let session = AuthSession::from(session);
-    if !q.state.is_empty()
-        && logout::take_state(&state.db, &slug, &q.state)
-            .await
-            .unwrap_or(false)
-        && let Ok(Some(provider)) = portcullis::ssr::providers::get(&state.db, &slug).await
-    {
-        let _ = session
-            .set_notice(&format!("You are signed out of {} too.", provider.name))
-            .await;
-    }
-    redirect("/login")
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct LogoutTokenForm {
-    #[serde(default)]
-    logout_token: String,
-}
-
-/// `POST /api/v1/oidc/<slug>/backchannel-logout`: OpenID Connect Back-Channel Logout 1.0
-/// §2.5-2.8. 200 with an empty body when the token is valid (the sessions it names are
-/// ended), 400 with `{"error":"invalid_request","error_description":...}` otherwise; never
-/// cached.
-async fn backchannel_logout(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    req: Request,
-) -> Response {
-    let token = match Form::<LogoutTokenForm>::from_request(req, &()).await {
-        Ok(Form(f)) if !f.logout_token.is_empty() => f.logout_token,
-        _ => return logout_refused("logout_token is missing"),
-    };
-    let mut res = match logout::backchannel(&rp(&state), &slug, &token).await {
-        Ok(_) => http::StatusCode::OK.into_response(),
-        Err(logout::BackchannelError::Invalid(why)) => {
-            tracing::info!(provider = ?slug, why = ?why, "logout token refused");
-            return logout_refused(&why);
-        }
-        Err(logout::BackchannelError::Db(e)) => {
-            tracing::error!(provider = ?slug, error = ?e, "back-channel logout");
-            http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    };
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
-fn logout_refused(why: &str) -> Response {
-    let body = serde_json::json!({ "error": "invalid_request", "error_description": why });
-    let mut res = (http::StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
-    res.headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
-}
-
+/// `/login`'s query, as far as a sign-in reads it.
 #[derive(Debug, Default, Deserialize)]
 struct Start {
     provider: Option<String>,
@@ -173,25 +82,34 @@ struct Start {
     choose: Option<String>,
 }
 
-/// `/login`: a sign-in start, an answer on the old shared redirect URI, or the page.
-async fn login<P, F>(state: AppState, session: AuthSession, req: Request, page: P) -> Response
-where
-    P: Fn(Request) -> F,
-    F: Future<Output = Response>,
-{
-    let callback: Callback = Query::try_from_uri(req.uri())
+/// A query as far as it can be read; anything it cannot read is left out.
+fn query<T: DeserializeOwned + Default>(uri: &Uri) -> T {
+    axum::extract::Query::try_from_uri(uri)
         .map(|q| q.0)
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// `GET /login`: which of its jobs this visit is.
+async fn login(
+    State(state): State<AppState>,
+    session: AuthSession,
+    client: ClientAddr,
+    Binding(binding): Binding,
+    Extension(page): Extension<LoginPage>,
+    req: Request,
+) -> Response {
+    let callback: Callback = query(req.uri());
     if callback.is_callback() {
-        // Answers come back on each provider's own redirect URI; one arriving here was not
-        // sent by any attempt this version started, so it is refused (after using up its
-        // state, so it cannot be replayed on the right URI either).
-        let binding = binding_cookie(&state, &req);
-        return finish(&state, &session, None, &callback, binding.as_deref()).await;
+        return refuse_shared_callback(&state, &session, &callback, binding).await;
     }
-    let start: Start = Query::try_from_uri(req.uri())
-        .map(|q| q.0)
-        .unwrap_or_default();
+    let start: Start = query(req.uri());
+    let starter = SignInStart {
+        state: &state,
+        session: &session,
+        next: start.next.as_deref(),
+        client: client.key(),
+        binding,
+    };
     match start.provider.as_deref() {
         Some(slug) if !slug.is_empty() => {
             if start.link.is_some() {
@@ -199,33 +117,68 @@ where
                 // logs); the Linked Accounts page posts them.
                 return link_expired(&state, &session).await;
             }
-            let client = client(&state, &req);
-            if let Err(wait) = state.limiter.start(client) {
-                flash(&session, &AppError::RateLimited(wait)).await;
-                return with_provider_wait(redirect("/login"), Duration::ZERO);
-            }
-            let binding = binding_cookie(&state, &req);
-            // A path here, or the exact URL of a configured application (forward auth).
-            let apps = state.apps.get(&state.db).await.unwrap_or_default();
-            let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
-            let mode = Mode::SignIn;
-            begin(&state, &session, slug, mode, return_to, binding, client).await
+            starter
+                .sign_in(slug)
+                .await
+                .unwrap_or_else(|| with_provider_wait(redirect("/login"), Duration::ZERO))
         }
-        _ => match auto_redirect_target(&state, &session, &start, direct_visit(&req)).await {
-            Some(slug) => {
-                let client = client(&state, &req);
-                if let Err(wait) = state.limiter.start(client) {
-                    flash(&session, &AppError::RateLimited(wait)).await;
-                    return page(req).await;
-                }
-                let binding = binding_cookie(&state, &req);
-                let apps = state.apps.get(&state.db).await.unwrap_or_default();
-                let return_to = start.next.as_deref().and_then(|n| safe_return_to(n, &apps));
-                let mode = Mode::SignIn;
-                begin(&state, &session, &slug, mode, return_to, binding, client).await
+        _ => {
+            let direct = direct_visit(req.headers());
+            match auto_redirect_target(&state, &session, &start, direct).await {
+                Some(slug) => match starter.sign_in(&slug).await {
+                    Some(res) => res,
+                    None => (page.0)(req).await,
+                },
+                None => (page.0)(req).await,
             }
-            None => page(req).await,
-        },
+        }
+    }
+}
+
+/// An answer on `/login`, the old shared redirect URI. Answers come back on each provider's
+/// own redirect URI; one arriving here was not sent by any attempt this version started, so
+/// it is refused (after using up its state, so it cannot be replayed on the right URI
+/// either).
+async fn refuse_shared_callback(
+    state: &AppState,
+    session: &AuthSession,
+    callback: &Callback,
+    binding: Option<String>,
+) -> Response {
+    finish(state, session, None, callback, binding.as_deref()).await
+}
+
+/// A sign-in about to start: who asks, and where they go afterwards.
+struct SignInStart<'a> {
+    state: &'a AppState,
+    session: &'a AuthSession,
+    /// `next`: a path here, or the exact URL of a configured application (forward auth).
+    next: Option<&'a str>,
+    client: Option<ClientKey>,
+    binding: Option<String>,
+}
+
+impl SignInStart<'_> {
+    /// Starts signing in with `slug`; `None` when this client has started too many (the wait
+    /// is left for the login page).
+    async fn sign_in(self, slug: &str) -> Option<Response> {
+        let state = self.state;
+        if let Err(wait) = state.limiter.start(self.client) {
+            flash(self.session, &AppError::RateLimited(wait)).await;
+            return None;
+        }
+        let apps = state.apps.get(&state.db).await.unwrap_or_default();
+        let return_to = self.next.and_then(|n| safe_return_to(n, &apps));
+        let started = begin(
+            state,
+            self.session,
+            slug,
+            Mode::SignIn,
+            return_to,
+            self.binding,
+            self.client,
+        );
+        Some(started.await)
     }
 }
 
@@ -251,16 +204,15 @@ async fn auto_redirect_target(
 }
 
 /// Typed, a bookmark, or a program: `Sec-Fetch-Site: none`, or no such header.
-fn direct_visit(req: &Request) -> bool {
-    req.headers()
+fn direct_visit(headers: &HeaderMap) -> bool {
+    headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_none_or(|s| s == "none")
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct LinkForm {
-    #[serde(default)]
     token: String,
 }
 
@@ -268,66 +220,38 @@ struct LinkForm {
 /// from the Linked Accounts page).
 async fn start_link(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
+    caller: Result<SignedIn, Response>,
     Path(slug): Path<String>,
-    req: Request,
+    client: ClientAddr,
+    Binding(binding): Binding,
+    form: Result<Form<LinkForm>, FormRejection>,
 ) -> Response {
-    let session = AuthSession::from(session);
-    let binding = binding_cookie(&state, &req);
-    let client = client(&state, &req);
-    let Ok(Form(form)) = Form::<LinkForm>::from_request(req, &()).await else {
+    let (Ok(Form(form)), Ok(SignedIn { user, .. })) = (form, caller) else {
         return link_expired(&state, &session).await;
     };
-    let user = session_user(&session, &state.db).await.ok().flatten();
-    let valid = match &user {
-        Some(_) => session.take_link_token(&form.token).await.unwrap_or(false),
-        None => false,
-    };
-    match (valid, user) {
-        (true, Some(u)) => {
-            let mode = Mode::Link { user_id: u.id };
-            continue_page(begin(&state, &session, &slug, mode, None, binding, client).await)
-        }
-        _ => link_expired(&state, &session).await,
+    if !session.take_link_token(&form.token).await.unwrap_or(false) {
+        return link_expired(&state, &session).await;
     }
+    let mode = Mode::Link { user_id: user.id };
+    let started = begin(&state, &session, &slug, mode, None, binding, client.key()).await;
+    to_provider(started)
 }
 
-/// A form post must not redirect to another origin: the pages' CSP (`form-action 'self'`)
-/// makes the browser block it. So a link start answers with a page that moves on to the
-/// provider by itself (a meta refresh, no script) and offers the same as a link.
-pub(crate) fn continue_page(res: Response) -> Response {
-    let Some(to) = res
+/// A sign-in or link start posted as a form goes on to the provider through a page: a form
+/// post must not redirect to another origin (the pages' CSP, `form-action 'self'`, makes the
+/// browser block it). A redirect back here stays a redirect.
+pub(crate) fn to_provider(res: Response) -> Response {
+    let elsewhere = res
         .headers()
-        .get(http::header::LOCATION)
+        .get(LOCATION)
         .and_then(|v| v.to_str().ok())
-        .filter(|l| l.starts_with("https://") || l.starts_with("http://"))
-        .map(str::to_owned)
-    else {
-        return res;
-    };
-    let to = escape_attr(&to);
-    let body = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"refresh\" content=\"0;url={to}\"><title>Continuing to your provider</title>\
-         </head><body><main><p>Continuing to your identity provider… \
-         <a href=\"{to}\">Continue</a></p></main></body></html>"
-    );
-    let (mut parts, _) = res.into_parts();
-    parts.status = http::StatusCode::OK;
-    parts.headers.remove(http::header::LOCATION);
-    parts.headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    Response::from_parts(parts, axum::body::Body::from(body))
-}
-
-/// Escapes a URL for a double-quoted HTML attribute.
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+        .is_some_and(|l| l.starts_with("https://") || l.starts_with("http://"));
+    if elsewhere {
+        continue_page(res, TO_PROVIDER)
+    } else {
+        res
+    }
 }
 
 async fn link_expired(state: &AppState, session: &AuthSession) -> Response {
@@ -347,20 +271,15 @@ async fn link_expired(state: &AppState, session: &AuthSession) -> Response {
 /// `GET /login/<slug>`: provider `slug`'s redirect URI.
 async fn callback(
     State(state): State<AppState>,
-    session: Session,
+    session: AuthSession,
     Path(slug): Path<String>,
-    req: Request,
+    Binding(binding): Binding,
+    uri: Uri,
 ) -> Response {
-    let agent = req.headers().get(http::header::USER_AGENT);
-    let agent = agent.and_then(|v| v.to_str().ok());
-    let session = AuthSession::from(session).with_user_agent(agent);
-    let callback: Callback = Query::try_from_uri(req.uri())
-        .map(|q| q.0)
-        .unwrap_or_default();
+    let callback: Callback = query(&uri);
     if !callback.is_callback() {
         return Redirect::to("/login").into_response();
     }
-    let binding = binding_cookie(&state, &req);
     finish(&state, &session, Some(&slug), &callback, binding.as_deref()).await
 }
 
@@ -395,12 +314,12 @@ async fn begin(
         .await
     {
         Ok(url) => {
-            let res = with_binding(state, Redirect::to(&url).into_response(), binding);
+            let res = with_binding(state, Redirect::to(&url).into_response(), &binding);
             with_provider_wait(no_referrer(res), Duration::ZERO)
         }
         Err(e) => {
             tracing::warn!(provider = ?slug, kind = ?e.kind, detail = ?e.detail, "OpenID Connect start failed");
-            flash(session, &AppError::Denied(e.to_string())).await;
+            flash(session, &AppError::from(e)).await;
             let back = if matches!(mode, Mode::Link { .. }) {
                 LINKED_ACCOUNTS
             } else {
@@ -412,17 +331,9 @@ async fn begin(
 }
 
 /// Sets the browser-binding cookie (`binding`) on `res`.
-pub(crate) fn with_binding(state: &AppState, mut res: Response, binding: String) -> Response {
-    let spec = binding_spec(state);
-    let cookie = Cookie::build((spec.name, binding))
-        .path(spec.path)
-        .http_only(true)
-        .secure(spec.secure)
-        .same_site(SameSite::Lax)
-        .max_age(tower_sessions::cookie::time::Duration::minutes(10))
-        .build();
-    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
-        res.headers_mut().append(SET_COOKIE, v);
+pub(crate) fn with_binding(state: &AppState, mut res: Response, binding: &str) -> Response {
+    if let Some(cookie) = Binding::set(state, binding) {
+        res.headers_mut().append(SET_COOKIE, cookie);
     }
     res
 }
@@ -452,7 +363,7 @@ async fn finish(
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = ?e.detail, "OpenID Connect sign-in failed");
-            flash(session, &AppError::Denied(e.to_string())).await;
+            flash(session, &AppError::from(e)).await;
             return with_provider_wait(redirect(fail_to), Duration::ZERO);
         }
     };
@@ -535,14 +446,10 @@ async fn conclude(
             redirect(LINKED_ACCOUNTS)
         }
         Err(e) => {
-            let error = match e {
-                identities::IdentityError::Db(db) => AppError::from(db),
-                other => {
-                    tracing::info!(provider = ?verified.provider.slug, reason = ?other.to_string(), "OpenID Connect identity refused");
-                    AppError::Denied(other.to_string())
-                }
-            };
-            flash(session, &error).await;
+            if !matches!(e, identities::IdentityError::Db(_)) {
+                tracing::info!(provider = ?verified.provider.slug, reason = ?e.to_string(), "OpenID Connect identity refused");
+            }
+            flash(session, &AppError::from(e)).await;
             redirect(if link_mode { LINKED_ACCOUNTS } else { fail_to })
         }
     }
@@ -566,30 +473,6 @@ pub(crate) fn no_referrer(mut res: Response) -> Response {
     res.headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
-}
-
-/// The client, as every limit counts it: its address (through `--trusted-proxies`), IPv6
-/// by /64.
-pub(crate) fn client(state: &AppState, req: &Request) -> Option<ClientKey> {
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
-        .0
-        .ip();
-    Some(app::auth::resolve_client(state, peer, req.headers()).into())
-}
-
-/// The browser's binding cookie, under the one name this installation uses.
-pub(crate) fn binding_cookie(state: &AppState, req: &Request) -> Option<String> {
-    let name = binding_spec(state).name;
-    req.headers()
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| Cookie::split_parse(v.to_owned()))
-        .filter_map(Result::ok)
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_owned())
 }
 
 /// How long a sign-in response waited for the provider, for [`server_timing`].

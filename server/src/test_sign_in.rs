@@ -5,14 +5,18 @@
 //! state and hands it here; the report waits at `/settings/users/oidc/test-report?id=`.
 //! Nothing here signs anyone in, links, or changes the session.
 
-use crate::signin::{
-    binding_cookie, client, continue_page, no_referrer, redirect, rp, with_binding,
-};
+use crate::signin::{redirect, rp, to_provider, with_binding};
 use app::auth::session_user;
+use app::error::AppError;
+use app::extract::{Admin, Binding, ClientAddr, SignedIn};
+use app::html::message_page;
 use app::state::AppState;
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, post};
+use http::StatusCode;
 use portcullis::provider::{IssuerPolicy, ProviderDraft};
 use portcullis::ssr::oidc::flow::Callback;
 use portcullis::ssr::oidc::pending::{Mode, PendingRow, new_binding};
@@ -20,7 +24,6 @@ use portcullis::ssr::oidc::test_sign_in::{self, Started, TestStart};
 use portcullis::ssr::session::AuthSession;
 use portcullis::test_sign_in::{REPORT_PATH, TestReport};
 use serde::Deserialize;
-use tower_sessions::Session;
 
 /// The editor's form, as its Save posts it.
 #[derive(Deserialize)]
@@ -34,33 +37,36 @@ struct EditorForm {
 /// Form bodies larger than this are not an editor's (a logo is at most 256 KB as data URI).
 const FORM_MAX: usize = 512 * 1024;
 
-/// `POST /settings/users/oidc/test-sign-in`.
-pub async fn start(State(state): State<AppState>, session: Session, req: Request) -> Response {
-    let session = AuthSession::from(session);
-    let admin = match session_user(&session, &state.db).await {
-        Ok(Some(u)) if u.is_admin => u,
-        Ok(Some(_)) => {
-            return (
-                http::StatusCode::FORBIDDEN,
-                "Only administrators can test a sign-in.",
-            )
-                .into_response();
-        }
-        Ok(None) => return redirect("/login"),
-        Err(e) => return e.into_response(),
-    };
-    let binding = binding_cookie(&state, &req).unwrap_or_else(new_binding);
-    let client = client(&state, &req);
-    let body = match axum::body::to_bytes(req.into_body(), FORM_MAX).await {
-        Ok(b) => b,
-        Err(_) => return http::StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+/// `POST /settings/users/oidc/test-sign-in`, for administrators. A plain form post, so every
+/// refusal is a page ([`AppError::page`]; signed out, the login page).
+pub fn route() -> MethodRouter<AppState> {
+    post(start).layer(DefaultBodyLimit::max(FORM_MAX))
+}
+
+async fn start(
+    State(state): State<AppState>,
+    Admin(SignedIn {
+        session,
+        user: admin,
+    }): Admin,
+    client: ClientAddr,
+    Binding(binding): Binding,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let binding = binding.unwrap_or_else(new_binding);
+    let Ok(body) = body else {
+        return message_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            "This is larger than any provider editor's form.",
+        );
     };
     let Some(form) = parse(&body) else {
-        return (
-            http::StatusCode::BAD_REQUEST,
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Not a test sign-in",
             "Not the provider editor's form.",
-        )
-            .into_response();
+        );
     };
     let mut draft = form.draft;
     draft.http_image_origin = state.icons.http_origin();
@@ -80,18 +86,19 @@ pub async fn start(State(state): State<AppState>, session: Session, req: Request
             admin_id: &admin.id,
             session_id: session.id(),
             binding: &binding,
-            client,
+            client: client.key(),
         },
     )
     .await;
     tracing::info!(admin = ?admin.username, provider = ?slug, "test sign-in started");
     match started {
-        Ok(Started::Provider(url)) => {
-            let res = with_binding(&state, Redirect::to(&url).into_response(), binding);
-            no_referrer(continue_page(res))
-        }
+        Ok(Started::Provider(url)) => to_provider(with_binding(
+            &state,
+            Redirect::to(&url).into_response(),
+            &binding,
+        )),
         Ok(Started::Report(report)) => show(&state, &admin.id, binding, &report).await,
-        Err(e) => app::error::AppError::from(e).into_response(),
+        Err(e) => AppError::from(e).page(),
     }
 }
 
@@ -108,11 +115,8 @@ async fn show(state: &AppState, admin_id: &str, binding: String, report: &TestRe
         tracing::info!(provider = ?report.slug, step, "test sign-in failed");
     }
     match test_sign_in::store_report(&state.db, admin_id, &binding, report).await {
-        Ok(id) => {
-            let res = redirect(&format!("{REPORT_PATH}?id={id}"));
-            with_binding(state, res, binding)
-        }
-        Err(e) => app::error::AppError::from(e).into_response(),
+        Ok(id) => with_binding(state, redirect(&format!("{REPORT_PATH}?id={id}")), &binding),
+        Err(e) => AppError::from(e).page(),
     }
 }
 

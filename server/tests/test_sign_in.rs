@@ -505,3 +505,48 @@ async fn a_test_sign_in_sends_the_extra_authorization_parameters(app: &TestApp) 
     assert_eq!(got["ui_locales"], "de-CH fr", "{got}");
 }
 both_backends!(a_test_sign_in_sends_the_extra_authorization_parameters);
+
+/// The test route answers a plain form post, so what it refuses it refuses with a page that
+/// says why (never plain text or JSON).
+async fn its_refusals_are_pages(app: &TestApp) {
+    app.add_user("root", "root password", true).await;
+    app.add_user("eve", "eve password", false).await;
+    let admin = signed_in(app, "root").await;
+    let eve = signed_in(app, "eve").await;
+    let post = |client: &Client, body: Vec<u8>| {
+        client
+            .post(app.url(START_PATH))
+            .header(ORIGIN, &app.base)
+            .header(ACCEPT, "text/html")
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+    };
+    let cases = [
+        (&eve, b"original_slug=".to_vec(), 403, "Only administrators"),
+        (
+            &admin,
+            vec![0xff, 0xfe],
+            400,
+            "Not the provider editor's form.",
+        ),
+        (
+            &admin,
+            vec![b'a'; 600 * 1024],
+            413,
+            "larger than any provider editor",
+        ),
+    ];
+    for (client, body, status, words) in cases {
+        let res = post(client, body).await.unwrap();
+        assert_eq!(res.status().as_u16(), status);
+        let content_type = res.headers()[reqwest::header::CONTENT_TYPE].clone();
+        assert!(content_type.to_str().unwrap().starts_with("text/html"));
+        let page = res.text().await.unwrap();
+        assert!(page.contains(words), "{page}");
+    }
+}
+both_backends!(its_refusals_are_pages);

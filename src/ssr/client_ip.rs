@@ -1,7 +1,8 @@
 //! Who the client is behind reverse proxies: `X-Forwarded-For` is believed only as far as
 //! the hops that added it are trusted (`--trusted-proxies`), so a client cannot pick the
 //! address its failed sign-ins are counted against. Every limit counts against a
-//! [`ClientKey`]: the address, with IPv6 grouped by /64.
+//! [`ClientKey`]: the address, with IPv6 grouped by /64. Requests are read by one
+//! extractor, `app::extract::ClientAddr`, for routes and server functions alike.
 
 pub use ipnet::IpNet;
 use std::net::{IpAddr, Ipv6Addr};

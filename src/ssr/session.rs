@@ -67,12 +67,7 @@ impl From<Session> for AuthSession {
 }
 
 impl AuthSession {
-    pub fn new(session: Session) -> Self {
-        AuthSession(session, None)
-    }
-
-    /// The request's User-Agent, for a sign-in that happens outside a page render (the
-    /// provider's callback): [`AuthSession::sign_in`] records it when given none.
+    /// The request's User-Agent, which [`AuthSession::sign_in`] records.
     pub fn with_user_agent(mut self, user_agent: Option<&str>) -> Self {
         self.1 = user_agent.map(str::to_owned);
         self
@@ -110,21 +105,14 @@ impl AuthSession {
 
     /// Starts a signed-in session under a new id (no session fixation). Messages for the
     /// next page survive; everything else of the anonymous session does not.
-    pub async fn sign_in(
-        &self,
-        user_id: &str,
-        via: SignedInVia,
-        user_agent: Option<&str>,
-    ) -> Result<(), SessionError> {
+    pub async fn sign_in(&self, user_id: &str, via: SignedInVia) -> Result<(), SessionError> {
         let old = self.data().await?;
         self.0.cycle_id().await?;
         let data = SessionData {
             user_id: Some(user_id.to_owned()),
             via: Some(via),
             signed_in_at: now(),
-            user_agent: user_agent
-                .or(self.1.as_deref())
-                .map(|ua| ua.chars().take(256).collect()),
+            user_agent: self.1.as_deref().map(|ua| ua.chars().take(256).collect()),
             flash: old.flash,
             notice: old.notice,
             link_token: None,

@@ -35,28 +35,6 @@ pub struct AppsSettingsData {
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
-    use portcullis::field::FieldError;
-    use portcullis::ssr::apps::AppsError;
-
-    impl From<AppsError> for AppError {
-        fn from(e: AppsError) -> Self {
-            match e {
-                AppsError::NotFound(id) => {
-                    AppError::NotFound(format!("There is no application \"{id}\"."))
-                }
-                AppsError::NameTaken(name) => AppError::Validation(vec![FieldError::new(
-                    "name",
-                    format!(
-                        "Another application is already called \"{name}\": choose another name."
-                    ),
-                )]),
-                AppsError::BadOrder => AppError::Conflict(
-                    "The application list changed meanwhile; reload and try again.".into(),
-                ),
-                AppsError::Db(e) => e.into(),
-            }
-        }
-    }
 
     /// A user id that exists, or 404.
     pub async fn known_user(

@@ -146,13 +146,7 @@ fn remember_device(state: &crate::state::AppState, account_id: &str) {
 /// (`/api/v1/forward-auth/continue`); the hydrated app navigates there directly.
 #[cfg(feature = "ssr")]
 fn continue_to(target: &str) -> String {
-    let form_post = use_context::<http::request::Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if target.starts_with('/') || !form_post {
+    if target.starts_with('/') || !crate::auth::plain_form_post() {
         return target.to_owned();
     }
     let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
@@ -162,25 +156,19 @@ fn continue_to(target: &str) -> String {
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::auth::*;
-    use portcullis::ssr::oidc::pending;
+    use crate::extract::Binding;
     public(async move |cx| {
         // What the session was signed in through decides where the browser goes next.
         let data = cx.session.data().await?;
         cx.session.sign_out().await?;
         // Sign-ins or links this browser started and has not finished end with it, and
         // its binding cookie goes too.
-        let spec = pending::binding_cookie(cx.state.public_url.starts_with("https://"));
-        if let Some(binding) = request_cookie(spec.name) {
-            pending::forget_browser(&cx.state.db, &binding).await?;
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                let secure = if spec.secure { "; Secure" } else { "" };
-                let gone = format!(
-                    "{}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
-                    spec.name, spec.path
-                );
-                if let Ok(v) = http::HeaderValue::from_str(&gone) {
-                    res.append_header(http::header::SET_COOKIE, v);
-                }
+        let binding = leptos_axum::extract_with_state::<Binding, _>(&cx.state).await;
+        if let Ok(Binding(Some(binding))) = binding {
+            portcullis::ssr::oidc::pending::forget_browser(&cx.state.db, &binding).await?;
+            let res = use_context::<leptos_axum::ResponseOptions>();
+            if let (Some(res), Some(gone)) = (res, Binding::clear(&cx.state)) {
+                res.append_header(http::header::SET_COOKIE, gone);
             }
         }
         leptos_axum::redirect(&after_sign_out(&cx.state, data.via).await);
@@ -214,13 +202,7 @@ async fn after_sign_out(
     };
     match logout::end_session(&rp, &slug, id_token.as_deref()).await {
         Ok(Some(end)) => {
-            let plain_form = use_context::<http::request::Parts>().is_some_and(|req| {
-                req.headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-            });
-            if plain_form {
+            if crate::auth::plain_form_post() {
                 format!("/login/{slug}/sign-out?state={}", end.state)
             } else {
                 end.url
@@ -257,7 +239,7 @@ pub async fn setup(
     use crate::auth::*;
     use portcullis::account::NewAccount;
     use portcullis::ssr::session::SignedInVia;
-    use portcullis::ssr::users::{self, CreateUserError};
+    use portcullis::ssr::users;
     public(async move |cx| {
         let account = NewAccount {
             username,
@@ -267,17 +249,7 @@ pub async fn setup(
         }
         .validate()
         .map_err(AppError::Validation)?;
-        let user = users::create(&cx.state.db, &account, true, true)
-            .await
-            .map_err(|e| match e {
-                CreateUserError::SetupDone => AppError::Conflict(
-                    "Setup is already complete. Sign in with an existing account.".into(),
-                ),
-                CreateUserError::Taken(field) => {
-                    AppError::Conflict(format!("That {field} is already taken."))
-                }
-                other => AppError::internal(other),
-            })?;
+        let user = users::create(&cx.state.db, &account, true, true).await?;
         cx.state.login_page.invalidate();
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         remember_device(&cx.state, &user.id);

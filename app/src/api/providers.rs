@@ -27,51 +27,11 @@ pub struct OidcSettingsData {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use crate::error::AppError;
     use portcullis::provider::IssuerPolicy;
-    use portcullis::ssr::providers::ProviderError;
 
     pub fn policy(st: &crate::state::AppState) -> IssuerPolicy {
         IssuerPolicy {
             allow_insecure: st.allow_insecure_issuers,
-        }
-    }
-
-    impl From<ProviderError> for AppError {
-        fn from(e: ProviderError) -> Self {
-            use portcullis::field::FieldError;
-            match e {
-                ProviderError::NotFound(slug) => {
-                    AppError::NotFound(format!("There is no provider \"{slug}\"."))
-                }
-                ProviderError::SlugTaken(slug) => AppError::Validation(vec![FieldError::new(
-                    "slug",
-                    format!("Another provider already uses the slug \"{slug}\": choose another."),
-                )]),
-                ProviderError::SlugImmutable => AppError::Validation(vec![FieldError::new(
-                    "slug",
-                    "The slug cannot change after creation (linked accounts refer to it). Delete the provider and add it again to use another slug.",
-                )]),
-                ProviderError::SecretRequired => AppError::Validation(vec![FieldError::new(
-                    "client_secret",
-                    "Enter the client secret the provider issued for this client.",
-                )]),
-                ProviderError::SecretAgain => AppError::Validation(vec![FieldError::new(
-                    "client_secret",
-                    portcullis::provider::SECRET_AGAIN,
-                )]),
-                ProviderError::BadOrder => AppError::Conflict(
-                    "The provider list changed meanwhile; reload and try again.".into(),
-                ),
-                ProviderError::Lockout(l) => AppError::Conflict(l.to_string()),
-                ProviderError::NotEnabled(slug) => AppError::Validation(vec![FieldError::new(
-                    "auto_redirect",
-                    format!(
-                        "\"{slug}\" is not an enabled provider: enable it before sending the sign-in page straight to it."
-                    ),
-                )]),
-                ProviderError::Db(e) => e.into(),
-            }
         }
     }
 }

@@ -12,20 +12,10 @@ pub async fn test_sign_in_report(id: String) -> Result<TestReport, AppError> {
     use crate::auth::*;
     as_admin(async move |cx, admin| {
         let st = &cx.state;
-        let name =
-            portcullis::ssr::oidc::pending::binding_cookie(st.public_url.starts_with("https://"))
-                .name;
-        let binding = use_context::<http::request::Parts>().and_then(|parts| {
-            parts
-                .headers
-                .get_all(http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| tower_sessions::cookie::Cookie::split_parse(v.to_owned()))
-                .filter_map(Result::ok)
-                .find(|c| c.name() == name)
-                .map(|c| c.value().to_owned())
-        });
+        let binding = leptos_axum::extract_with_state::<crate::extract::Binding, _>(st)
+            .await
+            .ok()
+            .and_then(|b| b.0);
         portcullis::ssr::oidc::test_sign_in::take_report(&st.db, &id, &admin.id, binding.as_deref())
             .await?
             .ok_or_else(|| {

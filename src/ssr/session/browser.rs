@@ -1,5 +1,7 @@
 //! A browser named from its User-Agent for the sessions list ("Firefox 133 on Linux"), by
-//! the `woothee` classifier. Only this summary reaches a page, never the raw header.
+//! the `woothee` classifier, from the header recorded at sign-in (taken from the request by
+//! the session extractor, `app::extract`). Only this summary reaches a page, never the raw
+//! header.
 
 use std::sync::LazyLock;
 use woothee::parser::Parser;

@@ -4,14 +4,17 @@
 use crate::callback::{ExchangeFailure, IdTokenFailure, ResponseFailure, UserInfoFailure};
 use crate::ssr::providers::ProviderRow;
 
-/// Why a sign-in failed, for the user (`Display`: words naming the provider and what to do)
-/// and the log (`detail`).
+/// Why a sign-in failed, for the user (`Display`: words naming the provider and what to do),
+/// and for the log and administrators (`detail`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowError {
     pub kind: FlowErrorKind,
     /// The provider's display name, when known.
     pub provider: Option<String>,
-    /// Server-log detail; never shown to the user, never a secret or token.
+    /// What went wrong in technical terms, for the server log and for the administrator
+    /// who reads a Test sign-in report (which prints it); never shown to the person signing
+    /// in. Never a secret, a token or our own internals: a database error is logged where it
+    /// happens and named here only as such ([`db_err`]).
     pub detail: String,
 }
 
@@ -192,6 +195,13 @@ impl Refusal for UserInfoFailure {
     }
 }
 
+/// Our database failed: the cause goes to the log here, the detail only says so (it reaches
+/// an administrator's report).
 pub(super) fn db_err(e: sqlx::Error) -> FlowError {
-    err(FlowErrorKind::Database, None, format!("database: {e}"))
+    tracing::error!(error = ?e, "OpenID Connect flow: database");
+    err(
+        FlowErrorKind::Database,
+        None,
+        "the server's database did not answer (the cause is in the server log)",
+    )
 }

@@ -1,0 +1,88 @@
+//! Plain HTML the Leptos app does not render, and telling a browser without JavaScript from
+//! the app: a plain form post ([`is_form_post`]) gets pages, never JSON; a page that moves a
+//! browser on to another origin ([`continue_page`]: a form post may not be redirected there
+//! under the pages' `form-action 'self'`); small message pages ([`message_page`]: error
+//! pages, forward auth's refusals).
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERRER_POLICY};
+use http::request::Parts;
+use http::{HeaderValue, Method, StatusCode};
+
+/// A plain HTML form post (a browser without JavaScript, or a form that navigates): a POST
+/// that accepts HTML. The hydrated app's fetches ask for JSON.
+pub fn is_form_post(parts: &Parts) -> bool {
+    parts.method == Method::POST
+        && parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A small page: `title` as its heading, `message` below; never cached.
+pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
+        t = escape(title),
+        m = escape(message)
+    );
+    let mut res = (status, body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(HTML));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The words of a [`continue_page`].
+pub struct Onward {
+    pub title: &'static str,
+    /// Before the link, e.g. "Continuing… ".
+    pub lead: &'static str,
+}
+
+/// The redirect `res` as a page that moves on to its `Location` by itself (a meta refresh,
+/// no script) and offers the same as a link: 200, the rest of `res` (cookies, extensions)
+/// kept, never cached, no Referer sent onward. A response without `Location` passes as is.
+pub fn continue_page(res: Response, words: Onward) -> Response {
+    let Some(to) = res
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(escape)
+    else {
+        return res;
+    };
+    let Onward { title, lead } = words;
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={to}\"><title>{title}</title>\
+         </head><body><main><p>{lead}<a href=\"{to}\">Continue</a></p></main></body></html>"
+    );
+    let (mut parts, _) = res.into_parts();
+    parts.status = StatusCode::OK;
+    parts.headers.remove(LOCATION);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static(HTML));
+    parts
+        .headers
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    parts
+        .headers
+        .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    Response::from_parts(parts, Body::from(body))
+}
+
+const HTML: &str = "text/html; charset=utf-8";
