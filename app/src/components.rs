@@ -1,8 +1,12 @@
 pub mod app_editor;
 pub mod app_icon;
 pub mod assigned_groups;
+pub mod button_form;
+pub mod confirm;
 pub mod copy_button;
+pub mod draft_editor;
 pub mod field;
+pub mod forms;
 pub mod guard;
 pub mod icon_picker;
 pub mod logo_field;

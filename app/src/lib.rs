@@ -23,13 +23,14 @@ use crate::components::session::SessionContext;
 use crate::pages::{
     app_edit::AppEditPage, apps_settings::AppsSettingsPage, home::HomePage, login::LoginPage,
     not_found::NotFound, oidc_settings::OidcSettingsPage, profile_settings::ProfileSettingsPage,
-    provider_edit::ProviderEditPage, setup::SetupPage, users_settings::UsersSettingsPage,
+    provider_edit::ProviderEditPage, setup::SetupPage, test_report::TestReportPage,
+    users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{Route, Router, Routes},
+    components::{Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -158,46 +159,18 @@ pub fn App() -> impl IntoView {
                         view=ProfileSettingsPage
                         ssr=SsrMode::Async
                     />
-                    <Route
-                        path=path!("/settings/users")
-                        view=UsersSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/applications")
-                        view=AppsSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/applications/new")
-                        view=AppEditPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/applications/edit/:id")
-                        view=AppEditPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/users/oidc")
-                        view=OidcSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/users/oidc/new")
-                        view=ProviderEditPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/users/oidc/edit/:slug")
-                        view=ProviderEditPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/settings/users/oidc/test-report")
-                        view=pages::test_report::TestReportPage
-                        ssr=SsrMode::Async
-                    />
+                    // Administrators only: each page checks the caller (`guard::AdminPage`) around
+                    // what it shows, while it owns its data (the guard may render it twice).
+                    <ParentRoute path=path!("/settings") view=Outlet ssr=SsrMode::Async>
+                        <Route path=path!("/users") view=UsersSettingsPage/>
+                        <Route path=path!("/users/oidc") view=OidcSettingsPage/>
+                        <Route path=path!("/users/oidc/new") view=ProviderEditPage/>
+                        <Route path=path!("/users/oidc/edit/:slug") view=ProviderEditPage/>
+                        <Route path=path!("/users/oidc/test-report") view=TestReportPage/>
+                        <Route path=path!("/applications") view=AppsSettingsPage/>
+                        <Route path=path!("/applications/new") view=AppEditPage/>
+                        <Route path=path!("/applications/edit/:id") view=AppEditPage/>
+                    </ParentRoute>
                 </Routes>
             </main>
         </Router>

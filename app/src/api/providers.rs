@@ -4,19 +4,21 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use portcullis::provider::{ConnectionReport, LoginProvider, ProviderDraft, ProviderView};
+use portcullis::provider::{
+    ConnectionReport, IssuerPolicy, LoginProvider, ProviderDraft, ProviderView,
+};
 use serde::{Deserialize, Serialize};
 
+/// The OpenID Connect settings page's data; the provider editor's rules come with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OidcSettingsData {
-    pub local_login: bool,
     pub oidc_enabled: bool,
     pub providers: Vec<ProviderView>,
     /// The redirect URI to register at every provider.
     pub redirect_uri: String,
-    pub allow_insecure_issuers: bool,
-    /// The plain-http icon host logos may come from (so the editor's live check agrees
-    /// with the server's).
+    /// The issuer rule the server applies (so the editor's live check agrees with it), and
+    /// the plain-http icon host logos may come from (likewise).
+    pub policy: IssuerPolicy,
     #[serde(default)]
     pub http_image_origin: Option<String>,
     /// The provider the sign-in page goes straight to, if any.
@@ -44,7 +46,6 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
         let st = &cx.state;
         let methods = providers::login_methods(&st.db).await?;
         Ok(OidcSettingsData {
-            local_login: methods.local,
             oidc_enabled: methods.oidc,
             providers: providers::list(&st.db)
                 .await?
@@ -52,7 +53,7 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
                 .map(|p| p.with_redirect_uri(&st.public_url))
                 .collect(),
             redirect_uri: portcullis::provider::redirect_uri_base(&st.public_url),
-            allow_insecure_issuers: st.allow_insecure_issuers,
+            policy: ssr::policy(st),
             http_image_origin: st.icons.http_origin(),
             auto_redirect: providers::auto_redirect(&st.db).await?,
             flash: cx.take_flash().await,

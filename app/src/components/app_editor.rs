@@ -4,61 +4,33 @@
 
 use crate::api::apps::SaveApp;
 use crate::components::app_icon::AppIcon;
-use crate::components::field::{Bound, TextField};
-use crate::components::logo_field::LogoField;
+use crate::components::draft_editor::{
+    Draft, DraftField, DraftLogo, Editor, EditorActions, EditorCard, text,
+};
+use crate::components::field::{Radio, RadioGroup};
 use crate::components::page::Alert;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::apps::{Access, AppDraft};
-use portcullis::field::{FieldError, message_for};
+use portcullis::field::FieldError;
 
-/// One text field of the draft: its name (posted as `draft[name]`, the name its errors
-/// carry) and where its value lives.
-#[derive(Clone, Copy)]
-struct DraftText {
-    name: &'static str,
-    get: fn(&AppDraft) -> &String,
-    get_mut: fn(&mut AppDraft) -> &mut String,
-}
+/// The draft of this editor's `text!` fields.
+type Edited = AppDraft;
 
-macro_rules! text {
-    ($field:ident) => {
-        DraftText {
-            name: stringify!($field),
-            get: |d| &d.$field,
-            get_mut: |d| &mut d.$field,
-        }
-    };
-}
+impl Draft for AppDraft {
+    type Context = ();
 
-/// The editor's state: the draft as one value, the fields left (validated live from then
-/// on), and the errors beside the fields.
-#[derive(Clone, Copy)]
-struct Editor {
-    draft: RwSignal<AppDraft>,
-    touched: RwSignal<Vec<&'static str>>,
-    errors: Signal<Vec<FieldError>>,
-}
-
-impl Editor {
-    fn touch(self, field: &'static str) {
-        if !self.touched.with_untracked(|t| t.contains(&field)) {
-            self.touched.update(|t| t.push(field));
-        }
+    fn errors(&self, _: &()) -> Vec<FieldError> {
+        self.validate().err().unwrap_or_default()
     }
 
-    fn bind(self, field: DraftText) -> Bound {
-        Bound {
-            value: Signal::derive(move || self.draft.with(|d| (field.get)(d).clone())),
-            set: Callback::new(move |v| self.draft.update(|d| *(field.get_mut)(d) = v)),
-            touch: Callback::new(move |()| self.touch(field.name)),
+    /// Who may open it decides whether the users are needed.
+    fn left_with(field: &str, _: &()) -> &'static [&'static str] {
+        match field {
+            "access" => &["users"],
+            _ => &[],
         }
-    }
-
-    fn error(self, field: &'static str) -> Signal<Option<String>> {
-        let errors = self.errors;
-        Signal::derive(move || errors.with(|e| message_for(e, field).map(str::to_owned)))
     }
 }
 
@@ -77,34 +49,14 @@ pub fn AppEditor(
 ) -> impl IntoView {
     let creating = id.is_empty();
     let initial_access = Access::parse(&draft.access).unwrap_or_default();
-    let draft = RwSignal::new(AppDraft {
-        http_image_origin,
-        ..draft
-    });
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let live_errors = Memo::new(move |_| draft.with(|d| d.validate().err().unwrap_or_default()));
-    let server_errors = alert.field_errors();
-    let editor = Editor {
-        draft,
-        touched,
-        errors: Signal::derive(move || {
-            let mut errors = server_errors.get();
-            touched.with(|t| {
-                live_errors.with(|live| {
-                    errors.extend(
-                        live.iter()
-                            .filter(|e| t.contains(&e.field.as_str()))
-                            .cloned(),
-                    )
-                })
-            });
-            errors
-        }),
-    };
-    let errors = editor.errors;
-    let urls_error = editor.error("urls");
-    let access_error = editor.error("access");
-    let urls = editor.bind(text!(urls));
+    let editor = Editor::provide(
+        AppDraft {
+            http_image_origin,
+            ..draft
+        },
+        (),
+        alert,
+    );
     let title = if creating {
         "Add Application"
     } else {
@@ -112,112 +64,51 @@ pub fn AppEditor(
     };
     let access_options = Access::ALL
         .into_iter()
-        .map(|a| {
-            let value = a.as_str();
-            let hint = match a {
+        .map(|a| Radio {
+            value: a.as_str(),
+            label: a.label(),
+            hint: match a {
                 Access::Users => "Anyone who can sign in to Portcullis.",
                 Access::Admins => "Portcullis administrators only.",
                 Access::Listed => {
                     "The users and the members of the groups named below (groups assigned here or sent by a provider)."
                 }
-            };
-            view! {
-                <label class="radio">
-                    <input
-                        type="radio"
-                        name="draft[access]"
-                        value=value
-                        checked=a == initial_access
-                        aria-describedby=format!("access-{value}-hint")
-                        on:change=move |_| {
-                            draft.update(|d| d.access = value.to_owned());
-                            editor.touch("access");
-                            editor.touch("users");
-                        }
-                    />
-                    <span>{a.label()}</span>
-                </label>
-                <p class="hint radio-hint" id=format!("access-{value}-hint")>{hint}</p>
-            }
+            },
         })
-        .collect_view();
+        .collect();
     view! {
-        <section class="card editor" id=ids::APP_EDITOR>
-            <h1>{title}</h1>
-            {alert.view()}
+        <EditorCard id=ids::APP_EDITOR title alert>
             <ActionForm action=save>
                 <input type="hidden" name="id" value=id/>
-                <TextField
-                    name="name"
-                    group="draft"
-                    label="Name"
-                    hint="Shown on the start page."
+                <DraftField field=text!(name) label="Name" hint="Shown on the start page." required=true/>
+                <DraftField
+                    field=text!(urls)
+                    label="URLs"
+                    rows=3
                     required=true
-                    errors
-                    bound=editor.bind(text!(name))
+                    placeholder="https://sonarr.home.example"
+                    hint="One per line: where the application is reached, as scheme and host, with a path prefix if it shares its host (https://home.example/media). The start page links to the first."
+                    hint_describes=true
                 />
-                <div class="field" class:invalid=move || urls_error.get().is_some()>
-                    <label for="field-urls">"URLs"</label>
-                    <textarea
-                        id="field-urls"
-                        name="draft[urls]"
-                        rows="3"
-                        required
-                        spellcheck="false"
-                        placeholder="https://sonarr.home.example"
-                        aria-invalid=move || urls_error.get().is_some().to_string()
-                        aria-describedby="field-urls-hint field-urls-error"
-                        prop:value=urls.value
-                        on:input=move |ev| urls.set.run(event_target_value(&ev))
-                        on:blur=move |_| urls.touch.run(())
-                    >
-                        {urls.value.get_untracked()}
-                    </textarea>
-                    <p class="hint" id="field-urls-hint">
-                        "One per line: where the application is reached, as scheme and host, with a path prefix if it shares its host (https://home.example/media). The start page links to the first."
-                    </p>
-                    <p class="field-error" id="field-urls-error" role="alert">{move || urls_error.get()}</p>
-                </div>
-                <LogoField
-                    name="icon"
-                    label="Icon"
+                <DraftLogo field=text!(icon) label="Icon" preview=|icon| view! { <AppIcon icon size=32/> }.into_any()/>
+                <RadioGroup
+                    name="access"
                     group="draft"
-                    bound=editor.bind(text!(icon))
-                    errors
-                    preview=|icon| view! { <AppIcon icon size=32/> }.into_any()
+                    legend="Who may open it"
+                    options=access_options
+                    selected=initial_access.as_str()
+                    error=editor.error("access")
+                    on_change=Callback::new(move |value: &'static str| {
+                        editor.draft.update(|d| d.access = value.to_owned());
+                        editor.touch("access");
+                    })
                 />
-                <fieldset class="field" class:invalid=move || access_error.get().is_some() aria-describedby="field-access-error">
-                    <legend>"Who may open it"</legend>
-                    {access_options}
-                    <p class="field-error" id="field-access-error" role="alert">{move || access_error.get()}</p>
-                </fieldset>
                 <div class="grid-2">
-                    <TextField
-                        name="users"
-                        group="draft"
-                        label="Users"
-                        hint="For \"Listed users and groups\": usernames, comma-separated."
-                        autocomplete="off"
-                        errors
-                        bound=editor.bind(text!(users))
-                    />
-                    <TextField
-                        name="groups"
-                        group="draft"
-                        label="Groups"
-                        hint="For \"Listed users and groups\": group names, comma-separated."
-                        autocomplete="off"
-                        errors
-                        bound=editor.bind(text!(groups))
-                    />
+                    <DraftField field=text!(users) label="Users" hint="For \"Listed users and groups\": usernames, comma-separated." autocomplete="off"/>
+                    <DraftField field=text!(groups) label="Groups" hint="For \"Listed users and groups\": group names, comma-separated." autocomplete="off"/>
                 </div>
-                <div class="actions">
-                    <a class="button" href="/settings/applications">"Cancel"</a>
-                    <button type="submit" class="primary" id=ids::SAVE_APP disabled=move || save.pending().get()>
-                        {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                    </button>
-                </div>
+                <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>
             </ActionForm>
-        </section>
+        </EditorCard>
     }
 }

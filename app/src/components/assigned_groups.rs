@@ -3,7 +3,9 @@
 //! providers send in their groups claim are refreshed at each sign-in and not edited here.
 
 use crate::api::apps::{AssignGroup, UnassignGroup, group_assignments};
-use crate::components::field::{SubmitButton, TextField};
+use crate::components::button_form::ButtonForm;
+use crate::components::field::{Select, SubmitButton, TextField};
+use crate::components::forms::Forms;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
 use crate::ids;
@@ -28,7 +30,7 @@ impl GroupActions {
         let assign = ServerAction::<AssignGroup>::new();
         let unassign = ServerAction::<UnassignGroup>::new();
         let assignments = Resource::new(
-            move || (assign.version().get(), unassign.version().get()),
+            move || (assign, unassign).runs(),
             |_| group_assignments(String::new()),
         );
         GroupActions {
@@ -40,8 +42,7 @@ impl GroupActions {
 
     /// The error of the last assign or remove, if it failed (tracked).
     pub fn failed(self) -> Option<AppError> {
-        crate::components::page::failed(self.assign)
-            .or_else(|| crate::components::page::failed(self.unassign))
+        (self.assign, self.unassign).failed()
     }
 }
 
@@ -74,15 +75,7 @@ pub fn AssignedGroups(
             </DataPage>
             <ActionForm action=actions.assign attr:class="assign-group">
                 <div class="grid-2">
-                    <div class="field">
-                        <label for="field-group-user">"User"</label>
-                        <select id="field-group-user" name="user_id">
-                            {names
-                                .iter()
-                                .map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> })
-                                .collect_view()}
-                        </select>
-                    </div>
+                    <Select id="field-group-user" name="user_id" label="User" options=names/>
                     <TextField name="group" label="Group" autocomplete="off" placeholder="media" errors/>
                 </div>
                 <SubmitButton pending=actions.assign.pending() label="Assign group"/>
@@ -100,17 +93,12 @@ fn assignment_list(list: Vec<GroupAssignment>, unassign: ServerAction<UnassignGr
             {list
                 .into_iter()
                 .map(|a| {
-                    let label = format!("Remove {} from {}", a.username, a.group);
                     let text = format!("{}: {}", a.username, a.group);
-                    let (user_id, group) = (a.user_id.clone(), a.group.clone());
+                    let label = format!("Remove {} from {}", a.username, a.group);
+                    let values = vec![("user_id", a.user_id.clone()), ("group", a.group.clone())];
                     view! {
                         <li data-user=a.username.clone() data-group=a.group.clone()>
-                            <ActionForm action=unassign attr:class="inline">
-                                <input type="hidden" name="user_id" value=user_id/>
-                                <input type="hidden" name="group" value=group/>
-                                <span>{text}</span>
-                                <button type="submit" class="link" aria-label=label>"Remove"</button>
-                            </ActionForm>
+                            <ButtonForm action=unassign values text button="Remove" class="link" label/>
                         </li>
                     }
                 })

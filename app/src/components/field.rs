@@ -1,9 +1,19 @@
-//! The one text field of the app: a labelled input with its hint and its error message; and
-//! the submit button of the forms made of them.
+//! The form controls of the app, each with its label, its hint and its error message in one
+//! markup: a text field (an input, or a textarea for one value per line), a select, a
+//! checkbox and a radio group; and the submit button of the forms made of them. Each posts
+//! under its `name` as a plain form field, so every form works without JavaScript.
 
-use leptos::html::Input;
+mod checkbox;
+mod radio;
+mod select;
+mod text;
+
+pub use checkbox::Checkbox;
+pub use radio::{Radio, RadioGroup};
+pub use select::Select;
+pub use text::{TextField, TextFieldProps};
+
 use leptos::prelude::*;
-use portcullis::field::{FieldError, message_for};
 
 /// A field bound to a value the page holds and updates as the user types. Without one, the
 /// input is a plain form field (its value goes with the form post).
@@ -15,124 +25,20 @@ pub struct Bound {
     pub touch: Callback<()>,
 }
 
-#[component]
-pub fn TextField(
-    /// The field's name in [`FieldError`]s; the input's id is `field-{name}`.
-    name: &'static str,
-    label: &'static str,
-    /// Names the input `group[name]` in the form post (a struct argument of a server fn).
-    #[prop(optional)]
-    group: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-    #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] readonly: bool,
-    #[prop(optional)] placeholder: &'static str,
-    #[prop(optional)] hint: &'static str,
-    /// The errors to show: the message for `name`, if any, is shown below the input.
-    #[prop(optional, into)]
-    errors: Signal<Vec<FieldError>>,
-    #[prop(optional)] bound: Option<Bound>,
-    #[prop(optional)] node_ref: Option<NodeRef<Input>>,
-    /// More than 0: a textarea of this many rows (one value per line) instead of an input.
-    #[prop(optional)]
-    rows: u32,
-    /// Shown before the input, on its row.
-    #[prop(optional, into)]
-    before: Option<ViewFnOnce>,
-    /// Shown after the input, on its row (e.g. a button that acts on the value).
-    #[prop(optional, into)]
-    after: Option<ViewFnOnce>,
-    /// Shown below the hint and the error.
-    #[prop(optional)]
-    children: Option<Children>,
-) -> impl IntoView {
-    let id = format!("field-{name}");
-    let error_id = format!("{id}-error");
-    let message = move || errors.with(|e| message_for(e, name).map(str::to_owned));
-    let form_name = if group.is_empty() {
+/// The name a control posts under: `group[name]` (a struct argument of a server function),
+/// or `name` alone.
+fn form_name(group: &str, name: &str) -> String {
+    if group.is_empty() {
         name.to_owned()
     } else {
         format!("{group}[{name}]")
-    };
-    let optional = |s: &'static str| (!s.is_empty()).then_some(s);
-    // The same behaviour for an input and a textarea.
-    let set = move |ev: leptos::ev::Event| {
-        if let Some(b) = bound {
-            b.set.run(event_target_value(&ev));
-        }
-    };
-    let touch = move |_: leptos::ev::FocusEvent| {
-        if let Some(b) = bound {
-            b.touch.run(());
-        }
-    };
-    let invalid = move || message().is_some().to_string();
-    let value = move || bound.map(|b| b.value.get());
-    let input = if rows > 0 {
-        view! {
-            <textarea
-                id=id.clone()
-                name=form_name
-                rows=rows
-                spellcheck="false"
-                placeholder=optional(placeholder)
-                readonly=readonly
-                required=required
-                prop:value=value
-                on:input=set
-                on:blur=touch
-                aria-invalid=invalid
-                aria-describedby=error_id.clone()
-            >
-                {bound.map(|b| b.value.get_untracked())}
-            </textarea>
-        }
-        .into_any()
-    } else {
-        view! {
-            <input
-                id=id.clone()
-                node_ref=node_ref.unwrap_or_default()
-                name=form_name
-                type=kind
-                autocomplete=optional(autocomplete)
-                placeholder=optional(placeholder)
-                readonly=readonly
-                required=required
-                value=bound.map(|b| b.value.get_untracked())
-                prop:value=value
-                on:input=set
-                on:blur=touch
-                aria-invalid=invalid
-                aria-describedby=error_id.clone()
-            />
-        }
-        .into_any()
-    };
-    let input = if before.is_some() || after.is_some() {
-        view! {
-            <div class="input-row">
-                {before.map(ViewFnOnce::run)}
-                {input}
-                {after.map(ViewFnOnce::run)}
-            </div>
-        }
-        .into_any()
-    } else {
-        input
-    };
-    view! {
-        <div class="field" class:invalid=move || message().is_some()>
-            <label for=id>{label}</label>
-            {input}
-            {optional(hint).map(|hint| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert">
-                {message}
-            </p>
-            {children.map(|c| c())}
-        </div>
     }
+}
+
+/// The `aria-describedby` of a control: the ids of its hint and its error that it has.
+fn described_by(ids: [Option<&str>; 2]) -> Option<String> {
+    let ids: Vec<&str> = ids.into_iter().flatten().collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
 }
 
 /// A form's primary submit button, disabled while the form's action runs.

@@ -5,6 +5,7 @@ use crate::components::page::DataPage;
 use crate::components::session::SessionContext;
 use crate::ids;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_location;
 use portcullis::user::UserView;
@@ -38,6 +39,17 @@ where
                 }
             }}
         </DataPage>
+    }
+}
+
+/// An administrator's page (the `/settings/...` routes): its title, and its children for
+/// administrators only (see [`authed`]; the page's resources and actions are created in the
+/// page component, outside this).
+#[component]
+pub fn AdminPage(title: &'static str, children: ChildrenFn) -> impl IntoView {
+    view! {
+        <Title text=title/>
+        {authed(true, move |_| children())}
     }
 }
 

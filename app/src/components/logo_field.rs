@@ -46,6 +46,7 @@ pub fn LogoField(
         readonly: false,
         placeholder: "https://... or data:image/...;base64,...",
         hint: "",
+        hint_describes: false,
         errors,
         bound: Some(bound),
         node_ref: Some(input),

@@ -6,13 +6,15 @@ use crate::api::admin::UsersSettingsData;
 use crate::api::auth::{LoginPageData, SetupPageData};
 use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
+use crate::components::forms::Forms;
+use crate::components::guard::AdminPage;
 use crate::error::AppError;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use portcullis::field::FieldError;
 use portcullis::user::UserView;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
 /// What a page's data carries for the page's messages besides itself.
 pub trait PageData {
@@ -65,15 +67,6 @@ impl PageData for LinkedAccountsData {
     fn notice(&self) -> Option<String> {
         self.notice.clone()
     }
-}
-
-/// The error of the last run of `action`, if it failed (tracked: use it in a closure).
-pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    action.value().get().and_then(Result::err)
 }
 
 /// The page's messages: the latest error (its actions' first, then the flash) and the
@@ -175,5 +168,48 @@ where
                 })
             }}
         </Transition>
+    }
+}
+
+/// An administrator's settings page ([`AdminPage`]): its title, and what `load` gives, loaded again after any of the page's forms runs, shown
+/// by `page` with the error of the form that failed (or else of `errors`). The forms are the
+/// type `page` takes (declared with `forms!`), created here, once, for the page.
+#[component]
+pub fn SettingsPage<F, L, Fut, T, P, IV>(
+    title: &'static str,
+    load: L,
+    /// Errors of other forms on the page, shown after the page's own.
+    #[prop(optional, into)]
+    errors: Signal<Option<AppError>>,
+    /// The id of the error message, for tests.
+    error_id: &'static str,
+    /// The page, given its data and its forms.
+    page: P,
+    #[prop(marker)] _types: PhantomData<(F, IV)>,
+) -> impl IntoView
+where
+    F: Forms + Default,
+    L: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+    T: PageData + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    P: Fn(Loaded<T>, F) -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
+    let forms = F::default();
+    let data = Resource::new(move || forms.runs(), move |_| load());
+    let errors = Signal::derive(move || forms.failed().or_else(|| errors.get()));
+    view! {
+        <AdminPage title>
+            {
+                let page = page.clone();
+                DataPage(DataPageProps {
+                    resource: data,
+                    errors,
+                    error_id,
+                    notice_id: "",
+                    children: move |loaded| page(loaded, forms),
+                })
+            }
+        </AdminPage>
     }
 }

@@ -3,15 +3,18 @@
 
 use crate::api::providers::{SaveProvider, test_connection};
 use crate::components::copy_button::CopyValue;
-use crate::components::field::{Bound, TextField, TextFieldProps};
-use crate::components::logo_field::LogoField;
+use crate::components::draft_editor::{
+    Draft, DraftCheck, DraftField, DraftLogo, DraftText, Editor, EditorActions, EditorCard, flag,
+    text,
+};
+use crate::components::field::Select;
 use crate::components::page::Alert;
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use portcullis::field::{FieldError, message_for};
+use portcullis::field::FieldError;
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
 
 #[derive(Clone)]
@@ -24,168 +27,56 @@ pub struct EditorProps {
     pub policy: IssuerPolicy,
 }
 
-/// One text field of the draft: its name (the input posts as `draft[name]`, the name its
-/// errors carry) and where its value lives. Write one with [`text!`].
-#[derive(Clone, Copy)]
-struct DraftText {
-    name: &'static str,
-    get: fn(&ProviderDraft) -> &String,
-    get_mut: fn(&mut ProviderDraft) -> &mut String,
-}
+/// The draft of this editor's `text!` and `flag!` fields.
+type Edited = ProviderDraft;
 
-/// One yes/no field of the draft: its name (posted as `draft[name]=true` when checked) and
-/// where its value lives. Write one with [`flag!`].
-#[derive(Clone, Copy)]
-struct DraftFlag {
-    name: &'static str,
-    get: fn(&ProviderDraft) -> bool,
-    set: fn(&mut ProviderDraft, bool),
-}
-
-/// `flag!(settings.enabled)`: the draft's `enabled` setting as a [`DraftFlag`] (every
-/// yes/no field is a setting).
-macro_rules! flag {
-    (settings.$field:ident) => {
-        DraftFlag {
-            name: stringify!($field),
-            get: |d| d.settings.$field,
-            set: |d, v| d.settings.$field = v,
-        }
-    };
-}
-
-/// A checkbox bound to one yes/no field of the draft, with its hint.
-#[component]
-fn DraftCheck(
-    draft: RwSignal<ProviderDraft>,
-    field: DraftFlag,
-    label: &'static str,
-    hint: &'static str,
-) -> impl IntoView {
-    let initial = draft.with_untracked(|d| (field.get)(d));
-    view! {
-        <label class="check">
-            <input
-                type="checkbox"
-                name=format!("draft[{}]", field.name)
-                value="true"
-                checked=initial
-                prop:checked=move || draft.with(|d| (field.get)(d))
-                on:change=move |ev| draft.update(|d| (field.set)(d, event_target_checked(&ev)))
-            />
-            <span>{label}</span>
-        </label>
-        <p class="hint">{hint}</p>
-    }
-}
-
-/// `text!(client_id)`, `text!(settings.scopes)`: that text field of the draft as a
-/// [`DraftText`].
-macro_rules! text {
-    (settings.$field:ident) => {
-        DraftText {
-            name: stringify!($field),
-            get: |d| &d.settings.$field,
-            get_mut: |d| &mut d.settings.$field,
-        }
-    };
-    ($field:ident) => {
-        DraftText {
-            name: stringify!($field),
-            get: |d| &d.$field,
-            get_mut: |d| &mut d.$field,
-        }
-    };
-}
-
-/// The editor's state: the draft as one value, which fields were left (validated live from
-/// then on), and the errors beside the fields.
-#[derive(Clone, Copy)]
-struct Editor {
-    draft: RwSignal<ProviderDraft>,
-    touched: RwSignal<Vec<&'static str>>,
+/// What the provider editor knows besides the draft.
+pub struct ProviderContext {
+    mode: Mode,
+    policy: IssuerPolicy,
+    /// The issuer and client ID the stored secret was saved with (when editing).
+    stored: (String, String),
     /// The name fills the slug until the slug is typed by hand (or the provider exists).
     slug_typed: RwSignal<bool>,
-    /// The server's errors of the last save, then the live ones of the fields left.
-    errors: Signal<Vec<FieldError>>,
-    mode: Mode,
 }
 
-impl Editor {
-    fn set(self, field: DraftText, value: String) {
-        let fill_slug = field.name == "name" && !self.slug_typed.get_untracked();
+impl Draft for ProviderDraft {
+    type Context = ProviderContext;
+
+    fn errors(&self, cx: &ProviderContext) -> Vec<FieldError> {
+        let mut errors = self.validate(cx.mode, cx.policy).err().unwrap_or_default();
+        // The server's rule for a stored secret (`providers::update` runs it too).
+        if cx.mode == Mode::Update
+            && !errors.iter().any(|e| e.field == "client_secret")
+            && let Err(e) = portcullis::provider::check_stored_secret(
+                (&cx.stored.0, &cx.stored.1),
+                &self.issuer_url,
+                &self.client_id,
+                &self.client_secret,
+            )
+        {
+            errors.push(e);
+        }
+        errors
+    }
+
+    fn set(&mut self, field: DraftText<Self>, value: String, cx: &ProviderContext) {
         if field.name == "slug" {
-            self.slug_typed.set(true);
+            cx.slug_typed.set(true);
+        } else if field.name == "name" && !cx.slug_typed.get_untracked() {
+            self.slug = slugify(&value);
         }
-        self.draft.update(|d| {
-            if fill_slug {
-                d.slug = slugify(&value);
-            }
-            *(field.get_mut)(d) = value;
-        });
+        *(field.get_mut)(self) = value;
     }
 
-    fn touch(self, field: &'static str) {
-        if !self.touched.with_untracked(|t| t.contains(&field)) {
-            self.touched.update(|t| t.push(field));
-        }
-        // A new issuer or client ID needs the secret again: say so beside the secret as
-        // soon as either is left (an empty secret is otherwise fine when editing).
-        if self.mode == Mode::Update && matches!(field, "issuer_url" | "client_id") {
-            self.touch("client_secret");
+    /// A new issuer or client ID needs the secret again: say so beside the secret as soon
+    /// as either is left (an empty secret is otherwise fine when editing).
+    fn left_with(field: &str, cx: &ProviderContext) -> &'static [&'static str] {
+        match field {
+            "issuer_url" | "client_id" if cx.mode == Mode::Update => &["client_secret"],
+            _ => &[],
         }
     }
-
-    fn bind(self, field: DraftText) -> Bound {
-        Bound {
-            value: Signal::derive(move || self.draft.with(|d| (field.get)(d).clone())),
-            set: Callback::new(move |v| self.set(field, v)),
-            touch: Callback::new(move |()| self.touch(field.name)),
-        }
-    }
-
-    fn error(self, field: &'static str) -> Signal<Option<String>> {
-        let errors = self.errors;
-        Signal::derive(move || errors.with(|e| message_for(e, field).map(str::to_owned)))
-    }
-}
-
-/// A text field of the draft: [`TextField`] bound to `field`, posted as `draft[name]`.
-#[component]
-fn DraftField(
-    field: DraftText,
-    label: &'static str,
-    #[prop(default = "text")] kind: &'static str,
-    #[prop(optional)] hint: &'static str,
-    #[prop(optional)] placeholder: &'static str,
-    #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] readonly: bool,
-    #[prop(optional)] rows: u32,
-    #[prop(optional, into)] before: Option<ViewFnOnce>,
-    #[prop(optional, into)] after: Option<ViewFnOnce>,
-    #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
-    let editor = expect_context::<Editor>();
-    // The props as they are: the optional ones stay unset when unset here.
-    TextField(TextFieldProps {
-        name: field.name,
-        label,
-        group: "draft",
-        kind,
-        autocomplete,
-        required,
-        readonly,
-        placeholder,
-        hint,
-        errors: editor.errors,
-        bound: Some(editor.bind(field)),
-        node_ref: None,
-        rows,
-        before,
-        after,
-        children,
-    })
 }
 
 /// The provider editor. `save` and `alert` belong to the page (see `components::page`):
@@ -209,49 +100,25 @@ pub fn ProviderEditor(
     } else {
         Mode::Update
     };
-    let initial = draft.clone();
-    let stored = (initial.issuer_url.clone(), initial.client_id.clone());
-    let draft = RwSignal::new(draft);
-    let touched = RwSignal::new(Vec::<&'static str>::new());
-    let live_errors = Memo::new(move |_| {
-        draft.with(|d| {
-            let mut errors = d.validate(mode, policy).err().unwrap_or_default();
-            // The server's rule for a stored secret (`providers::update` runs it too).
-            if mode == Mode::Update
-                && !errors.iter().any(|e| e.field == "client_secret")
-                && let Err(e) = portcullis::provider::check_stored_secret(
-                    (&stored.0, &stored.1),
-                    &d.issuer_url,
-                    &d.client_id,
-                    &d.client_secret,
-                )
-            {
-                errors.push(e);
-            }
-            errors
-        })
-    });
-    let server_errors = alert.field_errors();
-    let editor = Editor {
-        draft,
-        touched,
-        slug_typed: RwSignal::new(mode == Mode::Update || !initial.slug.is_empty()),
-        errors: Signal::derive(move || {
-            let mut errors = server_errors.get();
-            touched.with(|t| {
-                live_errors.with(|live| {
-                    errors.extend(
-                        live.iter()
-                            .filter(|e| t.contains(&e.field.as_str()))
-                            .cloned(),
-                    )
-                })
-            });
-            errors
-        }),
+    let initial_auth_method = draft.settings.token_auth_method.clone();
+    let cx = ProviderContext {
         mode,
+        policy,
+        stored: (draft.issuer_url.clone(), draft.client_id.clone()),
+        slug_typed: RwSignal::new(mode == Mode::Update || !draft.slug.is_empty()),
     };
-    provide_context(editor);
+    let editor = Editor::provide(draft, cx, alert);
+    let draft = editor.draft;
+    // The slug as it will be saved: typed, or made from the name.
+    let slug_now = move || {
+        draft.with(|d| {
+            if d.slug.trim().is_empty() {
+                slugify(&d.name)
+            } else {
+                d.slug.trim().to_owned()
+            }
+        })
+    };
 
     let needs_confirmation = move || match alert.error().get() {
         Some(AppError::NeedsConfirmation(msg)) => Some(msg),
@@ -260,7 +127,6 @@ pub fn ProviderEditor(
     let test = Action::new(move |(issuer, scopes): &(String, String)| {
         test_connection(issuer.clone(), scopes.clone())
     });
-    let token_auth_error = editor.error("token_auth_method");
 
     let title = if mode == Mode::Create {
         "Add Provider"
@@ -268,9 +134,7 @@ pub fn ProviderEditor(
         "Edit Provider"
     };
     view! {
-        <section class="card editor" id=ids::PROVIDER_EDITOR>
-            <h1>{title}</h1>
-            {alert.view()}
+        <EditorCard id=ids::PROVIDER_EDITOR title alert>
             <ActionForm action=save>
                 <input type="hidden" name="original_slug" value=original_slug.clone()/>
                 <div class="grid-2">
@@ -287,14 +151,7 @@ pub fn ProviderEditor(
                         required=true
                     />
                 </div>
-                <LogoField
-                    name="logo"
-                    label="Logo"
-                    group="draft"
-                    bound=editor.bind(text!(logo))
-                    errors=editor.errors
-                    preview=|logo| view! { <ProviderLogo logo size=32/> }.into_any()
-                />
+                <DraftLogo field=text!(logo) label="Logo" preview=|logo| view! { <ProviderLogo logo size=32/> }.into_any()/>
                 <DraftField
                     field=text!(issuer_url)
                     label="Issuer URL"
@@ -359,12 +216,7 @@ pub fn ProviderEditor(
                     label="Groups Claim"
                     hint="The claim that lists the user's groups, refreshed at each sign-in, for applications open to listed groups (default groups; nested by dotted path, e.g. realm_access.roles). Empty: no groups from this provider."
                 />
-                <DraftCheck
-                    draft
-                    field=flag!(settings.groups_authoritative)
-                    label="Groups are authoritative"
-                    hint="Off (recommended): applications see this provider's groups with its slug in front, e.g. gitea:media for the group media, so they never stand in for a group assigned here or another provider's; list them that way in access lists. On: they count exactly as sent, the same as a group assigned here (media gets the applications of the assigned group media). Turn it on only for a provider where only administrators name groups, never one where any user can create a group or organisation (Forgejo, Gitea, GitHub)."
-                />
+                <DraftCheck field=flag!(settings.groups_authoritative) label="Groups are authoritative" hint="Off (recommended): applications see this provider's groups with its slug in front, e.g. gitea:media for the group media, so they never stand in for a group assigned here or another provider's; list them that way in access lists. On: they count exactly as sent, the same as a group assigned here (media gets the applications of the assigned group media). Turn it on only for a provider where only administrators name groups, never one where any user can create a group or organisation (Forgejo, Gitea, GitHub)."/>
                 <DraftField
                     field=text!(settings.admin_claims)
                     label="Admin Claims"
@@ -377,55 +229,36 @@ pub fn ProviderEditor(
                     placeholder="prompt=select_account"
                     hint="One name=value per line, added to the authorization request at every sign-in (values are encoded for you), e.g. prompt=select_account, domain_hint=example.com (Entra), hd=example.com (Google), kc_idp_hint=github (Keycloak), acr_values, login_hint, ui_locales. Parameters Portcullis sets or checks itself (state, nonce, scope, redirect_uri, max_age...) are refused."
                 />
-                <div class="field" class:invalid=move || token_auth_error.get().is_some()>
-                    <label for="field-token_auth_method">"Client Authentication"</label>
-                    <select
-                        id="field-token_auth_method"
-                        name="draft[token_auth_method]"
-                        aria-describedby="field-token_auth_method-error"
-                        on:change=move |ev| draft.update(|d| d.settings.token_auth_method = event_target_value(&ev))
-                    >
-                        {portcullis::provider::TOKEN_AUTH_METHODS
-                            .iter()
-                            .map(|m| {
-                                let label = match *m {
-                                    "auto" => "Automatic (from the provider's discovery)",
-                                    "client_secret_basic" => "client_secret_basic (HTTP Basic)",
-                                    _ => "client_secret_post (in the request body)",
-                                };
-                                view! { <option value=*m selected=initial.settings.token_auth_method == *m>{label}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                    <p class="hint">"How Portcullis authenticates at the token endpoint; match the client's setting at the provider."</p>
-                    <p class="field-error" id="field-token_auth_method-error" role="alert">{move || token_auth_error.get()}</p>
-                </div>
-                <DraftCheck
-                    draft
-                    field=flag!(settings.allow_new_users)
-                    label="Allow New Users"
-                    hint="Create an account for someone who signs in with this provider and has none linked yet."
-                />
-                <DraftCheck
-                    draft
-                    field=flag!(settings.sign_out_at_provider)
-                    label="Sign out at the provider too"
-                    hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."
-                />
-                <DraftCheck
-                    draft
-                    field=flag!(settings.link_by_email)
-                    label="Link existing accounts by verified email"
-                    hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."
-                />
-                <DraftCheck draft field=flag!(settings.enabled) label="Enabled" hint="Shown on the login page."/>
+                <Select
+                    id="field-token_auth_method"
+                    name="draft[token_auth_method]"
+                    label="Client Authentication"
+                    options=portcullis::provider::TOKEN_AUTH_METHODS
+                        .iter()
+                        .map(|m| {
+                            let label = match *m {
+                                "auto" => "Automatic (from the provider's discovery)",
+                                "client_secret_basic" => "client_secret_basic (HTTP Basic)",
+                                _ => "client_secret_post (in the request body)",
+                            };
+                            ((*m).to_owned(), label.to_owned())
+                        })
+                        .collect()
+                    selected=initial_auth_method
+                    on_change=Callback::new(move |m| draft.update(|d| d.settings.token_auth_method = m))
+                    error=editor.error("token_auth_method")
+                >
+                    "How Portcullis authenticates at the token endpoint; match the client's setting at the provider."
+                </Select>
+                <DraftCheck field=flag!(settings.allow_new_users) label="Allow New Users" hint="Create an account for someone who signs in with this provider and has none linked yet."/>
+                <DraftCheck field=flag!(settings.sign_out_at_provider) label="Sign out at the provider too" hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."/>
+                <DraftCheck field=flag!(settings.link_by_email) label="Link existing accounts by verified email" hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."/>
+                <DraftCheck field=flag!(settings.enabled) label="Enabled" hint="Shown on the login page."/>
 
                 // Each provider has its own redirect URI: the login page, then its slug.
                 <CopyValue
                     value=Signal::derive(move || {
-                        let slug = draft.with(|d| {
-                            if d.slug.trim().is_empty() { slugify(&d.name) } else { d.slug.trim().to_owned() }
-                        });
+                        let slug = slug_now();
                         if slug.is_empty() { redirect_uri.clone() } else { format!("{redirect_uri}/{slug}") }
                     })
                     label="Redirect URI (register this at the provider)"
@@ -433,9 +266,6 @@ pub fn ProviderEditor(
                 />
                 {
                     let base = logout_base;
-                    let slug_now = move || draft.with(|d| {
-                        if d.slug.trim().is_empty() { slugify(&d.name) } else { d.slug.trim().to_owned() }
-                    });
                     let public = base.strip_suffix("/login").unwrap_or(&base).to_owned();
                     view! {
                         <CopyValue
@@ -462,12 +292,7 @@ pub fn ProviderEditor(
                     </dl>
                 </details>
 
-                <div class="actions">
-                    <a class="button" href="/settings/users/oidc">"Cancel"</a>
-                    <button type="submit" name="confirm" value="false" class="primary" id=ids::SAVE_PROVIDER disabled=move || save.pending().get()>
-                        {move || if save.pending().get() { "Saving…" } else { "Save" }}
-                    </button>
-                </div>
+                <EditorActions cancel="/settings/users/oidc" save_id=ids::SAVE_PROVIDER pending=save.pending() confirm=true/>
                 {move || {
                     needs_confirmation()
                         .map(|msg| {
@@ -482,7 +307,7 @@ pub fn ProviderEditor(
                         })
                 }}
             </ActionForm>
-        </section>
+        </EditorCard>
     }
 }
 

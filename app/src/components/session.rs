@@ -2,6 +2,7 @@
 //! action completes.
 
 use crate::api::auth::{Login, Logout, Setup, me};
+use crate::components::forms::Forms;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::user::UserView;
@@ -19,16 +20,7 @@ impl SessionContext {
         let login = ServerAction::<Login>::new();
         let logout = ServerAction::<Logout>::new();
         let setup = ServerAction::<Setup>::new();
-        let me = Resource::new(
-            move || {
-                (
-                    login.version().get(),
-                    logout.version().get(),
-                    setup.version().get(),
-                )
-            },
-            |_| me(),
-        );
+        let me = Resource::new(move || (login, logout, setup).runs(), |_| me());
         provide_context(SessionContext {
             login,
             logout,

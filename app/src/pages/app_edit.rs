@@ -3,12 +3,12 @@
 use crate::api::app_editor::{AppEditorData, app_editor};
 use crate::api::apps::SaveApp;
 use crate::components::app_editor::AppEditor;
-use crate::components::guard::authed;
-use crate::components::page::{DataPage, PageData, failed};
+use crate::components::forms::failed;
+use crate::components::guard::AdminPage;
+use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use portcullis::apps::AppDraft;
 
@@ -21,28 +21,24 @@ impl PageData for AppEditorData {
 #[component]
 pub fn AppEditPage() -> impl IntoView {
     let params = use_params_map();
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
     let save = ServerAction::<SaveApp>::new();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let data = Resource::new(id, app_editor);
     view! {
-        <Title text="Application"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage resource=data errors=move || failed(save) error_id=ids::APP_EDITOR_ERROR let:page>
-                    <p class="crumbs">
-                        <a href="/settings/applications">"Applications"</a>
-                    </p>
-                    {
-                        let AppEditorData { app, http_image_origin, .. } = page.data;
-                        let (draft, id) = match app {
-                            Some(a) => (a.draft(), a.id),
-                            None => (AppDraft::new_default(), String::new()),
-                        };
-                        view! { <AppEditor draft id http_image_origin save alert=page.alert/> }
-                    }
-                </DataPage>
-            }
-        })}
+        <AdminPage title="Application">
+            <DataPage resource=data errors=move || failed(save) error_id=ids::APP_EDITOR_ERROR let:page>
+                <p class="crumbs">
+                    <a href="/settings/applications">"Applications"</a>
+                </p>
+                {
+                    let AppEditorData { app, http_image_origin, .. } = page.data;
+                    let (draft, id) = match app {
+                        Some(a) => (a.draft(), a.id),
+                        None => (AppDraft::new_default(), String::new()),
+                    };
+                    view! { <AppEditor draft id http_image_origin save alert=page.alert/> }
+                }
+            </DataPage>
+        </AdminPage>
     }
 }

@@ -3,13 +3,13 @@
 
 use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, list_apps};
 use crate::components::app_icon::AppIcon;
-use crate::components::guard::authed;
-use crate::components::page::{DataPage, Loaded, PageData, failed};
+use crate::components::button_form::ButtonForm;
+use crate::components::confirm::Confirm;
+use crate::components::forms::forms;
+use crate::components::page::{Loaded, PageData, SettingsPage};
 use crate::error::AppError;
 use crate::ids;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use portcullis::apps::{Access, AppView};
 
 impl PageData for AppsSettingsData {
@@ -18,43 +18,16 @@ impl PageData for AppsSettingsData {
     }
 }
 
-#[derive(Clone, Copy)]
-struct Actions {
-    delete: ServerAction<DeleteApp>,
-    shift: ServerAction<MoveApp>,
+forms! {
+    struct Actions {
+        delete: DeleteApp,
+        shift: MoveApp,
+    }
 }
 
 #[component]
 pub fn AppsSettingsPage() -> impl IntoView {
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
-    let actions = Actions {
-        delete: ServerAction::new(),
-        shift: ServerAction::new(),
-    };
-    let data = Resource::new(
-        move || {
-            (
-                actions.delete.version().get(),
-                actions.shift.version().get(),
-            )
-        },
-        |_| list_apps(),
-    );
-    view! {
-        <Title text="Applications"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage
-                    resource=data
-                    errors=move || failed(actions.delete).or_else(|| failed(actions.shift))
-                    error_id=ids::APPS_ERROR
-                    let:page
-                >
-                    {apps_view(page, actions)}
-                </DataPage>
-            }
-        })}
-    }
+    view! { <SettingsPage title="Applications" load=list_apps error_id=ids::APPS_ERROR page=apps_view/> }
 }
 
 fn apps_view(page: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView {
@@ -109,9 +82,6 @@ pub fn access_text(app: &AppView) -> String {
 }
 
 fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl IntoView {
-    let id = a.id.clone();
-    let hidden_id = move || view! { <input type="hidden" name="id" value=id.clone()/> };
-    let (id_up, id_down, id_delete) = (hidden_id.clone(), hidden_id.clone(), hidden_id);
     let up_label = format!("Move {} up", a.name);
     let down_label = format!("Move {} down", a.name);
     let confirm_label = format!("Delete {}?", a.name);
@@ -120,6 +90,7 @@ fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl In
         a.name
     );
     let delete_label = format!("Delete {}", a.name);
+    let delete = vec![("id", a.id.clone())];
     let edit_label = format!("Edit {}", a.name);
     let access = access_text(&a);
     view! {
@@ -142,26 +113,11 @@ fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl In
             </dl>
             <div class="card-actions">
                 <a class="button" href=format!("/settings/applications/edit/{}", a.id) aria-label=edit_label>"Edit"</a>
-                <ActionForm action=actions.shift>
-                    {id_up()}
-                    <input type="hidden" name="by" value="-1"/>
-                    <button type="submit" disabled=index == 0 aria-label=up_label>"↑"</button>
-                </ActionForm>
-                <ActionForm action=actions.shift>
-                    {id_down()}
-                    <input type="hidden" name="by" value="1"/>
-                    <button type="submit" disabled=index + 1 == count aria-label=down_label>"↓"</button>
-                </ActionForm>
-                <details class="confirm">
-                    <summary class="button danger">"Delete"</summary>
-                    <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
-                        <p>{confirm_text}</p>
-                        <ActionForm action=actions.delete>
-                            {id_delete()}
-                            <button type="submit" class="danger">{delete_label}</button>
-                        </ActionForm>
-                    </div>
-                </details>
+                <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
+                <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
+                <Confirm summary="Delete" danger=true label=confirm_label question=confirm_text>
+                    <ButtonForm action=actions.delete values=delete button=delete_label class="danger"/>
+                </Confirm>
             </div>
         </li>
     }

@@ -2,7 +2,8 @@
 
 use crate::api::auth::{Login, LoginPageData, login_page};
 use crate::components::field::{SubmitButton, TextField};
-use crate::components::page::{Alert, DataPage, failed};
+use crate::components::forms::failed;
+use crate::components::page::{Alert, DataPage};
 use crate::components::provider_logo::ProviderLogo;
 use crate::components::session::SessionContext;
 use crate::ids;

@@ -5,64 +5,30 @@ use crate::api::providers::{
     DeleteProvider, MoveProvider, OidcSettingsData, SetAutoRedirect, SetProviderEnabled,
     oidc_settings,
 };
+use crate::components::button_form::ButtonForm;
+use crate::components::confirm::Confirm;
 use crate::components::copy_button::CopyValue;
-use crate::components::guard::authed;
-use crate::components::page::{DataPage, Loaded, failed};
+use crate::components::field::Select;
+use crate::components::forms::forms;
+use crate::components::page::{Loaded, SettingsPage};
 use crate::components::provider_logo::ProviderLogo;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use portcullis::provider::ProviderView;
 
-#[derive(Clone, Copy)]
-struct Actions {
-    delete: ServerAction<DeleteProvider>,
-    shift: ServerAction<MoveProvider>,
-    toggle: ServerAction<SetProviderEnabled>,
-    auto: ServerAction<SetAutoRedirect>,
+forms! {
+    struct Actions {
+        delete: DeleteProvider,
+        shift: MoveProvider,
+        toggle: SetProviderEnabled,
+        auto: SetAutoRedirect,
+    }
 }
 
 #[component]
 pub fn OidcSettingsPage() -> impl IntoView {
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
-    let actions = Actions {
-        delete: ServerAction::new(),
-        shift: ServerAction::new(),
-        toggle: ServerAction::new(),
-        auto: ServerAction::new(),
-    };
-    let settings = Resource::new(
-        move || {
-            (
-                actions.delete.version().get(),
-                actions.shift.version().get(),
-                actions.toggle.version().get(),
-                actions.auto.version().get(),
-            )
-        },
-        |_| oidc_settings(),
-    );
-    view! {
-        <Title text="OpenID Connect"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage
-                    resource=settings
-                    errors=move || {
-                        failed(actions.delete)
-                            .or_else(|| failed(actions.shift))
-                            .or_else(|| failed(actions.toggle))
-                            .or_else(|| failed(actions.auto))
-                    }
-                    error_id=ids::OIDC_ERROR
-                    let:page
-                >
-                    {settings_view(page, actions)}
-                </DataPage>
-            }
-        })}
-    }
+    view! { <SettingsPage title="OpenID Connect" load=oidc_settings error_id=ids::OIDC_ERROR page=settings_view/> }
 }
 
 fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoView {
@@ -101,34 +67,32 @@ fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoV
 /// "Go straight to a provider": the sign-in page's auto-redirect, among enabled providers.
 fn auto_redirect_form(s: &OidcSettingsData, actions: Actions) -> impl IntoView + use<> {
     let current = s.auto_redirect.clone().unwrap_or_default();
-    let options = s
-        .providers
-        .iter()
-        .filter(|p| p.settings.enabled)
-        .map(|p| {
-            let selected = p.slug == current;
-            view! { <option value=p.slug.clone() selected=selected>{p.name.clone()}</option> }
-        })
-        .collect_view();
-    let off = current.is_empty();
+    let choices = std::iter::once((String::new(), "No: show the sign-in page".to_owned()))
+        .chain(
+            s.providers
+                .iter()
+                .filter(|p| p.settings.enabled)
+                .map(|p| (p.slug.clone(), p.name.clone())),
+        )
+        .collect();
     view! {
         <section class="card" aria-labelledby="auto-redirect-title">
             <h2 id="auto-redirect-title">"Sign-in page"</h2>
             <ActionForm action=actions.auto>
-                <div class="field">
-                    <label for=ids::AUTO_REDIRECT>"Go straight to a provider"</label>
-                    <select id=ids::AUTO_REDIRECT name="slug" aria-describedby="auto-redirect-hint">
-                        <option value="" selected=off>"No: show the sign-in page"</option>
-                        {options}
-                    </select>
-                    <p class="hint" id="auto-redirect-hint">
-                        "Visiting the sign-in page goes straight to this provider, and back to the page or application that asked. Not after signing out or a failed sign-in. "
-                        <code>"/login?choose"</code>
-                        " always shows the sign-in page; "
-                        <code>"portcullis login-methods local enable"</code>
-                        " on the server turns this off and password sign-in on."
-                    </p>
-                </div>
+                <Select
+                    id=ids::AUTO_REDIRECT
+                    name="slug"
+                    label="Go straight to a provider"
+                    options=choices
+                    selected=current
+                    hint_describes=true
+                >
+                    "Visiting the sign-in page goes straight to this provider, and back to the page or application that asked. Not after signing out or a failed sign-in. "
+                    <code>"/login?choose"</code>
+                    " always shows the sign-in page; "
+                    <code>"portcullis login-methods local enable"</code>
+                    " on the server turns this off and password sign-in on."
+                </Select>
                 <button type="submit" class="button">"Save sign-in page"</button>
             </ActionForm>
         </section>
@@ -142,17 +106,12 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
         1 => "1 linked account will be removed.".to_owned(),
         n => format!("{n} linked accounts will be removed."),
     };
-    let (slug_toggle, slug_up, slug_down, slug_delete) = (
-        p.slug.clone(),
-        p.slug.clone(),
-        p.slug.clone(),
-        p.slug.clone(),
-    );
     let up_label = format!("Move {} up", p.name);
     let down_label = format!("Move {} down", p.name);
     let confirm_label = format!("Delete {}?", p.name);
     let confirm_text = format!("Delete {}? {delete_warning}", p.name);
     let delete_label = format!("Delete {}", p.name);
+    let delete = vec![("slug", p.slug.clone())];
     let toggle_value = (!p.settings.enabled).to_string();
     let toggle_label = if p.settings.enabled {
         "Disable"
@@ -187,31 +146,12 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
             </dl>
             <div class="card-actions">
                 <a class="button" href=format!("/settings/users/oidc/edit/{}", p.slug)>"Edit"</a>
-                <ActionForm action=actions.toggle>
-                    <input type="hidden" name="slug" value=slug_toggle/>
-                    <input type="hidden" name="enabled" value=toggle_value/>
-                    <button type="submit">{toggle_label}</button>
-                </ActionForm>
-                <ActionForm action=actions.shift>
-                    <input type="hidden" name="slug" value=slug_up/>
-                    <input type="hidden" name="by" value="-1"/>
-                    <button type="submit" disabled=index == 0 aria-label=up_label>"↑"</button>
-                </ActionForm>
-                <ActionForm action=actions.shift>
-                    <input type="hidden" name="slug" value=slug_down/>
-                    <input type="hidden" name="by" value="1"/>
-                    <button type="submit" disabled=index + 1 == count aria-label=down_label>"↓"</button>
-                </ActionForm>
-                <details class="confirm">
-                    <summary class="button danger">"Delete"</summary>
-                    <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
-                        <p>{confirm_text}</p>
-                        <ActionForm action=actions.delete>
-                            <input type="hidden" name="slug" value=slug_delete/>
-                            <button type="submit" class="danger">{delete_label}</button>
-                        </ActionForm>
-                    </div>
-                </details>
+                <ButtonForm action=actions.toggle values=vec![("slug", p.slug.clone()), ("enabled", toggle_value)] button=toggle_label/>
+                <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
+                <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
+                <Confirm summary="Delete" danger=true label=confirm_label question=confirm_text>
+                    <ButtonForm action=actions.delete values=delete button=delete_label class="danger"/>
+                </Confirm>
             </div>
         </li>
     }

@@ -2,47 +2,37 @@
 //! out everywhere else". Plain forms: it works without JavaScript.
 
 use crate::api::sessions::{EndOtherSessions, EndSession, SessionsData};
+use crate::components::button_form::ButtonForm;
 use crate::components::moment::Moment;
-use crate::components::page::{DataPage, failed};
-use crate::error::AppError;
+use crate::components::page::Alert;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::sessions::{SessionView, utc_minute};
 
-#[component]
-pub fn SessionsTab(
+/// The user's sessions, each with "Sign out", and "Sign out everywhere else" when there are
+/// others.
+pub fn sessions_list(
+    d: SessionsData,
+    alert: Alert,
     end: ServerAction<EndSession>,
     end_others: ServerAction<EndOtherSessions>,
-    data: Resource<Result<Option<SessionsData>, AppError>>,
 ) -> impl IntoView {
+    let others = d.sessions.iter().filter(|s| !s.current).count();
     view! {
-        <DataPage
-            resource=data
-            errors=move || failed(end).or_else(|| failed(end_others))
-            error_id=ids::SESSIONS_ERROR
-            notice_id=ids::SESSIONS_NOTICE
-            let:page
-        >
-            {page.data.map(|d| {
-                let others = d.sessions.iter().filter(|s| !s.current).count();
-                view! {
-                    <div id=ids::SESSIONS>
-                        {page.alert.view()}
-                        <ul class="session-list">
-                            {d.sessions.into_iter().map(|s| session_item(s, end)).collect_view()}
-                        </ul>
-                        {(others > 0).then(|| view! {
-                            <ActionForm action=end_others>
-                                <button type="submit" class="danger" id=ids::END_OTHER_SESSIONS>
-                                    "Sign out everywhere else"
-                                </button>
-                            </ActionForm>
-                        })}
-                    </div>
-                }
+        <div id=ids::SESSIONS>
+            {alert.view()}
+            <ul class="session-list">
+                {d.sessions.into_iter().map(|s| session_item(s, end)).collect_view()}
+            </ul>
+            {(others > 0).then(|| view! {
+                <ActionForm action=end_others>
+                    <button type="submit" class="danger" id=ids::END_OTHER_SESSIONS>
+                        "Sign out everywhere else"
+                    </button>
+                </ActionForm>
             })}
-        </DataPage>
+        </div>
     }
 }
 
@@ -79,10 +69,7 @@ fn session_item(s: SessionView, end: ServerAction<EndSession>) -> impl IntoView 
             </div>
             {session_facts(&s)}
             {(!s.current).then(|| view! {
-                <ActionForm action=end>
-                    <input type="hidden" name="handle" value=handle/>
-                    <button type="submit" class="button" aria-label=label>"Sign out"</button>
-                </ActionForm>
+                <ButtonForm action=end values=vec![("handle", handle)] button="Sign out" class="button" label/>
             })}
         </li>
     }

@@ -2,17 +2,21 @@
 
 use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
 use crate::api::sessions::{EndOtherSessions, EndSession, my_sessions};
+use crate::components::button_form::ButtonForm;
+use crate::components::confirm::Confirm;
+use crate::components::forms::Forms;
 use crate::components::guard::authed;
-use crate::components::page::{Alert, DataPage, failed};
+use crate::components::page::{Alert, DataPage, Loaded, PageData};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
-use crate::pages::profile_sessions::SessionsTab;
-use leptos::form::ActionForm;
+use crate::pages::profile_sessions::sessions_list;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 use portcullis::user::UserView;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Tab {
@@ -34,37 +38,16 @@ pub fn ProfileSettingsPage() -> impl IntoView {
             Tab::General
         }
     });
-    let linked = move || tab.get() == Tab::Linked;
     // Owned by the page itself, not by the guard's Suspend (which may re-run and drop what
     // it created while a server call is still in flight).
     let unlink = ServerAction::<Unlink>::new();
     let end = ServerAction::<EndSession>::new();
     let end_others = ServerAction::<EndOtherSessions>::new();
-    let data = Resource::new(
-        move || (linked(), unlink.version().get()),
-        |(on_tab, _)| async move {
-            if on_tab {
-                linked_accounts().await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
-    let sessions = Resource::new(
-        move || {
-            (
-                tab.get() == Tab::Sessions,
-                end.version().get(),
-                end_others.version().get(),
-            )
-        },
-        |(on_tab, _, _)| async move {
-            if on_tab {
-                my_sessions().await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
+    let data = tab_data(move || tab.get() == Tab::Linked, unlink, linked_accounts);
+    let sessions = tab_data(
+        move || tab.get() == Tab::Sessions,
+        (end, end_others),
+        my_sessions,
     );
     let current = move |t: Tab| (tab.get() == t).then_some("page");
     view! {
@@ -93,8 +76,18 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                         </a>
                     </nav>
                     {move || match tab.get() {
-                        Tab::Linked => view! { <LinkedAccounts unlink data/> }.into_any(),
-                        Tab::Sessions => view! { <SessionsTab end end_others data=sessions/> }.into_any(),
+                        Tab::Linked => view! {
+                            <TabPanel forms=unlink data error_id=ids::LINKED_ERROR notice_id=ids::LINKED_NOTICE let:panel>
+                                {linked_list(panel.data, panel.alert, unlink)}
+                            </TabPanel>
+                        }
+                        .into_any(),
+                        Tab::Sessions => view! {
+                            <TabPanel forms=(end, end_others) data=sessions error_id=ids::SESSIONS_ERROR notice_id=ids::SESSIONS_NOTICE let:panel>
+                                {sessions_list(panel.data, panel.alert, end, end_others)}
+                            </TabPanel>
+                        }
+                        .into_any(),
                         Tab::General => general(user.clone()).into_any(),
                     }}
                 </section>
@@ -118,20 +111,47 @@ fn general(user: UserView) -> impl IntoView {
     }
 }
 
+/// A tab's data: loaded while the tab is open, and again after any of its forms runs.
+fn tab_data<F, T, Fut>(
+    open: impl Fn() -> bool + Send + Sync + 'static,
+    forms: F,
+    load: fn() -> Fut,
+) -> Resource<Result<Option<T>, AppError>>
+where
+    F: Forms,
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    Fut: Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    Resource::new(
+        move || (open(), forms.runs()),
+        move |(open, _)| async move {
+            if open {
+                load().await.map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )
+}
+
+/// An open tab: its data once loaded, the errors of its forms and its notice.
 #[component]
-fn LinkedAccounts(
-    unlink: ServerAction<Unlink>,
-    data: Resource<Result<Option<LinkedAccountsData>, AppError>>,
-) -> impl IntoView {
+fn TabPanel<F, T, C, IV>(
+    forms: F,
+    data: Resource<Result<Option<T>, AppError>>,
+    error_id: &'static str,
+    notice_id: &'static str,
+    children: C,
+) -> impl IntoView
+where
+    F: Forms,
+    T: PageData + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    C: Fn(Loaded<T>) -> IV + Clone + Send + Sync + 'static,
+    IV: IntoView + 'static,
+{
     view! {
-        <DataPage
-            resource=data
-            errors=move || failed(unlink)
-            error_id=ids::LINKED_ERROR
-            notice_id=ids::LINKED_NOTICE
-            let:page
-        >
-            {page.data.map(|d| linked_list(d, page.alert, unlink))}
+        <DataPage resource=data errors=move || forms.failed() error_id notice_id let:page>
+            {page.data.map(|data| children(Loaded { data, alert: page.alert }))}
         </DataPage>
     }
 }
@@ -148,10 +168,7 @@ fn linked_list(d: LinkedAccountsData, alert: Alert, unlink: ServerAction<Unlink>
             }}
             <ul class="linked-list">
                 {d.links.into_iter().map(|l| {
-                    let slug = l.provider_slug.clone();
-                    let confirm = format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name);
-                    let button = format!("Unlink {}", l.provider_name);
-                    let confirm_label = format!("Unlink {}?", l.provider_name);
+                    let unlink_values = vec![("slug", l.provider_slug.clone())];
                     view! {
                         <li class="linked" data-slug=l.provider_slug.clone()>
                             <ProviderLogo logo=l.provider_logo.clone() size=28/>
@@ -159,16 +176,18 @@ fn linked_list(d: LinkedAccountsData, alert: Alert, unlink: ServerAction<Unlink>
                                 <strong>{l.provider_name.clone()}</strong>
                                 <span class="hint">{l.label.clone()}</span>
                             </div>
-                            <details class="confirm">
-                                <summary class="button">"Unlink"</summary>
-                                <div class="confirm-box" role="alertdialog" aria-label=confirm_label>
-                                    <p>{confirm}</p>
-                                    <ActionForm action=unlink>
-                                        <input type="hidden" name="slug" value=slug/>
-                                        <button type="submit" class="danger">{button}</button>
-                                    </ActionForm>
-                                </div>
-                            </details>
+                            <Confirm
+                                summary="Unlink"
+                                label=format!("Unlink {}?", l.provider_name)
+                                question=format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name)
+                            >
+                                <ButtonForm
+                                    action=unlink
+                                    values=unlink_values
+                                    button=format!("Unlink {}", l.provider_name)
+                                    class="danger"
+                                />
+                            </Confirm>
                         </li>
                     }
                 }).collect_view()}

@@ -1,15 +1,15 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
 use crate::api::providers::{OidcSettingsData, SaveProvider, oidc_settings, provider};
-use crate::components::guard::authed;
-use crate::components::page::{DataPage, PageData, failed};
+use crate::components::forms::failed;
+use crate::components::guard::AdminPage;
+use crate::components::page::{DataPage, PageData};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use portcullis::provider::{IssuerPolicy, ProviderDraft, ProviderView};
+use portcullis::provider::{ProviderDraft, ProviderView};
 use serde::{Deserialize, Serialize};
 
 /// The settings (redirect URI, issuer policy, flash) and the provider being edited, if any.
@@ -28,9 +28,6 @@ impl PageData for EditorData {
 impl EditorData {
     fn props(self) -> EditorProps {
         let EditorData { settings, existing } = self;
-        let policy = IssuerPolicy {
-            allow_insecure: settings.allow_insecure_issuers,
-        };
         let (mut draft, original_slug, has_secret) = match existing {
             Some(p) => (p.draft(), p.slug.clone(), p.has_client_secret),
             None => (ProviderDraft::new_default(), String::new(), false),
@@ -41,7 +38,7 @@ impl EditorData {
             original_slug,
             has_secret,
             redirect_uri: settings.redirect_uri,
-            policy,
+            policy: settings.policy,
         }
     }
 }
@@ -49,7 +46,6 @@ impl EditorData {
 #[component]
 pub fn ProviderEditPage() -> impl IntoView {
     let params = use_params_map();
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
     let save = ServerAction::<SaveProvider>::new();
     let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
     let data = Resource::new(slug, |slug| async move {
@@ -62,17 +58,14 @@ pub fn ProviderEditPage() -> impl IntoView {
         Ok::<_, AppError>(EditorData { settings, existing })
     });
     view! {
-        <Title text="OpenID Connect provider"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage resource=data errors=move || failed(save) error_id=ids::EDITOR_ERROR let:page>
-                    <p class="crumbs">
-                        <a href="/settings/users">"Users"</a>" › "
-                        <a href="/settings/users/oidc">"OpenID Connect"</a>
-                    </p>
-                    <ProviderEditor props=page.data.props() save alert=page.alert/>
-                </DataPage>
-            }
-        })}
+        <AdminPage title="OpenID Connect provider">
+            <DataPage resource=data errors=move || failed(save) error_id=ids::EDITOR_ERROR let:page>
+                <p class="crumbs">
+                    <a href="/settings/users">"Users"</a>" › "
+                    <a href="/settings/users/oidc">"OpenID Connect"</a>
+                </p>
+                <ProviderEditor props=page.data.props() save alert=page.alert/>
+            </DataPage>
+        </AdminPage>
     }
 }

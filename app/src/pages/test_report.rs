@@ -2,12 +2,11 @@
 //! shown once. Plain HTML that reads the same without JavaScript; the Copy buttons need it.
 
 use crate::api::test_sign_in::test_sign_in_report;
-use crate::components::guard::authed;
+use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use portcullis::test_sign_in::{
     ProviderGroups, RuleVerdict, Status, Step, TestReport, TokenHeader, WouldDo,
@@ -19,7 +18,7 @@ impl PageData for TestReport {}
 #[component]
 pub fn TestReportPage() -> impl IntoView {
     let query = use_query_map();
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`): read once.
+    // Owned by the page, outside the guard (`guard::AdminPage`): read once.
     let report = Resource::new(
         move || query.with(|q| q.get("id")).unwrap_or_default(),
         |id| async move {
@@ -32,14 +31,11 @@ pub fn TestReportPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Test sign-in report"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage resource=report let:page>
-                    {report_view(page.data)}
-                </DataPage>
-            }
-        })}
+        <AdminPage title="Test sign-in report">
+            <DataPage resource=report let:page>
+                {report_view(page.data)}
+            </DataPage>
+        </AdminPage>
     }
 }
 

@@ -4,61 +4,47 @@ use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
-use crate::components::guard::authed;
-use crate::components::page::{DataPage, Loaded, failed};
+use crate::components::button_form::ButtonForm;
+use crate::components::forms::forms;
+use crate::components::page::{Loaded, SettingsPage};
 use crate::components::switch::LoginMethodSwitch;
 use crate::ids;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use portcullis::sessions::utc_minute;
+
+forms! {
+    /// The forms whose changes the page's data shows (the assigned groups load their own).
+    struct Actions {
+        set_method: SetLoginMethod,
+        unlink: UnlinkUser,
+        end_session: AdminEndSession,
+    }
+}
 
 #[component]
 pub fn UsersSettingsPage() -> impl IntoView {
-    // Owned by the page, not by the guard's Suspend (see `guard::authed`).
-    let set_method = ServerAction::<SetLoginMethod>::new();
-    let unlink = ServerAction::<UnlinkUser>::new();
-    let end_session = ServerAction::<AdminEndSession>::new();
     let groups = GroupActions::new();
-    let settings = Resource::new(
-        move || {
-            (
-                set_method.version().get(),
-                unlink.version().get(),
-                end_session.version().get(),
-            )
-        },
-        |_| users_settings(),
-    );
     view! {
-        <Title text="Users"/>
-        {authed(true, move |_| {
-            view! {
-                <DataPage
-                    resource=settings
-                    errors=move || {
-                        failed(set_method)
-                            .or_else(|| failed(unlink))
-                            .or_else(|| failed(end_session))
-                            .or_else(|| groups.failed())
-                    }
-                    error_id=ids::LOGIN_METHODS_ERROR
-                    let:page
-                >
-                    {users_view(page, set_method, unlink, end_session, groups)}
-                </DataPage>
-            }
-        })}
+        <SettingsPage
+            title="Users"
+            load=users_settings
+            errors=move || groups.failed()
+            error_id=ids::LOGIN_METHODS_ERROR
+            page=move |page, actions| users_view(page, actions, groups)
+        />
     }
 }
 
 fn users_view(
     page: Loaded<UsersSettingsData>,
-    set_method: ServerAction<SetLoginMethod>,
-    unlink: ServerAction<UnlinkUser>,
-    end_session: ServerAction<AdminEndSession>,
+    actions: Actions,
     groups: GroupActions,
 ) -> impl IntoView {
+    let Actions {
+        set_method,
+        unlink,
+        end_session,
+    } = actions;
     let Loaded { data: s, alert } = page;
     let users = s.users.clone();
     let links = s.links.clone();
@@ -137,17 +123,10 @@ fn users_view(
                                 .iter()
                                 .filter(|(owner, _)| *owner == u.id)
                                 .map(|(_, l)| {
-                                    let label = format!("Unlink {} from {}", l.provider_name, u.username);
-                                    let (uid, slug) = (u.id.clone(), l.provider_slug.clone());
                                     let text = format!("{} ({})", l.provider_name, l.label);
-                                    view! {
-                                        <ActionForm action=unlink attr:class="inline">
-                                            <input type="hidden" name="user_id" value=uid/>
-                                            <input type="hidden" name="slug" value=slug/>
-                                            <span>{text}</span>
-                                            <button type="submit" class="link" aria-label=label>"Unlink"</button>
-                                        </ActionForm>
-                                    }
+                                    let label = format!("Unlink {} from {}", l.provider_name, u.username);
+                                    let values = vec![("user_id", u.id.clone()), ("slug", l.provider_slug.clone())];
+                                    view! { <ButtonForm action=unlink values text button="Unlink" class="link" label/> }
                                 })
                                 .collect_view();
                             let sessions_cell = user_sessions(&u.id, &u.username, &sessions, end_session);
@@ -212,15 +191,10 @@ fn user_sessions(
                         if s.current { " (this session)" } else { "" },
                     );
                     let label = format!("End {}'s session: {}", username, s.browser);
-                    let handle = s.handle.clone();
+                    let values = vec![("user_id", s.user_id.clone()), ("handle", s.handle.clone())];
                     view! {
                         <li data-handle=s.handle.clone()>
-                            <ActionForm action=end attr:class="inline">
-                                <input type="hidden" name="user_id" value=s.user_id.clone()/>
-                                <input type="hidden" name="handle" value=handle/>
-                                <span>{text}</span>
-                                <button type="submit" class="link" aria-label=label>"End"</button>
-                            </ActionForm>
+                            <ButtonForm action=end values text button="End" class="link" label/>
                         </li>
                     }
                 })

@@ -1,0 +1,60 @@
+//! The radio group: one choice among a few, each with its own hint, in a fieldset whose
+//! legend names the question.
+
+use super::form_name;
+use leptos::prelude::*;
+
+/// One choice of a [`RadioGroup`].
+pub struct Radio {
+    pub value: &'static str,
+    pub label: &'static str,
+    /// What it means; the option's description.
+    pub hint: &'static str,
+}
+
+#[component]
+pub fn RadioGroup(
+    /// The field's name in its errors; the error's id is `field-{name}-error`, an option's
+    /// hint's `{name}-{value}-hint`.
+    name: &'static str,
+    /// Names the options `group[name]` in the form post.
+    #[prop(optional)]
+    group: &'static str,
+    legend: &'static str,
+    options: Vec<Radio>,
+    /// The value chosen at first.
+    selected: &'static str,
+    error: Signal<Option<String>>,
+    /// Runs with the value the user picks.
+    on_change: Callback<&'static str>,
+) -> impl IntoView {
+    let error_id = format!("field-{name}-error");
+    let input_name = form_name(group, name);
+    let options = options
+        .into_iter()
+        .map(|Radio { value, label, hint }| {
+            let hint_id = format!("{name}-{value}-hint");
+            view! {
+                <label class="radio">
+                    <input
+                        type="radio"
+                        name=input_name.clone()
+                        value=value
+                        checked=value == selected
+                        aria-describedby=hint_id.clone()
+                        on:change=move |_| on_change.run(value)
+                    />
+                    <span>{label}</span>
+                </label>
+                <p class="hint radio-hint" id=hint_id>{hint}</p>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="field" class:invalid=move || error.get().is_some() aria-describedby=error_id.clone()>
+            <legend>{legend}</legend>
+            {options}
+            <p class="field-error" id=error_id.clone() role="alert">{move || error.get()}</p>
+        </fieldset>
+    }
+}
