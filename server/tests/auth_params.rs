@@ -73,15 +73,7 @@ async fn a_protocol_parameter_is_refused_on_its_field_and_nothing_is_saved(app: 
     let admin = signed_in(app, "root").await;
     let save = |d: portcullis::provider::ProviderDraft, original: &'static str| {
         let admin = admin.clone();
-        async move {
-            let mut form = common::editor_form(original, &d);
-            form.push(("confirm".into(), "true".into()));
-            let form: Vec<(&str, &str)> =
-                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let res = app.call(&admin, "admin/save_provider", &form).await;
-            let status = res.status();
-            (status, res.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        async move { app.save_provider(&admin, original, &d).await }
     };
     let stored = || async {
         portcullis::ssr::providers::list(&app.running.db)

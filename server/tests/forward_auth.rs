@@ -490,16 +490,8 @@ proxied!(claim_groups_are_kept_apart);
 /// Saves provider `idp` as `d` through the editor as `admin` (confirmed: no question about
 /// discovery or linked accounts).
 async fn save_provider(app: &TestApp, admin: &Client, d: &ProviderDraft) {
-    let mut form = common::editor_form("idp", d);
-    form.push(("confirm".to_owned(), "true".to_owned()));
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let res = app.call(admin, "admin/save_provider", &form).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::OK,
-        "{}",
-        res.text().await.unwrap()
-    );
+    let (status, answer) = app.save_provider(admin, "idp", d).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
 }
 
 /// Issue 18 item 8: a provider's groups go whenever it is disabled (the editor's Save,

@@ -11,7 +11,7 @@ use portcullis::ssr::users;
 use portcullis_server::config::Config;
 use portcullis_server::serve::{self, Running};
 use reqwest::header::{ACCEPT, REFERER};
-use reqwest::{Client, Response};
+use reqwest::{Client, Response, StatusCode};
 
 /// What a CLI run did.
 pub struct CliRun {
@@ -155,11 +155,30 @@ impl TestApp {
     /// A local account `name` (password `<name> password`, shown as `<name> local`) with
     /// `email`.
     pub async fn add_local(&self, name: &str, email: &str, admin: bool) {
+        let password = format!("{name} password");
+        self.add_account(name, email, &format!("{name} local"), &password, admin)
+            .await;
+    }
+
+    pub async fn add_user(&self, name: &str, password: &str, admin: bool) {
+        let email = format!("{name}@example.com");
+        self.add_account(name, &email, &format!("{name} display"), password, admin)
+            .await;
+    }
+
+    async fn add_account(
+        &self,
+        name: &str,
+        email: &str,
+        display_name: &str,
+        password: &str,
+        admin: bool,
+    ) {
         let account = NewAccount {
             username: name.into(),
             email: email.into(),
-            display_name: format!("{name} local"),
-            password: format!("{name} password"),
+            display_name: display_name.into(),
+            password: password.into(),
         }
         .validate()
         .unwrap();
@@ -168,18 +187,21 @@ impl TestApp {
             .unwrap();
     }
 
-    pub async fn add_user(&self, name: &str, password: &str, admin: bool) {
-        let account = NewAccount {
-            username: name.into(),
-            email: format!("{name}@example.com"),
-            display_name: format!("{name} display"),
-            password: password.into(),
-        }
-        .validate()
-        .unwrap();
-        users::create(&self.running.db, &account, admin, false)
-            .await
-            .unwrap();
+    /// Saves `d` through the editor's server function as `admin`, confirmed (no question about
+    /// discovery or linked accounts): `original_slug` is the provider edited, "" for a new
+    /// one. The status and the JSON answer (`Null` when there is none).
+    pub async fn save_provider(
+        &self,
+        admin: &Client,
+        original_slug: &str,
+        d: &portcullis::provider::ProviderDraft,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut form = editor_form(original_slug, d);
+        form.push(("confirm".to_owned(), "true".to_owned()));
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let res = self.call(admin, "admin/save_provider", &form).await;
+        let status = res.status();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// Calls a server function as the hydrated app does (JSON answer, real status codes).
@@ -350,7 +372,7 @@ macro_rules! each_backend {
 /// refresh. This turns such a page into the redirect it stands for, so tests can follow it
 /// like any other; other responses pass through.
 pub async fn continue_page_as_redirect(res: Response) -> Response {
-    let is_page = res.status() == reqwest::StatusCode::OK
+    let is_page = res.status() == StatusCode::OK
         && res
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
