@@ -218,6 +218,12 @@ pub enum IndexError {
     Empty,
 }
 
+/// The origin of an icon host that serves plain http (a LAN mirror of the catalogue), which
+/// the pages' CSP and the editors' logo check must allow by name; `None` for https.
+pub fn http_origin(base: &url::Url) -> Option<String> {
+    (base.scheme() == "http").then(|| base.origin().ascii_serialization())
+}
+
 /// Reads the upstream `index.json` (an array of `{Name, Reference, SVG, PNG, WebP, Light,
 /// Dark, ...}`, flags as "Yes"/"No"). Entries without a name, with a reference that is not a
 /// safe file stem, or with no image format are skipped; duplicates keep the first.

@@ -38,17 +38,17 @@ pub async fn session_user(session: &AuthSession, db: &Db) -> Result<Option<UserR
     }
 }
 
-pub async fn current_user() -> Result<Option<UserRow>, AppError> {
-    let session = session().await?;
-    session_user(&session, &state()?.db).await
+/// The signed-in user behind a session: 401 when there is none. What `as_user` and the
+/// `SignedIn` extractor both ask.
+pub async fn signed_in_user(session: &AuthSession, db: &Db) -> Result<UserRow, AppError> {
+    session_user(session, db)
+        .await?
+        .ok_or(AppError::Unauthorized)
 }
 
-pub async fn require_user() -> Result<UserRow, AppError> {
-    current_user().await?.ok_or(AppError::Unauthorized)
-}
-
-pub async fn require_admin() -> Result<UserRow, AppError> {
-    let user = require_user().await?;
+/// The user, when an administrator: 403 otherwise. What `as_admin` and the `Admin`
+/// extractor both ask.
+pub fn administrator(user: UserRow) -> Result<UserRow, AppError> {
     if user.is_admin {
         Ok(user)
     } else {
@@ -78,9 +78,7 @@ where
 {
     let result = async {
         let cx = Ctx::new().await?;
-        let user = session_user(&cx.session, &cx.state.db)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let user = signed_in_user(&cx.session, &cx.state.db).await?;
         body(cx, user).await
     }
     .await;
@@ -92,13 +90,7 @@ pub async fn as_admin<T, Fut>(body: impl FnOnce(Ctx, UserRow) -> Fut) -> Result<
 where
     Fut: Future<Output = Result<T, AppError>>,
 {
-    as_user(async move |cx, user| {
-        if !user.is_admin {
-            return Err(AppError::Forbidden);
-        }
-        body(cx, user).await
-    })
-    .await
+    as_user(async move |cx, user| body(cx, administrator(user)?).await).await
 }
 
 impl Ctx {

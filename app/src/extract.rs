@@ -2,7 +2,7 @@
 //! through `leptos_axum::extract_with_state`. A refusal is the answer the request gets
 //! ([`AppError::answer`]): a plain form post a page, anything else the API's JSON.
 
-use crate::auth::session_user;
+use crate::auth::{administrator, signed_in_user};
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -51,9 +51,7 @@ impl FromRequestParts<AppState> for AuthSession {
 
 async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<SignedIn, AppError> {
     let session = AuthSession::from_request_parts(parts, state).await?;
-    let user = session_user(&session, &state.db)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
+    let user = signed_in_user(&session, &state.db).await?;
     Ok(SignedIn { session, user })
 }
 
@@ -65,11 +63,16 @@ impl FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match signed_in(parts, state).await {
-            Ok(caller) if caller.user.is_admin => Ok(Admin(caller)),
-            Ok(_) => Err(AppError::Forbidden.answer(crate::html::is_form_post(parts))),
-            Err(e) => Err(e.answer(crate::html::is_form_post(parts))),
-        }
+        let admin = async {
+            let SignedIn { session, user } = signed_in(parts, state).await?;
+            Ok(Admin(SignedIn {
+                session,
+                user: administrator(user)?,
+            }))
+        };
+        admin
+            .await
+            .map_err(|e: AppError| e.answer(crate::html::is_form_post(parts)))
     }
 }
 

@@ -46,12 +46,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                {hydrate.then(|| view! { <HydrationScripts options/> })}
-                // Moments in the viewer's time zone (components/moment.rs); the sign-in page
-                // shows none.
+                // The app, and moments in the viewer's time zone (components/moment.rs): on
+                // every page but the sign-in page, which shows no moments. Loaded everywhere
+                // else because the client router moves between pages without a new document.
                 {hydrate
                     .then(|| {
                         view! {
+                            <HydrationScripts options/>
                             <script
                                 type="module"
                                 src="/pkg/moments.js"

@@ -2,8 +2,8 @@
 // with UTC minutes as its text (app/src/components/moment.rs), which is what a page says
 // without JavaScript. Here the text becomes relative ("5 minutes ago") and the title the full
 // moment in the viewer's own time zone, kept fresh while the page stays open. Plain DOM and
-// the browser's Intl, no WebAssembly: it runs on every page that shows moments, whether or
-// not that page loads the app's wasm. Loaded as a module with the page's CSP nonce.
+// the browser's Intl, no WebAssembly: it does not wait for the app's wasm, and it will serve
+// pages that load none. Loaded as a module with the page's CSP nonce (app/src/lib.rs).
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 // (dateStyle and timeStyle cannot be combined with timeZoneName: the fields are named.)
 const full = new Intl.DateTimeFormat(undefined, {

@@ -273,8 +273,7 @@ impl Config {
     /// The plain-http origin the pages may load images from (the icon host, when it is
     /// http), which logo and icon checks then accept.
     pub fn http_image_origin(&self) -> Option<String> {
-        (self.icon_base_url.scheme() == "http")
-            .then(|| self.icon_base_url.origin().ascii_serialization())
+        portcullis::icons::http_origin(&self.icon_base_url)
     }
 
     pub fn secrets(&self) -> anyhow::Result<SecretBox> {

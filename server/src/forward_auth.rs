@@ -37,6 +37,7 @@ use portcullis::apps::request::{self, Refused, RequestUrl};
 use portcullis::ssr::groups::{self, Identity};
 use portcullis::ssr::session::AuthSession;
 use std::net::SocketAddr;
+use tower_sessions::Session;
 
 pub const PATH: &str = "/api/v1/forward-auth";
 pub const NGINX_PATH: &str = "/api/v1/forward-auth/nginx";
@@ -60,8 +61,11 @@ fn check_route(flavor: Flavor) -> MethodRouter<AppState> {
     get(
         move |State(state): State<AppState>,
               ConnectInfo(peer): ConnectInfo<SocketAddr>,
-              session: AuthSession,
+              session: Session,
               headers: HeaderMap| async move {
+            // The plain session, not the `AuthSession` extractor: the check never signs in,
+            // so it has no use for the User-Agent that extractor copies on every request.
+            let session = AuthSession::from(session);
             check(&state, peer, session, &headers, flavor).await
         },
     )

@@ -115,7 +115,8 @@ async fn login(
             if start.link.is_some() {
                 // Link tokens are no longer accepted in URLs (they leak through history and
                 // logs); the Linked Accounts page posts them.
-                return link_expired(&state, &session).await;
+                let signed_in = session_user(&session, &state.db).await;
+                return link_expired(&session, matches!(signed_in, Ok(Some(_)))).await;
             }
             starter
                 .sign_in(slug)
@@ -227,11 +228,12 @@ async fn start_link(
     Binding(binding): Binding,
     form: Result<Form<LinkForm>, FormRejection>,
 ) -> Response {
+    let signed_in = caller.is_ok();
     let (Ok(Form(form)), Ok(SignedIn { user, .. })) = (form, caller) else {
-        return link_expired(&state, &session).await;
+        return link_expired(&session, signed_in).await;
     };
     if !session.take_link_token(&form.token).await.unwrap_or(false) {
-        return link_expired(&state, &session).await;
+        return link_expired(&session, signed_in).await;
     }
     let mode = Mode::Link { user_id: user.id };
     let started = begin(&state, &session, &slug, mode, None, binding, client.key()).await;
@@ -254,12 +256,8 @@ pub(crate) fn to_provider(res: Response) -> Response {
     }
 }
 
-async fn link_expired(state: &AppState, session: &AuthSession) -> Response {
-    let signed_in = session_user(session, &state.db)
-        .await
-        .ok()
-        .flatten()
-        .is_some();
+/// `signed_in`: the `SignedIn` extractor's answer, so the user is not read again.
+async fn link_expired(session: &AuthSession, signed_in: bool) -> Response {
     flash(
         session,
         &AppError::Denied("That link has expired. Open Linked Accounts and try again.".into()),

@@ -76,13 +76,20 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
     Ok(n > 0)
 }
 
+/// The provider has Admin Claims and the claims meet them (sign-in, and Test sign-in's
+/// preview of it).
+pub(crate) fn admin_claims_hold(v: &Verified) -> bool {
+    let rules = &v.provider.settings.admin_claims;
+    !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty()
+}
+
 /// Applies the provider's rules to `user_id`, who has just signed in with `v`.
 pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx::Error> {
     let Some(user) = users::get(db, user_id).await? else {
         return Ok(());
     };
     let rules = &v.provider.settings.admin_claims;
-    let matches = !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty();
+    let matches = admin_claims_hold(v);
     let mut change = if rules.is_empty() || matches || !user.is_admin {
         decide(!rules.is_empty(), matches, user.is_admin, true)
     } else {

@@ -83,10 +83,8 @@ impl IconIndex {
     /// The icon host's origin when it is plain http (a LAN mirror): the one plain-http
     /// origin the pages' Content-Security-Policy allows images from.
     pub fn http_origin(&self) -> Option<String> {
-        url::Url::parse(&self.base_url)
-            .ok()
-            .filter(|u| u.scheme() == "http")
-            .map(|u| u.origin().ascii_serialization())
+        let base = url::Url::parse(&self.base_url).ok()?;
+        crate::icons::http_origin(&base)
     }
 
     /// The compact catalogue file (serve it with its `.br`/`.gz` siblings). Fetches when

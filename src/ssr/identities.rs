@@ -3,6 +3,7 @@
 //! on it ([`resolve`]) or puts it into words for Test sign-in ([`preview`]). Identities are
 //! keyed by (provider, issuer, `sub`); never by email or username.
 
+use super::admin_sync::admin_claims_hold;
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::oidc::flow::Verified;
@@ -313,12 +314,6 @@ pub async fn preview(db: &Db, v: &Verified) -> Result<WouldDo, sqlx::Error> {
             WouldDo::Refuse { reason }
         }
     })
-}
-
-/// The provider has Admin Claims and the claims meet them.
-fn admin_claims_hold(v: &Verified) -> bool {
-    let rules = &v.provider.settings.admin_claims;
-    !rules.is_empty() && claims::missing_required(&v.claims, rules).is_empty()
 }
 
 /// What `admin_sync::at_sign_in` would do to `user`'s administrator flag, in words.

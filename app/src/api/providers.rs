@@ -44,9 +44,8 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
     use portcullis::ssr::providers;
     as_admin(async move |cx, _admin| {
         let st = &cx.state;
-        let methods = providers::login_methods(&st.db).await?;
         Ok(OidcSettingsData {
-            oidc_enabled: methods.oidc,
+            oidc_enabled: providers::oidc_enabled(&st.db).await?,
             providers: providers::list(&st.db)
                 .await?
                 .into_iter()

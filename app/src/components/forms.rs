@@ -5,15 +5,6 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
-/// The error of the last run of `action`, if it failed (tracked: use it in a closure).
-pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
-where
-    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    action.value().get().and_then(Result::err)
-}
-
 /// One form or several.
 pub trait Forms: Copy + Send + Sync + 'static {
     /// How many times they have run, in all (tracked: a resource's source).
@@ -32,7 +23,7 @@ where
     }
 
     fn failed(self) -> Option<AppError> {
-        failed(self)
+        self.value().get().and_then(Result::err)
     }
 }
 

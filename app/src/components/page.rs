@@ -130,7 +130,7 @@ pub struct Loaded<T> {
 #[component]
 pub fn DataPage<T, C, IV>(
     resource: Resource<Result<T, AppError>>,
-    /// The errors of the page's actions (e.g. `move || failed(save)`), shown before the flash.
+    /// The errors of the page's actions (e.g. `move || save.failed()`), shown before the flash.
     #[prop(optional, into)]
     errors: Signal<Option<AppError>>,
     /// The id of the error message, for tests.

@@ -3,7 +3,7 @@
 use crate::api::app_editor::{AppEditorData, app_editor};
 use crate::api::apps::SaveApp;
 use crate::components::app_editor::AppEditor;
-use crate::components::forms::failed;
+use crate::components::forms::Forms;
 use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
@@ -26,7 +26,7 @@ pub fn AppEditPage() -> impl IntoView {
     let data = Resource::new(id, app_editor);
     view! {
         <AdminPage title="Application">
-            <DataPage resource=data errors=move || failed(save) error_id=ids::APP_EDITOR_ERROR let:page>
+            <DataPage resource=data errors=move || save.failed() error_id=ids::APP_EDITOR_ERROR let:page>
                 <p class="crumbs">
                     <a href="/settings/applications">"Applications"</a>
                 </p>

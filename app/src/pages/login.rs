@@ -2,7 +2,7 @@
 
 use crate::api::auth::{Login, LoginPageData, login_page};
 use crate::components::field::{SubmitButton, TextField};
-use crate::components::forms::failed;
+use crate::components::forms::Forms;
 use crate::components::page::{Alert, DataPage};
 use crate::components::provider_logo::ProviderLogo;
 use crate::components::session::SessionContext;
@@ -20,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     view! {
         <Title text="Sign in"/>
-        <DataPage resource=page errors=move || failed(session.login) error_id=ids::LOGIN_ERROR notice_id=ids::LOGIN_NOTICE let:page>
+        <DataPage resource=page errors=move || session.login.failed() error_id=ids::LOGIN_ERROR notice_id=ids::LOGIN_NOTICE let:page>
             {match page.data {
                 p if p.setup_open => view! { <Redirect path="/setup"/> }.into_any(),
                 p if p.signed_in => view! { <Redirect path="/"/> }.into_any(),

@@ -1,7 +1,7 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
 use crate::api::providers::{OidcSettingsData, SaveProvider, oidc_settings, provider};
-use crate::components::forms::failed;
+use crate::components::forms::Forms;
 use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
@@ -59,7 +59,7 @@ pub fn ProviderEditPage() -> impl IntoView {
     });
     view! {
         <AdminPage title="OpenID Connect provider">
-            <DataPage resource=data errors=move || failed(save) error_id=ids::EDITOR_ERROR let:page>
+            <DataPage resource=data errors=move || save.failed() error_id=ids::EDITOR_ERROR let:page>
                 <p class="crumbs">
                     <a href="/settings/users">"Users"</a>" › "
                     <a href="/settings/users/oidc">"OpenID Connect"</a>

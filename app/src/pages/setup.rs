@@ -2,7 +2,7 @@
 
 use crate::api::auth::{Setup, setup_page};
 use crate::components::field::{SubmitButton, TextField};
-use crate::components::forms::failed;
+use crate::components::forms::Forms;
 use crate::components::page::{Alert, DataPage};
 use crate::components::session::SessionContext;
 use crate::ids;
@@ -16,7 +16,7 @@ pub fn SetupPage() -> impl IntoView {
     let page = Resource::new(|| (), |_| setup_page());
     view! {
         <Title text="Set up"/>
-        <DataPage resource=page errors=move || failed(session.setup) error_id=ids::SETUP_ERROR let:page>
+        <DataPage resource=page errors=move || session.setup.failed() error_id=ids::SETUP_ERROR let:page>
             {if page.data.open || page.data.flash.is_some() {
                 setup_form(session.setup, page.alert, page.data.open).into_any()
             } else {

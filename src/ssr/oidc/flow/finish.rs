@@ -100,7 +100,9 @@ impl Rp<'_> {
         provider_time += waited.elapsed();
         let tokens = tokens.map_err(|f| refused(&f))?;
         let nonce = &pending.nonce;
-        // On an unknown key, refresh the JWKS once (rotation) and verify again.
+        // On an unknown key, refresh the JWKS once (rotation) and verify again. The cache is
+        // what can be stale: Test sign-in discovers afresh when it starts, so it has no
+        // such retry.
         let (client, identity) = match steps::id_token(&client, &metadata, &tokens, nonce) {
             Ok(identity) => (client, identity),
             Err(f) if f.problem == IdTokenProblem::NoMatchingKey => {
