@@ -53,7 +53,7 @@ pub fn utc_minute(unix_secs: i64) -> String {
 }
 
 /// The same moment for a `<time datetime>` attribute (RFC 3339, UTC, to the second), which
-/// the browser turns into the viewer's time zone and relative words (`public/pkg/moments.js`).
+/// the browser turns into the viewer's time zone and relative words (`public/pkg/page.js`).
 pub fn utc_datetime(unix_secs: i64) -> String {
     let (y, m, d, secs) = utc_parts(unix_secs);
     format!(

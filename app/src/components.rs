@@ -9,6 +9,7 @@ pub mod field;
 pub mod forms;
 pub mod guard;
 pub mod icon_picker;
+pub mod island;
 pub mod logo_field;
 pub mod moment;
 pub mod nav;

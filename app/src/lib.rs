@@ -36,9 +36,13 @@ use leptos_router::{
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The pages' resolved resources are still written into pages without an island (a few
+    // hundred bytes nothing reads): turning that off (`set_is_hydrating(false)`, as the
+    // islands' loader does on the editors' pages) made `/login` render empty after a refused
+    // sign-in (server/tests/hardening.rs, signin.rs).
     #[cfg(feature = "ssr")]
     set_security_headers();
-    let hydrate = !is_plain_html_page();
+    let scripts = page_scripts();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,20 +50,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                // The app, and moments in the viewer's time zone (components/moment.rs): on
-                // every page but the sign-in page, which shows no moments. Loaded everywhere
-                // else because the client router moves between pages without a new document.
-                {hydrate
+                // Moments in the viewer's time zone and copy buttons, without WebAssembly
+                // (`public/pkg/page.js`); the bundle only where a page shows an island.
+                {(scripts != Scripts::None)
                     .then(|| {
                         view! {
-                            <HydrationScripts options/>
                             <script
                                 type="module"
-                                src="/pkg/moments.js"
+                                src="/pkg/page.js"
                                 nonce=leptos::nonce::use_nonce()
                             ></script>
                         }
                     })}
+                {(scripts == Scripts::Islands).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
             <body>
@@ -69,18 +72,46 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The sign-in page is served as plain HTML and CSS, without the app's wasm: it is the page
-/// everyone loads, it works fully as forms and links (the no-JavaScript path), and so it
-/// costs a few KB instead of the whole app. Signed-in pages load the app and hydrate.
-fn is_plain_html_page() -> bool {
+/// What a page loads besides HTML and CSS.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scripts {
+    /// The sign-in page, the page everyone loads: nothing, a few KB in all.
+    None,
+    /// `page.js` only (every page without an island).
+    Page,
+    /// `page.js` and the bundle, which hydrates the page's islands.
+    Islands,
+}
+
+/// Decided by the path, before the page renders: the loader belongs in the head, and a page
+/// may be built more than once while its data settles, so the page cannot say it once.
+fn page_scripts() -> Scripts {
     #[cfg(feature = "ssr")]
     {
-        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/login")
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return Scripts::Page;
+        };
+        match parts.uri.path() {
+            "/login" => Scripts::None,
+            path if shows_island(path) => Scripts::Islands,
+            _ => Scripts::Page,
+        }
     }
     #[cfg(not(feature = "ssr"))]
     {
-        false
+        Scripts::Page
     }
+}
+
+/// The routes that show an island (`App`, below): the provider and the application
+/// editors; no other page does. A route that shows one but is missing here still works, as
+/// plain forms (the editor specs notice); one listed that shows none loads the bundle for
+/// nothing (the bench's no-wasm row notices: it asks this function which pages may).
+pub fn shows_island(path: &str) -> bool {
+    ["/settings/users/oidc/new", "/settings/applications/new"].contains(&path)
+        || ["/settings/users/oidc/edit/", "/settings/applications/edit/"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
 }
 
 /// A Content-Security-Policy that allows only our own script (by this response's nonce),
@@ -125,13 +156,6 @@ fn set_security_headers() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     SessionContext::provide();
-
-    // Effects run only in the browser: tests wait for this marker to know the page is live.
-    Effect::new(move |_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/portcullis.css"/>

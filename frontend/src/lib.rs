@@ -1,7 +1,7 @@
-//! The browser bundle: hydrates what the server rendered.
+//! The browser bundle: the islands of the server-rendered pages (`app::components::island`).
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    app::components::island::hydrate();
 }

@@ -8,7 +8,8 @@ use crate::components::draft_editor::{
     Draft, DraftField, DraftLogo, Editor, EditorActions, EditorCard, text,
 };
 use crate::components::field::{Radio, RadioGroup};
-use crate::components::page::Alert;
+use crate::components::island::island_form;
+use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -34,9 +35,9 @@ impl Draft for AppDraft {
     }
 }
 
-/// The application editor. `save` and `alert` belong to the page: the alert shows the last
-/// save's error, or the one a post without JavaScript left.
-#[component]
+/// The application editor, an island (`components::island`): its alert shows the last
+/// save's error, or `flash`, the one a post without JavaScript left.
+#[island]
 pub fn AppEditor(
     draft: AppDraft,
     /// Empty for a new application.
@@ -44,9 +45,9 @@ pub fn AppEditor(
     /// The plain-http image origin the server allows for icons (the icon mirror), if any,
     /// so that the live check agrees with the server's.
     http_image_origin: Option<String>,
-    save: ServerAction<SaveApp>,
-    alert: Alert,
+    flash: Option<AppError>,
 ) -> impl IntoView {
+    let (save, alert) = island_form::<SaveApp>(flash, ids::APP_EDITOR_ERROR);
     let creating = id.is_empty();
     let initial_access = Access::parse(&draft.access).unwrap_or_default();
     let editor = Editor::provide(

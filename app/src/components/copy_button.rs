@@ -1,5 +1,6 @@
-//! A read-only value with a Copy button (the button needs JavaScript; the value can always
-//! be selected by hand).
+//! A read-only value with a Copy button. The button works through `public/pkg/page.js`
+//! (no WebAssembly: the pages that show one need none otherwise), which copies the value the
+//! input holds when clicked; the value can always be selected by hand.
 
 use leptos::prelude::*;
 
@@ -9,24 +10,28 @@ pub fn CopyValue(
     label: &'static str,
     id: &'static str,
 ) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let clipboard = window().navigator().clipboard();
-            let _ = clipboard.write_text(&value.get_untracked());
-            copied.set(true);
-        }
-    };
     view! {
         <div class="copy-value">
             <label for=id>{label}</label>
             <div class="copy-row">
                 <input id=id type="text" readonly=true value=value.get_untracked() prop:value=move || value.get()/>
-                <button type="button" on:click=copy aria-live="polite">
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <CopyButton source=id/>
             </div>
         </div>
+    }
+}
+
+/// The button that copies the element `source` (an input's value, else its text).
+#[component]
+pub fn CopyButton(
+    source: &'static str,
+    /// The id of what the button copies, as the button's description.
+    #[prop(optional)]
+    described_by: Option<String>,
+) -> impl IntoView {
+    view! {
+        <button type="button" data-copy=source aria-live="polite" aria-describedby=described_by>
+            "Copy"
+        </button>
     }
 }

@@ -5,7 +5,7 @@ use portcullis::sessions::{utc_datetime, utc_minute};
 
 /// Rendered as UTC to the minute (`2026-11-29 16:21 UTC`), so that the server's rendering and
 /// the browser's agree and a page without JavaScript says something exact. With JavaScript,
-/// `public/pkg/moments.js` shows it relative ("5 minutes ago") with the full moment in the
+/// `public/pkg/page.js` shows it relative ("5 minutes ago") with the full moment in the
 /// viewer's time zone as its title: a plain DOM script that does not depend on the app's
 /// WebAssembly.
 #[component]

@@ -80,6 +80,21 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The messages of a part of a page that owns its actions (an island): `errors` (its
+    /// actions' latest) before `flash`, no notice.
+    pub fn new(
+        errors: Signal<Option<AppError>>,
+        flash: Option<AppError>,
+        error_id: &'static str,
+    ) -> Self {
+        Alert {
+            error: Signal::derive(move || errors.get().or_else(|| flash.clone())),
+            notice: Signal::stored(None),
+            error_id,
+            notice_id: "",
+        }
+    }
+
     /// The error being shown, also for pages that act on its kind.
     pub fn error(self) -> Signal<Option<AppError>> {
         self.error

@@ -8,7 +8,7 @@ use crate::components::draft_editor::{
     text,
 };
 use crate::components::field::Select;
-use crate::components::page::Alert;
+use crate::components::island::island_form;
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
@@ -16,10 +16,16 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::field::FieldError;
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone)]
+/// The editor's data, handed to the island in the page as JSON: nothing secret (the
+/// secret's presence only).
+#[derive(Clone, Serialize, Deserialize)]
 pub struct EditorProps {
     pub draft: ProviderDraft,
+    /// The plain-http image origin the server allows for logos, if any (not part of the
+    /// draft's JSON: the server sets it, never a form).
+    pub http_image_origin: Option<String>,
     /// Empty for a new provider.
     pub original_slug: String,
     pub has_secret: bool,
@@ -79,21 +85,20 @@ impl Draft for ProviderDraft {
     }
 }
 
-/// The provider editor. `save` and `alert` belong to the page (see `components::page`):
-/// the alert shows the last save's error, or the one a post without JavaScript left.
-#[component]
-pub fn ProviderEditor(
-    props: EditorProps,
-    save: ServerAction<SaveProvider>,
-    alert: Alert,
-) -> impl IntoView {
+/// The provider editor, an island (`components::island`): its alert shows the last save's
+/// error, or `flash`, the one a post without JavaScript left.
+#[island]
+pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoView {
+    let (save, alert) = island_form::<SaveProvider>(flash, ids::EDITOR_ERROR);
     let EditorProps {
-        draft,
+        mut draft,
+        http_image_origin,
         original_slug,
         has_secret,
         redirect_uri,
         policy,
     } = props;
+    draft.http_image_origin = http_image_origin;
     let logout_base = redirect_uri.clone();
     let mode = if original_slug.is_empty() {
         Mode::Create

@@ -1,13 +1,10 @@
 //! `/settings/applications/new` and `/settings/applications/edit/:id` (administrators).
 
 use crate::api::app_editor::{AppEditorData, app_editor};
-use crate::api::apps::SaveApp;
 use crate::components::app_editor::AppEditor;
-use crate::components::forms::Forms;
 use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
-use crate::ids;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use portcullis::apps::AppDraft;
@@ -21,22 +18,22 @@ impl PageData for AppEditorData {
 #[component]
 pub fn AppEditPage() -> impl IntoView {
     let params = use_params_map();
-    let save = ServerAction::<SaveApp>::new();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let data = Resource::new(id, app_editor);
     view! {
         <AdminPage title="Application">
-            <DataPage resource=data errors=move || save.failed() error_id=ids::APP_EDITOR_ERROR let:page>
+            <DataPage resource=data let:page>
                 <p class="crumbs">
                     <a href="/settings/applications">"Applications"</a>
                 </p>
                 {
+                    let flash = page.data.flash();
                     let AppEditorData { app, http_image_origin, .. } = page.data;
                     let (draft, id) = match app {
                         Some(a) => (a.draft(), a.id),
                         None => (AppDraft::new_default(), String::new()),
                     };
-                    view! { <AppEditor draft id http_image_origin save alert=page.alert/> }
+                    view! { <AppEditor draft id http_image_origin flash/> }
                 }
             </DataPage>
         </AdminPage>

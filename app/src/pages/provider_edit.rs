@@ -1,12 +1,10 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
-use crate::api::providers::{OidcSettingsData, SaveProvider, oidc_settings, provider};
-use crate::components::forms::Forms;
+use crate::api::providers::{OidcSettingsData, oidc_settings, provider};
 use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
 use crate::error::AppError;
-use crate::ids;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use portcullis::provider::{ProviderDraft, ProviderView};
@@ -28,13 +26,13 @@ impl PageData for EditorData {
 impl EditorData {
     fn props(self) -> EditorProps {
         let EditorData { settings, existing } = self;
-        let (mut draft, original_slug, has_secret) = match existing {
+        let (draft, original_slug, has_secret) = match existing {
             Some(p) => (p.draft(), p.slug.clone(), p.has_client_secret),
             None => (ProviderDraft::new_default(), String::new(), false),
         };
-        draft.http_image_origin = settings.http_image_origin;
         EditorProps {
             draft,
+            http_image_origin: settings.http_image_origin,
             original_slug,
             has_secret,
             redirect_uri: settings.redirect_uri,
@@ -46,7 +44,6 @@ impl EditorData {
 #[component]
 pub fn ProviderEditPage() -> impl IntoView {
     let params = use_params_map();
-    let save = ServerAction::<SaveProvider>::new();
     let slug = move || params.with(|p| p.get("slug")).unwrap_or_default();
     let data = Resource::new(slug, |slug| async move {
         let settings = oidc_settings().await?;
@@ -59,12 +56,15 @@ pub fn ProviderEditPage() -> impl IntoView {
     });
     view! {
         <AdminPage title="OpenID Connect provider">
-            <DataPage resource=data errors=move || save.failed() error_id=ids::EDITOR_ERROR let:page>
+            <DataPage resource=data let:page>
                 <p class="crumbs">
                     <a href="/settings/users">"Users"</a>" › "
                     <a href="/settings/users/oidc">"OpenID Connect"</a>
                 </p>
-                <ProviderEditor props=page.data.props() save alert=page.alert/>
+                {
+                    let flash = page.data.flash();
+                    view! { <ProviderEditor props=page.data.props() flash/> }
+                }
             </DataPage>
         </AdminPage>
     }

@@ -2,6 +2,7 @@
 //! shown once. Plain HTML that reads the same without JavaScript; the Copy buttons need it.
 
 use crate::api::test_sign_in::test_sign_in_report;
+use crate::components::copy_button::CopyButton;
 use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
@@ -254,29 +255,16 @@ fn would_view(would: Option<WouldDo>, ok: bool) -> impl IntoView {
     }
 }
 
-/// A block of text with a Copy button (the button needs JavaScript; the text can always be
-/// selected by hand).
+/// A block of text with a Copy button (`CopyButton`; the text can always be selected by
+/// hand).
 #[component]
 fn CopyBlock(label: &'static str, text: String, id: &'static str) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let value = text.clone();
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        {
-            let _ = window().navigator().clipboard().write_text(&value);
-            copied.set(true);
-        }
-        #[cfg(not(feature = "hydrate"))]
-        let _ = &value;
-    };
     let heading = format!("{id}-label");
     view! {
         <div class="copy-block">
             <div class="copy-row">
                 <h3 id=heading.clone()>{label}</h3>
-                <button type="button" on:click=copy aria-live="polite" aria-describedby=heading.clone()>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <CopyButton source=id described_by=heading.clone()/>
             </div>
             <pre id=id tabindex="0" aria-labelledby=heading>{text}</pre>
         </div>

@@ -1,9 +1,12 @@
-// Times people read. The server renders each moment as <time data-moment datetime="…Z">
+// What a page does in the browser without WebAssembly (issue 20): every page but the
+// sign-in page loads this one module, with the page's CSP nonce (app/src/lib.rs). Only the
+// provider and application editors are islands that load the app's wasm
+// (app/src/components/island.rs); everything here is plain DOM and the browser's Intl.
+//
+// 1. Times people read. The server renders each moment as <time data-moment datetime="…Z">
 // with UTC minutes as its text (app/src/components/moment.rs), which is what a page says
 // without JavaScript. Here the text becomes relative ("5 minutes ago") and the title the full
-// moment in the viewer's own time zone, kept fresh while the page stays open. Plain DOM and
-// the browser's Intl, no WebAssembly: it does not wait for the app's wasm, and it will serve
-// pages that load none. Loaded as a module with the page's CSP nonce (app/src/lib.rs).
+// moment in the viewer's own time zone, kept fresh while the page stays open.
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 // (dateStyle and timeStyle cannot be combined with timeZoneName: the fields are named.)
 const full = new Intl.DateTimeFormat(undefined, {
@@ -36,7 +39,7 @@ function show(el) {
   const date = new Date(el.getAttribute("datetime"));
   if (Number.isNaN(date.getTime())) return;
   const text = words(date);
-  // The text node is changed in place, not replaced: the app's hydration claims it.
+  // The text node is changed in place, not replaced: an island's hydration claims it.
   const node = el.firstChild;
   if (node && node.nodeType === Node.TEXT_NODE) {
     if (node.nodeValue !== text) node.nodeValue = text;
@@ -53,8 +56,8 @@ function showAll(root) {
 }
 
 showAll(document);
-// Moments the app renders later (a list reloaded after an action) get the same treatment,
-// and so does a moment whose text the app's hydration writes back. A write of ours that
+// Moments an island renders later get the same treatment, and so does a moment whose text
+// an island's hydration writes back. A write of ours that
 // changes nothing is not made, so our own writes end the round.
 new MutationObserver((records) => {
   for (const r of records) {
@@ -65,3 +68,27 @@ new MutationObserver((records) => {
   }
 }).observe(document.body, { childList: true, subtree: true, characterData: true });
 setInterval(() => showAll(document), 30_000);
+
+// 2. Copy buttons (app/src/components/copy_button.rs): a button with data-copy="ID" copies
+// the current value of the element ID (an input's value, else its text), so a value an island
+// keeps up to date (the editor's redirect URIs follow the slug) is copied as shown. Without
+// JavaScript the value is selectable by hand.
+document.addEventListener("click", async (ev) => {
+  const button = ev.target.closest?.("button[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source) return;
+  const text = "value" in source ? source.value : source.textContent;
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
+  } catch {
+    button.textContent = "Select and copy by hand";
+  }
+});
+
+// 3. Tests wait for html[data-hydrated] to know a page is live: an island sets it once it
+// hydrated (app/src/components/island.rs); a page without one is live once this ran.
+if (!document.querySelector("leptos-island")) {
+  document.documentElement.setAttribute("data-hydrated", "true");
+}
