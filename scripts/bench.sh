@@ -16,6 +16,10 @@ rm -rf target/bench/icon-search
 wasm-bindgen --target web --no-typescript --out-dir target/bench/icon-search \
   target/wasm32-unknown-unknown/wasm-release/examples/icon_search_bench.wasm
 
+# #10: the container image as it ships (scripts/image.sh: the static musl server in the
+# size-optimised `image` profile, and the site just built), measured with podman.
+PORTCULLIS_IMAGE_SITE=reuse "$here/image.sh"
+
 # The icon host serves the full selfh.st snapshot when it is beside the project (the budgets
 # are for the real catalogue), else the repository's sample (end2end/icons/serve.mjs).
 if [ -f "$root/../shared/fixtures/selfhst/index.json" ]; then

@@ -5,7 +5,7 @@
 # again (the data survived), checks the server is not root, that the HEALTHCHECK turns
 # unhealthy when the server stops answering, that the logs are JSON lines with
 # PORTCULLIS_LOG_FORMAT=json, and that `podman stop` returns in under 5 s after a clean
-# exit. Prints the image size (budget 30 MB) and the cold start (podman start to the first
+# exit. Prints the image size (budget 25 MB) and the cold start (podman start to the first
 # 200 from /healthz); `--record` also writes them into docs/benchmarks.md.
 # About 15 s with the image built; the build adds about 9 min cold on 2 cores, 3 to 4 min
 # after a source change.
@@ -70,8 +70,8 @@ sign_in() {
 }
 
 size=$(podman image inspect "$image" --format '{{.Size}}')
-((size <= 30 * 1000 * 1000)) || fail "image is $size bytes, over the 30 MB budget"
-pass "image size $((size / 1000)) kB (budget 30 MB)"
+((size <= 25 * 1000 * 1000)) || fail "image is $size bytes, over the 25 MB budget"
+pass "image size $((size / 1000)) kB (budget 25 MB)"
 
 podman volume create "$vol" >/dev/null
 "${podman[@]}" create --name "$ctr" --network host "${limits[@]}" \
@@ -143,7 +143,7 @@ const end = "<!-- image-test:end -->";
 const body = `${start}
 | measure | budget | result (${date}, podman ${podman}, 2 cores) |
 |---|---|---|
-| image size (\`podman image inspect\` Size) | ≤ 30 MB | ${(kb / 1000).toFixed(1)} MB |
+| image size (\`podman image inspect\` Size) | ≤ 25 MB | ${(kb / 1000).toFixed(1)} MB |
 | cold start: \`podman start\` to the first 200 from \`/healthz\`, fresh volume (creates the database, runs migrations, writes \`secret.key\`) | | ${cold} ms |
 | restart on the existing volume, to the first 200 | | ${warm} ms |
 | \`podman stop\` (SIGTERM to a clean exit) | < 5 s | ${stop} ms |

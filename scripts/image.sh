@@ -49,9 +49,9 @@ if [[ ${PORTCULLIS_IMAGE_SITE:-build} == reuse && -f target/site/pkg/portcullis.
 else
   PORTCULLIS_PROFILE=${PORTCULLIS_PROFILE:-dev} locked scripts/build.sh
 fi
-locked cargo build -p server --bin portcullis --release --target "$target"
+locked cargo build -p server --bin portcullis --profile image --target "$target"
 
-bin=target/$target/release/portcullis
+bin=target/$target/image/portcullis
 if readelf -l "$bin" | grep -q 'Requesting program interpreter'; then
   echo "image: $bin is not static" >&2
   exit 1

@@ -19,6 +19,7 @@ pub mod return_path;
 pub mod sessions;
 pub mod test_sign_in;
 pub mod user;
+pub mod web_url;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

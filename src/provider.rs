@@ -3,6 +3,7 @@
 //! runs it again before saving.
 
 use crate::field::{FieldError, FieldErrors};
+use crate::web_url::{Host, Url};
 use serde::{Deserialize, Serialize};
 
 pub mod auth_params;
@@ -234,7 +235,7 @@ pub fn check_issuer_url(value: &str, policy: IssuerPolicy) -> Result<(), FieldEr
             "Enter the issuer URL without spaces or control characters.",
         ));
     }
-    let Ok(url) = url::Url::parse(value) else {
+    let Ok(url) = Url::parse(value) else {
         return Err(FieldError::new(
             f,
             "Enter an absolute URL starting with https://.",
@@ -270,11 +271,11 @@ pub fn check_issuer_url(value: &str, policy: IssuerPolicy) -> Result<(), FieldEr
 }
 
 /// Whether `url` names this machine (`localhost` or a loopback address).
-pub(crate) fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
 }
@@ -402,7 +403,7 @@ pub fn check_logo_for(value: &str, http_origin: HttpImageOrigin) -> Result<(), F
             "Enter the logo URL without spaces or control characters.",
         ));
     }
-    match url::Url::parse(value) {
+    match Url::parse(value) {
         Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(()),
         Ok(u) if u.scheme() == "http" && u.host_str().is_some() => match http_origin {
             Some(origin) if u.origin().ascii_serialization() == origin => Ok(()),

@@ -87,6 +87,22 @@ test("field errors beside the fields, from the browser and from the server", asy
     await page.getByLabel("URLs").fill("lldap.portcullis.test");
     await page.getByLabel("URLs").blur();
     await expect(page.locator("#field-urls-error")).toContainText("start the URL with https://");
+    // In the browser the URL is parsed by the browser's own URL parser (src/web_url.rs):
+    // what it finds is what the server's parser finds.
+    for (const [typed, said] of [
+      ["https://lldap.portcullis.test/?tab=users", "remove the query"],
+      ["https://admin:pw@lldap.portcullis.test", "remove the user name and password"],
+      ["https://lldap.portcullis.test:99999", "is not a URL"],
+    ]) {
+      await page.getByLabel("URLs").fill(typed);
+      await page.getByLabel("URLs").blur();
+      await expect(page.locator("#field-urls-error"), typed).toContainText(said);
+    }
+    await page.getByLabel("URLs").fill("https://LLDAP.portcullis.test:443/admin/");
+    await page.getByLabel("URLs").blur();
+    await expect(page.locator("#field-urls-error")).toHaveText("");
+    await page.getByLabel("URLs").fill("lldap.portcullis.test");
+    await page.getByLabel("URLs").blur();
     await page.getByLabel("Listed users and groups").check();
     await page.getByLabel("Listed users and groups").blur();
     await expect(page.locator("#field-users-error")).toContainText("Name at least one user or group");

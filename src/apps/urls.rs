@@ -3,6 +3,7 @@
 //! segment boundary), and which application a request URL belongs to.
 
 use super::{App, request};
+use crate::web_url::Url;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -36,7 +37,7 @@ impl AppUrl {
                 "\"{value}\": start the URL with https:// or http://, e.g. https://sonarr.home.example."
             ));
         }
-        let url = url::Url::parse(value)
+        let url = Url::parse(value)
             .map_err(|_| format!("\"{value}\" is not a URL, e.g. https://sonarr.home.example."))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(format!("\"{value}\" needs a host name."));
@@ -56,7 +57,7 @@ impl AppUrl {
 
     /// The application URL a request URL falls under at its root (scheme, authority) with
     /// its path as the prefix.
-    fn of(url: &url::Url) -> Option<AppUrl> {
+    fn of(url: &Url) -> Option<AppUrl> {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
