@@ -12,6 +12,7 @@ pub mod icons;
 pub mod identities;
 pub mod login_page;
 pub mod oidc;
+pub mod op;
 mod order;
 pub mod password;
 pub mod providers;

@@ -36,4 +36,6 @@ pub struct AppState {
     pub apps: Arc<portcullis::ssr::apps::AppsCache>,
     /// The selfh.st icon catalogue for the logo picker.
     pub icons: Arc<IconIndex>,
+    /// The OpenID Provider's signing keys and JWKS, reloaded every minute.
+    pub op_keys: Arc<portcullis::ssr::op::keys::OpKeys>,
 }

@@ -58,6 +58,9 @@ pub enum Command {
     /// See and end users' signed-in sessions.
     #[command(subcommand)]
     Session(crate::cli_session::SessionCommand),
+    /// The OpenID Provider's signing keys: list them, rotate them.
+    #[command(subcommand)]
+    Keys(crate::cli_keys::KeysCommand),
     /// Show or switch login methods; `login-methods local enable` restores password sign-in
     /// (break-glass, on the server).
     #[command(subcommand)]
@@ -260,6 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group(cmd) => crate::cli_app::group(&config, cmd).await,
         Command::Session(cmd) => crate::cli_session::session(&config, cmd).await,
         Command::LoginMethods(cmd) => crate::cli_login_methods::login_methods(&config, cmd).await,
+        Command::Keys(cmd) => crate::cli_keys::keys(&config, cmd).await,
         Command::Healthcheck { timeout, .. } => healthcheck(&config, timeout).await,
     }
 }

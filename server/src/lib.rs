@@ -4,6 +4,7 @@
 pub mod api_v1;
 pub mod cli;
 pub mod cli_app;
+pub mod cli_keys;
 pub mod cli_login_methods;
 pub mod cli_provider;
 pub mod cli_session;
@@ -12,6 +13,7 @@ pub mod csrf;
 pub mod forward_auth;
 pub mod headers;
 pub mod logout;
+pub mod op;
 pub mod serve;
 pub mod signin;
 pub mod test_sign_in;

@@ -15,6 +15,7 @@ use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use portcullis::ssr::db::{Db, redact_url};
 use portcullis::ssr::icons::IconIndex;
+use portcullis::ssr::op::keys::{self, OpKeys};
 use portcullis::ssr::session::store::DbSessionStore;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct Running {
     pub addr: SocketAddr,
     pub public_url: String,
     pub db: Db,
+    /// The OpenID Provider's keys as this server holds them (tests reload them at will).
+    pub op_keys: Arc<OpKeys>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -108,8 +111,24 @@ fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
         .clone()
 }
 
+/// The OpenID Provider's signing keys, before the server listens: made at the first start
+/// (two replicas starting at once agree on one per algorithm), then reloaded every minute.
+pub async fn op_keys(config: &Config, db: &Db) -> anyhow::Result<Arc<OpKeys>> {
+    let secrets = config.secrets().context("loading the secret key")?;
+    let op_keys = OpKeys::start(db.clone(), secrets)
+        .await
+        .context("the OpenID Provider's signing keys")?;
+    tokio::spawn(op_keys.clone().reload_every(keys::RELOAD_EVERY));
+    Ok(op_keys)
+}
+
 /// `public_url`: the externally visible base URL (see [`Config::public_url`]).
-pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result<Router> {
+pub async fn router(
+    config: &Config,
+    db: Db,
+    public_url: &str,
+    op_keys: Arc<OpKeys>,
+) -> anyhow::Result<Router> {
     if let Some(domain) = &config.cookie_domain {
         crate::config::check_cookie_domain(public_url, domain).map_err(anyhow::Error::msg)?;
     }
@@ -161,6 +180,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
             &config.data_dir.join("icons"),
             Duration::from_secs(config.icon_index_ttl),
         )),
+        op_keys,
     };
     let routes = page_routes();
     let login_page = leptos_axum::render_app_async_with_context(
@@ -182,6 +202,7 @@ pub async fn router(config: &Config, db: Db, public_url: &str) -> anyhow::Result
         .merge(crate::forward_auth::routes())
         .merge(signin::routes(login_page))
         .merge(crate::logout::routes())
+        .merge(crate::op::routes())
         .route("/healthz", get(health))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {
@@ -229,7 +250,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         Some(_) => config.public_url(),
         None => format!("http://{addr}"),
     };
-    let app = router(config, db.clone(), &public_url).await?;
+    let op_keys = op_keys(config, &db).await?;
+    let app = router(config, db.clone(), &public_url, op_keys.clone()).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(
@@ -245,6 +267,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         addr,
         public_url,
         db,
+        op_keys,
         shutdown: Some(tx),
         task,
     })

@@ -65,4 +65,12 @@ fn a_command_lists_its_own_options_and_not_the_servers() {
         );
     }
     assert!(help(&["healthcheck"]).contains("--listen"));
+    let rotate = help(&["keys", "rotate"]);
+    for own in ["--alg", "--after", "--now", "--secret-key"] {
+        assert!(
+            rotate.contains(own),
+            "keys rotate --help lacks {own}:\n{rotate}"
+        );
+    }
+    assert!(!rotate.contains("--listen"), "{rotate}");
 }

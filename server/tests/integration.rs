@@ -21,6 +21,8 @@ mod login_methods;
 mod logout;
 mod logs;
 mod misbehaving;
+mod op_discovery;
+mod op_keys;
 mod private_ca;
 mod profile_sync;
 mod providers;

@@ -100,6 +100,11 @@ impl Db {
         }
     }
 
+    /// True once [`Db::close`] has run: background tasks end then.
+    pub fn is_closed(&self) -> bool {
+        on_pool!(self, pool => pool.is_closed())
+    }
+
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }

@@ -60,38 +60,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let mut pg_database = None;
-        let database_url = match backend {
-            Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
-            Backend::Postgres => {
-                let name = format!("portcullis_test_{}", uuid_like());
-                admin_sql(&format!("CREATE DATABASE {name}")).await;
-                let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
-                url.set_path(&name);
-                pg_database = Some(name);
-                url.to_string()
-            }
-        };
-        let mut config = Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            database_url: Some(database_url),
-            public_url: None,
-            data_dir: dir.path().to_owned(),
-            site_root: dir.path().join("site"),
-            secret_key: None,
-            allow_insecure_issuers: false,
-            // Nothing listens on the discard port: no test reaches the public catalogue.
-            icon_index_url: "http://127.0.0.1:9/index.json".parse().unwrap(),
-            icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
-            icon_index_ttl: 3600,
-            ca_file: None,
-            session_lifetime_days: 30,
-            sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
-            trusted_proxies: Vec::new(),
-            cookie_domain: None,
-            server_timing: true,
-        };
+        let Fresh {
+            mut config,
+            dir,
+            pg_database,
+        } = Fresh::new(backend).await;
         adjust(&mut config);
         let running = serve::start(&config).await.expect("server starts");
         let base = format!("http://{}", running.addr);
@@ -294,6 +267,62 @@ impl TestApp {
         running.db.close().await;
         running.stop().await;
         if let Some(name) = pg_database {
+            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+/// A configuration for a server on an empty database (a temporary SQLite file or a fresh
+/// PostgreSQL database) that nothing has started yet; [`Fresh::drop_database`] cleans up.
+pub struct Fresh {
+    pub config: Config,
+    pub dir: tempfile::TempDir,
+    pub pg_database: Option<String>,
+}
+
+impl Fresh {
+    pub async fn new(backend: Backend) -> Fresh {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pg_database = None;
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Backend::Postgres => {
+                let name = format!("portcullis_test_{}", uuid_like());
+                admin_sql(&format!("CREATE DATABASE {name}")).await;
+                let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
+                url.set_path(&name);
+                pg_database = Some(name);
+                url.to_string()
+            }
+        };
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: Some(database_url),
+            public_url: None,
+            data_dir: dir.path().to_owned(),
+            site_root: dir.path().join("site"),
+            secret_key: None,
+            allow_insecure_issuers: false,
+            // Nothing listens on the discard port: no test reaches the public catalogue.
+            icon_index_url: "http://127.0.0.1:9/index.json".parse().unwrap(),
+            icon_base_url: "http://127.0.0.1:9".parse().unwrap(),
+            icon_index_ttl: 3600,
+            ca_file: None,
+            session_lifetime_days: 30,
+            sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
+            trusted_proxies: Vec::new(),
+            cookie_domain: None,
+            server_timing: true,
+        };
+        Fresh {
+            config,
+            dir,
+            pg_database,
+        }
+    }
+
+    pub async fn drop_database(self) {
+        if let Some(name) = self.pg_database {
             admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }
     }

@@ -1,0 +1,160 @@
+//! The discovery document (OpenID Connect Discovery 1.0 §3, RFC 8414): `openidconnect`'s
+//! `ProviderMetadata` over the core types (`CoreProviderMetadata` with the few fields the
+//! crate does not model added through `AdditionalProviderMetadata`, as the relying party's
+//! `ExtraMetadata` does). It lists only what Portcullis does or what the next slices bring
+//! behind an endpoint already routed: see [`provider_metadata`].
+
+use super::signer::Alg;
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    ResponseTypes, Scope, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+
+pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// RFC 8414's name for the same document (an issuer without a path).
+pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+pub const JWKS_PATH: &str = "/oauth2/jwks";
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+pub const TOKEN_PATH: &str = "/oauth2/token";
+
+/// Discovery fields `openidconnect`'s `ProviderMetadata` does not model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct OpExtraMetadata {
+    /// RFC 7636: only S256 (`plain` is never accepted).
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: every authorization response carries `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
+}
+impl AdditionalProviderMetadata for OpExtraMetadata {}
+
+/// `CoreProviderMetadata` with [`OpExtraMetadata`].
+pub type OpProviderMetadata = ProviderMetadata<
+    OpExtraMetadata,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+/// The scopes slice 3 grants (`offline_access` comes with refresh tokens, slice 5).
+pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "groups"];
+
+/// The claims the ID token and userinfo carry (docs/openid-provider.md §3.6).
+pub const CLAIMS: [&str; 15] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "amr",
+    "sid",
+    "name",
+    "preferred_username",
+    "email",
+    "email_verified",
+    "groups",
+];
+
+/// The document for `public_url` (no trailing slash), which is the issuer.
+///
+/// Honest about what exists. Discovery 1.0 §3 requires `authorization_endpoint` and, for the
+/// code flow, `token_endpoint`: both are advertised and routed, and until slice 3 they answer
+/// 501 with the OAuth error `temporarily_unavailable` (`server/src/op.rs`). The rest describes
+/// that code flow as slice 3 builds it: `code` only, `query` responses, S256 PKCE, `iss` in
+/// the response, the three client authentications, no request objects. What later slices add
+/// is left out until they land: `userinfo_endpoint` (slice 3), `offline_access` and the
+/// `refresh_token` grant, `revocation_endpoint`, `introspection_endpoint` (slice 5),
+/// `end_session_endpoint` and back-channel logout (slice 6), `device_authorization_endpoint`
+/// (slice 7).
+pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String> {
+    let at = |path: &str| format!("{public_url}{path}");
+    fn e(what: &'static str) -> impl Fn(url::ParseError) -> String {
+        move |err| format!("{what}: {err}")
+    }
+    let metadata = OpProviderMetadata::new(
+        IssuerUrl::new(public_url.to_owned()).map_err(e("issuer"))?,
+        AuthUrl::new(at(AUTHORIZE_PATH)).map_err(e("authorization endpoint"))?,
+        JsonWebKeySetUrl::new(at(JWKS_PATH)).map_err(e("jwks_uri"))?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        Alg::ALL.into_iter().map(Alg::jws).collect(),
+        OpExtraMetadata {
+            code_challenge_methods_supported: vec!["S256".to_owned()],
+            authorization_response_iss_parameter_supported: true,
+        },
+    )
+    .set_token_endpoint(Some(
+        TokenUrl::new(at(TOKEN_PATH)).map_err(e("token endpoint"))?,
+    ))
+    .set_scopes_supported(Some(SCOPES.map(|s| Scope::new(s.to_owned())).to_vec()))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
+    .set_token_endpoint_auth_methods_supported(Some(vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::None,
+    ]))
+    .set_claims_supported(Some(
+        CLAIMS.map(|c| CoreClaimName::new(c.to_owned())).to_vec(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    // Discovery's default for this one is true: say no.
+    .set_request_uri_parameter_supported(Some(false));
+    Ok(metadata)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_names_the_issuer_and_nothing_not_built() {
+        let m = provider_metadata("https://sso.example.com").unwrap();
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["issuer"], "https://sso.example.com");
+        assert_eq!(json["jwks_uri"], "https://sso.example.com/oauth2/jwks");
+        assert_eq!(
+            json["id_token_signing_alg_values_supported"],
+            serde_json::json!(["RS256", "ES256"])
+        );
+        assert_eq!(
+            json["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(json["request_uri_parameter_supported"], false);
+        for absent in [
+            "userinfo_endpoint",
+            "end_session_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+            "device_authorization_endpoint",
+            "registration_endpoint",
+            "backchannel_logout_supported",
+        ] {
+            assert!(
+                json.get(absent).is_none(),
+                "{absent} is not built yet: {json}"
+            );
+        }
+        // It reads back as the crate's own type, as a relying party would read it.
+        let back: OpProviderMetadata = serde_json::from_value(json).unwrap();
+        assert_eq!(back, m);
+    }
+}
