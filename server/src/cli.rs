@@ -299,6 +299,41 @@ async fn healthcheck(config: &Config, timeout: u64) -> anyhow::Result<()> {
 }
 
 /// Reads one line from standard input, without its line ending.
+/// A list as `list` commands print it: pretty JSON with `--json`, else a table: a header
+/// line of `headers` and one `row` per item, each column as wide as its widest cell but the
+/// last.
+pub fn print_list<T: serde::Serialize>(
+    json: bool,
+    list: &[T],
+    headers: &[&str],
+    row: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(list)?);
+        return Ok(());
+    }
+    let mut lines = vec![headers.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    lines.extend(list.iter().map(row));
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            let cell = |l: &Vec<String>| l.get(i).map_or(0, |c| c.chars().count());
+            lines.iter().map(cell).max().unwrap_or(0)
+        })
+        .collect();
+    for cells in &lines {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 < cells.len() {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        println!("{out}");
+    }
+    Ok(())
+}
+
 pub fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
@@ -355,20 +390,15 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::List { json } => {
             let list = users::list(&db).await?;
             let views: Vec<_> = list.iter().map(|u| u.view()).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&views)?);
-            } else {
-                println!("{:<36}  {:<20}  {:<30}  ROLE", "ID", "USERNAME", "EMAIL");
-                for u in views {
-                    println!(
-                        "{:<36}  {:<20}  {:<30}  {}",
-                        u.id,
-                        u.username,
-                        u.email.unwrap_or_default(),
-                        if u.admin { "admin" } else { "user" }
-                    );
-                }
-            }
+            print_list(json, &views, &["ID", "USERNAME", "EMAIL", "ROLE"], |u| {
+                let (email, role) = (u.email.clone(), if u.admin { "admin" } else { "user" });
+                vec![
+                    u.id.clone(),
+                    u.username.clone(),
+                    email.unwrap_or_default(),
+                    role.into(),
+                ]
+            })?;
         }
     }
     db.close().await;

@@ -3,6 +3,7 @@
 //! Settings → Applications (one database: changes here show in the UI and the other way
 //! round; a running server's check endpoint sees them within `apps::CACHE_TTL`).
 
+use crate::cli::print_list;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
@@ -204,28 +205,17 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
         }
         AppCommand::List { json } => {
             let list: Vec<_> = apps::list(&db).await?.iter().map(|a| a.view()).collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!("{:<36}  {:<20}  {:<8}  URLS", "ID", "NAME", "ACCESS");
-                for a in list {
-                    let mut access = a.access.to_string();
-                    if !a.users.is_empty() || !a.groups.is_empty() {
-                        access = format!(
-                            "{access} (users: {}; groups: {})",
-                            a.users.join(", "),
-                            a.groups.join(", ")
-                        );
-                    }
-                    println!(
-                        "{:<36}  {:<20}  {:<8}  {}",
-                        a.id,
-                        a.name,
-                        access,
-                        a.urls.join(" ")
+            print_list(json, &list, &["ID", "NAME", "ACCESS", "URLS"], |a| {
+                let mut access = a.access.to_string();
+                if !a.users.is_empty() || !a.groups.is_empty() {
+                    access = format!(
+                        "{access} (users: {}; groups: {})",
+                        a.users.join(", "),
+                        a.groups.join(", ")
                     );
                 }
-            }
+                vec![a.id.clone(), a.name.clone(), access, a.urls.join(" ")]
+            })?;
         }
     }
     db.close().await;
@@ -264,14 +254,9 @@ pub async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
                 None => None,
             };
             let list = groups::assignments(&db, who.as_deref()).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!("{:<24}  GROUP", "USER");
-                for a in list {
-                    println!("{:<24}  {}", a.username, a.group);
-                }
-            }
+            print_list(json, &list, &["USER", "GROUP"], |a| {
+                vec![a.username.clone(), a.group.clone()]
+            })?;
         }
     }
     db.close().await;

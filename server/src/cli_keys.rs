@@ -3,6 +3,7 @@
 //! replaces a leaked key at once. Running servers see a change at their next reload (within
 //! a minute, `portcullis::ssr::op::keys::RELOAD_EVERY`).
 
+use crate::cli::print_list;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::bail;
@@ -10,7 +11,7 @@ use clap::Subcommand;
 use portcullis::sessions::utc_minute;
 use portcullis::ssr::clock;
 use portcullis::ssr::db::Db;
-use portcullis::ssr::op::keys::{self, DEFAULT_ROTATE_AFTER, KeyInfo};
+use portcullis::ssr::op::keys::{self, DEFAULT_ROTATE_AFTER};
 use portcullis::ssr::op::signer::Alg;
 use portcullis::ssr::secrets::SecretBox;
 
@@ -71,34 +72,27 @@ pub async fn keys(config: &Config, cmd: KeysCommand) -> anyhow::Result<()> {
     result
 }
 
-fn print_table(list: &[KeyInfo]) {
-    println!(
-        "{:<24}  {:<5}  {:<7}  {:<20}  {:<20}  UNPUBLISHED FROM",
-        "KID", "ALG", "STATE", "CREATED", "SIGNS FROM"
-    );
-    for k in list {
-        println!(
-            "{:<24}  {:<5}  {:<7}  {:<20}  {:<20}  {}",
-            k.kid,
-            k.alg,
-            k.state,
-            utc_minute(k.created_at),
-            utc_minute(k.signs_from),
-            k.unpublish_at.map(utc_minute).unwrap_or_default()
-        );
-    }
-}
-
 async fn run(db: &Db, secrets: &SecretBox, cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::List { json } => {
             let list = keys::list(db).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else if list.is_empty() {
+            if list.is_empty() && !json {
                 println!("no keys yet: the server makes them when it first starts");
             } else {
-                print_table(&list);
+                let headers = [
+                    "KID",
+                    "ALG",
+                    "STATE",
+                    "CREATED",
+                    "SIGNS FROM",
+                    "UNPUBLISHED",
+                ];
+                print_list(json, &list, &headers, |k| {
+                    let (made, signs) = (utc_minute(k.created_at), utc_minute(k.signs_from));
+                    let gone = k.unpublish_at.map(utc_minute).unwrap_or_default();
+                    let (kid, alg, state) = (k.kid.clone(), k.alg.clone(), k.state.clone());
+                    vec![kid, alg, state, made, signs, gone]
+                })?;
             }
         }
         KeysCommand::Rotate { alg, after, now } => {

@@ -2,7 +2,8 @@
 //! shell. Providers added here appear in the UI and the other way round (one database).
 
 use crate::cli::{
-    OidcCommand, ProviderCommand, ProviderFields, SettingsFlags, field_errors, read_stdin_line,
+    OidcCommand, ProviderCommand, ProviderFields, SettingsFlags, field_errors, print_list,
+    read_stdin_line,
 };
 use crate::config::Config;
 use crate::serve::open_db;
@@ -121,25 +122,16 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
                 .into_iter()
                 .map(|p| p.with_redirect_uri(&config.public_url()))
                 .collect();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!(
-                    "{:<20}  {:<20}  {:<8}  {:<6}  {:<40}  REDIRECT URI",
-                    "SLUG", "NAME", "ENABLED", "LINKS", "ISSUER"
+            let headers = ["SLUG", "NAME", "ENABLED", "LINKS", "ISSUER", "REDIRECT URI"];
+            print_list(json, &list, &headers, |p| {
+                let counts = (
+                    p.settings.enabled.to_string(),
+                    p.linked_accounts.to_string(),
                 );
-                for p in list {
-                    println!(
-                        "{:<20}  {:<20}  {:<8}  {:<6}  {:<40}  {}",
-                        p.slug,
-                        p.name,
-                        p.settings.enabled,
-                        p.linked_accounts,
-                        p.issuer_url,
-                        portcullis::provider::redirect_uri(&config.public_url(), &p.slug)
-                    );
-                }
-            }
+                let redirect = portcullis::provider::redirect_uri(&config.public_url(), &p.slug);
+                let (name, issuer) = (p.name.clone(), p.issuer_url.clone());
+                vec![p.slug.clone(), name, counts.0, counts.1, issuer, redirect]
+            })?;
         }
     }
     db.close().await;

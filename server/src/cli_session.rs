@@ -1,6 +1,7 @@
 //! `portcullis session ...`: see and end signed-in sessions from a shell, by the same handles
 //! the pages show (never a session's id, which is its cookie).
 
+use crate::cli::print_list;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
@@ -63,24 +64,12 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
         SessionCommand::List { user, json } => {
             let user = find_user(db, &user).await?;
             let list = manage::list(db, Some(&user.id), None).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
-            } else {
-                println!(
-                    "{:<22}  {:<20}  {:<20}  {:<16}  BROWSER",
-                    "HANDLE", "SIGNED IN", "LAST SEEN", "WITH"
-                );
-                for s in list {
-                    println!(
-                        "{:<22}  {:<20}  {:<20}  {:<16}  {}",
-                        s.handle,
-                        utc_minute(s.signed_in_at),
-                        utc_minute(s.last_seen_at),
-                        s.how.label(),
-                        s.browser
-                    );
-                }
-            }
+            let headers = ["HANDLE", "SIGNED IN", "LAST SEEN", "WITH", "BROWSER"];
+            print_list(json, &list, &headers, |s| {
+                let (signed_in, seen) = (utc_minute(s.signed_in_at), utc_minute(s.last_seen_at));
+                let how = s.how.label().to_string();
+                vec![s.handle.clone(), signed_in, seen, how, s.browser.clone()]
+            })?;
         }
         SessionCommand::Revoke {
             handle: Some(handle),

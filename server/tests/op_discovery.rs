@@ -46,31 +46,24 @@ async fn document(app: &TestApp) {
     );
     assert_eq!(doc["token_endpoint"], format!("{issuer}/oauth2/token"));
     assert_eq!(doc["jwks_uri"], format!("{issuer}/oauth2/jwks"));
-    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
-    assert_eq!(
-        doc["response_modes_supported"],
-        serde_json::json!(["query"])
-    );
-    assert_eq!(
-        doc["subject_types_supported"],
-        serde_json::json!(["public"])
-    );
-    assert_eq!(
-        doc["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256", "ES256"])
-    );
-    assert_eq!(
-        doc["code_challenge_methods_supported"],
-        serde_json::json!(["S256"])
-    );
-    assert_eq!(
-        doc["grant_types_supported"],
-        serde_json::json!(["authorization_code"])
-    );
-    assert_eq!(
-        doc["token_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
-    );
+    use serde_json::json;
+    for (field, want) in [
+        ("response_types_supported", json!(["code"])),
+        ("response_modes_supported", json!(["query"])),
+        ("subject_types_supported", json!(["public"])),
+        (
+            "id_token_signing_alg_values_supported",
+            json!(["RS256", "ES256"]),
+        ),
+        ("code_challenge_methods_supported", json!(["S256"])),
+        ("grant_types_supported", json!(["authorization_code"])),
+        (
+            "token_endpoint_auth_methods_supported",
+            json!(["client_secret_basic", "client_secret_post", "none"]),
+        ),
+    ] {
+        assert_eq!(doc[field], want, "{field}");
+    }
     assert_eq!(
         doc["scopes_supported"],
         serde_json::json!(["openid", "profile", "email", "groups"])

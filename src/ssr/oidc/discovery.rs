@@ -27,8 +27,11 @@ pub struct ExtraMetadata {
 }
 impl AdditionalProviderMetadata for ExtraMetadata {}
 
-pub type Metadata = ProviderMetadata<
-    ExtraMetadata,
+/// `ProviderMetadata` over the core types with `E`, the fields the crate does not model: the
+/// relying party's [`ExtraMetadata`] (what it reads) and the OpenID Provider's
+/// (`op::metadata`, what it publishes).
+pub type CoreMetadataWith<E> = ProviderMetadata<
+    E,
     CoreAuthDisplay,
     CoreClientAuthMethod,
     CoreClaimName,
@@ -41,6 +44,8 @@ pub type Metadata = ProviderMetadata<
     CoreResponseType,
     CoreSubjectIdentifierType,
 >;
+
+pub type Metadata = CoreMetadataWith<ExtraMetadata>;
 
 /// Fetches the discovery document and JWKS; the crate checks that the document's `issuer`
 /// equals `issuer` exactly.

@@ -51,9 +51,14 @@ pub enum KeyError {
 /// A key as `keys list` shows it: never key material.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct KeyInfo {
+    /// The JWK's `kid`: the algorithm and 12 random bytes.
     pub kid: String,
+    /// `RS256` or `ES256`.
     pub alg: String,
+    /// `next` (published, not signing yet), `current` (signs) or `retired` (published
+    /// until `unpublish_at`, so that what it signed still verifies).
     pub state: String,
+    /// Unix seconds, as every time below.
     pub created_at: i64,
     pub signs_from: i64,
     pub retired_at: Option<i64>,
@@ -110,6 +115,29 @@ const INSERT: &str = "INSERT INTO op_signing_keys \
     (kid, alg, private_enc, public_jwk, state, created_at, signs_from) \
     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING";
 
+/// Stores a fresh key (`fresh`'s answer) of `alg` in `state`, made `now`, signing from
+/// `signs_from`: the rows inserted (0 when a unique index says another replica won).
+async fn insert(
+    db: &Db,
+    (kid, sealed, public): &(String, String, String),
+    alg: Alg,
+    state: &str,
+    now: i64,
+    signs_from: i64,
+) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        INSERT,
+        kid,
+        alg.name(),
+        sealed,
+        public,
+        state,
+        now,
+        signs_from
+    )
+}
+
 /// Makes a current key for each algorithm that has none. Two replicas starting at once may
 /// both generate one; the partial unique index lets one insert win and the other do nothing
 /// (`ON CONFLICT DO NOTHING` covers any unique index on both backends), and both then read
@@ -125,19 +153,9 @@ pub async fn ensure(db: &Db, secrets: &SecretBox, now: i64) -> Result<Vec<String
         if has.is_some() {
             continue;
         }
-        let (kid, sealed, public) = fresh(secrets, alg).await?;
-        let inserted = crate::exec!(
-            db,
-            INSERT,
-            &kid,
-            alg.name(),
-            &sealed,
-            &public,
-            "current",
-            now,
-            now
-        )?;
-        if inserted == 1 {
+        let key = fresh(secrets, alg).await?;
+        let kid = key.0.clone();
+        if insert(db, &key, alg, "current", now, now).await? == 1 {
             tracing::info!(kid = %kid, alg = alg.name(), "made the OpenID Provider's signing key");
             made.push(kid);
         }
@@ -155,19 +173,9 @@ pub async fn rotate(
     after: i64,
 ) -> Result<KeyInfo, KeyError> {
     ensure(db, secrets, now).await?;
-    let (kid, sealed, public) = fresh(secrets, alg).await?;
-    let inserted = crate::exec!(
-        db,
-        INSERT,
-        &kid,
-        alg.name(),
-        &sealed,
-        &public,
-        "next",
-        now,
-        now + after.max(0)
-    )?;
-    if inserted == 0 {
+    let key = fresh(secrets, alg).await?;
+    let kid = key.0.clone();
+    if insert(db, &key, alg, "next", now, now + after.max(0)).await? == 0 {
         let waiting: String = on_pool!(db, pool => sqlx::query_scalar(
             "SELECT kid FROM op_signing_keys WHERE alg = $1 AND state = 'next'")
             .bind(alg.name())
@@ -230,17 +238,13 @@ pub async fn promote(db: &Db, now: i64) -> Result<(), KeyError> {
         .bind(now + RETIRED_PUBLISHED)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "UPDATE op_signing_keys SET state = 'current' \
-             WHERE state = 'next' AND signs_from <= $1",
-        )
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM op_signing_keys WHERE state = 'retired' AND unpublish_at <= $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        // Then the next key signs, and keys whose tokens have expired leave the JWKS.
+        for then in [
+            "UPDATE op_signing_keys SET state = 'current' WHERE state = 'next' AND signs_from <= $1",
+            "DELETE FROM op_signing_keys WHERE state = 'retired' AND unpublish_at <= $1",
+        ] {
+            sqlx::query(then).bind(now).execute(&mut *tx).await?;
+        }
         tx.commit().await
     })?;
     Ok(())
