@@ -50,6 +50,9 @@ if [[ ${PORTCULLIS_IMAGE_SITE:-build} == reuse && -f target/site/pkg/portcullis.
 else
   PORTCULLIS_PROFILE=${PORTCULLIS_PROFILE:-dev} locked scripts/build.sh
 fi
+# The commit the metrics' portcullis_build_info names (server/src/metrics.rs).
+PORTCULLIS_GIT_COMMIT=${PORTCULLIS_GIT_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+export PORTCULLIS_GIT_COMMIT
 locked cargo build -p server --bin portcullis --profile image --target "$target"
 
 bin=target/$target/image/portcullis

@@ -11,6 +11,7 @@ pub mod groups;
 pub mod icons;
 pub mod identities;
 pub mod login_page;
+pub mod metrics;
 pub mod oidc;
 pub mod op;
 mod order;

@@ -106,7 +106,7 @@ impl Command {
         };
         let site = site.map_or_else(from_env, Ok)?;
         let server = server.map_or_else(from_env, Ok)?;
-        Ok(Config::new(store, site, server))
+        Config::new(store, site, server)
     }
 }
 

@@ -131,6 +131,19 @@ pub struct Server {
     /// out; the default suits running from the source tree.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Serve Prometheus metrics at `/metrics` on this address of their own (nothing else is
+    /// served there), e.g. `127.0.0.1:9464`. Metrics are off unless this or a metrics token
+    /// is given.
+    #[arg(long, env = "PORTCULLIS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the main address to scrapers that send `Authorization: Bearer
+    /// <token>`, with the token read from this file (its first line; 32 characters or more,
+    /// e.g. `openssl rand -hex 32`). The token may instead be in the environment variable
+    /// PORTCULLIS_METRICS_TOKEN; never on the command line.
+    #[arg(long, env = "PORTCULLIS_METRICS_TOKEN_FILE")]
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 /// A group of options as the environment and the defaults give it, for a command that does
@@ -165,6 +178,71 @@ pub struct Config {
     pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
     pub cookie_domain: Option<String>,
     pub site_root: PathBuf,
+    pub metrics_listen: Option<SocketAddr>,
+    /// `--metrics-token-file`'s token, or PORTCULLIS_METRICS_TOKEN's.
+    pub metrics_token: Option<MetricsToken>,
+}
+
+/// Where the metrics bearer token comes from.
+#[derive(Clone)]
+pub enum MetricsToken {
+    File(PathBuf),
+    /// From the environment (PORTCULLIS_METRICS_TOKEN).
+    Value(String),
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsToken::File(path) => write!(f, "File({})", path.display()),
+            MetricsToken::Value(_) => f.write_str("Value(<hidden>)"),
+        }
+    }
+}
+
+/// The environment variable that may hold the metrics token (only there or in a file: a
+/// flag's value is visible to every local user in the process list).
+pub const METRICS_TOKEN_ENV: &str = "PORTCULLIS_METRICS_TOKEN";
+
+impl MetricsToken {
+    /// `--metrics-token-file`, or else the environment's token; both is an error.
+    pub fn from_env_or(file: Option<PathBuf>) -> anyhow::Result<Option<MetricsToken>> {
+        let value = std::env::var(METRICS_TOKEN_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        match (file, value) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "give the metrics token either in --metrics-token-file or in {METRICS_TOKEN_ENV}, not both"
+            ),
+            (Some(path), None) => Ok(Some(MetricsToken::File(path))),
+            (None, Some(v)) => Ok(Some(MetricsToken::Value(v))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// The token: the file's first line, or the variable's value, trimmed; refused when it
+    /// is shorter than 32 characters (a guessable token would open the figures to anyone).
+    pub fn read(&self) -> anyhow::Result<String> {
+        let (token, from) = match self {
+            MetricsToken::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!(
+                        "--metrics-token-file {} cannot be read: {e}",
+                        path.display()
+                    )
+                })?;
+                let first = text.lines().next().unwrap_or("").trim().to_owned();
+                (first, format!("--metrics-token-file {}", path.display()))
+            }
+            MetricsToken::Value(v) => (v.trim().to_owned(), METRICS_TOKEN_ENV.to_owned()),
+        };
+        if token.chars().count() < 32 {
+            anyhow::bail!(
+                "{from}: the metrics token must be 32 characters or more (e.g. openssl rand -hex 32)"
+            );
+        }
+        Ok(token)
+    }
 }
 
 /// A cookie domain: a host name (no scheme, port or path), lowercase, without a leading dot.
@@ -218,8 +296,8 @@ pub fn check_cookie_domain(public_url: &str, domain: &str) -> Result<(), String>
 }
 
 impl Config {
-    pub fn new(store: Store, site: Site, server: Server) -> Config {
-        Config {
+    pub fn new(store: Store, site: Site, server: Server) -> anyhow::Result<Config> {
+        Ok(Config {
             listen: server.listen.listen,
             database_url: store.database_url,
             public_url: site.public_url,
@@ -236,7 +314,9 @@ impl Config {
             trusted_proxies: server.trusted_proxies,
             cookie_domain: server.cookie_domain,
             site_root: server.site_root,
-        }
+            metrics_listen: server.metrics_listen,
+            metrics_token: MetricsToken::from_env_or(server.metrics_token_file)?,
+        })
     }
 
     /// Trusts `--ca-file`'s certificates for outgoing requests; a file that cannot be read or

@@ -18,7 +18,8 @@
 //! ([`portcullis::apps::request`]); a URL that no application lists is refused (deny by
 //! default); a database that does not answer fails closed (503). A check reads the session and the user
 //! (two queries) and the applications from memory ([`portcullis::ssr::apps::AppsCache`]);
-//! it writes nothing.
+//! it writes nothing. With metrics on, each check is counted by application and outcome and
+//! timed ([`portcullis::ssr::metrics::forward_auth_check`]: atomics, no allocation).
 //!
 //! Its answers are deliberately not `AppError`'s: the proxy passes the status on (or, for
 //! nginx, acts on 401 and 403) and shows the browser the small page
@@ -35,8 +36,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use portcullis::apps::App;
 use portcullis::apps::request::{self, Refused, RequestUrl};
 use portcullis::ssr::groups::{self, Identity};
+use portcullis::ssr::metrics::{self, Check};
 use portcullis::ssr::session::AuthSession;
 use std::net::SocketAddr;
+use std::time::Instant;
 use tower_sessions::Session;
 
 pub const PATH: &str = "/api/v1/forward-auth";
@@ -112,13 +115,21 @@ async fn check(
     headers: &HeaderMap,
     flavor: Flavor,
 ) -> Response {
+    let started = Instant::now();
+    // Counted as it ends: outcome, application (`None` before one is known) and time.
+    let done = |app: Option<&App>, outcome: Check, res: Response| {
+        metrics::forward_auth_check(app.map(|a| a.id.as_str()), outcome, started);
+        res
+    };
+    // A refusal before any application or user is looked at.
+    let refuse = |status, title, words| done(None, Check::Refused, page(status, title, words));
     if !state
         .trusted_proxies
         .iter()
         .any(|net| net.contains(&peer.ip()))
     {
         tracing::warn!(peer = %peer.ip(), "forward-auth check from an address not in --trusted-proxies; refused");
-        return page(
+        return refuse(
             StatusCode::FORBIDDEN,
             "Not a trusted proxy",
             "This check answers only the reverse proxies named in Portcullis's --trusted-proxies.",
@@ -126,7 +137,7 @@ async fn check(
     }
     if let Some(name) = client_identity_header(headers) {
         tracing::warn!(header = ?name, "forward-auth: the request carries an identity header the client sent; refused (the proxy must drop Remote-* and Remote_* headers)");
-        return page(
+        return refuse(
             StatusCode::BAD_REQUEST,
             "Identity header from the client",
             "The request carries a Remote-* header that only Portcullis may set. The reverse proxy must drop these headers from the client's request (see Portcullis's README).",
@@ -135,7 +146,7 @@ async fn check(
     let req = match original_url(headers, flavor) {
         Ok(req) => req,
         Err(None) => {
-            return page(
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 "Which page?",
                 "The proxy did not say which URL was asked for (X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-Uri, or X-Original-URL for nginx).",
@@ -143,7 +154,7 @@ async fn check(
         }
         Err(Some(why)) => {
             tracing::warn!(why = ?why.0, "forward-auth: the URL asked for can be read more than one way; refused");
-            return page(
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 "Ambiguous address",
                 "This address can be read more than one way, so Portcullis cannot tell which application it belongs to.",
@@ -152,13 +163,13 @@ async fn check(
     };
     let apps = match state.apps.get(&state.db).await {
         Ok(apps) => apps,
-        Err(e) => return unavailable(&e),
+        Err(e) => return done(None, Check::Unavailable, unavailable(&e)),
     };
     let app = match request::judge(&apps, &req) {
         Ok(Some(app)) => app,
         Ok(None) => {
             tracing::info!(url = ?req.url.as_str(), "forward-auth: no application lists this URL; refused");
-            return page(
+            return refuse(
                 StatusCode::FORBIDDEN,
                 "Not a known application",
                 "Portcullis does not guard this address. An administrator can add it under Settings → Applications.",
@@ -166,7 +177,7 @@ async fn check(
         }
         Err(why) => {
             tracing::warn!(url = ?req.url.as_str(), why = ?why.0, "forward-auth: the path can be read as another application's; refused");
-            return page(
+            return refuse(
                 StatusCode::BAD_REQUEST,
                 "Ambiguous address",
                 "This address can be read as belonging to more than one application, so Portcullis refuses it.",
@@ -176,21 +187,25 @@ async fn check(
     let url = &req.url;
     let user_id = match session.user_id().await {
         Ok(id) => id,
-        Err(e) => return unavailable(&e),
+        Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
     };
     let identity = match user_id {
         Some(id) => match groups::identity(&state.db, &id).await {
             Ok(identity) => identity,
-            Err(e) => return unavailable(&e),
+            Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
         },
         None => None,
     };
     let Some(who) = identity else {
-        return sign_in_first(state, url, flavor);
+        return done(
+            Some(app),
+            Check::SignedOut,
+            sign_in_first(state, url, flavor),
+        );
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
-        return page(
+        let res = page(
             StatusCode::FORBIDDEN,
             "Not for this account",
             &format!(
@@ -198,8 +213,9 @@ async fn check(
                 who.username, app.name
             ),
         );
+        return done(Some(app), Check::Denied, res);
     }
-    allowed(app, &who)
+    done(Some(app), Check::Allowed, allowed(app, &who))
 }
 
 /// The URL the browser asked the proxy for, read strictly

@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod forward_auth;
 pub mod headers;
 pub mod logout;
+pub mod metrics;
 pub mod op;
 pub mod serve;
 pub mod signin;

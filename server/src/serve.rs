@@ -70,12 +70,18 @@ pub struct Running {
     pub db: Db,
     /// The OpenID Provider's keys as this server holds them (tests reload them at will).
     pub op_keys: Arc<OpKeys>,
+    /// Where `--metrics-listen` serves `/metrics` (its port 0 resolved).
+    pub metrics_addr: Option<SocketAddr>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    metrics_shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl Running {
     pub async fn stop(mut self) {
+        if let Some(tx) = self.metrics_shutdown.take() {
+            let _ = tx.send(());
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -85,6 +91,9 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if let Some(tx) = self.metrics_shutdown.take() {
+            let _ = tx.send(());
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -235,6 +244,12 @@ async fn health(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// Binds, then serves in a background task.
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     config.trust_ca_file()?;
+    // A metrics token that cannot be used stops the start before anything is made.
+    let metrics_token = config
+        .metrics_token
+        .as_ref()
+        .map(|t| t.read())
+        .transpose()?;
     let db = open_db(config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -251,7 +266,23 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         None => format!("http://{addr}"),
     };
     let op_keys = op_keys(config, &db).await?;
-    let app = router(config, db.clone(), &public_url, op_keys.clone()).await?;
+    let mut app = router(config, db.clone(), &public_url, op_keys.clone()).await?;
+    let (mut metrics_addr, mut metrics_shutdown) = (None, None);
+    if let Some(handle) = crate::metrics::turn_on(config) {
+        tokio::spawn(crate::metrics::upkeep(handle.clone()));
+        // On the main listener only behind the token; without one `/metrics` is no route
+        // there (404).
+        if let Some(token) = metrics_token {
+            app = app.merge(crate::metrics::behind_token(
+                handle.clone(),
+                db.clone(),
+                token,
+            ));
+        }
+        (metrics_addr, metrics_shutdown) = crate::metrics::serve_own(config, handle, db.clone())
+            .await?
+            .unzip();
+    }
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(
@@ -268,7 +299,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         public_url,
         db,
         op_keys,
+        metrics_addr,
         shutdown: Some(tx),
+        metrics_shutdown,
         task,
     })
 }

@@ -30,6 +30,7 @@ use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
 use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
+use portcullis::ssr::metrics;
 use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
 use portcullis::ssr::oidc::pending::{Mode, Starter, new_binding};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
@@ -346,6 +347,8 @@ async fn finish(
     let signed_in = session.user_id().await.ok().flatten().is_some();
     let fail_to = if signed_in { LINKED_ACCOUNTS } else { "/login" };
     let rp = rp(state);
+    // The provider counted (a stored one's slug, from the attempt; never the URL's).
+    let mut counted_as = None;
     let attempt = match rp.take_attempt(callback, binding).await {
         // An administrator's test sign-in: a report, never a sign-in.
         Ok(pending) if pending.is_test() => {
@@ -354,30 +357,36 @@ async fn finish(
             )
             .await;
         }
-        Ok(pending) => rp.finish_attempt(arrived_on, callback, pending).await,
+        Ok(pending) => {
+            counted_as = Some(pending.provider_slug.clone());
+            rp.finish_attempt(arrived_on, callback, pending).await
+        }
         Err(e) => Err(e),
     };
     let verified = match attempt {
         Ok(v) => v,
         Err(e) => {
             tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = ?e.detail, "OpenID Connect sign-in failed");
+            let slug = counted_as.as_deref().unwrap_or("unknown");
+            metrics::provider_sign_in(slug, e.kind.class());
             flash(session, &AppError::from(e)).await;
             return with_provider_wait(redirect(fail_to), Duration::ZERO);
         }
     };
     let provider_time = verified.provider_time;
-    with_provider_wait(
-        conclude(state, session, verified, fail_to).await,
-        provider_time,
-    )
+    let slug = verified.provider.slug.clone();
+    let (res, outcome) = conclude(state, session, verified, fail_to).await;
+    metrics::provider_sign_in(&slug, outcome);
+    with_provider_wait(res, provider_time)
 }
 
+/// Signs in (or links) the verified identity; the response, and the outcome as counted.
 async fn conclude(
     state: &AppState,
     session: &AuthSession,
     verified: Verified,
     fail_to: &str,
-) -> Response {
+) -> (Response, &'static str) {
     let provider = verified.provider.name.clone();
     let link_mode = matches!(verified.purpose, Purpose::Link { .. });
     if let Purpose::Link { user_id } = &verified.purpose {
@@ -393,7 +402,7 @@ async fn conclude(
                 ),
             )
             .await;
-            return redirect(fail_to);
+            return (redirect(fail_to), "link_refused");
         }
     }
     match identities::resolve(&state.db, &verified).await {
@@ -418,7 +427,7 @@ async fn conclude(
             .await
             {
                 flash(session, &AppError::from(e)).await;
-                return redirect("/login");
+                return (redirect("/login"), "error");
             }
             // The provider's Admin Claims and the display name, before the session exists: a
             // role that cannot be brought up to date is no sign-in (fail closed).
@@ -426,29 +435,33 @@ async fn conclude(
                 portcullis::ssr::admin_sync::at_sign_in(&state.db, &verified, &user_id).await
             {
                 flash(session, &AppError::from(e)).await;
-                return redirect("/login");
+                return (redirect("/login"), "error");
             }
             if let Err(e) = sign_in(session, &user_id, via).await {
                 flash(session, &e).await;
-                return redirect("/login");
+                return (redirect("/login"), "error");
             }
             tracing::info!(provider = ?verified.provider.slug, user = ?user_id, "signed in with OpenID Connect");
             let to = verified.return_to.unwrap_or_else(|| "/".to_owned());
-            redirect(&to)
+            (redirect(&to), "success")
         }
         Ok(Outcome::Linked(user_id)) => {
             tracing::info!(provider = ?verified.provider.slug, user = ?user_id, "linked an OpenID Connect identity");
             let _ = session
                 .set_notice(&format!("Your {provider} account is now linked."))
                 .await;
-            redirect(LINKED_ACCOUNTS)
+            (redirect(LINKED_ACCOUNTS), "linked")
         }
         Err(e) => {
-            if !matches!(e, identities::IdentityError::Db(_)) {
+            let outcome = if let identities::IdentityError::Db(_) = e {
+                "error"
+            } else {
                 tracing::info!(provider = ?verified.provider.slug, reason = ?e.to_string(), "OpenID Connect identity refused");
-            }
+                "identity_refused"
+            };
             flash(session, &AppError::from(e)).await;
-            redirect(if link_mode { LINKED_ACCOUNTS } else { fail_to })
+            let to = if link_mode { LINKED_ACCOUNTS } else { fail_to };
+            (redirect(to), outcome)
         }
     }
 }

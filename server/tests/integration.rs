@@ -20,6 +20,7 @@ mod link_by_email;
 mod login_methods;
 mod logout;
 mod logs;
+mod metrics;
 mod misbehaving;
 mod op_discovery;
 mod op_keys;

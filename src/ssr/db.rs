@@ -100,6 +100,11 @@ impl Db {
         }
     }
 
+    /// The pool's connections: (open, of them idle, at most), for the metrics.
+    pub fn pool_use(&self) -> (u32, usize, u32) {
+        on_pool!(self, pool => (pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+    }
+
     /// True once [`Db::close`] has run: background tasks end then.
     pub fn is_closed(&self) -> bool {
         on_pool!(self, pool => pool.is_closed())

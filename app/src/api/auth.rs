@@ -64,58 +64,77 @@ pub async fn login(
     use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::{password, users};
     public(async move |cx| {
-        portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
-        let st = &cx.state;
-        let methods = portcullis::ssr::providers::login_methods(&st.db).await?;
-        if !methods.local {
-            return Err(AppError::Denied(
-                "Password sign-in is turned off here. Use one of the sign-in buttons.".into(),
-            ));
-        }
-        let identifier = identifier.trim();
-        let user = users::find_by_identifier(&st.db, identifier).await?;
-        // One budget per account however it is named (username or email); an unknown
-        // name gets its own, so refusals look the same whether or not it exists.
-        let key = user
-            .as_ref()
-            .map_or_else(|| identifier.to_lowercase(), |u| u.id.clone());
-        let ip = client_ip().await;
-        // A browser that signed in to this account before is judged by its own budget
-        // (its device cookie), so strangers' failures do not keep it out.
-        let device_id = user.as_ref().and_then(|u| {
-            portcullis::ssr::device::recognise(&st.secrets, device_cookie(st).as_deref(), &u.id)
-        });
-        let attempt = Attempt {
-            account: &key,
-            client: ip.map(ClientKey::from),
-            device: device_id.as_deref(),
-        };
-        st.limiter.check(&attempt).map_err(|wait| {
-            tracing::warn!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), wait, "login rate limited");
-            AppError::RateLimited(wait)
-        })?;
-        let hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let user = match (password::verify(password, hash).await, user) {
-            (true, Some(user)) => user,
-            _ => {
-                tracing::info!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), "failed login");
-                st.limiter.failed(&attempt);
-                return Err(AppError::InvalidCredentials);
+        // Counted once it is decided, as the refusal's class (never who it was).
+        let outcome = async move {
+            portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
+            let st = &cx.state;
+            let methods = portcullis::ssr::providers::login_methods(&st.db).await?;
+            if !methods.local {
+                return Err(AppError::Denied(
+                    "Password sign-in is turned off here. Use one of the sign-in buttons.".into(),
+                ));
             }
-        };
-        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
-        tracing::info!(user = ?user.username, "signed in with password");
-        remember_device(st, &user.id);
-        // A path here, or the exact URL of a configured application (forward auth).
-        let apps = st.apps.get(&st.db).await.unwrap_or_default();
-        let target = next
-            .as_deref()
-            .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
-            .unwrap_or_else(|| "/".to_owned());
-        leptos_axum::redirect(&continue_to(&target));
-        Ok(())
+            let identifier = identifier.trim();
+            let user = users::find_by_identifier(&st.db, identifier).await?;
+            // One budget per account however it is named (username or email); an unknown
+            // name gets its own, so refusals look the same whether or not it exists.
+            let key = user
+                .as_ref()
+                .map_or_else(|| identifier.to_lowercase(), |u| u.id.clone());
+            let ip = client_ip().await;
+            // A browser that signed in to this account before is judged by its own budget
+            // (its device cookie), so strangers' failures do not keep it out.
+            let device_id = user.as_ref().and_then(|u| {
+                portcullis::ssr::device::recognise(&st.secrets, device_cookie(st).as_deref(), &u.id)
+            });
+            let attempt = Attempt {
+                account: &key,
+                client: ip.map(ClientKey::from),
+                device: device_id.as_deref(),
+            };
+            st.limiter.check(&attempt).map_err(|wait| {
+                tracing::warn!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), wait, "login rate limited");
+                AppError::RateLimited(wait)
+            })?;
+            let hash = user.as_ref().and_then(|u| u.password_hash.clone());
+            let user = match (password::verify(password, hash).await, user) {
+                (true, Some(user)) => user,
+                _ => {
+                    tracing::info!(identifier = ?identifier, client = ?ip, trusted_device = device_id.is_some(), "failed login");
+                    st.limiter.failed(&attempt);
+                    return Err(AppError::InvalidCredentials);
+                }
+            };
+            sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+            tracing::info!(user = ?user.username, "signed in with password");
+            remember_device(st, &user.id);
+            // A path here, or the exact URL of a configured application (forward auth).
+            let apps = st.apps.get(&st.db).await.unwrap_or_default();
+            let target = next
+                .as_deref()
+                .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
+                .unwrap_or_else(|| "/".to_owned());
+            leptos_axum::redirect(&continue_to(&target));
+            Ok(())
+        }
+        .await;
+        portcullis::ssr::metrics::password_sign_in(outcome.as_ref().map(|_| ()).map_err(counted));
+        outcome
     })
     .await
+}
+
+/// A refused password sign-in as counted.
+#[cfg(feature = "ssr")]
+fn counted(e: &AppError) -> portcullis::ssr::metrics::PasswordRefusal {
+    use portcullis::ssr::metrics::PasswordRefusal::*;
+    match e {
+        AppError::InvalidCredentials => InvalidCredentials,
+        AppError::RateLimited(_) => RateLimited,
+        AppError::Denied(_) => MethodOff,
+        AppError::Validation(_) => Invalid,
+        _ => Error,
+    }
 }
 
 /// This browser's device cookie (`portcullis::ssr::device`), as sent.

@@ -172,7 +172,7 @@ pub async fn save_provider(
         }
         if valid.settings.enabled
             && !confirmed
-            && let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT).await
+            && let Err(problem) = discovery::discover(&valid.issuer_url, PROVIDER_TIMEOUT, None).await
         {
             return Err(AppError::NeedsConfirmation(format!(
                 "{problem} Sign-in with this provider will fail until this is fixed. Save anyway?"

@@ -313,6 +313,8 @@ impl Fresh {
             trusted_proxies: Vec::new(),
             cookie_domain: None,
             server_timing: true,
+            metrics_listen: None,
+            metrics_token: None,
         };
         Fresh {
             config,

@@ -64,7 +64,7 @@ impl ProviderCache {
         {
             return Err(f.why.clone());
         }
-        let metadata = match discover(issuer, timeout).await {
+        let metadata = match discover(issuer, timeout, Some(slug)).await {
             Ok(m) => Arc::new(m),
             Err(why) => {
                 self.failures.write().expect("cache lock").insert(
@@ -106,6 +106,7 @@ impl ProviderCache {
             e.metadata.clone()
         };
         let http = super::http::client(timeout);
+        let http = super::http::observed(http, Some(slug), crate::ssr::metrics::Endpoint::Jwks);
         let jwks = JsonWebKeySet::fetch_async(current.jwks_uri(), &http)
             .await
             .ok()?;

@@ -5,11 +5,12 @@
 
 use super::discovery::Metadata;
 use super::flow::{Callback, OtherClaims, ProviderClient, TokenFields, client_http};
-use super::http::describe;
+use super::http::{describe, observed};
 use super::jwt::{self, IdToken};
 use crate::callback::{
     ExchangeFailure, IdTokenFailure, IdTokenProblem, ResponseFailure, UserInfoFailure,
 };
+use crate::ssr::metrics::Endpoint;
 use openidconnect::core::{CoreGenderClaim, CoreTokenType};
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, Nonce, OAuth2TokenResponse, PkceCodeVerifier,
@@ -55,12 +56,14 @@ pub fn response(callback: &Callback, metadata: &Metadata) -> Result<String, Resp
     callback.code.clone().ok_or(ResponseFailure::NoCode)
 }
 
-/// The code exchange, with the attempt's PKCE verifier.
+/// The code exchange, with the attempt's PKCE verifier; counted as provider `slug`'s when
+/// given ([`observed`]).
 pub async fn exchange(
     client: &ProviderClient,
     code: String,
     pkce_verifier: &str,
     timeout: Duration,
+    slug: Option<&str>,
 ) -> Result<Tokens, ExchangeFailure> {
     use openidconnect::RequestTokenError::*;
     let request = client
@@ -68,7 +71,7 @@ pub async fn exchange(
         .map_err(|e| ExchangeFailure::NoTokenEndpoint(e.to_string()))?
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_owned()));
     request
-        .request_async(&client_http(timeout))
+        .request_async(&observed(client_http(timeout), slug, Endpoint::Token))
         .await
         .map_err(|e| match e {
             ServerResponse(r) => ExchangeFailure::Refused {
@@ -147,13 +150,15 @@ fn id_token_failure(e: ClaimsVerificationError) -> IdTokenFailure {
     IdTokenFailure { problem, detail }
 }
 
-/// The userinfo claims for `subject` (`None`: the provider has no userinfo endpoint).
+/// The userinfo claims for `subject` (`None`: the provider has no userinfo endpoint);
+/// counted as provider `slug`'s when given ([`observed`]).
 pub async fn userinfo(
     client: &ProviderClient,
     metadata: &Metadata,
     tokens: &Tokens,
     subject: &str,
     timeout: Duration,
+    slug: Option<&str>,
 ) -> Result<Option<Map<String, Value>>, UserInfoFailure> {
     if metadata.userinfo_endpoint().is_none() {
         return Ok(None);
@@ -164,7 +169,7 @@ pub async fn userinfo(
             Some(SubjectIdentifier::new(subject.to_owned())),
         )
         .map_err(|e| UserInfoFailure::Misconfigured(e.to_string()))?
-        .request_async(&client_http(timeout))
+        .request_async(&observed(client_http(timeout), slug, Endpoint::Userinfo))
         .await
         .map_err(|e| match e {
             openidconnect::UserInfoError::ClaimsVerification(

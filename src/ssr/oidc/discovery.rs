@@ -1,7 +1,8 @@
 //! OpenID Connect Discovery: fetch and check an issuer's metadata and signing keys.
 
-use super::http::{client, describe};
+use super::http::{client, describe, observed};
 use crate::provider::{ConnectionReport, is_loopback};
+use crate::ssr::metrics::Endpoint;
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -48,12 +49,17 @@ pub type CoreMetadataWith<E> = ProviderMetadata<
 pub type Metadata = CoreMetadataWith<ExtraMetadata>;
 
 /// Fetches the discovery document and JWKS; the crate checks that the document's `issuer`
-/// equals `issuer` exactly.
-pub async fn discover(issuer: &str, timeout: Duration) -> Result<Metadata, String> {
+/// equals `issuer` exactly. The requests count as provider `slug`'s when it is given
+/// ([`observed`]).
+pub async fn discover(
+    issuer: &str,
+    timeout: Duration,
+    slug: Option<&str>,
+) -> Result<Metadata, String> {
     let issuer_url = IssuerUrl::new(issuer.to_owned())
         .map_err(|e| format!("The issuer URL is not valid: {e}."))?;
     let http = client(timeout);
-    let metadata = Metadata::discover_async(issuer_url, &http)
+    let metadata = Metadata::discover_async(issuer_url, &observed(http, slug, Endpoint::Discovery))
         .await
         .map_err(|e| explain(issuer, &e, timeout))?;
     check_endpoints(issuer, &metadata)?;
@@ -151,7 +157,7 @@ pub async fn test_connection(
     timeout: Duration,
 ) -> ConnectionReport {
     let started = Instant::now();
-    let result = discover(issuer, timeout).await;
+    let result = discover(issuer, timeout, None).await;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     let meta = match result {
         Ok(meta) => meta,

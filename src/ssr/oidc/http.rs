@@ -1,8 +1,11 @@
 //! The HTTP client for talking to providers.
 
+use crate::ssr::metrics::{Endpoint, upstream_request};
+use openidconnect::{AsyncHttpClient, HttpClientError, HttpRequest, HttpResponse};
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex, RwLock};
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 /// How long any single request to a provider may take.
 pub const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,6 +80,47 @@ fn build(timeout: Duration) -> reqwest::Client {
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .build()
         .expect("a reqwest client with static settings")
+}
+
+/// What [`observed`] answers.
+pub type Answer =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, HttpClientError<reqwest::Error>>> + Send>>;
+
+/// `http` for `openidconnect`, with each request to provider `slug`'s `endpoint` timed and
+/// counted ([`upstream_request`]; during discovery, a request for anything but the discovery
+/// document is for the JWKS). With `slug` `None` nothing is counted: Test sign-in and the
+/// editor's connection test try settings that may never be stored. It owns what it uses (a
+/// client is a handle): futures that borrow into a closure trip the compiler's `Send` checks
+/// in the server functions' futures.
+pub fn observed(
+    http: reqwest::Client,
+    slug: Option<&str>,
+    endpoint: Endpoint,
+) -> impl Fn(HttpRequest) -> Answer {
+    let slug: Option<Arc<str>> = slug.map(Arc::from);
+    move |request: HttpRequest| {
+        let (http, slug) = (http.clone(), slug.clone());
+        Box::pin(async move {
+            let endpoint = match endpoint {
+                Endpoint::Discovery
+                    if !request
+                        .uri()
+                        .path()
+                        .ends_with("/.well-known/openid-configuration") =>
+                {
+                    Endpoint::Jwks
+                }
+                other => other,
+            };
+            let started = Instant::now();
+            let answer = http.call(request).await;
+            if let Some(slug) = slug {
+                let status = answer.as_ref().ok().map(|r| r.status().as_u16());
+                upstream_request(&slug, endpoint, status, started.elapsed());
+            }
+            answer
+        })
+    }
 }
 
 /// A reqwest error in words: what failed, without internal detail an admin cannot use.

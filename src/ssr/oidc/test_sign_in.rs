@@ -166,7 +166,7 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
         ));
     };
     let row = ProviderRow::for_test(&valid, rp.secrets, &secret);
-    let metadata = match discover(&row.issuer_url, rp.timeout).await {
+    let metadata = match discover(&row.issuer_url, rp.timeout, None).await {
         Ok(m) => m,
         Err(why) => {
             return Ok(failed(r, discovery_failed(why)));
@@ -403,7 +403,7 @@ async fn run(
     row: ProviderRow,
     r: &mut TestReport,
 ) {
-    let metadata = match discover(&row.issuer_url, rp.timeout).await {
+    let metadata = match discover(&row.issuer_url, rp.timeout, None).await {
         Ok(m) => m,
         Err(why) => {
             r.steps.push(discovery_failed(why));
@@ -461,13 +461,14 @@ async fn run(
             return;
         }
     };
-    let tokens = match steps::exchange(&client, code, &pending.pkce_verifier, rp.timeout).await {
-        Ok(t) => t,
-        Err(f) => {
-            r.steps.push(report::exchange_failed(&f, method, &how));
-            return;
-        }
-    };
+    let tokens =
+        match steps::exchange(&client, code, &pending.pkce_verifier, rp.timeout, None).await {
+            Ok(t) => t,
+            Err(f) => {
+                r.steps.push(report::exchange_failed(&f, method, &how));
+                return;
+            }
+        };
     r.steps.push(exchange_passed(&tokens, &how));
 
     // The ID token as sent, shown whether or not it verifies.
@@ -519,7 +520,16 @@ async fn run(
     r.id_token_claims = Some(identity.claims.clone());
     let mut merged = identity.claims;
 
-    match steps::userinfo(&client, &metadata, &tokens, &identity.subject, rp.timeout).await {
+    match steps::userinfo(
+        &client,
+        &metadata,
+        &tokens,
+        &identity.subject,
+        rp.timeout,
+        None,
+    )
+    .await
+    {
         Ok(None) => r.steps.push(Step::skipped(
             report::USERINFO,
             "The provider has no userinfo endpoint: the ID token's claims are all there is.",

@@ -166,6 +166,16 @@ impl SessionStore for DbSessionStore {
     }
 }
 
+/// Signed-in sessions that have not expired, counted in the database (so every replica
+/// reports the same number).
+pub async fn count_signed_in(db: &Db) -> std::result::Result<i64, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sessions WHERE user_id IS NOT NULL AND expires_at > $1")
+        .bind(now())
+        .fetch_one(pool)
+        .await)
+}
+
 /// Ends sessions, for the rules that say a session must not outlive what it rests on.
 pub mod end {
     use crate::ssr::db::Db;

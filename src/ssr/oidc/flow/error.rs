@@ -43,6 +43,32 @@ pub enum FlowErrorKind {
     ClientBusy,
 }
 
+impl FlowErrorKind {
+    /// The kind as counted (`portcullis_sign_ins_total`'s `outcome`, [`crate::ssr::metrics`]).
+    pub fn class(self) -> &'static str {
+        use FlowErrorKind::*;
+        match self {
+            UnknownProvider => "unknown_provider",
+            ProviderDisabled => "provider_disabled",
+            UnknownState => "unknown_state",
+            ForeignBrowser => "foreign_browser",
+            Expired => "expired",
+            Denied => "denied",
+            ProviderError => "provider_error",
+            IssuerMismatch => "issuer_mismatch",
+            Unreachable => "unreachable",
+            TokenRejected => "token_rejected",
+            InvalidIdToken => "invalid_id_token",
+            UserInfoMismatch => "userinfo_mismatch",
+            WrongRedirectUri => "wrong_redirect_uri",
+            Misconfigured => "misconfigured",
+            Database => "error",
+            Busy => "busy",
+            ClientBusy => "client_busy",
+        }
+    }
+}
+
 impl std::fmt::Display for FlowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let p = self.provider.as_deref().unwrap_or("the identity provider");

@@ -96,7 +96,14 @@ impl Rp<'_> {
         let client = self.client(&row, &metadata)?;
         let mut provider_time = Duration::ZERO;
         let waited = Instant::now();
-        let tokens = steps::exchange(&client, code, &pending.pkce_verifier, self.timeout).await;
+        let tokens = steps::exchange(
+            &client,
+            code,
+            &pending.pkce_verifier,
+            self.timeout,
+            Some(&row.slug),
+        )
+        .await;
         provider_time += waited.elapsed();
         let tokens = tokens.map_err(|f| refused(&f))?;
         let nonce = &pending.nonce;
@@ -125,8 +132,15 @@ impl Rp<'_> {
         };
         let mut claims = identity.claims;
         let waited = Instant::now();
-        let info =
-            steps::userinfo(&client, &metadata, &tokens, &identity.subject, self.timeout).await;
+        let info = steps::userinfo(
+            &client,
+            &metadata,
+            &tokens,
+            &identity.subject,
+            self.timeout,
+            Some(&row.slug),
+        )
+        .await;
         provider_time += waited.elapsed();
         if let Some(info) = info.map_err(|f| refused(&f))? {
             steps::merge_userinfo(&mut claims, info);
