@@ -463,30 +463,38 @@ async fn first_loads(server: &Server) -> (Vec<Row>, String) {
         .filter(|p| p.wasm() > 0)
         .map(|p| p.path.as_str())
         .collect();
+    // The largest page of a kind against its budget (in KB).
+    let largest = |n, what: String, page: &PageLoad, limit: usize, budget| Row {
+        n,
+        what,
+        figure: format!("{:.1} KB", kb(page.bytes())),
+        budget,
+        pass: statuses_ok && page.bytes() <= limit * 1024,
+    };
     let rows = vec![
-        Row {
-            n: "1",
-            what: format!(
+        largest(
+            "1",
+            format!(
                 "largest first load of the {} pages without an island, compressed: {} (every page: first-load table)",
                 plain.len(),
                 shown(plain_max)
             ),
-            figure: format!("{:.1} KB", kb(plain_max.bytes())),
-            budget: "≤ 150 KB",
-            pass: statuses_ok && plain_max.bytes() <= PAGE_BUDGET_KB * 1024,
-        },
-        Row {
-            n: "1b",
-            what: format!(
+            plain_max,
+            PAGE_BUDGET_KB,
+            "≤ 150 KB",
+        ),
+        largest(
+            "1b",
+            format!(
                 "largest first load of the {} editor pages (islands), compressed: {}, of which wasm {:.1} KB. Issue 20's 150 KB is not met here yet: this budget is today's figure, so growth shows (docs/light-pages.md §6)",
                 editors.len(),
                 shown(editor_max),
                 kb(editor_max.wasm())
             ),
-            figure: format!("{:.1} KB", kb(editor_max.bytes())),
-            budget: "≤ 290 KB (goal 150)",
-            pass: statuses_ok && editor_max.bytes() <= EDITOR_BUDGET_KB * 1024,
-        },
+            editor_max,
+            EDITOR_BUDGET_KB,
+            "≤ 290 KB (goal 150)",
+        ),
         Row {
             n: "1c",
             what: format!(
