@@ -1007,15 +1007,8 @@ async fn icon_transfer(base: &str) -> (Row, Vec<u8>) {
 /// #10: the container image `scripts/image.sh` built (bench.sh runs it first), as podman
 /// counts it: the static musl server and the site.
 fn image_size() -> Row {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let version = manifest
-        .split("[workspace.package]")
-        .nth(1)
-        .and_then(|s| s.lines().find(|l| l.starts_with("version")))
-        .and_then(|l| l.split('"').nth(1))
-        .expect("the workspace version")
-        .to_owned();
-    let image = format!("portcullis:{version}");
+    // scripts/image.sh names it after the workspace version, which this crate shares.
+    let image = format!("portcullis:{}", env!("CARGO_PKG_VERSION"));
     let out = Command::new("podman")
         .args(["image", "inspect", &image, "--format", "{{.Size}}"])
         .output()

@@ -80,8 +80,8 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// The messages of a part of a page that owns its actions (an island): `errors` (its
-    /// actions' latest) before `flash`, no notice.
+    /// The messages: `errors` (the actions' latest) before `flash`, and no notice (a page
+    /// with one sets it; an island never has one).
     pub fn new(
         errors: Signal<Option<AppError>>,
         flash: Option<AppError>,
@@ -168,12 +168,10 @@ where
                 Suspend::new(async move {
                     match resource.await {
                         Ok(data) => {
-                            let flash = data.flash();
                             let alert = Alert {
-                                error: Signal::derive(move || errors.get().or_else(|| flash.clone())),
                                 notice: Signal::stored(data.notice()),
-                                error_id,
                                 notice_id,
+                                ..Alert::new(errors, data.flash(), error_id)
                             };
                             children(Loaded { data, alert }).into_any()
                         }
