@@ -102,6 +102,11 @@ impl Explained {
         }
     }
 
+    /// `said` (what the provider answered), then what that means.
+    pub fn also(said: &str, meaning: &str, fix: impl Into<String>) -> Explained {
+        Explained::new(format!("{said} {meaning}"), fix)
+    }
+
     pub fn cause_only(cause: impl Into<String>) -> Explained {
         Explained {
             cause: cause.into(),
@@ -267,20 +272,15 @@ pub fn redirect_error(
     redirect_uri: &str,
     scopes: &str,
 ) -> Explained {
-    let said = if description.is_empty() {
-        format!("The provider answered `{error}`.")
-    } else {
-        format!("The provider answered `{error}`: {description}")
-    };
+    let said = answered("The provider", error, description);
     match error {
         "invalid_redirect_uri" | "redirect_uri_mismatch" => {
             Explained::new(said, register_uri(redirect_uri))
         }
         _ if mentions_redirect_uri(description) => Explained::new(said, register_uri(redirect_uri)),
-        "access_denied" => Explained::new(
-            format!(
-                "{said} The sign-in was cancelled, or the provider refused this account for this client."
-            ),
+        "access_denied" => Explained::also(
+            &said,
+            "The sign-in was cancelled, or the provider refused this account for this client.",
             "Sign in at the provider with an account that may use this client (check its user or group assignments there).",
         ),
         "invalid_scope" => Explained::new(
@@ -306,6 +306,15 @@ pub fn redirect_error(
             "The provider had a problem of its own: look at its logs, then try again.",
         ),
         _ => Explained::cause_only(said),
+    }
+}
+
+/// "`who` answered `error`[: description]."
+fn answered(who: &str, error: &str, description: &str) -> String {
+    if description.is_empty() {
+        format!("{who} answered `{error}`.")
+    } else {
+        format!("{who} answered `{error}`: {description}")
     }
 }
 
@@ -403,23 +412,13 @@ pub fn excerpt(page: &str) -> String {
 
 /// The token endpoint refused the code exchange with `error` (RFC 6749 §5.2).
 pub fn token_error(error: &str, description: &str, auth_method: &str) -> Explained {
-    let said = if description.is_empty() {
-        format!("The token endpoint answered `{error}`.")
-    } else {
-        format!("The token endpoint answered `{error}`: {description}")
-    };
+    let said = answered("The token endpoint", error, description);
     match error {
         "invalid_client" => Explained::new(
             format!(
                 "{said} The provider did not accept the client's credentials (sent with {auth_method}): the client secret is wrong, or the client ID, or the provider expects another client authentication method."
             ),
             "Copy the client secret again from the provider into Client Secret, and check that Client Authentication matches the client's setting there.",
-        ),
-        "invalid_grant" => Explained::new(
-            format!(
-                "{said} The provider refused the authorization code: it expired or was used already, or the redirect URI or PKCE verifier differ from the authorization request."
-            ),
-            "Run the test again; if it repeats, check the provider's clock and that the redirect URI registered there is exactly this provider's.",
         ),
         "unauthorized_client" => Explained::new(
             said,
@@ -428,6 +427,11 @@ pub fn token_error(error: &str, description: &str, auth_method: &str) -> Explain
         "unsupported_grant_type" => Explained::new(
             said,
             "Allow the authorization_code grant type for this client at the provider.",
+        ),
+        "invalid_grant" => Explained::also(
+            &said,
+            "The provider refused the authorization code: it expired or was used already, or the redirect URI or PKCE verifier differ from the authorization request.",
+            "Run the test again; if it repeats, check the provider's clock and that the redirect URI registered there is exactly this provider's.",
         ),
         _ => Explained::cause_only(said),
     }

@@ -11,6 +11,7 @@ use crate::admin_claims::{AdminChange, decide, kept_reason};
 use crate::claims;
 use crate::email_source::EmailSource;
 use crate::on_pool;
+use crate::users_locked_tx;
 
 /// Whether an administrator other than `user_id` could sign in now: with a password while
 /// local sign-in is on, or through an enabled provider they are linked to while OpenID
@@ -52,14 +53,7 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
          (($2 AND u.password_hash IS NOT NULL) OR ($3 AND EXISTS (SELECT 1 FROM linked_identities l \
          JOIN oidc_providers p ON p.slug = l.provider_slug WHERE l.user_id = u.id AND p.enabled = $4))))";
     let methods = providers::login_methods(db).await?;
-    let n = on_pool!(db, pool => async {
-        let mut tx = pool.begin().await?;
-        if matches!(db, Db::Postgres(_)) {
-            sqlx::query("SELECT id FROM users WHERE is_admin = $1 FOR UPDATE")
-                .bind(true)
-                .execute(&mut *tx)
-                .await?;
-        }
+    let n = users_locked_tx!(db, tx, "is_admin = $1", true => {
         let n = sqlx::query(GUARDED_REVOKE)
             .bind(user_id)
             .bind(methods.local)
@@ -72,7 +66,7 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
             .rows_affected();
         tx.commit().await?;
         Ok::<u64, sqlx::Error>(n)
-    }.await)?;
+    })?;
     Ok(n > 0)
 }
 

@@ -4,6 +4,7 @@
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::groups;
+use super::order::APPS;
 use super::users::UserRow;
 use crate::apps::{Access, App, AppUrl, ValidApp};
 use crate::on_pool;
@@ -69,7 +70,7 @@ const SELECT: &str = "SELECT id, name, urls, icon, access, allowed_users, allowe
 
 /// Every application, in start-page order.
 pub async fn list(db: &Db) -> Result<Vec<App>, sqlx::Error> {
-    let sql = format!("{SELECT} ORDER BY position, lower(name)");
+    let sql = format!("{SELECT} ORDER BY {}", APPS.order_by);
     let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?;
     Ok(rows.into_iter().map(Row::app).collect())
 }
@@ -154,20 +155,9 @@ pub async fn delete(db: &Db, id: &str) -> Result<(), AppsError> {
     }
 }
 
-/// Sets the start-page order: `ids` must name every application exactly once.
-pub async fn reorder(db: &Db, ids: &[String]) -> Result<(), AppsError> {
-    if !super::order::reorder(db, "applications", "id", ids).await? {
-        return Err(AppsError::BadOrder);
-    }
-    Ok(())
-}
-
 /// Moves one application a place up (`-1`) or down (`+1`).
 pub async fn shift(db: &Db, id: &str, by: i64) -> Result<(), AppsError> {
-    let order: Vec<String> = list(db).await?.into_iter().map(|a| a.id).collect();
-    let order =
-        super::order::shifted(order, id, by).ok_or_else(|| AppsError::NotFound(id.to_owned()))?;
-    reorder(db, &order).await
+    APPS.shift(db, id, by).await
 }
 
 /// The applications `user` may open, in start-page order (the portal).

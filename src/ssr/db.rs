@@ -57,6 +57,26 @@ macro_rules! exec {
     };
 }
 
+/// Opens a transaction on `$db`'s pool (bound to `$tx`) and, on PostgreSQL, first locks
+/// the `users` rows `$filter` selects (`$bind` is its `$1`) until it ends, so that two
+/// concurrent guarded changes (the last administrator, a user's last way in) each see the
+/// other's result. SQLite needs no lock (one writer at a time) and has no `FOR UPDATE`.
+#[macro_export]
+macro_rules! users_locked_tx {
+    ($db:expr, $tx:ident, $filter:literal, $bind:expr => $body:expr) => {
+        $crate::on_pool!($db, pool => async {
+            let mut $tx = pool.begin().await?;
+            if matches!($db, $crate::ssr::db::Db::Postgres(_)) {
+                sqlx::query(concat!("SELECT id FROM users WHERE ", $filter, " FOR UPDATE"))
+                    .bind($bind)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            $body
+        }.await)
+    };
+}
+
 impl Db {
     /// Connects (creating a SQLite file if missing) and applies every pending migration.
     /// A migration failure stops start-up: running on a half-migrated schema is worse.

@@ -16,6 +16,7 @@ use crate::identity::decision::{
 use crate::identity::{LinkedIdentity, username_base};
 use crate::on_pool;
 use crate::test_sign_in::WouldDo;
+use crate::users_locked_tx;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -481,14 +482,7 @@ pub async fn unlink(
               OR (SELECT COUNT(*) FROM linked_identities WHERE user_id = $1) > 1)";
     const END_SESSIONS: &str =
         "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2 AND id <> $3";
-    let deleted = on_pool!(db, pool => {
-        let mut tx = pool.begin().await?;
-        if matches!(db, Db::Postgres(_)) {
-            sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
+    let deleted = users_locked_tx!(db, tx, "id = $1", user_id => {
         let n = sqlx::query(GUARDED_DELETE)
             .bind(user_id)
             .bind(slug)

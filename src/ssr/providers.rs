@@ -3,6 +3,7 @@
 
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
+use super::order::PROVIDERS;
 use super::secrets::{SecretBox, SecretError};
 use super::settings;
 use crate::login_methods::{Lockout, LoginMethods};
@@ -237,7 +238,7 @@ pub async fn get_view(db: &Db, slug: &str) -> Result<Option<ProviderView>, sqlx:
 
 /// All providers in login-page order, with how many accounts are linked to each.
 pub async fn list(db: &Db) -> Result<Vec<ProviderView>, sqlx::Error> {
-    let sql = format!("{SELECT} ORDER BY position, slug");
+    let sql = format!("{SELECT} ORDER BY {}", PROVIDERS.order_by);
     let rows: Vec<ProviderRow> =
         on_pool!(db, pool => sqlx::query_as::<_, ProviderRow>(&sql).fetch_all(pool).await)?;
     let sql = format!("{LINK_COUNTS} GROUP BY l.provider_slug");
@@ -614,20 +615,9 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
     })
 }
 
-/// Sets the login-page order: `slugs` must name every provider exactly once.
-pub async fn reorder(db: &Db, slugs: &[String]) -> Result<(), ProviderError> {
-    if !super::order::reorder(db, "oidc_providers", "slug", slugs).await? {
-        return Err(ProviderError::BadOrder);
-    }
-    Ok(())
-}
-
 /// Moves one provider a place up (`-1`) or down (`+1`) in the login-page order.
 pub async fn shift(db: &Db, slug: &str, by: i64) -> Result<(), ProviderError> {
-    let order: Vec<String> = list(db).await?.into_iter().map(|p| p.slug).collect();
-    let order = super::order::shifted(order, slug, by)
-        .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))?;
-    reorder(db, &order).await
+    PROVIDERS.shift(db, slug, by).await
 }
 
 #[cfg(test)]
