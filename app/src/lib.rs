@@ -18,6 +18,7 @@ pub mod limiter;
 #[cfg(feature = "ssr")]
 pub mod state;
 
+use crate::components::guard::AdminSection;
 use crate::components::nav::Nav;
 use crate::components::session::SessionContext;
 use crate::pages::{
@@ -30,7 +31,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{Outlet, ParentRoute, Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -184,9 +185,8 @@ pub fn App() -> impl IntoView {
                         view=ProfileSettingsPage
                         ssr=SsrMode::Async
                     />
-                    // Administrators only: each page checks the caller (`guard::AdminPage`) around
-                    // what it shows, while it owns its data (the guard may render it twice).
-                    <ParentRoute path=path!("/settings") view=Outlet ssr=SsrMode::Async>
+                    // Administrators only: one guard for every settings page (`guard::AdminSection`).
+                    <ParentRoute path=path!("/settings") view=AdminSection ssr=SsrMode::Async>
                         <Route path=path!("/users") view=UsersSettingsPage/>
                         <Route path=path!("/users/oidc") view=OidcSettingsPage/>
                         <Route path=path!("/users/oidc/new") view=ProviderEditPage/>

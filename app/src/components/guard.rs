@@ -5,8 +5,7 @@ use crate::components::page::DataPage;
 use crate::components::session::SessionContext;
 use crate::ids;
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::components::Redirect;
+use leptos_router::components::{Outlet, Redirect};
 use leptos_router::hooks::use_location;
 use portcullis::user::UserView;
 
@@ -42,14 +41,18 @@ where
     }
 }
 
-/// An administrator's page (the `/settings/...` routes): its title, and its children for
-/// administrators only (see [`authed`]; the page's resources and actions are created in the
-/// page component, outside this).
+/// The `/settings` routes (administrators only): the one check of who may see them, and
+/// its answer for anyone else (see [`authed`]). The page itself is the [`Outlet`], built
+/// outside the check's suspense so that it is built once (a page built inside it would be
+/// built again as each of its resources settles during server rendering, and the test report,
+/// shown once, would be gone the second time). For anyone but an administrator the page's
+/// own data is refused by its server functions, and [`DataPage`] then shows nothing: the
+/// answer is the gate's.
 #[component]
-pub fn AdminPage(title: &'static str, children: ChildrenFn) -> impl IntoView {
+pub fn AdminSection() -> impl IntoView {
     view! {
-        <Title text=title/>
-        {authed(true, move |_| children())}
+        {authed(true, |_| ())}
+        <Outlet/>
     }
 }
 

@@ -7,9 +7,9 @@ use crate::api::auth::{LoginPageData, SetupPageData};
 use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
 use crate::components::forms::Forms;
-use crate::components::guard::AdminPage;
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use portcullis::field::FieldError;
 use portcullis::user::UserView;
 use serde::Serialize;
@@ -175,6 +175,8 @@ where
                             };
                             children(Loaded { data, alert }).into_any()
                         }
+                        // The page's guard answers a caller who may not see it.
+                        Err(AppError::Unauthorized | AppError::Forbidden) => ().into_any(),
                         Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
                             .into_any(),
                     }
@@ -184,7 +186,7 @@ where
     }
 }
 
-/// An administrator's settings page ([`AdminPage`]): its title, and what `load` gives, loaded again after any of the page's forms runs, shown
+/// An administrator's settings page (under [`AdminSection`](crate::components::guard::AdminSection)): its title, and what `load` gives, loaded again after any of the page's forms runs, shown
 /// by `page` with the error of the form that failed (or else of `errors`). The forms are the
 /// type `page` takes (declared with `forms!`), created here, once, for the page.
 #[component]
@@ -212,17 +214,13 @@ where
     let data = Resource::new(move || forms.runs(), move |_| load());
     let errors = Signal::derive(move || forms.failed().or_else(|| errors.get()));
     view! {
-        <AdminPage title>
-            {
-                let page = page.clone();
-                DataPage(DataPageProps {
-                    resource: data,
-                    errors,
-                    error_id,
-                    notice_id: "",
-                    children: move |loaded| page(loaded, forms),
-                })
-            }
-        </AdminPage>
+        <Title text=title/>
+        {DataPage(DataPageProps {
+            resource: data,
+            errors,
+            error_id,
+            notice_id: "",
+            children: move |loaded| page(loaded, forms),
+        })}
     }
 }

@@ -2,10 +2,10 @@
 
 use crate::api::app_editor::{AppEditorData, app_editor};
 use crate::components::app_editor::AppEditor;
-use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use portcullis::apps::AppDraft;
 
@@ -21,7 +21,7 @@ pub fn AppEditPage() -> impl IntoView {
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let data = Resource::new(id, app_editor);
     view! {
-        <AdminPage title="Application">
+        <Title text="Application"/>
             <DataPage resource=data let:page>
                 <p class="crumbs">
                     <a href="/settings/applications">"Applications"</a>
@@ -36,6 +36,5 @@ pub fn AppEditPage() -> impl IntoView {
                     view! { <AppEditor draft id http_image_origin flash/> }
                 }
             </DataPage>
-        </AdminPage>
     }
 }

@@ -1,11 +1,11 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
 use crate::api::providers::{OidcSettingsData, oidc_settings, provider};
-use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use portcullis::provider::{ProviderDraft, ProviderView};
 use serde::{Deserialize, Serialize};
@@ -55,7 +55,7 @@ pub fn ProviderEditPage() -> impl IntoView {
         Ok::<_, AppError>(EditorData { settings, existing })
     });
     view! {
-        <AdminPage title="OpenID Connect provider">
+        <Title text="OpenID Connect provider"/>
             <DataPage resource=data let:page>
                 <p class="crumbs">
                     <a href="/settings/users">"Users"</a>" › "
@@ -66,6 +66,5 @@ pub fn ProviderEditPage() -> impl IntoView {
                     view! { <ProviderEditor props=page.data.props() flash/> }
                 }
             </DataPage>
-        </AdminPage>
     }
 }

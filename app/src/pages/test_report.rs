@@ -3,11 +3,11 @@
 
 use crate::api::test_sign_in::test_sign_in_report;
 use crate::components::copy_button::CopyButton;
-use crate::components::guard::AdminPage;
 use crate::components::page::{DataPage, PageData};
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use portcullis::test_sign_in::{
     ProviderGroups, RuleVerdict, Status, Step, TestReport, TokenHeader, WouldDo,
@@ -19,7 +19,7 @@ impl PageData for TestReport {}
 #[component]
 pub fn TestReportPage() -> impl IntoView {
     let query = use_query_map();
-    // Owned by the page, outside the guard (`guard::AdminPage`): read once.
+    // Built once, outside the guard (`guard::AdminSection`): the report is shown once.
     let report = Resource::new(
         move || query.with(|q| q.get("id")).unwrap_or_default(),
         |id| async move {
@@ -32,11 +32,10 @@ pub fn TestReportPage() -> impl IntoView {
         },
     );
     view! {
-        <AdminPage title="Test sign-in report">
+        <Title text="Test sign-in report"/>
             <DataPage resource=report let:page>
                 {report_view(page.data)}
             </DataPage>
-        </AdminPage>
     }
 }
 
