@@ -82,6 +82,8 @@ pub struct AppDraft {
     pub users: String,
     /// Comma-separated group names (for `listed`).
     pub groups: String,
+    /// Personal access tokens may open it (forward auth reads them from `Authorization`).
+    pub allow_tokens: bool,
     /// Not a field: the plain-http image origin the server allows (see `ProviderDraft`).
     #[serde(skip)]
     pub http_image_origin: Option<String>,
@@ -96,6 +98,7 @@ pub struct ValidApp {
     pub access: Access,
     pub users: Vec<String>,
     pub groups: Vec<String>,
+    pub allow_tokens: bool,
 }
 
 impl AppDraft {
@@ -178,6 +181,7 @@ impl AppDraft {
             access,
             users: if keep { dedup(users) } else { Vec::new() },
             groups: if keep { dedup(groups) } else { Vec::new() },
+            allow_tokens: self.allow_tokens,
         })
     }
 }
@@ -264,6 +268,9 @@ pub struct App<U = AppUrl> {
     pub access: Access,
     pub users: Vec<String>,
     pub groups: Vec<String>,
+    /// Personal access tokens may open it.
+    #[serde(default)]
+    pub allow_tokens: bool,
     pub position: i64,
     /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
     pub updated_at: i64,
@@ -297,6 +304,7 @@ impl App {
             access: self.access,
             users: self.users.clone(),
             groups: self.groups.clone(),
+            allow_tokens: self.allow_tokens,
             position: self.position,
             updated_at: self.updated_at,
         }
@@ -313,6 +321,7 @@ impl App {
             access: Access::Users,
             users: vec![],
             groups: vec![],
+            allow_tokens: false,
             position: 0,
             updated_at: 0,
         }
@@ -420,6 +429,7 @@ impl AppView {
             access: self.access.as_str().to_owned(),
             users: self.users.join(", "),
             groups: self.groups.join(", "),
+            allow_tokens: self.allow_tokens,
             http_image_origin: None,
         }
     }

@@ -18,6 +18,7 @@ pub mod provider;
 pub mod return_path;
 pub mod sessions;
 pub mod test_sign_in;
+pub mod tokens;
 pub mod user;
 pub mod web_url;
 

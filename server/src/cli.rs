@@ -61,6 +61,9 @@ pub enum Command {
     /// The OpenID Provider's signing keys: list them, rotate them.
     #[command(subcommand)]
     Keys(crate::cli_keys::KeysCommand),
+    /// Personal access tokens (scripts through forward auth): make, list, revoke.
+    #[command(subcommand)]
+    Token(crate::cli_token::TokenCommand),
     /// Show or switch login methods; `login-methods local enable` restores password sign-in
     /// (break-glass, on the server).
     #[command(subcommand)]
@@ -264,6 +267,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(cmd) => crate::cli_session::session(&config, cmd).await,
         Command::LoginMethods(cmd) => crate::cli_login_methods::login_methods(&config, cmd).await,
         Command::Keys(cmd) => crate::cli_keys::keys(&config, cmd).await,
+        Command::Token(cmd) => crate::cli_token::token(&config, cmd).await,
         Command::Healthcheck { timeout, .. } => healthcheck(&config, timeout).await,
     }
 }

@@ -39,6 +39,9 @@ pub struct AppFields {
     /// uploaded provider logo); `""` removes it.
     #[arg(long)]
     pub icon: Option<String>,
+    /// Personal access tokens may open it (`portcullis token create`) [default on add: false].
+    #[arg(long)]
+    pub allow_tokens: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +114,9 @@ impl AppFields {
         }
         if let Some(icon) = self.icon {
             draft.icon = icon_value(&icon)?;
+        }
+        if let Some(allow) = self.allow_tokens {
+            draft.allow_tokens = allow;
         }
         Ok(())
     }

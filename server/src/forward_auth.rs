@@ -21,6 +21,10 @@
 //! it writes nothing. With metrics on, each check is counted by application and outcome and
 //! timed ([`portcullis::ssr::metrics::forward_auth_check`]: atomics, no allocation).
 //!
+//! A request that presents a personal access token (`Authorization: Bearer pc_pat_…`, or
+//! HTTP Basic with the token as password) is judged by the token instead of the session
+//! ([`token_check`]); any other `Authorization` (the application's own) is left alone.
+//!
 //! Its answers are deliberately not `AppError`'s: the proxy passes the status on (or, for
 //! nginx, acts on 401 and 403) and shows the browser the small page
 //! ([`app::html::message_page`]) in the application's place.
@@ -31,13 +35,14 @@ use axum::Router;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
-use http::header::{CACHE_CONTROL, LOCATION};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use portcullis::apps::App;
 use portcullis::apps::request::{self, Refused, RequestUrl};
 use portcullis::ssr::groups::{self, Identity};
 use portcullis::ssr::metrics::{self, Check};
 use portcullis::ssr::session::AuthSession;
+use portcullis::ssr::tokens::{self, Presented};
 use std::net::SocketAddr;
 use std::time::Instant;
 use tower_sessions::Session;
@@ -106,6 +111,16 @@ enum Flavor {
     Redirect,
     /// 401 with the login page in `Location` (nginx `auth_request`).
     Nginx,
+}
+
+impl Flavor {
+    /// `redirect` for Caddy and Traefik, `nginx` for nginx.
+    fn pick(self, redirect: StatusCode, nginx: StatusCode) -> StatusCode {
+        match self {
+            Flavor::Redirect => redirect,
+            Flavor::Nginx => nginx,
+        }
+    }
 }
 
 async fn check(
@@ -185,6 +200,14 @@ async fn check(
         }
     };
     let url = &req.url;
+    if let Some(presented) = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(tokens::presented)
+    {
+        let (outcome, res) = token_check(state, app, &presented, flavor).await;
+        return done(Some(app), outcome, res);
+    }
     let user_id = match session.user_id().await {
         Ok(id) => id,
         Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
@@ -216,6 +239,90 @@ async fn check(
         return done(Some(app), Check::Denied, res);
     }
     done(Some(app), Check::Allowed, allowed(app, &who))
+}
+
+/// A request that presents a personal access token (a script, not a browser): it opens
+/// `app` as the token's owner when the application allows tokens, the token is valid and
+/// names it, and the owner may open it; otherwise 401 with a Bearer challenge (no valid
+/// token: a script cannot sign in, so no login page) or 403. nginx turns the check's 401
+/// into the redirect to the login page, so there a token that is not valid is a 403. The session cookie, if any, is not consulted: the token is
+/// what the request chose to present.
+async fn token_check(
+    state: &AppState,
+    app: &App,
+    presented: &Presented,
+    flavor: Flavor,
+) -> (Check, Response) {
+    let refused = |status, title, words: &str| (Check::Denied, page(status, title, words));
+    if !app.allow_tokens {
+        tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Tokens not allowed",
+            "This application does not accept personal access tokens. An administrator can allow them in its settings.",
+        );
+    }
+    let found = match tokens::check(&state.db, &presented.token).await {
+        Ok(found) => found,
+        Err(e) => return (Check::Unavailable, unavailable(&e)),
+    };
+    let invalid = || {
+        let status = flavor.pick(StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN);
+        let mut res = page(
+            status,
+            "Token not valid",
+            "This personal access token is unknown, expired or revoked. Make a new one under Profile → Tokens.",
+        );
+        res.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"portcullis\", error=\"invalid_token\""),
+        );
+        (Check::Refused, res)
+    };
+    let Some(token) = found else {
+        tracing::info!(app = ?app.name, "forward-auth: unknown, expired or revoked personal access token; refused");
+        return invalid();
+    };
+    if !token.opens(&app.id) {
+        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Not for this token",
+            "This personal access token was not made for this application.",
+        );
+    }
+    let who = match groups::identity(&state.db, &token.user_id).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return invalid(),
+        Err(e) => return (Check::Unavailable, unavailable(&e)),
+    };
+    // HTTP Basic names a user: it must be the owner, or the pair is not this token's.
+    if presented
+        .username
+        .as_deref()
+        .is_some_and(|u| !u.eq_ignore_ascii_case(&who.username))
+    {
+        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: HTTP Basic names another user than the token's owner; refused");
+        return invalid();
+    }
+    if !app.allows(who.is_admin, &who.username, &who.groups) {
+        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Not for this account",
+            &format!("{} may not open {}.", who.username, app.name),
+        );
+    }
+    if token.stale {
+        // The last use, at most every five minutes: the check itself stays write-free.
+        let (db, id) = (state.db.clone(), token.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = tokens::touch(&db, &id).await {
+                tracing::warn!(error = %e, "could not record a token's last use");
+            }
+        });
+    }
+    (Check::Allowed, allowed(app, &who))
 }
 
 /// The URL the browser asked the proxy for, read strictly
@@ -266,10 +373,7 @@ fn client_identity_header(headers: &HeaderMap) -> Option<&HeaderName> {
 fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
     let login = format!("{}/login?next={next}", state.public_url);
-    let status = match flavor {
-        Flavor::Redirect => StatusCode::FOUND,
-        Flavor::Nginx => StatusCode::UNAUTHORIZED,
-    };
+    let status = flavor.pick(StatusCode::FOUND, StatusCode::UNAUTHORIZED);
     let mut res = page(
         status,
         "Sign in to continue",

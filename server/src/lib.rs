@@ -8,6 +8,7 @@ pub mod cli_keys;
 pub mod cli_login_methods;
 pub mod cli_provider;
 pub mod cli_session;
+pub mod cli_token;
 pub mod config;
 pub mod csrf;
 pub mod forward_auth;

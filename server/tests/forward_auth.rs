@@ -901,3 +901,5 @@ async fn with_roots_password(app: &TestApp, user_id: &str) -> reqwest::Client {
     app.login(&browser, &username, "root password").await;
     browser
 }
+
+mod tokens;

@@ -219,6 +219,7 @@ fn views_round_trip_to_drafts() {
         access: v.access,
         users: v.users,
         groups: v.groups,
+        allow_tokens: v.allow_tokens,
         position: 0,
         updated_at: 7,
     };

@@ -32,6 +32,7 @@ struct Row {
     access: String,
     allowed_users: String,
     allowed_groups: String,
+    allow_tokens: bool,
     position: i64,
     updated_at: i64,
 }
@@ -56,6 +57,7 @@ impl Row {
             access: Access::parse(&self.access).unwrap_or(Access::Admins),
             users: lines(&self.allowed_users),
             groups: lines(&self.allowed_groups),
+            allow_tokens: self.allow_tokens,
             id: self.id,
             name: self.name,
             icon: self.icon,
@@ -66,7 +68,7 @@ impl Row {
 }
 
 const SELECT: &str = "SELECT id, name, urls, icon, access, allowed_users, allowed_groups, \
-                      position, updated_at FROM applications";
+                      allow_tokens, position, updated_at FROM applications";
 
 /// Every application, in start-page order.
 pub async fn list(db: &Db) -> Result<Vec<App>, sqlx::Error> {
@@ -104,8 +106,8 @@ fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
 }
 
 /// Writes application `a` with `sql`, whose `$1` is the id, `$2` to `$7` the fields in the
-/// order of the table's columns and `$8` the time: the one list of what is stored, for
-/// create and update. Gives the number of rows written.
+/// order of the table's columns, `$8` the time and `$9` `allow_tokens`: the one list of
+/// what is stored, for create and update. Gives the number of rows written.
 async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsError> {
     let urls = a
         .urls
@@ -124,6 +126,7 @@ async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsEr
         a.users.join("\n"),
         a.groups.join("\n"),
         now(),
+        a.allow_tokens,
     )
     .map_err(taken(&a.name))
 }
@@ -131,15 +134,17 @@ async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsEr
 pub async fn create(db: &Db, a: &ValidApp) -> Result<App, AppsError> {
     let id = uuid::Uuid::new_v4().to_string();
     let sql = "INSERT INTO applications (id, name, urls, icon, access, allowed_users, \
-               allowed_groups, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
-               $6, $7, (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), $8, $8)";
+               allowed_groups, position, created_at, updated_at, allow_tokens) VALUES ($1, $2, \
+               $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), \
+               $8, $8, $9)";
     write(db, sql, &id, a).await?;
     get(db, &id).await?.ok_or(AppsError::NotFound(id))
 }
 
 pub async fn update(db: &Db, id: &str, a: &ValidApp) -> Result<App, AppsError> {
     let sql = "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
-               allowed_users = $6, allowed_groups = $7, updated_at = $8 WHERE id = $1";
+               allowed_users = $6, allowed_groups = $7, updated_at = $8, allow_tokens = $9 \
+               WHERE id = $1";
     if write(db, sql, id, a).await? == 0 {
         return Err(AppsError::NotFound(id.to_owned()));
     }

@@ -3,7 +3,7 @@
 //! another row).
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD};
 use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{AeadCore, XChaCha20Poly1305, XNonce};
 use std::path::Path;
@@ -118,6 +118,22 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     }
     use std::io::Write;
     options.open(path)?.write_all(text.as_bytes())
+}
+
+/// A fresh random value of 256 bits, base64url: binding cookies, tokens.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored of a high-entropy random value (a binding cookie, a token): its SHA-256,
+/// base64url. A fast hash is enough for 256 random bits (nothing to guess), and it is what
+/// a lookup compares, so a reader of the database cannot present the value.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

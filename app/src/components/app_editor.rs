@@ -5,7 +5,7 @@
 use crate::api::apps::SaveApp;
 use crate::components::app_icon::AppIcon;
 use crate::components::draft_editor::{
-    Draft, DraftField, DraftLogo, Editor, EditorActions, EditorCard, text,
+    Draft, DraftCheck, DraftField, DraftLogo, Editor, EditorActions, EditorCard, flag, text,
 };
 use crate::components::field::{Radio, RadioGroup};
 use crate::components::island::island_form;
@@ -108,6 +108,7 @@ pub fn AppEditor(
                     <DraftField field=text!(users) label="Users" hint="For \"Listed users and groups\": usernames, comma-separated." autocomplete="off"/>
                     <DraftField field=text!(groups) label="Groups" hint="For \"Listed users and groups\": group names, comma-separated." autocomplete="off"/>
                 </div>
+                <DraftCheck field=flag!(allow_tokens) label="Allow personal access tokens" hint="Scripts and apps that cannot sign in may open it with a token its owner made under Profile → Tokens for this application (sent as Authorization: Bearer, or as the password of HTTP Basic), as that person and only while that person may open it."/>
                 <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>
             </ActionForm>
         </EditorCard>

@@ -90,6 +90,13 @@ macro_rules! flag {
             set: |d, v| d.settings.$field = v,
         }
     };
+    ($field:ident) => {
+        $crate::components::draft_editor::DraftFlag::<Edited> {
+            name: stringify!($field),
+            get: |d| d.$field,
+            set: |d, v| d.$field = v,
+        }
+    };
 }
 
 pub(crate) use {flag, text};

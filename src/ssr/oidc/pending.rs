@@ -5,10 +5,6 @@ use crate::on_pool;
 use crate::ssr::client_ip::ClientKey;
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 pub const LIFETIME_SECS: i64 = 10 * 60;
 /// Attempts in progress at most (all clients): a flood of starts cannot fill the disk.
@@ -116,16 +112,9 @@ pub async fn forget_browser(db: &Db, binding: &str) -> Result<u64, sqlx::Error> 
 }
 
 /// A fresh random value for the browser-binding cookie.
-pub fn new_binding() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
+pub use crate::ssr::secrets::random_token as new_binding;
 /// Only a hash of the cookie is stored: a database reader cannot forge the binding.
-pub fn binding_hash(binding: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(binding.as_bytes()))
-}
+pub use crate::ssr::secrets::token_hash as binding_hash;
 
 /// Who starts an attempt: the browser (its binding cookie's value) and the client it came
 /// from (`None` when unknown: then no per-client cap applies).
