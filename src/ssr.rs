@@ -20,4 +20,5 @@ pub mod providers;
 pub mod secrets;
 pub mod session;
 pub mod settings;
+pub mod totp;
 pub mod users;
