@@ -487,3 +487,19 @@ async fn no_secret_in_logs(backend: Backend) {
     app.stop().await;
 }
 each_backend!(no_secret_in_logs);
+
+/// One-time codes guard password sign-in only: the same account signing in through a linked
+/// provider is signed in at once (the provider's own factors apply).
+async fn provider_sign_in_is_not_asked(app: &TestApp) {
+    let idp = common::flow::start_idp(app, &["idp"]).await;
+    common::flow::add_provider(app, &idp.issuer, "idp", false).await;
+    let (b, _, _) = enrolled(app, "gus").await;
+    let _ = common::flow::link(app, &b, "idp", "alice").await;
+    let c = app.browser();
+    let res = common::flow::sign_in(app, &c, "idp", "alice").await;
+    assert_eq!(raw_location(&res), "/");
+    assert_eq!(username(app, &c).await.as_deref(), Some("gus"));
+    // The password still asks.
+    password_only(app, "gus").await;
+}
+both_backends!(provider_sign_in_is_not_asked);
