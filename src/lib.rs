@@ -16,6 +16,7 @@ pub mod identity;
 pub mod login_methods;
 pub mod provider;
 pub mod return_path;
+pub mod second_factor;
 pub mod sessions;
 pub mod test_sign_in;
 pub mod tokens;

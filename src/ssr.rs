@@ -21,4 +21,5 @@ pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod tokens;
+pub mod totp;
 pub mod users;

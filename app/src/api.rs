@@ -7,5 +7,6 @@ pub mod apps;
 pub mod auth;
 pub mod linked;
 pub mod providers;
+pub mod second_factor;
 pub mod sessions;
 pub mod test_sign_in;

@@ -80,3 +80,16 @@ pub const TEST_REPORT_OUTCOME: &str = "test-report-outcome";
 pub const TEST_REPORT_GROUPS: &str = "test-report-groups";
 /// The OpenID Connect settings' auto-redirect provider select.
 pub const AUTO_REDIRECT: &str = "auto-redirect";
+pub const SECOND_FACTOR_FORM: &str = "second-factor-form";
+pub const SECOND_FACTOR_ERROR: &str = "second-factor-error";
+pub const SECURITY_TAB: &str = "security-tab";
+pub const SECURITY: &str = "security";
+pub const SECURITY_NOTICE: &str = "security-notice";
+pub const SECURITY_ERROR: &str = "security-error";
+pub const TOTP_START: &str = "totp-start";
+pub const TOTP_QR: &str = "totp-qr";
+pub const TOTP_SECRET: &str = "totp-secret";
+pub const TOTP_CONFIRM: &str = "totp-confirm";
+pub const TOTP_STATUS: &str = "totp-status";
+pub const TOTP_REMOVE: &str = "totp-remove";
+pub const RECOVERY_CODES: &str = "recovery-codes";

@@ -24,8 +24,8 @@ use crate::components::session::SessionContext;
 use crate::pages::{
     app_edit::AppEditPage, apps_settings::AppsSettingsPage, home::HomePage, login::LoginPage,
     not_found::NotFound, oidc_settings::OidcSettingsPage, profile_settings::ProfileSettingsPage,
-    provider_edit::ProviderEditPage, setup::SetupPage, test_report::TestReportPage,
-    users_settings::UsersSettingsPage,
+    provider_edit::ProviderEditPage, second_factor::SecondFactorPage, setup::SetupPage,
+    test_report::TestReportPage, users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -170,6 +170,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
                     <Route
                         path=path!("/profile/settings")
                         view=ProfileSettingsPage
@@ -182,6 +183,11 @@ pub fn App() -> impl IntoView {
                     />
                     <Route
                         path=path!("/profile/settings/sessions")
+                        view=ProfileSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/profile/settings/security")
                         view=ProfileSettingsPage
                         ssr=SsrMode::Async
                     />

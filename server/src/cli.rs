@@ -248,6 +248,14 @@ pub enum UserCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Break-glass: turn a user's one-time codes off (and drop their recovery codes), for
+    /// someone who lost their authenticator and their recovery codes. Their next password
+    /// sign-in asks for no code; they can set codes up again under Profile → Security.
+    ResetSecondFactor {
+        /// The user: username, email or id.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -403,6 +411,14 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                     role.into(),
                 ]
             })?;
+        }
+        UserCommand::ResetSecondFactor { user } => {
+            let user = crate::cli_session::find_user(&db, &user).await?;
+            if portcullis::ssr::totp::remove(&db, &user.id).await? {
+                println!("removed the one-time codes of {}", user.username);
+            } else {
+                println!("{} had no one-time codes", user.username);
+            }
         }
     }
     db.close().await;

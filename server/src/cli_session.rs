@@ -43,7 +43,7 @@ pub enum SessionCommand {
     },
 }
 
-async fn find_user(db: &Db, who: &str) -> anyhow::Result<UserRow> {
+pub async fn find_user(db: &Db, who: &str) -> anyhow::Result<UserRow> {
     if let Some(user) = users::get(db, who).await? {
         return Ok(user);
     }

@@ -31,3 +31,4 @@ mod proxies;
 mod sessions;
 mod signin;
 mod test_sign_in;
+mod totp;

@@ -50,6 +50,26 @@ pub struct SessionData {
     pub notice: Option<String>,
     /// The token "Link Account" forms carry (see [`AuthSession::link_token`]).
     pub link_token: Option<String>,
+    /// A right password for an account with one-time codes, waiting for the code: not
+    /// signed in (`user_id` stays empty) until [`AuthSession::sign_in`].
+    pub second_factor: Option<PendingSecondFactor>,
+    /// Recovery codes just made, for the next Security page to show once.
+    pub fresh_recovery_codes: Option<Vec<String>>,
+}
+
+/// How long a right password waits for its one-time code.
+pub const SECOND_FACTOR_SECS: i64 = 5 * 60;
+
+/// A sign-in half done: the password was right, the one-time code is still to come. It lives
+/// in this browser's session only (bound to its cookie), for [`SECOND_FACTOR_SECS`], and is
+/// used up by the sign-in it leads to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSecondFactor {
+    pub user_id: String,
+    /// When the password was accepted (Unix seconds).
+    pub since: i64,
+    /// Where the sign-in goes once complete (already judged safe).
+    pub next: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,9 +136,57 @@ impl AuthSession {
             flash: old.flash,
             notice: old.notice,
             link_token: None,
+            second_factor: None,
+            fresh_recovery_codes: None,
         };
         self.0.insert(KEY, &data).await?;
         Ok(())
+    }
+
+    /// After a right password for an account with one-time codes: the browser is *not*
+    /// signed in, and waits for the code under a new session id (what it was signed in as
+    /// before is gone, as at a sign-in). Messages for the next page survive.
+    pub async fn await_second_factor(&self, user_id: &str, next: &str) -> Result<(), SessionError> {
+        let old = self.data().await?;
+        self.0.cycle_id().await?;
+        let data = SessionData {
+            second_factor: Some(PendingSecondFactor {
+                user_id: user_id.to_owned(),
+                since: now(),
+                next: next.to_owned(),
+            }),
+            flash: old.flash,
+            notice: old.notice,
+            ..SessionData::default()
+        };
+        self.0.insert(KEY, &data).await?;
+        Ok(())
+    }
+
+    /// The sign-in waiting for its one-time code, while it may still be finished; one that
+    /// waited too long is forgotten.
+    pub async fn pending_second_factor(&self) -> Result<Option<PendingSecondFactor>, SessionError> {
+        let t = now();
+        self.update(|d| {
+            if d.second_factor
+                .as_ref()
+                .is_some_and(|p| t - p.since > SECOND_FACTOR_SECS || t < p.since)
+            {
+                d.second_factor = None;
+            }
+            d.second_factor.clone()
+        })
+        .await
+    }
+
+    /// Keeps recovery codes for the next Security page, which shows them once.
+    pub async fn set_fresh_recovery_codes(&self, codes: Vec<String>) -> Result<(), SessionError> {
+        self.update(|d| d.fresh_recovery_codes = Some(codes)).await
+    }
+
+    /// The recovery codes just made, once: reading them removes them.
+    pub async fn take_fresh_recovery_codes(&self) -> Option<Vec<String>> {
+        self.update(|d| d.fresh_recovery_codes.take()).await.ok()?
     }
 
     /// Ends the session: its row is deleted and the cookie cleared.

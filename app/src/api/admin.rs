@@ -23,6 +23,9 @@ pub struct UsersSettingsData {
     /// each provider's as `<slug>:<group>` unless its groups are authoritative).
     #[serde(default)]
     pub groups: Vec<(String, Vec<String>)>,
+    /// The users with one-time codes on (a second factor at password sign-in).
+    #[serde(default)]
+    pub one_time_codes: Vec<String>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -41,6 +44,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             enabled_providers: methods.enabled_providers,
             admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
             groups: portcullis::ssr::groups::of_everyone(db).await?,
+            one_time_codes: portcullis::ssr::totp::enabled_users(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,

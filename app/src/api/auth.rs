@@ -105,15 +105,23 @@ pub async fn login(
                     return Err(AppError::InvalidCredentials);
                 }
             };
-            sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
-            tracing::info!(user = ?user.username, "signed in with password");
-            remember_device(st, &user.id);
             // A path here, or the exact URL of a configured application (forward auth).
             let apps = st.apps.get(&st.db).await.unwrap_or_default();
             let target = next
                 .as_deref()
                 .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
                 .unwrap_or_else(|| "/".to_owned());
+            // An account with one-time codes is not signed in yet: the browser waits for
+            // the code (`api::second_factor`), which then goes on to the same target.
+            if portcullis::ssr::totp::enabled(&st.db, &user.id).await? {
+                cx.session.await_second_factor(&user.id, &target).await?;
+                tracing::info!(user = ?user.username, "password right, asking for a one-time code");
+                leptos_axum::redirect("/second-factor");
+                return Ok(());
+            }
+            sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+            tracing::info!(user = ?user.username, "signed in with password");
+            remember_device(st, &user.id);
             leptos_axum::redirect(&continue_to(&target));
             Ok(())
         }
@@ -139,7 +147,7 @@ fn counted(e: &AppError) -> portcullis::ssr::metrics::PasswordRefusal {
 
 /// This browser's device cookie (`portcullis::ssr::device`), as sent.
 #[cfg(feature = "ssr")]
-fn device_cookie(state: &crate::state::AppState) -> Option<String> {
+pub(crate) fn device_cookie(state: &crate::state::AppState) -> Option<String> {
     let https = state.public_url.starts_with("https://");
     crate::auth::request_cookie(portcullis::ssr::device::cookie_name(https))
 }
@@ -147,7 +155,7 @@ fn device_cookie(state: &crate::state::AppState) -> Option<String> {
 /// After a password sign-in (or setting the password up): this browser's device cookie
 /// vouches for `account_id` from now on, beside the other accounts it already held.
 #[cfg(feature = "ssr")]
-fn remember_device(state: &crate::state::AppState, account_id: &str) {
+pub(crate) fn remember_device(state: &crate::state::AppState, account_id: &str) {
     use portcullis::ssr::device;
     let Some(res) = use_context::<leptos_axum::ResponseOptions>() else {
         return;
@@ -164,7 +172,7 @@ fn remember_device(state: &crate::state::AppState, account_id: &str) {
 /// reached through a same-origin page that moves on by itself
 /// (`/api/v1/forward-auth/continue`); the hydrated app navigates there directly.
 #[cfg(feature = "ssr")]
-fn continue_to(target: &str) -> String {
+pub(crate) fn continue_to(target: &str) -> String {
     if target.starts_with('/') || !crate::auth::plain_form_post() {
         return target.to_owned();
     }

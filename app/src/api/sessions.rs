@@ -13,15 +13,6 @@ pub struct SessionsData {
     pub flash: Option<AppError>,
 }
 
-impl crate::components::page::PageData for SessionsData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-    fn notice(&self) -> Option<String> {
-        self.notice.clone()
-    }
-}
-
 #[server(endpoint = "account/sessions")]
 pub async fn my_sessions() -> Result<SessionsData, AppError> {
     use crate::auth::*;

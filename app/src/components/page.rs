@@ -6,6 +6,8 @@ use crate::api::admin::UsersSettingsData;
 use crate::api::auth::{LoginPageData, SetupPageData};
 use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
+use crate::api::second_factor::{SecondFactorPageData, SecurityData};
+use crate::api::sessions::SessionsData;
 use crate::components::forms::Forms;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -49,25 +51,33 @@ macro_rules! flash_field {
         }
     )*};
 }
-flash_field!(SetupPageData, UsersSettingsData, OidcSettingsData);
+flash_field!(
+    SetupPageData,
+    UsersSettingsData,
+    OidcSettingsData,
+    SecondFactorPageData
+);
 
-impl PageData for LoginPageData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-    fn notice(&self) -> Option<String> {
-        self.notice.clone()
-    }
+/// Page data that carries the page's flash error and notice in its `flash` and `notice`
+/// fields.
+macro_rules! flash_and_notice_fields {
+    ($($data:ty),*) => {$(
+        impl PageData for $data {
+            fn flash(&self) -> Option<AppError> {
+                self.flash.clone()
+            }
+            fn notice(&self) -> Option<String> {
+                self.notice.clone()
+            }
+        }
+    )*};
 }
-
-impl PageData for LinkedAccountsData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-    fn notice(&self) -> Option<String> {
-        self.notice.clone()
-    }
-}
+flash_and_notice_fields!(
+    LoginPageData,
+    LinkedAccountsData,
+    SessionsData,
+    SecurityData
+);
 
 /// The page's messages: the latest error (its actions' first, then the flash) and the
 /// notice. Render it with [`Alert::view`] where the page wants them.

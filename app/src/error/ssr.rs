@@ -41,6 +41,15 @@ impl From<portcullis::ssr::session::SessionError> for AppError {
     }
 }
 
+impl From<portcullis::ssr::totp::TotpError> for AppError {
+    fn from(e: portcullis::ssr::totp::TotpError) -> Self {
+        match e {
+            portcullis::ssr::totp::TotpError::Db(e) => e.into(),
+            other => AppError::internal(other),
+        }
+    }
+}
+
 impl From<portcullis::ssr::identities::UnlinkError> for AppError {
     fn from(e: portcullis::ssr::identities::UnlinkError) -> Self {
         use portcullis::ssr::identities::UnlinkError;

@@ -1,6 +1,8 @@
-//! `/profile/settings`: the user's own settings, with the Linked Accounts and Sessions tabs.
+//! `/profile/settings`: the user's own settings, with the Linked Accounts, Sessions and
+//! Security tabs.
 
 use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
+use crate::api::second_factor::security;
 use crate::api::sessions::{EndOtherSessions, EndSession, my_sessions};
 use crate::components::button_form::ButtonForm;
 use crate::components::confirm::Confirm;
@@ -10,6 +12,7 @@ use crate::components::page::{Alert, DataPage, Loaded, PageData};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
+use crate::pages::profile_security::{SecurityForms, security_section};
 use crate::pages::profile_sessions::sessions_list;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,6 +26,7 @@ enum Tab {
     General,
     Linked,
     Sessions,
+    Security,
 }
 
 #[component]
@@ -34,6 +38,8 @@ pub fn ProfileSettingsPage() -> impl IntoView {
             Tab::Linked
         } else if path.ends_with("/sessions") {
             Tab::Sessions
+        } else if path.ends_with("/security") {
+            Tab::Security
         } else {
             Tab::General
         }
@@ -49,6 +55,8 @@ pub fn ProfileSettingsPage() -> impl IntoView {
         (end, end_others),
         my_sessions,
     );
+    let security_forms = SecurityForms::new();
+    let security = tab_data(move || tab.get() == Tab::Security, security_forms, security);
     let current = move |t: Tab| (tab.get() == t).then_some("page");
     view! {
         <Title text="Your settings"/>
@@ -74,6 +82,13 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                         >
                             "Sessions"
                         </a>
+                        <a
+                            href="/profile/settings/security"
+                            id=ids::SECURITY_TAB
+                            aria-current=move || current(Tab::Security)
+                        >
+                            "Security"
+                        </a>
                     </nav>
                     {move || match tab.get() {
                         Tab::Linked => view! {
@@ -85,6 +100,12 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                         Tab::Sessions => view! {
                             <TabPanel forms=(end, end_others) data=sessions error_id=ids::SESSIONS_ERROR notice_id=ids::SESSIONS_NOTICE let:panel>
                                 {sessions_list(panel.data, panel.alert, end, end_others)}
+                            </TabPanel>
+                        }
+                        .into_any(),
+                        Tab::Security => view! {
+                            <TabPanel forms=security_forms data=security error_id=ids::SECURITY_ERROR notice_id=ids::SECURITY_NOTICE let:panel>
+                                {security_section(panel.data, panel.alert, security_forms)}
                             </TabPanel>
                         }
                         .into_any(),

@@ -51,6 +51,7 @@ fn users_view(
     let sessions = s.sessions.clone();
     let kept = s.admins_kept.clone();
     let groups_of = s.groups.clone();
+    let with_codes = s.one_time_codes.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -111,6 +112,7 @@ fn users_view(
                         <th scope="col">"Role"</th>
                         <th scope="col" title="As applications see them: a provider's groups as provider:group unless its groups are authoritative">"Groups"</th>
                         <th scope="col">"Linked accounts"</th>
+                        <th scope="col" title="Asked for at password sign-in besides the password">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
                     </tr>
                 </thead>
@@ -136,6 +138,12 @@ fn users_view(
                                 .map(|(_, g)| g.join(", "))
                                 .unwrap_or_default();
                             let groups_user = u.username.clone();
+                            let second_factor = if with_codes.contains(&u.id) {
+                                "One-time codes"
+                            } else {
+                                "None"
+                            };
+                            let second_factor_user = u.username.clone();
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -150,6 +158,7 @@ fn users_view(
                                     </td>
                                     <td class="user-groups" data-user=groups_user>{groups_cell}</td>
                                     <td>{cells}</td>
+                                    <td class="second-factor" data-user=second_factor_user>{second_factor}</td>
                                     <td>{sessions_cell}</td>
                                 </tr>
                             }

@@ -1,0 +1,221 @@
+//! One-time codes (TOTP) as a second factor: the sign-in's second step (after a right
+//! password, `auth::login` leaves the browser waiting here, not signed in), and the owner's
+//! Security section (set up, confirm, recovery codes shown once, remove). Every check of a
+//! code or a password here is limited as passwords are (`crate::limiter`).
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use portcullis::second_factor::TotpStatus;
+use serde::{Deserialize, Serialize};
+
+/// What the second-factor page (`/second-factor`) needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecondFactorPageData {
+    /// A right password is waiting for its code in this browser.
+    pub pending: bool,
+    pub flash: Option<AppError>,
+}
+
+/// Profile → Security.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SecurityData {
+    /// Whether the account has a password (one-time codes guard password sign-in only).
+    pub has_password: bool,
+    pub totp: TotpStatus,
+    /// Recovery codes just made: shown this once, never again.
+    pub fresh_recovery_codes: Option<Vec<String>>,
+    pub notice: Option<String>,
+    pub flash: Option<AppError>,
+}
+
+#[server(endpoint = "auth/second_factor_page")]
+pub async fn second_factor_page() -> Result<SecondFactorPageData, AppError> {
+    use crate::auth::*;
+    public(async move |cx| {
+        Ok(SecondFactorPageData {
+            pending: cx.session.pending_second_factor().await?.is_some(),
+            flash: cx.take_flash().await,
+        })
+    })
+    .await
+}
+
+/// The sign-in's second step: a one-time code (or a recovery code) for the account whose
+/// password this browser gave in the last five minutes. Right: signed in, on to where the
+/// password sign-in was going.
+#[server(endpoint = "auth/second_factor")]
+pub async fn second_factor(code: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::session::SignedInVia;
+    use portcullis::ssr::totp::{self, Verified};
+    public(async move |cx| {
+        let st = &cx.state;
+        let pending = cx.session.pending_second_factor().await?.ok_or_else(|| {
+            AppError::Denied(
+                "No sign-in is waiting for a code here (it waits 5 minutes). Sign in again."
+                    .into(),
+            )
+        })?;
+        let user_id = pending.user_id.clone();
+        let how = limited(st, &user_id, async {
+            Ok(match totp::verify(&st.db, &st.secrets, &user_id, &code).await? {
+                v @ (Verified::Code | Verified::Recovery) => Ok(v),
+                Verified::Replayed => Err(REPLAYED),
+                Verified::Wrong => Err(WRONG_CODE),
+            })
+        })
+        .await?;
+        let user = portcullis::ssr::users::get(&st.db, &user_id)
+            .await?
+            .ok_or(AppError::InvalidCredentials)?;
+        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+        tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "signed in with password and one-time code");
+        crate::api::auth::remember_device(st, &user.id);
+        leptos_axum::redirect(&crate::api::auth::continue_to(&pending.next));
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+const WRONG_CODE: &str = "That code is not right. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.";
+#[cfg(feature = "ssr")]
+const REPLAYED: &str =
+    "That code was already used. Wait for the next code your authenticator app shows.";
+
+/// Runs `check` (a code or a password for `user_id`) within the failed-password limits:
+/// refused while they are spent, and an `Err(message)` of `check` counts as a failure and is
+/// the `code` field's error.
+#[cfg(feature = "ssr")]
+async fn limited<T>(
+    st: &crate::state::AppState,
+    user_id: &str,
+    check: impl Future<Output = Result<Result<T, &'static str>, AppError>>,
+) -> Result<T, AppError> {
+    use crate::limiter::{Attempt, ClientKey};
+    let ip = crate::auth::client_ip().await;
+    let cookie = crate::api::auth::device_cookie(st);
+    let device_id = portcullis::ssr::device::recognise(&st.secrets, cookie.as_deref(), user_id);
+    let attempt = Attempt {
+        account: user_id,
+        client: ip.map(ClientKey::from),
+        device: device_id.as_deref(),
+    };
+    st.limiter.check(&attempt).map_err(|wait| {
+        tracing::warn!(user = ?user_id, client = ?ip, wait, "one-time code rate limited");
+        AppError::RateLimited(wait)
+    })?;
+    match check.await? {
+        Ok(v) => Ok(v),
+        Err(message) => {
+            tracing::info!(user = ?user_id, client = ?ip, "failed one-time code");
+            st.limiter.failed(&attempt);
+            Err(AppError::Validation(vec![
+                portcullis::field::FieldError::new("code", message),
+            ]))
+        }
+    }
+}
+
+/// After the owner turned one-time codes on or off: the notice for the Security page, which
+/// is also the log line.
+#[cfg(feature = "ssr")]
+async fn changed(
+    cx: &crate::auth::Ctx,
+    user: &portcullis::ssr::users::UserRow,
+    notice: &str,
+) -> Result<(), AppError> {
+    cx.session.set_notice(notice).await?;
+    tracing::info!(user = ?user.username, "{notice}");
+    Ok(())
+}
+
+#[server(endpoint = "account/security")]
+pub async fn security() -> Result<SecurityData, AppError> {
+    use crate::auth::*;
+    as_user(async move |cx, user| {
+        let st = &cx.state;
+        let totp =
+            portcullis::ssr::totp::status(&st.db, &st.secrets, &user.id, &user.username).await?;
+        Ok(SecurityData {
+            has_password: user.password_hash.is_some(),
+            totp,
+            fresh_recovery_codes: cx.session.take_fresh_recovery_codes().await,
+            notice: cx.session.take_notice().await,
+            flash: cx.take_flash().await,
+        })
+    })
+    .await
+}
+
+/// "Set up one-time codes": a fresh secret, shown until a code confirms it.
+#[server(endpoint = "account/totp_start")]
+pub async fn totp_start() -> Result<(), AppError> {
+    use crate::auth::*;
+    as_user(async move |cx, user| {
+        if user.password_hash.is_none() {
+            return Err(AppError::Denied(
+                "One-time codes guard password sign-in, and this account has no password: it signs in through its identity providers.".into(),
+            ));
+        }
+        if portcullis::ssr::totp::enabled(&cx.state.db, &user.id).await? {
+            return Err(AppError::Conflict(
+                "One-time codes are already on. Remove them first to set up a new app.".into(),
+            ));
+        }
+        portcullis::ssr::totp::start(&cx.state.db, &cx.state.secrets, &user.id).await?;
+        tracing::info!(user = ?user.username, "started setting up one-time codes");
+        Ok(())
+    })
+    .await
+}
+
+/// Confirms the set-up with a code from the app: the codes are on, and the recovery codes
+/// are shown once.
+#[server(endpoint = "account/totp_confirm")]
+pub async fn totp_confirm(code: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_user(async move |cx, user| {
+        let st = &cx.state;
+        let codes = limited(st, &user.id, async {
+            let confirmed = portcullis::ssr::totp::confirm(
+                &st.db,
+                &st.secrets,
+                &user.id,
+                &user.username,
+                code.trim(),
+            )
+            .await?;
+            Ok(confirmed.ok_or("That code is not right. Enter the 6-digit code your authenticator app shows now (check that the device's clock is right)."))
+        })
+        .await?;
+        cx.session.set_fresh_recovery_codes(codes).await?;
+        changed(&cx, &user, "One-time codes are on: every password sign-in now asks for one.").await
+    })
+    .await
+}
+
+/// Removes the account's one-time codes (or a set-up not yet confirmed). Once they are on,
+/// it asks for a current code, a recovery code or the password.
+#[server(endpoint = "account/totp_remove")]
+pub async fn totp_remove(code: Option<String>) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::totp::{self, Verified};
+    as_user(async move |cx, user| {
+        let st = &cx.state;
+        if totp::enabled(&st.db, &user.id).await? {
+            let proof = code.unwrap_or_default();
+            limited(st, &user.id, async {
+                let by_code = totp::verify(&st.db, &st.secrets, &user.id, &proof).await?;
+                let ok = matches!(by_code, Verified::Code | Verified::Recovery)
+                    || portcullis::ssr::password::verify(proof.clone(), user.password_hash.clone())
+                        .await;
+                Ok(if ok { Ok(()) } else { Err("Enter a current code from your authenticator app, a recovery code or your password to remove one-time codes.") })
+            })
+            .await?;
+        }
+        totp::remove(&st.db, &user.id).await?;
+        changed(&cx, &user, "One-time codes are off: password sign-in no longer asks for one.").await
+    })
+    .await
+}
