@@ -11,8 +11,8 @@ CREATE TABLE user_totp (
     last_step     BIGINT NOT NULL DEFAULT 0,
     created_at    BIGINT NOT NULL
 );
--- Ten single-use recovery codes per account, shown once: SHA-256 of the code (the codes are
--- random, 80 bits, so a fast hash suffices). A used code is deleted.
+-- Ten single-use recovery codes per account, shown once: SHA-256 of the code, base64url
+-- (the codes are random, 80 bits, so a fast hash suffices). A used code is deleted.
 CREATE TABLE user_recovery_codes (
     user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     code_hash  TEXT NOT NULL,

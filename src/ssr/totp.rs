@@ -6,15 +6,15 @@
 //! accepted in its own 30-second step or the one before or after (clock skew), and only once:
 //! the last accepted step is kept and one `UPDATE ... WHERE last_step < $n` decides, so two
 //! requests (or replicas) racing with the same code cannot both pass. Recovery codes are
-//! random (80 bits), stored as SHA-256, compared in constant time and deleted when used.
+//! random (80 bits), stored as their SHA-256 (`secrets::token_hash`), compared in constant
+//! time and deleted when used.
 
 use super::clock::now;
 use super::db::Db;
-use super::secrets::{SecretBox, SecretError};
+use super::secrets::{SecretBox, SecretError, token_hash};
 use crate::on_pool;
 use crate::second_factor::{RECOVERY_ALPHABET, RECOVERY_CODE_LEN, RECOVERY_CODES, TotpStatus};
 use rand::Rng;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use totp_rs::{Builder, Totp};
 
@@ -184,7 +184,7 @@ pub async fn confirm(
         for code in &codes {
             sqlx::query("INSERT INTO user_recovery_codes (user_id, code_hash) VALUES ($1, $2)")
                 .bind(user_id)
-                .bind(hash(code))
+                .bind(token_hash(code))
                 .execute(&mut *tx)
                 .await?;
         }
@@ -226,7 +226,7 @@ pub async fn verify(
             })
         }
         Typed::Recovery(code) => {
-            let typed = hash(&code);
+            let typed = token_hash(&code);
             let stored: Vec<String> = on_pool!(db, pool => sqlx::query_scalar(
                 "SELECT code_hash FROM user_recovery_codes WHERE user_id = $1")
                 .bind(user_id)
@@ -294,13 +294,6 @@ fn recovery_code() -> String {
         .collect()
 }
 
-fn hash(code: &str) -> String {
-    Sha256::digest(code.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,7 +306,6 @@ mod tests {
         let shown = crate::second_factor::show_recovery(&code);
         assert_eq!(read(&shown.to_uppercase()), Typed::Recovery(code.clone()));
         assert_ne!(recovery_code(), code);
-        assert_eq!(hash(&code).len(), 64);
     }
 
     #[test]
