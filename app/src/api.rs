@@ -10,3 +10,4 @@ pub mod providers;
 pub mod second_factor;
 pub mod sessions;
 pub mod test_sign_in;
+pub mod tokens;

@@ -107,6 +107,11 @@ impl Ctx {
     pub async fn take_flash(&self) -> Option<AppError> {
         self.session.take_flash().await
     }
+
+    /// What this page shows once: the notice and the error left for it, as (notice, flash).
+    pub async fn messages(&self) -> (Option<String>, Option<AppError>) {
+        (self.session.take_notice().await, self.take_flash().await)
+    }
 }
 
 /// Signs `user_id` in on this request's session, recording how (and the browser, from the

@@ -171,23 +171,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
+                    // One page, its tabs by the last segment (`pages::profile_settings::Tab`).
                     <Route
-                        path=path!("/profile/settings")
-                        view=ProfileSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/profile/settings/linked-accounts")
-                        view=ProfileSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/profile/settings/sessions")
-                        view=ProfileSettingsPage
-                        ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/profile/settings/security")
+                        path=path!("/profile/settings/:tab?")
                         view=ProfileSettingsPage
                         ssr=SsrMode::Async
                     />

@@ -7,6 +7,7 @@ pub mod oidc_settings;
 pub mod profile_security;
 pub mod profile_sessions;
 pub mod profile_settings;
+pub mod profile_tokens;
 pub mod provider_edit;
 pub mod second_factor;
 pub mod setup;

@@ -128,6 +128,15 @@ async fn bench(backend: Backend) -> Bench {
     }
 }
 
+impl Bench {
+    /// The proxies first (they hold connections to the server), then the server.
+    async fn stop(self) {
+        let Bench { app, _proxies, .. } = self;
+        drop(_proxies);
+        app.stop().await;
+    }
+}
+
 /// A browser for which every `*.portcullis.test` name is this machine.
 fn browser() -> Client {
     let lo: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
@@ -229,9 +238,7 @@ async fn caddy_and_nginx(backend: Backend) {
     let unknown = b.nginx.replace(HOST, "other.portcullis.test");
     let res = client.get(&unknown).send().await;
     assert!(res.is_err(), "dropped, not answered: {res:?}");
-    let Bench { app, _proxies, .. } = b;
-    drop(_proxies);
-    app.stop().await;
+    b.stop().await;
 }
 
 each_backend!(caddy_and_nginx);
@@ -309,9 +316,7 @@ async fn tokens_through_caddy_and_nginx(backend: Backend) {
         let res = get_with(&browser(), front, &[("Authorization", &bearer)]).await;
         assert_eq!(res.status(), invalid, "{front}: revoked");
     }
-    let Bench { app, _proxies, .. } = b;
-    drop(_proxies);
-    app.stop().await;
+    b.stop().await;
 }
 
 each_backend!(tokens_through_caddy_and_nginx);
@@ -1055,9 +1060,7 @@ async fn attack(b: &Bench, backend: Backend) {
 async fn attack_corpus(backend: Backend) {
     let b = bench(backend).await;
     attack(&b, backend).await;
-    let Bench { app, _proxies, .. } = b;
-    drop(_proxies);
-    app.stop().await;
+    b.stop().await;
 }
 
 each_backend!(attack_corpus);
@@ -1140,9 +1143,7 @@ async fn forged_identity(backend: Backend) {
             }
         }
     }
-    let Bench { app, _proxies, .. } = b;
-    drop(_proxies);
-    app.stop().await;
+    b.stop().await;
 }
 
 each_backend!(forged_identity);

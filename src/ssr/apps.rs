@@ -181,12 +181,7 @@ pub async fn visible_to(db: &Db, user: &UserRow) -> Result<Vec<App>, sqlx::Error
 
 /// An uploaded icon as (media type, bytes); `None` when the application has none.
 pub async fn uploaded_icon(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    let icon: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT icon FROM applications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
-    Ok(icon.as_deref().and_then(super::providers::uploaded_image))
+    super::providers::stored_image(db, "SELECT icon FROM applications WHERE id = $1", id).await
 }
 
 /// How long another replica's (or the CLI's) change to applications may take to reach this

@@ -303,12 +303,21 @@ pub(crate) fn uploaded_image(stored: &str) -> Option<(String, Vec<u8>)> {
 
 /// An uploaded logo as (media type, bytes); `None` when the provider has no uploaded logo.
 pub async fn uploaded_logo(db: &Db, slug: &str) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
-    let logo: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT logo FROM oidc_providers WHERE slug = $1")
-        .bind(slug)
+    stored_image(db, "SELECT logo FROM oidc_providers WHERE slug = $1", slug).await
+}
+
+/// The uploaded image (a `data:` URL) that `select` finds for `key`, as (media type, bytes);
+/// `None` for no row, no image or an image URL: provider logos and application icons.
+pub(crate) async fn stored_image(
+    db: &Db,
+    select: &str,
+    key: &str,
+) -> Result<Option<(String, Vec<u8>)>, sqlx::Error> {
+    let image: Option<String> = on_pool!(db, pool => sqlx::query_scalar(select)
+        .bind(key)
         .fetch_optional(pool)
         .await)?;
-    Ok(logo.as_deref().and_then(uploaded_image))
+    Ok(image.as_deref().and_then(uploaded_image))
 }
 
 /// The identity columns an administrator edits, in the order [`bind_fields!`] binds them

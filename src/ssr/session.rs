@@ -53,8 +53,36 @@ pub struct SessionData {
     /// A right password for an account with one-time codes, waiting for the code: not
     /// signed in (`user_id` stays empty) until [`AuthSession::sign_in`].
     pub second_factor: Option<PendingSecondFactor>,
-    /// Recovery codes just made, for the next Security page to show once.
-    pub fresh_recovery_codes: Option<Vec<String>>,
+    /// A secret just made for the user, for the next page that shows it, once.
+    pub shown_once: Option<ShownOnce>,
+}
+
+/// A secret made for the user that a page shows once and then never again: it waits here
+/// (server-side, in this browser's session) only until that page is loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShownOnce {
+    /// For Profile → Security.
+    RecoveryCodes(Vec<String>),
+    /// A new personal access token, for Profile → Tokens: its name and the token.
+    Token { name: String, token: String },
+}
+
+impl ShownOnce {
+    /// Recovery codes, for [`AuthSession::take_shown_once`].
+    pub fn recovery_codes(&self) -> Option<Vec<String>> {
+        match self {
+            ShownOnce::RecoveryCodes(codes) => Some(codes.clone()),
+            _ => None,
+        }
+    }
+
+    /// A new token as (name, token), for [`AuthSession::take_shown_once`].
+    pub fn token(&self) -> Option<(String, String)> {
+        match self {
+            ShownOnce::Token { name, token } => Some((name.clone(), token.clone())),
+            _ => None,
+        }
+    }
 }
 
 /// How long a right password waits for its one-time code.
@@ -137,7 +165,7 @@ impl AuthSession {
             notice: old.notice,
             link_token: None,
             second_factor: None,
-            fresh_recovery_codes: None,
+            shown_once: None,
         };
         self.0.insert(KEY, &data).await?;
         Ok(())
@@ -179,14 +207,23 @@ impl AuthSession {
         .await
     }
 
-    /// Keeps recovery codes for the next Security page, which shows them once.
-    pub async fn set_fresh_recovery_codes(&self, codes: Vec<String>) -> Result<(), SessionError> {
-        self.update(|d| d.fresh_recovery_codes = Some(codes)).await
+    /// Keeps a secret just made for the page that shows it once.
+    pub async fn set_shown_once(&self, secret: ShownOnce) -> Result<(), SessionError> {
+        self.update(|d| d.shown_once = Some(secret)).await
     }
 
-    /// The recovery codes just made, once: reading them removes them.
-    pub async fn take_fresh_recovery_codes(&self) -> Option<Vec<String>> {
-        self.update(|d| d.fresh_recovery_codes.take()).await.ok()?
+    /// The secret waiting for the page that `pick` accepts, once: reading it removes it.
+    /// Another page's secret stays for that page.
+    pub async fn take_shown_once<T>(&self, pick: impl Fn(&ShownOnce) -> Option<T>) -> Option<T> {
+        self.update(|d| {
+            let picked = d.shown_once.as_ref().and_then(&pick);
+            if picked.is_some() {
+                d.shown_once = None;
+            }
+            picked
+        })
+        .await
+        .ok()?
     }
 
     /// Ends the session: its row is deleted and the cookie cleared.

@@ -41,13 +41,14 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
     use crate::auth::*;
     public(async move |cx| {
         let snapshot = cx.state.login_page.get(&cx.state.db).await?;
+        let (notice, flash) = cx.messages().await;
         Ok(LoginPageData {
             setup_open: snapshot.setup_open,
             local_login: snapshot.local_login,
             providers: snapshot.providers.clone(),
             signed_in: cx.session.user_id().await?.is_some(),
-            flash: cx.take_flash().await,
-            notice: cx.session.take_notice().await,
+            notice,
+            flash,
         })
     })
     .await

@@ -28,12 +28,13 @@ pub async fn linked_accounts() -> Result<LinkedAccountsData, AppError> {
             .into_iter()
             .filter(|p| !links.iter().any(|l| l.provider_slug == p.slug))
             .collect();
+        let (notice, flash) = cx.messages().await;
         Ok(LinkedAccountsData {
             links,
             available,
             link_token: cx.session.link_token().await?,
-            notice: cx.session.take_notice().await,
-            flash: cx.take_flash().await,
+            notice,
+            flash,
         })
     })
     .await

@@ -133,16 +133,18 @@ async fn changed(
 #[server(endpoint = "account/security")]
 pub async fn security() -> Result<SecurityData, AppError> {
     use crate::auth::*;
+    use portcullis::ssr::session::ShownOnce;
     as_user(async move |cx, user| {
         let st = &cx.state;
         let totp =
             portcullis::ssr::totp::status(&st.db, &st.secrets, &user.id, &user.username).await?;
+        let (notice, flash) = cx.messages().await;
         Ok(SecurityData {
             has_password: user.password_hash.is_some(),
             totp,
-            fresh_recovery_codes: cx.session.take_fresh_recovery_codes().await,
-            notice: cx.session.take_notice().await,
-            flash: cx.take_flash().await,
+            fresh_recovery_codes: cx.session.take_shown_once(ShownOnce::recovery_codes).await,
+            notice,
+            flash,
         })
     })
     .await
@@ -175,6 +177,7 @@ pub async fn totp_start() -> Result<(), AppError> {
 #[server(endpoint = "account/totp_confirm")]
 pub async fn totp_confirm(code: String) -> Result<(), AppError> {
     use crate::auth::*;
+    use portcullis::ssr::session::ShownOnce;
     as_user(async move |cx, user| {
         let st = &cx.state;
         let codes = limited(st, &user.id, async {
@@ -189,7 +192,9 @@ pub async fn totp_confirm(code: String) -> Result<(), AppError> {
             Ok(confirmed.ok_or("That code is not right. Enter the 6-digit code your authenticator app shows now (check that the device's clock is right)."))
         })
         .await?;
-        cx.session.set_fresh_recovery_codes(codes).await?;
+        cx.session
+            .set_shown_once(ShownOnce::RecoveryCodes(codes))
+            .await?;
         changed(&cx, &user, "One-time codes are on: every password sign-in now asks for one.").await
     })
     .await

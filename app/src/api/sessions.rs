@@ -20,10 +20,11 @@ pub async fn my_sessions() -> Result<SessionsData, AppError> {
     as_user(async move |cx, user| {
         let this = cx.session.id();
         let sessions = manage::list(&cx.state.db, Some(&user.id), this.as_deref()).await?;
+        let (notice, flash) = cx.messages().await;
         Ok(SessionsData {
             sessions,
-            notice: cx.session.take_notice().await,
-            flash: cx.take_flash().await,
+            notice,
+            flash,
         })
     })
     .await

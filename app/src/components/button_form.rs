@@ -3,6 +3,7 @@
 //! works without JavaScript. The lists' per-item actions (move, enable, delete, unlink, end)
 //! are these, alone or behind a [`Confirm`](crate::components::confirm::Confirm).
 
+use crate::components::confirm::Confirm;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::client::Client;
@@ -11,6 +12,16 @@ use leptos::server_fn::request::ClientReq;
 use leptos::server_fn::{Http, ServerFn};
 use leptos::web_sys::FormData;
 use serde::de::DeserializeOwned;
+
+/// Asks before the form acts ([`Confirm`](crate::components::confirm::Confirm)): the opening
+/// button says `summary`, the box asks `question`, and its accessible name is the form's
+/// button text with a question mark ("Delete Gitea?").
+pub struct Ask {
+    pub summary: &'static str,
+    pub question: String,
+    /// The opening button is styled as destructive.
+    pub danger: bool,
+}
 
 // The bounds are `ActionForm`'s.
 #[component]
@@ -31,6 +42,9 @@ pub fn ButtonForm<S, P>(
     /// Shown before the button, on one line with it (an inline form).
     #[prop(optional, into)]
     text: Option<String>,
+    /// Asked first, in a box that opens (see [`Ask`]).
+    #[prop(optional)]
+    ask: Option<Ask>,
 ) -> impl IntoView
 where
     S: DeserializeOwned + ServerFn<Protocol = Http<PostUrl, P>> + Clone + Send + Sync + 'static,
@@ -41,7 +55,8 @@ where
     P: 'static,
 {
     let inline = text.is_some().then_some("inline");
-    view! {
+    let label_asked = format!("{button}?");
+    let form = view! {
         <ActionForm action attr:class=inline>
             {values
                 .into_iter()
@@ -57,5 +72,16 @@ where
                 {button}
             </button>
         </ActionForm>
+    };
+    match ask {
+        Some(Ask {
+            summary,
+            question,
+            danger,
+        }) => view! {
+            <Confirm summary danger label=label_asked question>{form}</Confirm>
+        }
+        .into_any(),
+        None => form.into_any(),
     }
 }

@@ -1,13 +1,15 @@
 //! The form controls of the app, each with its label, its hint and its error message in one
 //! markup: a text field (an input, or a textarea for one value per line), a select, a
-//! checkbox and a radio group; and the submit button of the forms made of them. Each posts
+//! checkbox, a group of checkboxes and a radio group; and the submit button of the forms made of them. Each posts
 //! under its `name` as a plain form field, so every form works without JavaScript.
 
+mod check_group;
 mod checkbox;
 mod radio;
 mod select;
 mod text;
 
+pub use check_group::CheckGroup;
 pub use checkbox::Checkbox;
 pub use radio::{Radio, RadioGroup};
 pub use select::Select;
@@ -32,6 +34,26 @@ fn form_name(group: &str, name: &str) -> String {
         name.to_owned()
     } else {
         format!("{group}[{name}]")
+    }
+}
+
+/// A group of controls under a legend, with the group's error below (a radio group, a check
+/// group): the one fieldset markup.
+#[component]
+fn Fieldset(
+    /// The field's name in its errors; the error's id is `field-{name}-error`.
+    name: &'static str,
+    legend: &'static str,
+    error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView {
+    let error_id = format!("field-{name}-error");
+    view! {
+        <fieldset class="field" class:invalid=move || error.get().is_some() aria-describedby=error_id.clone()>
+            <legend>{legend}</legend>
+            {children()}
+            <p class="field-error" id=error_id.clone() role="alert">{move || error.get()}</p>
+        </fieldset>
     }
 }
 

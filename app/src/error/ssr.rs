@@ -139,6 +139,18 @@ impl From<AppsError> for AppError {
     }
 }
 
+impl From<portcullis::ssr::tokens::TokenError> for AppError {
+    fn from(e: portcullis::ssr::tokens::TokenError) -> Self {
+        use portcullis::ssr::tokens::TokenError;
+        match e {
+            TokenError::Db(e) => e.into(),
+            TokenError::TooMany => AppError::Conflict(e.to_string()),
+            // The same whether unknown or someone else's: an id cannot be probed.
+            TokenError::NotFound(_) => AppError::NotFound("That token is already revoked.".into()),
+        }
+    }
+}
+
 /// One field of a form in error.
 fn field(name: &str, message: impl Into<String>) -> AppError {
     AppError::Validation(vec![FieldError::new(name, message)])

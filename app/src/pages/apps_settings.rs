@@ -3,8 +3,7 @@
 
 use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, list_apps};
 use crate::components::app_icon::AppIcon;
-use crate::components::button_form::ButtonForm;
-use crate::components::confirm::Confirm;
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, PageData, SettingsPage};
 use crate::error::AppError;
@@ -84,7 +83,6 @@ pub fn access_text(app: &AppView) -> String {
 fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl IntoView {
     let up_label = format!("Move {} up", a.name);
     let down_label = format!("Move {} down", a.name);
-    let confirm_label = format!("Delete {}?", a.name);
     let confirm_text = format!(
         "Delete {}? Its URLs are then refused by the check endpoint (nobody gets through) until you add it again.",
         a.name
@@ -115,9 +113,7 @@ fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl In
                 <a class="button" href=format!("/settings/applications/edit/{}", a.id) aria-label=edit_label>"Edit"</a>
                 <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
                 <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
-                <Confirm summary="Delete" danger=true label=confirm_label question=confirm_text>
-                    <ButtonForm action=actions.delete values=delete button=delete_label class="danger"/>
-                </Confirm>
+                <ButtonForm action=actions.delete values=delete button=delete_label class="danger" ask=Ask { summary: "Delete", question: confirm_text, danger: true }/>
             </div>
         </li>
     }

@@ -5,8 +5,7 @@ use crate::api::providers::{
     DeleteProvider, MoveProvider, OidcSettingsData, SetAutoRedirect, SetProviderEnabled,
     oidc_settings,
 };
-use crate::components::button_form::ButtonForm;
-use crate::components::confirm::Confirm;
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::copy_button::CopyValue;
 use crate::components::field::Select;
 use crate::components::forms::forms;
@@ -108,7 +107,6 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
     };
     let up_label = format!("Move {} up", p.name);
     let down_label = format!("Move {} down", p.name);
-    let confirm_label = format!("Delete {}?", p.name);
     let confirm_text = format!("Delete {}? {delete_warning}", p.name);
     let delete_label = format!("Delete {}", p.name);
     let delete = vec![("slug", p.slug.clone())];
@@ -149,9 +147,7 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
                 <ButtonForm action=actions.toggle values=vec![("slug", p.slug.clone()), ("enabled", toggle_value)] button=toggle_label/>
                 <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
                 <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
-                <Confirm summary="Delete" danger=true label=confirm_label question=confirm_text>
-                    <ButtonForm action=actions.delete values=delete button=delete_label class="danger"/>
-                </Confirm>
+                <ButtonForm action=actions.delete values=delete button=delete_label class="danger" ask=Ask { summary: "Delete", question: confirm_text, danger: true }/>
             </div>
         </li>
     }

@@ -15,8 +15,7 @@ use portcullis::sessions::{SessionView, utc_minute};
 pub fn sessions_list(
     d: SessionsData,
     alert: Alert,
-    end: ServerAction<EndSession>,
-    end_others: ServerAction<EndOtherSessions>,
+    (end, end_others): (ServerAction<EndSession>, ServerAction<EndOtherSessions>),
 ) -> impl IntoView {
     let others = d.sessions.iter().filter(|s| !s.current).count();
     view! {

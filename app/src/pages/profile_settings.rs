@@ -1,22 +1,24 @@
-//! `/profile/settings`: the user's own settings, with the Linked Accounts, Sessions and
-//! Security tabs.
+//! `/profile/settings`: the user's own settings, with the Linked Accounts, Sessions,
+//! Security and Tokens tabs.
 
 use crate::api::linked::{LinkedAccountsData, Unlink, linked_accounts};
 use crate::api::second_factor::security;
 use crate::api::sessions::{EndOtherSessions, EndSession, my_sessions};
-use crate::components::button_form::ButtonForm;
-use crate::components::confirm::Confirm;
+use crate::api::tokens::my_tokens;
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::Forms;
 use crate::components::guard::authed;
 use crate::components::page::{Alert, DataPage, Loaded, PageData};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
+use crate::pages::not_found::NotFound;
 use crate::pages::profile_security::{SecurityForms, security_section};
 use crate::pages::profile_sessions::sessions_list;
+use crate::pages::profile_tokens::{TokenForms, tokens_section};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::use_params_map;
 use portcullis::user::UserView;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -27,94 +29,139 @@ enum Tab {
     Linked,
     Sessions,
     Security,
+    Tokens,
+}
+
+impl Tab {
+    const ALL: [Tab; 5] = [
+        Tab::General,
+        Tab::Linked,
+        Tab::Sessions,
+        Tab::Security,
+        Tab::Tokens,
+    ];
+
+    /// The last segment of its address (`/profile/settings/<segment>`; none for General).
+    fn segment(self) -> &'static str {
+        match self {
+            Tab::General => "",
+            Tab::Linked => "linked-accounts",
+            Tab::Sessions => "sessions",
+            Tab::Security => "security",
+            Tab::Tokens => "tokens",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::General => "General",
+            Tab::Linked => "Linked Accounts",
+            Tab::Sessions => "Sessions",
+            Tab::Security => "Security",
+            Tab::Tokens => "Tokens",
+        }
+    }
+
+    /// The ids of its link, its error and its notice (for tests).
+    fn ids(self) -> [&'static str; 3] {
+        match self {
+            Tab::General => ["", "", ""],
+            Tab::Linked => [
+                ids::LINKED_ACCOUNTS_TAB,
+                ids::LINKED_ERROR,
+                ids::LINKED_NOTICE,
+            ],
+            Tab::Sessions => [ids::SESSIONS_TAB, ids::SESSIONS_ERROR, ids::SESSIONS_NOTICE],
+            Tab::Security => [ids::SECURITY_TAB, ids::SECURITY_ERROR, ids::SECURITY_NOTICE],
+            Tab::Tokens => [ids::TOKENS_TAB, ids::TOKENS_ERROR, ids::TOKENS_NOTICE],
+        }
+    }
+
+    fn href(self) -> String {
+        match self.segment() {
+            "" => "/profile/settings".to_owned(),
+            s => format!("/profile/settings/{s}"),
+        }
+    }
 }
 
 #[component]
 pub fn ProfileSettingsPage() -> impl IntoView {
-    let location = use_location();
+    let params = use_params_map();
+    // `None`: an address that names no tab (the page answers 404).
     let tab = Memo::new(move |_| {
-        let path = location.pathname.get();
-        if path.ends_with("/linked-accounts") {
-            Tab::Linked
-        } else if path.ends_with("/sessions") {
-            Tab::Sessions
-        } else if path.ends_with("/security") {
-            Tab::Security
-        } else {
-            Tab::General
-        }
+        let segment = params.with(|p| p.get("tab")).unwrap_or_default();
+        Tab::ALL.into_iter().find(|t| t.segment() == segment)
     });
+    let open = move |t: Tab| move || tab.get() == Some(t);
     // Owned by the page itself, not by the guard's Suspend (which may re-run and drop what
     // it created while a server call is still in flight).
     let unlink = ServerAction::<Unlink>::new();
-    let end = ServerAction::<EndSession>::new();
-    let end_others = ServerAction::<EndOtherSessions>::new();
-    let data = tab_data(move || tab.get() == Tab::Linked, unlink, linked_accounts);
-    let sessions = tab_data(
-        move || tab.get() == Tab::Sessions,
-        (end, end_others),
-        my_sessions,
+    let ending = (
+        ServerAction::<EndSession>::new(),
+        ServerAction::<EndOtherSessions>::new(),
     );
     let security_forms = SecurityForms::new();
-    let security = tab_data(move || tab.get() == Tab::Security, security_forms, security);
-    let current = move |t: Tab| (tab.get() == t).then_some("page");
+    let token_forms = TokenForms::new();
+    let linked = tab_data(open(Tab::Linked), unlink, linked_accounts);
+    let sessions = tab_data(open(Tab::Sessions), ending, my_sessions);
+    let security = tab_data(open(Tab::Security), security_forms, security);
+    let tokens = tab_data(open(Tab::Tokens), token_forms, my_tokens);
     view! {
         <Title text="Your settings"/>
-        {authed(false, move |user| {
-            view! {
-                <section class="card">
-                    <h1>"Your settings"</h1>
-                    <nav class="tabs" aria-label="Settings sections">
-                        <a href="/profile/settings" aria-current=move || current(Tab::General)>
-                            "General"
-                        </a>
-                        <a
-                            href="/profile/settings/linked-accounts"
-                            id=ids::LINKED_ACCOUNTS_TAB
-                            aria-current=move || current(Tab::Linked)
-                        >
-                            "Linked Accounts"
-                        </a>
-                        <a
-                            href="/profile/settings/sessions"
-                            id=ids::SESSIONS_TAB
-                            aria-current=move || current(Tab::Sessions)
-                        >
-                            "Sessions"
-                        </a>
-                        <a
-                            href="/profile/settings/security"
-                            id=ids::SECURITY_TAB
-                            aria-current=move || current(Tab::Security)
-                        >
-                            "Security"
-                        </a>
-                    </nav>
-                    {move || match tab.get() {
-                        Tab::Linked => view! {
-                            <TabPanel forms=unlink data error_id=ids::LINKED_ERROR notice_id=ids::LINKED_NOTICE let:panel>
-                                {linked_list(panel.data, panel.alert, unlink)}
-                            </TabPanel>
-                        }
-                        .into_any(),
-                        Tab::Sessions => view! {
-                            <TabPanel forms=(end, end_others) data=sessions error_id=ids::SESSIONS_ERROR notice_id=ids::SESSIONS_NOTICE let:panel>
-                                {sessions_list(panel.data, panel.alert, end, end_others)}
-                            </TabPanel>
-                        }
-                        .into_any(),
-                        Tab::Security => view! {
-                            <TabPanel forms=security_forms data=security error_id=ids::SECURITY_ERROR notice_id=ids::SECURITY_NOTICE let:panel>
-                                {security_section(panel.data, panel.alert, security_forms)}
-                            </TabPanel>
-                        }
-                        .into_any(),
-                        Tab::General => general(user.clone()).into_any(),
-                    }}
-                </section>
-            }
-        })}
+        {move || match tab.get() {
+            None => view! { <NotFound/> }.into_any(),
+            Some(current) => authed(false, move |user| {
+                let links = Tab::ALL
+                    .into_iter()
+                    .map(|t| {
+                        let id = (!t.ids()[0].is_empty()).then_some(t.ids()[0]);
+                        let here = (t == current).then_some("page");
+                        view! { <a href=t.href() id=id aria-current=here>{t.label()}</a> }
+                    })
+                    .collect_view();
+                let panel = match current {
+                    Tab::General => general(user).into_any(),
+                    Tab::Linked => tab_panel(Tab::Linked, unlink, linked, linked_list),
+                    Tab::Sessions => tab_panel(Tab::Sessions, ending, sessions, sessions_list),
+                    Tab::Security => {
+                        tab_panel(Tab::Security, security_forms, security, security_section)
+                    }
+                    Tab::Tokens => tab_panel(Tab::Tokens, token_forms, tokens, tokens_section),
+                };
+                view! {
+                    <section class="card">
+                        <h1>"Your settings"</h1>
+                        <nav class="tabs" aria-label="Settings sections">{links}</nav>
+                        {panel}
+                    </section>
+                }
+            })
+            .into_any(),
+        }}
     }
+}
+
+/// An open tab's panel: `section` shows its data once loaded, with the errors of its forms
+/// and its notice.
+fn tab_panel<F, T, IV>(
+    tab: Tab,
+    forms: F,
+    data: Resource<Result<Option<T>, AppError>>,
+    section: fn(T, Alert, F) -> IV,
+) -> AnyView
+where
+    F: Forms,
+    T: PageData + Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    IV: IntoView + 'static,
+{
+    let [_, error_id, notice_id] = tab.ids();
+    view! {
+        <TabPanel forms data error_id notice_id let:panel>
+            {section(panel.data, panel.alert, forms)}
+        </TabPanel>
+    }
+    .into_any()
 }
 
 fn general(user: UserView) -> impl IntoView {
@@ -197,18 +244,17 @@ fn linked_list(d: LinkedAccountsData, alert: Alert, unlink: ServerAction<Unlink>
                                 <strong>{l.provider_name.clone()}</strong>
                                 <span class="hint">{l.label.clone()}</span>
                             </div>
-                            <Confirm
-                                summary="Unlink"
-                                label=format!("Unlink {}?", l.provider_name)
-                                question=format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name)
-                            >
-                                <ButtonForm
-                                    action=unlink
-                                    values=unlink_values
-                                    button=format!("Unlink {}", l.provider_name)
-                                    class="danger"
-                                />
-                            </Confirm>
+                            <ButtonForm
+                                action=unlink
+                                values=unlink_values
+                                button=format!("Unlink {}", l.provider_name)
+                                class="danger"
+                                ask=Ask {
+                                    summary: "Unlink",
+                                    question: format!("Unlink {}? You will no longer be able to sign in with it.", l.provider_name),
+                                    danger: false,
+                                }
+                            />
                         </li>
                     }
                 }).collect_view()}

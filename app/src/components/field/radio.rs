@@ -1,7 +1,7 @@
 //! The radio group: one choice among a few, each with its own hint, in a fieldset whose
 //! legend names the question.
 
-use super::form_name;
+use super::{Fieldset, form_name};
 use leptos::prelude::*;
 
 /// One choice of a [`RadioGroup`].
@@ -28,7 +28,6 @@ pub fn RadioGroup(
     /// Runs with the value the user picks.
     on_change: Callback<&'static str>,
 ) -> impl IntoView {
-    let error_id = format!("field-{name}-error");
     let input_name = form_name(group, name);
     let options = options
         .into_iter()
@@ -50,11 +49,5 @@ pub fn RadioGroup(
             }
         })
         .collect_view();
-    view! {
-        <fieldset class="field" class:invalid=move || error.get().is_some() aria-describedby=error_id.clone()>
-            <legend>{legend}</legend>
-            {options}
-            <p class="field-error" id=error_id.clone() role="alert">{move || error.get()}</p>
-        </fieldset>
-    }
+    view! { <Fieldset name legend error>{options}</Fieldset> }
 }
