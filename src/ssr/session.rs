@@ -55,6 +55,11 @@ pub struct SessionData {
     pub second_factor: Option<PendingSecondFactor>,
     /// Recovery codes just made, for the next Security page to show once.
     pub fresh_recovery_codes: Option<Vec<String>>,
+    /// This session's id as applications signed in through Portcullis see it (the `sid`
+    /// claim; copied to `sessions.op_sid`): random, neither the cookie nor the row's id.
+    /// Made at the first authorization ([`AuthSession::op_sid`]), kept while the same user
+    /// signs in again in this browser.
+    pub sid: Option<String>,
 }
 
 /// How long a right password waits for its one-time code.
@@ -138,6 +143,7 @@ impl AuthSession {
             link_token: None,
             second_factor: None,
             fresh_recovery_codes: None,
+            sid: old.sid.filter(|_| old.user_id.as_deref() == Some(user_id)),
         };
         self.0.insert(KEY, &data).await?;
         Ok(())
@@ -220,6 +226,12 @@ impl AuthSession {
         let fresh = new_token();
         self.update(|d| d.link_token.get_or_insert(fresh).clone())
             .await
+    }
+
+    /// The session's `sid` for the OpenID Provider, made on first use.
+    pub async fn op_sid(&self) -> Result<String, SessionError> {
+        let fresh = new_token();
+        self.update(|d| d.sid.get_or_insert(fresh).clone()).await
     }
 
     /// Uses up the link token if `token` is it (single use).
