@@ -49,6 +49,22 @@ async fn expired_code(app: &TestApp) {
     let (status, body) = exchange(app, &c, &code, None).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
     assert_eq!(counts(app).await, [0, 1, 0, 0, 0]);
+
+    // The cleanup keeps a code ten minutes past its expiry (a replay still revokes), and a
+    // live grant with its token; then they go.
+    use portcullis::ssr::op::grants::{CODE_KEPT, delete_expired};
+    let code = code_for(app, &browser, &c, None).await;
+    assert_eq!(exchange(app, &c, &code, None).await.0, 200);
+    let now = portcullis::ssr::clock::now();
+    assert_eq!(delete_expired(&app.running.db, now).await.unwrap(), 0);
+    delete_expired(&app.running.db, now + CODE_KEPT)
+        .await
+        .unwrap();
+    assert_eq!(counts(app).await, [0, 1, 1, 1, 0], "the expired code went");
+    delete_expired(&app.running.db, now + 31 * 86_400)
+        .await
+        .unwrap();
+    assert_eq!(counts(app).await, [0; 5]);
 }
 both_backends!(expired_code);
 

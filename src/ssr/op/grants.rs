@@ -263,6 +263,48 @@ pub async fn by_access_token(db: &Db, token: &str) -> Result<Option<Grant>, sqlx
     }))
 }
 
+/// How long a used or expired code is kept after it expires: a replay within that time still
+/// revokes the grant its first use made.
+pub const CODE_KEPT: i64 = 600;
+
+/// Deletes what has expired as of `now`: waiting requests, codes ([`CODE_KEPT`] after),
+/// access tokens, and grants past their lifetime or revoked an hour ago (with their tokens).
+/// Gives the number of rows deleted.
+pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+    let mut n = crate::exec!(
+        db,
+        "DELETE FROM op_auth_requests WHERE expires_at <= $1",
+        now
+    )?;
+    n += crate::exec!(
+        db,
+        "DELETE FROM op_codes WHERE expires_at <= $1",
+        now - CODE_KEPT
+    )?;
+    n += crate::exec!(db, "DELETE FROM op_tokens WHERE expires_at <= $1", now)?;
+    n += crate::exec!(
+        db,
+        "DELETE FROM op_grants WHERE expires_at <= $1 OR revoked_at <= $2",
+        now,
+        now - 3600
+    )?;
+    Ok(n)
+}
+
+/// [`delete_expired`] every `period`, forever (run it in a task), on every replica.
+pub async fn delete_expired_every(db: Db, period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        if db.is_closed() {
+            return;
+        }
+        if let Err(e) = delete_expired(&db, now()).await {
+            tracing::warn!(error = ?e, "could not delete expired OpenID Provider rows");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::verifier_matches;
