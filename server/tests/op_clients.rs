@@ -99,8 +99,15 @@ async fn editor_round_trip(app: &TestApp) {
     // Saved again unchanged: the same client ID and secret.
     let mut d = wiki(stored.view.draft());
     d.client.client_scopes = "openid email".into();
+    // The draft's other yes/no field reads a form's text beside the flattened client fields.
+    d.allow_tokens = true;
     let (status, body) = save(app, &root, &id, &d).await;
     assert_eq!(status, 200, "{body}");
+    let saved = portcullis::ssr::apps::get(&app.running.db, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(saved.allow_tokens);
     let after = clients::get(&app.running.db, &id).await.unwrap().unwrap();
     assert_eq!(after.view.client_id, stored.view.client_id);
     assert_eq!(after.secret_hash.as_deref(), Some(hash.as_str()));
