@@ -7,8 +7,11 @@ use crate::field::{FieldError, FieldErrors};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod client;
 pub mod request;
 mod urls;
+
+pub use client::{ClientDraft, ValidClient};
 
 pub use urls::{AppUrl, URL_MAX, matching, parse_request_url};
 
@@ -83,7 +86,12 @@ pub struct AppDraft {
     /// Comma-separated group names (for `listed`).
     pub groups: String,
     /// Personal access tokens may open it (forward auth reads them from `Authorization`).
+    /// Read as a form's text too: the flattened `client` makes serde buffer the whole draft.
+    #[serde(deserialize_with = "crate::provider::settings::flag")]
     pub allow_tokens: bool,
+    /// The "OpenID Connect" fields (`client::ClientDraft`), flattened.
+    #[serde(flatten)]
+    pub client: ClientDraft,
     /// Not a field: the plain-http image origin the server allows (see `ProviderDraft`).
     #[serde(skip)]
     pub http_image_origin: Option<String>,
@@ -99,6 +107,8 @@ pub struct ValidApp {
     pub users: Vec<String>,
     pub groups: Vec<String>,
     pub allow_tokens: bool,
+    /// `Some` when the application is also an OpenID Connect client.
+    pub client: Option<ValidClient>,
 }
 
 impl AppDraft {
@@ -171,6 +181,11 @@ impl AppDraft {
                 "Name at least one user or group who may open it, or choose another access option.",
             );
         }
+        let client = if self.client.oidc {
+            self.client.validate(&mut errors)
+        } else {
+            None
+        };
         errors.finish()?;
         let access = access.unwrap_or_default();
         let keep = access == Access::Listed;
@@ -182,6 +197,7 @@ impl AppDraft {
             users: if keep { dedup(users) } else { Vec::new() },
             groups: if keep { dedup(groups) } else { Vec::new() },
             allow_tokens: self.allow_tokens,
+            client,
         })
     }
 }
@@ -430,6 +446,7 @@ impl AppView {
             users: self.users.join(", "),
             groups: self.groups.join(", "),
             allow_tokens: self.allow_tokens,
+            client: ClientDraft::default(),
             http_image_origin: None,
         }
     }

@@ -273,6 +273,44 @@ test("assign a group on the users page: the user then sees the applications for 
   await carl.context.close();
 });
 
+test("an application as an OpenID Connect client: its secret shown once, a new one on demand", async ({}, testInfo) => {
+  const { page } = admin;
+  await visit(page, testInfo, "/settings/applications");
+  await page.getByRole("link", { name: "Edit Photos" }).click();
+  await expect(page.locator(ids.appEditor)).toContainText("Edit Application");
+  await ready(page, testInfo);
+  await expect(page.locator(ids.appEditor)).toContainText("/.well-known/openid-configuration");
+  await page.getByLabel("Sign in with Portcullis (OpenID Connect)").check();
+  await fillByLabel(page, { "Redirect URIs": "https://photos.portcullis.test/auth/callback" });
+  await leaveField(page, testInfo);
+  await page.locator(ids.saveApp).click();
+  await expect(page).toHaveURL(/\/settings\/applications$/);
+  await ready(page, testInfo);
+  const notice = page.locator(`.alert.ok[role="status"]`);
+  await expect(notice).toContainText("The client secret of Photos is pc_cs_");
+  const first = (await notice.textContent())!.match(/pc_cs_[A-Za-z0-9_-]{43}/)![0];
+  const card = page.locator(`${ids.appList} [data-app="Photos"]`);
+  await expect(card.locator("code.client-id")).toHaveText(/^photos-[a-z0-9]{6}$/);
+  // Shown once.
+  await visit(page, testInfo, "/settings/applications");
+  await expect(page.getByText("The client secret of Photos")).toHaveCount(0);
+
+  await card.getByText("New secret", { exact: true }).click();
+  await expect(card.getByRole("alertdialog")).toContainText("The old one stops working at once");
+  await card.getByRole("button", { name: "New secret for Photos" }).click();
+  await expect(notice).toContainText("The client secret of Photos is pc_cs_");
+  const second = (await notice.textContent())!.match(/pc_cs_[A-Za-z0-9_-]{43}/)![0];
+  expect(second).not.toEqual(first);
+
+  // The editor starts from the stored client and never shows the secret.
+  await page.getByRole("link", { name: "Edit Photos" }).click();
+  await ready(page, testInfo);
+  await expect(page.getByLabel("Sign in with Portcullis (OpenID Connect)")).toBeChecked();
+  await expect(page.getByLabel("Redirect URIs", { exact: true })).toHaveValue("https://photos.portcullis.test/auth/callback");
+  await expect(page.getByLabel("Client secret, HTTP Basic (client_secret_basic)")).toBeChecked();
+  await expect(page.locator(ids.appEditor)).not.toContainText(second);
+});
+
 test("delete an application, after confirming", async ({}, testInfo) => {
   const { page } = admin;
   await visit(page, testInfo, "/settings/applications");

@@ -8,10 +8,11 @@ use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use portcullis::apps::{AppDraft, check_group};
+use portcullis::apps::{AppDraft, ClientDraft, check_group};
 use portcullis::field::FieldError;
 use portcullis::ssr::apps::{self, AppsError};
 use portcullis::ssr::db::Db;
+use portcullis::ssr::op::clients;
 use portcullis::ssr::{groups, users};
 
 /// Application fields; on `update`, an omitted flag keeps the stored value.
@@ -42,6 +43,82 @@ pub struct AppFields {
     /// Personal access tokens may open it (`portcullis token create`) [default on add: false].
     #[arg(long)]
     pub allow_tokens: Option<bool>,
+    #[command(flatten)]
+    pub client: ClientFlags,
+}
+
+/// The application as an OpenID Connect client (`docs/openid-provider.md`); on `update`, an
+/// omitted flag keeps the stored value. A `--redirect-uri` makes it a client.
+#[derive(Debug, Args)]
+pub struct ClientFlags {
+    /// Where the application receives its sign-in code, exactly as it sends it (repeat for
+    /// several; replaces the stored list on update). Makes the application a client.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// The client ID [default: made from the name]; it cannot change once used.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// How it authenticates at the token endpoint: `basic` (client_secret_basic, the
+    /// default), `post` (client_secret_post) or `none` (a public client with PKCE). A new
+    /// secret is printed once.
+    #[arg(long)]
+    pub client_auth: Option<String>,
+    /// A scope it may receive (repeat): openid, profile, email, groups, offline_access
+    /// [default: openid profile email groups].
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// RS256 (the default) or ES256.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// Where it may send people after sign-out (repeat; replaces the stored list).
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens go (`""` removes it).
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// Whether it may use the device flow.
+    #[arg(long)]
+    pub device_flow: Option<bool>,
+    /// Whether people are asked to consent before their data goes to it.
+    #[arg(long)]
+    pub consent: Option<bool>,
+    /// It is no OpenID Connect client any more (its client ID and secret are deleted).
+    #[arg(long, conflicts_with = "redirect_uris")]
+    pub no_oidc: bool,
+}
+
+impl ClientFlags {
+    fn apply(self, c: &mut ClientDraft) {
+        if self.no_oidc {
+            c.oidc = false;
+            return;
+        }
+        if !self.redirect_uris.is_empty() {
+            c.oidc = true;
+            c.redirect_uris = self.redirect_uris.join("\n");
+        }
+        let set = |field: &mut String, value: Option<String>| {
+            if let Some(v) = value {
+                *field = v;
+            }
+        };
+        set(&mut c.client_id, self.client_id);
+        set(&mut c.client_auth, self.client_auth);
+        set(&mut c.id_token_alg, self.id_token_alg);
+        set(&mut c.backchannel_logout_uri, self.backchannel_logout_uri);
+        if !self.scopes.is_empty() {
+            c.client_scopes = self.scopes.join(" ");
+        }
+        if !self.post_logout_redirect_uris.is_empty() {
+            c.post_logout_redirect_uris = self.post_logout_redirect_uris.join("\n");
+        }
+        if let Some(v) = self.device_flow {
+            c.device_flow = v;
+        }
+        if let Some(v) = self.consent {
+            c.consent = v;
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +136,9 @@ pub enum AppCommand {
     },
     /// Remove an application (by id or name).
     Remove { app: String },
+    /// Make a new client secret for an OpenID Connect application (by id or name) and print
+    /// it once; the old one stops working at once.
+    Secret { app: String },
     /// List applications in start-page order.
     List {
         /// Print JSON (one array) instead of a table.
@@ -118,6 +198,7 @@ impl AppFields {
         if let Some(allow) = self.allow_tokens {
             draft.allow_tokens = allow;
         }
+        self.client.apply(&mut draft.client);
         Ok(())
     }
 }
@@ -161,6 +242,13 @@ fn flag_errors(errors: &[FieldError]) -> anyhow::Error {
                 "urls" => "url",
                 "users" => "user",
                 "groups" => "group",
+                "redirect_uris" => "redirect-uri",
+                "post_logout_redirect_uris" => "post-logout-redirect-uri",
+                "client_scopes" => "scope",
+                "client_id" => "client-id",
+                "client_auth" => "client-auth",
+                "id_token_alg" => "id-token-alg",
+                "backchannel_logout_uri" => "backchannel-logout-uri",
                 other => other,
             };
             format!("--{flag}: {}", e.message)
@@ -174,6 +262,31 @@ fn explain(e: AppsError) -> anyhow::Error {
         AppsError::Db(e) => anyhow::Error::new(e).context("database"),
         other => anyhow::anyhow!("{other}"),
     }
+}
+
+fn client_error(e: clients::ClientsError) -> anyhow::Error {
+    match e {
+        clients::ClientsError::Db(e) => anyhow::Error::new(e).context("database"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// Stores the application's client settings and prints its client ID, and a new secret once.
+async fn save_client(
+    db: &Db,
+    app: &portcullis::apps::App,
+    valid: &portcullis::apps::ValidApp,
+) -> anyhow::Result<()> {
+    let secret = clients::save(db, &app.id, &app.name, valid.client.as_ref())
+        .await
+        .map_err(client_error)?;
+    if let Some(c) = clients::get(db, &app.id).await? {
+        println!("client ID: {}", c.view.client_id);
+    }
+    if let Some(secret) = secret {
+        println!("client secret (shown only this once):\n{secret}");
+    }
+    Ok(())
 }
 
 async fn found(db: &Db, app: &str) -> anyhow::Result<portcullis::apps::App> {
@@ -190,24 +303,47 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             fields.apply(&mut draft)?;
             draft.http_image_origin = config.http_image_origin();
             let valid = draft.validate().map_err(|e| flag_errors(&e))?;
+            if let Some(c) = &valid.client {
+                clients::check(&db, None, c).await.map_err(client_error)?;
+            }
             let app = apps::create(&db, &valid).await.map_err(explain)?;
             println!("added application {} ({})", app.name, app.id);
+            save_client(&db, &app, &valid).await?;
         }
         AppCommand::Update { app, fields } => {
             let existing = found(&db, &app).await?;
             let mut draft = existing.view().draft();
+            if let Some(c) = clients::get(&db, &existing.id).await? {
+                draft.client = c.view.draft();
+            }
             fields.apply(&mut draft)?;
             draft.http_image_origin = config.http_image_origin();
             let valid = draft.validate().map_err(|e| flag_errors(&e))?;
+            if let Some(c) = &valid.client {
+                clients::check(&db, Some(&existing.id), c)
+                    .await
+                    .map_err(client_error)?;
+            }
             let app = apps::update(&db, &existing.id, &valid)
                 .await
                 .map_err(explain)?;
             println!("updated application {} ({})", app.name, app.id);
+            save_client(&db, &app, &valid).await?;
         }
         AppCommand::Remove { app } => {
             let existing = found(&db, &app).await?;
             apps::delete(&db, &existing.id).await.map_err(explain)?;
             println!("removed application {} ({})", existing.name, existing.id);
+        }
+        AppCommand::Secret { app } => {
+            let existing = found(&db, &app).await?;
+            let secret = clients::rotate_secret(&db, &existing.id)
+                .await
+                .map_err(client_error)?;
+            println!(
+                "new client secret of {} (shown only this once; the old one no longer works):\n{secret}",
+                existing.name
+            );
         }
         AppCommand::List { json } => {
             let list: Vec<_> = apps::list(&db).await?.iter().map(|a| a.view()).collect();

@@ -15,12 +15,13 @@ use http::{Method, StatusCode, header};
 /// server-to-server calls (back-channel logout, [`crate::logout::BACKCHANNEL_PATH`])
 /// authenticate themselves.
 fn exempt(path: &str) -> bool {
-    use portcullis::ssr::op::metadata::{AUTHORIZE_PATH, TOKEN_PATH};
+    use portcullis::ssr::op::metadata::{AUTHORIZE_PATH, TOKEN_PATH, USERINFO_PATH};
     (path.starts_with("/api/v1/oidc/") && path.ends_with("/backchannel-logout"))
-        // The OpenID Provider's token endpoint is called server to server (the client
-        // authenticates itself) and a POST to its authorization endpoint acts on nothing
+        // The OpenID Provider's token and userinfo endpoints are called server to server (the
+        // client or its token authenticates itself) and a POST to its authorization endpoint acts on nothing
         // before it is answered: docs/openid-provider.md §3.3.
         || path == TOKEN_PATH
+        || path == USERINFO_PATH
         || path == AUTHORIZE_PATH
 }
 

@@ -1,29 +1,49 @@
-//! Portcullis as an OpenID Provider: its routes (`docs/openid-provider.md` §3.3). Slice 1
-//! serves the public discovery surface: the discovery document (also at RFC 8414's name) and
-//! the JWKS. The authorization and token endpoints are routed because the document must name
-//! them; until slice 3 they answer 501 with the OAuth error `temporarily_unavailable`.
-//! Answers are OAuth's JSON bodies, not `AppError`'s (a relying party reads them).
+//! Portcullis as an OpenID Provider: its routes (`docs/openid-provider.md` §3.3). Slice 1:
+//! the discovery document (also at RFC 8414's name) and the JWKS. Slice 3: the authorization
+//! code flow: `/oauth2/authorize` (GET, and POST answered 303 to the GET),
+//! `/oauth2/continue/{id}` (after sign-in), `/oauth2/token` (`authorization_code` with PKCE),
+//! `/oauth2/userinfo`. The rules live in `portcullis::ssr::op`; these handlers read the
+//! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
+//! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
+use app::html::{Onward, continue_page, message_page};
 use app::state::AppState;
 use axum::Router;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use base64::Engine;
+use http::header::{
+    ACCESS_CONTROL_ALLOW_ORIGIN, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA,
+    WWW_AUTHENTICATE,
+};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use openidconnect::StandardErrorResponse;
 use openidconnect::core::CoreErrorResponseType;
+use portcullis::apps::client::AuthMethod;
+use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted};
+use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
+use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
+use portcullis::ssr::op::id_token;
 use portcullis::ssr::op::metadata::{
-    AUTHORIZE_PATH, DISCOVERY_PATH, JWKS_PATH, OAUTH_METADATA_PATH, TOKEN_PATH, provider_metadata,
+    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, JWKS_PATH, OAUTH_METADATA_PATH, TOKEN_PATH,
+    USERINFO_PATH, provider_metadata,
 };
+use portcullis::ssr::session::AuthSession;
+
+/// The largest body an OpenID Provider POST takes.
+const BODY_MAX: usize = 8 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(DISCOVERY_PATH, get(discovery))
         .route(OAUTH_METADATA_PATH, get(discovery))
         .route(JWKS_PATH, get(jwks))
-        .route(AUTHORIZE_PATH, get(not_yet).post(not_yet))
-        .route(TOKEN_PATH, axum::routing::post(not_yet))
+        .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
+        .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
+        .route(TOKEN_PATH, post(token))
+        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .layer(DefaultBodyLimit::max(BODY_MAX))
 }
 
 /// Public and the same for everyone: any origin may read it (browser-based relying parties),
@@ -63,23 +83,473 @@ async fn jwks(State(state): State<AppState>) -> Response {
     public_json(state.op_keys.get().jwks_json().to_owned())
 }
 
-/// The authorization and token endpoints until slice 3: no client exists yet, so nothing can
-/// be checked and nothing redirects (an authorization error may only go back to a registered
-/// redirect URI); a plain 501 with the OAuth error body says what is going on.
-async fn not_yet() -> Response {
-    let body = StandardErrorResponse::new(
-        CoreErrorResponseType::Extension("temporarily_unavailable".to_owned()),
-        Some(
-            "Portcullis does not issue tokens yet: its OpenID Provider publishes discovery \
-             and keys only (issue 21, slice 1)"
-                .to_owned(),
-        ),
-        None,
-    );
-    (
-        StatusCode::NOT_IMPLEMENTED,
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        axum::Json(body),
+/// A failure of ours (the database): a page, never a redirect with half a result.
+fn trouble(e: impl std::fmt::Debug) -> Response {
+    tracing::error!(error = ?e, "OpenID Provider");
+    message_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Portcullis could not complete the sign-in request. Try again in a moment.",
     )
-        .into_response()
+}
+
+/// `GET /oauth2/authorize` (§3.4): an error page when the client or its redirect URI cannot
+/// be trusted; every other error back at the redirect URI; then sign-in, access, the code.
+async fn authorize_get(
+    State(state): State<AppState>,
+    session: AuthSession,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let client = match authorize::client_id(&params) {
+        Some(id) => match clients::by_client_id(&state.db, id).await {
+            Ok(c) => c,
+            Err(e) => return trouble(e),
+        },
+        None => None,
+    };
+    let (client, redirect_uri) = match authorize::redirect_target(&params, client.as_ref()) {
+        Ok(found) => found,
+        Err(Untrusted(why)) => {
+            return message_page(StatusCode::BAD_REQUEST, "Sign-in request refused", why);
+        }
+    };
+    let request = match authorize::validate(&params, client, redirect_uri.clone()) {
+        Ok(r) => r,
+        Err(e) => {
+            let back = authorize::state(&params);
+            return Redirect::to(&authorize::error_redirect(
+                &redirect_uri,
+                &e,
+                back.as_deref(),
+                &state.public_url,
+            ))
+            .into_response();
+        }
+    };
+    let data = match session.data().await {
+        Ok(d) => d,
+        Err(e) => return trouble(e),
+    };
+    if data.user_id.is_none() {
+        if request.prompt_none {
+            return refuse(
+                &state,
+                &request,
+                "login_required",
+                "the person is not signed in to Portcullis",
+            );
+        }
+        return match authorize::store_request(&state.db, &client.app_id, &request).await {
+            Ok(id) => to_login(&id),
+            Err(e) => trouble(e),
+        };
+    }
+    issue(&state, &session, client, &request).await
+}
+
+/// To the login page, which comes back to `/oauth2/continue/<id>` once signed in.
+fn to_login(id: &str) -> Response {
+    let next = format!("{CONTINUE_PATH}/{id}");
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &next)
+        .finish();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+/// An error for the client, at its redirect URI.
+fn refuse(state: &AppState, request: &AuthRequest, error: &'static str, why: &str) -> Response {
+    let e = AuthError {
+        error,
+        description: why.to_owned(),
+    };
+    Redirect::to(&authorize::error_redirect(
+        &request.redirect_uri,
+        &e,
+        request.state.as_deref(),
+        &state.public_url,
+    ))
+    .into_response()
+}
+
+/// The signed-in person may open the application (its "who may open it" rule): a code, back
+/// at the redirect URI with `state` and `iss`. Otherwise `access_denied`.
+async fn issue(
+    state: &AppState,
+    session: &AuthSession,
+    client: &OpClient,
+    request: &AuthRequest,
+) -> Response {
+    let db = &state.db;
+    let data = match session.data().await {
+        Ok(d) => d,
+        Err(e) => return trouble(e),
+    };
+    let Some(user_id) = data.user_id.clone() else {
+        return refuse(state, request, "login_required", "not signed in");
+    };
+    let (who, app) = match (
+        portcullis::ssr::groups::identity(db, &user_id).await,
+        portcullis::ssr::apps::get(db, &client.app_id).await,
+    ) {
+        (Ok(who), Ok(app)) => (who, app),
+        (Err(e), _) | (_, Err(e)) => return trouble(e),
+    };
+    let allowed = match (&who, &app) {
+        (Some(who), Some(app)) => app.allows(who.is_admin, &who.username, &who.groups),
+        _ => false,
+    };
+    if !allowed {
+        tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
+        return refuse(
+            state,
+            request,
+            "access_denied",
+            "this account may not open the application",
+        );
+    }
+    let sid = match session.op_sid().await {
+        Ok(s) => s,
+        Err(e) => return trouble(e),
+    };
+    let signed_in = SignedIn {
+        user_id,
+        sid,
+        auth_time: data.signed_in_at,
+        amr: id_token::amr_of(data.via.as_ref()),
+    };
+    match grants::issue_code(db, &client.app_id, request, &signed_in).await {
+        Ok(code) => Redirect::to(&authorize::redirect_with(
+            &request.redirect_uri,
+            &[
+                ("code", Some(&code)),
+                ("state", request.state.as_deref()),
+                ("iss", Some(&state.public_url)),
+            ],
+        ))
+        .into_response(),
+        Err(e) => trouble(e),
+    }
+}
+
+/// `POST /oauth2/authorize`: answered 303 to the GET with the same parameters, so that the
+/// SameSite=Lax session cookie comes along and one handler judges both.
+async fn authorize_post(body: String) -> Response {
+    let params = Params::parse(&body);
+    Redirect::to(&format!("{AUTHORIZE_PATH}?{}", params.query())).into_response()
+}
+
+/// `GET /oauth2/continue/{id}`: a request that waited while the person signed in. Answered
+/// with a page that moves on by itself (the login form's post may not redirect to another
+/// origin under the pages' `form-action 'self'`).
+async fn continue_request(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<String>,
+) -> Response {
+    let gone = || {
+        message_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request has expired",
+            "Go back to the application and sign in again.",
+        )
+    };
+    let (app_id, request) = match authorize::peek_request(&state.db, &id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return gone(),
+        Err(e) => return trouble(e),
+    };
+    match session.user_id().await {
+        Ok(Some(_)) => {}
+        Ok(None) => return to_login(&id),
+        Err(e) => return trouble(e),
+    }
+    match authorize::take_request(&state.db, &id).await {
+        Ok(true) => {}
+        Ok(false) => return gone(),
+        Err(e) => return trouble(e),
+    }
+    let client = match clients::get(&state.db, &app_id).await {
+        Ok(Some(c)) if c.view.client_id == request.client_id => c,
+        Ok(_) => return gone(),
+        Err(e) => return trouble(e),
+    };
+    let res = issue(&state, &session, &client, &request).await;
+    continue_page(
+        res,
+        Onward {
+            title: "Continuing",
+            lead: "Signed in. Continuing to the application… ",
+        },
+    )
+}
+
+/// An OAuth error body (RFC 6749 §5.2), never cached.
+fn oauth_error(status: StatusCode, error: CoreErrorResponseType, why: &str) -> Response {
+    let body = StandardErrorResponse::new(error, Some(why.to_owned()), None);
+    (status, no_store(), axum::Json(body)).into_response()
+}
+
+fn no_store() -> [(http::HeaderName, HeaderValue); 2] {
+    [
+        (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+fn invalid_request(why: &str) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        CoreErrorResponseType::InvalidRequest,
+        why,
+    )
+}
+
+/// `invalid_client`, 401; with the Basic challenge when Basic was tried (RFC 6749 §5.2).
+fn invalid_client(basic: bool, why: &str) -> Response {
+    let mut res = oauth_error(
+        StatusCode::UNAUTHORIZED,
+        CoreErrorResponseType::InvalidClient,
+        why,
+    );
+    if basic {
+        res.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"portcullis\""),
+        );
+    }
+    res
+}
+
+/// `Authorization: Basic` as (client_id, secret), both form-urlencoded before base64
+/// (RFC 6749 §2.3.1). `Err` for a malformed header.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| ())?;
+    let Some((scheme, b64)) = value.split_once(' ') else {
+        return Err(());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(());
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| ())?;
+    let text = String::from_utf8(bytes).map_err(|_| ())?;
+    let (id, secret) = text.split_once(':').ok_or(())?;
+    let decode = |s: &str| -> Result<String, ()> {
+        percent_encoding::percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .map(|s| s.into_owned())
+            .map_err(|_| ())
+    };
+    Ok(Some((decode(id)?, decode(secret)?)))
+}
+
+/// The client a token request authenticates as (§3.5): its registered method only.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<OpClient, Response> {
+    let form_id = params
+        .one("client_id")
+        .map_err(|_| invalid_request("client_id is repeated"))?;
+    let form_secret = params
+        .one("client_secret")
+        .map_err(|_| invalid_request("client_secret is repeated"))?;
+    let basic = basic_credentials(headers)
+        .map_err(|_| invalid_client(true, "the Authorization header is not HTTP Basic"))?;
+    let (method, id, secret) = match (basic, form_secret) {
+        (Some(_), Some(_)) => {
+            return Err(invalid_request(
+                "two client authentication methods in one request (Basic and client_secret)",
+            ));
+        }
+        (Some((id, secret)), None) => {
+            if form_id.is_some_and(|f| f != id) {
+                return Err(invalid_request(
+                    "client_id in the form differs from the Basic credentials'",
+                ));
+            }
+            (AuthMethod::Basic, id, Some(secret))
+        }
+        (None, Some(secret)) => {
+            let id = form_id.ok_or_else(|| invalid_client(false, "client_id is missing"))?;
+            (AuthMethod::Post, id.to_owned(), Some(secret.to_owned()))
+        }
+        (None, None) => {
+            let id = form_id.ok_or_else(|| invalid_client(false, "no client authentication"))?;
+            (AuthMethod::None, id.to_owned(), None)
+        }
+    };
+    let basic = method == AuthMethod::Basic;
+    let client = match clients::by_client_id(&state.db, &id).await {
+        Ok(Some(c)) => c,
+        Ok(None) => return Err(invalid_client(basic, "unknown client")),
+        Err(e) => {
+            tracing::error!(error = ?e, "token endpoint");
+            return Err(oauth_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                CoreErrorResponseType::Extension("server_error".into()),
+                "try again later",
+            ));
+        }
+    };
+    if client.view.auth_method != method {
+        return Err(invalid_client(
+            basic,
+            &format!(
+                "this client authenticates with {}",
+                client.view.auth_method.as_str()
+            ),
+        ));
+    }
+    if let Some(secret) = secret {
+        let ok = client
+            .secret_hash
+            .as_deref()
+            .is_some_and(|hash| secret_matches(hash, &secret));
+        if !ok {
+            return Err(invalid_client(basic, "wrong client secret"));
+        }
+    }
+    Ok(client)
+}
+
+/// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge).
+async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let params = Params::parse(&body);
+    let client = match authenticate(&state, &headers, &params).await {
+        Ok(c) => c,
+        Err(res) => return res,
+    };
+    let one = |name: &str| params.one(name);
+    let (grant_type, code, redirect_uri, verifier) = match (
+        one("grant_type"),
+        one("code"),
+        one("redirect_uri"),
+        one("code_verifier"),
+    ) {
+        (Ok(g), Ok(c), Ok(r), Ok(v)) => (g, c, r, v),
+        _ => return invalid_request("a parameter is repeated"),
+    };
+    match grant_type {
+        None => return invalid_request("grant_type is missing"),
+        Some("authorization_code") => {}
+        Some(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                CoreErrorResponseType::UnsupportedGrantType,
+                "only authorization_code is supported",
+            );
+        }
+    }
+    let Some(code) = code else {
+        return invalid_request("code is missing");
+    };
+    let exchanged = match grants::exchange(&state.db, &client, code, redirect_uri, verifier).await {
+        Ok(x) => x,
+        Err(ExchangeError::InvalidGrant(why)) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                CoreErrorResponseType::InvalidGrant,
+                why,
+            );
+        }
+        Err(ExchangeError::Db(e)) => return trouble_json(e),
+    };
+    let who = match portcullis::ssr::groups::identity(&state.db, &exchanged.grant.who.user_id).await
+    {
+        Ok(Some(w)) => w,
+        Ok(None) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                CoreErrorResponseType::InvalidGrant,
+                "the user no longer exists",
+            );
+        }
+        Err(e) => return trouble_json(e),
+    };
+    match id_token::token_response(
+        &state.op_keys,
+        &state.public_url,
+        &client.view.client_id,
+        &client.view.id_token_alg,
+        &exchanged.grant,
+        &who,
+        &exchanged.access_token,
+    ) {
+        Ok(body) => (no_store(), axum::Json(body)).into_response(),
+        Err(e) => trouble_json(e),
+    }
+}
+
+fn trouble_json(e: impl std::fmt::Debug) -> Response {
+    tracing::error!(error = ?e, "OpenID Provider");
+    oauth_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        CoreErrorResponseType::Extension("server_error".into()),
+        "try again later",
+    )
+}
+
+/// 401 with RFC 6750's challenge: `invalid_token` when a token was given.
+fn bearer_refused(error: Option<&str>) -> Response {
+    let challenge = match error {
+        Some(e) => format!("Bearer realm=\"portcullis\", error=\"{e}\""),
+        None => "Bearer realm=\"portcullis\"".to_owned(),
+    };
+    let mut res = (StatusCode::UNAUTHORIZED, no_store()).into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        res.headers_mut().insert(WWW_AUTHENTICATE, v);
+    }
+    res
+}
+
+/// `GET` or `POST /oauth2/userinfo`: the access token in the Authorization header (Bearer)
+/// or, on a POST, as the form's `access_token`; never both (RFC 6750 §2).
+async fn userinfo(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let header = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split_once(' ')
+                .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+                .map(|(_, t)| t.trim().to_owned())
+        });
+    let form = if method == Method::POST {
+        match Params::parse(&body).one("access_token") {
+            Ok(t) => t.map(str::to_owned),
+            Err(_) => return bearer_refused(Some("invalid_request")),
+        }
+    } else {
+        None
+    };
+    let token = match (header, form) {
+        (Some(_), Some(_)) => {
+            let mut res = bearer_refused(Some("invalid_request"));
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            return res;
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => return bearer_refused(None),
+    };
+    let grant = match grants::by_access_token(&state.db, &token).await {
+        Ok(Some(g)) => g,
+        Ok(None) => return bearer_refused(Some("invalid_token")),
+        Err(e) => return trouble_json(e),
+    };
+    match portcullis::ssr::groups::identity(&state.db, &grant.who.user_id).await {
+        Ok(Some(who)) => (no_store(), axum::Json(id_token::userinfo(&grant, &who))).into_response(),
+        Ok(None) => bearer_refused(Some("invalid_token")),
+        Err(e) => trouble_json(e),
+    }
 }

@@ -128,6 +128,10 @@ pub async fn op_keys(config: &Config, db: &Db) -> anyhow::Result<Arc<OpKeys>> {
         .await
         .context("the OpenID Provider's signing keys")?;
     tokio::spawn(op_keys.clone().reload_every(keys::RELOAD_EVERY));
+    tokio::spawn(portcullis::ssr::op::grants::delete_expired_every(
+        db.clone(),
+        Duration::from_secs(15 * 60),
+    ));
     Ok(op_keys)
 }
 

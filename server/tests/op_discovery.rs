@@ -1,5 +1,5 @@
-//! The OpenID Provider's public surface (issue 21, slice 1): the discovery document, the
-//! JWKS, and the endpoints routed but not built yet.
+//! The OpenID Provider's public surface (issue 21, slice 1): the discovery document and the
+//! JWKS; the endpoints it names answer relying parties (slice 3).
 
 use crate::common;
 use common::TestApp;
@@ -45,6 +45,10 @@ async fn document(app: &TestApp) {
         format!("{issuer}/oauth2/authorize")
     );
     assert_eq!(doc["token_endpoint"], format!("{issuer}/oauth2/token"));
+    assert_eq!(
+        doc["userinfo_endpoint"],
+        format!("{issuer}/oauth2/userinfo")
+    );
     assert_eq!(doc["jwks_uri"], format!("{issuer}/oauth2/jwks"));
     use serde_json::json;
     for (field, want) in [
@@ -72,7 +76,6 @@ async fn document(app: &TestApp) {
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
     for absent in [
-        "userinfo_endpoint",
         "end_session_endpoint",
         "revocation_endpoint",
         "introspection_endpoint",
@@ -100,9 +103,11 @@ async fn document(app: &TestApp) {
 }
 both_backends!(document);
 
-/// Until slice 3 the advertised authorization and token endpoints answer 501 with an OAuth
-/// error body; a cross-site POST to either is not refused as a browser's form would be.
-async fn endpoints_not_built_say_so(app: &TestApp) {
+/// The advertised authorization and token endpoints answer relying parties (slice 3; until
+/// then they answered 501): an unknown client gets an error page, not a redirect, and a
+/// cross-site POST to the token endpoint is not refused as a browser's form would be: it gets
+/// the OAuth error `invalid_client`.
+async fn endpoints_answer_relying_parties(app: &TestApp) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -112,27 +117,25 @@ async fn endpoints_not_built_say_so(app: &TestApp) {
         .send()
         .await
         .unwrap();
+    assert_eq!(authorize.status(), 400);
+    assert!(authorize.headers().get("location").is_none());
     let token = http
         .post(app.url("/oauth2/token"))
         .header("origin", "https://rp.example")
-        .form(&[("grant_type", "authorization_code"), ("code", "x")])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("client_id", "x"),
+        ])
         .send()
         .await
         .unwrap();
-    for res in [authorize, token] {
-        assert_eq!(res.status(), 501);
-        assert!(res.headers().get("location").is_none());
-        let body: Value = res.json().await.unwrap();
-        assert_eq!(body["error"], "temporarily_unavailable", "{body}");
-        assert!(
-            body["error_description"]
-                .as_str()
-                .unwrap()
-                .contains("slice 1")
-        );
-    }
+    assert_eq!(token.status(), 401);
+    assert_eq!(token.headers()["cache-control"], "no-store");
+    let body: Value = token.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_client", "{body}");
 }
-both_backends!(endpoints_not_built_say_so);
+both_backends!(endpoints_answer_relying_parties);
 
 /// The JWKS is the stored public keys, one per algorithm, with `kid` and `use: sig` and no
 /// private member; the server signs with exactly those keys.

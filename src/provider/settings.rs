@@ -150,7 +150,7 @@ settings! {
 /// A yes/no setting from JSON (`true`) or from a form post, where every value is text
 /// (`"true"`): a flattened struct is read through serde's self-describing buffer, which
 /// hands a form's value over as a string (serde issue 1183). Every `bool` setting takes it.
-fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+pub(crate) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Flag {

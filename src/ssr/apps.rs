@@ -37,15 +37,17 @@ struct Row {
     updated_at: i64,
 }
 
+/// The non-empty lines of a column that holds a list one entry per line.
+pub(crate) fn lines(s: &str) -> Vec<String> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 impl Row {
     fn app(self) -> App {
-        let lines = |s: &str| -> Vec<String> {
-            s.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
         App {
             urls: self
                 .urls

@@ -1,7 +1,20 @@
 //! Portcullis as an OpenID Provider (issue 21; `docs/openid-provider.md`). Slice 1: its own
-//! signing keys (`keys`, `signer`) and the public discovery surface (`metadata`). The routes
-//! are in `server/src/op.rs`.
+//! signing keys (`keys`, `signer`) and the public discovery surface (`metadata`). Slice 2:
+//! applications as clients (`clients`). Slice 3: the authorization code flow (`authorize`,
+//! `grants`, `id_token`). The routes are in `server/src/op.rs`.
 
+pub mod authorize;
+pub mod clients;
+pub mod grants;
+pub mod id_token;
 pub mod keys;
 pub mod metadata;
 pub mod signer;
+
+pub use crate::ssr::secrets::token_hash;
+
+/// `prefix` and 256 random bits, base64url (`secrets::random_token`): client secrets, codes,
+/// tokens.
+pub fn random_token(prefix: &str) -> String {
+    format!("{prefix}{}", crate::ssr::secrets::random_token())
+}

@@ -55,6 +55,11 @@ pub struct SessionData {
     pub second_factor: Option<PendingSecondFactor>,
     /// A secret just made for the user, for the next page that shows it, once.
     pub shown_once: Option<ShownOnce>,
+    /// This session's id as applications signed in through Portcullis see it (the `sid`
+    /// claim; copied to `sessions.op_sid`): random, neither the cookie nor the row's id.
+    /// Made at the first authorization ([`AuthSession::op_sid`]), kept while the same user
+    /// signs in again in this browser.
+    pub sid: Option<String>,
 }
 
 /// A secret made for the user that a page shows once and then never again: it waits here
@@ -166,6 +171,7 @@ impl AuthSession {
             link_token: None,
             second_factor: None,
             shown_once: None,
+            sid: old.sid.filter(|_| old.user_id.as_deref() == Some(user_id)),
         };
         self.0.insert(KEY, &data).await?;
         Ok(())
@@ -257,6 +263,12 @@ impl AuthSession {
         let fresh = new_token();
         self.update(|d| d.link_token.get_or_insert(fresh).clone())
             .await
+    }
+
+    /// The session's `sid` for the OpenID Provider, made on first use.
+    pub async fn op_sid(&self) -> Result<String, SessionError> {
+        let fresh = new_token();
+        self.update(|d| d.sid.get_or_insert(fresh).clone()).await
     }
 
     /// Uses up the link token if `token` is it (single use).

@@ -6,12 +6,17 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::apps::AppView;
+use portcullis::apps::client::ClientView;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppEditorData {
     /// `None` for a new application.
     pub app: Option<AppView>,
+    /// Its OpenID Connect client, if it is one.
+    pub client: Option<ClientView>,
+    /// The discovery URL applications are given (the issuer's).
+    pub discovery_url: String,
     pub http_image_origin: Option<String>,
     pub flash: Option<AppError>,
 }
@@ -21,6 +26,14 @@ pub struct AppEditorData {
 pub async fn app_editor(id: String) -> Result<AppEditorData, AppError> {
     use crate::auth::*;
     as_admin(async move |cx, _admin| {
+        let db = &cx.state.db;
+        let client = if id.is_empty() {
+            None
+        } else {
+            portcullis::ssr::op::clients::get(db, &id)
+                .await?
+                .map(|c| c.view)
+        };
         let app = if id.is_empty() {
             None
         } else {
@@ -32,6 +45,12 @@ pub async fn app_editor(id: String) -> Result<AppEditorData, AppError> {
         };
         Ok(AppEditorData {
             app,
+            client,
+            discovery_url: format!(
+                "{}{}",
+                cx.state.public_url,
+                portcullis::ssr::op::metadata::DISCOVERY_PATH
+            ),
             http_image_origin: cx.state.icons.http_origin(),
             flash: cx.take_flash().await,
         })

@@ -9,6 +9,10 @@
 //! - `save_app(id, draft)`: creates (`id` empty) or updates; errors are
 //!   `AppError::Validation(field errors)` like the provider editor's (a taken name is a
 //!   `name` field error). On success a form post lands on [`APPS_PAGE`].
+//!   The "OpenID Connect" fields are the draft's too (`portcullis::apps::ClientDraft`,
+//!   flattened: `oidc`, `client_id`, `redirect_uris`, ...); saving a confidential client
+//!   that has no secret yet makes one, shown once as the applications page's notice.
+//! - `rotate_client_secret(id)`: a new secret at once, shown once the same way.
 //! - `delete_app(id)`, `move_app(id, by)` (`by` = -1 up, +1 down).
 //! - `my_apps()` → the signed-in user's tiles ([`AppTile`]: name, url, icon URL), in order;
 //!   an uploaded icon is served at `/api/v1/apps/<id>/icon?v=...`.
@@ -20,6 +24,7 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use portcullis::apps::client::ClientView;
 use portcullis::apps::{AppDraft, AppTile, AppView, GroupAssignment};
 use serde::{Deserialize, Serialize};
 
@@ -30,11 +35,30 @@ pub const APPS_PAGE: &str = "/settings/applications";
 pub struct AppsSettingsData {
     pub apps: Vec<AppView>,
     pub flash: Option<AppError>,
+    /// A new client secret, shown this once.
+    pub notice: Option<String>,
+    /// The applications that are OpenID Connect clients: (application id, client).
+    pub clients: Vec<(String, ClientView)>,
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::AppError;
+
+    /// Shows a client's new secret on the next page, once. The session row holds it until
+    /// that page is read (then the notice is gone); it is never logged.
+    pub async fn show_secret(
+        cx: &crate::auth::Ctx,
+        app_name: &str,
+        secret: &str,
+    ) -> Result<(), AppError> {
+        cx.session
+            .set_notice(&format!(
+                "The client secret of {app_name} is {secret} — copy it into the application now: it is shown only this once."
+            ))
+            .await?;
+        Ok(())
+    }
 
     /// A user id that exists, or 404.
     pub async fn known_user(
@@ -55,6 +79,12 @@ pub async fn list_apps() -> Result<AppsSettingsData, AppError> {
         Ok(AppsSettingsData {
             apps: apps.iter().map(|a| a.view()).collect(),
             flash: cx.take_flash().await,
+            notice: cx.session.take_notice().await,
+            clients: portcullis::ssr::op::clients::list(&cx.state.db)
+                .await?
+                .into_iter()
+                .map(|c| (c.app_id, c.view))
+                .collect(),
         })
     })
     .await
@@ -77,20 +107,45 @@ pub async fn app(id: String) -> Result<AppView, AppError> {
 pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> {
     use crate::auth::*;
     use portcullis::ssr::apps;
+    use portcullis::ssr::op::clients;
     as_admin(async move |cx, admin| {
         let st = &cx.state;
         let mut draft = draft;
         draft.http_image_origin = st.icons.http_origin();
         let valid = draft.validate().map_err(AppError::Validation)?;
+        if let Some(c) = &valid.client {
+            clients::check(&st.db, (!id.is_empty()).then_some(id.as_str()), c).await?;
+        }
         let saved = if id.is_empty() {
             apps::create(&st.db, &valid).await?
         } else {
             apps::update(&st.db, &id, &valid).await?
         };
         st.apps.invalidate();
+        let secret = clients::save(&st.db, &saved.id, &saved.name, valid.client.as_ref()).await?;
+        if let Some(secret) = secret {
+            ssr::show_secret(&cx, &saved.name, &secret).await?;
+        }
         tracing::info!(admin = ?admin.username, app = ?saved.name, id = ?saved.id, "application saved");
         leptos_axum::redirect(APPS_PAGE);
         Ok(saved.view())
+    })
+    .await
+}
+
+/// A new client secret for application `id`, replacing the old one at once; shown once on
+/// the applications page.
+#[server(endpoint = "admin/rotate_client_secret")]
+pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        let app = portcullis::ssr::apps::get(&cx.state.db, &id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("There is no such application.".into()))?;
+        let secret = portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id).await?;
+        ssr::show_secret(&cx, &app.name, &secret).await?;
+        tracing::info!(admin = ?admin.username, app = ?app.name, "client secret rotated");
+        Ok(())
     })
     .await
 }

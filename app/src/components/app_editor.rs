@@ -5,14 +5,16 @@
 use crate::api::apps::SaveApp;
 use crate::components::app_icon::AppIcon;
 use crate::components::draft_editor::{
-    Draft, DraftCheck, DraftField, DraftLogo, Editor, EditorActions, EditorCard, flag, text,
+    Draft, DraftCheck, DraftField, DraftLogo, DraftRadio, Editor, EditorActions, EditorCard, flag,
+    text,
 };
-use crate::components::field::{Radio, RadioGroup};
+use crate::components::field::Radio;
 use crate::components::island::island_form;
 use crate::error::AppError;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use portcullis::apps::client::AuthMethod;
 use portcullis::apps::{Access, AppDraft};
 use portcullis::field::FieldError;
 
@@ -46,11 +48,25 @@ pub fn AppEditor(
     /// so that the live check agrees with the server's.
     http_image_origin: Option<String>,
     flash: Option<AppError>,
+    /// The stored client secret's first characters (`None`: none, or not a client).
+    secret_hint: Option<String>,
+    /// The client has signed someone in: its ID can no longer change.
+    client_id_frozen: bool,
+    /// What the application is given as its provider's discovery URL.
+    discovery_url: String,
 ) -> impl IntoView {
     let (save, alert) = island_form::<SaveApp>(flash, ids::APP_EDITOR_ERROR);
     let creating = id.is_empty();
-    let initial_access = Access::parse(&draft.access).unwrap_or_default();
-    let editor = Editor::provide(
+    // Settings of later slices the form does not show yet: posted back as they are.
+    let kept = [
+        (
+            "draft[backchannel_logout_uri]",
+            draft.client.backchannel_logout_uri.clone(),
+        ),
+        ("draft[device_flow]", draft.client.device_flow.to_string()),
+        ("draft[consent]", draft.client.consent.to_string()),
+    ];
+    Editor::provide(
         AppDraft {
             http_image_origin,
             ..draft
@@ -77,6 +93,24 @@ pub fn AppEditor(
             },
         })
         .collect();
+    let auth_options = AuthMethod::ALL
+        .into_iter()
+        .map(|m| Radio {
+            value: m.as_str(),
+            label: m.label(),
+            hint: match m {
+                AuthMethod::Basic => "What most server-side applications use.",
+                AuthMethod::Post => {
+                    "For applications that send the secret in the token request's form."
+                }
+                AuthMethod::None => "No secret: a browser or mobile app. PKCE is required.",
+            },
+        })
+        .collect();
+    let secret_text = match secret_hint {
+        Some(hint) => format!("Client secret: {hint}… (stored hashed; a new one can be made from the applications list, and is shown once)."),
+        None => "A client secret is made when a client that uses one is saved, and shown once on the applications list.".to_owned(),
+    };
     view! {
         <EditorCard id=ids::APP_EDITOR title alert>
             <ActionForm action=save>
@@ -92,23 +126,48 @@ pub fn AppEditor(
                     hint_describes=true
                 />
                 <DraftLogo field=text!(icon) label="Icon" preview=|icon| view! { <AppIcon icon size=32/> }.into_any()/>
-                <RadioGroup
-                    name="access"
-                    group="draft"
-                    legend="Who may open it"
-                    options=access_options
-                    selected=initial_access.as_str()
-                    error=editor.error("access")
-                    on_change=Callback::new(move |value: &'static str| {
-                        editor.draft.update(|d| d.access = value.to_owned());
-                        editor.touch("access");
-                    })
-                />
+                <DraftRadio field=text!(access) legend="Who may open it" options=access_options/>
                 <div class="grid-2">
                     <DraftField field=text!(users) label="Users" hint="For \"Listed users and groups\": usernames, comma-separated." autocomplete="off"/>
                     <DraftField field=text!(groups) label="Groups" hint="For \"Listed users and groups\": group names, comma-separated." autocomplete="off"/>
                 </div>
                 <DraftCheck field=flag!(allow_tokens) label="Allow personal access tokens" hint="Scripts and apps that cannot sign in may open it with a token its owner made under Profile → Tokens for this application (sent as Authorization: Bearer, or as the password of HTTP Basic), as that person and only while that person may open it."/>
+                <fieldset class="oidc-client">
+                    <legend>"OpenID Connect"</legend>
+                    <DraftCheck
+                        field=flag!(client.oidc)
+                        label="Sign in with Portcullis (OpenID Connect)"
+                        hint="For applications that sign people in themselves through an OpenID Connect provider (Grafana, Immich, Forgejo, …). Who may open it (above) decides who may sign in."
+                    />
+                    <p class="hint">"Discovery URL: "<code>{discovery_url}</code></p>
+                    <DraftField
+                        field=text!(client.client_id)
+                        label="Client ID"
+                        hint="Empty: one is made from the name. It cannot change once the application has signed someone in."
+                        readonly=client_id_frozen
+                        autocomplete="off"
+                    />
+                    <DraftField
+                        field=text!(client.redirect_uris)
+                        label="Redirect URIs"
+                        rows=2
+                        placeholder="https://grafana.home.example/login/generic_oauth"
+                        hint="One per line, exactly as the application sends it: https, or http on 127.0.0.1, [::1] or localhost."
+                    />
+                    <DraftRadio field=text!(client.client_auth) legend="Client authentication" options=auth_options/>
+                    <p class="hint">{secret_text}</p>
+                    <div class="grid-2">
+                        <DraftField field=text!(client.client_scopes) label="Scopes" hint="What it may receive: openid, profile, email, groups." autocomplete="off"/>
+                        <DraftField field=text!(client.id_token_alg) label="ID token signature" hint="RS256 (most applications) or ES256." autocomplete="off"/>
+                    </div>
+                    <DraftField
+                        field=text!(client.post_logout_redirect_uris)
+                        label="Post-logout redirect URIs"
+                        rows=2
+                        hint="Optional, one per line: where the application may send people after signing out."
+                    />
+                    {kept.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+                </fieldset>
                 <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>
             </ActionForm>
         </EditorCard>

@@ -4,7 +4,7 @@
 //! server's errors of the last save (or of a post without JavaScript) show at once. Without
 //! JavaScript an editor is a plain form posting `draft[<field>]`.
 
-use crate::components::field::{Bound, Checkbox, TextField, TextFieldProps};
+use crate::components::field::{Bound, Checkbox, Radio, RadioGroup, TextField, TextFieldProps};
 use crate::components::logo_field::LogoField;
 use crate::components::page::Alert;
 use leptos::prelude::*;
@@ -64,6 +64,13 @@ impl<D> Copy for DraftFlag<D> {}
 /// `text!(client_id)`, `text!(settings.scopes)`: that text field of the draft as a
 /// [`DraftText`]. The draft is the type the calling module names `Edited`.
 macro_rules! text {
+    (client.$field:ident) => {
+        $crate::components::draft_editor::DraftText::<Edited> {
+            name: stringify!($field),
+            get: |d| &d.client.$field,
+            get_mut: |d| &mut d.client.$field,
+        }
+    };
     (settings.$field:ident) => {
         $crate::components::draft_editor::DraftText::<Edited> {
             name: stringify!($field),
@@ -80,9 +87,15 @@ macro_rules! text {
     };
 }
 
-/// `flag!(settings.enabled)`: the draft's `enabled` setting as a [`DraftFlag`] (every
-/// yes/no field is a setting). The draft is the type the calling module names `Edited`.
+/// `flag!(settings.enabled)`, `flag!(client.oidc)`: that yes/no field as a [`DraftFlag`]. The draft is the type the calling module names `Edited`.
 macro_rules! flag {
+    (client.$field:ident) => {
+        $crate::components::draft_editor::DraftFlag::<Edited> {
+            name: stringify!($field),
+            get: |d| d.client.$field,
+            set: |d, v| d.client.$field = v,
+        }
+    };
     (settings.$field:ident) => {
         $crate::components::draft_editor::DraftFlag::<Edited> {
             name: stringify!($field),
@@ -252,6 +265,38 @@ pub fn DraftCheck<D: Draft>(
             hint
             checked=Signal::derive(move || draft.with(|d| (field.get)(d)))
             on_change=Callback::new(move |on| draft.update(|d| (field.set)(d, on)))
+        />
+    }
+}
+
+/// A choice among `options` for a text field of the draft ([`RadioGroup`] bound to `field`),
+/// posted as `draft[name]`; its errors show once a choice is made.
+#[component]
+pub fn DraftRadio<D: Draft>(
+    field: DraftText<D>,
+    legend: &'static str,
+    options: Vec<Radio>,
+) -> impl IntoView {
+    let editor = Editor::<D>::get();
+    let current = editor.draft.with_untracked(|d| (field.get)(d).clone());
+    let selected = options
+        .iter()
+        .find(|o| o.value == current.trim())
+        .or(options.first())
+        .map(|o| o.value)
+        .unwrap_or_default();
+    view! {
+        <RadioGroup
+            name=field.name
+            group="draft"
+            legend
+            options
+            selected
+            error=editor.error(field.name)
+            on_change=Callback::new(move |value: &'static str| {
+                editor.draft.update(|d| *(field.get_mut)(d) = value.to_owned());
+                editor.touch(field.name);
+            })
         />
     }
 }

@@ -4,6 +4,7 @@
 use super::AppError;
 use portcullis::field::FieldError;
 use portcullis::ssr::apps::AppsError;
+use portcullis::ssr::op::clients::ClientsError;
 use portcullis::ssr::providers::ProviderError;
 
 fn ref_id() -> String {
@@ -149,6 +150,27 @@ impl From<portcullis::ssr::tokens::TokenError> for AppError {
             TokenError::NotFound(_) => AppError::NotFound("That token is already revoked.".into()),
         }
     }
+}
+
+impl From<ClientsError> for AppError {
+    fn from(e: ClientsError) -> Self {
+        match e {
+            ClientsError::Db(e) => e.into(),
+            e @ (ClientsError::ClientIdTaken(_) | ClientsError::ClientIdFrozen(_)) => {
+                field("client_id", format!("{}.", capitalised(&e.to_string())))
+            }
+            e @ (ClientsError::NotAClient | ClientsError::Public) => {
+                AppError::Conflict(format!("{}.", capitalised(&e.to_string())))
+            }
+        }
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// One field of a form in error.

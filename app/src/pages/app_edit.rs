@@ -28,12 +28,17 @@ pub fn AppEditPage() -> impl IntoView {
                 </p>
                 {
                     let flash = page.data.flash();
-                    let AppEditorData { app, http_image_origin, .. } = page.data;
-                    let (draft, id) = match app {
+                    let AppEditorData { app, client, discovery_url, http_image_origin, .. } = page.data;
+                    let (mut draft, id) = match app {
                         Some(a) => (a.draft(), a.id),
                         None => (AppDraft::new_default(), String::new()),
                     };
-                    view! { <AppEditor draft id http_image_origin flash/> }
+                    let secret_hint = client.as_ref().and_then(|c| c.secret_hint.clone());
+                    let client_id_frozen = client.as_ref().is_some_and(|c| c.first_used_at.is_some());
+                    if let Some(c) = client {
+                        draft.client = c.draft();
+                    }
+                    view! { <AppEditor draft id http_image_origin flash secret_hint client_id_frozen discovery_url/> }
                 }
             </DataPage>
     }

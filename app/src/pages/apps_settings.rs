@@ -1,7 +1,7 @@
 //! `/settings/applications` (administrators): the applications behind forward
 //! authentication, in start-page order, with edit, reorder and delete.
 
-use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, list_apps};
+use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, RotateClientSecret, list_apps};
 use crate::components::app_icon::AppIcon;
 use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::forms;
@@ -9,11 +9,15 @@ use crate::components::page::{Loaded, PageData, SettingsPage};
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
+use portcullis::apps::client::ClientView;
 use portcullis::apps::{Access, AppView};
 
 impl PageData for AppsSettingsData {
     fn flash(&self) -> Option<AppError> {
         self.flash.clone()
+    }
+    fn notice(&self) -> Option<String> {
+        self.notice.clone()
     }
 }
 
@@ -21,6 +25,7 @@ forms! {
     struct Actions {
         delete: DeleteApp,
         shift: MoveApp,
+        rotate: RotateClientSecret,
     }
 }
 
@@ -52,10 +57,14 @@ fn apps_view(page: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView 
                 }
                     .into_any()
             } else {
+                let clients = data.clients;
                 data.apps
                     .into_iter()
                     .enumerate()
-                    .map(|(i, a)| app_card(a, i, count, actions))
+                    .map(|(i, a)| {
+                        let client = clients.iter().find(|(id, _)| *id == a.id).map(|(_, c)| c.clone());
+                        app_card(a, client, i, count, actions)
+                    })
                     .collect_view()
                     .into_any()
             }}
@@ -80,7 +89,13 @@ pub fn access_text(app: &AppView) -> String {
     }
 }
 
-fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl IntoView {
+fn app_card(
+    a: AppView,
+    client: Option<ClientView>,
+    index: usize,
+    count: usize,
+    actions: Actions,
+) -> impl IntoView {
     let up_label = format!("Move {} up", a.name);
     let down_label = format!("Move {} down", a.name);
     let confirm_text = format!(
@@ -91,6 +106,15 @@ fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl In
     let delete = vec![("id", a.id.clone())];
     let edit_label = format!("Edit {}", a.name);
     let access = access_text(&a);
+    let rotate = client.as_ref().filter(|c| c.auth_method.confidential()).map(|_| {
+        (
+            format!(
+                "Make a new client secret for {}? The old one stops working at once: the application cannot sign anyone in until it has the new one.",
+                a.name
+            ),
+            format!("New secret for {}", a.name),
+        )
+    });
     view! {
         <li class="card provider-card" data-app=a.name.clone() aria-label=a.name.clone()>
             <div class="provider-head">
@@ -108,11 +132,18 @@ fn app_card(a: AppView, index: usize, count: usize, actions: Actions) -> impl In
                 </dd>
                 <dt>"Who may open it"</dt>
                 <dd class="access">{access}</dd>
+                {client.as_ref().map(|c| view! {
+                    <dt>"OpenID Connect client ID"</dt>
+                    <dd><code class="client-id">{c.client_id.clone()}</code></dd>
+                })}
             </dl>
             <div class="card-actions">
                 <a class="button" href=format!("/settings/applications/edit/{}", a.id) aria-label=edit_label>"Edit"</a>
                 <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
                 <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
+                {rotate.map(|(question, button)| view! {
+                    <ButtonForm action=actions.rotate values=vec![("id", a.id.clone())] button ask=Ask { summary: "New secret", question, danger: false }/>
+                })}
                 <ButtonForm action=actions.delete values=delete button=delete_label class="danger" ask=Ask { summary: "Delete", question: confirm_text, danger: true }/>
             </div>
         </li>

@@ -5,6 +5,8 @@
 pub mod flow;
 pub mod idp;
 pub mod net;
+pub mod op;
+pub mod rp;
 
 use portcullis::account::NewAccount;
 use portcullis::ssr::users;
@@ -439,8 +441,14 @@ pub fn editor_form(
     original_slug: &str,
     d: &portcullis::provider::ProviderDraft,
 ) -> Vec<(String, String)> {
+    draft_form(("original_slug", original_slug), d)
+}
+
+/// An editor's form for draft `d` (its fields as `draft[<name>]`, unchecked boxes absent),
+/// after `first` (the id of what is edited).
+pub fn draft_form(first: (&str, &str), d: &impl serde::Serialize) -> Vec<(String, String)> {
     use serde_json::Value;
-    let mut f = vec![("original_slug".to_owned(), original_slug.to_owned())];
+    let mut f = vec![(first.0.to_owned(), first.1.to_owned())];
     let Value::Object(fields) = serde_json::to_value(d).unwrap() else {
         panic!("a draft is a set of named fields");
     };

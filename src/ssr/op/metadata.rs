@@ -12,7 +12,7 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ResponseTypes, Scope,
-    TokenUrl,
+    TokenUrl, UserInfoUrl,
 };
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,9 @@ pub const OAUTH_METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+/// Where a request that waited for sign-in continues: `/oauth2/continue/<id>`.
+pub const CONTINUE_PATH: &str = "/oauth2/continue";
 
 /// Discovery fields `openidconnect`'s `ProviderMetadata` does not model.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -37,7 +40,7 @@ impl AdditionalProviderMetadata for OpExtraMetadata {}
 pub type OpProviderMetadata = CoreMetadataWith<OpExtraMetadata>;
 
 /// The scopes slice 3 grants (`offline_access` comes with refresh tokens, slice 5).
-pub const SCOPES: [&str; 4] = ["openid", "profile", "email", "groups"];
+pub const SCOPES: [&str; 4] = super::authorize::GRANTABLE;
 
 /// The claims the ID token and userinfo carry (docs/openid-provider.md §3.6).
 pub const CLAIMS: [&str; 15] = [
@@ -60,12 +63,10 @@ pub const CLAIMS: [&str; 15] = [
 
 /// The document for `public_url` (no trailing slash), which is the issuer.
 ///
-/// Honest about what exists. Discovery 1.0 §3 requires `authorization_endpoint` and, for the
-/// code flow, `token_endpoint`: both are advertised and routed, and until slice 3 they answer
-/// 501 with the OAuth error `temporarily_unavailable` (`server/src/op.rs`). The rest describes
-/// that code flow as slice 3 builds it: `code` only, `query` responses, S256 PKCE, `iss` in
-/// the response, the three client authentications, no request objects. What later slices add
-/// is left out until they land: `userinfo_endpoint` (slice 3), `offline_access` and the
+/// Honest about what exists: the code flow as slice 3 built it (`server/src/op.rs`): the
+/// authorization, token and userinfo endpoints, `code` only, `query` responses, S256 PKCE,
+/// `iss` in the response, the three client authentications, no request objects. What later
+/// slices add is left out until they land: `offline_access` and the
 /// `refresh_token` grant, `revocation_endpoint`, `introspection_endpoint` (slice 5),
 /// `end_session_endpoint` and back-channel logout (slice 6), `device_authorization_endpoint`
 /// (slice 7).
@@ -88,6 +89,9 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
     )
     .set_token_endpoint(Some(
         TokenUrl::new(at(TOKEN_PATH)).map_err(e("token endpoint"))?,
+    ))
+    .set_userinfo_endpoint(Some(
+        UserInfoUrl::new(at(USERINFO_PATH)).map_err(e("userinfo endpoint"))?,
     ))
     .set_scopes_supported(Some(SCOPES.map(|s| Scope::new(s.to_owned())).to_vec()))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))

@@ -70,7 +70,8 @@ impl DbSessionStore {
         let t = now();
         let sql = if insert_only {
             "INSERT INTO sessions (id, data, user_id, provider_slug, subject, provider_sid, \
-             created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)"
+             created_at, last_seen_at, expires_at, op_sid) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $7, $8, $9)"
         } else {
             // Only a session that still exists is saved: one ended (signed out elsewhere, by
             // an administrator, by the provider) while this request was running stays ended
@@ -78,7 +79,7 @@ impl DbSessionStore {
             // called for a session that was loaded or created (tower-sessions creates a
             // session without an id through `create`).
             "UPDATE sessions SET data = $2, user_id = $3, provider_slug = $4, subject = $5, \
-             provider_sid = $6, last_seen_at = $7, expires_at = $8 WHERE id = $1"
+             provider_sid = $6, last_seen_at = $7, expires_at = $8, op_sid = $9 WHERE id = $1"
         };
         on_pool!(&self.db, pool => sqlx::query(sql)
             .bind(record.id.to_string())
@@ -89,6 +90,7 @@ impl DbSessionStore {
             .bind(sid)
             .bind(t)
             .bind(record.expiry_date.unix_timestamp())
+            .bind(value.sid.as_deref())
             .execute(pool)
             .await
             .map(|_| ()))

@@ -1,0 +1,109 @@
+// A relying party nobody here wrote: npm `openid-client` (OpenID Certified), as a tiny web
+// app the integration tests drive like a browser would (server/tests/common/rp.rs starts
+// it). It discovers Portcullis, builds the authorization request (PKCE S256, state, nonce),
+// exchanges the code and validates the ID token through the library, and reads userinfo.
+//
+// Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_AUTH (basic | post | none),
+// RP_SCOPE, RP_ID_TOKEN_ALG (RS256 | ES256), RP_PORT. The redirect URI is
+// http://127.0.0.1:<RP_PORT>/callback.
+//
+// Routes: GET /health; GET /login[?prompt=...] (302 to Portcullis); GET /callback (JSON:
+// the tokens, the validated ID token claims, userinfo; 400 with the library's error);
+// GET /userinfo (userinfo with the last access token, or the library's error).
+import http from "node:http";
+import * as client from "openid-client";
+
+const env = (name, fallback) => process.env[name] ?? fallback;
+const port = Number(env("RP_PORT"));
+const redirectUri = `http://127.0.0.1:${port}/callback`;
+const secret = env("RP_CLIENT_SECRET", "");
+const auth = env("RP_AUTH", "basic");
+const clientAuth =
+  auth === "basic"
+    ? client.ClientSecretBasic(secret)
+    : auth === "post"
+      ? client.ClientSecretPost(secret)
+      : client.None();
+
+const config = await client.discovery(
+  new URL(env("RP_ISSUER")),
+  env("RP_CLIENT_ID"),
+  { id_token_signed_response_alg: env("RP_ID_TOKEN_ALG", "RS256") },
+  clientAuth,
+  { execute: [client.allowInsecureRequests] },
+);
+
+/** Requests begun, by state. */
+const pending = new Map();
+let last = null;
+
+const json = (res, status, body) => {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+};
+
+const failure = (e) => ({
+  error: e.error ?? e.code ?? "error",
+  error_description: e.error_description ?? e.message,
+  status: e.status,
+});
+
+http
+  .createServer(async (req, res) => {
+    const url = new URL(req.url, `http://127.0.0.1:${port}`);
+    try {
+      if (url.pathname === "/health") return json(res, 200, { ok: true });
+      if (url.pathname === "/login") {
+        const verifier = client.randomPKCECodeVerifier();
+        const state = client.randomState();
+        const nonce = client.randomNonce();
+        const params = {
+          redirect_uri: redirectUri,
+          scope: env("RP_SCOPE", "openid profile email groups"),
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: "S256",
+          state,
+          nonce,
+        };
+        for (const [k, v] of url.searchParams) params[k] = v;
+        pending.set(state, { verifier, state, nonce });
+        res.writeHead(302, { location: client.buildAuthorizationUrl(config, params).href });
+        return res.end();
+      }
+      if (url.pathname === "/callback") {
+        const p = pending.get(url.searchParams.get("state")) ?? {};
+        pending.delete(p.state);
+        const tokens = await client.authorizationCodeGrant(config, url, {
+          pkceCodeVerifier: p.verifier,
+          expectedState: p.state,
+          expectedNonce: p.nonce,
+          idTokenExpected: true,
+        });
+        const claims = tokens.claims();
+        const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
+        last = { tokens, claims };
+        return json(res, 200, {
+          access_token: tokens.access_token,
+          id_token: tokens.id_token,
+          token_type: tokens.token_type,
+          expires_in: tokens.expiresIn(),
+          scope: tokens.scope,
+          claims,
+          userinfo,
+        });
+      }
+      if (url.pathname === "/userinfo") {
+        if (!last) return json(res, 409, { error: "no tokens yet" });
+        const userinfo = await client.fetchUserInfo(
+          config,
+          last.tokens.access_token,
+          last.claims.sub,
+        );
+        return json(res, 200, userinfo);
+      }
+      json(res, 404, { error: "not_found" });
+    } catch (e) {
+      json(res, 400, failure(e));
+    }
+  })
+  .listen(port, "127.0.0.1");

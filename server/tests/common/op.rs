@@ -1,0 +1,221 @@
+//! The OpenID Provider's test helpers: applications that are clients, a browser's way
+//! through the authorization endpoint, the token endpoint, and row counts.
+
+use super::TestApp;
+use portcullis::apps::{AppDraft, ClientDraft};
+use reqwest::header::LOCATION;
+use reqwest::{Client, Response};
+
+/// A client registered for tests: its application, client ID and secret (empty if public).
+pub struct TestClient {
+    pub app_id: String,
+    pub client_id: String,
+    pub secret: String,
+    pub redirect_uri: String,
+}
+
+/// Application `name` (at `https://<name>.example`, for `access`, `users`) as a client with
+/// `redirect_uri` and authentication `auth` (`basic`, `post` or `none`), as typed.
+pub fn client_draft(
+    name: &str,
+    redirect_uri: &str,
+    auth: &str,
+    access: &str,
+    users: &str,
+) -> AppDraft {
+    AppDraft {
+        name: name.into(),
+        urls: format!("https://{}.example", name.to_lowercase()),
+        access: access.into(),
+        users: users.into(),
+        client: ClientDraft {
+            oidc: true,
+            redirect_uris: redirect_uri.into(),
+            client_auth: auth.into(),
+            ..ClientDraft::default()
+        },
+        ..AppDraft::default()
+    }
+}
+
+/// [`client_draft`] stored as the editor would.
+pub async fn add_client(
+    app: &TestApp,
+    name: &str,
+    redirect_uri: &str,
+    auth: &str,
+    access: &str,
+    users: &str,
+) -> TestClient {
+    store_client(app, client_draft(name, redirect_uri, auth, access, users)).await
+}
+
+/// Stores `draft` (a client application) as the editor would.
+pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
+    let valid = draft.validate().unwrap();
+    let db = &app.running.db;
+    let saved = portcullis::ssr::apps::create(db, &valid).await.unwrap();
+    let secret =
+        portcullis::ssr::op::clients::save(db, &saved.id, &saved.name, valid.client.as_ref())
+            .await
+            .unwrap()
+            .unwrap_or_default();
+    let client = portcullis::ssr::op::clients::get(db, &saved.id)
+        .await
+        .unwrap()
+        .unwrap();
+    TestClient {
+        app_id: saved.id,
+        client_id: client.view.client_id,
+        secret,
+        redirect_uri: draft.client.redirect_uris,
+    }
+}
+
+/// The rows the authorization and token endpoints write, in a fixed order: requests, codes,
+/// grants, tokens, revoked grants.
+pub async fn counts(app: &TestApp) -> [i64; 5] {
+    let mut out = [0; 5];
+    for (i, sql) in [
+        "SELECT COUNT(*) FROM op_auth_requests",
+        "SELECT COUNT(*) FROM op_codes",
+        "SELECT COUNT(*) FROM op_grants",
+        "SELECT COUNT(*) FROM op_tokens",
+        "SELECT COUNT(*) FROM op_grants WHERE revoked_at IS NOT NULL",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out[i] = portcullis::on_pool!(&app.running.db, pool =>
+            sqlx::query_scalar(sql).fetch_one(pool).await)
+        .unwrap();
+    }
+    out
+}
+
+/// A `GET /oauth2/authorize` with `query` (built from pairs, repeated ones kept).
+pub async fn authorize(app: &TestApp, browser: &Client, pairs: &[(&str, &str)]) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    browser
+        .get(app.url(&format!("/oauth2/authorize?{query}")))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The usual pairs of a code request from `c` (with `state=st`, `nonce=n`, scope openid
+/// profile email groups), plus `extra`.
+pub fn request<'a>(c: &'a TestClient, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![
+        ("client_id", c.client_id.as_str()),
+        ("redirect_uri", c.redirect_uri.as_str()),
+        ("response_type", "code"),
+        ("scope", "openid profile email groups"),
+        ("state", "st"),
+        ("nonce", "n"),
+    ];
+    pairs.extend_from_slice(extra);
+    pairs
+}
+
+/// The query parameters of a redirect's `Location`, and the location without its query.
+pub fn redirected(res: &Response) -> (String, Vec<(String, String)>) {
+    let location = res
+        .headers()
+        .get(LOCATION)
+        .unwrap_or_else(|| panic!("a redirect, got {}", res.status()))
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let url = url::Url::parse(&location).unwrap_or_else(|_| {
+        url::Url::parse("http://portcullis.invalid")
+            .unwrap()
+            .join(&location)
+            .unwrap()
+    });
+    let pairs = url.query_pairs().into_owned().collect();
+    let mut base = url.clone();
+    base.set_query(None);
+    (base.to_string(), pairs)
+}
+
+/// The value of `name` in `pairs`.
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A code for `c` as signed-in `browser`, with PKCE challenge `challenge` if given.
+pub async fn code_for(
+    app: &TestApp,
+    browser: &Client,
+    c: &TestClient,
+    challenge: Option<&str>,
+) -> String {
+    let mut extra = vec![];
+    if let Some(ch) = challenge {
+        extra = vec![("code_challenge", ch), ("code_challenge_method", "S256")];
+    }
+    let res = authorize(app, browser, &request(c, &extra)).await;
+    let (_, pairs) = redirected(&res);
+    param(&pairs, "code")
+        .unwrap_or_else(|| panic!("a code: {pairs:?}"))
+        .to_owned()
+}
+
+/// RFC 7636 appendix B's verifier and its S256 challenge.
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// `POST /oauth2/token` with `form`, the client authenticating with Basic when `basic` is
+/// `Some((id, secret))`. The status and the JSON body.
+pub async fn token(
+    app: &TestApp,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let mut req = reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .header("origin", "https://rp.example")
+        .form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// Exchanges `code` for `c` with Basic authentication.
+pub async fn exchange(
+    app: &TestApp,
+    c: &TestClient,
+    code: &str,
+    verifier: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", c.redirect_uri.as_str()),
+    ];
+    if let Some(v) = verifier {
+        form.push(("code_verifier", v));
+    }
+    token(app, Some((&c.client_id, &c.secret)), &form).await
+}
+
+/// `GET /oauth2/userinfo` with `token` as Bearer: the status.
+pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(app.url("/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}

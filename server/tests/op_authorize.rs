@@ -1,0 +1,223 @@
+//! The authorization endpoint's refusals (`docs/openid-provider.md` §3.4): an unknown client
+//! or an unregistered redirect URI gets an error page, never a redirect; every other error
+//! goes back to the redirect URI with `error`, `state` and `iss` and writes nothing.
+
+use crate::common;
+use common::TestApp;
+use common::flow::signed_in;
+use common::op::{
+    CHALLENGE, TestClient, add_client, authorize, counts, param, redirected, request,
+};
+
+const CB: &str = "https://wiki.example/cb";
+
+async fn setup(app: &TestApp, auth: &str) -> TestClient {
+    app.add_local("alice", "alice@example.com", false).await;
+    add_client(app, "Wiki", CB, auth, "users", "").await
+}
+
+/// `pairs` (from a signed-in browser) are refused with `error`, redirected to the client with
+/// its state and `iss`, and nothing is written.
+async fn refused_with(app: &TestApp, pairs: &[(&str, &str)], error: &str) {
+    let browser = signed_in(app, "alice").await;
+    let before = counts(app).await;
+    let res = authorize(app, &browser, pairs).await;
+    assert!(res.status().is_redirection(), "{error}: {}", res.status());
+    let (to, got) = redirected(&res);
+    assert_eq!(to, CB, "{error}");
+    assert_eq!(param(&got, "error"), Some(error), "{got:?}");
+    assert!(param(&got, "error_description").is_some());
+    assert_eq!(param(&got, "iss"), Some(app.running.public_url.as_ref()));
+    assert!(param(&got, "code").is_none());
+    assert_eq!(counts(app).await, before, "{error}: writes nothing");
+}
+
+/// An error page (400), no redirect, nothing written.
+async fn page_for(app: &TestApp, pairs: &[(&str, &str)], says: &str) {
+    let browser = signed_in(app, "alice").await;
+    let before = counts(app).await;
+    let res = authorize(app, &browser, pairs).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get("location").is_none());
+    let body = res.text().await.unwrap();
+    assert!(body.contains(says), "{body}");
+    assert_eq!(counts(app).await, before);
+}
+
+async fn unknown_client(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let mut pairs = request(&c, &[]);
+    pairs[0].1 = "nobody";
+    page_for(app, &pairs, "not known to Portcullis").await;
+    pairs.remove(0);
+    page_for(app, &pairs, "not known to Portcullis").await;
+    let twice = request(&c, &[("client_id", c.client_id.as_str())]);
+    page_for(app, &twice, "not known to Portcullis").await;
+}
+both_backends!(unknown_client);
+
+async fn unregistered_redirect_uri(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    for uri in [
+        "https://evil.example/cb",
+        "https://wiki.example/cb/",
+        "https://wiki.example/cb?x=1",
+    ] {
+        let mut pairs = request(&c, &[]);
+        pairs[1].1 = uri;
+        page_for(app, &pairs, "not registered").await;
+    }
+    let mut pairs = request(&c, &[]);
+    pairs.remove(1);
+    page_for(app, &pairs, "not registered").await;
+    page_for(app, &request(&c, &[("redirect_uri", CB)]), "not registered").await;
+}
+both_backends!(unregistered_redirect_uri);
+
+async fn refusals(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    refused_with(app, &request(&c, &[("scope", "openid")]), "invalid_request").await;
+    let mut no_type = request(&c, &[]);
+    no_type.retain(|(k, _)| *k != "response_type");
+    refused_with(app, &no_type, "invalid_request").await;
+    let mut token = request(&c, &[]);
+    token[2].1 = "token";
+    refused_with(app, &token, "unsupported_response_type").await;
+    let mut no_openid = request(&c, &[]);
+    no_openid[3].1 = "profile email";
+    refused_with(app, &no_openid, "invalid_scope").await;
+    let plain = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "plain"),
+    ];
+    refused_with(app, &request(&c, &plain), "invalid_request").await;
+    refused_with(
+        app,
+        &request(&c, &[("request", "eyJhbGciOiJub25lIn0.e30.")]),
+        "request_not_supported",
+    )
+    .await;
+    refused_with(
+        app,
+        &request(&c, &[("request_uri", "https://wiki.example/req")]),
+        "request_uri_not_supported",
+    )
+    .await;
+    refused_with(
+        app,
+        &request(&c, &[("response_mode", "fragment")]),
+        "invalid_request",
+    )
+    .await;
+    refused_with(
+        app,
+        &request(&c, &[("prompt", "none login")]),
+        "invalid_request",
+    )
+    .await;
+}
+both_backends!(refusals);
+
+/// A public client must use PKCE.
+async fn public_client_without_pkce(app: &TestApp) {
+    let c = setup(app, "none").await;
+    refused_with(app, &request(&c, &[]), "invalid_request").await;
+    let browser = signed_in(app, "alice").await;
+    let pkce = [
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let res = authorize(app, &browser, &request(&c, &pkce)).await;
+    let (_, got) = redirected(&res);
+    assert!(param(&got, "code").is_some(), "{got:?}");
+}
+both_backends!(public_client_without_pkce);
+
+/// Signed out: the request waits (one row) and the browser goes to sign in; with
+/// `prompt=none`, `login_required` and nothing written.
+async fn signed_out(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let browser = app.browser();
+    let res = authorize(app, &browser, &request(&c, &[("prompt", "none")])).await;
+    let (to, got) = redirected(&res);
+    assert_eq!(to, CB);
+    assert_eq!(param(&got, "error"), Some("login_required"));
+    assert_eq!(param(&got, "state"), Some("st"));
+    assert_eq!(counts(app).await, [0; 5]);
+
+    let res = authorize(app, &browser, &request(&c, &[])).await;
+    assert_eq!(res.status(), 303);
+    let (to, got) = redirected(&res);
+    assert!(to.ends_with("/login"), "{to}");
+    let next = param(&got, "next").unwrap().to_owned();
+    assert_eq!(counts(app).await, [1, 0, 0, 0, 0]);
+    // Still signed out: back to the login page, the request kept.
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(counts(app).await, [1, 0, 0, 0, 0]);
+    common::flow::password_sign_in(app, &browser, "alice").await;
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    let res = common::continue_page_as_redirect(res).await;
+    let (to, got) = redirected(&res);
+    assert_eq!(to, CB);
+    assert!(param(&got, "code").is_some());
+    assert_eq!(param(&got, "state"), Some("st"));
+    assert_eq!(counts(app).await, [0, 1, 0, 0, 0], "the request is used up");
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(res.status(), 400, "single use");
+}
+both_backends!(signed_out);
+
+/// Someone the application's "who may open it" rule leaves out gets `access_denied`.
+async fn access_denied(app: &TestApp) {
+    app.add_local("alice", "alice@example.com", false).await;
+    app.add_local("bob", "bob@example.com", false).await;
+    let c = add_client(app, "Wiki", CB, "basic", "listed", "bob").await;
+    refused_with(app, &request(&c, &[]), "access_denied").await;
+    let bob = signed_in(app, "bob").await;
+    let res = authorize(app, &bob, &request(&c, &[])).await;
+    let (_, got) = redirected(&res);
+    assert!(param(&got, "code").is_some(), "{got:?}");
+}
+both_backends!(access_denied);
+
+/// A POST is answered 303 to the GET with the same parameters; unknown and display
+/// parameters are ignored; scopes the client may not have are dropped.
+async fn post_and_ignored_parameters(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let browser = signed_in(app, "alice").await;
+    let res = browser
+        .post(app.url("/oauth2/authorize"))
+        .header("origin", "https://wiki.example")
+        .form(&request(&c, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with("/oauth2/authorize?client_id="),
+        "{location}"
+    );
+    let res = browser.get(app.url(&location)).send().await.unwrap();
+    let (_, got) = redirected(&res);
+    assert!(param(&got, "code").is_some(), "{got:?}");
+
+    let extra = [
+        ("display", "popup"),
+        ("ui_locales", "de"),
+        ("claims_locales", "de"),
+        ("acr_values", "x"),
+        ("extra", "foobar"),
+        ("login_hint", "alice"),
+    ];
+    let res = authorize(app, &browser, &request(&c, &extra)).await;
+    let (_, got) = redirected(&res);
+    assert!(param(&got, "code").is_some(), "{got:?}");
+    let mut no_nonce = request(&c, &[("scope", "openid phone address")]);
+    no_nonce.retain(|(k, v)| *k != "nonce" && !(*k == "scope" && v.contains("profile")));
+    let res = authorize(app, &browser, &no_nonce).await;
+    let (_, got) = redirected(&res);
+    assert!(param(&got, "code").is_some(), "{got:?}");
+}
+both_backends!(post_and_ignored_parameters);

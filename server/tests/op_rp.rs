@@ -1,0 +1,166 @@
+//! The authorization code flow end to end with a relying party nobody here wrote: npm
+//! `openid-client` (OpenID Certified; `end2end/rp/app.mjs`). It discovers Portcullis, sends
+//! PKCE, state and nonce, checks `iss` in the response (RFC 9207), exchanges the code with
+//! each client authentication, validates the ID token against the JWKS and reads userinfo.
+
+use crate::common;
+use common::TestApp;
+use common::continue_page_as_redirect;
+use common::flow::password_sign_in;
+use common::op::{TestClient, client_draft, counts, redirected, store_client};
+use common::rp::{Rp, RpConfig};
+use reqwest::Client;
+use serde_json::Value;
+
+/// The user alice (a local account) may sign in to `Wiki`.
+async fn alice_id(app: &TestApp) -> String {
+    app.add_local("alice", "alice@example.com", false).await;
+    portcullis::ssr::users::find_by_identifier(&app.running.db, "alice")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+/// Application `Wiki` as a client authenticating with `auth`, signing ID tokens with `alg`,
+/// and the relying party (`openid-client`) configured for it, asking for `scope`.
+async fn wiki_and_rp(app: &TestApp, auth: &str, alg: &str, scope: &str) -> (TestClient, Rp) {
+    let (port, redirect_uri) = Rp::port();
+    let mut draft = client_draft("Wiki", &redirect_uri, auth, "users", "");
+    draft.client.id_token_alg = alg.into();
+    let c = store_client(app, draft).await;
+    let issuer = app.running.public_url.clone();
+    let rp = Rp::node(
+        port,
+        RpConfig {
+            issuer: &issuer,
+            client_id: &c.client_id,
+            secret: &c.secret,
+            auth,
+            scope,
+            id_token_alg: alg,
+        },
+    )
+    .await;
+    (c, rp)
+}
+
+/// A browser that asks the relying party to sign in: the RP's redirect to Portcullis, and
+/// Portcullis's answer (a redirect).
+async fn start(browser: &Client, rp: &Rp, query: &str) -> reqwest::Response {
+    let res = browser
+        .get(rp.url(&format!("/login{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 302);
+    let (to, _) = redirected(&res);
+    assert!(to.ends_with("/oauth2/authorize"), "{to}");
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    browser.get(location).send().await.unwrap()
+}
+
+/// The RP's callback, as the browser lands there: its JSON answer.
+async fn land(browser: &Client, res: reqwest::Response) -> (u16, Value) {
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("/callback?"), "{location}");
+    let res = browser.get(location).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+/// Signed out: Portcullis keeps the request and sends the browser to sign in; after
+/// signing in, `/oauth2/continue/<id>` moves on to the RP with the code. Signed in, a second
+/// sign-in goes straight back. The RP's library validates everything.
+async fn code_flow(app: &TestApp, auth: &str, alg: &str) {
+    let sub = alice_id(app).await;
+    let (c, rp) = wiki_and_rp(app, auth, alg, "openid profile email groups").await;
+    let issuer = app.running.public_url.clone();
+    let browser = app.browser();
+    let res = start(&browser, &rp, "").await;
+    assert_eq!(res.status(), 303);
+    let (to, pairs) = redirected(&res);
+    assert!(to.ends_with("/login"), "{to}");
+    let next = common::op::param(&pairs, "next").unwrap().to_owned();
+    assert!(next.starts_with("/oauth2/continue/"), "{next}");
+    assert_eq!(
+        counts(app).await[0],
+        1,
+        "the request waits in op_auth_requests"
+    );
+
+    password_sign_in(app, &browser, "alice").await;
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(res.status(), 200, "a page that moves on by itself");
+    let res = continue_page_as_redirect(res).await;
+    let (status, body) = land(&browser, res).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = &body["claims"];
+    assert_eq!(claims["iss"], issuer.as_str());
+    assert_eq!(claims["aud"], serde_json::json!([c.client_id]));
+    assert_eq!(claims["sub"], sub.as_str());
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(claims["name"], "alice local");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert!(claims["auth_time"].as_i64().unwrap() > 0);
+    assert!(claims["sid"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(claims["at_hash"].is_string());
+    assert_eq!(claims["groups"], serde_json::json!([]));
+    assert_eq!(body["userinfo"]["sub"], sub.as_str());
+    assert_eq!(body["userinfo"]["preferred_username"], "alice");
+    assert_eq!(body["token_type"], "bearer");
+    assert!(body["access_token"].as_str().unwrap().starts_with("pc_at_"));
+    let header = body["id_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .next()
+        .unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], alg);
+    assert_eq!(counts(app).await, [0, 1, 1, 1, 0]);
+
+    // Signed in now: straight back with a code, no page in between.
+    let res = start(&browser, &rp, "").await;
+    assert_eq!(res.status(), 303);
+    let (status, again) = land(&browser, res).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(
+        again["claims"]["sid"], claims["sid"],
+        "one session, one sid"
+    );
+    // The RP reads userinfo again with its token.
+    let info = browser.get(rp.url("/userinfo")).send().await.unwrap();
+    assert_eq!(info.json::<Value>().await.unwrap()["sub"], sub.as_str());
+}
+
+async fn openid_client_basic(app: &TestApp) {
+    code_flow(app, "basic", "RS256").await;
+}
+both_backends!(openid_client_basic);
+
+async fn openid_client_post(app: &TestApp) {
+    code_flow(app, "post", "RS256").await;
+}
+both_backends!(openid_client_post);
+
+async fn openid_client_public_es256(app: &TestApp) {
+    code_flow(app, "none", "ES256").await;
+}
+both_backends!(openid_client_public_es256);
+
+/// `prompt=none` signed out: `login_required` at the RP, checked by its library (state and
+/// `iss` come back); nothing is stored.
+async fn prompt_none_signed_out(app: &TestApp) {
+    let (_, rp) = wiki_and_rp(app, "basic", "RS256", "openid").await;
+    let browser = app.browser();
+    let res = start(&browser, &rp, "?prompt=none").await;
+    let (status, body) = land(&browser, res).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "login_required", "{body}");
+    assert_eq!(counts(app).await, [0; 5]);
+}
+both_backends!(prompt_none_signed_out);

@@ -1,0 +1,509 @@
+//! The authorization endpoint's rules (`docs/openid-provider.md` §3.4): the request read
+//! from raw pairs (a repeated parameter seen, never one of two kept), the client and
+//! redirect URI that decide whether an error may be sent back at all, every other check
+//! (each an error redirected with `error`, `error_description`, `state` and `iss`, nothing
+//! written), and the requests that wait while the person signs in (`op_auth_requests`).
+//!
+//! Slice 3 reads `prompt` only for `none` (signed out ⇒ `login_required`) and checks
+//! `max_age`'s form; acting on `login`, `consent`, `select_account`, `max_age`,
+//! `id_token_hint` and `login_hint` is slice 4's.
+
+use super::clients::OpClient;
+use super::random_token;
+use crate::on_pool;
+use crate::ssr::clock::now;
+use crate::ssr::db::Db;
+use serde::{Deserialize, Serialize};
+
+/// More parameters than this, a longer value or a longer query: refused.
+pub const PARAMS_MAX: usize = 32;
+pub const VALUE_MAX: usize = 2048;
+pub const QUERY_MAX: usize = 8192;
+/// How long a request waits for the person to sign in.
+pub const REQUEST_TTL: i64 = 600;
+/// The scopes slice 3 grants (`offline_access` waits for refresh tokens, slice 5).
+pub const GRANTABLE: [&str; 4] = ["openid", "profile", "email", "groups"];
+
+/// A request's parameters as sent, in order, repeated ones kept.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+    /// Over [`PARAMS_MAX`], [`VALUE_MAX`] or [`QUERY_MAX`].
+    too_big: bool,
+}
+
+/// A parameter sent more than once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeated;
+
+/// The one value of `name`: `Ok(None)` when absent, `Err(Repeated)` when repeated.
+type One<'a> = Result<Option<&'a str>, Repeated>;
+
+impl Params {
+    /// `raw`: a query string or a form body.
+    pub fn parse(raw: &str) -> Params {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let too_big = raw.len() > QUERY_MAX
+            || pairs.len() > PARAMS_MAX
+            || pairs.iter().any(|(_, v)| v.len() > VALUE_MAX);
+        Params { pairs, too_big }
+    }
+
+    pub fn one(&self, name: &str) -> One<'_> {
+        let mut found = self.pairs.iter().filter(|(k, _)| k == name);
+        match (found.next(), found.next()) {
+            (None, _) => Ok(None),
+            (Some((_, v)), None) => Ok(Some(v.as_str())),
+            (Some(_), Some(_)) => Err(Repeated),
+        }
+    }
+
+    /// The query string again, for a POST answered with a redirect to the GET.
+    pub fn query(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(self.pairs.iter())
+            .finish()
+    }
+}
+
+/// Why no error can go back to the client: an error page says so (400), never a redirect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted(pub &'static str);
+
+/// An error the client hears about at its redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+fn err(error: &'static str, description: impl Into<String>) -> AuthError {
+    AuthError {
+        error,
+        description: description.into(),
+    }
+}
+
+/// The validated request: what the code will carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Granted scopes: asked for, allowed to the client, and granted by Portcullis.
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    /// S256 only.
+    pub code_challenge: Option<String>,
+    pub prompt_none: bool,
+    pub login_hint: Option<String>,
+}
+
+/// Step 2: the client named by `client_id` (looked up by `find`) and a `redirect_uri`
+/// registered for it byte for byte. Anything else cannot be trusted with a redirect.
+pub fn redirect_target<'a>(
+    params: &Params,
+    client: Option<&'a OpClient>,
+) -> Result<(&'a OpClient, String), Untrusted> {
+    let client = client.ok_or(Untrusted(
+        "The application that sent you here is not known to Portcullis (its client_id is missing, repeated or not registered).",
+    ))?;
+    match params.one("redirect_uri") {
+        Ok(Some(uri)) if client.view.redirect_uris.iter().any(|r| r == uri) => {
+            Ok((client, uri.to_owned()))
+        }
+        _ => Err(Untrusted(
+            "The application asked to return to an address that is not registered for it (redirect_uri missing, repeated or not listed in its OpenID Connect settings).",
+        )),
+    }
+}
+
+/// The `client_id` a request names, if exactly one.
+pub fn client_id(params: &Params) -> Option<&str> {
+    params.one("client_id").ok().flatten()
+}
+
+/// The `state` to send back with an error: the one given, unless repeated.
+pub fn state(params: &Params) -> Option<String> {
+    params.one("state").ok().flatten().map(str::to_owned)
+}
+
+/// Step 3: every other check, for `client` (trusted already) and its `redirect_uri`.
+pub fn validate(
+    params: &Params,
+    client: &OpClient,
+    redirect_uri: String,
+) -> Result<AuthRequest, AuthError> {
+    if params.too_big {
+        return Err(err(
+            "invalid_request",
+            format!(
+                "the request is too large (at most {PARAMS_MAX} parameters, {VALUE_MAX} bytes a value, {QUERY_MAX} in all)"
+            ),
+        ));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in &params.pairs {
+        if seen.contains(&k.as_str()) {
+            return Err(err(
+                "invalid_request",
+                format!("the parameter {k} is repeated"),
+            ));
+        }
+        seen.push(k);
+    }
+    let get = |name: &str| params.one(name).ok().flatten();
+    if get("request").is_some() {
+        return Err(err(
+            "request_not_supported",
+            "request objects are not supported: send the parameters themselves",
+        ));
+    }
+    if get("request_uri").is_some() {
+        return Err(err(
+            "request_uri_not_supported",
+            "request_uri is not supported: send the parameters themselves",
+        ));
+    }
+    match get("response_type") {
+        None => return Err(err("invalid_request", "response_type is missing")),
+        Some("code") => {}
+        Some(_) => {
+            return Err(err(
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    if get("response_mode").is_some_and(|m| m != "query") {
+        return Err(err(
+            "invalid_request",
+            "only response_mode=query is supported",
+        ));
+    }
+    let asked: Vec<&str> = get("scope").unwrap_or("").split(' ').collect();
+    if !asked.contains(&"openid") {
+        return Err(err(
+            "invalid_scope",
+            "the scope must include openid (this is an OpenID Connect provider)",
+        ));
+    }
+    // Scopes the client may not have, or that Portcullis does not grant, are dropped
+    // (RFC 6749 §3.3), in the client's order.
+    let scope: Vec<String> = client
+        .view
+        .scopes
+        .iter()
+        .filter(|s| asked.contains(&s.as_str()) && GRANTABLE.contains(&s.as_str()))
+        .cloned()
+        .collect();
+    let method = get("code_challenge_method");
+    let code_challenge = match (get("code_challenge"), method) {
+        (None, None) => None,
+        (Some(c), Some("S256")) => {
+            if c.len() != 43
+                || !c
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(err(
+                    "invalid_request",
+                    "code_challenge must be 43 base64url characters (S256 of the verifier)",
+                ));
+            }
+            Some(c.to_owned())
+        }
+        (None, Some(_)) => {
+            return Err(err(
+                "invalid_request",
+                "code_challenge_method without a code_challenge",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(err(
+                "invalid_request",
+                "code_challenge_method must be S256 (plain is not accepted)",
+            ));
+        }
+    };
+    if code_challenge.is_none() && !client.view.auth_method.confidential() {
+        return Err(err(
+            "invalid_request",
+            "a public client must use PKCE (code_challenge with code_challenge_method=S256)",
+        ));
+    }
+    let prompts: Vec<&str> = get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if prompts
+        .iter()
+        .any(|p| !["none", "login", "consent", "select_account"].contains(p))
+    {
+        return Err(err(
+            "invalid_request",
+            "prompt takes none, login, consent or select_account",
+        ));
+    }
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.len() > 1 {
+        return Err(err(
+            "invalid_request",
+            "prompt=none cannot be combined with another prompt",
+        ));
+    }
+    if get("max_age").is_some_and(|m| m.parse::<u64>().is_err()) {
+        return Err(err(
+            "invalid_request",
+            "max_age must be a non-negative integer (seconds)",
+        ));
+    }
+    Ok(AuthRequest {
+        client_id: client.view.client_id.clone(),
+        redirect_uri,
+        scope,
+        state: get("state").map(str::to_owned),
+        nonce: get("nonce").map(str::to_owned),
+        code_challenge,
+        prompt_none,
+        login_hint: get("login_hint").map(str::to_owned),
+    })
+}
+
+/// `redirect_uri` with `pairs` added to its query (after `&` when it has one already).
+pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            query.append_pair(k, v);
+        }
+    }
+    let sep = if redirect_uri.contains('?') { '&' } else { '?' };
+    format!("{redirect_uri}{sep}{}", query.finish())
+}
+
+/// Where an error goes: the redirect URI with `error`, `error_description`, `state` and
+/// `iss` (RFC 9207).
+pub fn error_redirect(
+    redirect_uri: &str,
+    e: &AuthError,
+    state: Option<&str>,
+    issuer: &str,
+) -> String {
+    redirect_with(
+        redirect_uri,
+        &[
+            ("error", Some(e.error)),
+            ("error_description", Some(&e.description)),
+            ("state", state),
+            ("iss", Some(issuer)),
+        ],
+    )
+}
+
+/// Keeps `request` for application `app_id` while the person signs in; gives its id (the
+/// path `/oauth2/continue/<id>`).
+pub async fn store_request(
+    db: &Db,
+    app_id: &str,
+    request: &AuthRequest,
+) -> Result<String, sqlx::Error> {
+    let id = random_token("");
+    let json = serde_json::to_string(request).unwrap_or_default();
+    let t = now();
+    crate::exec!(
+        db,
+        "INSERT INTO op_auth_requests (id, app_id, request, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        &id,
+        app_id,
+        json,
+        t,
+        t + REQUEST_TTL
+    )?;
+    Ok(id)
+}
+
+/// A waiting request (not expired), without using it up: (application id, request).
+pub async fn peek_request(db: &Db, id: &str) -> Result<Option<(String, AuthRequest)>, sqlx::Error> {
+    let row: Option<(String, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT app_id, request FROM op_auth_requests WHERE id = $1 AND expires_at > $2")
+        .bind(id)
+        .bind(now())
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.and_then(|(app, json)| Some((app, serde_json::from_str(&json).ok()?))))
+}
+
+/// Uses up a waiting request: one caller gets it.
+pub async fn take_request(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    Ok(crate::exec!(
+        db,
+        "DELETE FROM op_auth_requests WHERE id = $1 AND expires_at > $2",
+        id,
+        now()
+    )? == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apps::client::{AuthMethod, ClientView};
+
+    fn client(auth: AuthMethod) -> OpClient {
+        OpClient {
+            app_id: "app".into(),
+            secret_hash: None,
+            view: ClientView {
+                client_id: "c1".into(),
+                secret_hint: None,
+                auth_method: auth,
+                redirect_uris: vec!["https://rp.example/cb".into()],
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: None,
+                scopes: ["openid", "profile", "email", "groups", "offline_access"]
+                    .map(String::from)
+                    .to_vec(),
+                id_token_alg: "RS256".into(),
+                device_flow: false,
+                consent: false,
+                first_used_at: None,
+            },
+        }
+    }
+
+    const OK: &str = "client_id=c1&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid%20email%20phone&state=s1&nonce=n1";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn check(q: &str, auth: AuthMethod) -> Result<AuthRequest, AuthError> {
+        let params = Params::parse(q);
+        let c = client(auth);
+        let (c, uri) = redirect_target(&params, Some(&c)).unwrap();
+        validate(&params, c, uri)
+    }
+
+    fn error(q: &str) -> &'static str {
+        check(q, AuthMethod::Basic).unwrap_err().error
+    }
+
+    #[test]
+    fn a_plain_request_and_its_scopes() {
+        let r = check(OK, AuthMethod::Basic).unwrap();
+        assert_eq!(r.scope, ["openid", "email"]);
+        assert_eq!(r.state.as_deref(), Some("s1"));
+        assert_eq!(r.nonce.as_deref(), Some("n1"));
+        assert_eq!(r.code_challenge, None);
+        // Unknown and ignored parameters, any order.
+        let q = format!("display=popup&extra=foobar&ui_locales=de&claims=%7B%7D&acr_values=x&{OK}");
+        assert!(check(&q, AuthMethod::Basic).is_ok());
+        let q = format!("{OK}&scope2=x&prompt=login&max_age=10");
+        assert!(check(&q, AuthMethod::Basic).is_ok());
+    }
+
+    #[test]
+    fn untrusted_client_or_redirect_uri() {
+        let c = client(AuthMethod::Basic);
+        for q in [
+            "client_id=c1&response_type=code",
+            "client_id=c1&redirect_uri=https%3A%2F%2Frp.example%2Fcb%2F",
+            "client_id=c1&redirect_uri=https%3A%2F%2Frp.example%2Fcb&redirect_uri=https%3A%2F%2Frp.example%2Fcb",
+            "client_id=c1&redirect_uri=https%3A%2F%2FRP.example%2Fcb",
+        ] {
+            assert!(redirect_target(&Params::parse(q), Some(&c)).is_err(), "{q}");
+        }
+        assert!(redirect_target(&Params::parse(OK), None).is_err());
+        assert_eq!(client_id(&Params::parse("client_id=a&client_id=a")), None);
+    }
+
+    #[test]
+    fn every_other_error_is_named() {
+        assert_eq!(error(&format!("{OK}&nonce=n2")), "invalid_request");
+        assert_eq!(
+            error(&OK.replace("response_type=code&", "")),
+            "invalid_request"
+        );
+        assert_eq!(
+            error(&OK.replace("response_type=code", "response_type=token")),
+            "unsupported_response_type"
+        );
+        assert_eq!(
+            error(&OK.replace("response_type=code", "response_type=code%20id_token")),
+            "unsupported_response_type"
+        );
+        assert_eq!(
+            error(&format!("{OK}&response_mode=fragment")),
+            "invalid_request"
+        );
+        assert_eq!(error(&format!("{OK}&request=eyJ")), "request_not_supported");
+        assert_eq!(
+            error(&format!("{OK}&request_uri=https%3A%2F%2Fx")),
+            "request_uri_not_supported"
+        );
+        assert_eq!(error(&OK.replace("openid%20", "")), "invalid_scope");
+        assert_eq!(
+            error(&format!(
+                "{OK}&code_challenge={CHALLENGE}&code_challenge_method=plain"
+            )),
+            "invalid_request"
+        );
+        assert_eq!(
+            error(&format!("{OK}&code_challenge={CHALLENGE}")),
+            "invalid_request"
+        );
+        assert_eq!(
+            error(&format!("{OK}&code_challenge_method=S256")),
+            "invalid_request"
+        );
+        assert_eq!(
+            error(&format!(
+                "{OK}&code_challenge=short&code_challenge_method=S256"
+            )),
+            "invalid_request"
+        );
+        assert_eq!(
+            error(&format!("{OK}&prompt=none%20login")),
+            "invalid_request"
+        );
+        assert_eq!(error(&format!("{OK}&prompt=sometimes")), "invalid_request");
+        assert_eq!(error(&format!("{OK}&max_age=-1")), "invalid_request");
+        let big = format!("{OK}&x={}", "a".repeat(VALUE_MAX + 1));
+        assert_eq!(error(&big), "invalid_request");
+    }
+
+    #[test]
+    fn pkce_s256_and_public_clients() {
+        let q = format!("{OK}&code_challenge={CHALLENGE}&code_challenge_method=S256");
+        let r = check(&q, AuthMethod::None).unwrap();
+        assert_eq!(r.code_challenge.as_deref(), Some(CHALLENGE));
+        assert_eq!(
+            check(OK, AuthMethod::None).unwrap_err().error,
+            "invalid_request"
+        );
+        assert!(
+            check(&format!("{OK}&prompt=none"), AuthMethod::Basic)
+                .unwrap()
+                .prompt_none
+        );
+    }
+
+    #[test]
+    fn errors_go_back_with_state_and_iss() {
+        let e = err("invalid_scope", "no openid");
+        assert_eq!(
+            error_redirect(
+                "https://rp.example/cb?a=1",
+                &e,
+                Some("s 1"),
+                "https://sso.example"
+            ),
+            "https://rp.example/cb?a=1&error=invalid_scope&error_description=no+openid&state=s+1&iss=https%3A%2F%2Fsso.example"
+        );
+        assert_eq!(
+            error_redirect("https://rp.example/cb", &e, None, "https://i"),
+            "https://rp.example/cb?error=invalid_scope&error_description=no+openid&iss=https%3A%2F%2Fi"
+        );
+    }
+}
