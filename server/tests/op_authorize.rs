@@ -91,30 +91,21 @@ async fn refusals(app: &TestApp) {
         ("code_challenge_method", "plain"),
     ];
     refused_with(app, &request(&c, &plain), "invalid_request").await;
-    refused_with(
-        app,
-        &request(&c, &[("request", "eyJhbGciOiJub25lIn0.e30.")]),
-        "request_not_supported",
-    )
-    .await;
-    refused_with(
-        app,
-        &request(&c, &[("request_uri", "https://wiki.example/req")]),
-        "request_uri_not_supported",
-    )
-    .await;
-    refused_with(
-        app,
-        &request(&c, &[("response_mode", "fragment")]),
-        "invalid_request",
-    )
-    .await;
-    refused_with(
-        app,
-        &request(&c, &[("prompt", "none login")]),
-        "invalid_request",
-    )
-    .await;
+    let refused: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("request", "eyJhbGciOiJub25lIn0.e30.")],
+            "request_not_supported",
+        ),
+        (
+            &[("request_uri", "https://wiki.example/req")],
+            "request_uri_not_supported",
+        ),
+        (&[("response_mode", "fragment")], "invalid_request"),
+        (&[("prompt", "none login")], "invalid_request"),
+    ];
+    for (extra, error) in refused {
+        refused_with(app, &request(&c, extra), error).await;
+    }
 }
 both_backends!(refusals);
 

@@ -89,14 +89,19 @@ async fn pkce(app: &TestApp) {
 }
 both_backends!(pkce);
 
+/// The authorization-code grant's form for `code` sent to `redirect_uri`.
+fn code_grant<'a>(code: &'a str, redirect_uri: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+    ]
+}
+
 async fn wrong_redirect_uri_and_another_clients_code(app: &TestApp) {
     let (c, browser) = setup(app, "basic").await;
     let code = code_for(app, &browser, &c, None).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", "https://wiki.example/other"),
-    ];
+    let form = code_grant(&code, "https://wiki.example/other");
     let (status, body) = token(app, Some((&c.client_id, &c.secret)), &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
 
@@ -110,11 +115,7 @@ async fn wrong_redirect_uri_and_another_clients_code(app: &TestApp) {
     )
     .await;
     let code = code_for(app, &browser, &c, None).await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-    ];
+    let form = code_grant(&code, CB);
     let (status, body) = token(app, Some((&other.client_id, &other.secret)), &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
     assert_eq!(counts(app).await[2], 0, "no grant");
@@ -126,11 +127,7 @@ both_backends!(wrong_redirect_uri_and_another_clients_code);
 async fn client_authentication(app: &TestApp) {
     let (c, browser) = setup(app, "basic").await;
     let code = code_for(app, &browser, &c, None).await;
-    let base = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", CB),
-    ];
+    let base = code_grant(&code, CB);
     let with = |extra: &[(&'static str, &str)]| {
         let mut f: Vec<(&str, String)> = base.iter().map(|(k, v)| (*k, v.to_string())).collect();
         f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
