@@ -79,6 +79,16 @@ if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node
   log "installing npm packages (wasm-opt, Playwright, oidc-provider)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi
+rp=end2end/rp
+if [ ! -x "$rp/.venv/bin/python" ] || [ "$rp/requirements.txt" -nt "$rp/.venv/.installed" ]; then
+  log "installing the Python relying party of the OpenID Provider's tests (authlib, from PyPI)"
+  python3 -m venv "$rp/.venv" 2>/dev/null || {
+    apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$rp/.venv"
+  }
+  "$rp/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$rp/requirements.txt"
+  touch "$rp/.venv/.installed"
+fi
 if [ -n "$wasm_bindgen_pid" ]; then
   log "waiting for wasm-bindgen-cli"
   wait "$wasm_bindgen_pid"

@@ -1,14 +1,15 @@
-//! The authorization code flow end to end with a relying party nobody here wrote: npm
-//! `openid-client` (OpenID Certified; `end2end/rp/app.mjs`). It discovers Portcullis, sends
-//! PKCE, state and nonce, checks `iss` in the response (RFC 9207), exchanges the code with
-//! each client authentication, validates the ID token against the JWKS and reads userinfo.
+//! The authorization code flow end to end with relying parties nobody here wrote: npm
+//! `openid-client` (OpenID Certified; `end2end/rp/app.mjs`) and Python `authlib` with
+//! `joserfc` (`end2end/rp/app.py`). Each discovers Portcullis, sends PKCE, state and nonce,
+//! checks `iss` in the response (RFC 9207), exchanges the code with each client
+//! authentication, validates the ID token against the JWKS and reads userinfo.
 
 use crate::common;
 use common::TestApp;
 use common::continue_page_as_redirect;
 use common::flow::password_sign_in;
 use common::op::{TestClient, client_draft, counts, redirected, store_client};
-use common::rp::{Rp, RpConfig};
+use common::rp::{Rp, RpConfig, RpKind};
 use reqwest::Client;
 use serde_json::Value;
 
@@ -22,15 +23,24 @@ async fn alice_id(app: &TestApp) -> String {
         .id
 }
 
-/// Application `Wiki` as a client authenticating with `auth`, signing ID tokens with `alg`,
-/// and the relying party (`openid-client`) configured for it, asking for `scope`.
-async fn wiki_and_rp(app: &TestApp, auth: &str, alg: &str, scope: &str) -> (TestClient, Rp) {
+/// Application `Wiki-<kind>` as a client authenticating with `auth`, signing ID tokens with `alg`,
+/// and relying party `kind` configured for it, asking for `scope`.
+async fn wiki_and_rp(
+    app: &TestApp,
+    kind: RpKind,
+    auth: &str,
+    alg: &str,
+    scope: &str,
+) -> (TestClient, Rp) {
     let (port, redirect_uri) = Rp::port();
-    let mut draft = client_draft("Wiki", &redirect_uri, auth, "users", "");
+    // One application per relying party, so that a test may run both.
+    let name = format!("Wiki-{kind:?}");
+    let mut draft = client_draft(&name, &redirect_uri, auth, "users", "");
     draft.client.id_token_alg = alg.into();
     let c = store_client(app, draft).await;
     let issuer = app.running.public_url.clone();
-    let rp = Rp::node(
+    let rp = Rp::start(
+        kind,
         port,
         RpConfig {
             issuer: &issuer,
@@ -72,9 +82,9 @@ async fn land(browser: &Client, res: reqwest::Response) -> (u16, Value) {
 /// Signed out: Portcullis keeps the request and sends the browser to sign in; after
 /// signing in, `/oauth2/continue/<id>` moves on to the RP with the code. Signed in, a second
 /// sign-in goes straight back. The RP's library validates everything.
-async fn code_flow(app: &TestApp, auth: &str, alg: &str) {
+async fn code_flow(app: &TestApp, kind: RpKind, auth: &str, alg: &str) {
     let sub = alice_id(app).await;
-    let (c, rp) = wiki_and_rp(app, auth, alg, "openid profile email groups").await;
+    let (c, rp) = wiki_and_rp(app, kind, auth, alg, "openid profile email groups").await;
     let issuer = app.running.public_url.clone();
     let browser = app.browser();
     let res = start(&browser, &rp, "").await;
@@ -138,24 +148,46 @@ async fn code_flow(app: &TestApp, auth: &str, alg: &str) {
 }
 
 async fn openid_client_basic(app: &TestApp) {
-    code_flow(app, "basic", "RS256").await;
+    code_flow(app, RpKind::OpenidClient, "basic", "RS256").await;
 }
 both_backends!(openid_client_basic);
 
 async fn openid_client_post(app: &TestApp) {
-    code_flow(app, "post", "RS256").await;
+    code_flow(app, RpKind::OpenidClient, "post", "RS256").await;
 }
 both_backends!(openid_client_post);
 
 async fn openid_client_public_es256(app: &TestApp) {
-    code_flow(app, "none", "ES256").await;
+    code_flow(app, RpKind::OpenidClient, "none", "ES256").await;
 }
 both_backends!(openid_client_public_es256);
+
+async fn authlib_basic(app: &TestApp) {
+    code_flow(app, RpKind::Authlib, "basic", "RS256").await;
+}
+both_backends!(authlib_basic);
+
+async fn authlib_post(app: &TestApp) {
+    code_flow(app, RpKind::Authlib, "post", "RS256").await;
+}
+both_backends!(authlib_post);
+
+async fn authlib_public_es256(app: &TestApp) {
+    code_flow(app, RpKind::Authlib, "none", "ES256").await;
+}
+both_backends!(authlib_public_es256);
 
 /// `prompt=none` signed out: `login_required` at the RP, checked by its library (state and
 /// `iss` come back); nothing is stored.
 async fn prompt_none_signed_out(app: &TestApp) {
-    let (_, rp) = wiki_and_rp(app, "basic", "RS256", "openid").await;
+    for kind in [RpKind::OpenidClient, RpKind::Authlib] {
+        prompt_none_signed_out_at(app, kind).await;
+    }
+}
+both_backends!(prompt_none_signed_out);
+
+async fn prompt_none_signed_out_at(app: &TestApp, kind: RpKind) {
+    let (_, rp) = wiki_and_rp(app, kind, "basic", "RS256", "openid").await;
     let browser = app.browser();
     let res = start(&browser, &rp, "?prompt=none").await;
     let (status, body) = land(&browser, res).await;
@@ -163,4 +195,3 @@ async fn prompt_none_signed_out(app: &TestApp) {
     assert_eq!(body["error"], "login_required", "{body}");
     assert_eq!(counts(app).await, [0; 5]);
 }
-both_backends!(prompt_none_signed_out);

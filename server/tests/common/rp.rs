@@ -1,10 +1,21 @@
-//! A real relying party nobody here wrote: npm `openid-client` (OpenID Certified), run as the
-//! small app `end2end/rp/app.mjs`, started per test on a free port the way [`super::idp`]
-//! starts `oidc-provider` (waits for `/health`, killed on drop). Its redirect URI is
-//! `http://127.0.0.1:<port>/callback`: register it before starting ([`Rp::port`]).
+//! Real relying parties nobody here wrote, as small apps with the same routes: npm
+//! `openid-client` (OpenID Certified; `end2end/rp/app.mjs`) and Python `authlib` with
+//! `joserfc` (`end2end/rp/app.py`, in the venv `scripts/setup.sh` makes), started per test on
+//! a free port the way [`super::idp`] starts `oidc-provider` (waits for `/health`, killed on
+//! drop). Its redirect URI is `http://127.0.0.1:<port>/callback`: register it before
+//! starting ([`Rp::port`]).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Which relying party.
+#[derive(Debug, Clone, Copy)]
+pub enum RpKind {
+    /// npm `openid-client` (`app.mjs`).
+    OpenidClient,
+    /// Python `authlib` + `joserfc` (`app.py`).
+    Authlib,
+}
 
 pub struct Rp {
     pub base: String,
@@ -29,11 +40,22 @@ impl Rp {
         (port, format!("http://127.0.0.1:{port}/callback"))
     }
 
-    /// Starts `end2end/rp/app.mjs` on `port`; it discovers Portcullis at `c.issuer` first.
-    pub async fn node(port: u16, c: RpConfig<'_>) -> Rp {
-        let script = format!("{}/../end2end/rp/app.mjs", env!("CARGO_MANIFEST_DIR"));
-        let child = Command::new("node")
-            .arg(script)
+    /// Starts relying party `kind` on `port`; it discovers Portcullis at `c.issuer` first.
+    pub async fn start(kind: RpKind, port: u16, c: RpConfig<'_>) -> Rp {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../end2end/rp");
+        let mut command = match kind {
+            RpKind::OpenidClient => {
+                let mut c = Command::new("node");
+                c.arg(format!("{dir}/app.mjs"));
+                c
+            }
+            RpKind::Authlib => {
+                let mut c = Command::new(format!("{dir}/.venv/bin/python"));
+                c.arg(format!("{dir}/app.py"));
+                c
+            }
+        };
+        let child = command
             .env("RP_PORT", port.to_string())
             .env("RP_ISSUER", c.issuer)
             .env("RP_CLIENT_ID", c.client_id)
@@ -44,7 +66,7 @@ impl Rp {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("node runs end2end/rp/app.mjs (run scripts/setup.sh first)");
+            .expect("the relying party starts (run scripts/setup.sh first)");
         let rp = Rp {
             base: format!("http://127.0.0.1:{port}"),
             child,

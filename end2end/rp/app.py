@@ -1,0 +1,155 @@
+"""A second relying party nobody here wrote: Python authlib (its requests client) with
+joserfc for the ID token, as a tiny web app the integration tests drive like a browser
+(server/tests/common/rp.rs starts it; the same routes and answers as app.mjs).
+
+It discovers Portcullis, builds the authorization request with authlib (PKCE S256, state,
+nonce), checks `iss` in the response (RFC 9207), exchanges the code through authlib with the
+configured client authentication, verifies the ID token's signature against the JWKS and
+its claims (iss, aud, exp, nonce, at_hash) with joserfc and authlib, and reads userinfo.
+
+Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_AUTH (basic | post | none),
+RP_SCOPE, RP_ID_TOKEN_ALG (RS256 | ES256), RP_PORT.
+"""
+
+import json
+import os
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core.util import create_half_hash
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+env = os.environ.get
+PORT = int(env("RP_PORT"))
+REDIRECT_URI = f"http://127.0.0.1:{PORT}/callback"
+ISSUER = env("RP_ISSUER")
+CLIENT_ID = env("RP_CLIENT_ID")
+SECRET = env("RP_CLIENT_SECRET") or None
+METHOD = {"basic": "client_secret_basic", "post": "client_secret_post", "none": "none"}[
+    env("RP_AUTH", "basic")
+]
+ALG = env("RP_ID_TOKEN_ALG", "RS256")
+SCOPE = env("RP_SCOPE", "openid profile email groups")
+
+META = requests.get(f"{ISSUER}/.well-known/openid-configuration", timeout=10).json()
+if META["issuer"] != ISSUER:
+    raise SystemExit(f"discovery names issuer {META['issuer']}, not {ISSUER}")
+KEYS = KeySet.import_key_set(requests.get(META["jwks_uri"], timeout=10).json())
+
+pending = {}
+last = {}
+
+
+def session(token=None):
+    return OAuth2Session(
+        client_id=CLIENT_ID,
+        client_secret=SECRET,
+        scope=SCOPE,
+        redirect_uri=REDIRECT_URI,
+        code_challenge_method="S256",
+        token_endpoint_auth_method=METHOD,
+        token=token,
+    )
+
+
+def verified_claims(id_token, access_token, nonce):
+    token = jwt.decode(id_token, KEYS, algorithms=[ALG])
+    registry = jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": CLIENT_ID},
+        sub={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": True, "value": nonce},
+    )
+    registry.validate(token.claims)
+    expected = create_half_hash(access_token, token.header["alg"]).decode()
+    if token.claims.get("at_hash") != expected:
+        raise ValueError("at_hash does not match the access token")
+    return token.header, token.claims
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        query = dict(urllib.parse.parse_qsl(url.query))
+        try:
+            if url.path == "/health":
+                return self.answer(200, {"ok": True})
+            if url.path == "/login":
+                verifier, nonce = generate_token(48), generate_token(20)
+                uri, state = session().create_authorization_url(
+                    META["authorization_endpoint"], code_verifier=verifier, nonce=nonce, **query
+                )
+                pending[state] = (verifier, nonce)
+                self.send_response(302)
+                self.send_header("location", uri)
+                self.end_headers()
+                return None
+            if url.path == "/callback":
+                verifier, nonce = pending.pop(query.get("state"), (None, None))
+                if query.get("iss") != ISSUER:
+                    raise ValueError(f"the response's iss is {query.get('iss')!r}")
+                if verifier is None:
+                    raise ValueError("a state this RP did not send")
+                if "error" in query:
+                    return self.answer(
+                        400,
+                        {"error": query["error"], "error_description": query.get("error_description")},
+                    )
+                s = session()
+                token = s.fetch_token(
+                    META["token_endpoint"],
+                    authorization_response=f"{REDIRECT_URI}?{url.query}",
+                    code_verifier=verifier,
+                )
+                header, claims = verified_claims(token["id_token"], token["access_token"], nonce)
+                userinfo = s.get(META["userinfo_endpoint"], timeout=10)
+                userinfo.raise_for_status()
+                last["token"] = dict(token)
+                return self.answer(
+                    200,
+                    {
+                        "access_token": token["access_token"],
+                        "id_token": token["id_token"],
+                        "token_type": token["token_type"],
+                        "expires_in": token.get("expires_in"),
+                        "scope": token.get("scope"),
+                        "claims": claims,
+                        "header": header,
+                        "userinfo": userinfo.json(),
+                    },
+                )
+            if url.path == "/userinfo":
+                if not last:
+                    return self.answer(409, {"error": "no tokens yet"})
+                info = session(last["token"]).get(META["userinfo_endpoint"], timeout=10)
+                info.raise_for_status()
+                return self.answer(200, info.json())
+            return self.answer(404, {"error": "not_found"})
+        except Exception as e:  # the library's verdict, for the test to read
+            return self.answer(
+                400,
+                {
+                    "error": getattr(e, "error", None) or type(e).__name__,
+                    "error_description": getattr(e, "description", None) or str(e),
+                },
+            )
+
+
+ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
