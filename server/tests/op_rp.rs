@@ -147,35 +147,25 @@ async fn code_flow(app: &TestApp, kind: RpKind, auth: &str, alg: &str) {
     assert_eq!(info.json::<Value>().await.unwrap()["sub"], sub.as_str());
 }
 
-async fn openid_client_basic(app: &TestApp) {
-    code_flow(app, RpKind::OpenidClient, "basic", "RS256").await;
+/// One test per relying party and client authentication, each on both backends:
+/// `name: kind, auth, ID token algorithm`.
+macro_rules! code_flows {
+    ($($name:ident: $kind:ident, $auth:literal, $alg:literal;)*) => {$(
+        async fn $name(app: &TestApp) {
+            code_flow(app, RpKind::$kind, $auth, $alg).await;
+        }
+        both_backends!($name);
+    )*};
 }
-both_backends!(openid_client_basic);
 
-async fn openid_client_post(app: &TestApp) {
-    code_flow(app, RpKind::OpenidClient, "post", "RS256").await;
+code_flows! {
+    openid_client_basic: OpenidClient, "basic", "RS256";
+    openid_client_post: OpenidClient, "post", "RS256";
+    openid_client_public_es256: OpenidClient, "none", "ES256";
+    authlib_basic: Authlib, "basic", "RS256";
+    authlib_post: Authlib, "post", "RS256";
+    authlib_public_es256: Authlib, "none", "ES256";
 }
-both_backends!(openid_client_post);
-
-async fn openid_client_public_es256(app: &TestApp) {
-    code_flow(app, RpKind::OpenidClient, "none", "ES256").await;
-}
-both_backends!(openid_client_public_es256);
-
-async fn authlib_basic(app: &TestApp) {
-    code_flow(app, RpKind::Authlib, "basic", "RS256").await;
-}
-both_backends!(authlib_basic);
-
-async fn authlib_post(app: &TestApp) {
-    code_flow(app, RpKind::Authlib, "post", "RS256").await;
-}
-both_backends!(authlib_post);
-
-async fn authlib_public_es256(app: &TestApp) {
-    code_flow(app, RpKind::Authlib, "none", "ES256").await;
-}
-both_backends!(authlib_public_es256);
 
 /// `prompt=none` signed out: `login_required` at the RP, checked by its library (state and
 /// `iss` come back); nothing is stored.
