@@ -169,7 +169,15 @@ pub async fn shift(db: &Db, id: &str, by: i64) -> Result<(), AppsError> {
 
 /// The applications `user` may open, in start-page order (the portal).
 pub async fn visible_to(db: &Db, user: &UserRow) -> Result<Vec<App>, sqlx::Error> {
-    let apps = list(db).await?;
+    visible_among(db, user, list(db).await?).await
+}
+
+/// Those of `apps` that `user` may open, in their order (for a caller that has the list).
+pub async fn visible_among(
+    db: &Db,
+    user: &UserRow,
+    apps: Vec<App>,
+) -> Result<Vec<App>, sqlx::Error> {
     let groups = if apps.iter().any(|a| a.access == Access::Listed) {
         groups::of_user(db, &user.id).await?
     } else {

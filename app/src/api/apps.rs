@@ -167,7 +167,7 @@ pub async fn delete_app(id: String) -> Result<(), AppError> {
 pub async fn move_app(id: String, by: i64) -> Result<(), AppError> {
     use crate::auth::*;
     as_admin(async move |cx, _admin| {
-        portcullis::ssr::apps::shift(&cx.state.db, &id, by.clamp(-1, 1)).await?;
+        portcullis::ssr::apps::shift(&cx.state.db, &id, by).await?;
         cx.state.apps.invalidate();
         Ok(())
     })

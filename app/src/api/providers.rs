@@ -211,7 +211,7 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
 pub async fn move_provider(slug: String, by: i64) -> Result<(), AppError> {
     use crate::auth::*;
     as_admin(async move |cx, _admin| {
-        portcullis::ssr::providers::shift(&cx.state.db, &slug, by.clamp(-1, 1)).await?;
+        portcullis::ssr::providers::shift(&cx.state.db, &slug, by).await?;
         cx.state.login_page.invalidate();
         Ok(())
     })

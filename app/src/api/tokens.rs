@@ -28,14 +28,15 @@ impl crate::components::page::PageData for TokensData {
     }
 }
 
-/// The applications `user` may name in a token.
+/// The applications `user` may name in a token, among `apps`.
 #[cfg(feature = "ssr")]
 async fn token_apps(
     st: &crate::state::AppState,
     user: &portcullis::ssr::users::UserRow,
+    apps: Vec<portcullis::apps::App>,
 ) -> Result<Vec<portcullis::apps::App>, AppError> {
-    let apps = portcullis::ssr::apps::visible_to(&st.db, user).await?;
-    Ok(apps.into_iter().filter(|a| a.allow_tokens).collect())
+    let visible = portcullis::ssr::apps::visible_among(&st.db, user, apps).await?;
+    Ok(visible.into_iter().filter(|a| a.allow_tokens).collect())
 }
 
 #[server(endpoint = "account/tokens")]
@@ -47,7 +48,8 @@ pub async fn my_tokens() -> Result<TokensData, AppError> {
         let all = portcullis::ssr::apps::list(&st.db).await?;
         let name = |id: &str| all.iter().find(|a| a.id == id).map(|a| a.name.clone());
         let tokens = portcullis::ssr::tokens::list(&st.db, &user.id, name).await?;
-        let apps = token_apps(st, &user)
+        // One read of the applications: the tokens' names, and those a new one may open.
+        let apps = token_apps(st, &user, all)
             .await?
             .into_iter()
             .map(|a| (a.id, a.name))
@@ -73,7 +75,8 @@ pub async fn create_token(draft: TokenDraft) -> Result<(), AppError> {
     as_user(async move |cx, user| {
         let st = &cx.state;
         let valid = draft.validate().map_err(AppError::Validation)?;
-        let offered = token_apps(st, &user).await?;
+        let all = portcullis::ssr::apps::list(&st.db).await?;
+        let offered = token_apps(st, &user, all).await?;
         if let Some(other) = valid.apps.iter().find(|id| !offered.iter().any(|a| &a.id == *id)) {
             tracing::info!(user = ?user.username, app = ?other, "token for an application not offered; refused");
             return Err(AppError::Validation(vec![portcullis::field::FieldError::new(
