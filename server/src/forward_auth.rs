@@ -18,7 +18,8 @@
 //! ([`portcullis::apps::request`]); a URL that no application lists is refused (deny by
 //! default); a database that does not answer fails closed (503). A check reads the session and the user
 //! (two queries) and the applications from memory ([`portcullis::ssr::apps::AppsCache`]);
-//! it writes nothing. With metrics on, each check is counted by application and outcome and
+//! it writes nothing (but a token's last use, at most every five minutes, after the answer).
+//! With metrics on, each check is counted by application and outcome and
 //! timed ([`portcullis::ssr::metrics::forward_auth_check`]: atomics, no allocation).
 //!
 //! A request that presents a personal access token (`Authorization: Bearer pc_pat_…`, or
