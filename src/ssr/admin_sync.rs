@@ -54,7 +54,7 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
          JOIN oidc_providers p ON p.slug = l.provider_slug WHERE l.user_id = u.id AND p.enabled = $4))))";
     let methods = providers::login_methods(db).await?;
     let n = users_locked_tx!(db, tx, "is_admin = $1", true => {
-        let n = sqlx::query(GUARDED_REVOKE)
+        sqlx::query(GUARDED_REVOKE)
             .bind(user_id)
             .bind(methods.local)
             .bind(methods.oidc)
@@ -63,9 +63,7 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
             .bind(now())
             .execute(&mut *tx)
             .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+            .rows_affected()
     })?;
     Ok(n > 0)
 }

@@ -497,8 +497,7 @@ pub async fn unlink(
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+        n
     })?;
     if deleted > 0 {
         super::groups::drop_from_provider(db, slug, Some(user_id)).await?;
