@@ -136,7 +136,7 @@ pub fn AppEditor(
                     <DraftRadio field=text!(client.client_auth) legend="Client authentication" options=auth_options/>
                     <p class="hint">{secret_text}</p>
                     <div class="grid-2">
-                        <DraftField field=text!(client.client_scopes) label="Scopes" hint="What it may receive: openid, profile, email, groups." autocomplete="off"/>
+                        <DraftField field=text!(client.client_scopes) label="Scopes" hint="What it may receive: openid, profile, email, groups; offline_access for refresh tokens." autocomplete="off"/>
                         <DraftField field=text!(client.id_token_alg) label="ID token signature" hint="RS256 (most applications) or ES256." autocomplete="off"/>
                     </div>
                     <DraftField
