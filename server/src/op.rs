@@ -514,7 +514,14 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         &tokens,
         &who,
     ) {
-        Ok(body) => (no_store(), axum::Json(body)).into_response(),
+        Ok(body) => {
+            let grant = match grant_type {
+                Some("refresh_token") => "refresh_token",
+                _ => "authorization_code",
+            };
+            portcullis::ssr::metrics::op_tokens_issued(&client.app_id, grant);
+            (no_store(), axum::Json(body)).into_response()
+        }
         Err(e) => trouble_json(e),
     }
 }
