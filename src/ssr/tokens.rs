@@ -121,6 +121,24 @@ pub async fn revoke(db: &Db, id: &str, owner: Option<&str>) -> Result<(), TokenE
     Ok(())
 }
 
+/// Revokes every token of `user_id` (an administrator's answer to a lost laptop or a leaked
+/// script): how many there were.
+pub async fn revoke_all(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "DELETE FROM personal_tokens WHERE user_id = $1",
+        user_id
+    )
+}
+
+/// How many tokens each user holds (users with none left out), for the users page.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, COUNT(*) FROM personal_tokens GROUP BY user_id")
+        .fetch_all(pool)
+        .await)
+}
+
 /// A token that is valid now: whose it is and what it may open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenUse {

@@ -26,6 +26,9 @@ pub struct UsersSettingsData {
     /// The users with one-time codes on (a second factor at password sign-in).
     #[serde(default)]
     pub one_time_codes: Vec<String>,
+    /// (user id, how many): the users who hold personal access tokens.
+    #[serde(default)]
+    pub tokens: Vec<(String, i64)>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -45,10 +48,24 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
             groups: portcullis::ssr::groups::of_everyone(db).await?,
             one_time_codes: portcullis::ssr::totp::enabled_users(db).await?,
+            tokens: portcullis::ssr::tokens::counts(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,
         })
+    })
+    .await
+}
+
+/// Revokes every personal access token of user `user_id` (the user's own Tokens page
+/// revokes one at a time).
+#[server(endpoint = "admin/revoke_user_tokens")]
+pub async fn revoke_user_tokens(user_id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        let n = portcullis::ssr::tokens::revoke_all(&cx.state.db, &user_id).await?;
+        tracing::info!(admin = ?admin.username, user = ?user_id, tokens = n, "administrator revoked a user's personal access tokens");
+        Ok(())
     })
     .await
 }

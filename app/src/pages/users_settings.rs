@@ -1,10 +1,10 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
+use crate::api::admin::{RevokeUserTokens, UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
-use crate::components::button_form::ButtonForm;
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::components::switch::LoginMethodSwitch;
@@ -18,6 +18,7 @@ forms! {
         set_method: SetLoginMethod,
         unlink: UnlinkUser,
         end_session: AdminEndSession,
+        revoke_tokens: RevokeUserTokens,
     }
 }
 
@@ -44,6 +45,7 @@ fn users_view(
         set_method,
         unlink,
         end_session,
+        revoke_tokens,
     } = actions;
     let Loaded { data: s, alert } = page;
     let users = s.users.clone();
@@ -52,6 +54,7 @@ fn users_view(
     let kept = s.admins_kept.clone();
     let groups_of = s.groups.clone();
     let with_codes = s.one_time_codes.clone();
+    let token_counts = s.tokens.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -114,6 +117,7 @@ fn users_view(
                         <th scope="col">"Linked accounts"</th>
                         <th scope="col" title="Asked for at password sign-in besides the password">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
+                        <th scope="col" title="Personal access tokens: for scripts, at applications that allow them">"Tokens"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -144,6 +148,8 @@ fn users_view(
                                 "None"
                             };
                             let second_factor_user = u.username.clone();
+                            let tokens_cell = user_tokens(&u.id, &u.username, &token_counts, revoke_tokens);
+                            let tokens_user = u.username.clone();
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -160,6 +166,7 @@ fn users_view(
                                     <td>{cells}</td>
                                     <td class="second-factor" data-user=second_factor_user>{second_factor}</td>
                                     <td>{sessions_cell}</td>
+                                    <td class="user-tokens" data-user=tokens_user>{tokens_cell}</td>
                                 </tr>
                             }
                         })
@@ -169,6 +176,40 @@ fn users_view(
         </section>
         <AssignedGroups users actions=groups errors=alert.field_errors()/>
     }
+}
+
+/// How many personal access tokens a user holds, with a button that revokes them all.
+fn user_tokens(
+    user_id: &str,
+    username: &str,
+    counts: &[(String, i64)],
+    revoke: ServerAction<RevokeUserTokens>,
+) -> impl IntoView + use<> {
+    let n = counts
+        .iter()
+        .find(|(id, _)| id == user_id)
+        .map_or(0, |(_, n)| *n);
+    if n == 0 {
+        return view! { <span class="hint">"None"</span> }.into_any();
+    }
+    let text = format!("{n} token{}", if n == 1 { "" } else { "s" });
+    let question = format!(
+        "Revoke all of {username}'s personal access tokens? Scripts that use them stop working at once."
+    );
+    let label = format!("Revoke all of {username}'s tokens");
+    view! {
+        <span>{text}</span>
+        " "
+        <ButtonForm
+            action=revoke
+            values=vec![("user_id", user_id.to_owned())]
+            button="Revoke all"
+            class="danger"
+            label
+            ask=Ask { summary: "Revoke all", question, danger: true }
+        />
+    }
+    .into_any()
 }
 
 /// A user's signed-in sessions on the users page, each with a button that ends it.
