@@ -31,21 +31,35 @@ use portcullis::ssr::op::metadata::{
     REVOKE_PATH, TOKEN_PATH, USERINFO_PATH, provider_metadata,
 };
 use portcullis::ssr::session::AuthSession;
+use tower_http::cors::{Any, CorsLayer};
 
 /// The largest body an OpenID Provider POST takes.
 const BODY_MAX: usize = 8 * 1024;
 
 pub fn routes() -> Router<AppState> {
+    // Browser apps (public clients with PKCE) call these from their own origin. They read no
+    // cookie (the client or the access token authenticates each request), so any origin may
+    // call them, without credentials (no Access-Control-Allow-Credentials): a page elsewhere
+    // gains nothing it could not do from a server.
+    let cross_origin = Router::new()
+        .route(TOKEN_PATH, post(token))
+        .route(REVOKE_PATH, post(revoke))
+        .route(INTROSPECT_PATH, post(introspect))
+        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+                .max_age(std::time::Duration::from_secs(600)),
+        );
     Router::new()
         .route(DISCOVERY_PATH, get(discovery))
         .route(OAUTH_METADATA_PATH, get(discovery))
         .route(JWKS_PATH, get(jwks))
         .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
-        .route(TOKEN_PATH, post(token))
-        .route(REVOKE_PATH, post(revoke))
-        .route(INTROSPECT_PATH, post(introspect))
-        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .merge(cross_origin)
         .layer(DefaultBodyLimit::max(BODY_MAX))
 }
 

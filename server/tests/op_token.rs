@@ -437,3 +437,60 @@ async fn introspection(app: &TestApp) {
     assert_eq!(body["active"], false, "{body}");
 }
 both_backends!(introspection);
+
+/// Browser apps call the token, userinfo, revocation and introspection endpoints from their
+/// own origin: the preflight is answered, every answer may be read from any origin, and
+/// never with credentials (no cookie is read there).
+async fn cross_origin(app: &TestApp) {
+    let (c, at, _) = offline(app).await;
+    let http = reqwest::Client::new();
+    let origin = "https://spa.example";
+    for path in [
+        "/oauth2/token",
+        "/oauth2/userinfo",
+        "/oauth2/revoke",
+        "/oauth2/introspect",
+    ] {
+        let res = http
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        let allowed = h["access-control-allow-headers"].to_str().unwrap();
+        assert!(allowed.contains("authorization"), "{path}: {allowed}");
+        assert!(
+            h.get("access-control-allow-credentials").is_none(),
+            "{path}"
+        );
+    }
+    let res = http
+        .get(app.url("/oauth2/userinfo"))
+        .header("origin", origin)
+        .bearer_auth(&at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let (status, _) = client_post(app, "/oauth2/introspect", basic_of(&c), &[("token", &at)]).await;
+    assert_eq!(status, 200);
+    // The authorization endpoint is a browser navigation, not an API: no CORS there.
+    let res = http
+        .request(reqwest::Method::OPTIONS, app.url("/oauth2/authorize"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+both_backends!(cross_origin);
