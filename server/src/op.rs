@@ -7,7 +7,7 @@
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
-use app::html::{Onward, continue_page, message_page};
+use app::html::{Onward, Question, continue_page, message_page, question_page};
 use app::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -25,11 +25,12 @@ use portcullis::apps::client::AuthMethod;
 use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted};
 use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
 use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
-use portcullis::ssr::op::id_token;
 use portcullis::ssr::op::metadata::{
-    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH,
-    REVOKE_PATH, TOKEN_PATH, USERINFO_PATH, provider_metadata,
+    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, END_SESSION_CONFIRM_PATH, END_SESSION_PATH,
+    INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
+    provider_metadata,
 };
+use portcullis::ssr::op::{end_session, id_token};
 use portcullis::ssr::session::AuthSession;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -59,6 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route(JWKS_PATH, get(jwks))
         .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
+        .route(
+            END_SESSION_PATH,
+            get(end_session_get).post(end_session_post),
+        )
+        .route(END_SESSION_CONFIRM_PATH, post(end_session_confirm))
         .merge(cross_origin)
         .layer(DefaultBodyLimit::max(BODY_MAX))
 }
@@ -247,6 +253,89 @@ async fn issue(
         .into_response(),
         Err(e) => trouble(e),
     }
+}
+
+/// `GET /oauth2/logout` (RP-Initiated Logout 1.0; the rules: `end_session`): a valid hint
+/// for the signed-in user signs out at once and goes back to a registered URI with `state`;
+/// anything less certain asks first. The session ends here only (not at an upstream
+/// provider: the application asked to sign out of Portcullis).
+async fn end_session_get(
+    State(state): State<AppState>,
+    session: AuthSession,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let names = [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+    ];
+    let Ok([hint, client_id, uri, st]) = params.ones(names) else {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-out request refused",
+            "A parameter is repeated. Go back to the application and sign out again.",
+        );
+    };
+    let keys = state.op_keys.get();
+    let hint = hint.and_then(|t| end_session::hint(&keys, &state.public_url, t));
+    let client = match client_id.or(hint.as_ref().map(|h| h.client_id.as_str())) {
+        Some(id) => match clients::by_client_id(&state.db, id).await {
+            Ok(c) => c,
+            Err(e) => return trouble(e),
+        },
+        None => None,
+    };
+    let user = match session.user_id().await {
+        Ok(u) => u,
+        Err(e) => return trouble(e),
+    };
+    match end_session::decide(hint.as_ref(), client.as_ref(), user.as_deref(), uri, st) {
+        end_session::Decision::SignOut { then } => {
+            if user.is_some()
+                && let Err(e) = session.sign_out().await
+            {
+                return trouble(e);
+            }
+            match then {
+                Some(to) => Redirect::to(&to).into_response(),
+                None => signed_out_page(),
+            }
+        }
+        end_session::Decision::Confirm if user.is_none() => signed_out_page(),
+        end_session::Decision::Confirm => question_page(Question {
+            title: "Sign out of Portcullis?",
+            message: "An application asks to sign you out of Portcullis: you will be signed \
+                      out of every application that uses it in this browser.",
+            action: END_SESSION_CONFIRM_PATH,
+            button: "Sign out",
+            back: ("/", "Stay signed in"),
+        }),
+    }
+}
+
+/// `POST /oauth2/logout`: answered 303 to the GET, as for the authorization endpoint.
+async fn end_session_post(body: String) -> Response {
+    let params = Params::parse(&body);
+    Redirect::to(&format!("{END_SESSION_PATH}?{}", params.query())).into_response()
+}
+
+/// `POST /oauth2/logout/confirm`: the person confirmed on our own page (the cross-site check
+/// refuses a post from elsewhere); signed out, never redirected.
+async fn end_session_confirm(session: AuthSession) -> Response {
+    match session.sign_out().await {
+        Ok(()) => signed_out_page(),
+        Err(e) => trouble(e),
+    }
+}
+
+fn signed_out_page() -> Response {
+    message_page(
+        StatusCode::OK,
+        "Signed out",
+        "You are signed out of Portcullis. You can close this page.",
+    )
 }
 
 /// `POST /oauth2/authorize`: answered 303 to the GET with the same parameters, so that the
@@ -444,7 +533,6 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         Ok(c) => c,
         Err(res) => return res,
     };
-    let one = |name: &str| params.one(name);
     let names = [
         "grant_type",
         "code",
@@ -453,19 +541,18 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         "refresh_token",
         "scope",
     ];
-    let Ok(values) = names.map(one).into_iter().collect::<Result<Vec<_>, _>>() else {
-        return invalid_request("a parameter is repeated");
-    };
-    let [
-        grant_type,
-        code,
-        redirect_uri,
-        verifier,
-        refresh_token,
-        scope,
-    ] = values[..]
+    let Ok(
+        [
+            grant_type,
+            code,
+            redirect_uri,
+            verifier,
+            refresh_token,
+            scope,
+        ],
+    ) = params.ones(names)
     else {
-        unreachable!("one value per name");
+        return invalid_request("a parameter is repeated");
     };
     let used = match grant_type {
         None => return invalid_request("grant_type is missing"),

@@ -26,6 +26,7 @@ mod op_authorize;
 mod op_clients;
 mod op_discovery;
 mod op_keys;
+mod op_logout;
 mod op_rp;
 mod op_token;
 mod private_ca;

@@ -87,7 +87,6 @@ async fn document(app: &TestApp) {
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
     for absent in [
-        "end_session_endpoint",
         "device_authorization_endpoint",
         "registration_endpoint",
         "backchannel_logout_supported",

@@ -95,11 +95,21 @@ pub async fn counts(app: &TestApp) -> [i64; 5] {
 
 /// A `GET /oauth2/authorize` with `query` (built from pairs, repeated ones kept).
 pub async fn authorize(app: &TestApp, browser: &Client, pairs: &[(&str, &str)]) -> Response {
+    get_with(app, browser, "/oauth2/authorize", pairs).await
+}
+
+/// A `GET` of `path` with a query built from `pairs` (repeated ones kept), as `browser`.
+pub async fn get_with(
+    app: &TestApp,
+    browser: &Client,
+    path: &str,
+    pairs: &[(&str, &str)],
+) -> Response {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
     browser
-        .get(app.url(&format!("/oauth2/authorize?{query}")))
+        .get(app.url(&format!("{path}?{query}")))
         .send()
         .await
         .unwrap()

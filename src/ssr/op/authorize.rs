@@ -58,6 +58,15 @@ impl Params {
         }
     }
 
+    /// The one value of each of `names`, in order; `Err` when any is repeated.
+    pub fn ones<const N: usize>(&self, names: [&str; N]) -> Result<[Option<&str>; N], Repeated> {
+        let mut out = [None; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.one(name)?;
+        }
+        Ok(out)
+    }
+
     /// The query string again, for a POST answered with a redirect to the GET.
     pub fn query(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new())
@@ -351,28 +360,10 @@ pub async fn take_request(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apps::client::{AuthMethod, ClientView};
+    use crate::apps::client::AuthMethod;
 
     fn client(auth: AuthMethod) -> OpClient {
-        OpClient {
-            app_id: "app".into(),
-            secret_hash: None,
-            view: ClientView {
-                client_id: "c1".into(),
-                secret_hint: None,
-                auth_method: auth,
-                redirect_uris: vec!["https://rp.example/cb".into()],
-                post_logout_redirect_uris: vec![],
-                backchannel_logout_uri: None,
-                scopes: ["openid", "profile", "email", "groups", "offline_access"]
-                    .map(String::from)
-                    .to_vec(),
-                id_token_alg: "RS256".into(),
-                device_flow: false,
-                consent: false,
-                first_used_at: None,
-            },
-        }
+        OpClient::for_test(auth)
     }
 
     const OK: &str = "client_id=c1&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid%20email%20phone&state=s1&nonce=n1";

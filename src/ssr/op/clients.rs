@@ -283,6 +283,33 @@ pub fn new_client_id(name: &str) -> String {
 }
 
 #[cfg(test)]
+impl OpClient {
+    /// A client `c1` of application `app` with one redirect URI (`https://rp.example/cb`),
+    /// every scope allowed, authenticating with `auth`.
+    pub fn for_test(auth: AuthMethod) -> OpClient {
+        Self {
+            app_id: "app".into(),
+            secret_hash: None,
+            view: ClientView {
+                client_id: "c1".into(),
+                secret_hint: None,
+                auth_method: auth,
+                redirect_uris: vec!["https://rp.example/cb".into()],
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: None,
+                scopes: ["openid", "profile", "email", "groups", "offline_access"]
+                    .map(String::from)
+                    .to_vec(),
+                id_token_alg: "RS256".into(),
+                device_flow: false,
+                consent: false,
+                first_used_at: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::apps::client::check_client_id;

@@ -24,6 +24,9 @@ pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";
+/// RP-Initiated Logout's end-session endpoint, and where its question posts.
+pub const END_SESSION_PATH: &str = "/oauth2/logout";
+pub const END_SESSION_CONFIRM_PATH: &str = "/oauth2/logout/confirm";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 /// Where a request that waited for sign-in continues: `/oauth2/continue/<id>`.
 pub const CONTINUE_PATH: &str = "/oauth2/continue";
@@ -41,6 +44,8 @@ pub struct OpExtraMetadata {
     /// RFC 7662 (RFC 8414 §2).
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    /// RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
 }
 impl AdditionalProviderMetadata for OpExtraMetadata {}
 
@@ -75,8 +80,8 @@ pub const CLAIMS: [&str; 15] = [
 /// revocation and introspection endpoints, `code` only, `query` responses, S256 PKCE, `iss`
 /// in the response, refresh tokens with `offline_access`, the three client authentications
 /// (the same at every endpoint that authenticates clients), no request objects. What later
-/// slices add is left out until they land: `end_session_endpoint` and back-channel logout
-/// (slice 6), `device_authorization_endpoint` (slice 7).
+/// slices add is left out until they land: back-channel logout (slice 6),
+/// `device_authorization_endpoint` (slice 7). `end_session_endpoint` is RP-Initiated Logout.
 pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String> {
     let at = |path: &str| format!("{public_url}{path}");
     fn e(what: &'static str) -> impl Fn(url::ParseError) -> String {
@@ -96,6 +101,7 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
             revocation_endpoint_auth_methods_supported: client_auth_methods(),
             introspection_endpoint: at(INTROSPECT_PATH),
             introspection_endpoint_auth_methods_supported: client_auth_methods(),
+            end_session_endpoint: at(END_SESSION_PATH),
         },
     )
     .set_token_endpoint(Some(
