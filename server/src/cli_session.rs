@@ -80,7 +80,15 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
                 Some(u) => Some(find_user(db, &u).await?.id),
                 None => None,
             };
-            match manage::end(db, &handle, owner.as_deref(), None).await? {
+            match manage::end(
+                db,
+                &handle,
+                owner.as_deref(),
+                None,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await?
+            {
                 Some(ended) => println!("ended session {handle} of user {}", ended.user_id),
                 None => bail!("no such session: {handle}"),
             }
