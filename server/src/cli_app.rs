@@ -346,9 +346,10 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
         }
         AppCommand::Secret { app } => {
             let existing = found(&db, &app).await?;
-            let secret = clients::rotate_secret(&db, &existing.id)
-                .await
-                .map_err(client_error)?;
+            let secret =
+                clients::rotate_secret(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
+                    .await
+                    .map_err(client_error)?;
             println!(
                 "new client secret of {} (shown only this once; the old one no longer works):\n{secret}",
                 existing.name

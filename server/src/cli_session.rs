@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use portcullis::sessions::utc_minute;
 use portcullis::ssr::db::Db;
-use portcullis::ssr::session::{manage, store};
+use portcullis::ssr::session::manage;
 use portcullis::ssr::users::{self, UserRow};
 
 #[derive(Debug, Subcommand)]
@@ -99,7 +99,8 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
             all: true,
         } => {
             let user = find_user(db, &user).await?;
-            let n = store::end::for_user(db, &user.id).await?;
+            let by = portcullis::ssr::audit::Actor::cli();
+            let n = manage::end_others(db, &user.id, "", &by).await?;
             println!("ended {n} session(s) of {}", user.username);
         }
         SessionCommand::Revoke { .. } => bail!("name a session's handle, or --user U --all"),

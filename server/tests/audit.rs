@@ -253,6 +253,13 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
         (ended.actor.as_str(), ended.user_id.as_deref()),
         ("alice", Some(alice.as_str()))
     );
+    let run = app.cli(&["session", "revoke", "--user", "alice", "--all"]);
+    assert!(run.ok, "{}", run.stderr);
+    let ended = &of_kind(app, EventKind::SessionEnded).await[0];
+    assert_eq!(
+        (ended.actor.as_str(), detail(ended, "session")),
+        ("cli", "all")
+    );
 
     // Login methods: auto-redirect off, as an administrator.
     let res = app
@@ -280,8 +287,9 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
         assert!(!lines.contains(secret), "{secret} in {lines}");
         assert!(!page_export.contains(secret), "{secret} in the export");
     }
-    // Not a page of anyone else's.
-    let alice_export = here
+    // Not a page of anyone else's (alice signs in again: the CLI ended her sessions).
+    let alice_export = signed_in(app, "alice")
+        .await
         .get(app.url("/api/v1/audit.jsonl"))
         .send()
         .await

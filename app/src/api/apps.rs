@@ -142,7 +142,9 @@ pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
         let app = portcullis::ssr::apps::get(&cx.state.db, &id)
             .await?
             .ok_or_else(|| AppError::NotFound("There is no such application.".into()))?;
-        let secret = portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id).await?;
+        let secret =
+            portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id, &actor(&admin).await)
+                .await?;
         ssr::show_secret(&cx, &app.name, &secret).await?;
         tracing::info!(admin = ?admin.username, app = ?app.name, "client secret rotated");
         Ok(())

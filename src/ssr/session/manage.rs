@@ -129,16 +129,17 @@ pub async fn end(
 }
 
 /// Ends every session of `user_id` but `keep` (the asking browser's): "Sign out everywhere
-/// else". Returns how many ended.
+/// else"; with `keep` empty, every one. Returns how many ended.
 pub async fn end_others(
     db: &Db,
     user_id: &str,
     keep: &str,
     by: &Actor,
 ) -> Result<u64, sqlx::Error> {
+    let which = if keep.is_empty() { "all" } else { "all others" };
     let entry = Entry::new(EventKind::SessionEnded, by)
         .on_user(user_id)
-        .detail("session", "all others");
+        .detail("session", which);
     crate::exec_audited!(
         db,
         &entry,
