@@ -54,6 +54,7 @@ kinds! {
     AppUpdated => "app_updated", "Application changed";
     AppDeleted => "app_deleted", "Application deleted";
     UserCreated => "user_created", "User created";
+    UserUpdated => "user_updated", "User changed";
     GroupAssigned => "group_assigned", "Group assigned";
     GroupUnassigned => "group_unassigned", "Group unassigned";
     AdminGranted => "admin_granted", "Administrator granted";

@@ -108,6 +108,17 @@ async fn granted_and_removed_at_sign_in(app: &TestApp) {
         .unwrap();
     assert_eq!(granted.actor, "provider:idp");
     assert_eq!(granted.details["rule"], "admin_claims of idp");
+    // The display name set back by the provider at the sign-in after it was changed here.
+    let renamed: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.name() == "user_updated")
+        .collect();
+    assert_eq!(renamed.len(), 1, "{renamed:#?}");
+    assert_eq!(renamed[0].actor, "provider:idp");
+    assert_eq!(
+        renamed[0].details["fields"],
+        serde_json::json!(["display_name"])
+    );
 }
 both_backends!(granted_and_removed_at_sign_in);
 

@@ -142,9 +142,10 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     // one through a provider without Admin Claims). A sign-in that changes nothing writes
     // nothing (on SQLite a write would queue every sign-in behind the others).
     let granted = (change == AdminChange::Grant).then(|| audited(EventKind::AdminGranted));
+    let renamed = (name != user.display_name).then(|| updated(v, user_id, "display_name"));
     crate::exec_audited_if!(
         db,
-        granted.as_ref(),
+        granted.iter().chain(renamed.iter()),
         "UPDATE users SET is_admin = $2, display_name = $3, admin_kept = $4, \
          updated_at = CASE WHEN is_admin <> $2 OR display_name <> $3 THEN $5 ELSE updated_at END \
          WHERE id = $1 \
@@ -197,8 +198,9 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
         }
         return Ok(());
     }
-    let changed = crate::exec!(
+    let changed = crate::exec_audited!(
         db,
+        &updated(v, &user.id, "email"),
         "UPDATE users SET email = $2, updated_at = $3, email_source = $4, email_provider = $5 \
          WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($2) AND o.id <> $1)",
@@ -220,6 +222,14 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
         Err(e) => return Err(e),
     }
     Ok(())
+}
+
+/// `field` of `user_id` changed by the provider of `v` at a sign-in through it (the field's
+/// name only, as ever).
+fn updated(v: &Verified, user_id: &str, field: &str) -> Entry {
+    Entry::new(EventKind::UserUpdated, &Actor::provider(&v.provider.slug))
+        .on_user(user_id)
+        .fields(vec![field.to_owned()])
 }
 
 /// Administrators kept by the last-administrator guard, and why: (user id, reason).

@@ -186,12 +186,13 @@ macro_rules! audit_write {
 #[macro_export]
 macro_rules! exec_audited {
     ($db:expr, $entry:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
-        $crate::exec_audited_if!($db, Some($entry), $sql $(, $arg)*)
+        $crate::exec_audited_if!($db, [$entry], $sql $(, $arg)*)
     };
 }
 
-/// [`exec_audited!`] with the event optional (`Option<&Entry>`): a statement that records
-/// an event only for some of its changes.
+/// [`exec_audited!`] with the events to write given as any `IntoIterator<Item = &Entry>` (an
+/// `Option<&Entry>`, a chain of them): a statement that records an event only for some of
+/// its changes, or more than one.
 #[macro_export]
 macro_rules! exec_audited_if {
     ($db:expr, $entry:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
@@ -202,9 +203,10 @@ macro_rules! exec_audited_if {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-            let entry: Option<&$crate::ssr::audit::Entry> = $entry;
-            if let (true, Some(entry)) = (n > 0, entry) {
-                $crate::audit_write!(&mut *tx, entry)?;
+            if n > 0 {
+                for entry in $entry {
+                    $crate::audit_write!(&mut *tx, entry)?;
+                }
             }
             tx.commit().await?;
             Ok::<u64, sqlx::Error>(n)
