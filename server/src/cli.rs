@@ -117,7 +117,7 @@ impl Command {
 }
 
 /// Provider fields; on `update`, an omitted flag keeps the stored value.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, clap::Args, serde::Serialize)]
 pub struct ProviderFields {
     /// Shown on the login button.
     #[arg(long)]
@@ -132,14 +132,16 @@ pub struct ProviderFields {
     pub client_id: Option<String>,
     /// Read the client secret from standard input (one line).
     #[arg(long)]
+    #[serde(skip)]
     pub client_secret_stdin: bool,
     /// The provider's settings.
     #[command(flatten)]
+    #[serde(flatten)]
     pub settings: SettingsFlags,
 }
 
 /// One flag per provider setting (`portcullis::provider::ProviderSettings`), named as the
-/// setting, so `ProviderFields::apply` maps them by name; on `update`, an omitted flag
+/// setting, so [`merge_flags`] maps them by name; on `update`, an omitted flag
 /// keeps the stored value. A repeated flag fills a one-per-line setting.
 #[derive(Debug, Default, clap::Args, serde::Serialize)]
 pub struct SettingsFlags {
@@ -350,6 +352,36 @@ pub fn print_list<T: serde::Serialize>(
         println!("{out}");
     }
     Ok(())
+}
+
+/// `target` with every flag given in `flags` in place of the field of its name, so that a new
+/// field needs its flag and nothing here. A flag not given (`None`, or a repeatable flag not
+/// used) keeps the field; a repeated flag fills a one-per-line field. Fields the target does
+/// not serialize (`#[serde(skip)]`) come back as their defaults: set them afterwards.
+pub fn merge_flags<T>(target: &T, flags: &impl serde::Serialize) -> anyhow::Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    use serde_json::Value;
+    let mut merged = serde_json::to_value(target)?;
+    let Value::Object(given) = serde_json::to_value(flags)? else {
+        bail!("the flags are not a set of named values");
+    };
+    for (name, value) in given {
+        merged[name] = match value {
+            Value::Null => continue,
+            Value::Array(lines) if lines.is_empty() => continue,
+            Value::Array(lines) => Value::String(
+                lines
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            value => value,
+        };
+    }
+    Ok(serde_json::from_value(merged)?)
 }
 
 pub fn read_stdin_line(what: &str) -> anyhow::Result<String> {

@@ -2,16 +2,15 @@
 //! shell. Providers added here appear in the UI and the other way round (one database).
 
 use crate::cli::{
-    OidcCommand, ProviderCommand, ProviderFields, SettingsFlags, field_errors, print_list,
+    OidcCommand, ProviderCommand, ProviderFields, field_errors, merge_flags, print_list,
     read_stdin_line,
 };
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
 use portcullis::field::FieldError;
-use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft, ProviderSettings, Typed};
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
 use portcullis::ssr::providers::{self, ProviderError};
-use serde_json::Value;
 
 impl ProviderFields {
     /// Applies the given flags over `draft`.
@@ -19,42 +18,8 @@ impl ProviderFields {
         if self.client_secret_stdin {
             draft.client_secret = read_stdin_line("client secret")?;
         }
-        let set = |target: &mut String, value: Option<String>| {
-            if let Some(v) = value {
-                *target = v;
-            }
-        };
-        set(&mut draft.name, self.name);
-        set(&mut draft.logo, self.logo);
-        set(&mut draft.issuer_url, self.issuer_url);
-        set(&mut draft.client_id, self.client_id);
-        draft.settings = self.settings.apply(&draft.settings)?;
+        *draft = merge_flags(draft, &self)?;
         Ok(())
-    }
-}
-
-impl SettingsFlags {
-    /// `settings` with every given flag in place of the setting of its name (a repeated
-    /// flag as one value per line), so a new setting needs its flag and nothing here.
-    fn apply(&self, settings: &ProviderSettings<Typed>) -> anyhow::Result<ProviderSettings<Typed>> {
-        let mut merged = serde_json::to_value(settings)?;
-        let Value::Object(given) = serde_json::to_value(self)? else {
-            bail!("the settings flags are not a set of named values");
-        };
-        for (name, value) in given {
-            merged[name] = match value {
-                Value::Null => continue,
-                Value::Array(lines) => Value::String(
-                    lines
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
-                value => value,
-            };
-        }
-        Ok(serde_json::from_value(merged)?)
     }
 }
 
@@ -164,9 +129,11 @@ pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::SettingsFlags;
     use clap::{Args, Command};
+    use portcullis::provider::{ProviderSettings, Typed};
 
-    /// Every setting has its flag, named as the setting (`apply` maps them by name), and
+    /// Every setting has its flag, named as the setting (`merge_flags` maps them by name), and
     /// no flag names something that is not a setting.
     #[test]
     fn every_setting_has_its_flag() {
@@ -190,13 +157,13 @@ mod tests {
             ]),
             ..SettingsFlags::default()
         };
-        let after = flags.apply(&before).unwrap();
+        let after = merge_flags(&before, &flags).unwrap();
         assert!(!after.enabled);
         assert_eq!(after.groups_claim, "");
         assert_eq!(after.auth_params, "prompt=select_account\nhd=example.com");
         assert_eq!(after.scopes, before.scopes, "not given: kept");
         assert_eq!(after.sign_out_at_provider, before.sign_out_at_provider);
-        let nothing = SettingsFlags::default().apply(&after).unwrap();
+        let nothing = merge_flags(&after, &SettingsFlags::default()).unwrap();
         assert_eq!(nothing, after);
     }
 }

@@ -2,7 +2,8 @@
 //! the discovery document (also at RFC 8414's name) and the JWKS. Slice 3: the authorization
 //! code flow: `/oauth2/authorize` (GET, and POST answered 303 to the GET),
 //! `/oauth2/continue/{id}` (after sign-in), `/oauth2/token` (`authorization_code` with PKCE),
-//! `/oauth2/userinfo`. The rules live in `portcullis::ssr::op`; these handlers read the
+//! `/oauth2/userinfo`. Slice 5: `refresh_token` at the token endpoint, `/oauth2/revoke`
+//! (RFC 7009) and `/oauth2/introspect` (RFC 7662). The rules live in `portcullis::ssr::op`; these handlers read the
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
@@ -26,8 +27,8 @@ use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
 use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
 use portcullis::ssr::op::id_token;
 use portcullis::ssr::op::metadata::{
-    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, JWKS_PATH, OAUTH_METADATA_PATH, TOKEN_PATH,
-    USERINFO_PATH, provider_metadata,
+    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH,
+    REVOKE_PATH, TOKEN_PATH, USERINFO_PATH, provider_metadata,
 };
 use portcullis::ssr::session::AuthSession;
 
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
         .route(TOKEN_PATH, post(token))
+        .route(REVOKE_PATH, post(revoke))
+        .route(INTROSPECT_PATH, post(introspect))
         .route(USERINFO_PATH, get(userinfo).post(userinfo))
         .layer(DefaultBodyLimit::max(BODY_MAX))
 }
@@ -419,7 +422,8 @@ async fn authenticate(
     Ok(client)
 }
 
-/// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge).
+/// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
+/// and `refresh_token` (rotated on every use).
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
     let params = Params::parse(&body);
     let client = match authenticate(&state, &headers, &params).await {
@@ -427,64 +431,159 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         Err(res) => return res,
     };
     let one = |name: &str| params.one(name);
-    let (grant_type, code, redirect_uri, verifier) = match (
-        one("grant_type"),
-        one("code"),
-        one("redirect_uri"),
-        one("code_verifier"),
-    ) {
-        (Ok(g), Ok(c), Ok(r), Ok(v)) => (g, c, r, v),
-        _ => return invalid_request("a parameter is repeated"),
+    let names = [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+    ];
+    let Ok(values) = names.map(one).into_iter().collect::<Result<Vec<_>, _>>() else {
+        return invalid_request("a parameter is repeated");
     };
-    match grant_type {
+    let [
+        grant_type,
+        code,
+        redirect_uri,
+        verifier,
+        refresh_token,
+        scope,
+    ] = values[..]
+    else {
+        unreachable!("one value per name");
+    };
+    let used = match grant_type {
         None => return invalid_request("grant_type is missing"),
-        Some("authorization_code") => {}
+        Some("authorization_code") => {
+            let Some(code) = code else {
+                return invalid_request("code is missing");
+            };
+            grants::exchange(&state.db, &client, code, redirect_uri, verifier).await
+        }
+        Some("refresh_token") => {
+            let Some(token) = refresh_token else {
+                return invalid_request("refresh_token is missing");
+            };
+            grants::refresh(&state.db, &client, token, scope).await
+        }
         Some(_) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 CoreErrorResponseType::UnsupportedGrantType,
-                "only authorization_code is supported",
+                "only authorization_code and refresh_token are supported",
             );
         }
-    }
-    let Some(code) = code else {
-        return invalid_request("code is missing");
     };
-    let exchanged = match grants::exchange(&state.db, &client, code, redirect_uri, verifier).await {
+    let tokens = match used {
         Ok(x) => x,
-        Err(ExchangeError::InvalidGrant(why)) => {
+        Err(ExchangeError::InvalidGrant(why)) => return invalid_grant(why),
+        Err(e @ ExchangeError::InvalidScope) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
-                CoreErrorResponseType::InvalidGrant,
-                why,
+                CoreErrorResponseType::InvalidScope,
+                &e.to_string(),
             );
         }
         Err(ExchangeError::Db(e)) => return trouble_json(e),
     };
-    let who = match portcullis::ssr::groups::identity(&state.db, &exchanged.grant.who.user_id).await
-    {
+    let who = match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id).await {
         Ok(Some(w)) => w,
-        Ok(None) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                CoreErrorResponseType::InvalidGrant,
-                "the user no longer exists",
-            );
-        }
+        Ok(None) => return invalid_grant("the user no longer exists"),
         Err(e) => return trouble_json(e),
     };
+    // A refresh is a new decision: someone since removed from "who may open it" gets no
+    // token, and the grant ends.
+    if grant_type == Some("refresh_token") {
+        let allowed = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
+            Ok(app) => app.is_some_and(|a| a.allows(who.is_admin, &who.username, &who.groups)),
+            Err(e) => return trouble_json(e),
+        };
+        if !allowed {
+            if let Err(e) = grants::revoke_grant(&state.db, &tokens.grant.id).await {
+                return trouble_json(e);
+            }
+            return invalid_grant("this account may no longer open the application");
+        }
+    }
     match id_token::token_response(
         &state.op_keys,
         &state.public_url,
         &client.view.client_id,
         &client.view.id_token_alg,
-        &exchanged.grant,
+        &tokens,
         &who,
-        &exchanged.access_token,
     ) {
-        Ok(body) => (no_store(), axum::Json(body)).into_response(),
+        Ok(body) => {
+            let grant = match grant_type {
+                Some("refresh_token") => "refresh_token",
+                _ => "authorization_code",
+            };
+            portcullis::ssr::metrics::op_tokens_issued(&client.app_id, grant);
+            (no_store(), axum::Json(body)).into_response()
+        }
         Err(e) => trouble_json(e),
     }
+}
+
+fn invalid_grant(why: &str) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        CoreErrorResponseType::InvalidGrant,
+        why,
+    )
+}
+
+/// A revocation or introspection request: the client, authenticated as at the token
+/// endpoint, and its `token` parameter (required, once).
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(OpClient, String), Response> {
+    let params = Params::parse(body);
+    let client = authenticate(state, headers, &params).await?;
+    match params.one("token") {
+        Ok(Some(t)) => Ok((client, t.to_owned())),
+        Ok(None) => Err(invalid_request("token is missing")),
+        Err(_) => Err(invalid_request("token is repeated")),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
+/// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
+async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let token = token.as_str();
+    match grants::revoke(&state.db, &client, token).await {
+        Ok(grants::Revoked::Done) => (StatusCode::OK, no_store()).into_response(),
+        // RFC 7009 §2.1: refused, and the client told (Keycloak's answer too).
+        Ok(grants::Revoked::OtherClient) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            CoreErrorResponseType::UnauthorizedClient,
+            "the token was issued to another client",
+        ),
+        Err(e) => trouble_json(e),
+    }
+}
+
+/// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
+/// other token, live or not, is `{"active": false}`.
+async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let token = token.as_str();
+    let found = match grants::introspect(&state.db, &client, token).await {
+        Ok(f) => f,
+        Err(e) => return trouble_json(e),
+    };
+    let res = id_token::introspection(&state.public_url, &client.view.client_id, found);
+    (no_store(), axum::Json(res)).into_response()
 }
 
 fn trouble_json(e: impl std::fmt::Debug) -> Response {

@@ -74,8 +74,7 @@ pub async fn revoke_unless_last(
         if n > 0 {
             crate::audit_write!(&mut *tx, entry)?;
         }
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+        n
     })?;
     Ok(n > 0)
 }

@@ -523,8 +523,7 @@ pub async fn unlink(
                 .detail("provider", slug);
             crate::audit_write!(&mut *tx, &entry)?;
         }
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+        n
     })?;
     if deleted > 0 {
         super::groups::drop_from_provider(db, slug, Some(user_id)).await?;

@@ -6,8 +6,8 @@ use super::clock::now;
 use super::db::Db;
 use super::secrets::{random_token, token_hash};
 use crate::audit::EventKind;
-use crate::on_pool;
 use crate::tokens::{PER_USER_MAX, PREFIX, TokenView, ValidToken};
+use crate::{on_pool, users_locked_tx};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -32,41 +32,45 @@ pub async fn create(
     t: &ValidToken,
     by: &Actor,
 ) -> Result<(TokenView, String), TokenError> {
-    let held: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM personal_tokens WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-    if held >= PER_USER_MAX {
-        return Err(TokenError::TooMany);
-    }
+    // The limit and the insert in one statement, under the user's row lock on PostgreSQL
+    // (SQLite runs one writer at a time): two creations at once cannot both pass at 49.
+    const GUARDED_INSERT: &str = "INSERT INTO personal_tokens (id, user_id, name, token_hash, \
+         hint, apps, created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+         WHERE (SELECT COUNT(*) FROM personal_tokens WHERE user_id = $2) < $9";
     let token = format!("{PREFIX}{}", random_token());
     let id = uuid::Uuid::new_v4().to_string();
     let hint: String = token[token.len() - 4..].to_owned();
     let created = now();
     let expires = t.expires_in_days.map(|d| created + i64::from(d) * 86_400);
-    let entry = Entry::new(EventKind::TokenCreated, by)
-        .target("token", &id, &t.name)
-        .detail("apps", t.apps.clone())
-        .detail("expires_in_days", t.expires_in_days);
     let entry = Entry {
         user_id: Some(user_id.to_owned()),
-        ..entry
+        ..Entry::new(EventKind::TokenCreated, by)
+            .target("token", &id, &t.name)
+            .detail("apps", t.apps.clone())
+            .detail("expires_in_days", t.expires_in_days)
     };
-    crate::exec_audited!(
-        db,
-        &entry,
-        "INSERT INTO personal_tokens (id, user_id, name, token_hash, hint, apps, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &id,
-        user_id,
-        &t.name,
-        token_hash(&token),
-        &hint,
-        t.apps.join("\n"),
-        created,
-        expires,
-    )?;
+    let inserted = users_locked_tx!(db, tx, "id = $1", user_id => {
+        let n = sqlx::query(GUARDED_INSERT)
+            .bind(&id)
+            .bind(user_id)
+            .bind(&t.name)
+            .bind(token_hash(&token))
+            .bind(&hint)
+            .bind(t.apps.join("\n"))
+            .bind(created)
+            .bind(expires)
+            .bind(PER_USER_MAX)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            crate::audit_write!(&mut *tx, &entry)?;
+        }
+        n
+    })?;
+    if inserted == 0 {
+        return Err(TokenError::TooMany);
+    }
     let view = TokenView {
         id,
         name: t.name.clone(),

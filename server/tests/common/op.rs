@@ -180,8 +180,18 @@ pub async fn token(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
+    client_post(app, "/oauth2/token", basic, form).await
+}
+
+/// [`token`] at any endpoint where clients authenticate (`/oauth2/revoke`, ...).
+pub async fn client_post(
+    app: &TestApp,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
     let mut req = reqwest::Client::new()
-        .post(app.url("/oauth2/token"))
+        .post(app.url(path))
         .header("origin", "https://rp.example")
         .form(form);
     if let Some((id, secret)) = basic {

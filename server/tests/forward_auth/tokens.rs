@@ -207,6 +207,39 @@ async fn last_use_is_written_rarely(app: &TestApp) {
 }
 proxied!(last_use_is_written_rarely);
 
+/// At most fifty tokens each, even when a script asks for sixty at once (the limit and the
+/// insert are one guarded statement).
+async fn at_most_fifty_at_once(app: &TestApp) {
+    use portcullis::tokens::{PER_USER_MAX, ValidToken};
+    let echo = token_app(app, "Echo", APP, true).await;
+    app.add_user("alice", "alice password", false).await;
+    let alice: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username = 'alice'")
+        .fetch_one(pool)
+        .await)
+    .unwrap();
+    let asks = (0..PER_USER_MAX + 10).map(|i| {
+        let t = ValidToken {
+            name: format!("script {i}"),
+            expires_in_days: None,
+            apps: vec![echo.clone()],
+        };
+        let (db, alice) = (app.running.db.clone(), alice.clone());
+        let by = common::by_cli();
+        tokio::spawn(async move { portcullis::ssr::tokens::create(&db, &alice, &t, &by).await })
+    });
+    let mut made = 0;
+    for ask in asks.collect::<Vec<_>>() {
+        match ask.await.unwrap() {
+            Ok(_) => made += 1,
+            Err(e) => assert!(e.to_string().contains("revoke one"), "{e}"),
+        }
+    }
+    assert_eq!(made, PER_USER_MAX);
+    assert_eq!(list_ids(app, "alice").await.len() as i64, PER_USER_MAX);
+}
+proxied!(at_most_fifty_at_once);
+
 /// The answer for an application that does not allow tokens.
 async fn tokens_not_accepted(res: Response) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

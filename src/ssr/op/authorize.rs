@@ -21,8 +21,6 @@ pub const VALUE_MAX: usize = 2048;
 pub const QUERY_MAX: usize = 8192;
 /// How long a request waits for the person to sign in.
 pub const REQUEST_TTL: i64 = 600;
-/// The scopes slice 3 grants (`offline_access` waits for refresh tokens, slice 5).
-pub const GRANTABLE: [&str; 4] = ["openid", "profile", "email", "groups"];
 
 /// A request's parameters as sent, in order, repeated ones kept.
 #[derive(Debug, Clone, Default)]
@@ -190,13 +188,15 @@ pub fn validate(
             "the scope must include openid (this is an OpenID Connect provider)",
         ));
     }
-    // Scopes the client may not have, or that Portcullis does not grant, are dropped
-    // (RFC 6749 §3.3), in the client's order.
+    // Scopes the client may not have are dropped (RFC 6749 §3.3), in the client's order. A
+    // client's scopes are among those Portcullis grants (`apps::client::SCOPES`). Applications
+    // are the administrator's (first party): `offline_access` needs no consent prompt (OpenID
+    // Connect Core §11 allows "other conditions").
     let scope: Vec<String> = client
         .view
         .scopes
         .iter()
-        .filter(|s| asked.contains(&s.as_str()) && GRANTABLE.contains(&s.as_str()))
+        .filter(|s| asked.contains(&s.as_str()))
         .cloned()
         .collect();
     let method = get("code_challenge_method");
