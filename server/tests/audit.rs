@@ -261,6 +261,25 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
         ("cli", "all")
     );
 
+    // Deletions: the application by the CLI, the provider by the page's server function.
+    let run = app.cli(&["app", "remove", "Echo"]);
+    assert!(run.ok, "{}", run.stderr);
+    let gone = only(app, EventKind::AppDeleted).await;
+    assert_eq!(
+        (gone.actor.as_str(), gone.target.as_deref()),
+        ("cli", Some("Echo"))
+    );
+    let res = app
+        .call(&root, "admin/delete_provider", &[("slug", "corp")])
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let gone = only(app, EventKind::ProviderDeleted).await;
+    assert_eq!(
+        (gone.actor.as_str(), gone.target_id.as_deref()),
+        ("root", Some("corp"))
+    );
+    assert_eq!(gone.details["links"], 0);
+
     // Login methods: auto-redirect off, as an administrator.
     let res = app
         .call(&root, "admin/set_auto_redirect", &[("slug", "")])
