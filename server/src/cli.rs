@@ -64,6 +64,9 @@ pub enum Command {
     /// Personal access tokens (scripts through forward auth): make, list, revoke.
     #[command(subcommand)]
     Token(crate::cli_token::TokenCommand),
+    /// The audit log: who did what, when, from where (`audit list`; `--json` exports it).
+    #[command(subcommand)]
+    Audit(crate::cli_audit::AuditCommand),
     /// Show or switch login methods; `login-methods local enable` restores password sign-in
     /// (break-glass, on the server).
     #[command(subcommand)]
@@ -267,6 +270,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let config = command.config(cli.store)?;
     config.trust_ca_file()?;
+    // This process's commands and server write audit events unless the log is off.
+    portcullis::ssr::audit::set_enabled(config.audit_retention_days > 0);
     match command {
         Command::Serve(_) => serve::run(config).await,
         Command::User(cmd) => user(&config, cmd).await,
@@ -278,6 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LoginMethods(cmd) => crate::cli_login_methods::login_methods(&config, cmd).await,
         Command::Keys(cmd) => crate::cli_keys::keys(&config, cmd).await,
         Command::Token(cmd) => crate::cli_token::token(&config, cmd).await,
+        Command::Audit(cmd) => crate::cli_audit::audit(&config, cmd).await,
         Command::Healthcheck { timeout, .. } => healthcheck(&config, timeout).await,
     }
 }
@@ -416,7 +422,15 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             let account = account
                 .validate()
                 .map_err(|errors| field_errors("user", &errors))?;
-            match users::create(&db, &account, admin, false).await {
+            match users::create(
+                &db,
+                &account,
+                admin,
+                false,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            {
                 Ok(user) => println!(
                     "created {} {} ({})",
                     if user.is_admin {
@@ -446,7 +460,9 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::ResetSecondFactor { user } => {
             let user = crate::cli_session::find_user(&db, &user).await?;
-            if portcullis::ssr::totp::remove(&db, &user.id).await? {
+            if portcullis::ssr::totp::remove(&db, &user.id, &portcullis::ssr::audit::Actor::cli())
+                .await?
+            {
                 println!("removed the one-time codes of {}", user.username);
             } else {
                 println!("{} had no one-time codes", user.username);

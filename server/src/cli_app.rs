@@ -266,7 +266,9 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             if let Some(c) = &valid.client {
                 clients::check(&db, None, c).await.map_err(client_error)?;
             }
-            let app = apps::create(&db, &valid).await.map_err(explain)?;
+            let app = apps::create(&db, &valid, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("added application {} ({})", app.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
@@ -284,22 +286,30 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
                     .await
                     .map_err(client_error)?;
             }
-            let app = apps::update(&db, &existing.id, &valid)
-                .await
-                .map_err(explain)?;
+            let app = apps::update(
+                &db,
+                &existing.id,
+                &valid,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            .map_err(explain)?;
             println!("updated application {} ({})", app.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
         AppCommand::Remove { app } => {
             let existing = found(&db, &app).await?;
-            apps::delete(&db, &existing.id).await.map_err(explain)?;
+            apps::delete(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("removed application {} ({})", existing.name, existing.id);
         }
         AppCommand::Secret { app } => {
             let existing = found(&db, &app).await?;
-            let secret = clients::rotate_secret(&db, &existing.id)
-                .await
-                .map_err(client_error)?;
+            let secret =
+                clients::rotate_secret(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
+                    .await
+                    .map_err(client_error)?;
             println!(
                 "new client secret of {} (shown only this once; the old one no longer works):\n{secret}",
                 existing.name
@@ -337,7 +347,7 @@ pub async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
             let group = group.trim();
             check_group(group).map_err(|m| anyhow::anyhow!("--group: {m}"))?;
             let u = user_named(&db, &user).await?;
-            if groups::assign(&db, &u.id, group).await? {
+            if groups::assign(&db, &u.id, group, &portcullis::ssr::audit::Actor::cli()).await? {
                 println!("{} is now in group {group}", u.username);
             } else {
                 println!("{} was already in group {group}", u.username);
@@ -345,7 +355,14 @@ pub async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
         }
         GroupCommand::Unassign { user, group } => {
             let u = user_named(&db, &user).await?;
-            if !groups::unassign(&db, &u.id, group.trim()).await? {
+            if !groups::unassign(
+                &db,
+                &u.id,
+                group.trim(),
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await?
+            {
                 bail!("{} has no assigned group \"{}\"", u.username, group.trim());
             }
             println!("{} is no longer in group {}", u.username, group.trim());

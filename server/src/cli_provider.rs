@@ -56,9 +56,10 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let valid = draft
                 .validate(Mode::Create, policy)
                 .map_err(|e| field_errors("provider", &e))?;
-            let view = providers::create(&db, &secrets, &valid)
-                .await
-                .map_err(explain)?;
+            let view =
+                providers::create(&db, &secrets, &valid, &portcullis::ssr::audit::Actor::cli())
+                    .await
+                    .map_err(explain)?;
             println!("added provider {} ({})", view.slug, view.name);
         }
         ProviderCommand::Update { slug, fields } => {
@@ -72,13 +73,21 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let valid = draft
                 .validate(Mode::Update, policy)
                 .map_err(|e| field_errors("provider", &e))?;
-            let view = providers::update(&db, &secrets, &slug, &valid)
-                .await
-                .map_err(explain)?;
+            let view = providers::update(
+                &db,
+                &secrets,
+                &slug,
+                &valid,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            .map_err(explain)?;
             println!("updated provider {} ({})", view.slug, view.name);
         }
         ProviderCommand::Remove { slug } => {
-            let links = providers::delete(&db, &slug).await.map_err(explain)?;
+            let links = providers::delete(&db, &slug, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("removed provider {slug} and {links} linked account(s)");
         }
         ProviderCommand::List { json } => {
@@ -106,7 +115,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
 pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     let on = matches!(cmd, OidcCommand::Enable);
-    providers::set_oidc_enabled(&db, on)
+    providers::set_oidc_enabled(&db, on, &portcullis::ssr::audit::Actor::cli())
         .await
         .map_err(explain)?;
     println!(

@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_claims;
+mod audit;
 mod auth;
 mod auth_params;
 mod auto_redirect;

@@ -1,9 +1,11 @@
 //! Personal access tokens in the database, and reading one from a request. Only the token's
 //! hash is stored ([`super::secrets::token_hash`]); the token is shown once, at creation.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::Db;
 use super::secrets::{random_token, token_hash};
+use crate::audit::EventKind;
 use crate::tokens::{PER_USER_MAX, PREFIX, TokenView, ValidToken};
 use crate::{on_pool, users_locked_tx};
 use base64::Engine;
@@ -28,6 +30,7 @@ pub async fn create(
     db: &Db,
     user_id: &str,
     t: &ValidToken,
+    by: &Actor,
 ) -> Result<(TokenView, String), TokenError> {
     // The limit and the insert in one statement, under the user's row lock on PostgreSQL
     // (SQLite runs one writer at a time): two creations at once cannot both pass at 49.
@@ -39,8 +42,15 @@ pub async fn create(
     let hint: String = token[token.len() - 4..].to_owned();
     let created = now();
     let expires = t.expires_in_days.map(|d| created + i64::from(d) * 86_400);
+    let entry = Entry {
+        user_id: Some(user_id.to_owned()),
+        ..Entry::new(EventKind::TokenCreated, by)
+            .target("token", &id, &t.name)
+            .detail("apps", t.apps.clone())
+            .detail("expires_in_days", t.expires_in_days)
+    };
     let inserted = users_locked_tx!(db, tx, "id = $1", user_id => {
-        sqlx::query(GUARDED_INSERT)
+        let n = sqlx::query(GUARDED_INSERT)
             .bind(&id)
             .bind(user_id)
             .bind(&t.name)
@@ -52,7 +62,11 @@ pub async fn create(
             .bind(PER_USER_MAX)
             .execute(&mut *tx)
             .await?
-            .rows_affected()
+            .rows_affected();
+        if n > 0 {
+            crate::audit_write!(&mut *tx, &entry)?;
+        }
+        n
     })?;
     if inserted == 0 {
         return Err(TokenError::TooMany);
@@ -108,12 +122,26 @@ pub async fn list(
 
 /// Revokes (deletes) token `id`: `owner` is the user whose token it must be, `None` for an
 /// administrator, who may revoke anyone's.
-pub async fn revoke(db: &Db, id: &str, owner: Option<&str>) -> Result<(), TokenError> {
-    let n = crate::exec!(
+pub async fn revoke(db: &Db, id: &str, owner: Option<&str>, by: &Actor) -> Result<(), TokenError> {
+    let found: Option<(String, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, name FROM personal_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $2)")
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(pool)
+        .await)?;
+    let Some((user_id, name)) = found else {
+        return Err(TokenError::NotFound(id.to_owned()));
+    };
+    let entry = Entry {
+        user_id: Some(user_id.clone()),
+        ..Entry::new(EventKind::TokenRevoked, by).target("token", id, &name)
+    };
+    let n = crate::exec_audited!(
         db,
-        "DELETE FROM personal_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
+        &entry,
+        "DELETE FROM personal_tokens WHERE id = $1 AND user_id = $2",
         id,
-        owner,
+        &user_id,
     )?;
     if n == 0 {
         return Err(TokenError::NotFound(id.to_owned()));

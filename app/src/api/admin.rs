@@ -77,7 +77,7 @@ pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> 
     use crate::auth::*;
     use portcullis::ssr::identities;
     as_admin(async move |cx, admin| {
-        identities::unlink(&cx.state.db, &user_id, &slug, None).await?;
+        identities::unlink(&cx.state.db, &user_id, &slug, None, &actor(&admin).await).await?;
         tracing::info!(admin = ?admin.username, user = ?user_id, provider = ?slug, "administrator unlinked an identity");
         Ok(())
     })

@@ -57,7 +57,7 @@ pub fn shady_draft(issuer: &str) -> ProviderDraft {
 }
 
 pub async fn enable_oidc(app: &TestApp) {
-    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
+    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true, &super::by_cli())
         .await
         .unwrap();
 }

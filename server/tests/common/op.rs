@@ -54,7 +54,9 @@ pub async fn add_client(
 pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
     let valid = draft.validate().unwrap();
     let db = &app.running.db;
-    let saved = portcullis::ssr::apps::create(db, &valid).await.unwrap();
+    let saved = portcullis::ssr::apps::create(db, &valid, &super::by_cli())
+        .await
+        .unwrap();
     let secret =
         portcullis::ssr::op::clients::save(db, &saved.id, &saved.name, valid.client.as_ref())
             .await

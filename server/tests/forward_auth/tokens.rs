@@ -225,7 +225,8 @@ async fn at_most_fifty_at_once(app: &TestApp) {
             apps: vec![echo.clone()],
         };
         let (db, alice) = (app.running.db.clone(), alice.clone());
-        tokio::spawn(async move { portcullis::ssr::tokens::create(&db, &alice, &t).await })
+        let by = common::by_cli();
+        tokio::spawn(async move { portcullis::ssr::tokens::create(&db, &alice, &t, &by).await })
     });
     let mut made = 0;
     for ask in asks.collect::<Vec<_>>() {
