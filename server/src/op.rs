@@ -7,6 +7,7 @@
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
+use app::extract::ClientAddr;
 use app::html::{Onward, Question, continue_page, message_page, question_page};
 use app::state::AppState;
 use axum::Router;
@@ -262,6 +263,7 @@ async fn issue(
 async fn end_session_get(
     State(state): State<AppState>,
     session: AuthSession,
+    ClientAddr(addr): ClientAddr,
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.as_deref().unwrap_or(""));
@@ -293,8 +295,15 @@ async fn end_session_get(
     };
     match end_session::decide(hint.as_ref(), client.as_ref(), user.as_deref(), uri, st) {
         end_session::Decision::SignOut { then } => {
-            if user.is_some()
-                && let Err(e) = session.sign_out().await
+            if let Some(user) = &user
+                && let Err(e) = sign_out(
+                    &state,
+                    &session,
+                    user,
+                    addr,
+                    client.as_ref().map(|c| c.view.client_id.as_str()),
+                )
+                .await
             {
                 return trouble(e);
             }
@@ -323,11 +332,45 @@ async fn end_session_post(body: String) -> Response {
 
 /// `POST /oauth2/logout/confirm`: the person confirmed on our own page (the cross-site check
 /// refuses a post from elsewhere); signed out, never redirected.
-async fn end_session_confirm(session: AuthSession) -> Response {
-    match session.sign_out().await {
+async fn end_session_confirm(
+    State(state): State<AppState>,
+    session: AuthSession,
+    ClientAddr(addr): ClientAddr,
+) -> Response {
+    let ended = match session.user_id().await {
+        Ok(Some(user)) => sign_out(&state, &session, &user, addr, None).await,
+        Ok(None) => Ok(()),
+        Err(e) => Err(e),
+    };
+    match ended {
         Ok(()) => signed_out_page(),
         Err(e) => trouble(e),
     }
+}
+
+/// Ends `user`'s session at an application's request, recorded in the audit log as a
+/// sign-out (with the client, when the request named one).
+async fn sign_out(
+    state: &AppState,
+    session: &AuthSession,
+    user: &str,
+    addr: Option<std::net::IpAddr>,
+    client_id: Option<&str>,
+) -> Result<(), portcullis::ssr::session::SessionError> {
+    use portcullis::audit::EventKind;
+    use portcullis::ssr::audit::{Actor, Entry, record};
+    session.sign_out().await?;
+    let name = match portcullis::ssr::users::get(&state.db, user).await {
+        Ok(Some(u)) => u.username,
+        _ => String::new(),
+    };
+    let mut entry = Entry::new(EventKind::SignOut, &Actor::user(user, &name, addr))
+        .detail("via", "end_session_endpoint");
+    if let Some(client) = client_id {
+        entry = entry.detail("client_id", client);
+    }
+    record(&state.db, entry).await;
+    Ok(())
 }
 
 fn signed_out_page() -> Response {

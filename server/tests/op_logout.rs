@@ -39,7 +39,7 @@ async fn says_signed_out(res: reqwest::Response) {
 /// The hint names the signed-in person: signed out at once, back at the registered URI
 /// with `state`; the same again (signed out already) goes back too. Discovery names it.
 async fn rp_initiated(app: &TestApp) {
-    let (_, browser, id_token) = signed_in_with_id_token(app).await;
+    let (c, browser, id_token) = signed_in_with_id_token(app).await;
     let pairs = [
         ("id_token_hint", id_token.as_str()),
         ("post_logout_redirect_uri", BYE),
@@ -49,6 +49,17 @@ async fn rp_initiated(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], format!("{BYE}?state=st+1"));
     assert!(me(app, &browser).await.is_none(), "signed out");
+    // The audit log says who ended it, and at whose request.
+    let (actor, details): (String, String) = portcullis::on_pool!(&app.running.db, pool =>
+        sqlx::query_as("SELECT actor, details FROM audit_events WHERE event = 'sign_out'")
+            .fetch_one(pool)
+            .await)
+    .unwrap();
+    assert_eq!(actor, "alice");
+    assert!(
+        details.contains("end_session_endpoint") && details.contains(&c.client_id),
+        "{details}"
+    );
     let res = logout(app, &browser, &pairs).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "already signed out");
     // Without a URI: the signed-out page.

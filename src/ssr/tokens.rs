@@ -151,9 +151,13 @@ pub async fn revoke(db: &Db, id: &str, owner: Option<&str>, by: &Actor) -> Resul
 
 /// Revokes every token of `user_id` (an administrator's answer to a lost laptop or a leaked
 /// script): how many there were.
-pub async fn revoke_all(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
-    crate::exec!(
+pub async fn revoke_all(db: &Db, user_id: &str, by: &Actor) -> Result<u64, sqlx::Error> {
+    let entry = Entry::new(EventKind::TokenRevoked, by)
+        .on_user(user_id)
+        .detail("all", true);
+    crate::exec_audited!(
         db,
+        &entry,
         "DELETE FROM personal_tokens WHERE user_id = $1",
         user_id
     )

@@ -63,7 +63,8 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
 pub async fn revoke_user_tokens(user_id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_admin(async move |cx, admin| {
-        let n = portcullis::ssr::tokens::revoke_all(&cx.state.db, &user_id).await?;
+        let by = actor(&admin).await;
+        let n = portcullis::ssr::tokens::revoke_all(&cx.state.db, &user_id, &by).await?;
         tracing::info!(admin = ?admin.username, user = ?user_id, tokens = n, "administrator revoked a user's personal access tokens");
         Ok(())
     })
