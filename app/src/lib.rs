@@ -53,16 +53,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Moments in the viewer's time zone and copy buttons, without WebAssembly
                 // (`public/pkg/page.js`); the bundle only where a page shows an island.
-                {(scripts != Scripts::None)
-                    .then(|| {
-                        view! {
-                            <script
-                                type="module"
-                                src="/pkg/page.js"
-                                nonce=leptos::nonce::use_nonce()
-                            ></script>
-                        }
-                    })}
+                {(scripts != Scripts::None).then(|| view! { <ModuleScript src="/pkg/page.js"/> })}
+                // Passkeys (`public/pkg/passkey.js`): WebAuthn in the browser, where a page
+                // offers a passkey ceremony.
+                {passkey_script().then(|| view! { <ModuleScript src="/pkg/passkey.js"/> })}
                 {(scripts == Scripts::Islands).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
@@ -71,6 +65,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// A script module of ours, with this response's CSP nonce.
+#[component]
+fn ModuleScript(src: &'static str) -> impl IntoView {
+    view! { <script type="module" nonce=leptos::nonce::use_nonce() src=src></script> }
 }
 
 /// What a page loads besides HTML and CSS.
@@ -101,6 +101,23 @@ fn page_scripts() -> Scripts {
     #[cfg(not(feature = "ssr"))]
     {
         Scripts::Page
+    }
+}
+
+/// The pages that offer a passkey ceremony load `passkey.js` (a few KB, no WebAssembly):
+/// sign-in and Profile → Security, where passkeys are available (`AppState::passkeys`).
+fn passkey_script() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        let available = use_context::<state::AppState>().is_some_and(|st| st.passkeys.is_some());
+        available
+            && use_context::<http::request::Parts>().is_some_and(|parts| {
+                ["/login", "/profile/settings/security"].contains(&parts.uri.path())
+            })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 

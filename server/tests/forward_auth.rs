@@ -199,14 +199,6 @@ async fn groups_at(app: &TestApp, client: &Client, url: &str) -> Option<String> 
     header(&res, "remote-groups")
 }
 
-async fn user_id(app: &TestApp, name: &str) -> String {
-    portcullis::ssr::users::find_by_identifier(&app.running.db, name)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
-}
-
 /// Signed out: Caddy's contract is a redirect to the login page, nginx's a 401 with the
 /// same URL in Location; after a password sign-in the browser lands on the exact URL.
 async fn signed_out_goes_to_login_and_back(app: &TestApp) {

@@ -28,6 +28,7 @@ mod op_discovery;
 mod op_keys;
 mod op_rp;
 mod op_token;
+mod passkeys;
 mod private_ca;
 mod profile_sync;
 mod providers;

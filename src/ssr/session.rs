@@ -23,6 +23,12 @@ const KEY: &str = "portcullis";
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignedInVia {
     Password,
+    /// With a passkey (user verified by the authenticator: two factors in one).
+    Passkey {
+        /// The passkey may be copied between devices (backup eligible): kept in software
+        /// rather than bound to one device's hardware.
+        synced: bool,
+    },
     Provider {
         slug: String,
         issuer: String,

@@ -26,6 +26,9 @@ pub struct UsersSettingsData {
     /// The users with one-time codes on (a second factor at password sign-in).
     #[serde(default)]
     pub one_time_codes: Vec<String>,
+    /// The users holding a passkey (two factors in one).
+    #[serde(default)]
+    pub passkeys: Vec<String>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -45,6 +48,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
             groups: portcullis::ssr::groups::of_everyone(db).await?,
             one_time_codes: portcullis::ssr::totp::enabled_users(db).await?,
+            passkeys: portcullis::ssr::passkeys::users_with_passkeys(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,

@@ -12,6 +12,9 @@ pub struct LoginPageData {
     pub signed_in: bool,
     pub local_login: bool,
     pub providers: Vec<portcullis::provider::LoginProvider>,
+    /// Passkeys can sign in here (the public URL has a host name).
+    #[serde(default)]
+    pub passkeys: bool,
     pub flash: Option<AppError>,
     /// A confirmation left for the login page (e.g. signed out at the provider too).
     #[serde(default)]
@@ -46,6 +49,7 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
             setup_open: snapshot.setup_open,
             local_login: snapshot.local_login,
             providers: snapshot.providers.clone(),
+            passkeys: cx.state.passkeys.is_some(),
             signed_in: cx.session.user_id().await?.is_some(),
             notice,
             flash,

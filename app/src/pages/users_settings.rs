@@ -52,6 +52,7 @@ fn users_view(
     let kept = s.admins_kept.clone();
     let groups_of = s.groups.clone();
     let with_codes = s.one_time_codes.clone();
+    let with_passkeys = s.passkeys.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -112,7 +113,7 @@ fn users_view(
                         <th scope="col">"Role"</th>
                         <th scope="col" title="As applications see them: a provider's groups as provider:group unless its groups are authoritative">"Groups"</th>
                         <th scope="col">"Linked accounts"</th>
-                        <th scope="col" title="Asked for at password sign-in besides the password">"Second factor"</th>
+                        <th scope="col" title="One-time codes: asked for at password sign-in besides the password. Passkeys: sign in by themselves, as two factors">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
                     </tr>
                 </thead>
@@ -138,10 +139,17 @@ fn users_view(
                                 .map(|(_, g)| g.join(", "))
                                 .unwrap_or_default();
                             let groups_user = u.username.clone();
-                            let second_factor = if with_codes.contains(&u.id) {
-                                "One-time codes"
+                            let factors: Vec<&str> = [
+                                (with_codes.contains(&u.id), "One-time codes"),
+                                (with_passkeys.contains(&u.id), "Passkeys"),
+                            ]
+                            .into_iter()
+                            .filter_map(|(has, name)| has.then_some(name))
+                            .collect();
+                            let second_factor = if factors.is_empty() {
+                                "None".to_owned()
                             } else {
-                                "None"
+                                factors.join(", ")
                             };
                             let second_factor_user = u.username.clone();
                             view! {

@@ -281,3 +281,12 @@ pub async fn user_count(app: &TestApp) -> i64 {
         .await
         .unwrap()
 }
+
+/// The id of the account `name` (username or email).
+pub async fn user_id(app: &TestApp, name: &str) -> String {
+    portcullis::ssr::users::find_by_identifier(&app.running.db, name)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
