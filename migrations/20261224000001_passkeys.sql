@@ -29,3 +29,11 @@ CREATE TABLE passkey_challenges (
     expires_at    BIGINT NOT NULL
 );
 CREATE INDEX passkey_challenges_binding ON passkey_challenges (binding_hash);
+-- One-time enrolment links an administrator makes (`portcullis user passkey-link`): whoever
+-- holds the link may add a passkey to that account, once, within 24 hours. Only the SHA-256
+-- of the link's token is stored; one link per account (a new one replaces it).
+CREATE TABLE passkey_enrolments (
+    user_id     TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL UNIQUE,
+    expires_at  BIGINT NOT NULL
+);

@@ -23,9 +23,10 @@ use crate::components::nav::Nav;
 use crate::components::session::SessionContext;
 use crate::pages::{
     app_edit::AppEditPage, apps_settings::AppsSettingsPage, home::HomePage, login::LoginPage,
-    not_found::NotFound, oidc_settings::OidcSettingsPage, profile_settings::ProfileSettingsPage,
-    provider_edit::ProviderEditPage, second_factor::SecondFactorPage, setup::SetupPage,
-    test_report::TestReportPage, users_settings::UsersSettingsPage,
+    not_found::NotFound, oidc_settings::OidcSettingsPage, passkey_enrolment::PasskeyEnrolmentPage,
+    profile_settings::ProfileSettingsPage, provider_edit::ProviderEditPage,
+    second_factor::SecondFactorPage, setup::SetupPage, test_report::TestReportPage,
+    users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -105,14 +106,15 @@ fn page_scripts() -> Scripts {
 }
 
 /// The pages that offer a passkey ceremony load `passkey.js` (a few KB, no WebAssembly):
-/// sign-in and Profile → Security, where passkeys are available (`AppState::passkeys`).
+/// sign-in, Profile → Security and the enrolment link's page, where passkeys are available (`AppState::passkeys`).
 fn passkey_script() -> bool {
     #[cfg(feature = "ssr")]
     {
         let available = use_context::<state::AppState>().is_some_and(|st| st.passkeys.is_some());
         available
             && use_context::<http::request::Parts>().is_some_and(|parts| {
-                ["/login", "/profile/settings/security"].contains(&parts.uri.path())
+                ["/login", "/profile/settings/security", "/passkey-enrolment"]
+                    .contains(&parts.uri.path())
             })
     }
     #[cfg(not(feature = "ssr"))]
@@ -188,6 +190,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/passkey-enrolment") view=PasskeyEnrolmentPage ssr=SsrMode::Async/>
                     // One page, its tabs by the last segment (`pages::profile_settings::Tab`).
                     <Route
                         path=path!("/profile/settings/:tab?")

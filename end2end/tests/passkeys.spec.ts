@@ -1,5 +1,7 @@
-import { BrowserContext, CDPSession, expect, Page, test, TestInfo } from "./fixtures";
+import { execFileSync } from "node:child_process";
+import { BrowserContext, CDPSession, expect, Page, Server, test, TestInfo } from "./fixtures";
 import { addUser, expectAccessible, ids, jsEnabled, login, ready } from "./helpers";
+import { bin } from "./server";
 
 // Passkeys with Chromium's virtual authenticator (the DevTools Protocol's WebAuthn domain):
 // add one on Profile → Security, sign out, sign in with it (the "Sign in with a passkey"
@@ -62,6 +64,18 @@ async function visit(testInfo: TestInfo, url: string) {
 async function signInWithPassword(testInfo: TestInfo) {
   await login(page, testInfo, user(testInfo), password(testInfo));
   await expect(page.locator(ids.whoami)).toContainText(user(testInfo));
+}
+
+/** `portcullis user <args>` with the server's public URL (the enrolment link is built on
+ * it); the link it printed, as a path here. */
+function passkeyLink(server: Server, args: string[]): string {
+  const out = execFileSync(bin, ["user", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, PORTCULLIS_DATA_DIR: server.dataDir, PORTCULLIS_PUBLIC_URL: server.url, PORTCULLIS_LOG: "warn" },
+  });
+  const link = out.split("\n").find((l) => l.startsWith(`${server.url}/passkey-enrolment?token=`));
+  if (!link) throw new Error(`no link in: ${out}`);
+  return link.slice(server.url.length);
 }
 
 async function signOut() {
@@ -171,6 +185,38 @@ test.describe("with JavaScript", () => {
   });
 });
 
+test.describe("passkey-only accounts", () => {
+  test.skip(({ javaScriptEnabled }) => !javaScriptEnabled, "WebAuthn needs JavaScript");
+
+  test("an account without a password enrols its passkey through a one-time link", async ({ server }, testInfo) => {
+    const name = `pat-${testInfo.project.name}`;
+    const link = passkeyLink(server, ["add", "--username", name, "--email", `${name}@example.com`, "--passkey-only"]);
+    // A fresh device: only this account's passkey on it.
+    await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: authenticator });
+    authenticator = await addAuthenticator();
+    // (Signed out: the test before ends on the sign-in page.)
+    await visit(testInfo, link);
+    await expect(page.getByText(`Add a passkey to the account ${name}`)).toBeVisible();
+    await expectAccessible(page, "enrolment link");
+    await page.getByLabel("Name of the new passkey").fill("Phone");
+    await page.getByRole("button", { name: "Add a passkey" }).click();
+    await expect(page.locator(ids.whoami)).toContainText(name);
+
+    // Used: the link works no more.
+    await visit(testInfo, link);
+    await expect(page.getByText("This enrolment link has expired or was used already")).toBeVisible();
+    await expect(page.getByRole("button", { name: "Add a passkey" })).toHaveCount(0);
+
+    // The passkey signs in.
+    await signOut();
+    await ready(page, testInfo);
+    await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+    await expect(page.locator(ids.whoami)).toContainText(name);
+    await visit(testInfo, "/profile/settings/security");
+    await expect(page.locator(`${ids.passkeys} li`)).toContainText("Phone");
+  });
+});
+
 test.describe("without JavaScript", () => {
   test.skip(({ javaScriptEnabled }) => javaScriptEnabled, "the words shown when scripts do not run");
 
@@ -195,6 +241,11 @@ test.describe("without JavaScript", () => {
     await plain.goto("/profile/settings/security");
     await expect(plain.locator(ids.passkeyNoScript)).toContainText("Adding a passkey needs JavaScript");
     await expect(plain.getByRole("button", { name: "Add a passkey" })).toBeHidden();
+
+    // An enrolment link says the same.
+    const link = passkeyLink(server, ["passkey-link", "--user", user(testInfo)]);
+    await plain.goto(link);
+    await expect(plain.locator(ids.passkeyNoScript)).toContainText("Adding a passkey needs JavaScript");
     await off.close();
   });
 });

@@ -9,7 +9,9 @@
 //    passkey it holds for this site (discoverable credentials: no username first), and the
 //    username field (autocomplete="username webauthn") offers them in its autofill
 //    (conditional mediation), where the browser supports it.
-// 2. Profile → Security: the "Add a passkey" form ([data-passkey-register]).
+// 2. Profile → Security: the "Add a passkey" form ([data-passkey-register]); on an
+//    enrolment link's page the same form carries the link's token (data-token), and the
+//    registration goes through the link instead of a signed-in session.
 
 const b64 = {
   decode(s) {
@@ -112,15 +114,18 @@ if (register && window.PublicKeyCredential) {
   register.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const name = new FormData(register).get("name");
+    const token = register.dataset.token;
+    const [route, extra] = token ? ["enrol", { token }] : ["register", {}];
     button.disabled = true;
     try {
       say(error, "");
-      const start = await post("/api/v1/passkeys/register/start", { name });
+      const start = await post(`/api/v1/passkeys/${route}/start`, { name, ...extra });
       const credential = await navigator.credentials.create({ publicKey: options(start.options) });
-      const done = await post("/api/v1/passkeys/register/finish", {
+      const done = await post(`/api/v1/passkeys/${route}/finish`, {
         challenge: start.challenge,
         name,
         credential: credential.toJSON(),
+        ...extra,
       });
       window.location.assign(done.redirect);
     } catch (e) {

@@ -8,6 +8,9 @@
 //! - `POST /api/v1/passkeys/sign-in/start` and `.../sign-in/finish`: sign in with a
 //!   discoverable passkey (the login page's button and the username field's autofill). Starts
 //!   are limited per client as sign-in starts are; every refusal reads the same.
+//! - `POST /api/v1/passkeys/enrol/start` and `.../enrol/finish`: the same registration
+//!   through an administrator's one-time enrolment link (`token`, 24 hours, used up by the
+//!   finish), which then signs the browser in with the new passkey.
 
 use app::auth::sign_in;
 use app::error::AppError;
@@ -21,6 +24,7 @@ use http::HeaderValue;
 use portcullis::ssr::passkeys::{self, PasskeyError, Passkeys};
 use portcullis::ssr::passkeys::{PublicKeyCredential, RegisterPublicKeyCredential};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
+use portcullis::ssr::users::UserRow;
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -29,6 +33,8 @@ pub const REGISTER_START: &str = "/api/v1/passkeys/register/start";
 pub const REGISTER_FINISH: &str = "/api/v1/passkeys/register/finish";
 pub const SIGN_IN_START: &str = "/api/v1/passkeys/sign-in/start";
 pub const SIGN_IN_FINISH: &str = "/api/v1/passkeys/sign-in/finish";
+pub const ENROL_START: &str = "/api/v1/passkeys/enrol/start";
+pub const ENROL_FINISH: &str = "/api/v1/passkeys/enrol/finish";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -36,6 +42,8 @@ pub fn routes() -> Router<AppState> {
         .route(REGISTER_FINISH, post(register_finish))
         .route(SIGN_IN_START, post(sign_in_start))
         .route(SIGN_IN_FINISH, post(sign_in_finish))
+        .route(ENROL_START, post(enrol_start))
+        .route(ENROL_FINISH, post(enrol_finish))
 }
 
 fn relying_party(state: &AppState) -> Result<&Arc<Passkeys>, AppError> {
@@ -88,25 +96,109 @@ async fn register_start(
     Binding(binding): Binding,
     Json(form): Json<RegisterStart>,
 ) -> Response {
+    answer(begin_registration(&state, binding, &user, &form.name).await)
+}
+
+/// A registration's start for `user`, in this browser, of a passkey to be named `name`.
+async fn begin_registration(
+    state: &AppState,
+    binding: Option<String>,
+    user: &UserRow,
+    name: &str,
+) -> Result<Response, AppError> {
+    let rp = relying_party(state)?;
+    checked_name(name)?;
+    let (binding, cookie) = binding_or_new(state, binding);
+    let (id, options) = passkeys::start_registration(
+        rp,
+        &state.db,
+        &binding,
+        &user.id,
+        &user.username,
+        &user.display_name,
+    )
+    .await?;
+    Ok(started(id, options, cookie))
+}
+
+fn checked_name(name: &str) -> Result<String, AppError> {
+    portcullis::passkeys::check_passkey_name(name).map_err(|e| AppError::Validation(vec![e]))
+}
+
+#[derive(Deserialize)]
+struct EnrolStart {
+    token: String,
+    name: String,
+}
+
+/// An enrolment link's registration: no one is signed in; the link names the account.
+async fn enrol_start(
+    State(state): State<AppState>,
+    Binding(binding): Binding,
+    Json(form): Json<EnrolStart>,
+) -> Response {
     answer(
         async {
-            let rp = relying_party(&state)?;
-            portcullis::passkeys::check_passkey_name(&form.name)
-                .map_err(|e| AppError::Validation(vec![e]))?;
-            let (binding, cookie) = binding_or_new(&state, binding);
-            let (id, options) = passkeys::start_registration(
-                rp,
-                &state.db,
-                &binding,
-                &user.id,
-                &user.username,
-                &user.display_name,
-            )
-            .await?;
-            Ok(started(id, options, cookie))
+            let user = enrolment_account(&state, &form.token).await?;
+            begin_registration(&state, binding, &user, &form.name).await
         }
         .await,
     )
+}
+
+/// The account whose enrolment link `token` is, while the link works.
+async fn enrolment_account(state: &AppState, token: &str) -> Result<UserRow, AppError> {
+    let user_id = passkeys::enrolment_user(&state.db, token).await?;
+    let user = match user_id {
+        Some(id) => portcullis::ssr::users::get(&state.db, &id).await?,
+        None => None,
+    };
+    user.ok_or_else(|| PasskeyError::Link.into())
+}
+
+#[derive(Deserialize)]
+struct EnrolFinish {
+    token: String,
+    challenge: String,
+    name: String,
+    credential: RegisterPublicKeyCredential,
+}
+
+/// The link is used up, the passkey stored, and this browser signed in with it.
+async fn enrol_finish(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Binding(binding): Binding,
+    Json(form): Json<EnrolFinish>,
+) -> Response {
+    answer(
+        async {
+            let rp = relying_party(&state)?;
+            let name = checked_name(&form.name)?;
+            let (user_id, added) = passkeys::finish_enrolment(
+                rp,
+                &state.db,
+                binding.as_deref(),
+                &form.token,
+                &form.challenge,
+                &name,
+                &form.credential,
+            )
+            .await
+            .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
+            sign_in(&session, &user_id, SignedInVia::Passkey { synced: added.backed_up }).await?;
+            added_notice(&session, &added.name).await?;
+            tracing::info!(user = ?user_id, passkey = ?added.name, "enrolled a passkey through a link");
+            Ok(Json(json!({ "redirect": "/" })).into_response())
+        }
+        .await,
+    )
+}
+
+/// The notice after a passkey was added (also its log line's subject).
+async fn added_notice(session: &AuthSession, name: &str) -> Result<(), AppError> {
+    let notice = format!("Passkey \u{201c}{name}\u{201d} added: you can sign in with it.");
+    Ok(session.set_notice(&notice).await?)
 }
 
 #[derive(Deserialize)]
@@ -125,8 +217,7 @@ async fn register_finish(
     answer(
         async {
             let rp = relying_party(&state)?;
-            let name = portcullis::passkeys::check_passkey_name(&form.name)
-                .map_err(|e| AppError::Validation(vec![e]))?;
+            let name = checked_name(&form.name)?;
             let added = passkeys::finish_registration(
                 rp,
                 &state.db,
@@ -140,11 +231,7 @@ async fn register_finish(
             .inspect_err(
                 |e| tracing::info!(user = ?user.username, error = %e, "passkey not registered"),
             )?;
-            let notice = format!(
-                "Passkey \u{201c}{}\u{201d} added: you can sign in with it.",
-                added.name
-            );
-            session.set_notice(&notice).await?;
+            added_notice(&session, &added.name).await?;
             tracing::info!(user = ?user.username, passkey = ?added.name, "added a passkey");
             Ok(Json(json!({ "redirect": "/profile/settings/security" })).into_response())
         }

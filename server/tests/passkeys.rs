@@ -396,3 +396,106 @@ async fn without_a_host_name_passkeys_are_unavailable(backend: Backend) {
     .await;
 }
 each_backend!(without_a_host_name_passkeys_are_unavailable);
+
+/// `portcullis user ...` as the server's environment sets the public URL.
+fn cli(app: &TestApp, args: &[&str]) -> common::CliRun {
+    app.cli_with_env(args, "", &[("PORTCULLIS_PUBLIC_URL", PUBLIC_URL)])
+}
+
+/// The enrolment link's token the CLI printed.
+fn link_token(out: &common::CliRun) -> String {
+    assert!(out.ok, "{}{}", out.stdout, out.stderr);
+    let prefix = format!("{PUBLIC_URL}/passkey-enrolment?token=");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("a link in {}", out.stdout));
+    line[prefix.len()..].to_owned()
+}
+
+async fn enrol_start(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Value) {
+    post(
+        app,
+        client,
+        "/api/v1/passkeys/enrol/start",
+        json!({ "token": token, "name": "Phone" }),
+    )
+    .await
+}
+
+const LINK_GONE: &str = "enrolment link has expired or was used already";
+
+async fn passkey_only_accounts_enrol_through_a_one_time_link(backend: Backend) {
+    run(backend, async |app| {
+        let out = cli(
+            app,
+            &[
+                "user",
+                "add",
+                "--username",
+                "pat",
+                "--email",
+                "pat@example.com",
+                "--passkey-only",
+            ],
+        );
+        let token = link_token(&out);
+        // No password: password sign-in cannot work for the account.
+        let row = portcullis::ssr::users::find_by_identifier(&app.running.db, "pat")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.password_hash.is_none());
+        let res = app.login(&app.browser(), "pat", "").await;
+        assert_ne!(res.status(), StatusCode::OK);
+
+        // The link's page names the account and offers the form (JavaScript needed).
+        let browser = app.browser();
+        let page = page_text(app, &browser, &format!("/passkey-enrolment?token={token}")).await;
+        assert!(page.contains("Add a passkey to the account pat"), "{page}");
+        assert!(page.contains("data-passkey-register"), "{page}");
+        assert!(page.contains("Adding a passkey needs JavaScript"));
+        // Its registration is for that account, in this browser, nobody signed in.
+        let (status, v) = enrol_start(app, &browser, &token).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["options"]["publicKey"]["user"]["name"], "pat");
+
+        // A wrong token is refused, as is the old link once a new one was made.
+        let (status, v) = enrol_start(app, &browser, "not-a-token").await;
+        refused(status, &v, LINK_GONE);
+        let newer = link_token(&cli(app, &["user", "passkey-link", "--user", "pat"]));
+        let (status, v) = enrol_start(app, &browser, &token).await;
+        refused(status, &v, LINK_GONE);
+        let page = page_text(app, &browser, &format!("/passkey-enrolment?token={token}")).await;
+        assert!(page.contains(LINK_GONE), "{page}");
+
+        // After 24 hours the link works no more.
+        let (status, _) = enrol_start(app, &browser, &newer).await;
+        assert_eq!(status, StatusCode::OK);
+        portcullis::exec!(
+            &app.running.db,
+            "UPDATE passkey_enrolments SET expires_at = expires_at - 86401"
+        )
+        .unwrap();
+        let (status, v) = enrol_start(app, &browser, &newer).await;
+        refused(status, &v, LINK_GONE);
+    })
+    .await;
+}
+each_backend!(passkey_only_accounts_enrol_through_a_one_time_link);
+
+async fn links_need_a_host_name(backend: Backend) {
+    common::run(backend, async |app| {
+        app.add_user("alice", "alice password", false).await;
+        let out = app.cli(&["user", "passkey-link", "--user", "alice"]);
+        assert!(!out.ok);
+        assert!(
+            out.stderr.contains("passkeys need a host name"),
+            "{}",
+            out.stderr
+        );
+    })
+    .await;
+}
+each_backend!(links_need_a_host_name);

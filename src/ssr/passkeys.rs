@@ -52,6 +52,9 @@ pub enum PasskeyError {
     Malformed,
     #[error("too many passkey ceremonies are waiting")]
     Busy,
+    /// The enrolment link is unknown, expired or used.
+    #[error("the enrolment link is unknown, expired or used")]
+    Link,
 }
 
 fn refused(why: impl std::fmt::Display) -> PasskeyError {
@@ -249,11 +252,84 @@ pub async fn finish_registration(
     name: &str,
     answer: &RegisterPublicKeyCredential,
 ) -> Result<PasskeyView, PasskeyError> {
-    let state: PasskeyRegistration =
-        take(db, challenge, binding, Purpose::Register, Some(user_id)).await?;
+    let state = take(db, challenge, binding, Purpose::Register, Some(user_id)).await?;
+    store(rp, db, user_id, &state, name, answer).await
+}
+
+/// How long an enrolment link works.
+pub const ENROLMENT_SECS: i64 = 24 * 60 * 60;
+/// The page an enrolment link opens (`?token=`).
+pub const ENROLMENT_PATH: &str = "/passkey-enrolment";
+
+/// A one-time enrolment link's token for `user_id`, valid [`ENROLMENT_SECS`]; an earlier
+/// link of the account stops working. Only its hash is stored.
+pub async fn new_enrolment(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
+    let token = super::secrets::random_token();
+    crate::exec!(
+        db,
+        "DELETE FROM passkey_enrolments WHERE user_id = $1",
+        user_id
+    )?;
+    crate::exec!(
+        db,
+        "INSERT INTO passkey_enrolments (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
+        user_id,
+        token_hash(&token),
+        now() + ENROLMENT_SECS
+    )?;
+    Ok(token)
+}
+
+/// The account an enrolment token is for, while it works (unused, not expired).
+pub async fn enrolment_user(db: &Db, token: &str) -> Result<Option<String>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT user_id FROM passkey_enrolments WHERE token_hash = $1 AND expires_at >= $2")
+        .bind(token_hash(token))
+        .bind(now())
+        .fetch_optional(pool)
+        .await)
+}
+
+/// Finishes a registration started through an enrolment link (`token`): the link is used up
+/// (one `DELETE ... RETURNING`: of two answers racing, one passes), then the passkey is
+/// stored for its account, whose id is returned with the passkey.
+pub async fn finish_enrolment(
+    rp: &Passkeys,
+    db: &Db,
+    binding: Option<&str>,
+    token: &str,
+    challenge: &str,
+    name: &str,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<(String, PasskeyView), PasskeyError> {
+    let user_id = enrolment_user(db, token).await?.ok_or(PasskeyError::Link)?;
+    let state = take(db, challenge, binding, Purpose::Register, Some(&user_id)).await?;
+    let used: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "DELETE FROM passkey_enrolments WHERE token_hash = $1 AND expires_at >= $2 \
+         RETURNING user_id")
+        .bind(token_hash(token))
+        .bind(now())
+        .fetch_optional(pool)
+        .await)?;
+    if used.as_deref() != Some(user_id.as_str()) {
+        return Err(PasskeyError::Link);
+    }
+    let view = store(rp, db, &user_id, &state, name, answer).await?;
+    Ok((user_id, view))
+}
+
+/// Checks a registration's answer against its state and stores the passkey for `user_id`.
+async fn store(
+    rp: &Passkeys,
+    db: &Db,
+    user_id: &str,
+    state: &PasskeyRegistration,
+    name: &str,
+    answer: &RegisterPublicKeyCredential,
+) -> Result<PasskeyView, PasskeyError> {
     let passkey = rp
         .webauthn
-        .finish_passkey_registration(answer, &state)
+        .finish_passkey_registration(answer, state)
         .map_err(refused)?;
     let json = serde_json::to_string(&passkey).map_err(|_| PasskeyError::Malformed)?;
     let cred = Credential::from(passkey);

@@ -156,6 +156,34 @@ pub async fn security() -> Result<SecurityData, AppError> {
     .await
 }
 
+/// What the enrolment link's page (`/passkey-enrolment?token=`) needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentPageData {
+    /// The account the link adds a passkey to; `None` when the link does not work (unknown,
+    /// expired or used).
+    pub username: Option<String>,
+    /// Passkeys can be used here (the public URL has a host name).
+    pub passkeys_available: bool,
+}
+
+#[server(endpoint = "auth/enrolment_page")]
+pub async fn enrolment_page(token: String) -> Result<EnrolmentPageData, AppError> {
+    use crate::auth::*;
+    public(async move |cx| {
+        let st = &cx.state;
+        let user_id = portcullis::ssr::passkeys::enrolment_user(&st.db, &token).await?;
+        let user = match user_id {
+            Some(id) => portcullis::ssr::users::get(&st.db, &id).await?,
+            None => None,
+        };
+        Ok(EnrolmentPageData {
+            username: user.map(|u| u.username),
+            passkeys_available: st.passkeys.is_some(),
+        })
+    })
+    .await
+}
+
 /// Removes one of the account's passkeys: it signs in no more.
 #[server(endpoint = "account/passkey_remove")]
 pub async fn passkey_remove(id: String) -> Result<(), AppError> {

@@ -69,6 +69,9 @@ impl From<portcullis::ssr::passkeys::PasskeyError> for AppError {
             ),
             E::TooMany => AppError::Conflict(format!("{e}: remove one you no longer use first.")),
             E::Malformed => AppError::internal(e),
+            E::Link => AppError::Denied(
+                "This enrolment link has expired or was used already (it works once, for 24 hours). Ask your administrator for a new one.".into(),
+            ),
             E::Busy => AppError::Unavailable(
                 "Too many passkey sign-ins are in progress here. Try again in a few minutes.".into(),
             ),

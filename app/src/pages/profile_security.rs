@@ -11,7 +11,6 @@ use crate::components::page::Alert;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use portcullis::field::FieldError;
 use portcullis::passkeys::PasskeyView;
 use portcullis::second_factor::{TotpStatus, show_recovery};
 
@@ -29,15 +28,10 @@ forms! {
 
 pub fn security_section(d: SecurityData, alert: Alert, forms: SecurityForms) -> impl IntoView {
     let errors = alert.field_errors();
-    let passkeys = passkeys_part(
-        d.passkeys,
-        d.passkeys_available,
-        errors,
-        forms.remove_passkey,
-    );
+    let passkeys = passkeys_part(d.passkeys, d.passkeys_available, forms.remove_passkey);
     let body = match d.totp {
         _ if !d.has_password => view! {
-            <p id=ids::TOTP_STATUS>"This account signs in through identity providers, not with a password: their own second factors apply."</p>
+            <p id=ids::TOTP_STATUS>"This account has no password: it signs in with passkeys or through identity providers (their own second factors apply). One-time codes guard password sign-in only."</p>
         }
         .into_any(),
         TotpStatus::Off => view! {
@@ -128,7 +122,6 @@ pub fn security_section(d: SecurityData, alert: Alert, forms: SecurityForms) -> 
 fn passkeys_part(
     passkeys: Vec<PasskeyView>,
     available: bool,
-    errors: Signal<Vec<FieldError>>,
     remove: ServerAction<PasskeyRemove>,
 ) -> impl IntoView {
     let list = if passkeys.is_empty() {
@@ -142,23 +135,7 @@ fn passkeys_part(
         .into_any()
     };
     let add = if available {
-        view! {
-            <form id=ids::PASSKEY_ADD data-passkey-register hidden>
-                <TextField
-                    name="name"
-                    label="Name of the new passkey"
-                    hint="The device or password manager that keeps it, e.g. \u{201c}Laptop\u{201d}."
-                    required=true
-                    errors
-                />
-                <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
-                <button type="submit" class="primary">"Add a passkey"</button>
-            </form>
-            <noscript>
-                <p id=ids::PASSKEY_NO_SCRIPT>"Adding a passkey needs JavaScript: your browser asks your device or security key to make it. Turn JavaScript on for this site to add one."</p>
-            </noscript>
-        }
-        .into_any()
+        passkey_add_form(None).into_any()
     } else {
         view! {
             <p>"Passkeys are not available here: this server's public URL names no host (an IP address), and browsers make passkeys only for a host name."</p>
@@ -189,5 +166,26 @@ fn passkey_item(p: PasskeyView, remove: ServerAction<PasskeyRemove>) -> impl Int
             </dl>
             <ButtonForm action=remove values button class="danger" ask=Ask { summary: "Remove", question, danger: true }/>
         </li>
+    }
+}
+
+/// "Add a passkey": a name and a button, run by `public/pkg/passkey.js` (hidden until it
+/// runs; without JavaScript the words say it is needed). With `token`, it enrols through that
+/// enrolment link instead of for the signed-in account.
+pub fn passkey_add_form(token: Option<String>) -> impl IntoView {
+    view! {
+        <form id=ids::PASSKEY_ADD data-passkey-register data-token=token hidden>
+            <TextField
+                name="name"
+                label="Name of the new passkey"
+                hint="The device or password manager that keeps it, e.g. \u{201c}Laptop\u{201d}."
+                required=true
+            />
+            <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
+            <button type="submit" class="primary">"Add a passkey"</button>
+        </form>
+        <noscript>
+            <p id=ids::PASSKEY_NO_SCRIPT>"Adding a passkey needs JavaScript: your browser asks your device or security key to make it. Turn JavaScript on for this site to add one."</p>
+        </noscript>
     }
 }
