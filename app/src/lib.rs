@@ -106,15 +106,20 @@ fn page_scripts() -> Scripts {
 }
 
 /// The pages that offer a passkey ceremony load `passkey.js` (a few KB, no WebAssembly):
-/// sign-in, Profile → Security and the enrolment link's page, where passkeys are available (`AppState::passkeys`).
+/// sign-in, first-run setup, Profile → Security and the enrolment link's page, where passkeys are available (`AppState::passkeys`).
 fn passkey_script() -> bool {
     #[cfg(feature = "ssr")]
     {
         let available = use_context::<state::AppState>().is_some_and(|st| st.passkeys.is_some());
         available
             && use_context::<http::request::Parts>().is_some_and(|parts| {
-                ["/login", "/profile/settings/security", "/passkey-enrolment"]
-                    .contains(&parts.uri.path())
+                [
+                    "/login",
+                    "/setup",
+                    "/profile/settings/security",
+                    "/passkey-enrolment",
+                ]
+                .contains(&parts.uri.path())
             })
     }
     #[cfg(not(feature = "ssr"))]

@@ -12,6 +12,9 @@
 // 2. Profile → Security: the "Add a passkey" form ([data-passkey-register]); on an
 //    enrolment link's page the same form carries the link's token (data-token), and the
 //    registration goes through the link instead of a signed-in session.
+// 3. First-run setup: "Create administrator with a passkey" ([data-passkey-setup]) makes the
+//    administrator from the setup form's fields, without a password, and goes on to its
+//    enrolment link (2.) to add the passkey.
 
 const b64 = {
   decode(s) {
@@ -132,6 +135,29 @@ if (register && window.PublicKeyCredential) {
       say(error, quiet(e) ? "No passkey was made (the prompt was closed or timed out). Try again." : e.message);
     } finally {
       button.disabled = false;
+    }
+  });
+}
+
+// 3. First-run setup.
+const setup = document.querySelector("[data-passkey-setup]");
+if (setup && window.PublicKeyCredential) {
+  setup.hidden = false;
+  const error = setup.querySelector("#passkey-error");
+  const form = setup.parentElement.querySelector("form");
+  setup.querySelector("button").addEventListener("click", async () => {
+    const fields = new FormData(form);
+    const value = (name) => String(fields.get(name) ?? "");
+    try {
+      say(error, "");
+      const done = await post("/api/v1/passkeys/setup", {
+        username: value("username"),
+        email: value("email"),
+        display_name: value("display_name"),
+      });
+      window.location.assign(done.redirect);
+    } catch (e) {
+      say(error, e.message);
     }
   });
 }

@@ -11,6 +11,8 @@
 //! - `POST /api/v1/passkeys/enrol/start` and `.../enrol/finish`: the same registration
 //!   through an administrator's one-time enrolment link (`token`, 24 hours, used up by the
 //!   finish), which then signs the browser in with the new passkey.
+//! - `POST /api/v1/passkeys/setup`: first-run setup's other way: the administrator without a
+//!   password, and the enrolment link for their first passkey, which the browser opens next.
 
 use app::auth::sign_in;
 use app::error::AppError;
@@ -35,6 +37,7 @@ pub const SIGN_IN_START: &str = "/api/v1/passkeys/sign-in/start";
 pub const SIGN_IN_FINISH: &str = "/api/v1/passkeys/sign-in/finish";
 pub const ENROL_START: &str = "/api/v1/passkeys/enrol/start";
 pub const ENROL_FINISH: &str = "/api/v1/passkeys/enrol/finish";
+pub const SETUP: &str = "/api/v1/passkeys/setup";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -44,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route(SIGN_IN_FINISH, post(sign_in_finish))
         .route(ENROL_START, post(enrol_start))
         .route(ENROL_FINISH, post(enrol_finish))
+        .route(SETUP, post(setup))
 }
 
 fn relying_party(state: &AppState) -> Result<&Arc<Passkeys>, AppError> {
@@ -307,6 +311,42 @@ async fn sign_in_finish(
                 .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
                 .unwrap_or_else(|| "/".to_owned());
             Ok(Json(json!({ "redirect": target })).into_response())
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct SetupForm {
+    username: String,
+    email: String,
+    #[serde(default)]
+    display_name: String,
+}
+
+/// First-run setup with a passkey: while setup is open, the administrator is made without a
+/// password (once, as the password setup: `users::create` closes setup in the same
+/// transaction), and the browser goes on to the account's enrolment link to add the passkey
+/// and be signed in. A browser that leaves before adding it gets in through
+/// `portcullis user passkey-link`.
+async fn setup(State(state): State<AppState>, Json(form): Json<SetupForm>) -> Response {
+    answer(
+        async {
+            relying_party(&state)?;
+            let account = portcullis::account::NewAccount {
+                username: form.username,
+                email: form.email,
+                display_name: form.display_name,
+                password: String::new(),
+            }
+            .validate_passkey_only()
+            .map_err(AppError::Validation)?;
+            let user = portcullis::ssr::users::create(&state.db, &account, true, true).await?;
+            state.login_page.invalidate();
+            let token = passkeys::new_enrolment(&state.db, &user.id).await?;
+            tracing::info!(user = ?user.username, "first-run setup created the administrator, passkey to follow");
+            let link = format!("{}?token={token}", passkeys::ENROLMENT_PATH);
+            Ok(Json(json!({ "redirect": link })).into_response())
         }
         .await,
     )

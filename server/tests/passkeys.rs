@@ -499,3 +499,42 @@ async fn links_need_a_host_name(backend: Backend) {
     .await;
 }
 each_backend!(links_need_a_host_name);
+
+async fn first_run_setup_can_make_a_passkey_only_administrator(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.public_url = Some(PUBLIC_URL.parse().unwrap())
+    })
+    .await;
+    let browser = app.browser();
+    let page = page_text(&app, &browser, "/setup").await;
+    assert!(
+        page.contains("Create administrator with a passkey"),
+        "{page}"
+    );
+    let form = json!({ "username": "root", "email": "root@example.com" });
+    let (status, v) = post(
+        &app,
+        &browser,
+        "/api/v1/passkeys/setup",
+        json!({ "username": "" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (status, v) = post(&app, &browser, "/api/v1/passkeys/setup", form.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let link = v["redirect"].as_str().unwrap().to_owned();
+    assert!(link.starts_with("/passkey-enrolment?token="), "{link}");
+    let root = portcullis::ssr::users::find_by_identifier(&app.running.db, "root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(root.is_admin && root.password_hash.is_none());
+    let page = page_text(&app, &browser, &link).await;
+    assert!(page.contains("Add a passkey to the account root"), "{page}");
+    // Once: setup is closed now, both ways.
+    let (status, v) = post(&app, &app.browser(), "/api/v1/passkeys/setup", form).await;
+    assert_ne!(status, StatusCode::OK, "{v}");
+    assert_eq!(common::flow::user_count(&app).await, 1);
+    app.stop().await;
+}
+each_backend!(first_run_setup_can_make_a_passkey_only_administrator);

@@ -25,6 +25,9 @@ pub struct LoginPageData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetupPageData {
     pub open: bool,
+    /// Passkeys can be used here: the administrator may be made with one instead.
+    #[serde(default)]
+    pub passkeys: bool,
     pub flash: Option<AppError>,
 }
 
@@ -254,6 +257,7 @@ pub async fn setup_page() -> Result<SetupPageData, AppError> {
     public(async move |cx| {
         Ok(SetupPageData {
             open: portcullis::ssr::users::setup_open(&cx.state.db).await?,
+            passkeys: cx.state.passkeys.is_some(),
             flash: cx.take_flash().await,
         })
     })
