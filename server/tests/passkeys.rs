@@ -402,6 +402,15 @@ fn cli(app: &TestApp, args: &[&str]) -> common::CliRun {
     app.cli_with_env(args, "", &[("PORTCULLIS_PUBLIC_URL", PUBLIC_URL)])
 }
 
+/// `portcullis user add` of pat, passkey-only (the CLI prints the enrolment link).
+fn add_pat(app: &TestApp) -> common::CliRun {
+    let email = "--email=pat@example.com";
+    cli(
+        app,
+        &["user", "add", "--username=pat", email, "--passkey-only"],
+    )
+}
+
 /// The enrolment link's token the CLI printed.
 fn link_token(out: &common::CliRun) -> String {
     assert!(out.ok, "{}{}", out.stdout, out.stderr);
@@ -428,18 +437,7 @@ const LINK_GONE: &str = "enrolment link has expired or was used already";
 
 async fn passkey_only_accounts_enrol_through_a_one_time_link(backend: Backend) {
     run(backend, async |app| {
-        let out = cli(
-            app,
-            &[
-                "user",
-                "add",
-                "--username",
-                "pat",
-                "--email",
-                "pat@example.com",
-                "--passkey-only",
-            ],
-        );
+        let out = add_pat(app);
         let token = link_token(&out);
         // No password: password sign-in cannot work for the account.
         let row = portcullis::ssr::users::find_by_identifier(&app.running.db, "pat")
@@ -538,3 +536,34 @@ async fn first_run_setup_can_make_a_passkey_only_administrator(backend: Backend)
     app.stop().await;
 }
 each_backend!(first_run_setup_can_make_a_passkey_only_administrator);
+
+async fn the_last_way_in_cannot_be_removed(backend: Backend) {
+    run(backend, async |app| {
+        use portcullis::ssr::passkeys::{RemoveError, remove};
+        let db = &app.running.db;
+        let out = add_pat(app);
+        assert!(out.ok, "{}", out.stderr);
+        let pat = user_id(app, "pat").await;
+        insert_passkey(app, &pat, "pat-1", b"pat one", "Laptop").await;
+        insert_passkey(app, &pat, "pat-2", b"pat two", "Phone").await;
+        assert_eq!(remove(db, &pat, "pat-1").await.unwrap(), "Laptop");
+        // Pat has no password and no linked account: the last passkey stays.
+        let last = remove(db, &pat, "pat-2").await;
+        assert!(matches!(last, Err(RemoveError::LastWay)), "{last:?}");
+        assert!(matches!(
+            remove(db, &pat, "pat-1").await,
+            Err(RemoveError::NotFound)
+        ));
+        // Alice has a password: her only passkey may go.
+        let alice = user_id(app, "alice").await;
+        insert_passkey(app, &alice, "alice-1", b"alice one", "Laptop").await;
+        assert_eq!(remove(db, &alice, "alice-1").await.unwrap(), "Laptop");
+        // Nobody removes another's.
+        assert!(matches!(
+            remove(db, &alice, "pat-2").await,
+            Err(RemoveError::NotFound)
+        ));
+    })
+    .await;
+}
+each_backend!(the_last_way_in_cannot_be_removed);

@@ -475,14 +475,51 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<PasskeyView>, sqlx::Erro
         .collect())
 }
 
-/// Removes the account's passkey `id`; gives its name, `None` when it has no such passkey.
-pub async fn remove(db: &Db, user_id: &str, id: &str) -> Result<Option<String>, sqlx::Error> {
-    on_pool!(db, pool => sqlx::query_scalar(
-        "DELETE FROM user_passkeys WHERE id = $1 AND user_id = $2 RETURNING name")
+#[derive(Debug, thiserror::Error)]
+pub enum RemoveError {
+    #[error("You have no such passkey (removed already?).")]
+    NotFound,
+    #[error(
+        "This is the only way to sign in to this account (it has no password, no linked account and no other passkey), so it cannot be removed. Add another passkey first."
+    )]
+    LastWay,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Removes the account's passkey `id`, unless it is the account's last way in (no password,
+/// no linked identity, no other passkey): one guarded statement, with the account's row
+/// locked as `identities::unlink` does, so two removals racing cannot both pass. Gives its
+/// name.
+pub async fn remove(db: &Db, user_id: &str, id: &str) -> Result<String, RemoveError> {
+    const GUARDED_DELETE: &str = "DELETE FROM user_passkeys WHERE id = $1 AND user_id = $2 \
+         AND (EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash IS NOT NULL) \
+              OR EXISTS (SELECT 1 FROM linked_identities WHERE user_id = $2) \
+              OR (SELECT COUNT(*) FROM user_passkeys WHERE user_id = $2) > 1) \
+         RETURNING name";
+    let removed: Option<String> = crate::users_locked_tx!(db, tx, "id = $1", user_id => {
+        let name = sqlx::query_scalar(GUARDED_DELETE)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<Option<String>, sqlx::Error>(name)
+    })?;
+    if let Some(name) = removed {
+        return Ok(name);
+    }
+    let held: i64 = on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM user_passkeys WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id)
-        .fetch_optional(pool)
-        .await)
+        .fetch_one(pool)
+        .await)?;
+    Err(if held == 0 {
+        RemoveError::NotFound
+    } else {
+        RemoveError::LastWay
+    })
 }
 
 /// The accounts holding a passkey (the users page).

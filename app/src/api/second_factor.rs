@@ -189,11 +189,7 @@ pub async fn enrolment_page(token: String) -> Result<EnrolmentPageData, AppError
 pub async fn passkey_remove(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_user(async move |cx, user| {
-        let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id)
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound("You have no such passkey (removed already?).".into())
-            })?;
+        let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id).await?;
         changed(
             &cx,
             &user,

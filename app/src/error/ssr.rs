@@ -79,6 +79,17 @@ impl From<portcullis::ssr::passkeys::PasskeyError> for AppError {
     }
 }
 
+impl From<portcullis::ssr::passkeys::RemoveError> for AppError {
+    fn from(e: portcullis::ssr::passkeys::RemoveError) -> Self {
+        use portcullis::ssr::passkeys::RemoveError;
+        match e {
+            RemoveError::NotFound => AppError::NotFound(e.to_string()),
+            RemoveError::LastWay => AppError::Conflict(e.to_string()),
+            RemoveError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<portcullis::ssr::identities::UnlinkError> for AppError {
     fn from(e: portcullis::ssr::identities::UnlinkError) -> Self {
         use portcullis::ssr::identities::UnlinkError;
