@@ -99,6 +99,7 @@ pub const PASSKEY_ERROR: &str = "passkey-error";
 pub const PASSKEY_NO_SCRIPT: &str = "passkey-no-script";
 pub const PASSKEY_SIGN_IN: &str = "passkey-sign-in";
 pub const PASSKEY_SETUP: &str = "passkey-setup";
+pub const PASSKEY_LINK: &str = "passkey-link";
 pub const TOKENS_TAB: &str = "tokens-tab";
 pub const TOKENS: &str = "tokens";
 pub const TOKENS_NOTICE: &str = "tokens-notice";

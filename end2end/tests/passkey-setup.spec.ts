@@ -39,6 +39,13 @@ test("set up the administrator with a passkey", async ({ browser, server }, test
   await expect(page.locator(ids.whoami)).toContainText("root");
   await page.goto("/settings/users");
   await expect(page.locator('td.second-factor[data-user="root"]')).toHaveText("Passkeys");
+
+  // A one-time enrolment link for an account (here root's own: a second device), shown once.
+  await page.getByRole("button", { name: "Make link for root" }).click();
+  await expect(page.locator(ids.passkeyLink)).toContainText("Passkey enrolment link for root");
+  await expect(page.locator("#passkey-link-value")).toHaveValue(/\/passkey-enrolment\?token=/);
+  await ready(page, testInfo);
+  await expectAccessible(page, "users page with an enrolment link");
   await context.close();
 });
 

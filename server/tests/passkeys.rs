@@ -567,3 +567,48 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
     .await;
 }
 each_backend!(the_last_way_in_cannot_be_removed);
+
+async fn administrators_make_enrolment_links_on_the_users_page(backend: Backend) {
+    run(backend, async |app| {
+        app.add_user("root", "root password", true).await;
+        let alice_id = user_id(app, "alice").await;
+        // Not for users.
+        let alice = signed_in(app, "alice").await;
+        let res = app
+            .call(&alice, "admin/passkey_link", &[("user_id", &alice_id)])
+            .await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+        let root = signed_in(app, "root").await;
+        let users = page_text(app, &root, "/settings/users").await;
+        assert!(users.contains("Make link for alice"), "{users}");
+        let res = app
+            .post_form(
+                &root,
+                "admin/passkey_link",
+                "/settings/users",
+                &[("user_id", &alice_id)],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::FOUND);
+        let users = page_text(app, &root, "/settings/users").await;
+        assert!(
+            users.contains("Passkey enrolment link for alice"),
+            "{users}"
+        );
+        let prefix = format!("{PUBLIC_URL}/passkey-enrolment?token=");
+        let at = users.find(&prefix).expect("the link") + prefix.len();
+        let token: String = users[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        // It works (for alice), and is shown once.
+        let (status, v) = enrol_start(app, &app.browser(), &token).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+        assert_eq!(v["options"]["publicKey"]["user"]["name"], "alice");
+        let again = page_text(app, &root, "/settings/users").await;
+        assert!(!again.contains(&token), "shown once");
+    })
+    .await;
+}
+each_backend!(administrators_make_enrolment_links_on_the_users_page);

@@ -76,6 +76,9 @@ pub enum ShownOnce {
     RecoveryCodes(Vec<String>),
     /// A new personal access token, for Profile → Tokens: its name and the token.
     Token { name: String, token: String },
+    /// A passkey enrolment link an administrator made, for Settings → Users: the account's
+    /// username and the link.
+    PasskeyLink { username: String, link: String },
 }
 
 impl ShownOnce {
@@ -83,6 +86,14 @@ impl ShownOnce {
     pub fn recovery_codes(&self) -> Option<Vec<String>> {
         match self {
             ShownOnce::RecoveryCodes(codes) => Some(codes.clone()),
+            _ => None,
+        }
+    }
+
+    /// A passkey enrolment link as (username, link), for [`AuthSession::take_shown_once`].
+    pub fn passkey_link(&self) -> Option<(String, String)> {
+        match self {
+            ShownOnce::PasskeyLink { username, link } => Some((username.clone(), link.clone())),
             _ => None,
         }
     }

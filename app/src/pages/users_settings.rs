@@ -1,10 +1,11 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::{UnlinkUser, UsersSettingsData, users_settings};
+use crate::api::admin::{PasskeyLink, UnlinkUser, UsersSettingsData, users_settings};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
 use crate::components::button_form::ButtonForm;
+use crate::components::copy_button::CopyValue;
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::components::switch::LoginMethodSwitch;
@@ -18,6 +19,7 @@ forms! {
         set_method: SetLoginMethod,
         unlink: UnlinkUser,
         end_session: AdminEndSession,
+        passkey_link: PasskeyLink,
     }
 }
 
@@ -44,6 +46,7 @@ fn users_view(
         set_method,
         unlink,
         end_session,
+        passkey_link,
     } = actions;
     let Loaded { data: s, alert } = page;
     let users = s.users.clone();
@@ -53,6 +56,7 @@ fn users_view(
     let groups_of = s.groups.clone();
     let with_codes = s.one_time_codes.clone();
     let with_passkeys = s.passkeys.clone();
+    let passkeys_on = s.passkeys_available;
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -102,6 +106,13 @@ fn users_view(
             </div>
             <p class="hint">"At least one login method must stay enabled."</p>
         </section>
+        {s.passkey_link.clone().map(|(username, link)| view! {
+            <section class="card" id=ids::PASSKEY_LINK>
+                <h2>{format!("Passkey enrolment link for {username}")}</h2>
+                <p>"Send it to them over a channel you trust: it adds a passkey to the account and signs in with it, once, within 24 hours. It is shown only now."</p>
+                <CopyValue value=link label="Enrolment link" id="passkey-link-value"/>
+            </section>
+        })}
         <section class="card">
             <h2>"Accounts"</h2>
             <table id=ids::USER_LIST>
@@ -115,6 +126,9 @@ fn users_view(
                         <th scope="col">"Linked accounts"</th>
                         <th scope="col" title="One-time codes: asked for at password sign-in besides the password. Passkeys: sign in by themselves, as two factors">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
+                        {passkeys_on.then(|| view! {
+                            <th scope="col" title="A one-time link (24 hours) that adds a passkey to the account">"Passkey enrolment"</th>
+                        })}
                     </tr>
                 </thead>
                 <tbody>
@@ -152,6 +166,8 @@ fn users_view(
                                 factors.join(", ")
                             };
                             let second_factor_user = u.username.clone();
+                            let link_values = vec![("user_id", u.id.clone())];
+                            let link_label = format!("Make link for {}", u.username);
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -168,6 +184,16 @@ fn users_view(
                                     <td>{cells}</td>
                                     <td class="second-factor" data-user=second_factor_user>{second_factor}</td>
                                     <td>{sessions_cell}</td>
+                                    {passkeys_on.then(|| view! {
+                                        <td>
+                                            <ButtonForm
+                                                action=passkey_link
+                                                values=link_values
+                                                button="Make link"
+                                                label=link_label
+                                            />
+                                        </td>
+                                    })}
                                 </tr>
                             }
                         })
