@@ -612,3 +612,29 @@ async fn administrators_make_enrolment_links_on_the_users_page(backend: Backend)
     .await;
 }
 each_backend!(administrators_make_enrolment_links_on_the_users_page);
+
+async fn signing_out_forgets_the_browsers_ceremonies(backend: Backend) {
+    run(backend, async |app| {
+        let alice = signed_in(app, "alice").await;
+        let (status, _) = post(app, &alice, REGISTER_START, json!({ "name": "Laptop" })).await;
+        assert_eq!(status, StatusCode::OK);
+        start_sign_in(app, &app.browser()).await;
+        let waiting = async || -> i64 {
+            portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM passkey_challenges")
+                .fetch_one(pool)
+                .await)
+            .unwrap()
+        };
+        assert_eq!(waiting().await, 2);
+        let res = app.call(&alice, "auth/logout", &[]).await;
+        assert!(res.status().is_success() || res.status().is_redirection());
+        assert_eq!(
+            waiting().await,
+            1,
+            "alice's browser's ceremony is gone, not another's"
+        );
+    })
+    .await;
+}
+each_backend!(signing_out_forgets_the_browsers_ceremonies);

@@ -164,6 +164,15 @@ async fn keep(
     Ok(id)
 }
 
+/// Forgets every ceremony this browser (its binding cookie) has waiting: at sign-out.
+pub async fn forget_browser(db: &Db, binding: &str) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "DELETE FROM passkey_challenges WHERE binding_hash = $1",
+        token_hash(binding)
+    )
+}
+
 /// Takes (uses up) the ceremony `id` if this browser started it for `purpose` (and, to
 /// register, for `user_id`) and it has not expired.
 async fn take<S: serde::de::DeserializeOwned>(

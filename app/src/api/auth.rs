@@ -196,11 +196,12 @@ pub async fn logout() -> Result<(), AppError> {
         // What the session was signed in through decides where the browser goes next.
         let data = cx.session.data().await?;
         cx.session.sign_out().await?;
-        // Sign-ins or links this browser started and has not finished end with it, and
-        // its binding cookie goes too.
+        // Sign-ins, links and passkey ceremonies this browser started and has not finished
+        // end with it, and its binding cookie goes too.
         let binding = leptos_axum::extract_with_state::<Binding, _>(&cx.state).await;
         if let Ok(Binding(Some(binding))) = binding {
             portcullis::ssr::oidc::pending::forget_browser(&cx.state.db, &binding).await?;
+            portcullis::ssr::passkeys::forget_browser(&cx.state.db, &binding).await?;
             let res = use_context::<leptos_axum::ResponseOptions>();
             if let (Some(res), Some(gone)) = (res, Binding::clear(&cx.state)) {
                 res.append_header(http::header::SET_COOKIE, gone);
