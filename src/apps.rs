@@ -60,6 +60,17 @@ impl Access {
             Access::Listed => "Listed users and groups",
         }
     }
+
+    /// What it means, for the editor.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Access::Users => "Anyone who can sign in to Portcullis.",
+            Access::Admins => "Portcullis administrators only.",
+            Access::Listed => {
+                "The users and the members of the groups named below (groups assigned here or sent by a provider)."
+            }
+        }
+    }
 }
 
 impl fmt::Display for Access {

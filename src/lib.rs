@@ -7,6 +7,7 @@
 pub mod account;
 pub mod admin_claims;
 pub mod apps;
+pub mod audit;
 pub mod callback;
 pub mod claims;
 pub mod email_source;

@@ -67,6 +67,37 @@ pub fn utc_datetime(unix_secs: i64) -> String {
     )
 }
 
+/// The start of a day typed as `YYYY-MM-DD` (UTC), as a Unix time; `None` for anything
+/// else or a date that does not exist.
+pub fn parse_utc_date(s: &str) -> Option<i64> {
+    let mut parts = s.trim().splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, u32, u32) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let days = days_from_civil(y, m, d);
+    (civil_from_days(days) == (y, m, d)).then_some(days * 86_400)
+}
+
+/// The day of a Unix time as `YYYY-MM-DD` (UTC): what a date field shows.
+pub fn utc_date(unix_secs: i64) -> String {
+    let (y, m, d, _) = utc_parts(unix_secs);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// (year, month, day) to days since 1970-01-01, proleptic Gregorian (H. Hinnant's
+/// `days_from_civil`); the inverse of [`civil_from_days`].
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// (year, month, day, seconds into the day) of a Unix time, in UTC.
 fn utc_parts(unix_secs: i64) -> (i64, u32, u32, i64) {
     let (y, m, d) = civil_from_days(unix_secs.div_euclid(86_400));
@@ -105,6 +136,17 @@ mod tests {
         assert_eq!(utc_datetime(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_datetime(1_795_969_284), "2026-11-29T16:21:24Z");
         assert_eq!(utc_datetime(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn dates_are_read_as_the_start_of_their_utc_day() {
+        assert_eq!(parse_utc_date("1970-01-01"), Some(0));
+        assert_eq!(parse_utc_date("2000-02-29"), Some(951_782_400));
+        assert_eq!(parse_utc_date("2026-11-29"), Some(1_795_910_400));
+        assert_eq!(parse_utc_date("2026-02-30"), None);
+        assert_eq!(parse_utc_date("2026-1-01"), None);
+        assert_eq!(parse_utc_date("yesterday"), None);
+        assert_eq!(utc_date(1_795_969_284), "2026-11-29");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod admin_sync;
 pub mod apps;
+pub mod audit;
 pub mod client_ip;
 pub mod clock;
 pub mod db;

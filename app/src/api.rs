@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod app_editor;
 pub mod apps;
+pub mod audit;
 pub mod auth;
 pub mod linked;
 pub mod providers;

@@ -114,6 +114,47 @@ impl Ctx {
     }
 }
 
+/// Who acts in this request, for the audit log: `user`, at this request's client address.
+pub async fn actor(user: &UserRow) -> portcullis::ssr::audit::Actor {
+    portcullis::ssr::audit::Actor::user(&user.id, &user.username, client_ip().await)
+}
+
+/// A sign-in for the audit log, by `by`, with how (`method`: `password` or `provider`, and
+/// which). Written after the session store wrote the session (not a transaction of ours).
+pub async fn audit_sign_in(db: &Db, by: &portcullis::ssr::audit::Actor, details: &[(&str, &str)]) {
+    audit_sign_in_event(db, portcullis::audit::EventKind::SignIn, by, None, details).await
+}
+
+/// A refused sign-in for the audit log: by whom (what was typed, or the account), the
+/// account it concerns when known, and why.
+pub async fn audit_refused(
+    db: &Db,
+    by: &portcullis::ssr::audit::Actor,
+    account: Option<&str>,
+    details: &[(&str, &str)],
+) {
+    use portcullis::audit::EventKind::SignInFailed;
+    audit_sign_in_event(db, SignInFailed, by, account, details).await
+}
+
+async fn audit_sign_in_event(
+    db: &Db,
+    kind: portcullis::audit::EventKind,
+    by: &portcullis::ssr::audit::Actor,
+    account: Option<&str>,
+    details: &[(&str, &str)],
+) {
+    use portcullis::ssr::audit::{Entry, record};
+    let mut entry = Entry::new(kind, by);
+    if let Some(id) = account {
+        entry.user_id = Some(id.to_owned());
+    }
+    for (k, v) in details {
+        entry = entry.detail(k, *v);
+    }
+    record(db, entry).await;
+}
+
 /// Signs `user_id` in on this request's session, recording how (and the browser, from the
 /// session's User-Agent).
 pub async fn sign_in(

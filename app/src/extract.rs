@@ -83,6 +83,21 @@ impl FromRequestParts<AppState> for Admin {
 pub struct ClientAddr(pub Option<IpAddr>);
 
 impl ClientAddr {
+    /// The client of a request from `peer` with `headers`: for a handler that reads it only
+    /// sometimes (forward auth, on a refusal).
+    pub fn of(peer: IpAddr, headers: &http::HeaderMap, state: &AppState) -> ClientAddr {
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        ClientAddr(Some(portcullis::ssr::client_ip::resolve(
+            peer,
+            &forwarded,
+            &state.trusted_proxies,
+        )))
+    }
+
     /// What the limits count: the address, IPv6 by /64.
     pub fn key(&self) -> Option<ClientKey> {
         self.0.map(ClientKey::from)
@@ -96,17 +111,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
             return Ok(ClientAddr(None));
         };
-        let forwarded: Vec<&str> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
-        Ok(ClientAddr(Some(portcullis::ssr::client_ip::resolve(
-            peer.ip(),
-            &forwarded,
-            &state.trusted_proxies,
-        ))))
+        Ok(ClientAddr::of(peer.ip(), &parts.headers, state))
     }
 }
 

@@ -2,7 +2,8 @@
 //! the app: a plain form post ([`is_form_post`]) gets pages, never JSON; a page that moves a
 //! browser on to another origin ([`continue_page`]: a form post may not be redirected there
 //! under the pages' `form-action 'self'`); small message pages ([`message_page`]: error
-//! pages, forward auth's refusals).
+//! pages, forward auth's refusals) and questions ([`question_page`]: the OpenID Provider's
+//! sign-out confirmation).
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -31,10 +32,40 @@ pub fn escape(s: &str) -> String {
 
 /// A small page: `title` as its heading, `message` below; never cached.
 pub fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    small_page(status, title, message, "")
+}
+
+/// What a [`question_page`] asks.
+pub struct Question<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// Where the form posts (same origin), and its button's text.
+    pub action: &'a str,
+    pub button: &'a str,
+    /// The way out without acting: a link's target and text.
+    pub back: (&'a str, &'a str),
+}
+
+/// A small page that asks before it acts: a plain form (no script) that posts to
+/// `q.action`, and a link that leaves things as they are; never cached.
+pub fn question_page(q: Question<'_>) -> Response {
+    let form = format!(
+        "<form method=\"post\" action=\"{a}\"><button type=\"submit\">{b}</button></form>\
+         <p><a href=\"{h}\">{l}</a></p>",
+        a = escape(q.action),
+        b = escape(q.button),
+        h = escape(q.back.0),
+        l = escape(q.back.1),
+    );
+    small_page(StatusCode::OK, q.title, q.message, &form)
+}
+
+/// `title`, `message` and `more` (HTML, already escaped) as a page; never cached.
+fn small_page(status: StatusCode, title: &str, message: &str, more: &str) -> Response {
     let body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p></main></body></html>",
+         <title>{t}</title></head><body><main><h1>{t}</h1><p>{m}</p>{more}</main></body></html>",
         t = escape(title),
         m = escape(message)
     );

@@ -22,11 +22,11 @@ use crate::components::guard::AdminSection;
 use crate::components::nav::Nav;
 use crate::components::session::SessionContext;
 use crate::pages::{
-    app_edit::AppEditPage, apps_settings::AppsSettingsPage, home::HomePage, login::LoginPage,
-    not_found::NotFound, oidc_settings::OidcSettingsPage, passkey_enrolment::PasskeyEnrolmentPage,
-    profile_settings::ProfileSettingsPage, provider_edit::ProviderEditPage,
-    second_factor::SecondFactorPage, setup::SetupPage, test_report::TestReportPage,
-    users_settings::UsersSettingsPage,
+    app_edit::AppEditPage, apps_settings::AppsSettingsPage, audit_log::AuditLogPage,
+    home::HomePage, login::LoginPage, not_found::NotFound, oidc_settings::OidcSettingsPage,
+    passkey_enrolment::PasskeyEnrolmentPage, profile_settings::ProfileSettingsPage,
+    provider_edit::ProviderEditPage, second_factor::SecondFactorPage, setup::SetupPage,
+    test_report::TestReportPage, users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -212,6 +212,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/applications") view=AppsSettingsPage/>
                         <Route path=path!("/applications/new") view=AppEditPage/>
                         <Route path=path!("/applications/edit/:id") view=AppEditPage/>
+                        <Route path=path!("/audit") view=AuditLogPage/>
                     </ParentRoute>
                 </Routes>
             </main>

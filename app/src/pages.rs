@@ -1,5 +1,6 @@
 pub mod app_edit;
 pub mod apps_settings;
+pub mod audit_log;
 pub mod home;
 pub mod login;
 pub mod not_found;

@@ -9,7 +9,11 @@
 //
 // Routes: GET /health; GET /login[?prompt=...] (302 to Portcullis); GET /callback (JSON:
 // the tokens, the validated ID token claims, userinfo; 400 with the library's error);
-// GET /userinfo (userinfo with the last access token, or the library's error).
+// GET /userinfo (userinfo with the last access token, or the library's error); GET /refresh
+// (the refresh grant with the last refresh token: the new tokens and the validated claims);
+// GET /introspect?token=access|refresh and GET /revoke?token=access|refresh (RFC 7662 and
+// RFC 7009 with the last token of that kind). Every answer is JSON; 400 carries the library's
+// error.
 import http from "node:http";
 import * as client from "openid-client";
 
@@ -84,6 +88,7 @@ http
         last = { tokens, claims };
         return json(res, 200, {
           access_token: tokens.access_token,
+          refresh_token: tokens.refresh_token,
           id_token: tokens.id_token,
           token_type: tokens.token_type,
           expires_in: tokens.expiresIn(),
@@ -100,6 +105,27 @@ http
           last.claims.sub,
         );
         return json(res, 200, userinfo);
+      }
+      if (["/refresh", "/introspect", "/revoke"].includes(url.pathname) && !last) {
+        return json(res, 409, { error: "no tokens yet" });
+      }
+      if (url.pathname === "/refresh") {
+        const tokens = await client.refreshTokenGrant(config, last.tokens.refresh_token);
+        last = { tokens, claims: tokens.claims() ?? last.claims };
+        return json(res, 200, {
+          access_token: tokens.access_token,
+          refresh_token: tokens.refresh_token,
+          scope: tokens.scope,
+          claims: tokens.claims(),
+        });
+      }
+      const lastToken = () => last.tokens[`${url.searchParams.get("token")}_token`];
+      if (url.pathname === "/introspect") {
+        return json(res, 200, await client.tokenIntrospection(config, lastToken()));
+      }
+      if (url.pathname === "/revoke") {
+        await client.tokenRevocation(config, lastToken());
+        return json(res, 200, { revoked: true });
       }
       json(res, 404, { error: "not_found" });
     } catch (e) {

@@ -52,19 +52,25 @@ def session(token=None):
         redirect_uri=REDIRECT_URI,
         code_challenge_method="S256",
         token_endpoint_auth_method=METHOD,
+        revocation_endpoint_auth_method=METHOD,
         token=token,
     )
 
 
 def verified_claims(id_token, access_token, nonce):
+    """The ID token's header and claims, verified; `nonce` None for a refreshed ID token,
+    which must carry none (OpenID Connect Core 12.2)."""
     token = jwt.decode(id_token, KEYS, algorithms=[ALG])
+    if nonce is None and "nonce" in token.claims:
+        raise ValueError("a refreshed ID token carries a nonce")
+    expected_nonce = {} if nonce is None else {"nonce": {"essential": True, "value": nonce}}
     registry = jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": ISSUER},
         aud={"essential": True, "value": CLIENT_ID},
         sub={"essential": True},
         exp={"essential": True},
         iat={"essential": True},
-        nonce={"essential": True, "value": nonce},
+        **expected_nonce,
     )
     registry.validate(token.claims)
     expected = create_half_hash(access_token, token.header["alg"]).decode()
@@ -126,6 +132,7 @@ class Handler(BaseHTTPRequestHandler):
                     200,
                     {
                         "access_token": token["access_token"],
+                        "refresh_token": token.get("refresh_token"),
                         "id_token": token["id_token"],
                         "token_type": token["token_type"],
                         "expires_in": token.get("expires_in"),
@@ -141,6 +148,34 @@ class Handler(BaseHTTPRequestHandler):
                 info = session(last["token"]).get(META["userinfo_endpoint"], timeout=10)
                 info.raise_for_status()
                 return self.answer(200, info.json())
+            if url.path in ("/refresh", "/introspect", "/revoke") and not last:
+                return self.answer(409, {"error": "no tokens yet"})
+            if url.path == "/refresh":
+                s = session(last["token"])
+                token = s.refresh_token(
+                    META["token_endpoint"], refresh_token=last["token"]["refresh_token"]
+                )
+                header, claims = verified_claims(token["id_token"], token["access_token"], None)
+                last["token"] = dict(token)
+                return self.answer(
+                    200,
+                    {
+                        "access_token": token["access_token"],
+                        "refresh_token": token.get("refresh_token"),
+                        "scope": token.get("scope"),
+                        "claims": claims,
+                    },
+                )
+            if url.path in ("/introspect", "/revoke"):
+                kind = query.get("token")
+                token = last["token"][f"{kind}_token"]
+                if url.path == "/introspect":
+                    r = session().introspect_token(META["introspection_endpoint"], token=token)
+                    r.raise_for_status()
+                    return self.answer(200, r.json())
+                r = session().revoke_token(META["revocation_endpoint"], token=token)
+                r.raise_for_status()
+                return self.answer(200, {"revoked": True})
             return self.answer(404, {"error": "not_found"})
         except Exception as e:  # the library's verdict, for the test to read
             return self.answer(

@@ -218,6 +218,15 @@ test("not found page", async ({}, testInfo) => {
   await expectAccessible(page, "not found");
 });
 
+test("audit log, and a filter's error", async ({}, testInfo) => {
+  await visit(testInfo, "/settings/audit");
+  await expect(page.locator(ids.auditEvents)).toContainText("a11y");
+  await expectAccessible(page, "audit log");
+  await visit(testInfo, "/settings/audit?until=someday");
+  await expect(page.locator("#field-until-error")).toContainText("Enter a date");
+  await expectAccessible(page, "audit log with an error");
+});
+
 test("login page, with a provider and with an error", async ({}, testInfo) => {
   await visit(testInfo, "/");
   await page.locator(ids.logout).click();

@@ -26,6 +26,14 @@ async function signedIn(browser: Browser, server: Server, testInfo: TestInfo, us
   return { context, page };
 }
 
+/** The editor of application `name`, from the applications list. */
+async function openEditor(page: Page, testInfo: TestInfo, name: string) {
+  await visit(page, testInfo, "/settings/applications");
+  await page.getByRole("link", { name: `Edit ${name}` }).click();
+  await expect(page.locator(ids.appEditor)).toContainText("Edit Application");
+  await ready(page, testInfo);
+}
+
 test.beforeAll(async ({ browser, server }, testInfo) => {
   for (const [username, isAdmin] of [["appadmin", true], ["ann", false], ["carl", false], ["ben", false]] as const) {
     addUser(server, username, `${username} password`, isAdmin);
@@ -172,10 +180,7 @@ test("add applications, one with an icon from the picker", async ({}, testInfo) 
 
 test("edit an application: the editor starts from what is stored", async ({}, testInfo) => {
   const { page } = admin;
-  await visit(page, testInfo, "/settings/applications");
-  await page.getByRole("link", { name: "Edit LLDAP" }).click();
-  await expect(page.locator(ids.appEditor)).toContainText("Edit Application");
-  await ready(page, testInfo);
+  await openEditor(page, testInfo, "LLDAP");
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("LLDAP");
   await expect(page.getByLabel("URLs")).toHaveValue("https://lldap.portcullis.test/\nhttps://home.portcullis.test/lldap");
   await expect(page.locator(ids.iconField)).toHaveValue(LLDAP);
@@ -275,10 +280,7 @@ test("assign a group on the users page: the user then sees the applications for 
 
 test("an application as an OpenID Connect client: its secret shown once, a new one on demand", async ({}, testInfo) => {
   const { page } = admin;
-  await visit(page, testInfo, "/settings/applications");
-  await page.getByRole("link", { name: "Edit Photos" }).click();
-  await expect(page.locator(ids.appEditor)).toContainText("Edit Application");
-  await ready(page, testInfo);
+  await openEditor(page, testInfo, "Photos");
   await expect(page.locator(ids.appEditor)).toContainText("/.well-known/openid-configuration");
   await page.getByLabel("Sign in with Portcullis (OpenID Connect)").check();
   await fillByLabel(page, { "Redirect URIs": "https://photos.portcullis.test/auth/callback" });

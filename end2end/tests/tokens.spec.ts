@@ -82,3 +82,25 @@ test("make a token, see it once, revoke it", async ({}, testInfo) => {
   await ready(page, testInfo);
   await expectAccessible(page, "tokens, revoked");
 });
+
+test("an administrator revokes a user's tokens from the users page", async ({ browser, server }, testInfo) => {
+  const admin = `tadmin-${testInfo.project.name}`;
+  addUser(server, admin, `${admin} password`, true);
+  server.cli(["token", "create", "--user", user(testInfo), "--name", "laptop", "--app", "Backup"]);
+  const adminContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
+  if (!jsEnabled(testInfo)) await adminContext.route(/\/pkg\//, (route) => route.abort());
+  const adminPage = await adminContext.newPage();
+  await login(adminPage, testInfo, admin, `${admin} password`);
+  await adminPage.goto("/settings/users");
+  await ready(adminPage, testInfo);
+  const cell = adminPage.locator(`td.user-tokens[data-user="${user(testInfo)}"]`);
+  await expect(cell).toContainText("1 token");
+  await expect(adminPage.locator(`td.user-tokens[data-user="${admin}"]`)).toContainText("None");
+  await cell.locator("summary", { hasText: "Revoke all" }).click();
+  await expect(cell.getByRole("alertdialog")).toContainText("Scripts that use them stop working at once.");
+  await expectAccessible(adminPage, "users page, revoking tokens");
+  await cell.getByRole("button", { name: `Revoke all of ${user(testInfo)}'s tokens` }).click();
+  await expect(adminPage.locator(`td.user-tokens[data-user="${user(testInfo)}"]`)).toContainText("None");
+  expect(server.cli(["token", "list", "--user", user(testInfo), "--json"]).trim()).toBe("[]");
+  await adminContext.close();
+});

@@ -6,7 +6,7 @@ use app::extract::{Admin, SignedIn};
 use app::state::AppState;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/icons", get(icons))
         .route("/api/v1/providers/{slug}/logo", get(provider_logo))
         .route("/api/v1/apps/{id}/icon", get(app_icon))
+        .route(AUDIT_EXPORT_PATH, get(audit_export))
 }
 
 /// A provider's uploaded logo (stored as a data URI), for the sign-in page: public like the
@@ -89,6 +90,33 @@ async fn icons(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(response.map(Body::new))
+}
+
+/// Settings → Audit log's export: the events the page's filters select (every page of
+/// them), as JSON Lines, for administrators.
+pub const AUDIT_EXPORT_PATH: &str = "/api/v1/audit.jsonl";
+
+async fn audit_export(
+    State(state): State<AppState>,
+    _: Admin,
+    Query(query): Query<app::api::audit::AuditQuery>,
+) -> Result<Response, AppError> {
+    let filter = query
+        .filter(portcullis::audit::MAX_LIMIT)
+        .map_err(AppError::Validation)?;
+    let events = portcullis::ssr::audit::all(&state.db, &filter, u64::MAX).await?;
+    let mut res = portcullis::ssr::audit::json_lines(&events).into_response();
+    let headers = res.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"audit.jsonl\""),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// `{id, username, email, display_name, admin}` for a signed-in session, else 401.

@@ -64,6 +64,9 @@ pub enum Command {
     /// Personal access tokens (scripts through forward auth): make, list, revoke.
     #[command(subcommand)]
     Token(crate::cli_token::TokenCommand),
+    /// The audit log: who did what, when, from where (`audit list`; `--json` exports it).
+    #[command(subcommand)]
+    Audit(crate::cli_audit::AuditCommand),
     /// Show or switch login methods; `login-methods local enable` restores password sign-in
     /// (break-glass, on the server).
     #[command(subcommand)]
@@ -114,7 +117,7 @@ impl Command {
 }
 
 /// Provider fields; on `update`, an omitted flag keeps the stored value.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, clap::Args, serde::Serialize)]
 pub struct ProviderFields {
     /// Shown on the login button.
     #[arg(long)]
@@ -129,14 +132,16 @@ pub struct ProviderFields {
     pub client_id: Option<String>,
     /// Read the client secret from standard input (one line).
     #[arg(long)]
+    #[serde(skip)]
     pub client_secret_stdin: bool,
     /// The provider's settings.
     #[command(flatten)]
+    #[serde(flatten)]
     pub settings: SettingsFlags,
 }
 
 /// One flag per provider setting (`portcullis::provider::ProviderSettings`), named as the
-/// setting, so `ProviderFields::apply` maps them by name; on `update`, an omitted flag
+/// setting, so [`merge_flags`] maps them by name; on `update`, an omitted flag
 /// keeps the stored value. A repeated flag fills a one-per-line setting.
 #[derive(Debug, Default, clap::Args, serde::Serialize)]
 pub struct SettingsFlags {
@@ -279,6 +284,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let config = command.config(cli.store)?;
     config.trust_ca_file()?;
+    // This process's commands and server write audit events unless the log is off.
+    portcullis::ssr::audit::set_enabled(config.audit_retention_days > 0);
     match command {
         Command::Serve(_) => serve::run(config).await,
         Command::User(cmd) => user(&config, cmd).await,
@@ -290,6 +297,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::LoginMethods(cmd) => crate::cli_login_methods::login_methods(&config, cmd).await,
         Command::Keys(cmd) => crate::cli_keys::keys(&config, cmd).await,
         Command::Token(cmd) => crate::cli_token::token(&config, cmd).await,
+        Command::Audit(cmd) => crate::cli_audit::audit(&config, cmd).await,
         Command::Healthcheck { timeout, .. } => healthcheck(&config, timeout).await,
     }
 }
@@ -360,6 +368,36 @@ pub fn print_list<T: serde::Serialize>(
     Ok(())
 }
 
+/// `target` with every flag given in `flags` in place of the field of its name, so that a new
+/// field needs its flag and nothing here. A flag not given (`None`, or a repeatable flag not
+/// used) keeps the field; a repeated flag fills a one-per-line field. Fields the target does
+/// not serialize (`#[serde(skip)]`) come back as their defaults: set them afterwards.
+pub fn merge_flags<T>(target: &T, flags: &impl serde::Serialize) -> anyhow::Result<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+{
+    use serde_json::Value;
+    let mut merged = serde_json::to_value(target)?;
+    let Value::Object(given) = serde_json::to_value(flags)? else {
+        bail!("the flags are not a set of named values");
+    };
+    for (name, value) in given {
+        merged[name] = match value {
+            Value::Null => continue,
+            Value::Array(lines) if lines.is_empty() => continue,
+            Value::Array(lines) => Value::String(
+                lines
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+            value => value,
+        };
+    }
+    Ok(serde_json::from_value(merged)?)
+}
+
 pub fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()
@@ -406,7 +444,15 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 account.validate()
             }
             .map_err(|errors| field_errors("user", &errors))?;
-            match users::create(&db, &account, admin, false).await {
+            match users::create(
+                &db,
+                &account,
+                admin,
+                false,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            {
                 Ok(user) => {
                     println!(
                         "created {} {} ({})",
@@ -445,7 +491,9 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::ResetSecondFactor { user } => {
             let user = crate::cli_session::find_user(&db, &user).await?;
-            if portcullis::ssr::totp::remove(&db, &user.id).await? {
+            if portcullis::ssr::totp::remove(&db, &user.id, &portcullis::ssr::audit::Actor::cli())
+                .await?
+            {
                 println!("removed the one-time codes of {}", user.username);
             } else {
                 println!("{} had no one-time codes", user.username);

@@ -3,20 +3,21 @@
 //! Settings → Applications (one database: changes here show in the UI and the other way
 //! round; a running server's check endpoint sees them within `apps::CACHE_TTL`).
 
-use crate::cli::print_list;
+use crate::cli::{merge_flags, print_list};
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use portcullis::apps::{AppDraft, ClientDraft, check_group};
+use portcullis::apps::{AppDraft, check_group};
 use portcullis::field::FieldError;
 use portcullis::ssr::apps::{self, AppsError};
 use portcullis::ssr::db::Db;
 use portcullis::ssr::op::clients;
 use portcullis::ssr::{groups, users};
 
-/// Application fields; on `update`, an omitted flag keeps the stored value.
-#[derive(Debug, Args)]
+/// Application fields, named as `AppDraft`'s; on `update`, an omitted flag keeps the stored
+/// value.
+#[derive(Debug, Args, serde::Serialize)]
 pub struct AppFields {
     /// Shown on the start page.
     #[arg(long)]
@@ -39,17 +40,19 @@ pub struct AppFields {
     /// An https image URL, or a PNG/JPEG/WebP/GIF/SVG file to upload (stored like an
     /// uploaded provider logo); `""` removes it.
     #[arg(long)]
+    #[serde(skip)]
     pub icon: Option<String>,
     /// Personal access tokens may open it (`portcullis token create`) [default on add: false].
     #[arg(long)]
     pub allow_tokens: Option<bool>,
     #[command(flatten)]
+    #[serde(flatten)]
     pub client: ClientFlags,
 }
 
 /// The application as an OpenID Connect client (`docs/openid-provider.md`); on `update`, an
 /// omitted flag keeps the stored value. A `--redirect-uri` makes it a client.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, serde::Serialize)]
 pub struct ClientFlags {
     /// Where the application receives its sign-in code, exactly as it sends it (repeat for
     /// several; replaces the stored list on update). Makes the application a client.
@@ -66,6 +69,7 @@ pub struct ClientFlags {
     /// A scope it may receive (repeat): openid, profile, email, groups, offline_access
     /// [default: openid profile email groups].
     #[arg(long = "scope")]
+    #[serde(rename = "client_scopes")]
     pub scopes: Vec<String>,
     /// RS256 (the default) or ES256.
     #[arg(long)]
@@ -84,41 +88,8 @@ pub struct ClientFlags {
     pub consent: Option<bool>,
     /// It is no OpenID Connect client any more (its client ID and secret are deleted).
     #[arg(long, conflicts_with = "redirect_uris")]
+    #[serde(skip)]
     pub no_oidc: bool,
-}
-
-impl ClientFlags {
-    fn apply(self, c: &mut ClientDraft) {
-        if self.no_oidc {
-            c.oidc = false;
-            return;
-        }
-        if !self.redirect_uris.is_empty() {
-            c.oidc = true;
-            c.redirect_uris = self.redirect_uris.join("\n");
-        }
-        let set = |field: &mut String, value: Option<String>| {
-            if let Some(v) = value {
-                *field = v;
-            }
-        };
-        set(&mut c.client_id, self.client_id);
-        set(&mut c.client_auth, self.client_auth);
-        set(&mut c.id_token_alg, self.id_token_alg);
-        set(&mut c.backchannel_logout_uri, self.backchannel_logout_uri);
-        if !self.scopes.is_empty() {
-            c.client_scopes = self.scopes.join(" ");
-        }
-        if !self.post_logout_redirect_uris.is_empty() {
-            c.post_logout_redirect_uris = self.post_logout_redirect_uris.join("\n");
-        }
-        if let Some(v) = self.device_flow {
-            c.device_flow = v;
-        }
-        if let Some(v) = self.consent {
-            c.consent = v;
-        }
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,32 +144,21 @@ pub enum GroupCommand {
 }
 
 impl AppFields {
+    /// Applies the given flags over `draft` (by name, [`merge_flags`]); `--access` defaults
+    /// to `listed` when users or groups are given, and an icon file becomes a data URI.
     fn apply(self, draft: &mut AppDraft) -> anyhow::Result<()> {
-        if let Some(name) = self.name {
-            draft.name = name;
-        }
-        if !self.urls.is_empty() {
-            draft.urls = self.urls.join("\n");
-        }
-        let listed = !self.users.is_empty() || !self.groups.is_empty();
-        if !self.users.is_empty() {
-            draft.users = self.users.join(", ");
-        }
-        if !self.groups.is_empty() {
-            draft.groups = self.groups.join("\n");
-        }
-        match self.access {
-            Some(access) => draft.access = access,
-            None if listed => draft.access = "listed".into(),
-            None => {}
+        *draft = merge_flags(draft, &self)?;
+        if self.access.is_none() && (!self.users.is_empty() || !self.groups.is_empty()) {
+            draft.access = "listed".into();
         }
         if let Some(icon) = self.icon {
             draft.icon = icon_value(&icon)?;
         }
-        if let Some(allow) = self.allow_tokens {
-            draft.allow_tokens = allow;
+        if self.client.no_oidc {
+            draft.client.oidc = false;
+        } else if !self.client.redirect_uris.is_empty() {
+            draft.client.oidc = true;
         }
-        self.client.apply(&mut draft.client);
         Ok(())
     }
 }
@@ -306,7 +266,9 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             if let Some(c) = &valid.client {
                 clients::check(&db, None, c).await.map_err(client_error)?;
             }
-            let app = apps::create(&db, &valid).await.map_err(explain)?;
+            let app = apps::create(&db, &valid, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("added application {} ({})", app.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
@@ -324,22 +286,30 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
                     .await
                     .map_err(client_error)?;
             }
-            let app = apps::update(&db, &existing.id, &valid)
-                .await
-                .map_err(explain)?;
+            let app = apps::update(
+                &db,
+                &existing.id,
+                &valid,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            .map_err(explain)?;
             println!("updated application {} ({})", app.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
         AppCommand::Remove { app } => {
             let existing = found(&db, &app).await?;
-            apps::delete(&db, &existing.id).await.map_err(explain)?;
+            apps::delete(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("removed application {} ({})", existing.name, existing.id);
         }
         AppCommand::Secret { app } => {
             let existing = found(&db, &app).await?;
-            let secret = clients::rotate_secret(&db, &existing.id)
-                .await
-                .map_err(client_error)?;
+            let secret =
+                clients::rotate_secret(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
+                    .await
+                    .map_err(client_error)?;
             println!(
                 "new client secret of {} (shown only this once; the old one no longer works):\n{secret}",
                 existing.name
@@ -377,7 +347,7 @@ pub async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
             let group = group.trim();
             check_group(group).map_err(|m| anyhow::anyhow!("--group: {m}"))?;
             let u = user_named(&db, &user).await?;
-            if groups::assign(&db, &u.id, group).await? {
+            if groups::assign(&db, &u.id, group, &portcullis::ssr::audit::Actor::cli()).await? {
                 println!("{} is now in group {group}", u.username);
             } else {
                 println!("{} was already in group {group}", u.username);
@@ -385,7 +355,14 @@ pub async fn group(config: &Config, cmd: GroupCommand) -> anyhow::Result<()> {
         }
         GroupCommand::Unassign { user, group } => {
             let u = user_named(&db, &user).await?;
-            if !groups::unassign(&db, &u.id, group.trim()).await? {
+            if !groups::unassign(
+                &db,
+                &u.id,
+                group.trim(),
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await?
+            {
                 bail!("{} has no assigned group \"{}\"", u.username, group.trim());
             }
             println!("{} is no longer in group {}", u.username, group.trim());

@@ -40,11 +40,11 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
             LoginMethodsCommand::Show => {}
             LoginMethodsCommand::Local { switch } => {
                 let on = matches!(switch, Switch::Enable);
-                providers::set_local_login(&db, on)
+                providers::set_local_login(&db, on, &portcullis::ssr::audit::Actor::cli())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 if on {
-                    providers::set_auto_redirect(&db, None)
+                    providers::set_auto_redirect(&db, None, &portcullis::ssr::audit::Actor::cli())
                         .await
                         .map_err(|e| anyhow::anyhow!("{e}"))?;
                     tracing::warn!("password sign-in turned on from the command line");
@@ -52,7 +52,7 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
             }
             LoginMethodsCommand::AutoRedirect { provider } => {
                 let target = (provider != "off").then_some(provider.as_str());
-                providers::set_auto_redirect(&db, target)
+                providers::set_auto_redirect(&db, target, &portcullis::ssr::audit::Actor::cli())
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }

@@ -2,16 +2,15 @@
 //! shell. Providers added here appear in the UI and the other way round (one database).
 
 use crate::cli::{
-    OidcCommand, ProviderCommand, ProviderFields, SettingsFlags, field_errors, print_list,
+    OidcCommand, ProviderCommand, ProviderFields, field_errors, merge_flags, print_list,
     read_stdin_line,
 };
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
 use portcullis::field::FieldError;
-use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft, ProviderSettings, Typed};
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft};
 use portcullis::ssr::providers::{self, ProviderError};
-use serde_json::Value;
 
 impl ProviderFields {
     /// Applies the given flags over `draft`.
@@ -19,42 +18,8 @@ impl ProviderFields {
         if self.client_secret_stdin {
             draft.client_secret = read_stdin_line("client secret")?;
         }
-        let set = |target: &mut String, value: Option<String>| {
-            if let Some(v) = value {
-                *target = v;
-            }
-        };
-        set(&mut draft.name, self.name);
-        set(&mut draft.logo, self.logo);
-        set(&mut draft.issuer_url, self.issuer_url);
-        set(&mut draft.client_id, self.client_id);
-        draft.settings = self.settings.apply(&draft.settings)?;
+        *draft = merge_flags(draft, &self)?;
         Ok(())
-    }
-}
-
-impl SettingsFlags {
-    /// `settings` with every given flag in place of the setting of its name (a repeated
-    /// flag as one value per line), so a new setting needs its flag and nothing here.
-    fn apply(&self, settings: &ProviderSettings<Typed>) -> anyhow::Result<ProviderSettings<Typed>> {
-        let mut merged = serde_json::to_value(settings)?;
-        let Value::Object(given) = serde_json::to_value(self)? else {
-            bail!("the settings flags are not a set of named values");
-        };
-        for (name, value) in given {
-            merged[name] = match value {
-                Value::Null => continue,
-                Value::Array(lines) => Value::String(
-                    lines
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ),
-                value => value,
-            };
-        }
-        Ok(serde_json::from_value(merged)?)
     }
 }
 
@@ -91,9 +56,10 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let valid = draft
                 .validate(Mode::Create, policy)
                 .map_err(|e| field_errors("provider", &e))?;
-            let view = providers::create(&db, &secrets, &valid)
-                .await
-                .map_err(explain)?;
+            let view =
+                providers::create(&db, &secrets, &valid, &portcullis::ssr::audit::Actor::cli())
+                    .await
+                    .map_err(explain)?;
             println!("added provider {} ({})", view.slug, view.name);
         }
         ProviderCommand::Update { slug, fields } => {
@@ -107,13 +73,21 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
             let valid = draft
                 .validate(Mode::Update, policy)
                 .map_err(|e| field_errors("provider", &e))?;
-            let view = providers::update(&db, &secrets, &slug, &valid)
-                .await
-                .map_err(explain)?;
+            let view = providers::update(
+                &db,
+                &secrets,
+                &slug,
+                &valid,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await
+            .map_err(explain)?;
             println!("updated provider {} ({})", view.slug, view.name);
         }
         ProviderCommand::Remove { slug } => {
-            let links = providers::delete(&db, &slug).await.map_err(explain)?;
+            let links = providers::delete(&db, &slug, &portcullis::ssr::audit::Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("removed provider {slug} and {links} linked account(s)");
         }
         ProviderCommand::List { json } => {
@@ -141,7 +115,7 @@ pub async fn provider(config: &Config, cmd: ProviderCommand) -> anyhow::Result<(
 pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
     let db = open_db(config).await?;
     let on = matches!(cmd, OidcCommand::Enable);
-    providers::set_oidc_enabled(&db, on)
+    providers::set_oidc_enabled(&db, on, &portcullis::ssr::audit::Actor::cli())
         .await
         .map_err(explain)?;
     println!(
@@ -155,9 +129,11 @@ pub async fn oidc(config: &Config, cmd: OidcCommand) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::SettingsFlags;
     use clap::{Args, Command};
+    use portcullis::provider::{ProviderSettings, Typed};
 
-    /// Every setting has its flag, named as the setting (`apply` maps them by name), and
+    /// Every setting has its flag, named as the setting (`merge_flags` maps them by name), and
     /// no flag names something that is not a setting.
     #[test]
     fn every_setting_has_its_flag() {
@@ -181,13 +157,13 @@ mod tests {
             ]),
             ..SettingsFlags::default()
         };
-        let after = flags.apply(&before).unwrap();
+        let after = merge_flags(&before, &flags).unwrap();
         assert!(!after.enabled);
         assert_eq!(after.groups_claim, "");
         assert_eq!(after.auth_params, "prompt=select_account\nhd=example.com");
         assert_eq!(after.scopes, before.scopes, "not given: kept");
         assert_eq!(after.sign_out_at_provider, before.sign_out_at_provider);
-        let nothing = SettingsFlags::default().apply(&after).unwrap();
+        let nothing = merge_flags(&after, &SettingsFlags::default()).unwrap();
         assert_eq!(nothing, after);
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use portcullis::sessions::utc_minute;
 use portcullis::ssr::db::Db;
-use portcullis::ssr::session::{manage, store};
+use portcullis::ssr::session::manage;
 use portcullis::ssr::users::{self, UserRow};
 
 #[derive(Debug, Subcommand)]
@@ -80,7 +80,15 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
                 Some(u) => Some(find_user(db, &u).await?.id),
                 None => None,
             };
-            match manage::end(db, &handle, owner.as_deref(), None).await? {
+            match manage::end(
+                db,
+                &handle,
+                owner.as_deref(),
+                None,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await?
+            {
                 Some(ended) => println!("ended session {handle} of user {}", ended.user_id),
                 None => bail!("no such session: {handle}"),
             }
@@ -91,7 +99,8 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
             all: true,
         } => {
             let user = find_user(db, &user).await?;
-            let n = store::end::for_user(db, &user.id).await?;
+            let by = portcullis::ssr::audit::Actor::cli();
+            let n = manage::end_others(db, &user.id, "", &by).await?;
             println!("ended {n} session(s) of {}", user.username);
         }
         SessionCommand::Revoke { .. } => bail!("name a session's handle, or --user U --all"),

@@ -91,7 +91,8 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
                     .collect();
                 anyhow::anyhow!("{}", lines.join("\n"))
             })?;
-            let (view, token) = tokens::create(db, &user.id, &valid).await?;
+            let (view, token) =
+                tokens::create(db, &user.id, &valid, &portcullis::ssr::audit::Actor::cli()).await?;
             eprintln!(
                 "token {} ({}) for {}; shown this once:",
                 view.id, view.name, user.username
@@ -127,7 +128,7 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
             })?;
         }
         TokenCommand::Revoke { id } => {
-            tokens::revoke(db, &id, None).await?;
+            tokens::revoke(db, &id, None, &portcullis::ssr::audit::Actor::cli()).await?;
             println!("token {id} revoked");
         }
     }

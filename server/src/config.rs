@@ -106,6 +106,12 @@ pub struct Server {
     #[arg(long, env = "PORTCULLIS_SESSION_LIFETIME_DAYS", default_value_t = 30)]
     pub session_lifetime_days: u32,
 
+    /// Days the audit log keeps an event (Settings → Audit log, `portcullis audit list`);
+    /// older ones are deleted every 15 minutes. 0 keeps no audit log at all (nothing is
+    /// written).
+    #[arg(long, env = "PORTCULLIS_AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    pub audit_retention_days: u32,
+
     /// Sign-in starts (`/login?provider=`) per minute per client address.
     #[arg(long, env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE", default_value_t = app::limiter::STARTS_PER_ADDRESS_PER_MINUTE)]
     pub sign_in_starts_per_minute: u32,
@@ -174,6 +180,7 @@ pub struct Config {
     pub icon_index_ttl: u64,
     pub ca_file: Option<PathBuf>,
     pub session_lifetime_days: u32,
+    pub audit_retention_days: u32,
     pub sign_in_starts_per_minute: u32,
     pub trusted_proxies: Vec<portcullis::ssr::client_ip::IpNet>,
     pub cookie_domain: Option<String>,
@@ -310,6 +317,7 @@ impl Config {
             icon_index_ttl: server.icon_index_ttl,
             ca_file: server.ca_file,
             session_lifetime_days: server.session_lifetime_days,
+            audit_retention_days: server.audit_retention_days,
             sign_in_starts_per_minute: server.sign_in_starts_per_minute,
             trusted_proxies: server.trusted_proxies,
             cookie_domain: server.cookie_domain,

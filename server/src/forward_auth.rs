@@ -206,15 +206,16 @@ async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(tokens::presented)
     {
-        let (outcome, res) = token_check(state, app, &presented, flavor).await;
+        let asker = Asker { peer, headers };
+        let (outcome, res) = token_check(state, app, &presented, flavor, asker).await;
         return done(Some(app), outcome, res);
     }
     let user_id = match session.user_id().await {
         Ok(id) => id,
         Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
     };
-    let identity = match user_id {
-        Some(id) => match groups::identity(&state.db, &id).await {
+    let identity = match &user_id {
+        Some(id) => match groups::identity(&state.db, id).await {
             Ok(identity) => identity,
             Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
         },
@@ -229,6 +230,9 @@ async fn check(
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
+        let asker = Asker { peer, headers };
+        let user = user_id.as_deref().map(|id| (id, who.username.as_str()));
+        asker.denied(state, app, user, "not_allowed").await;
         let res = page(
             StatusCode::FORBIDDEN,
             "Not for this account",
@@ -253,10 +257,12 @@ async fn token_check(
     app: &App,
     presented: &Presented,
     flavor: Flavor,
+    asker: Asker<'_>,
 ) -> (Check, Response) {
     let refused = |status, title, words: &str| (Check::Denied, page(status, title, words));
     if !app.allow_tokens {
         tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
+        asker.denied(state, app, None, "tokens_not_allowed").await;
         return refused(
             StatusCode::FORBIDDEN,
             "Tokens not allowed",
@@ -282,10 +288,13 @@ async fn token_check(
     };
     let Some(token) = found else {
         tracing::info!(app = ?app.name, "forward-auth: unknown, expired or revoked personal access token; refused");
+        asker.denied(state, app, None, "invalid_token").await;
         return invalid();
     };
     if !token.opens(&app.id) {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
+        let owner = Some((token.user_id.as_str(), ""));
+        asker.denied(state, app, owner, "token_not_for_app").await;
         return refused(
             StatusCode::FORBIDDEN,
             "Not for this token",
@@ -308,6 +317,8 @@ async fn token_check(
     }
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
+        let user = Some((token.user_id.as_str(), who.username.as_str()));
+        asker.denied(state, app, user, "not_allowed").await;
         return refused(
             StatusCode::FORBIDDEN,
             "Not for this account",
@@ -324,6 +335,30 @@ async fn token_check(
         });
     }
     (Check::Allowed, allowed(app, &who))
+}
+
+/// Who asked for a check: enough to name the client, read only when a refusal is audited
+/// (an allowed check neither reads it nor writes anything).
+#[derive(Clone, Copy)]
+struct Asker<'a> {
+    peer: SocketAddr,
+    headers: &'a HeaderMap,
+}
+
+impl Asker<'_> {
+    /// Counts the refusal of `user` (id, name; absent: a token nobody owns) at `app` in the
+    /// audit log's row of its minute, application, user and reason.
+    async fn denied(
+        self,
+        state: &AppState,
+        app: &App,
+        user: Option<(&str, &str)>,
+        reason: &'static str,
+    ) {
+        let client = app::extract::ClientAddr::of(self.peer.ip(), self.headers, state).0;
+        let target = (app.id.as_str(), app.name.as_str());
+        portcullis::ssr::audit::denied(&state.db, target, user, reason, client).await;
+    }
 }
 
 /// The URL the browser asked the proxy for, read strictly

@@ -4,6 +4,7 @@
 pub mod api_v1;
 pub mod cli;
 pub mod cli_app;
+pub mod cli_audit;
 pub mod cli_keys;
 pub mod cli_login_methods;
 pub mod cli_provider;

@@ -101,7 +101,19 @@ async fn backchannel_logout(
         _ => return refused("logout_token is missing"),
     };
     let res = match logout::backchannel(&rp(&state), &slug, &token).await {
-        Ok(_) => StatusCode::OK.into_response(),
+        Ok(ended) => {
+            if ended > 0 {
+                use portcullis::ssr::audit::{Actor, Entry, record};
+                let entry = Entry::new(
+                    portcullis::audit::EventKind::SessionEnded,
+                    &Actor::provider(&slug),
+                )
+                .detail("reason", "back_channel_logout")
+                .detail("sessions", ended);
+                record(&state.db, entry).await;
+            }
+            StatusCode::OK.into_response()
+        }
         Err(logout::BackchannelError::Invalid(why)) => {
             tracing::info!(provider = ?slug, why = ?why, "logout token refused");
             return refused(&why);

@@ -2,11 +2,12 @@
 //! the discovery document (also at RFC 8414's name) and the JWKS. Slice 3: the authorization
 //! code flow: `/oauth2/authorize` (GET, and POST answered 303 to the GET),
 //! `/oauth2/continue/{id}` (after sign-in), `/oauth2/token` (`authorization_code` with PKCE),
-//! `/oauth2/userinfo`. The rules live in `portcullis::ssr::op`; these handlers read the
+//! `/oauth2/userinfo`. Slice 5: `refresh_token` at the token endpoint, `/oauth2/revoke`
+//! (RFC 7009) and `/oauth2/introspect` (RFC 7662). The rules live in `portcullis::ssr::op`; these handlers read the
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
-use app::html::{Onward, continue_page, message_page};
+use app::html::{Onward, Question, continue_page, message_page, question_page};
 use app::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
@@ -24,25 +25,47 @@ use portcullis::apps::client::AuthMethod;
 use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted};
 use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
 use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
-use portcullis::ssr::op::id_token;
 use portcullis::ssr::op::metadata::{
-    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, JWKS_PATH, OAUTH_METADATA_PATH, TOKEN_PATH,
-    USERINFO_PATH, provider_metadata,
+    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, END_SESSION_CONFIRM_PATH, END_SESSION_PATH,
+    INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
+    provider_metadata,
 };
+use portcullis::ssr::op::{end_session, id_token};
 use portcullis::ssr::session::AuthSession;
+use tower_http::cors::{Any, CorsLayer};
 
 /// The largest body an OpenID Provider POST takes.
 const BODY_MAX: usize = 8 * 1024;
 
 pub fn routes() -> Router<AppState> {
+    // Browser apps (public clients with PKCE) call these from their own origin. They read no
+    // cookie (the client or the access token authenticates each request), so any origin may
+    // call them, without credentials (no Access-Control-Allow-Credentials): a page elsewhere
+    // gains nothing it could not do from a server.
+    let cross_origin = Router::new()
+        .route(TOKEN_PATH, post(token))
+        .route(REVOKE_PATH, post(revoke))
+        .route(INTROSPECT_PATH, post(introspect))
+        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+                .max_age(std::time::Duration::from_secs(600)),
+        );
     Router::new()
         .route(DISCOVERY_PATH, get(discovery))
         .route(OAUTH_METADATA_PATH, get(discovery))
         .route(JWKS_PATH, get(jwks))
         .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
-        .route(TOKEN_PATH, post(token))
-        .route(USERINFO_PATH, get(userinfo).post(userinfo))
+        .route(
+            END_SESSION_PATH,
+            get(end_session_get).post(end_session_post),
+        )
+        .route(END_SESSION_CONFIRM_PATH, post(end_session_confirm))
+        .merge(cross_origin)
         .layer(DefaultBodyLimit::max(BODY_MAX))
 }
 
@@ -232,6 +255,89 @@ async fn issue(
     }
 }
 
+/// `GET /oauth2/logout` (RP-Initiated Logout 1.0; the rules: `end_session`): a valid hint
+/// for the signed-in user signs out at once and goes back to a registered URI with `state`;
+/// anything less certain asks first. The session ends here only (not at an upstream
+/// provider: the application asked to sign out of Portcullis).
+async fn end_session_get(
+    State(state): State<AppState>,
+    session: AuthSession,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::parse(query.as_deref().unwrap_or(""));
+    let names = [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+    ];
+    let Ok([hint, client_id, uri, st]) = params.ones(names) else {
+        return message_page(
+            StatusCode::BAD_REQUEST,
+            "Sign-out request refused",
+            "A parameter is repeated. Go back to the application and sign out again.",
+        );
+    };
+    let keys = state.op_keys.get();
+    let hint = hint.and_then(|t| end_session::hint(&keys, &state.public_url, t));
+    let client = match client_id.or(hint.as_ref().map(|h| h.client_id.as_str())) {
+        Some(id) => match clients::by_client_id(&state.db, id).await {
+            Ok(c) => c,
+            Err(e) => return trouble(e),
+        },
+        None => None,
+    };
+    let user = match session.user_id().await {
+        Ok(u) => u,
+        Err(e) => return trouble(e),
+    };
+    match end_session::decide(hint.as_ref(), client.as_ref(), user.as_deref(), uri, st) {
+        end_session::Decision::SignOut { then } => {
+            if user.is_some()
+                && let Err(e) = session.sign_out().await
+            {
+                return trouble(e);
+            }
+            match then {
+                Some(to) => Redirect::to(&to).into_response(),
+                None => signed_out_page(),
+            }
+        }
+        end_session::Decision::Confirm if user.is_none() => signed_out_page(),
+        end_session::Decision::Confirm => question_page(Question {
+            title: "Sign out of Portcullis?",
+            message: "An application asks to sign you out of Portcullis: you will be signed \
+                      out of every application that uses it in this browser.",
+            action: END_SESSION_CONFIRM_PATH,
+            button: "Sign out",
+            back: ("/", "Stay signed in"),
+        }),
+    }
+}
+
+/// `POST /oauth2/logout`: answered 303 to the GET, as for the authorization endpoint.
+async fn end_session_post(body: String) -> Response {
+    let params = Params::parse(&body);
+    Redirect::to(&format!("{END_SESSION_PATH}?{}", params.query())).into_response()
+}
+
+/// `POST /oauth2/logout/confirm`: the person confirmed on our own page (the cross-site check
+/// refuses a post from elsewhere); signed out, never redirected.
+async fn end_session_confirm(session: AuthSession) -> Response {
+    match session.sign_out().await {
+        Ok(()) => signed_out_page(),
+        Err(e) => trouble(e),
+    }
+}
+
+fn signed_out_page() -> Response {
+    message_page(
+        StatusCode::OK,
+        "Signed out",
+        "You are signed out of Portcullis. You can close this page.",
+    )
+}
+
 /// `POST /oauth2/authorize`: answered 303 to the GET with the same parameters, so that the
 /// SameSite=Lax session cookie comes along and one handler judges both.
 async fn authorize_post(body: String) -> Response {
@@ -419,72 +525,166 @@ async fn authenticate(
     Ok(client)
 }
 
-/// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge).
+/// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
+/// and `refresh_token` (rotated on every use).
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
     let params = Params::parse(&body);
     let client = match authenticate(&state, &headers, &params).await {
         Ok(c) => c,
         Err(res) => return res,
     };
-    let one = |name: &str| params.one(name);
-    let (grant_type, code, redirect_uri, verifier) = match (
-        one("grant_type"),
-        one("code"),
-        one("redirect_uri"),
-        one("code_verifier"),
-    ) {
-        (Ok(g), Ok(c), Ok(r), Ok(v)) => (g, c, r, v),
-        _ => return invalid_request("a parameter is repeated"),
+    let names = [
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+    ];
+    let Ok(
+        [
+            grant_type,
+            code,
+            redirect_uri,
+            verifier,
+            refresh_token,
+            scope,
+        ],
+    ) = params.ones(names)
+    else {
+        return invalid_request("a parameter is repeated");
     };
-    match grant_type {
+    let used = match grant_type {
         None => return invalid_request("grant_type is missing"),
-        Some("authorization_code") => {}
+        Some("authorization_code") => {
+            let Some(code) = code else {
+                return invalid_request("code is missing");
+            };
+            grants::exchange(&state.db, &client, code, redirect_uri, verifier).await
+        }
+        Some("refresh_token") => {
+            let Some(token) = refresh_token else {
+                return invalid_request("refresh_token is missing");
+            };
+            grants::refresh(&state.db, &client, token, scope).await
+        }
         Some(_) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 CoreErrorResponseType::UnsupportedGrantType,
-                "only authorization_code is supported",
+                "only authorization_code and refresh_token are supported",
             );
         }
-    }
-    let Some(code) = code else {
-        return invalid_request("code is missing");
     };
-    let exchanged = match grants::exchange(&state.db, &client, code, redirect_uri, verifier).await {
+    let tokens = match used {
         Ok(x) => x,
-        Err(ExchangeError::InvalidGrant(why)) => {
+        Err(ExchangeError::InvalidGrant(why)) => return invalid_grant(why),
+        Err(e @ ExchangeError::InvalidScope) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
-                CoreErrorResponseType::InvalidGrant,
-                why,
+                CoreErrorResponseType::InvalidScope,
+                &e.to_string(),
             );
         }
         Err(ExchangeError::Db(e)) => return trouble_json(e),
     };
-    let who = match portcullis::ssr::groups::identity(&state.db, &exchanged.grant.who.user_id).await
-    {
+    let who = match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id).await {
         Ok(Some(w)) => w,
-        Ok(None) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                CoreErrorResponseType::InvalidGrant,
-                "the user no longer exists",
-            );
-        }
+        Ok(None) => return invalid_grant("the user no longer exists"),
         Err(e) => return trouble_json(e),
     };
+    // A refresh is a new decision: someone since removed from "who may open it" gets no
+    // token, and the grant ends.
+    if grant_type == Some("refresh_token") {
+        let allowed = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
+            Ok(app) => app.is_some_and(|a| a.allows(who.is_admin, &who.username, &who.groups)),
+            Err(e) => return trouble_json(e),
+        };
+        if !allowed {
+            if let Err(e) = grants::revoke_grant(&state.db, &tokens.grant.id).await {
+                return trouble_json(e);
+            }
+            return invalid_grant("this account may no longer open the application");
+        }
+    }
     match id_token::token_response(
         &state.op_keys,
         &state.public_url,
         &client.view.client_id,
         &client.view.id_token_alg,
-        &exchanged.grant,
+        &tokens,
         &who,
-        &exchanged.access_token,
     ) {
-        Ok(body) => (no_store(), axum::Json(body)).into_response(),
+        Ok(body) => {
+            let grant = match grant_type {
+                Some("refresh_token") => "refresh_token",
+                _ => "authorization_code",
+            };
+            portcullis::ssr::metrics::op_tokens_issued(&client.app_id, grant);
+            (no_store(), axum::Json(body)).into_response()
+        }
         Err(e) => trouble_json(e),
     }
+}
+
+fn invalid_grant(why: &str) -> Response {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        CoreErrorResponseType::InvalidGrant,
+        why,
+    )
+}
+
+/// A revocation or introspection request: the client, authenticated as at the token
+/// endpoint, and its `token` parameter (required, once).
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(OpClient, String), Response> {
+    let params = Params::parse(body);
+    let client = authenticate(state, headers, &params).await?;
+    match params.one("token") {
+        Ok(Some(t)) => Ok((client, t.to_owned())),
+        Ok(None) => Err(invalid_request("token is missing")),
+        Err(_) => Err(invalid_request("token is repeated")),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
+/// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
+async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let token = token.as_str();
+    match grants::revoke(&state.db, &client, token).await {
+        Ok(grants::Revoked::Done) => (StatusCode::OK, no_store()).into_response(),
+        // RFC 7009 §2.1: refused, and the client told (Keycloak's answer too).
+        Ok(grants::Revoked::OtherClient) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            CoreErrorResponseType::UnauthorizedClient,
+            "the token was issued to another client",
+        ),
+        Err(e) => trouble_json(e),
+    }
+}
+
+/// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
+/// other token, live or not, is `{"active": false}`.
+async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &headers, &body).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let token = token.as_str();
+    let found = match grants::introspect(&state.db, &client, token).await {
+        Ok(f) => f,
+        Err(e) => return trouble_json(e),
+    };
+    let res = id_token::introspection(&state.public_url, &client.view.client_id, found);
+    (no_store(), axum::Json(res)).into_response()
 }
 
 fn trouble_json(e: impl std::fmt::Debug) -> Response {

@@ -303,6 +303,8 @@ async fn sign_in_finish(
                 SignedInVia::Passkey { synced: who.synced },
             )
             .await?;
+            let by = portcullis::ssr::audit::Actor::user(&user.id, &user.username, ip);
+            app::auth::audit_sign_in(&state.db, &by, &[("method", "passkey")]).await;
             tracing::info!(user = ?user.username, synced = who.synced, "signed in with a passkey");
             let apps = state.apps.get(&state.db).await.unwrap_or_default();
             let target = form
@@ -329,7 +331,11 @@ struct SetupForm {
 /// transaction), and the browser goes on to the account's enrolment link to add the passkey
 /// and be signed in. A browser that leaves before adding it gets in through
 /// `portcullis user passkey-link`.
-async fn setup(State(state): State<AppState>, Json(form): Json<SetupForm>) -> Response {
+async fn setup(
+    State(state): State<AppState>,
+    ClientAddr(ip): ClientAddr,
+    Json(form): Json<SetupForm>,
+) -> Response {
     answer(
         async {
             relying_party(&state)?;
@@ -341,7 +347,9 @@ async fn setup(State(state): State<AppState>, Json(form): Json<SetupForm>) -> Re
             }
             .validate_passkey_only()
             .map_err(AppError::Validation)?;
-            let user = portcullis::ssr::users::create(&state.db, &account, true, true).await?;
+            let by = portcullis::ssr::audit::Actor::unknown(&account.username, ip);
+            let user =
+                portcullis::ssr::users::create(&state.db, &account, true, true, &by).await?;
             state.login_page.invalidate();
             let token = passkeys::new_enrolment(&state.db, &user.id).await?;
             tracing::info!(user = ?user.username, "first-run setup created the administrator, passkey to follow");

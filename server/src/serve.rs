@@ -158,6 +158,13 @@ pub async fn router(
             .clone()
             .delete_expired_every(Duration::from_secs(15 * 60)),
     );
+    if config.audit_retention_days > 0 {
+        tokio::spawn(portcullis::ssr::audit::sweep_every(
+            db.clone(),
+            config.audit_retention_days,
+            Duration::from_secs(15 * 60),
+        ));
+    }
     let https = public_url.starts_with("https://");
     let cookie_name = match &config.cookie_domain {
         Some(_) => shared_session_cookie_name(https),

@@ -13,7 +13,7 @@
 //! `portcullis::ssr::oidc::flow`; what a verified identity means here in
 //! `portcullis::ssr::identities`. This module only moves between HTTP and those.
 
-use app::auth::{session_user, sign_in};
+use app::auth::{audit_refused, audit_sign_in, session_user, sign_in};
 use app::error::AppError;
 use app::extract::{Binding, ClientAddr, SignedIn};
 use app::html::{Onward, continue_page};
@@ -28,6 +28,7 @@ use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Uri};
 use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
+use portcullis::ssr::audit::Actor;
 use portcullis::ssr::client_ip::ClientKey;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::metrics;
@@ -37,6 +38,7 @@ use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +103,7 @@ async fn login(
 ) -> Response {
     let callback: Callback = query(req.uri());
     if callback.is_callback() {
-        return refuse_shared_callback(&state, &session, &callback, binding).await;
+        return refuse_shared_callback(&state, &session, &callback, binding, client.0).await;
     }
     let start: Start = query(req.uri());
     let starter = SignInStart {
@@ -146,8 +148,9 @@ async fn refuse_shared_callback(
     session: &AuthSession,
     callback: &Callback,
     binding: Option<String>,
+    client: Option<IpAddr>,
 ) -> Response {
-    finish(state, session, None, callback, binding.as_deref()).await
+    finish(state, session, None, callback, binding.as_deref(), client).await
 }
 
 /// A sign-in about to start: who asks, and where they go afterwards.
@@ -273,13 +276,22 @@ async fn callback(
     session: AuthSession,
     Path(slug): Path<String>,
     Binding(binding): Binding,
+    client: ClientAddr,
     uri: Uri,
 ) -> Response {
     let callback: Callback = query(&uri);
     if !callback.is_callback() {
         return Redirect::to("/login").into_response();
     }
-    finish(&state, &session, Some(&slug), &callback, binding.as_deref()).await
+    finish(
+        &state,
+        &session,
+        Some(&slug),
+        &callback,
+        binding.as_deref(),
+        client.0,
+    )
+    .await
 }
 
 /// The relying party; redirect URIs come from the configured public URL (never from the
@@ -343,6 +355,7 @@ async fn finish(
     arrived_on: Option<&str>,
     callback: &Callback,
     binding: Option<&str>,
+    client: Option<IpAddr>,
 ) -> Response {
     let signed_in = session.user_id().await.ok().flatten().is_some();
     let fail_to = if signed_in { LINKED_ACCOUNTS } else { "/login" };
@@ -369,13 +382,20 @@ async fn finish(
             tracing::warn!(provider = ?e.provider, kind = ?e.kind, detail = ?e.detail, "OpenID Connect sign-in failed");
             let slug = counted_as.as_deref().unwrap_or("unknown");
             metrics::provider_sign_in(slug, e.kind.class());
+            let by = Actor::unknown("-", client);
+            let details = [
+                ("method", "provider"),
+                ("provider", slug),
+                ("reason", e.kind.class()),
+            ];
+            audit_refused(&state.db, &by, None, &details).await;
             flash(session, &AppError::from(e)).await;
             return with_provider_wait(redirect(fail_to), Duration::ZERO);
         }
     };
     let provider_time = verified.provider_time;
     let slug = verified.provider.slug.clone();
-    let (res, outcome) = conclude(state, session, verified, fail_to).await;
+    let (res, outcome) = conclude(state, session, verified, fail_to, client).await;
     metrics::provider_sign_in(&slug, outcome);
     with_provider_wait(res, provider_time)
 }
@@ -386,6 +406,7 @@ async fn conclude(
     session: &AuthSession,
     verified: Verified,
     fail_to: &str,
+    client: Option<IpAddr>,
 ) -> (Response, &'static str) {
     let provider = verified.provider.name.clone();
     let link_mode = matches!(verified.purpose, Purpose::Link { .. });
@@ -442,6 +463,12 @@ async fn conclude(
                 return (redirect("/login"), "error");
             }
             tracing::info!(provider = ?verified.provider.slug, user = ?user_id, "signed in with OpenID Connect");
+            let by = Actor::user(&user_id, "", client);
+            let details = [
+                ("method", "provider"),
+                ("provider", verified.provider.slug.as_str()),
+            ];
+            audit_sign_in(&state.db, &by, &details).await;
             let to = verified.return_to.unwrap_or_else(|| "/".to_owned());
             (redirect(&to), "success")
         }
@@ -459,6 +486,14 @@ async fn conclude(
                 tracing::info!(provider = ?verified.provider.slug, reason = ?e.to_string(), "OpenID Connect identity refused");
                 "identity_refused"
             };
+            let by = Actor::unknown("-", client);
+            let slug = verified.provider.slug.as_str();
+            let details = [
+                ("method", "provider"),
+                ("provider", slug),
+                ("reason", outcome),
+            ];
+            audit_refused(&state.db, &by, None, &details).await;
             flash(session, &AppError::from(e)).await;
             let to = if link_mode { LINKED_ACCOUNTS } else { fail_to };
             (redirect(to), outcome)

@@ -91,6 +91,14 @@ async fn start(
     )
     .await;
     tracing::info!(admin = ?admin.username, provider = ?slug, "test sign-in started");
+    {
+        use portcullis::ssr::audit::{Actor, Entry, record};
+        let by = Actor::user(&admin.id, &admin.username, client.0);
+        let entry = Entry::new(portcullis::audit::EventKind::TestSignIn, &by)
+            .target("provider", &slug, &slug)
+            .detail("started", if started.is_ok() { "yes" } else { "refused" });
+        record(&state.db, entry).await;
+    }
     match started {
         Ok(Started::Provider(url)) => to_provider(with_binding(
             &state,

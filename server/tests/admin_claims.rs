@@ -93,6 +93,32 @@ async fn granted_and_removed_at_sign_in(app: &TestApp) {
     let b = app.browser();
     let _ = sign_in(app, &b, "idp", "bob").await;
     assert_eq!(me(app, &b).await.unwrap()["admin"], false);
+
+    // The audit log, newest first: the provider's doing, by its rule.
+    let events = app.events_about(id).await;
+    let roles: Vec<&str> = events
+        .iter()
+        .filter(|e| e.event.name().starts_with("admin_"))
+        .map(|e| e.event.name())
+        .collect();
+    assert_eq!(roles, ["admin_granted", "admin_revoked", "admin_granted"]);
+    let granted = events
+        .iter()
+        .find(|e| e.event.name() == "admin_granted")
+        .unwrap();
+    assert_eq!(granted.actor, "provider:idp");
+    assert_eq!(granted.details["rule"], "admin_claims of idp");
+    // The display name set back by the provider at the sign-in after it was changed here.
+    let renamed: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.name() == "user_updated")
+        .collect();
+    assert_eq!(renamed.len(), 1, "{renamed:#?}");
+    assert_eq!(renamed[0].actor, "provider:idp");
+    assert_eq!(
+        renamed[0].details["fields"],
+        serde_json::json!(["display_name"])
+    );
 }
 both_backends!(granted_and_removed_at_sign_in);
 
@@ -139,7 +165,9 @@ async fn the_revoke_is_guarded_and_a_stale_note_cleared(app: &TestApp) {
     let db = &app.running.db;
     use portcullis::ssr::admin_sync::{kept_admins, revoke_unless_last};
     assert!(
-        !revoke_unless_last(db, &alice_id).await.unwrap(),
+        !revoke_unless_last(db, &alice_id, &cli_revoke())
+            .await
+            .unwrap(),
         "the last one"
     );
 
@@ -154,15 +182,27 @@ async fn the_revoke_is_guarded_and_a_stale_note_cleared(app: &TestApp) {
 
     // With another administrator who can sign in, the revoke passes; then that one is last.
     app.add_user("root", "root password", true).await;
-    assert!(revoke_unless_last(db, &alice_id).await.unwrap());
+    assert!(
+        revoke_unless_last(db, &alice_id, &cli_revoke())
+            .await
+            .unwrap()
+    );
     assert_eq!(alice_signs_in(app).await["admin"], false);
     let root = portcullis::ssr::users::find_by_identifier(db, "root")
         .await
         .unwrap()
         .unwrap();
     assert!(
-        !revoke_unless_last(db, &root.id).await.unwrap(),
+        !revoke_unless_last(db, &root.id, &cli_revoke())
+            .await
+            .unwrap(),
         "root is last now"
     );
 }
 both_backends!(the_revoke_is_guarded_and_a_stale_note_cleared);
+
+/// The event a revoke made here records (the test acts as the command line would).
+fn cli_revoke() -> portcullis::ssr::audit::Entry {
+    use portcullis::ssr::audit::{Actor, Entry};
+    Entry::new(portcullis::audit::EventKind::AdminRevoked, &Actor::cli())
+}

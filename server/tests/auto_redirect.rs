@@ -89,7 +89,7 @@ async fn never_after_sign_out_a_failure_or_for_a_disabled_provider(app: &TestApp
     assert!(alert(&again.text().await.unwrap()) != "(no alert)");
 
     // A provider that is disabled (or OpenID Connect turned off) never traps anyone.
-    providers::set_enabled(&app.running.db, "idp", false)
+    providers::set_enabled(&app.running.db, "idp", false, &common::by_cli())
         .await
         .unwrap();
     // Another process's change (this one's storage call) shows within the page's TTL.

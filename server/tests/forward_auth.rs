@@ -138,9 +138,7 @@ fn login_for(app: &TestApp, url: &str) -> String {
 
 async fn allowed_with_identity_headers(app: &TestApp) {
     let alice = echo_and_alice(app, APP).await;
-    portcullis::ssr::groups::assign(&app.running.db, &user_id(app, "alice").await, "media")
-        .await
-        .unwrap();
+    assign(app, "alice", "media").await;
     // A client-sent identity header has no say in the answer: the proxy should have dropped
     // it, so the check refuses (fail closed) rather than answer for a request that carries it.
     for forged in [
@@ -197,6 +195,19 @@ async fn groups_at(app: &TestApp, client: &Client, url: &str) -> Option<String> 
     let res = check(app, client, url).await;
     assert_eq!(res.status(), StatusCode::OK, "{url}");
     header(&res, "remote-groups")
+}
+
+async fn user_id(app: &TestApp, name: &str) -> String {
+    app.user_id(name).await
+}
+
+/// Assigns `group` to user `name` in storage (as the CLI would).
+async fn assign(app: &TestApp, name: &str, group: &str) {
+    let id = user_id(app, name).await;
+    let by = common::by_cli();
+    portcullis::ssr::groups::assign(&app.running.db, &id, group, &by)
+        .await
+        .unwrap();
 }
 
 /// Signed out: Caddy's contract is a redirect to the login page, nginx's a 401 with the
@@ -302,9 +313,7 @@ async fn groups_from_claims(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // An assigned group lets bob in too.
-    portcullis::ssr::groups::assign(&app.running.db, &user_id(app, "bob").await, "media-users")
-        .await
-        .unwrap();
+    assign(app, "bob", "media-users").await;
     assert_eq!(check(app, &bob, &asked).await.status(), StatusCode::OK);
 }
 proxied!(groups_from_claims);
@@ -395,7 +404,7 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
         let status = check(app, &by_password, &asked).await.status();
         assert_eq!(status, StatusCode::FORBIDDEN, "{why}");
     };
-    portcullis::ssr::identities::unlink(db, &alice, "idp", None)
+    portcullis::ssr::identities::unlink(db, &alice, "idp", None, &common::by_cli())
         .await
         .unwrap();
     went("unlinked: the provider's groups went with the link").await;
@@ -411,13 +420,15 @@ async fn claim_groups_go_with_the_provider(app: &TestApp) {
         );
     };
     regrant().await;
-    portcullis::ssr::providers::set_enabled(db, "idp", false)
+    portcullis::ssr::providers::set_enabled(db, "idp", false, &common::by_cli())
         .await
         .unwrap();
     went("disabled: the provider's groups went with it").await;
 
     regrant().await;
-    portcullis::ssr::providers::delete(db, "idp").await.unwrap();
+    portcullis::ssr::providers::delete(db, "idp", &common::by_cli())
+        .await
+        .unwrap();
     went("deleted: the provider's groups went with it").await;
 }
 proxied!(claim_groups_go_with_the_provider);
@@ -454,10 +465,7 @@ async fn claim_groups_are_kept_apart(app: &TestApp) {
     );
     // bob has the assigned group: the application that lists it lets him in.
     app.add_user("bob", "bob password", false).await;
-    let db = &app.running.db;
-    portcullis::ssr::groups::assign(db, &user_id(app, "bob").await, "media-users")
-        .await
-        .unwrap();
+    assign(app, "bob", "media-users").await;
     let bob = signed_in(app, "bob").await;
     only(&bob, APP, "media-users", OTHER).await;
 
@@ -512,7 +520,7 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
         assert!(run.ok, "{}", run.text());
     };
     let restore = async || {
-        portcullis::ssr::providers::set_enabled(db, "idp", true)
+        portcullis::ssr::providers::set_enabled(db, "idp", true, &common::by_cli())
             .await
             .unwrap();
         portcullis::ssr::groups::set_from_provider(db, &alice, "idp", &["media-users".to_owned()])
@@ -895,3 +903,34 @@ async fn with_roots_password(app: &TestApp, user_id: &str) -> reqwest::Client {
 }
 
 mod tokens;
+
+/// A refusal is counted in the audit log, one row per minute, application, user and reason
+/// (a flood adds to a count, not rows); an allowed check writes nothing.
+async fn denials_are_counted(app: &TestApp) {
+    use portcullis::audit::EventKind;
+    let media = add_app(app, "Media", APP, "listed", "media").await;
+    add_app(app, "Open", "http://open.portcullis.test", "users", "").await;
+    app.add_user("alice", "alice password", false).await;
+    let alice = signed_in(app, "alice").await;
+    let before = app.events(Default::default()).await.len();
+    for _ in 0..5 {
+        let res = check(app, &alice, "http://open.portcullis.test/").await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    let after = app.events(Default::default()).await.len();
+    assert_eq!(before, after, "allowed checks write no event");
+    for _ in 0..4 {
+        refused_by_both(app, &alice, APP, StatusCode::FORBIDDEN).await;
+    }
+    let rows = app.events_of(EventKind::ForwardAuthDenied).await;
+    // Eight refusals (Caddy's and nginx's check each), in one row unless a minute turned.
+    assert!(!rows.is_empty() && rows.len() <= 2, "{rows:#?}");
+    assert_eq!(rows.iter().map(|r| r.count).sum::<i64>(), 8, "{rows:#?}");
+    let row = &rows[0];
+    assert_eq!(row.actor, "alice");
+    assert_eq!(row.target_id.as_deref(), Some(media.as_str()));
+    assert_eq!(row.details["reason"], "not_allowed");
+    assert_eq!(row.at % 60, 0, "the minute it began");
+    assert_eq!(row.client.as_deref(), Some("127.0.0.1"));
+}
+proxied!(denials_are_counted);

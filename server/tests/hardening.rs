@@ -219,7 +219,7 @@ async fn a_new_issuer_does_not_sign_in_to_old_links(app: &TestApp) {
         .validate(DraftMode::Update, IssuerPolicy::default())
         .unwrap();
     let secrets = app.config.secrets().unwrap();
-    providers::update(&app.running.db, &secrets, "idp", &valid)
+    providers::update(&app.running.db, &secrets, "idp", &valid, &common::by_cli())
         .await
         .unwrap();
 
@@ -605,20 +605,22 @@ async fn provider_sessions_end_with_their_provider_or_link(app: &TestApp) {
     let _ = sign_in(app, &b, "idp", "bob").await;
     let bob_id = user_id(&me(app, &b).await.expect("bob signed in (new user)"));
     assert_eq!(sessions_of(app, &bob_id).await, 1);
-    providers::set_enabled(&app.running.db, "idp", false)
+    providers::set_enabled(&app.running.db, "idp", false, &common::by_cli())
         .await
         .unwrap();
     assert!(me(app, &b).await.is_none(), "ended when disabled");
     assert_eq!(sessions_of(app, &bob_id).await, 0);
 
     // Deleting it does too.
-    providers::set_enabled(&app.running.db, "idp", true)
+    providers::set_enabled(&app.running.db, "idp", true, &common::by_cli())
         .await
         .unwrap();
     let b = app.browser();
     let _ = sign_in(app, &b, "idp", "bob").await;
     assert_eq!(user_id(&me(app, &b).await.expect("bob again")), bob_id);
-    providers::delete(&app.running.db, "idp").await.unwrap();
+    providers::delete(&app.running.db, "idp", &common::by_cli())
+        .await
+        .unwrap();
     assert!(me(app, &b).await.is_none(), "ended when deleted");
     assert_eq!(sessions_of(app, &bob_id).await, 0);
 
@@ -753,20 +755,24 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
     app.add_provider(draft("http://127.0.0.1:9", "only", false))
         .await;
     let db = &app.running.db;
-    providers::set_oidc_enabled(db, true).await.unwrap();
+    providers::set_oidc_enabled(db, true, &common::by_cli())
+        .await
+        .unwrap();
     // Password sign-in goes off only with an administrator who can sign in at the provider.
     app.add_user("root", "root password", true).await;
     let link = "INSERT INTO linked_identities (id, user_id, provider_slug, subject, linked_at) \
                 SELECT 'root-only', id, 'only', 'root', 0 FROM users WHERE username = 'root'";
     portcullis::exec!(db, link).unwrap();
-    providers::set_local_login(db, false).await.unwrap();
+    providers::set_local_login(db, false, &common::by_cli())
+        .await
+        .unwrap();
 
-    let deleted = providers::delete(db, "only").await;
+    let deleted = providers::delete(db, "only", &common::by_cli()).await;
     assert!(
         matches!(deleted, Err(ProviderError::Lockout(_))),
         "delete: {deleted:?}"
     );
-    let disabled = providers::set_enabled(db, "only", false).await;
+    let disabled = providers::set_enabled(db, "only", false, &common::by_cli()).await;
     assert!(
         matches!(disabled, Err(ProviderError::Lockout(_))),
         "disable: {disabled:?}"
@@ -778,12 +784,12 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
         .validate(DraftMode::Update, IssuerPolicy::default())
         .unwrap();
     let secrets = app.config.secrets().unwrap();
-    let updated = providers::update(db, &secrets, "only", &valid).await;
+    let updated = providers::update(db, &secrets, "only", &valid, &common::by_cli()).await;
     assert!(
         matches!(updated, Err(ProviderError::Lockout(_))),
         "update to disabled: {updated:?}"
     );
-    let oidc_off = providers::set_oidc_enabled(db, false).await;
+    let oidc_off = providers::set_oidc_enabled(db, false, &common::by_cli()).await;
     assert!(
         matches!(oidc_off, Err(ProviderError::Lockout(_))),
         "OIDC off: {oidc_off:?}"
@@ -795,8 +801,15 @@ async fn the_last_way_in_cannot_be_removed_in_storage(app: &TestApp) {
     assert!(row.settings.enabled, "still enabled");
 
     // With another way in, the same delete goes through.
-    providers::set_local_login(db, true).await.unwrap();
+    providers::set_local_login(db, true, &common::by_cli())
+        .await
+        .unwrap();
     portcullis::exec!(db, "DELETE FROM linked_identities WHERE id = 'root-only'").unwrap();
-    assert_eq!(providers::delete(db, "only").await.unwrap(), 0);
+    assert_eq!(
+        providers::delete(db, "only", &common::by_cli())
+            .await
+            .unwrap(),
+        0
+    );
 }
 both_backends!(the_last_way_in_cannot_be_removed_in_storage);

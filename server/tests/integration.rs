@@ -6,6 +6,7 @@
 mod common;
 
 mod admin_claims;
+mod audit;
 mod auth;
 mod auth_params;
 mod auto_redirect;
@@ -26,6 +27,7 @@ mod op_authorize;
 mod op_clients;
 mod op_discovery;
 mod op_keys;
+mod op_logout;
 mod op_rp;
 mod op_token;
 mod passkeys;

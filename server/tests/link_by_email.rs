@@ -211,7 +211,7 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
     sign_in(app, &app.browser(), "open", "alice").await;
     let why = "open's email replaced the administrator's, and open does not link by email";
     al_trust((false, Provider("open".into())), why).await;
-    portcullis::ssr::providers::delete(&app.running.db, "open")
+    portcullis::ssr::providers::delete(&app.running.db, "open", &common::by_cli())
         .await
         .unwrap();
     al_trust((false, Unknown), "open is gone").await;
@@ -226,9 +226,15 @@ async fn each_email_writer_records_its_source(app: &TestApp) {
         .validate(Mode::Update, IssuerPolicy::default())
         .unwrap();
     let secrets = app.config.secrets().unwrap();
-    portcullis::ssr::providers::update(&app.running.db, &secrets, "corp", &valid)
-        .await
-        .unwrap();
+    portcullis::ssr::providers::update(
+        &app.running.db,
+        &secrets,
+        "corp",
+        &valid,
+        &common::by_cli(),
+    )
+    .await
+    .unwrap();
     let why = "corp now names another issuer, which vouched for nothing here";
     al_trust((false, Unknown), why).await;
 }

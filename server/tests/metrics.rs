@@ -305,3 +305,98 @@ async fn counters_move(backend: Backend) {
     app.stop().await;
 }
 each_backend!(counters_move);
+
+/// Portcullis as an OpenID Provider counts the token responses it gives, by application and
+/// grant: a code's exchange and a refresh.
+async fn op_tokens_counted(backend: Backend) {
+    use common::op::{authorize, client_draft, exchange, param, redirected, request, store_client};
+    let app = with_own_listener(backend).await;
+    app.add_local("alice", "alice@example.com", false).await;
+    let mut draft = client_draft("Wiki", "https://wiki.example/cb", "basic", "users", "");
+    draft.client.client_scopes = "openid offline_access".into();
+    let c = store_client(&app, draft).await;
+    let browser = signed_in(&app, "alice").await;
+    let mut pairs = request(&c, &[]);
+    pairs.retain(|(k, _)| *k != "scope");
+    pairs.push(("scope", "openid offline_access"));
+    let (_, query) = redirected(&authorize(&app, &browser, &pairs).await);
+    let code = param(&query, "code").expect("a code").to_owned();
+    let (status, body) = exchange(&app, &c, &code, None).await;
+    assert_eq!(status, 200, "{body}");
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", body["refresh_token"].as_str().unwrap()),
+    ];
+    let basic = Some((c.client_id.as_str(), c.secret.as_str()));
+    let (status, body) = common::op::token(&app, basic, &form).await;
+    assert_eq!(status, 200, "{body}");
+    // A refused exchange (the code again) is no token.
+    assert_eq!(exchange(&app, &c, &code, None).await.0, 400);
+
+    let text = scrape(&app).await;
+    let issued = |grant| {
+        value(
+            &text,
+            "portcullis_op_tokens_issued_total",
+            &[("app", &c.app_id), ("grant", grant)],
+        )
+    };
+    assert_eq!(issued("authorization_code"), 1.0, "{text}");
+    assert_eq!(issued("refresh_token"), 1.0, "{text}");
+    app.stop().await;
+}
+each_backend!(op_tokens_counted);
+
+/// The Grafana dashboard (`deploy/grafana-dashboard.json`) shows every metric Portcullis
+/// exports, and names none it does not: a new metric needs its panel.
+#[test]
+fn the_dashboard_shows_every_metric() {
+    use portcullis::ssr::metrics::*;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/grafana-dashboard.json"
+    );
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let exprs: Vec<String> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().unwrap().to_owned())
+        .collect();
+    let exported = [
+        SIGN_INS,
+        FORWARD_AUTH_CHECKS,
+        FORWARD_AUTH_DURATION,
+        UPSTREAM_REQUESTS,
+        UPSTREAM_DURATION,
+        OP_TOKENS,
+        // server/src/metrics.rs: the gauges read at each scrape.
+        "portcullis_build_info",
+        "portcullis_db_pool_connections",
+        "portcullis_db_pool_max_connections",
+        "portcullis_active_sessions",
+    ];
+    for name in exported {
+        assert!(
+            exprs.iter().any(|e| e.contains(name)),
+            "no panel shows {name}"
+        );
+    }
+    for expr in &exprs {
+        for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            let Some(name) = word.strip_prefix("portcullis_").map(|_| word) else {
+                continue;
+            };
+            let family = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(name);
+            assert!(
+                exported.contains(&family),
+                "the dashboard names {name}, which Portcullis does not export"
+            );
+        }
+    }
+}

@@ -60,7 +60,10 @@ async fn document(app: &TestApp) {
             json!(["RS256", "ES256"]),
         ),
         ("code_challenge_methods_supported", json!(["S256"])),
-        ("grant_types_supported", json!(["authorization_code"])),
+        (
+            "grant_types_supported",
+            json!(["authorization_code", "refresh_token"]),
+        ),
         (
             "token_endpoint_auth_methods_supported",
             json!(["client_secret_basic", "client_secret_post", "none"]),
@@ -70,15 +73,20 @@ async fn document(app: &TestApp) {
     }
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["openid", "profile", "email", "groups"])
+        serde_json::json!(["openid", "profile", "email", "groups", "offline_access"])
     );
+    for (field, path) in [
+        ("revocation_endpoint", "/oauth2/revoke"),
+        ("introspection_endpoint", "/oauth2/introspect"),
+    ] {
+        assert_eq!(doc[field], format!("{issuer}{path}"), "{field}");
+        let methods = format!("{field}_auth_methods_supported");
+        assert_eq!(doc[&methods], doc["token_endpoint_auth_methods_supported"]);
+    }
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
     for absent in [
-        "end_session_endpoint",
-        "revocation_endpoint",
-        "introspection_endpoint",
         "device_authorization_endpoint",
         "registration_endpoint",
         "backchannel_logout_supported",

@@ -37,6 +37,7 @@ async fn wiki_and_rp(
     let name = format!("Wiki-{kind:?}");
     let mut draft = client_draft(&name, &redirect_uri, auth, "users", "");
     draft.client.id_token_alg = alg.into();
+    draft.client.client_scopes = "openid profile email groups offline_access".into();
     let c = store_client(app, draft).await;
     let issuer = app.running.public_url.clone();
     let rp = Rp::start(
@@ -185,3 +186,47 @@ async fn prompt_none_signed_out_at(app: &TestApp, kind: RpKind) {
     assert_eq!(body["error"], "login_required", "{body}");
     assert_eq!(counts(app).await, [0; 5]);
 }
+
+/// Refresh tokens, introspection and revocation through each library: `offline_access`
+/// brings a refresh token; the library's refresh grant validates the new ID token and gets
+/// a new pair; introspection describes the live tokens; revoking the refresh token ends the
+/// grant (the library's next refresh is refused, and the access token is inactive).
+async fn refresh_introspect_revoke(app: &TestApp) {
+    let sub = alice_id(app).await;
+    for (kind, auth) in [(RpKind::OpenidClient, "basic"), (RpKind::Authlib, "post")] {
+        let scope = "openid profile offline_access";
+        let (c, rp) = wiki_and_rp(app, kind, auth, "RS256", scope).await;
+        let browser = app.browser();
+        password_sign_in(app, &browser, "alice").await;
+        let (status, first) = land(&browser, start(&browser, &rp, "").await).await;
+        assert_eq!(status, 200, "{kind:?}: {first}");
+        let rt1 = first["refresh_token"].as_str().expect("a refresh token");
+        let rp_get = async |path: &str| {
+            let res = browser.get(rp.url(path)).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap())
+        };
+        let (status, second) = rp_get("/refresh").await;
+        assert_eq!(status, 200, "{kind:?}: {second}");
+        assert_ne!(second["refresh_token"].as_str(), Some(rt1), "rotated");
+        assert_eq!(second["claims"]["sub"], sub.as_str());
+        assert_eq!(second["claims"]["aud"], serde_json::json!([c.client_id]));
+
+        let (status, info) = rp_get("/introspect?token=access").await;
+        assert_eq!(status, 200, "{kind:?}: {info}");
+        assert_eq!(info["active"], true, "{kind:?}: {info}");
+        assert_eq!(info["sub"], sub.as_str());
+        assert_eq!(info["client_id"], c.client_id.as_str());
+        let (_, info) = rp_get("/introspect?token=refresh").await;
+        assert_eq!(info["active"], true, "{kind:?}: {info}");
+
+        let (status, body) = rp_get("/revoke?token=refresh").await;
+        assert_eq!(status, 200, "{kind:?}: {body}");
+        let (status, body) = rp_get("/refresh").await;
+        assert_eq!(status, 400, "{kind:?}: {body}");
+        assert_eq!(body["error"], "invalid_grant", "{kind:?}: {body}");
+        let (_, info) = rp_get("/introspect?token=access").await;
+        assert_eq!(info["active"], false, "{kind:?}: the grant is gone: {info}");
+    }
+}
+both_backends!(refresh_introspect_revoke);

@@ -6,7 +6,8 @@ use crate::common;
 use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
-    CHALLENGE, TestClient, VERIFIER, add_client, code_for, counts, exchange, token, userinfo_status,
+    CHALLENGE, TestClient, VERIFIER, add_client, authorize, client_draft, client_post, code_for,
+    counts, exchange, param, redirected, request, store_client, token, userinfo_status,
 };
 
 const CB: &str = "https://wiki.example/cb";
@@ -105,15 +106,7 @@ async fn wrong_redirect_uri_and_another_clients_code(app: &TestApp) {
     let (status, body) = token(app, Some((&c.client_id, &c.secret)), &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
 
-    let other = add_client(
-        app,
-        "Other",
-        "https://other.example/cb",
-        "basic",
-        "users",
-        "",
-    )
-    .await;
+    let other = other_client(app).await;
     let code = code_for(app, &browser, &c, None).await;
     let form = code_grant(&code, CB);
     let (status, body) = token(app, Some((&other.client_id, &other.secret)), &form).await;
@@ -177,49 +170,327 @@ async fn userinfo(app: &TestApp) {
     let access = body["access_token"].as_str().unwrap().to_owned();
     let http = reqwest::Client::new();
     let url = app.url("/oauth2/userinfo");
-    let res = http
-        .post(&url)
-        .form(&[("access_token", &access)])
-        .send()
-        .await
-        .unwrap();
+    let form = [("access_token", &access)];
+    let res = http.post(&url).form(&form).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let info: serde_json::Value = res.json().await.unwrap();
     assert_eq!(info["preferred_username"], "alice");
     assert_eq!(info["email"], "alice@example.com");
     let res = http.post(&url).bearer_auth(&access).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    let res = http
-        .post(&url)
-        .bearer_auth(&access)
-        .form(&[("access_token", &access)])
-        .send()
-        .await
-        .unwrap();
+    let both = http.post(&url).bearer_auth(&access).form(&form);
+    let res = both.send().await.unwrap();
     assert_eq!(res.status(), 400);
+    let challenge = |res: &reqwest::Response| {
+        assert_eq!(res.status(), 401);
+        res.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
     let res = http.get(&url).send().await.unwrap();
-    assert_eq!(res.status(), 401);
-    assert!(
-        res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .starts_with("Bearer")
-    );
-    let res = http
-        .get(&url)
-        .bearer_auth("pc_at_nothing")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 401);
-    assert!(
-        res.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("error=\"invalid_token\"")
-    );
+    assert!(challenge(&res).starts_with("Bearer"));
+    let res = http.get(&url).bearer_auth("pc_at_nothing");
+    let res = res.send().await.unwrap();
+    assert!(challenge(&res).contains("error=\"invalid_token\""));
     // Signed out at Portcullis: the session is gone, and with it the token.
     portcullis::exec!(&app.running.db, "DELETE FROM sessions").unwrap();
     assert_eq!(userinfo_status(app, &access).await, 401);
 }
 both_backends!(userinfo);
+
+/// A second client, open to every user.
+async fn other_client(app: &TestApp) -> TestClient {
+    add_client(
+        app,
+        "Other",
+        "https://other.example/cb",
+        "basic",
+        "users",
+        "",
+    )
+    .await
+}
+
+/// A client allowed `offline_access` (listed: alice only), and alice signed in.
+async fn offline_client(app: &TestApp) -> (TestClient, reqwest::Client) {
+    app.add_local("alice", "alice@example.com", false).await;
+    let mut draft = client_draft("Wiki", CB, "basic", "listed", "alice");
+    draft.client.client_scopes = "openid profile offline_access".into();
+    (
+        store_client(app, draft).await,
+        signed_in(app, "alice").await,
+    )
+}
+
+/// The token response for a code `browser` got for `c` with `scope`.
+async fn tokens_for(
+    app: &TestApp,
+    c: &TestClient,
+    browser: &reqwest::Client,
+    scope: &str,
+) -> serde_json::Value {
+    let mut pairs = request(c, &[]);
+    pairs.retain(|(k, _)| *k != "scope");
+    pairs.push(("scope", scope));
+    let (_, query) = redirected(&authorize(app, browser, &pairs).await);
+    let code = param(&query, "code").expect("a code").to_owned();
+    let (status, body) = exchange(app, c, &code, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// [`offline_client`] and the access and refresh tokens of a code with `offline_access`.
+async fn offline(app: &TestApp) -> (TestClient, String, String) {
+    let (c, browser) = offline_client(app).await;
+    let body = tokens_for(app, &c, &browser, "openid profile offline_access").await;
+    let token = |name| text(&body, name).to_owned();
+    (c, token("access_token"), token("refresh_token"))
+}
+
+/// `c`'s credentials for HTTP Basic.
+fn basic_of(c: &TestClient) -> Option<(&str, &str)> {
+    Some((&c.client_id, &c.secret))
+}
+
+async fn refresh(app: &TestApp, c: &TestClient, refresh: &str) -> (u16, serde_json::Value) {
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    token(app, Some((&c.client_id, &c.secret)), &form).await
+}
+
+fn text<'a>(body: &'a serde_json::Value, field: &str) -> &'a str {
+    body[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field}: {body}"))
+}
+
+/// Refresh tokens come only with `offline_access`; each use gives a new pair and retires the
+/// old one (the old access token stops working); the refreshed ID token keeps `sub` and
+/// `auth_time` and carries no nonce; the grant outlives the Portcullis session.
+async fn refresh_rotates(app: &TestApp) {
+    let (c2, browser) = offline_client(app).await;
+    let body = tokens_for(app, &c2, &browser, "openid profile").await;
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let first = tokens_for(app, &c2, &browser, "openid profile offline_access").await;
+    assert_eq!(text(&first, "scope"), "openid profile offline_access");
+    let rt1 = text(&first, "refresh_token").to_owned();
+    assert!(rt1.starts_with("pc_rt_"), "{rt1}");
+    let at1 = text(&first, "access_token").to_owned();
+    let (status, second) = refresh(app, &c2, &rt1).await;
+    assert_eq!(status, 200, "{second}");
+    let rt2 = text(&second, "refresh_token").to_owned();
+    let at2 = text(&second, "access_token").to_owned();
+    assert_ne!(rt2, rt1);
+    assert_eq!(
+        userinfo_status(app, &at1).await,
+        401,
+        "the old access token is gone"
+    );
+    assert_eq!(userinfo_status(app, &at2).await, 200);
+    let claims = |body: &serde_json::Value| {
+        let jwt = text(body, "id_token");
+        let payload = jwt.split('.').nth(1).unwrap();
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()
+    };
+    let (a, b) = (claims(&first), claims(&second));
+    assert_eq!(a["sub"], b["sub"]);
+    assert_eq!(a["auth_time"], b["auth_time"]);
+    assert_eq!(a["nonce"], "n");
+    assert!(b.get("nonce").is_none(), "{b}");
+    // Offline: signed out at Portcullis, the grant lives on.
+    portcullis::exec!(&app.running.db, "DELETE FROM sessions").unwrap();
+    assert_eq!(userinfo_status(app, &at2).await, 200);
+    let (status, third) = refresh(app, &c2, &rt2).await;
+    assert_eq!(status, 200, "{third}");
+    // More scope may not be asked for (and the token stays usable); less may.
+    let rt3 = text(&third, "refresh_token");
+    let c2 = &c2;
+    let asking = |scope| {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", rt3),
+            ("scope", scope),
+        ];
+        async move { token(app, Some((&c2.client_id, &c2.secret)), &form).await }
+    };
+    let (status, body) = asking("openid email").await;
+    assert_eq!((status, error(&body)), (400, "invalid_scope"), "{body}");
+    let (status, body) = asking("openid").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(text(&body, "scope"), "openid profile offline_access");
+}
+both_backends!(refresh_rotates);
+
+/// A rotated refresh token presented again revokes the whole family (RFC 9700 §4.14.2);
+/// another client cannot use one, nor revoke it by trying.
+async fn refresh_reuse_and_other_client(app: &TestApp) {
+    let (c, _, rt1) = offline(app).await;
+    let other = other_client(app).await;
+    let (status, body) = refresh(app, &other, &rt1).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    let (status, second) = refresh(app, &c, &rt1).await;
+    assert_eq!(status, 200, "another client's try used nothing: {second}");
+    let at2 = text(&second, "access_token").to_owned();
+    let rt2 = text(&second, "refresh_token").to_owned();
+    let (status, body) = refresh(app, &c, &rt1).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert_eq!(
+        userinfo_status(app, &at2).await,
+        401,
+        "the family is revoked"
+    );
+    let (status, body) = refresh(app, &c, &rt2).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert_eq!(counts(app).await[4], 1);
+}
+both_backends!(refresh_reuse_and_other_client);
+
+/// Someone removed from the application's "who may open it" gets no new tokens.
+async fn refresh_checks_access_again(app: &TestApp) {
+    let (c, _, rt) = offline(app).await;
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE applications SET allowed_users = '' WHERE id = $1",
+        &c.app_id
+    )
+    .unwrap();
+    let (status, body) = refresh(app, &c, &rt).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert_eq!(counts(app).await[4], 1, "and the grant ends");
+}
+both_backends!(refresh_checks_access_again);
+
+/// RFC 7009: an access token revokes itself, a refresh token its grant; unknown tokens are
+/// 200; another client's token is refused and stays live; the client must authenticate.
+async fn revocation(app: &TestApp) {
+    let (c, at, rt) = offline(app).await;
+    let (basic, at, rt) = (basic_of(&c), at.as_str(), rt.as_str());
+    let other = other_client(app).await;
+    let as_other = basic_of(&other);
+    let (status, body) = client_post(app, "/oauth2/revoke", as_other, &[("token", at)]).await;
+    assert_eq!(
+        (status, error(&body)),
+        (400, "unauthorized_client"),
+        "{body}"
+    );
+    let wrong = Some((c.client_id.as_str(), "pc_cs_wrong"));
+    let (status, _) = client_post(app, "/oauth2/revoke", wrong, &[("token", at)]).await;
+    assert_eq!(status, 401);
+    assert_eq!(userinfo_status(app, at).await, 200);
+    let (status, body) = client_post(app, "/oauth2/revoke", basic, &[]).await;
+    assert_eq!((status, error(&body)), (400, "invalid_request"), "{body}");
+
+    let (status, _) = client_post(app, "/oauth2/revoke", basic, &[("token", "pc_at_x")]).await;
+    assert_eq!(status, 200);
+    let form = [("token", at), ("token_type_hint", "access_token")];
+    assert_eq!(
+        client_post(app, "/oauth2/revoke", basic, &form).await.0,
+        200
+    );
+    assert_eq!(userinfo_status(app, at).await, 401);
+    let (status, body) = refresh(app, &c, rt).await;
+    assert_eq!(status, 200, "an access token revokes only itself: {body}");
+    let at2 = text(&body, "access_token");
+    let rt2 = text(&body, "refresh_token");
+    assert_eq!(
+        client_post(app, "/oauth2/revoke", basic, &[("token", rt2)])
+            .await
+            .0,
+        200
+    );
+    assert_eq!(userinfo_status(app, at2).await, 401, "the grant is revoked");
+    assert_eq!(refresh(app, &c, rt2).await.0, 400);
+}
+both_backends!(revocation);
+
+/// RFC 7662: a live token of the asking client is described; anything else is inactive.
+async fn introspection(app: &TestApp) {
+    let (c, at, rt) = offline(app).await;
+    let (basic, at, rt) = (basic_of(&c), at.as_str(), rt.as_str());
+    let (status, body) = client_post(app, "/oauth2/introspect", basic, &[("token", at)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], true, "{body}");
+    assert_eq!(body["scope"], "openid profile offline_access");
+    assert_eq!(body["client_id"], c.client_id.as_str());
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["iss"], app.running.public_url.as_str());
+    assert!(body["sub"].is_string() && body["exp"].as_i64() > body["iat"].as_i64());
+    let (_, body) = client_post(app, "/oauth2/introspect", basic, &[("token", rt)]).await;
+    assert_eq!(body["active"], true, "{body}");
+    assert!(body.get("token_type").is_none(), "{body}");
+
+    let other = other_client(app).await;
+    let as_other = basic_of(&other);
+    let (status, body) = client_post(app, "/oauth2/introspect", as_other, &[("token", at)]).await;
+    assert_eq!((status, body), (200, serde_json::json!({"active": false})));
+    let (_, body) = client_post(app, "/oauth2/introspect", basic, &[("token", "pc_at_x")]).await;
+    assert_eq!(body, serde_json::json!({"active": false}));
+    let (status, _) = client_post(app, "/oauth2/introspect", None, &[("token", at)]).await;
+    assert_eq!(status, 401, "the client must authenticate");
+    // A used refresh token is inactive.
+    assert_eq!(refresh(app, &c, rt).await.0, 200);
+    let (_, body) = client_post(app, "/oauth2/introspect", basic, &[("token", rt)]).await;
+    assert_eq!(body["active"], false, "{body}");
+}
+both_backends!(introspection);
+
+/// Browser apps call the token, userinfo, revocation and introspection endpoints from their
+/// own origin: the preflight is answered, every answer may be read from any origin, and
+/// never with credentials (no cookie is read there).
+async fn cross_origin(app: &TestApp) {
+    let (c, at, _) = offline(app).await;
+    let http = reqwest::Client::new();
+    let origin = "https://spa.example";
+    for path in [
+        "/oauth2/token",
+        "/oauth2/userinfo",
+        "/oauth2/revoke",
+        "/oauth2/introspect",
+    ] {
+        let res = http
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        let h = res.headers();
+        assert_eq!(h["access-control-allow-origin"], "*", "{path}");
+        let allowed = h["access-control-allow-headers"].to_str().unwrap();
+        assert!(allowed.contains("authorization"), "{path}: {allowed}");
+        assert!(
+            h.get("access-control-allow-credentials").is_none(),
+            "{path}"
+        );
+    }
+    let res = http
+        .get(app.url("/oauth2/userinfo"))
+        .header("origin", origin)
+        .bearer_auth(&at)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["access-control-allow-origin"], "*");
+    let (status, _) = client_post(app, "/oauth2/introspect", basic_of(&c), &[("token", &at)]).await;
+    assert_eq!(status, 200);
+    // The authorization endpoint is a browser navigation, not an API: no CORS there.
+    let res = http
+        .request(reqwest::Method::OPTIONS, app.url("/oauth2/authorize"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+}
+both_backends!(cross_origin);

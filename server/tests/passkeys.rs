@@ -10,7 +10,7 @@ use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::flow::{page_text, signed_in, user_id};
+use common::flow::{page_text, signed_in};
 use common::{Backend, TestApp};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -142,7 +142,7 @@ each_backend!(sign_in_options_are_discoverable_with_user_verification);
 
 async fn a_challenge_is_used_once_by_the_browser_that_started_it(backend: Backend) {
     run(backend, async |app| {
-        let alice = user_id(app, "alice").await;
+        let alice = app.user_id("alice").await;
         let mine = app.browser();
         let theirs = app.browser();
         let (challenge, _) = start_sign_in(app, &mine).await;
@@ -170,7 +170,7 @@ each_backend!(a_challenge_is_used_once_by_the_browser_that_started_it);
 
 async fn a_challenge_expires_after_five_minutes(backend: Backend) {
     run(backend, async |app| {
-        let alice = user_id(app, "alice").await;
+        let alice = app.user_id("alice").await;
         let browser = app.browser();
         let (challenge, _) = start_sign_in(app, &browser).await;
         // Five minutes and a second later (as stored: the server's clock is not set).
@@ -215,7 +215,7 @@ each_backend!(replicas_share_challenges);
 
 async fn refusals_do_not_tell_which_accounts_exist(backend: Backend) {
     run(backend, async |app| {
-        let alice = user_id(app, "alice").await;
+        let alice = app.user_id("alice").await;
         // Alice has a passkey (its row as a registration stores it).
         insert_passkey(app, &alice, "p1", b"alice's credential", "Laptop").await;
         let stranger = uuid::Uuid::new_v4();
@@ -282,7 +282,7 @@ async fn registration_needs_a_signed_in_account_and_a_name(backend: Backend) {
         assert_eq!(o["rp"]["id"], "localhost");
         assert_eq!(o["user"]["name"], "alice");
         assert_eq!(o["user"]["displayName"], "alice display");
-        let id = user_id(app, "alice").await;
+        let id = app.user_id("alice").await;
         assert_eq!(
             o["user"]["id"],
             URL_SAFE_NO_PAD.encode(handle_of(&id)),
@@ -306,7 +306,7 @@ each_backend!(registration_needs_a_signed_in_account_and_a_name);
 
 async fn the_security_page_lists_and_removes_passkeys(backend: Backend) {
     run(backend, async |app| {
-        let alice_id = user_id(app, "alice").await;
+        let alice_id = app.user_id("alice").await;
         insert_passkey(app, &alice_id, "pk-1", b"cred one", "Laptop").await;
         insert_passkey(app, &alice_id, "pk-2", b"cred two", "Phone").await;
         let alice = signed_in(app, "alice").await;
@@ -543,7 +543,7 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
         let db = &app.running.db;
         let out = add_pat(app);
         assert!(out.ok, "{}", out.stderr);
-        let pat = user_id(app, "pat").await;
+        let pat = app.user_id("pat").await;
         insert_passkey(app, &pat, "pat-1", b"pat one", "Laptop").await;
         insert_passkey(app, &pat, "pat-2", b"pat two", "Phone").await;
         assert_eq!(remove(db, &pat, "pat-1").await.unwrap(), "Laptop");
@@ -555,7 +555,7 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
             Err(RemoveError::NotFound)
         ));
         // Alice has a password: her only passkey may go.
-        let alice = user_id(app, "alice").await;
+        let alice = app.user_id("alice").await;
         insert_passkey(app, &alice, "alice-1", b"alice one", "Laptop").await;
         assert_eq!(remove(db, &alice, "alice-1").await.unwrap(), "Laptop");
         // Nobody removes another's.
@@ -571,7 +571,7 @@ each_backend!(the_last_way_in_cannot_be_removed);
 async fn administrators_make_enrolment_links_on_the_users_page(backend: Backend) {
     run(backend, async |app| {
         app.add_user("root", "root password", true).await;
-        let alice_id = user_id(app, "alice").await;
+        let alice_id = app.user_id("alice").await;
         // Not for users.
         let alice = signed_in(app, "alice").await;
         let res = app

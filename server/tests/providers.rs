@@ -611,8 +611,14 @@ async fn a_stored_secret_never_follows_a_new_issuer_or_client(app: &TestApp) {
             portcullis::provider::IssuerPolicy::default(),
         )
         .unwrap();
-    let refused =
-        portcullis::ssr::providers::update(&app.running.db, &secrets, "corp", &valid).await;
+    let refused = portcullis::ssr::providers::update(
+        &app.running.db,
+        &secrets,
+        "corp",
+        &valid,
+        &common::by_cli(),
+    )
+    .await;
     assert!(
         matches!(
             refused,

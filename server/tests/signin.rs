@@ -155,6 +155,24 @@ async fn link_then_sign_in(app: &TestApp) {
         me(app, &again).await.is_none(),
         "unlinked identities no longer sign in"
     );
+
+    // The audit log: the link and the unlink, by alice-local herself; the refused sign-ins.
+    use portcullis::audit::EventKind;
+    let linked = app.events_of(EventKind::IdentityLinked).await;
+    assert_eq!(linked.len(), 1, "{linked:#?}");
+    assert_eq!(linked[0].actor, "alice-local");
+    assert_eq!(linked[0].details["how"], "by_user");
+    let unlinked = app.events_of(EventKind::IdentityUnlinked).await;
+    assert_eq!(unlinked.len(), 1, "{unlinked:#?}");
+    assert_eq!(unlinked[0].target.as_deref(), Some("alice-local"));
+    assert_eq!(unlinked[0].details["provider"], "idp");
+    let refused = app.events_of(EventKind::SignInFailed).await;
+    assert!(
+        refused
+            .iter()
+            .any(|e| e.details["reason"] == "identity_refused" && e.details["provider"] == "idp"),
+        "{refused:#?}"
+    );
 }
 both_backends!(link_then_sign_in);
 
@@ -203,7 +221,7 @@ async fn new_users_and_required_claims(app: &TestApp) {
     assert!(res.text().await.unwrap().contains("only way to sign in"));
 
     // Deleting the provider deletes the link; re-creating the slug does not revive it.
-    portcullis::ssr::providers::delete(&app.running.db, SLUG)
+    portcullis::ssr::providers::delete(&app.running.db, SLUG, &common::by_cli())
         .await
         .unwrap();
     add_provider(app, &_s.idp, SLUG, false, "").await;

@@ -364,6 +364,23 @@ async fn remove_and_reset(app: &TestApp) {
     let run = app.cli(&["user", "reset-second-factor", "--user", "nobody"]);
     assert!(!run.ok);
     assert!(run.stderr.contains("no user \"nobody\""), "{}", run.text());
+
+    // The audit log, newest first: dave on and off twice, the second time off by the CLI.
+    let events = app.events_about("dave").await;
+    let codes: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e.event.name().starts_with("second_factor"))
+        .map(|e| (e.event.name(), e.actor.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("second_factor_removed", "cli"),
+            ("second_factor_enabled", "dave"),
+            ("second_factor_removed", "dave"),
+            ("second_factor_enabled", "dave"),
+        ]
+    );
 }
 both_backends!(remove_and_reset);
 

@@ -64,6 +64,17 @@ impl AuthMethod {
     pub fn confidential(self) -> bool {
         self != AuthMethod::None
     }
+
+    /// Who uses it, for the editor.
+    pub fn hint(self) -> &'static str {
+        match self {
+            AuthMethod::Basic => "What most server-side applications use.",
+            AuthMethod::Post => {
+                "For applications that send the secret in the token request's form."
+            }
+            AuthMethod::None => "No secret: a browser or mobile app. PKCE is required.",
+        }
+    }
 }
 
 /// The "OpenID Connect" fields of an application, as typed. Nested in
@@ -422,15 +433,28 @@ mod tests {
         assert!(uri_error("  \n ").contains("at least one redirect URI"));
     }
 
+    /// Each URI is refused with an error that says the given words.
+    fn refused(cases: &[(&str, &str)]) {
+        for (uri, says) in cases {
+            let error = uri_error(uri);
+            assert!(
+                error.contains(says),
+                "{uri:?}: {error:?} should say {says:?}"
+            );
+        }
+    }
+
     #[test]
     fn redirect_uris_must_be_absolute_https_or_loopback_http() {
-        assert!(uri_error("/callback").contains("start the URI with https://"));
-        assert!(uri_error("app.example/cb").contains("start the URI with https://"));
-        assert!(uri_error("ftp://app.example/cb").contains("start the URI with https://"));
-        assert!(uri_error("com.example.app:/cb").contains("start the URI with https://"));
-        assert!(uri_error("http://app.example/cb").contains("plain http only on"));
-        assert!(uri_error("http://10.0.0.2/cb").contains("plain http only on"));
-        assert!(uri_error("http://127.0.0.1.example/cb").contains("plain http only on"));
+        refused(&[
+            ("/callback", "start the URI with https://"),
+            ("app.example/cb", "start the URI with https://"),
+            ("ftp://app.example/cb", "start the URI with https://"),
+            ("com.example.app:/cb", "start the URI with https://"),
+            ("http://app.example/cb", "plain http only on"),
+            ("http://10.0.0.2/cb", "plain http only on"),
+            ("http://127.0.0.1.example/cb", "plain http only on"),
+        ]);
         assert!(
             uri_error("https://").contains("not a URI") || uri_error("https://").contains("host")
         );
@@ -438,14 +462,16 @@ mod tests {
 
     #[test]
     fn redirect_uris_have_no_fragment_user_or_odd_characters() {
-        assert!(uri_error("https://app.example/cb#x").contains("fragment"));
-        assert!(uri_error("https://app.example/cb#").contains("fragment"));
-        assert!(uri_error("https://u:p@app.example/cb").contains("user name and password"));
-        assert!(uri_error("https://u@app.example/cb").contains("user name and password"));
-        assert!(uri_error("https://app.example\\cb").contains("backslashes"));
-        assert!(uri_error("https://app.example/c\u{7}b").contains("control characters"));
         let long = format!("https://app.example/{}", "a".repeat(URI_MAX));
-        assert!(uri_error(&long).contains("at most"));
+        refused(&[
+            ("https://app.example/cb#x", "fragment"),
+            ("https://app.example/cb#", "fragment"),
+            ("https://u:p@app.example/cb", "user name and password"),
+            ("https://u@app.example/cb", "user name and password"),
+            ("https://app.example\\cb", "backslashes"),
+            ("https://app.example/c\u{7}b", "control characters"),
+            (&long, "at most"),
+        ]);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! Claims (granted when they hold, removed when they no longer do, but never from the last
 //! administrator who can still sign in), and the display name follows the `name` claim.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::Db;
 use super::oidc::flow::Verified;
 use super::providers;
 use super::users;
 use crate::admin_claims::{AdminChange, decide, kept_reason};
+use crate::audit::EventKind;
 use crate::claims;
 use crate::email_source::EmailSource;
 use crate::on_pool;
@@ -47,7 +49,12 @@ pub async fn admins_through_providers(db: &Db) -> Result<i64, sqlx::Error> {
 /// in (see [`others_can_sign_in`]); `false` when the role stays (the last one). The check
 /// and the change are one statement; on PostgreSQL the administrators' rows are locked
 /// first, so two concurrent revokes cannot both pass it (SQLite runs one writer at a time).
-pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+/// The revoke is audited as `entry` in the same transaction.
+pub async fn revoke_unless_last(
+    db: &Db,
+    user_id: &str,
+    entry: &Entry,
+) -> Result<bool, sqlx::Error> {
     const GUARDED_REVOKE: &str = "UPDATE users SET is_admin = $5, updated_at = $6 WHERE id = $1 \
          AND is_admin = $4 AND EXISTS (SELECT 1 FROM users u WHERE u.is_admin = $4 AND u.id <> $1 AND \
          (($2 AND u.password_hash IS NOT NULL) OR ($3 AND EXISTS (SELECT 1 FROM linked_identities l \
@@ -64,8 +71,10 @@ pub async fn revoke_unless_last(db: &Db, user_id: &str) -> Result<bool, sqlx::Er
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+        if n > 0 {
+            crate::audit_write!(&mut *tx, entry)?;
+        }
+        n
     })?;
     Ok(n > 0)
 }
@@ -89,8 +98,16 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     } else {
         decide(true, false, true, others_can_sign_in(db, user_id).await?)
     };
+    // Audited as the provider's doing, by its Admin Claims.
+    let audited = |kind| {
+        Entry::new(kind, &Actor::provider(&v.provider.slug))
+            .on_user(user_id)
+            .detail("rule", format!("admin_claims of {}", v.provider.slug))
+    };
     // The count above may be stale by now: the revoke itself is guarded.
-    if change == AdminChange::Revoke && !revoke_unless_last(db, user_id).await? {
+    if change == AdminChange::Revoke
+        && !revoke_unless_last(db, user_id, &audited(EventKind::AdminRevoked)).await?
+    {
         change = AdminChange::KeepLastAdmin;
     }
     let (admin, kept) = match change {
@@ -123,8 +140,11 @@ pub async fn at_sign_in(db: &Db, v: &Verified, user_id: &str) -> Result<(), sqlx
     // The note says why the last sign-in kept the role; any other sign-in clears it (also
     // one through a provider without Admin Claims). A sign-in that changes nothing writes
     // nothing (on SQLite a write would queue every sign-in behind the others).
-    crate::exec!(
+    let granted = (change == AdminChange::Grant).then(|| audited(EventKind::AdminGranted));
+    let renamed = (name != user.display_name).then(|| updated(v, user_id, "display_name"));
+    crate::exec_audited_if!(
         db,
+        granted.iter().chain(renamed.iter()),
         "UPDATE users SET is_admin = $2, display_name = $3, admin_kept = $4, \
          updated_at = CASE WHEN is_admin <> $2 OR display_name <> $3 THEN $5 ELSE updated_at END \
          WHERE id = $1 \
@@ -177,8 +197,9 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
         }
         return Ok(());
     }
-    let changed = crate::exec!(
+    let changed = crate::exec_audited!(
         db,
+        &updated(v, &user.id, "email"),
         "UPDATE users SET email = $2, updated_at = $3, email_source = $4, email_provider = $5 \
          WHERE id = $1 \
          AND NOT EXISTS (SELECT 1 FROM users o WHERE lower(o.email) = lower($2) AND o.id <> $1)",
@@ -200,6 +221,14 @@ async fn sync_email(db: &Db, user: &users::UserRow, v: &Verified) -> Result<(), 
         Err(e) => return Err(e),
     }
     Ok(())
+}
+
+/// `field` of `user_id` changed by the provider of `v` at a sign-in through it (the field's
+/// name only, as ever).
+fn updated(v: &Verified, user_id: &str, field: &str) -> Entry {
+    Entry::new(EventKind::UserUpdated, &Actor::provider(&v.provider.slug))
+        .on_user(user_id)
+        .fields(vec![field.to_owned()])
 }
 
 /// Administrators kept by the last-administrator guard, and why: (user id, reason).

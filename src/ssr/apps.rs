@@ -1,12 +1,14 @@
 //! Applications in the database (table `applications`), and the in-memory copy the check
 //! endpoint reads on every request ([`AppsCache`]).
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::groups;
 use super::order::APPS;
 use super::users::UserRow;
-use crate::apps::{Access, App, AppUrl, ValidApp};
+use crate::apps::{Access, App, AppUrl, AppView, ValidApp};
+use crate::audit::EventKind;
 use crate::on_pool;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -109,16 +111,24 @@ fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
 
 /// Writes application `a` with `sql`, whose `$1` is the id, `$2` to `$7` the fields in the
 /// order of the table's columns, `$8` the time and `$9` `allow_tokens`: the one list of
-/// what is stored, for create and update. Gives the number of rows written.
-async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsError> {
+/// what is stored, for create and update, audited as `entry` in the same transaction. Gives
+/// the number of rows written.
+async fn write(
+    db: &Db,
+    sql: &str,
+    id: &str,
+    a: &ValidApp,
+    entry: &Entry,
+) -> Result<u64, AppsError> {
     let urls = a
         .urls
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("\n");
-    crate::exec!(
+    crate::exec_audited!(
         db,
+        entry,
         sql,
         id,
         &a.name,
@@ -133,21 +143,39 @@ async fn write(db: &Db, sql: &str, id: &str, a: &ValidApp) -> Result<u64, AppsEr
     .map_err(taken(&a.name))
 }
 
-pub async fn create(db: &Db, a: &ValidApp) -> Result<App, AppsError> {
+pub async fn create(db: &Db, a: &ValidApp, by: &Actor) -> Result<App, AppsError> {
     let id = uuid::Uuid::new_v4().to_string();
+    let entry = Entry::new(EventKind::AppCreated, by).target("app", &id, &a.name);
     let sql = "INSERT INTO applications (id, name, urls, icon, access, allowed_users, \
                allowed_groups, position, created_at, updated_at, allow_tokens) VALUES ($1, $2, \
                $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), \
                $8, $8, $9)";
-    write(db, sql, &id, a).await?;
+    write(db, sql, &id, a, &entry).await?;
     get(db, &id).await?.ok_or(AppsError::NotFound(id))
 }
 
-pub async fn update(db: &Db, id: &str, a: &ValidApp) -> Result<App, AppsError> {
+pub async fn update(db: &Db, id: &str, a: &ValidApp, by: &Actor) -> Result<App, AppsError> {
+    let old = get(db, id)
+        .await?
+        .ok_or_else(|| AppsError::NotFound(id.to_owned()))?
+        .view();
+    let new = AppView {
+        name: a.name.clone(),
+        urls: a.urls.iter().map(ToString::to_string).collect(),
+        icon: a.icon.clone(),
+        access: a.access,
+        users: a.users.clone(),
+        groups: a.groups.clone(),
+        allow_tokens: a.allow_tokens,
+        ..old.clone()
+    };
+    let entry = Entry::new(EventKind::AppUpdated, by)
+        .target("app", id, &a.name)
+        .fields(crate::audit::changed_fields(&old, &new));
     let sql = "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
                allowed_users = $6, allowed_groups = $7, updated_at = $8, allow_tokens = $9 \
                WHERE id = $1";
-    if write(db, sql, id, a).await? == 0 {
+    if write(db, sql, id, a, &entry).await? == 0 {
         return Err(AppsError::NotFound(id.to_owned()));
     }
     get(db, id)
@@ -155,8 +183,10 @@ pub async fn update(db: &Db, id: &str, a: &ValidApp) -> Result<App, AppsError> {
         .ok_or_else(|| AppsError::NotFound(id.to_owned()))
 }
 
-pub async fn delete(db: &Db, id: &str) -> Result<(), AppsError> {
-    match crate::exec!(db, "DELETE FROM applications WHERE id = $1", id)? {
+pub async fn delete(db: &Db, id: &str, by: &Actor) -> Result<(), AppsError> {
+    let name = get(db, id).await?.map_or_else(|| id.to_owned(), |a| a.name);
+    let entry = Entry::new(EventKind::AppDeleted, by).target("app", id, &name);
+    match crate::exec_audited!(db, &entry, "DELETE FROM applications WHERE id = $1", id)? {
         0 => Err(AppsError::NotFound(id.to_owned())),
         _ => Ok(()),
     }

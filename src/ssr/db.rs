@@ -61,6 +61,7 @@ macro_rules! exec {
 /// the `users` rows `$filter` selects (`$bind` is its `$1`) until it ends, so that two
 /// concurrent guarded changes (the last administrator, a user's last way in) each see the
 /// other's result. SQLite needs no lock (one writer at a time) and has no `FOR UPDATE`.
+/// `$body` runs inside (`?` ends it, rolled back); its value is given once committed.
 #[macro_export]
 macro_rules! users_locked_tx {
     ($db:expr, $tx:ident, $filter:literal, $bind:expr => $body:expr) => {
@@ -72,7 +73,9 @@ macro_rules! users_locked_tx {
                     .execute(&mut *$tx)
                     .await?;
             }
-            $body
+            let out = $body;
+            $tx.commit().await?;
+            Ok::<_, sqlx::Error>(out)
         }.await)
     };
 }

@@ -4,8 +4,10 @@
 //! ([`crate::apps::provider_group`]: `<slug>:<group>` unless that provider's groups are
 //! authoritative), so the flag applies at once, both ways.
 
+use super::audit::{Actor, Entry};
 use super::db::Db;
 use crate::apps::GroupAssignment;
+use crate::audit::EventKind;
 use crate::on_pool;
 
 /// The source of assigned groups (claim groups carry the provider's slug).
@@ -92,30 +94,37 @@ pub async fn assignments(
         .await)
 }
 
-/// Assigns `group` to `user_id`; `false` when it already was. The name must pass
-/// [`crate::apps::check_group`] (callers check it, to say why).
-pub async fn assign(db: &Db, user_id: &str, group: &str) -> Result<bool, sqlx::Error> {
-    let r = on_pool!(db, pool => sqlx::query(
-        "INSERT INTO user_groups (user_id, source, group_name) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING")
-        .bind(user_id)
-        .bind(ASSIGNED)
-        .bind(group)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-    Ok(r > 0)
+/// Assigns `group` to `user_id` (by `by`, audited); `false` when it already was. The name
+/// must pass [`crate::apps::check_group`] (callers check it, to say why).
+pub async fn assign(db: &Db, user_id: &str, group: &str, by: &Actor) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "INSERT INTO user_groups (user_id, source, group_name) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING";
+    assignment(db, EventKind::GroupAssigned, SQL, (user_id, group), by).await
 }
 
-/// Takes assigned `group` from `user_id`; `false` when it was not assigned.
-pub async fn unassign(db: &Db, user_id: &str, group: &str) -> Result<bool, sqlx::Error> {
-    let n = crate::exec!(
-        db,
-        "DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND group_name = $3",
-        user_id,
-        ASSIGNED,
-        group
-    )?;
+/// Takes assigned `group` from `user_id` (by `by`, audited); `false` when it was not assigned.
+pub async fn unassign(
+    db: &Db,
+    user_id: &str,
+    group: &str,
+    by: &Actor,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str =
+        "DELETE FROM user_groups WHERE user_id = $1 AND source = $2 AND group_name = $3";
+    assignment(db, EventKind::GroupUnassigned, SQL, (user_id, group), by).await
+}
+
+/// Runs `sql` on an assigned (user, group) (`$1`, `$3`; `$2` the assigned source) and
+/// audits it as `kind` when it changed something; whether it did.
+async fn assignment(
+    db: &Db,
+    kind: EventKind,
+    sql: &str,
+    (user_id, group): (&str, &str),
+    by: &Actor,
+) -> Result<bool, sqlx::Error> {
+    let entry = Entry::new(kind, by).on_user(user_id).detail("group", group);
+    let n = crate::exec_audited!(db, &entry, sql, user_id, ASSIGNED, group)?;
     Ok(n > 0)
 }
 

@@ -4,10 +4,12 @@
 //! keyed by (provider, issuer, `sub`); never by email or username.
 
 use super::admin_sync::admin_claims_hold;
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::oidc::flow::Verified;
 use super::users::{self, UserRow};
+use crate::audit::EventKind;
 use crate::claims;
 use crate::email_source::EmailSource;
 use crate::identity::decision::{
@@ -196,7 +198,20 @@ async fn act(db: &Db, v: &Verified, decision: Decision) -> Result<Option<Outcome
             .filter(|owner| *owner == user_id)
             .map(done)),
         Decision::Link { user_id } => {
-            let inserted = on_pool!(db, pool => insert_link(&user_id, v, now()).execute(pool).await.map(|_| ()));
+            let (by, how) = match &v.purpose {
+                Purpose::SignIn => (Actor::provider(&v.provider.slug), "verified_email"),
+                Purpose::Link { user_id } => (Actor::user_id(user_id), "by_user"),
+            };
+            let entry = Entry::new(EventKind::IdentityLinked, &by)
+                .on_user(&user_id)
+                .detail("provider", v.provider.slug.as_str())
+                .detail("how", how);
+            let inserted = on_pool!(db, pool => async {
+                let mut tx = pool.begin().await?;
+                insert_link(&user_id, v, now()).execute(&mut *tx).await?;
+                crate::audit_write!(&mut *tx, &entry)?;
+                tx.commit().await
+            }.await);
             match inserted {
                 Ok(_) => {
                     if v.purpose == Purpose::SignIn {
@@ -411,6 +426,12 @@ async fn create_user(db: &Db, v: &Verified) -> Result<String, sqlx::Error> {
             .execute(&mut *tx)
             .await?;
         insert_link(&user.id, v, t).execute(&mut *tx).await?;
+        let by = Actor::provider(&v.provider.slug);
+        let entry = Entry::new(EventKind::UserCreated, &by)
+            .on_user(&user.id)
+            .detail("method", "provider")
+            .detail("provider", v.provider.slug.as_str());
+        crate::audit_write!(&mut *tx, &entry)?;
         tx.commit().await
     }
     .await)?;
@@ -476,6 +497,7 @@ pub async fn unlink(
     user_id: &str,
     slug: &str,
     keep_session: Option<&str>,
+    by: &Actor,
 ) -> Result<(), UnlinkError> {
     const GUARDED_DELETE: &str = "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2 \
          AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
@@ -497,9 +519,12 @@ pub async fn unlink(
                 .bind(keep_session.unwrap_or(""))
                 .execute(&mut *tx)
                 .await?;
+            let entry = Entry::new(EventKind::IdentityUnlinked, by)
+                .on_user(user_id)
+                .detail("provider", slug);
+            crate::audit_write!(&mut *tx, &entry)?;
         }
-        tx.commit().await?;
-        Ok::<u64, sqlx::Error>(n)
+        n
     })?;
     if deleted > 0 {
         super::groups::drop_from_provider(db, slug, Some(user_id)).await?;

@@ -1,5 +1,6 @@
 //! What Portcullis counts for Prometheus: each metric's name and labels, and the functions
-//! that sign-in, forward authentication and the requests to providers call.
+//! that sign-in, forward authentication, the requests to providers and the OpenID
+//! Provider's token endpoint call.
 //!
 //! Recorded through the `metrics` facade. Nothing is recorded until the server turns metrics
 //! on ([`turn_on`], after installing its recorder: `server/src/metrics.rs`); until then each
@@ -27,6 +28,9 @@ pub const FORWARD_AUTH_DURATION: &str = "portcullis_forward_auth_duration_second
 pub const UPSTREAM_REQUESTS: &str = "portcullis_upstream_requests_total";
 /// How long a request to a provider took, by `provider` and `endpoint`.
 pub const UPSTREAM_DURATION: &str = "portcullis_upstream_request_duration_seconds";
+/// Token responses Portcullis gave as an OpenID Provider: `app` (the client's application
+/// id) and `grant` (`authorization_code` or `refresh_token`).
+pub const OP_TOKENS: &str = "portcullis_op_tokens_issued_total";
 
 static ON: AtomicBool = AtomicBool::new(false);
 
@@ -82,6 +86,15 @@ pub fn provider_sign_in(slug: &str, outcome: &'static str) {
     }
     counter!(SIGN_INS, "method" => "provider", "provider" => slug.to_owned(), "outcome" => outcome)
         .increment(1);
+}
+
+/// Portcullis, as an OpenID Provider, answered a token request of application `app_id`'s
+/// client with tokens, for a `grant` (`authorization_code` or `refresh_token`).
+pub fn op_tokens_issued(app_id: &str, grant: &'static str) {
+    if !on() {
+        return;
+    }
+    counter!(OP_TOKENS, "app" => app_id.to_owned(), "grant" => grant).increment(1);
 }
 
 /// How a forward-auth check ended.

@@ -1,10 +1,13 @@
 //! Portcullis as an OpenID Provider (issue 21; `docs/openid-provider.md`). Slice 1: its own
 //! signing keys (`keys`, `signer`) and the public discovery surface (`metadata`). Slice 2:
 //! applications as clients (`clients`). Slice 3: the authorization code flow (`authorize`,
-//! `grants`, `id_token`). The routes are in `server/src/op.rs`.
+//! `grants`, `id_token`). Slice 5: refresh tokens, revocation, introspection (`grants`).
+//! Slice 6 (part): RP-Initiated Logout (`end_session`). The routes are in
+//! `server/src/op.rs`.
 
 pub mod authorize;
 pub mod clients;
+pub mod end_session;
 pub mod grants;
 pub mod id_token;
 pub mod keys;

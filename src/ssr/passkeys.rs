@@ -507,13 +507,11 @@ pub async fn remove(db: &Db, user_id: &str, id: &str) -> Result<String, RemoveEr
               OR (SELECT COUNT(*) FROM user_passkeys WHERE user_id = $2) > 1) \
          RETURNING name";
     let removed: Option<String> = crate::users_locked_tx!(db, tx, "id = $1", user_id => {
-        let name = sqlx::query_scalar(GUARDED_DELETE)
+        sqlx::query_scalar(GUARDED_DELETE)
             .bind(id)
             .bind(user_id)
             .fetch_optional(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok::<Option<String>, sqlx::Error>(name)
+            .await?
     })?;
     if let Some(name) = removed {
         return Ok(name);

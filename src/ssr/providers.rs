@@ -1,11 +1,13 @@
 //! OpenID Connect providers in the database. The client secret is stored encrypted and
 //! leaves this module only through [`ProviderRow::client_secret`], for the token request.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::order::PROVIDERS;
 use super::secrets::{SecretBox, SecretError};
 use super::settings;
+use crate::audit::EventKind;
 use crate::login_methods::{Lockout, LoginMethods};
 use crate::on_pool;
 use crate::provider::{
@@ -179,9 +181,9 @@ pub async fn login_methods(db: &Db) -> Result<crate::login_methods::LoginMethods
 }
 
 /// Turns OpenID Connect sign-in on or off (never the last way in).
-pub async fn set_oidc_enabled(db: &Db, on: bool) -> Result<(), ProviderError> {
+pub async fn set_oidc_enabled(db: &Db, on: bool, by: &Actor) -> Result<(), ProviderError> {
     ensure_login_possible(db, |m| m.oidc = on).await?;
-    settings::set(db, OIDC_ENABLED, if on { "true" } else { "false" }).await?;
+    settings::set_by(db, OIDC_ENABLED, if on { "true" } else { "false" }, by).await?;
     Ok(())
 }
 
@@ -381,17 +383,23 @@ pub async fn create(
     db: &Db,
     secrets: &SecretBox,
     p: &ValidProvider,
+    by: &Actor,
 ) -> Result<ProviderView, ProviderError> {
     let secret = p
         .client_secret
         .as_deref()
         .ok_or(ProviderError::SecretRequired)?;
     let sealed = secrets.encrypt(secret, &p.slug);
-    on_pool!(db, pool => bind_fields!(sqlx::query(&INSERT_SQL).bind(&p.slug), p, &sealed)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|_| ()))
+    let entry = Entry::new(EventKind::ProviderCreated, by).target("provider", &p.slug, &p.name);
+    on_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        bind_fields!(sqlx::query(&INSERT_SQL).bind(&p.slug), p, &sealed)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        crate::audit_write!(&mut *tx, &entry)?;
+        tx.commit().await
+    }.await)
     .map_err(|e| {
         if is_unique_violation(&e) {
             ProviderError::SlugTaken(p.slug.clone())
@@ -413,6 +421,7 @@ pub async fn update(
     secrets: &SecretBox,
     slug: &str,
     p: &ValidProvider,
+    by: &Actor,
 ) -> Result<ProviderView, ProviderError> {
     if p.slug != slug {
         return Err(ProviderError::SlugImmutable);
@@ -434,17 +443,63 @@ pub async fn update(
         Some(secret) => secrets.encrypt(secret, slug),
         None => existing.client_secret_enc.clone(),
     };
-    on_pool!(db, pool => bind_fields!(sqlx::query(&UPDATE_SQL).bind(slug), p, &sealed)
-        .bind(now())
-        .execute(pool)
-        .await
-        .map(|_| ()))?;
+    let mut fields = crate::audit::changed_fields(&Audited::of_row(&existing), &Audited::of(p));
+    if p.client_secret.is_some() {
+        fields.push("client_secret".to_owned());
+    }
+    let entry = Entry::new(EventKind::ProviderUpdated, by)
+        .target("provider", slug, &p.name)
+        .fields(fields);
+    on_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        bind_fields!(sqlx::query(&UPDATE_SQL).bind(slug), p, &sealed)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+        crate::audit_write!(&mut *tx, &entry)?;
+        tx.commit().await
+    }.await)?;
     Vouching::of_row(&existing)
         .withdraw(db, slug, &Vouching::of_valid(p))
         .await?;
     get_view(db, slug)
         .await?
         .ok_or_else(|| ProviderError::NotFound(slug.to_owned()))
+}
+
+/// A provider as its `provider_updated` event compares it: every field an edit may change
+/// but the secret (which [`update`] names when a new one is given), by the names the
+/// editor and the CLI use.
+#[derive(serde::Serialize)]
+struct Audited<'a> {
+    name: &'a str,
+    logo: &'a str,
+    issuer_url: &'a str,
+    client_id: &'a str,
+    #[serde(flatten)]
+    settings: &'a ProviderSettings,
+}
+
+impl<'a> Audited<'a> {
+    fn of_row(r: &'a ProviderRow) -> Self {
+        Audited {
+            name: &r.name,
+            logo: &r.logo,
+            issuer_url: &r.issuer_url,
+            client_id: &r.client_id,
+            settings: &r.settings,
+        }
+    }
+
+    fn of(p: &'a ValidProvider) -> Self {
+        Audited {
+            name: &p.name,
+            logo: &p.logo,
+            issuer_url: &p.issuer_url,
+            client_id: &p.client_id,
+            settings: &p.settings,
+        }
+    }
 }
 
 /// What a provider's users hold on its word (sessions signed in through it, the groups its
@@ -525,7 +580,7 @@ async fn ensure_can_drop(db: &Db, slug: &str) -> Result<(), ProviderError> {
 }
 
 /// Turns password sign-in on or off (never the last way in).
-pub async fn set_local_login(db: &Db, on: bool) -> Result<(), ProviderError> {
+pub async fn set_local_login(db: &Db, on: bool, by: &Actor) -> Result<(), ProviderError> {
     ensure_login_possible(db, |m| m.local = on).await?;
     if !on {
         let mut methods = login_methods(db).await?;
@@ -533,7 +588,13 @@ pub async fn set_local_login(db: &Db, on: bool) -> Result<(), ProviderError> {
         let admins = super::admin_sync::admins_through_providers(db).await?;
         methods.check_local_off(admins as usize)?;
     }
-    settings::set(db, settings::LOCAL_LOGIN, if on { "true" } else { "false" }).await?;
+    settings::set_by(
+        db,
+        settings::LOCAL_LOGIN,
+        if on { "true" } else { "false" },
+        by,
+    )
+    .await?;
     Ok(())
 }
 
@@ -547,25 +608,39 @@ pub async fn auto_redirect(db: &Db) -> Result<Option<String>, sqlx::Error> {
 
 /// Sends `/login` straight to provider `slug` (which must be enabled, with OpenID Connect
 /// sign-in on), or turns that off (`None`).
-pub async fn set_auto_redirect(db: &Db, slug: Option<&str>) -> Result<(), ProviderError> {
+pub async fn set_auto_redirect(
+    db: &Db,
+    slug: Option<&str>,
+    by: &Actor,
+) -> Result<(), ProviderError> {
     if let Some(slug) = slug {
         let shown = login_providers(db).await?;
         if !shown.iter().any(|p| p.slug == slug) {
             return Err(ProviderError::NotEnabled(slug.to_owned()));
         }
     }
-    settings::set(db, settings::AUTO_REDIRECT, slug.unwrap_or("")).await?;
+    settings::set_by(db, settings::AUTO_REDIRECT, slug.unwrap_or(""), by).await?;
     Ok(())
 }
 
 /// Enables or disables a provider (never the last way in). Disabling ends the sessions
 /// that were signed in through it and drops its groups ([`Vouching::withdraw`]).
-pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), ProviderError> {
+pub async fn set_enabled(
+    db: &Db,
+    slug: &str,
+    enabled: bool,
+    by: &Actor,
+) -> Result<(), ProviderError> {
     if !enabled {
         ensure_can_drop(db, slug).await?;
     }
-    let n = crate::exec!(
+    let entry = Entry::new(EventKind::ProviderUpdated, by)
+        .target("provider", slug, slug)
+        .fields(vec!["enabled".to_owned()])
+        .detail("enabled", enabled);
+    let n = crate::exec_audited!(
         db,
+        &entry,
         "UPDATE oidc_providers SET enabled = $2, updated_at = $3 WHERE slug = $1",
         slug,
         enabled,
@@ -588,8 +663,11 @@ pub async fn set_enabled(db: &Db, slug: &str, enabled: bool) -> Result<(), Provi
 
 /// Deletes a provider, its linked accounts and the sessions signed in through it (never the
 /// last way in); returns how many links went with it.
-pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
+pub async fn delete(db: &Db, slug: &str, by: &Actor) -> Result<i64, ProviderError> {
     ensure_can_drop(db, slug).await?;
+    let name = get(db, slug)
+        .await?
+        .map_or_else(|| slug.to_owned(), |p| p.name);
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
         let links = sqlx::query("DELETE FROM linked_identities WHERE provider_slug = $1")
@@ -619,6 +697,10 @@ pub async fn delete(db: &Db, slug: &str) -> Result<i64, ProviderError> {
             .bind(slug)
             .execute(&mut *tx)
             .await?;
+        let entry = Entry::new(EventKind::ProviderDeleted, by)
+            .target("provider", slug, &name)
+            .detail("links", links);
+        crate::audit_write!(&mut *tx, &entry)?;
         tx.commit().await?;
         Ok(links as i64)
     })

@@ -1,6 +1,8 @@
 //! Installation-wide switches stored in the database (key/value).
 
+use super::audit::{Actor, Entry};
 use super::db::Db;
+use crate::audit::EventKind;
 use crate::on_pool;
 
 pub const SETUP_COMPLETE: &str = "setup_complete";
@@ -16,16 +18,18 @@ pub async fn get(db: &Db, key: &str) -> Result<Option<String>, sqlx::Error> {
         .await)
 }
 
+const SET_SQL: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 pub async fn set(db: &Db, key: &str, value: &str) -> Result<(), sqlx::Error> {
-    on_pool!(db, pool => sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ($1, $2) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(key)
-    .bind(value)
-    .execute(pool)
-    .await
-    .map(|_| ()))
+    crate::exec!(db, SET_SQL, key, value).map(|_| ())
+}
+
+/// A sign-in switch set by `by`: audited as `login_methods_changed`, with the switch's name
+/// and its new value, in the same transaction.
+pub async fn set_by(db: &Db, key: &str, value: &str, by: &Actor) -> Result<(), sqlx::Error> {
+    let entry = Entry::new(EventKind::LoginMethodsChanged, by).detail(key, value);
+    crate::exec_audited!(db, &entry, SET_SQL, key, value).map(|_| ())
 }
 
 pub async fn get_bool(db: &Db, key: &str, default: bool) -> Result<bool, sqlx::Error> {

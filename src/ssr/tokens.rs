@@ -1,11 +1,13 @@
 //! Personal access tokens in the database, and reading one from a request. Only the token's
 //! hash is stored ([`super::secrets::token_hash`]); the token is shown once, at creation.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::Db;
 use super::secrets::{random_token, token_hash};
-use crate::on_pool;
+use crate::audit::EventKind;
 use crate::tokens::{PER_USER_MAX, PREFIX, TokenView, ValidToken};
+use crate::{on_pool, users_locked_tx};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -28,33 +30,47 @@ pub async fn create(
     db: &Db,
     user_id: &str,
     t: &ValidToken,
+    by: &Actor,
 ) -> Result<(TokenView, String), TokenError> {
-    let held: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM personal_tokens WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-    if held >= PER_USER_MAX {
-        return Err(TokenError::TooMany);
-    }
+    // The limit and the insert in one statement, under the user's row lock on PostgreSQL
+    // (SQLite runs one writer at a time): two creations at once cannot both pass at 49.
+    const GUARDED_INSERT: &str = "INSERT INTO personal_tokens (id, user_id, name, token_hash, \
+         hint, apps, created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+         WHERE (SELECT COUNT(*) FROM personal_tokens WHERE user_id = $2) < $9";
     let token = format!("{PREFIX}{}", random_token());
     let id = uuid::Uuid::new_v4().to_string();
     let hint: String = token[token.len() - 4..].to_owned();
     let created = now();
     let expires = t.expires_in_days.map(|d| created + i64::from(d) * 86_400);
-    crate::exec!(
-        db,
-        "INSERT INTO personal_tokens (id, user_id, name, token_hash, hint, apps, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        &id,
-        user_id,
-        &t.name,
-        token_hash(&token),
-        &hint,
-        t.apps.join("\n"),
-        created,
-        expires,
-    )?;
+    let entry = Entry {
+        user_id: Some(user_id.to_owned()),
+        ..Entry::new(EventKind::TokenCreated, by)
+            .target("token", &id, &t.name)
+            .detail("apps", t.apps.clone())
+            .detail("expires_in_days", t.expires_in_days)
+    };
+    let inserted = users_locked_tx!(db, tx, "id = $1", user_id => {
+        let n = sqlx::query(GUARDED_INSERT)
+            .bind(&id)
+            .bind(user_id)
+            .bind(&t.name)
+            .bind(token_hash(&token))
+            .bind(&hint)
+            .bind(t.apps.join("\n"))
+            .bind(created)
+            .bind(expires)
+            .bind(PER_USER_MAX)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n > 0 {
+            crate::audit_write!(&mut *tx, &entry)?;
+        }
+        n
+    })?;
+    if inserted == 0 {
+        return Err(TokenError::TooMany);
+    }
     let view = TokenView {
         id,
         name: t.name.clone(),
@@ -106,17 +122,49 @@ pub async fn list(
 
 /// Revokes (deletes) token `id`: `owner` is the user whose token it must be, `None` for an
 /// administrator, who may revoke anyone's.
-pub async fn revoke(db: &Db, id: &str, owner: Option<&str>) -> Result<(), TokenError> {
-    let n = crate::exec!(
+pub async fn revoke(db: &Db, id: &str, owner: Option<&str>, by: &Actor) -> Result<(), TokenError> {
+    let found: Option<(String, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, name FROM personal_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $2)")
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(pool)
+        .await)?;
+    let Some((user_id, name)) = found else {
+        return Err(TokenError::NotFound(id.to_owned()));
+    };
+    let entry = Entry {
+        user_id: Some(user_id.clone()),
+        ..Entry::new(EventKind::TokenRevoked, by).target("token", id, &name)
+    };
+    let n = crate::exec_audited!(
         db,
-        "DELETE FROM personal_tokens WHERE id = $1 AND ($2 IS NULL OR user_id = $2)",
+        &entry,
+        "DELETE FROM personal_tokens WHERE id = $1 AND user_id = $2",
         id,
-        owner,
+        &user_id,
     )?;
     if n == 0 {
         return Err(TokenError::NotFound(id.to_owned()));
     }
     Ok(())
+}
+
+/// Revokes every token of `user_id` (an administrator's answer to a lost laptop or a leaked
+/// script): how many there were.
+pub async fn revoke_all(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "DELETE FROM personal_tokens WHERE user_id = $1",
+        user_id
+    )
+}
+
+/// How many tokens each user holds (users with none left out), for the users page.
+pub async fn counts(db: &Db) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    on_pool!(db, pool => sqlx::query_as(
+        "SELECT user_id, COUNT(*) FROM personal_tokens GROUP BY user_id")
+        .fetch_all(pool)
+        .await)
 }
 
 /// A token that is valid now: whose it is and what it may open.

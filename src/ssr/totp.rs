@@ -9,9 +9,11 @@
 //! random (80 bits), stored as their SHA-256 (`secrets::token_hash`), compared in constant
 //! time and deleted when used.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::Db;
 use super::secrets::{SecretBox, SecretError, token_hash};
+use crate::audit::EventKind;
 use crate::on_pool;
 use crate::second_factor::{RECOVERY_ALPHABET, RECOVERY_CODE_LEN, RECOVERY_CODES, TotpStatus};
 use rand::Rng;
@@ -152,6 +154,7 @@ pub async fn confirm(
     user_id: &str,
     account: &str,
     code: &str,
+    by: &Actor,
 ) -> Result<Option<Vec<String>>, TotpError> {
     let Some(row) = row(db, user_id).await?.filter(|r| r.confirmed_at.is_none()) else {
         return Ok(None);
@@ -188,6 +191,7 @@ pub async fn confirm(
                 .execute(&mut *tx)
                 .await?;
         }
+        crate::audit_write!(&mut *tx, &Entry::new(EventKind::SecondFactorEnabled, by).on_user(user_id))?;
         tx.commit().await?;
         Ok(true)
     }.await)?;
@@ -273,16 +277,25 @@ pub async fn enabled_users(db: &Db) -> Result<Vec<String>, sqlx::Error> {
         .await)
 }
 
-/// Removes `user_id`'s one-time codes and recovery codes (set up or not). Returns whether
-/// there were any.
-pub async fn remove(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
-    let codes = crate::exec!(
-        db,
-        "DELETE FROM user_recovery_codes WHERE user_id = $1",
-        user_id
-    )?;
-    let secret = crate::exec!(db, "DELETE FROM user_totp WHERE user_id = $1", user_id)?;
-    Ok(codes + secret > 0)
+/// Removes `user_id`'s one-time codes and recovery codes (set up or not), by `by` (audited
+/// when there were any). Returns whether there were any.
+pub async fn remove(db: &Db, user_id: &str, by: &Actor) -> Result<bool, sqlx::Error> {
+    let entry = Entry::new(EventKind::SecondFactorRemoved, by).on_user(user_id);
+    on_pool!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let mut n = 0;
+        for sql in [
+            "DELETE FROM user_recovery_codes WHERE user_id = $1",
+            "DELETE FROM user_totp WHERE user_id = $1",
+        ] {
+            n += sqlx::query(sql).bind(user_id).execute(&mut *tx).await?.rows_affected();
+        }
+        if n > 0 {
+            crate::audit_write!(&mut *tx, &entry)?;
+        }
+        tx.commit().await?;
+        Ok(n > 0)
+    }.await)
 }
 
 /// A fresh recovery code (no hyphens): [`RECOVERY_CODE_LEN`] characters of

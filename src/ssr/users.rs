@@ -1,9 +1,11 @@
 //! Local user accounts in the database.
 
+use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::{password, settings};
 use crate::account::ValidAccount;
+use crate::audit::EventKind;
 use crate::email_source::{self, EmailSource};
 use crate::on_pool;
 use crate::user::UserView;
@@ -147,6 +149,7 @@ pub async fn create(
     account: &ValidAccount,
     admin: bool,
     first_run: bool,
+    by: &Actor,
 ) -> Result<UserRow, CreateUserError> {
     if let Some(field) = taken_field(db, account).await? {
         return Err(CreateUserError::Taken(field));
@@ -199,6 +202,16 @@ pub async fn create(
             .execute(&mut *tx)
             .await
             .map_err(|e| if is_unique_violation(&e) { CreateUserError::Taken("username or email") } else { e.into() })?;
+        let how = if first_run { "setup" } else { "by_administrator" };
+        let created = Entry::new(EventKind::UserCreated, by)
+            .on_user(&row.id)
+            .detail("method", "password")
+            .detail("how", how);
+        crate::audit_write!(&mut *tx, &created)?;
+        if admin {
+            let granted = Entry::new(EventKind::AdminGranted, by).on_user(&row.id).detail("rule", how);
+            crate::audit_write!(&mut *tx, &granted)?;
+        }
         tx.commit().await?;
         Ok(())
     });
@@ -243,10 +256,12 @@ mod tests {
     async fn first_run_happens_once() {
         let (_d, db) = sqlite().await;
         assert!(setup_open(&db).await.unwrap());
-        let admin = create(&db, &account("root"), true, true).await.unwrap();
+        let admin = create(&db, &account("root"), true, true, &Actor::cli())
+            .await
+            .unwrap();
         assert!(admin.is_admin);
         assert!(!setup_open(&db).await.unwrap());
-        let again = create(&db, &account("mallory"), true, true).await;
+        let again = create(&db, &account("mallory"), true, true, &Actor::cli()).await;
         assert!(
             matches!(again, Err(CreateUserError::SetupDone)),
             "{again:?}"
@@ -257,17 +272,19 @@ mod tests {
     #[tokio::test]
     async fn usernames_and_emails_are_unique_ignoring_case() {
         let (_d, db) = sqlite().await;
-        create(&db, &account("alice"), false, false).await.unwrap();
+        create(&db, &account("alice"), false, false, &Actor::cli())
+            .await
+            .unwrap();
         let mut twin = account("ALICE");
         twin.email = "other@example.com".into();
         assert!(matches!(
-            create(&db, &twin, false, false).await,
+            create(&db, &twin, false, false, &Actor::cli()).await,
             Err(CreateUserError::Taken("username"))
         ));
         let mut same_mail = account("alice2");
         same_mail.email = "Alice@Example.com".into();
         assert!(matches!(
-            create(&db, &same_mail, false, false).await,
+            create(&db, &same_mail, false, false, &Actor::cli()).await,
             Err(CreateUserError::Taken("email"))
         ));
         let found = find_by_identifier(&db, "ALICE@example.COM")

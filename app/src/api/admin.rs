@@ -35,6 +35,9 @@ pub struct UsersSettingsData {
     /// A passkey enrolment link just made: (username, link), shown this once.
     #[serde(default)]
     pub passkey_link: Option<(String, String)>,
+    /// (user id, how many): the users who hold personal access tokens.
+    #[serde(default)]
+    pub tokens: Vec<(String, i64)>,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -60,6 +63,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
                 .session
                 .take_shown_once(portcullis::ssr::session::ShownOnce::passkey_link)
                 .await,
+            tokens: portcullis::ssr::tokens::counts(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,
@@ -99,6 +103,19 @@ pub async fn passkey_link(user_id: String) -> Result<(), AppError> {
     .await
 }
 
+/// Revokes every personal access token of user `user_id` (the user's own Tokens page
+/// revokes one at a time).
+#[server(endpoint = "admin/revoke_user_tokens")]
+pub async fn revoke_user_tokens(user_id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_admin(async move |cx, admin| {
+        let n = portcullis::ssr::tokens::revoke_all(&cx.state.db, &user_id).await?;
+        tracing::info!(admin = ?admin.username, user = ?user_id, tokens = n, "administrator revoked a user's personal access tokens");
+        Ok(())
+    })
+    .await
+}
+
 /// Removes another user's linked identity (user management). The same guard as for the
 /// user themself: never the account's last way to sign in.
 #[server(endpoint = "admin/unlink_user")]
@@ -106,7 +123,7 @@ pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> 
     use crate::auth::*;
     use portcullis::ssr::identities;
     as_admin(async move |cx, admin| {
-        identities::unlink(&cx.state.db, &user_id, &slug, None).await?;
+        identities::unlink(&cx.state.db, &user_id, &slug, None, &actor(&admin).await).await?;
         tracing::info!(admin = ?admin.username, user = ?user_id, provider = ?slug, "administrator unlinked an identity");
         Ok(())
     })

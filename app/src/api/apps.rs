@@ -117,9 +117,9 @@ pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> 
             clients::check(&st.db, (!id.is_empty()).then_some(id.as_str()), c).await?;
         }
         let saved = if id.is_empty() {
-            apps::create(&st.db, &valid).await?
+            apps::create(&st.db, &valid, &actor(&admin).await).await?
         } else {
-            apps::update(&st.db, &id, &valid).await?
+            apps::update(&st.db, &id, &valid, &actor(&admin).await).await?
         };
         st.apps.invalidate();
         let secret = clients::save(&st.db, &saved.id, &saved.name, valid.client.as_ref()).await?;
@@ -142,7 +142,9 @@ pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
         let app = portcullis::ssr::apps::get(&cx.state.db, &id)
             .await?
             .ok_or_else(|| AppError::NotFound("There is no such application.".into()))?;
-        let secret = portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id).await?;
+        let secret =
+            portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id, &actor(&admin).await)
+                .await?;
         ssr::show_secret(&cx, &app.name, &secret).await?;
         tracing::info!(admin = ?admin.username, app = ?app.name, "client secret rotated");
         Ok(())
@@ -154,7 +156,7 @@ pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
 pub async fn delete_app(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_admin(async move |cx, admin| {
-        portcullis::ssr::apps::delete(&cx.state.db, &id).await?;
+        portcullis::ssr::apps::delete(&cx.state.db, &id, &actor(&admin).await).await?;
         cx.state.apps.invalidate();
         tracing::info!(admin = ?admin.username, id = ?id, "application deleted");
         Ok(())
@@ -205,7 +207,7 @@ pub async fn assign_group(user_id: String, group: String) -> Result<(), AppError
         portcullis::apps::check_group(&group)
             .map_err(|m| AppError::Validation(vec![FieldError::new("group", m)]))?;
         let user = ssr::known_user(&cx.state.db, &user_id).await?;
-        portcullis::ssr::groups::assign(&cx.state.db, &user.id, &group).await?;
+        portcullis::ssr::groups::assign(&cx.state.db, &user.id, &group, &actor(&admin).await).await?;
         tracing::info!(admin = ?admin.username, user = ?user.username, group = ?group, "group assigned");
         Ok(())
     })
@@ -217,7 +219,7 @@ pub async fn unassign_group(user_id: String, group: String) -> Result<(), AppErr
     use crate::auth::*;
     as_admin(async move |cx, admin| {
         let user = ssr::known_user(&cx.state.db, &user_id).await?;
-        portcullis::ssr::groups::unassign(&cx.state.db, &user.id, group.trim()).await?;
+        portcullis::ssr::groups::unassign(&cx.state.db, &user.id, group.trim(), &actor(&admin).await).await?;
         tracing::info!(admin = ?admin.username, user = ?user.username, group = ?group, "group unassigned");
         Ok(())
     })

@@ -71,7 +71,9 @@ pub async fn login(
     use crate::limiter::{Attempt, ClientKey};
     use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::{password, users};
+    let typed = identifier.trim().to_owned();
     public(async move |cx| {
+        let st = cx.state.clone();
         // Counted once it is decided, as the refusal's class (never who it was).
         let outcome = async move {
             portcullis::account::check_login(&identifier, &password).map_err(AppError::Validation)?;
@@ -129,12 +131,22 @@ pub async fn login(
             }
             sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
             tracing::info!(user = ?user.username, "signed in with password");
+            audit_sign_in(&st.db, &actor(&user).await, &[("method", "password")]).await;
             remember_device(st, &user.id);
             leptos_axum::redirect(&continue_to(&target));
             Ok(())
         }
         .await;
-        portcullis::ssr::metrics::password_sign_in(outcome.as_ref().map(|_| ()).map_err(counted));
+        let decided = outcome.as_ref().map(|_| ()).map_err(counted);
+        portcullis::ssr::metrics::password_sign_in(decided);
+        if let Err(refusal) = decided {
+            // The account the name stands for, when there is one: its events show it.
+            let account = users::find_by_identifier(&st.db, &typed).await.ok().flatten();
+            let by = portcullis::ssr::audit::Actor::unknown(&typed, client_ip().await);
+            let id = account.as_ref().map(|u| u.id.as_str());
+            let details = [("method", "password"), ("reason", refusal.class())];
+            audit_refused(&st.db, &by, id, &details).await;
+        }
         outcome
     })
     .await
@@ -196,6 +208,16 @@ pub async fn logout() -> Result<(), AppError> {
         // What the session was signed in through decides where the browser goes next.
         let data = cx.session.data().await?;
         cx.session.sign_out().await?;
+        if let Some(user) = match &data.user_id {
+            Some(id) => portcullis::ssr::users::get(&cx.state.db, id).await?,
+            None => None,
+        } {
+            let entry = portcullis::ssr::audit::Entry::new(
+                portcullis::audit::EventKind::SignOut,
+                &actor(&user).await,
+            );
+            portcullis::ssr::audit::record(&cx.state.db, entry).await;
+        }
         // Sign-ins, links and passkey ceremonies this browser started and has not finished
         // end with it, and its binding cookie goes too.
         let binding = leptos_axum::extract_with_state::<Binding, _>(&cx.state).await;
@@ -286,7 +308,8 @@ pub async fn setup(
         }
         .validate()
         .map_err(AppError::Validation)?;
-        let user = users::create(&cx.state.db, &account, true, true).await?;
+        let by = portcullis::ssr::audit::Actor::unknown(&account.username, client_ip().await);
+        let user = users::create(&cx.state.db, &account, true, true, &by).await?;
         cx.state.login_page.invalidate();
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         remember_device(&cx.state, &user.id);

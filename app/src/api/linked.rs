@@ -46,7 +46,14 @@ pub async fn unlink(slug: String) -> Result<(), AppError> {
     use portcullis::ssr::identities;
     as_user(async move |cx, user| {
         let this = cx.session.id();
-        identities::unlink(&cx.state.db, &user.id, &slug, this.as_deref()).await?;
+        identities::unlink(
+            &cx.state.db,
+            &user.id,
+            &slug,
+            this.as_deref(),
+            &actor(&user).await,
+        )
+        .await?;
         tracing::info!(user = ?user.username, provider = ?slug, "unlinked an identity");
         Ok(())
     })

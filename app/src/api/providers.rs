@@ -69,10 +69,11 @@ pub async fn set_login_method(method: String, enabled: bool) -> Result<(), AppEr
     use portcullis::ssr::providers;
     as_admin(async move |cx, admin| {
         let db = &cx.state.db;
+        let by = actor(&admin).await;
         match method.as_str() {
-            "local" => providers::set_local_login(db, enabled).await?,
+            "local" => providers::set_local_login(db, enabled, &by).await?,
             "oidc" => {
-                providers::set_oidc_enabled(db, enabled).await?;
+                providers::set_oidc_enabled(db, enabled, &by).await?;
                 if enabled {
                     leptos_axum::redirect("/settings/users/oidc");
                 }
@@ -99,7 +100,7 @@ pub async fn set_auto_redirect(slug: String) -> Result<(), AppError> {
     as_admin(async move |cx, admin| {
         let slug = slug.trim();
         let target = (!slug.is_empty()).then_some(slug);
-        providers::set_auto_redirect(&cx.state.db, target).await?;
+        providers::set_auto_redirect(&cx.state.db, target, &actor(&admin).await).await?;
         cx.state.login_page.invalidate();
         tracing::info!(admin = ?admin.username, provider = ?target, "sign-in page auto-redirect changed");
         Ok(())
@@ -178,9 +179,12 @@ pub async fn save_provider(
                 "{problem} Sign-in with this provider will fail until this is fixed. Save anyway?"
             )));
         }
+        let by = actor(&admin).await;
         let view = match mode {
-            Mode::Create => providers::create(&st.db, &st.secrets, &valid).await,
-            Mode::Update => providers::update(&st.db, &st.secrets, &original_slug, &valid).await,
+            Mode::Create => providers::create(&st.db, &st.secrets, &valid, &by).await,
+            Mode::Update => {
+                providers::update(&st.db, &st.secrets, &original_slug, &valid, &by).await
+            }
         }?;
         st.oidc_cache.invalidate(&view.slug);
         st.login_page.invalidate();
@@ -197,7 +201,7 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
     use crate::auth::*;
     use portcullis::ssr::providers;
     as_admin(async move |cx, admin| {
-        let links = providers::delete(&cx.state.db, &slug).await?;
+        let links = providers::delete(&cx.state.db, &slug, &actor(&admin).await).await?;
         cx.state.oidc_cache.invalidate(&slug);
         cx.state.login_page.invalidate();
         tracing::info!(admin = ?admin.username, provider = ?slug, links, "provider deleted");
@@ -222,8 +226,8 @@ pub async fn move_provider(slug: String, by: i64) -> Result<(), AppError> {
 pub async fn set_provider_enabled(slug: String, enabled: bool) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::providers;
-    as_admin(async move |cx, _admin| {
-        providers::set_enabled(&cx.state.db, &slug, enabled).await?;
+    as_admin(async move |cx, admin| {
+        providers::set_enabled(&cx.state.db, &slug, enabled, &actor(&admin).await).await?;
         cx.state.login_page.invalidate();
         Ok(())
     })

@@ -68,12 +68,34 @@ pub async fn second_factor(code: String) -> Result<(), AppError> {
                 Verified::Wrong => Err(WRONG_CODE),
             })
         })
-        .await?;
+        .await;
+        let how = match how {
+            Ok(how) => how,
+            Err(e) => {
+                let reason = match &e {
+                    AppError::RateLimited(_) => "rate_limited",
+                    AppError::Validation(_) => "wrong_code",
+                    _ => "error",
+                };
+                let mut by = portcullis::ssr::audit::Actor::user_id(&user_id);
+                by.client = client_ip().await.map(|c| c.to_string());
+                let details = [("method", "one_time_code"), ("reason", reason)];
+                audit_refused(&st.db, &by, Some(&user_id), &details).await;
+                return Err(e);
+            }
+        };
         let user = portcullis::ssr::users::get(&st.db, &user_id)
             .await?
             .ok_or(AppError::InvalidCredentials)?;
         sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
         tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "signed in with password and one-time code");
+        let second = if how == Verified::Recovery {
+            "recovery_code"
+        } else {
+            "one_time_code"
+        };
+        let details = [("method", "password"), ("second_factor", second)];
+        audit_sign_in(&st.db, &actor(&user).await, &details).await;
         crate::api::auth::remember_device(st, &user.id);
         leptos_axum::redirect(&crate::api::auth::continue_to(&pending.next));
         Ok(())
@@ -237,6 +259,7 @@ pub async fn totp_confirm(code: String) -> Result<(), AppError> {
                 &user.id,
                 &user.username,
                 code.trim(),
+                &actor(&user).await,
             )
             .await?;
             Ok(confirmed.ok_or("That code is not right. Enter the 6-digit code your authenticator app shows now (check that the device's clock is right)."))
@@ -269,7 +292,7 @@ pub async fn totp_remove(code: Option<String>) -> Result<(), AppError> {
             })
             .await?;
         }
-        totp::remove(&st.db, &user.id).await?;
+        totp::remove(&st.db, &user.id, &actor(&user).await).await?;
         changed(&cx, &user, "One-time codes are off: password sign-in no longer asks for one.").await
     })
     .await

@@ -44,9 +44,15 @@ pub async fn end_session(handle: String) -> Result<(), AppError> {
     use portcullis::ssr::session::manage;
     as_user(async move |cx, user| {
         let this = cx.session.id();
-        let ended = manage::end(&cx.state.db, &handle, Some(&user.id), this.as_deref())
-            .await?
-            .ok_or_else(not_found)?;
+        let ended = manage::end(
+            &cx.state.db,
+            &handle,
+            Some(&user.id),
+            this.as_deref(),
+            &actor(&user).await,
+        )
+        .await?
+        .ok_or_else(not_found)?;
         tracing::info!(user = ?user.username, session = ?handle, "signed out a session");
         if ended.was_current {
             cx.session.sign_out().await?;
@@ -65,7 +71,7 @@ pub async fn end_other_sessions() -> Result<(), AppError> {
     use portcullis::ssr::session::manage;
     as_user(async move |cx, user| {
         let this = cx.session.id().ok_or(AppError::Unauthorized)?;
-        let n = manage::end_others(&cx.state.db, &user.id, &this).await?;
+        let n = manage::end_others(&cx.state.db, &user.id, &this, &actor(&user).await).await?;
         tracing::info!(user = ?user.username, ended = n, "signed out everywhere else");
         let message = match n {
             0 => "There were no other sessions.".to_owned(),
@@ -86,7 +92,7 @@ pub async fn admin_end_session(user_id: String, handle: String) -> Result<(), Ap
     use portcullis::ssr::session::manage;
     as_admin(async move |cx, admin| {
         let this = cx.session.id();
-        let ended = manage::end(&cx.state.db, &handle, Some(&user_id), this.as_deref())
+        let ended = manage::end(&cx.state.db, &handle, Some(&user_id), this.as_deref(), &actor(&admin).await)
             .await?
             .ok_or_else(not_found)?;
         tracing::info!(admin = ?admin.username, user = ?user_id, session = ?handle, "administrator ended a session");

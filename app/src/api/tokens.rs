@@ -84,7 +84,7 @@ pub async fn create_token(draft: TokenDraft) -> Result<(), AppError> {
                 "Choose among the applications listed: only those that allow tokens and that you may open.",
             )]));
         }
-        let (view, token) = portcullis::ssr::tokens::create(&st.db, &user.id, &valid).await?;
+        let (view, token) = portcullis::ssr::tokens::create(&st.db, &user.id, &valid, &actor(&user).await).await?;
         tracing::info!(user = ?user.username, token = ?view.id, apps = ?view.apps, "personal access token made");
         cx.session
             .set_shown_once(ShownOnce::Token {
@@ -102,7 +102,8 @@ pub async fn create_token(draft: TokenDraft) -> Result<(), AppError> {
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_user(async move |cx, user| {
-        portcullis::ssr::tokens::revoke(&cx.state.db, &id, Some(&user.id)).await?;
+        portcullis::ssr::tokens::revoke(&cx.state.db, &id, Some(&user.id), &actor(&user).await)
+            .await?;
         tracing::info!(user = ?user.username, token = ?id, "personal access token revoked");
         cx.session.set_notice("The token is revoked.").await?;
         Ok(())

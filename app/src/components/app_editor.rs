@@ -79,34 +79,13 @@ pub fn AppEditor(
     } else {
         "Edit Application"
     };
-    let access_options = Access::ALL
-        .into_iter()
-        .map(|a| Radio {
-            value: a.as_str(),
-            label: a.label(),
-            hint: match a {
-                Access::Users => "Anyone who can sign in to Portcullis.",
-                Access::Admins => "Portcullis administrators only.",
-                Access::Listed => {
-                    "The users and the members of the groups named below (groups assigned here or sent by a provider)."
-                }
-            },
-        })
-        .collect();
-    let auth_options = AuthMethod::ALL
-        .into_iter()
-        .map(|m| Radio {
-            value: m.as_str(),
-            label: m.label(),
-            hint: match m {
-                AuthMethod::Basic => "What most server-side applications use.",
-                AuthMethod::Post => {
-                    "For applications that send the secret in the token request's form."
-                }
-                AuthMethod::None => "No secret: a browser or mobile app. PKCE is required.",
-            },
-        })
-        .collect();
+    let access_options = Radio::each(Access::ALL, Access::as_str, Access::label, Access::hint);
+    let auth_options = Radio::each(
+        AuthMethod::ALL,
+        AuthMethod::as_str,
+        AuthMethod::label,
+        AuthMethod::hint,
+    );
     let secret_text = match secret_hint {
         Some(hint) => format!("Client secret: {hint}… (stored hashed; a new one can be made from the applications list, and is shown once)."),
         None => "A client secret is made when a client that uses one is saved, and shown once on the applications list.".to_owned(),
@@ -157,7 +136,7 @@ pub fn AppEditor(
                     <DraftRadio field=text!(client.client_auth) legend="Client authentication" options=auth_options/>
                     <p class="hint">{secret_text}</p>
                     <div class="grid-2">
-                        <DraftField field=text!(client.client_scopes) label="Scopes" hint="What it may receive: openid, profile, email, groups." autocomplete="off"/>
+                        <DraftField field=text!(client.client_scopes) label="Scopes" hint="What it may receive: openid, profile, email, groups; offline_access for refresh tokens." autocomplete="off"/>
                         <DraftField field=text!(client.id_token_alg) label="ID token signature" hint="RS256 (most applications) or ES256." autocomplete="off"/>
                     </div>
                     <DraftField

@@ -23,6 +23,7 @@ pub fn Nav() -> impl IntoView {
                                 {user.admin.then(|| view! {
                                     <a href="/settings/users">"Settings"</a>
                                     <a href="/settings/applications">"Applications"</a>
+                                    <a href="/settings/audit">"Audit log"</a>
                                 })}
                                 <span class="who">{user.display_name.clone()}</span>
                                 <ActionForm action=session.logout>

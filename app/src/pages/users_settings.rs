@@ -1,10 +1,12 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::{PasskeyLink, UnlinkUser, UsersSettingsData, users_settings};
+use crate::api::admin::{
+    PasskeyLink, RevokeUserTokens, UnlinkUser, UsersSettingsData, users_settings,
+};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
-use crate::components::button_form::ButtonForm;
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::copy_button::CopyValue;
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, SettingsPage};
@@ -20,6 +22,7 @@ forms! {
         unlink: UnlinkUser,
         end_session: AdminEndSession,
         passkey_link: PasskeyLink,
+        revoke_tokens: RevokeUserTokens,
     }
 }
 
@@ -47,6 +50,7 @@ fn users_view(
         unlink,
         end_session,
         passkey_link,
+        revoke_tokens,
     } = actions;
     let Loaded { data: s, alert } = page;
     let users = s.users.clone();
@@ -57,6 +61,7 @@ fn users_view(
     let with_codes = s.one_time_codes.clone();
     let with_passkeys = s.passkeys.clone();
     let passkeys_on = s.passkeys_available;
+    let token_counts = s.tokens.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
             <h1>"Users"</h1>
@@ -126,6 +131,7 @@ fn users_view(
                         <th scope="col">"Linked accounts"</th>
                         <th scope="col" title="One-time codes: asked for at password sign-in besides the password. Passkeys: sign in by themselves, as two factors">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
+                        <th scope="col" title="Personal access tokens: for scripts, at applications that allow them">"Tokens"</th>
                         {passkeys_on.then(|| view! {
                             <th scope="col" title="A one-time link (24 hours) that adds a passkey to the account">"Passkey enrolment"</th>
                         })}
@@ -168,6 +174,8 @@ fn users_view(
                             let second_factor_user = u.username.clone();
                             let link_values = vec![("user_id", u.id.clone())];
                             let link_label = format!("Make link for {}", u.username);
+                            let tokens_cell = user_tokens(&u.id, &u.username, &token_counts, revoke_tokens);
+                            let tokens_user = u.username.clone();
                             view! {
                                 <tr>
                                     <td>{u.username}</td>
@@ -184,6 +192,7 @@ fn users_view(
                                     <td>{cells}</td>
                                     <td class="second-factor" data-user=second_factor_user>{second_factor}</td>
                                     <td>{sessions_cell}</td>
+                                    <td class="user-tokens" data-user=tokens_user>{tokens_cell}</td>
                                     {passkeys_on.then(|| view! {
                                         <td>
                                             <ButtonForm
@@ -203,6 +212,40 @@ fn users_view(
         </section>
         <AssignedGroups users actions=groups errors=alert.field_errors()/>
     }
+}
+
+/// How many personal access tokens a user holds, with a button that revokes them all.
+fn user_tokens(
+    user_id: &str,
+    username: &str,
+    counts: &[(String, i64)],
+    revoke: ServerAction<RevokeUserTokens>,
+) -> impl IntoView + use<> {
+    let n = counts
+        .iter()
+        .find(|(id, _)| id == user_id)
+        .map_or(0, |(_, n)| *n);
+    if n == 0 {
+        return view! { <span class="hint">"None"</span> }.into_any();
+    }
+    let text = format!("{n} token{}", if n == 1 { "" } else { "s" });
+    let question = format!(
+        "Revoke all of {username}'s personal access tokens? Scripts that use them stop working at once."
+    );
+    let label = format!("Revoke all of {username}'s tokens");
+    view! {
+        <span>{text}</span>
+        " "
+        <ButtonForm
+            action=revoke
+            values=vec![("user_id", user_id.to_owned())]
+            button="Revoke all"
+            class="danger"
+            label
+            ask=Ask { summary: "Revoke all", question, danger: true }
+        />
+    }
+    .into_any()
 }
 
 /// A user's signed-in sessions on the users page, each with a button that ends it.

@@ -57,7 +57,7 @@ pub fn shady_draft(issuer: &str) -> ProviderDraft {
 }
 
 pub async fn enable_oidc(app: &TestApp) {
-    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true)
+    portcullis::ssr::providers::set_oidc_enabled(&app.running.db, true, &super::by_cli())
         .await
         .unwrap();
 }
@@ -280,13 +280,4 @@ pub async fn user_count(app: &TestApp) -> i64 {
     portcullis::ssr::users::count(&app.running.db)
         .await
         .unwrap()
-}
-
-/// The id of the account `name` (username or email).
-pub async fn user_id(app: &TestApp, name: &str) -> String {
-    portcullis::ssr::users::find_by_identifier(&app.running.db, name)
-        .await
-        .unwrap()
-        .unwrap()
-        .id
 }

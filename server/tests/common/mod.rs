@@ -41,6 +41,11 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The actor of a change a test makes in storage directly: the command line's.
+pub fn by_cli() -> portcullis::ssr::audit::Actor {
+    portcullis::ssr::audit::Actor::cli()
+}
+
 pub struct TestApp {
     pub running: Running,
     pub base: String,
@@ -79,6 +84,51 @@ impl TestApp {
         }
     }
 
+    /// The id of user `name` (a username or email).
+    pub async fn user_id(&self, name: &str) -> String {
+        users::find_by_identifier(&self.running.db, name)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("no user {name}"))
+            .id
+    }
+
+    /// The audit log's events `filter` selects (its limit: 1000), newest first.
+    pub async fn events(
+        &self,
+        filter: portcullis::audit::AuditFilter,
+    ) -> Vec<portcullis::audit::AuditEvent> {
+        let filter = portcullis::audit::AuditFilter {
+            limit: 1000,
+            ..filter
+        };
+        portcullis::ssr::audit::list(&self.running.db, &filter)
+            .await
+            .unwrap()
+            .events
+    }
+
+    /// The audit log's events of `kind`, newest first.
+    pub async fn events_of(
+        &self,
+        kind: portcullis::audit::EventKind,
+    ) -> Vec<portcullis::audit::AuditEvent> {
+        self.events(portcullis::audit::AuditFilter {
+            event: Some(kind),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// The audit log's events by or about user `who` (a username, email or id), newest first.
+    pub async fn events_about(&self, who: &str) -> Vec<portcullis::audit::AuditEvent> {
+        self.events(portcullis::audit::AuditFilter {
+            user: Some(who.to_owned()),
+            ..Default::default()
+        })
+        .await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -100,7 +150,7 @@ impl TestApp {
             .validate(Mode::Create, IssuerPolicy::default())
             .unwrap();
         let secrets = self.config.secrets().unwrap();
-        portcullis::ssr::providers::create(&self.running.db, &secrets, &valid)
+        portcullis::ssr::providers::create(&self.running.db, &secrets, &valid, &by_cli())
             .await
             .unwrap();
     }
@@ -108,7 +158,7 @@ impl TestApp {
     /// Stores an application as the editor would after validation; returns its id.
     pub async fn add_app(&self, draft: portcullis::apps::AppDraft) -> String {
         let valid = draft.validate().unwrap();
-        portcullis::ssr::apps::create(&self.running.db, &valid)
+        portcullis::ssr::apps::create(&self.running.db, &valid, &by_cli())
             .await
             .unwrap()
             .id
@@ -157,7 +207,7 @@ impl TestApp {
         }
         .validate()
         .unwrap();
-        users::create(&self.running.db, &account, admin, false)
+        users::create(&self.running.db, &account, admin, false, &by_cli())
             .await
             .unwrap();
     }
@@ -318,6 +368,7 @@ impl Fresh {
             icon_index_ttl: 3600,
             ca_file: None,
             session_lifetime_days: 30,
+            audit_retention_days: 90,
             sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
             trusted_proxies: Vec::new(),
             cookie_domain: None,

@@ -54,7 +54,9 @@ pub async fn add_client(
 pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
     let valid = draft.validate().unwrap();
     let db = &app.running.db;
-    let saved = portcullis::ssr::apps::create(db, &valid).await.unwrap();
+    let saved = portcullis::ssr::apps::create(db, &valid, &super::by_cli())
+        .await
+        .unwrap();
     let secret =
         portcullis::ssr::op::clients::save(db, &saved.id, &saved.name, valid.client.as_ref())
             .await
@@ -95,11 +97,21 @@ pub async fn counts(app: &TestApp) -> [i64; 5] {
 
 /// A `GET /oauth2/authorize` with `query` (built from pairs, repeated ones kept).
 pub async fn authorize(app: &TestApp, browser: &Client, pairs: &[(&str, &str)]) -> Response {
+    get_with(app, browser, "/oauth2/authorize", pairs).await
+}
+
+/// A `GET` of `path` with a query built from `pairs` (repeated ones kept), as `browser`.
+pub async fn get_with(
+    app: &TestApp,
+    browser: &Client,
+    path: &str,
+    pairs: &[(&str, &str)],
+) -> Response {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
     browser
-        .get(app.url(&format!("/oauth2/authorize?{query}")))
+        .get(app.url(&format!("{path}?{query}")))
         .send()
         .await
         .unwrap()
@@ -178,8 +190,18 @@ pub async fn token(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
+    client_post(app, "/oauth2/token", basic, form).await
+}
+
+/// [`token`] at any endpoint where clients authenticate (`/oauth2/revoke`, ...).
+pub async fn client_post(
+    app: &TestApp,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
     let mut req = reqwest::Client::new()
-        .post(app.url("/oauth2/token"))
+        .post(app.url(path))
         .header("origin", "https://rp.example")
         .form(form);
     if let Some((id, secret)) = basic {

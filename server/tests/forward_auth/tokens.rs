@@ -207,6 +207,85 @@ async fn last_use_is_written_rarely(app: &TestApp) {
 }
 proxied!(last_use_is_written_rarely);
 
+/// At most fifty tokens each, even when a script asks for sixty at once (the limit and the
+/// insert are one guarded statement).
+async fn at_most_fifty_at_once(app: &TestApp) {
+    use portcullis::tokens::{PER_USER_MAX, ValidToken};
+    let echo = token_app(app, "Echo", APP, true).await;
+    app.add_user("alice", "alice password", false).await;
+    let alice: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username = 'alice'")
+        .fetch_one(pool)
+        .await)
+    .unwrap();
+    let asks = (0..PER_USER_MAX + 10).map(|i| {
+        let t = ValidToken {
+            name: format!("script {i}"),
+            expires_in_days: None,
+            apps: vec![echo.clone()],
+        };
+        let (db, alice) = (app.running.db.clone(), alice.clone());
+        let by = common::by_cli();
+        tokio::spawn(async move { portcullis::ssr::tokens::create(&db, &alice, &t, &by).await })
+    });
+    let mut made = 0;
+    for ask in asks.collect::<Vec<_>>() {
+        match ask.await.unwrap() {
+            Ok(_) => made += 1,
+            Err(e) => assert!(e.to_string().contains("revoke one"), "{e}"),
+        }
+    }
+    assert_eq!(made, PER_USER_MAX);
+    assert_eq!(list_ids(app, "alice").await.len() as i64, PER_USER_MAX);
+}
+proxied!(at_most_fifty_at_once);
+
+/// Administrators see who holds tokens on the users page and revoke all of a user's at
+/// once; a user cannot revoke another's.
+async fn administrators_revoke_a_users_tokens(app: &TestApp) {
+    token_app(app, "Echo", APP, true).await;
+    app.add_user("root", "root password", true).await;
+    app.add_user("alice", "alice password", false).await;
+    app.add_user("bob", "bob password", false).await;
+    let bearer = format!("Bearer {}", create(app, "alice", &["Echo"]));
+    create(app, "alice", &["Echo"]);
+    let bobs = format!("Bearer {}", create(app, "bob", &["Echo"]));
+    let (root, mallory) = (signed_in(app, "root").await, signed_in(app, "bob").await);
+    assert_eq!(list_ids(app, "alice").await.len(), 2);
+    let users = call_json(app, &root, "admin/users_settings").await;
+    let held: Vec<i64> = users["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[1].as_i64().unwrap())
+        .collect();
+    assert_eq!(held.iter().sum::<i64>(), 3, "{users}");
+    let alice: String = portcullis::on_pool!(&app.running.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE username = 'alice'")
+        .fetch_one(pool)
+        .await)
+    .unwrap();
+    let revoke = [("user_id", alice.as_str())];
+    let res = app
+        .call(&mallory, "admin/revoke_user_tokens", &revoke)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(with_auth(app, APP, &bearer).await.status(), StatusCode::OK);
+    let res = app.call(&root, "admin/revoke_user_tokens", &revoke).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        with_auth(app, APP, &bearer).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(list_ids(app, "alice").await.is_empty());
+    assert_eq!(
+        with_auth(app, APP, &bobs).await.status(),
+        StatusCode::OK,
+        "bob's stays"
+    );
+}
+proxied!(administrators_revoke_a_users_tokens);
+
 /// The answer for an application that does not allow tokens.
 async fn tokens_not_accepted(res: Response) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

@@ -21,8 +21,6 @@ pub const VALUE_MAX: usize = 2048;
 pub const QUERY_MAX: usize = 8192;
 /// How long a request waits for the person to sign in.
 pub const REQUEST_TTL: i64 = 600;
-/// The scopes slice 3 grants (`offline_access` waits for refresh tokens, slice 5).
-pub const GRANTABLE: [&str; 4] = ["openid", "profile", "email", "groups"];
 
 /// A request's parameters as sent, in order, repeated ones kept.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +56,15 @@ impl Params {
             (Some((_, v)), None) => Ok(Some(v.as_str())),
             (Some(_), Some(_)) => Err(Repeated),
         }
+    }
+
+    /// The one value of each of `names`, in order; `Err` when any is repeated.
+    pub fn ones<const N: usize>(&self, names: [&str; N]) -> Result<[Option<&str>; N], Repeated> {
+        let mut out = [None; N];
+        for (slot, name) in out.iter_mut().zip(names) {
+            *slot = self.one(name)?;
+        }
+        Ok(out)
     }
 
     /// The query string again, for a POST answered with a redirect to the GET.
@@ -190,13 +197,15 @@ pub fn validate(
             "the scope must include openid (this is an OpenID Connect provider)",
         ));
     }
-    // Scopes the client may not have, or that Portcullis does not grant, are dropped
-    // (RFC 6749 §3.3), in the client's order.
+    // Scopes the client may not have are dropped (RFC 6749 §3.3), in the client's order. A
+    // client's scopes are among those Portcullis grants (`apps::client::SCOPES`). Applications
+    // are the administrator's (first party): `offline_access` needs no consent prompt (OpenID
+    // Connect Core §11 allows "other conditions").
     let scope: Vec<String> = client
         .view
         .scopes
         .iter()
-        .filter(|s| asked.contains(&s.as_str()) && GRANTABLE.contains(&s.as_str()))
+        .filter(|s| asked.contains(&s.as_str()))
         .cloned()
         .collect();
     let method = get("code_challenge_method");
@@ -351,28 +360,10 @@ pub async fn take_request(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apps::client::{AuthMethod, ClientView};
+    use crate::apps::client::AuthMethod;
 
     fn client(auth: AuthMethod) -> OpClient {
-        OpClient {
-            app_id: "app".into(),
-            secret_hash: None,
-            view: ClientView {
-                client_id: "c1".into(),
-                secret_hint: None,
-                auth_method: auth,
-                redirect_uris: vec!["https://rp.example/cb".into()],
-                post_logout_redirect_uris: vec![],
-                backchannel_logout_uri: None,
-                scopes: ["openid", "profile", "email", "groups", "offline_access"]
-                    .map(String::from)
-                    .to_vec(),
-                id_token_alg: "RS256".into(),
-                device_flow: false,
-                consent: false,
-                first_used_at: None,
-            },
-        }
+        OpClient::for_test(auth)
     }
 
     const OK: &str = "client_id=c1&redirect_uri=https%3A%2F%2Frp.example%2Fcb&response_type=code&scope=openid%20email%20phone&state=s1&nonce=n1";

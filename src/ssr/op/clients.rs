@@ -204,14 +204,25 @@ pub async fn save(
 
 /// A new secret for application `app_id`'s client, replacing the old one at once; given
 /// back to be shown once.
-pub async fn rotate_secret(db: &Db, app_id: &str) -> Result<String, ClientsError> {
+pub async fn rotate_secret(
+    db: &Db,
+    app_id: &str,
+    by: &crate::ssr::audit::Actor,
+) -> Result<String, ClientsError> {
     let client = get(db, app_id).await?.ok_or(ClientsError::NotAClient)?;
     if !client.view.auth_method.confidential() {
         return Err(ClientsError::Public);
     }
     let secret = new_secret();
-    crate::exec!(
+    let name = crate::ssr::apps::get(db, app_id)
+        .await?
+        .map_or_else(|| app_id.to_owned(), |a| a.name);
+    let entry = crate::ssr::audit::Entry::new(crate::audit::EventKind::AppUpdated, by)
+        .target("app", app_id, &name)
+        .fields(vec!["client_secret".to_owned()]);
+    crate::exec_audited!(
         db,
+        &entry,
         "UPDATE op_clients SET secret_hash = $2, secret_hint = $3, updated_at = $4 \
          WHERE app_id = $1",
         app_id,
@@ -279,6 +290,33 @@ pub fn new_client_id(name: &str) -> String {
         format!("app-{tail}")
     } else {
         format!("{slug}-{tail}")
+    }
+}
+
+#[cfg(test)]
+impl OpClient {
+    /// A client `c1` of application `app` with one redirect URI (`https://rp.example/cb`),
+    /// every scope allowed, authenticating with `auth`.
+    pub fn for_test(auth: AuthMethod) -> OpClient {
+        Self {
+            app_id: "app".into(),
+            secret_hash: None,
+            view: ClientView {
+                client_id: "c1".into(),
+                secret_hint: None,
+                auth_method: auth,
+                redirect_uris: vec!["https://rp.example/cb".into()],
+                post_logout_redirect_uris: vec![],
+                backchannel_logout_uri: None,
+                scopes: ["openid", "profile", "email", "groups", "offline_access"]
+                    .map(String::from)
+                    .to_vec(),
+                id_token_alg: "RS256".into(),
+                device_flow: false,
+                consent: false,
+                first_used_at: None,
+            },
+        }
     }
 }
 

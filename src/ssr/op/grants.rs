@@ -1,7 +1,8 @@
-//! Codes, grants and access tokens (`docs/openid-provider.md` §3.5). A code is one row,
-//! claimed by one guarded `UPDATE` (so two replicas cannot both exchange it); a code presented
-//! again revokes the grant its first exchange made. Codes and tokens are stored as
-//! base64url(SHA-256) only.
+//! Codes, grants, access and refresh tokens (`docs/openid-provider.md` §3.5). A code, like a
+//! refresh token, is claimed by one guarded `UPDATE` (so two replicas cannot both use it); a
+//! code or a rotated refresh token presented again revokes its grant, the whole token family
+//! (RFC 6749 §4.1.2, RFC 9700 §4.14.2). Codes and tokens are stored as base64url(SHA-256)
+//! only.
 
 use super::authorize::AuthRequest;
 use super::clients::OpClient;
@@ -14,8 +15,10 @@ use crate::ssr::db::Db;
 pub const CODE_TTL: i64 = 60;
 /// An access token (and the ID token) lives an hour.
 pub const ACCESS_TTL: i64 = 3600;
-/// A grant (the token family) lives 30 days at most (refresh tokens: slice 5).
+/// A grant (the token family) lives 30 days at most: its refresh tokens expire with it.
 pub const GRANT_TTL: i64 = 30 * 24 * 3600;
+/// The scope that makes a grant outlive its Portcullis session, with refresh tokens.
+pub const OFFLINE_ACCESS: &str = "offline_access";
 
 /// Who signed in and how: what a code and a grant carry besides the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,18 +70,24 @@ pub struct Grant {
     pub who: SignedIn,
 }
 
-/// What a token request gets when its code is good.
+/// What a token request gets when its code or refresh token is good.
 #[derive(Debug, Clone)]
 pub struct Exchanged {
     pub grant: Grant,
     pub access_token: String,
+    /// With `offline_access`.
+    pub refresh_token: Option<String>,
 }
 
-/// Why a code was refused (`invalid_grant`; the description says which rule).
+/// Why a code or a refresh token was refused (`invalid_grant`; the description says which
+/// rule).
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
     #[error("{0}")]
     InvalidGrant(&'static str),
+    /// A refresh asked for a scope its grant does not have (nothing used).
+    #[error("a refresh cannot add scopes to the grant")]
+    InvalidScope,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -164,10 +173,11 @@ pub async fn exchange(
         auth_time: row.auth_time,
         amr: row.amr,
     };
+    let offline = split(&row.scope).iter().any(|s| s == OFFLINE_ACCESS);
     crate::exec!(
         db,
         "INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8, $9)",
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &grant_id,
         &row.app_id,
         &who.user_id,
@@ -175,19 +185,11 @@ pub async fn exchange(
         &row.scope,
         who.auth_time,
         &who.amr,
+        offline,
         t,
         t + GRANT_TTL,
     )?;
-    let access_token = random_token("pc_at_");
-    crate::exec!(
-        db,
-        "INSERT INTO op_tokens (token_hash, kind, grant_id, created_at, expires_at) \
-         VALUES ($1, 'access', $2, $3, $4)",
-        token_hash(&access_token),
-        &grant_id,
-        t,
-        t + ACCESS_TTL,
-    )?;
+    let (access_token, refresh_token) = issue_tokens(db, &grant_id, offline, None, t).await?;
     super::clients::mark_used(db, &row.app_id).await?;
     Ok(Exchanged {
         grant: Grant {
@@ -198,7 +200,248 @@ pub async fn exchange(
             who,
         },
         access_token,
+        refresh_token,
     })
+}
+
+/// An access token for grant `grant_id` and, for an `offline` grant, a refresh token that
+/// lives as long as the grant (`parent`: the refresh token it replaces, by hash).
+async fn issue_tokens(
+    db: &Db,
+    grant_id: &str,
+    offline: bool,
+    parent: Option<&str>,
+    t: i64,
+) -> Result<(String, Option<String>), sqlx::Error> {
+    let access_token = random_token("pc_at_");
+    crate::exec!(
+        db,
+        "INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+         VALUES ($1, 'access', $2, $3, $4, $5)",
+        token_hash(&access_token),
+        grant_id,
+        parent,
+        t,
+        t + ACCESS_TTL,
+    )?;
+    if !offline {
+        return Ok((access_token, None));
+    }
+    let refresh_token = random_token("pc_rt_");
+    crate::exec!(
+        db,
+        "INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+         SELECT $1, 'refresh', id, $2, $3, expires_at FROM op_grants WHERE id = $4",
+        token_hash(&refresh_token),
+        parent,
+        t,
+        grant_id,
+    )?;
+    Ok((access_token, Some(refresh_token)))
+}
+
+/// Uses `token`, a refresh token of `client`'s (authenticated already): claims it, and gives
+/// a new access token and a new refresh token for its grant; the grant's earlier access
+/// tokens are deleted. A rotated token presented again revokes the grant. `asked` (RFC 6749
+/// §6) may name less than the grant's scope, never more; the grant's scope is issued (the
+/// response says which). Whether the user may still open the application is the caller's to
+/// check (then [`revoke_grant`]).
+pub async fn refresh(
+    db: &Db,
+    client: &OpClient,
+    token: &str,
+    asked: Option<&str>,
+) -> Result<Exchanged, ExchangeError> {
+    use ExchangeError::InvalidGrant;
+    let hash = token_hash(token);
+    let t = now();
+    if let Some(asked) = asked {
+        let scope: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+            "SELECT g.scope FROM op_tokens t JOIN op_grants g ON g.id = t.grant_id \
+              WHERE t.token_hash = $1 AND t.kind = 'refresh' AND g.app_id = $2")
+            .bind(&hash)
+            .bind(&client.app_id)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some(scope) = scope {
+            let granted = split(&scope);
+            if split(asked).iter().any(|s| !granted.contains(s)) {
+                return Err(ExchangeError::InvalidScope);
+            }
+        }
+    }
+    // Only a live grant of this client's: another client's token is refused untouched.
+    let claimed: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+        "UPDATE op_tokens SET used_at = $2 \
+         WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NULL AND expires_at > $2 \
+           AND grant_id IN (SELECT id FROM op_grants \
+                             WHERE app_id = $3 AND revoked_at IS NULL AND expires_at > $2) \
+         RETURNING grant_id")
+        .bind(&hash)
+        .bind(t)
+        .bind(&client.app_id)
+        .fetch_optional(pool)
+        .await)?;
+    let Some(grant_id) = claimed else {
+        let revoked = crate::exec!(
+            db,
+            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND app_id = $3 \
+             AND id = (SELECT grant_id FROM op_tokens \
+                        WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL)",
+            &hash,
+            t,
+            &client.app_id
+        )?;
+        if revoked > 0 {
+            tracing::warn!(
+                client = ?client.view.client_id,
+                "a rotated refresh token was used again: its grant is revoked"
+            );
+        }
+        return Err(InvalidGrant(
+            "the refresh token is unknown, expired, revoked or already used",
+        ));
+    };
+    let row: GrantRow = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, app_id, user_id, sid, scope, auth_time, amr FROM op_grants WHERE id = $1")
+        .bind(&grant_id)
+        .fetch_one(pool)
+        .await)?;
+    crate::exec!(
+        db,
+        "DELETE FROM op_tokens WHERE grant_id = $1 AND kind = 'access'",
+        &grant_id
+    )?;
+    let (access_token, refresh_token) = issue_tokens(db, &grant_id, true, Some(&hash), t).await?;
+    Ok(Exchanged {
+        // OpenID Connect Core §12.2: a refreshed ID token carries no nonce.
+        grant: row.grant(None),
+        access_token,
+        refresh_token,
+    })
+}
+
+/// A grant as stored (`op_grants`' columns of that name).
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: String,
+    app_id: String,
+    user_id: String,
+    sid: String,
+    scope: String,
+    auth_time: i64,
+    amr: String,
+}
+
+impl GrantRow {
+    fn grant(self, nonce: Option<String>) -> Grant {
+        Grant {
+            id: self.id,
+            app_id: self.app_id,
+            scope: split(&self.scope),
+            nonce,
+            who: SignedIn {
+                user_id: self.user_id,
+                sid: self.sid,
+                auth_time: self.auth_time,
+                amr: self.amr,
+            },
+        }
+    }
+}
+
+/// Revokes grant `id` and so every token of its family.
+pub async fn revoke_grant(db: &Db, id: &str) -> Result<(), sqlx::Error> {
+    crate::exec!(
+        db,
+        "UPDATE op_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+        id,
+        now()
+    )?;
+    Ok(())
+}
+
+/// What [`revoke`] did with a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked (an access token itself; a refresh token its grant), or unknown: RFC 7009
+    /// answers both alike.
+    Done,
+    /// The token is another client's: refused, nothing revoked.
+    OtherClient,
+}
+
+/// RFC 7009 for `client` (authenticated already): an access token revokes itself, a refresh
+/// token its whole grant. The hint is not needed: a token's kind is stored with it.
+pub async fn revoke(db: &Db, client: &OpClient, token: &str) -> Result<Revoked, sqlx::Error> {
+    let hash = token_hash(token);
+    let found: Option<(String, String, String)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT t.kind, t.grant_id, g.app_id FROM op_tokens t \
+           JOIN op_grants g ON g.id = t.grant_id WHERE t.token_hash = $1")
+        .bind(&hash)
+        .fetch_optional(pool)
+        .await)?;
+    let Some((kind, grant_id, app_id)) = found else {
+        return Ok(Revoked::Done);
+    };
+    if app_id != client.app_id {
+        return Ok(Revoked::OtherClient);
+    }
+    if kind == "refresh" {
+        revoke_grant(db, &grant_id).await?;
+    } else {
+        crate::exec!(db, "DELETE FROM op_tokens WHERE token_hash = $1", &hash)?;
+    }
+    Ok(Revoked::Done)
+}
+
+/// A live token as RFC 7662 describes it to the client it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Introspected {
+    /// `access` or `refresh`.
+    pub kind: String,
+    pub scope: Vec<String>,
+    pub user_id: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// `token` when it is live and `client`'s: an access token as [`by_access_token`] judges it;
+/// a refresh token unused, unexpired, its grant not revoked. Anything else, another client's
+/// token included, is `None` (inactive, RFC 7662 §2.2).
+pub async fn introspect(
+    db: &Db,
+    client: &OpClient,
+    token: &str,
+) -> Result<Option<Introspected>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        kind: String,
+        scope: String,
+        user_id: String,
+        created_at: i64,
+        expires_at: i64,
+    }
+    let row: Option<Row> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT t.kind, g.scope, g.user_id, t.created_at, t.expires_at \
+           FROM op_tokens t JOIN op_grants g ON g.id = t.grant_id \
+          WHERE t.token_hash = $1 AND g.app_id = $2 AND t.expires_at > $3 \
+            AND g.revoked_at IS NULL AND g.expires_at > $3 \
+            AND ((t.kind = 'refresh' AND t.used_at IS NULL) \
+              OR (t.kind = 'access' AND (g.offline OR EXISTS (SELECT 1 FROM sessions s \
+                   WHERE s.op_sid = g.sid AND s.expires_at > $3))))")
+        .bind(token_hash(token))
+        .bind(&client.app_id)
+        .bind(now())
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|r| Introspected {
+        kind: r.kind,
+        scope: split(&r.scope),
+        user_id: r.user_id,
+        issued_at: r.created_at,
+        expires_at: r.expires_at,
+    }))
 }
 
 fn split(scope: &str) -> Vec<String> {
@@ -228,17 +471,7 @@ pub fn verifier_matches(challenge: &str, verifier: &str) -> bool {
 /// The grant an access token belongs to, when the token is live: not expired, its grant not
 /// revoked, and (without `offline_access`) the Portcullis session it came from still there.
 pub async fn by_access_token(db: &Db, token: &str) -> Result<Option<Grant>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: String,
-        app_id: String,
-        user_id: String,
-        sid: String,
-        scope: String,
-        auth_time: i64,
-        amr: String,
-    }
-    let row: Option<Row> = on_pool!(db, pool => sqlx::query_as(
+    let row: Option<GrantRow> = on_pool!(db, pool => sqlx::query_as(
         "SELECT g.id, g.app_id, g.user_id, g.sid, g.scope, g.auth_time, g.amr \
            FROM op_tokens t JOIN op_grants g ON g.id = t.grant_id \
           WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 \
@@ -249,18 +482,7 @@ pub async fn by_access_token(db: &Db, token: &str) -> Result<Option<Grant>, sqlx
         .bind(now())
         .fetch_optional(pool)
         .await)?;
-    Ok(row.map(|r| Grant {
-        id: r.id,
-        app_id: r.app_id,
-        scope: split(&r.scope),
-        nonce: None,
-        who: SignedIn {
-            user_id: r.user_id,
-            sid: r.sid,
-            auth_time: r.auth_time,
-            amr: r.amr,
-        },
-    }))
+    Ok(row.map(|r| r.grant(None)))
 }
 
 /// How long a used or expired code is kept after it expires: a replay within that time still

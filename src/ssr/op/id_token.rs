@@ -3,17 +3,19 @@
 //! token and userinfo carry the scope's claims: many self-hosted applications read only the
 //! ID token.
 
-use super::grants::{ACCESS_TTL, Grant};
+use super::grants::{ACCESS_TTL, Exchanged, Grant, Introspected};
 use super::keys::OpKeys;
 use super::signer::Alg;
 use crate::ssr::groups::Identity;
 use openidconnect::core::{
-    CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreTokenType,
+    CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm,
+    CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AccessToken, AdditionalClaims, Audience, AuthenticationMethodReference, EmptyExtraTokenFields,
-    EndUserEmail, EndUserName, EndUserUsername, IdToken, IdTokenClaims, IdTokenFields, IssuerUrl,
-    Nonce, Scope, StandardClaims, StandardTokenResponse, SubjectIdentifier, UserInfoClaims,
+    AccessToken, AdditionalClaims, Audience, AuthenticationMethodReference, ClientId,
+    EmptyExtraTokenFields, EndUserEmail, EndUserName, EndUserUsername, IdToken, IdTokenClaims,
+    IdTokenFields, IssuerUrl, Nonce, RefreshToken, Scope, StandardClaims, StandardTokenResponse,
+    SubjectIdentifier, UserInfoClaims,
 };
 use serde::{Deserialize, Serialize};
 
@@ -85,17 +87,18 @@ fn claims(grant: &Grant, who: &Identity) -> (StandardClaims<CoreGenderClaim>, Op
     (c, extra)
 }
 
-/// The token response for an exchanged code: the access token, its lifetime and scope, and
-/// the ID token signed with the client's algorithm (`at_hash` set).
+/// The token response for an exchanged code or refresh token: the access token, its lifetime
+/// and scope, the refresh token (with `offline_access`), and the ID token signed with the
+/// client's algorithm (`at_hash` set).
 pub fn token_response(
     keys: &OpKeys,
     issuer: &str,
     client_id: &str,
     id_token_alg: &str,
-    grant: &Grant,
+    tokens: &Exchanged,
     who: &Identity,
-    access_token: &str,
 ) -> Result<OpTokenResponse, String> {
+    let grant = &tokens.grant;
     let now = chrono::DateTime::from_timestamp(crate::ssr::clock::now(), 0)
         .ok_or("the clock is out of range")?;
     let ttl = chrono::Duration::seconds(ACCESS_TTL);
@@ -119,7 +122,7 @@ pub fn token_response(
     ));
     let alg = Alg::parse(id_token_alg).unwrap_or(Alg::Rs256);
     let key = keys.signing(alg);
-    let access = AccessToken::new(access_token.to_owned());
+    let access = AccessToken::new(tokens.access_token.clone());
     let id_token = OpIdToken::new(claims, key.as_ref(), alg.jws(), Some(&access), None)
         .map_err(|e| e.to_string())?;
     let mut res = OpTokenResponse::new(
@@ -129,7 +132,30 @@ pub fn token_response(
     );
     res.set_expires_in(Some(&std::time::Duration::from_secs(ACCESS_TTL as u64)));
     res.set_scopes(Some(grant.scope.iter().cloned().map(Scope::new).collect()));
+    res.set_refresh_token(tokens.refresh_token.clone().map(RefreshToken::new));
     Ok(res)
+}
+
+/// The introspection answer (RFC 7662 §2.2) for a token of client `client_id`: `found` when
+/// it is live ([`super::grants::introspect`]), else `{"active": false}` alone.
+pub fn introspection(
+    issuer: &str,
+    client_id: &str,
+    found: Option<Introspected>,
+) -> CoreTokenIntrospectionResponse {
+    let mut res = CoreTokenIntrospectionResponse::new(found.is_some(), EmptyExtraTokenFields {});
+    if let Some(t) = found {
+        let time = |s: i64| chrono::DateTime::from_timestamp(s, 0);
+        res.set_scopes(Some(t.scope.into_iter().map(Scope::new).collect()));
+        res.set_client_id(Some(ClientId::new(client_id.to_owned())));
+        res.set_token_type((t.kind == "access").then_some(CoreTokenType::Bearer));
+        res.set_iat(time(t.issued_at));
+        res.set_exp(time(t.expires_at));
+        res.set_sub(Some(t.user_id));
+        res.set_aud(Some(vec![client_id.to_owned()]));
+        res.set_iss(Some(issuer.to_owned()));
+    }
+    res
 }
 
 /// The userinfo body for `grant`'s access token.

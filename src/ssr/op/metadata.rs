@@ -23,6 +23,11 @@ pub const JWKS_PATH: &str = "/oauth2/jwks";
 pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
 pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const USERINFO_PATH: &str = "/oauth2/userinfo";
+pub const REVOKE_PATH: &str = "/oauth2/revoke";
+/// RP-Initiated Logout's end-session endpoint, and where its question posts.
+pub const END_SESSION_PATH: &str = "/oauth2/logout";
+pub const END_SESSION_CONFIRM_PATH: &str = "/oauth2/logout/confirm";
+pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 /// Where a request that waited for sign-in continues: `/oauth2/continue/<id>`.
 pub const CONTINUE_PATH: &str = "/oauth2/continue";
 
@@ -33,14 +38,22 @@ pub struct OpExtraMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     /// RFC 9207: every authorization response carries `iss`.
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 7009 (RFC 8414 §2).
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    /// RFC 7662 (RFC 8414 §2).
+    pub introspection_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
+    /// RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
 }
 impl AdditionalProviderMetadata for OpExtraMetadata {}
 
 /// `CoreProviderMetadata` with [`OpExtraMetadata`].
 pub type OpProviderMetadata = CoreMetadataWith<OpExtraMetadata>;
 
-/// The scopes slice 3 grants (`offline_access` comes with refresh tokens, slice 5).
-pub const SCOPES: [&str; 4] = super::authorize::GRANTABLE;
+/// The scopes Portcullis grants (a client may be allowed fewer).
+pub const SCOPES: [&str; 5] = crate::apps::client::SCOPES;
 
 /// The claims the ID token and userinfo carry (docs/openid-provider.md §3.6).
 pub const CLAIMS: [&str; 15] = [
@@ -63,13 +76,12 @@ pub const CLAIMS: [&str; 15] = [
 
 /// The document for `public_url` (no trailing slash), which is the issuer.
 ///
-/// Honest about what exists: the code flow as slice 3 built it (`server/src/op.rs`): the
-/// authorization, token and userinfo endpoints, `code` only, `query` responses, S256 PKCE,
-/// `iss` in the response, the three client authentications, no request objects. What later
-/// slices add is left out until they land: `offline_access` and the
-/// `refresh_token` grant, `revocation_endpoint`, `introspection_endpoint` (slice 5),
-/// `end_session_endpoint` and back-channel logout (slice 6), `device_authorization_endpoint`
-/// (slice 7).
+/// Honest about what exists (`server/src/op.rs`): the authorization, token, userinfo,
+/// revocation and introspection endpoints, `code` only, `query` responses, S256 PKCE, `iss`
+/// in the response, refresh tokens with `offline_access`, the three client authentications
+/// (the same at every endpoint that authenticates clients), no request objects. What later
+/// slices add is left out until they land: back-channel logout (slice 6),
+/// `device_authorization_endpoint` (slice 7). `end_session_endpoint` is RP-Initiated Logout.
 pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String> {
     let at = |path: &str| format!("{public_url}{path}");
     fn e(what: &'static str) -> impl Fn(url::ParseError) -> String {
@@ -85,6 +97,11 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
         OpExtraMetadata {
             code_challenge_methods_supported: vec!["S256".to_owned()],
             authorization_response_iss_parameter_supported: true,
+            revocation_endpoint: at(REVOKE_PATH),
+            revocation_endpoint_auth_methods_supported: client_auth_methods(),
+            introspection_endpoint: at(INTROSPECT_PATH),
+            introspection_endpoint_auth_methods_supported: client_auth_methods(),
+            end_session_endpoint: at(END_SESSION_PATH),
         },
     )
     .set_token_endpoint(Some(
@@ -95,12 +112,11 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
     ))
     .set_scopes_supported(Some(SCOPES.map(|s| Scope::new(s.to_owned())).to_vec()))
     .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
-    .set_grant_types_supported(Some(vec![CoreGrantType::AuthorizationCode]))
-    .set_token_endpoint_auth_methods_supported(Some(vec![
-        CoreClientAuthMethod::ClientSecretBasic,
-        CoreClientAuthMethod::ClientSecretPost,
-        CoreClientAuthMethod::None,
+    .set_grant_types_supported(Some(vec![
+        CoreGrantType::AuthorizationCode,
+        CoreGrantType::RefreshToken,
     ]))
+    .set_token_endpoint_auth_methods_supported(Some(client_auth_methods()))
     .set_claims_supported(Some(
         CLAIMS.map(|c| CoreClaimName::new(c.to_owned())).to_vec(),
     ))
@@ -109,6 +125,15 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
     // Discovery's default for this one is true: say no.
     .set_request_uri_parameter_supported(Some(false));
     Ok(metadata)
+}
+
+/// How clients authenticate, at the token, revocation and introspection endpoints alike.
+fn client_auth_methods() -> Vec<CoreClientAuthMethod> {
+    vec![
+        CoreClientAuthMethod::ClientSecretBasic,
+        CoreClientAuthMethod::ClientSecretPost,
+        CoreClientAuthMethod::None,
+    ]
 }
 
 #[cfg(test)]

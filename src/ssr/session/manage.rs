@@ -9,8 +9,10 @@
 
 use super::browser;
 use super::{KEY, SessionData, SignedInVia};
+use crate::audit::EventKind;
 use crate::on_pool;
 use crate::sessions::{SessionView, SignInMethod};
+use crate::ssr::audit::{Actor, Entry};
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use base64::Engine;
@@ -102,6 +104,7 @@ pub async fn end(
     handle_: &str,
     user_id: Option<&str>,
     current: Option<&str>,
+    by: &Actor,
 ) -> Result<Option<Ended>, sqlx::Error> {
     let Some(row) = rows(db, user_id)
         .await?
@@ -110,8 +113,12 @@ pub async fn end(
     else {
         return Ok(None);
     };
-    let n = crate::exec!(
+    let entry = Entry::new(EventKind::SessionEnded, by)
+        .on_user(&row.user_id)
+        .detail("session", handle_);
+    let n = crate::exec_audited!(
         db,
+        &entry,
         "DELETE FROM sessions WHERE id = $1 AND user_id = $2",
         &row.id,
         &row.user_id
@@ -123,10 +130,20 @@ pub async fn end(
 }
 
 /// Ends every session of `user_id` but `keep` (the asking browser's): "Sign out everywhere
-/// else". Returns how many ended.
-pub async fn end_others(db: &Db, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
-    crate::exec!(
+/// else"; with `keep` empty, every one. Returns how many ended.
+pub async fn end_others(
+    db: &Db,
+    user_id: &str,
+    keep: &str,
+    by: &Actor,
+) -> Result<u64, sqlx::Error> {
+    let which = if keep.is_empty() { "all" } else { "all others" };
+    let entry = Entry::new(EventKind::SessionEnded, by)
+        .on_user(user_id)
+        .detail("session", which);
+    crate::exec_audited!(
         db,
+        &entry,
         "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
         user_id,
         keep

@@ -12,6 +12,25 @@ pub struct Radio {
     pub hint: &'static str,
 }
 
+impl Radio {
+    /// One option per value of an enum, in `all`'s order, its value, label and hint given
+    /// by the enum's own methods.
+    pub fn each<T: Copy>(
+        all: impl IntoIterator<Item = T>,
+        value: fn(T) -> &'static str,
+        label: fn(T) -> &'static str,
+        hint: fn(T) -> &'static str,
+    ) -> Vec<Radio> {
+        all.into_iter()
+            .map(|x| Radio {
+                value: value(x),
+                label: label(x),
+                hint: hint(x),
+            })
+            .collect()
+    }
+}
+
 #[component]
 pub fn RadioGroup(
     /// The field's name in its errors; the error's id is `field-{name}-error`, an option's
