@@ -27,11 +27,25 @@ pub struct ValidAccount {
     pub username: String,
     pub email: String,
     pub display_name: String,
+    /// Empty for a passkey-only account ([`NewAccount::validate_passkey_only`]).
     pub password: String,
 }
 
 impl NewAccount {
     pub fn validate(&self) -> Result<ValidAccount, Vec<FieldError>> {
+        self.checked(true)
+    }
+
+    /// An account without a password, which signs in with the passkeys it enrols (the
+    /// `password` given is ignored).
+    pub fn validate_passkey_only(&self) -> Result<ValidAccount, Vec<FieldError>> {
+        self.checked(false).map(|a| ValidAccount {
+            password: String::new(),
+            ..a
+        })
+    }
+
+    fn checked(&self, with_password: bool) -> Result<ValidAccount, Vec<FieldError>> {
         let username = self.username.trim();
         let email = self.email.trim();
         let display_name = self.display_name.trim();
@@ -39,7 +53,9 @@ impl NewAccount {
         errors.check(check_username("username", username));
         errors.check(check_email("email", email));
         errors.check(check_display_name("display_name", display_name));
-        errors.check(check_password("password", &self.password));
+        if with_password {
+            errors.check(check_password("password", &self.password));
+        }
         errors.finish()?;
         Ok(ValidAccount {
             username: username.to_owned(),

@@ -15,6 +15,7 @@ pub mod field;
 pub mod icons;
 pub mod identity;
 pub mod login_methods;
+pub mod passkeys;
 pub mod provider;
 pub mod return_path;
 pub mod second_factor;

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignInMethod {
     Password,
+    /// With a passkey (WebAuthn).
+    Passkey,
     /// Through a provider, by its display name (its slug when it has since been deleted).
     Provider {
         slug: String,
@@ -19,6 +21,7 @@ impl SignInMethod {
     pub fn label(&self) -> String {
         match self {
             SignInMethod::Password => "Password".to_owned(),
+            SignInMethod::Passkey => "Passkey".to_owned(),
             SignInMethod::Provider { name, .. } => name.clone(),
         }
     }

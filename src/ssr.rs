@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod oidc;
 pub mod op;
 mod order;
+pub mod passkeys;
 pub mod password;
 pub mod providers;
 pub mod secrets;

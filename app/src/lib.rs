@@ -24,9 +24,9 @@ use crate::components::session::SessionContext;
 use crate::pages::{
     app_edit::AppEditPage, apps_settings::AppsSettingsPage, audit_log::AuditLogPage,
     home::HomePage, login::LoginPage, not_found::NotFound, oidc_settings::OidcSettingsPage,
-    profile_settings::ProfileSettingsPage, provider_edit::ProviderEditPage,
-    second_factor::SecondFactorPage, setup::SetupPage, test_report::TestReportPage,
-    users_settings::UsersSettingsPage,
+    passkey_enrolment::PasskeyEnrolmentPage, profile_settings::ProfileSettingsPage,
+    provider_edit::ProviderEditPage, second_factor::SecondFactorPage, setup::SetupPage,
+    test_report::TestReportPage, users_settings::UsersSettingsPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -54,16 +54,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Moments in the viewer's time zone and copy buttons, without WebAssembly
                 // (`public/pkg/page.js`); the bundle only where a page shows an island.
-                {(scripts != Scripts::None)
-                    .then(|| {
-                        view! {
-                            <script
-                                type="module"
-                                src="/pkg/page.js"
-                                nonce=leptos::nonce::use_nonce()
-                            ></script>
-                        }
-                    })}
+                {(scripts != Scripts::None).then(|| view! { <ModuleScript src="/pkg/page.js"/> })}
+                // Passkeys (`public/pkg/passkey.js`): WebAuthn in the browser, where a page
+                // offers a passkey ceremony.
+                {passkey_script().then(|| view! { <ModuleScript src="/pkg/passkey.js"/> })}
                 {(scripts == Scripts::Islands).then(|| view! { <HydrationScripts options islands=true/> })}
                 <MetaTags/>
             </head>
@@ -72,6 +66,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// A script module of ours, with this response's CSP nonce.
+#[component]
+fn ModuleScript(src: &'static str) -> impl IntoView {
+    view! { <script type="module" nonce=leptos::nonce::use_nonce() src=src></script> }
 }
 
 /// What a page loads besides HTML and CSS.
@@ -102,6 +102,29 @@ fn page_scripts() -> Scripts {
     #[cfg(not(feature = "ssr"))]
     {
         Scripts::Page
+    }
+}
+
+/// The pages that offer a passkey ceremony load `passkey.js` (a few KB, no WebAssembly):
+/// sign-in, first-run setup, Profile → Security and the enrolment link's page, where passkeys are available (`AppState::passkeys`).
+fn passkey_script() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        let available = use_context::<state::AppState>().is_some_and(|st| st.passkeys.is_some());
+        available
+            && use_context::<http::request::Parts>().is_some_and(|parts| {
+                [
+                    "/login",
+                    "/setup",
+                    "/profile/settings/security",
+                    "/passkey-enrolment",
+                ]
+                .contains(&parts.uri.path())
+            })
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
     }
 }
 
@@ -172,6 +195,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/second-factor") view=SecondFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/passkey-enrolment") view=PasskeyEnrolmentPage ssr=SsrMode::Async/>
                     // One page, its tabs by the last segment (`pages::profile_settings::Tab`).
                     <Route
                         path=path!("/profile/settings/:tab?")

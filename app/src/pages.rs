@@ -5,6 +5,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod oidc_settings;
+pub mod passkey_enrolment;
 pub mod profile_security;
 pub mod profile_sessions;
 pub mod profile_settings;

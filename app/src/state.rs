@@ -38,4 +38,8 @@ pub struct AppState {
     pub icons: Arc<IconIndex>,
     /// The OpenID Provider's signing keys and JWKS, reloaded every minute.
     pub op_keys: Arc<portcullis::ssr::op::keys::OpKeys>,
+    /// The passkeys' relying party (`--public-url`'s host); `None` when that host is an IP
+    /// address, which browsers refuse as a relying party id.
+    #[from_ref(skip)]
+    pub passkeys: Option<Arc<portcullis::ssr::passkeys::Passkeys>>,
 }

@@ -68,7 +68,8 @@ export async function login(page: Page, testInfo: TestInfo, identifier: string, 
   await goto(page, testInfo, "/login");
   await page.getByLabel("Username or email").fill(identifier);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  // Exactly: where passkeys are on, "Sign in with a passkey" is a button too.
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** No axe-core WCAG 2.1 A/AA violation on the page as it is now, in the light and the dark

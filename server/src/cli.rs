@@ -231,7 +231,8 @@ pub enum OidcCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a local user. The password is read from standard input (one line).
+    /// Create a local user. The password is read from standard input (one line); or, with
+    /// --passkey-only, no password, and a one-time passkey enrolment link is printed.
     Add {
         #[arg(long)]
         username: String,
@@ -240,9 +241,14 @@ pub enum UserCommand {
         /// Shown in the interface; defaults to the username.
         #[arg(long, default_value = "")]
         display_name: String,
-        /// Read the password from standard input (required: passwords never go in argv).
-        #[arg(long, required = true)]
+        /// Read the password from standard input (required unless --passkey-only: passwords
+        /// never go in argv).
+        #[arg(long, required_unless_present = "passkey_only")]
         password_stdin: bool,
+        /// No password: the account signs in with passkeys; prints a one-time link (24 hours)
+        /// to enrol the first.
+        #[arg(long, conflicts_with = "password_stdin")]
+        passkey_only: bool,
         /// Make the user an administrator.
         #[arg(long)]
         admin: bool,
@@ -257,6 +263,14 @@ pub enum UserCommand {
     /// someone who lost their authenticator and their recovery codes. Their next password
     /// sign-in asks for no code; they can set codes up again under Profile → Security.
     ResetSecondFactor {
+        /// The user: username, email or id.
+        #[arg(long)]
+        user: String,
+    },
+    /// Print a one-time link (24 hours) that adds a passkey to a user's account and signs in
+    /// with it: for passkey-only accounts, or anyone who lost theirs. A new link replaces the
+    /// user's earlier one. Send it to the user over a channel you trust.
+    PasskeyLink {
         /// The user: username, email or id.
         #[arg(long)]
         user: String,
@@ -410,18 +424,26 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             email,
             display_name,
             password_stdin: _,
+            passkey_only,
             admin,
         } => {
-            let password = read_stdin_line("password")?;
+            let password = if passkey_only {
+                String::new()
+            } else {
+                read_stdin_line("password")?
+            };
             let account = NewAccount {
                 username,
                 email,
                 display_name,
                 password,
             };
-            let account = account
-                .validate()
-                .map_err(|errors| field_errors("user", &errors))?;
+            let account = if passkey_only {
+                account.validate_passkey_only()
+            } else {
+                account.validate()
+            }
+            .map_err(|errors| field_errors("user", &errors))?;
             match users::create(
                 &db,
                 &account,
@@ -431,16 +453,21 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
             )
             .await
             {
-                Ok(user) => println!(
-                    "created {} {} ({})",
-                    if user.is_admin {
-                        "administrator"
-                    } else {
-                        "user"
-                    },
-                    user.username,
-                    user.id
-                ),
+                Ok(user) => {
+                    println!(
+                        "created {} {} ({})",
+                        if user.is_admin {
+                            "administrator"
+                        } else {
+                            "user"
+                        },
+                        user.username,
+                        user.id
+                    );
+                    if passkey_only {
+                        print_passkey_link(config, &db, &user).await?;
+                    }
+                }
                 Err(CreateUserError::Taken(field)) => bail!("that {field} is already taken"),
                 Err(e) => return Err(e.into()),
             }
@@ -458,6 +485,10 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
                 ]
             })?;
         }
+        UserCommand::PasskeyLink { user } => {
+            let user = crate::cli_session::find_user(&db, &user).await?;
+            print_passkey_link(config, &db, &user).await?;
+        }
         UserCommand::ResetSecondFactor { user } => {
             let user = crate::cli_session::find_user(&db, &user).await?;
             if portcullis::ssr::totp::remove(&db, &user.id, &portcullis::ssr::audit::Actor::cli())
@@ -470,6 +501,27 @@ async fn user(config: &Config, cmd: UserCommand) -> anyhow::Result<()> {
         }
     }
     db.close().await;
+    Ok(())
+}
+
+/// Makes `user`'s one-time passkey enrolment link and prints it.
+async fn print_passkey_link(
+    config: &Config,
+    db: &portcullis::ssr::db::Db,
+    user: &users::UserRow,
+) -> anyhow::Result<()> {
+    use portcullis::ssr::passkeys::{ENROLMENT_PATH, Passkeys, new_enrolment};
+    let base = config.public_url();
+    if Passkeys::new(&base).is_none() {
+        bail!(
+            "passkeys need a host name in --public-url (now {base}): browsers take no IP address as a passkey's site"
+        );
+    }
+    let token = new_enrolment(db, &user.id).await?;
+    println!(
+        "passkey enrolment link for {} (works once, for 24 hours):\n{base}{ENROLMENT_PATH}?token={token}",
+        user.username
+    );
     Ok(())
 }
 

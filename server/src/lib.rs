@@ -17,6 +17,7 @@ pub mod headers;
 pub mod logout;
 pub mod metrics;
 pub mod op;
+pub mod passkeys;
 pub mod serve;
 pub mod signin;
 pub mod test_sign_in;

@@ -201,6 +201,7 @@ pub async fn router(
             Duration::from_secs(config.icon_index_ttl),
         )),
         op_keys,
+        passkeys: portcullis::ssr::passkeys::Passkeys::new(public_url).map(Arc::new),
     };
     let routes = page_routes();
     let login_page = leptos_axum::render_app_async_with_context(
@@ -223,6 +224,7 @@ pub async fn router(
         .merge(signin::routes(login_page))
         .merge(crate::logout::routes())
         .merge(crate::op::routes())
+        .merge(crate::passkeys::routes())
         .route("/healthz", get(health))
         .nest_service("/pkg", pkg)
         .leptos_routes(&state, routes, {

@@ -30,6 +30,7 @@ mod op_keys;
 mod op_logout;
 mod op_rp;
 mod op_token;
+mod passkeys;
 mod private_ca;
 mod profile_sync;
 mod providers;

@@ -501,6 +501,7 @@ pub async fn unlink(
 ) -> Result<(), UnlinkError> {
     const GUARDED_DELETE: &str = "DELETE FROM linked_identities WHERE user_id = $1 AND provider_slug = $2 \
          AND (EXISTS (SELECT 1 FROM users WHERE id = $1 AND password_hash IS NOT NULL) \
+              OR EXISTS (SELECT 1 FROM user_passkeys WHERE user_id = $1) \
               OR (SELECT COUNT(*) FROM linked_identities WHERE user_id = $1) > 1)";
     const END_SESSIONS: &str =
         "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2 AND id <> $3";

@@ -23,6 +23,12 @@ const KEY: &str = "portcullis";
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignedInVia {
     Password,
+    /// With a passkey (user verified by the authenticator: two factors in one).
+    Passkey {
+        /// The passkey may be copied between devices (backup eligible): kept in software
+        /// rather than bound to one device's hardware.
+        synced: bool,
+    },
     Provider {
         slug: String,
         issuer: String,
@@ -70,6 +76,9 @@ pub enum ShownOnce {
     RecoveryCodes(Vec<String>),
     /// A new personal access token, for Profile → Tokens: its name and the token.
     Token { name: String, token: String },
+    /// A passkey enrolment link an administrator made, for Settings → Users: the account's
+    /// username and the link.
+    PasskeyLink { username: String, link: String },
 }
 
 impl ShownOnce {
@@ -77,6 +86,14 @@ impl ShownOnce {
     pub fn recovery_codes(&self) -> Option<Vec<String>> {
         match self {
             ShownOnce::RecoveryCodes(codes) => Some(codes.clone()),
+            _ => None,
+        }
+    }
+
+    /// A passkey enrolment link as (username, link), for [`AuthSession::take_shown_once`].
+    pub fn passkey_link(&self) -> Option<(String, String)> {
+        match self {
+            ShownOnce::PasskeyLink { username, link } => Some((username.clone(), link.clone())),
             _ => None,
         }
     }

@@ -154,16 +154,22 @@ pub async fn create(
     if let Some(field) = taken_field(db, account).await? {
         return Err(CreateUserError::Taken(field));
     }
-    let hash = password::hash(account.password.clone())
-        .await
-        .map_err(|e| CreateUserError::Hash(e.to_string()))?;
+    // A passkey-only account has no password (`NewAccount::validate_passkey_only`).
+    let hash = match account.password.as_str() {
+        "" => None,
+        p => Some(
+            password::hash(p.to_owned())
+                .await
+                .map_err(|e| CreateUserError::Hash(e.to_string()))?,
+        ),
+    };
     let t = now();
     let row = UserRow {
         id: uuid::Uuid::new_v4().to_string(),
         username: account.username.clone(),
         email: Some(account.email.clone()),
         display_name: account.display_name.clone(),
-        password_hash: Some(hash),
+        password_hash: hash,
         is_admin: admin,
         created_at: t,
         updated_at: t,

@@ -26,6 +26,15 @@ pub struct UsersSettingsData {
     /// The users with one-time codes on (a second factor at password sign-in).
     #[serde(default)]
     pub one_time_codes: Vec<String>,
+    /// The users holding a passkey (two factors in one).
+    #[serde(default)]
+    pub passkeys: Vec<String>,
+    /// Passkeys can be used here (the public URL has a host name).
+    #[serde(default)]
+    pub passkeys_available: bool,
+    /// A passkey enrolment link just made: (username, link), shown this once.
+    #[serde(default)]
+    pub passkey_link: Option<(String, String)>,
     /// (user id, how many): the users who hold personal access tokens.
     #[serde(default)]
     pub tokens: Vec<(String, i64)>,
@@ -48,11 +57,48 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             admins_kept: portcullis::ssr::admin_sync::kept_admins(db).await?,
             groups: portcullis::ssr::groups::of_everyone(db).await?,
             one_time_codes: portcullis::ssr::totp::enabled_users(db).await?,
+            passkeys: portcullis::ssr::passkeys::users_with_passkeys(db).await?,
+            passkeys_available: cx.state.passkeys.is_some(),
+            passkey_link: cx
+                .session
+                .take_shown_once(portcullis::ssr::session::ShownOnce::passkey_link)
+                .await,
             tokens: portcullis::ssr::tokens::counts(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,
         })
+    })
+    .await
+}
+
+/// Makes a one-time passkey enrolment link (24 hours) for a user, shown once on this page:
+/// the administrator sends it to them (a passkey-only account's first passkey, or a lost one).
+#[server(endpoint = "admin/passkey_link")]
+pub async fn passkey_link(user_id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::ssr::passkeys::{ENROLMENT_PATH, new_enrolment};
+    use portcullis::ssr::session::ShownOnce;
+    as_admin(async move |cx, admin| {
+        let st = &cx.state;
+        if st.passkeys.is_none() {
+            return Err(AppError::Unavailable(
+                "Passkeys need a host name in this server's public URL (--public-url), not an IP address.".into(),
+            ));
+        }
+        let user = portcullis::ssr::users::get(&st.db, &user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
+        let token = new_enrolment(&st.db, &user.id).await?;
+        let link = format!("{}{ENROLMENT_PATH}?token={token}", st.public_url);
+        cx.session
+            .set_shown_once(ShownOnce::PasskeyLink {
+                username: user.username.clone(),
+                link,
+            })
+            .await?;
+        tracing::info!(admin = ?admin.username, user = ?user.username, "made a passkey enrolment link");
+        Ok(())
     })
     .await
 }

@@ -12,6 +12,9 @@ pub struct LoginPageData {
     pub signed_in: bool,
     pub local_login: bool,
     pub providers: Vec<portcullis::provider::LoginProvider>,
+    /// Passkeys can sign in here (the public URL has a host name).
+    #[serde(default)]
+    pub passkeys: bool,
     pub flash: Option<AppError>,
     /// A confirmation left for the login page (e.g. signed out at the provider too).
     #[serde(default)]
@@ -22,6 +25,9 @@ pub struct LoginPageData {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SetupPageData {
     pub open: bool,
+    /// Passkeys can be used here: the administrator may be made with one instead.
+    #[serde(default)]
+    pub passkeys: bool,
     pub flash: Option<AppError>,
 }
 
@@ -46,6 +52,7 @@ pub async fn login_page() -> Result<LoginPageData, AppError> {
             setup_open: snapshot.setup_open,
             local_login: snapshot.local_login,
             providers: snapshot.providers.clone(),
+            passkeys: cx.state.passkeys.is_some(),
             signed_in: cx.session.user_id().await?.is_some(),
             notice,
             flash,
@@ -211,11 +218,12 @@ pub async fn logout() -> Result<(), AppError> {
             );
             portcullis::ssr::audit::record(&cx.state.db, entry).await;
         }
-        // Sign-ins or links this browser started and has not finished end with it, and
-        // its binding cookie goes too.
+        // Sign-ins, links and passkey ceremonies this browser started and has not finished
+        // end with it, and its binding cookie goes too.
         let binding = leptos_axum::extract_with_state::<Binding, _>(&cx.state).await;
         if let Ok(Binding(Some(binding))) = binding {
             portcullis::ssr::oidc::pending::forget_browser(&cx.state.db, &binding).await?;
+            portcullis::ssr::passkeys::forget_browser(&cx.state.db, &binding).await?;
             let res = use_context::<leptos_axum::ResponseOptions>();
             if let (Some(res), Some(gone)) = (res, Binding::clear(&cx.state)) {
                 res.append_header(http::header::SET_COOKIE, gone);
@@ -272,6 +280,7 @@ pub async fn setup_page() -> Result<SetupPageData, AppError> {
     public(async move |cx| {
         Ok(SetupPageData {
             open: portcullis::ssr::users::setup_open(&cx.state.db).await?,
+            passkeys: cx.state.passkeys.is_some(),
             flash: cx.take_flash().await,
         })
     })

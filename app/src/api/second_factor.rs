@@ -22,6 +22,10 @@ pub struct SecurityData {
     /// Whether the account has a password (one-time codes guard password sign-in only).
     pub has_password: bool,
     pub totp: TotpStatus,
+    /// The account's passkeys.
+    pub passkeys: Vec<portcullis::passkeys::PasskeyView>,
+    /// Passkeys can be used here (the public URL has a host name).
+    pub passkeys_available: bool,
     /// Recovery codes just made: shown this once, never again.
     pub fresh_recovery_codes: Option<Vec<String>>,
     pub notice: Option<String>,
@@ -164,10 +168,56 @@ pub async fn security() -> Result<SecurityData, AppError> {
         Ok(SecurityData {
             has_password: user.password_hash.is_some(),
             totp,
+            passkeys: portcullis::ssr::passkeys::list(&st.db, &user.id).await?,
+            passkeys_available: st.passkeys.is_some(),
             fresh_recovery_codes: cx.session.take_shown_once(ShownOnce::recovery_codes).await,
             notice,
             flash,
         })
+    })
+    .await
+}
+
+/// What the enrolment link's page (`/passkey-enrolment?token=`) needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentPageData {
+    /// The account the link adds a passkey to; `None` when the link does not work (unknown,
+    /// expired or used).
+    pub username: Option<String>,
+    /// Passkeys can be used here (the public URL has a host name).
+    pub passkeys_available: bool,
+}
+
+#[server(endpoint = "auth/enrolment_page")]
+pub async fn enrolment_page(token: String) -> Result<EnrolmentPageData, AppError> {
+    use crate::auth::*;
+    public(async move |cx| {
+        let st = &cx.state;
+        let user_id = portcullis::ssr::passkeys::enrolment_user(&st.db, &token).await?;
+        let user = match user_id {
+            Some(id) => portcullis::ssr::users::get(&st.db, &id).await?,
+            None => None,
+        };
+        Ok(EnrolmentPageData {
+            username: user.map(|u| u.username),
+            passkeys_available: st.passkeys.is_some(),
+        })
+    })
+    .await
+}
+
+/// Removes one of the account's passkeys: it signs in no more.
+#[server(endpoint = "account/passkey_remove")]
+pub async fn passkey_remove(id: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    as_user(async move |cx, user| {
+        let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id).await?;
+        changed(
+            &cx,
+            &user,
+            &format!("Passkey \u{201c}{name}\u{201d} removed: it signs in no more."),
+        )
+        .await
     })
     .await
 }

@@ -48,6 +48,7 @@ macro_rules! tuple_forms {
 tuple_forms!(A, B);
 tuple_forms!(A, B, C);
 tuple_forms!(A, B, C, D);
+tuple_forms!(A, B, C, D, E);
 
 /// `forms! { struct Actions { delete: DeleteApp, shift: MoveApp } }`: a struct of the
 /// page's server actions by name, `Actions::new()` creating them, and [`Forms`] over all.

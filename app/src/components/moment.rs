@@ -15,3 +15,16 @@ pub fn Moment(
 ) -> impl IntoView {
     view! { <time datetime=utc_datetime(at) data-moment="">{utc_minute(at)}</time> }
 }
+
+/// A moment that may not have happened: [`Moment`], or `none` ("never") when it has not.
+#[component]
+pub fn MaybeMoment(
+    /// Unix seconds.
+    at: Option<i64>,
+    none: &'static str,
+) -> impl IntoView {
+    match at {
+        Some(at) => view! { <Moment at/> }.into_any(),
+        None => none.into_any(),
+    }
+}

@@ -51,6 +51,45 @@ impl From<portcullis::ssr::totp::TotpError> for AppError {
     }
 }
 
+/// A passkey ceremony that did not pass: one answer for every refused sign-in (the cause is
+/// logged where it happened), so the flow tells no one which accounts or passkeys exist.
+impl From<portcullis::ssr::passkeys::PasskeyError> for AppError {
+    fn from(e: portcullis::ssr::passkeys::PasskeyError) -> Self {
+        use portcullis::ssr::passkeys::PasskeyError as E;
+        match e {
+            E::Db(e) => e.into(),
+            E::Challenge => AppError::Denied(
+                "This passkey request has expired or was already used (it waits five minutes, in the browser that began it). Try again.".into(),
+            ),
+            E::Refused { .. } => AppError::Denied(
+                "That passkey was not accepted. Try again, or sign in another way.".into(),
+            ),
+            E::Duplicate => AppError::Conflict(
+                "This passkey is registered already: your authenticator holds one for this account.".into(),
+            ),
+            E::TooMany => AppError::Conflict(format!("{e}: remove one you no longer use first.")),
+            E::Malformed => AppError::internal(e),
+            E::Link => AppError::Denied(
+                "This enrolment link has expired or was used already (it works once, for 24 hours). Ask your administrator for a new one.".into(),
+            ),
+            E::Busy => AppError::Unavailable(
+                "Too many passkey sign-ins are in progress here. Try again in a few minutes.".into(),
+            ),
+        }
+    }
+}
+
+impl From<portcullis::ssr::passkeys::RemoveError> for AppError {
+    fn from(e: portcullis::ssr::passkeys::RemoveError) -> Self {
+        use portcullis::ssr::passkeys::RemoveError;
+        match e {
+            RemoveError::NotFound => AppError::NotFound(e.to_string()),
+            RemoveError::LastWay => AppError::Conflict(e.to_string()),
+            RemoveError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<portcullis::ssr::identities::UnlinkError> for AppError {
     fn from(e: portcullis::ssr::identities::UnlinkError) -> Self {
         use portcullis::ssr::identities::UnlinkError;

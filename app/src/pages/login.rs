@@ -42,6 +42,7 @@ fn login_form(
     let LoginPageData {
         providers,
         local_login,
+        passkeys,
         ..
     } = page;
     // The server judges `next` (a path here, or a configured application's URL); the page
@@ -73,6 +74,7 @@ fn login_form(
         <section class="card auth-card" id=ids::LOGIN_FORM>
             <h1>{if local_login { "Sign in" } else { "Sign in to continue" }}</h1>
             {alert.view()}
+            {passkeys.then(|| passkey_part(&next, local_login || has_providers))}
             {has_providers.then(|| view! {
                 <div class="providers" id=ids::LOGIN_PROVIDERS>{buttons}</div>
             })}
@@ -83,7 +85,8 @@ fn login_form(
                 <TextField
                     name="identifier"
                     label="Username or email"
-                    autocomplete="username"
+                    // Passkeys offered in the browser's autofill (conditional UI).
+                    autocomplete=if passkeys { "username webauthn" } else { "username" }
                     required=true
                     errors=field_errors
                 />
@@ -99,5 +102,27 @@ fn login_form(
             </ActionForm>
             })}
         </section>
+    }
+}
+
+/// "Sign in with a passkey": a button `public/pkg/passkey.js` shows and runs (WebAuthn needs
+/// JavaScript). Without JavaScript the page says so and points to the other ways in, when
+/// there are any.
+fn passkey_part(next: &str, other_ways: bool) -> impl IntoView {
+    view! {
+        <div id=ids::PASSKEY_SIGN_IN class="passkey-sign-in" data-passkey-sign-in data-next=next.to_owned() hidden>
+            <button type="button" class="button">"Sign in with a passkey"</button>
+            <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
+        </div>
+        <noscript>
+            <p id=ids::PASSKEY_NO_SCRIPT>
+                {if other_ways {
+                    "Signing in with a passkey needs JavaScript. Turn it on, or sign in another way below."
+                } else {
+                    "Signing in with a passkey needs JavaScript: turn it on for this site."
+                }}
+            </p>
+        </noscript>
+        {other_ways.then(|| view! { <div class="divider" data-passkey-sign-in hidden>"or"</div> })}
     }
 }

@@ -2,13 +2,16 @@
 //! up (a QR code drawn on the server and the secret as text), confirm with a code, the
 //! recovery codes shown once, remove. Plain forms: it works without JavaScript.
 
-use crate::api::second_factor::{SecurityData, TotpConfirm, TotpRemove, TotpStart};
+use crate::api::second_factor::{PasskeyRemove, SecurityData, TotpConfirm, TotpRemove, TotpStart};
+use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::confirm::Confirm;
 use crate::components::field::{SubmitButton, TextField};
+use crate::components::moment::{MaybeMoment, Moment};
 use crate::components::page::Alert;
 use crate::ids;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
+use portcullis::passkeys::PasskeyView;
 use portcullis::second_factor::{TotpStatus, show_recovery};
 
 use crate::components::forms::forms;
@@ -19,14 +22,16 @@ forms! {
         start: TotpStart,
         confirm: TotpConfirm,
         remove: TotpRemove,
+        remove_passkey: PasskeyRemove,
     }
 }
 
 pub fn security_section(d: SecurityData, alert: Alert, forms: SecurityForms) -> impl IntoView {
     let errors = alert.field_errors();
+    let passkeys = passkeys_part(d.passkeys, d.passkeys_available, forms.remove_passkey);
     let body = match d.totp {
         _ if !d.has_password => view! {
-            <p id=ids::TOTP_STATUS>"This account signs in through identity providers, not with a password: their own second factors apply."</p>
+            <p id=ids::TOTP_STATUS>"This account has no password: it signs in with passkeys or through identity providers (their own second factors apply). One-time codes guard password sign-in only."</p>
         }
         .into_any(),
         TotpStatus::Off => view! {
@@ -95,6 +100,7 @@ pub fn security_section(d: SecurityData, alert: Alert, forms: SecurityForms) -> 
     view! {
         <div id=ids::SECURITY>
             {alert.view()}
+            {passkeys}
             <h2>"One-time codes"</h2>
             {d.fresh_recovery_codes.map(|codes| view! {
                 <div class="recovery-codes">
@@ -107,5 +113,79 @@ pub fn security_section(d: SecurityData, alert: Alert, forms: SecurityForms) -> 
             })}
             {body}
         </div>
+    }
+}
+
+/// The passkeys: the list (name, when added, last used, remove) and adding one, which needs
+/// JavaScript (`public/pkg/passkey.js` talks to the authenticator): the form shows only once
+/// that script runs, and without it the page says so.
+fn passkeys_part(
+    passkeys: Vec<PasskeyView>,
+    available: bool,
+    remove: ServerAction<PasskeyRemove>,
+) -> impl IntoView {
+    let list = if passkeys.is_empty() {
+        view! { <p>"No passkeys yet."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="sessions" id=ids::PASSKEYS>
+                {passkeys.into_iter().map(|p| passkey_item(p, remove)).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let add = if available {
+        passkey_add_form(None).into_any()
+    } else {
+        view! {
+            <p>"Passkeys are not available here: this server's public URL names no host (an IP address), and browsers make passkeys only for a host name."</p>
+        }
+        .into_any()
+    };
+    view! {
+        <h2>"Passkeys"</h2>
+        <p>"A passkey signs you in with your device's screen lock or a security key, without a password. It counts as two factors."</p>
+        {list}
+        {add}
+    }
+}
+
+fn passkey_item(p: PasskeyView, remove: ServerAction<PasskeyRemove>) -> impl IntoView {
+    let question = format!("Remove {}? It signs in no more.", p.name);
+    let button = format!("Remove {}", p.name);
+    let values = vec![("id", p.id.clone())];
+    view! {
+        <li class="session" data-passkey=p.id.clone()>
+            <strong>{p.name.clone()}</strong>
+            {p.backed_up.then(|| view! { <span class="hint">" synced"</span> })}
+            <dl class="facts compact">
+                <dt>"Added"</dt>
+                <dd><Moment at=p.created_at/></dd>
+                <dt>"Last used"</dt>
+                <dd><MaybeMoment at=p.last_used_at none="never"/></dd>
+            </dl>
+            <ButtonForm action=remove values button class="danger" ask=Ask { summary: "Remove", question, danger: true }/>
+        </li>
+    }
+}
+
+/// "Add a passkey": a name and a button, run by `public/pkg/passkey.js` (hidden until it
+/// runs; without JavaScript the words say it is needed). With `token`, it enrols through that
+/// enrolment link instead of for the signed-in account.
+pub fn passkey_add_form(token: Option<String>) -> impl IntoView {
+    view! {
+        <form id=ids::PASSKEY_ADD data-passkey-register data-token=token hidden>
+            <TextField
+                name="name"
+                label="Name of the new passkey"
+                hint="The device or password manager that keeps it, e.g. \u{201c}Laptop\u{201d}."
+                required=true
+            />
+            <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
+            <button type="submit" class="primary">"Add a passkey"</button>
+        </form>
+        <noscript>
+            <p id=ids::PASSKEY_NO_SCRIPT>"Adding a passkey needs JavaScript: your browser asks your device or security key to make it. Turn JavaScript on for this site to add one."</p>
+        </noscript>
     }
 }

@@ -7,7 +7,7 @@ use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::copy_button::CopyValue;
 use crate::components::field::{CheckGroup, Select, SubmitButton, TextField};
 use crate::components::forms::forms;
-use crate::components::moment::Moment;
+use crate::components::moment::{MaybeMoment, Moment};
 use crate::components::page::Alert;
 use crate::ids;
 use leptos::form::ActionForm;
@@ -95,15 +95,9 @@ fn token_item(t: TokenView, revoke: ServerAction<RevokeToken>) -> impl IntoView 
                 <dt>"Made"</dt>
                 <dd><Moment at=t.created_at/></dd>
                 <dt>"Expires"</dt>
-                <dd>{match t.expires_at {
-                    Some(at) => view! { <Moment at/> }.into_any(),
-                    None => "never".into_any(),
-                }}</dd>
+                <dd><MaybeMoment at=t.expires_at none="never"/></dd>
                 <dt>"Last used"</dt>
-                <dd>{match t.last_used_at {
-                    Some(at) => view! { <Moment at/> }.into_any(),
-                    None => "never".into_any(),
-                }}</dd>
+                <dd><MaybeMoment at=t.last_used_at none="never"/></dd>
             </dl>
             <ButtonForm action=revoke values button class="danger" ask=Ask { summary: "Revoke", question, danger: true }/>
         </li>

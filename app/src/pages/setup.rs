@@ -18,7 +18,7 @@ pub fn SetupPage() -> impl IntoView {
         <Title text="Set up"/>
         <DataPage resource=page errors=move || session.setup.failed() error_id=ids::SETUP_ERROR let:page>
             {if page.data.open || page.data.flash.is_some() {
-                setup_form(session.setup, page.alert, page.data.open).into_any()
+                setup_form(session.setup, page.alert, page.data.open, page.data.passkeys).into_any()
             } else {
                 done().into_any()
             }}
@@ -36,7 +36,12 @@ fn done() -> impl IntoView {
     }
 }
 
-fn setup_form(action: ServerAction<Setup>, alert: Alert, open: bool) -> impl IntoView {
+fn setup_form(
+    action: ServerAction<Setup>,
+    alert: Alert,
+    open: bool,
+    passkeys: bool,
+) -> impl IntoView {
     let field_errors = alert.field_errors();
     view! {
         <section class="card auth-card" id=ids::SETUP_FORM>
@@ -79,6 +84,21 @@ fn setup_form(action: ServerAction<Setup>, alert: Alert, open: bool) -> impl Int
                 />
                 <SubmitButton pending=action.pending() label="Create administrator"/>
             </ActionForm>
+            {(open && passkeys).then(passkey_setup)}
         </section>
+    }
+}
+
+/// "Create administrator with a passkey": the form's username, email and display name, no
+/// password; `public/pkg/passkey.js` shows and runs it (the account, then its enrolment
+/// link). Without JavaScript it stays hidden: the password form is the way.
+fn passkey_setup() -> impl IntoView {
+    view! {
+        <div id=ids::PASSKEY_SETUP data-passkey-setup hidden>
+            <div class="divider">"or"</div>
+            <p class="hint">"No password: the administrator signs in with a passkey (your device's screen lock or a security key). Fill in the username and email above, then:"</p>
+            <button type="button" class="button">"Create administrator with a passkey"</button>
+            <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
+        </div>
     }
 }

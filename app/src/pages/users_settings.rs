@@ -1,10 +1,13 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
-use crate::api::admin::{RevokeUserTokens, UnlinkUser, UsersSettingsData, users_settings};
+use crate::api::admin::{
+    PasskeyLink, RevokeUserTokens, UnlinkUser, UsersSettingsData, users_settings,
+};
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
 use crate::components::button_form::{Ask, ButtonForm};
+use crate::components::copy_button::CopyValue;
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::components::switch::LoginMethodSwitch;
@@ -18,6 +21,7 @@ forms! {
         set_method: SetLoginMethod,
         unlink: UnlinkUser,
         end_session: AdminEndSession,
+        passkey_link: PasskeyLink,
         revoke_tokens: RevokeUserTokens,
     }
 }
@@ -45,6 +49,7 @@ fn users_view(
         set_method,
         unlink,
         end_session,
+        passkey_link,
         revoke_tokens,
     } = actions;
     let Loaded { data: s, alert } = page;
@@ -54,6 +59,8 @@ fn users_view(
     let kept = s.admins_kept.clone();
     let groups_of = s.groups.clone();
     let with_codes = s.one_time_codes.clone();
+    let with_passkeys = s.passkeys.clone();
+    let passkeys_on = s.passkeys_available;
     let token_counts = s.tokens.clone();
     view! {
         <section class="card" id=ids::LOGIN_METHODS>
@@ -104,6 +111,13 @@ fn users_view(
             </div>
             <p class="hint">"At least one login method must stay enabled."</p>
         </section>
+        {s.passkey_link.clone().map(|(username, link)| view! {
+            <section class="card" id=ids::PASSKEY_LINK>
+                <h2>{format!("Passkey enrolment link for {username}")}</h2>
+                <p>"Send it to them over a channel you trust: it adds a passkey to the account and signs in with it, once, within 24 hours. It is shown only now."</p>
+                <CopyValue value=link label="Enrolment link" id="passkey-link-value"/>
+            </section>
+        })}
         <section class="card">
             <h2>"Accounts"</h2>
             <table id=ids::USER_LIST>
@@ -115,9 +129,12 @@ fn users_view(
                         <th scope="col">"Role"</th>
                         <th scope="col" title="As applications see them: a provider's groups as provider:group unless its groups are authoritative">"Groups"</th>
                         <th scope="col">"Linked accounts"</th>
-                        <th scope="col" title="Asked for at password sign-in besides the password">"Second factor"</th>
+                        <th scope="col" title="One-time codes: asked for at password sign-in besides the password. Passkeys: sign in by themselves, as two factors">"Second factor"</th>
                         <th scope="col">"Sessions"</th>
                         <th scope="col" title="Personal access tokens: for scripts, at applications that allow them">"Tokens"</th>
+                        {passkeys_on.then(|| view! {
+                            <th scope="col" title="A one-time link (24 hours) that adds a passkey to the account">"Passkey enrolment"</th>
+                        })}
                     </tr>
                 </thead>
                 <tbody>
@@ -142,12 +159,21 @@ fn users_view(
                                 .map(|(_, g)| g.join(", "))
                                 .unwrap_or_default();
                             let groups_user = u.username.clone();
-                            let second_factor = if with_codes.contains(&u.id) {
-                                "One-time codes"
+                            let factors: Vec<&str> = [
+                                (with_codes.contains(&u.id), "One-time codes"),
+                                (with_passkeys.contains(&u.id), "Passkeys"),
+                            ]
+                            .into_iter()
+                            .filter_map(|(has, name)| has.then_some(name))
+                            .collect();
+                            let second_factor = if factors.is_empty() {
+                                "None".to_owned()
                             } else {
-                                "None"
+                                factors.join(", ")
                             };
                             let second_factor_user = u.username.clone();
+                            let link_values = vec![("user_id", u.id.clone())];
+                            let link_label = format!("Make link for {}", u.username);
                             let tokens_cell = user_tokens(&u.id, &u.username, &token_counts, revoke_tokens);
                             let tokens_user = u.username.clone();
                             view! {
@@ -167,6 +193,16 @@ fn users_view(
                                     <td class="second-factor" data-user=second_factor_user>{second_factor}</td>
                                     <td>{sessions_cell}</td>
                                     <td class="user-tokens" data-user=tokens_user>{tokens_cell}</td>
+                                    {passkeys_on.then(|| view! {
+                                        <td>
+                                            <ButtonForm
+                                                action=passkey_link
+                                                values=link_values
+                                                button="Make link"
+                                                label=link_label
+                                            />
+                                        </td>
+                                    })}
                                 </tr>
                             }
                         })

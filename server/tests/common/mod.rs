@@ -276,6 +276,12 @@ impl TestApp {
 
     /// [`TestApp::cli`] with `input` on standard input (`--client-secret-stdin`, ...).
     pub fn cli_with_input(&self, args: &[&str], input: &str) -> CliRun {
+        self.cli_with_env(args, input, &[])
+    }
+
+    /// [`TestApp::cli_with_input`] with more environment variables (the options a command
+    /// reads from the environment as the server does, e.g. `PORTCULLIS_PUBLIC_URL`).
+    pub fn cli_with_env(&self, args: &[&str], input: &str, env: &[(&str, &str)]) -> CliRun {
         use std::io::Write;
         use std::process::Stdio;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_portcullis"))
@@ -285,6 +291,7 @@ impl TestApp {
             .arg(&self.config.data_dir)
             .args(args)
             .env("PORTCULLIS_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -48,7 +48,8 @@ pub type OpTokenResponse = StandardTokenResponse<
 >;
 pub type OpUserInfo = UserInfoClaims<OpClaims, CoreGenderClaim>;
 
-/// `amr` and `idp` from a grant's stored `amr` (`pwd`, or `fed idp:<slug>`).
+/// `amr` and `idp` from a grant's stored `amr` (`pwd`, `hwk user`, `swk user`, or
+/// `fed idp:<slug>`).
 fn amr_and_idp(amr: &str) -> (Vec<String>, Option<String>) {
     let mut values = Vec::new();
     let mut idp = None;
@@ -168,6 +169,9 @@ pub fn amr_of(via: Option<&crate::ssr::session::SignedInVia>) -> String {
     use crate::ssr::session::SignedInVia;
     match via {
         Some(SignedInVia::Provider { slug, .. }) => format!("fed idp:{slug}"),
+        // RFC 8176: a key kept in hardware or software, and the user verified by it.
+        Some(SignedInVia::Passkey { synced: false }) => "hwk user".to_owned(),
+        Some(SignedInVia::Passkey { synced: true }) => "swk user".to_owned(),
         _ => "pwd".to_owned(),
     }
 }

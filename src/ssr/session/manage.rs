@@ -61,6 +61,7 @@ fn view(row: &Row, current: Option<&str>) -> SessionView {
             name: row.provider_name.clone().unwrap_or_else(|| slug.clone()),
             slug,
         },
+        Some(SignedInVia::Passkey { .. }) => SignInMethod::Passkey,
         _ => SignInMethod::Password,
     };
     SessionView {
