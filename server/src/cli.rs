@@ -517,7 +517,7 @@ async fn print_passkey_link(
             "passkeys need a host name in --public-url (now {base}): browsers take no IP address as a passkey's site"
         );
     }
-    let token = new_enrolment(db, &user.id).await?;
+    let token = new_enrolment(db, &user.id, &portcullis::ssr::audit::Actor::cli()).await?;
     println!(
         "passkey enrolment link for {} (works once, for 24 hours):\n{base}{ENROLMENT_PATH}?token={token}",
         user.username

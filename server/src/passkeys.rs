@@ -173,6 +173,7 @@ async fn enrol_finish(
     State(state): State<AppState>,
     session: AuthSession,
     Binding(binding): Binding,
+    ClientAddr(ip): ClientAddr,
     Json(form): Json<EnrolFinish>,
 ) -> Response {
     answer(
@@ -184,9 +185,12 @@ async fn enrol_finish(
                 &state.db,
                 binding.as_deref(),
                 &form.token,
-                &form.challenge,
-                &name,
-                &form.credential,
+                passkeys::Answer {
+                    challenge: &form.challenge,
+                    name: &name,
+                    credential: &form.credential,
+                },
+                ip,
             )
             .await
             .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
@@ -216,6 +220,7 @@ async fn register_finish(
     State(state): State<AppState>,
     SignedIn { user, session }: SignedIn,
     Binding(binding): Binding,
+    ClientAddr(ip): ClientAddr,
     Json(form): Json<RegisterFinish>,
 ) -> Response {
     answer(
@@ -227,9 +232,12 @@ async fn register_finish(
                 &state.db,
                 binding.as_deref(),
                 &user.id,
-                &form.challenge,
-                &name,
-                &form.credential,
+                passkeys::Answer {
+                    challenge: &form.challenge,
+                    name: &name,
+                    credential: &form.credential,
+                },
+                &portcullis::ssr::audit::Actor::user(&user.id, &user.username, ip),
             )
             .await
             .inspect_err(
@@ -351,7 +359,7 @@ async fn setup(
             let user =
                 portcullis::ssr::users::create(&state.db, &account, true, true, &by).await?;
             state.login_page.invalidate();
-            let token = passkeys::new_enrolment(&state.db, &user.id).await?;
+            let token = passkeys::new_enrolment(&state.db, &user.id, &by).await?;
             tracing::info!(user = ?user.username, "first-run setup created the administrator, passkey to follow");
             let link = format!("{}?token={token}", passkeys::ENROLMENT_PATH);
             Ok(Json(json!({ "redirect": link })).into_response())

@@ -541,28 +541,42 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
     run(backend, async |app| {
         use portcullis::ssr::passkeys::{RemoveError, remove};
         let db = &app.running.db;
+        let by = common::by_cli();
         let out = add_pat(app);
         assert!(out.ok, "{}", out.stderr);
         let pat = app.user_id("pat").await;
         insert_passkey(app, &pat, "pat-1", b"pat one", "Laptop").await;
         insert_passkey(app, &pat, "pat-2", b"pat two", "Phone").await;
-        assert_eq!(remove(db, &pat, "pat-1").await.unwrap(), "Laptop");
+        assert_eq!(remove(db, &pat, "pat-1", &by).await.unwrap(), "Laptop");
         // Pat has no password and no linked account: the last passkey stays.
-        let last = remove(db, &pat, "pat-2").await;
+        let last = remove(db, &pat, "pat-2", &by).await;
         assert!(matches!(last, Err(RemoveError::LastWay)), "{last:?}");
         assert!(matches!(
-            remove(db, &pat, "pat-1").await,
+            remove(db, &pat, "pat-1", &by).await,
             Err(RemoveError::NotFound)
         ));
         // Alice has a password: her only passkey may go.
         let alice = app.user_id("alice").await;
         insert_passkey(app, &alice, "alice-1", b"alice one", "Laptop").await;
-        assert_eq!(remove(db, &alice, "alice-1").await.unwrap(), "Laptop");
+        assert_eq!(remove(db, &alice, "alice-1", &by).await.unwrap(), "Laptop");
         // Nobody removes another's.
         assert!(matches!(
-            remove(db, &alice, "pat-2").await,
+            remove(db, &alice, "pat-2", &by).await,
             Err(RemoveError::NotFound)
         ));
+        // The audit log has the two removals, and none of the refusals.
+        let removed: Vec<(String, String)> = portcullis::on_pool!(db, pool => sqlx::query_as(
+            "SELECT target, user_id FROM audit_events WHERE event = 'passkey_removed' ORDER BY id")
+            .fetch_all(pool)
+            .await)
+        .unwrap();
+        assert_eq!(
+            removed,
+            [
+                ("Laptop".to_owned(), pat.clone()),
+                ("Laptop".to_owned(), alice.clone())
+            ]
+        );
     })
     .await;
 }

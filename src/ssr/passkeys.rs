@@ -17,8 +17,10 @@
 use super::clock::now;
 use super::db::Db;
 use super::secrets::token_hash;
+use crate::audit::EventKind;
 use crate::on_pool;
 use crate::passkeys::{PER_USER_MAX, PasskeyView};
+use crate::ssr::audit::{Actor, Entry};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use webauthn_rs::prelude::*;
@@ -250,19 +252,41 @@ pub async fn start_registration(
     Ok((id, options))
 }
 
+/// A browser's answer to a registration: the ceremony it finishes, the name it gives the
+/// passkey (checked already) and the authenticator's credential.
+pub struct Answer<'a> {
+    pub challenge: &'a str,
+    pub name: &'a str,
+    pub credential: &'a RegisterPublicKeyCredential,
+}
+
 /// Finishes a registration this browser started for `user_id`: the passkey is stored under
-/// `name` (already checked).
+/// its name.
 pub async fn finish_registration(
     rp: &Passkeys,
     db: &Db,
     binding: Option<&str>,
     user_id: &str,
-    challenge: &str,
-    name: &str,
-    answer: &RegisterPublicKeyCredential,
+    answer: Answer<'_>,
+    by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
-    let state = take(db, challenge, binding, Purpose::Register, Some(user_id)).await?;
-    store(rp, db, user_id, &state, name, answer).await
+    let state = take(
+        db,
+        answer.challenge,
+        binding,
+        Purpose::Register,
+        Some(user_id),
+    )
+    .await?;
+    store(rp, db, user_id, &state, &answer, by).await
+}
+
+/// A passkey event about `user_id`'s passkey `id` (`name`).
+fn passkey_event(kind: EventKind, by: &Actor, user_id: &str, id: &str, name: &str) -> Entry {
+    Entry {
+        user_id: Some(user_id.to_owned()),
+        ..Entry::new(kind, by).target("passkey", id, name)
+    }
 }
 
 /// How long an enrolment link works.
@@ -272,15 +296,16 @@ pub const ENROLMENT_PATH: &str = "/passkey-enrolment";
 
 /// A one-time enrolment link's token for `user_id`, valid [`ENROLMENT_SECS`]; an earlier
 /// link of the account stops working. Only its hash is stored.
-pub async fn new_enrolment(db: &Db, user_id: &str) -> Result<String, sqlx::Error> {
+pub async fn new_enrolment(db: &Db, user_id: &str, by: &Actor) -> Result<String, sqlx::Error> {
     let token = super::secrets::random_token();
     crate::exec!(
         db,
         "DELETE FROM passkey_enrolments WHERE user_id = $1",
         user_id
     )?;
-    crate::exec!(
+    crate::exec_audited!(
         db,
+        &Entry::new(EventKind::PasskeyLinkMade, by).on_user(user_id),
         "INSERT INTO passkey_enrolments (user_id, token_hash, expires_at) VALUES ($1, $2, $3)",
         user_id,
         token_hash(&token),
@@ -307,12 +332,18 @@ pub async fn finish_enrolment(
     db: &Db,
     binding: Option<&str>,
     token: &str,
-    challenge: &str,
-    name: &str,
-    answer: &RegisterPublicKeyCredential,
+    answer: Answer<'_>,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(String, PasskeyView), PasskeyError> {
     let user_id = enrolment_user(db, token).await?.ok_or(PasskeyError::Link)?;
-    let state = take(db, challenge, binding, Purpose::Register, Some(&user_id)).await?;
+    let state = take(
+        db,
+        answer.challenge,
+        binding,
+        Purpose::Register,
+        Some(&user_id),
+    )
+    .await?;
     let used: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "DELETE FROM passkey_enrolments WHERE token_hash = $1 AND expires_at >= $2 \
          RETURNING user_id")
@@ -323,7 +354,11 @@ pub async fn finish_enrolment(
     if used.as_deref() != Some(user_id.as_str()) {
         return Err(PasskeyError::Link);
     }
-    let view = store(rp, db, &user_id, &state, name, answer).await?;
+    let by = Actor {
+        client: client.map(|c| c.to_string()),
+        ..Actor::user_id(&user_id)
+    };
+    let view = store(rp, db, &user_id, &state, &answer, &by).await?;
     Ok((user_id, view))
 }
 
@@ -333,12 +368,13 @@ async fn store(
     db: &Db,
     user_id: &str,
     state: &PasskeyRegistration,
-    name: &str,
-    answer: &RegisterPublicKeyCredential,
+    answer: &Answer<'_>,
+    by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
+    let name = answer.name;
     let passkey = rp
         .webauthn
-        .finish_passkey_registration(answer, state)
+        .finish_passkey_registration(answer.credential, state)
         .map_err(refused)?;
     let json = serde_json::to_string(&passkey).map_err(|_| PasskeyError::Malformed)?;
     let cred = Credential::from(passkey);
@@ -350,8 +386,10 @@ async fn store(
         backed_up: cred.backup_state,
     };
     // The cap in the same statement as the insert: two registrations racing cannot pass it.
-    let inserted = crate::exec!(
+    let entry = passkey_event(EventKind::PasskeyAdded, by, user_id, &view.id, name);
+    let inserted = crate::exec_audited!(
         db,
+        &entry,
         "INSERT INTO user_passkeys (id, user_id, credential_id, name, passkey, sign_count, \
          backup_eligible, backup_state, created_at) \
          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 \
@@ -500,18 +538,23 @@ pub enum RemoveError {
 /// no linked identity, no other passkey): one guarded statement, with the account's row
 /// locked as `identities::unlink` does, so two removals racing cannot both pass. Gives its
 /// name.
-pub async fn remove(db: &Db, user_id: &str, id: &str) -> Result<String, RemoveError> {
+pub async fn remove(db: &Db, user_id: &str, id: &str, by: &Actor) -> Result<String, RemoveError> {
     const GUARDED_DELETE: &str = "DELETE FROM user_passkeys WHERE id = $1 AND user_id = $2 \
          AND (EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash IS NOT NULL) \
               OR EXISTS (SELECT 1 FROM linked_identities WHERE user_id = $2) \
               OR (SELECT COUNT(*) FROM user_passkeys WHERE user_id = $2) > 1) \
          RETURNING name";
     let removed: Option<String> = crate::users_locked_tx!(db, tx, "id = $1", user_id => {
-        sqlx::query_scalar(GUARDED_DELETE)
+        let name: Option<String> = sqlx::query_scalar(GUARDED_DELETE)
             .bind(id)
             .bind(user_id)
             .fetch_optional(&mut *tx)
-            .await?
+            .await?;
+        if let Some(name) = &name {
+            let entry = passkey_event(EventKind::PasskeyRemoved, by, user_id, id, name);
+            crate::audit_write!(&mut *tx, &entry)?;
+        }
+        name
     })?;
     if let Some(name) = removed {
         return Ok(name);

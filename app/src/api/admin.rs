@@ -89,7 +89,7 @@ pub async fn passkey_link(user_id: String) -> Result<(), AppError> {
         let user = portcullis::ssr::users::get(&st.db, &user_id)
             .await?
             .ok_or_else(|| AppError::NotFound("No such user.".into()))?;
-        let token = new_enrolment(&st.db, &user.id).await?;
+        let token = new_enrolment(&st.db, &user.id, &actor(&admin).await).await?;
         let link = format!("{}{ENROLMENT_PATH}?token={token}", st.public_url);
         cx.session
             .set_shown_once(ShownOnce::PasskeyLink {

@@ -211,7 +211,8 @@ pub async fn enrolment_page(token: String) -> Result<EnrolmentPageData, AppError
 pub async fn passkey_remove(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_user(async move |cx, user| {
-        let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id).await?;
+        let by = actor(&user).await;
+        let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id, &by).await?;
         changed(
             &cx,
             &user,
