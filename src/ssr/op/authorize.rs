@@ -282,7 +282,8 @@ pub fn validate(
     })
 }
 
-/// `redirect_uri` with `pairs` added to its query (after `&` when it has one already).
+/// `redirect_uri` with `pairs` added to its query (after `&` when it has one already); the
+/// `None` ones left out, and the URI as it is when none is left.
 pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
@@ -290,8 +291,12 @@ pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, Option<&str>)]) -> Stri
             query.append_pair(k, v);
         }
     }
+    let query = query.finish();
+    if query.is_empty() {
+        return redirect_uri.to_owned();
+    }
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    format!("{redirect_uri}{sep}{}", query.finish())
+    format!("{redirect_uri}{sep}{query}")
 }
 
 /// Where an error goes: the redirect URI with `error`, `error_description`, `state` and
