@@ -289,11 +289,16 @@ async fn end_session_get(
         },
         None => None,
     };
-    let user = match session.user_id().await {
-        Ok(u) => u,
+    let data = match session.data().await {
+        Ok(d) => d,
         Err(e) => return trouble(e),
     };
-    match end_session::decide(hint.as_ref(), client.as_ref(), user.as_deref(), uri, st) {
+    let user = data.user_id.clone();
+    let current = user.as_deref().map(|user| end_session::Current {
+        user,
+        sid: data.sid.as_deref(),
+    });
+    match end_session::decide(hint.as_ref(), client.as_ref(), current, uri, st) {
         end_session::Decision::SignOut { then } => {
             if let Some(user) = &user
                 && let Err(e) = sign_out(

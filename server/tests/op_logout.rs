@@ -134,6 +134,15 @@ async fn confirms_instead_of_redirecting(app: &TestApp) {
             "{pairs:?}: still signed in"
         );
     }
+    // The person's hint from another of their sessions (an old ID token): asked too.
+    let elsewhere = signed_in(app, "alice").await;
+    let pairs = [
+        ("id_token_hint", id_token.as_str()),
+        ("post_logout_redirect_uri", BYE),
+    ];
+    let res = logout(app, &elsewhere, &pairs).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(me(app, &elsewhere).await.is_some());
     // Another person's hint: asked too.
     app.add_local("bob", "bob@example.com", false).await;
     let bob = signed_in(app, "bob").await;

@@ -112,6 +112,8 @@ async fn wrong_redirect_uri_and_another_clients_code(app: &TestApp) {
     let (status, body) = token(app, Some((&other.client_id, &other.secret)), &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
     assert_eq!(counts(app).await[2], 0, "no grant");
+    let (status, body) = exchange(app, &c, &code, None).await;
+    assert_eq!(status, 200, "another client's try used nothing up: {body}");
 }
 both_backends!(wrong_redirect_uri_and_another_clients_code);
 
@@ -336,7 +338,13 @@ async fn refresh_reuse_and_other_client(app: &TestApp) {
     assert_eq!(status, 200, "another client's try used nothing: {second}");
     let at2 = text(&second, "access_token").to_owned();
     let rt2 = text(&second, "refresh_token").to_owned();
-    let (status, body) = refresh(app, &c, &rt1).await;
+    // Used again, even asking for a scope the grant lacks: the reuse is what counts.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt1.as_str()),
+        ("scope", "openid email"),
+    ];
+    let (status, body) = token(app, basic_of(&c), &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
     assert_eq!(
         userinfo_status(app, &at2).await,

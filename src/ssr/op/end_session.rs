@@ -21,6 +21,8 @@ pub struct Hint {
     /// Its audience: the client it was issued to.
     pub client_id: String,
     pub sub: String,
+    /// The Portcullis session it was issued in (`sid`).
+    pub sid: Option<String>,
 }
 
 /// `token` when Portcullis signed it with one of its published keys (current, next or
@@ -45,6 +47,7 @@ pub fn hint(keys: &KeySet, issuer: &str, token: &str) -> Option<Hint> {
     Some(Hint {
         client_id,
         sub: claims.subject().to_string(),
+        sid: claims.additional_claims().sid.clone(),
     })
 }
 
@@ -69,13 +72,22 @@ pub enum Decision {
     Confirm,
 }
 
+/// Who is signed in to this browser: the user, and the session's `sid` (its ID tokens').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Current<'a> {
+    pub user: &'a str,
+    pub sid: Option<&'a str>,
+}
+
 /// The decision for a request with a verified `hint` (if any), the client the hint or
-/// `client_id` names (if any, and they agree), `signed_in` (the session's user, if any),
-/// and where the client asks to go.
+/// `client_id` names (if any, and they agree), who is signed in (if anyone), and where the
+/// client asks to go. A hint signs out without a question only when it was issued in this
+/// very session (its `sid`): an old ID token of the person's, from logs or another app,
+/// does not.
 pub fn decide(
     hint: Option<&Hint>,
     client: Option<&OpClient>,
-    signed_in: Option<&str>,
+    signed_in: Option<Current<'_>>,
     uri: Option<&str>,
     state: Option<&str>,
 ) -> Decision {
@@ -85,8 +97,8 @@ pub fn decide(
     if client.view.client_id != hint.client_id {
         return Decision::Confirm;
     }
-    // The hint's user, or nobody (signed out already): nothing to ask.
-    if signed_in.is_some_and(|user| user != hint.sub) {
+    // This session's hint, or nobody signed in (signed out already): nothing to ask.
+    if signed_in.is_some_and(|now| now.user != hint.sub || now.sid != hint.sid.as_deref()) {
         return Decision::Confirm;
     }
     match (uri, after_sign_out(client, uri, state)) {
@@ -112,13 +124,18 @@ mod tests {
         let hint = Hint {
             client_id: "c1".into(),
             sub: "u1".into(),
+            sid: Some("s1".into()),
         };
+        let alice = Some(Current {
+            user: "u1",
+            sid: Some("s1"),
+        });
         let bye = Some("https://rp.example/bye");
         let signed_out = |then: &str| Decision::SignOut {
             then: Some(then.to_owned()),
         };
         assert_eq!(
-            decide(Some(&hint), Some(&c), Some("u1"), bye, Some("s 1")),
+            decide(Some(&hint), Some(&c), alice, bye, Some("s 1")),
             signed_out("https://rp.example/bye?state=s+1")
         );
         assert_eq!(
@@ -127,14 +144,23 @@ mod tests {
             "signed out already"
         );
         assert_eq!(
-            decide(Some(&hint), Some(&c), Some("u1"), None, None),
+            decide(Some(&hint), Some(&c), alice, None, None),
             Decision::SignOut { then: None }
         );
+        let bob = Some(Current {
+            user: "u2",
+            sid: Some("s1"),
+        });
+        let another_session = Some(Current {
+            user: "u1",
+            sid: Some("s2"),
+        });
         for (hint, user, uri) in [
-            (None, Some("u1"), bye),
-            (Some(&hint), Some("u2"), bye),
-            (Some(&hint), Some("u1"), Some("https://rp.example/bye?x=1")),
-            (Some(&hint), Some("u1"), Some("https://evil.example/")),
+            (None, alice, bye),
+            (Some(&hint), bob, bye),
+            (Some(&hint), another_session, bye),
+            (Some(&hint), alice, Some("https://rp.example/bye?x=1")),
+            (Some(&hint), alice, Some("https://evil.example/")),
         ] {
             assert_eq!(
                 decide(hint, Some(&c), user, uri, None),
@@ -144,10 +170,10 @@ mod tests {
         }
         let other = Hint {
             client_id: "c2".into(),
-            sub: "u1".into(),
+            ..hint.clone()
         };
         assert_eq!(
-            decide(Some(&other), Some(&c), Some("u1"), bye, None),
+            decide(Some(&other), Some(&c), alice, bye, None),
             Decision::Confirm
         );
     }

@@ -119,12 +119,15 @@ pub async fn exchange(
     let t = now();
     let grant_id = uuid::Uuid::new_v4().to_string();
     let row: Option<CodeRow> = on_pool!(db, pool => sqlx::query_as(
+        // Only the client it was issued to claims it: another client's attempt (with an
+        // intercepted code) uses nothing up.
         "UPDATE op_codes SET used_at = $2, grant_id = $3 \
-         WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+         WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND app_id = $4 \
          RETURNING app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr")
         .bind(&hash)
         .bind(t)
         .bind(&grant_id)
+        .bind(&client.app_id)
         .fetch_optional(pool)
         .await)?;
     let Some(row) = row else {
@@ -144,9 +147,6 @@ pub async fn exchange(
         }
         return Err(InvalidGrant("the code is unknown, expired or already used"));
     };
-    if row.app_id != client.app_id {
-        return Err(InvalidGrant("the code was issued to another client"));
-    }
     if redirect_uri != Some(row.redirect_uri.as_str()) {
         return Err(InvalidGrant(
             "redirect_uri differs from the authorization request's",
@@ -257,8 +257,11 @@ pub async fn refresh(
     let t = now();
     if let Some(asked) = asked {
         let scope: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
+            // A live token only: a used one goes on to the claim, whose failure is the
+            // reuse detection.
             "SELECT g.scope FROM op_tokens t JOIN op_grants g ON g.id = t.grant_id \
-              WHERE t.token_hash = $1 AND t.kind = 'refresh' AND g.app_id = $2")
+              WHERE t.token_hash = $1 AND t.kind = 'refresh' AND g.app_id = $2 \
+                AND t.used_at IS NULL AND g.revoked_at IS NULL")
             .bind(&hash)
             .bind(&client.app_id)
             .fetch_optional(pool)
@@ -475,7 +478,7 @@ pub async fn by_access_token(db: &Db, token: &str) -> Result<Option<Grant>, sqlx
         "SELECT g.id, g.app_id, g.user_id, g.sid, g.scope, g.auth_time, g.amr \
            FROM op_tokens t JOIN op_grants g ON g.id = t.grant_id \
           WHERE t.token_hash = $1 AND t.kind = 'access' AND t.expires_at > $2 \
-            AND g.revoked_at IS NULL \
+            AND g.revoked_at IS NULL AND g.expires_at > $2 \
             AND (g.offline OR EXISTS (SELECT 1 FROM sessions s \
                  WHERE s.op_sid = g.sid AND s.expires_at > $2))")
         .bind(token_hash(token))
