@@ -33,7 +33,7 @@ test.beforeAll(async ({ browser, server, testIdp }, testInfo) => {
 
   addUser(server, "faadmin", "faadmin password", true);
   server.cli(
-    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", testIdp.issuer, "--client-id", testIdp.clientId,
+    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", testIdp.issuer, `--client-id=${testIdp.clientId}`,
       "--scopes", "openid, profile, email, portcullis", "--allow-new-users", "true", "--groups-authoritative", "true",
       // Its emails are trusted, so they reach the application as Remote-Email.
       "--link-by-email", "true", "--client-secret-stdin"],

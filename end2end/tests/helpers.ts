@@ -44,7 +44,7 @@ export function addUser(server: Server, username: string, password: string, admi
  * and OpenID Connect sign-in turned on. */
 export function addTestIdp(server: Server, idp: TestIdp) {
   server.cli(
-    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", idp.issuer, "--client-id", idp.clientId,
+    ["provider", "add", "--slug", "test-idp", "--name", "Test IdP", "--issuer-url", idp.issuer, `--client-id=${idp.clientId}`,
       "--scopes", "openid, profile, email", "--allow-new-users", "false", "--client-secret-stdin"],
     idp.clientSecret + "\n",
   );
