@@ -365,11 +365,8 @@ async fn sign_out(
     use portcullis::audit::EventKind;
     use portcullis::ssr::audit::{Actor, Entry, record};
     session.sign_out().await?;
-    let name = match portcullis::ssr::users::get(&state.db, user).await {
-        Ok(Some(u)) => u.username,
-        _ => String::new(),
-    };
-    let mut entry = Entry::new(EventKind::SignOut, &Actor::user(user, &name, addr))
+    // Named as stored when the event is written: no read of the user here.
+    let mut entry = Entry::new(EventKind::SignOut, &Actor::user_id_at(user, addr))
         .detail("via", "end_session_endpoint");
     if let Some(client) = client_id {
         entry = entry.detail("client_id", client);

@@ -51,6 +51,14 @@ impl Actor {
         }
     }
 
+    /// [`Actor::user_id`] from a request at `client`.
+    pub fn user_id_at(id: &str, client: Option<IpAddr>) -> Actor {
+        Actor {
+            client: client.map(|c| c.to_string()),
+            ..Actor::user_id(id)
+        }
+    }
+
     /// Someone not (yet) known to be a user: a failed sign-in names what was typed.
     pub fn unknown(name: &str, client: Option<IpAddr>) -> Actor {
         Actor {

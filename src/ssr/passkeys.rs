@@ -354,10 +354,7 @@ pub async fn finish_enrolment(
     if used.as_deref() != Some(user_id.as_str()) {
         return Err(PasskeyError::Link);
     }
-    let by = Actor {
-        client: client.map(|c| c.to_string()),
-        ..Actor::user_id(&user_id)
-    };
+    let by = Actor::user_id_at(&user_id, client);
     let view = store(rp, db, &user_id, &state, &answer, &by).await?;
     Ok((user_id, view))
 }
