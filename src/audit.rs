@@ -46,6 +46,7 @@ kinds! {
     SessionEnded => "session_ended", "Session ended";
     SecondFactorEnabled => "second_factor_enabled", "One-time codes turned on";
     SecondFactorRemoved => "second_factor_removed", "One-time codes removed";
+    SteppedUp => "stepped_up", "Second factor given";
     PasskeyAdded => "passkey_added", "Passkey added";
     PasskeyRemoved => "passkey_removed", "Passkey removed";
     PasskeyLinkMade => "passkey_link_made", "Passkey enrolment link made";

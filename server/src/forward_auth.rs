@@ -210,10 +210,11 @@ async fn check(
         let (outcome, res) = token_check(state, app, &presented, flavor, asker).await;
         return done(Some(app), outcome, res);
     }
-    let user_id = match session.user_id().await {
-        Ok(id) => id,
+    let data = match session.data().await {
+        Ok(data) => data,
         Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
     };
+    let user_id = data.user_id.clone();
     let identity = match &user_id {
         Some(id) => match groups::identity(&state.db, id).await {
             Ok(identity) => identity,
@@ -242,6 +243,14 @@ async fn check(
             ),
         );
         return done(Some(app), Check::Denied, res);
+    }
+    let requirement = match state.apps.requirement(&state.db).await {
+        Ok(r) => r,
+        Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
+    };
+    if requirement.applies(who.is_admin, app.require_second_factor) && !data.two_factors() {
+        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: a second factor is required first");
+        return done(Some(app), Check::StepUp, step_up_first(state, url, flavor));
     }
     done(Some(app), Check::Allowed, allowed(app, &who))
 }
@@ -323,6 +332,25 @@ async fn token_check(
             StatusCode::FORBIDDEN,
             "Not for this account",
             &format!("{} may not open {}.", who.username, app.name),
+        );
+    }
+    let requirement = match state.apps.requirement(&state.db).await {
+        Ok(r) => r,
+        Err(e) => return (Check::Unavailable, unavailable(&e)),
+    };
+    if requirement.applies(who.is_admin, app.require_second_factor) && !token.two_factors {
+        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
+        let user = Some((token.user_id.as_str(), who.username.as_str()));
+        asker
+            .denied(state, app, user, "second_factor_required")
+            .await;
+        return refused(
+            StatusCode::FORBIDDEN,
+            "Second factor required",
+            &format!(
+                "{} requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
+                app.name
+            ),
         );
     }
     if token.stale {
@@ -407,15 +435,36 @@ fn client_identity_header(headers: &HeaderMap) -> Option<&HeaderName> {
 
 /// 302 (or nginx's 401) to the login page, which brings the browser back to `url`.
 fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
+    let words = Onward {
+        title: "Sign in to continue",
+        lead: "Sign in to Portcullis to open this application.",
+    };
+    send_to(state, "/login", url, flavor, words)
+}
+
+/// 302 (or nginx's 401) to the second-factor page (the step-up), which brings the browser
+/// back to `url` once the signed-in person gave their second factor.
+fn step_up_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
+    let words = Onward {
+        title: "Second factor required",
+        lead: "This application asks for a second factor: give it at Portcullis to continue.",
+    };
+    send_to(state, "/second-factor", url, flavor, words)
+}
+
+/// The browser to Portcullis's `path` with `?next=<url>`, as the proxy passes it on.
+fn send_to(
+    state: &AppState,
+    path: &str,
+    url: &url::Url,
+    flavor: Flavor,
+    words: Onward,
+) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
-    let login = format!("{}/login?next={next}", state.public_url);
+    let to = format!("{}{path}?next={next}", state.public_url);
     let status = flavor.pick(StatusCode::FOUND, StatusCode::UNAUTHORIZED);
-    let mut res = page(
-        status,
-        "Sign in to continue",
-        "Sign in to Portcullis to open this application.",
-    );
-    if let Ok(v) = HeaderValue::from_str(&login) {
+    let mut res = page(status, words.title, words.lead);
+    if let Ok(v) = HeaderValue::from_str(&to) {
         res.headers_mut().insert(LOCATION, v);
     }
     res

@@ -174,11 +174,17 @@ async fn authorize_get(
 
 /// To the login page, which comes back to `/oauth2/continue/<id>` once signed in.
 fn to_login(id: &str) -> Response {
+    to_page("/login", id)
+}
+
+/// To `page` here (the login or the second-factor page), which comes back to
+/// `/oauth2/continue/<id>` when done.
+fn to_page(page: &str, id: &str) -> Response {
     let next = format!("{CONTINUE_PATH}/{id}");
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("next", &next)
         .finish();
-    Redirect::to(&format!("/login?{query}")).into_response()
+    Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
 /// An error for the client, at its redirect URI.
@@ -219,9 +225,16 @@ async fn issue(
         (Ok(who), Ok(app)) => (who, app),
         (Err(e), _) | (_, Err(e)) => return trouble(e),
     };
-    let allowed = match (&who, &app) {
-        (Some(who), Some(app)) => app.allows(who.is_admin, &who.username, &who.groups),
-        _ => false,
+    let requirement = match state.apps.requirement(db).await {
+        Ok(r) => r,
+        Err(e) => return trouble(e),
+    };
+    let (allowed, two_required) = match (&who, &app) {
+        (Some(who), Some(app)) => (
+            app.allows(who.is_admin, &who.username, &who.groups),
+            requirement.applies(who.is_admin, app.require_second_factor),
+        ),
+        _ => (false, false),
     };
     if !allowed {
         tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
@@ -232,6 +245,21 @@ async fn issue(
             "this account may not open the application",
         );
     }
+    if two_required && !data.two_factors() {
+        // The step-up, as forward auth sends people to it: the request waits meanwhile.
+        if request.prompt_none {
+            return refuse(
+                state,
+                request,
+                "interaction_required",
+                "the application requires a second factor, and this session has shown one",
+            );
+        }
+        return match authorize::store_request(db, &client.app_id, request).await {
+            Ok(id) => to_page("/second-factor", &id),
+            Err(e) => trouble(e),
+        };
+    }
     let sid = match session.op_sid().await {
         Ok(s) => s,
         Err(e) => return trouble(e),
@@ -240,7 +268,7 @@ async fn issue(
         user_id,
         sid,
         auth_time: data.signed_in_at,
-        amr: id_token::amr_of(data.via.as_ref()),
+        amr: id_token::amr_of(&data),
     };
     match grants::issue_code(db, &client.app_id, request, &signed_in).await {
         Ok(code) => Redirect::to(&authorize::redirect_with(

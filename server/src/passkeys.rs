@@ -96,11 +96,17 @@ struct RegisterStart {
 
 async fn register_start(
     State(state): State<AppState>,
-    SignedIn { user, .. }: SignedIn,
+    SignedIn { user, session }: SignedIn,
     Binding(binding): Binding,
     Json(form): Json<RegisterStart>,
 ) -> Response {
-    answer(begin_registration(&state, binding, &user, &form.name).await)
+    answer(
+        async {
+            app::auth::may_change_factors(&state, &session, &user).await?;
+            begin_registration(&state, binding, &user, &form.name).await
+        }
+        .await,
+    )
 }
 
 /// A registration's start for `user`, in this browser, of a passkey to be named `name`.

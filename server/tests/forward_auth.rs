@@ -618,12 +618,16 @@ async fn untrusted_forwarded_headers(backend: Backend) {
 
 each_backend!(untrusted_forwarded_headers);
 
-async fn admins_only(app: &TestApp) {
-    add_app(app, "Admin", APP, "admins", "").await;
+/// The administrator root and the user alice, each signed in (in that order).
+async fn root_and_alice(app: &TestApp) -> (Client, Client) {
     app.add_user("root", "root password", true).await;
     app.add_user("alice", "alice password", false).await;
-    let root = signed_in(app, "root").await;
-    let alice = signed_in(app, "alice").await;
+    (signed_in(app, "root").await, signed_in(app, "alice").await)
+}
+
+async fn admins_only(app: &TestApp) {
+    add_app(app, "Admin", APP, "admins", "").await;
+    let (root, alice) = root_and_alice(app).await;
     assert_eq!(check(app, &root, APP).await.status(), StatusCode::OK);
     assert_eq!(
         check(app, &alice, APP).await.status(),
@@ -902,6 +906,7 @@ async fn with_roots_password(app: &TestApp, user_id: &str) -> reqwest::Client {
     browser
 }
 
+mod step_up;
 mod tokens;
 
 /// A refusal is counted in the audit log, one row per minute, application, user and reason

@@ -27,7 +27,7 @@ fn unix_now() -> u64 {
 
 /// Waits out the last seconds of a time step, so that codes computed now are judged by the
 /// server in the same step (a test computes, then posts).
-async fn away_from_a_step_edge() {
+pub(crate) async fn away_from_a_step_edge() {
     let into = unix_now() % STEP;
     if into >= STEP - 4 {
         tokio::time::sleep(Duration::from_secs(STEP - into + 1)).await;
@@ -35,7 +35,7 @@ async fn away_from_a_step_edge() {
 }
 
 /// The RFC 6238 code for `secret` (base32, as the page shows it) at `offset` steps from now.
-fn code(secret: &str, offset: i64) -> String {
+pub(crate) fn code(secret: &str, offset: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
     let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
     let t = unix_now() as i64 + offset * STEP as i64;
@@ -43,7 +43,7 @@ fn code(secret: &str, offset: i64) -> String {
 }
 
 /// A code that is not `right` (each digit moved on by one).
-fn wrong(right: &str) -> String {
+pub(crate) fn wrong(right: &str) -> String {
     right
         .chars()
         .map(|c| char::from_digit((c.to_digit(10).unwrap() + 1) % 10, 10).unwrap())
@@ -97,7 +97,7 @@ async fn start(app: &TestApp, b: &Client) -> String {
 
 /// Sets one-time codes up for the signed-in `b` (confirmed with the previous step's code, so
 /// the current step's is still unused); returns the secret and the recovery codes shown.
-async fn enrol(app: &TestApp, b: &Client) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, b: &Client) -> (String, Vec<String>) {
     let page = start(app, b).await;
     let secret = text_of(&page, "totp-secret").expect("the page shows the secret");
     away_from_a_step_edge().await;

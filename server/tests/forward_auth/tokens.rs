@@ -226,7 +226,9 @@ async fn at_most_fifty_at_once(app: &TestApp) {
         };
         let (db, alice) = (app.running.db.clone(), alice.clone());
         let by = common::by_cli();
-        tokio::spawn(async move { portcullis::ssr::tokens::create(&db, &alice, &t, &by).await })
+        tokio::spawn(
+            async move { portcullis::ssr::tokens::create(&db, &alice, &t, true, &by).await },
+        )
     });
     let mut made = 0;
     for ask in asks.collect::<Vec<_>>() {
