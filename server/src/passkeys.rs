@@ -319,13 +319,17 @@ struct SetupForm {
 async fn setup(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
-    Json(form): Json<SetupForm>,
+    Json(SetupForm {
+        username,
+        email,
+        display_name,
+    }): Json<SetupForm>,
 ) -> Result<Response, AppError> {
     relying_party(&state)?;
     let account = portcullis::account::NewAccount {
-        username: form.username,
-        email: form.email,
-        display_name: form.display_name,
+        username,
+        email,
+        display_name,
         password: String::new(),
     }
     .validate_passkey_only()
