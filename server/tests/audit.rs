@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::{draft, idp_provider, me, password_sign_in, sign_in, signed_in};
+use common::flow::{body_with, draft, idp_provider, me, password_sign_in, sign_in, signed_in};
 use portcullis::audit::{AuditEvent, AuditFilter, EventKind, Page};
 use portcullis::ssr::audit::{self, Actor, Entry};
 use reqwest::StatusCode;
@@ -378,8 +378,7 @@ async fn pages_and_filters(app: &TestApp) {
     let page = app
         .page(&root, "/settings/audit?user=carol&event=sign_in_failed")
         .await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
+    let html = body_with(page, StatusCode::OK).await;
     assert_eq!(
         html.matches("data-event=\"sign_in_failed\"").count(),
         5,
@@ -414,10 +413,11 @@ async fn pages_and_filters(app: &TestApp) {
     // Someone else: refused.
     app.add_user("alice", "alice password", false).await;
     let alice = signed_in(app, "alice").await;
-    let res = app
-        .call(&alice, "admin/audit_log", &[("query[user]", "")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call_status(&alice, "admin/audit_log", &[("query[user]", "")])
+            .await,
+        StatusCode::FORBIDDEN
+    );
     let res = app
         .call(&root, "admin/audit_log", &[("query[user]", "")])
         .await;

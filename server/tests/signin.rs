@@ -147,8 +147,11 @@ async fn link_then_sign_in(app: &TestApp) {
     );
 
     // Unlink (alice-local has a password, so it is allowed).
-    let res = app.call(&b, "account/unlink", &[("slug", "idp")]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&b, "account/unlink", &[("slug", "idp")])
+            .await,
+        StatusCode::OK
+    );
     let again = app.browser();
     let _ = sign_in(app, &again, "idp", "alice").await;
     assert!(

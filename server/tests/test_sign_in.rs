@@ -6,8 +6,8 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::{
-    add_provider, at_provider, draft, enable_oidc, location, me, page_text, raw_location,
-    shady_draft, shows, sign_in, signed_in, start_idp,
+    add_provider, at_provider, body_with, draft, enable_oidc, location, me, page_text,
+    raw_location, shady_draft, shows, sign_in, signed_in, start_idp,
 };
 use common::idp::Idp;
 use portcullis::provider::{DEFAULT_GROUPS_CLAIM, ProviderDraft, ProviderSettings, Typed};
@@ -67,8 +67,7 @@ async fn run_test(
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    page.text().await.unwrap()
+    body_with(page, StatusCode::OK).await
 }
 
 /// What must not change: users, links, sessions (each row's owner and data).
