@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::{body_with, call_json, signed_in, user_count};
+use common::flow::{add_signed_in, body_with, call_json, signed_in, user_count};
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -172,8 +172,7 @@ both_backends!(login_rotates_the_session_and_logout_destroys_it);
 
 async fn non_admins_are_refused(app: &TestApp) {
     app.add_user("root", "root password", true).await;
-    app.add_user("bob", "bob password", false).await;
-    let bob = signed_in(app, "bob").await;
+    let bob = add_signed_in(app, "bob", false).await;
     assert_eq!(
         app.call_status(&bob, "admin/users_settings", &[]).await,
         StatusCode::FORBIDDEN
@@ -381,8 +380,7 @@ async fn health_and_not_found(app: &TestApp) {
 both_backends!(health_and_not_found);
 
 async fn profile_pages_render(app: &TestApp) {
-    app.add_user("gina", "gina password", false).await;
-    let b = signed_in(app, "gina").await;
+    let b = add_signed_in(app, "gina", false).await;
     for path in ["/profile/settings", "/profile/settings/linked-accounts"] {
         let res = app.page(&b, path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");

@@ -117,10 +117,7 @@ async fn only_an_enabled_provider_can_be_chosen_and_the_break_glass_clears_it(ap
         None
     );
 
-    let user = {
-        app.add_user("bob", "bob password", false).await;
-        signed_in(app, "bob").await
-    };
+    let user = { add_signed_in(app, "bob", false).await };
     assert_eq!(
         app.call_status(&user, "admin/set_auto_redirect", &[("slug", "idp")])
             .await,

@@ -86,6 +86,12 @@ fn refused(status: StatusCode, v: &Value, why: &str) {
     assert!(message.contains(why), "{why:?} in {v}");
 }
 
+/// An assertion for account `username` (its user handle) of a passkey no one holds.
+async fn stray_assertion(app: &TestApp, username: &str) -> Value {
+    let user_id = app.user_id(username).await;
+    assertion(b"some credential", Some(&handle_of(&user_id)))
+}
+
 fn handle_of(user_id: &str) -> Vec<u8> {
     uuid::Uuid::parse_str(user_id).unwrap().as_bytes().to_vec()
 }
@@ -142,11 +148,10 @@ each_backend!(sign_in_options_are_discoverable_with_user_verification);
 
 async fn a_challenge_is_used_once_by_the_browser_that_started_it(backend: Backend) {
     run(backend, async |app| {
-        let alice = app.user_id("alice").await;
         let mine = app.browser();
         let theirs = app.browser();
         let (challenge, _) = start_sign_in(app, &mine).await;
-        let cred = assertion(b"some credential", Some(&handle_of(&alice)));
+        let cred = stray_assertion(app, "alice").await;
 
         // Another browser cannot use it (it has no binding, or another one)...
         let (status, v) = finish_sign_in(app, &theirs, &challenge, cred.clone()).await;
@@ -170,7 +175,6 @@ each_backend!(a_challenge_is_used_once_by_the_browser_that_started_it);
 
 async fn a_challenge_expires_after_five_minutes(backend: Backend) {
     run(backend, async |app| {
-        let alice = app.user_id("alice").await;
         let browser = app.browser();
         let (challenge, _) = start_sign_in(app, &browser).await;
         // Five minutes and a second later (as stored: the server's clock is not set).
@@ -181,7 +185,7 @@ async fn a_challenge_expires_after_five_minutes(backend: Backend) {
         )
         .unwrap();
         assert_eq!(n, 1);
-        let cred = assertion(b"some credential", Some(&handle_of(&alice)));
+        let cred = stray_assertion(app, "alice").await;
         let (status, v) = finish_sign_in(app, &browser, &challenge, cred).await;
         refused(status, &v, "expired or was already used");
     })

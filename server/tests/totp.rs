@@ -161,8 +161,7 @@ async fn confirmed_rows(app: &TestApp) -> (i64, i64) {
 }
 
 async fn enrol_confirm_and_sign_in(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    let b = common::flow::signed_in(app, "alice").await;
+    let b = common::flow::add_signed_in(app, "alice", false).await;
     let page = page_text(app, &b, SECURITY).await;
     assert!(page.contains("id=\"totp-start\""), "{page}");
 
@@ -327,8 +326,7 @@ both_backends!(wrong_codes_are_limited);
 /// Removing asks for a proof; the break-glass CLI needs none. The users page shows who has
 /// one-time codes.
 async fn remove_and_reset(app: &TestApp) {
-    app.add_user("root", "root password", true).await;
-    let admin = common::flow::signed_in(app, "root").await;
+    let admin = common::flow::add_signed_in(app, "root", true).await;
     let (b, _, _) = enrolled(app, "dave").await;
     let users = page_text(app, &admin, "/settings/users").await;
     assert_eq!(second_factor_cell(&users, "dave"), "One-time codes");
