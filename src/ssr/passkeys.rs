@@ -556,16 +556,16 @@ pub async fn remove(db: &Db, user_id: &str, id: &str, by: &Actor) -> Result<Stri
     if let Some(name) = removed {
         return Ok(name);
     }
-    let held: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM user_passkeys WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-    Err(if held == 0 {
-        RemoveError::NotFound
-    } else {
+    let held = crate::exists!(
+        db,
+        "SELECT COUNT(*) FROM user_passkeys WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )?;
+    Err(if held {
         RemoveError::LastWay
+    } else {
+        RemoveError::NotFound
     })
 }
 
