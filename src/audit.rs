@@ -241,22 +241,16 @@ mod tests {
 
     #[test]
     fn changed_fields_names_without_values() {
-        let a = Thing {
+        let thing = |secret: &str, on| Thing {
             name: "a".into(),
-            secret: "hunter2".into(),
+            secret: secret.into(),
             nested: Nested {
-                on: true,
+                on,
                 list: vec!["x".into()],
             },
         };
-        let b = Thing {
-            name: "a".into(),
-            secret: "correct horse".into(),
-            nested: Nested {
-                on: false,
-                list: vec!["x".into()],
-            },
-        };
+        let a = thing("hunter2", true);
+        let b = thing("correct horse", false);
         let changed = changed_fields(&a, &b);
         assert_eq!(changed, vec!["nested.on", "secret"]);
         assert!(changed_fields(&a, &a).is_empty());

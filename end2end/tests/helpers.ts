@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, Page, TestInfo } from "@playwright/test";
+import { Browser, BrowserContext, expect, Locator, Page, TestInfo } from "@playwright/test";
 import { ICONS, IDP } from "../ports";
 import type { Server, TestIdp } from "./fixtures";
 
@@ -27,6 +27,24 @@ export async function ready(page: Page, testInfo: TestInfo) {
 export async function goto(page: Page, testInfo: TestInfo, url: string) {
   await page.goto(url);
   await ready(page, testInfo);
+}
+
+/** A browser context on `server` whose pages axe can check (`expectAccessible`): the pages'
+ * nonce Content-Security-Policy bypassed (axe-core is injected) and JavaScript on (axe-core's
+ * timers stop without it). Without JavaScript (the "nojs" project) means here that the app's
+ * own script never loads: the pages stay as the server rendered them, and their forms post as
+ * plain HTML forms. */
+export async function pagesContext(browser: Browser, server: Server, testInfo: TestInfo): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
+  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  return context;
+}
+
+/** Clicks `action` in `item`, then the button of the question it asks: "<action> <name>" (a
+ * button that asks first, app/src/components/button_form.rs). */
+export async function confirmIn(item: Locator, action: string, name: string) {
+  await item.getByText(action, { exact: true }).click();
+  await item.getByRole("button", { name: `${action} ${name}` }).click();
 }
 
 // What the CLI changes, the server's sign-in page shows within a second (it keeps what it

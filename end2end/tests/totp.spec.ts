@@ -1,5 +1,5 @@
 import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
-import { addUser, awayFromAStepEdge, expectAccessible, ids, jsEnabled, ready, totp } from "./helpers";
+import { addUser, awayFromAStepEdge, expectAccessible, goto, ids, pagesContext, ready, totp } from "./helpers";
 
 // One-time codes (TOTP) as a second factor: set up on Profile → Security (the QR code, the
 // key as text, confirmed with a code, the recovery codes shown once), then a password sign-in
@@ -19,8 +19,7 @@ const password = (testInfo: TestInfo) => `${user(testInfo)} password`;
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
   addUser(server, user(testInfo), password(testInfo));
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 
@@ -28,13 +27,8 @@ test.afterAll(async () => {
   await context?.close();
 });
 
-async function visit(testInfo: TestInfo, url: string) {
-  await page.goto(url);
-  await ready(page, testInfo);
-}
-
 async function signInWithPassword(testInfo: TestInfo) {
-  await visit(testInfo, "/login");
+  await goto(page, testInfo, "/login");
   await page.getByLabel("Username or email").fill(user(testInfo));
   await page.getByLabel("Password").fill(password(testInfo));
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -45,9 +39,9 @@ let secret = "";
 test("set up one-time codes on Profile → Security", async ({}, testInfo) => {
   await signInWithPassword(testInfo);
   await expect(page.locator(ids.whoami)).toContainText(user(testInfo));
-  await visit(testInfo, "/profile/settings");
+  await goto(page, testInfo, "/profile/settings");
   await expect(page.locator(ids.securityTab)).toHaveAttribute("href", "/profile/settings/security");
-  await visit(testInfo, "/profile/settings/security");
+  await goto(page, testInfo, "/profile/settings/security");
   await expect(page.locator(ids.securityTab)).toHaveAttribute("aria-current", "page");
   await expect(page.locator(ids.totpStatus)).toContainText("Off.");
   await expectAccessible(page, "security, off");
@@ -85,7 +79,7 @@ test("set up one-time codes on Profile → Security", async ({}, testInfo) => {
   await expectAccessible(page, "security, recovery codes");
 
   // Shown once.
-  await visit(testInfo, "/profile/settings/security");
+  await goto(page, testInfo, "/profile/settings/security");
   await expect(page.locator(ids.recoveryCodes)).toHaveCount(0);
   await expect(page.locator(ids.totpStatus)).toContainText("10 unused recovery codes left");
 });
@@ -106,10 +100,10 @@ test("a password sign-in then asks for the code", async ({}, testInfo) => {
   await ready(page, testInfo);
   await expectAccessible(page, "second factor, a wrong code");
   // Still not signed in.
-  await visit(testInfo, "/profile/settings");
+  await goto(page, testInfo, "/profile/settings");
   await expect(page).toHaveURL(/\/login/);
 
-  await visit(testInfo, "/second-factor");
+  await goto(page, testInfo, "/second-factor");
   await awayFromAStepEdge();
   await page.getByLabel("One-time code or recovery code").fill(totp(secret));
   await page.getByRole("button", { name: "Sign in" }).click();

@@ -59,11 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route(DISCOVERY_PATH, get(discovery))
         .route(OAUTH_METADATA_PATH, get(discovery))
         .route(JWKS_PATH, get(jwks))
-        .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
+        .route(
+            AUTHORIZE_PATH,
+            get(authorize_get).post(answered_as_get(AUTHORIZE_PATH)),
+        )
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
         .route(
             END_SESSION_PATH,
-            get(end_session_get).post(end_session_post),
+            get(end_session_get).post(answered_as_get(END_SESSION_PATH)),
         )
         .route(END_SESSION_CONFIRM_PATH, post(end_session_confirm))
         .merge(cross_origin)
@@ -357,12 +360,6 @@ async fn end_session_get(
     }
 }
 
-/// `POST /oauth2/logout`: answered 303 to the GET, as for the authorization endpoint.
-async fn end_session_post(body: String) -> Response {
-    let params = Params::parse(&body);
-    Redirect::to(&format!("{END_SESSION_PATH}?{}", params.query())).into_response()
-}
-
 /// `POST /oauth2/logout/confirm`: the person confirmed on our own page (the cross-site check
 /// refuses a post from elsewhere); signed out, never redirected.
 async fn end_session_confirm(
@@ -411,11 +408,16 @@ fn signed_out_page() -> Response {
     )
 }
 
-/// `POST /oauth2/authorize`: answered 303 to the GET with the same parameters, so that the
-/// SameSite=Lax session cookie comes along and one handler judges both.
-async fn authorize_post(body: String) -> Response {
-    let params = Params::parse(&body);
-    Redirect::to(&format!("{AUTHORIZE_PATH}?{}", params.query())).into_response()
+/// `POST /oauth2/authorize` and `POST /oauth2/logout`: answered 303 to the GET at `path` with
+/// the same parameters, so that the SameSite=Lax session cookie comes along and one handler
+/// judges both.
+fn answered_as_get(
+    path: &'static str,
+) -> impl Fn(String) -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
+    move |body| {
+        let params = Params::parse(&body);
+        std::future::ready(Redirect::to(&format!("{path}?{}", params.query())))
+    }
 }
 
 /// `GET /oauth2/continue/{id}`: a request that waited while the person signed in. Answered

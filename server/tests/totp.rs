@@ -161,8 +161,7 @@ async fn confirmed_rows(app: &TestApp) -> (i64, i64) {
 }
 
 async fn enrol_confirm_and_sign_in(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    let b = common::flow::signed_in(app, "alice").await;
+    let b = common::flow::add_signed_in(app, "alice", false).await;
     let page = page_text(app, &b, SECURITY).await;
     assert!(page.contains("id=\"totp-start\""), "{page}");
 
@@ -267,16 +266,18 @@ async fn the_second_step_answers_the_app(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(body.contains("not right"), "{body}");
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
+            .await,
+        StatusCode::OK
+    );
     assert_eq!(username(app, &b).await.as_deref(), Some("jo"));
     // Used up: a second post has nothing to finish.
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", "123456")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", "123456")])
+            .await,
+        StatusCode::FORBIDDEN
+    );
 }
 both_backends!(the_second_step_answers_the_app);
 
@@ -307,13 +308,17 @@ async fn wrong_codes_are_limited(app: &TestApp) {
     away_from_a_step_edge().await;
     let bad = wrong(&code(&secret, 0));
     for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
-        let res = app.call(&b, "auth/second_factor", &[("code", &bad)]).await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.call_status(&b, "auth/second_factor", &[("code", &bad)])
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
-        .await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
+            .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(username(app, &b).await, None);
 }
 both_backends!(wrong_codes_are_limited);
@@ -321,8 +326,7 @@ both_backends!(wrong_codes_are_limited);
 /// Removing asks for a proof; the break-glass CLI needs none. The users page shows who has
 /// one-time codes.
 async fn remove_and_reset(app: &TestApp) {
-    app.add_user("root", "root password", true).await;
-    let admin = common::flow::signed_in(app, "root").await;
+    let admin = common::flow::add_signed_in(app, "root", true).await;
     let (b, _, _) = enrolled(app, "dave").await;
     let users = page_text(app, &admin, "/settings/users").await;
     assert_eq!(second_factor_cell(&users, "dave"), "One-time codes");

@@ -3,6 +3,8 @@
 //! notice from a form posted without JavaScript) and the errors of the page's own actions.
 
 use crate::api::admin::UsersSettingsData;
+use crate::api::app_editor::AppEditorData;
+use crate::api::apps::AppsSettingsData;
 use crate::api::auth::{LoginPageData, SetupPageData};
 use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
@@ -55,7 +57,8 @@ flash_field!(
     SetupPageData,
     UsersSettingsData,
     OidcSettingsData,
-    SecondFactorPageData
+    SecondFactorPageData,
+    AppEditorData
 );
 
 /// Page data that carries the page's flash error and notice in its `flash` and `notice`
@@ -76,7 +79,8 @@ flash_and_notice_fields!(
     LoginPageData,
     LinkedAccountsData,
     SessionsData,
-    SecurityData
+    SecurityData,
+    AppsSettingsData
 );
 
 /// The page's messages: the latest error (its actions' first, then the flash) and the
