@@ -531,16 +531,28 @@ fn with_provider_wait(mut res: Response, wait: Duration) -> Response {
     res
 }
 
-/// With `--server-timing`, sign-in responses (starts and callbacks) get
-/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` in milliseconds.
-/// A layer outside the session layer, so "app" includes saving the session.
+/// The local sign-ins [`server_timing`] times besides the provider's (which wait for no
+/// provider): the password form and a passkey's two steps.
+const LOCAL_SIGN_INS: [&str; 3] = [
+    "/api/auth/login",
+    "/api/v1/passkeys/sign-in/start",
+    "/api/v1/passkeys/sign-in/finish",
+];
+
+/// With `--server-timing`, sign-in responses (a provider's starts and callbacks, the password
+/// form, a passkey's start and finish) get `Server-Timing: app;dur=<ours>,
+/// provider;dur=<waiting for the provider>` in milliseconds. A layer outside the session
+/// layer, so "app" includes saving the session.
 pub async fn server_timing(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !state.server_timing || !req.uri().path().starts_with("/login") {
+    let path = req.uri().path();
+    let local = LOCAL_SIGN_INS.contains(&path);
+    if !state.server_timing || !(local || path.starts_with("/login")) {
         return next.run(req).await;
     }
     let began = Instant::now();
     let mut res = next.run(req).await;
-    if let Some(ProviderWait(provider)) = res.extensions().get::<ProviderWait>().copied() {
+    let waited = res.extensions().get::<ProviderWait>().copied();
+    if let Some(ProviderWait(provider)) = waited.or(local.then_some(ProviderWait(Duration::ZERO))) {
         let ours = began.elapsed().saturating_sub(provider);
         let value = format!(
             "app;dur={:.3}, provider;dur={:.3}",
