@@ -13,6 +13,7 @@
 //! `portcullis::ssr::oidc::flow`; what a verified identity means here in
 //! `portcullis::ssr::identities`. This module only moves between HTTP and those.
 
+use crate::login_html::LoginHtml;
 use app::auth::{audit_refused, audit_sign_in, session_user, sign_in};
 use app::error::AppError;
 use app::extract::{Binding, ClientAddr, SignedIn};
@@ -58,7 +59,10 @@ where
     P: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
-    let page = LoginPage(Arc::new(move |req| Box::pin(page(req))));
+    let page = LoginPage {
+        render: Arc::new(move |req| Box::pin(page(req))),
+        kept: Arc::default(),
+    };
     Router::new()
         .route("/login", get(login).layer(Extension(page)))
         .route("/login/{slug}", get(callback))
@@ -69,9 +73,32 @@ where
         )
 }
 
-/// The login page as the Leptos app renders it.
+/// The login page as the Leptos app renders it, and as a first-time visitor gets it.
 #[derive(Clone)]
-struct LoginPage(Arc<dyn Fn(Request) -> PageFuture + Send + Sync>);
+struct LoginPage {
+    render: Arc<dyn Fn(Request) -> PageFuture + Send + Sync>,
+    kept: Arc<LoginHtml>,
+}
+
+impl LoginPage {
+    /// The page for `req`: the kept render for a visitor with no session and no query
+    /// (`login_html`), else rendered.
+    async fn show(&self, state: &AppState, session: &AuthSession, req: Request) -> Response {
+        let first_visit = session.id().is_none() && req.uri().query().is_none();
+        let snapshot = match first_visit {
+            true => state.login_page.get(&state.db).await.ok(),
+            false => None,
+        };
+        let Some(snapshot) = snapshot else {
+            return (self.render)(req).await;
+        };
+        if let Some(res) = self.kept.get(&snapshot) {
+            return res;
+        }
+        let res = (self.render)(req).await;
+        self.kept.keep(snapshot, res).await
+    }
+}
 
 type PageFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
@@ -131,9 +158,9 @@ async fn login(
             match auto_redirect_target(&state, &session, &start, direct).await {
                 Some(slug) => match starter.sign_in(&slug).await {
                     Some(res) => res,
-                    None => (page.0)(req).await,
+                    None => page.show(&state, &session, req).await,
                 },
-                None => (page.0)(req).await,
+                None => page.show(&state, &session, req).await,
             }
         }
     }
