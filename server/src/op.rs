@@ -219,13 +219,16 @@ async fn proceed(
         // Nobody is asked to share with an application they may not open.
         match may_open(state, p.user_id, client).await {
             Ok(true) => {}
-            Ok(false) => return finish(state, waiting, denied(state, &request)).await,
+            Ok(false) => return finish(state, waiting, async { denied(state, &request) }).await,
             Err(res) => return res,
         }
     }
-    let res = match next {
-        Next::Issue => issue(state, session, client, &request).await,
-        Next::Refuse(e) => refuse(state, &request, e.error, &e.description),
+    match next {
+        Next::Issue => finish(state, waiting, issue(state, session, client, &request)).await,
+        Next::Refuse(e) => {
+            let answer = async { refuse(state, &request, e.error, &e.description) };
+            finish(state, waiting, answer).await
+        }
         Next::SignIn | Next::ChooseAccount | Next::Consent => {
             request.progress.session = marker;
             request.progress.waits = match next {
@@ -245,21 +248,24 @@ async fn proceed(
                 },
             };
             let user = person.map(|p| p.user_id).unwrap_or_default();
-            return match next {
+            match next {
                 Next::SignIn => to_login(&id, request.login_hint.as_deref()),
                 Next::ChooseAccount => account_page(state, &id, user).await,
                 _ => consent_page(state, &id, client, &request).await,
-            };
+            }
         }
-    };
-    finish(state, waiting, res).await
+    }
 }
 
-/// A code or an error for the client: from the continue step, the request is used up and
-/// the answer is a page that moves on by itself.
-async fn finish(state: &AppState, waiting: Option<&str>, res: Response) -> Response {
+/// A code or an error for the client (`answer`): from the continue step, the request is
+/// used up first (one caller gets it), and the answer is a page that moves on by itself.
+async fn finish(
+    state: &AppState,
+    waiting: Option<&str>,
+    answer: impl Future<Output = Response>,
+) -> Response {
     let Some(id) = waiting else {
-        return res;
+        return answer.await;
     };
     match authorize::take_request(&state.db, id).await {
         Ok(true) => {}
@@ -267,7 +273,7 @@ async fn finish(state: &AppState, waiting: Option<&str>, res: Response) -> Respo
         Err(e) => return trouble(e),
     }
     continue_page(
-        res,
+        answer.await,
         Onward {
             title: "Continuing",
             lead: "Continuing to the application… ",
@@ -664,13 +670,9 @@ async fn answered(
             onward(&state, &id, &request).await
         }
         (Waits::Consent, "deny") => {
-            let res = refuse(
-                &state,
-                &request,
-                "access_denied",
-                "the person did not allow it",
-            );
-            finish(&state, Some(&id), res).await
+            let why = "the person did not allow it";
+            let answer = async { refuse(&state, &request, "access_denied", why) };
+            finish(&state, Some(&id), answer).await
         }
         _ => message_page(
             StatusCode::BAD_REQUEST,
