@@ -100,6 +100,10 @@ pub struct AppDraft {
     /// Read as a form's text too: the flattened `client` makes serde buffer the whole draft.
     #[serde(deserialize_with = "crate::provider::settings::flag")]
     pub allow_tokens: bool,
+    /// Everyone who opens it must have signed in with two factors (or give the second one
+    /// first: the step-up at `/second-factor`). Read as a form's text too.
+    #[serde(deserialize_with = "crate::provider::settings::flag")]
+    pub require_second_factor: bool,
     /// The "OpenID Connect" fields (`client::ClientDraft`), flattened.
     #[serde(flatten)]
     pub client: ClientDraft,
@@ -118,6 +122,7 @@ pub struct ValidApp {
     pub users: Vec<String>,
     pub groups: Vec<String>,
     pub allow_tokens: bool,
+    pub require_second_factor: bool,
     /// `Some` when the application is also an OpenID Connect client.
     pub client: Option<ValidClient>,
 }
@@ -208,6 +213,7 @@ impl AppDraft {
             users: if keep { dedup(users) } else { Vec::new() },
             groups: if keep { dedup(groups) } else { Vec::new() },
             allow_tokens: self.allow_tokens,
+            require_second_factor: self.require_second_factor,
             client,
         })
     }
@@ -298,6 +304,9 @@ pub struct App<U = AppUrl> {
     /// Personal access tokens may open it.
     #[serde(default)]
     pub allow_tokens: bool,
+    /// Everyone who opens it must have signed in with two factors.
+    #[serde(default)]
+    pub require_second_factor: bool,
     pub position: i64,
     /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
     pub updated_at: i64,
@@ -332,6 +341,7 @@ impl App {
             users: self.users.clone(),
             groups: self.groups.clone(),
             allow_tokens: self.allow_tokens,
+            require_second_factor: self.require_second_factor,
             position: self.position,
             updated_at: self.updated_at,
         }
@@ -349,6 +359,7 @@ impl App {
             users: vec![],
             groups: vec![],
             allow_tokens: false,
+            require_second_factor: false,
             position: 0,
             updated_at: 0,
         }
@@ -457,6 +468,7 @@ impl AppView {
             users: self.users.join(", "),
             groups: self.groups.join(", "),
             allow_tokens: self.allow_tokens,
+            require_second_factor: self.require_second_factor,
             client: ClientDraft::default(),
             http_image_origin: None,
         }

@@ -46,6 +46,7 @@ kinds! {
     SessionEnded => "session_ended", "Session ended";
     SecondFactorEnabled => "second_factor_enabled", "One-time codes turned on";
     SecondFactorRemoved => "second_factor_removed", "One-time codes removed";
+    SteppedUp => "stepped_up", "Second factor given";
     PasskeyAdded => "passkey_added", "Passkey added";
     PasskeyRemoved => "passkey_removed", "Passkey removed";
     PasskeyLinkMade => "passkey_link_made", "Passkey enrolment link made";
@@ -240,22 +241,16 @@ mod tests {
 
     #[test]
     fn changed_fields_names_without_values() {
-        let a = Thing {
+        let thing = |secret: &str, on| Thing {
             name: "a".into(),
-            secret: "hunter2".into(),
+            secret: secret.into(),
             nested: Nested {
-                on: true,
+                on,
                 list: vec!["x".into()],
             },
         };
-        let b = Thing {
-            name: "a".into(),
-            secret: "correct horse".into(),
-            nested: Nested {
-                on: false,
-                list: vec!["x".into()],
-            },
-        };
+        let a = thing("hunter2", true);
+        let b = thing("correct horse", false);
         let changed = changed_fields(&a, &b);
         assert_eq!(changed, vec!["nested.on", "secret"]);
         assert!(changed_fields(&a, &a).is_empty());

@@ -56,6 +56,46 @@ pub fn administrator(user: UserRow) -> Result<UserRow, AppError> {
     }
 }
 
+/// Whether a session may add or remove one of the account's second factors while a second
+/// factor is required anywhere (the policy applies to this account, or an application
+/// requires one): always when the session showed two factors; with one factor only while
+/// the account has none (its first passkey or one-time codes: nothing to prove it with yet).
+/// Otherwise someone holding only the password (or only the upstream account) could swap in
+/// a factor of their own, or remove the owner's and then add one, and pass every application
+/// that requires two. Where nothing requires two factors, they only guard sign-in, and the
+/// signed-in owner manages them freely.
+pub async fn may_change_factors(
+    st: &AppState,
+    session: &AuthSession,
+    user: &UserRow,
+) -> Result<(), AppError> {
+    if session.data().await?.two_factors() {
+        return Ok(());
+    }
+    let has_factor = portcullis::ssr::totp::enabled(&st.db, &user.id).await?
+        || !portcullis::ssr::passkeys::list(&st.db, &user.id)
+            .await?
+            .is_empty();
+    if !has_factor {
+        return Ok(());
+    }
+    let required = st
+        .apps
+        .requirement(&st.db)
+        .await?
+        .applies(user.is_admin, false)
+        || st
+            .apps
+            .get(&st.db)
+            .await?
+            .iter()
+            .any(|a| a.require_second_factor);
+    if required {
+        return Err(AppError::SecondFactorRequired);
+    }
+    Ok(())
+}
+
 /// What a server function body works with.
 pub struct Ctx {
     pub state: AppState,
@@ -90,7 +130,16 @@ pub async fn as_admin<T, Fut>(body: impl FnOnce(Ctx, UserRow) -> Fut) -> Result<
 where
     Fut: Future<Output = Result<T, AppError>>,
 {
-    as_user(async move |cx, user| body(cx, administrator(user)?).await).await
+    as_user(async move |cx, user| {
+        let admin = administrator(user)?;
+        // Administrators need two factors for these settings too when the policy says so.
+        let requirement = cx.state.apps.requirement(&cx.state.db).await?;
+        if requirement.applies(true, false) && !cx.session.data().await?.two_factors() {
+            return Err(AppError::SecondFactorRequired);
+        }
+        body(cx, admin).await
+    })
+    .await
 }
 
 impl Ctx {
@@ -123,6 +172,12 @@ pub async fn actor(user: &UserRow) -> portcullis::ssr::audit::Actor {
 /// which). Written after the session store wrote the session (not a transaction of ours).
 pub async fn audit_sign_in(db: &Db, by: &portcullis::ssr::audit::Actor, details: &[(&str, &str)]) {
     audit_sign_in_event(db, portcullis::audit::EventKind::SignIn, by, None, details).await
+}
+
+/// A signed-in session that gave its second factor (the step-up), for the audit log.
+pub async fn audit_step_up(db: &Db, by: &portcullis::ssr::audit::Actor, details: &[(&str, &str)]) {
+    use portcullis::audit::EventKind::SteppedUp;
+    audit_sign_in_event(db, SteppedUp, by, None, details).await
 }
 
 /// A refused sign-in for the audit log: by whom (what was typed, or the account), the

@@ -31,6 +31,9 @@ pub enum AppError {
     Unauthorized,
     #[error("Only administrators can do this.")]
     Forbidden,
+    /// Signed in with one factor where two are required (the step-up at `/second-factor`).
+    #[error("This needs a second factor: give it, then try again.")]
+    SecondFactorRequired,
     /// Not allowed, with the reason in words (e.g. a login method that is turned off).
     #[error("{0}")]
     Denied(String),
@@ -79,7 +82,7 @@ impl AppError {
             AppError::Validation(_) => 422,
             AppError::InvalidCredentials | AppError::Unauthorized => 401,
             AppError::RateLimited(_) => 429,
-            AppError::Forbidden | AppError::Denied(_) => 403,
+            AppError::Forbidden | AppError::Denied(_) | AppError::SecondFactorRequired => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) | AppError::NeedsConfirmation(_) => 409,
             AppError::Internal(_) | AppError::Transport(_) => 500,
@@ -95,6 +98,7 @@ impl AppError {
             AppError::RateLimited(_) => "rate_limited",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden => "forbidden",
+            AppError::SecondFactorRequired => "second_factor_required",
             AppError::Denied(_) => "denied",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",

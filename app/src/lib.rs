@@ -118,6 +118,7 @@ fn passkey_script() -> bool {
                     "/setup",
                     "/profile/settings/security",
                     "/passkey-enrolment",
+                    "/second-factor",
                 ]
                 .contains(&parts.uri.path())
             })

@@ -1,5 +1,5 @@
-import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, fillByLabel, IDP, ids, jsEnabled, ready } from "./helpers";
+import { BrowserContext, expect, Locator, Page, test, TestInfo } from "./fixtures";
+import { addUser, expectAccessible, fillByLabel, goto, IDP, ids, jsEnabled, pagesContext, ready } from "./helpers";
 
 // Every page and dialog passes axe-core's WCAG 2.1 A and AA rules, in the light and the dark
 // colour scheme, empty and with data, with and without error messages.
@@ -13,12 +13,7 @@ let context: BrowserContext;
 let page: Page;
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
-  // The pages send a nonce Content-Security-Policy; axe-core is injected, so bypass it.
-  // axe-core needs JavaScript (its timers stop when scripts are disabled), so without
-  // JavaScript means here that the app's own script never loads: the pages stay as the
-  // server rendered them, and their forms post as plain HTML forms.
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 
@@ -26,21 +21,22 @@ test.afterAll(async () => {
   await context?.close();
 });
 
-async function visit(testInfo: TestInfo, url: string) {
-  await page.goto(url);
-  await ready(page, testInfo);
-}
-
 /** Submits the setup form for the administrator `a11y` with `password`. */
 async function submitSetup(password: string) {
   await fillByLabel(page, { Username: "a11y", Email: "a11y@example.com", Password: password });
   await page.getByRole("button", { name: "Create administrator" }).click();
 }
 
+/** Opens `url`, waits until `shown` is visible (and has `text`, when given), and checks the
+ * page with axe as `what`. */
+async function checkPage(testInfo: TestInfo, url: string, what: string, shown: Locator, text?: string) {
+  await goto(page, testInfo, url);
+  await (text === undefined ? expect(shown).toBeVisible() : expect(shown).toContainText(text));
+  await expectAccessible(page, what);
+}
+
 test("setup page, with a field error; then the start page", async ({}, testInfo) => {
-  await visit(testInfo, "/setup");
-  await expect(page.locator(ids.setupForm)).toContainText("Create the administrator account");
-  await expectAccessible(page, "setup");
+  await checkPage(testInfo, "/setup", "setup", page.locator(ids.setupForm), "Create the administrator account");
 
   await submitSetup("short");
   await expect(page.locator("#field-password-error")).toContainText("at least 8 characters");
@@ -54,21 +50,15 @@ test("setup page, with a field error; then the start page", async ({}, testInfo)
 });
 
 test("profile settings", async ({}, testInfo) => {
-  await visit(testInfo, "/profile/settings");
-  await expect(page.locator(ids.linkedAccountsTab)).toBeVisible();
-  await expectAccessible(page, "profile settings");
+  await checkPage(testInfo, "/profile/settings", "profile settings", page.locator(ids.linkedAccountsTab));
 });
 
 test("profile sessions", async ({}, testInfo) => {
-  await visit(testInfo, "/profile/settings/sessions");
-  await expect(page.locator(ids.sessions)).toContainText("This session");
-  await expectAccessible(page, "profile sessions");
+  await checkPage(testInfo, "/profile/settings/sessions", "profile sessions", page.locator(ids.sessions), "This session");
 });
 
 test("users settings, with an error; then OpenID Connect settings, empty", async ({}, testInfo) => {
-  await visit(testInfo, "/settings/users");
-  await expect(page.locator(ids.userList)).toContainText("a11y");
-  await expectAccessible(page, "users settings");
+  await checkPage(testInfo, "/settings/users", "users settings", page.locator(ids.userList), "a11y");
 
   // Turning off the last login method is refused with a message.
   await page.locator(ids.localLoginSwitch).click();
@@ -84,9 +74,7 @@ test("users settings, with an error; then OpenID Connect settings, empty", async
 });
 
 test("new provider editor, with errors; then the provider list", async ({}, testInfo) => {
-  await visit(testInfo, "/settings/users/oidc/new");
-  await expect(page.locator(ids.providerEditor)).toBeVisible();
-  await expectAccessible(page, "new provider editor");
+  await checkPage(testInfo, "/settings/users/oidc/new", "new provider editor", page.locator(ids.providerEditor));
 
   // The extra authorization parameters: a labelled textarea, one name=value per line.
   const authParams = page.getByLabel("Extra Authorization Parameters");
@@ -135,9 +123,7 @@ test("new provider editor, with errors; then the provider list", async ({}, test
 });
 
 test("edit provider editor, and a save that needs confirmation", async ({}, testInfo) => {
-  await visit(testInfo, "/settings/users/oidc/edit/a11y-idp");
-  await expect(page.locator(ids.providerEditor)).toContainText("A secret is set");
-  await expectAccessible(page, "edit provider editor");
+  await checkPage(testInfo, "/settings/users/oidc/edit/a11y-idp", "edit provider editor", page.locator(ids.providerEditor), "A secret is set");
 
   await page.getByLabel("Issuer URL").fill("http://127.0.0.1:9/offline");
   // A new issuer needs its client secret typed again (the stored one never follows it).
@@ -150,7 +136,7 @@ test("edit provider editor, and a save that needs confirmation", async ({}, test
 
 test("icon picker dialog", async ({}, testInfo) => {
   test.skip(!jsEnabled(testInfo), "the dialog needs JavaScript");
-  await visit(testInfo, "/settings/users/oidc/edit/a11y-idp");
+  await goto(page, testInfo, "/settings/users/oidc/edit/a11y-idp");
   await page.locator(ids.logoSearch).click();
   const dialog = page.getByRole("dialog", { name: "Choose a logo" });
   await expect(dialog).toBeVisible();
@@ -159,11 +145,9 @@ test("icon picker dialog", async ({}, testInfo) => {
 });
 
 test("applications settings, empty; the editor with errors; the list and the start page with an app", async ({}, testInfo) => {
-  await visit(testInfo, "/settings/applications");
-  await expect(page.locator(ids.appList)).toContainText("No applications yet");
-  await expectAccessible(page, "applications settings, none");
+  await checkPage(testInfo, "/settings/applications", "applications settings, none", page.locator(ids.appList), "No applications yet");
 
-  await visit(testInfo, "/settings/applications/new");
+  await goto(page, testInfo, "/settings/applications/new");
   await expect(page.locator(ids.appEditor)).toBeVisible();
   // The icon search button's accessible name is its visible text (WCAG 2.5.3).
   await expect(page.getByRole("button", { name: "Search icons", exact: true })).toHaveCount(1);
@@ -191,14 +175,12 @@ test("applications settings, empty; the editor with errors; the list and the sta
   await expect(page.locator('[data-app="A11y App"] .confirm-box')).toBeVisible();
   await expectAccessible(page, "applications settings, confirming a deletion");
 
-  await visit(testInfo, "/");
-  await expect(page.locator(ids.appTiles)).toContainText("A11y App");
-  await expectAccessible(page, "start page with an application");
+  await checkPage(testInfo, "/", "start page with an application", page.locator(ids.appTiles), "A11y App");
 });
 
 test("application editor icon picker dialog", async ({}, testInfo) => {
   test.skip(!jsEnabled(testInfo), "the dialog needs JavaScript");
-  await visit(testInfo, "/settings/applications/new");
+  await goto(page, testInfo, "/settings/applications/new");
   await page.locator(ids.logoSearch).click();
   await expect(page.getByRole("dialog", { name: "Choose a logo" })).toBeVisible();
   await expect(page.locator(`${ids.iconResults} [role="option"]`).first()).toBeVisible();
@@ -206,9 +188,7 @@ test("application editor icon picker dialog", async ({}, testInfo) => {
 });
 
 test("linked accounts", async ({}, testInfo) => {
-  await visit(testInfo, "/profile/settings/linked-accounts");
-  await expect(page.getByRole("button", { name: "Link Account: A11y IdP" })).toBeVisible();
-  await expectAccessible(page, "linked accounts");
+  await checkPage(testInfo, "/profile/settings/linked-accounts", "linked accounts", page.getByRole("button", { name: "Link Account: A11y IdP" }));
 });
 
 test("not found page", async ({}, testInfo) => {
@@ -219,16 +199,12 @@ test("not found page", async ({}, testInfo) => {
 });
 
 test("audit log, and a filter's error", async ({}, testInfo) => {
-  await visit(testInfo, "/settings/audit");
-  await expect(page.locator(ids.auditEvents)).toContainText("a11y");
-  await expectAccessible(page, "audit log");
-  await visit(testInfo, "/settings/audit?until=someday");
-  await expect(page.locator("#field-until-error")).toContainText("Enter a date");
-  await expectAccessible(page, "audit log with an error");
+  await checkPage(testInfo, "/settings/audit", "audit log", page.locator(ids.auditEvents), "a11y");
+  await checkPage(testInfo, "/settings/audit?until=someday", "audit log with an error", page.locator("#field-until-error"), "Enter a date");
 });
 
 test("login page, with a provider and with an error", async ({}, testInfo) => {
-  await visit(testInfo, "/");
+  await goto(page, testInfo, "/");
   await page.locator(ids.logout).click();
   await expect(page).toHaveURL(/\/login$/);
   await ready(page, testInfo);
@@ -245,7 +221,7 @@ test("login page, with a provider and with an error", async ({}, testInfo) => {
 
 test("the administrators-only page, as a user", async ({ server }, testInfo) => {
   addUser(server, "a11y-user", "a11y-user password");
-  await visit(testInfo, "/login");
+  await goto(page, testInfo, "/login");
   await page.getByLabel("Username or email").fill("a11y-user");
   await page.getByLabel("Password").fill("a11y-user password");
   await page.getByRole("button", { name: "Sign in" }).click();

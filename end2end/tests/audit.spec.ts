@@ -1,5 +1,5 @@
 import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, goto, ids, jsEnabled, login } from "./helpers";
+import { addUser, expectAccessible, goto, ids, login, pagesContext } from "./helpers";
 
 // Settings → Audit log: the newest events a page at a time (Older, Newer), filtered by user,
 // event and date through a plain GET form, the filters' errors, and the export as JSON
@@ -23,8 +23,7 @@ test.beforeAll(async ({ browser, server }, testInfo) => {
   for (let i = 0; i < GROUPS; i++) {
     server.cli(["group", "assign", "--user", user(testInfo), "--group", `g${i}`]);
   }
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 

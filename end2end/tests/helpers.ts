@@ -1,5 +1,6 @@
+import { createHmac } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
-import { expect, Page, TestInfo } from "@playwright/test";
+import { Browser, BrowserContext, expect, Locator, Page, TestInfo } from "@playwright/test";
 import { ICONS, IDP } from "../ports";
 import type { Server, TestIdp } from "./fixtures";
 
@@ -26,6 +27,24 @@ export async function ready(page: Page, testInfo: TestInfo) {
 export async function goto(page: Page, testInfo: TestInfo, url: string) {
   await page.goto(url);
   await ready(page, testInfo);
+}
+
+/** A browser context on `server` whose pages axe can check (`expectAccessible`): the pages'
+ * nonce Content-Security-Policy bypassed (axe-core is injected) and JavaScript on (axe-core's
+ * timers stop without it). Without JavaScript (the "nojs" project) means here that the app's
+ * own script never loads: the pages stay as the server rendered them, and their forms post as
+ * plain HTML forms. */
+export async function pagesContext(browser: Browser, server: Server, testInfo: TestInfo): Promise<BrowserContext> {
+  const context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
+  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  return context;
+}
+
+/** Clicks `action` in `item`, then the button of the question it asks: "<action> <name>" (a
+ * button that asks first, app/src/components/button_form.rs). */
+export async function confirmIn(item: Locator, action: string, name: string) {
+  await item.getByText(action, { exact: true }).click();
+  await item.getByRole("button", { name: `${action} ${name}` }).click();
 }
 
 // What the CLI changes, the server's sign-in page shows within a second (it keeps what it
@@ -91,4 +110,36 @@ export async function expectAccessible(page: Page, what: string) {
     expect(violations, `${what} (${colorScheme})`).toEqual([]);
   }
   await page.emulateMedia({ colorScheme: null });
+}
+
+/** RFC 4648 base32 (no padding) to bytes. */
+function base32(text: string): Buffer {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    if (v < 0) throw new Error(`not base32: ${c}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30-second steps) for `secret` at `offset` steps from
+ * now: HOTP (RFC 4226) of the step number. */
+export function totp(secret: string, offset = 0): string {
+  const step = Math.floor(Date.now() / 1000 / 30) + offset;
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const at = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
+  return n.toString().padStart(6, "0");
+}
+
+/** Waits out the last seconds of a step, so a code typed now is judged in its own step. */
+export async function awayFromAStepEdge() {
+  const into = Math.floor(Date.now() / 1000) % 30;
+  if (into >= 25) await new Promise((r) => setTimeout(r, (31 - into) * 1000));
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { BrowserContext, CDPSession, expect, Page, Server, test, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, ids, jsEnabled, login, ready } from "./helpers";
+import { addUser, confirmIn, expectAccessible, goto, ids, jsEnabled, login, pagesContext, ready } from "./helpers";
 import { bin } from "./server";
 
 // Passkeys with Chromium's virtual authenticator (the DevTools Protocol's WebAuthn domain):
@@ -42,8 +42,7 @@ async function addAuthenticator(): Promise<string> {
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
   addUser(server, user(testInfo), password(testInfo));
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
   if (jsEnabled(testInfo)) {
     cdp = await context.newCDPSession(page);
@@ -55,11 +54,6 @@ test.beforeAll(async ({ browser, server }, testInfo) => {
 test.afterAll(async () => {
   await context?.close();
 });
-
-async function visit(testInfo: TestInfo, url: string) {
-  await page.goto(url);
-  await ready(page, testInfo);
-}
 
 async function signInWithPassword(testInfo: TestInfo) {
   await login(page, testInfo, user(testInfo), password(testInfo));
@@ -88,7 +82,7 @@ test.describe("with JavaScript", () => {
 
   test("add a passkey on Profile → Security", async ({}, testInfo) => {
     await signInWithPassword(testInfo);
-    await visit(testInfo, "/profile/settings/security");
+    await goto(page, testInfo, "/profile/settings/security");
     await expect(page.getByText("No passkeys yet.")).toBeVisible();
     await expectAccessible(page, "security, no passkeys");
     await page.getByLabel("Name of the new passkey").fill("Laptop");
@@ -120,9 +114,9 @@ test.describe("with JavaScript", () => {
     await expect(page.locator(ids.whoami)).toContainText(user(testInfo));
 
     // The session says how, and the passkey when it was last used.
-    await visit(testInfo, "/profile/settings/sessions");
+    await goto(page, testInfo, "/profile/settings/sessions");
     await expect(page.getByText("Passkey", { exact: true }).first()).toBeVisible();
-    await visit(testInfo, "/profile/settings/security");
+    await goto(page, testInfo, "/profile/settings/security");
     await expect(page.locator(`${ids.passkeys} li`)).not.toContainText("never");
   });
 
@@ -168,10 +162,9 @@ test.describe("with JavaScript", () => {
   });
 
   test("remove the passkey", async ({}, testInfo) => {
-    await visit(testInfo, "/profile/settings/security");
+    await goto(page, testInfo, "/profile/settings/security");
     const item = page.locator(`${ids.passkeys} li`);
-    await item.getByText("Remove", { exact: true }).click();
-    await item.getByRole("button", { name: "Remove Laptop" }).click();
+    await confirmIn(item, "Remove", "Laptop");
     await expect(page.locator(ids.securityNotice)).toContainText("Passkey “Laptop” removed");
     await expect(page.getByText("No passkeys yet.")).toBeVisible();
     await ready(page, testInfo);
@@ -195,7 +188,7 @@ test.describe("passkey-only accounts", () => {
     await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: authenticator });
     authenticator = await addAuthenticator();
     // (Signed out: the test before ends on the sign-in page.)
-    await visit(testInfo, link);
+    await goto(page, testInfo, link);
     await expect(page.getByText(`Add a passkey to the account ${name}`)).toBeVisible();
     await expectAccessible(page, "enrolment link");
     await page.getByLabel("Name of the new passkey").fill("Phone");
@@ -203,7 +196,7 @@ test.describe("passkey-only accounts", () => {
     await expect(page.locator(ids.whoami)).toContainText(name);
 
     // Used: the link works no more.
-    await visit(testInfo, link);
+    await goto(page, testInfo, link);
     await expect(page.getByText("This enrolment link has expired or was used already")).toBeVisible();
     await expect(page.getByRole("button", { name: "Add a passkey" })).toHaveCount(0);
 
@@ -212,7 +205,7 @@ test.describe("passkey-only accounts", () => {
     await ready(page, testInfo);
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await expect(page.locator(ids.whoami)).toContainText(name);
-    await visit(testInfo, "/profile/settings/security");
+    await goto(page, testInfo, "/profile/settings/security");
     await expect(page.locator(`${ids.passkeys} li`)).toContainText("Phone");
   });
 });
@@ -222,7 +215,7 @@ test.describe("without JavaScript", () => {
 
   test("the pages say passkeys need JavaScript and keep the other ways in", async ({ browser, server }, testInfo) => {
     // As axe sees it: the app's scripts never load, so nothing of passkeys shows.
-    await visit(testInfo, "/login");
+    await goto(page, testInfo, "/login");
     await expect(page.getByRole("button", { name: "Sign in with a passkey" })).toBeHidden();
     await expectAccessible(page, "sign-in page, scripts not loaded");
 

@@ -1,5 +1,5 @@
 import { Browser, expect, Page, Server, test, TestIdp, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, fillByLabel, goto, IDP, ids, jsEnabled, login, ready } from "./helpers";
+import { addUser, expectAccessible, fillByLabel, goto, IDP, ids, jsEnabled, login, pagesContext, ready } from "./helpers";
 
 // Test sign-in (issue 13): from a provider editor that was never saved, the administrator
 // runs the real sign-in at the test provider (npm oidc-provider, with a client of this spec's
@@ -23,8 +23,7 @@ async function testSignIn(
   user: string,
   requiredClaims: string,
 ): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  const context = await pagesContext(browser, server, testInfo);
   const page = await context.newPage();
   await login(page, testInfo, "tester", "tester password");
   await expect(page.locator(ids.whoami)).toBeVisible();

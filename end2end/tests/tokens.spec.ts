@@ -1,5 +1,5 @@
 import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, ids, jsEnabled, login, ready } from "./helpers";
+import { addUser, confirmIn, expectAccessible, ids, login, pagesContext, ready } from "./helpers";
 
 // Profile → Tokens: a personal access token made for an application that allows tokens,
 // shown once, listed without the token, revoked. With JavaScript on and off (axe needs
@@ -23,8 +23,7 @@ test.beforeAll(async ({ browser, server }, testInfo) => {
   } catch {
     // Already there.
   }
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 
@@ -75,8 +74,7 @@ test("make a token, see it once, revoke it", async ({}, testInfo) => {
   await expect(page.locator(ids.newToken)).toHaveCount(0);
   expect(await page.content()).not.toContain(token);
 
-  await item.getByText("Revoke", { exact: true }).click();
-  await item.getByRole("button", { name: "Revoke backup script" }).click();
+  await confirmIn(item, "Revoke", "backup script");
   await expect(page.locator(ids.tokensNotice)).toContainText("The token is revoked.");
   await expect(page.getByText("No tokens yet.")).toBeVisible();
   await ready(page, testInfo);
@@ -87,8 +85,7 @@ test("an administrator revokes a user's tokens from the users page", async ({ br
   const admin = `tadmin-${testInfo.project.name}`;
   addUser(server, admin, `${admin} password`, true);
   server.cli(["token", "create", "--user", user(testInfo), "--name", "laptop", "--app", "Backup"]);
-  const adminContext = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await adminContext.route(/\/pkg\//, (route) => route.abort());
+  const adminContext = await pagesContext(browser, server, testInfo);
   const adminPage = await adminContext.newPage();
   await login(adminPage, testInfo, admin, `${admin} password`);
   await adminPage.goto("/settings/users");

@@ -1,6 +1,5 @@
-import { createHmac } from "node:crypto";
 import { BrowserContext, expect, Page, test, TestInfo } from "./fixtures";
-import { addUser, expectAccessible, ids, jsEnabled, ready } from "./helpers";
+import { addUser, awayFromAStepEdge, expectAccessible, goto, ids, pagesContext, ready, totp } from "./helpers";
 
 // One-time codes (TOTP) as a second factor: set up on Profile → Security (the QR code, the
 // key as text, confirmed with a code, the recovery codes shown once), then a password sign-in
@@ -20,8 +19,7 @@ const password = (testInfo: TestInfo) => `${user(testInfo)} password`;
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
   addUser(server, user(testInfo), password(testInfo));
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 
@@ -29,45 +27,8 @@ test.afterAll(async () => {
   await context?.close();
 });
 
-/** RFC 4648 base32 (no padding) to bytes. */
-function base32(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    const v = alphabet.indexOf(c);
-    if (v < 0) throw new Error(`not base32: ${c}`);
-    bits += v.toString(2).padStart(5, "0");
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** The RFC 6238 code (SHA-1, 6 digits, 30-second steps) for `secret` at `offset` steps from
- * now: HOTP (RFC 4226) of the step number. */
-function totp(secret: string, offset = 0): string {
-  const step = Math.floor(Date.now() / 1000 / 30) + offset;
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const at = mac[mac.length - 1] & 0x0f;
-  const n = (mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000;
-  return n.toString().padStart(6, "0");
-}
-
-/** Waits out the last seconds of a step, so a code typed now is judged in its own step. */
-async function awayFromAStepEdge() {
-  const into = Math.floor(Date.now() / 1000) % 30;
-  if (into >= 25) await new Promise((r) => setTimeout(r, (31 - into) * 1000));
-}
-
-async function visit(testInfo: TestInfo, url: string) {
-  await page.goto(url);
-  await ready(page, testInfo);
-}
-
 async function signInWithPassword(testInfo: TestInfo) {
-  await visit(testInfo, "/login");
+  await goto(page, testInfo, "/login");
   await page.getByLabel("Username or email").fill(user(testInfo));
   await page.getByLabel("Password").fill(password(testInfo));
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -78,9 +39,9 @@ let secret = "";
 test("set up one-time codes on Profile → Security", async ({}, testInfo) => {
   await signInWithPassword(testInfo);
   await expect(page.locator(ids.whoami)).toContainText(user(testInfo));
-  await visit(testInfo, "/profile/settings");
+  await goto(page, testInfo, "/profile/settings");
   await expect(page.locator(ids.securityTab)).toHaveAttribute("href", "/profile/settings/security");
-  await visit(testInfo, "/profile/settings/security");
+  await goto(page, testInfo, "/profile/settings/security");
   await expect(page.locator(ids.securityTab)).toHaveAttribute("aria-current", "page");
   await expect(page.locator(ids.totpStatus)).toContainText("Off.");
   await expectAccessible(page, "security, off");
@@ -118,7 +79,7 @@ test("set up one-time codes on Profile → Security", async ({}, testInfo) => {
   await expectAccessible(page, "security, recovery codes");
 
   // Shown once.
-  await visit(testInfo, "/profile/settings/security");
+  await goto(page, testInfo, "/profile/settings/security");
   await expect(page.locator(ids.recoveryCodes)).toHaveCount(0);
   await expect(page.locator(ids.totpStatus)).toContainText("10 unused recovery codes left");
 });
@@ -139,10 +100,10 @@ test("a password sign-in then asks for the code", async ({}, testInfo) => {
   await ready(page, testInfo);
   await expectAccessible(page, "second factor, a wrong code");
   // Still not signed in.
-  await visit(testInfo, "/profile/settings");
+  await goto(page, testInfo, "/profile/settings");
   await expect(page).toHaveURL(/\/login/);
 
-  await visit(testInfo, "/second-factor");
+  await goto(page, testInfo, "/second-factor");
   await awayFromAStepEdge();
   await page.getByLabel("One-time code or recovery code").fill(totp(secret));
   await page.getByRole("button", { name: "Sign in" }).click();

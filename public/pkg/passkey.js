@@ -103,8 +103,11 @@ if (signIn && window.PublicKeyCredential) {
 
   // Autofill: offered while the page is open, until a passkey is chosen or the button starts
   // a sign-in of its own.
+  // Only where a field offers it (the sign-in page's username): elsewhere (the step-up) a
+  // conditional request would have nowhere to show.
+  const field = document.querySelector('input[autocomplete~="webauthn"]');
   PublicKeyCredential.isConditionalMediationAvailable?.().then((yes) => {
-    if (yes && !pending) run("conditional").catch((e) => quiet(e) || say(error, e.message));
+    if (yes && field && !pending) run("conditional").catch((e) => quiet(e) || say(error, e.message));
   });
 }
 

@@ -192,6 +192,10 @@ pub struct SettingsFlags {
         value_name = "NAME=VALUE"
     )]
     pub auth_params: Option<Vec<String>>,
+    /// Whether a sign-in here counts as two factors where a second factor is required: amr
+    /// (as the ID token's amr claim says), always or never [default on add: amr].
+    #[arg(long, value_name = "amr|always|never")]
+    pub second_factor: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

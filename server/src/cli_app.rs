@@ -45,6 +45,10 @@ pub struct AppFields {
     /// Personal access tokens may open it (`portcullis token create`) [default on add: false].
     #[arg(long)]
     pub allow_tokens: Option<bool>,
+    /// Everyone who opens it must have signed in with two factors, or give the second one
+    /// first [default on add: false].
+    #[arg(long)]
+    pub require_second_factor: Option<bool>,
     #[command(flatten)]
     #[serde(flatten)]
     pub client: ClientFlags,

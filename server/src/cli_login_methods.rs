@@ -23,6 +23,14 @@ pub enum LoginMethodsCommand {
         /// A provider slug, or `off`.
         provider: String,
     },
+    /// Who must have signed in with two factors to open applications (and, for
+    /// administrators, these settings): `nobody` (only applications set to require it),
+    /// `administrators` or `everyone`. `second-factor nobody` is the break-glass when
+    /// administrators cannot give one.
+    SecondFactor {
+        #[arg(value_parser = ["nobody", "administrators", "everyone"])]
+        requirement: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Subcommand)]
@@ -50,6 +58,16 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
                     tracing::warn!("password sign-in turned on from the command line");
                 }
             }
+            LoginMethodsCommand::SecondFactor { requirement } => {
+                let r = portcullis::second_factor::Requirement::parse(&requirement)
+                    .ok_or_else(|| anyhow::anyhow!("choose nobody, administrators or everyone"))?;
+                portcullis::ssr::settings::set_second_factor_requirement(
+                    &db,
+                    r,
+                    &portcullis::ssr::audit::Actor::cli(),
+                )
+                .await?;
+            }
             LoginMethodsCommand::AutoRedirect { provider } => {
                 let target = (provider != "off").then_some(provider.as_str());
                 providers::set_auto_redirect(&db, target, &portcullis::ssr::audit::Actor::cli())
@@ -72,6 +90,8 @@ pub async fn login_methods(config: &Config, cmd: LoginMethodsCommand) -> anyhow:
             }
             None => println!("sign-in page goes straight to: nobody (auto-redirect off)"),
         }
+        let r = portcullis::ssr::settings::second_factor_requirement(&db).await?;
+        println!("second factor required of: {}", r.as_str());
         anyhow::Ok(())
     }
     .await;

@@ -91,8 +91,14 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
                     .collect();
                 anyhow::anyhow!("{}", lines.join("\n"))
             })?;
-            let (view, token) =
-                tokens::create(db, &user.id, &valid, &portcullis::ssr::audit::Actor::cli()).await?;
+            let (view, token) = tokens::create(
+                db,
+                &user.id,
+                &valid,
+                true,
+                &portcullis::ssr::audit::Actor::cli(),
+            )
+            .await?;
             eprintln!(
                 "token {} ({}) for {}; shown this once:",
                 view.id, view.name, user.username

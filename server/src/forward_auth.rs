@@ -206,14 +206,19 @@ async fn check(
         .and_then(|v| v.to_str().ok())
         .and_then(tokens::presented)
     {
-        let asker = Asker { peer, headers };
+        let asker = Asker {
+            state,
+            peer,
+            headers,
+        };
         let (outcome, res) = token_check(state, app, &presented, flavor, asker).await;
         return done(Some(app), outcome, res);
     }
-    let user_id = match session.user_id().await {
-        Ok(id) => id,
+    let data = match session.data().await {
+        Ok(data) => data,
         Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
     };
+    let user_id = data.user_id.clone();
     let identity = match &user_id {
         Some(id) => match groups::identity(&state.db, id).await {
             Ok(identity) => identity,
@@ -230,9 +235,13 @@ async fn check(
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
-        let asker = Asker { peer, headers };
+        let asker = Asker {
+            state,
+            peer,
+            headers,
+        };
         let user = user_id.as_deref().map(|id| (id, who.username.as_str()));
-        asker.denied(state, app, user, "not_allowed").await;
+        asker.denied(app, user, "not_allowed").await;
         let res = page(
             StatusCode::FORBIDDEN,
             "Not for this account",
@@ -242,6 +251,14 @@ async fn check(
             ),
         );
         return done(Some(app), Check::Denied, res);
+    }
+    let requirement = match state.apps.requirement(&state.db).await {
+        Ok(r) => r,
+        Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
+    };
+    if requirement.applies(who.is_admin, app.require_second_factor) && !data.two_factors() {
+        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: a second factor is required first");
+        return done(Some(app), Check::StepUp, step_up_first(state, url, flavor));
     }
     done(Some(app), Check::Allowed, allowed(app, &who))
 }
@@ -259,15 +276,17 @@ async fn token_check(
     flavor: Flavor,
     asker: Asker<'_>,
 ) -> (Check, Response) {
-    let refused = |status, title, words: &str| (Check::Denied, page(status, title, words));
     if !app.allow_tokens {
         tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
-        asker.denied(state, app, None, "tokens_not_allowed").await;
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Tokens not allowed",
-            "This application does not accept personal access tokens. An administrator can allow them in its settings.",
-        );
+        let words = "This application does not accept personal access tokens. An administrator can allow them in its settings.";
+        return asker
+            .forbid(
+                app,
+                None,
+                "tokens_not_allowed",
+                ("Tokens not allowed", words),
+            )
+            .await;
     }
     let found = match tokens::check(&state.db, &presented.token).await {
         Ok(found) => found,
@@ -288,18 +307,21 @@ async fn token_check(
     };
     let Some(token) = found else {
         tracing::info!(app = ?app.name, "forward-auth: unknown, expired or revoked personal access token; refused");
-        asker.denied(state, app, None, "invalid_token").await;
+        asker.denied(app, None, "invalid_token").await;
         return invalid();
     };
     if !token.opens(&app.id) {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
         let owner = Some((token.user_id.as_str(), ""));
-        asker.denied(state, app, owner, "token_not_for_app").await;
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Not for this token",
-            "This personal access token was not made for this application.",
-        );
+        let words = "This personal access token was not made for this application.";
+        return asker
+            .forbid(
+                app,
+                owner,
+                "token_not_for_app",
+                ("Not for this token", words),
+            )
+            .await;
     }
     let who = match groups::identity(&state.db, &token.user_id).await {
         Ok(Some(who)) => who,
@@ -318,12 +340,26 @@ async fn token_check(
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
-        asker.denied(state, app, user, "not_allowed").await;
-        return refused(
-            StatusCode::FORBIDDEN,
-            "Not for this account",
-            &format!("{} may not open {}.", who.username, app.name),
+        let words = format!("{} may not open {}.", who.username, app.name);
+        return asker
+            .forbid(app, user, "not_allowed", ("Not for this account", &words))
+            .await;
+    }
+    let requirement = match state.apps.requirement(&state.db).await {
+        Ok(r) => r,
+        Err(e) => return (Check::Unavailable, unavailable(&e)),
+    };
+    if requirement.applies(who.is_admin, app.require_second_factor) && !token.two_factors {
+        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
+        let user = Some((token.user_id.as_str(), who.username.as_str()));
+        let words = format!(
+            "{} requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
+            app.name
         );
+        let title = "Second factor required";
+        return asker
+            .forbid(app, user, "second_factor_required", (title, &words))
+            .await;
     }
     if token.stale {
         // The last use, at most every five minutes: the check itself stays write-free.
@@ -337,10 +373,11 @@ async fn token_check(
     (Check::Allowed, allowed(app, &who))
 }
 
-/// Who asked for a check: enough to name the client, read only when a refusal is audited
-/// (an allowed check neither reads it nor writes anything).
+/// Who asked this server (`state`) for a check: enough to name the client, read only when a
+/// refusal is audited (an allowed check neither reads it nor writes anything).
 #[derive(Clone, Copy)]
 struct Asker<'a> {
+    state: &'a AppState,
     peer: SocketAddr,
     headers: &'a HeaderMap,
 }
@@ -348,16 +385,23 @@ struct Asker<'a> {
 impl Asker<'_> {
     /// Counts the refusal of `user` (id, name; absent: a token nobody owns) at `app` in the
     /// audit log's row of its minute, application, user and reason.
-    async fn denied(
+    async fn denied(self, app: &App, user: Option<(&str, &str)>, reason: &'static str) {
+        let client = app::extract::ClientAddr::of(self.peer.ip(), self.headers, self.state).0;
+        let target = (app.id.as_str(), app.name.as_str());
+        portcullis::ssr::audit::denied(&self.state.db, target, user, reason, client).await;
+    }
+
+    /// Refuses `user` at `app`: counted as [`Self::denied`] does, answered 403 with a page
+    /// (`title`, `words`).
+    async fn forbid(
         self,
-        state: &AppState,
         app: &App,
         user: Option<(&str, &str)>,
         reason: &'static str,
-    ) {
-        let client = app::extract::ClientAddr::of(self.peer.ip(), self.headers, state).0;
-        let target = (app.id.as_str(), app.name.as_str());
-        portcullis::ssr::audit::denied(&state.db, target, user, reason, client).await;
+        (title, words): (&str, &str),
+    ) -> (Check, Response) {
+        self.denied(app, user, reason).await;
+        (Check::Denied, page(StatusCode::FORBIDDEN, title, words))
     }
 }
 
@@ -407,15 +451,36 @@ fn client_identity_header(headers: &HeaderMap) -> Option<&HeaderName> {
 
 /// 302 (or nginx's 401) to the login page, which brings the browser back to `url`.
 fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
+    let words = Onward {
+        title: "Sign in to continue",
+        lead: "Sign in to Portcullis to open this application.",
+    };
+    send_to(state, "/login", url, flavor, words)
+}
+
+/// 302 (or nginx's 401) to the second-factor page (the step-up), which brings the browser
+/// back to `url` once the signed-in person gave their second factor.
+fn step_up_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {
+    let words = Onward {
+        title: "Second factor required",
+        lead: "This application asks for a second factor: give it at Portcullis to continue.",
+    };
+    send_to(state, "/second-factor", url, flavor, words)
+}
+
+/// The browser to Portcullis's `path` with `?next=<url>`, as the proxy passes it on.
+fn send_to(
+    state: &AppState,
+    path: &str,
+    url: &url::Url,
+    flavor: Flavor,
+    words: Onward,
+) -> Response {
     let next: String = url::form_urlencoded::byte_serialize(url.as_str().as_bytes()).collect();
-    let login = format!("{}/login?next={next}", state.public_url);
+    let to = format!("{}{path}?next={next}", state.public_url);
     let status = flavor.pick(StatusCode::FOUND, StatusCode::UNAUTHORIZED);
-    let mut res = page(
-        status,
-        "Sign in to continue",
-        "Sign in to Portcullis to open this application.",
-    );
-    if let Ok(v) = HeaderValue::from_str(&login) {
+    let mut res = page(status, words.title, words.lead);
+    if let Ok(v) = HeaderValue::from_str(&to) {
         res.headers_mut().insert(LOCATION, v);
     }
     res

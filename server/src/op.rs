@@ -64,12 +64,15 @@ pub fn routes() -> Router<AppState> {
         .route(DISCOVERY_PATH, get(discovery))
         .route(OAUTH_METADATA_PATH, get(discovery))
         .route(JWKS_PATH, get(jwks))
-        .route(AUTHORIZE_PATH, get(authorize_get).post(authorize_post))
+        .route(
+            AUTHORIZE_PATH,
+            get(authorize_get).post(answered_as_get(AUTHORIZE_PATH)),
+        )
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
         .route(&format!("{ANSWER_PATH}/{{id}}"), post(answered))
         .route(
             END_SESSION_PATH,
-            get(end_session_get).post(end_session_post),
+            get(end_session_get).post(answered_as_get(END_SESSION_PATH)),
         )
         .route(END_SESSION_CONFIRM_PATH, post(end_session_confirm))
         .merge(cross_origin)
@@ -217,9 +220,9 @@ async fn proceed(
     );
     if let (Next::Consent, Some(p)) = (&next, person) {
         // Nobody is asked to share with an application they may not open.
-        match may_open(state, p.user_id, client).await {
-            Ok(true) => {}
-            Ok(false) => return finish(state, waiting, async { denied(state, &request) }).await,
+        match access(state, p.user_id, client).await {
+            Ok(a) if a.allowed => {}
+            Ok(_) => return finish(state, waiting, async { denied(state, &request) }).await,
             Err(res) => return res,
         }
     }
@@ -341,6 +344,12 @@ async fn consent_page(
 /// To the login page, which comes back to `/oauth2/continue/<id>` once signed in; a
 /// `login_hint` fills its username (nothing else trusts it).
 fn to_login(id: &str, login_hint: Option<&str>) -> Response {
+    to_page("/login", id, login_hint)
+}
+
+/// To `page` here (the login or the second-factor page), which comes back to
+/// `/oauth2/continue/<id>` when done; with `login_hint` for the login page.
+fn to_page(page: &str, id: &str, login_hint: Option<&str>) -> Response {
     let next = format!("{CONTINUE_PATH}/{id}");
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     query.append_pair("next", &next);
@@ -348,7 +357,7 @@ fn to_login(id: &str, login_hint: Option<&str>) -> Response {
         query.append_pair("login_hint", hint);
     }
     let query = query.finish();
-    Redirect::to(&format!("/login?{query}")).into_response()
+    Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
 /// An error for the client, at its redirect URI.
@@ -382,10 +391,27 @@ async fn issue(
     let Some(user_id) = data.user_id.clone() else {
         return refuse(state, request, "login_required", "not signed in");
     };
-    match may_open(state, &user_id, client).await {
-        Ok(true) => {}
-        Ok(false) => return denied(state, request),
+    let access = match access(state, &user_id, client).await {
+        Ok(a) => a,
         Err(res) => return res,
+    };
+    if !access.allowed {
+        return denied(state, request);
+    }
+    if access.two_required && !data.two_factors() {
+        // The step-up, as forward auth sends people to it: the request waits meanwhile.
+        if request.prompt_none {
+            return refuse(
+                state,
+                request,
+                "interaction_required",
+                "the application requires a second factor, and this session has shown one",
+            );
+        }
+        return match authorize::store_request(db, &client.app_id, request).await {
+            Ok(id) => to_page("/second-factor", &id, None),
+            Err(e) => trouble(e),
+        };
     }
     let sid = match session.op_sid().await {
         Ok(s) => s,
@@ -395,7 +421,7 @@ async fn issue(
         user_id,
         sid,
         auth_time: data.signed_in_at,
-        amr: id_token::amr_of(data.via.as_ref()),
+        amr: id_token::amr_of(&data),
     };
     match grants::issue_code(db, &client.app_id, request, &signed_in).await {
         Ok(code) => Redirect::to(&authorize::redirect_with(
@@ -411,8 +437,15 @@ async fn issue(
     }
 }
 
-/// Whether `user_id` may open `client`'s application (its "who may open it" rule).
-async fn may_open(state: &AppState, user_id: &str, client: &OpClient) -> Result<bool, Response> {
+/// What `user_id` may do with `client`'s application.
+struct Access {
+    /// Its "who may open it" rule lets them in.
+    allowed: bool,
+    /// A second factor is required for it (the application's or everyone's requirement).
+    two_required: bool,
+}
+
+async fn access(state: &AppState, user_id: &str, client: &OpClient) -> Result<Access, Response> {
     let db = &state.db;
     let (who, app) = match (
         portcullis::ssr::groups::identity(db, user_id).await,
@@ -421,14 +454,21 @@ async fn may_open(state: &AppState, user_id: &str, client: &OpClient) -> Result<
         (Ok(who), Ok(app)) => (who, app),
         (Err(e), _) | (_, Err(e)) => return Err(trouble(e)),
     };
-    let allowed = match (&who, &app) {
-        (Some(who), Some(app)) => app.allows(who.is_admin, &who.username, &who.groups),
-        _ => false,
+    let requirement = state.apps.requirement(db).await.map_err(trouble)?;
+    let (allowed, two_required) = match (&who, &app) {
+        (Some(who), Some(app)) => (
+            app.allows(who.is_admin, &who.username, &who.groups),
+            requirement.applies(who.is_admin, app.require_second_factor),
+        ),
+        _ => (false, false),
     };
     if !allowed {
         tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
     }
-    Ok(allowed)
+    Ok(Access {
+        allowed,
+        two_required,
+    })
 }
 
 fn denied(state: &AppState, request: &AuthRequest) -> Response {
@@ -514,12 +554,6 @@ async fn end_session_get(
     }
 }
 
-/// `POST /oauth2/logout`: answered 303 to the GET, as for the authorization endpoint.
-async fn end_session_post(body: String) -> Response {
-    let params = Params::parse(&body);
-    Redirect::to(&format!("{END_SESSION_PATH}?{}", params.query())).into_response()
-}
-
 /// `POST /oauth2/logout/confirm`: the person confirmed on our own page (the cross-site check
 /// refuses a post from elsewhere); signed out, never redirected.
 async fn end_session_confirm(
@@ -572,11 +606,16 @@ fn signed_out_page() -> Response {
     )
 }
 
-/// `POST /oauth2/authorize`: answered 303 to the GET with the same parameters, so that the
-/// SameSite=Lax session cookie comes along and one handler judges both.
-async fn authorize_post(body: String) -> Response {
-    let params = Params::parse(&body);
-    Redirect::to(&format!("{AUTHORIZE_PATH}?{}", params.query())).into_response()
+/// `POST /oauth2/authorize` and `POST /oauth2/logout`: answered 303 to the GET at `path` with
+/// the same parameters, so that the SameSite=Lax session cookie comes along and one handler
+/// judges both.
+fn answered_as_get(
+    path: &'static str,
+) -> impl Fn(String) -> std::future::Ready<Redirect> + Clone + Send + Sync + 'static {
+    move |body| {
+        let params = Params::parse(&body);
+        std::future::ready(Redirect::to(&format!("{path}?{}", params.query())))
+    }
 }
 
 /// `GET /oauth2/continue/{id}`: a request that waited while the person signed in, chose

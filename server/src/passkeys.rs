@@ -1,7 +1,8 @@
 //! The passkey ceremonies' JSON routes, called by `public/pkg/passkey.js` (WebAuthn needs
 //! JavaScript: `navigator.credentials`). Each ceremony is a start (the options for the
 //! browser, and the ceremony's id) and a finish (the browser's answer); the rules are in
-//! `portcullis::ssr::passkeys`. Errors are `AppError`'s JSON.
+//! `portcullis::ssr::passkeys`. Handlers answer `Result<Response, AppError>`: errors are
+//! `AppError`'s JSON.
 //!
 //! - `POST /api/v1/passkeys/register/start` and `.../register/finish` (signed in): add a
 //!   passkey to the account, under a name (Profile → Security).
@@ -23,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use http::HeaderValue;
+use portcullis::ssr::audit::Actor;
 use portcullis::ssr::passkeys::{self, PasskeyError, Passkeys};
 use portcullis::ssr::passkeys::{PublicKeyCredential, RegisterPublicKeyCredential};
 use portcullis::ssr::session::{AuthSession, SignedInVia};
@@ -85,8 +87,9 @@ fn started(
     res
 }
 
-fn answer(result: Result<Response, AppError>) -> Response {
-    result.unwrap_or_else(|e| e.answer(false))
+/// A finish's answer: where the browser goes next.
+fn go_to(target: &str) -> Response {
+    Json(json!({ "redirect": target })).into_response()
 }
 
 #[derive(Deserialize)]
@@ -96,11 +99,12 @@ struct RegisterStart {
 
 async fn register_start(
     State(state): State<AppState>,
-    SignedIn { user, .. }: SignedIn,
+    SignedIn { user, session }: SignedIn,
     Binding(binding): Binding,
     Json(form): Json<RegisterStart>,
-) -> Response {
-    answer(begin_registration(&state, binding, &user, &form.name).await)
+) -> Result<Response, AppError> {
+    app::auth::may_change_factors(&state, &session, &user).await?;
+    begin_registration(&state, binding, &user, &form.name).await
 }
 
 /// A registration's start for `user`, in this browser, of a passkey to be named `name`.
@@ -140,14 +144,9 @@ async fn enrol_start(
     State(state): State<AppState>,
     Binding(binding): Binding,
     Json(form): Json<EnrolStart>,
-) -> Response {
-    answer(
-        async {
-            let user = enrolment_account(&state, &form.token).await?;
-            begin_registration(&state, binding, &user, &form.name).await
-        }
-        .await,
-    )
+) -> Result<Response, AppError> {
+    let user = enrolment_account(&state, &form.token).await?;
+    begin_registration(&state, binding, &user, &form.name).await
 }
 
 /// The account whose enrolment link `token` is, while the link works.
@@ -160,12 +159,32 @@ async fn enrolment_account(state: &AppState, token: &str) -> Result<UserRow, App
     user.ok_or_else(|| PasskeyError::Link.into())
 }
 
+/// A registration's finish as the browser posts it (through an enrolment link, with the
+/// link's `token` beside it).
 #[derive(Deserialize)]
-struct EnrolFinish {
-    token: String,
+struct RegisterFinish {
     challenge: String,
     name: String,
     credential: RegisterPublicKeyCredential,
+}
+
+impl RegisterFinish {
+    /// The answer for the ceremony, from this browser (`binding`), its name checked.
+    fn answer<'a>(&'a self, binding: Option<&'a str>) -> Result<passkeys::Answer<'a>, AppError> {
+        Ok(passkeys::Answer {
+            binding,
+            challenge: &self.challenge,
+            name: checked_name(&self.name)?,
+            credential: &self.credential,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct EnrolFinish {
+    token: String,
+    #[serde(flatten)]
+    finish: RegisterFinish,
 }
 
 /// The link is used up, the passkey stored, and this browser signed in with it.
@@ -175,32 +194,23 @@ async fn enrol_finish(
     Binding(binding): Binding,
     ClientAddr(ip): ClientAddr,
     Json(form): Json<EnrolFinish>,
-) -> Response {
-    answer(
-        async {
-            let rp = relying_party(&state)?;
-            let name = checked_name(&form.name)?;
-            let (user_id, added) = passkeys::finish_enrolment(
-                rp,
-                &state.db,
-                binding.as_deref(),
-                &form.token,
-                passkeys::Answer {
-                    challenge: &form.challenge,
-                    name: &name,
-                    credential: &form.credential,
-                },
-                ip,
-            )
-            .await
-            .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
-            sign_in(&session, &user_id, SignedInVia::Passkey { synced: added.backed_up }).await?;
-            added_notice(&session, &added.name).await?;
-            tracing::info!(user = ?user_id, passkey = ?added.name, "enrolled a passkey through a link");
-            Ok(Json(json!({ "redirect": "/" })).into_response())
-        }
-        .await,
+) -> Result<Response, AppError> {
+    let rp = relying_party(&state)?;
+    let answer = form.finish.answer(binding.as_deref())?;
+    let (user_id, added) = passkeys::finish_enrolment(rp, &state.db, &form.token, answer, ip)
+        .await
+        .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
+    sign_in(
+        &session,
+        &user_id,
+        SignedInVia::Passkey {
+            synced: added.backed_up,
+        },
     )
+    .await?;
+    added_notice(&session, &added.name).await?;
+    tracing::info!(user = ?user_id, passkey = ?added.name, "enrolled a passkey through a link");
+    Ok(go_to("/"))
 }
 
 /// The notice after a passkey was added (also its log line's subject).
@@ -209,66 +219,39 @@ async fn added_notice(session: &AuthSession, name: &str) -> Result<(), AppError>
     Ok(session.set_notice(&notice).await?)
 }
 
-#[derive(Deserialize)]
-struct RegisterFinish {
-    challenge: String,
-    name: String,
-    credential: RegisterPublicKeyCredential,
-}
-
 async fn register_finish(
     State(state): State<AppState>,
     SignedIn { user, session }: SignedIn,
     Binding(binding): Binding,
     ClientAddr(ip): ClientAddr,
     Json(form): Json<RegisterFinish>,
-) -> Response {
-    answer(
-        async {
-            let rp = relying_party(&state)?;
-            let name = checked_name(&form.name)?;
-            let added = passkeys::finish_registration(
-                rp,
-                &state.db,
-                binding.as_deref(),
-                &user.id,
-                passkeys::Answer {
-                    challenge: &form.challenge,
-                    name: &name,
-                    credential: &form.credential,
-                },
-                &portcullis::ssr::audit::Actor::user(&user.id, &user.username, ip),
-            )
-            .await
-            .inspect_err(
-                |e| tracing::info!(user = ?user.username, error = %e, "passkey not registered"),
-            )?;
-            added_notice(&session, &added.name).await?;
-            tracing::info!(user = ?user.username, passkey = ?added.name, "added a passkey");
-            Ok(Json(json!({ "redirect": "/profile/settings/security" })).into_response())
-        }
-        .await,
-    )
+) -> Result<Response, AppError> {
+    let rp = relying_party(&state)?;
+    let answer = form.answer(binding.as_deref())?;
+    let by = Actor::user(&user.id, &user.username, ip);
+    let added = passkeys::finish_registration(rp, &state.db, &user.id, answer, &by)
+        .await
+        .inspect_err(
+            |e| tracing::info!(user = ?user.username, error = %e, "passkey not registered"),
+        )?;
+    added_notice(&session, &added.name).await?;
+    tracing::info!(user = ?user.username, passkey = ?added.name, "added a passkey");
+    Ok(go_to("/profile/settings/security"))
 }
 
 async fn sign_in_start(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
     Binding(binding): Binding,
-) -> Response {
-    answer(
-        async {
-            let rp = relying_party(&state)?;
-            state
-                .limiter
-                .start(ip.map(app::limiter::ClientKey::from))
-                .map_err(AppError::RateLimited)?;
-            let (binding, cookie) = binding_or_new(&state, binding);
-            let (id, options) = passkeys::start_sign_in(rp, &state.db, &binding).await?;
-            Ok(started(id, options, cookie))
-        }
-        .await,
-    )
+) -> Result<Response, AppError> {
+    let rp = relying_party(&state)?;
+    state
+        .limiter
+        .start(ip.map(app::limiter::ClientKey::from))
+        .map_err(AppError::RateLimited)?;
+    let (binding, cookie) = binding_or_new(&state, binding);
+    let (id, options) = passkeys::start_sign_in(rp, &state.db, &binding).await?;
+    Ok(started(id, options, cookie))
 }
 
 #[derive(Deserialize)]
@@ -285,45 +268,40 @@ async fn sign_in_finish(
     ClientAddr(ip): ClientAddr,
     Binding(binding): Binding,
     Json(form): Json<SignInFinish>,
-) -> Response {
-    answer(
-        async {
-            let rp = relying_party(&state)?;
-            let who = passkeys::finish_sign_in(
-                rp,
-                &state.db,
-                binding.as_deref(),
-                &form.challenge,
-                &form.credential,
-            )
-            .await
-            .inspect_err(|e| tracing::info!(client = ?ip, error = %e, "passkey sign-in refused"))?;
-            let user = portcullis::ssr::users::get(&state.db, &who.user_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::from(PasskeyError::Refused {
-                        why: "account gone".into(),
-                    })
-                })?;
-            sign_in(
-                &session,
-                &user.id,
-                SignedInVia::Passkey { synced: who.synced },
-            )
-            .await?;
-            let by = portcullis::ssr::audit::Actor::user(&user.id, &user.username, ip);
-            app::auth::audit_sign_in(&state.db, &by, &[("method", "passkey")]).await;
-            tracing::info!(user = ?user.username, synced = who.synced, "signed in with a passkey");
-            let apps = state.apps.get(&state.db).await.unwrap_or_default();
-            let target = form
-                .next
-                .as_deref()
-                .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
-                .unwrap_or_else(|| "/".to_owned());
-            Ok(Json(json!({ "redirect": target })).into_response())
-        }
-        .await,
+) -> Result<Response, AppError> {
+    let rp = relying_party(&state)?;
+    let who = passkeys::finish_sign_in(
+        rp,
+        &state.db,
+        binding.as_deref(),
+        &form.challenge,
+        &form.credential,
     )
+    .await
+    .inspect_err(|e| tracing::info!(client = ?ip, error = %e, "passkey sign-in refused"))?;
+    let user = portcullis::ssr::users::get(&state.db, &who.user_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::from(PasskeyError::Refused {
+                why: "account gone".into(),
+            })
+        })?;
+    sign_in(
+        &session,
+        &user.id,
+        SignedInVia::Passkey { synced: who.synced },
+    )
+    .await?;
+    let by = Actor::user(&user.id, &user.username, ip);
+    app::auth::audit_sign_in(&state.db, &by, &[("method", "passkey")]).await;
+    tracing::info!(user = ?user.username, synced = who.synced, "signed in with a passkey");
+    let apps = state.apps.get(&state.db).await.unwrap_or_default();
+    let target = form
+        .next
+        .as_deref()
+        .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(go_to(&target))
 }
 
 #[derive(Deserialize)]
@@ -342,28 +320,28 @@ struct SetupForm {
 async fn setup(
     State(state): State<AppState>,
     ClientAddr(ip): ClientAddr,
-    Json(form): Json<SetupForm>,
-) -> Response {
-    answer(
-        async {
-            relying_party(&state)?;
-            let account = portcullis::account::NewAccount {
-                username: form.username,
-                email: form.email,
-                display_name: form.display_name,
-                password: String::new(),
-            }
-            .validate_passkey_only()
-            .map_err(AppError::Validation)?;
-            let by = portcullis::ssr::audit::Actor::unknown(&account.username, ip);
-            let user =
-                portcullis::ssr::users::create(&state.db, &account, true, true, &by).await?;
-            state.login_page.invalidate();
-            let token = passkeys::new_enrolment(&state.db, &user.id, &by).await?;
-            tracing::info!(user = ?user.username, "first-run setup created the administrator, passkey to follow");
-            let link = format!("{}?token={token}", passkeys::ENROLMENT_PATH);
-            Ok(Json(json!({ "redirect": link })).into_response())
-        }
-        .await,
-    )
+    Json(SetupForm {
+        username,
+        email,
+        display_name,
+    }): Json<SetupForm>,
+) -> Result<Response, AppError> {
+    relying_party(&state)?;
+    let account = portcullis::account::NewAccount {
+        username,
+        email,
+        display_name,
+        password: String::new(),
+    }
+    .validate_passkey_only()
+    .map_err(AppError::Validation)?;
+    let by = Actor::unknown(&account.username, ip);
+    let user = portcullis::ssr::users::create(&state.db, &account, true, true, &by).await?;
+    state.login_page.invalidate();
+    let token = passkeys::new_enrolment(&state.db, &user.id, &by).await?;
+    tracing::info!(user = ?user.username, "first-run setup created the administrator, passkey to follow");
+    Ok(go_to(&format!(
+        "{}?token={token}",
+        passkeys::ENROLMENT_PATH
+    )))
 }

@@ -434,6 +434,7 @@ async fn conclude(
                 subject: verified.subject.clone(),
                 sid: verified.sid.clone(),
                 id_token: verified.id_token.clone(),
+                two_factors: verified.two_factors,
             };
             // The groups this provider vouches for now (its groups claim), before the
             // session exists: a sign-in whose groups cannot be stored must not grant access

@@ -7,7 +7,9 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::{draft, idp_provider, me, password_sign_in, sign_in, signed_in};
+use common::flow::{
+    add_signed_in, body_with, draft, idp_provider, me, password_sign_in, sign_in, signed_in,
+};
 use portcullis::audit::{AuditEvent, AuditFilter, EventKind, Page};
 use portcullis::ssr::audit::{self, Actor, Entry};
 use reqwest::StatusCode;
@@ -373,13 +375,11 @@ async fn pages_and_filters(app: &TestApp) {
 
     // The page, as an administrator without JavaScript: the GET form's filters, the table,
     // the Older link; a date that is no date is the field's error.
-    app.add_user("root", "root password", true).await;
-    let root = signed_in(app, "root").await;
+    let root = add_signed_in(app, "root", true).await;
     let page = app
         .page(&root, "/settings/audit?user=carol&event=sign_in_failed")
         .await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
+    let html = body_with(page, StatusCode::OK).await;
     assert_eq!(
         html.matches("data-event=\"sign_in_failed\"").count(),
         5,
@@ -412,12 +412,12 @@ async fn pages_and_filters(app: &TestApp) {
     );
 
     // Someone else: refused.
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
-    let res = app
-        .call(&alice, "admin/audit_log", &[("query[user]", "")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let alice = add_signed_in(app, "alice", false).await;
+    assert_eq!(
+        app.call_status(&alice, "admin/audit_log", &[("query[user]", "")])
+            .await,
+        StatusCode::FORBIDDEN
+    );
     let res = app
         .call(&root, "admin/audit_log", &[("query[user]", "")])
         .await;

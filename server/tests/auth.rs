@@ -4,7 +4,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::{body_with, call_json, signed_in, user_count};
+use common::flow::{add_signed_in, body_with, call_json, signed_in, user_count};
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::Value;
@@ -156,8 +156,10 @@ async fn login_rotates_the_session_and_logout_destroys_it(app: &TestApp) {
     let replay = me_with_cookie(app, &cookie).await;
     assert_eq!(replay, StatusCode::UNAUTHORIZED, "old id is dead");
 
-    let out = app.call(&browser, "auth/logout", &[]).await;
-    assert_eq!(out.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&browser, "auth/logout", &[]).await,
+        StatusCode::OK
+    );
     assert_eq!(me(app, &browser).await.0, StatusCode::UNAUTHORIZED);
     let replay = me_with_cookie(app, &rotated).await;
     assert_eq!(
@@ -170,10 +172,11 @@ both_backends!(login_rotates_the_session_and_logout_destroys_it);
 
 async fn non_admins_are_refused(app: &TestApp) {
     app.add_user("root", "root password", true).await;
-    app.add_user("bob", "bob password", false).await;
-    let bob = signed_in(app, "bob").await;
-    let res = app.call(&bob, "admin/users_settings", &[]).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let bob = add_signed_in(app, "bob", false).await;
+    assert_eq!(
+        app.call_status(&bob, "admin/users_settings", &[]).await,
+        StatusCode::FORBIDDEN
+    );
     // Every time: a page's own server calls must not change its status or redirect it.
     for _ in 0..15 {
         let page = app.page(&bob, "/settings/users").await;
@@ -183,8 +186,11 @@ async fn non_admins_are_refused(app: &TestApp) {
     }
 
     let anonymous = app.browser();
-    let res = app.call(&anonymous, "admin/users_settings", &[]).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.call_status(&anonymous, "admin/users_settings", &[])
+            .await,
+        StatusCode::UNAUTHORIZED
+    );
     for path in [
         "/settings/users",
         "/settings/users/oidc",
@@ -208,9 +214,8 @@ async fn non_admins_are_refused(app: &TestApp) {
         !body.to_string().contains("argon2"),
         "no hashes leave the server"
     );
-    let page = app.page(&root, "/settings/users").await;
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("Login Methods"));
+    let page = body_with(app.page(&root, "/settings/users").await, StatusCode::OK).await;
+    assert!(page.contains("Login Methods"));
 }
 both_backends!(non_admins_are_refused);
 
@@ -250,8 +255,7 @@ async fn forms_work_without_javascript(app: &TestApp) {
     let page = app
         .page(&browser, "/login?next=%2Fprofile%2Fsettings")
         .await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
+    let html = body_with(page, StatusCode::OK).await;
     assert!(
         html.contains("action=\"/api/auth/login\""),
         "a real form: {html}"
@@ -376,8 +380,7 @@ async fn health_and_not_found(app: &TestApp) {
 both_backends!(health_and_not_found);
 
 async fn profile_pages_render(app: &TestApp) {
-    app.add_user("gina", "gina password", false).await;
-    let b = signed_in(app, "gina").await;
+    let b = add_signed_in(app, "gina", false).await;
     for path in ["/profile/settings", "/profile/settings/linked-accounts"] {
         let res = app.page(&b, path).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");

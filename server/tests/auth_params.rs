@@ -69,8 +69,7 @@ async fn the_provider_receives_them_at_sign_in(app: &TestApp) {
 both_backends!(the_provider_receives_them_at_sign_in);
 
 async fn a_protocol_parameter_is_refused_on_its_field_and_nothing_is_saved(app: &TestApp) {
-    app.add_user("root", "root password", true).await;
-    let admin = signed_in(app, "root").await;
+    let admin = add_signed_in(app, "root", true).await;
     let save = |d: portcullis::provider::ProviderDraft, original: &'static str| {
         let admin = admin.clone();
         async move { app.save_provider(&admin, original, &d).await }

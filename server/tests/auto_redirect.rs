@@ -54,9 +54,7 @@ async fn goes_straight_to_the_chosen_provider_and_back(app: &TestApp) {
     // A fresh browser typing /login goes too; ?choose shows the page, once.
     let fresh = app.browser();
     assert!(to_provider(&visit(app, &fresh, "/login").await, &idp));
-    let page = visit(app, &fresh, "/login?choose").await;
-    assert_eq!(page.status(), StatusCode::OK);
-    let html = page.text().await.unwrap();
+    let html = body_with(visit(app, &fresh, "/login?choose").await, StatusCode::OK).await;
     assert!(html.contains("Test IdP"), "the buttons show");
     assert!(to_provider(&visit(app, &fresh, "/login").await, &idp));
 }
@@ -119,19 +117,18 @@ async fn only_an_enabled_provider_can_be_chosen_and_the_break_glass_clears_it(ap
         None
     );
 
-    let user = {
-        app.add_user("bob", "bob password", false).await;
-        signed_in(app, "bob").await
-    };
-    let res = app
-        .call(&user, "admin/set_auto_redirect", &[("slug", "idp")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let user = { add_signed_in(app, "bob", false).await };
+    assert_eq!(
+        app.call_status(&user, "admin/set_auto_redirect", &[("slug", "idp")])
+            .await,
+        StatusCode::FORBIDDEN
+    );
 
-    let res = app
-        .call(&admin, "admin/set_auto_redirect", &[("slug", "idp")])
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&admin, "admin/set_auto_redirect", &[("slug", "idp")])
+            .await,
+        StatusCode::OK
+    );
     assert_eq!(
         providers::auto_redirect(&app.running.db)
             .await

@@ -63,8 +63,7 @@ async fn add_app(app: &TestApp, name: &str, urls: &str, access: &str, groups: &s
 /// browser signed in as alice.
 async fn echo_and_alice(app: &TestApp, urls: &str) -> Client {
     add_app(app, "Echo", urls, "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    signed_in(app, "alice").await
+    add_signed_in(app, "alice", false).await
 }
 
 /// What Caddy's `forward_auth` (and Traefik's ForwardAuth) send for a request to `url`.
@@ -618,12 +617,16 @@ async fn untrusted_forwarded_headers(backend: Backend) {
 
 each_backend!(untrusted_forwarded_headers);
 
-async fn admins_only(app: &TestApp) {
-    add_app(app, "Admin", APP, "admins", "").await;
+/// The administrator root and the user alice, each signed in (in that order).
+async fn root_and_alice(app: &TestApp) -> (Client, Client) {
     app.add_user("root", "root password", true).await;
     app.add_user("alice", "alice password", false).await;
-    let root = signed_in(app, "root").await;
-    let alice = signed_in(app, "alice").await;
+    (signed_in(app, "root").await, signed_in(app, "alice").await)
+}
+
+async fn admins_only(app: &TestApp) {
+    add_app(app, "Admin", APP, "admins", "").await;
+    let (root, alice) = root_and_alice(app).await;
     assert_eq!(check(app, &root, APP).await.status(), StatusCode::OK);
     assert_eq!(
         check(app, &alice, APP).await.status(),
@@ -853,8 +856,7 @@ proxied!(groups_from_a_nested_claim);
 async fn no_path_is_refused_not_judged_as_root(app: &TestApp) {
     add_app(app, "Open", APP, "users", "").await;
     add_app(app, "Admin", &format!("{APP}/admin"), "admins", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
+    let alice = add_signed_in(app, "alice", false).await;
     // Proto and host, but no X-Forwarded-Uri (or an empty one).
     for uri in [None, Some(""), Some("  ")] {
         let mut req = alice
@@ -902,6 +904,7 @@ async fn with_roots_password(app: &TestApp, user_id: &str) -> reqwest::Client {
     browser
 }
 
+mod step_up;
 mod tokens;
 
 /// A refusal is counted in the audit log, one row per minute, application, user and reason
@@ -910,8 +913,7 @@ async fn denials_are_counted(app: &TestApp) {
     use portcullis::audit::EventKind;
     let media = add_app(app, "Media", APP, "listed", "media").await;
     add_app(app, "Open", "http://open.portcullis.test", "users", "").await;
-    app.add_user("alice", "alice password", false).await;
-    let alice = signed_in(app, "alice").await;
+    let alice = add_signed_in(app, "alice", false).await;
     let before = app.events(Default::default()).await.len();
     for _ in 0..5 {
         let res = check(app, &alice, "http://open.portcullis.test/").await;

@@ -585,10 +585,11 @@ async fn provider_sessions_end_with_their_provider_or_link(app: &TestApp) {
     assert_eq!(sessions_of(app, &gus_id).await, 2);
 
     // Unlinking ends the session signed in through that identity only.
-    let res = app
-        .call(&by_password, "account/unlink", &[("slug", "idp")])
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&by_password, "account/unlink", &[("slug", "idp")])
+            .await,
+        StatusCode::OK
+    );
     assert!(
         me(app, &by_provider).await.is_none(),
         "the provider session ended with its link"

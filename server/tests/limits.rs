@@ -382,8 +382,7 @@ each_backend!(sign_in_starts_have_a_budget_per_client);
 async fn signing_out_forgets_the_browsers_attempts(app: &TestApp) {
     let idp = start_idp(app, &["idp"]).await;
     add_provider(app, &idp.issuer, "idp", true).await;
-    app.add_user("gina", "gina password", false).await;
-    let b = signed_in(app, "gina").await;
+    let b = add_signed_in(app, "gina", false).await;
     let callback = link_callback(app, &b, "idp", "alice").await;
     let out = app.call(&b, "auth/logout", &[]).await;
     let cleared = out
@@ -413,8 +412,7 @@ async fn an_issuer_change_that_orphans_links_asks_first(app: &TestApp) {
     let res = sign_in(app, &app.browser(), "idp", "alice").await;
     assert_eq!(raw_location(&res), "/");
     let b = start_idp(app, &["idp"]).await;
-    app.add_user("root", "root password", true).await;
-    let admin = signed_in(app, "root").await;
+    let admin = add_signed_in(app, "root", true).await;
     let form = |confirm: bool| {
         let mut f = vec![
             ("original_slug", "idp".to_owned()),

@@ -4,14 +4,13 @@
 
 use crate::common;
 use common::TestApp;
-use common::flow::{call_json, signed_in};
+use common::flow::{add_signed_in, call_json};
 use portcullis::apps::{AppDraft, ClientDraft};
 use portcullis::ssr::op::clients::{self, secret_matches};
 use serde_json::Value;
 
 async fn admin(app: &TestApp) -> reqwest::Client {
-    app.add_user("root", "root password", true).await;
-    signed_in(app, "root").await
+    add_signed_in(app, "root", true).await
 }
 
 fn wiki(client: ClientDraft) -> AppDraft {

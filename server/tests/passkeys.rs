@@ -86,6 +86,12 @@ fn refused(status: StatusCode, v: &Value, why: &str) {
     assert!(message.contains(why), "{why:?} in {v}");
 }
 
+/// An assertion for account `username` (its user handle) of a passkey no one holds.
+async fn stray_assertion(app: &TestApp, username: &str) -> Value {
+    let user_id = app.user_id(username).await;
+    assertion(b"some credential", Some(&handle_of(&user_id)))
+}
+
 fn handle_of(user_id: &str) -> Vec<u8> {
     uuid::Uuid::parse_str(user_id).unwrap().as_bytes().to_vec()
 }
@@ -142,11 +148,10 @@ each_backend!(sign_in_options_are_discoverable_with_user_verification);
 
 async fn a_challenge_is_used_once_by_the_browser_that_started_it(backend: Backend) {
     run(backend, async |app| {
-        let alice = app.user_id("alice").await;
         let mine = app.browser();
         let theirs = app.browser();
         let (challenge, _) = start_sign_in(app, &mine).await;
-        let cred = assertion(b"some credential", Some(&handle_of(&alice)));
+        let cred = stray_assertion(app, "alice").await;
 
         // Another browser cannot use it (it has no binding, or another one)...
         let (status, v) = finish_sign_in(app, &theirs, &challenge, cred.clone()).await;
@@ -170,7 +175,6 @@ each_backend!(a_challenge_is_used_once_by_the_browser_that_started_it);
 
 async fn a_challenge_expires_after_five_minutes(backend: Backend) {
     run(backend, async |app| {
-        let alice = app.user_id("alice").await;
         let browser = app.browser();
         let (challenge, _) = start_sign_in(app, &browser).await;
         // Five minutes and a second later (as stored: the server's clock is not set).
@@ -181,7 +185,7 @@ async fn a_challenge_expires_after_five_minutes(backend: Backend) {
         )
         .unwrap();
         assert_eq!(n, 1);
-        let cred = assertion(b"some credential", Some(&handle_of(&alice)));
+        let cred = stray_assertion(app, "alice").await;
         let (status, v) = finish_sign_in(app, &browser, &challenge, cred).await;
         refused(status, &v, "expired or was already used");
     })
@@ -215,9 +219,8 @@ each_backend!(replicas_share_challenges);
 
 async fn refusals_do_not_tell_which_accounts_exist(backend: Backend) {
     run(backend, async |app| {
-        let alice = app.user_id("alice").await;
         // Alice has a passkey (its row as a registration stores it).
-        insert_passkey(app, &alice, "p1", b"alice's credential", "Laptop").await;
+        let alice = with_passkeys(app, "alice", &[("p1", "alice's credential", "Laptop")]).await;
         let stranger = uuid::Uuid::new_v4();
         let cases = [
             // A real account's handle with a passkey it does not hold.
@@ -244,20 +247,25 @@ async fn refusals_do_not_tell_which_accounts_exist(backend: Backend) {
 }
 each_backend!(refusals_do_not_tell_which_accounts_exist);
 
-/// A passkey row as a registration stores it (a real `Passkey`'s JSON is not needed to list,
-/// remove or look one up).
-async fn insert_passkey(app: &TestApp, user_id: &str, id: &str, credential: &[u8], name: &str) {
-    portcullis::exec!(
-        &app.running.db,
-        "INSERT INTO user_passkeys (id, user_id, credential_id, name, passkey, sign_count, \
-         backup_eligible, backup_state, created_at) VALUES ($1, $2, $3, $4, '{}', 0, FALSE, FALSE, $5)",
-        id,
-        user_id,
-        URL_SAFE_NO_PAD.encode(credential),
-        name,
-        1_700_000_000i64
-    )
-    .unwrap();
+/// Gives account `username` `passkeys` (id, credential id, name), as rows a registration
+/// stores (a real `Passkey`'s JSON is not needed to list, remove or look one up); its id.
+async fn with_passkeys(app: &TestApp, username: &str, passkeys: &[(&str, &str, &str)]) -> String {
+    let user_id = app.user_id(username).await;
+    for (id, credential, name) in passkeys {
+        portcullis::exec!(
+            &app.running.db,
+            "INSERT INTO user_passkeys (id, user_id, credential_id, name, passkey, sign_count, \
+             backup_eligible, backup_state, created_at) \
+             VALUES ($1, $2, $3, $4, '{}', 0, FALSE, FALSE, $5)",
+            *id,
+            &user_id,
+            URL_SAFE_NO_PAD.encode(credential),
+            *name,
+            1_700_000_000i64
+        )
+        .unwrap();
+    }
+    user_id
 }
 
 async fn registration_needs_a_signed_in_account_and_a_name(backend: Backend) {
@@ -306,9 +314,11 @@ each_backend!(registration_needs_a_signed_in_account_and_a_name);
 
 async fn the_security_page_lists_and_removes_passkeys(backend: Backend) {
     run(backend, async |app| {
-        let alice_id = app.user_id("alice").await;
-        insert_passkey(app, &alice_id, "pk-1", b"cred one", "Laptop").await;
-        insert_passkey(app, &alice_id, "pk-2", b"cred two", "Phone").await;
+        let passkeys = [
+            ("pk-1", "cred one", "Laptop"),
+            ("pk-2", "cred two", "Phone"),
+        ];
+        let alice_id = with_passkeys(app, "alice", &passkeys).await;
         let alice = signed_in(app, "alice").await;
         let page = page_text(app, &alice, SECURITY).await;
         assert!(page.contains("Laptop") && page.contains("Phone"), "{page}");
@@ -320,10 +330,11 @@ async fn the_security_page_lists_and_removes_passkeys(backend: Backend) {
 
         // Bob cannot remove Alice's.
         let bob = signed_in(app, "bob").await;
-        let res = app
-            .call(&bob, "account/passkey_remove", &[("id", "pk-1")])
-            .await;
-        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.call_status(&bob, "account/passkey_remove", &[("id", "pk-1")])
+                .await,
+            StatusCode::NOT_FOUND
+        );
 
         // A plain form post (no JavaScript) removes it and comes back with a notice.
         let res = app
@@ -544,9 +555,11 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
         let by = common::by_cli();
         let out = add_pat(app);
         assert!(out.ok, "{}", out.stderr);
-        let pat = app.user_id("pat").await;
-        insert_passkey(app, &pat, "pat-1", b"pat one", "Laptop").await;
-        insert_passkey(app, &pat, "pat-2", b"pat two", "Phone").await;
+        let passkeys = [
+            ("pat-1", "pat one", "Laptop"),
+            ("pat-2", "pat two", "Phone"),
+        ];
+        let pat = with_passkeys(app, "pat", &passkeys).await;
         assert_eq!(remove(db, &pat, "pat-1", &by).await.unwrap(), "Laptop");
         // Pat has no password and no linked account: the last passkey stays.
         let last = remove(db, &pat, "pat-2", &by).await;
@@ -556,8 +569,7 @@ async fn the_last_way_in_cannot_be_removed(backend: Backend) {
             Err(RemoveError::NotFound)
         ));
         // Alice has a password: her only passkey may go.
-        let alice = app.user_id("alice").await;
-        insert_passkey(app, &alice, "alice-1", b"alice one", "Laptop").await;
+        let alice = with_passkeys(app, "alice", &[("alice-1", "alice one", "Laptop")]).await;
         assert_eq!(remove(db, &alice, "alice-1", &by).await.unwrap(), "Laptop");
         // Nobody removes another's.
         assert!(matches!(
@@ -588,10 +600,11 @@ async fn administrators_make_enrolment_links_on_the_users_page(backend: Backend)
         let alice_id = app.user_id("alice").await;
         // Not for users.
         let alice = signed_in(app, "alice").await;
-        let res = app
-            .call(&alice, "admin/passkey_link", &[("user_id", &alice_id)])
-            .await;
-        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.call_status(&alice, "admin/passkey_link", &[("user_id", &alice_id)])
+                .await,
+            StatusCode::FORBIDDEN
+        );
 
         let root = signed_in(app, "root").await;
         let users = page_text(app, &root, "/settings/users").await;

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::flow::{at_provider, draft, enable_oidc, me, signed_in, start};
+use common::flow::{add_signed_in, at_provider, draft, enable_oidc, me, start};
 use common::idp::Idp;
 use common::{Backend, TestApp};
 use rcgen::{
@@ -53,8 +53,7 @@ async fn homelab_report(app: &TestApp, pki: &Pki) -> (Idp, Value) {
     let uris = [app.url("/login/homelab")];
     let idp = Idp::start_tls(&uris, &pki.cert, &pki.key, &pki.ca_pem).await;
     assert!(idp.issuer.starts_with("https://"));
-    app.add_user("root", "root password", true).await;
-    let admin = signed_in(app, "root").await;
+    let admin = add_signed_in(app, "root", true).await;
     let res = app
         .call(
             &admin,

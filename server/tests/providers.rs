@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::TestApp;
-use common::flow::{page_text, password_sign_in_is_off, signed_in};
+use common::flow::{add_signed_in, page_text, password_sign_in_is_off};
 use common::idp::Idp;
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -148,8 +148,7 @@ fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 async fn admin(app: &TestApp) -> Client {
-    app.add_user("root", "root password", true).await;
-    signed_in(app, "root").await
+    add_signed_in(app, "root", true).await
 }
 
 /// The users page's switch that turns OpenID Connect sign-in on.
@@ -328,8 +327,7 @@ async fn provider_lifecycle(app: &TestApp) {
 both_backends!(provider_lifecycle);
 
 async fn non_admins_are_refused_everywhere(app: &TestApp) {
-    app.add_user("bob", "bob password", false).await;
-    let bob = signed_in(app, "bob").await;
+    let bob = add_signed_in(app, "bob", false).await;
     let anon = app.browser();
     let mut seen = Seen::default();
     let calls: Vec<(&str, Vec<(String, String)>)> = vec![

@@ -266,13 +266,18 @@ async fn tokens_through_caddy_and_nginx(backend: Backend) {
             .id
     };
     let valid = draft(vec![echo.id.clone()]).validate().unwrap();
-    let (alice_token, token) =
-        portcullis::ssr::tokens::create(db, &user_id("alice").await, &valid, &common::by_cli())
-            .await
-            .unwrap();
+    let (alice_token, token) = portcullis::ssr::tokens::create(
+        db,
+        &user_id("alice").await,
+        &valid,
+        true,
+        &common::by_cli(),
+    )
+    .await
+    .unwrap();
     // bob is not listed for Echo: his token names it, but he may not open it.
     let (_, bobs) =
-        portcullis::ssr::tokens::create(db, &user_id("bob").await, &valid, &common::by_cli())
+        portcullis::ssr::tokens::create(db, &user_id("bob").await, &valid, true, &common::by_cli())
             .await
             .unwrap();
     // nginx turns the check's 401 into its redirect to the login page: there a token that

@@ -136,10 +136,11 @@ async fn list_and_end_one(app: &TestApp) {
     replica.stop().await;
 
     // The same handle again: already ended.
-    let again = app
-        .call(&firefox, "account/end_session", &[("handle", &other)])
-        .await;
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call_status(&firefox, "account/end_session", &[("handle", &other)])
+            .await,
+        StatusCode::NOT_FOUND
+    );
 }
 both_backends!(list_and_end_one);
 
@@ -152,8 +153,11 @@ async fn everywhere_else_keeps_this_one(app: &TestApp) {
     let bob = new_user_in(app, "bob", false, FIREFOX).await;
     assert_eq!(sessions(app, &here).await.len(), 3);
 
-    let res = app.call(&here, "account/end_other_sessions", &[]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&here, "account/end_other_sessions", &[])
+            .await,
+        StatusCode::OK
+    );
     assert!(me(app, &here).await.is_some());
     assert!(me(app, &there).await.is_none());
     assert!(me(app, &third).await.is_none());
@@ -177,26 +181,29 @@ async fn a_user_cannot_end_anothers_session(app: &TestApp) {
     let alices = handle_where(&sessions(app, &alice).await, true);
     let alice_id = user_id(app, &alice).await;
 
-    let res = app
-        .call(&mallory, "account/end_session", &[("handle", &alices)])
-        .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app
-        .call(
+    assert_eq!(
+        app.call_status(&mallory, "account/end_session", &[("handle", &alices)])
+            .await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.call_status(
             &mallory,
             "admin/end_session",
-            &[("user_id", &alice_id), ("handle", &alices)],
+            &[("user_id", &alice_id), ("handle", &alices)]
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app
-        .call(
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call_status(
             &app.browser(),
             "account/end_session",
-            &[("handle", &alices)],
+            &[("handle", &alices)]
         )
-        .await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        .await,
+        StatusCode::UNAUTHORIZED
+    );
     assert!(me(app, &alice).await.is_some(), "alice is still signed in");
     assert!(me(app, &mallory).await.is_some());
     assert_eq!(sessions(app, &alice).await.len(), 1);

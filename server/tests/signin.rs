@@ -5,8 +5,9 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::{
-    LINKED_ACCOUNTS, alert, at_provider, call_json, draft, enable_oidc, finish, link, link_token,
-    me, page_text, sign_in, signed_in, start, start_idp, start_link, user_count, visit,
+    LINKED_ACCOUNTS, add_signed_in, alert, at_provider, call_json, draft, enable_oidc, finish,
+    link, link_token, me, page_text, sign_in, signed_in, start, start_idp, start_link, user_count,
+    visit,
 };
 use common::idp::Idp;
 use portcullis::provider::ProviderDraft;
@@ -120,8 +121,7 @@ async fn link_then_sign_in(app: &TestApp) {
     assert_eq!(me(app, &fresh).await.unwrap()["username"], "alice-local");
 
     // Another local user cannot link the same identity.
-    app.add_user("mallory", "mallory password", false).await;
-    let m = signed_in(app, "mallory").await;
+    let m = add_signed_in(app, "mallory", false).await;
     let res = link(app, &m, "idp", "alice").await;
     assert_eq!(res.headers()[LOCATION], LINKED_ACCOUNTS);
     assert!(
@@ -137,8 +137,7 @@ async fn link_then_sign_in(app: &TestApp) {
 
     // Required claims apply to linking too: bob's claim is false (a fresh browser, so the
     // provider asks who is signing in).
-    app.add_user("nina", "nina password", false).await;
-    let n = signed_in(app, "nina").await;
+    let n = add_signed_in(app, "nina", false).await;
     let _ = link(app, &n, "idp", "bob").await;
     assert!(
         page_text(app, &n, LINKED_ACCOUNTS)
@@ -147,8 +146,11 @@ async fn link_then_sign_in(app: &TestApp) {
     );
 
     // Unlink (alice-local has a password, so it is allowed).
-    let res = app.call(&b, "account/unlink", &[("slug", "idp")]).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&b, "account/unlink", &[("slug", "idp")])
+            .await,
+        StatusCode::OK
+    );
     let again = app.browser();
     let _ = sign_in(app, &again, "idp", "alice").await;
     assert!(

@@ -6,8 +6,8 @@ use crate::common;
 
 use common::TestApp;
 use common::flow::{
-    add_provider, at_provider, draft, enable_oidc, location, me, page_text, raw_location,
-    shady_draft, shows, sign_in, signed_in, start_idp,
+    add_provider, add_signed_in, at_provider, body_with, draft, enable_oidc, location, me,
+    page_text, raw_location, shady_draft, shows, sign_in, signed_in, start_idp,
 };
 use common::idp::Idp;
 use portcullis::provider::{DEFAULT_GROUPS_CLAIM, ProviderDraft, ProviderSettings, Typed};
@@ -67,8 +67,7 @@ async fn run_test(
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), StatusCode::OK);
-    page.text().await.unwrap()
+    body_with(page, StatusCode::OK).await
 }
 
 /// What must not change: users, links, sessions (each row's owner and data).
@@ -457,8 +456,7 @@ both_backends!(admin_claims_and_groups_are_reported_as_a_sign_in_would_see_them)
 
 async fn only_the_administrator_who_ran_it_sees_it(app: &TestApp) {
     let (idp, admin) = setup(app, &["kc"]).await;
-    app.add_user("eve", "eve password", false).await;
-    let eve = signed_in(app, "eve").await;
+    let eve = add_signed_in(app, "eve", false).await;
     let d = draft(&idp.issuer, "kc", true);
     let res = post_test(app, &eve, "", &d).await;
     assert_eq!(

@@ -27,7 +27,7 @@ fn unix_now() -> u64 {
 
 /// Waits out the last seconds of a time step, so that codes computed now are judged by the
 /// server in the same step (a test computes, then posts).
-async fn away_from_a_step_edge() {
+pub(crate) async fn away_from_a_step_edge() {
     let into = unix_now() % STEP;
     if into >= STEP - 4 {
         tokio::time::sleep(Duration::from_secs(STEP - into + 1)).await;
@@ -35,7 +35,7 @@ async fn away_from_a_step_edge() {
 }
 
 /// The RFC 6238 code for `secret` (base32, as the page shows it) at `offset` steps from now.
-fn code(secret: &str, offset: i64) -> String {
+pub(crate) fn code(secret: &str, offset: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
     let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
     let t = unix_now() as i64 + offset * STEP as i64;
@@ -43,7 +43,7 @@ fn code(secret: &str, offset: i64) -> String {
 }
 
 /// A code that is not `right` (each digit moved on by one).
-fn wrong(right: &str) -> String {
+pub(crate) fn wrong(right: &str) -> String {
     right
         .chars()
         .map(|c| char::from_digit((c.to_digit(10).unwrap() + 1) % 10, 10).unwrap())
@@ -97,7 +97,7 @@ async fn start(app: &TestApp, b: &Client) -> String {
 
 /// Sets one-time codes up for the signed-in `b` (confirmed with the previous step's code, so
 /// the current step's is still unused); returns the secret and the recovery codes shown.
-async fn enrol(app: &TestApp, b: &Client) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, b: &Client) -> (String, Vec<String>) {
     let page = start(app, b).await;
     let secret = text_of(&page, "totp-secret").expect("the page shows the secret");
     away_from_a_step_edge().await;
@@ -161,8 +161,7 @@ async fn confirmed_rows(app: &TestApp) -> (i64, i64) {
 }
 
 async fn enrol_confirm_and_sign_in(app: &TestApp) {
-    app.add_user("alice", "alice password", false).await;
-    let b = common::flow::signed_in(app, "alice").await;
+    let b = common::flow::add_signed_in(app, "alice", false).await;
     let page = page_text(app, &b, SECURITY).await;
     assert!(page.contains("id=\"totp-start\""), "{page}");
 
@@ -267,16 +266,18 @@ async fn the_second_step_answers_the_app(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = res.text().await.unwrap();
     assert!(body.contains("not right"), "{body}");
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
+            .await,
+        StatusCode::OK
+    );
     assert_eq!(username(app, &b).await.as_deref(), Some("jo"));
     // Used up: a second post has nothing to finish.
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", "123456")])
-        .await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", "123456")])
+            .await,
+        StatusCode::FORBIDDEN
+    );
 }
 both_backends!(the_second_step_answers_the_app);
 
@@ -307,13 +308,17 @@ async fn wrong_codes_are_limited(app: &TestApp) {
     away_from_a_step_edge().await;
     let bad = wrong(&code(&secret, 0));
     for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
-        let res = app.call(&b, "auth/second_factor", &[("code", &bad)]).await;
-        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            app.call_status(&b, "auth/second_factor", &[("code", &bad)])
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
-    let res = app
-        .call(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
-        .await;
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.call_status(&b, "auth/second_factor", &[("code", &code(&secret, 0))])
+            .await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
     assert_eq!(username(app, &b).await, None);
 }
 both_backends!(wrong_codes_are_limited);
@@ -321,8 +326,7 @@ both_backends!(wrong_codes_are_limited);
 /// Removing asks for a proof; the break-glass CLI needs none. The users page shows who has
 /// one-time codes.
 async fn remove_and_reset(app: &TestApp) {
-    app.add_user("root", "root password", true).await;
-    let admin = common::flow::signed_in(app, "root").await;
+    let admin = common::flow::add_signed_in(app, "root", true).await;
     let (b, _, _) = enrolled(app, "dave").await;
     let users = page_text(app, &admin, "/settings/users").await;
     assert_eq!(second_factor_cell(&users, "dave"), "One-time codes");

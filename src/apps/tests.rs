@@ -220,6 +220,7 @@ fn views_round_trip_to_drafts() {
         users: v.users,
         groups: v.groups,
         allow_tokens: v.allow_tokens,
+        require_second_factor: v.require_second_factor,
         position: 0,
         updated_at: 7,
     };

@@ -20,6 +20,7 @@
 
 use super::auth_params::AuthParams;
 use super::*;
+use crate::second_factor::ProviderFactors;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
 
@@ -144,6 +145,10 @@ settings! {
         /// `domain_hint=...`), never one Portcullis sets or must verify
         /// ([`super::auth_params`]).
         pub auth_params: F::Params,
+        /// Whether a sign-in here counts as two factors where a second factor is required:
+        /// `amr` (or empty when typed: as the ID token's `amr` says), `always` or `never`
+        /// ([`crate::second_factor::ProviderFactors`]).
+        pub second_factor: String,
     }
 }
 
@@ -178,6 +183,7 @@ impl ProviderSettings<Typed> {
             token_auth_method: "auto".to_owned(),
             groups_claim: DEFAULT_GROUPS_CLAIM.to_owned(),
             sign_out_at_provider: true,
+            second_factor: ProviderFactors::default().as_str().to_owned(),
             ..Self::default()
         }
     }
@@ -212,6 +218,13 @@ impl ProviderSettings<Typed> {
             errors.check(Err(e));
             AuthParams::default()
         });
+        let second_factor = ProviderFactors::parse(&self.second_factor).unwrap_or_else(|| {
+            errors.push(
+                "second_factor",
+                "Choose amr (as the provider's amr claim says), always or never for the second factor.",
+            );
+            ProviderFactors::default()
+        });
         ProviderSettings {
             scopes,
             required_claims,
@@ -224,11 +237,17 @@ impl ProviderSettings<Typed> {
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             auth_params,
+            second_factor: second_factor.as_str().to_owned(),
         }
     }
 }
 
 impl ProviderSettings<Stored> {
+    /// How a sign-in here counts towards the second-factor policy.
+    pub fn factors(&self) -> ProviderFactors {
+        ProviderFactors::parse(&self.second_factor).unwrap_or_default()
+    }
+
     /// The settings as the editor shows them.
     pub fn typed(&self) -> ProviderSettings<Typed> {
         ProviderSettings {
@@ -243,6 +262,7 @@ impl ProviderSettings<Stored> {
             sign_out_at_provider: self.sign_out_at_provider,
             link_by_email: self.link_by_email,
             auth_params: self.auth_params.to_text(),
+            second_factor: self.second_factor.clone(),
         }
     }
 }

@@ -21,6 +21,7 @@ fn draft() -> ProviderDraft {
             sign_out_at_provider: false,
             link_by_email: false,
             auth_params: String::new(),
+            second_factor: String::new(),
         },
         http_image_origin: None,
     }
@@ -363,6 +364,7 @@ fn view_to_draft_never_carries_a_secret() {
             sign_out_at_provider: true,
             link_by_email: true,
             auth_params: AuthParams::parse("prompt=select_account").unwrap(),
+            second_factor: "never".into(),
         },
         position: 0,
         linked_accounts: 0,
@@ -515,6 +517,7 @@ fn every_setting_arrives_from_a_form_as_text() {
         sign_out_at_provider: true,
         link_by_email: true,
         auth_params: "prompt=login".into(),
+        second_factor: "always".into(),
     };
     let d = ProviderDraft {
         settings: typed,

@@ -10,6 +10,7 @@ use super::users::UserRow;
 use crate::apps::{Access, App, AppUrl, AppView, ValidApp};
 use crate::audit::EventKind;
 use crate::on_pool;
+use crate::second_factor::Requirement;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,7 @@ struct Row {
     allowed_users: String,
     allowed_groups: String,
     allow_tokens: bool,
+    require_second_factor: bool,
     position: i64,
     updated_at: i64,
 }
@@ -62,6 +64,7 @@ impl Row {
             users: lines(&self.allowed_users),
             groups: lines(&self.allowed_groups),
             allow_tokens: self.allow_tokens,
+            require_second_factor: self.require_second_factor,
             id: self.id,
             name: self.name,
             icon: self.icon,
@@ -72,7 +75,8 @@ impl Row {
 }
 
 const SELECT: &str = "SELECT id, name, urls, icon, access, allowed_users, allowed_groups, \
-                      allow_tokens, position, updated_at FROM applications";
+                      allow_tokens, require_second_factor, position, updated_at \
+                      FROM applications";
 
 /// Every application, in start-page order.
 pub async fn list(db: &Db) -> Result<Vec<App>, sqlx::Error> {
@@ -110,7 +114,8 @@ fn taken(name: &str) -> impl FnOnce(sqlx::Error) -> AppsError + '_ {
 }
 
 /// Writes application `a` with `sql`, whose `$1` is the id, `$2` to `$7` the fields in the
-/// order of the table's columns, `$8` the time and `$9` `allow_tokens`: the one list of
+/// order of the table's columns, `$8` the time, `$9` `allow_tokens` and `$10`
+/// `require_second_factor`: the one list of
 /// what is stored, for create and update, audited as `entry` in the same transaction. Gives
 /// the number of rows written.
 async fn write(
@@ -139,6 +144,7 @@ async fn write(
         a.groups.join("\n"),
         now(),
         a.allow_tokens,
+        a.require_second_factor,
     )
     .map_err(taken(&a.name))
 }
@@ -147,9 +153,9 @@ pub async fn create(db: &Db, a: &ValidApp, by: &Actor) -> Result<App, AppsError>
     let id = uuid::Uuid::new_v4().to_string();
     let entry = Entry::new(EventKind::AppCreated, by).target("app", &id, &a.name);
     let sql = "INSERT INTO applications (id, name, urls, icon, access, allowed_users, \
-               allowed_groups, position, created_at, updated_at, allow_tokens) VALUES ($1, $2, \
-               $3, $4, $5, $6, $7, (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), \
-               $8, $8, $9)";
+               allowed_groups, position, created_at, updated_at, allow_tokens, require_second_factor) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, \
+               (SELECT COALESCE(MAX(position), -1) + 1 FROM applications), $8, $8, $9, $10)";
     write(db, sql, &id, a, &entry).await?;
     get(db, &id).await?.ok_or(AppsError::NotFound(id))
 }
@@ -167,14 +173,15 @@ pub async fn update(db: &Db, id: &str, a: &ValidApp, by: &Actor) -> Result<App, 
         users: a.users.clone(),
         groups: a.groups.clone(),
         allow_tokens: a.allow_tokens,
+        require_second_factor: a.require_second_factor,
         ..old.clone()
     };
     let entry = Entry::new(EventKind::AppUpdated, by)
         .target("app", id, &a.name)
         .fields(crate::audit::changed_fields(&old, &new));
     let sql = "UPDATE applications SET name = $2, urls = $3, icon = $4, access = $5, \
-               allowed_users = $6, allowed_groups = $7, updated_at = $8, allow_tokens = $9 \
-               WHERE id = $1";
+               allowed_users = $6, allowed_groups = $7, updated_at = $8, allow_tokens = $9, \
+               require_second_factor = $10 WHERE id = $1";
     if write(db, sql, id, a, &entry).await? == 0 {
         return Err(AppsError::NotFound(id.to_owned()));
     }
@@ -237,36 +244,48 @@ pub struct AppsCache {
     slot: RwLock<(u64, Option<Loaded>)>,
 }
 
-/// A list and when its load began.
-type Loaded = (Instant, Arc<Vec<App>>);
+/// What the gate decides with, and when its load began: the applications and who must have
+/// signed in with two factors (a setting, kept here so that a check reads no more rows).
+type Loaded = (Instant, Arc<Vec<App>>, Requirement);
 
 impl AppsCache {
     pub async fn get(&self, db: &Db) -> Result<Arc<Vec<App>>, sqlx::Error> {
+        Ok(self.load(db).await?.1)
+    }
+
+    /// Who must have signed in with two factors (`settings::second_factor_requirement`).
+    pub async fn requirement(&self, db: &Db) -> Result<Requirement, sqlx::Error> {
+        Ok(self.load(db).await?.2)
+    }
+
+    async fn load(&self, db: &Db) -> Result<Loaded, sqlx::Error> {
         let generation = {
             let slot = self.slot.read().expect("apps cache lock");
-            if let Some((at, apps)) = slot.1.as_ref()
-                && at.elapsed() < CACHE_TTL
+            if let Some(loaded) = slot.1.as_ref()
+                && loaded.0.elapsed() < CACHE_TTL
             {
-                return Ok(apps.clone());
+                return Ok(loaded.clone());
             }
             slot.0
         };
         let loaded_at = Instant::now();
         let apps = Arc::new(list(db).await?);
-        self.store(generation, loaded_at, apps.clone());
-        Ok(apps)
+        let requirement = super::settings::second_factor_requirement(db).await?;
+        let loaded = (loaded_at, apps, requirement);
+        self.store(generation, loaded.clone());
+        Ok(loaded)
     }
 
-    /// Keeps `apps`, loaded from `loaded_at` on, unless the cache was invalidated since
-    /// `generation` was read.
-    fn store(&self, generation: u64, loaded_at: Instant, apps: Arc<Vec<App>>) {
+    /// Keeps `loaded` unless the cache was invalidated since `generation` was read.
+    fn store(&self, generation: u64, loaded: Loaded) {
         let mut slot = self.slot.write().expect("apps cache lock");
         if slot.0 == generation {
-            slot.1 = Some((loaded_at, apps));
+            slot.1 = Some(loaded);
         }
     }
 
-    /// After a change to applications made by this process.
+    /// After a change to applications or to the second-factor requirement made by this
+    /// process.
     pub fn invalidate(&self) {
         let mut slot = self.slot.write().expect("apps cache lock");
         slot.0 = slot.0.wrapping_add(1);
@@ -283,10 +302,16 @@ mod cache_tests {
         let cache = AppsCache::default();
         let generation = cache.slot.read().unwrap().0;
         cache.invalidate();
-        cache.store(generation, Instant::now(), Arc::new(Vec::new()));
+        cache.store(
+            generation,
+            (Instant::now(), Arc::default(), Requirement::Nobody),
+        );
         assert!(cache.slot.read().unwrap().1.is_none());
         let generation = cache.slot.read().unwrap().0;
-        cache.store(generation, Instant::now(), Arc::new(Vec::new()));
+        cache.store(
+            generation,
+            (Instant::now(), Arc::default(), Requirement::Nobody),
+        );
         assert!(cache.slot.read().unwrap().1.is_some());
     }
 }

@@ -57,6 +57,20 @@ macro_rules! exec {
     };
 }
 
+/// Whether `$sql`, a `SELECT COUNT(*)` with its binds, counts any row on whichever backend
+/// `$db` is: after a guarded or bound DELETE took nothing, whether the row was missing or
+/// the guard refused.
+#[macro_export]
+macro_rules! exists {
+    ($db:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::on_pool!($db, pool => sqlx::query_scalar::<_, i64>($sql)
+            $(.bind($arg))*
+            .fetch_one(pool)
+            .await
+            .map(|n| n > 0))
+    };
+}
+
 /// Opens a transaction on `$db`'s pool (bound to `$tx`) and, on PostgreSQL, first locks
 /// the `users` rows `$filter` selects (`$bind` is its `$1`) until it ends, so that two
 /// concurrent guarded changes (the last administrator, a user's last way in) each see the

@@ -530,15 +530,15 @@ pub async fn unlink(
         super::groups::drop_from_provider(db, slug, Some(user_id)).await?;
         return Ok(());
     }
-    let linked: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND provider_slug = $2")
-        .bind(user_id)
-        .bind(slug)
-        .fetch_one(pool)
-        .await)?;
-    Err(if linked == 0 {
-        UnlinkError::NotLinked
-    } else {
+    let linked = crate::exists!(
+        db,
+        "SELECT COUNT(*) FROM linked_identities WHERE user_id = $1 AND provider_slug = $2",
+        user_id,
+        slug
+    )?;
+    Err(if linked {
         UnlinkError::LastWay
+    } else {
+        UnlinkError::NotLinked
     })
 }

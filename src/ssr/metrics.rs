@@ -105,6 +105,8 @@ pub enum Check {
     Denied,
     /// Nobody signed in: sent to the login page.
     SignedOut,
+    /// Signed in with one factor where two are required: sent to give the second.
+    StepUp,
     /// Refused before any user was looked at: not a trusted proxy, a client's identity
     /// header, a URL missing, ambiguous or of no application.
     Refused,
@@ -113,10 +115,11 @@ pub enum Check {
 }
 
 impl Check {
-    const ALL: [Check; 5] = [
+    const ALL: [Check; 6] = [
         Check::Allowed,
         Check::Denied,
         Check::SignedOut,
+        Check::StepUp,
         Check::Refused,
         Check::Unavailable,
     ];
@@ -126,6 +129,7 @@ impl Check {
             Check::Allowed => "allowed",
             Check::Denied => "denied",
             Check::SignedOut => "signed_out",
+            Check::StepUp => "step_up",
             Check::Refused => "refused",
             Check::Unavailable => "unavailable",
         }

@@ -252,12 +252,28 @@ pub async fn start_registration(
     Ok((id, options))
 }
 
-/// A browser's answer to a registration: the ceremony it finishes, the name it gives the
-/// passkey (checked already) and the authenticator's credential.
+/// A browser's answer to a registration: the browser (its binding cookie), the ceremony it
+/// finishes, the name it gives the passkey (checked already) and the authenticator's
+/// credential.
 pub struct Answer<'a> {
+    pub binding: Option<&'a str>,
     pub challenge: &'a str,
-    pub name: &'a str,
+    pub name: String,
     pub credential: &'a RegisterPublicKeyCredential,
+}
+
+impl Answer<'_> {
+    /// The registration's state, taken (used up) when this browser started it for `user_id`.
+    async fn ceremony(&self, db: &Db, user_id: &str) -> Result<PasskeyRegistration, PasskeyError> {
+        take(
+            db,
+            self.challenge,
+            self.binding,
+            Purpose::Register,
+            Some(user_id),
+        )
+        .await
+    }
 }
 
 /// Finishes a registration this browser started for `user_id`: the passkey is stored under
@@ -265,19 +281,11 @@ pub struct Answer<'a> {
 pub async fn finish_registration(
     rp: &Passkeys,
     db: &Db,
-    binding: Option<&str>,
     user_id: &str,
     answer: Answer<'_>,
     by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
-    let state = take(
-        db,
-        answer.challenge,
-        binding,
-        Purpose::Register,
-        Some(user_id),
-    )
-    .await?;
+    let state = answer.ceremony(db, user_id).await?;
     store(rp, db, user_id, &state, &answer, by).await
 }
 
@@ -330,20 +338,12 @@ pub async fn enrolment_user(db: &Db, token: &str) -> Result<Option<String>, sqlx
 pub async fn finish_enrolment(
     rp: &Passkeys,
     db: &Db,
-    binding: Option<&str>,
     token: &str,
     answer: Answer<'_>,
     client: Option<std::net::IpAddr>,
 ) -> Result<(String, PasskeyView), PasskeyError> {
     let user_id = enrolment_user(db, token).await?.ok_or(PasskeyError::Link)?;
-    let state = take(
-        db,
-        answer.challenge,
-        binding,
-        Purpose::Register,
-        Some(&user_id),
-    )
-    .await?;
+    let state = answer.ceremony(db, &user_id).await?;
     let used: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "DELETE FROM passkey_enrolments WHERE token_hash = $1 AND expires_at >= $2 \
          RETURNING user_id")
@@ -368,7 +368,7 @@ async fn store(
     answer: &Answer<'_>,
     by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
-    let name = answer.name;
+    let name = answer.name.as_str();
     let passkey = rp
         .webauthn
         .finish_passkey_registration(answer.credential, state)
@@ -556,16 +556,16 @@ pub async fn remove(db: &Db, user_id: &str, id: &str, by: &Actor) -> Result<Stri
     if let Some(name) = removed {
         return Ok(name);
     }
-    let held: i64 = on_pool!(db, pool => sqlx::query_scalar(
-        "SELECT COUNT(*) FROM user_passkeys WHERE id = $1 AND user_id = $2")
-        .bind(id)
-        .bind(user_id)
-        .fetch_one(pool)
-        .await)?;
-    Err(if held == 0 {
-        RemoveError::NotFound
-    } else {
+    let held = crate::exists!(
+        db,
+        "SELECT COUNT(*) FROM user_passkeys WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )?;
+    Err(if held {
         RemoveError::LastWay
+    } else {
+        RemoveError::NotFound
     })
 }
 

@@ -22,7 +22,11 @@ const KEY: &str = "portcullis";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignedInVia {
-    Password,
+    Password {
+        /// A one-time code (or a recovery code) followed the password.
+        #[serde(default)]
+        otp: bool,
+    },
     /// With a passkey (user verified by the authenticator: two factors in one).
     Passkey {
         /// The passkey may be copied between devices (backup eligible): kept in software
@@ -37,6 +41,10 @@ pub enum SignedInVia {
         sid: Option<String>,
         /// The ID token, kept server-side for `id_token_hint` at sign-out.
         id_token: Option<String>,
+        /// The sign-in counts as two factors (the provider's `second_factor` setting, and
+        /// its ID token's `amr`).
+        #[serde(default)]
+        two_factors: bool,
     },
 }
 
@@ -66,6 +74,24 @@ pub struct SessionData {
     /// Made at the first authorization ([`AuthSession::op_sid`]), kept while the same user
     /// signs in again in this browser.
     pub sid: Option<String>,
+    /// When this session gave a second factor after it signed in with one (the step-up at
+    /// `/second-factor`), Unix seconds.
+    pub stepped_up_at: Option<i64>,
+}
+
+impl SessionData {
+    /// Whether this session has shown two factors: a passkey (the authenticator verified the
+    /// person), a password and a one-time code, a provider's sign-in that counts as two, or
+    /// a step-up since.
+    pub fn two_factors(&self) -> bool {
+        self.stepped_up_at.is_some()
+            || match &self.via {
+                Some(SignedInVia::Passkey { .. }) => true,
+                Some(SignedInVia::Password { otp }) => *otp,
+                Some(SignedInVia::Provider { two_factors, .. }) => *two_factors,
+                None => false,
+            }
+    }
 }
 
 /// A secret made for the user that a page shows once and then never again: it waits here
@@ -189,9 +215,23 @@ impl AuthSession {
             second_factor: None,
             shown_once: None,
             sid: old.sid.filter(|_| old.user_id.as_deref() == Some(user_id)),
+            stepped_up_at: None,
         };
         self.0.insert(KEY, &data).await?;
         Ok(())
+    }
+
+    /// The signed-in person gave their second factor: the session now counts as two factors,
+    /// under a new id (its rights grew, as at a sign-in). False when nobody is signed in.
+    pub async fn step_up(&self) -> Result<bool, SessionError> {
+        let mut data = self.data().await?;
+        if data.user_id.is_none() {
+            return Ok(false);
+        }
+        self.0.cycle_id().await?;
+        data.stepped_up_at = Some(now());
+        self.0.insert(KEY, &data).await?;
+        Ok(true)
     }
 
     /// After a right password for an account with one-time codes: the browser is *not*

@@ -25,17 +25,19 @@ pub enum TokenError {
 }
 
 /// Makes a token for `user_id`; gives its view and the token, the only time it exists
-/// outside the caller's hands.
+/// outside the caller's hands. `two_factors`: it is made by a session that showed two
+/// factors (or from the server's command line), so it may open what requires them.
 pub async fn create(
     db: &Db,
     user_id: &str,
     t: &ValidToken,
+    two_factors: bool,
     by: &Actor,
 ) -> Result<(TokenView, String), TokenError> {
     // The limit and the insert in one statement, under the user's row lock on PostgreSQL
     // (SQLite runs one writer at a time): two creations at once cannot both pass at 49.
     const GUARDED_INSERT: &str = "INSERT INTO personal_tokens (id, user_id, name, token_hash, \
-         hint, apps, created_at, expires_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8 \
+         hint, apps, created_at, expires_at, two_factors) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $10 \
          WHERE (SELECT COUNT(*) FROM personal_tokens WHERE user_id = $2) < $9";
     let token = format!("{PREFIX}{}", random_token());
     let id = uuid::Uuid::new_v4().to_string();
@@ -60,6 +62,7 @@ pub async fn create(
             .bind(created)
             .bind(expires)
             .bind(PER_USER_MAX)
+            .bind(two_factors)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -179,6 +182,8 @@ pub struct TokenUse {
     pub apps: Vec<String>,
     /// Its last use is older than [`TOUCH_EVERY_SECS`] (or none): write it.
     pub stale: bool,
+    /// Made by a session that showed two factors (or from the command line).
+    pub two_factors: bool,
 }
 
 impl TokenUse {
@@ -190,18 +195,19 @@ impl TokenUse {
 /// The token `token` names, if it exists and has not expired (one indexed read).
 pub async fn check(db: &Db, token: &str) -> Result<Option<TokenUse>, sqlx::Error> {
     let at = now();
-    let row: Option<(String, String, String, Option<i64>)> = on_pool!(db, pool => sqlx::query_as(
-        "SELECT id, user_id, apps, last_used_at FROM personal_tokens \
+    let row: Option<(String, String, String, Option<i64>, bool)> = on_pool!(db, pool => sqlx::query_as(
+        "SELECT id, user_id, apps, last_used_at, two_factors FROM personal_tokens \
          WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)")
         .bind(token_hash(token))
         .bind(at)
         .fetch_optional(pool)
         .await)?;
-    Ok(row.map(|(id, user_id, apps, last)| TokenUse {
+    Ok(row.map(|(id, user_id, apps, last, two_factors)| TokenUse {
         id,
         user_id,
         apps: apps.lines().map(str::to_owned).collect(),
         stale: last.is_none_or(|l| at - l >= TOUCH_EVERY_SECS),
+        two_factors,
     }))
 }
 

@@ -38,6 +38,9 @@ pub struct UsersSettingsData {
     /// (user id, how many): the users who hold personal access tokens.
     #[serde(default)]
     pub tokens: Vec<(String, i64)>,
+    /// Who must have signed in with two factors.
+    #[serde(default)]
+    pub second_factor: portcullis::second_factor::Requirement,
     pub flash: Option<crate::error::AppError>,
 }
 
@@ -64,6 +67,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
                 .take_shown_once(portcullis::ssr::session::ShownOnce::passkey_link)
                 .await,
             tokens: portcullis::ssr::tokens::counts(db).await?,
+            second_factor: portcullis::ssr::settings::second_factor_requirement(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
             flash: cx.take_flash().await,
@@ -126,6 +130,38 @@ pub async fn unlink_user(user_id: String, slug: String) -> Result<(), AppError> 
     as_admin(async move |cx, admin| {
         identities::unlink(&cx.state.db, &user_id, &slug, None, &actor(&admin).await).await?;
         tracing::info!(admin = ?admin.username, user = ?user_id, provider = ?slug, "administrator unlinked an identity");
+        Ok(())
+    })
+    .await
+}
+
+/// Sets who must have signed in with two factors (`nobody`, `administrators` or `everyone`).
+/// Forward auth reads it from its cache, cleared here (other replicas within 5 s).
+#[server(endpoint = "admin/set_second_factor_requirement")]
+pub async fn set_second_factor_requirement(requirement: String) -> Result<(), AppError> {
+    use crate::auth::*;
+    use portcullis::second_factor::Requirement;
+    as_admin(async move |cx, admin| {
+        let Some(r) = Requirement::parse(&requirement) else {
+            return Err(AppError::Validation(vec![portcullis::field::FieldError::new(
+                "requirement",
+                "Choose nobody, administrators or everyone.",
+            )]));
+        };
+        // These settings would ask the administrator for a factor they do not have.
+        let db = &cx.state.db;
+        let has_factor = portcullis::ssr::totp::enabled(db, &admin.id).await?
+            || !portcullis::ssr::passkeys::list(db, &admin.id).await?.is_empty();
+        if r != Requirement::Nobody && !has_factor {
+            return Err(AppError::Validation(vec![portcullis::field::FieldError::new(
+                "requirement",
+                "Add a passkey or one-time codes to your own account first (Profile → Security): these settings will then ask you for one.",
+            )]));
+        }
+        let by = actor(&admin).await;
+        portcullis::ssr::settings::set_second_factor_requirement(db, r, &by).await?;
+        cx.state.apps.invalidate();
+        tracing::info!(admin = ?admin.username, requirement = r.as_str(), "second-factor requirement changed");
         Ok(())
     })
     .await

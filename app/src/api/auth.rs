@@ -137,7 +137,7 @@ pub async fn login(
                 leptos_axum::redirect("/second-factor");
                 return Ok(());
             }
-            sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+            sign_in(&cx.session, &user.id, SignedInVia::Password { otp: false }).await?;
             tracing::info!(user = ?user.username, "signed in with password");
             audit_sign_in(&st.db, &actor(&user).await, &[("method", "password")]).await;
             remember_device(st, &user.id);
@@ -319,7 +319,7 @@ pub async fn setup(
         let by = portcullis::ssr::audit::Actor::unknown(&account.username, client_ip().await);
         let user = users::create(&cx.state.db, &account, true, true, &by).await?;
         cx.state.login_page.invalidate();
-        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
+        sign_in(&cx.session, &user.id, SignedInVia::Password { otp: false }).await?;
         remember_device(&cx.state, &user.id);
         tracing::info!(user = ?user.username, "first-run setup created the administrator");
         leptos_axum::redirect("/");

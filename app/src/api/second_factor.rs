@@ -13,7 +13,20 @@ use serde::{Deserialize, Serialize};
 pub struct SecondFactorPageData {
     /// A right password is waiting for its code in this browser.
     pub pending: bool,
+    /// Signed in with one factor: the step-up, and what this account can give.
+    pub step_up: Option<StepUp>,
+    /// Signed in with two factors already: nothing to give.
+    pub two_factors: bool,
     pub flash: Option<AppError>,
+}
+
+/// The second factors a signed-in account can give to step up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepUp {
+    pub username: String,
+    pub one_time_codes: bool,
+    /// The account has a passkey and passkeys can be used here.
+    pub passkeys: bool,
 }
 
 /// Profile → Security.
@@ -36,71 +49,131 @@ pub struct SecurityData {
 pub async fn second_factor_page() -> Result<SecondFactorPageData, AppError> {
     use crate::auth::*;
     public(async move |cx| {
+        let st = &cx.state;
+        let data = cx.session.data().await?;
+        let user = match &data.user_id {
+            Some(id) => portcullis::ssr::users::get(&st.db, id).await?,
+            None => None,
+        };
+        let step_up = match &user {
+            Some(user) if !data.two_factors() => Some(StepUp {
+                username: user.username.clone(),
+                one_time_codes: portcullis::ssr::totp::enabled(&st.db, &user.id).await?,
+                passkeys: st.passkeys.is_some()
+                    && !portcullis::ssr::passkeys::list(&st.db, &user.id)
+                        .await?
+                        .is_empty(),
+            }),
+            _ => None,
+        };
         Ok(SecondFactorPageData {
             pending: cx.session.pending_second_factor().await?.is_some(),
+            two_factors: user.is_some() && data.two_factors(),
+            step_up,
             flash: cx.take_flash().await,
         })
     })
     .await
 }
 
-/// The sign-in's second step: a one-time code (or a recovery code) for the account whose
-/// password this browser gave in the last five minutes. Right: signed in, on to where the
-/// password sign-in was going.
+/// A one-time code (or a recovery code), for one of two things: the sign-in's second step,
+/// for the account whose password this browser gave in the last five minutes (right: signed
+/// in, on to where the password sign-in was going); or the step-up of a session signed in
+/// with one factor, which an application requires two of (right: the session counts as two
+/// factors from now on, and goes on to `next`, judged as a sign-in's target).
 #[server(endpoint = "auth/second_factor")]
-pub async fn second_factor(code: String) -> Result<(), AppError> {
+pub async fn second_factor(code: String, next: Option<String>) -> Result<(), AppError> {
     use crate::auth::*;
     use portcullis::ssr::session::SignedInVia;
-    use portcullis::ssr::totp::{self, Verified};
     public(async move |cx| {
         let st = &cx.state;
-        let pending = cx.session.pending_second_factor().await?.ok_or_else(|| {
-            AppError::Denied(
+        if let Some(pending) = cx.session.pending_second_factor().await? {
+            let user_id = pending.user_id.clone();
+            let how = checked_code(st, &user_id, &code).await?;
+            let user = portcullis::ssr::users::get(&st.db, &user_id)
+                .await?
+                .ok_or(AppError::InvalidCredentials)?;
+            sign_in(&cx.session, &user.id, SignedInVia::Password { otp: true }).await?;
+            tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "signed in with password and one-time code");
+            let details = [("method", "password"), ("second_factor", method(how))];
+            audit_sign_in(&st.db, &actor(&user).await, &details).await;
+            crate::api::auth::remember_device(st, &user.id);
+            leptos_axum::redirect(&crate::api::auth::continue_to(&pending.next));
+            return Ok(());
+        }
+        let data = cx.session.data().await?;
+        let Some(user_id) = data.user_id.clone() else {
+            return Err(AppError::Denied(
                 "No sign-in is waiting for a code here (it waits 5 minutes). Sign in again."
                     .into(),
-            )
-        })?;
-        let user_id = pending.user_id.clone();
-        let how = limited(st, &user_id, async {
-            Ok(match totp::verify(&st.db, &st.secrets, &user_id, &code).await? {
-                v @ (Verified::Code | Verified::Recovery) => Ok(v),
-                Verified::Replayed => Err(REPLAYED),
-                Verified::Wrong => Err(WRONG_CODE),
-            })
-        })
-        .await;
-        let how = match how {
-            Ok(how) => how,
-            Err(e) => {
-                let reason = match &e {
-                    AppError::RateLimited(_) => "rate_limited",
-                    AppError::Validation(_) => "wrong_code",
-                    _ => "error",
-                };
-                let mut by = portcullis::ssr::audit::Actor::user_id(&user_id);
-                by.client = client_ip().await.map(|c| c.to_string());
-                let details = [("method", "one_time_code"), ("reason", reason)];
-                audit_refused(&st.db, &by, Some(&user_id), &details).await;
-                return Err(e);
-            }
+            ));
         };
+        if data.two_factors() {
+            return Err(AppError::Denied(
+                "This session already has a second factor: there is nothing to give.".into(),
+            ));
+        }
+        let how = checked_code(st, &user_id, &code).await?;
         let user = portcullis::ssr::users::get(&st.db, &user_id)
             .await?
             .ok_or(AppError::InvalidCredentials)?;
-        sign_in(&cx.session, &user.id, SignedInVia::Password).await?;
-        tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "signed in with password and one-time code");
-        let second = if how == Verified::Recovery {
-            "recovery_code"
-        } else {
-            "one_time_code"
-        };
-        let details = [("method", "password"), ("second_factor", second)];
-        audit_sign_in(&st.db, &actor(&user).await, &details).await;
-        crate::api::auth::remember_device(st, &user.id);
-        leptos_axum::redirect(&crate::api::auth::continue_to(&pending.next));
+        cx.session.step_up().await?;
+        tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "second factor given (step-up)");
+        audit_step_up(&st.db, &actor(&user).await, &[("second_factor", method(how))]).await;
+        let apps = st.apps.get(&st.db).await.unwrap_or_default();
+        let target = next
+            .as_deref()
+            .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
+            .unwrap_or_else(|| "/".to_owned());
+        leptos_axum::redirect(&crate::api::auth::continue_to(&target));
         Ok(())
     })
     .await
+}
+
+#[cfg(feature = "ssr")]
+use portcullis::ssr::totp::Verified;
+
+/// `code` checked for `user_id` within the failed-password limits; a refusal is audited.
+#[cfg(feature = "ssr")]
+async fn checked_code(
+    st: &crate::state::AppState,
+    user_id: &str,
+    code: &str,
+) -> Result<Verified, AppError> {
+    use crate::auth::*;
+    let how = limited(st, user_id, async {
+        Ok(
+            match portcullis::ssr::totp::verify(&st.db, &st.secrets, user_id, code).await? {
+                v @ (Verified::Code | Verified::Recovery) => Ok(v),
+                Verified::Replayed => Err(REPLAYED),
+                Verified::Wrong => Err(WRONG_CODE),
+            },
+        )
+    })
+    .await;
+    if let Err(e) = &how {
+        let reason = match e {
+            AppError::RateLimited(_) => "rate_limited",
+            AppError::Validation(_) => "wrong_code",
+            _ => "error",
+        };
+        let mut by = portcullis::ssr::audit::Actor::user_id(user_id);
+        by.client = client_ip().await.map(|c| c.to_string());
+        let details = [("method", "one_time_code"), ("reason", reason)];
+        audit_refused(&st.db, &by, Some(user_id), &details).await;
+    }
+    how
+}
+
+/// How a code was given, as the audit log names it.
+#[cfg(feature = "ssr")]
+fn method(how: Verified) -> &'static str {
+    if how == Verified::Recovery {
+        "recovery_code"
+    } else {
+        "one_time_code"
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -211,6 +284,7 @@ pub async fn enrolment_page(token: String) -> Result<EnrolmentPageData, AppError
 pub async fn passkey_remove(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_user(async move |cx, user| {
+        may_change_factors(&cx.state, &cx.session, &user).await?;
         let by = actor(&user).await;
         let name = portcullis::ssr::passkeys::remove(&cx.state.db, &user.id, &id, &by).await?;
         changed(
@@ -238,6 +312,7 @@ pub async fn totp_start() -> Result<(), AppError> {
                 "One-time codes are already on. Remove them first to set up a new app.".into(),
             ));
         }
+        may_change_factors(&cx.state, &cx.session, &user).await?;
         portcullis::ssr::totp::start(&cx.state.db, &cx.state.secrets, &user.id).await?;
         tracing::info!(user = ?user.username, "started setting up one-time codes");
         Ok(())

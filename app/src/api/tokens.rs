@@ -84,7 +84,8 @@ pub async fn create_token(draft: TokenDraft) -> Result<(), AppError> {
                 "Choose among the applications listed: only those that allow tokens and that you may open.",
             )]));
         }
-        let (view, token) = portcullis::ssr::tokens::create(&st.db, &user.id, &valid, &actor(&user).await).await?;
+        let two_factors = cx.session.data().await?.two_factors();
+        let (view, token) = portcullis::ssr::tokens::create(&st.db, &user.id, &valid, two_factors, &actor(&user).await).await?;
         tracing::info!(user = ?user.username, token = ?view.id, apps = ?view.apps, "personal access token made");
         cx.session
             .set_shown_once(ShownOnce::Token {

@@ -110,6 +110,7 @@ pub fn AppEditor(
                     <DraftField field=text!(groups) label="Groups" hint="For \"Listed users and groups\": group names, comma-separated." autocomplete="off"/>
                 </div>
                 <DraftCheck field=flag!(allow_tokens) label="Allow personal access tokens" hint="Scripts and apps that cannot sign in may open it with a token its owner made under Profile → Tokens for this application (sent as Authorization: Bearer, or as the password of HTTP Basic), as that person and only while that person may open it."/>
+                <DraftCheck field=flag!(require_second_factor) label="Require a second factor" hint="Everyone who opens it must have signed in with a passkey, or a password and a one-time code (or through a provider whose sign-in counts as two factors). Someone signed in with a password alone gives the second factor first, then lands where they were going."/>
                 <fieldset class="oidc-client">
                     <legend>"OpenID Connect"</legend>
                     <DraftCheck

@@ -49,6 +49,7 @@ tuple_forms!(A, B);
 tuple_forms!(A, B, C);
 tuple_forms!(A, B, C, D);
 tuple_forms!(A, B, C, D, E);
+tuple_forms!(A, B, C, D, E, F);
 
 /// `forms! { struct Actions { delete: DeleteApp, shift: MoveApp } }`: a struct of the
 /// page's server actions by name, `Actions::new()` creating them, and [`Forms`] over all.

@@ -3,6 +3,8 @@
 //! notice from a form posted without JavaScript) and the errors of the page's own actions.
 
 use crate::api::admin::UsersSettingsData;
+use crate::api::app_editor::AppEditorData;
+use crate::api::apps::AppsSettingsData;
 use crate::api::auth::{LoginPageData, SetupPageData};
 use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
@@ -55,7 +57,8 @@ flash_field!(
     SetupPageData,
     UsersSettingsData,
     OidcSettingsData,
-    SecondFactorPageData
+    SecondFactorPageData,
+    AppEditorData
 );
 
 /// Page data that carries the page's flash error and notice in its `flash` and `notice`
@@ -76,7 +79,8 @@ flash_and_notice_fields!(
     LoginPageData,
     LinkedAccountsData,
     SessionsData,
-    SecurityData
+    SecurityData,
+    AppsSettingsData
 );
 
 /// The page's messages: the latest error (its actions' first, then the flash) and the
@@ -187,6 +191,7 @@ where
                         }
                         // The page's guard answers a caller who may not see it.
                         Err(AppError::Unauthorized | AppError::Forbidden) => ().into_any(),
+                        Err(AppError::SecondFactorRequired) => step_up_needed().into_any(),
                         Err(e) => view! { <p class="alert error" role="alert">{e.to_string()}</p> }
                             .into_any(),
                     }
@@ -232,5 +237,28 @@ where
             notice_id: "",
             children: move |loaded| page(loaded, forms),
         })}
+    }
+}
+
+/// An administrator signed in with one factor where the policy asks two of administrators:
+/// the way to give the second, coming back to this page.
+fn step_up_needed() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let here = format!(
+        "{}{}",
+        location.pathname.get_untracked(),
+        location.search.get_untracked()
+    );
+    let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(http::StatusCode::FORBIDDEN);
+    }
+    view! {
+        <section class="card" id=crate::ids::STEP_UP_NEEDED>
+            <h1>"Second factor required"</h1>
+            <p>"These settings need a second factor: confirm it is you with a passkey or a one-time code."</p>
+            <a class="button primary" href=format!("/second-factor?next={next}")>"Give your second factor"</a>
+        </section>
     }
 }

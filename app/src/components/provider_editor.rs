@@ -4,10 +4,10 @@
 use crate::api::providers::{SaveProvider, test_connection};
 use crate::components::copy_button::CopyValue;
 use crate::components::draft_editor::{
-    Draft, DraftCheck, DraftField, DraftLogo, DraftText, Editor, EditorActions, EditorCard, flag,
-    text,
+    Draft, DraftCheck, DraftField, DraftLogo, DraftRadio, DraftText, Editor, EditorActions,
+    EditorCard, flag, text,
 };
-use crate::components::field::Select;
+use crate::components::field::{Radio, Select};
 use crate::components::island::island_form;
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
@@ -16,6 +16,7 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::field::FieldError;
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
+use portcullis::second_factor::ProviderFactors;
 use serde::{Deserialize, Serialize};
 
 /// The editor's data, handed to the island in the page as JSON: nothing secret (the
@@ -255,6 +256,7 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                 >
                     "How Portcullis authenticates at the token endpoint; match the client's setting at the provider."
                 </Select>
+                <DraftRadio field=text!(settings.second_factor) legend="Counts as a second factor" options=Radio::each(ProviderFactors::ALL, ProviderFactors::as_str, ProviderFactors::label, ProviderFactors::hint)/>
                 <DraftCheck field=flag!(settings.allow_new_users) label="Allow New Users" hint="Create an account for someone who signs in with this provider and has none linked yet."/>
                 <DraftCheck field=flag!(settings.sign_out_at_provider) label="Sign out at the provider too" hint="Signing out here also ends the session at the provider, so the next sign-in asks again. Has effect only when the provider's discovery names an end_session_endpoint (Test connection says whether it does)."/>
                 <DraftCheck field=flag!(settings.link_by_email) label="Link existing accounts by verified email" hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."/>

@@ -273,6 +273,7 @@ impl AppError {
             AppError::InvalidCredentials | AppError::Unauthorized => "Sign in to continue",
             AppError::RateLimited(_) => "Too many attempts",
             AppError::Forbidden | AppError::Denied(_) => "Not allowed",
+            AppError::SecondFactorRequired => "Second factor required",
             AppError::NotFound(_) => "Not found",
             AppError::Conflict(_) | AppError::NeedsConfirmation(_) => "Not done",
             AppError::Internal(_) | AppError::Transport(_) => "Something went wrong",

@@ -2,18 +2,11 @@
 
 use crate::api::app_editor::{AppEditorData, app_editor};
 use crate::components::app_editor::AppEditor;
-use crate::components::page::{DataPage, PageData};
-use crate::error::AppError;
+use crate::components::page::DataPage;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use portcullis::apps::AppDraft;
-
-impl PageData for AppEditorData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-}
 
 #[component]
 pub fn AppEditPage() -> impl IntoView {
@@ -27,8 +20,7 @@ pub fn AppEditPage() -> impl IntoView {
                     <a href="/settings/applications">"Applications"</a>
                 </p>
                 {
-                    let flash = page.data.flash();
-                    let AppEditorData { app, client, discovery_url, http_image_origin, .. } = page.data;
+                    let AppEditorData { app, client, discovery_url, http_image_origin, flash } = page.data;
                     let (mut draft, id) = match app {
                         Some(a) => (a.draft(), a.id),
                         None => (AppDraft::new_default(), String::new()),

@@ -5,21 +5,11 @@ use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, RotateClientSecret,
 use crate::components::app_icon::AppIcon;
 use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::forms;
-use crate::components::page::{Loaded, PageData, SettingsPage};
-use crate::error::AppError;
+use crate::components::page::{Loaded, SettingsPage};
 use crate::ids;
 use leptos::prelude::*;
 use portcullis::apps::client::ClientView;
 use portcullis::apps::{Access, AppView};
-
-impl PageData for AppsSettingsData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-    fn notice(&self) -> Option<String> {
-        self.notice.clone()
-    }
-}
 
 forms! {
     struct Actions {

@@ -78,7 +78,7 @@ fn login_form(
         <section class="card auth-card" id=ids::LOGIN_FORM>
             <h1>{if local_login { "Sign in" } else { "Sign in to continue" }}</h1>
             {alert.view()}
-            {passkeys.then(|| passkey_part(&next, local_login || has_providers))}
+            {passkeys.then(|| passkey_part(&next, local_login || has_providers, "Sign in with a passkey"))}
             {has_providers.then(|| view! {
                 <div class="providers" id=ids::LOGIN_PROVIDERS>{buttons}</div>
             })}
@@ -110,13 +110,13 @@ fn login_form(
     }
 }
 
-/// "Sign in with a passkey": a button `public/pkg/passkey.js` shows and runs (WebAuthn needs
-/// JavaScript). Without JavaScript the page says so and points to the other ways in, when
-/// there are any.
-fn passkey_part(next: &str, other_ways: bool) -> impl IntoView {
+/// "Sign in with a passkey" (`label`): a button `public/pkg/passkey.js` shows and runs
+/// (WebAuthn needs JavaScript), then on to `next`. Without JavaScript the page says so and
+/// points to the other ways in, when there are any. Also the second-factor page's step-up.
+pub(crate) fn passkey_part(next: &str, other_ways: bool, label: &'static str) -> impl IntoView {
     view! {
         <div id=ids::PASSKEY_SIGN_IN class="passkey-sign-in" data-passkey-sign-in data-next=next.to_owned() hidden>
-            <button type="button" class="button">"Sign in with a passkey"</button>
+            <button type="button" class="button">{label}</button>
             <p id=ids::PASSKEY_ERROR class="field-error" role="alert" hidden></p>
         </div>
         <noscript>

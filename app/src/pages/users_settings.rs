@@ -1,18 +1,22 @@
 //! `/settings/users` (administrators): login methods and the user list.
 
 use crate::api::admin::{
-    PasskeyLink, RevokeUserTokens, UnlinkUser, UsersSettingsData, users_settings,
+    PasskeyLink, RevokeUserTokens, SetSecondFactorRequirement, UnlinkUser, UsersSettingsData,
+    users_settings,
 };
 use crate::api::providers::SetLoginMethod;
 use crate::api::sessions::AdminEndSession;
 use crate::components::assigned_groups::{AssignedGroups, GroupActions};
 use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::copy_button::CopyValue;
+use crate::components::field::{Radio, RadioGroup, SubmitButton};
 use crate::components::forms::forms;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::components::switch::LoginMethodSwitch;
 use crate::ids;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
+use portcullis::second_factor::Requirement;
 use portcullis::sessions::utc_minute;
 
 forms! {
@@ -23,6 +27,7 @@ forms! {
         end_session: AdminEndSession,
         passkey_link: PasskeyLink,
         revoke_tokens: RevokeUserTokens,
+        second_factor: SetSecondFactorRequirement,
     }
 }
 
@@ -51,6 +56,7 @@ fn users_view(
         end_session,
         passkey_link,
         revoke_tokens,
+        second_factor,
     } = actions;
     let Loaded { data: s, alert } = page;
     let users = s.users.clone();
@@ -110,6 +116,21 @@ fn users_view(
                 </p>
             </div>
             <p class="hint">"At least one login method must stay enabled."</p>
+        </section>
+        <section class="card" id=ids::SECOND_FACTOR_POLICY>
+            <h2>"Second factor"</h2>
+            <ActionForm action=second_factor>
+                <RadioGroup
+                    name="requirement"
+                    legend="Require a second factor"
+                    options=Radio::each(Requirement::ALL, Requirement::as_str, Requirement::label, Requirement::hint)
+                    selected=s.second_factor.as_str()
+                    error=Signal::derive(|| None)
+                    on_change=Callback::new(|_| {})
+                />
+                <p class="hint">"A second factor is a passkey, or a one-time code after the password (Profile → Security), or a provider's sign-in that counts as two (its setting). Someone signed in with one factor gives the second when an application needs it, then lands where they were going. Personal access tokens open such applications only when made in a session with two factors."</p>
+                <SubmitButton pending=second_factor.pending() label="Save"/>
+            </ActionForm>
         </section>
         {s.passkey_link.clone().map(|(username, link)| view! {
             <section class="card" id=ids::PASSKEY_LINK>

@@ -276,6 +276,13 @@ pub async fn signed_in(app: &TestApp, name: &str) -> Client {
     client
 }
 
+/// Adds user `name` (password `<name> password`; an administrator when `admin`): a fresh
+/// browser signed in as them.
+pub async fn add_signed_in(app: &TestApp, name: &str, admin: bool) -> Client {
+    app.add_user(name, &format!("{name} password"), admin).await;
+    signed_in(app, name).await
+}
+
 pub async fn user_count(app: &TestApp) -> i64 {
     portcullis::ssr::users::count(&app.running.db)
         .await

@@ -240,6 +240,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// [`Self::call`]'s status alone, for a call whose answer only matters as allowed or not.
+    pub async fn call_status(
+        &self,
+        client: &Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::StatusCode {
+        self.call(client, endpoint, form).await.status()
+    }
+
     /// Submits a form as a browser without JavaScript does (HTML accepted, a Referer).
     pub async fn post_form(
         &self,

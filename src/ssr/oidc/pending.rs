@@ -249,12 +249,12 @@ pub async fn take(
         Some(row) if row.expires_at < now() => Err(TakeError::Expired),
         Some(row) => Ok(row),
         None => {
-            let exists: i64 = on_pool!(db, pool => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM oidc_pending WHERE state = $1")
-                .bind(state)
-                .fetch_one(pool)
-                .await)?;
-            Err(if exists > 0 {
+            let exists = crate::exists!(
+                db,
+                "SELECT COUNT(*) FROM oidc_pending WHERE state = $1",
+                state
+            )?;
+            Err(if exists {
                 TakeError::ForeignBrowser
             } else {
                 TakeError::Unknown

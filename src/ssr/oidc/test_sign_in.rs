@@ -518,6 +518,7 @@ async fn run(
     r.steps.push(step);
     r.id_token_verified = true;
     r.id_token_claims = Some(identity.claims.clone());
+    let two_factors = super::flow::two_factors(&row, &identity.claims);
     let mut merged = identity.claims;
 
     match steps::userinfo(
@@ -570,6 +571,7 @@ async fn run(
         purpose: Purpose::SignIn,
         return_to: None,
         provider_time: std::time::Duration::ZERO,
+        two_factors,
         provider: row,
     };
     r.would = Some(match identities::preview(rp.db, &verified).await {

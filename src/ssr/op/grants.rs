@@ -105,6 +105,56 @@ struct CodeRow {
     amr: String,
 }
 
+/// What a token request claims.
+#[derive(Clone, Copy)]
+enum Claim {
+    Code,
+    Refresh,
+}
+
+/// The refusal of a code or refresh token (`hash`) that could not be claimed. One that was
+/// used before revokes its grant, with a warning: the tokens issued on a code used twice
+/// (RFC 6749 §4.1.2), the grant of a rotated refresh token used again (RFC 9700 §4.14.2).
+async fn unclaimed(db: &Db, client: &OpClient, claim: Claim, hash: &str, t: i64) -> ExchangeError {
+    let revoked = match claim {
+        Claim::Code => crate::exec!(
+            db,
+            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND id = \
+             (SELECT grant_id FROM op_codes WHERE code_hash = $1 AND used_at IS NOT NULL)",
+            hash,
+            t
+        ),
+        Claim::Refresh => crate::exec!(
+            db,
+            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND app_id = $3 \
+             AND id = (SELECT grant_id FROM op_tokens \
+                        WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL)",
+            hash,
+            t,
+            &client.app_id
+        ),
+    };
+    let (refusal, reuse) = match claim {
+        Claim::Code => (
+            "the code is unknown, expired or already used",
+            "an authorization code was used twice",
+        ),
+        Claim::Refresh => (
+            "the refresh token is unknown, expired, revoked or already used",
+            "a rotated refresh token was used again",
+        ),
+    };
+    match revoked {
+        Err(e) => e.into(),
+        Ok(n) => {
+            if n > 0 {
+                tracing::warn!(client = ?client.view.client_id, "{reuse}: its grant is revoked");
+            }
+            ExchangeError::InvalidGrant(refusal)
+        }
+    }
+}
+
 /// Exchanges `code` for `client` (authenticated already): claims it, checks the redirect
 /// URI and the PKCE verifier, and makes the grant and its access token.
 pub async fn exchange(
@@ -131,21 +181,7 @@ pub async fn exchange(
         .fetch_optional(pool)
         .await)?;
     let Some(row) = row else {
-        // Used before: the tokens issued on it are revoked (RFC 6749 §4.1.2).
-        let revoked = crate::exec!(
-            db,
-            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND id = \
-             (SELECT grant_id FROM op_codes WHERE code_hash = $1 AND used_at IS NOT NULL)",
-            &hash,
-            t
-        )?;
-        if revoked > 0 {
-            tracing::warn!(
-                client = ?client.view.client_id,
-                "an authorization code was used twice: its grant is revoked"
-            );
-        }
-        return Err(InvalidGrant("the code is unknown, expired or already used"));
+        return Err(unclaimed(db, client, Claim::Code, &hash, t).await);
     };
     if redirect_uri != Some(row.redirect_uri.as_str()) {
         return Err(InvalidGrant(
@@ -252,7 +288,6 @@ pub async fn refresh(
     token: &str,
     asked: Option<&str>,
 ) -> Result<Exchanged, ExchangeError> {
-    use ExchangeError::InvalidGrant;
     let hash = token_hash(token);
     let t = now();
     if let Some(asked) = asked {
@@ -286,24 +321,7 @@ pub async fn refresh(
         .fetch_optional(pool)
         .await)?;
     let Some(grant_id) = claimed else {
-        let revoked = crate::exec!(
-            db,
-            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND app_id = $3 \
-             AND id = (SELECT grant_id FROM op_tokens \
-                        WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL)",
-            &hash,
-            t,
-            &client.app_id
-        )?;
-        if revoked > 0 {
-            tracing::warn!(
-                client = ?client.view.client_id,
-                "a rotated refresh token was used again: its grant is revoked"
-            );
-        }
-        return Err(InvalidGrant(
-            "the refresh token is unknown, expired, revoked or already used",
-        ));
+        return Err(unclaimed(db, client, Claim::Refresh, &hash, t).await);
     };
     let row: GrantRow = on_pool!(db, pool => sqlx::query_as(
         "SELECT id, app_id, user_id, sid, scope, auth_time, amr FROM op_grants WHERE id = $1")

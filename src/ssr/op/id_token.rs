@@ -165,14 +165,22 @@ pub fn userinfo(grant: &Grant, who: &Identity) -> OpUserInfo {
 }
 
 /// A grant's `amr` for a session signed in `via`.
-pub fn amr_of(via: Option<&crate::ssr::session::SignedInVia>) -> String {
+pub fn amr_of(session: &crate::ssr::session::SessionData) -> String {
     use crate::ssr::session::SignedInVia;
-    match via {
+    let first = match &session.via {
         Some(SignedInVia::Provider { slug, .. }) => format!("fed idp:{slug}"),
         // RFC 8176: a key kept in hardware or software, and the user verified by it.
         Some(SignedInVia::Passkey { synced: false }) => "hwk user".to_owned(),
         Some(SignedInVia::Passkey { synced: true }) => "swk user".to_owned(),
+        Some(SignedInVia::Password { otp: true }) => "pwd otp".to_owned(),
         _ => "pwd".to_owned(),
+    };
+    // `mfa` where two factors were shown (also by a step-up since), so an application can
+    // ask for it as peers' tokens say it.
+    if session.two_factors() {
+        format!("{first} mfa")
+    } else {
+        first
     }
 }
 

@@ -130,6 +130,7 @@ impl Rp<'_> {
             }
             Err(f) => return Err(refused(&f)),
         };
+        let two_factors = two_factors(&row, &identity.claims);
         let mut claims = identity.claims;
         let waited = Instant::now();
         let info = steps::userinfo(
@@ -155,6 +156,7 @@ impl Rp<'_> {
             purpose,
             return_to: pending.return_to,
             provider_time,
+            two_factors,
         })
     }
 }
@@ -192,6 +194,23 @@ pub struct Verified {
     pub return_to: Option<String>,
     /// Time spent waiting for the provider (token, userinfo, a JWKS refresh).
     pub provider_time: Duration,
+    /// The sign-in counts as two factors ([`two_factors`]).
+    pub two_factors: bool,
+}
+
+/// Whether a sign-in at `row` whose ID token carried `id_token_claims` counts as two factors:
+/// the provider's `second_factor` setting, reading the ID token's own `amr` (not userinfo's:
+/// how the person signed in is the ID token's to say, OpenID Connect Core §2).
+pub fn two_factors(row: &ProviderRow, id_token_claims: &Map<String, Value>) -> bool {
+    let amr: Vec<String> = match id_token_claims.get("amr") {
+        Some(Value::Array(values)) => values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    row.settings.factors().two_factors(&amr)
 }
 
 impl Verified {
