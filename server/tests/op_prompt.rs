@@ -412,3 +412,19 @@ async fn consent_only_for_those_who_may_open_it(app: &TestApp) {
     );
 }
 both_backends!(consent_only_for_those_who_may_open_it);
+
+/// "Ask people before sharing" set with the CLI (`--consent`) takes effect at the next
+/// request, and off again, no page.
+async fn consent_set_by_the_cli(app: &TestApp) {
+    let c = setup(app).await;
+    let browser = signed_in(app, "alice").await;
+    code_for(app, &browser, &c, None).await;
+    let run = app.cli(&["app", "update", "Wiki", "--consent", "true"]);
+    assert!(run.ok, "{}", run.text());
+    let html = page(authorize(app, &browser, &request(&c, &[])).await).await;
+    assert!(html.contains("Share your account with Wiki?"), "{html}");
+    let run = app.cli(&["app", "update", "Wiki", "--consent", "false"]);
+    assert!(run.ok, "{}", run.text());
+    code_for(app, &browser, &c, None).await;
+}
+both_backends!(consent_set_by_the_cli);
