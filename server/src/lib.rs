@@ -14,6 +14,7 @@ pub mod config;
 pub mod csrf;
 pub mod forward_auth;
 pub mod headers;
+pub mod login_html;
 pub mod logout;
 pub mod metrics;
 pub mod op;

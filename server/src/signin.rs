@@ -13,6 +13,7 @@
 //! `portcullis::ssr::oidc::flow`; what a verified identity means here in
 //! `portcullis::ssr::identities`. This module only moves between HTTP and those.
 
+use crate::login_html::LoginHtml;
 use app::auth::{audit_refused, audit_sign_in, session_user, sign_in};
 use app::error::AppError;
 use app::extract::{Binding, ClientAddr, SignedIn};
@@ -58,7 +59,10 @@ where
     P: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
-    let page = LoginPage(Arc::new(move |req| Box::pin(page(req))));
+    let page = LoginPage {
+        render: Arc::new(move |req| Box::pin(page(req))),
+        kept: Arc::default(),
+    };
     Router::new()
         .route("/login", get(login).layer(Extension(page)))
         .route("/login/{slug}", get(callback))
@@ -69,9 +73,32 @@ where
         )
 }
 
-/// The login page as the Leptos app renders it.
+/// The login page as the Leptos app renders it, and as a first-time visitor gets it.
 #[derive(Clone)]
-struct LoginPage(Arc<dyn Fn(Request) -> PageFuture + Send + Sync>);
+struct LoginPage {
+    render: Arc<dyn Fn(Request) -> PageFuture + Send + Sync>,
+    kept: Arc<LoginHtml>,
+}
+
+impl LoginPage {
+    /// The page for `req`: the kept render for a visitor with no session and no query
+    /// (`login_html`), else rendered.
+    async fn show(&self, state: &AppState, session: &AuthSession, req: Request) -> Response {
+        let first_visit = session.id().is_none() && req.uri().query().is_none();
+        let snapshot = match first_visit {
+            true => state.login_page.get(&state.db).await.ok(),
+            false => None,
+        };
+        let Some(snapshot) = snapshot else {
+            return (self.render)(req).await;
+        };
+        if let Some(res) = self.kept.get(&snapshot) {
+            return res;
+        }
+        let res = (self.render)(req).await;
+        self.kept.keep(snapshot, res).await
+    }
+}
 
 type PageFuture = Pin<Box<dyn Future<Output = Response> + Send>>;
 
@@ -131,9 +158,9 @@ async fn login(
             match auto_redirect_target(&state, &session, &start, direct).await {
                 Some(slug) => match starter.sign_in(&slug).await {
                     Some(res) => res,
-                    None => (page.0)(req).await,
+                    None => page.show(&state, &session, req).await,
                 },
-                None => (page.0)(req).await,
+                None => page.show(&state, &session, req).await,
             }
         }
     }
@@ -531,16 +558,28 @@ fn with_provider_wait(mut res: Response, wait: Duration) -> Response {
     res
 }
 
-/// With `--server-timing`, sign-in responses (starts and callbacks) get
-/// `Server-Timing: app;dur=<ours>, provider;dur=<waiting for the provider>` in milliseconds.
-/// A layer outside the session layer, so "app" includes saving the session.
+/// The local sign-ins [`server_timing`] times besides the provider's (which wait for no
+/// provider): the password form and a passkey's two steps.
+const LOCAL_SIGN_INS: [&str; 3] = [
+    "/api/auth/login",
+    "/api/v1/passkeys/sign-in/start",
+    "/api/v1/passkeys/sign-in/finish",
+];
+
+/// With `--server-timing`, sign-in responses (a provider's starts and callbacks, the password
+/// form, a passkey's start and finish) get `Server-Timing: app;dur=<ours>,
+/// provider;dur=<waiting for the provider>` in milliseconds. A layer outside the session
+/// layer, so "app" includes saving the session.
 pub async fn server_timing(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !state.server_timing || !req.uri().path().starts_with("/login") {
+    let path = req.uri().path();
+    let local = LOCAL_SIGN_INS.contains(&path);
+    if !state.server_timing || !(local || path.starts_with("/login")) {
         return next.run(req).await;
     }
     let began = Instant::now();
     let mut res = next.run(req).await;
-    if let Some(ProviderWait(provider)) = res.extensions().get::<ProviderWait>().copied() {
+    let waited = res.extensions().get::<ProviderWait>().copied();
+    if let Some(ProviderWait(provider)) = waited.or(local.then_some(ProviderWait(Duration::ZERO))) {
         let ours = began.elapsed().saturating_sub(provider);
         let value = format!(
             "app;dur={:.3}, provider;dur={:.3}",

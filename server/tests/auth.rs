@@ -368,6 +368,67 @@ async fn pages_carry_security_headers(app: &TestApp) {
 }
 both_backends!(pages_carry_security_headers);
 
+/// The nonce of `res`'s Content-Security-Policy, and its page; every script of the page
+/// carries that nonce.
+async fn nonce_and_page(res: reqwest::Response) -> (String, String) {
+    let csp = res.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = res.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        scripts,
+        "{html}"
+    );
+    (nonce, html)
+}
+
+/// First visits to `/login` get the page rendered once (bench #2), each with a nonce of its
+/// own in the policy and on every script, and what the page shows follows the sign-in
+/// page's data (here a provider added behind the server's back: within its second).
+async fn first_visits_share_one_render_with_their_own_nonces(app: &TestApp) {
+    app.add_user("frank", "frank password", false).await;
+    let (first, page) = nonce_and_page(app.page(&app.browser(), "/login").await).await;
+    for _ in 0..3 {
+        let (nonce, again) = nonce_and_page(app.page(&app.browser(), "/login").await).await;
+        assert_ne!(nonce, first, "a fresh nonce per response");
+        assert!(
+            !again.contains(&first),
+            "no trace of another response's nonce"
+        );
+        assert_eq!(
+            again.replace(&nonce, &first),
+            page,
+            "the same page otherwise"
+        );
+    }
+    let idp = common::flow::start_idp(app, &["idp"]).await;
+    common::flow::add_provider(app, &idp.issuer, "idp", false).await;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let (_, html) = nonce_and_page(app.page(&app.browser(), "/login").await).await;
+        if html.contains("/login?provider=idp") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the new provider's button: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+both_backends!(first_visits_share_one_render_with_their_own_nonces);
+
 async fn health_and_not_found(app: &TestApp) {
     let c = app.browser();
     let res = c.get(app.url("/healthz")).send().await.unwrap();

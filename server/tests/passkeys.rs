@@ -469,6 +469,16 @@ async fn passkey_only_accounts_enrol_through_a_one_time_link(backend: Backend) {
         let (status, v) = enrol_start(app, &browser, &token).await;
         assert_eq!(status, StatusCode::OK, "{v}");
         assert_eq!(v["options"]["publicKey"]["user"]["name"], "pat");
+        // An answer the ceremony refuses (no authenticator made it) leaves the link working,
+        // for another try.
+        let finish = json!({ "token": token, "challenge": v["challenge"], "name": "Phone",
+            "credential": { "id": "x", "rawId": "eA", "type": "public-key",
+                "response": { "attestationObject": "eA", "clientDataJSON": "eA" } } });
+        let (status, v) = post(app, &browser, "/api/v1/passkeys/enrol/finish", finish).await;
+        assert!(status.is_client_error(), "{status} {v}");
+        assert!(!v.to_string().contains(LINK_GONE), "{v}");
+        let (status, v) = enrol_start(app, &browser, &token).await;
+        assert_eq!(status, StatusCode::OK, "the link still works: {v}");
 
         // A wrong token is refused, as is the old link once a new one was made.
         let (status, v) = enrol_start(app, &browser, "not-a-token").await;

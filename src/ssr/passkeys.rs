@@ -286,7 +286,8 @@ pub async fn finish_registration(
     by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
     let state = answer.ceremony(db, user_id).await?;
-    store(rp, db, user_id, &state, &answer, by).await
+    let passkey = verified(rp, &state, &answer)?;
+    store(db, user_id, passkey, &answer.name, by).await
 }
 
 /// A passkey event about `user_id`'s passkey `id` (`name`).
@@ -332,7 +333,8 @@ pub async fn enrolment_user(db: &Db, token: &str) -> Result<Option<String>, sqlx
         .await)
 }
 
-/// Finishes a registration started through an enrolment link (`token`): the link is used up
+/// Finishes a registration started through an enrolment link (`token`): once the answer is
+/// checked (a refused one leaves the link working, for another try), the link is used up
 /// (one `DELETE ... RETURNING`: of two answers racing, one passes), then the passkey is
 /// stored for its account, whose id is returned with the passkey.
 pub async fn finish_enrolment(
@@ -344,6 +346,7 @@ pub async fn finish_enrolment(
 ) -> Result<(String, PasskeyView), PasskeyError> {
     let user_id = enrolment_user(db, token).await?.ok_or(PasskeyError::Link)?;
     let state = answer.ceremony(db, &user_id).await?;
+    let passkey = verified(rp, &state, &answer)?;
     let used: Option<String> = on_pool!(db, pool => sqlx::query_scalar(
         "DELETE FROM passkey_enrolments WHERE token_hash = $1 AND expires_at >= $2 \
          RETURNING user_id")
@@ -355,24 +358,29 @@ pub async fn finish_enrolment(
         return Err(PasskeyError::Link);
     }
     let by = Actor::user_id_at(&user_id, client);
-    let view = store(rp, db, &user_id, &state, &answer, &by).await?;
+    let view = store(db, &user_id, passkey, &answer.name, &by).await?;
     Ok((user_id, view))
 }
 
-/// Checks a registration's answer against its state and stores the passkey for `user_id`.
-async fn store(
+/// A registration's answer checked against its state: the passkey it makes.
+fn verified(
     rp: &Passkeys,
-    db: &Db,
-    user_id: &str,
     state: &PasskeyRegistration,
     answer: &Answer<'_>,
+) -> Result<Passkey, PasskeyError> {
+    rp.webauthn
+        .finish_passkey_registration(answer.credential, state)
+        .map_err(refused)
+}
+
+/// Stores `passkey` for `user_id` under `name`.
+async fn store(
+    db: &Db,
+    user_id: &str,
+    passkey: Passkey,
+    name: &str,
     by: &Actor,
 ) -> Result<PasskeyView, PasskeyError> {
-    let name = answer.name.as_str();
-    let passkey = rp
-        .webauthn
-        .finish_passkey_registration(answer.credential, state)
-        .map_err(refused)?;
     let json = serde_json::to_string(&passkey).map_err(|_| PasskeyError::Malformed)?;
     let cred = Credential::from(passkey);
     let view = PasskeyView {
