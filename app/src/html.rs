@@ -3,7 +3,7 @@
 //! browser on to another origin ([`continue_page`]: a form post may not be redirected there
 //! under the pages' `form-action 'self'`); small message pages ([`message_page`]: error
 //! pages, forward auth's refusals) and questions ([`question_page`]: the OpenID Provider's
-//! sign-out confirmation).
+//! sign-out confirmation; [`choice_page`]: its account choice and consent page).
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -58,6 +58,48 @@ pub fn question_page(q: Question<'_>) -> Response {
         l = escape(q.back.1),
     );
     small_page(StatusCode::OK, q.title, q.message, &form)
+}
+
+/// What a [`choice_page`] offers.
+pub struct Choice<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// A list below the message (empty: none).
+    pub items: &'a [&'a str],
+    /// Where the form posts (same origin).
+    pub action: &'a str,
+    /// The form's buttons: each posts `choice=<value>`; (value, text).
+    pub choices: &'a [(&'a str, &'a str)],
+}
+
+/// A small page with one plain form (no script) whose buttons each post a `choice` to
+/// `c.action`; never cached.
+pub fn choice_page(c: Choice<'_>) -> Response {
+    let items: String = c
+        .items
+        .iter()
+        .map(|i| format!("<li>{}</li>", escape(i)))
+        .collect();
+    let list = match items.is_empty() {
+        true => String::new(),
+        false => format!("<ul>{items}</ul>"),
+    };
+    let buttons: String = c
+        .choices
+        .iter()
+        .map(|(v, t)| {
+            format!(
+                "<button type=\"submit\" name=\"choice\" value=\"{}\">{}</button> ",
+                escape(v),
+                escape(t)
+            )
+        })
+        .collect();
+    let form = format!(
+        "{list}<form method=\"post\" action=\"{}\">{buttons}</form>",
+        escape(c.action)
+    );
+    small_page(StatusCode::OK, c.title, c.message, &form)
 }
 
 /// `title`, `message` and `more` (HTML, already escaped) as a page; never cached.

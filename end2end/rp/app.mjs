@@ -7,7 +7,8 @@
 // RP_SCOPE, RP_ID_TOKEN_ALG (RS256 | ES256), RP_PORT. The redirect URI is
 // http://127.0.0.1:<RP_PORT>/callback.
 //
-// Routes: GET /health; GET /login[?prompt=...] (302 to Portcullis); GET /callback (JSON:
+// Routes: GET /health; GET /login[?prompt=...&max_age=...] (302 to Portcullis; the callback
+// then checks auth_time against max_age); GET /callback (JSON:
 // the tokens, the validated ID token claims, userinfo; 400 with the library's error);
 // GET /userinfo (userinfo with the last access token, or the library's error); GET /refresh
 // (the refresh grant with the last refresh token: the new tokens and the validated claims);
@@ -70,7 +71,9 @@ http
           nonce,
         };
         for (const [k, v] of url.searchParams) params[k] = v;
-        pending.set(state, { verifier, state, nonce });
+        // With max_age, the library checks the ID token's auth_time against it.
+        const maxAge = params.max_age === undefined ? undefined : Number(params.max_age);
+        pending.set(state, { verifier, state, nonce, maxAge });
         res.writeHead(302, { location: client.buildAuthorizationUrl(config, params).href });
         return res.end();
       }
@@ -81,6 +84,7 @@ http
           pkceCodeVerifier: p.verifier,
           expectedState: p.state,
           expectedNonce: p.nonce,
+          maxAge: p.maxAge,
           idTokenExpected: true,
         });
         const claims = tokens.claims();

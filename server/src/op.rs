@@ -2,16 +2,20 @@
 //! the discovery document (also at RFC 8414's name) and the JWKS. Slice 3: the authorization
 //! code flow: `/oauth2/authorize` (GET, and POST answered 303 to the GET),
 //! `/oauth2/continue/{id}` (after sign-in), `/oauth2/token` (`authorization_code` with PKCE),
-//! `/oauth2/userinfo`. Slice 5: `refresh_token` at the token endpoint, `/oauth2/revoke`
+//! `/oauth2/userinfo`. Slice 4: `prompt`, `max_age`, `id_token_hint` and `login_hint`
+//! (the rule: `op::prompt::decide`), the account choice and the consent page
+//! (both post to `/oauth2/answer/{id}`). Slice 5: `refresh_token` at the token endpoint, `/oauth2/revoke`
 //! (RFC 7009) and `/oauth2/introspect` (RFC 7662). The rules live in `portcullis::ssr::op`; these handlers read the
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
 use app::extract::ClientAddr;
-use app::html::{Onward, Question, continue_page, message_page, question_page};
+use app::html::{
+    Choice, Onward, Question, choice_page, continue_page, message_page, question_page,
+};
 use app::state::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Form, Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -23,14 +27,15 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use openidconnect::StandardErrorResponse;
 use openidconnect::core::CoreErrorResponseType;
 use portcullis::apps::client::AuthMethod;
-use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted};
+use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted, Waits};
 use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
 use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
 use portcullis::ssr::op::metadata::{
-    AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, END_SESSION_CONFIRM_PATH, END_SESSION_PATH,
-    INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
-    provider_metadata,
+    ANSWER_PATH, AUTHORIZE_PATH, CONTINUE_PATH, DISCOVERY_PATH, END_SESSION_CONFIRM_PATH,
+    END_SESSION_PATH, INTROSPECT_PATH, JWKS_PATH, OAUTH_METADATA_PATH, REVOKE_PATH, TOKEN_PATH,
+    USERINFO_PATH, provider_metadata,
 };
+use portcullis::ssr::op::prompt::{self, Next, Person};
 use portcullis::ssr::op::{end_session, id_token};
 use portcullis::ssr::session::AuthSession;
 use tower_http::cors::{Any, CorsLayer};
@@ -64,6 +69,7 @@ pub fn routes() -> Router<AppState> {
             get(authorize_get).post(answered_as_get(AUTHORIZE_PATH)),
         )
         .route(&format!("{CONTINUE_PATH}/{{id}}"), get(continue_request))
+        .route(&format!("{ANSWER_PATH}/{{id}}"), post(answered))
         .route(
             END_SESSION_PATH,
             get(end_session_get).post(answered_as_get(END_SESSION_PATH)),
@@ -141,7 +147,7 @@ async fn authorize_get(
             return message_page(StatusCode::BAD_REQUEST, "Sign-in request refused", why);
         }
     };
-    let request = match authorize::validate(&params, client, redirect_uri.clone()) {
+    let mut request = match authorize::validate(&params, client, redirect_uri.clone()) {
         Ok(r) => r,
         Err(e) => {
             let back = authorize::state(&params);
@@ -154,39 +160,203 @@ async fn authorize_get(
             .into_response();
         }
     };
+    // Repeated parameters were refused above: one value or none.
+    if let Ok(Some(token)) = params.one("id_token_hint") {
+        let keys = state.op_keys.get();
+        match end_session::hint(&keys, &state.public_url, token) {
+            Some(h) if h.client_id == client.view.client_id => request.hint_sub = Some(h.sub),
+            _ => {
+                return refuse(
+                    &state,
+                    &request,
+                    "invalid_request",
+                    "id_token_hint is not an ID token Portcullis issued to this application",
+                );
+            }
+        }
+    }
+    proceed(&state, &session, client, request, None).await
+}
+
+/// What the request needs from this browser now (`prompt::decide`): sign in (again), the
+/// account choice, the consent page, an error for the client, or the code. `waiting`: the
+/// id under which the request waits already (the continue step), whose answers are pages
+/// that move on by themselves.
+async fn proceed(
+    state: &AppState,
+    session: &AuthSession,
+    client: &OpClient,
+    mut request: AuthRequest,
+    waiting: Option<&str>,
+) -> Response {
+    let db = &state.db;
     let data = match session.data().await {
         Ok(d) => d,
         Err(e) => return trouble(e),
     };
-    if data.user_id.is_none() {
-        if request.prompt_none {
-            return refuse(
-                &state,
-                &request,
-                "login_required",
-                "the person is not signed in to Portcullis",
-            );
-        }
-        return match authorize::store_request(&state.db, &client.app_id, &request).await {
-            Ok(id) => to_login(&id),
-            Err(e) => trouble(e),
-        };
+    let marker = authorize::session_marker(session.id().as_deref());
+    if waiting.is_some() {
+        let signed_in_at = data.user_id.as_ref().map(|_| data.signed_in_at);
+        request.progress.note(marker.as_deref(), signed_in_at);
     }
-    issue(&state, &session, client, &request).await
+    let person = data.user_id.as_deref().map(|user_id| Person {
+        user_id,
+        signed_in_at: data.signed_in_at,
+    });
+    let consent_needed = match person {
+        Some(p) if client.view.consent => {
+            match prompt::covered(db, p.user_id, &client.app_id, &request.scope).await {
+                Ok(covered) => !covered,
+                Err(e) => return trouble(e),
+            }
+        }
+        _ => false,
+    };
+    let next = prompt::decide(
+        &request,
+        person,
+        portcullis::ssr::clock::now(),
+        consent_needed,
+    );
+    if let (Next::Consent, Some(p)) = (&next, person) {
+        // Nobody is asked to share with an application they may not open.
+        match access(state, p.user_id, client).await {
+            Ok(a) if a.allowed => {}
+            Ok(_) => return finish(state, waiting, async { denied(state, &request) }).await,
+            Err(res) => return res,
+        }
+    }
+    match next {
+        Next::Issue => finish(state, waiting, issue(state, session, client, &request)).await,
+        Next::Refuse(e) => {
+            let answer = async { refuse(state, &request, e.error, &e.description) };
+            finish(state, waiting, answer).await
+        }
+        Next::SignIn | Next::ChooseAccount | Next::Consent => {
+            request.progress.session = marker;
+            request.progress.waits = match next {
+                Next::SignIn => Waits::SignIn,
+                Next::ChooseAccount => Waits::Account,
+                _ => Waits::Consent,
+            };
+            let id = match waiting {
+                Some(id) => match authorize::update_request(db, id, &request).await {
+                    Ok(true) => id.to_owned(),
+                    Ok(false) => return gone(),
+                    Err(e) => return trouble(e),
+                },
+                None => match authorize::store_request(db, &client.app_id, &request).await {
+                    Ok(id) => id,
+                    Err(e) => return trouble(e),
+                },
+            };
+            let user = person.map(|p| p.user_id).unwrap_or_default();
+            match next {
+                Next::SignIn => to_login(&id, request.login_hint.as_deref()),
+                Next::ChooseAccount => account_page(state, &id, user).await,
+                _ => consent_page(state, &id, client, &request).await,
+            }
+        }
+    }
 }
 
-/// To the login page, which comes back to `/oauth2/continue/<id>` once signed in.
-fn to_login(id: &str) -> Response {
-    to_page("/login", id)
+/// A code or an error for the client (`answer`): from the continue step, the request is
+/// used up first (one caller gets it), and the answer is a page that moves on by itself.
+async fn finish(
+    state: &AppState,
+    waiting: Option<&str>,
+    answer: impl Future<Output = Response>,
+) -> Response {
+    let Some(id) = waiting else {
+        return answer.await;
+    };
+    match authorize::take_request(&state.db, id).await {
+        Ok(true) => {}
+        Ok(false) => return gone(),
+        Err(e) => return trouble(e),
+    }
+    continue_page(
+        answer.await,
+        Onward {
+            title: "Continuing",
+            lead: "Continuing to the application… ",
+        },
+    )
+}
+
+fn gone() -> Response {
+    message_page(
+        StatusCode::BAD_REQUEST,
+        "This sign-in request has expired",
+        "Go back to the application and sign in again.",
+    )
+}
+
+/// "Continue as <username>" or "Use another account".
+async fn account_page(state: &AppState, id: &str, user_id: &str) -> Response {
+    let who = match portcullis::ssr::groups::identity(&state.db, user_id).await {
+        Ok(Some(who)) => who,
+        Ok(None) => return gone(),
+        Err(e) => return trouble(e),
+    };
+    let action = format!("{ANSWER_PATH}/{id}");
+    let stay = format!("Continue as {}", who.username);
+    choice_page(Choice {
+        title: "Choose an account",
+        message: &format!(
+            "An application asks which account to sign in with. You are signed in to Portcullis as {}.",
+            who.username
+        ),
+        items: &[],
+        action: &action,
+        choices: &[("continue", &stay), ("other", "Use another account")],
+    })
+}
+
+/// What the application will receive, Allow or Deny.
+async fn consent_page(
+    state: &AppState,
+    id: &str,
+    client: &OpClient,
+    request: &AuthRequest,
+) -> Response {
+    let name = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
+        Ok(Some(app)) => app.name,
+        Ok(None) => return gone(),
+        Err(e) => return trouble(e),
+    };
+    let action = format!("{ANSWER_PATH}/{id}");
+    let items = prompt::scope_words(&request.scope);
+    let message = match items.is_empty() {
+        true => "It will know who you are (an identifier of your account), nothing more.",
+        false => "It will know who you are, and receive:",
+    };
+    let title = format!("Share your account with {name}?");
+    choice_page(Choice {
+        title: &title,
+        message,
+        items: &items,
+        action: &action,
+        choices: &[("allow", "Allow"), ("deny", "Deny")],
+    })
+}
+
+/// To the login page, which comes back to `/oauth2/continue/<id>` once signed in; a
+/// `login_hint` fills its username (nothing else trusts it).
+fn to_login(id: &str, login_hint: Option<&str>) -> Response {
+    to_page("/login", id, login_hint)
 }
 
 /// To `page` here (the login or the second-factor page), which comes back to
-/// `/oauth2/continue/<id>` when done.
-fn to_page(page: &str, id: &str) -> Response {
+/// `/oauth2/continue/<id>` when done; with `login_hint` for the login page.
+fn to_page(page: &str, id: &str, login_hint: Option<&str>) -> Response {
     let next = format!("{CONTINUE_PATH}/{id}");
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("next", &next)
-        .finish();
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair("next", &next);
+    if let Some(hint) = login_hint {
+        query.append_pair("login_hint", hint);
+    }
+    let query = query.finish();
     Redirect::to(&format!("{page}?{query}")).into_response()
 }
 
@@ -221,34 +391,14 @@ async fn issue(
     let Some(user_id) = data.user_id.clone() else {
         return refuse(state, request, "login_required", "not signed in");
     };
-    let (who, app) = match (
-        portcullis::ssr::groups::identity(db, &user_id).await,
-        portcullis::ssr::apps::get(db, &client.app_id).await,
-    ) {
-        (Ok(who), Ok(app)) => (who, app),
-        (Err(e), _) | (_, Err(e)) => return trouble(e),
+    let access = match access(state, &user_id, client).await {
+        Ok(a) => a,
+        Err(res) => return res,
     };
-    let requirement = match state.apps.requirement(db).await {
-        Ok(r) => r,
-        Err(e) => return trouble(e),
-    };
-    let (allowed, two_required) = match (&who, &app) {
-        (Some(who), Some(app)) => (
-            app.allows(who.is_admin, &who.username, &who.groups),
-            requirement.applies(who.is_admin, app.require_second_factor),
-        ),
-        _ => (false, false),
-    };
-    if !allowed {
-        tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
-        return refuse(
-            state,
-            request,
-            "access_denied",
-            "this account may not open the application",
-        );
+    if !access.allowed {
+        return denied(state, request);
     }
-    if two_required && !data.two_factors() {
+    if access.two_required && !data.two_factors() {
         // The step-up, as forward auth sends people to it: the request waits meanwhile.
         if request.prompt_none {
             return refuse(
@@ -259,7 +409,7 @@ async fn issue(
             );
         }
         return match authorize::store_request(db, &client.app_id, request).await {
-            Ok(id) => to_page("/second-factor", &id),
+            Ok(id) => to_page("/second-factor", &id, None),
             Err(e) => trouble(e),
         };
     }
@@ -285,6 +435,49 @@ async fn issue(
         .into_response(),
         Err(e) => trouble(e),
     }
+}
+
+/// What `user_id` may do with `client`'s application.
+struct Access {
+    /// Its "who may open it" rule lets them in.
+    allowed: bool,
+    /// A second factor is required for it (the application's or everyone's requirement).
+    two_required: bool,
+}
+
+async fn access(state: &AppState, user_id: &str, client: &OpClient) -> Result<Access, Response> {
+    let db = &state.db;
+    let (who, app) = match (
+        portcullis::ssr::groups::identity(db, user_id).await,
+        portcullis::ssr::apps::get(db, &client.app_id).await,
+    ) {
+        (Ok(who), Ok(app)) => (who, app),
+        (Err(e), _) | (_, Err(e)) => return Err(trouble(e)),
+    };
+    let requirement = state.apps.requirement(db).await.map_err(trouble)?;
+    let (allowed, two_required) = match (&who, &app) {
+        (Some(who), Some(app)) => (
+            app.allows(who.is_admin, &who.username, &who.groups),
+            requirement.applies(who.is_admin, app.require_second_factor),
+        ),
+        _ => (false, false),
+    };
+    if !allowed {
+        tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
+    }
+    Ok(Access {
+        allowed,
+        two_required,
+    })
+}
+
+fn denied(state: &AppState, request: &AuthRequest) -> Response {
+    refuse(
+        state,
+        request,
+        "access_denied",
+        "this account may not open the application",
+    )
 }
 
 /// `GET /oauth2/logout` (RP-Initiated Logout 1.0; the rules: `end_session`): a valid hint
@@ -338,6 +531,7 @@ async fn end_session_get(
                     user,
                     addr,
                     client.as_ref().map(|c| c.view.client_id.as_str()),
+                    END_SESSION,
                 )
                 .await
             {
@@ -368,7 +562,7 @@ async fn end_session_confirm(
     ClientAddr(addr): ClientAddr,
 ) -> Response {
     let ended = match session.user_id().await {
-        Ok(Some(user)) => sign_out(&state, &session, &user, addr, None).await,
+        Ok(Some(user)) => sign_out(&state, &session, &user, addr, None, END_SESSION).await,
         Ok(None) => Ok(()),
         Err(e) => Err(e),
     };
@@ -378,21 +572,25 @@ async fn end_session_confirm(
     }
 }
 
+/// How the end-session endpoint's sign-outs are named in the audit log.
+const END_SESSION: &str = "end_session_endpoint";
+
 /// Ends `user`'s session at an application's request, recorded in the audit log as a
-/// sign-out (with the client, when the request named one).
+/// sign-out `via` that route (with the client, when the request named one).
 async fn sign_out(
     state: &AppState,
     session: &AuthSession,
     user: &str,
     addr: Option<std::net::IpAddr>,
     client_id: Option<&str>,
+    via: &str,
 ) -> Result<(), portcullis::ssr::session::SessionError> {
     use portcullis::audit::EventKind;
     use portcullis::ssr::audit::{Actor, Entry, record};
     session.sign_out().await?;
     // Named as stored when the event is written: no read of the user here.
-    let mut entry = Entry::new(EventKind::SignOut, &Actor::user_id_at(user, addr))
-        .detail("via", "end_session_endpoint");
+    let mut entry =
+        Entry::new(EventKind::SignOut, &Actor::user_id_at(user, addr)).detail("via", via);
     if let Some(client) = client_id {
         entry = entry.detail("client_id", client);
     }
@@ -420,49 +618,116 @@ fn answered_as_get(
     }
 }
 
-/// `GET /oauth2/continue/{id}`: a request that waited while the person signed in. Answered
-/// with a page that moves on by itself (the login form's post may not redirect to another
+/// `GET /oauth2/continue/{id}`: a request that waited while the person signed in, chose
+/// the account or consented; decided again (`proceed`). A code or an error is answered with
+/// a page that moves on by itself (the login form's post may not redirect to another
 /// origin under the pages' `form-action 'self'`).
 async fn continue_request(
     State(state): State<AppState>,
     session: AuthSession,
     Path(id): Path<String>,
 ) -> Response {
-    let gone = || {
-        message_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request has expired",
-            "Go back to the application and sign in again.",
-        )
-    };
-    let (app_id, request) = match authorize::peek_request(&state.db, &id).await {
+    match waiting(&state, &id).await {
+        Ok((client, request)) => proceed(&state, &session, &client, request, Some(&id)).await,
+        Err(res) => res,
+    }
+}
+
+/// The request waiting as `id`, and its client.
+async fn waiting(state: &AppState, id: &str) -> Result<(OpClient, AuthRequest), Response> {
+    let (app_id, request) = match authorize::peek_request(&state.db, id).await {
         Ok(Some(found)) => found,
-        Ok(None) => return gone(),
-        Err(e) => return trouble(e),
+        Ok(None) => return Err(gone()),
+        Err(e) => return Err(trouble(e)),
     };
-    match session.user_id().await {
-        Ok(Some(_)) => {}
-        Ok(None) => return to_login(&id),
-        Err(e) => return trouble(e),
+    match clients::get(&state.db, &app_id).await {
+        Ok(Some(c)) if c.view.client_id == request.client_id => Ok((c, request)),
+        Ok(_) => Err(gone()),
+        Err(e) => Err(trouble(e)),
     }
-    match authorize::take_request(&state.db, &id).await {
-        Ok(true) => {}
-        Ok(false) => return gone(),
-        Err(e) => return trouble(e),
+}
+
+/// The answer of the account choice or the consent page.
+#[derive(serde::Deserialize)]
+struct Answer {
+    choice: String,
+}
+
+/// The request waiting as `id` for an answer from this very browser session (the one it
+/// was shown in), signed in as the person asked. The cross-site check has refused posts
+/// from elsewhere; the request's id is known only to the page that showed the question.
+async fn answering(
+    state: &AppState,
+    session: &AuthSession,
+    id: &str,
+) -> Result<(OpClient, AuthRequest, String), Response> {
+    let (client, request) = waiting(state, id).await?;
+    let marker = authorize::session_marker(session.id().as_deref());
+    let user = session.user_id().await.map_err(trouble)?;
+    match user {
+        Some(user) if marker.is_some() && request.progress.session == marker => {
+            Ok((client, request, user))
+        }
+        _ => Err(gone()),
     }
-    let client = match clients::get(&state.db, &app_id).await {
-        Ok(Some(c)) if c.view.client_id == request.client_id => c,
-        Ok(_) => return gone(),
-        Err(e) => return trouble(e),
+}
+
+/// `POST /oauth2/answer/{id}`: the answer to what the request waits for. The account
+/// choice (`prompt=select_account`): `continue` goes on as the signed-in person, `other`
+/// signs this browser out of Portcullis and goes to the login page with the request
+/// waiting. The consent page: `allow` remembers the consent (per user and application,
+/// for these scopes) and goes on, `deny` sends `access_denied` to the application.
+async fn answered(
+    State(state): State<AppState>,
+    session: AuthSession,
+    ClientAddr(addr): ClientAddr,
+    Path(id): Path<String>,
+    Form(answer): Form<Answer>,
+) -> Response {
+    let (client, mut request, user) = match answering(&state, &session, &id).await {
+        Ok(x) => x,
+        Err(res) => return res,
     };
-    let res = issue(&state, &session, &client, &request).await;
-    continue_page(
-        res,
-        Onward {
-            title: "Continuing",
-            lead: "Signed in. Continuing to the application… ",
-        },
-    )
+    match (request.progress.waits, answer.choice.as_str()) {
+        (Waits::Account, "continue") => {
+            request.progress.chosen = true;
+            onward(&state, &id, &request).await
+        }
+        (Waits::Account, "other") => {
+            let client_id = Some(client.view.client_id.as_str());
+            match sign_out(&state, &session, &user, addr, client_id, "account_choice").await {
+                Ok(()) => to_login(&id, request.login_hint.as_deref()),
+                Err(e) => trouble(e),
+            }
+        }
+        (Waits::Consent, "allow") => {
+            let remembered = prompt::remember(&state.db, &user, &client.app_id, &request.scope);
+            if let Err(e) = remembered.await {
+                return trouble(e);
+            }
+            request.progress.consented = true;
+            onward(&state, &id, &request).await
+        }
+        (Waits::Consent, "deny") => {
+            let why = "the person did not allow it";
+            let answer = async { refuse(&state, &request, "access_denied", why) };
+            finish(&state, Some(&id), answer).await
+        }
+        _ => message_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown answer",
+            "Choose one of the buttons.",
+        ),
+    }
+}
+
+/// Saves the request's progress and goes on to its continue step.
+async fn onward(state: &AppState, id: &str, request: &AuthRequest) -> Response {
+    match authorize::update_request(&state.db, id, request).await {
+        Ok(true) => Redirect::to(&format!("{CONTINUE_PATH}/{id}")).into_response(),
+        Ok(false) => gone(),
+        Err(e) => trouble(e),
+    }
 }
 
 /// An OAuth error body (RFC 6749 §5.2), never cached.

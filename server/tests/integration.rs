@@ -28,6 +28,7 @@ mod op_clients;
 mod op_discovery;
 mod op_keys;
 mod op_logout;
+mod op_prompt;
 mod op_rp;
 mod op_token;
 mod passkeys;

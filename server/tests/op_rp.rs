@@ -187,6 +187,29 @@ async fn prompt_none_signed_out_at(app: &TestApp, kind: RpKind) {
     assert_eq!(counts(app).await, [0; 5]);
 }
 
+/// `prompt=login&max_age=600` from openid-client, for a signed-in person: Portcullis asks
+/// them to sign in again, and the library checks the ID token's `auth_time` against
+/// `max_age` (it must be there, and recent).
+async fn prompt_login_max_age(app: &TestApp) {
+    let sub = alice_id(app).await;
+    let kind = RpKind::OpenidClient;
+    let (_, rp) = wiki_and_rp(app, kind, "basic", "RS256", "openid").await;
+    let browser = app.browser();
+    password_sign_in(app, &browser, "alice").await;
+    let res = start(&browser, &rp, "?prompt=login&max_age=600").await;
+    let (to, pairs) = redirected(&res);
+    assert!(to.ends_with("/login"), "signed in, asked again: {to}");
+    let next = common::op::param(&pairs, "next").unwrap().to_owned();
+    let before = portcullis::ssr::clock::now();
+    password_sign_in(app, &browser, "alice").await;
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    let (status, body) = land(&browser, continue_page_as_redirect(res).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["claims"]["sub"], sub.as_str());
+    assert!(body["claims"]["auth_time"].as_i64().unwrap() >= before);
+}
+both_backends!(prompt_login_max_age);
+
 /// Refresh tokens, introspection and revocation through each library: `offline_access`
 /// brings a refresh token; the library's refresh grant validates the new ID token and gets
 /// a new pair; introspection describes the live tokens; revoking the refresh token ends the

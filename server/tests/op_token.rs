@@ -7,7 +7,8 @@ use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
     CHALLENGE, TestClient, VERIFIER, add_client, authorize, client_draft, client_post, code_for,
-    counts, exchange, param, redirected, request, store_client, token, userinfo_status,
+    counts, exchange, other_client, param, redirected, request, store_client, token,
+    userinfo_status,
 };
 
 const CB: &str = "https://wiki.example/cb";
@@ -200,19 +201,6 @@ async fn userinfo(app: &TestApp) {
     assert_eq!(userinfo_status(app, &access).await, 401);
 }
 both_backends!(userinfo);
-
-/// A second client, open to every user.
-async fn other_client(app: &TestApp) -> TestClient {
-    add_client(
-        app,
-        "Other",
-        "https://other.example/cb",
-        "basic",
-        "users",
-        "",
-    )
-    .await
-}
 
 /// A client allowed `offline_access` (listed: alice only), and alice signed in.
 async fn offline_client(app: &TestApp) -> (TestClient, reqwest::Client) {

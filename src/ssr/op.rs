@@ -2,7 +2,8 @@
 //! signing keys (`keys`, `signer`) and the public discovery surface (`metadata`). Slice 2:
 //! applications as clients (`clients`). Slice 3: the authorization code flow (`authorize`,
 //! `grants`, `id_token`). Slice 5: refresh tokens, revocation, introspection (`grants`).
-//! Slice 6 (part): RP-Initiated Logout (`end_session`). The routes are in
+//! Slice 4: `prompt`, `max_age`, hints, the account choice and consent (`prompt`). Slice 6
+//! (part): RP-Initiated Logout (`end_session`). The routes are in
 //! `server/src/op.rs`.
 
 pub mod authorize;
@@ -12,6 +13,7 @@ pub mod grants;
 pub mod id_token;
 pub mod keys;
 pub mod metadata;
+pub mod prompt;
 pub mod signer;
 
 pub use crate::ssr::secrets::token_hash;

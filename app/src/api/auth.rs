@@ -42,18 +42,26 @@ pub async fn me() -> Result<Option<UserView>, AppError> {
     .await
 }
 
+/// `next`: where the page goes once signed in. A signed-in browser gets the form too when
+/// `next` is an OpenID Provider request waiting for it to sign in again (`prompt=login`,
+/// `max_age`, an `id_token_hint` for someone else).
 #[server(endpoint = "auth/login_page")]
-pub async fn login_page() -> Result<LoginPageData, AppError> {
+pub async fn login_page(next: Option<String>) -> Result<LoginPageData, AppError> {
     use crate::auth::*;
+    use portcullis::ssr::op::authorize;
     public(async move |cx| {
         let snapshot = cx.state.login_page.get(&cx.state.db).await?;
         let (notice, flash) = cx.messages().await;
+        let signed_in = cx.session.user_id().await?.is_some() && {
+            let marker = authorize::session_marker(cx.session.id().as_deref());
+            !authorize::waits_for_sign_in(&cx.state.db, next.as_deref(), marker.as_deref()).await
+        };
         Ok(LoginPageData {
             setup_open: snapshot.setup_open,
             local_login: snapshot.local_login,
             providers: snapshot.providers.clone(),
             passkeys: cx.state.passkeys.is_some(),
-            signed_in: cx.session.user_id().await?.is_some(),
+            signed_in,
             notice,
             flash,
         })

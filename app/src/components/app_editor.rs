@@ -64,7 +64,6 @@ pub fn AppEditor(
             draft.client.backchannel_logout_uri.clone(),
         ),
         ("draft[device_flow]", draft.client.device_flow.to_string()),
-        ("draft[consent]", draft.client.consent.to_string()),
     ];
     Editor::provide(
         AppDraft {
@@ -145,6 +144,11 @@ pub fn AppEditor(
                         label="Post-logout redirect URIs"
                         rows=2
                         hint="Optional, one per line: where the application may send people after signing out."
+                    />
+                    <DraftCheck
+                        field=flag!(client.consent)
+                        label="Ask people before sharing"
+                        hint="The first time someone signs in to it, a page says what it will receive (name, email, groups) and asks them to allow it; asked again when it wants more. Off: applications you add here are trusted."
                     />
                     {kept.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
                 </fieldset>

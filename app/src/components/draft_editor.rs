@@ -229,6 +229,7 @@ pub fn DraftField<D: Draft>(
         errors: editor.errors,
         bound: Some(editor.bind(field)),
         node_ref: None,
+        initial: None,
         rows,
         before,
         after,

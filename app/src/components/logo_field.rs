@@ -50,6 +50,7 @@ pub fn LogoField(
         errors,
         bound: Some(bound),
         node_ref: Some(input),
+        initial: None,
         rows: 0,
         before: Some(ViewFnOnce::from(move || {
             view! {

@@ -16,8 +16,9 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let session = SessionContext::get();
-    let page = Resource::new(|| (), |_| login_page());
     let query = use_query_map();
+    let next = query.with_untracked(|q| q.get("next"));
+    let page = Resource::new(move || next.clone(), login_page);
     view! {
         <Title text="Sign in"/>
         <DataPage resource=page errors=move || session.login.failed() error_id=ids::LOGIN_ERROR notice_id=ids::LOGIN_NOTICE let:page>
@@ -26,7 +27,9 @@ pub fn LoginPage() -> impl IntoView {
                 p if p.signed_in => view! { <Redirect path="/"/> }.into_any(),
                 p => {
                     let next = query.with_untracked(|q| q.get("next")).unwrap_or_default();
-                    login_form(session.login, p, page.alert, next).into_any()
+                    // An application's `login_hint`: only ever the field's first value.
+                    let hint = query.with_untracked(|q| q.get("login_hint"));
+                    login_form(session.login, p, page.alert, next, hint).into_any()
                 }
             }}
         </DataPage>
@@ -38,6 +41,7 @@ fn login_form(
     page: LoginPageData,
     alert: Alert,
     next: String,
+    hint: Option<String>,
 ) -> impl IntoView {
     let LoginPageData {
         providers,
@@ -89,6 +93,7 @@ fn login_form(
                     autocomplete=if passkeys { "username webauthn" } else { "username" }
                     required=true
                     errors=field_errors
+                    initial=hint
                 />
                 <TextField
                     name="password"

@@ -50,6 +50,19 @@ pub async fn add_client(
     store_client(app, client_draft(name, redirect_uri, auth, access, users)).await
 }
 
+/// A second client ("Other", redirect URI `https://other.example/cb`), open to every user.
+pub async fn other_client(app: &TestApp) -> TestClient {
+    add_client(
+        app,
+        "Other",
+        "https://other.example/cb",
+        "basic",
+        "users",
+        "",
+    )
+    .await
+}
+
 /// Stores `draft` (a client application) as the editor would.
 pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
     let valid = draft.validate().unwrap();

@@ -4,9 +4,10 @@
 //! (each an error redirected with `error`, `error_description`, `state` and `iss`, nothing
 //! written), and the requests that wait while the person signs in (`op_auth_requests`).
 //!
-//! Slice 3 reads `prompt` only for `none` (signed out ⇒ `login_required`) and checks
-//! `max_age`'s form; acting on `login`, `consent`, `select_account`, `max_age`,
-//! `id_token_hint` and `login_hint` is slice 4's.
+//! `prompt`, `max_age`, `id_token_hint` and `login_hint` are read here (their form);
+//! what they make the person do (sign in again, choose the account, consent) is decided
+//! by `prompt::decide` (slice 4). A request that waits keeps its [`Progress`]: the session
+//! it was made in (a marker, never the session id) and what the person did since.
 
 use super::clients::OpClient;
 use super::random_token;
@@ -105,7 +106,75 @@ pub struct AuthRequest {
     /// S256 only.
     pub code_challenge: Option<String>,
     pub prompt_none: bool,
+    /// `prompt=login`, or `max_age=0` (the same, OpenID Connect Core §3.1.2.1).
+    #[serde(default)]
+    pub prompt_login: bool,
+    #[serde(default)]
+    pub prompt_consent: bool,
+    #[serde(default)]
+    pub select_account: bool,
+    /// `max_age` in seconds (over 0; 0 is `prompt_login`).
+    #[serde(default)]
+    pub max_age: Option<i64>,
+    /// The `sub` of the `id_token_hint`, once the route verified it (that needs the keys).
+    #[serde(default)]
+    pub hint_sub: Option<String>,
+    /// Fills the login page's username; used for nothing else.
     pub login_hint: Option<String>,
+    #[serde(default)]
+    pub progress: Progress,
+}
+
+/// What happened to a waiting request since it was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// [`session_marker`] of the session it was stored in (`None`: signed out then). A
+    /// sign-in gives the session a new id, so a different marker later means the person
+    /// signed in after the request was made; the consent and account forms must come
+    /// from the session that has the same marker.
+    pub session: Option<String>,
+    /// The person signed in after the request was made.
+    pub signed_in: bool,
+    /// "Continue as …" was chosen (`prompt=select_account`).
+    pub chosen: bool,
+    /// Allow was chosen on the consent page.
+    pub consented: bool,
+    /// When the request first waited (Unix seconds).
+    pub made_at: i64,
+    /// What it waits for now.
+    pub waits: Waits,
+}
+
+/// What a waiting request waits for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waits {
+    #[default]
+    Nothing,
+    /// The person to sign in (again).
+    SignIn,
+    /// The answer of the account choice (`prompt=select_account`).
+    Account,
+    /// The answer of the consent page.
+    Consent,
+}
+
+impl Progress {
+    /// Notes the session the request comes back in: another session than the one it waited
+    /// in (a sign-in gives a new id), signed in no earlier than the request was made, is a
+    /// sign-in after the request. Both are needed: the marker tells a sign-in in the same
+    /// second from none, the time tells this browser's new sign-in from an older session
+    /// elsewhere.
+    pub fn note(&mut self, marker: Option<&str>, signed_in: Option<i64>) {
+        if self.session.as_deref() != marker && signed_in.is_some_and(|at| at >= self.made_at) {
+            self.signed_in = true;
+        }
+    }
+}
+
+/// A session's marker: a hash of its id (the cookie's value is never stored).
+pub fn session_marker(session_id: Option<&str>) -> Option<String> {
+    session_id.map(super::token_hash)
 }
 
 /// Step 2: the client named by `client_id` (looked up by `find`) and a `redirect_uri`
@@ -264,12 +333,16 @@ pub fn validate(
             "prompt=none cannot be combined with another prompt",
         ));
     }
-    if get("max_age").is_some_and(|m| m.parse::<u64>().is_err()) {
-        return Err(err(
-            "invalid_request",
-            "max_age must be a non-negative integer (seconds)",
-        ));
-    }
+    let max_age = match get("max_age").map(|m| m.parse::<u64>()) {
+        None => None,
+        Some(Ok(m)) => Some(i64::try_from(m).unwrap_or(i64::MAX)),
+        Some(Err(_)) => {
+            return Err(err(
+                "invalid_request",
+                "max_age must be a non-negative integer (seconds)",
+            ));
+        }
+    };
     Ok(AuthRequest {
         client_id: client.view.client_id.clone(),
         redirect_uri,
@@ -278,7 +351,13 @@ pub fn validate(
         nonce: get("nonce").map(str::to_owned),
         code_challenge,
         prompt_none,
+        prompt_login: prompts.contains(&"login") || max_age == Some(0),
+        prompt_consent: prompts.contains(&"consent"),
+        select_account: prompts.contains(&"select_account"),
+        max_age: max_age.filter(|m| *m > 0),
+        hint_sub: None,
         login_hint: get("login_hint").map(str::to_owned),
+        progress: Progress::default(),
     })
 }
 
@@ -326,8 +405,12 @@ pub async fn store_request(
     request: &AuthRequest,
 ) -> Result<String, sqlx::Error> {
     let id = random_token("");
-    let json = serde_json::to_string(request).unwrap_or_default();
     let t = now();
+    let mut request = request.clone();
+    if request.progress.made_at == 0 {
+        request.progress.made_at = t;
+    }
+    let json = serde_json::to_string(&request).unwrap_or_default();
     crate::exec!(
         db,
         "INSERT INTO op_auth_requests (id, app_id, request, created_at, expires_at) \
@@ -341,6 +424,18 @@ pub async fn store_request(
     Ok(id)
 }
 
+/// Writes a waiting request's [`Progress`] (the rest never changes).
+pub async fn update_request(db: &Db, id: &str, request: &AuthRequest) -> Result<bool, sqlx::Error> {
+    let json = serde_json::to_string(request).unwrap_or_default();
+    Ok(crate::exec!(
+        db,
+        "UPDATE op_auth_requests SET request = $2 WHERE id = $1 AND expires_at > $3",
+        id,
+        json,
+        now()
+    )? == 1)
+}
+
 /// A waiting request (not expired), without using it up: (application id, request).
 pub async fn peek_request(db: &Db, id: &str) -> Result<Option<(String, AuthRequest)>, sqlx::Error> {
     let row: Option<(String, String)> = on_pool!(db, pool => sqlx::query_as(
@@ -350,6 +445,26 @@ pub async fn peek_request(db: &Db, id: &str) -> Result<Option<(String, AuthReque
         .fetch_optional(pool)
         .await)?;
     Ok(row.and_then(|(app, json)| Some((app, serde_json::from_str(&json).ok()?))))
+}
+
+/// Whether `next` (the login page's) is the continue step of a request that waits for
+/// this session (`marker`) to sign in again: the login page then shows its form to a
+/// signed-in browser instead of moving on.
+pub async fn waits_for_sign_in(db: &Db, next: Option<&str>, marker: Option<&str>) -> bool {
+    let Some(id) = next.and_then(|n| {
+        n.strip_prefix(super::metadata::CONTINUE_PATH)?
+            .strip_prefix('/')
+    }) else {
+        return false;
+    };
+    match peek_request(db, id).await {
+        Ok(Some((_, r))) => {
+            r.progress.waits == Waits::SignIn
+                && marker.is_some()
+                && r.progress.session.as_deref() == marker
+        }
+        _ => false,
+    }
 }
 
 /// Uses up a waiting request: one caller gets it.
@@ -483,6 +598,45 @@ mod tests {
                 .unwrap()
                 .prompt_none
         );
+    }
+
+    #[test]
+    fn prompt_and_max_age_are_read() {
+        let r = check(
+            &format!("{OK}&prompt=login%20consent%20select_account&max_age=30"),
+            AuthMethod::Basic,
+        )
+        .unwrap();
+        assert!(r.prompt_login && r.prompt_consent && r.select_account && !r.prompt_none);
+        assert_eq!(r.max_age, Some(30));
+        let r = check(&format!("{OK}&max_age=0"), AuthMethod::Basic).unwrap();
+        assert!(r.prompt_login, "max_age=0 is prompt=login");
+        assert_eq!(r.max_age, None);
+        let r = check(OK, AuthMethod::Basic).unwrap();
+        assert!(!r.prompt_login && !r.prompt_consent && !r.select_account);
+        assert_eq!(error(&format!("{OK}&max_age=1e3")), "invalid_request");
+    }
+
+    #[test]
+    fn a_sign_in_after_the_request_is_noted() {
+        let waited = Progress {
+            session: Some("m1".into()),
+            made_at: 100,
+            ..Progress::default()
+        };
+        let noted = |marker: Option<&str>, at: Option<i64>| {
+            let mut p = waited.clone();
+            p.note(marker, at);
+            p.signed_in
+        };
+        assert!(!noted(Some("m1"), Some(100)), "the same session");
+        assert!(
+            noted(Some("m2"), Some(100)),
+            "a new sign-in in the same second"
+        );
+        assert!(!noted(Some("m2"), Some(99)), "another, older session");
+        assert!(!noted(Some("m2"), None), "signed out");
+        assert!(!noted(None, None));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub const END_SESSION_CONFIRM_PATH: &str = "/oauth2/logout/confirm";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 /// Where a request that waited for sign-in continues: `/oauth2/continue/<id>`.
 pub const CONTINUE_PATH: &str = "/oauth2/continue";
+/// Where the consent page and the account choice post: `/oauth2/answer/<id>` of the
+/// request that waits for the answer.
+pub const ANSWER_PATH: &str = "/oauth2/answer";
 
 /// Discovery fields `openidconnect`'s `ProviderMetadata` does not model.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]

@@ -29,6 +29,9 @@ pub fn TextField(
     errors: Signal<Vec<FieldError>>,
     #[prop(optional)] bound: Option<Bound>,
     #[prop(optional)] node_ref: Option<NodeRef<Input>>,
+    /// The input's first value when it is not bound (e.g. the login page's `login_hint`).
+    #[prop(optional_no_strip)]
+    initial: Option<String>,
     /// More than 0: a textarea of this many rows (one value per line) instead of an input.
     #[prop(optional)]
     rows: u32,
@@ -61,7 +64,8 @@ pub fn TextField(
         }
     };
     let invalid = move || message().is_some().to_string();
-    let value = move || bound.map(|b| b.value.get());
+    let first = initial.clone();
+    let value = move || bound.map(|b| b.value.get()).or_else(|| first.clone());
     let input = if rows > 0 {
         view! {
             <textarea
@@ -93,7 +97,7 @@ pub fn TextField(
                 placeholder=optional(placeholder)
                 readonly=readonly
                 required=required
-                value=bound.map(|b| b.value.get_untracked())
+                value=bound.map(|b| b.value.get_untracked()).or(initial)
                 prop:value=value
                 on:input=set
                 on:blur=touch
