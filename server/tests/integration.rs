@@ -31,6 +31,7 @@ mod op_logout;
 mod op_prompt;
 mod op_rp;
 mod op_token;
+mod op_upstream;
 mod passkeys;
 mod private_ca;
 mod profile_sync;
