@@ -9,6 +9,8 @@
 
 #[path = "../tests/common/net.rs"]
 mod net;
+#[path = "suite/op_peer.rs"]
+mod op_peer;
 
 use net::{free_port, session_cookie, take_stats};
 use reqwest::header::{ACCEPT_ENCODING, LOCATION};
@@ -655,6 +657,21 @@ fn main() {
 async fn run() -> bool {
     let record = std::env::args().any(|a| a == "--record");
     let tmp = tempfile::tempdir().unwrap();
+    // `--only=11,12`: just those rows, the ones with an installation of their own, for a
+    // quick look (nothing recorded).
+    if let Some(only) = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned))
+    {
+        let mut rows = Vec::new();
+        for n in only.split(',') {
+            rows.push(match n {
+                "11" => passkey_beside_password(&tmp.path().join("passkeys")).await,
+                "12" => op_peer::beside_oidc_provider(&tmp.path().join("op")).await,
+                other => panic!("--only takes 11 and 12, not {other}"),
+            });
+        }
+        print!("{}", render(&rows));
+        return rows.iter().any(|r| !r.pass);
+    }
 
     let icons_port = free_port();
     let _icons = node("icons/serve.mjs", &[("ICONS_PORT", icons_port.to_string())]).await;
@@ -726,6 +743,7 @@ async fn run() -> bool {
     rows.push(cold);
     rows.push(icon_search(&catalogue_path));
     rows.push(passkey_beside_password(&tmp.path().join("passkeys")).await);
+    rows.push(op_peer::beside_oidc_provider(&tmp.path().join("op")).await);
     rows.push(transfer);
     rows.push(image_size());
 

@@ -97,8 +97,14 @@ async fn one_portcullis_signs_in_to_another(backend: Backend) {
         .await
         .expect("signed in downstream");
     assert_eq!(who["username"], "ursula");
-    assert_eq!(who["display_name"], "ursula display", "the upstream's name claim");
-    assert_eq!(who["email"], "ursula@example.com", "a trusted email, verified upstream");
+    assert_eq!(
+        who["display_name"], "ursula display",
+        "the upstream's name claim"
+    );
+    assert_eq!(
+        who["email"], "ursula@example.com",
+        "a trusted email, verified upstream"
+    );
     let id = down.user_id("ursula").await;
     let seen = portcullis::ssr::groups::identity(&down.running.db, &id)
         .await

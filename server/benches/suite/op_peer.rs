@@ -1,0 +1,215 @@
+//! #12: Portcullis as an OpenID Provider beside a certified peer, npm `oidc-provider`
+//! (`end2end/oidc/provider.mjs`), configured alike: one confidential client
+//! (`client_secret_basic`), PKCE S256, a person signed in whose grant is remembered. One
+//! sign-in is what an application costs the provider each time someone signs in to it: the
+//! authorization request answered with a code (a redirect), then the code exchanged at the
+//! token endpoint for an ID token and an access token. Each side's cost is its process's own
+//! CPU time (user + system, `/proc/<pid>/stat`) over the run divided by the sign-ins, so the
+//! load generator's work does not count; memory is each process's resident set after the
+//! run. Issue 21's goal: Portcullis spends at most a third of the peer's CPU per sign-in and
+//! holds at most a third of its memory.
+
+use super::*;
+
+/// Where codes go; nothing listens there (the benchmark reads the `Location`).
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+/// RFC 7636 appendix B's verifier and its S256 challenge.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// Sign-ins per side (after 20 to warm up).
+const SIGN_INS: usize = 300;
+
+/// One side: its endpoints, its client and the process to measure.
+struct Side {
+    authorize: String,
+    token: String,
+    client_id: String,
+    secret: String,
+    pid: u32,
+}
+
+/// CPU time (user + system) process `pid` has used, in ms (`/proc/<pid>/stat`'s fields 14
+/// and 15, in clock ticks of 10 ms).
+fn cpu_ms(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 * 10.0
+}
+
+/// The resident set of process `pid`, in KB.
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The `code` in a redirect to [`REDIRECT`].
+fn code_in(location: &str) -> Option<String> {
+    let url = reqwest::Url::parse(location).ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// One sign-in at `side` as the signed-in browser `b`: the authorization request (its
+/// redirects followed within the provider, logging in at the peer's own form the first
+/// time) and the code exchange. `Err` says what went wrong.
+async fn sign_in(b: &Client, side: &Side) -> Result<(), String> {
+    let query = [
+        ("response_type", "code"),
+        ("client_id", side.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "openid profile"),
+        ("state", "bench"),
+        ("nonce", "bench"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let mut res = b
+        .get(&side.authorize)
+        .query(&query)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut code = None;
+    for _ in 0..10 {
+        if res.status() == StatusCode::OK && res.url().path().starts_with("/interaction/") {
+            // The peer's own login form (devInteractions), once per browser.
+            let form = [("prompt", "login"), ("login", "alice"), ("password", "any")];
+            let url = res.url().clone();
+            res = b
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            continue;
+        }
+        let location = res
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or(format!("{} answered {}", res.url(), res.status()))?
+            .to_owned();
+        let next = res.url().join(&location).map_err(|e| e.to_string())?;
+        if next.as_str().starts_with(REDIRECT) {
+            code = code_in(next.as_str());
+            break;
+        }
+        res = b.get(next).send().await.map_err(|e| e.to_string())?;
+    }
+    let code = code.ok_or("no code")?;
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", VERIFIER),
+    ];
+    let token = b
+        .post(&side.token)
+        .basic_auth(&side.client_id, Some(&side.secret))
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = token.status();
+    let body: serde_json::Value = token.json().await.map_err(|e| e.to_string())?;
+    if status != StatusCode::OK || body["id_token"].as_str().is_none() {
+        return Err(format!("token endpoint: {status} {body}"));
+    }
+    Ok(())
+}
+
+/// `SIGN_INS` sign-ins at `side` in browser `b` after a warm-up: (CPU ms per sign-in, MB
+/// resident after, failures).
+async fn measure(b: &Client, side: &Side) -> (f64, f64, usize) {
+    for _ in 0..20 {
+        sign_in(b, side).await.expect("warm-up sign-in");
+    }
+    let before = cpu_ms(side.pid);
+    let mut failed = 0;
+    for _ in 0..SIGN_INS {
+        if let Err(e) = sign_in(b, side).await {
+            eprintln!("#12: {e}");
+            failed += 1;
+        }
+    }
+    let per = (cpu_ms(side.pid) - before) / SIGN_INS as f64;
+    (per, rss_kb(side.pid) as f64 / 1024.0, failed)
+}
+
+pub(super) async fn beside_oidc_provider(data: &Path) -> Row {
+    // Portcullis: an installation of its own, the client added as the README shows.
+    let mine = server(data, None, &[], "http://127.0.0.1:9", &[]).await;
+    let out = cli(
+        &mine.store,
+        &[
+            "app",
+            "add",
+            "--name=Bench",
+            "--url=https://bench.example",
+            &format!("--redirect-uri={REDIRECT}"),
+            "--client-auth=basic",
+        ],
+        None,
+    );
+    let field = |prefix: &str| {
+        let at = out
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {out}"));
+        out[at + prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let ours = Side {
+        authorize: format!("{}/oauth2/authorize", mine.base),
+        token: format!("{}/oauth2/token", mine.base),
+        client_id: field("client ID:"),
+        secret: field("(shown only this once):"),
+        pid: mine.pid(),
+    };
+    let b = admin(&mine.base).await;
+    let (our_cpu, our_mb, our_failed) = measure(&b, &ours).await;
+
+    // The peer, on its own port, with the same redirect URI.
+    let port = free_port();
+    let peer = node(
+        "oidc/provider.mjs",
+        &[
+            ("OIDC_PORT", port.to_string()),
+            ("OIDC_REDIRECT_URIS", REDIRECT.to_owned()),
+        ],
+    )
+    .await;
+    let issuer = format!("http://127.0.0.1:{port}");
+    wait_ok(&format!("{issuer}/.well-known/openid-configuration")).await;
+    let theirs = Side {
+        authorize: format!("{issuer}/auth"),
+        token: format!("{issuer}/token"),
+        client_id: "portcullis-basic".into(),
+        secret: "basic-secret".into(),
+        pid: peer.child.id(),
+    };
+    let (peer_cpu, peer_mb, peer_failed) = measure(&client(), &theirs).await;
+    drop(peer);
+
+    let (cpu, mem) = (our_cpu / peer_cpu, our_mb / peer_mb);
+    Row {
+        n: "12",
+        what: format!(
+            "OpenID Provider, one sign-in (authorization request to code, code exchange; {SIGN_INS} each, PKCE, client_secret_basic, a remembered grant) beside npm oidc-provider configured alike: CPU per sign-in Portcullis {our_cpu:.2} ms, oidc-provider {peer_cpu:.2} ms; resident set {our_mb:.1} MB and {peer_mb:.1} MB; failures {our_failed} and {peer_failed}"
+        ),
+        figure: format!("CPU {cpu:.2}×, memory {mem:.2}× the peer's"),
+        budget: "≤ 0.33× each, no failure",
+        pass: cpu <= 1.0 / 3.0 && mem <= 1.0 / 3.0 && our_failed + peer_failed == 0,
+    }
+}
