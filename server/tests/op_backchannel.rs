@@ -284,3 +284,48 @@ async fn a_hanging_app_delays_no_sign_out_and_failures_are_retried(app: &TestApp
     held.abort();
 }
 both_backends!(a_hanging_app_delays_no_sign_out_and_failures_are_retried);
+
+/// Signing in again as the same person in the same browser renews the session's id but
+/// keeps its `sid`: for a moment the session looks gone, yet nobody is told, and the
+/// applications keep the same `sid`. The users page names them for an administrator.
+async fn signing_in_again_tells_nobody(app: &TestApp) {
+    let (browser, rps, sid, _, _) = alice_in_both(app).await;
+    password_sign_in(app, &browser, "alice").await;
+    let grace = portcullis::ssr::op::logout::GRACE as u64;
+    tokio::time::sleep(Duration::from_secs(2 * grace + 1)).await;
+    for (_, rp) in &rps {
+        assert_eq!(received(rp).await, Vec::<Value>::new(), "{}", rp.base);
+    }
+    let (again, _) = sign_in_to(&browser, &rps).await;
+    assert_eq!(again, sid, "the same sid");
+    let live = "SELECT COUNT(*) FROM op_session_clients WHERE sid = $1 AND gone_at IS NULL";
+    assert_eq!(count(app, live, &sid).await, 2);
+
+    app.add_user("root", "root password", true).await;
+    let admin = common::flow::signed_in(app, "root").await;
+    let page = page_text(app, &admin, "/settings/users").await;
+    assert!(
+        page.contains("signed in to Wiki-Authlib, Wiki-OpenidClient"),
+        "{page}"
+    );
+}
+both_backends!(signing_in_again_tells_nobody);
+
+/// `portcullis session list` names the applications; `portcullis session revoke` ends the
+/// session from another process, whose end no server hears of: the periodic sweep (every
+/// 30 s) finds it, and both RPs are told.
+async fn revoked_by_the_cli_tells_its_apps(app: &TestApp) {
+    let (_browser, rps, sid, sub, _) = alice_in_both(app).await;
+    let list = app.cli(&["session", "list", "--user", "alice"]);
+    assert!(list.ok, "{}", list.text());
+    assert!(
+        list.stdout.contains("Wiki-Authlib, Wiki-OpenidClient"),
+        "{}",
+        list.stdout
+    );
+    let revoke = app.cli(&["session", "revoke", "--user", "alice", "--all"]);
+    assert!(revoke.ok, "{}", revoke.text());
+    let within = portcullis::ssr::op::logout::SWEEP_EVERY + Duration::from_secs(15);
+    rps_told(app, &rps, (&sid, &sub), within).await;
+}
+both_backends!(revoked_by_the_cli_tells_its_apps);
