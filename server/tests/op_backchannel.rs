@@ -109,6 +109,9 @@ async fn each_rp_was_told(app: &TestApp, rps: &[(TestClient, Rp)], sid: &str, su
         assert!(Instant::now() < deadline, "the outbox empties");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    for (_, rp) in rps {
+        assert_eq!(received(rp).await.len(), 1, "still told once");
+    }
     let clients = "SELECT COUNT(*) FROM op_session_clients WHERE sid = $1";
     assert_eq!(count(app, clients, sid).await, 0);
     let live = "SELECT COUNT(*) FROM op_grants WHERE sid = $1 AND revoked_at IS NULL";
@@ -164,9 +167,13 @@ async fn sign_out_tells_every_app(app: &TestApp) {
 }
 both_backends!(sign_out_tells_every_app);
 
-/// Ending the session from another browser's sessions page tells its applications.
+/// Ending the session from another browser's sessions page tells its applications, once
+/// each, though a second replica (the same public URL, so the same issuer) sweeps and
+/// delivers from the same database too.
 async fn ending_a_session_from_the_list_tells_its_apps(app: &TestApp) {
     let (_browser, rps, sid, sub, _) = alice_in_both(app).await;
+    let issuer = url::Url::parse(&app.running.public_url).unwrap();
+    let replica = app.replica(|c| c.public_url = Some(issuer)).await;
     let other = app.browser();
     password_sign_in(app, &other, "alice").await;
     let list = call_json(app, &other, "account/sessions").await;
@@ -184,6 +191,7 @@ async fn ending_a_session_from_the_list_tells_its_apps(app: &TestApp) {
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     each_rp_was_told(app, &rps, &sid, &sub).await;
+    replica.stop().await;
 }
 both_backends!(ending_a_session_from_the_list_tells_its_apps);
 
