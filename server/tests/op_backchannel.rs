@@ -309,8 +309,7 @@ async fn signing_in_again_tells_nobody(app: &TestApp) {
     let live = "SELECT COUNT(*) FROM op_session_clients WHERE sid = $1 AND gone_at IS NULL";
     assert_eq!(count(app, live, &sid).await, 2);
 
-    app.add_user("root", "root password", true).await;
-    let admin = common::flow::signed_in(app, "root").await;
+    let admin = common::flow::add_signed_in(app, "root", true).await;
     let page = page_text(app, &admin, "/settings/users").await;
     assert!(
         page.contains("signed in to Wiki-Authlib, Wiki-OpenidClient"),

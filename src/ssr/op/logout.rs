@@ -45,7 +45,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// A logout token lives two minutes (§2.4 asks for a short `exp`).
+/// A logout token lives two minutes (`exp` is required by §2.4; a short life limits replay).
 pub const LOGOUT_TTL: i64 = 120;
 /// How long a session must have been gone before its applications are told (seconds).
 pub const GRACE: i64 = 2;
@@ -280,7 +280,8 @@ pub async fn deliver_due(
                     &row.sid,
                     &row.app_id,
                     attempt,
-                    now + after
+                    // From when this attempt ended (a timeout takes a while).
+                    crate::ssr::clock::now() + after
                 )?;
                 continue;
             }
