@@ -158,17 +158,13 @@ impl SessionStore for DbSessionStore {
         }))
     }
 
-    /// Sign-out, and a sign-in renewing the id (which keeps the session's `sid`: the
-    /// back-channel sweep waits a moment before telling applications).
     async fn delete(&self, id: &Id) -> Result<()> {
         on_pool!(&self.db, pool => sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id.to_string())
             .execute(pool)
             .await
             .map(|_| ()))
-        .map_err(backend)?;
-        crate::ssr::op::logout::wake();
-        Ok(())
+        .map_err(backend)
     }
 }
 
