@@ -42,6 +42,10 @@ pub struct SessionView {
     pub browser: String,
     /// The session of the request that asked.
     pub current: bool,
+    /// The applications it signed in to through Portcullis (OpenID Connect), by name,
+    /// sorted; told when it ends (back-channel logout).
+    #[serde(default)]
+    pub apps: Vec<String>,
 }
 
 /// A moment as shown on the pages: `2026-11-29 16:21 UTC` (minutes, in UTC so that the

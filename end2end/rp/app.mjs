@@ -15,7 +15,15 @@
 // GET /introspect?token=access|refresh and GET /revoke?token=access|refresh (RFC 7662 and
 // RFC 7009 with the last token of that kind). Every answer is JSON; 400 carries the library's
 // error.
+//
+// Back-Channel Logout 1.0 (openid-client 6 has no helper for the RP side, so `jose`, which it
+// is built on, verifies): POST /backchannel takes `logout_token` (form), verifies its
+// signature against Portcullis's JWKS and its claims (§2.6: iss, aud, iat, exp, the
+// back-channel event, sid or sub, no nonce) and records it (200), or answers 400;
+// GET /received lists the verified tokens' claims; GET /backchannel/fail?times=N answers the
+// next N logout tokens 500 (a retry test).
 import http from "node:http";
+import * as jose from "jose";
 import * as client from "openid-client";
 
 const env = (name, fallback) => process.env[name] ?? fallback;
@@ -42,6 +50,37 @@ const config = await client.discovery(
 const pending = new Map();
 let last = null;
 
+const BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
+/** The verified logout tokens' claims, in arrival order. */
+const received = [];
+let failNext = 0;
+
+const body = (req) =>
+  new Promise((resolve, reject) => {
+    let data = "";
+    req.on("data", (chunk) => (data += chunk));
+    req.on("end", () => resolve(data));
+    req.on("error", reject);
+  });
+
+/** A logout token's claims, verified as Back-Channel Logout §2.6 says, or an exception. */
+async function verifyLogoutToken(token) {
+  const { payload } = await jose.jwtVerify(token, jwks, {
+    issuer: config.serverMetadata().issuer,
+    audience: env("RP_CLIENT_ID"),
+    algorithms: [env("RP_ID_TOKEN_ALG", "RS256")],
+    requiredClaims: ["iat", "exp", "jti", "events"],
+    maxTokenAge: "5 minutes",
+  });
+  if (typeof payload.events?.[BACKCHANNEL_EVENT] !== "object") {
+    throw new Error("no back-channel logout event");
+  }
+  if (payload.sid === undefined && payload.sub === undefined) throw new Error("neither sid nor sub");
+  if ("nonce" in payload) throw new Error("a logout token must not carry a nonce");
+  return payload;
+}
+
 const json = (res, status, body) => {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify(body));
@@ -58,6 +97,25 @@ http
     const url = new URL(req.url, `http://127.0.0.1:${port}`);
     try {
       if (url.pathname === "/health") return json(res, 200, { ok: true });
+      if (url.pathname === "/backchannel" && req.method === "POST") {
+        const token = new URLSearchParams(await body(req)).get("logout_token");
+        if (failNext > 0) {
+          failNext -= 1;
+          return json(res, 500, { error: "failing on purpose" });
+        }
+        try {
+          received.push(await verifyLogoutToken(token ?? ""));
+        } catch (e) {
+          return json(res, 400, { error: "invalid_request", error_description: e.message });
+        }
+        res.writeHead(200, { "cache-control": "no-store" });
+        return res.end();
+      }
+      if (url.pathname === "/backchannel/fail") {
+        failNext = Number(url.searchParams.get("times") ?? "1");
+        return json(res, 200, { failing: failNext });
+      }
+      if (url.pathname === "/received") return json(res, 200, received);
       if (url.pathname === "/login") {
         const verifier = client.randomPKCECodeVerifier();
         const state = client.randomState();

@@ -9,6 +9,12 @@ its claims (iss, aud, exp, nonce, at_hash) with joserfc and authlib, and reads u
 
 Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_AUTH (basic | post | none),
 RP_SCOPE, RP_ID_TOKEN_ALG (RS256 | ES256), RP_PORT.
+
+Back-Channel Logout 1.0: POST /backchannel takes `logout_token` (form), verifies its signature
+against the JWKS with joserfc and its claims as section 2.6 says (iss, aud, iat, exp, jti, the
+back-channel event, sid or sub, no nonce) and records it (200), or answers 400;
+GET /received lists the verified tokens' claims; GET /backchannel/fail?times=N answers the
+next N logout tokens 500.
 """
 
 import json
@@ -42,6 +48,28 @@ KEYS = KeySet.import_key_set(requests.get(META["jwks_uri"], timeout=10).json())
 
 pending = {}
 last = {}
+received = []
+fail_next = [0]
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
+def verified_logout_claims(logout_token):
+    """A logout token's claims, verified as Back-Channel Logout 1.0 section 2.6 says."""
+    token = jwt.decode(logout_token, KEYS, algorithms=[ALG])
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": ISSUER},
+        aud={"essential": True, "value": CLIENT_ID},
+        iat={"essential": True},
+        exp={"essential": True},
+        jti={"essential": True},
+    ).validate(token.claims)
+    if not isinstance(token.claims.get("events", {}).get(BACKCHANNEL_EVENT), dict):
+        raise ValueError("no back-channel logout event")
+    if "sid" not in token.claims and "sub" not in token.claims:
+        raise ValueError("neither sid nor sub")
+    if "nonce" in token.claims:
+        raise ValueError("a logout token must not carry a nonce")
+    return token.claims
 
 
 def session(token=None):
@@ -91,12 +119,35 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_POST(self):
+        if urllib.parse.urlsplit(self.path).path != "/backchannel":
+            return self.answer(404, {"error": "not_found"})
+        length = int(self.headers.get("content-length") or 0)
+        form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+        if fail_next[0] > 0:
+            fail_next[0] -= 1
+            return self.answer(500, {"error": "failing on purpose"})
+        try:
+            received.append(verified_logout_claims(form.get("logout_token", "")))
+        except Exception as e:  # joserfc's verdict
+            return self.answer(400, {"error": "invalid_request", "error_description": str(e)})
+        self.send_response(200)
+        self.send_header("cache-control", "no-store")
+        self.send_header("content-length", "0")
+        self.end_headers()
+        return None
+
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         try:
             if url.path == "/health":
                 return self.answer(200, {"ok": True})
+            if url.path == "/received":
+                return self.answer(200, received)
+            if url.path == "/backchannel/fail":
+                fail_next[0] = int(query.get("times", "1"))
+                return self.answer(200, {"failing": fail_next[0]})
             if url.path == "/login":
                 verifier, nonce = generate_token(48), generate_token(20)
                 uri, state = session().create_authorization_url(

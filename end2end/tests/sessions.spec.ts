@@ -1,10 +1,12 @@
+import { createHash, randomBytes } from "node:crypto";
 import { Browser, expect, Page, Server, test, TestInfo } from "./fixtures";
-import { addUser, goto, ids, jsEnabled, login, ready } from "./helpers";
+import { addUser, expectAccessible, goto, ids, jsEnabled, login, pagesContext, ready } from "./helpers";
 
 // Profile → Sessions ends another browser's session: two browser contexts signed in as the
 // same user; the first signs the second out, which finds itself signed out on its next
 // request. With JavaScript on and off (the buttons are plain form posts). On an installation
-// of its own; each test signs in afresh.
+// of its own; each test signs in afresh. A session that signed in to an application through
+// Portcullis (OpenID Connect) names it.
 test.use({ portcullis: {} });
 
 const USER = "sessy";
@@ -72,4 +74,49 @@ test("sign out everywhere else keeps this browser", async ({ page, browser, serv
   await goto(page, testInfo, "/");
   await expect(page.locator(ids.whoami)).toContainText(USER);
   await other.context().close();
+});
+
+test("the sessions page names the applications a session signed in to", async ({ browser, server }, testInfo) => {
+  // A public client made with the real CLI; its redirect URI is answered here, not served.
+  const suffix = randomBytes(4).toString("hex");
+  const name = `Wiki ${suffix}`;
+  const clientId = `wiki-${suffix}`;
+  const redirectUri = "http://127.0.0.1:9/callback";
+  server.cli(["app", "add", "--name", name, "--url", `https://wiki-${suffix}.portcullis.test`,
+    `--client-id=${clientId}`, "--redirect-uri", redirectUri, "--client-auth", "none"]);
+  // A context axe can check (axe-core needs JavaScript; without it the app's script is blocked).
+  const context = await pagesContext(browser, server, testInfo);
+  const page = await context.newPage();
+  await signIn(page, testInfo);
+
+  // The authorization code flow as the application would run it (PKCE S256).
+  const verifier = randomBytes(32).toString("base64url");
+  const challenge = createHash("sha256").update(verifier).digest("base64url");
+  await page.route(`${redirectUri}**`, (route) => route.fulfill({ contentType: "text/plain", body: "back at the app" }));
+  const arrived = page.waitForRequest((r) => r.url().startsWith(redirectUri));
+  const authorize = new URL("/oauth2/authorize", server.url);
+  authorize.search = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirectUri,
+    response_type: "code",
+    scope: "openid profile",
+    state: "st",
+    nonce: "n",
+    code_challenge: challenge,
+    code_challenge_method: "S256",
+  }).toString();
+  await page.goto(authorize.href).catch(() => {});
+  const code = new URL((await arrived).url()).searchParams.get("code");
+  expect(code).toBeTruthy();
+  const token = await page.request.post(`${server.url}/oauth2/token`, {
+    form: { grant_type: "authorization_code", code: code!, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier },
+  });
+  expect(token.status()).toBe(200);
+
+  await goto(page, testInfo, "/profile/settings/sessions");
+  const mine = page.locator(ids.sessions).locator('li[data-current="true"]');
+  await expect(mine).toContainText("Signed in to");
+  await expect(mine.locator(".session-apps")).toHaveText(name);
+  await expectAccessible(page, "the sessions page naming an application");
+  await context.close();
 });

@@ -64,11 +64,26 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
         SessionCommand::List { user, json } => {
             let user = find_user(db, &user).await?;
             let list = manage::list(db, Some(&user.id), None).await?;
-            let headers = ["HANDLE", "SIGNED IN", "LAST SEEN", "WITH", "BROWSER"];
+            let headers = [
+                "HANDLE",
+                "SIGNED IN",
+                "LAST SEEN",
+                "WITH",
+                "BROWSER",
+                "APPS",
+            ];
             print_list(json, &list, &headers, |s| {
                 let (signed_in, seen) = (utc_minute(s.signed_in_at), utc_minute(s.last_seen_at));
                 let how = s.how.label().to_string();
-                vec![s.handle.clone(), signed_in, seen, how, s.browser.clone()]
+                let apps = s.apps.join(", ");
+                vec![
+                    s.handle.clone(),
+                    signed_in,
+                    seen,
+                    how,
+                    s.browser.clone(),
+                    apps,
+                ]
             })?;
         }
         SessionCommand::Revoke {

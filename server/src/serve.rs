@@ -279,6 +279,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         None => format!("http://{addr}"),
     };
     let op_keys = op_keys(config, &db).await?;
+    // Back-channel logout to the applications of sessions that end (on every replica).
+    tokio::spawn(portcullis::ssr::op::logout::run(
+        db.clone(),
+        op_keys.clone(),
+        public_url.clone(),
+    ));
     let mut app = router(config, db.clone(), &public_url, op_keys.clone()).await?;
     let (mut metrics_addr, mut metrics_shutdown) = (None, None);
     if let Some(handle) = crate::metrics::turn_on(config) {

@@ -24,6 +24,7 @@ mod logs;
 mod metrics;
 mod misbehaving;
 mod op_authorize;
+mod op_backchannel;
 mod op_clients;
 mod op_discovery;
 mod op_keys;

@@ -29,7 +29,7 @@ async fn setup(app: &TestApp, env: &[(&str, &str)]) -> Idp {
 }
 
 /// A browser signed in through `idp` as alice.
-async fn signed_in_at_idp(app: &TestApp) -> Client {
+pub(crate) async fn signed_in_at_idp(app: &TestApp) -> Client {
     let b = app.browser();
     let done = sign_in(app, &b, SLUG, "alice").await;
     assert!(done.status().is_redirection(), "callback {}", done.status());
@@ -39,7 +39,7 @@ async fn signed_in_at_idp(app: &TestApp) -> Client {
 
 /// Confirms the provider's "Do you want to sign out?" form (its end_session page) and
 /// returns where it sends the browser.
-async fn confirm_at_provider(b: &Client, idp: &Idp, end_session: &str) -> String {
+pub(crate) async fn confirm_at_provider(b: &Client, idp: &Idp, end_session: &str) -> String {
     let page = b.get(end_session).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK, "end_session page");
     let html = page.text().await.unwrap();
@@ -185,9 +185,14 @@ async fn a_provider_that_is_down_never_prevents_the_local_sign_out(app: &TestApp
 }
 both_backends!(a_provider_that_is_down_never_prevents_the_local_sign_out);
 
-async fn a_session_ended_at_the_provider_ends_here_through_the_back_channel(app: &TestApp) {
+/// [`setup`] with the provider sending its logout tokens to Portcullis's back-channel URI.
+pub(crate) async fn setup_with_backchannel(app: &TestApp) -> Idp {
     let uri = app.url(&format!("/api/v1/oidc/{SLUG}/backchannel-logout"));
-    let idp = setup(app, &[("OIDC_BACKCHANNEL_URI", &uri)]).await;
+    setup(app, &[("OIDC_BACKCHANNEL_URI", &uri)]).await
+}
+
+async fn a_session_ended_at_the_provider_ends_here_through_the_back_channel(app: &TestApp) {
+    let idp = setup_with_backchannel(app).await;
     let alice = signed_in_at_idp(app).await;
     let other = signed_in_at_idp(app).await;
     // Alice signs out at the provider itself (not through Portcullis).

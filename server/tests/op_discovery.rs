@@ -86,11 +86,10 @@ async fn document(app: &TestApp) {
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
-    for absent in [
-        "device_authorization_endpoint",
-        "registration_endpoint",
-        "backchannel_logout_supported",
-    ] {
+    // Back-channel logout is sent, with `sid` (server/tests/op_backchannel.rs).
+    assert_eq!(doc["backchannel_logout_supported"], true);
+    assert_eq!(doc["backchannel_logout_session_supported"], true);
+    for absent in ["device_authorization_endpoint", "registration_endpoint"] {
         assert!(doc.get(absent).is_none(), "{absent} is advertised: {doc}");
     }
     let rfc8414: Value = get(app, "/.well-known/oauth-authorization-server")

@@ -14,7 +14,7 @@ use reqwest::Client;
 use serde_json::Value;
 
 /// The user alice (a local account) may sign in to `Wiki`.
-async fn alice_id(app: &TestApp) -> String {
+pub(crate) async fn alice_id(app: &TestApp) -> String {
     app.add_local("alice", "alice@example.com", false).await;
     portcullis::ssr::users::find_by_identifier(&app.running.db, "alice")
         .await
@@ -24,8 +24,9 @@ async fn alice_id(app: &TestApp) -> String {
 }
 
 /// Application `Wiki-<kind>` as a client authenticating with `auth`, signing ID tokens with `alg`,
-/// and relying party `kind` configured for it, asking for `scope`.
-async fn wiki_and_rp(
+/// its back-channel logout URI the relying party's `/backchannel`, and relying party `kind`
+/// configured for it, asking for `scope`.
+pub(crate) async fn wiki_and_rp(
     app: &TestApp,
     kind: RpKind,
     auth: &str,
@@ -38,6 +39,7 @@ async fn wiki_and_rp(
     let mut draft = client_draft(&name, &redirect_uri, auth, "users", "");
     draft.client.id_token_alg = alg.into();
     draft.client.client_scopes = "openid profile email groups offline_access".into();
+    draft.client.backchannel_logout_uri = format!("http://127.0.0.1:{port}/backchannel");
     let c = store_client(app, draft).await;
     let issuer = app.running.public_url.clone();
     let rp = Rp::start(
@@ -58,7 +60,7 @@ async fn wiki_and_rp(
 
 /// A browser that asks the relying party to sign in: the RP's redirect to Portcullis, and
 /// Portcullis's answer (a redirect).
-async fn start(browser: &Client, rp: &Rp, query: &str) -> reqwest::Response {
+pub(crate) async fn start(browser: &Client, rp: &Rp, query: &str) -> reqwest::Response {
     let res = browser
         .get(rp.url(&format!("/login{query}")))
         .send()
@@ -72,7 +74,7 @@ async fn start(browser: &Client, rp: &Rp, query: &str) -> reqwest::Response {
 }
 
 /// The RP's callback, as the browser lands there: its JSON answer.
-async fn land(browser: &Client, res: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn land(browser: &Client, res: reqwest::Response) -> (u16, Value) {
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.contains("/callback?"), "{location}");
     let res = browser.get(location).send().await.unwrap();

@@ -527,6 +527,7 @@ pub async fn unlink(
         n
     })?;
     if deleted > 0 {
+        super::op::logout::wake();
         super::groups::drop_from_provider(db, slug, Some(user_id)).await?;
         return Ok(());
     }

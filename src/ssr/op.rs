@@ -2,8 +2,9 @@
 //! signing keys (`keys`, `signer`) and the public discovery surface (`metadata`). Slice 2:
 //! applications as clients (`clients`). Slice 3: the authorization code flow (`authorize`,
 //! `grants`, `id_token`). Slice 5: refresh tokens, revocation, introspection (`grants`).
-//! Slice 4: `prompt`, `max_age`, hints, the account choice and consent (`prompt`). Slice 6
-//! (part): RP-Initiated Logout (`end_session`). The routes are in
+//! Slice 4: `prompt`, `max_age`, hints, the account choice and consent (`prompt`). Slice 6:
+//! RP-Initiated Logout (`end_session`), and back-channel logout to the clients a session
+//! signed in to (`logout`: the sweep, the outbox, delivery). The routes are in
 //! `server/src/op.rs`.
 
 pub mod authorize;
@@ -12,6 +13,7 @@ pub mod end_session;
 pub mod grants;
 pub mod id_token;
 pub mod keys;
+pub mod logout;
 pub mod metadata;
 pub mod prompt;
 pub mod signer;

@@ -702,6 +702,8 @@ pub async fn delete(db: &Db, slug: &str, by: &Actor) -> Result<i64, ProviderErro
             .detail("links", links);
         crate::audit_write!(&mut *tx, &entry)?;
         tx.commit().await?;
+        // Its sessions ended: their applications are told (back-channel logout).
+        super::op::logout::wake();
         Ok(links as i64)
     })
 }

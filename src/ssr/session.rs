@@ -289,9 +289,12 @@ impl AuthSession {
         .ok()?
     }
 
-    /// Ends the session: its row is deleted and the cookie cleared.
+    /// Ends the session: its row is deleted and the cookie cleared; the applications it
+    /// signed in to are told (back-channel logout: `op::logout`, woken now). A sign-in's
+    /// renewed id is no sign-out: it wakes nothing.
     pub async fn sign_out(&self) -> Result<(), SessionError> {
         self.0.flush().await?;
+        crate::ssr::op::logout::wake();
         Ok(())
     }
 

@@ -35,8 +35,15 @@ pub fn sessions_list(
     }
 }
 
-/// What is known of a session, as a list of facts (the sessions page and the users page).
+/// What is known of a session, as a list of facts (the sessions page and the users page):
+/// when, how, and the applications it signed in to through Portcullis.
 pub fn session_facts(s: &SessionView) -> impl IntoView + use<> {
+    let apps = (!s.apps.is_empty()).then(|| {
+        view! {
+            <dt>"Signed in to"</dt>
+            <dd class="session-apps">{s.apps.join(", ")}</dd>
+        }
+    });
     view! {
         <dl class="facts compact">
             <dt>"Signed in"</dt>
@@ -49,6 +56,7 @@ pub fn session_facts(s: &SessionView) -> impl IntoView + use<> {
             </dd>
             <dt>"With"</dt>
             <dd>{s.how.label()}</dd>
+            {apps}
         </dl>
     }
 }

@@ -290,11 +290,17 @@ fn user_sessions(
             {mine
                 .into_iter()
                 .map(|s| {
+                    let apps = if s.apps.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · signed in to {}", s.apps.join(", "))
+                    };
                     let text = format!(
-                        "{} · {} · last seen {}{}",
+                        "{} · {} · last seen {}{}{}",
                         s.browser,
                         s.how.label(),
                         utc_minute(s.last_seen_at),
+                        apps,
                         if s.current { " (this session)" } else { "" },
                     );
                     let label = format!("End {}'s session: {}", username, s.browser);

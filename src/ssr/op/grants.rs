@@ -226,6 +226,8 @@ pub async fn exchange(
         t + GRANT_TTL,
     )?;
     let (access_token, refresh_token) = issue_tokens(db, &grant_id, offline, None, t).await?;
+    // The session signed in to this application: told when it ends (back-channel logout).
+    super::logout::record(db, &who.sid, &row.app_id, &who.user_id).await?;
     super::clients::mark_used(db, &row.app_id).await?;
     Ok(Exchanged {
         grant: Grant {

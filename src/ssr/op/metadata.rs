@@ -49,6 +49,10 @@ pub struct OpExtraMetadata {
     pub introspection_endpoint_auth_methods_supported: Vec<CoreClientAuthMethod>,
     /// RP-Initiated Logout 1.0 §2.1.
     pub end_session_endpoint: String,
+    /// Back-Channel Logout 1.0 §2.1: logout tokens reach clients with a back-channel URI,
+    /// and carry `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
 }
 impl AdditionalProviderMetadata for OpExtraMetadata {}
 
@@ -83,8 +87,9 @@ pub const CLAIMS: [&str; 15] = [
 /// revocation and introspection endpoints, `code` only, `query` responses, S256 PKCE, `iss`
 /// in the response, refresh tokens with `offline_access`, the three client authentications
 /// (the same at every endpoint that authenticates clients), no request objects. What later
-/// slices add is left out until they land: back-channel logout (slice 6),
-/// `device_authorization_endpoint` (slice 7). `end_session_endpoint` is RP-Initiated Logout.
+/// slices add is left out until they land: `device_authorization_endpoint` (slice 7).
+/// `end_session_endpoint` is RP-Initiated Logout; back-channel logout (with `sid`) is sent
+/// by `op::logout`.
 pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String> {
     let at = |path: &str| format!("{public_url}{path}");
     fn e(what: &'static str) -> impl Fn(url::ParseError) -> String {
@@ -105,6 +110,8 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
             introspection_endpoint: at(INTROSPECT_PATH),
             introspection_endpoint_auth_methods_supported: client_auth_methods(),
             end_session_endpoint: at(END_SESSION_PATH),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
         },
     )
     .set_token_endpoint(Some(
@@ -158,6 +165,8 @@ mod tests {
             serde_json::json!(["S256"])
         );
         assert_eq!(json["request_uri_parameter_supported"], false);
+        assert_eq!(json["backchannel_logout_supported"], true);
+        assert_eq!(json["backchannel_logout_session_supported"], true);
         // What is not built yet is not advertised: server/tests/op_discovery.rs.
         // It reads back as the crate's own type, as a relying party would read it.
         let back: OpProviderMetadata = serde_json::from_value(json).unwrap();

@@ -17,7 +17,7 @@ use crate::ssr::clock::now;
 use crate::ssr::db::Db;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The handle of session `id`: 128 bits of SHA-256 over the id, base64url.
 pub fn handle(id: &str) -> String {
@@ -35,11 +35,12 @@ struct Row {
     data: String,
     last_seen_at: i64,
     provider_name: Option<String>,
+    op_sid: Option<String>,
 }
 
 /// The live signed-in sessions, of one user or of everyone, newest sign-in first.
 async fn rows(db: &Db, user_id: Option<&str>) -> Result<Vec<Row>, sqlx::Error> {
-    let sql = "SELECT s.id, s.user_id, s.data, s.last_seen_at, p.name AS provider_name \
+    let sql = "SELECT s.id, s.user_id, s.data, s.last_seen_at, p.name AS provider_name, s.op_sid \
                FROM sessions s LEFT JOIN oidc_providers p ON p.slug = s.provider_slug \
                WHERE s.user_id IS NOT NULL AND ($1 IS NULL OR s.user_id = $1) \
                AND s.expires_at > $2 ORDER BY s.created_at DESC, s.id";
@@ -50,7 +51,28 @@ async fn rows(db: &Db, user_id: Option<&str>) -> Result<Vec<Row>, sqlx::Error> {
         .await)
 }
 
-fn view(row: &Row, current: Option<&str>) -> SessionView {
+/// The applications each live session of `user_id` (everyone's when `None`) signed in to
+/// through Portcullis, by the session's `sid`: their names, sorted, once each.
+async fn apps_by_sid(
+    db: &Db,
+    user_id: Option<&str>,
+) -> Result<HashMap<String, BTreeSet<String>>, sqlx::Error> {
+    let sql = "SELECT DISTINCT c.sid, a.name FROM op_session_clients c \
+               JOIN applications a ON a.id = c.app_id \
+               JOIN sessions s ON s.op_sid = c.sid \
+               WHERE s.user_id IS NOT NULL AND ($1 IS NULL OR s.user_id = $1)";
+    let pairs: Vec<(String, String)> = on_pool!(db, pool => sqlx::query_as(sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
+    let mut by_sid: HashMap<String, BTreeSet<String>> = HashMap::new();
+    for (sid, name) in pairs {
+        by_sid.entry(sid).or_default().insert(name);
+    }
+    Ok(by_sid)
+}
+
+fn view(row: &Row, current: Option<&str>, apps: Vec<String>) -> SessionView {
     let data: SessionData = serde_json::from_str::<HashMap<String, serde_json::Value>>(&row.data)
         .ok()
         .and_then(|mut m| m.remove(KEY))
@@ -72,20 +94,30 @@ fn view(row: &Row, current: Option<&str>) -> SessionView {
         how,
         browser: browser::summary(data.user_agent.as_deref()),
         current: current == Some(row.id.as_str()),
+        apps,
     }
 }
 
-/// The signed-in sessions of `user_id` (every user's when `None`); `current` (the asking
-/// request's session id) is marked.
+/// The signed-in sessions of `user_id` (every user's when `None`), with the applications
+/// each signed in to; `current` (the asking request's session id) is marked.
 pub async fn list(
     db: &Db,
     user_id: Option<&str>,
     current: Option<&str>,
 ) -> Result<Vec<SessionView>, sqlx::Error> {
+    let mut apps = apps_by_sid(db, user_id).await?;
     Ok(rows(db, user_id)
         .await?
         .iter()
-        .map(|r| view(r, current))
+        .map(|r| {
+            let names = r
+                .op_sid
+                .as_ref()
+                .and_then(|sid| apps.remove(sid))
+                .map(|set| set.into_iter().collect())
+                .unwrap_or_default();
+            view(r, current, names)
+        })
         .collect())
 }
 
@@ -123,6 +155,7 @@ pub async fn end(
         &row.id,
         &row.user_id
     )?;
+    crate::ssr::op::logout::wake();
     Ok((n > 0).then(|| Ended {
         was_current: current == Some(row.id.as_str()),
         user_id: row.user_id,
@@ -141,13 +174,15 @@ pub async fn end_others(
     let entry = Entry::new(EventKind::SessionEnded, by)
         .on_user(user_id)
         .detail("session", which);
-    crate::exec_audited!(
+    let n = crate::exec_audited!(
         db,
         &entry,
         "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
         user_id,
         keep
-    )
+    )?;
+    crate::ssr::op::logout::wake();
+    Ok(n)
 }
 
 #[cfg(test)]

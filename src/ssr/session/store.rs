@@ -178,13 +178,18 @@ pub async fn count_signed_in(db: &Db) -> std::result::Result<i64, sqlx::Error> {
         .await)
 }
 
-/// Ends sessions, for the rules that say a session must not outlive what it rests on.
+/// Ends sessions, for the rules that say a session must not outlive what it rests on. Each
+/// wakes the back-channel logout sweep (`op::logout`), which tells the applications the
+/// sessions signed in to.
 pub mod end {
     use crate::ssr::db::Db;
+    use crate::ssr::op::logout::wake;
 
     /// Every session of `user_id` (e.g. sign out everywhere).
     pub async fn for_user(db: &Db, user_id: &str) -> Result<u64, sqlx::Error> {
-        crate::exec!(db, "DELETE FROM sessions WHERE user_id = $1", user_id)
+        let n = crate::exec!(db, "DELETE FROM sessions WHERE user_id = $1", user_id)?;
+        wake();
+        Ok(n)
     }
 
     /// Sessions signed in through provider `slug`, narrowed by whichever of user, provider
@@ -196,7 +201,7 @@ pub mod end {
         sid: Option<&str>,
         subject: Option<&str>,
     ) -> Result<u64, sqlx::Error> {
-        crate::exec!(
+        let n = crate::exec!(
             db,
             "DELETE FROM sessions WHERE provider_slug = $1 AND ($2 IS NULL OR user_id = $2) \
              AND ($3 IS NULL OR provider_sid = $3) AND ($4 IS NULL OR subject = $4)",
@@ -204,7 +209,9 @@ pub mod end {
             user_id,
             sid,
             subject
-        )
+        )?;
+        wake();
+        Ok(n)
     }
 
     /// Sessions that were signed in through provider `slug` (disabled or deleted), or only
