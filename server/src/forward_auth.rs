@@ -278,15 +278,7 @@ async fn token_check(
 ) -> (Check, Response) {
     if !app.allow_tokens {
         tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
-        let words = "This application does not accept personal access tokens. An administrator can allow them in its settings.";
-        return asker
-            .forbid(
-                app,
-                None,
-                "tokens_not_allowed",
-                ("Tokens not allowed", words),
-            )
-            .await;
+        return asker.forbid(app, None, TOKENS_NOT_ALLOWED, None).await;
     }
     let found = match tokens::check(&state.db, &presented.token).await {
         Ok(found) => found,
@@ -313,15 +305,7 @@ async fn token_check(
     if !token.opens(&app.id) {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
         let owner = Some((token.user_id.as_str(), ""));
-        let words = "This personal access token was not made for this application.";
-        return asker
-            .forbid(
-                app,
-                owner,
-                "token_not_for_app",
-                ("Not for this token", words),
-            )
-            .await;
+        return asker.forbid(app, owner, NOT_FOR_THIS_TOKEN, None).await;
     }
     let who = match groups::identity(&state.db, &token.user_id).await {
         Ok(Some(who)) => who,
@@ -341,9 +325,7 @@ async fn token_check(
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
         let words = format!("{} may not open {}.", who.username, app.name);
-        return asker
-            .forbid(app, user, "not_allowed", ("Not for this account", &words))
-            .await;
+        return asker.forbid(app, user, NOT_ALLOWED, Some(&words)).await;
     }
     let requirement = match state.apps.requirement(&state.db).await {
         Ok(r) => r,
@@ -352,13 +334,9 @@ async fn token_check(
     if requirement.applies(who.is_admin, app.require_second_factor) && !token.two_factors {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
-        let words = format!(
-            "{} requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
-            app.name
-        );
-        let title = "Second factor required";
+        let words = format!("{} {}", app.name, ONE_FACTOR_TOKEN.words);
         return asker
-            .forbid(app, user, "second_factor_required", (title, &words))
+            .forbid(app, user, ONE_FACTOR_TOKEN, Some(&words))
             .await;
     }
     if token.stale {
@@ -372,6 +350,37 @@ async fn token_check(
     }
     (Check::Allowed, allowed(app, &who))
 }
+
+/// Why a token is refused: the audit log's reason, the page's title and words.
+#[derive(Clone, Copy)]
+struct Refusal {
+    reason: &'static str,
+    title: &'static str,
+    words: &'static str,
+}
+
+const TOKENS_NOT_ALLOWED: Refusal = Refusal {
+    reason: "tokens_not_allowed",
+    title: "Tokens not allowed",
+    words: "This application does not accept personal access tokens. An administrator can allow them in its settings.",
+};
+const NOT_FOR_THIS_TOKEN: Refusal = Refusal {
+    reason: "token_not_for_app",
+    title: "Not for this token",
+    words: "This personal access token was not made for this application.",
+};
+/// Its words name the owner and the application.
+const NOT_ALLOWED: Refusal = Refusal {
+    reason: "not_allowed",
+    title: "Not for this account",
+    words: "This account may not open this application.",
+};
+/// Its words follow the application's name.
+const ONE_FACTOR_TOKEN: Refusal = Refusal {
+    reason: "second_factor_required",
+    title: "Second factor required",
+    words: "requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
+};
 
 /// Who asked this server (`state`) for a check: enough to name the client, read only when a
 /// refusal is audited (an allowed check neither reads it nor writes anything).
@@ -391,17 +400,18 @@ impl Asker<'_> {
         portcullis::ssr::audit::denied(&self.state.db, target, user, reason, client).await;
     }
 
-    /// Refuses `user` at `app`: counted as [`Self::denied`] does, answered 403 with a page
-    /// (`title`, `words`).
+    /// Refuses `user` at `app` for `why`: counted as [`Self::denied`] does, answered 403
+    /// with its page (its words, or `words` where they name someone).
     async fn forbid(
         self,
         app: &App,
         user: Option<(&str, &str)>,
-        reason: &'static str,
-        (title, words): (&str, &str),
+        why: Refusal,
+        words: Option<&str>,
     ) -> (Check, Response) {
-        self.denied(app, user, reason).await;
-        (Check::Denied, page(StatusCode::FORBIDDEN, title, words))
+        self.denied(app, user, why.reason).await;
+        let words = words.unwrap_or(why.words);
+        (Check::Denied, page(StatusCode::FORBIDDEN, why.title, words))
     }
 }
 
