@@ -25,6 +25,7 @@ mod metrics;
 mod misbehaving;
 mod op_authorize;
 mod op_clients;
+mod op_device;
 mod op_discovery;
 mod op_keys;
 mod op_logout;

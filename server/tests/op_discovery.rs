@@ -62,7 +62,11 @@ async fn document(app: &TestApp) {
         ("code_challenge_methods_supported", json!(["S256"])),
         (
             "grant_types_supported",
-            json!(["authorization_code", "refresh_token"]),
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ]),
         ),
         (
             "token_endpoint_auth_methods_supported",
@@ -86,11 +90,11 @@ async fn document(app: &TestApp) {
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
     assert_eq!(doc["request_uri_parameter_supported"], false);
     assert_eq!(doc["request_parameter_supported"], false);
-    for absent in [
-        "device_authorization_endpoint",
-        "registration_endpoint",
-        "backchannel_logout_supported",
-    ] {
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        format!("{issuer}/oauth2/device_authorization")
+    );
+    for absent in ["registration_endpoint", "backchannel_logout_supported"] {
         assert!(doc.get(absent).is_none(), "{absent} is advertised: {doc}");
     }
     let rfc8414: Value = get(app, "/.well-known/oauth-authorization-server")

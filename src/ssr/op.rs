@@ -3,11 +3,13 @@
 //! applications as clients (`clients`). Slice 3: the authorization code flow (`authorize`,
 //! `grants`, `id_token`). Slice 5: refresh tokens, revocation, introspection (`grants`).
 //! Slice 4: `prompt`, `max_age`, hints, the account choice and consent (`prompt`). Slice 6
-//! (part): RP-Initiated Logout (`end_session`). The routes are in
+//! (part): RP-Initiated Logout (`end_session`). Slice 7: the device authorization grant
+//! (`device`). The routes are in
 //! `server/src/op.rs`.
 
 pub mod authorize;
 pub mod clients;
+pub mod device;
 pub mod end_session;
 pub mod grants;
 pub mod id_token;
