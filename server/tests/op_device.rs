@@ -1,7 +1,9 @@
 //! The device authorization grant (RFC 8628; `docs/openid-provider.md` §3.9): a device asks
 //! for codes, polls the token endpoint while a signed-in browser approves through `/device`'s
 //! plain forms; `slow_down`, denied, expired, reused and mistyped codes, another client, a
-//! client without the device flow, and a person the application does not let in.
+//! client without the device flow, and a person the application does not let in; and a real
+//! relying party (npm `openid-client`'s `initiateDeviceAuthorization` and
+//! `pollDeviceAuthorizationGrant`) polling while the browser approves.
 
 use crate::common;
 use common::TestApp;
@@ -353,3 +355,71 @@ async fn only_those_it_lets_in(app: &TestApp) {
     refused(poll(app, &c.client_id, &device_code).await, "access_denied");
 }
 both_backends!(only_those_it_lets_in);
+
+/// A relying party nobody here wrote (npm `openid-client`) starts the device flow and polls
+/// on its own while the browser approves; its library validates the ID token; then, once
+/// denied, it reports `access_denied`.
+async fn openid_client_polls(app: &TestApp) {
+    use common::rp::{Rp, RpConfig, RpKind};
+    app.add_local("alice", "alice@example.com", false).await;
+    let c = tv(app, true, "users", "").await;
+    let (port, _) = Rp::port();
+    let issuer = app.running.public_url.clone();
+    let config = RpConfig {
+        issuer: &issuer,
+        client_id: &c.client_id,
+        secret: "",
+        auth: "none",
+        scope: "openid profile offline_access",
+        id_token_alg: "RS256",
+    };
+    let rp = Rp::start(RpKind::OpenidClient, port, config).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let req = http.get(rp.url(path));
+        async move {
+            let res = req.send().await.unwrap();
+            let body: serde_json::Value = res.json().await.unwrap();
+            body
+        }
+    };
+    let browser = signed_in(app, "alice").await;
+    for (choice, approves) in [("approve", true), ("deny", false)] {
+        let started = get("/device/start").await;
+        let user_code = started["user_code"].as_str().unwrap().to_owned();
+        assert_eq!(
+            started["verification_uri"],
+            format!("{issuer}/device"),
+            "{started}"
+        );
+        let (status, html) = enter(app, &browser, &user_code).await;
+        assert_eq!(status, 200, "{html}");
+        let res = post(app, &browser, &form_action(&html), &[("choice", choice)]).await;
+        assert_eq!(res.status(), 200);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+        let result = loop {
+            let result = get("/device/result").await;
+            if result["done"] == true {
+                break result;
+            }
+            assert!(std::time::Instant::now() < deadline, "still polling");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        };
+        if approves {
+            assert_eq!(result["claims"]["preferred_username"], "alice", "{result}");
+            assert_eq!(
+                result["claims"]["aud"],
+                serde_json::json!([c.client_id]),
+                "{result}"
+            );
+            assert!(result["refresh_token"].is_string(), "{result}");
+            assert_eq!(
+                userinfo_status(app, result["access_token"].as_str().unwrap()).await,
+                200
+            );
+        } else {
+            assert_eq!(result["error"], "access_denied", "{result}");
+        }
+    }
+}
+both_backends!(openid_client_polls);
