@@ -1,5 +1,5 @@
 import { APIRequestContext, BrowserContext, expect, Page, test } from "./fixtures";
-import { addUser, expectAccessible, jsEnabled, ready } from "./helpers";
+import { addClientApp, addUser, expectAccessible, pagesContext, ready } from "./helpers";
 
 // Portcullis as an OpenID Provider: the device authorization grant (RFC 8628;
 // docs/openid-provider.md §3.9). A device (this test, over HTTP) asks for a code and polls
@@ -15,13 +15,9 @@ let page: Page;
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
   addUser(server, "olive", "olive password");
-  const out = server.cli(["app", "add", "--name", "TV", "--url", "https://tv.example", "--access", "users",
-    "--redirect-uri", "https://tv.example/cb", "--client-auth", "none", "--device-flow", "true"]);
-  clientId = /client ID: (\S+)/.exec(out)![1];
-  // axe-core is injected (bypassCSP) and needs JavaScript; without JavaScript means the
-  // app's own script never loads (as in a11y.spec.ts).
-  context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });
-  if (!jsEnabled(testInfo)) await context.route(/\/pkg\//, (route) => route.abort());
+  clientId = addClientApp(server, "TV",
+    ["--redirect-uri", "https://tv.example/cb", "--client-auth", "none", "--device-flow", "true"]);
+  context = await pagesContext(browser, server, testInfo);
   page = await context.newPage();
 });
 
