@@ -1,9 +1,10 @@
 //! The device authorization grant (RFC 8628; `docs/openid-provider.md` §3.9): a device asks
 //! for codes, polls the token endpoint while a signed-in browser approves through `/device`'s
 //! plain forms; `slow_down`, denied, expired, reused and mistyped codes, another client, a
-//! client without the device flow, and a person the application does not let in; and a real
-//! relying party (npm `openid-client`'s `initiateDeviceAuthorization` and
-//! `pollDeviceAuthorizationGrant`) polling while the browser approves.
+//! client without the device flow, a person the application does not let in, the
+//! second-factor step-up; and a real relying party (npm `openid-client`'s
+//! `initiateDeviceAuthorization` and `pollDeviceAuthorizationGrant`) polling while the
+//! browser approves.
 
 use crate::common;
 use common::TestApp;
@@ -423,3 +424,49 @@ async fn openid_client_polls(app: &TestApp) {
     }
 }
 both_backends!(openid_client_polls);
+
+/// An application that requires two factors: a one-factor session is sent to the step-up
+/// (and back to `/device` with the code) before it may approve; the device's ID token then
+/// says `mfa`.
+async fn the_second_factor_first(app: &TestApp) {
+    use crate::totp::{away_from_a_step_edge, code, enrol};
+    app.add_local("alice", "alice@example.com", false).await;
+    let mut draft = client_draft("TV", CB, "none", "users", "");
+    draft.client.device_flow = true;
+    draft.require_second_factor = true;
+    let c = store_client(app, draft).await;
+    let (device_code, user_code) = started(app, &c, "openid").await;
+    let browser = signed_in(app, "alice").await;
+    let (secret, _) = enrol(app, &browser).await;
+    let res = post(app, &browser, "/device", &[("user_code", &user_code)]).await;
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let back = format!("/device?user_code={user_code}");
+    let next: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    assert_eq!(
+        common::flow::raw_location(&res),
+        format!("/second-factor?next={next}")
+    );
+    refused(
+        poll(app, &c.client_id, &device_code).await,
+        "authorization_pending",
+    );
+
+    away_from_a_step_edge().await;
+    let from = format!("/second-factor?next={next}");
+    let right = code(&secret, 0);
+    let form = [("code", right.as_str()), ("next", back.as_str())];
+    let res = app
+        .post_form(&browser, "auth/second_factor", &from, &form)
+        .await;
+    assert_eq!(common::flow::raw_location(&res), back, "back to /device");
+    let (status, html) = enter(app, &browser, &user_code).await;
+    assert_eq!(status, 200, "{html}");
+    let res = post(app, &browser, &form_action(&html), &[("choice", "approve")]).await;
+    assert_eq!(res.status(), 200);
+    wait_out(app).await;
+    let (status, body) = poll(app, &c.client_id, &device_code).await;
+    assert_eq!(status, 200, "{body}");
+    let claims = id_token_claims(body["id_token"].as_str().unwrap());
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "mfa"]), "{claims}");
+}
+both_backends!(the_second_factor_first);
