@@ -3,7 +3,8 @@
 //! browser on to another origin ([`continue_page`]: a form post may not be redirected there
 //! under the pages' `form-action 'self'`); small message pages ([`message_page`]: error
 //! pages, forward auth's refusals) and questions ([`question_page`]: the OpenID Provider's
-//! sign-out confirmation; [`choice_page`]: its account choice and consent page).
+//! sign-out confirmation; [`choice_page`]: its account choice and consent page; [`field_page`]:
+//! the device flow's code entry).
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
@@ -100,6 +101,43 @@ pub fn choice_page(c: Choice<'_>) -> Response {
         escape(c.action)
     );
     small_page(StatusCode::OK, c.title, c.message, &form)
+}
+
+/// What a [`field_page`] asks for.
+pub struct Field<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// Where the form posts (same origin), and its button's text.
+    pub action: (&'a str, &'a str),
+    /// The text field: its label, name and value.
+    pub input: (&'a str, &'a str, &'a str),
+    /// What is wrong with the value, shown by the field (and announced).
+    pub error: Option<&'a str>,
+}
+
+/// A small page with one plain form (no script): one labelled text field, its error if
+/// any, and a button that posts it to `f.action`; never cached.
+pub fn field_page(status: StatusCode, f: Field<'_>) -> Response {
+    let (invalid, error) = match f.error {
+        Some(e) => (
+            " aria-invalid=\"true\" aria-describedby=\"field-error\"",
+            format!("<p id=\"field-error\" role=\"alert\">{}</p>", escape(e)),
+        ),
+        None => ("", String::new()),
+    };
+    let (label, name, value) = f.input;
+    let form = format!(
+        "<form method=\"post\" action=\"{a}\"><p><label for=\"field\">{l}</label> \
+         <input id=\"field\" name=\"{n}\" value=\"{v}\" required autocomplete=\"off\" \
+         autocapitalize=\"characters\" spellcheck=\"false\"{invalid}></p>{error}\
+         <button type=\"submit\">{b}</button></form>",
+        a = escape(f.action.0),
+        l = escape(label),
+        n = escape(name),
+        v = escape(value),
+        b = escape(f.action.1),
+    );
+    small_page(status, f.title, f.message, &form)
 }
 
 /// `title`, `message` and `more` (HTML, already escaped) as a page; never cached.

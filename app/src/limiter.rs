@@ -13,6 +13,9 @@
 //! its budget is refused until its window ends; a correct password from a client none of
 //! whose keys is refused always gets in.
 //!
+//! User codes of the device flow (`/device`): only wrong ones count, per client and per
+//! browser session, so guessing a live code (20^8 of them) gets nowhere.
+//!
 //! Sign-in starts (`/login?provider=`) cost a provider round trip and a stored attempt
 //! without any credential: each client gets a budget of them. (What one client may hold
 //! in progress is capped where attempts are stored, `portcullis::ssr::oidc::pending`.)
@@ -39,6 +42,8 @@ pub const PER_DEVICE_PER_MINUTE: u32 = 5;
 /// without `--trusted-proxies` everyone behind a reverse proxy is one client; what a flood
 /// could fill is bounded by the caps on attempts in progress anyway.
 pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
+/// Wrong user codes per minute at `/device`, per client and per browser session.
+pub const USER_CODES_PER_MINUTE: u32 = 10;
 
 /// Failures per key in a fixed window (from the key's first failure): refused once the
 /// window holds `max`. (governor answers "may this request go?" by spending; here the
@@ -124,6 +129,8 @@ pub struct LoginLimiter {
     client: Failures<ClientKey>,
     device: Failures<(String, String)>,
     starts: DefaultKeyedRateLimiter<ClientKey>,
+    user_codes_client: Failures<ClientKey>,
+    user_codes_session: Failures<String>,
 }
 
 impl Default for LoginLimiter {
@@ -147,7 +154,26 @@ impl LoginLimiter {
             starts: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(starts_per_minute.max(1)).expect("non-zero quota"),
             )),
+            user_codes_client: Failures::per_minute(USER_CODES_PER_MINUTE),
+            user_codes_session: Failures::per_minute(USER_CODES_PER_MINUTE),
         }
+    }
+
+    /// Before looking up a user code typed at `/device` by `client` in browser session
+    /// `session` (its marker): `Err(seconds)` while it must wait.
+    pub fn user_code_check(&self, client: Option<ClientKey>, session: &str) -> Result<(), u64> {
+        if let Some(client) = client {
+            self.user_codes_client.gate(&client)?;
+        }
+        self.user_codes_session.gate(&session.to_owned())
+    }
+
+    /// After a user code that is not valid: counts it against both keys.
+    pub fn user_code_failed(&self, client: Option<ClientKey>, session: &str) {
+        if let Some(client) = client {
+            self.user_codes_client.record(&client);
+        }
+        self.user_codes_session.record(&session.to_owned());
     }
 
     /// Before checking a password: `Err(seconds)` while the attempt must wait. A trusted
@@ -225,6 +251,19 @@ mod tests {
             l.check(&untrusted("bob", None)).is_ok(),
             "other accounts are not affected"
         );
+    }
+
+    #[test]
+    fn wrong_user_codes_wait_per_client_and_per_session() {
+        let l = LoginLimiter::default();
+        let a = key("198.51.100.1");
+        for _ in 0..USER_CODES_PER_MINUTE {
+            assert!(l.user_code_check(a, "s1").is_ok());
+            l.user_code_failed(a, "s1");
+        }
+        assert!(l.user_code_check(a, "s2").is_err(), "the client waits");
+        assert!(l.user_code_check(None, "s1").is_err(), "the session waits");
+        assert!(l.user_code_check(key("198.51.100.2"), "s2").is_ok());
     }
 
     #[test]

@@ -13,8 +13,11 @@
 // GET /userinfo (userinfo with the last access token, or the library's error); GET /refresh
 // (the refresh grant with the last refresh token: the new tokens and the validated claims);
 // GET /introspect?token=access|refresh and GET /revoke?token=access|refresh (RFC 7662 and
-// RFC 7009 with the last token of that kind). Every answer is JSON; 400 carries the library's
-// error.
+// RFC 7009 with the last token of that kind); GET /device/start (the device authorization
+// grant, RFC 8628: initiateDeviceAuthorization, then pollDeviceAuthorizationGrant in the
+// background; answers the user code and the verification URIs) and GET /device/result
+// ({"done": false} while polling; then the tokens and the validated claims, or the error).
+// Every answer is JSON; 400 carries the library's error.
 //
 // Back-Channel Logout 1.0 (openid-client 6 has no helper for the RP side, so `jose`, which it
 // is built on, verifies): POST /backchannel takes `logout_token` (form), verifies its
@@ -49,6 +52,8 @@ const config = await client.discovery(
 /** Requests begun, by state. */
 const pending = new Map();
 let last = null;
+/** The device flow in progress: its outcome once the polling ends. */
+let device = null;
 
 const BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 const jwks = jose.createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri));
@@ -158,6 +163,36 @@ http
           claims,
           userinfo,
         });
+      }
+      if (url.pathname === "/device/start") {
+        const response = await client.initiateDeviceAuthorization(config, {
+          scope: env("RP_SCOPE", "openid profile email groups"),
+        });
+        const flow = { done: false };
+        device = flow;
+        client.pollDeviceAuthorizationGrant(config, response).then(
+          (tokens) => {
+            last = { tokens, claims: tokens.claims() };
+            Object.assign(flow, {
+              done: true,
+              access_token: tokens.access_token,
+              refresh_token: tokens.refresh_token,
+              id_token: tokens.id_token,
+              claims: tokens.claims(),
+            });
+          },
+          (e) => Object.assign(flow, { done: true }, failure(e)),
+        );
+        return json(res, 200, {
+          user_code: response.user_code,
+          verification_uri: response.verification_uri,
+          verification_uri_complete: response.verification_uri_complete,
+          expires_in: response.expires_in,
+          interval: response.interval,
+        });
+      }
+      if (url.pathname === "/device/result") {
+        return json(res, device ? 200 : 409, device ?? { error: "no device flow yet" });
       }
       if (url.pathname === "/userinfo") {
         if (!last) return json(res, 409, { error: "no tokens yet" });

@@ -51,6 +51,15 @@ export async function confirmIn(item: Locator, action: string, name: string) {
 // shows for that long: src/ssr/login_page.rs, TTL). The specs make such changes in beforeAll,
 // on their fresh server before it showed any page, or change what that page does not show.
 
+/** Adds application `name` (at https://<name>.example, open to every user) as an OpenID
+ * Connect client with the real CLI, with the client options `client` (`--redirect-uri` ...):
+ * its client ID. */
+export function addClientApp(server: Server, name: string, client: string[]): string {
+  const url = `https://${name.toLowerCase()}.example`;
+  const out = server.cli(["app", "add", "--name", name, "--url", url, "--access", "users", ...client]);
+  return /client ID: (\S+)/.exec(out)![1];
+}
+
 /** Adds a user with the real CLI (email <username>@example.com). */
 export function addUser(server: Server, username: string, password: string, admin = false) {
   const args = ["user", "add", "--username", username, "--email", `${username}@example.com`, "--password-stdin"];

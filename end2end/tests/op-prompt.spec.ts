@@ -1,5 +1,5 @@
 import { BrowserContext, expect, Page, test } from "./fixtures";
-import { addUser, expectAccessible, jsEnabled, ready } from "./helpers";
+import { addClientApp, addUser, expectAccessible, jsEnabled, ready } from "./helpers";
 
 // Portcullis as an OpenID Provider: the two pages an authorization request may show a
 // signed-in person (docs/openid-provider.md §3.4): the consent page of an application
@@ -16,9 +16,7 @@ let page: Page;
 
 test.beforeAll(async ({ browser, server }, testInfo) => {
   addUser(server, "olive", "olive password");
-  const out = server.cli(["app", "add", "--name", "Wiki", "--url", "https://wiki.example", "--access", "users",
-    "--redirect-uri", CB, "--consent", "true"]);
-  clientId = /client ID: (\S+)/.exec(out)![1];
+  clientId = addClientApp(server, "Wiki", ["--redirect-uri", CB, "--consent", "true"]);
   // axe-core is injected (bypassCSP) and needs JavaScript; without JavaScript means the
   // app's own script never loads (as in a11y.spec.ts).
   context = await browser.newContext({ baseURL: server.url, bypassCSP: true, javaScriptEnabled: true });

@@ -16,17 +16,27 @@ use http::{Method, StatusCode, header};
 /// authenticate themselves.
 fn exempt(path: &str) -> bool {
     use portcullis::ssr::op::metadata::{
-        AUTHORIZE_PATH, END_SESSION_PATH, INTROSPECT_PATH, REVOKE_PATH, TOKEN_PATH, USERINFO_PATH,
+        AUTHORIZE_PATH, DEVICE_AUTHORIZATION_PATH, END_SESSION_PATH, INTROSPECT_PATH, REVOKE_PATH,
+        TOKEN_PATH, USERINFO_PATH,
     };
     (path.starts_with("/api/v1/oidc/") && path.ends_with("/backchannel-logout"))
-        // The OpenID Provider's token, revocation, introspection and userinfo endpoints are
+        // The OpenID Provider's token, revocation, introspection, userinfo and device
+        // authorization endpoints are
         // called server to server (the client or its token authenticates itself; a browser
         // app's public client may call them too), and a POST to its authorization endpoint
         // acts on nothing before it is answered, nor does one to the end-session endpoint
         // (303 to its GET; the sign-out it may ask for posts to its own confirm path, which
         // this check guards): docs/openid-provider.md §3.3.
-        || [TOKEN_PATH, REVOKE_PATH, INTROSPECT_PATH, USERINFO_PATH, AUTHORIZE_PATH, END_SESSION_PATH]
-            .contains(&path)
+        || [
+            TOKEN_PATH,
+            REVOKE_PATH,
+            INTROSPECT_PATH,
+            USERINFO_PATH,
+            AUTHORIZE_PATH,
+            END_SESSION_PATH,
+            DEVICE_AUTHORIZATION_PATH,
+        ]
+        .contains(&path)
 }
 
 pub async fn same_origin_only(State(state): State<AppState>, req: Request, next: Next) -> Response {

@@ -18,6 +18,7 @@ pub mod login_html;
 pub mod logout;
 pub mod metrics;
 pub mod op;
+pub mod op_device;
 pub mod passkeys;
 pub mod serve;
 pub mod signin;

@@ -5,7 +5,8 @@
 //! `/oauth2/userinfo`. Slice 4: `prompt`, `max_age`, `id_token_hint` and `login_hint`
 //! (the rule: `op::prompt::decide`), the account choice and the consent page
 //! (both post to `/oauth2/answer/{id}`). Slice 5: `refresh_token` at the token endpoint, `/oauth2/revoke`
-//! (RFC 7009) and `/oauth2/introspect` (RFC 7662). The rules live in `portcullis::ssr::op`; these handlers read the
+//! (RFC 7009) and `/oauth2/introspect` (RFC 7662). Slice 7: the device code grant at the token
+//! endpoint (its other routes: `crate::op_device`). The rules live in `portcullis::ssr::op`; these handlers read the
 //! request and write the answer. Errors are OAuth's (a JSON body, or a redirect to the
 //! client's registered redirect URI), not `AppError`'s: a relying party reads them.
 
@@ -24,8 +25,8 @@ use http::header::{
     WWW_AUTHENTICATE,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use openidconnect::StandardErrorResponse;
 use openidconnect::core::CoreErrorResponseType;
+use openidconnect::{ErrorResponseType, StandardErrorResponse};
 use portcullis::apps::client::AuthMethod;
 use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted, Waits};
 use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
@@ -36,7 +37,7 @@ use portcullis::ssr::op::metadata::{
     USERINFO_PATH, provider_metadata,
 };
 use portcullis::ssr::op::prompt::{self, Next, Person};
-use portcullis::ssr::op::{end_session, id_token};
+use portcullis::ssr::op::{device, end_session, id_token};
 use portcullis::ssr::session::AuthSession;
 use tower_http::cors::{Any, CorsLayer};
 
@@ -76,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(END_SESSION_CONFIRM_PATH, post(end_session_confirm))
         .merge(cross_origin)
+        .merge(crate::op_device::routes())
         .layer(DefaultBodyLimit::max(BODY_MAX))
 }
 
@@ -117,7 +119,7 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 /// A failure of ours (the database): a page, never a redirect with half a result.
-fn trouble(e: impl std::fmt::Debug) -> Response {
+pub(crate) fn trouble(e: impl std::fmt::Debug) -> Response {
     tracing::error!(error = ?e, "OpenID Provider");
     message_page(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -438,14 +440,18 @@ async fn issue(
 }
 
 /// What `user_id` may do with `client`'s application.
-struct Access {
+pub(crate) struct Access {
     /// Its "who may open it" rule lets them in.
-    allowed: bool,
+    pub(crate) allowed: bool,
     /// A second factor is required for it (the application's or everyone's requirement).
-    two_required: bool,
+    pub(crate) two_required: bool,
 }
 
-async fn access(state: &AppState, user_id: &str, client: &OpClient) -> Result<Access, Response> {
+pub(crate) async fn access(
+    state: &AppState,
+    user_id: &str,
+    client: &OpClient,
+) -> Result<Access, Response> {
     let db = &state.db;
     let (who, app) = match (
         portcullis::ssr::groups::identity(db, user_id).await,
@@ -647,10 +653,10 @@ async fn waiting(state: &AppState, id: &str) -> Result<(OpClient, AuthRequest), 
     }
 }
 
-/// The answer of the account choice or the consent page.
+/// The answer of the account choice, the consent page or the device flow's question.
 #[derive(serde::Deserialize)]
-struct Answer {
-    choice: String,
+pub(crate) struct Answer {
+    pub(crate) choice: String,
 }
 
 /// The request waiting as `id` for an answer from this very browser session (the one it
@@ -731,19 +737,23 @@ async fn onward(state: &AppState, id: &str, request: &AuthRequest) -> Response {
 }
 
 /// An OAuth error body (RFC 6749 §5.2), never cached.
-fn oauth_error(status: StatusCode, error: CoreErrorResponseType, why: &str) -> Response {
+pub(crate) fn oauth_error<T: ErrorResponseType + serde::Serialize>(
+    status: StatusCode,
+    error: T,
+    why: &str,
+) -> Response {
     let body = StandardErrorResponse::new(error, Some(why.to_owned()), None);
     (status, no_store(), axum::Json(body)).into_response()
 }
 
-fn no_store() -> [(http::HeaderName, HeaderValue); 2] {
+pub(crate) fn no_store() -> [(http::HeaderName, HeaderValue); 2] {
     [
         (CACHE_CONTROL, HeaderValue::from_static("no-store")),
         (PRAGMA, HeaderValue::from_static("no-cache")),
     ]
 }
 
-fn invalid_request(why: &str) -> Response {
+pub(crate) fn invalid_request(why: &str) -> Response {
     oauth_error(
         StatusCode::BAD_REQUEST,
         CoreErrorResponseType::InvalidRequest,
@@ -795,7 +805,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
 }
 
 /// The client a token request authenticates as (§3.5): its registered method only.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     params: &Params,
@@ -880,6 +890,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         "code_verifier",
         "refresh_token",
         "scope",
+        "device_code",
     ];
     let Ok(
         [
@@ -889,6 +900,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
             verifier,
             refresh_token,
             scope,
+            device_code,
         ],
     ) = params.ones(names)
     else {
@@ -908,11 +920,15 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
             };
             grants::refresh(&state.db, &client, token, scope).await
         }
+        Some(device::GRANT_TYPE) => match device_poll(&state, &client, device_code).await {
+            Ok(x) => Ok(x),
+            Err(res) => return res,
+        },
         Some(_) => {
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 CoreErrorResponseType::UnsupportedGrantType,
-                "only authorization_code and refresh_token are supported",
+                "only authorization_code, refresh_token and the device code are supported",
             );
         }
     };
@@ -958,6 +974,7 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         Ok(body) => {
             let grant = match grant_type {
                 Some("refresh_token") => "refresh_token",
+                Some(device::GRANT_TYPE) => "device_code",
                 _ => "authorization_code",
             };
             portcullis::ssr::metrics::op_tokens_issued(&client.app_id, grant);
@@ -965,6 +982,41 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) 
         }
         Err(e) => trouble_json(e),
     }
+}
+
+/// A poll of the device flow (RFC 8628 §3.4) by `client`: the tokens once approved, else
+/// the error §3.5 names (`slow_down`'s description says how long to wait now).
+async fn device_poll(
+    state: &AppState,
+    client: &OpClient,
+    device_code: Option<&str>,
+) -> Result<grants::Exchanged, Response> {
+    use openidconnect::DeviceCodeErrorResponseType as E;
+    use portcullis::ssr::op::device::PollError;
+    if !client.view.device_flow {
+        return Err(oauth_error(
+            StatusCode::BAD_REQUEST,
+            CoreErrorResponseType::UnauthorizedClient,
+            "this client may not use the device flow",
+        ));
+    }
+    let Some(device_code) = device_code else {
+        return Err(invalid_request("device_code is missing"));
+    };
+    let e = match device::poll(&state.db, client, device_code).await {
+        Ok(x) => return Ok(x),
+        Err(e) => e,
+    };
+    let why = e.to_string();
+    let error = match e {
+        PollError::Pending => E::AuthorizationPending,
+        PollError::SlowDown(_) => E::SlowDown,
+        PollError::Denied => E::AccessDenied,
+        PollError::Expired => E::ExpiredToken,
+        PollError::InvalidGrant(why) => return Err(invalid_grant(why)),
+        PollError::Db(e) => return Err(trouble_json(e)),
+    };
+    Err(oauth_error(StatusCode::BAD_REQUEST, error, &why))
 }
 
 fn invalid_grant(why: &str) -> Response {
@@ -1027,7 +1079,7 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Str
     (no_store(), axum::Json(res)).into_response()
 }
 
-fn trouble_json(e: impl std::fmt::Debug) -> Response {
+pub(crate) fn trouble_json(e: impl std::fmt::Debug) -> Response {
     tracing::error!(error = ?e, "OpenID Provider");
     oauth_error(
         StatusCode::INTERNAL_SERVER_ERROR,

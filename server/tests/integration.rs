@@ -26,6 +26,7 @@ mod misbehaving;
 mod op_authorize;
 mod op_backchannel;
 mod op_clients;
+mod op_device;
 mod op_discovery;
 mod op_keys;
 mod op_logout;

@@ -62,7 +62,11 @@ async fn document(app: &TestApp) {
         ("code_challenge_methods_supported", json!(["S256"])),
         (
             "grant_types_supported",
-            json!(["authorization_code", "refresh_token"]),
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ]),
         ),
         (
             "token_endpoint_auth_methods_supported",
@@ -89,9 +93,12 @@ async fn document(app: &TestApp) {
     // Back-channel logout is sent, with `sid` (server/tests/op_backchannel.rs).
     assert_eq!(doc["backchannel_logout_supported"], true);
     assert_eq!(doc["backchannel_logout_session_supported"], true);
-    for absent in ["device_authorization_endpoint", "registration_endpoint"] {
-        assert!(doc.get(absent).is_none(), "{absent} is advertised: {doc}");
-    }
+    assert_eq!(
+        doc["device_authorization_endpoint"],
+        format!("{issuer}/oauth2/device_authorization")
+    );
+    let absent = "registration_endpoint";
+    assert!(doc.get(absent).is_none(), "{absent} is advertised: {doc}");
     let rfc8414: Value = get(app, "/.well-known/oauth-authorization-server")
         .await
         .json()

@@ -9,8 +9,8 @@ use base64::Engine;
 use common::TestApp;
 use common::flow::{me, password_sign_in, signed_in};
 use common::op::{
-    TestClient, add_client, authorize, client_draft, code_for, counts, exchange, other_client,
-    param, redirected, request, store_client,
+    TestClient, add_client, authorize, client_draft, code_for, counts, exchange, id_token_claims,
+    other_client, param, redirected, request, store_client,
 };
 use reqwest::{Client, Response};
 
@@ -68,14 +68,6 @@ async fn claims_for(app: &TestApp, c: &TestClient, code: &str) -> serde_json::Va
     let (status, body) = exchange(app, c, code, None).await;
     assert_eq!(status, 200, "{body}");
     id_token_claims(body["id_token"].as_str().unwrap())
-}
-
-fn id_token_claims(token: &str) -> serde_json::Value {
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 /// `name` signs in on `browser`; the request waiting at `next` goes on with a code for them.

@@ -4,11 +4,13 @@
 //! `grants`, `id_token`). Slice 5: refresh tokens, revocation, introspection (`grants`).
 //! Slice 4: `prompt`, `max_age`, hints, the account choice and consent (`prompt`). Slice 6:
 //! RP-Initiated Logout (`end_session`), and back-channel logout to the clients a session
-//! signed in to (`logout`: the sweep, the outbox, delivery). The routes are in
+//! signed in to (`logout`: the sweep, the outbox, delivery). Slice 7: the device
+//! authorization grant (`device`). The routes are in
 //! `server/src/op.rs`.
 
 pub mod authorize;
 pub mod clients;
+pub mod device;
 pub mod end_session;
 pub mod grants;
 pub mod id_token;

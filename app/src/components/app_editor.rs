@@ -58,13 +58,10 @@ pub fn AppEditor(
     let (save, alert) = island_form::<SaveApp>(flash, ids::APP_EDITOR_ERROR);
     let creating = id.is_empty();
     // Settings of later slices the form does not show yet: posted back as they are.
-    let kept = [
-        (
-            "draft[backchannel_logout_uri]",
-            draft.client.backchannel_logout_uri.clone(),
-        ),
-        ("draft[device_flow]", draft.client.device_flow.to_string()),
-    ];
+    let kept = [(
+        "draft[backchannel_logout_uri]",
+        draft.client.backchannel_logout_uri.clone(),
+    )];
     Editor::provide(
         AppDraft {
             http_image_origin,
@@ -150,6 +147,7 @@ pub fn AppEditor(
                         label="Ask people before sharing"
                         hint="The first time someone signs in to it, a page says what it will receive (name, email, groups) and asks them to allow it; asked again when it wants more. Off: applications you add here are trusted."
                     />
+                    <DraftCheck field=flag!(client.device_flow) label="Devices without a browser" hint="TV apps and command-line tools may sign in with a code typed at /device (the device authorization grant)."/>
                     {kept.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
                 </fieldset>
                 <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>

@@ -254,3 +254,14 @@ pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// The claims of an ID token (its payload; the signature is the relying parties' tests'
+/// business).
+pub fn id_token_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}

@@ -206,6 +206,29 @@ pub fn state(params: &Params) -> Option<String> {
     params.one("state").ok().flatten().map(str::to_owned)
 }
 
+/// The scopes granted for `asked` (a request's `scope`; the authorization and device
+/// authorization endpoints alike): `openid` is required; scopes the client may not have are
+/// dropped (RFC 6749 §3.3), in the client's order. A client's scopes are among those
+/// Portcullis grants (`apps::client::SCOPES`). Applications are the administrator's (first
+/// party): `offline_access` needs no consent prompt (OpenID Connect Core §11 allows "other
+/// conditions").
+pub fn granted_scope(asked: Option<&str>, client: &OpClient) -> Result<Vec<String>, AuthError> {
+    let asked: Vec<&str> = asked.unwrap_or("").split(' ').collect();
+    if !asked.contains(&"openid") {
+        return Err(err(
+            "invalid_scope",
+            "the scope must include openid (this is an OpenID Connect provider)",
+        ));
+    }
+    Ok(client
+        .view
+        .scopes
+        .iter()
+        .filter(|s| asked.contains(&s.as_str()))
+        .cloned()
+        .collect())
+}
+
 /// Step 3: every other check, for `client` (trusted already) and its `redirect_uri`.
 pub fn validate(
     params: &Params,
@@ -259,24 +282,7 @@ pub fn validate(
             "only response_mode=query is supported",
         ));
     }
-    let asked: Vec<&str> = get("scope").unwrap_or("").split(' ').collect();
-    if !asked.contains(&"openid") {
-        return Err(err(
-            "invalid_scope",
-            "the scope must include openid (this is an OpenID Connect provider)",
-        ));
-    }
-    // Scopes the client may not have are dropped (RFC 6749 §3.3), in the client's order. A
-    // client's scopes are among those Portcullis grants (`apps::client::SCOPES`). Applications
-    // are the administrator's (first party): `offline_access` needs no consent prompt (OpenID
-    // Connect Core §11 allows "other conditions").
-    let scope: Vec<String> = client
-        .view
-        .scopes
-        .iter()
-        .filter(|s| asked.contains(&s.as_str()))
-        .cloned()
-        .collect();
+    let scope = granted_scope(get("scope"), client)?;
     let method = get("code_challenge_method");
     let code_challenge = match (get("code_challenge"), method) {
         (None, None) => None,

@@ -209,34 +209,42 @@ pub async fn exchange(
         auth_time: row.auth_time,
         amr: row.amr,
     };
-    let offline = split(&row.scope).iter().any(|s| s == OFFLINE_ACCESS);
+    let grant = Grant {
+        id: grant_id,
+        app_id: row.app_id,
+        scope: split(&row.scope),
+        nonce: row.nonce,
+        who,
+    };
+    Ok(new_grant(db, grant, t).await?)
+}
+
+/// Stores `grant` (made at `t`, from a claimed code or device code) with its first access
+/// token and, with `offline_access`, a refresh token; the client counts as used.
+pub(super) async fn new_grant(db: &Db, grant: Grant, t: i64) -> Result<Exchanged, sqlx::Error> {
+    let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+    let who = &grant.who;
     crate::exec!(
         db,
         "INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
          created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &grant_id,
-        &row.app_id,
+        &grant.id,
+        &grant.app_id,
         &who.user_id,
         &who.sid,
-        &row.scope,
+        grant.scope.join(" "),
         who.auth_time,
         &who.amr,
         offline,
         t,
         t + GRANT_TTL,
     )?;
-    let (access_token, refresh_token) = issue_tokens(db, &grant_id, offline, None, t).await?;
+    let (access_token, refresh_token) = issue_tokens(db, &grant.id, offline, None, t).await?;
     // The session signed in to this application: told when it ends (back-channel logout).
-    super::logout::record(db, &who.sid, &row.app_id, &who.user_id).await?;
-    super::clients::mark_used(db, &row.app_id).await?;
+    super::logout::record(db, &grant.who.sid, &grant.app_id, &grant.who.user_id).await?;
+    super::clients::mark_used(db, &grant.app_id).await?;
     Ok(Exchanged {
-        grant: Grant {
-            id: grant_id,
-            app_id: row.app_id,
-            scope: split(&row.scope),
-            nonce: row.nonce,
-            who,
-        },
+        grant,
         access_token,
         refresh_token,
     })
@@ -467,7 +475,7 @@ pub async fn introspect(
     }))
 }
 
-fn split(scope: &str) -> Vec<String> {
+pub(super) fn split(scope: &str) -> Vec<String> {
     scope
         .split(' ')
         .filter(|s| !s.is_empty())
@@ -513,7 +521,7 @@ pub async fn by_access_token(db: &Db, token: &str) -> Result<Option<Grant>, sqlx
 pub const CODE_KEPT: i64 = 600;
 
 /// Deletes what has expired as of `now`: waiting requests, codes ([`CODE_KEPT`] after),
-/// access tokens, and grants past their lifetime or revoked an hour ago (with their tokens).
+/// access tokens, device codes, and grants past their lifetime or revoked an hour ago (with their tokens).
 /// Gives the number of rows deleted.
 pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let mut n = crate::exec!(
@@ -527,6 +535,11 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
         now - CODE_KEPT
     )?;
     n += crate::exec!(db, "DELETE FROM op_tokens WHERE expires_at <= $1", now)?;
+    n += crate::exec!(
+        db,
+        "DELETE FROM op_device_codes WHERE expires_at <= $1",
+        now
+    )?;
     n += crate::exec!(
         db,
         "DELETE FROM op_grants WHERE expires_at <= $1 OR revoked_at <= $2",

@@ -28,6 +28,9 @@ pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const END_SESSION_PATH: &str = "/oauth2/logout";
 pub const END_SESSION_CONFIRM_PATH: &str = "/oauth2/logout/confirm";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
+/// RFC 8628's device authorization endpoint (the person types the code at
+/// `device::DEVICE_PATH`).
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
 /// Where a request that waited for sign-in continues: `/oauth2/continue/<id>`.
 pub const CONTINUE_PATH: &str = "/oauth2/continue";
 /// Where the consent page and the account choice post: `/oauth2/answer/<id>` of the
@@ -53,6 +56,8 @@ pub struct OpExtraMetadata {
     /// and carry `sid`.
     pub backchannel_logout_supported: bool,
     pub backchannel_logout_session_supported: bool,
+    /// RFC 8628 §4.
+    pub device_authorization_endpoint: String,
 }
 impl AdditionalProviderMetadata for OpExtraMetadata {}
 
@@ -85,11 +90,10 @@ pub const CLAIMS: [&str; 15] = [
 ///
 /// Honest about what exists (`server/src/op.rs`): the authorization, token, userinfo,
 /// revocation and introspection endpoints, `code` only, `query` responses, S256 PKCE, `iss`
-/// in the response, refresh tokens with `offline_access`, the three client authentications
-/// (the same at every endpoint that authenticates clients), no request objects. What later
-/// slices add is left out until they land: `device_authorization_endpoint` (slice 7).
-/// `end_session_endpoint` is RP-Initiated Logout; back-channel logout (with `sid`) is sent
-/// by `op::logout`.
+/// in the response, refresh tokens with `offline_access`, the device authorization grant
+/// (RFC 8628), the three client authentications (the same at every endpoint that
+/// authenticates clients), no request objects. `end_session_endpoint` is RP-Initiated
+/// Logout; back-channel logout (with `sid`) is sent by `op::logout`.
 pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String> {
     let at = |path: &str| format!("{public_url}{path}");
     fn e(what: &'static str) -> impl Fn(url::ParseError) -> String {
@@ -112,6 +116,7 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
             end_session_endpoint: at(END_SESSION_PATH),
             backchannel_logout_supported: true,
             backchannel_logout_session_supported: true,
+            device_authorization_endpoint: at(DEVICE_AUTHORIZATION_PATH),
         },
     )
     .set_token_endpoint(Some(
@@ -125,6 +130,7 @@ pub fn provider_metadata(public_url: &str) -> Result<OpProviderMetadata, String>
     .set_grant_types_supported(Some(vec![
         CoreGrantType::AuthorizationCode,
         CoreGrantType::RefreshToken,
+        CoreGrantType::DeviceCode,
     ]))
     .set_token_endpoint_auth_methods_supported(Some(client_auth_methods()))
     .set_claims_supported(Some(
