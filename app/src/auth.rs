@@ -72,11 +72,7 @@ pub async fn may_change_factors(
     if session.data().await?.two_factors() {
         return Ok(());
     }
-    let has_factor = portcullis::ssr::totp::enabled(&st.db, &user.id).await?
-        || !portcullis::ssr::passkeys::list(&st.db, &user.id)
-            .await?
-            .is_empty();
-    if !has_factor {
+    if !has_second_factor(st, &user.id).await? {
         return Ok(());
     }
     let required = st
@@ -94,6 +90,22 @@ pub async fn may_change_factors(
         return Err(AppError::SecondFactorRequired);
     }
     Ok(())
+}
+
+/// Whether `user_id` has a second factor: one-time codes on, or a passkey.
+pub async fn has_second_factor(st: &AppState, user_id: &str) -> Result<bool, AppError> {
+    Ok(portcullis::ssr::totp::enabled(&st.db, user_id).await?
+        || !portcullis::ssr::passkeys::list(&st.db, user_id)
+            .await?
+            .is_empty())
+}
+
+/// Where a sign-in (or a step-up) goes on to: `next` when it is a path here or the exact URL
+/// of a configured application (forward auth sends people with it), else the start page.
+pub async fn sign_in_target(st: &AppState, next: Option<&str>) -> String {
+    let apps = st.apps.get(&st.db).await.unwrap_or_default();
+    next.and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// What a server function body works with.

@@ -295,12 +295,7 @@ async fn sign_in_finish(
     let by = Actor::user(&user.id, &user.username, ip);
     app::auth::audit_sign_in(&state.db, &by, &[("method", "passkey")]).await;
     tracing::info!(user = ?user.username, synced = who.synced, "signed in with a passkey");
-    let apps = state.apps.get(&state.db).await.unwrap_or_default();
-    let target = form
-        .next
-        .as_deref()
-        .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
-        .unwrap_or_else(|| "/".to_owned());
+    let target = app::auth::sign_in_target(&state, form.next.as_deref()).await;
     Ok(go_to(&target))
 }
 

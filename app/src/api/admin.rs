@@ -149,17 +149,14 @@ pub async fn set_second_factor_requirement(requirement: String) -> Result<(), Ap
             )]));
         };
         // These settings would ask the administrator for a factor they do not have.
-        let db = &cx.state.db;
-        let has_factor = portcullis::ssr::totp::enabled(db, &admin.id).await?
-            || !portcullis::ssr::passkeys::list(db, &admin.id).await?.is_empty();
-        if r != Requirement::Nobody && !has_factor {
+        if r != Requirement::Nobody && !has_second_factor(&cx.state, &admin.id).await? {
             return Err(AppError::Validation(vec![portcullis::field::FieldError::new(
                 "requirement",
                 "Add a passkey or one-time codes to your own account first (Profile → Security): these settings will then ask you for one.",
             )]));
         }
         let by = actor(&admin).await;
-        portcullis::ssr::settings::set_second_factor_requirement(db, r, &by).await?;
+        portcullis::ssr::settings::set_second_factor_requirement(&cx.state.db, r, &by).await?;
         cx.state.apps.invalidate();
         tracing::info!(admin = ?admin.username, requirement = r.as_str(), "second-factor requirement changed");
         Ok(())

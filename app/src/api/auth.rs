@@ -124,11 +124,7 @@ pub async fn login(
                 }
             };
             // A path here, or the exact URL of a configured application (forward auth).
-            let apps = st.apps.get(&st.db).await.unwrap_or_default();
-            let target = next
-                .as_deref()
-                .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
-                .unwrap_or_else(|| "/".to_owned());
+            let target = sign_in_target(st, next.as_deref()).await;
             // An account with one-time codes is not signed in yet: the browser waits for
             // the code (`api::second_factor`), which then goes on to the same target.
             if portcullis::ssr::totp::enabled(&st.db, &user.id).await? {

@@ -120,11 +120,7 @@ pub async fn second_factor(code: String, next: Option<String>) -> Result<(), App
         cx.session.step_up().await?;
         tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "second factor given (step-up)");
         audit_step_up(&st.db, &actor(&user).await, &[("second_factor", method(how))]).await;
-        let apps = st.apps.get(&st.db).await.unwrap_or_default();
-        let target = next
-            .as_deref()
-            .and_then(|n| portcullis::return_path::safe_return_to(n, &apps))
-            .unwrap_or_else(|| "/".to_owned());
+        let target = sign_in_target(st, next.as_deref()).await;
         leptos_axum::redirect(&crate::api::auth::continue_to(&target));
         Ok(())
     })
