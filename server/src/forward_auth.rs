@@ -40,6 +40,7 @@ use http::header::{AUTHORIZATION, CACHE_CONTROL, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use portcullis::apps::App;
 use portcullis::apps::request::{self, Refused, RequestUrl};
+use portcullis::second_factor::Requirement;
 use portcullis::ssr::groups::{self, Identity};
 use portcullis::ssr::metrics::{self, Check};
 use portcullis::ssr::session::AuthSession;
@@ -177,8 +178,8 @@ async fn check(
             );
         }
     };
-    let apps = match state.apps.get(&state.db).await {
-        Ok(apps) => apps,
+    let (apps, requirement) = match state.apps.gate(&state.db).await {
+        Ok(gate) => gate,
         Err(e) => return done(None, Check::Unavailable, unavailable(&e)),
     };
     let app = match request::judge(&apps, &req) {
@@ -201,17 +202,18 @@ async fn check(
         }
     };
     let url = &req.url;
+    // Who asked: read only when a refusal is audited.
+    let asker = Asker {
+        state,
+        peer,
+        headers,
+    };
     if let Some(presented) = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(tokens::presented)
     {
-        let asker = Asker {
-            state,
-            peer,
-            headers,
-        };
-        let (outcome, res) = token_check(state, app, &presented, flavor, asker).await;
+        let (outcome, res) = token_check(state, app, &presented, flavor, asker, requirement).await;
         return done(Some(app), outcome, res);
     }
     let data = match session.data().await {
@@ -235,27 +237,14 @@ async fn check(
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
-        let asker = Asker {
-            state,
-            peer,
-            headers,
-        };
         let user = user_id.as_deref().map(|id| (id, who.username.as_str()));
-        asker.denied(app, user, "not_allowed").await;
-        let res = page(
-            StatusCode::FORBIDDEN,
-            "Not for this account",
-            &format!(
-                "You are signed in as {}, who may not open {}. Ask an administrator for access, or sign in as someone else.",
-                who.username, app.name
-            ),
+        let words = format!(
+            "You are signed in as {}, who may not open {}. Ask an administrator for access, or sign in as someone else.",
+            who.username, app.name
         );
-        return done(Some(app), Check::Denied, res);
+        let (outcome, res) = asker.forbid(app, user, NOT_ALLOWED, &words).await;
+        return done(Some(app), outcome, res);
     }
-    let requirement = match state.apps.requirement(&state.db).await {
-        Ok(r) => r,
-        Err(e) => return done(Some(app), Check::Unavailable, unavailable(&e)),
-    };
     if requirement.applies(who.is_admin, app.require_second_factor) && !data.two_factors() {
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: a second factor is required first");
         return done(Some(app), Check::StepUp, step_up_first(state, url, flavor));
@@ -275,10 +264,12 @@ async fn token_check(
     presented: &Presented,
     flavor: Flavor,
     asker: Asker<'_>,
+    requirement: Requirement,
 ) -> (Check, Response) {
     if !app.allow_tokens {
         tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
-        return asker.forbid(app, None, TOKENS_NOT_ALLOWED, None).await;
+        let words = "This application does not accept personal access tokens. An administrator can allow them in its settings.";
+        return asker.forbid(app, None, TOKENS_NOT_ALLOWED, words).await;
     }
     let found = match tokens::check(&state.db, &presented.token).await {
         Ok(found) => found,
@@ -305,7 +296,8 @@ async fn token_check(
     if !token.opens(&app.id) {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
         let owner = Some((token.user_id.as_str(), ""));
-        return asker.forbid(app, owner, NOT_FOR_THIS_TOKEN, None).await;
+        let words = "This personal access token was not made for this application.";
+        return asker.forbid(app, owner, NOT_FOR_THIS_TOKEN, words).await;
     }
     let who = match groups::identity(&state.db, &token.user_id).await {
         Ok(Some(who)) => who,
@@ -325,19 +317,16 @@ async fn token_check(
         tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
         let words = format!("{} may not open {}.", who.username, app.name);
-        return asker.forbid(app, user, NOT_ALLOWED, Some(&words)).await;
+        return asker.forbid(app, user, NOT_ALLOWED, &words).await;
     }
-    let requirement = match state.apps.requirement(&state.db).await {
-        Ok(r) => r,
-        Err(e) => return (Check::Unavailable, unavailable(&e)),
-    };
     if requirement.applies(who.is_admin, app.require_second_factor) && !token.two_factors {
         tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
-        let words = format!("{} {}", app.name, ONE_FACTOR_TOKEN.words);
-        return asker
-            .forbid(app, user, ONE_FACTOR_TOKEN, Some(&words))
-            .await;
+        let words = format!(
+            "{} requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
+            app.name
+        );
+        return asker.forbid(app, user, ONE_FACTOR_TOKEN, &words).await;
     }
     if token.stale {
         // The last use, at most every five minutes: the check itself stays write-free.
@@ -351,36 +340,14 @@ async fn token_check(
     (Check::Allowed, allowed(app, &who))
 }
 
-/// Why a token is refused: the audit log's reason, the page's title and words.
-#[derive(Clone, Copy)]
-struct Refusal {
-    reason: &'static str,
-    title: &'static str,
-    words: &'static str,
-}
+/// Why a check refuses someone: the audit log's reason and the page's title (the words,
+/// which name who and what, come with each refusal).
+type Refusal = (&'static str, &'static str);
 
-const TOKENS_NOT_ALLOWED: Refusal = Refusal {
-    reason: "tokens_not_allowed",
-    title: "Tokens not allowed",
-    words: "This application does not accept personal access tokens. An administrator can allow them in its settings.",
-};
-const NOT_FOR_THIS_TOKEN: Refusal = Refusal {
-    reason: "token_not_for_app",
-    title: "Not for this token",
-    words: "This personal access token was not made for this application.",
-};
-/// Its words name the owner and the application.
-const NOT_ALLOWED: Refusal = Refusal {
-    reason: "not_allowed",
-    title: "Not for this account",
-    words: "This account may not open this application.",
-};
-/// Its words follow the application's name.
-const ONE_FACTOR_TOKEN: Refusal = Refusal {
-    reason: "second_factor_required",
-    title: "Second factor required",
-    words: "requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
-};
+const TOKENS_NOT_ALLOWED: Refusal = ("tokens_not_allowed", "Tokens not allowed");
+const NOT_FOR_THIS_TOKEN: Refusal = ("token_not_for_app", "Not for this token");
+const NOT_ALLOWED: Refusal = ("not_allowed", "Not for this account");
+const ONE_FACTOR_TOKEN: Refusal = ("second_factor_required", "Second factor required");
 
 /// Who asked this server (`state`) for a check: enough to name the client, read only when a
 /// refusal is audited (an allowed check neither reads it nor writes anything).
@@ -401,17 +368,16 @@ impl Asker<'_> {
     }
 
     /// Refuses `user` at `app` for `why`: counted as [`Self::denied`] does, answered 403
-    /// with its page (its words, or `words` where they name someone).
+    /// with its page.
     async fn forbid(
         self,
         app: &App,
         user: Option<(&str, &str)>,
-        why: Refusal,
-        words: Option<&str>,
+        (reason, title): Refusal,
+        words: &str,
     ) -> (Check, Response) {
-        self.denied(app, user, why.reason).await;
-        let words = words.unwrap_or(why.words);
-        (Check::Denied, page(StatusCode::FORBIDDEN, why.title, words))
+        self.denied(app, user, reason).await;
+        (Check::Denied, page(StatusCode::FORBIDDEN, title, words))
     }
 }
 

@@ -258,6 +258,12 @@ impl AppsCache {
         Ok(self.load(db).await?.2)
     }
 
+    /// Both, from one load: what the forward-auth check decides with.
+    pub async fn gate(&self, db: &Db) -> Result<(Arc<Vec<App>>, Requirement), sqlx::Error> {
+        let (_, apps, requirement) = self.load(db).await?;
+        Ok((apps, requirement))
+    }
+
     async fn load(&self, db: &Db) -> Result<Loaded, sqlx::Error> {
         let generation = {
             let slot = self.slot.read().expect("apps cache lock");
