@@ -453,14 +453,19 @@ pub(crate) async fn access(
     client: &OpClient,
 ) -> Result<Access, Response> {
     let db = &state.db;
-    let (who, app) = match (
-        portcullis::ssr::groups::identity(db, user_id).await,
-        portcullis::ssr::apps::get(db, &client.app_id).await,
-    ) {
-        (Ok(who), Ok(app)) => (who, app),
-        (Err(e), _) | (_, Err(e)) => return Err(trouble(e)),
+    let who = portcullis::ssr::groups::identity(db, user_id)
+        .await
+        .map_err(trouble)?;
+    // The applications as forward auth decides with them (the same cache, so both gates
+    // agree and a sign-in reads no application row); one added since the cache was loaded
+    // (by the command line, another process) is read.
+    let (apps, requirement) = state.apps.gate(db).await.map_err(trouble)?;
+    let app = match apps.iter().find(|a| a.id == client.app_id) {
+        Some(app) => Some(app.clone()),
+        None => portcullis::ssr::apps::get(db, &client.app_id)
+            .await
+            .map_err(trouble)?,
     };
-    let requirement = state.apps.requirement(db).await.map_err(trouble)?;
     let (allowed, two_required) = match (&who, &app) {
         (Some(who), Some(app)) => (
             app.allows(who.is_admin, &who.username, &who.groups),

@@ -107,8 +107,13 @@ impl Db {
                 .foreign_keys(true);
             // No idle reaper: a local file gains nothing from recycling connections, and
             // sqlx 0.8's reaper has a known spin that can wedge the pool (risingwave#24991).
+            // No ping before each use either: sqlx's default `test_before_acquire` sends one
+            // to the connection's thread and waits for the answer, a round trip between
+            // threads that doubled the hops of every query, and a connection to a file in
+            // this process cannot have dropped.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .idle_timeout(None)
                 .max_lifetime(None)

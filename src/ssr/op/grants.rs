@@ -216,12 +216,17 @@ pub async fn exchange(
         nonce: row.nonce,
         who,
     };
-    Ok(new_grant(db, grant, t).await?)
+    Ok(new_grant(db, client, grant, t).await?)
 }
 
 /// Stores `grant` (made at `t`, from a claimed code or device code) with its first access
-/// token and, with `offline_access`, a refresh token; the client counts as used.
-pub(super) async fn new_grant(db: &Db, grant: Grant, t: i64) -> Result<Exchanged, sqlx::Error> {
+/// token and, with `offline_access`, a refresh token; `client` counts as used from its first.
+pub(super) async fn new_grant(
+    db: &Db,
+    client: &OpClient,
+    grant: Grant,
+    t: i64,
+) -> Result<Exchanged, sqlx::Error> {
     let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
     let who = &grant.who;
     crate::exec!(
@@ -242,7 +247,9 @@ pub(super) async fn new_grant(db: &Db, grant: Grant, t: i64) -> Result<Exchanged
     let (access_token, refresh_token) = issue_tokens(db, &grant.id, offline, None, t).await?;
     // The session signed in to this application: told when it ends (back-channel logout).
     super::logout::record(db, &grant.who.sid, &grant.app_id, &grant.who.user_id).await?;
-    super::clients::mark_used(db, &grant.app_id).await?;
+    if client.view.first_used_at.is_none() {
+        super::clients::mark_used(db, &grant.app_id).await?;
+    }
     Ok(Exchanged {
         grant,
         access_token,
