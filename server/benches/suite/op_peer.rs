@@ -24,12 +24,61 @@ const ROUNDS: usize = 3;
 const WARM_UP: usize = 100;
 
 /// One side: its endpoints, its client and the process to measure.
-struct Side {
-    authorize: String,
-    token: String,
-    client_id: String,
-    secret: String,
-    pid: u32,
+pub(super) struct Side {
+    pub(super) authorize: String,
+    pub(super) token: String,
+    pub(super) client_id: String,
+    pub(super) secret: String,
+    pub(super) pid: u32,
+}
+
+impl Side {
+    /// The authorization request's query for `scope`.
+    pub(super) fn query<'a>(&'a self, scope: &'a str) -> [(&'a str, &'a str); 8] {
+        [
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", scope),
+            ("state", "bench"),
+            ("nonce", "bench"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]
+    }
+}
+
+/// Portcullis's side: application `name` added as the README shows, a client of
+/// `client_secret_basic` that may have `scopes`.
+pub(super) fn portcullis_side(server: &Server, name: &str, scopes: &[&str]) -> Side {
+    let mut args = vec![
+        "app".to_owned(),
+        "add".to_owned(),
+        format!("--name={name}"),
+        format!("--url=https://{}.example", name.to_lowercase()),
+        format!("--redirect-uri={REDIRECT}"),
+        "--client-auth=basic".to_owned(),
+    ];
+    args.extend(scopes.iter().map(|s| format!("--scope={s}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cli(&server.store, &args, None);
+    let field = |prefix: &str| {
+        let at = out
+            .find(prefix)
+            .unwrap_or_else(|| panic!("{prefix} in {out}"));
+        out[at + prefix.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    Side {
+        authorize: format!("{}/oauth2/authorize", server.base),
+        token: format!("{}/oauth2/token", server.base),
+        client_id: field("client ID:"),
+        secret: field("(shown only this once):"),
+        pid: server.pid(),
+    }
 }
 
 /// CPU time (user + system) process `pid` has used, in ms (`/proc/<pid>/stat`'s fields 14
@@ -62,27 +111,22 @@ fn code_in(location: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// One sign-in at `side` as the signed-in browser `b`: the authorization request (its
-/// redirects followed within the provider, logging in at the peer's own form the first
-/// time) and the code exchange. `Err` says what went wrong.
+/// One sign-in at `side` as the signed-in browser `b`, for the usual scopes.
 async fn sign_in(b: &Client, side: &Side) -> Result<(), String> {
-    let query = [
-        ("response_type", "code"),
-        ("client_id", side.client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "openid profile"),
-        ("state", "bench"),
-        ("nonce", "bench"),
-        ("code_challenge", CHALLENGE),
-        ("code_challenge_method", "S256"),
-    ];
+    let code = code_for(b, side, "openid profile").await?;
+    exchange(b, side, &code).await.map(|_| ())
+}
+
+/// The authorization request for `scope` as the signed-in browser `b`: its redirects
+/// followed within the provider (logging in at the peer's own form the first time) to the
+/// code. `Err` says what went wrong.
+pub(super) async fn code_for(b: &Client, side: &Side, scope: &str) -> Result<String, String> {
     let mut res = b
         .get(&side.authorize)
-        .query(&query)
+        .query(&side.query(scope))
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    let mut code = None;
     for _ in 0..10 {
         if res.status() == StatusCode::OK && res.url().path().starts_with("/interaction/") {
             // The peer's own login form (devInteractions), once per browser.
@@ -104,15 +148,22 @@ async fn sign_in(b: &Client, side: &Side) -> Result<(), String> {
             .to_owned();
         let next = res.url().join(&location).map_err(|e| e.to_string())?;
         if next.as_str().starts_with(REDIRECT) {
-            code = code_in(next.as_str());
-            break;
+            return code_in(next.as_str()).ok_or("no code".into());
         }
         res = b.get(next).send().await.map_err(|e| e.to_string())?;
     }
-    let code = code.ok_or("no code")?;
+    Err("no code after 10 redirects".into())
+}
+
+/// `code` exchanged at `side`'s token endpoint: the token response.
+pub(super) async fn exchange(
+    b: &Client,
+    side: &Side,
+    code: &str,
+) -> Result<serde_json::Value, String> {
     let form = [
         ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
+        ("code", code),
         ("redirect_uri", REDIRECT),
         ("code_verifier", VERIFIER),
     ];
@@ -128,7 +179,7 @@ async fn sign_in(b: &Client, side: &Side) -> Result<(), String> {
     if status != StatusCode::OK || body["id_token"].as_str().is_none() {
         return Err(format!("token endpoint: {status} {body}"));
     }
-    Ok(())
+    Ok(body)
 }
 
 /// Warms `side` up in browser `b` (the peer's JIT, both sides' caches and connections).
@@ -154,35 +205,7 @@ async fn round(b: &Client, side: &Side) -> (f64, usize) {
 pub(super) async fn beside_oidc_provider(data: &Path) -> Row {
     // Portcullis: an installation of its own, the client added as the README shows.
     let mine = server(data, None, &[], "http://127.0.0.1:9", &[]).await;
-    let out = cli(
-        &mine.store,
-        &[
-            "app",
-            "add",
-            "--name=Bench",
-            "--url=https://bench.example",
-            &format!("--redirect-uri={REDIRECT}"),
-            "--client-auth=basic",
-        ],
-        None,
-    );
-    let field = |prefix: &str| {
-        let at = out
-            .find(prefix)
-            .unwrap_or_else(|| panic!("{prefix} in {out}"));
-        out[at + prefix.len()..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let ours = Side {
-        authorize: format!("{}/oauth2/authorize", mine.base),
-        token: format!("{}/oauth2/token", mine.base),
-        client_id: field("client ID:"),
-        secret: field("(shown only this once):"),
-        pid: mine.pid(),
-    };
+    let ours = portcullis_side(&mine, "Bench", &[]);
     let b = admin(&mine.base).await;
 
     // The peer, on its own port, with the same redirect URI.
