@@ -344,17 +344,11 @@ async fn existing_emails_get_a_source_sqlite() {
 
 #[tokio::test]
 async fn existing_emails_get_a_source_postgres() {
-    let name = format!("portcullis_test_{}", common::uuid_like());
+    let (name, url) = common::create_database().await;
     let admin = sqlx::PgPool::connect(&common::postgres_admin_url())
         .await
         .unwrap();
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&common::postgres_admin_url()).unwrap();
-    url.set_path(&name);
-    existing_emails_get_a_source(url.as_str()).await;
+    existing_emails_get_a_source(&url).await;
     sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .execute(&admin)
         .await
