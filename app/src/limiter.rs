@@ -19,6 +19,12 @@
 //! Sign-in starts (`/login?provider=`) cost a provider round trip and a stored attempt
 //! without any credential: each client gets a budget of them. (What one client may hold
 //! in progress is capped where attempts are stored, `portcullis::ssr::oidc::pending`.)
+//!
+//! OAuth client authentication (the OpenID Provider's token, revocation, introspection and
+//! device authorization endpoints): only failed ones count, per client address, whatever
+//! client ID they name. Not per client ID alone: a client secret is 256 random bits, so
+//! nothing is gained by a budget for guessing it, and one would let anyone cut a client off
+//! from everywhere by failing in its name; a correct client elsewhere is never held up.
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -44,6 +50,9 @@ pub const PER_DEVICE_PER_MINUTE: u32 = 5;
 pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 /// Wrong user codes per minute at `/device`, per client and per browser session.
 pub const USER_CODES_PER_MINUTE: u32 = 10;
+/// Failed OAuth client authentications per minute per client address (`invalid_client` at
+/// the token, revocation, introspection and device authorization endpoints).
+pub const CLIENT_AUTH_FAILURES_PER_MINUTE: u32 = 20;
 
 /// Failures per key in a fixed window (from the key's first failure): refused once the
 /// window holds `max`. (governor answers "may this request go?" by spending; here the
@@ -131,6 +140,7 @@ pub struct LoginLimiter {
     starts: DefaultKeyedRateLimiter<ClientKey>,
     user_codes_client: Failures<ClientKey>,
     user_codes_session: Failures<String>,
+    client_auth: Failures<ClientKey>,
 }
 
 impl Default for LoginLimiter {
@@ -156,6 +166,20 @@ impl LoginLimiter {
             )),
             user_codes_client: Failures::per_minute(USER_CODES_PER_MINUTE),
             user_codes_session: Failures::per_minute(USER_CODES_PER_MINUTE),
+            client_auth: Failures::per_minute(CLIENT_AUTH_FAILURES_PER_MINUTE),
+        }
+    }
+
+    /// Before authenticating an OAuth client from `client`: `Err(seconds)` while it must
+    /// wait. (`None`: the address is unknown, no limit applies.)
+    pub fn client_auth_check(&self, client: Option<ClientKey>) -> Result<(), u64> {
+        client.map_or(Ok(()), |c| self.client_auth.gate(&c))
+    }
+
+    /// After a failed OAuth client authentication from `client`.
+    pub fn client_auth_failed(&self, client: Option<ClientKey>) {
+        if let Some(c) = client {
+            self.client_auth.record(&c);
         }
     }
 
@@ -264,6 +288,20 @@ mod tests {
         assert!(l.user_code_check(a, "s2").is_err(), "the client waits");
         assert!(l.user_code_check(None, "s1").is_err(), "the session waits");
         assert!(l.user_code_check(key("198.51.100.2"), "s2").is_ok());
+    }
+
+    #[test]
+    fn failed_client_authentications_wait_per_address() {
+        let l = LoginLimiter::default();
+        let (a, b) = (key("198.51.100.1"), key("198.51.100.2"));
+        (1..CLIENT_AUTH_FAILURES_PER_MINUTE).for_each(|_| l.client_auth_failed(a));
+        assert!(l.client_auth_check(a).is_ok(), "one failure left");
+        l.client_auth_failed(a);
+        let wait = l.client_auth_check(a).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(l.client_auth_check(b).is_ok(), "another address goes on");
+        l.client_auth_failed(None);
+        assert!(l.client_auth_check(None).is_ok(), "no address, no limit");
     }
 
     #[test]

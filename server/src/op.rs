@@ -809,8 +809,50 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
     Ok(Some((decode(id)?, decode(secret)?)))
 }
 
-/// The client a token request authenticates as (§3.5): its registered method only.
+/// The client a token request from `addr` authenticates as (§3.5): its registered method
+/// only. Failures (`invalid_client`) count against the address; once its budget is spent
+/// (`LoginLimiter::client_auth_check`), the request is refused before anything is read.
 pub(crate) async fn authenticate(
+    state: &AppState,
+    addr: &ClientAddr,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<OpClient, Response> {
+    let key = addr.key();
+    if let Err(wait) = state.limiter.client_auth_check(key) {
+        tracing::warn!(client = ?addr.0, wait, "client authentication rate limited");
+        return Err(slow_down(wait));
+    }
+    let found = authenticated_client(state, headers, params).await;
+    // `invalid_client` is the only 401 an authentication answers (RFC 6749 §5.2).
+    if let Err(res) = &found
+        && res.status() == StatusCode::UNAUTHORIZED
+    {
+        state.limiter.client_auth_failed(key);
+    }
+    found
+}
+
+/// Too many failed client authentications from one address. RFC 6749 has no error for a
+/// client that must wait (`slow_down` is the device flow's polling only), so the status says
+/// it: 429 Too Many Requests with `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3), and the
+/// §5.2 body's `invalid_client`, as the authentication is not even tried.
+fn slow_down(wait: u64) -> Response {
+    let why = format!(
+        "too many failed client authentications from this address: try again in {wait} seconds"
+    );
+    let mut res = oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        CoreErrorResponseType::InvalidClient,
+        &why,
+    );
+    res.headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(wait));
+    res
+}
+
+/// [`authenticate`]'s check itself.
+async fn authenticated_client(
     state: &AppState,
     headers: &HeaderMap,
     params: &Params,
@@ -882,9 +924,14 @@ pub(crate) async fn authenticate(
 
 /// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
 /// and `refresh_token` (rotated on every use).
-async fn token(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
+async fn token(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let params = Params::parse(&body);
-    let client = match authenticate(&state, &headers, &params).await {
+    let client = match authenticate(&state, &addr, &headers, &params).await {
         Ok(c) => c,
         Err(res) => return res,
     };
@@ -1032,15 +1079,18 @@ fn invalid_grant(why: &str) -> Response {
     )
 }
 
+/// Who sends a client's request: its address and headers.
+type Caller = (ClientAddr, HeaderMap);
+
 /// A revocation or introspection request: the client, authenticated as at the token
 /// endpoint, and its `token` parameter (required, once).
 async fn client_and_token(
     state: &AppState,
-    headers: &HeaderMap,
+    (addr, headers): &Caller,
     body: &str,
 ) -> Result<(OpClient, String), Response> {
     let params = Params::parse(body);
-    let client = authenticate(state, headers, &params).await?;
+    let client = authenticate(state, addr, headers, &params).await?;
     match params.one("token") {
         Ok(Some(t)) => Ok((client, t.to_owned())),
         Ok(None) => Err(invalid_request("token is missing")),
@@ -1050,8 +1100,8 @@ async fn client_and_token(
 
 /// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
 /// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
-async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &headers, &body).await {
+async fn revoke(State(state): State<AppState>, from: Caller, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &from, &body).await {
         Ok(x) => x,
         Err(res) => return res,
     };
@@ -1070,8 +1120,8 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: String)
 
 /// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
 /// other token, live or not, is `{"active": false}`.
-async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &headers, &body).await {
+async fn introspect(State(state): State<AppState>, from: Caller, body: String) -> Response {
+    let (client, token) = match client_and_token(&state, &from, &body).await {
         Ok(x) => x,
         Err(res) => return res,
     };

@@ -39,11 +39,12 @@ pub fn routes() -> Router<AppState> {
 /// on; the scope is granted as at the authorization endpoint.
 async fn device_authorization(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     body: String,
 ) -> Response {
     let params = Params::parse(&body);
-    let client = match authenticate(&state, &headers, &params).await {
+    let client = match authenticate(&state, &addr, &headers, &params).await {
         Ok(c) => c,
         Err(res) => return res,
     };

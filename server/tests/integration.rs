@@ -25,6 +25,7 @@ mod metrics;
 mod misbehaving;
 mod op_authorize;
 mod op_backchannel;
+mod op_claims;
 mod op_clients;
 mod op_device;
 mod op_discovery;

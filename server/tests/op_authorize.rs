@@ -6,7 +6,8 @@ use crate::common;
 use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
-    CHALLENGE, TestClient, add_client, authorize, counts, param, redirected, request,
+    CHALLENGE, TestClient, add_client, authorize, counts, get_userinfo, id_token_claims, param,
+    redirected, request, tokens_at,
 };
 
 const CB: &str = "https://wiki.example/cb";
@@ -27,6 +28,7 @@ async fn refused_with(app: &TestApp, pairs: &[(&str, &str)], error: &str) {
     assert_eq!(to, CB, "{error}");
     assert_eq!(param(&got, "error"), Some(error), "{got:?}");
     assert!(param(&got, "error_description").is_some());
+    assert_eq!(param(&got, "state"), Some("st"), "{error}");
     assert_eq!(param(&got, "iss"), Some(app.running.public_url.as_ref()));
     assert!(param(&got, "code").is_none());
     assert_eq!(counts(app).await, before, "{error}: writes nothing");
@@ -172,9 +174,9 @@ async fn access_denied(app: &TestApp) {
 }
 both_backends!(access_denied);
 
-/// A POST is answered 303 to the GET with the same parameters; unknown and display
-/// parameters are ignored; scopes the client may not have are dropped.
-async fn post_and_ignored_parameters(app: &TestApp) {
+/// A POST is answered 303 to the GET with the same parameters, which goes on to the code
+/// (the conformance suite's oidcc-ensure-post-request-succeeds).
+async fn post_request(app: &TestApp) {
     let c = setup(app, "basic").await;
     let browser = signed_in(app, "alice").await;
     let res = browser
@@ -193,22 +195,86 @@ async fn post_and_ignored_parameters(app: &TestApp) {
     let res = browser.get(app.url(&location)).send().await.unwrap();
     let (_, got) = redirected(&res);
     assert!(param(&got, "code").is_some(), "{got:?}");
+    assert_eq!(param(&got, "state"), Some("st"));
+}
+both_backends!(post_request);
 
-    let extra = [
-        ("display", "popup"),
-        ("ui_locales", "de"),
-        ("claims_locales", "de"),
-        ("acr_values", "x"),
-        ("extra", "foobar"),
-        ("login_hint", "alice"),
-    ];
-    let res = authorize(app, &browser, &request(&c, &extra)).await;
-    let (_, got) = redirected(&res);
-    assert!(param(&got, "code").is_some(), "{got:?}");
+/// What Portcullis does not act on is ignored and the flow goes on as without it: unknown
+/// parameters, `display` (page, popup), `ui_locales`, `claims_locales`, `acr_values`,
+/// `login_hint` for a signed-in browser, and the `claims` parameter (discovery says
+/// `claims_parameter_supported: false`): an essential `name` without the `profile` scope
+/// is not added (the suite's oidcc-claims-essential only warns). The conformance suite's
+/// oidcc-display-page, -display-popup, -ui-locales, -claims-locales,
+/// -ensure-request-with-acr-values-succeeds, -ensure-request-with-unknown-parameter-succeeds.
+async fn ignored_parameters(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let browser = signed_in(app, "alice").await;
+    for display in ["page", "popup"] {
+        let extra = [
+            ("display", display),
+            ("ui_locales", "de fr-CA"),
+            ("claims_locales", "de"),
+            ("acr_values", "urn:mace:incommon:iap:silver"),
+            ("extra", "foobar"),
+            ("login_hint", "alice"),
+        ];
+        let body = tokens_at(app, &browser, &c, &request(&c, &extra)).await;
+        let claims = id_token_claims(body["id_token"].as_str().unwrap());
+        assert_eq!(claims["nonce"], "n", "{display}: {claims}");
+        assert_eq!(claims["preferred_username"], "alice");
+        assert!(claims.get("acr").is_none(), "no acr is claimed: {claims}");
+    }
+    let essential = r#"{"userinfo":{"name":{"essential":true}}}"#;
+    let mut pairs = request(&c, &[("claims", essential)]);
+    pairs[3].1 = "openid";
+    let body = tokens_at(app, &browser, &c, &pairs).await;
+    let (status, info) = get_userinfo(app, body["access_token"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{info}");
+    assert!(
+        info["sub"].is_string() && info.get("name").is_none(),
+        "{info}"
+    );
+}
+both_backends!(ignored_parameters);
+
+/// A code request without `nonce` succeeds (Core §3.1.2.1: optional in the code flow), and
+/// its ID token carries none; scopes Portcullis does not grant (`phone`, `address`) are
+/// dropped without an error. The suite's
+/// oidcc-ensure-request-without-nonce-succeeds-for-code-flow.
+async fn without_nonce(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let browser = signed_in(app, "alice").await;
     let mut no_nonce = request(&c, &[("scope", "openid phone address")]);
     no_nonce.retain(|(k, v)| *k != "nonce" && !(*k == "scope" && v.contains("profile")));
     let res = authorize(app, &browser, &no_nonce).await;
     let (_, got) = redirected(&res);
-    assert!(param(&got, "code").is_some(), "{got:?}");
+    let code = param(&got, "code").unwrap_or_else(|| panic!("a code: {got:?}"));
+    let (status, body) = common::op::exchange(app, &c, code, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid", "phone and address dropped: {body}");
+    let claims = id_token_claims(body["id_token"].as_str().unwrap());
+    assert!(claims.get("nonce").is_none(), "{claims}");
+    assert!(claims["sub"].is_string(), "{claims}");
 }
-both_backends!(post_and_ignored_parameters);
+both_backends!(without_nonce);
+
+/// Neither the order of the parameters nor that of the scope's values matters (RFC 6749
+/// §3.3): the request in reverse order with `scope=email openid` gets the email claims.
+/// The suite's oidcc-alternate-happy-flow (named oidcc-ensure-other-scope-order-succeeds in
+/// later plans).
+async fn parameter_order(app: &TestApp) {
+    let c = setup(app, "basic").await;
+    let browser = signed_in(app, "alice").await;
+    let mut pairs = request(&c, &[]);
+    pairs[3].1 = "email openid";
+    pairs.reverse();
+    assert_eq!(pairs[0].0, "nonce");
+    let body = tokens_at(app, &browser, &c, &pairs).await;
+    assert_eq!(body["scope"], "openid email", "{body}");
+    let claims = id_token_claims(body["id_token"].as_str().unwrap());
+    assert_eq!(claims["email"], "alice@example.com", "{claims}");
+    assert_eq!(claims["email_verified"], true);
+    let (_, info) = get_userinfo(app, body["access_token"].as_str().unwrap()).await;
+    assert_eq!(info["email"], "alice@example.com", "{info}");
+}
+both_backends!(parameter_order);

@@ -221,6 +221,29 @@ async fn rp_initiated_logout_tells_every_app(app: &TestApp) {
 }
 both_backends!(rp_initiated_logout_tells_every_app);
 
+/// RP-initiated logout as the suite's oidcc-backchannel-rp-initiated-logout runs it: the
+/// hint, the registered post-logout URI and `state` go back there with `state`; both RPs
+/// verify their logout tokens; then `prompt=none` for each client finds nobody signed in
+/// (`login_required`).
+async fn backchannel_then_prompt_none_fails(app: &TestApp) {
+    let (browser, rps, sid, sub, id_token) = alice_in_both(app).await;
+    let bye = rps[0].0.redirect_uri.replace("/callback", "/signed-out");
+    let pairs = [
+        ("id_token_hint", id_token.as_str()),
+        ("post_logout_redirect_uri", bye.as_str()),
+        ("state", "bye"),
+    ];
+    let res = common::op::get_with(app, &browser, "/oauth2/logout", &pairs).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("{bye}?state=bye"));
+    each_rp_was_told(app, &rps, &sid, &sub).await;
+    for (c, _) in &rps {
+        let error = common::op::prompt_none_error(app, &browser, c).await;
+        assert_eq!(error.as_deref(), Some("login_required"), "{}", c.client_id);
+    }
+}
+both_backends!(backchannel_then_prompt_none_fails);
+
 /// The chain: alice signed in to Portcullis through the upstream provider (npm
 /// `oidc-provider`) and to both RPs through Portcullis; she signs out at the provider, whose
 /// logout token ends the Portcullis session, and both RPs are told.

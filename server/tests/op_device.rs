@@ -10,7 +10,8 @@ use crate::common;
 use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
-    TestClient, client_draft, client_post, id_token_claims, store_client, token, userinfo_status,
+    TestClient, client_draft, client_post, get_userinfo, id_token_claims, store_client, token,
+    userinfo_status,
 };
 use reqwest::{Client, Response};
 
@@ -193,7 +194,7 @@ async fn approved_once(app: &TestApp) {
     assert!(body["id_token"].is_string());
     assert!(body["refresh_token"].is_string(), "offline_access: {body}");
     assert_eq!(userinfo_status(app, access).await, 200);
-    let (status, info) = client_get_userinfo(app, access).await;
+    let (status, info) = get_userinfo(app, access).await;
     assert_eq!(
         (status, info["preferred_username"].as_str()),
         (200, Some("alice"))
@@ -216,16 +217,6 @@ async fn approved_once(app: &TestApp) {
     assert!(html.contains("not valid or has expired"), "{html}");
 }
 both_backends!(approved_once);
-
-async fn client_get_userinfo(app: &TestApp, access: &str) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
-        .get(app.url("/oauth2/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.json().await.unwrap())
-}
 
 /// Alice, signed in, enters the user code of a device of application "TV" (`access`,
 /// `users`) that asked for `openid`: the client, the device code, her browser, and the

@@ -238,3 +238,40 @@ async fn the_jwks_verifies_what_the_current_key_signs(app: &TestApp) {
     }
 }
 both_backends!(the_jwks_verifies_what_the_current_key_signs);
+
+/// A client saved with the editor's defaults gets ID tokens signed with RS256 (the
+/// conformance suite's oidcc-idtoken-signature): the header names RS256 and a `kid` the
+/// JWKS publishes for RS256, and the crate's verifier accepts it against the JWKS.
+async fn id_tokens_are_rs256_by_default(app: &TestApp) {
+    use common::op::{add_client, code_for, exchange};
+    app.add_local("alice", "alice@example.com", false).await;
+    let c = add_client(app, "Wiki", "https://wiki.example/cb", "basic", "users", "").await;
+    let browser = common::flow::signed_in(app, "alice").await;
+    let code = code_for(app, &browser, &c, None).await;
+    let (status, body) = exchange(app, &c, &code, None).await;
+    assert_eq!(status, 200, "{body}");
+    let jwt = body["id_token"].as_str().unwrap();
+    let header = jwt.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256", "{header}");
+    let (raw, set) = jwks(app).await;
+    let published = raw["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .unwrap_or_else(|| panic!("the kid is published: {header} {raw}"));
+    assert_eq!(published["kty"], "RSA");
+    let issuer = IssuerUrl::new(app.running.public_url.clone()).unwrap();
+    // The verifier's default algorithms: RS256 only.
+    let verifier = CoreIdTokenVerifier::new_public_client(ClientId::new(c.client_id), issuer, set);
+    let token: CoreIdToken = jwt.parse().unwrap();
+    let claims = token
+        .claims(&verifier, &Nonce::new("n".into()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(claims.subject().as_str(), app.user_id("alice").await);
+}
+both_backends!(id_tokens_are_rs256_by_default);

@@ -5,8 +5,10 @@
 
 use crate::common;
 use common::TestApp;
-use common::flow::{me, signed_in};
-use common::op::{TestClient, client_draft, code_for, exchange, get_with, store_client};
+use common::flow::{me, password_sign_in, signed_in};
+use common::op::{
+    TestClient, client_draft, get_with, id_token_for, prompt_none_error, store_client,
+};
 use reqwest::{Client, StatusCode};
 
 const BYE: &str = "https://wiki.example/signed-out";
@@ -18,10 +20,7 @@ async fn signed_in_with_id_token(app: &TestApp) -> (TestClient, Client, String) 
     draft.client.post_logout_redirect_uris = BYE.into();
     let c = store_client(app, draft).await;
     let browser = signed_in(app, "alice").await;
-    let code = code_for(app, &browser, &c, None).await;
-    let (status, body) = exchange(app, &c, &code, None).await;
-    assert_eq!(status, 200, "{body}");
-    let id_token = body["id_token"].as_str().unwrap().to_owned();
+    let id_token = id_token_for(app, &browser, &c).await;
     (c, browser, id_token)
 }
 
@@ -36,8 +35,20 @@ async fn says_signed_out(res: reqwest::Response) {
     assert!(page.contains("You are signed out of Portcullis"), "{page}");
 }
 
+/// The question (for the request `pairs`), posted to our own confirmation: never a redirect.
+async fn asks_first(res: reqwest::Response, pairs: &[(&str, &str)]) {
+    assert_eq!(res.status(), StatusCode::OK, "{pairs:?}");
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Sign out of Portcullis?"),
+        "{pairs:?}: {page}"
+    );
+    assert!(page.contains("action=\"/oauth2/logout/confirm\""), "{page}");
+}
+
 /// The hint names the signed-in person: signed out at once, back at the registered URI
-/// with `state`; the same again (signed out already) goes back too. Discovery names it.
+/// with `state`, and `prompt=none` then finds nobody (the suite's
+/// oidcc-rp-initiated-logout); the same again (signed out already) goes back too. Discovery names it.
 async fn rp_initiated(app: &TestApp) {
     let (c, browser, id_token) = signed_in_with_id_token(app).await;
     let pairs = [
@@ -49,6 +60,8 @@ async fn rp_initiated(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()["location"], format!("{BYE}?state=st+1"));
     assert!(me(app, &browser).await.is_none(), "signed out");
+    let error = prompt_none_error(app, &browser, &c).await;
+    assert_eq!(error.as_deref(), Some("login_required"));
     // The audit log says who ended it, and at whose request.
     let (actor, details): (String, String) = portcullis::on_pool!(&app.running.db, pool =>
         sqlx::query_as("SELECT actor, details FROM audit_events WHERE event = 'sign_out'")
@@ -121,14 +134,7 @@ async fn confirms_instead_of_redirecting(app: &TestApp) {
             ("post_logout_redirect_uri", BYE),
         ],
     ] {
-        let res = logout(app, &browser, &pairs).await;
-        assert_eq!(res.status(), StatusCode::OK, "{pairs:?}");
-        let page = res.text().await.unwrap();
-        assert!(
-            page.contains("Sign out of Portcullis?"),
-            "{pairs:?}: {page}"
-        );
-        assert!(page.contains("action=\"/oauth2/logout/confirm\""), "{page}");
+        asks_first(logout(app, &browser, &pairs).await, &pairs).await;
         assert!(
             me(app, &browser).await.is_some(),
             "{pairs:?}: still signed in"
@@ -203,3 +209,45 @@ async fn post_becomes_get(app: &TestApp) {
     );
 }
 both_backends!(post_becomes_get);
+
+/// The valid hint without `state`: back at the URI with no `state` at all; without a
+/// `post_logout_redirect_uri`: the signed-out page, no redirect. Signed out either way
+/// (`prompt=none` then finds nobody). The suite's oidcc-rp-initiated-logout-no-state and
+/// -no-post-logout-redirect-uri.
+async fn rp_initiated_variants(app: &TestApp) {
+    let (c, browser, id_token) = signed_in_with_id_token(app).await;
+    let pairs = [
+        ("id_token_hint", id_token.as_str()),
+        ("post_logout_redirect_uri", BYE),
+    ];
+    let res = logout(app, &browser, &pairs).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers()["location"], BYE, "no state");
+    let error = prompt_none_error(app, &browser, &c).await;
+    assert_eq!(error.as_deref(), Some("login_required"));
+
+    password_sign_in(app, &browser, "alice").await;
+    let id_token = id_token_for(app, &browser, &c).await;
+    says_signed_out(logout(app, &browser, &[("id_token_hint", &id_token)]).await).await;
+    assert!(me(app, &browser).await.is_none(), "signed out");
+    let error = prompt_none_error(app, &browser, &c).await;
+    assert_eq!(error.as_deref(), Some("login_required"));
+}
+both_backends!(rp_initiated_variants);
+
+/// No parameters, or only `state`: nobody says who asks, so the person is asked (a page,
+/// no redirect, still signed in); confirming signs out and shows the signed-out page, never
+/// the registered URI. The suite's oidcc-rp-initiated-logout-no-params and -only-state.
+async fn signs_out_after_confirming(app: &TestApp) {
+    let (c, browser, _) = signed_in_with_id_token(app).await;
+    for pairs in [vec![], vec![("state", "s")]] {
+        asks_first(logout(app, &browser, &pairs).await, &pairs).await;
+        assert!(me(app, &browser).await.is_some(), "{pairs:?}: asked first");
+        says_signed_out(confirm(app, &browser, &app.base).await).await;
+        assert!(me(app, &browser).await.is_none(), "{pairs:?}");
+        let error = prompt_none_error(app, &browser, &c).await;
+        assert_eq!(error.as_deref(), Some("login_required"), "{pairs:?}");
+        password_sign_in(app, &browser, "alice").await;
+    }
+}
+both_backends!(signs_out_after_confirming);

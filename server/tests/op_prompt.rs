@@ -10,7 +10,7 @@ use common::TestApp;
 use common::flow::{me, password_sign_in, signed_in};
 use common::op::{
     TestClient, add_client, authorize, client_draft, code_for, counts, exchange, id_token_claims,
-    other_client, param, redirected, request, store_client,
+    id_token_for, other_client, param, redirected, request, store_client,
 };
 use reqwest::{Client, Response};
 
@@ -82,14 +82,6 @@ async fn signs_in_and_goes_on(
     let code = code_at(app, browser, next).await;
     let claims = claims_for(app, c, &code).await;
     assert_eq!(claims["sub"], app.user_id(name).await.as_str());
-}
-
-/// An ID token `c` got for `browser`'s person.
-async fn id_token(app: &TestApp, browser: &Client, c: &TestClient) -> String {
-    let code = code_for(app, browser, c, None).await;
-    let (status, body) = exchange(app, c, &code, None).await;
-    assert_eq!(status, 200, "{body}");
-    body["id_token"].as_str().unwrap().to_owned()
 }
 
 /// The page's HTML (200).
@@ -267,8 +259,8 @@ async fn id_token_hint(app: &TestApp) {
     let c = setup(app).await;
     let other = other_client(app).await;
     let alice = signed_in(app, "alice").await;
-    let hint = id_token(app, &alice, &c).await;
-    let others = id_token(app, &alice, &other).await;
+    let hint = id_token_for(app, &alice, &c).await;
+    let others = id_token_for(app, &alice, &other).await;
     let res = authorize(
         app,
         &alice,

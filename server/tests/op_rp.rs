@@ -24,7 +24,8 @@ pub(crate) async fn alice_id(app: &TestApp) -> String {
 }
 
 /// Application `Wiki-<kind>` as a client authenticating with `auth`, signing ID tokens with `alg`,
-/// its back-channel logout URI the relying party's `/backchannel`, and relying party `kind`
+/// its back-channel logout URI the relying party's `/backchannel` (its post-logout redirect
+/// URI: `/signed-out` there), and relying party `kind`
 /// configured for it, asking for `scope`.
 pub(crate) async fn wiki_and_rp(
     app: &TestApp,
@@ -40,6 +41,7 @@ pub(crate) async fn wiki_and_rp(
     draft.client.id_token_alg = alg.into();
     draft.client.client_scopes = "openid profile email groups offline_access".into();
     draft.client.backchannel_logout_uri = format!("http://127.0.0.1:{port}/backchannel");
+    draft.client.post_logout_redirect_uris = format!("http://127.0.0.1:{port}/signed-out");
     let c = store_client(app, draft).await;
     let issuer = app.running.public_url.clone();
     let rp = Rp::start(

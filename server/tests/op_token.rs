@@ -3,13 +3,13 @@
 //! and carry PKCE; clients authenticate only with their registered method.
 
 use crate::common;
-use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
-    CHALLENGE, TestClient, VERIFIER, add_client, authorize, client_draft, client_post, code_for,
-    counts, exchange, other_client, param, redirected, request, store_client, token,
-    userinfo_status,
+    CHALLENGE, TestClient, VERIFIER, add_client, client_draft, client_post, client_request,
+    code_for, counts, exchange, get_userinfo, id_token_claims, other_client, store_client, token,
+    tokens_for, userinfo_status,
 };
+use common::{Backend, TestApp};
 
 const CB: &str = "https://wiki.example/cb";
 
@@ -23,20 +23,30 @@ fn error(body: &serde_json::Value) -> &str {
     body["error"].as_str().unwrap_or_default()
 }
 
-/// A code works once; the second use is `invalid_grant` and revokes the first access token.
+/// A code works once; the second use is `invalid_grant` and revokes the first access token,
+/// at once and 30 seconds later (the code's row aged by SQL; the conformance suite's
+/// oidcc-codereuse and oidcc-codereuse-30seconds).
 async fn code_reuse_revokes(app: &TestApp) {
     let (c, browser) = setup(app, "basic").await;
-    let code = code_for(app, &browser, &c, None).await;
-    let (status, body) = exchange(app, &c, &code, None).await;
-    assert_eq!(status, 200, "{body}");
-    let access = body["access_token"].as_str().unwrap().to_owned();
-    assert!(body["id_token"].is_string());
-    assert_eq!(body["token_type"], "bearer");
-    assert_eq!(userinfo_status(app, &access).await, 200);
-    let (status, body) = exchange(app, &c, &code, None).await;
-    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
-    assert_eq!(userinfo_status(app, &access).await, 401, "revoked");
-    assert_eq!(counts(app).await[4], 1, "the grant is revoked");
+    for (revoked, age) in [(1, 0_i64), (2, 30)] {
+        let code = code_for(app, &browser, &c, None).await;
+        let (status, body) = exchange(app, &c, &code, None).await;
+        assert_eq!(status, 200, "{body}");
+        let access = body["access_token"].as_str().unwrap().to_owned();
+        assert!(body["id_token"].is_string());
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(userinfo_status(app, &access).await, 200);
+        let aged = "UPDATE op_codes SET expires_at = expires_at - $1";
+        portcullis::exec!(&app.running.db, aged, age).unwrap();
+        let (status, body) = exchange(app, &c, &code, None).await;
+        assert_eq!(
+            (status, error(&body)),
+            (400, "invalid_grant"),
+            "{age}: {body}"
+        );
+        assert_eq!(userinfo_status(app, &access).await, 401, "{age}: revoked");
+        assert_eq!(counts(app).await[4], revoked, "the grant is revoked");
+    }
 }
 both_backends!(code_reuse_revokes);
 
@@ -164,13 +174,20 @@ async fn client_authentication(app: &TestApp) {
 }
 both_backends!(client_authentication);
 
-/// Userinfo takes the token as Bearer or in a POST's form, never both; no or a bad token is
-/// 401 with `WWW-Authenticate`; a token dies with its Portcullis session.
+/// Userinfo takes the token as Bearer (GET or POST) or in a POST's form, never both; each
+/// way answers the ID token's `sub` (the conformance suite's oidcc-userinfo-get,
+/// -post-header and -post-body); no or a bad token is 401 with `WWW-Authenticate`; a token
+/// dies with its Portcullis session.
 async fn userinfo(app: &TestApp) {
     let (c, browser) = setup(app, "basic").await;
     let code = code_for(app, &browser, &c, None).await;
     let (_, body) = exchange(app, &c, &code, None).await;
     let access = body["access_token"].as_str().unwrap().to_owned();
+    let sub = id_token_claims(text(&body, "id_token"))["sub"].clone();
+    assert!(sub.is_string(), "{body}");
+    let (status, info) = get_userinfo(app, &access).await;
+    assert_eq!((status, &info["sub"]), (200, &sub), "GET, Bearer: {info}");
+    assert_eq!(info["preferred_username"], "alice");
     let http = reqwest::Client::new();
     let url = app.url("/oauth2/userinfo");
     let form = [("access_token", &access)];
@@ -179,8 +196,11 @@ async fn userinfo(app: &TestApp) {
     let info: serde_json::Value = res.json().await.unwrap();
     assert_eq!(info["preferred_username"], "alice");
     assert_eq!(info["email"], "alice@example.com");
+    assert_eq!(info["sub"], sub, "POST, access_token in the form");
     let res = http.post(&url).bearer_auth(&access).send().await.unwrap();
     assert_eq!(res.status(), 200);
+    let info: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(info["sub"], sub, "POST, Bearer");
     let both = http.post(&url).bearer_auth(&access).form(&form);
     let res = both.send().await.unwrap();
     assert_eq!(res.status(), 400);
@@ -211,23 +231,6 @@ async fn offline_client(app: &TestApp) -> (TestClient, reqwest::Client) {
         store_client(app, draft).await,
         signed_in(app, "alice").await,
     )
-}
-
-/// The token response for a code `browser` got for `c` with `scope`.
-async fn tokens_for(
-    app: &TestApp,
-    c: &TestClient,
-    browser: &reqwest::Client,
-    scope: &str,
-) -> serde_json::Value {
-    let mut pairs = request(c, &[]);
-    pairs.retain(|(k, _)| *k != "scope");
-    pairs.push(("scope", scope));
-    let (_, query) = redirected(&authorize(app, browser, &pairs).await);
-    let code = param(&query, "code").expect("a code").to_owned();
-    let (status, body) = exchange(app, c, &code, None).await;
-    assert_eq!(status, 200, "{body}");
-    body
 }
 
 /// [`offline_client`] and the access and refresh tokens of a code with `offline_access`.
@@ -490,3 +493,68 @@ async fn cross_origin(app: &TestApp) {
     assert!(res.headers().get("access-control-allow-origin").is_none());
 }
 both_backends!(cross_origin);
+
+/// Failed client authentications are limited per client address (`app::limiter`): behind a
+/// trusted proxy, an address that spent its budget on an unknown client and wrong secrets
+/// is answered 429 with `Retry-After` at the token, revocation, introspection and device
+/// authorization endpoints, even with the right secret, and nothing is read or written;
+/// the same client from another address goes on.
+async fn failed_client_authentications_are_limited(backend: Backend) {
+    let proxied = TestApp::spawn_with(backend, |c| {
+        c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    })
+    .await;
+    let app = &proxied;
+    let (c, browser) = setup(app, "basic").await;
+    let code = code_for(app, &browser, &c, None).await;
+    let grant = code_grant(&code, CB);
+    let from = async |address: &str, path: &str, basic: Option<(&str, &str)>| {
+        let req = client_request(app, path, basic, &grant);
+        let res = req.header("x-forwarded-for", address).send().await.unwrap();
+        let wait = res.headers().get("retry-after").map(|v| v.to_owned());
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap();
+        (status, wait, body)
+    };
+    let guesser = "198.51.100.7";
+    let right = Some((c.client_id.as_str(), c.secret.as_str()));
+    for i in 0..app::limiter::CLIENT_AUTH_FAILURES_PER_MINUTE {
+        let wrong = match i % 2 {
+            0 => ("nobody", c.secret.as_str()),
+            _ => (c.client_id.as_str(), "pc_cs_wrong"),
+        };
+        let (status, wait, body) = from(guesser, "/oauth2/token", Some(wrong)).await;
+        assert_eq!(
+            (status, error(&body)),
+            (401, "invalid_client"),
+            "{i}: {body}"
+        );
+        assert!(wait.is_none());
+    }
+    let before = counts(app).await;
+    for path in [
+        "/oauth2/token",
+        "/oauth2/revoke",
+        "/oauth2/introspect",
+        "/oauth2/device_authorization",
+    ] {
+        let (status, wait, body) = from(guesser, path, right).await;
+        assert_eq!(
+            (status, error(&body)),
+            (429, "invalid_client"),
+            "{path}: {body}"
+        );
+        let wait: u64 = wait
+            .expect("Retry-After")
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&wait), "{path}: {wait}");
+    }
+    assert_eq!(counts(app).await, before, "nothing read or written");
+    let (status, _, body) = from("198.51.100.8", "/oauth2/token", right).await;
+    assert_eq!(status, 200, "another address: {body}");
+    proxied.stop().await;
+}
+each_backend!(failed_client_authentications_are_limited);

@@ -192,6 +192,56 @@ pub async fn code_for(
         .to_owned()
 }
 
+/// The token response for the code `browser` gets for `c` with request `pairs` (exchanged
+/// with Basic authentication, no verifier).
+pub async fn tokens_at(
+    app: &TestApp,
+    browser: &Client,
+    c: &TestClient,
+    pairs: &[(&str, &str)],
+) -> serde_json::Value {
+    let (_, query) = redirected(&authorize(app, browser, pairs).await);
+    let code = param(&query, "code")
+        .unwrap_or_else(|| panic!("a code: {query:?}"))
+        .to_owned();
+    let (status, body) = exchange(app, c, &code, None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// [`tokens_at`] for the usual request ([`request`]) with `scope` instead.
+pub async fn tokens_for(
+    app: &TestApp,
+    c: &TestClient,
+    browser: &Client,
+    scope: &str,
+) -> serde_json::Value {
+    let mut pairs = request(c, &[]);
+    pairs.retain(|(k, _)| *k != "scope");
+    pairs.push(("scope", scope));
+    tokens_at(app, browser, c, &pairs).await
+}
+
+/// An ID token `c` got for `browser`'s person.
+pub async fn id_token_for(app: &TestApp, browser: &Client, c: &TestClient) -> String {
+    let code = code_for(app, browser, c, None).await;
+    let (status, body) = exchange(app, c, &code, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["id_token"].as_str().unwrap().to_owned()
+}
+
+/// What `prompt=none` from `browser` gets for `c` at its redirect URI: the `error`, or
+/// `None` with a code.
+pub async fn prompt_none_error(app: &TestApp, browser: &Client, c: &TestClient) -> Option<String> {
+    let res = authorize(app, browser, &request(c, &[("prompt", "none")])).await;
+    let (_, got) = redirected(&res);
+    assert!(
+        param(&got, "error").is_some() || param(&got, "code").is_some(),
+        "{got:?}"
+    );
+    param(&got, "error").map(str::to_owned)
+}
+
 /// RFC 7636 appendix B's verifier and its S256 challenge.
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -213,16 +263,26 @@ pub async fn client_post(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> (u16, serde_json::Value) {
-    let mut req = reqwest::Client::new()
+    let res = client_request(app, path, basic, form).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// The request [`client_post`] sends, for a test to add to (a header) before sending it.
+pub fn client_request(
+    app: &TestApp,
+    path: &str,
+    basic: Option<(&str, &str)>,
+    form: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let req = reqwest::Client::new()
         .post(app.url(path))
         .header("origin", "https://rp.example")
         .form(form);
-    if let Some((id, secret)) = basic {
-        req = req.basic_auth(id, Some(secret));
+    match basic {
+        Some((id, secret)) => req.basic_auth(id, Some(secret)),
+        None => req,
     }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// Exchanges `code` for `c` with Basic authentication.
@@ -243,16 +303,22 @@ pub async fn exchange(
     token(app, Some((&c.client_id, &c.secret)), &form).await
 }
 
-/// `GET /oauth2/userinfo` with `token` as Bearer: the status.
-pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
-    reqwest::Client::new()
+/// `GET /oauth2/userinfo` with `token` as Bearer: the status and the JSON body (`Null`
+/// when there is none).
+pub async fn get_userinfo(app: &TestApp, token: &str) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
         .get(app.url("/oauth2/userinfo"))
         .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// [`get_userinfo`]'s status.
+pub async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
+    get_userinfo(app, token).await.0
 }
 
 /// The claims of an ID token (its payload; the signature is the relying parties' tests'
