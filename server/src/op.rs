@@ -809,10 +809,34 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
     Ok(Some((decode(id)?, decode(secret)?)))
 }
 
+/// A request to the token, revocation, introspection or device authorization endpoint: its
+/// form, and the client it authenticated as ([`authenticate`]); the OAuth error otherwise.
+pub(crate) struct ClientCall {
+    pub(crate) client: OpClient,
+    pub(crate) params: Params,
+}
+
+impl axum::extract::FromRequest<AppState> for ClientCall {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let Ok(addr) = ClientAddr::from_request_parts(&mut parts, state).await;
+        let headers = parts.headers.clone();
+        let body = String::from_request(axum::extract::Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = Params::parse(&body);
+        let client = authenticate(state, &addr, &headers, &params).await?;
+        Ok(ClientCall { client, params })
+    }
+}
+
 /// The client a token request from `addr` authenticates as (§3.5): its registered method
 /// only. Failures (`invalid_client`) count against the address; once its budget is spent
 /// (`LoginLimiter::client_auth_check`), the request is refused before anything is read.
-pub(crate) async fn authenticate(
+async fn authenticate(
     state: &AppState,
     addr: &ClientAddr,
     headers: &HeaderMap,
@@ -924,17 +948,8 @@ async fn authenticated_client(
 
 /// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
 /// and `refresh_token` (rotated on every use).
-async fn token(
-    State(state): State<AppState>,
-    addr: ClientAddr,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let params = Params::parse(&body);
-    let client = match authenticate(&state, &addr, &headers, &params).await {
-        Ok(c) => c,
-        Err(res) => return res,
-    };
+async fn token(State(state): State<AppState>, call: ClientCall) -> Response {
+    let ClientCall { client, params } = call;
     let names = [
         "grant_type",
         "code",
@@ -1080,30 +1095,22 @@ fn invalid_grant(why: &str) -> Response {
 }
 
 /// Who sends a client's request: its address and headers.
-type Caller = (ClientAddr, HeaderMap);
-
-/// A revocation or introspection request: the client, authenticated as at the token
-/// endpoint, and its `token` parameter (required, once).
-async fn client_and_token(
-    state: &AppState,
-    (addr, headers): &Caller,
-    body: &str,
-) -> Result<(OpClient, String), Response> {
-    let params = Params::parse(body);
-    let client = authenticate(state, addr, headers, &params).await?;
+/// A revocation or introspection request's `token` parameter (required, once), or why
+/// the request is invalid.
+fn token_of(params: &Params) -> Result<String, &'static str> {
     match params.one("token") {
-        Ok(Some(t)) => Ok((client, t.to_owned())),
-        Ok(None) => Err(invalid_request("token is missing")),
-        Err(_) => Err(invalid_request("token is repeated")),
+        Ok(Some(t)) => Ok(t.to_owned()),
+        Ok(None) => Err("token is missing"),
+        Err(_) => Err("token is repeated"),
     }
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
 /// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
-async fn revoke(State(state): State<AppState>, from: Caller, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &from, &body).await {
-        Ok(x) => x,
-        Err(res) => return res,
+async fn revoke(State(state): State<AppState>, call: ClientCall) -> Response {
+    let (client, token) = match token_of(&call.params) {
+        Ok(token) => (call.client, token),
+        Err(why) => return invalid_request(why),
     };
     let token = token.as_str();
     match grants::revoke(&state.db, &client, token).await {
@@ -1120,10 +1127,10 @@ async fn revoke(State(state): State<AppState>, from: Caller, body: String) -> Re
 
 /// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
 /// other token, live or not, is `{"active": false}`.
-async fn introspect(State(state): State<AppState>, from: Caller, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &from, &body).await {
-        Ok(x) => x,
-        Err(res) => return res,
+async fn introspect(State(state): State<AppState>, call: ClientCall) -> Response {
+    let (client, token) = match token_of(&call.params) {
+        Ok(token) => (call.client, token),
+        Err(why) => return invalid_request(why),
     };
     let token = token.as_str();
     let found = match grants::introspect(&state.db, &client, token).await {

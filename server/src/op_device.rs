@@ -6,7 +6,7 @@
 //! Who may approve is the application's "who may open it", with its second-factor step-up.
 
 use crate::op::{
-    Answer, access, authenticate, invalid_request, no_store, oauth_error, trouble, trouble_json,
+    Answer, ClientCall, access, invalid_request, no_store, oauth_error, trouble, trouble_json,
 };
 use app::extract::ClientAddr;
 use app::html::{Choice, Field, choice_page, field_page, message_page};
@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use openidconnect::core::CoreErrorResponseType;
 use portcullis::ssr::op::authorize::{self, Params};
 use portcullis::ssr::op::clients::{self, OpClient};
@@ -37,17 +37,8 @@ pub fn routes() -> Router<AppState> {
 
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1): for a client with the device flow
 /// on; the scope is granted as at the authorization endpoint.
-async fn device_authorization(
-    State(state): State<AppState>,
-    addr: ClientAddr,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let params = Params::parse(&body);
-    let client = match authenticate(&state, &addr, &headers, &params).await {
-        Ok(c) => c,
-        Err(res) => return res,
-    };
+async fn device_authorization(State(state): State<AppState>, call: ClientCall) -> Response {
+    let ClientCall { client, params } = call;
     if !client.view.device_flow {
         return oauth_error(
             StatusCode::BAD_REQUEST,
