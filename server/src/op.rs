@@ -206,7 +206,7 @@ async fn proceed(
         signed_in_at: data.signed_in_at,
     });
     let consent_needed = match person {
-        Some(p) if client.view.consent => {
+        Some(p) if client.view.settings.consent => {
             match prompt::covered(db, p.user_id, &client.app_id, &request.scope).await {
                 Ok(covered) => !covered,
                 Err(e) => return trouble(e),
@@ -901,12 +901,12 @@ async fn authenticated_client(
             ));
         }
     };
-    if client.view.auth_method != method {
+    if client.view.settings.auth_method != method {
         return Err(invalid_client(
             basic,
             &format!(
                 "this client authenticates with {}",
-                client.view.auth_method.as_str()
+                client.view.settings.auth_method.as_str()
             ),
         ));
     }
@@ -1019,7 +1019,7 @@ async fn token(
         &state.op_keys,
         &state.public_url,
         &client.view.client_id,
-        &client.view.id_token_alg,
+        &client.view.settings.id_token_alg,
         &tokens,
         &who,
     ) {
@@ -1045,7 +1045,7 @@ async fn device_poll(
 ) -> Result<grants::Exchanged, Response> {
     use openidconnect::DeviceCodeErrorResponseType as E;
     use portcullis::ssr::op::device::PollError;
-    if !client.view.device_flow {
+    if !client.view.settings.device_flow {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
             CoreErrorResponseType::UnauthorizedClient,

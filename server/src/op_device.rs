@@ -48,7 +48,7 @@ async fn device_authorization(
         Ok(c) => c,
         Err(res) => return res,
     };
-    if !client.view.device_flow {
+    if !client.view.settings.device_flow {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             CoreErrorResponseType::UnauthorizedClient,

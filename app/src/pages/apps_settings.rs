@@ -96,7 +96,7 @@ fn app_card(
     let delete = vec![("id", a.id.clone())];
     let edit_label = format!("Edit {}", a.name);
     let access = access_text(&a);
-    let rotate = client.as_ref().filter(|c| c.auth_method.confidential()).map(|_| {
+    let rotate = client.as_ref().filter(|c| c.settings.auth_method.confidential()).map(|_| {
         (
             format!(
                 "Make a new client secret for {}? The old one stops working at once: the application cannot sign anyone in until it has the new one.",

@@ -239,8 +239,12 @@ pub async fn deliver_due(
     for row in claimed {
         let client = clients::get(db, &row.app_id).await?;
         let Some((client_id, uri, alg)) = client.and_then(|c| {
-            let alg = Alg::parse(&c.view.id_token_alg).unwrap_or(Alg::Rs256);
-            Some((c.view.client_id, c.view.backchannel_logout_uri?, alg))
+            let alg = Alg::parse(&c.view.settings.id_token_alg).unwrap_or(Alg::Rs256);
+            Some((
+                c.view.client_id,
+                c.view.settings.backchannel_logout_uri?,
+                alg,
+            ))
         }) else {
             sending.spawn(async move { (row, String::new(), Outcome::NoLongerWanted) });
             continue;
