@@ -184,12 +184,7 @@ pub async fn sweep(db: &Db, now: i64) -> Result<Swept, sqlx::Error> {
         let mut tx = pool.begin().await?;
         let mut n = 0;
         for sql in &ended {
-            n = sqlx::query(sql)
-                .bind(now)
-                .bind(now - GRACE)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            n = crate::exec_on!(&mut *tx, sql, now, now - GRACE)?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(n)
