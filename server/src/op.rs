@@ -323,7 +323,7 @@ async fn consent_page(
     request: &AuthRequest,
 ) -> Response {
     let name = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
-        Ok(Some(app)) => app.name,
+        Ok(Some(app)) => app.settings.name,
         Ok(None) => return gone(),
         Err(e) => return trouble(e),
     };
@@ -469,7 +469,7 @@ pub(crate) async fn access(
     let (allowed, two_required) = match (&who, &app) {
         (Some(who), Some(app)) => (
             app.allows(who.is_admin, &who.username, &who.groups),
-            requirement.applies(who.is_admin, app.require_second_factor),
+            requirement.applies(who.is_admin, app.settings.require_second_factor),
         ),
         _ => (false, false),
     };

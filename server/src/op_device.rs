@@ -205,7 +205,7 @@ async fn application(state: &AppState, waiting: &Waiting) -> Result<(OpClient, S
     let client = clients::get(&state.db, &waiting.app_id).await;
     let app = portcullis::ssr::apps::get(&state.db, &waiting.app_id).await;
     match (client, app) {
-        (Ok(Some(c)), Ok(Some(a))) => Ok((c, a.name)),
+        (Ok(Some(c)), Ok(Some(a))) => Ok((c, a.settings.name)),
         (Ok(_), Ok(_)) => Err(form(StatusCode::BAD_REQUEST, "", Some(NOT_VALID))),
         (Err(e), _) | (_, Err(e)) => Err(trouble(e)),
     }

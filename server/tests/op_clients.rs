@@ -112,7 +112,7 @@ async fn editor_round_trip(app: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert!(saved.allow_tokens);
+    assert!(saved.settings.allow_tokens);
     let after = clients::get(&app.running.db, &id).await.unwrap().unwrap();
     assert_eq!(after.view.client_id, stored.view.client_id);
     assert_eq!(after.secret_hash.as_deref(), Some(hash.as_str()));

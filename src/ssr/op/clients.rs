@@ -220,7 +220,7 @@ pub async fn rotate_secret(
     let secret = new_secret();
     let name = crate::ssr::apps::get(db, app_id)
         .await?
-        .map_or_else(|| app_id.to_owned(), |a| a.name);
+        .map_or_else(|| app_id.to_owned(), |a| a.settings.name);
     let entry = crate::ssr::audit::Entry::new(crate::audit::EventKind::AppUpdated, by)
         .target("app", app_id, &name)
         .fields(vec!["client_secret".to_owned()]);
