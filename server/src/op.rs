@@ -16,7 +16,9 @@ use app::html::{
 };
 use app::state::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Path, RawQuery, State};
+use axum::extract::{
+    DefaultBodyLimit, Form, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -809,10 +811,46 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
     Ok(Some((decode(id)?, decode(secret)?)))
 }
 
+/// A client's own request (to the token, device authorization, revocation or introspection
+/// endpoint): its form's parameters, and the client they authenticate as ([`authenticate`]).
+/// Refused with the OAuth error response.
+pub(crate) struct ClientRequest {
+    pub client: OpClient,
+    pub params: Params,
+}
+
+impl FromRequest<AppState> for ClientRequest {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(addr) = ClientAddr::from_request_parts(&mut parts, state).await;
+        let headers = parts.headers.clone();
+        let body = String::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let params = Params::parse(&body);
+        let client = authenticate(state, &addr, &headers, &params).await?;
+        Ok(ClientRequest { client, params })
+    }
+}
+
+impl ClientRequest {
+    /// A revocation or introspection request's client and its `token` parameter (required,
+    /// once); what is wrong with it otherwise.
+    fn token(self) -> Result<(OpClient, String), &'static str> {
+        match self.params.one("token") {
+            Ok(Some(t)) => Ok((self.client, t.to_owned())),
+            Ok(None) => Err("token is missing"),
+            Err(_) => Err("token is repeated"),
+        }
+    }
+}
+
 /// The client a token request from `addr` authenticates as (§3.5): its registered method
 /// only. Failures (`invalid_client`) count against the address; once its budget is spent
 /// (`LoginLimiter::client_auth_check`), the request is refused before anything is read.
-pub(crate) async fn authenticate(
+async fn authenticate(
     state: &AppState,
     addr: &ClientAddr,
     headers: &HeaderMap,
@@ -926,15 +964,8 @@ async fn authenticated_client(
 /// and `refresh_token` (rotated on every use).
 async fn token(
     State(state): State<AppState>,
-    addr: ClientAddr,
-    headers: HeaderMap,
-    body: String,
+    ClientRequest { client, params }: ClientRequest,
 ) -> Response {
-    let params = Params::parse(&body);
-    let client = match authenticate(&state, &addr, &headers, &params).await {
-        Ok(c) => c,
-        Err(res) => return res,
-    };
     let names = [
         "grant_type",
         "code",
@@ -1079,31 +1110,12 @@ fn invalid_grant(why: &str) -> Response {
     )
 }
 
-/// Who sends a client's request: its address and headers.
-type Caller = (ClientAddr, HeaderMap);
-
-/// A revocation or introspection request: the client, authenticated as at the token
-/// endpoint, and its `token` parameter (required, once).
-async fn client_and_token(
-    state: &AppState,
-    (addr, headers): &Caller,
-    body: &str,
-) -> Result<(OpClient, String), Response> {
-    let params = Params::parse(body);
-    let client = authenticate(state, addr, headers, &params).await?;
-    match params.one("token") {
-        Ok(Some(t)) => Ok((client, t.to_owned())),
-        Ok(None) => Err(invalid_request("token is missing")),
-        Err(_) => Err(invalid_request("token is repeated")),
-    }
-}
-
 /// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
 /// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
-async fn revoke(State(state): State<AppState>, from: Caller, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &from, &body).await {
+async fn revoke(State(state): State<AppState>, req: ClientRequest) -> Response {
+    let (client, token) = match req.token() {
         Ok(x) => x,
-        Err(res) => return res,
+        Err(why) => return invalid_request(why),
     };
     let token = token.as_str();
     match grants::revoke(&state.db, &client, token).await {
@@ -1120,10 +1132,10 @@ async fn revoke(State(state): State<AppState>, from: Caller, body: String) -> Re
 
 /// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
 /// other token, live or not, is `{"active": false}`.
-async fn introspect(State(state): State<AppState>, from: Caller, body: String) -> Response {
-    let (client, token) = match client_and_token(&state, &from, &body).await {
+async fn introspect(State(state): State<AppState>, req: ClientRequest) -> Response {
+    let (client, token) = match req.token() {
         Ok(x) => x,
-        Err(res) => return res,
+        Err(why) => return invalid_request(why),
     };
     let token = token.as_str();
     let found = match grants::introspect(&state.db, &client, token).await {

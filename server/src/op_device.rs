@@ -6,7 +6,7 @@
 //! Who may approve is the application's "who may open it", with its second-factor step-up.
 
 use crate::op::{
-    Answer, access, authenticate, invalid_request, no_store, oauth_error, trouble, trouble_json,
+    Answer, ClientRequest, access, invalid_request, no_store, oauth_error, trouble, trouble_json,
 };
 use app::extract::ClientAddr;
 use app::html::{Choice, Field, choice_page, field_page, message_page};
@@ -16,7 +16,7 @@ use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use openidconnect::core::CoreErrorResponseType;
 use portcullis::ssr::op::authorize::{self, Params};
 use portcullis::ssr::op::clients::{self, OpClient};
@@ -39,15 +39,8 @@ pub fn routes() -> Router<AppState> {
 /// on; the scope is granted as at the authorization endpoint.
 async fn device_authorization(
     State(state): State<AppState>,
-    addr: ClientAddr,
-    headers: HeaderMap,
-    body: String,
+    ClientRequest { client, params }: ClientRequest,
 ) -> Response {
-    let params = Params::parse(&body);
-    let client = match authenticate(&state, &addr, &headers, &params).await {
-        Ok(c) => c,
-        Err(res) => return res,
-    };
     if !client.view.settings.device_flow {
         return oauth_error(
             StatusCode::BAD_REQUEST,
