@@ -115,14 +115,7 @@ pub struct AppDraft {
 /// A draft that passed [`AppDraft::validate`]: trimmed, normalised, safe to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidApp {
-    pub name: String,
-    pub urls: Vec<AppUrl>,
-    pub icon: String,
-    pub access: Access,
-    pub users: Vec<String>,
-    pub groups: Vec<String>,
-    pub allow_tokens: bool,
-    pub require_second_factor: bool,
+    pub settings: AppSettings,
     /// `Some` when the application is also an OpenID Connect client.
     pub client: Option<ValidClient>,
 }
@@ -206,14 +199,16 @@ impl AppDraft {
         let access = access.unwrap_or_default();
         let keep = access == Access::Listed;
         Ok(ValidApp {
-            name: name.to_owned(),
-            urls,
-            icon: icon.to_owned(),
-            access,
-            users: if keep { dedup(users) } else { Vec::new() },
-            groups: if keep { dedup(groups) } else { Vec::new() },
-            allow_tokens: self.allow_tokens,
-            require_second_factor: self.require_second_factor,
+            settings: AppSettings {
+                name: name.to_owned(),
+                urls,
+                icon: icon.to_owned(),
+                access,
+                users: if keep { dedup(users) } else { Vec::new() },
+                groups: if keep { dedup(groups) } else { Vec::new() },
+                allow_tokens: self.allow_tokens,
+                require_second_factor: self.require_second_factor,
+            },
             client,
         })
     }
@@ -294,6 +289,17 @@ fn check_names(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct App<U = AppUrl> {
     pub id: String,
+    #[serde(flatten)]
+    pub settings: AppSettings<U>,
+    pub position: i64,
+    /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
+    pub updated_at: i64,
+}
+
+/// An application's own settings: what a valid draft stores ([`ValidApp`]) and what a stored
+/// one shows ([`App`]), its URLs parsed or, in an [`AppView`], as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSettings<U = AppUrl> {
     pub name: String,
     pub urls: Vec<U>,
     /// As stored: a URL or a `data:` image.
@@ -307,9 +313,22 @@ pub struct App<U = AppUrl> {
     /// Everyone who opens it must have signed in with two factors.
     #[serde(default)]
     pub require_second_factor: bool,
-    pub position: i64,
-    /// Last edit (Unix seconds): makes uploaded icon URLs cacheable.
-    pub updated_at: i64,
+}
+
+impl AppSettings {
+    /// The same settings, their URLs as administrators see them.
+    pub fn view(&self) -> AppSettings<String> {
+        AppSettings {
+            name: self.name.clone(),
+            urls: self.urls.iter().map(ToString::to_string).collect(),
+            icon: self.icon.clone(),
+            access: self.access,
+            users: self.users.clone(),
+            groups: self.groups.clone(),
+            allow_tokens: self.allow_tokens,
+            require_second_factor: self.require_second_factor,
+        }
+    }
 }
 
 /// An application as administrators see it: its URLs normalised, e.g.
@@ -320,28 +339,15 @@ impl App {
     /// Whether a signed-in user may open it. Usernames compare case-insensitively (as at
     /// sign-in), group names exactly (as providers send them).
     pub fn allows(&self, is_admin: bool, username: &str, groups: &[String]) -> bool {
-        allows(
-            self.access,
-            &self.users,
-            &self.groups,
-            is_admin,
-            username,
-            groups,
-        )
+        let s = &self.settings;
+        allows(s.access, &s.users, &s.groups, is_admin, username, groups)
     }
 
     /// How the administrator's list shows it.
     pub fn view(&self) -> AppView {
         AppView {
             id: self.id.clone(),
-            name: self.name.clone(),
-            urls: self.urls.iter().map(ToString::to_string).collect(),
-            icon: self.icon.clone(),
-            access: self.access,
-            users: self.users.clone(),
-            groups: self.groups.clone(),
-            allow_tokens: self.allow_tokens,
-            require_second_factor: self.require_second_factor,
+            settings: self.settings.view(),
             position: self.position,
             updated_at: self.updated_at,
         }
@@ -352,14 +358,16 @@ impl App {
     pub(crate) fn for_test(id: &str, urls: &[&str]) -> App {
         App {
             id: id.into(),
-            name: id.into(),
-            urls: urls.iter().map(|u| AppUrl::parse(u).unwrap()).collect(),
-            icon: String::new(),
-            access: Access::Users,
-            users: vec![],
-            groups: vec![],
-            allow_tokens: false,
-            require_second_factor: false,
+            settings: AppSettings {
+                name: id.into(),
+                urls: urls.iter().map(|u| AppUrl::parse(u).unwrap()).collect(),
+                icon: String::new(),
+                access: Access::Users,
+                users: vec![],
+                groups: vec![],
+                allow_tokens: false,
+                require_second_factor: false,
+            },
             position: 0,
             updated_at: 0,
         }
@@ -367,18 +375,15 @@ impl App {
 
     /// How the start page shows it; an uploaded icon becomes a URL of its own.
     pub fn tile(&self) -> AppTile {
+        let s = &self.settings;
         AppTile {
             id: self.id.clone(),
-            name: self.name.clone(),
-            url: self
-                .urls
-                .first()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            icon: if self.icon.starts_with("data:") {
+            name: s.name.clone(),
+            url: s.urls.first().map(ToString::to_string).unwrap_or_default(),
+            icon: if s.icon.starts_with("data:") {
                 icon_path(&self.id, self.updated_at)
             } else {
-                self.icon.clone()
+                s.icon.clone()
             },
         }
     }
@@ -460,15 +465,16 @@ pub fn provider_group(slug: &str, group: &str, authoritative: bool) -> String {
 impl AppView {
     /// The editor's starting point for this application.
     pub fn draft(&self) -> AppDraft {
+        let s = &self.settings;
         AppDraft {
-            name: self.name.clone(),
-            urls: self.urls.join("\n"),
-            icon: self.icon.clone(),
-            access: self.access.as_str().to_owned(),
-            users: self.users.join(", "),
-            groups: self.groups.join(", "),
-            allow_tokens: self.allow_tokens,
-            require_second_factor: self.require_second_factor,
+            name: s.name.clone(),
+            urls: s.urls.join("\n"),
+            icon: s.icon.clone(),
+            access: s.access.as_str().to_owned(),
+            users: s.users.join(", "),
+            groups: s.groups.join(", "),
+            allow_tokens: s.allow_tokens,
+            require_second_factor: s.require_second_factor,
             client: ClientDraft::default(),
             http_image_origin: None,
         }

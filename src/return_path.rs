@@ -68,16 +68,15 @@ mod tests {
     use crate::apps::App;
 
     fn apps() -> Vec<App> {
-        vec![App {
-            name: "Sonarr".into(),
-            ..App::for_test(
-                "1",
-                &[
-                    "https://sonarr.home.test",
-                    "http://app.portcullis.test:8080/media",
-                ],
-            )
-        }]
+        let mut app = App::for_test(
+            "1",
+            &[
+                "https://sonarr.home.test",
+                "http://app.portcullis.test:8080/media",
+            ],
+        );
+        app.settings.name = "Sonarr".into();
+        vec![app]
     }
 
     #[test]

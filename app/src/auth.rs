@@ -85,7 +85,7 @@ pub async fn may_change_factors(
             .get(&st.db)
             .await?
             .iter()
-            .any(|a| a.require_second_factor);
+            .any(|a| a.settings.require_second_factor);
     if required {
         return Err(AppError::SecondFactorRequired);
     }

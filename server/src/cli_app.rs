@@ -241,7 +241,7 @@ async fn save_client(
     app: &portcullis::apps::App,
     valid: &portcullis::apps::ValidApp,
 ) -> anyhow::Result<()> {
-    let secret = clients::save(db, &app.id, &app.name, valid.client.as_ref())
+    let secret = clients::save(db, &app.id, &app.settings.name, valid.client.as_ref())
         .await
         .map_err(client_error)?;
     if let Some(c) = clients::get(db, &app.id).await? {
@@ -273,7 +273,7 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             let app = apps::create(&db, &valid, &portcullis::ssr::audit::Actor::cli())
                 .await
                 .map_err(explain)?;
-            println!("added application {} ({})", app.name, app.id);
+            println!("added application {} ({})", app.settings.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
         AppCommand::Update { app, fields } => {
@@ -298,7 +298,7 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             )
             .await
             .map_err(explain)?;
-            println!("updated application {} ({})", app.name, app.id);
+            println!("updated application {} ({})", app.settings.name, app.id);
             save_client(&db, &app, &valid).await?;
         }
         AppCommand::Remove { app } => {
@@ -306,7 +306,10 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
             apps::delete(&db, &existing.id, &portcullis::ssr::audit::Actor::cli())
                 .await
                 .map_err(explain)?;
-            println!("removed application {} ({})", existing.name, existing.id);
+            println!(
+                "removed application {} ({})",
+                existing.settings.name, existing.id
+            );
         }
         AppCommand::Secret { app } => {
             let existing = found(&db, &app).await?;
@@ -316,21 +319,26 @@ pub async fn app(config: &Config, cmd: AppCommand) -> anyhow::Result<()> {
                     .map_err(client_error)?;
             println!(
                 "new client secret of {} (shown only this once; the old one no longer works):\n{secret}",
-                existing.name
+                existing.settings.name
             );
         }
         AppCommand::List { json } => {
             let list: Vec<_> = apps::list(&db).await?.iter().map(|a| a.view()).collect();
             print_list(json, &list, &["ID", "NAME", "ACCESS", "URLS"], |a| {
-                let mut access = a.access.to_string();
-                if !a.users.is_empty() || !a.groups.is_empty() {
+                let mut access = a.settings.access.to_string();
+                if !a.settings.users.is_empty() || !a.settings.groups.is_empty() {
                     access = format!(
                         "{access} (users: {}; groups: {})",
-                        a.users.join(", "),
-                        a.groups.join(", ")
+                        a.settings.users.join(", "),
+                        a.settings.groups.join(", ")
                     );
                 }
-                vec![a.id.clone(), a.name.clone(), access, a.urls.join(" ")]
+                vec![
+                    a.id.clone(),
+                    a.settings.name.clone(),
+                    access,
+                    a.settings.urls.join(" "),
+                ]
             })?;
         }
     }

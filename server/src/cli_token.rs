@@ -70,10 +70,10 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
                 let app = apps::find(db, a)
                     .await?
                     .with_context(|| format!("no application is called or numbered {a:?}"))?;
-                if !app.allow_tokens {
+                if !app.settings.allow_tokens {
                     bail!(
                         "{} does not allow tokens: `portcullis app update {} --allow-tokens true` first",
-                        app.name,
+                        app.settings.name,
                         app.id
                     );
                 }
@@ -108,7 +108,11 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::List { user, json } => {
             let user = owner(db, &user).await?;
             let all = apps::list(db).await?;
-            let name = |id: &str| all.iter().find(|a| a.id == id).map(|a| a.name.clone());
+            let name = |id: &str| {
+                all.iter()
+                    .find(|a| a.id == id)
+                    .map(|a| a.settings.name.clone())
+            };
             let list = tokens::list(db, &user.id, name).await?;
             let headers = [
                 "ID",

@@ -236,17 +236,18 @@ async fn check(
         );
     };
     if !app.allows(who.is_admin, &who.username, &who.groups) {
-        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: not allowed");
+        tracing::info!(user = ?who.username, app = ?app.settings.name, "forward-auth: not allowed");
         let user = user_id.as_deref().map(|id| (id, who.username.as_str()));
         let words = format!(
             "You are signed in as {}, who may not open {}. Ask an administrator for access, or sign in as someone else.",
-            who.username, app.name
+            who.username, app.settings.name
         );
         let (outcome, res) = asker.forbid(app, user, NOT_ALLOWED, &words).await;
         return done(Some(app), outcome, res);
     }
-    if requirement.applies(who.is_admin, app.require_second_factor) && !data.two_factors() {
-        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: a second factor is required first");
+    if requirement.applies(who.is_admin, app.settings.require_second_factor) && !data.two_factors()
+    {
+        tracing::info!(user = ?who.username, app = ?app.settings.name, "forward-auth: a second factor is required first");
         return done(Some(app), Check::StepUp, step_up_first(state, url, flavor));
     }
     done(Some(app), Check::Allowed, allowed(app, &who))
@@ -266,8 +267,8 @@ async fn token_check(
     asker: Asker<'_>,
     requirement: Requirement,
 ) -> (Check, Response) {
-    if !app.allow_tokens {
-        tracing::info!(app = ?app.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
+    if !app.settings.allow_tokens {
+        tracing::info!(app = ?app.settings.name, "forward-auth: a personal access token for an application that does not allow tokens; refused");
         let words = "This application does not accept personal access tokens. An administrator can allow them in its settings.";
         return asker.forbid(app, None, TOKENS_NOT_ALLOWED, words).await;
     }
@@ -289,12 +290,12 @@ async fn token_check(
         (Check::Refused, res)
     };
     let Some(token) = found else {
-        tracing::info!(app = ?app.name, "forward-auth: unknown, expired or revoked personal access token; refused");
+        tracing::info!(app = ?app.settings.name, "forward-auth: unknown, expired or revoked personal access token; refused");
         asker.denied(app, None, "invalid_token").await;
         return invalid();
     };
     if !token.opens(&app.id) {
-        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
+        tracing::info!(app = ?app.settings.name, token = ?token.id, "forward-auth: the token does not name this application; refused");
         let owner = Some((token.user_id.as_str(), ""));
         let words = "This personal access token was not made for this application.";
         return asker.forbid(app, owner, NOT_FOR_THIS_TOKEN, words).await;
@@ -310,21 +311,21 @@ async fn token_check(
         .as_deref()
         .is_some_and(|u| !u.eq_ignore_ascii_case(&who.username))
     {
-        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: HTTP Basic names another user than the token's owner; refused");
+        tracing::info!(app = ?app.settings.name, token = ?token.id, "forward-auth: HTTP Basic names another user than the token's owner; refused");
         return invalid();
     }
     if !app.allows(who.is_admin, &who.username, &who.groups) {
-        tracing::info!(user = ?who.username, app = ?app.name, "forward-auth: token owner not allowed");
+        tracing::info!(user = ?who.username, app = ?app.settings.name, "forward-auth: token owner not allowed");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
-        let words = format!("{} may not open {}.", who.username, app.name);
+        let words = format!("{} may not open {}.", who.username, app.settings.name);
         return asker.forbid(app, user, NOT_ALLOWED, &words).await;
     }
-    if requirement.applies(who.is_admin, app.require_second_factor) && !token.two_factors {
-        tracing::info!(app = ?app.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
+    if requirement.applies(who.is_admin, app.settings.require_second_factor) && !token.two_factors {
+        tracing::info!(app = ?app.settings.name, token = ?token.id, "forward-auth: the application requires two factors and the token was made with one; refused");
         let user = Some((token.user_id.as_str(), who.username.as_str()));
         let words = format!(
             "{} requires a second factor, and this token was made in a session signed in with one factor. Sign in with a passkey or a one-time code and make a new token.",
-            app.name
+            app.settings.name
         );
         return asker.forbid(app, user, ONE_FACTOR_TOKEN, &words).await;
     }
@@ -363,7 +364,7 @@ impl Asker<'_> {
     /// audit log's row of its minute, application, user and reason.
     async fn denied(self, app: &App, user: Option<(&str, &str)>, reason: &'static str) {
         let client = app::extract::ClientAddr::of(self.peer.ip(), self.headers, self.state).0;
-        let target = (app.id.as_str(), app.name.as_str());
+        let target = (app.id.as_str(), app.settings.name.as_str());
         portcullis::ssr::audit::denied(&self.state.db, target, user, reason, client).await;
     }
 
@@ -483,7 +484,7 @@ fn allowed(app: &App, who: &Identity) -> Response {
     set(REMOTE_EMAIL, who.email.as_deref().unwrap_or(""));
     set(REMOTE_GROUPS, &who.groups.join(","));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    tracing::debug!(user = ?who.username, app = ?app.name, "forward-auth: allowed");
+    tracing::debug!(user = ?who.username, app = ?app.settings.name, "forward-auth: allowed");
     res
 }
 

@@ -16,7 +16,9 @@ use app::html::{
 };
 use app::state::AppState;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, Path, RawQuery, State};
+use axum::extract::{
+    DefaultBodyLimit, Form, FromRequest, FromRequestParts, Path, RawQuery, Request, State,
+};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -206,7 +208,7 @@ async fn proceed(
         signed_in_at: data.signed_in_at,
     });
     let consent_needed = match person {
-        Some(p) if client.view.consent => {
+        Some(p) if client.view.settings.consent => {
             match prompt::covered(db, p.user_id, &client.app_id, &request.scope).await {
                 Ok(covered) => !covered,
                 Err(e) => return trouble(e),
@@ -323,7 +325,7 @@ async fn consent_page(
     request: &AuthRequest,
 ) -> Response {
     let name = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
-        Ok(Some(app)) => app.name,
+        Ok(Some(app)) => app.settings.name,
         Ok(None) => return gone(),
         Err(e) => return trouble(e),
     };
@@ -469,7 +471,7 @@ pub(crate) async fn access(
     let (allowed, two_required) = match (&who, &app) {
         (Some(who), Some(app)) => (
             app.allows(who.is_admin, &who.username, &who.groups),
-            requirement.applies(who.is_admin, app.require_second_factor),
+            requirement.applies(who.is_admin, app.settings.require_second_factor),
         ),
         _ => (false, false),
     };
@@ -809,27 +811,39 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, ()
     Ok(Some((decode(id)?, decode(secret)?)))
 }
 
-/// A request to the token, revocation, introspection or device authorization endpoint: its
-/// form, and the client it authenticated as ([`authenticate`]); the OAuth error otherwise.
-pub(crate) struct ClientCall {
-    pub(crate) client: OpClient,
-    pub(crate) params: Params,
+/// A client's own request (to the token, device authorization, revocation or introspection
+/// endpoint): its form's parameters, and the client they authenticate as ([`authenticate`]).
+/// Refused with the OAuth error response.
+pub(crate) struct ClientRequest {
+    pub client: OpClient,
+    pub params: Params,
 }
 
-impl axum::extract::FromRequest<AppState> for ClientCall {
+impl FromRequest<AppState> for ClientRequest {
     type Rejection = Response;
 
-    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
-        use axum::extract::FromRequestParts;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
         let (mut parts, body) = req.into_parts();
         let Ok(addr) = ClientAddr::from_request_parts(&mut parts, state).await;
         let headers = parts.headers.clone();
-        let body = String::from_request(axum::extract::Request::from_parts(parts, body), state)
+        let body = String::from_request(Request::from_parts(parts, body), state)
             .await
             .map_err(IntoResponse::into_response)?;
         let params = Params::parse(&body);
         let client = authenticate(state, &addr, &headers, &params).await?;
-        Ok(ClientCall { client, params })
+        Ok(ClientRequest { client, params })
+    }
+}
+
+impl ClientRequest {
+    /// A revocation or introspection request's client and its `token` parameter (required,
+    /// once); what is wrong with it otherwise.
+    fn token(self) -> Result<(OpClient, String), &'static str> {
+        match self.params.one("token") {
+            Ok(Some(t)) => Ok((self.client, t.to_owned())),
+            Ok(None) => Err("token is missing"),
+            Err(_) => Err("token is repeated"),
+        }
     }
 }
 
@@ -925,12 +939,12 @@ async fn authenticated_client(
             ));
         }
     };
-    if client.view.auth_method != method {
+    if client.view.settings.auth_method != method {
         return Err(invalid_client(
             basic,
             &format!(
                 "this client authenticates with {}",
-                client.view.auth_method.as_str()
+                client.view.settings.auth_method.as_str()
             ),
         ));
     }
@@ -948,8 +962,10 @@ async fn authenticated_client(
 
 /// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
 /// and `refresh_token` (rotated on every use).
-async fn token(State(state): State<AppState>, call: ClientCall) -> Response {
-    let ClientCall { client, params } = call;
+async fn token(
+    State(state): State<AppState>,
+    ClientRequest { client, params }: ClientRequest,
+) -> Response {
     let names = [
         "grant_type",
         "code",
@@ -1034,7 +1050,7 @@ async fn token(State(state): State<AppState>, call: ClientCall) -> Response {
         &state.op_keys,
         &state.public_url,
         &client.view.client_id,
-        &client.view.id_token_alg,
+        &client.view.settings.id_token_alg,
         &tokens,
         &who,
     ) {
@@ -1060,7 +1076,7 @@ async fn device_poll(
 ) -> Result<grants::Exchanged, Response> {
     use openidconnect::DeviceCodeErrorResponseType as E;
     use portcullis::ssr::op::device::PollError;
-    if !client.view.device_flow {
+    if !client.view.settings.device_flow {
         return Err(oauth_error(
             StatusCode::BAD_REQUEST,
             CoreErrorResponseType::UnauthorizedClient,
@@ -1094,22 +1110,11 @@ fn invalid_grant(why: &str) -> Response {
     )
 }
 
-/// Who sends a client's request: its address and headers.
-/// A revocation or introspection request's `token` parameter (required, once), or why
-/// the request is invalid.
-fn token_of(params: &Params) -> Result<String, &'static str> {
-    match params.one("token") {
-        Ok(Some(t)) => Ok(t.to_owned()),
-        Ok(None) => Err("token is missing"),
-        Err(_) => Err("token is repeated"),
-    }
-}
-
 /// `POST /oauth2/revoke` (RFC 7009): the client authenticates as at the token endpoint; an
 /// access token is revoked, a refresh token revokes its grant; an unknown token is 200 too.
-async fn revoke(State(state): State<AppState>, call: ClientCall) -> Response {
-    let (client, token) = match token_of(&call.params) {
-        Ok(token) => (call.client, token),
+async fn revoke(State(state): State<AppState>, req: ClientRequest) -> Response {
+    let (client, token) = match req.token() {
+        Ok(x) => x,
         Err(why) => return invalid_request(why),
     };
     let token = token.as_str();
@@ -1127,9 +1132,9 @@ async fn revoke(State(state): State<AppState>, call: ClientCall) -> Response {
 
 /// `POST /oauth2/introspect` (RFC 7662): for the authenticated client's own tokens; any
 /// other token, live or not, is `{"active": false}`.
-async fn introspect(State(state): State<AppState>, call: ClientCall) -> Response {
-    let (client, token) = match token_of(&call.params) {
-        Ok(token) => (call.client, token),
+async fn introspect(State(state): State<AppState>, req: ClientRequest) -> Response {
+    let (client, token) = match req.token() {
+        Ok(x) => x,
         Err(why) => return invalid_request(why),
     };
     let token = token.as_str();

@@ -6,7 +6,7 @@
 //! Who may approve is the application's "who may open it", with its second-factor step-up.
 
 use crate::op::{
-    Answer, ClientCall, access, invalid_request, no_store, oauth_error, trouble, trouble_json,
+    Answer, ClientRequest, access, invalid_request, no_store, oauth_error, trouble, trouble_json,
 };
 use app::extract::ClientAddr;
 use app::html::{Choice, Field, choice_page, field_page, message_page};
@@ -37,9 +37,11 @@ pub fn routes() -> Router<AppState> {
 
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1): for a client with the device flow
 /// on; the scope is granted as at the authorization endpoint.
-async fn device_authorization(State(state): State<AppState>, call: ClientCall) -> Response {
-    let ClientCall { client, params } = call;
-    if !client.view.device_flow {
+async fn device_authorization(
+    State(state): State<AppState>,
+    ClientRequest { client, params }: ClientRequest,
+) -> Response {
+    if !client.view.settings.device_flow {
         return oauth_error(
             StatusCode::BAD_REQUEST,
             CoreErrorResponseType::UnauthorizedClient,
@@ -196,7 +198,7 @@ async fn application(state: &AppState, waiting: &Waiting) -> Result<(OpClient, S
     let client = clients::get(&state.db, &waiting.app_id).await;
     let app = portcullis::ssr::apps::get(&state.db, &waiting.app_id).await;
     match (client, app) {
-        (Ok(Some(c)), Ok(Some(a))) => Ok((c, a.name)),
+        (Ok(Some(c)), Ok(Some(a))) => Ok((c, a.settings.name)),
         (Ok(_), Ok(_)) => Err(form(StatusCode::BAD_REQUEST, "", Some(NOT_VALID))),
         (Err(e), _) | (_, Err(e)) => Err(trouble(e)),
     }

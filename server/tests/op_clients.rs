@@ -60,8 +60,14 @@ async fn editor_round_trip(app: &TestApp) {
         "{:?}",
         stored.view
     );
-    assert_eq!(stored.view.redirect_uris, ["https://wiki.example/cb"]);
-    assert_eq!(stored.view.scopes, ["openid", "profile", "email", "groups"]);
+    assert_eq!(
+        stored.view.settings.redirect_uris,
+        ["https://wiki.example/cb"]
+    );
+    assert_eq!(
+        stored.view.settings.scopes,
+        ["openid", "profile", "email", "groups"]
+    );
     let hash = stored.secret_hash.clone().unwrap();
     assert!(hash.starts_with("sha256:"));
 
@@ -106,11 +112,11 @@ async fn editor_round_trip(app: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    assert!(saved.allow_tokens);
+    assert!(saved.settings.allow_tokens);
     let after = clients::get(&app.running.db, &id).await.unwrap().unwrap();
     assert_eq!(after.view.client_id, stored.view.client_id);
     assert_eq!(after.secret_hash.as_deref(), Some(hash.as_str()));
-    assert_eq!(after.view.scopes, ["openid", "email"]);
+    assert_eq!(after.view.settings.scopes, ["openid", "email"]);
     assert!(call_json(app, &root, "admin/apps").await["notice"].is_null());
 
     // A public client has no secret.
@@ -214,7 +220,7 @@ async fn cli_clients(app: &TestApp) {
         stored.secret_hash.as_deref().unwrap(),
         &first
     ));
-    assert_eq!(stored.view.scopes, ["openid", "groups"]);
+    assert_eq!(stored.view.settings.scopes, ["openid", "groups"]);
 
     let run = app.cli(&["app", "secret", "Grafana"]);
     assert!(run.ok, "{}", run.text());

@@ -128,6 +128,13 @@ impl Default for ClientDraft {
 pub struct ValidClient {
     /// `None`: make one (a new client given no ID).
     pub client_id: Option<String>,
+    pub settings: ClientSettings,
+}
+
+/// A client's settings, valid: what a save stores ([`ValidClient`]) and what a stored client
+/// shows ([`ClientView`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSettings {
     /// As typed (trimmed): compared byte for byte with a request's `redirect_uri`.
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -220,14 +227,16 @@ impl ClientDraft {
         }
         Some(ValidClient {
             client_id: (!client_id.is_empty()).then(|| client_id.to_owned()),
-            redirect_uris,
-            post_logout_redirect_uris,
-            backchannel_logout_uri: (!backchannel.is_empty()).then(|| backchannel.to_owned()),
-            auth_method: auth_method?,
-            scopes,
-            id_token_alg: id_token_alg?.to_owned(),
-            device_flow: self.device_flow,
-            consent: self.consent,
+            settings: ClientSettings {
+                redirect_uris,
+                post_logout_redirect_uris,
+                backchannel_logout_uri: (!backchannel.is_empty()).then(|| backchannel.to_owned()),
+                auth_method: auth_method?,
+                scopes,
+                id_token_alg: id_token_alg?.to_owned(),
+                device_flow: self.device_flow,
+                consent: self.consent,
+            },
         })
     }
 }
@@ -239,14 +248,7 @@ pub struct ClientView {
     pub client_id: String,
     /// `pc_cs_` and four characters of the secret; `None` for a public client.
     pub secret_hint: Option<String>,
-    pub auth_method: AuthMethod,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
-    pub scopes: Vec<String>,
-    pub id_token_alg: String,
-    pub device_flow: bool,
-    pub consent: bool,
+    pub settings: ClientSettings,
     /// The first code exchange (Unix seconds): the client ID is frozen from then on.
     pub first_used_at: Option<i64>,
 }
@@ -254,17 +256,18 @@ pub struct ClientView {
 impl ClientView {
     /// The editor's starting point for this client.
     pub fn draft(&self) -> ClientDraft {
+        let s = &self.settings;
         ClientDraft {
             oidc: true,
             client_id: self.client_id.clone(),
-            redirect_uris: self.redirect_uris.join("\n"),
-            post_logout_redirect_uris: self.post_logout_redirect_uris.join("\n"),
-            backchannel_logout_uri: self.backchannel_logout_uri.clone().unwrap_or_default(),
-            client_auth: self.auth_method.as_str().to_owned(),
-            client_scopes: self.scopes.join(" "),
-            id_token_alg: self.id_token_alg.clone(),
-            device_flow: self.device_flow,
-            consent: self.consent,
+            redirect_uris: s.redirect_uris.join("\n"),
+            post_logout_redirect_uris: s.post_logout_redirect_uris.join("\n"),
+            backchannel_logout_uri: s.backchannel_logout_uri.clone().unwrap_or_default(),
+            client_auth: s.auth_method.as_str().to_owned(),
+            client_scopes: s.scopes.join(" "),
+            id_token_alg: s.id_token_alg.clone(),
+            device_flow: s.device_flow,
+            consent: s.consent,
         }
     }
 }
@@ -405,10 +408,10 @@ mod tests {
     fn defaults_are_a_basic_client_with_the_usual_scopes() {
         let v = valid(&draft("https://grafana.example/login/generic_oauth"));
         assert_eq!(v.client_id, None);
-        assert_eq!(v.auth_method, AuthMethod::Basic);
-        assert_eq!(v.scopes, ["openid", "profile", "email", "groups"]);
-        assert_eq!(v.id_token_alg, "RS256");
-        assert_eq!(v.backchannel_logout_uri, None);
+        assert_eq!(v.settings.auth_method, AuthMethod::Basic);
+        assert_eq!(v.settings.scopes, ["openid", "profile", "email", "groups"]);
+        assert_eq!(v.settings.id_token_alg, "RS256");
+        assert_eq!(v.settings.backchannel_logout_uri, None);
     }
 
     #[test]
@@ -417,7 +420,7 @@ mod tests {
             " https://App.example/cb?x=1 \nhttp://127.0.0.1:8080/cb\nhttps://App.example/cb?x=1\nhttp://[::1]/cb\nhttp://localhost:3000/",
         ));
         assert_eq!(
-            v.redirect_uris,
+            v.settings.redirect_uris,
             [
                 "https://App.example/cb?x=1",
                 "http://127.0.0.1:8080/cb",
@@ -494,9 +497,12 @@ mod tests {
         d.post_logout_redirect_uris = "https://app.example/bye".into();
         d.backchannel_logout_uri = "http://127.0.0.1:9000/bc".into();
         let v = valid(&d);
-        assert_eq!(v.post_logout_redirect_uris, ["https://app.example/bye"]);
         assert_eq!(
-            v.backchannel_logout_uri.as_deref(),
+            v.settings.post_logout_redirect_uris,
+            ["https://app.example/bye"]
+        );
+        assert_eq!(
+            v.settings.backchannel_logout_uri.as_deref(),
             Some("http://127.0.0.1:9000/bc")
         );
     }
@@ -512,7 +518,7 @@ mod tests {
         ] {
             let mut d = draft("https://app.example/cb");
             d.client_auth = typed.into();
-            assert_eq!(valid(&d).auth_method, want);
+            assert_eq!(valid(&d).settings.auth_method, want);
         }
         let mut d = draft("https://app.example/cb");
         d.client_auth = "private_key_jwt".into();
@@ -524,7 +530,10 @@ mod tests {
     fn scopes_are_a_known_subset_with_openid() {
         let mut d = draft("https://app.example/cb");
         d.client_scopes = "email, openid email\noffline_access".into();
-        assert_eq!(valid(&d).scopes, ["openid", "email", "offline_access"]);
+        assert_eq!(
+            valid(&d).settings.scopes,
+            ["openid", "email", "offline_access"]
+        );
         d.client_scopes = "openid address".into();
         let e = errors_of(&d);
         assert!(e[0].1.contains("\"address\" is not a scope"), "{e:?}");
@@ -536,7 +545,7 @@ mod tests {
     fn id_token_algorithms_are_rs256_or_es256_never_none() {
         let mut d = draft("https://app.example/cb");
         d.id_token_alg = "es256".into();
-        assert_eq!(valid(&d).id_token_alg, "ES256");
+        assert_eq!(valid(&d).settings.id_token_alg, "ES256");
         for bad in ["none", "HS256", "PS256"] {
             d.id_token_alg = bad.into();
             assert_eq!(errors_of(&d)[0].0, "id_token_alg");

@@ -128,7 +128,10 @@ pub fn judge<'a>(apps: &'a [App], req: &RequestUrl) -> Result<Option<&'a App>, R
 }
 
 fn name(app: Option<&App>) -> String {
-    app.map_or_else(|| "no application".to_owned(), |a| format!("{:?}", a.name))
+    app.map_or_else(
+        || "no application".to_owned(),
+        |a| format!("{:?}", a.settings.name),
+    )
 }
 
 /// The application whose URL covers (`url`'s origin, `path`) most specifically; ties go to
@@ -137,6 +140,7 @@ fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Option<&'a App> {
     let mut best: Option<(&App, usize)> = None;
     for app in apps {
         if let Some(score) = app
+            .settings
             .urls
             .iter()
             .filter_map(|u| u.covers_path(url, path))

@@ -107,16 +107,16 @@ fn validate_keeps_lists_only_for_listed_access() {
     )
     .validate()
     .unwrap();
-    assert_eq!(v.urls.len(), 2);
-    assert_eq!(v.users, ["alice", "bob"]);
-    assert_eq!(v.groups, ["media", "home lab"]);
+    assert_eq!(v.settings.urls.len(), 2);
+    assert_eq!(v.settings.users, ["alice", "bob"]);
+    assert_eq!(v.settings.groups, ["media", "home lab"]);
     let v = draft("https://a.test", "admins", "alice", "media")
         .validate()
         .unwrap();
-    assert_eq!(v.access, Access::Admins);
-    assert!(v.users.is_empty() && v.groups.is_empty());
+    assert_eq!(v.settings.access, Access::Admins);
+    assert!(v.settings.users.is_empty() && v.settings.groups.is_empty());
     let v = draft("https://a.test", "", "", "").validate().unwrap();
-    assert_eq!(v.access, Access::Users);
+    assert_eq!(v.settings.access, Access::Users);
 }
 
 #[test]
@@ -213,19 +213,15 @@ fn views_round_trip_to_drafts() {
     .unwrap();
     let a = App {
         id: "1".into(),
-        name: v.name,
-        urls: v.urls,
-        icon: "data:image/png;base64,AAAA".into(),
-        access: v.access,
-        users: v.users,
-        groups: v.groups,
-        allow_tokens: v.allow_tokens,
-        require_second_factor: v.require_second_factor,
+        settings: AppSettings {
+            icon: "data:image/png;base64,AAAA".into(),
+            ..v.settings
+        },
         position: 0,
         updated_at: 7,
     };
     let again = a.view().draft().validate().unwrap();
-    assert_eq!(again.urls, a.urls);
+    assert_eq!(again.settings.urls, a.settings.urls);
     assert_eq!(a.tile().icon, "/api/v1/apps/1/icon?v=7");
     assert_eq!(a.tile().url, "https://a.test/x");
 }
@@ -269,7 +265,7 @@ fn provider_groups_are_kept_apart_from_assigned_ones() {
     let slug = "s".repeat(crate::provider::SLUG_MAX);
     let longest = provider_group(&slug, &"g".repeat(ENTRY_MAX), false);
     let d = draft("https://a.test", "listed", "", &longest);
-    assert_eq!(d.validate().unwrap().groups, vec![longest.clone()]);
+    assert_eq!(d.validate().unwrap().settings.groups, vec![longest.clone()]);
     let d = draft("https://a.test", "listed", "", &format!("{longest}x"));
     assert!(d.validate().is_err());
 }

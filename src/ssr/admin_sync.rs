@@ -61,16 +61,8 @@ pub async fn revoke_unless_last(
          JOIN oidc_providers p ON p.slug = l.provider_slug WHERE l.user_id = u.id AND p.enabled = $4))))";
     let methods = providers::login_methods(db).await?;
     let n = users_locked_tx!(db, tx, "is_admin = $1", true => {
-        let n = sqlx::query(GUARDED_REVOKE)
-            .bind(user_id)
-            .bind(methods.local)
-            .bind(methods.oidc)
-            .bind(true)
-            .bind(false)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let (local, oidc) = (methods.local, methods.oidc);
+        let n = crate::exec_on!(&mut *tx, GUARDED_REVOKE, user_id, local, oidc, true, false, now())?;
         if n > 0 {
             crate::audit_write!(&mut *tx, entry)?;
         }

@@ -7,7 +7,7 @@ use super::db::{Db, is_unique_violation};
 use super::groups;
 use super::order::APPS;
 use super::users::UserRow;
-use crate::apps::{Access, App, AppUrl, AppView, ValidApp};
+use crate::apps::{Access, App, AppSettings, AppUrl, AppView, ValidApp};
 use crate::audit::EventKind;
 use crate::on_pool;
 use crate::second_factor::Requirement;
@@ -53,21 +53,23 @@ pub(crate) fn lines(s: &str) -> Vec<String> {
 impl Row {
     fn app(self) -> App {
         App {
-            urls: self
-                .urls
-                .lines()
-                .filter_map(|u| AppUrl::parse(u).ok())
-                .collect(),
-            // An unknown access value (a hand-edited row) lets administrators only: fail
-            // closed.
-            access: Access::parse(&self.access).unwrap_or(Access::Admins),
-            users: lines(&self.allowed_users),
-            groups: lines(&self.allowed_groups),
-            allow_tokens: self.allow_tokens,
-            require_second_factor: self.require_second_factor,
+            settings: AppSettings {
+                urls: self
+                    .urls
+                    .lines()
+                    .filter_map(|u| AppUrl::parse(u).ok())
+                    .collect(),
+                // An unknown access value (a hand-edited row) lets administrators only: fail
+                // closed.
+                access: Access::parse(&self.access).unwrap_or(Access::Admins),
+                users: lines(&self.allowed_users),
+                groups: lines(&self.allowed_groups),
+                allow_tokens: self.allow_tokens,
+                require_second_factor: self.require_second_factor,
+                name: self.name,
+                icon: self.icon,
+            },
             id: self.id,
-            name: self.name,
-            icon: self.icon,
             position: self.position,
             updated_at: self.updated_at,
         }
@@ -122,7 +124,7 @@ async fn write(
     db: &Db,
     sql: &str,
     id: &str,
-    a: &ValidApp,
+    a: &AppSettings,
     entry: &Entry,
 ) -> Result<u64, AppsError> {
     let urls = a
@@ -151,6 +153,7 @@ async fn write(
 
 pub async fn create(db: &Db, a: &ValidApp, by: &Actor) -> Result<App, AppsError> {
     let id = uuid::Uuid::new_v4().to_string();
+    let a = &a.settings;
     let entry = Entry::new(EventKind::AppCreated, by).target("app", &id, &a.name);
     let sql = "INSERT INTO applications (id, name, urls, icon, access, allowed_users, \
                allowed_groups, position, created_at, updated_at, allow_tokens, require_second_factor) \
@@ -165,15 +168,9 @@ pub async fn update(db: &Db, id: &str, a: &ValidApp, by: &Actor) -> Result<App, 
         .await?
         .ok_or_else(|| AppsError::NotFound(id.to_owned()))?
         .view();
+    let a = &a.settings;
     let new = AppView {
-        name: a.name.clone(),
-        urls: a.urls.iter().map(ToString::to_string).collect(),
-        icon: a.icon.clone(),
-        access: a.access,
-        users: a.users.clone(),
-        groups: a.groups.clone(),
-        allow_tokens: a.allow_tokens,
-        require_second_factor: a.require_second_factor,
+        settings: a.view(),
         ..old.clone()
     };
     let entry = Entry::new(EventKind::AppUpdated, by)
@@ -191,7 +188,9 @@ pub async fn update(db: &Db, id: &str, a: &ValidApp, by: &Actor) -> Result<App, 
 }
 
 pub async fn delete(db: &Db, id: &str, by: &Actor) -> Result<(), AppsError> {
-    let name = get(db, id).await?.map_or_else(|| id.to_owned(), |a| a.name);
+    let name = get(db, id)
+        .await?
+        .map_or_else(|| id.to_owned(), |a| a.settings.name);
     let entry = Entry::new(EventKind::AppDeleted, by).target("app", id, &name);
     match crate::exec_audited!(db, &entry, "DELETE FROM applications WHERE id = $1", id)? {
         0 => Err(AppsError::NotFound(id.to_owned())),
@@ -215,7 +214,7 @@ pub async fn visible_among(
     user: &UserRow,
     apps: Vec<App>,
 ) -> Result<Vec<App>, sqlx::Error> {
-    let groups = if apps.iter().any(|a| a.access == Access::Listed) {
+    let groups = if apps.iter().any(|a| a.settings.access == Access::Listed) {
         groups::of_user(db, &user.id).await?
     } else {
         Vec::new()

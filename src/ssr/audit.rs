@@ -206,11 +206,7 @@ macro_rules! exec_audited_if {
     ($db:expr, $entry:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
         $crate::on_pool!($db, pool => async {
             let mut tx = pool.begin().await?;
-            let n = sqlx::query($sql)
-                $(.bind($arg))*
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let n = $crate::exec_on!(&mut *tx, $sql $(, $arg)*)?;
             if n > 0 {
                 for entry in $entry {
                     $crate::audit_write!(&mut *tx, entry)?;

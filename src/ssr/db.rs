@@ -49,11 +49,20 @@ macro_rules! on_pool {
 #[macro_export]
 macro_rules! exec {
     ($db:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
-        $crate::on_pool!($db, pool => sqlx::query($sql)
+        $crate::on_pool!($db, pool => $crate::exec_on!(pool, $sql $(, $arg)*))
+    };
+}
+
+/// [`exec!`] on one connection: inside a transaction (`&mut *tx`), where the statement must
+/// share it with what follows (its audit event, a guarded change's other statements).
+#[macro_export]
+macro_rules! exec_on {
+    ($conn:expr, $sql:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query($sql)
             $(.bind($arg))*
-            .execute(pool)
+            .execute($conn)
             .await
-            .map(|r| r.rows_affected()))
+            .map(|r| r.rows_affected())
     };
 }
 

@@ -506,19 +506,10 @@ pub async fn unlink(
     const END_SESSIONS: &str =
         "DELETE FROM sessions WHERE user_id = $1 AND provider_slug = $2 AND id <> $3";
     let deleted = users_locked_tx!(db, tx, "id = $1", user_id => {
-        let n = sqlx::query(GUARDED_DELETE)
-            .bind(user_id)
-            .bind(slug)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = crate::exec_on!(&mut *tx, GUARDED_DELETE, user_id, slug)?;
         if n > 0 {
-            sqlx::query(END_SESSIONS)
-                .bind(user_id)
-                .bind(slug)
-                .bind(keep_session.unwrap_or(""))
-                .execute(&mut *tx)
-                .await?;
+            let keep = keep_session.unwrap_or("");
+            crate::exec_on!(&mut *tx, END_SESSIONS, user_id, slug, keep)?;
             let entry = Entry::new(EventKind::IdentityUnlinked, by)
                 .on_user(user_id)
                 .detail("provider", slug);

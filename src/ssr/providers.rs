@@ -670,16 +670,9 @@ pub async fn delete(db: &Db, slug: &str, by: &Actor) -> Result<i64, ProviderErro
         .map_or_else(|| slug.to_owned(), |p| p.name);
     on_pool!(db, pool => {
         let mut tx = pool.begin().await?;
-        let links = sqlx::query("DELETE FROM linked_identities WHERE provider_slug = $1")
-            .bind(slug)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let gone = sqlx::query("DELETE FROM oidc_providers WHERE slug = $1")
-            .bind(slug)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let links =
+            crate::exec_on!(&mut *tx, "DELETE FROM linked_identities WHERE provider_slug = $1", slug)?;
+        let gone = crate::exec_on!(&mut *tx, "DELETE FROM oidc_providers WHERE slug = $1", slug)?;
         if gone == 0 {
             return Err(ProviderError::NotFound(slug.to_owned()));
         }

@@ -52,20 +52,20 @@ pub async fn create(
             .detail("expires_in_days", t.expires_in_days)
     };
     let inserted = users_locked_tx!(db, tx, "id = $1", user_id => {
-        let n = sqlx::query(GUARDED_INSERT)
-            .bind(&id)
-            .bind(user_id)
-            .bind(&t.name)
-            .bind(token_hash(&token))
-            .bind(&hint)
-            .bind(t.apps.join("\n"))
-            .bind(created)
-            .bind(expires)
-            .bind(PER_USER_MAX)
-            .bind(two_factors)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = crate::exec_on!(
+            &mut *tx,
+            GUARDED_INSERT,
+            &id,
+            user_id,
+            &t.name,
+            token_hash(&token),
+            &hint,
+            t.apps.join("\n"),
+            created,
+            expires,
+            PER_USER_MAX,
+            two_factors,
+        )?;
         if n > 0 {
             crate::audit_write!(&mut *tx, &entry)?;
         }

@@ -167,16 +167,15 @@ pub async fn confirm(
     let t = now();
     let done: bool = on_pool!(db, pool => async {
         let mut tx = pool.begin().await?;
-        let n = sqlx::query(
+        let n = crate::exec_on!(
+            &mut *tx,
             "UPDATE user_totp SET confirmed_at = $2, last_step = $3 \
-             WHERE user_id = $1 AND confirmed_at IS NULL AND secret_enc = $4")
-            .bind(user_id)
-            .bind(t)
-            .bind(step as i64)
-            .bind(&row.secret_enc)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+             WHERE user_id = $1 AND confirmed_at IS NULL AND secret_enc = $4",
+            user_id,
+            t,
+            step as i64,
+            &row.secret_enc
+        )?;
         if n != 1 {
             return Ok::<_, sqlx::Error>(false);
         }
@@ -288,7 +287,7 @@ pub async fn remove(db: &Db, user_id: &str, by: &Actor) -> Result<bool, sqlx::Er
             "DELETE FROM user_recovery_codes WHERE user_id = $1",
             "DELETE FROM user_totp WHERE user_id = $1",
         ] {
-            n += sqlx::query(sql).bind(user_id).execute(&mut *tx).await?.rows_affected();
+            n += crate::exec_on!(&mut *tx, sql, user_id)?;
         }
         if n > 0 {
             crate::audit_write!(&mut *tx, &entry)?;

@@ -122,11 +122,11 @@ pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> 
             apps::update(&st.db, &id, &valid, &actor(&admin).await).await?
         };
         st.apps.invalidate();
-        let secret = clients::save(&st.db, &saved.id, &saved.name, valid.client.as_ref()).await?;
+        let secret = clients::save(&st.db, &saved.id, &saved.settings.name, valid.client.as_ref()).await?;
         if let Some(secret) = secret {
-            ssr::show_secret(&cx, &saved.name, &secret).await?;
+            ssr::show_secret(&cx, &saved.settings.name, &secret).await?;
         }
-        tracing::info!(admin = ?admin.username, app = ?saved.name, id = ?saved.id, "application saved");
+        tracing::info!(admin = ?admin.username, app = ?saved.settings.name, id = ?saved.id, "application saved");
         leptos_axum::redirect(APPS_PAGE);
         Ok(saved.view())
     })
@@ -145,8 +145,8 @@ pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
         let secret =
             portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id, &actor(&admin).await)
                 .await?;
-        ssr::show_secret(&cx, &app.name, &secret).await?;
-        tracing::info!(admin = ?admin.username, app = ?app.name, "client secret rotated");
+        ssr::show_secret(&cx, &app.settings.name, &secret).await?;
+        tracing::info!(admin = ?admin.username, app = ?app.settings.name, "client secret rotated");
         Ok(())
     })
     .await

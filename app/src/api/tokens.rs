@@ -36,7 +36,10 @@ async fn token_apps(
     apps: Vec<portcullis::apps::App>,
 ) -> Result<Vec<portcullis::apps::App>, AppError> {
     let visible = portcullis::ssr::apps::visible_among(&st.db, user, apps).await?;
-    Ok(visible.into_iter().filter(|a| a.allow_tokens).collect())
+    Ok(visible
+        .into_iter()
+        .filter(|a| a.settings.allow_tokens)
+        .collect())
 }
 
 #[server(endpoint = "account/tokens")]
@@ -46,13 +49,17 @@ pub async fn my_tokens() -> Result<TokensData, AppError> {
     as_user(async move |cx, user| {
         let st = &cx.state;
         let all = portcullis::ssr::apps::list(&st.db).await?;
-        let name = |id: &str| all.iter().find(|a| a.id == id).map(|a| a.name.clone());
+        let name = |id: &str| {
+            all.iter()
+                .find(|a| a.id == id)
+                .map(|a| a.settings.name.clone())
+        };
         let tokens = portcullis::ssr::tokens::list(&st.db, &user.id, name).await?;
         // One read of the applications: the tokens' names, and those a new one may open.
         let apps = token_apps(st, &user, all)
             .await?
             .into_iter()
-            .map(|a| (a.id, a.name))
+            .map(|a| (a.id, a.settings.name))
             .collect();
         let (notice, flash) = cx.messages().await;
         Ok(TokensData {

@@ -64,15 +64,15 @@ fn apps_view(page: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView 
 
 /// Who may open an application, in words.
 pub fn access_text(app: &AppView) -> String {
-    match app.access {
-        Access::Users | Access::Admins => app.access.label().to_owned(),
+    match app.settings.access {
+        Access::Users | Access::Admins => app.settings.access.label().to_owned(),
         Access::Listed => {
             let mut parts = Vec::new();
-            if !app.users.is_empty() {
-                parts.push(format!("users {}", app.users.join(", ")));
+            if !app.settings.users.is_empty() {
+                parts.push(format!("users {}", app.settings.users.join(", ")));
             }
-            if !app.groups.is_empty() {
-                parts.push(format!("groups {}", app.groups.join(", ")));
+            if !app.settings.groups.is_empty() {
+                parts.push(format!("groups {}", app.settings.groups.join(", ")));
             }
             format!("Listed: {}", parts.join("; "))
         }
@@ -86,38 +86,38 @@ fn app_card(
     count: usize,
     actions: Actions,
 ) -> impl IntoView {
-    let up_label = format!("Move {} up", a.name);
-    let down_label = format!("Move {} down", a.name);
+    let up_label = format!("Move {} up", a.settings.name);
+    let down_label = format!("Move {} down", a.settings.name);
     let confirm_text = format!(
         "Delete {}? Its URLs are then refused by the check endpoint (nobody gets through) until you add it again.",
-        a.name
+        a.settings.name
     );
-    let delete_label = format!("Delete {}", a.name);
+    let delete_label = format!("Delete {}", a.settings.name);
     let delete = vec![("id", a.id.clone())];
-    let edit_label = format!("Edit {}", a.name);
+    let edit_label = format!("Edit {}", a.settings.name);
     let access = access_text(&a);
-    let rotate = client.as_ref().filter(|c| c.auth_method.confidential()).map(|_| {
+    let rotate = client.as_ref().filter(|c| c.settings.auth_method.confidential()).map(|_| {
         (
             format!(
                 "Make a new client secret for {}? The old one stops working at once: the application cannot sign anyone in until it has the new one.",
-                a.name
+                a.settings.name
             ),
-            format!("New secret for {}", a.name),
+            format!("New secret for {}", a.settings.name),
         )
     });
     view! {
-        <li class="card provider-card" data-app=a.name.clone() aria-label=a.name.clone()>
+        <li class="card provider-card" data-app=a.settings.name.clone() aria-label=a.settings.name.clone()>
             <div class="provider-head">
-                <AppIcon icon=a.icon.clone() size=40/>
+                <AppIcon icon=a.settings.icon.clone() size=40/>
                 <div class="provider-id">
-                    <h2>{a.name.clone()}</h2>
+                    <h2>{a.settings.name.clone()}</h2>
                 </div>
             </div>
             <dl class="facts">
                 <dt>"URLs"</dt>
                 <dd>
                     <ul class="plain">
-                        {a.urls.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}
+                        {a.settings.urls.iter().map(|u| view! { <li><code>{u.clone()}</code></li> }).collect_view()}
                     </ul>
                 </dd>
                 <dt>"Who may open it"</dt>

@@ -70,11 +70,15 @@ pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
     let saved = portcullis::ssr::apps::create(db, &valid, &super::by_cli())
         .await
         .unwrap();
-    let secret =
-        portcullis::ssr::op::clients::save(db, &saved.id, &saved.name, valid.client.as_ref())
-            .await
-            .unwrap()
-            .unwrap_or_default();
+    let secret = portcullis::ssr::op::clients::save(
+        db,
+        &saved.id,
+        &saved.settings.name,
+        valid.client.as_ref(),
+    )
+    .await
+    .unwrap()
+    .unwrap_or_default();
     let client = portcullis::ssr::op::clients::get(db, &saved.id)
         .await
         .unwrap()

@@ -187,7 +187,7 @@ pub fn redirect_target<'a>(
         "The application that sent you here is not known to Portcullis (its client_id is missing, repeated or not registered).",
     ))?;
     match params.one("redirect_uri") {
-        Ok(Some(uri)) if client.view.redirect_uris.iter().any(|r| r == uri) => {
+        Ok(Some(uri)) if client.view.settings.redirect_uris.iter().any(|r| r == uri) => {
             Ok((client, uri.to_owned()))
         }
         _ => Err(Untrusted(
@@ -222,6 +222,7 @@ pub fn granted_scope(asked: Option<&str>, client: &OpClient) -> Result<Vec<Strin
     }
     Ok(client
         .view
+        .settings
         .scopes
         .iter()
         .filter(|s| asked.contains(&s.as_str()))
@@ -312,7 +313,7 @@ pub fn validate(
             ));
         }
     };
-    if code_challenge.is_none() && !client.view.auth_method.confidential() {
+    if code_challenge.is_none() && !client.view.settings.auth_method.confidential() {
         return Err(err(
             "invalid_request",
             "a public client must use PKCE (code_challenge with code_challenge_method=S256)",

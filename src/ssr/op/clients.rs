@@ -4,7 +4,7 @@
 //! (made from the application's name unless given; editable until the first code exchange).
 
 use super::{random_token, token_hash};
-use crate::apps::client::{AuthMethod, ClientView, ValidClient};
+use crate::apps::client::{AuthMethod, ClientSettings, ClientView, ValidClient};
 use crate::on_pool;
 use crate::ssr::clock::now;
 use crate::ssr::db::{Db, is_unique_violation};
@@ -60,21 +60,24 @@ impl Row {
             view: ClientView {
                 client_id: self.client_id,
                 secret_hint: self.secret_hint,
-                // An unknown value (a hand-edited row) needs a secret no one has: fail closed.
-                auth_method: AuthMethod::parse(&self.auth_method).unwrap_or(AuthMethod::Basic),
-                redirect_uris: lines(&self.redirect_uris),
-                post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
-                backchannel_logout_uri: (!self.backchannel_logout_uri.is_empty())
-                    .then_some(self.backchannel_logout_uri),
-                scopes: self
-                    .scopes
-                    .split(' ')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                id_token_alg: self.id_token_alg,
-                device_flow: self.device_flow,
-                consent: self.consent,
+                settings: ClientSettings {
+                    redirect_uris: lines(&self.redirect_uris),
+                    post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
+                    backchannel_logout_uri: (!self.backchannel_logout_uri.is_empty())
+                        .then_some(self.backchannel_logout_uri),
+                    // An unknown value (a hand-edited row) needs a secret no one has: fail
+                    // closed.
+                    auth_method: AuthMethod::parse(&self.auth_method).unwrap_or(AuthMethod::Basic),
+                    scopes: self
+                        .scopes
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    id_token_alg: self.id_token_alg,
+                    device_flow: self.device_flow,
+                    consent: self.consent,
+                },
                 first_used_at: self.first_used_at,
             },
             app_id: self.app_id,
@@ -155,7 +158,7 @@ pub async fn save(
     let kept = existing
         .as_ref()
         .and_then(|e| Some((e.secret_hash.clone()?, e.view.secret_hint.clone()?)));
-    let (secret, hash, hint) = match (c.auth_method.confidential(), kept) {
+    let (secret, hash, hint) = match (c.settings.auth_method.confidential(), kept) {
         (false, _) => (None, None, None),
         (true, Some((hash, hint))) => (None, Some(hash), Some(hint)),
         (true, None) => {
@@ -175,6 +178,7 @@ pub async fn save(
          id_token_alg, device_flow, consent, created_at, updated_at) VALUES ($1, $2, $3, $4, \
          $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)"
     };
+    let s = &c.settings;
     crate::exec!(
         db,
         sql,
@@ -182,14 +186,14 @@ pub async fn save(
         &client_id,
         hash,
         hint,
-        c.auth_method.as_str(),
-        c.redirect_uris.join("\n"),
-        c.post_logout_redirect_uris.join("\n"),
-        c.backchannel_logout_uri.clone().unwrap_or_default(),
-        c.scopes.join(" "),
-        &c.id_token_alg,
-        c.device_flow,
-        c.consent,
+        s.auth_method.as_str(),
+        s.redirect_uris.join("\n"),
+        s.post_logout_redirect_uris.join("\n"),
+        s.backchannel_logout_uri.clone().unwrap_or_default(),
+        s.scopes.join(" "),
+        &s.id_token_alg,
+        s.device_flow,
+        s.consent,
         now(),
     )
     .map_err(|e| {
@@ -210,13 +214,13 @@ pub async fn rotate_secret(
     by: &crate::ssr::audit::Actor,
 ) -> Result<String, ClientsError> {
     let client = get(db, app_id).await?.ok_or(ClientsError::NotAClient)?;
-    if !client.view.auth_method.confidential() {
+    if !client.view.settings.auth_method.confidential() {
         return Err(ClientsError::Public);
     }
     let secret = new_secret();
     let name = crate::ssr::apps::get(db, app_id)
         .await?
-        .map_or_else(|| app_id.to_owned(), |a| a.name);
+        .map_or_else(|| app_id.to_owned(), |a| a.settings.name);
     let entry = crate::ssr::audit::Entry::new(crate::audit::EventKind::AppUpdated, by)
         .target("app", app_id, &name)
         .fields(vec!["client_secret".to_owned()]);
@@ -304,16 +308,18 @@ impl OpClient {
             view: ClientView {
                 client_id: "c1".into(),
                 secret_hint: None,
-                auth_method: auth,
-                redirect_uris: vec!["https://rp.example/cb".into()],
-                post_logout_redirect_uris: vec![],
-                backchannel_logout_uri: None,
-                scopes: ["openid", "profile", "email", "groups", "offline_access"]
-                    .map(String::from)
-                    .to_vec(),
-                id_token_alg: "RS256".into(),
-                device_flow: false,
-                consent: false,
+                settings: ClientSettings {
+                    redirect_uris: vec!["https://rp.example/cb".into()],
+                    post_logout_redirect_uris: vec![],
+                    backchannel_logout_uri: None,
+                    auth_method: auth,
+                    scopes: ["openid", "profile", "email", "groups", "offline_access"]
+                        .map(String::from)
+                        .to_vec(),
+                    id_token_alg: "RS256".into(),
+                    device_flow: false,
+                    consent: false,
+                },
                 first_used_at: None,
             },
         }

@@ -57,6 +57,7 @@ pub fn after_sign_out(client: &OpClient, uri: Option<&str>, state: Option<&str>)
     let uri = uri?;
     client
         .view
+        .settings
         .post_logout_redirect_uris
         .iter()
         .any(|u| u == uri)
@@ -114,7 +115,7 @@ mod tests {
 
     fn client() -> OpClient {
         let mut c = OpClient::for_test(AuthMethod::Basic);
-        c.view.post_logout_redirect_uris = vec!["https://rp.example/bye".into()];
+        c.view.settings.post_logout_redirect_uris = vec!["https://rp.example/bye".into()];
         c
     }
 

@@ -184,12 +184,7 @@ pub async fn sweep(db: &Db, now: i64) -> Result<Swept, sqlx::Error> {
         let mut tx = pool.begin().await?;
         let mut n = 0;
         for sql in &ended {
-            n = sqlx::query(sql)
-                .bind(now)
-                .bind(now - GRACE)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            n = crate::exec_on!(&mut *tx, sql, now, now - GRACE)?;
         }
         tx.commit().await?;
         Ok::<_, sqlx::Error>(n)
@@ -239,8 +234,12 @@ pub async fn deliver_due(
     for row in claimed {
         let client = clients::get(db, &row.app_id).await?;
         let Some((client_id, uri, alg)) = client.and_then(|c| {
-            let alg = Alg::parse(&c.view.id_token_alg).unwrap_or(Alg::Rs256);
-            Some((c.view.client_id, c.view.backchannel_logout_uri?, alg))
+            let alg = Alg::parse(&c.view.settings.id_token_alg).unwrap_or(Alg::Rs256);
+            Some((
+                c.view.client_id,
+                c.view.settings.backchannel_logout_uri?,
+                alg,
+            ))
         }) else {
             sending.spawn(async move { (row, String::new(), Outcome::NoLongerWanted) });
             continue;
