@@ -76,7 +76,7 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
-  log "installing npm packages (wasm-opt, terser, Playwright, oidc-provider)"
+  log "installing npm packages (wasm-opt, terser, csso, Playwright, oidc-provider)"
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
 fi
 rp=end2end/rp
