@@ -117,7 +117,12 @@ pub async fn second_factor(code: String, next: Option<String>) -> Result<(), App
         let user = portcullis::ssr::users::get(&st.db, &user_id)
             .await?
             .ok_or(AppError::InvalidCredentials)?;
-        cx.session.step_up().await?;
+        if !cx.session.step_up().await? {
+            // Signed out meanwhile (another tab): nothing was given, nothing is recorded.
+            return Err(AppError::Denied(
+                "This session is no longer signed in. Sign in again.".into(),
+            ));
+        }
         tracing::info!(user = ?user.username, recovery_code = how == Verified::Recovery, "second factor given (step-up)");
         audit_step_up(&st.db, &actor(&user).await, &[("second_factor", method(how))]).await;
         let target = sign_in_target(st, next.as_deref()).await;
