@@ -21,7 +21,8 @@ rm -rf "$site"
 mkdir -p "$pkg"
 wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name portcullis "$wasm"
 # The feature flags match what rustc emits for wasm32-unknown-unknown by default.
-wasm-opt -Oz --strip-debug --strip-producers \
+# --converge repeats -Oz while it still shrinks the module: 0.75 KB brotli less for 15 s more.
+wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-mutable-globals --enable-reference-types --enable-multivalue \
   "$pkg/portcullis_bg.wasm" -o "$pkg/portcullis.wasm"
