@@ -649,6 +649,16 @@ async fn provider_requests(base: &str, issuer: &str, slug: &str) -> f64 {
     from_portcullis as f64 / n as f64
 }
 
+/// A new empty PostgreSQL database named after `prefix` and this run: (its name, its URL).
+/// The caller drops it (`DROP DATABASE`) once its server has stopped.
+fn fresh_database(prefix: &str) -> (String, String) {
+    let db = format!("{prefix}_{}", std::process::id());
+    psql(&format!("DROP DATABASE IF EXISTS {db}"));
+    psql(&format!("CREATE DATABASE {db}"));
+    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    (db, url)
+}
+
 fn psql(sql: &str) {
     let ok = Command::new("psql")
         .args(["-h", "127.0.0.1", "-U", "postgres", "-qc", sql])
@@ -739,17 +749,8 @@ async fn run() -> bool {
     std::fs::write(&catalogue_path, &catalogue).unwrap();
     drop(sqlite);
 
-    let db = format!("portcullis_bench_{}", std::process::id());
-    psql(&format!("DROP DATABASE IF EXISTS {db}"));
-    psql(&format!("CREATE DATABASE {db}"));
-    let pg = server(
-        &tmp.path().join("pg"),
-        Some(&format!("postgres://postgres@127.0.0.1:5432/{db}")),
-        &providers,
-        &icons,
-        &[],
-    )
-    .await;
+    let (db, url) = fresh_database("portcullis_bench");
+    let pg = server(&tmp.path().join("pg"), Some(&url), &providers, &icons, &[]).await;
     let _ = sign_in(&pg.base, "many").await;
     rows.extend(op_endpoints::endpoints(&pg, "PostgreSQL", op_endpoints::POSTGRES).await);
     rows.push(concurrent("5b", "PostgreSQL", &pg).await);

@@ -47,10 +47,15 @@ pub(super) async fn endpoints(server: &Server, backend: &str, budgets: [Budget; 
         .to_string();
     let code = code_for(&b, &side, "openid profile").await.expect("a code");
     let first = exchange(&b, &side, &code).await.expect("tokens");
+    // The reference for every row: a static file of 96 B.
+    let static_file = root().join("target/site/pkg/bench-op.txt");
+    std::fs::write(&static_file, "ok\n".repeat(32)).unwrap();
+    let static_url = format!("{base}/pkg/bench-op.txt");
     let cookie_header = [format!("Cookie: {cookie}")];
-    let m = beside_static(base, "pkg/bench-op.txt", &"ok\n".repeat(32), || {
-        wrk_with(&authorize, 5, &cookie_header)
-    });
+    let m = side_by_side(
+        || wrk_with(&authorize, 5, &cookie_header),
+        || wrk(&static_url, 5),
+    );
     let redirect = check_row(
         budgets[0],
         m,
@@ -61,9 +66,6 @@ pub(super) async fn endpoints(server: &Server, backend: &str, budgets: [Budget; 
     );
 
     // The code exchange, one connection: a round of exchanges, then as many static files.
-    let static_file = root().join("target/site/pkg/bench-op-static.txt");
-    std::fs::write(&static_file, "ok\n".repeat(32)).unwrap();
-    let static_url = format!("{base}/pkg/bench-op-static.txt");
     let (mut exchanges, mut statics) = (Vec::new(), Vec::new());
     for _ in 0..3 {
         let mut codes = Vec::with_capacity(EXCHANGES);
@@ -83,7 +85,6 @@ pub(super) async fn endpoints(server: &Server, backend: &str, budgets: [Budget; 
         }
         statics.push(began.elapsed().as_secs_f64() * 1000.0 / EXCHANGES as f64);
     }
-    let _ = std::fs::remove_file(&static_file);
     let median = |v: Vec<f64>| percentile(&sorted(v), 0.5);
     let (exchange_ms, static_ms) = (median(exchanges), median(statics));
     let ratio = static_ms / exchange_ms;
@@ -102,9 +103,11 @@ pub(super) async fn endpoints(server: &Server, backend: &str, budgets: [Budget; 
     let access = first["access_token"].as_str().expect("an access token");
     let bearer = [format!("Authorization: Bearer {access}")];
     let userinfo_url = format!("{base}/oauth2/userinfo");
-    let m = beside_static(base, "pkg/bench-op.txt", &"ok\n".repeat(32), || {
-        wrk_with(&userinfo_url, 5, &bearer)
-    });
+    let m = side_by_side(
+        || wrk_with(&userinfo_url, 5, &bearer),
+        || wrk(&static_url, 5),
+    );
+    let _ = std::fs::remove_file(&static_file);
     let userinfo = check_row(
         budgets[2],
         m,
@@ -147,10 +150,7 @@ pub(super) async fn alone(tmp: &Path) -> Vec<Row> {
     let mut rows = Vec::from(endpoints(&sqlite, "SQLite", SQLITE).await);
     rows.push(memory_with_refresh_tokens(&sqlite).await);
     drop(sqlite);
-    let db = format!("portcullis_bench_op_{}", std::process::id());
-    psql(&format!("DROP DATABASE IF EXISTS {db}"));
-    psql(&format!("CREATE DATABASE {db}"));
-    let url = format!("postgres://postgres@127.0.0.1:5432/{db}");
+    let (db, url) = fresh_database("portcullis_bench_op");
     let pg = server(
         &tmp.join("op-pg"),
         Some(&url),
