@@ -859,7 +859,7 @@ async fn authenticate(
     let key = addr.key();
     if let Err(wait) = state.limiter.client_auth_check(key) {
         tracing::warn!(client = ?addr.0, wait, "client authentication rate limited");
-        return Err(slow_down(wait));
+        return Err(too_many_failures(wait));
     }
     let found = authenticated_client(state, headers, params).await;
     // `invalid_client` is the only 401 an authentication answers (RFC 6749 §5.2).
@@ -875,7 +875,7 @@ async fn authenticate(
 /// client that must wait (`slow_down` is the device flow's polling only), so the status says
 /// it: 429 Too Many Requests with `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3), and the
 /// §5.2 body's `invalid_client`, as the authentication is not even tried.
-fn slow_down(wait: u64) -> Response {
+fn too_many_failures(wait: u64) -> Response {
     let why = format!(
         "too many failed client authentications from this address: try again in {wait} seconds"
     );
