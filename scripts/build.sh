@@ -28,11 +28,10 @@ wasm-opt -Oz --converge --strip-debug --strip-producers \
   "$pkg/portcullis_bg.wasm" -o "$pkg/portcullis.wasm"
 rm "$pkg/portcullis_bg.wasm" # Leptos's hydration script loads /pkg/<name>.wasm
 # The scripts and the stylesheet as served are minified (npm terser and csso, beside wasm-opt
-# in end2end/); the sources keep their comments. Brotli sizes (issue 20): wasm-bindgen's glue
-# 7.9 → 6.1 KB, page.js (every signed-in page) 1.5 → 0.7 KB, passkey.js 2.1 → 1.2 KB, the stylesheet
-# 3.1 → 2.7 KB.
-# csso only strips and shortens (--no-restructure): no rule moves, so the cascade is the
-# source's.
+# in end2end/); the sources keep their comments. Brotli sizes (issue 20): wasm-bindgen's
+# glue 7.9 → 6.1 KB, page.js (every signed-in page) 1.5 → 0.7 KB, passkey.js 2.1 → 1.2 KB,
+# the stylesheet 3.1 → 2.7 KB. csso only strips and shortens (--no-restructure): no rule
+# moves, so the cascade is the source's.
 cp -R public/. "$site/"
 for js in "$pkg"/*.js; do
   terser "$js" --module --compress --mangle -o "$js.min"

@@ -345,13 +345,6 @@ async fn existing_emails_get_a_source_sqlite() {
 #[tokio::test]
 async fn existing_emails_get_a_source_postgres() {
     let (name, url) = common::create_database().await;
-    let admin = sqlx::PgPool::connect(&common::postgres_admin_url())
-        .await
-        .unwrap();
     existing_emails_get_a_source(&url).await;
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
+    common::drop_database(&name).await;
 }

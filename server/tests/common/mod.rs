@@ -336,7 +336,7 @@ impl TestApp {
         running.db.close().await;
         running.stop().await;
         if let Some(name) = pg_database {
-            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            drop_database(&name).await;
         }
     }
 }
@@ -392,7 +392,7 @@ impl Fresh {
 
     pub async fn drop_database(self) {
         if let Some(name) = self.pg_database {
-            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            drop_database(&name).await;
         }
     }
 }
@@ -411,29 +411,32 @@ pub fn uuid_like() -> String {
 /// not what survives a power cut, and a flush per commit made every PostgreSQL test two to
 /// four times slower than its SQLite twin. Visibility and isolation are unchanged.
 pub async fn create_database() -> (String, String) {
-    use sqlx::Executor;
     let name = format!("portcullis_test_{}", uuid_like());
-    let pool = sqlx::PgPool::connect(&postgres_admin_url())
-        .await
-        .expect("PostgreSQL reachable (start it, or set PORTCULLIS_TEST_POSTGRES_URL)");
-    pool.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .unwrap();
-    pool.execute(format!("ALTER DATABASE {name} SET synchronous_commit = off").as_str())
-        .await
-        .unwrap();
-    pool.close().await;
+    admin_sql(&[
+        &format!("CREATE DATABASE {name}"),
+        &format!("ALTER DATABASE {name} SET synchronous_commit = off"),
+    ])
+    .await;
     let mut url = url::Url::parse(&postgres_admin_url()).unwrap();
     url.set_path(&name);
     (name, url.to_string())
 }
 
-async fn admin_sql(sql: &str) {
+/// Drops database `name` (made by [`create_database`]), whoever is still connected.
+pub async fn drop_database(name: &str) {
+    admin_sql(&[&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]).await;
+}
+
+/// Runs `statements` one by one (`CREATE DATABASE` cannot share a transaction) as the
+/// PostgreSQL administrator.
+async fn admin_sql(statements: &[&str]) {
     use sqlx::Executor;
     let pool = sqlx::PgPool::connect(&postgres_admin_url())
         .await
         .expect("PostgreSQL reachable (start it, or set PORTCULLIS_TEST_POSTGRES_URL)");
-    pool.execute(sql).await.unwrap();
+    for sql in statements {
+        pool.execute(*sql).await.unwrap();
+    }
     pool.close().await;
 }
 
