@@ -19,19 +19,27 @@ wasm_targets=(--lib)
 cargo build -p frontend "${wasm_targets[@]}" --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$site"
 mkdir -p "$pkg"
-wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name portcullis "$wasm"
+# Each lazy island (`#[island(lazy)]`) and `#[lazy]` function becomes its own module, fetched
+# when a page first needs it; wasm-split (wasm_split_cli_support, as cargo-leptos uses it)
+# writes them and their loader, __wasm_split.js, beside the main module it leaves for
+# wasm-bindgen, which must then keep the exports the split modules link against.
+wasm-split-cli --target web --out-name portcullis "$wasm" "$pkg"
+wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$pkg" --out-name portcullis "$pkg/portcullis.wasm"
+mv "$pkg/portcullis_bg.wasm" "$pkg/portcullis.wasm" # Leptos's hydration script loads /pkg/<name>.wasm
 # The feature flags match what rustc emits for wasm32-unknown-unknown by default.
 # --converge repeats -Oz while it still shrinks the module: 0.75 KB brotli less for 15 s more.
-wasm-opt -Oz --converge --strip-debug --strip-producers \
-  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$pkg/portcullis_bg.wasm" -o "$pkg/portcullis.wasm"
-rm "$pkg/portcullis_bg.wasm" # Leptos's hydration script loads /pkg/<name>.wasm
+for module in "$pkg"/*.wasm; do
+  wasm-opt -Oz --converge --strip-debug --strip-producers \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    "$module" -o "$module"
+done
 # The scripts and the stylesheet as served are minified (npm terser and csso, beside wasm-opt
 # in end2end/); the sources keep their comments. Brotli sizes (issue 20): wasm-bindgen's
 # glue 7.9 → 6.1 KB, page.js (every signed-in page) 1.5 → 0.7 KB, passkey.js 2.1 → 1.2 KB,
 # the stylesheet 3.1 → 2.7 KB. csso only strips and shortens (--no-restructure): no rule
 # moves, so the cascade is the source's.
+node scripts/split-manifest.mjs "$pkg"
 cp -R public/. "$site/"
 for js in "$pkg"/*.js; do
   terser "$js" --module --compress --mangle -o "$js.min"

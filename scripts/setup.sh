@@ -16,19 +16,28 @@ if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# wasm-bindgen compiles on the CPU while apt and npm below wait on the network: it runs in the
-# background and is waited for at the end.
-wasm_bindgen_pid=
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match Cargo.lock), in the background"
-  # Only the wasm-bindgen binary, without TLS (it downloads nothing), at opt-level 1: a
-  # fraction of a default install's compile time, and it still runs in about a second.
-  # Not --locked: its lock file pins a webpki-roots version the registry no longer serves.
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
-    --no-default-features --bin wasm-bindgen --force --quiet &
-  wasm_bindgen_pid=$!
-fi
+# The wasm tools compile on the CPU while apt and npm below wait on the network: they build
+# in the background, one after the other, and are waited for at the end.
+WASM_SPLIT_VERSION=0.2.4 # scripts/split-manifest.mjs reads the loader this version writes
+install_wasm_tools() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match Cargo.lock), in the background"
+    # Only the wasm-bindgen binary, without TLS (it downloads nothing), at opt-level 1: a
+    # fraction of a default install's compile time, and it still runs in about a second.
+    # Not --locked: its lock file pins a webpki-roots version the registry no longer serves.
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+      cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
+      --no-default-features --bin wasm-bindgen --force --quiet
+  fi
+  # wasm-split: the lazy islands' modules (scripts/build.sh).
+  if ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    log "installing wasm-split-cli $WASM_SPLIT_VERSION, in the background"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked \
+      --features build-binary --force --quiet
+  fi
+}
+install_wasm_tools &
+wasm_tools_pid=$!
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
@@ -89,8 +98,6 @@ if [ ! -x "$rp/.venv/bin/python" ] || [ "$rp/requirements.txt" -nt "$rp/.venv/.i
   "$rp/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$rp/requirements.txt"
   touch "$rp/.venv/.installed"
 fi
-if [ -n "$wasm_bindgen_pid" ]; then
-  log "waiting for wasm-bindgen-cli"
-  wait "$wasm_bindgen_pid"
-fi
+log "waiting for the wasm tools"
+wait "$wasm_tools_pid"
 log "tools ready"

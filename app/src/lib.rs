@@ -45,6 +45,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_security_headers();
     let scripts = page_scripts();
+    let island = match scripts {
+        Scripts::Islands(island) => Some(island),
+        _ => None,
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -58,13 +62,58 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Passkeys (`public/pkg/passkey.js`): WebAuthn in the browser, where a page
                 // offers a passkey ceremony.
                 {passkey_script().then(|| view! { <ModuleScript src="/pkg/passkey.js"/> })}
-                {(scripts == Scripts::Islands).then(|| view! { <HydrationScripts options islands=true/> })}
+                {island.map(|island| view! {
+                    <HydrationScripts options=options.clone() islands=true/>
+                    <IslandPreloads island site_root=options.site_root.to_string()/>
+                })}
                 <MetaTags/>
             </head>
             <body>
                 <App/>
             </body>
         </html>
+    }
+}
+
+/// Preloads the modules the page's island needs besides the bundle (its lazy loader's, as
+/// `scripts/split-manifest.mjs` lists them in `pkg/split.json`): without this the browser
+/// would learn of them only once the bundle runs, one round trip later. A build without the
+/// list (no wasm built) preloads nothing; the island still loads them itself.
+#[component]
+fn IslandPreloads(island: &'static str, site_root: String) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let files = {
+        use std::collections::HashMap;
+        use std::sync::OnceLock;
+        static SPLITS: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
+        let splits = SPLITS.get_or_init(|| {
+            std::fs::read(std::path::Path::new(&site_root).join("pkg/split.json"))
+                .ok()
+                .and_then(|json| serde_json::from_slice(&json).ok())
+                .unwrap_or_default()
+        });
+        let loader = format!("{island}_loader_");
+        splits
+            .iter()
+            .find(|(split, _)| split.starts_with(&loader))
+            .map(|(_, files)| files.clone())
+            .unwrap_or_default()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let files: Vec<String> = {
+        let _ = (island, site_root);
+        Vec::new()
+    };
+    view! {
+        <link rel="modulepreload" href="/pkg/__wasm_split.js"/>
+        {files
+            .into_iter()
+            .map(|file| {
+                view! {
+                    <link rel="preload" href=format!("/pkg/{file}") r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
+                }
+            })
+            .collect_view()}
     }
 }
 
@@ -81,8 +130,10 @@ enum Scripts {
     None,
     /// `page.js` only (every page without an island).
     Page,
-    /// `page.js` and the bundle, which hydrates the page's islands.
-    Islands,
+    /// `page.js` and the bundle, which hydrates the page's island (named as in
+    /// [`island_on`]). Only the server decides it (the shell is rendered there).
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    Islands(&'static str),
 }
 
 /// Decided by the path, before the page renders: the loader belongs in the head, and a page
@@ -95,8 +146,7 @@ fn page_scripts() -> Scripts {
         };
         match parts.uri.path() {
             "/login" => Scripts::None,
-            path if shows_island(path) => Scripts::Islands,
-            _ => Scripts::Page,
+            path => island_on(path).map_or(Scripts::Page, Scripts::Islands),
         }
     }
     #[cfg(not(feature = "ssr"))]
@@ -134,10 +184,21 @@ fn passkey_script() -> bool {
 /// plain forms (the editor specs notice); one listed that shows none loads the bundle for
 /// nothing (the bench's no-wasm row notices: it asks this function which pages may).
 pub fn shows_island(path: &str) -> bool {
-    ["/settings/users/oidc/new", "/settings/applications/new"].contains(&path)
-        || ["/settings/users/oidc/edit/", "/settings/applications/edit/"]
-            .iter()
-            .any(|prefix| path.starts_with(prefix))
+    island_on(path).is_some()
+}
+
+/// The island a route shows, by the name of its lazy loader's module (`#[island(lazy)]`
+/// `ProviderEditor` is split as `provider_editor_loader_…`): the shell preloads that
+/// module's files with the page.
+pub fn island_on(path: &str) -> Option<&'static str> {
+    let on = |page: &str, edit: &str| path == page || path.starts_with(edit);
+    if on("/settings/users/oidc/new", "/settings/users/oidc/edit/") {
+        Some("provider_editor")
+    } else if on("/settings/applications/new", "/settings/applications/edit/") {
+        Some("app_editor")
+    } else {
+        None
+    }
 }
 
 /// A Content-Security-Policy that allows only our own script (by this response's nonce),
@@ -162,10 +223,14 @@ fn set_security_headers() {
     // Leptos's `HydrationScripts` puts the nonce on its modulepreload link's `crossorigin`
     // instead of `nonce` (leptos 0.8.23), so the browser refuses the preload with a console
     // error; allowing exactly the bundle's URL lets it through without allowing any other
-    // script.
+    // script. The bundle imports its split modules' loader (`scripts/build.sh`), which the
+    // policy names likewise.
     let bundle = state
         .as_ref()
-        .map(|st| format!(" {}/pkg/portcullis.js", st.public_url.trim_end_matches('/')))
+        .map(|st| {
+            let pkg = format!("{}/pkg", st.public_url.trim_end_matches('/'));
+            format!(" {pkg}/portcullis.js {pkg}/__wasm_split.js")
+        })
         .unwrap_or_default();
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'{bundle} 'wasm-unsafe-eval'; \

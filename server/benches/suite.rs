@@ -681,17 +681,31 @@ fn main() {
 async fn run() -> bool {
     let record = std::env::args().any(|a| a == "--record");
     let tmp = tempfile::tempdir().unwrap();
-    // `--only=11,12,13`: just those rows, the ones with installations of their own, for a
-    // quick look (nothing recorded).
+    // `--only=1,11,12,13`: just those rows, the ones with installations of their own, for a
+    // quick look (nothing recorded; #1 prints its page table too).
     if let Some(only) = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned))
     {
         let mut rows = Vec::new();
         for n in only.split(',') {
             rows.extend(match n {
+                "1" => {
+                    let icons_port = free_port();
+                    let _icons =
+                        node("icons/serve.mjs", &[("ICONS_PORT", icons_port.to_string())]).await;
+                    let icons = format!("http://127.0.0.1:{icons_port}");
+                    wait_ok(&format!("{icons}/stats")).await;
+                    let (_fast, fast) = provider(&[]).await;
+                    let providers = [("fast", fast.as_str(), true)];
+                    let dir = tmp.path().join("pages");
+                    let pages = server(&dir, None, &providers, &icons, &[]).await;
+                    let (rows, table) = first_loads(&pages).await;
+                    print!("{table}");
+                    rows
+                }
                 "11" => vec![passkey_beside_password(&tmp.path().join("passkeys")).await],
                 "12" => vec![op_peer::beside_oidc_provider(&tmp.path().join("op")).await],
                 "13" => op_endpoints::alone(tmp.path()).await,
-                other => panic!("--only takes 11, 12 and 13, not {other}"),
+                other => panic!("--only takes 1, 11, 12 and 13, not {other}"),
             });
         }
         print!("{}", render(&rows));

@@ -39,7 +39,7 @@ impl Draft for AppDraft {
 
 /// The application editor, an island (`components::island`): its alert shows the last
 /// save's error, or `flash`, the one a post without JavaScript left.
-#[island]
+#[island(lazy)]
 pub fn AppEditor(
     draft: AppDraft,
     /// Empty for a new application.

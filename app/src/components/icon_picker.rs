@@ -117,17 +117,29 @@ pub fn IconPicker(
     logo_field: NodeRef<Input>,
     catalogue: RwSignal<CatalogueState>,
 ) -> impl IntoView {
-    let close = move || {
+    let close = Callback::new(move |()| {
         open.set(false);
         if let Some(field) = logo_field.get_untracked() {
             let _ = field.focus();
         }
-    };
+    });
     view! {
         <Show when=move || open.get()>
-            <Dialog logo catalogue close/>
+            {move || Suspend::new(dialog(logo, catalogue, close))}
         </Show>
     }
+}
+
+/// The dialog and the search behind it, fetched the first time someone opens it: in the
+/// browser bundle a module of its own (`#[lazy]`, split by `scripts/build.sh`), so that an
+/// editor's first load carries none of it.
+#[lazy]
+fn dialog(
+    logo: Callback<String>,
+    catalogue: RwSignal<CatalogueState>,
+    close: Callback<()>,
+) -> AnyView {
+    view! { <Dialog logo catalogue close=move || close.run(())/> }.into_any()
 }
 
 #[component]

@@ -88,7 +88,7 @@ impl Draft for ProviderDraft {
 
 /// The provider editor, an island (`components::island`): its alert shows the last save's
 /// error, or `flash`, the one a post without JavaScript left.
-#[island]
+#[island(lazy)]
 pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoView {
     let (save, alert) = island_form::<SaveProvider>(flash, ids::EDITOR_ERROR);
     let EditorProps {
