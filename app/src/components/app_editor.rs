@@ -9,10 +9,9 @@ use crate::components::draft_editor::{
     text,
 };
 use crate::components::field::Radio;
-use crate::components::island::island_form;
+use crate::components::island::{FormPost, island_form};
 use crate::error::AppError;
 use crate::ids;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::apps::client::AuthMethod;
 use portcullis::apps::{Access, AppDraft};
@@ -88,7 +87,7 @@ pub fn AppEditor(
     };
     view! {
         <EditorCard id=ids::APP_EDITOR title alert>
-            <ActionForm action=save>
+            <FormPost form=save>
                 <input type="hidden" name="id" value=id/>
                 <DraftField field=text!(name) label="Name" hint="Shown on the start page." required=true/>
                 <DraftField
@@ -151,7 +150,7 @@ pub fn AppEditor(
                     {kept.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
                 </fieldset>
                 <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>
-            </ActionForm>
+            </FormPost>
         </EditorCard>
     }
 }

@@ -1,18 +1,17 @@
 //! The provider editor: every field of the reference, validated as the admin types by the
 //! same function the server runs before saving.
 
-use crate::api::providers::{SaveProvider, test_connection};
+use crate::api::providers::{SaveProvider, TestConnection};
 use crate::components::copy_button::CopyValue;
 use crate::components::draft_editor::{
     Draft, DraftCheck, DraftField, DraftLogo, DraftRadio, DraftText, Editor, EditorActions,
     EditorCard, flag, text,
 };
 use crate::components::field::{Radio, Select};
-use crate::components::island::island_form;
+use crate::components::island::{FormPost, island_form};
 use crate::components::provider_logo::ProviderLogo;
 use crate::error::AppError;
 use crate::ids;
-use leptos::form::ActionForm;
 use leptos::prelude::*;
 use portcullis::field::FieldError;
 use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
@@ -130,8 +129,8 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
         Some(AppError::NeedsConfirmation(msg)) => Some(msg),
         _ => None,
     };
-    let test = Action::new(move |(issuer, scopes): &(String, String)| {
-        test_connection(issuer.clone(), scopes.clone())
+    let test = Action::new_local(move |(issuer, scopes): &(String, String)| {
+        test_connection_from_browser(issuer.clone(), scopes.clone())
     });
 
     let title = if mode == Mode::Create {
@@ -141,7 +140,7 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
     };
     view! {
         <EditorCard id=ids::PROVIDER_EDITOR title alert>
-            <ActionForm action=save>
+            <FormPost form=save>
                 <input type="hidden" name="original_slug" value=original_slug.clone()/>
                 <div class="grid-2">
                     <DraftField field=text!(name) label="Provider Name" hint="Shown on the login button." required=true/>
@@ -313,7 +312,7 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                             }
                         })
                 }}
-            </ActionForm>
+            </FormPost>
         </EditorCard>
     }
 }
@@ -373,6 +372,36 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
 /// Test sign-in with JavaScript: the editor's form is an `ActionForm`, which would send any
 /// submit to Save; this posts the same form natively to the test route instead (a page
 /// navigation, as without JavaScript), then restores the form's action.
+/// Test connection: the server function, posted as a form would post its two fields
+/// (`components::island::post`).
+async fn test_connection_from_browser(
+    issuer_url: String,
+    scopes: String,
+) -> Result<ConnectionReport, AppError> {
+    #[cfg(feature = "hydrate")]
+    {
+        let fields = web_sys::UrlSearchParams::new()
+            .map_err(|_| AppError::Transport("URLSearchParams".into()))?;
+        fields.append("issuer_url", &issuer_url);
+        fields.append("scopes", &scopes);
+        let body = fields.to_string().as_string().unwrap_or_default();
+        crate::components::island::post(<TestConnection as leptos::server_fn::ServerFn>::PATH, body)
+            .await?
+            .ok_or_else(|| AppError::Transport("Test connection answered with a redirect.".into()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (
+            issuer_url,
+            scopes,
+            <TestConnection as leptos::server_fn::ServerFn>::PATH,
+        );
+        Err(AppError::Transport(
+            "Test connection runs in the browser.".into(),
+        ))
+    }
+}
+
 fn submit_test_sign_in(ev: leptos::ev::MouseEvent) {
     #[cfg(feature = "hydrate")]
     {
