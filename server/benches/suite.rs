@@ -705,62 +705,86 @@ fn main() {
     }
 }
 
+/// What an installation of the bench talks to: the icon host and three providers, `fast`
+/// (a returning person), `many` (a new person at every sign-in) and `bare` (no userinfo
+/// endpoint). They stop when this drops.
+struct Surroundings {
+    _procs: Vec<Proc>,
+    icons: String,
+    issuers: [String; 3],
+}
+
+impl Surroundings {
+    async fn start() -> Self {
+        let icons_port = free_port();
+        let icons_proc = node("icons/serve.mjs", &[("ICONS_PORT", icons_port.to_string())]).await;
+        let icons = format!("http://127.0.0.1:{icons_port}");
+        wait_ok(&format!("{icons}/stats")).await;
+        let (fast_proc, fast) = provider(&[]).await;
+        let (many_proc, many) = provider(&[("OIDC_SUB_PER_LOGIN", "1")]).await;
+        let (bare_proc, bare) =
+            provider(&[("OIDC_NO_USERINFO", "1"), ("OIDC_SUB", "bare-1")]).await;
+        Surroundings {
+            _procs: vec![icons_proc, fast_proc, many_proc, bare_proc],
+            icons,
+            issuers: [fast, many, bare],
+        }
+    }
+
+    /// The providers as [`server`] takes them: slug, issuer, enabled.
+    fn providers(&self) -> [(&'static str, &str, bool); 3] {
+        let [fast, many, bare] = &self.issuers;
+        [
+            ("fast", fast, true),
+            ("many", many, true),
+            ("bare", bare, true),
+        ]
+    }
+}
+
 /// Measures every budget, one function each; true if one failed.
 async fn run() -> bool {
     let record = std::env::args().any(|a| a == "--record");
     let tmp = tempfile::tempdir().unwrap();
-    // `--only=1,11,12,13,14`: just those rows, the ones with installations of their own, for
-    // a quick look (nothing recorded; #1 prints its page table too).
+    // `--only=1,2,11,12,13,14`: just those rows, on installations of their own, for a quick
+    // look (nothing recorded; #1 prints its page table too).
     if let Some(only) = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned))
     {
         let mut rows = Vec::new();
         for n in only.split(',') {
             rows.extend(match n {
-                "1" | "14" => {
-                    let icons_port = free_port();
-                    let _icons =
-                        node("icons/serve.mjs", &[("ICONS_PORT", icons_port.to_string())]).await;
-                    let icons = format!("http://127.0.0.1:{icons_port}");
-                    wait_ok(&format!("{icons}/stats")).await;
-                    let (_fast, fast) = provider(&[]).await;
-                    let providers = [("fast", fast.as_str(), true)];
-                    let dir = tmp.path().join("pages");
-                    let pages = server(&dir, None, &providers, &icons, &[]).await;
-                    if n == "14" {
-                        vec![editor_interactive(&pages.base).await]
-                    } else {
-                        let (rows, table) = first_loads(&pages).await;
-                        print!("{table}");
-                        rows
+                "1" | "2" | "14" => {
+                    let around = Surroundings::start().await;
+                    let dir = tmp.path().join(format!("row{n}"));
+                    let pages = server(&dir, None, &around.providers(), &around.icons, &[]).await;
+                    match n {
+                        "1" => {
+                            let (rows, table) = first_loads(&pages).await;
+                            print!("{table}");
+                            rows
+                        }
+                        "2" => vec![render_beside_static(&pages.base).await],
+                        _ => vec![editor_interactive(&pages.base).await],
                     }
                 }
                 "11" => vec![passkey_beside_password(&tmp.path().join("passkeys")).await],
                 "12" => vec![op_peer::beside_oidc_provider(&tmp.path().join("op")).await],
                 "13" => op_endpoints::alone(tmp.path()).await,
-                other => panic!("--only takes 1, 11, 12, 13 and 14, not {other}"),
+                other => panic!("--only takes 1, 2, 11, 12, 13 and 14, not {other}"),
             });
         }
         print!("{}", render(&rows));
         return rows.iter().any(|r| !r.pass);
     }
 
-    let icons_port = free_port();
-    let _icons = node("icons/serve.mjs", &[("ICONS_PORT", icons_port.to_string())]).await;
-    let icons = format!("http://127.0.0.1:{icons_port}");
-    wait_ok(&format!("{icons}/stats")).await;
-    let (_fast, fast) = provider(&[]).await;
-    let (_many, many) = provider(&[("OIDC_SUB_PER_LOGIN", "1")]).await;
-    let (_bare, bare) = provider(&[("OIDC_NO_USERINFO", "1"), ("OIDC_SUB", "bare-1")]).await;
-    let providers = [
-        ("fast", fast.as_str(), true),
-        ("many", many.as_str(), true),
-        ("bare", bare.as_str(), true),
-    ];
+    let around = Surroundings::start().await;
+    let (icons, [fast, _, bare]) = (&around.icons, &around.issuers);
+    let providers = around.providers();
 
     // Before anything else warms the page cache for a data directory.
     let cold = cold_start(tmp.path()).await;
 
-    let sqlite = server(&tmp.path().join("sqlite"), None, &providers, &icons, &[]).await;
+    let sqlite = server(&tmp.path().join("sqlite"), None, &providers, icons, &[]).await;
     let base = sqlite.base.clone();
     fetch(&client(), &format!("{base}/login"), "identity").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -781,13 +805,13 @@ async fn run() -> bool {
         &tmp.path().join("no-audit"),
         None,
         &providers,
-        &icons,
+        icons,
         &quiet,
     )
     .await;
     rows.push(audit_cost(&sqlite, &off).await);
     drop(off);
-    rows.push(provider_requests_per_sign_in(&base, &fast, &bare).await);
+    rows.push(provider_requests_per_sign_in(&base, fast, bare).await);
     rows.push(concurrent("5a", "SQLite", &sqlite).await);
     let (_, sqlite_peak) = sqlite.rss();
     // #8b's catalogue, through the running server as the picker gets it; #8 searches it.
@@ -797,7 +821,7 @@ async fn run() -> bool {
     drop(sqlite);
 
     let (db, url) = fresh_database("portcullis_bench");
-    let pg = server(&tmp.path().join("pg"), Some(&url), &providers, &icons, &[]).await;
+    let pg = server(&tmp.path().join("pg"), Some(&url), &providers, icons, &[]).await;
     let _ = sign_in(&pg.base, "many").await;
     rows.extend(op_endpoints::endpoints(&pg, "PostgreSQL", op_endpoints::POSTGRES).await);
     rows.push(concurrent("5b", "PostgreSQL", &pg).await);
