@@ -4,7 +4,7 @@
 //! `data:` URI. Without JavaScript it is a plain text input with a link to the catalogue.
 
 use crate::components::field::{Bound, TextField, TextFieldProps};
-use crate::components::icon_picker::{CatalogueState, IconPicker};
+use crate::components::icon_picker::{self, CatalogueState, IconPicker};
 use crate::ids;
 use leptos::html::Input;
 use leptos::prelude::*;
@@ -66,6 +66,8 @@ pub fn LogoField(
                     type="button"
                     id=ids::LOGO_SEARCH
                     aria-haspopup="dialog"
+                    on:pointerenter=|_| icon_picker::preload()
+                    on:focus=|_| icon_picker::preload()
                     on:click=move |_| picker_open.set(true)
                 >
                     "Search icons"
