@@ -48,14 +48,19 @@ impl IslandForm {
     fn submit(self, ev: leptos::ev::SubmitEvent) {
         #[cfg(feature = "hydrate")]
         {
-            // Without the form's fields, the browser posts it itself.
+            // A button with a `formaction` of its own (Test sign-in) posts elsewhere: the
+            // browser does that itself, a page navigation as without JavaScript; so it does
+            // without the form's fields.
+            if submitter_button(&ev).is_some_and(|b| b.has_attribute("formaction")) {
+                return;
+            }
             let Some(body) = form_body(&ev) else {
                 return;
             };
             ev.prevent_default();
             self.pending.set(true);
             leptos::task::spawn_local(async move {
-                let result = post::<serde_json::Value>(self.url, body).await;
+                let result = post::<serde::de::IgnoredAny>(self.url, body).await;
                 self.pending.set(false);
                 self.error.set(result.err());
             });
@@ -83,17 +88,20 @@ fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
     use leptos::wasm_bindgen::JsCast;
     let form = ev.target()?.dyn_into::<web_sys::HtmlFormElement>().ok()?;
     let fields = web_sys::FormData::new_with_form(&form).ok()?;
-    if let Some(button) = ev
-        .submitter()
-        .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok())
-        .filter(|b| !b.name().is_empty())
-    {
+    if let Some(button) = submitter_button(ev).filter(|b| !b.name().is_empty()) {
         fields
             .append_with_str(&button.name(), &button.value())
             .ok()?;
     }
     let body = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&fields).ok()?;
     body.to_string().as_string()
+}
+
+/// The button that submitted the form, if a button did.
+#[cfg(feature = "hydrate")]
+fn submitter_button(ev: &leptos::ev::SubmitEvent) -> Option<web_sys::HtmlButtonElement> {
+    use leptos::wasm_bindgen::JsCast;
+    ev.submitter()?.dyn_into().ok()
 }
 
 /// Posts URL-encoded `body` to server function `url` as the hydrated app does (asking for

@@ -177,14 +177,14 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                             {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
                         </button>
                         // A submit of the editor's form to the test route: the values as typed,
-                        // saved or not, with or without JavaScript.
+                        // saved or not, with or without JavaScript (the island leaves a submit
+                        // with its own `formaction` to the browser: `IslandForm::submit`).
                         <button
                             type="submit"
                             id=ids::TEST_SIGN_IN
                             formaction=portcullis::test_sign_in::START_PATH
                             formmethod="post"
                             formnovalidate=true
-                            on:click=submit_test_sign_in
                         >
                             "Test sign-in"
                         </button>
@@ -369,9 +369,6 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
     }
 }
 
-/// Test sign-in with JavaScript: the editor's form is an `ActionForm`, which would send any
-/// submit to Save; this posts the same form natively to the test route instead (a page
-/// navigation, as without JavaScript), then restores the form's action.
 /// Test connection: the server function, posted as a form would post its two fields
 /// (`components::island::post`).
 async fn test_connection_from_browser(
@@ -400,25 +397,4 @@ async fn test_connection_from_browser(
             "Test connection runs in the browser.".into(),
         ))
     }
-}
-
-fn submit_test_sign_in(ev: leptos::ev::MouseEvent) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        let Some(form) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlButtonElement>().ok())
-            .and_then(|b| b.form())
-        else {
-            return;
-        };
-        ev.prevent_default();
-        let action = form.action();
-        form.set_action(portcullis::test_sign_in::START_PATH);
-        let _ = form.submit();
-        form.set_action(&action);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = ev;
 }
