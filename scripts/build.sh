@@ -19,13 +19,10 @@ wasm_targets=(--lib)
 cargo build -p frontend "${wasm_targets[@]}" --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$site"
 mkdir -p "$pkg"
-# Each lazy island (`#[island(lazy)]`) and `#[lazy]` function becomes its own module, fetched
-# when a page first needs it; wasm-split (wasm_split_cli_support, as cargo-leptos uses it)
-# writes them and their loader, __wasm_split.js, beside the main module it leaves for
-# wasm-bindgen, which must then keep the exports the split modules link against.
-wasm-split-cli --target web --out-name portcullis "$wasm" "$pkg"
-wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$pkg" --out-name portcullis "$pkg/portcullis.wasm"
-mv "$pkg/portcullis_bg.wasm" "$pkg/portcullis.wasm" # Leptos's hydration script loads /pkg/<name>.wasm
+# Split into a module per lazy island and `#[lazy]` function, with the modules' loader and
+# split.json (what the server preloads per island), then bind: tools/wasm-bundle, which
+# scripts/setup.sh builds.
+target/tools/tools/wasm-bundle "$wasm" "$pkg" portcullis
 # The feature flags match what rustc emits for wasm32-unknown-unknown by default.
 # --converge repeats -Oz while it still shrinks the module: 0.75 KB brotli less for 15 s more.
 # One module per core at a time (35 s in all on one). wasm-opt warns of the name subsection
@@ -40,7 +37,6 @@ printf '%s\0' "$pkg"/*.wasm | xargs -0 -P "$(nproc)" -I{} \
 # glue 7.9 → 6.1 KB, page.js (every signed-in page) 1.5 → 0.7 KB, passkey.js 2.1 → 1.2 KB,
 # the stylesheet 3.1 → 2.7 KB. csso only strips and shortens (--no-restructure): no rule
 # moves, so the cascade is the source's.
-node scripts/split-manifest.mjs "$pkg"
 cp -R public/. "$site/"
 for js in "$pkg"/*.js; do
   terser "$js" --module --compress --mangle -o "$js.min"

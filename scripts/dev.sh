@@ -16,10 +16,8 @@ watched=(Cargo.toml Cargo.lock .cargo src app frontend server/src server/Cargo.t
 build() {
   cargo build -p frontend --lib --target wasm32-unknown-unknown &&
     rm -rf "$site.new" && mkdir -p "$site.new/pkg" &&
-    wasm-bindgen --target web --no-typescript --debug --out-dir "$site.new/pkg" --out-name portcullis \
-      target/wasm32-unknown-unknown/debug/frontend.wasm &&
-    # Leptos's hydration script loads /pkg/<name>.wasm
-    mv "$site.new/pkg/portcullis_bg.wasm" "$site.new/pkg/portcullis.wasm" &&
+    target/tools/tools/wasm-bundle --debug target/wasm32-unknown-unknown/debug/frontend.wasm \
+      "$site.new/pkg" portcullis &&
     cp style/main.css "$site.new/pkg/portcullis.css" &&
     cp -R public/. "$site.new/" &&
     cargo build -p server --bin portcullis

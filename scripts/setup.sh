@@ -6,41 +6,31 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -n1)
-WASM_BINDGEN_VERSION=${WASM_BINDGEN_VERSION:-0.2.130}
-
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# tools/wasm-bundle splits and binds the browser bundle (scripts/build.sh). It compiles on the
+# CPU while apt and npm below wait on the network, and is waited for at the end. Its own
+# target dir: the server's build, which scripts/test.sh starts beside this script, does not
+# wait on cargo's lock for it. Linted as it compiles, like the workspace's other crates
+# (clippy-driver is rustc plus lints; its dependencies go through plain rustc).
+build_wasm_bundle() {
+  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver) \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" CARGO_TARGET_DIR="$root/target/tools" \
+    cargo build -p wasm-bundle --profile tools --locked --quiet
+}
+[ -x target/tools/tools/wasm-bundle ] || log "building tools/wasm-bundle, in the background"
+build_wasm_bundle &
+wasm_bundle_pid=$!
 
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
 
-# The wasm tools compile on the CPU while apt and npm below wait on the network: they build
-# in the background, one after the other, and are waited for at the end.
-WASM_SPLIT_VERSION=0.2.4 # scripts/split-manifest.mjs reads the loader this version writes
-install_wasm_tools() {
-  if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-    log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (must match Cargo.lock), in the background"
-    # Only the wasm-bindgen binary, without TLS (it downloads nothing), at opt-level 1: a
-    # fraction of a default install's compile time, and it still runs in about a second.
-    # Not --locked: its lock file pins a webpki-roots version the registry no longer serves.
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
-      cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" \
-      --no-default-features --bin wasm-bindgen --force --quiet
-  fi
-  # wasm-split: the lazy islands' modules (scripts/build.sh).
-  if ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
-    log "installing wasm-split-cli $WASM_SPLIT_VERSION, in the background"
-    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --locked \
-      --features build-binary --force --quiet
-  fi
-}
-install_wasm_tools &
-wasm_tools_pid=$!
-
 need_apt=()
-[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# The browser of the end-to-end tests and the benchmarks: Chromium's headless shell, the
+# browser Playwright itself runs headless tests in (its own download is not reachable here).
+[ -x /usr/bin/chromium-headless-shell ] || need_apt+=(chromium-headless-shell)
 command -v wrk >/dev/null || need_apt+=(wrk)
 # Real reverse proxies for the forward-authentication tests (end2end/proxy/).
 command -v caddy >/dev/null || need_apt+=(caddy)
@@ -98,6 +88,5 @@ if [ ! -x "$rp/.venv/bin/python" ] || [ "$rp/requirements.txt" -nt "$rp/.venv/.i
   "$rp/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$rp/requirements.txt"
   touch "$rp/.venv/.installed"
 fi
-log "waiting for the wasm tools"
-wait "$wasm_tools_pid"
+wait "$wasm_bundle_pid"
 log "tools ready"

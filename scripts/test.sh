@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting, lints (server and wasm), the wasm dependency
 # check, unit and integration tests on SQLite and PostgreSQL, the release build, and the
-# Playwright suite in Debian Chromium. Installs what is missing first.
+# Playwright suite in Debian Chromium. Installs what is missing (scripts/setup.sh) while the
+# server side compiles.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-"$here/setup.sh"
 source "$here/env.sh"
 cd "$root"
 
 started=$SECONDS
 step() { printf '\n\033[1m== %s\033[0m (%ds)\n' "$*" $((SECONDS - started)); }
 
-step "PostgreSQL on 127.0.0.1:5432 (installed and started by scripts/setup.sh)"
-pg_isready -h 127.0.0.1 -p 5432
+# What setup.sh installs (Debian and npm packages, PostgreSQL, the bundle tool) is needed from
+# the tests on, not by the server's compile: on a fresh machine its downloads overlap the
+# compile instead of coming before it (3 minutes). Its lines start with [setup].
+step "setup (scripts/setup.sh), in the background while the server side compiles"
+"$here/setup.sh" &
+setup=$!
+# A failing step below ends the run: the background jobs go with it.
+stop_background() {
+  for job in "${setup:-}" "${browser_side:-}"; do
+    [ -n "$job" ] || continue
+    pkill -P "$job" || true
+    kill "$job" 2>/dev/null || true
+  done
+}
+trap stop_background EXIT
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -42,6 +55,12 @@ mapfile -t test_bins < <(cargo test "${server_crates[@]}" --no-run --message-for
     });')
 [ ${#test_bins[@]} -gt 0 ] || { echo "no test executables found" >&2; exit 1; }
 
+step "setup (waiting for it)"
+wait "$setup"
+setup=
+step "PostgreSQL on 127.0.0.1:5432 (installed and started by scripts/setup.sh)"
+pg_isready -h 127.0.0.1 -p 5432
+
 step "browser side, in the background while the tests run: no server-only crate, the bundle (linted by clippy as it compiles)"
 # The bundle's release build ends in a long single-threaded link (LTO, one codegen unit), and
 # the tests wait on their identity providers and PostgreSQL much of the time: side by side
@@ -58,8 +77,6 @@ browser_log="$root/target/browser-side.log"
   PORTCULLIS_PROFILE=none PORTCULLIS_WASM_EXAMPLES=1 "$here/build.sh"
 ) >"$browser_log" 2>&1 &
 browser_side=$!
-# A failing step below ends the run: the background build goes with it.
-trap 'if [ -n "${browser_side:-}" ]; then pkill -P "$browser_side" || true; kill "$browser_side" 2>/dev/null || true; fi' EXIT
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 # Each test body has its own 120 s limit; this bounds each executable if one wedges anyway.

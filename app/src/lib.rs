@@ -76,7 +76,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// Preloads the modules the page's island needs besides the bundle (its lazy loader's, as
-/// `scripts/split-manifest.mjs` lists them in `pkg/split.json`): without this the browser
+/// `tools/wasm-bundle` lists them in `pkg/split.json`): without this the browser
 /// would learn of them only once the bundle runs, one round trip later. A build without the
 /// list (no wasm built) preloads nothing; the island still loads them itself.
 #[component]

@@ -5,7 +5,7 @@
 //!
 //! Real parts only: the release binary as a separate process, SQLite and the local
 //! PostgreSQL, a fast local OpenID Provider (`end2end/oidc/misbehaving.mjs` in mode "ok"),
-//! `wrk` for load, and Debian Chromium for the wasm search.
+//! `wrk` for load, and Debian's Chromium headless shell for the wasm search.
 
 #[path = "../tests/common/net.rs"]
 mod net;
