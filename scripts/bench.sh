@@ -13,7 +13,7 @@ cd "$root"
 # bundle, exported for timing (frontend/examples/icon_search_bench.rs).
 cargo build -p frontend --example icon_search_bench --target wasm32-unknown-unknown --profile wasm-release
 rm -rf target/bench/icon-search
-target/tools/tools/wasm-bundle --no-split \
+wasm_bundle --no-split \
   target/wasm32-unknown-unknown/wasm-release/examples/icon_search_bench.wasm target/bench/icon-search icon_search_bench
 
 # #10: the container image as it ships (scripts/image.sh: the static musl server in the

@@ -21,8 +21,8 @@ rm -rf "$site"
 mkdir -p "$pkg"
 # Split into a module per lazy island and `#[lazy]` function, with the modules' loader and
 # split.json (what the server preloads per island), then bind: tools/wasm-bundle, which
-# scripts/setup.sh builds.
-target/tools/tools/wasm-bundle "$wasm" "$pkg" portcullis
+# scripts/setup.sh builds (and env.sh's `wasm_bundle` brings up to date).
+wasm_bundle "$wasm" "$pkg" portcullis
 # The feature flags match what rustc emits for wasm32-unknown-unknown by default.
 # --converge repeats -Oz while it still shrinks the module: 0.75 KB brotli less for 15 s more.
 # One module per core at a time (35 s in all on one). wasm-opt warns of the name subsection

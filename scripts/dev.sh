@@ -16,7 +16,7 @@ watched=(Cargo.toml Cargo.lock .cargo src app frontend server/src server/Cargo.t
 build() {
   cargo build -p frontend --lib --target wasm32-unknown-unknown &&
     rm -rf "$site.new" && mkdir -p "$site.new/pkg" &&
-    target/tools/tools/wasm-bundle --debug target/wasm32-unknown-unknown/debug/frontend.wasm \
+    wasm_bundle --debug target/wasm32-unknown-unknown/debug/frontend.wasm \
       "$site.new/pkg" portcullis &&
     cp style/main.css "$site.new/pkg/portcullis.css" &&
     cp -R public/. "$site.new/" &&

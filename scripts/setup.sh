@@ -8,19 +8,14 @@ cd "$root"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# tools/wasm-bundle splits and binds the browser bundle (scripts/build.sh). It compiles on the
-# CPU while apt and npm below wait on the network, and is waited for at the end. Its own
-# target dir: the server's build, which scripts/test.sh starts beside this script, does not
-# wait on cargo's lock for it. Linted as it compiles, like the workspace's other crates
-# (clippy-driver is rustc plus lints; its dependencies go through plain rustc).
-build_wasm_bundle() {
-  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver) \
-    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" CARGO_TARGET_DIR="$root/target/tools" \
-    cargo build -p wasm-bundle --profile tools --locked --quiet
-}
+# tools/wasm-bundle splits and binds the browser bundle (scripts/build.sh; `build_wasm_bundle`
+# in env.sh). It compiles on the CPU while apt and npm below wait on the network. Should a
+# step below fail, it is still waited for: nothing is left holding its target dir.
+source "$root/scripts/env.sh"
 [ -x target/tools/tools/wasm-bundle ] || log "building tools/wasm-bundle, in the background"
 build_wasm_bundle &
 wasm_bundle_pid=$!
+trap 'wait "$wasm_bundle_pid" 2>/dev/null || true' EXIT
 
 if ! rustup target list --installed | grep -q '^wasm32-unknown-unknown$'; then
   log "adding the wasm32-unknown-unknown target"
@@ -88,5 +83,5 @@ if [ ! -x "$rp/.venv/bin/python" ] || [ "$rp/requirements.txt" -nt "$rp/.venv/.i
   "$rp/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$rp/requirements.txt"
   touch "$rp/.venv/.installed"
 fi
-wait "$wasm_bundle_pid"
+wait "$wasm_bundle_pid" || { log "tools/wasm-bundle did not build"; exit 1; }
 log "tools ready"

@@ -8,6 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/env.sh"
 cd "$root"
 
+# Our crates compile through clippy-driver with warnings denied (see the server side below):
+# set before setup.sh starts, so that the bundle tool it builds is held to the same rule.
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+
 started=$SECONDS
 step() { printf '\n\033[1m== %s\033[0m (%ds)\n' "$*" $((SECONDS - started)); }
 
@@ -17,13 +21,14 @@ step() { printf '\n\033[1m== %s\033[0m (%ds)\n' "$*" $((SECONDS - started)); }
 step "setup (scripts/setup.sh), in the background while the server side compiles"
 "$here/setup.sh" &
 setup=$!
-# A failing step below ends the run: the background jobs go with it.
+# A failing step below ends the run: the browser build goes with it; setup is waited for, not
+# stopped (an apt-get killed mid-install leaves dpkg to repair), and is quick to run again.
 stop_background() {
-  for job in "${setup:-}" "${browser_side:-}"; do
-    [ -n "$job" ] || continue
-    pkill -P "$job" || true
-    kill "$job" 2>/dev/null || true
-  done
+  if [ -n "${browser_side:-}" ]; then
+    pkill -P "$browser_side" || true
+    kill "$browser_side" 2>/dev/null || true
+  fi
+  if [ -n "${setup:-}" ]; then wait "$setup" 2>/dev/null || true; fi
 }
 trap stop_background EXIT
 
@@ -38,7 +43,6 @@ step "server side: compiled once, linted by clippy as it compiles (-D warnings, 
 # tests, `doctest = false`: rustdoc took 50 s to find none.)
 export RUSTC_WORKSPACE_WRAPPER
 RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver)
-export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 server_crates=(-p portcullis -p app -p server --features portcullis/ssr,app/ssr)
 cargo test "${server_crates[@]}" --all-targets --no-run
 # The test executables, to run without cargo (which would hold the build directory's lock
@@ -56,7 +60,7 @@ mapfile -t test_bins < <(cargo test "${server_crates[@]}" --no-run --message-for
 [ ${#test_bins[@]} -gt 0 ] || { echo "no test executables found" >&2; exit 1; }
 
 step "setup (waiting for it)"
-wait "$setup"
+wait "$setup" || { setup=; echo "scripts/setup.sh failed (its lines above start with [setup])" >&2; exit 1; }
 setup=
 step "PostgreSQL on 127.0.0.1:5432 (installed and started by scripts/setup.sh)"
 pg_isready -h 127.0.0.1 -p 5432

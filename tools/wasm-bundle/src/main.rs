@@ -75,6 +75,10 @@ fn split(input: &Path, out_dir: &Path, main: &Path, name: &str) -> Result<()> {
 }
 
 fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .with_writer(std::io::stderr)
+        .init();
     let Args {
         debug,
         split: splits,
