@@ -30,6 +30,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use openidconnect::core::CoreErrorResponseType;
 use openidconnect::{ErrorResponseType, StandardErrorResponse};
 use portcullis::apps::client::AuthMethod;
+use portcullis::ssr::groups::Identity;
 use portcullis::ssr::op::authorize::{self, AuthError, AuthRequest, Params, Untrusted, Waits};
 use portcullis::ssr::op::clients::{self, OpClient, secret_matches};
 use portcullis::ssr::op::grants::{self, ExchangeError, SignedIn};
@@ -138,6 +139,9 @@ async fn authorize_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let params = Params::parse(query.as_deref().unwrap_or(""));
+    // Read, not taken from the cache the token endpoint uses: a setting that asks more of
+    // the person (consent, a redirect URI removed) counts at the next request, whichever
+    // process changed it.
     let client = match authorize::client_id(&params) {
         Some(id) => match clients::by_client_id(&state.db, id).await {
             Ok(c) => c,
@@ -399,9 +403,9 @@ async fn issue(
         Ok(a) => a,
         Err(res) => return res,
     };
-    if !access.allowed {
+    let Some(identity) = access.identity.filter(|_| access.allowed) else {
         return denied(state, request);
-    }
+    };
     if access.two_required && !data.two_factors() {
         // The step-up, as forward auth sends people to it: the request waits meanwhile.
         if request.prompt_none {
@@ -427,7 +431,7 @@ async fn issue(
         auth_time: data.signed_in_at,
         amr: id_token::amr_of(&data),
     };
-    match grants::issue_code(db, &client.app_id, request, &signed_in).await {
+    match grants::issue_code(db, &client.app_id, request, &signed_in, &identity).await {
         Ok(code) => Redirect::to(&authorize::redirect_with(
             &request.redirect_uri,
             &[
@@ -447,6 +451,8 @@ pub(crate) struct Access {
     pub(crate) allowed: bool,
     /// A second factor is required for it (the application's or everyone's requirement).
     pub(crate) two_required: bool,
+    /// Who they are (`None`: no such user any more).
+    pub(crate) identity: Option<Identity>,
 }
 
 pub(crate) async fn access(
@@ -481,6 +487,7 @@ pub(crate) async fn access(
     Ok(Access {
         allowed,
         two_required,
+        identity: who,
     })
 }
 
@@ -927,7 +934,8 @@ async fn authenticated_client(
         }
     };
     let basic = method == AuthMethod::Basic;
-    let client = match clients::by_client_id(&state.db, &id).await {
+    let takes = |c: &OpClient| client_check(c, method, secret.as_deref()).is_ok();
+    let client = match state.apps.client(&state.db, &id, takes).await {
         Ok(Some(c)) => c,
         Ok(None) => return Err(invalid_client(basic, "unknown client")),
         Err(e) => {
@@ -939,25 +947,29 @@ async fn authenticated_client(
             ));
         }
     };
+    client_check(&client, method, secret.as_deref()).map_err(|why| invalid_client(basic, &why))?;
+    Ok(client)
+}
+
+/// Whether `client` authenticates with `method` and, when one is given, `secret`; else why
+/// not.
+fn client_check(client: &OpClient, method: AuthMethod, secret: Option<&str>) -> Result<(), String> {
     if client.view.settings.auth_method != method {
-        return Err(invalid_client(
-            basic,
-            &format!(
-                "this client authenticates with {}",
-                client.view.settings.auth_method.as_str()
-            ),
+        return Err(format!(
+            "this client authenticates with {}",
+            client.view.settings.auth_method.as_str()
         ));
     }
     if let Some(secret) = secret {
         let ok = client
             .secret_hash
             .as_deref()
-            .is_some_and(|hash| secret_matches(hash, &secret));
+            .is_some_and(|hash| secret_matches(hash, secret));
         if !ok {
-            return Err(invalid_client(basic, "wrong client secret"));
+            return Err("wrong client secret".into());
         }
     }
-    Ok(client)
+    Ok(())
 }
 
 /// `POST /oauth2/token`: `authorization_code` (with PKCE when the request had a challenge)
@@ -1015,7 +1027,7 @@ async fn token(
             );
         }
     };
-    let tokens = match used {
+    let mut tokens = match used {
         Ok(x) => x,
         Err(ExchangeError::InvalidGrant(why)) => return invalid_grant(why),
         Err(e @ ExchangeError::InvalidScope) => {
@@ -1027,10 +1039,14 @@ async fn token(
         }
         Err(ExchangeError::Db(e)) => return trouble_json(e),
     };
-    let who = match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id).await {
-        Ok(Some(w)) => w,
-        Ok(None) => return invalid_grant("the user no longer exists"),
-        Err(e) => return trouble_json(e),
+    let who = match tokens.identity.take() {
+        Some(w) => w,
+        None => match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id).await
+        {
+            Ok(Some(w)) => w,
+            Ok(None) => return invalid_grant("the user no longer exists"),
+            Err(e) => return trouble_json(e),
+        },
     };
     // A refresh is a new decision: someone since removed from "who may open it" gets no
     // token, and the grant ends.

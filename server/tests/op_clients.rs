@@ -175,7 +175,13 @@ async fn client_id_frozen_after_first_use(app: &TestApp) {
     let stored = clients::get(&app.running.db, &id).await.unwrap().unwrap();
     assert_eq!(stored.view.client_id, "wiki");
 
-    clients::mark_used(&app.running.db, &id).await.unwrap();
+    // What the first code exchange records (`grants::new_grant`).
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE op_clients SET first_used_at = 1 WHERE app_id = $1",
+        &id
+    )
+    .unwrap();
     c.client_id = "wiki2".into();
     let (status, body) = save(app, &root, &id, &wiki(c)).await;
     assert_eq!(status, 422, "{body}");

@@ -5,6 +5,7 @@ use super::audit::{Actor, Entry};
 use super::clock::now;
 use super::db::{Db, is_unique_violation};
 use super::groups;
+use super::op::clients::OpClient;
 use super::order::APPS;
 use super::users::UserRow;
 use crate::apps::{Access, App, AppSettings, AppUrl, AppView, ValidApp};
@@ -234,8 +235,9 @@ pub async fn uploaded_icon(db: &Db, id: &str) -> Result<Option<(String, Vec<u8>)
 /// process's check endpoint. Changes made through this process apply at once.
 pub const CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// The applications, kept in memory for [`CACHE_TTL`] at a time: the check endpoint runs
-/// on every request of every application and must not read them each time.
+/// The applications and their OpenID Connect clients, kept in memory for [`CACHE_TTL`] at
+/// a time: the check endpoint runs on every request of every application, and the OpenID
+/// Provider's endpoints on every sign-in, and neither must read them each time.
 #[derive(Debug, Default)]
 pub struct AppsCache {
     /// (generation, cached list): the generation goes up at every [`AppsCache::invalidate`],
@@ -243,40 +245,84 @@ pub struct AppsCache {
     slot: RwLock<(u64, Option<Loaded>)>,
 }
 
-/// What the gate decides with, and when its load began: the applications and who must have
-/// signed in with two factors (a setting, kept here so that a check reads no more rows).
-type Loaded = (Instant, Arc<Vec<App>>, Requirement);
+/// What the gate decides with, and when its load began: the applications, who must have
+/// signed in with two factors (a setting, kept here so that a check reads no more rows), and
+/// the clients.
+#[derive(Clone)]
+struct Loaded {
+    at: Instant,
+    apps: Arc<Vec<App>>,
+    requirement: Requirement,
+    clients: Arc<Vec<OpClient>>,
+}
+
+impl std::fmt::Debug for Loaded {
+    // The clients hold secret hashes: a debug print names how many, nothing of them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loaded")
+            .field("at", &self.at)
+            .field("apps", &self.apps.len())
+            .field("clients", &self.clients.len())
+            .finish()
+    }
+}
 
 impl AppsCache {
     pub async fn get(&self, db: &Db) -> Result<Arc<Vec<App>>, sqlx::Error> {
-        Ok(self.load(db).await?.1)
+        Ok(self.load(db).await?.apps)
     }
 
     /// Who must have signed in with two factors (`settings::second_factor_requirement`).
     pub async fn requirement(&self, db: &Db) -> Result<Requirement, sqlx::Error> {
-        Ok(self.load(db).await?.2)
+        Ok(self.load(db).await?.requirement)
     }
 
     /// Both, from one load: what the forward-auth check decides with.
     pub async fn gate(&self, db: &Db) -> Result<(Arc<Vec<App>>, Requirement), sqlx::Error> {
-        let (_, apps, requirement) = self.load(db).await?;
-        Ok((apps, requirement))
+        let loaded = self.load(db).await?;
+        Ok((loaded.apps, loaded.requirement))
+    }
+
+    /// The client called `client_id`: the copy in memory when `fits` accepts it, else the
+    /// stored one. Whatever would refuse the caller's request (an unknown client, a redirect
+    /// URI or a secret it does not have) is read again from the database, so a change made
+    /// elsewhere (another replica, the command line) that lets a request in counts at once;
+    /// one that shuts a request out counts on this process within [`CACHE_TTL`], as it does
+    /// for forward auth. Changes made through this process apply at once ([`Self::invalidate`]).
+    pub async fn client(
+        &self,
+        db: &Db,
+        client_id: &str,
+        fits: impl Fn(&OpClient) -> bool,
+    ) -> Result<Option<OpClient>, sqlx::Error> {
+        let loaded = self.load(db).await?;
+        if let Some(c) = loaded
+            .clients
+            .iter()
+            .find(|c| c.view.client_id == client_id)
+            && fits(c)
+        {
+            return Ok(Some(c.clone()));
+        }
+        super::op::clients::by_client_id(db, client_id).await
     }
 
     async fn load(&self, db: &Db) -> Result<Loaded, sqlx::Error> {
         let generation = {
             let slot = self.slot.read().expect("apps cache lock");
             if let Some(loaded) = slot.1.as_ref()
-                && loaded.0.elapsed() < CACHE_TTL
+                && loaded.at.elapsed() < CACHE_TTL
             {
                 return Ok(loaded.clone());
             }
             slot.0
         };
-        let loaded_at = Instant::now();
-        let apps = Arc::new(list(db).await?);
-        let requirement = super::settings::second_factor_requirement(db).await?;
-        let loaded = (loaded_at, apps, requirement);
+        let loaded = Loaded {
+            at: Instant::now(),
+            apps: Arc::new(list(db).await?),
+            requirement: super::settings::second_factor_requirement(db).await?,
+            clients: Arc::new(super::op::clients::list(db).await?),
+        };
         self.store(generation, loaded.clone());
         Ok(loaded)
     }
@@ -289,8 +335,8 @@ impl AppsCache {
         }
     }
 
-    /// After a change to applications or to the second-factor requirement made by this
-    /// process.
+    /// After a change to applications, their clients or the second-factor requirement made
+    /// by this process.
     pub fn invalidate(&self) {
         let mut slot = self.slot.write().expect("apps cache lock");
         slot.0 = slot.0.wrapping_add(1);
@@ -302,21 +348,24 @@ impl AppsCache {
 mod cache_tests {
     use super::*;
 
+    fn empty() -> Loaded {
+        Loaded {
+            at: Instant::now(),
+            apps: Arc::default(),
+            requirement: Requirement::Nobody,
+            clients: Arc::default(),
+        }
+    }
+
     #[test]
     fn a_load_begun_before_an_invalidate_is_not_kept() {
         let cache = AppsCache::default();
         let generation = cache.slot.read().unwrap().0;
         cache.invalidate();
-        cache.store(
-            generation,
-            (Instant::now(), Arc::default(), Requirement::Nobody),
-        );
+        cache.store(generation, empty());
         assert!(cache.slot.read().unwrap().1.is_none());
         let generation = cache.slot.read().unwrap().0;
-        cache.store(
-            generation,
-            (Instant::now(), Arc::default(), Requirement::Nobody),
-        );
+        cache.store(generation, empty());
         assert!(cache.slot.read().unwrap().1.is_some());
     }
 }

@@ -190,7 +190,7 @@ pub async fn drop_from_provider(
 
 /// Who a signed-in user is, for the check endpoint: one query for the user and all their
 /// groups.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub username: String,
     pub display_name: String,

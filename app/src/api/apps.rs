@@ -121,8 +121,10 @@ pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> 
         } else {
             apps::update(&st.db, &id, &valid, &actor(&admin).await).await?
         };
+        let secret = clients::save(&st.db, &saved.id, &saved.settings.name, valid.client.as_ref()).await;
+        // After both writes: a load that began between them would keep the old client.
         st.apps.invalidate();
-        let secret = clients::save(&st.db, &saved.id, &saved.settings.name, valid.client.as_ref()).await?;
+        let secret = secret?;
         if let Some(secret) = secret {
             ssr::show_secret(&cx, &saved.settings.name, &secret).await?;
         }
@@ -144,7 +146,10 @@ pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
             .ok_or_else(|| AppError::NotFound("There is no such application.".into()))?;
         let secret =
             portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id, &actor(&admin).await)
-                .await?;
+                .await;
+        // The old secret stops working at once here (the cache keeps clients).
+        cx.state.apps.invalidate();
+        let secret = secret?;
         ssr::show_secret(&cx, &app.settings.name, &secret).await?;
         tracing::info!(admin = ?admin.username, app = ?app.settings.name, "client secret rotated");
         Ok(())

@@ -237,17 +237,6 @@ pub async fn rotate_secret(
     Ok(secret)
 }
 
-/// Records the client's first code exchange: its client ID is frozen from now on.
-pub async fn mark_used(db: &Db, app_id: &str) -> Result<(), sqlx::Error> {
-    crate::exec!(
-        db,
-        "UPDATE op_clients SET first_used_at = $2 WHERE app_id = $1 AND first_used_at IS NULL",
-        app_id,
-        now(),
-    )?;
-    Ok(())
-}
-
 /// A new client secret: `pc_cs_` and 256 random bits, base64url.
 pub fn new_secret() -> String {
     random_token(SECRET_PREFIX)

@@ -298,7 +298,7 @@ pub async fn poll(db: &Db, client: &OpClient, device_code: &str) -> Result<Excha
                     amr,
                 },
             };
-            Ok(grants::new_grant(db, client, grant, t).await?)
+            Ok(grants::new_grant(db, grant, None, t).await?)
         }
         _ => {
             let too_soon = row

@@ -10,6 +10,7 @@ use super::{random_token, token_hash};
 use crate::on_pool;
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
+use crate::ssr::groups::Identity;
 
 /// A code lives 60 s.
 pub const CODE_TTL: i64 = 60;
@@ -38,13 +39,14 @@ pub async fn issue_code(
     app_id: &str,
     request: &AuthRequest,
     who: &SignedIn,
+    identity: &Identity,
 ) -> Result<String, sqlx::Error> {
     let code = random_token("pc_ac_");
     crate::exec!(
         db,
         "INSERT INTO op_codes (code_hash, app_id, user_id, sid, redirect_uri, scope, nonce, \
-         code_challenge, auth_time, amr, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         code_challenge, auth_time, amr, expires_at, identity) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         token_hash(&code),
         app_id,
         &who.user_id,
@@ -56,6 +58,7 @@ pub async fn issue_code(
         who.auth_time,
         &who.amr,
         now() + CODE_TTL,
+        serde_json::to_string(identity).ok(),
     )?;
     Ok(code)
 }
@@ -77,6 +80,9 @@ pub struct Exchanged {
     pub access_token: String,
     /// With `offline_access`.
     pub refresh_token: Option<String>,
+    /// Who the person was when the code was issued (a moment ago), for the ID token: the
+    /// exchange reads no user. `None` (a refresh, the device flow): read them now.
+    pub identity: Option<Identity>,
 }
 
 /// Why a code or a refresh token was refused (`invalid_grant`; the description says which
@@ -103,6 +109,8 @@ struct CodeRow {
     code_challenge: Option<String>,
     auth_time: i64,
     amr: String,
+    /// [`Identity`] as JSON; `None` for a code issued before it was kept.
+    identity: Option<String>,
 }
 
 /// What a token request claims.
@@ -173,7 +181,8 @@ pub async fn exchange(
         // intercepted code) uses nothing up.
         "UPDATE op_codes SET used_at = $2, grant_id = $3 \
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND app_id = $4 \
-         RETURNING app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr")
+         RETURNING app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr, \
+                   identity")
         .bind(&hash)
         .bind(t)
         .bind(&grant_id)
@@ -216,23 +225,63 @@ pub async fn exchange(
         nonce: row.nonce,
         who,
     };
-    Ok(new_grant(db, client, grant, t).await?)
+    let identity = row.identity.and_then(|j| serde_json::from_str(&j).ok());
+    Ok(new_grant(db, grant, identity, t).await?)
 }
 
+/// [`new_grant`]'s writes on SQLite: one batch of statements sent at once (its parameters
+/// are shared by number). Each statement commits on its own, as separate calls would.
+const NEW_GRANT_SQLITE: &str = "\
+    INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, created_at, \
+        expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10); \
+    INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+        VALUES ($11, 'access', $1, NULL, $9, $12); \
+    INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+        SELECT $13, 'refresh', $1, NULL, $9, $10 WHERE $8; \
+    INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
+        VALUES ($4, $2, $3, $9, $9) \
+        ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL; \
+    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL";
+
+/// The same writes on PostgreSQL, which takes no batch with parameters: one statement of
+/// data-modifying CTEs (its foreign keys are checked at the statement's end, after the
+/// grant is in).
+const NEW_GRANT_POSTGRES: &str = "\
+    WITH g AS (INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
+            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+            RETURNING id), \
+        a AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
+            expires_at) SELECT $11, 'access', id, NULL, $9, $12 FROM g), \
+        r AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
+            expires_at) SELECT $13, 'refresh', id, NULL, $9, $10 FROM g WHERE $8), \
+        s AS (INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
+            VALUES ($4, $2, $3, $9, $9) \
+            ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL) \
+    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL";
+
 /// Stores `grant` (made at `t`, from a claimed code or device code) with its first access
-/// token and, with `offline_access`, a refresh token; `client` counts as used from its first.
+/// token and, with `offline_access`, a refresh token; records that the session signed in to
+/// the application (it is told when the session ends: back-channel logout, `op::logout`);
+/// and the client counts as used from its first grant (its client ID is frozen). These are
+/// the writes of every sign-in at the token endpoint, so they are one round trip to the
+/// database (issue 21's CPU budget, bench #12).
 pub(super) async fn new_grant(
     db: &Db,
-    client: &OpClient,
     grant: Grant,
+    identity: Option<Identity>,
     t: i64,
 ) -> Result<Exchanged, sqlx::Error> {
     let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+    let access_token = random_token("pc_at_");
+    let refresh_token = offline.then(|| random_token("pc_rt_"));
+    let sql = match db {
+        Db::Sqlite(_) => NEW_GRANT_SQLITE,
+        Db::Postgres(_) => NEW_GRANT_POSTGRES,
+    };
     let who = &grant.who;
     crate::exec!(
         db,
-        "INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
-         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        sql,
         &grant.id,
         &grant.app_id,
         &who.user_id,
@@ -243,27 +292,24 @@ pub(super) async fn new_grant(
         offline,
         t,
         t + GRANT_TTL,
+        token_hash(&access_token),
+        t + ACCESS_TTL,
+        refresh_token.as_deref().map(token_hash),
     )?;
-    let (access_token, refresh_token) = issue_tokens(db, &grant.id, offline, None, t).await?;
-    // The session signed in to this application: told when it ends (back-channel logout).
-    super::logout::record(db, &grant.who.sid, &grant.app_id, &grant.who.user_id).await?;
-    if client.view.first_used_at.is_none() {
-        super::clients::mark_used(db, &grant.app_id).await?;
-    }
     Ok(Exchanged {
         grant,
         access_token,
         refresh_token,
+        identity,
     })
 }
 
-/// An access token for grant `grant_id` and, for an `offline` grant, a refresh token that
-/// lives as long as the grant (`parent`: the refresh token it replaces, by hash).
+/// A new access token and refresh token for grant `grant_id` (a refresh: `parent` is the
+/// refresh token they replace, by hash); the refresh token lives as long as the grant.
 async fn issue_tokens(
     db: &Db,
     grant_id: &str,
-    offline: bool,
-    parent: Option<&str>,
+    parent: &str,
     t: i64,
 ) -> Result<(String, Option<String>), sqlx::Error> {
     let access_token = random_token("pc_at_");
@@ -277,9 +323,6 @@ async fn issue_tokens(
         t,
         t + ACCESS_TTL,
     )?;
-    if !offline {
-        return Ok((access_token, None));
-    }
     let refresh_token = random_token("pc_rt_");
     crate::exec!(
         db,
@@ -350,12 +393,13 @@ pub async fn refresh(
         "DELETE FROM op_tokens WHERE grant_id = $1 AND kind = 'access'",
         &grant_id
     )?;
-    let (access_token, refresh_token) = issue_tokens(db, &grant_id, true, Some(&hash), t).await?;
+    let (access_token, refresh_token) = issue_tokens(db, &grant_id, &hash, t).await?;
     Ok(Exchanged {
         // OpenID Connect Core §12.2: a refreshed ID token carries no nonce.
         grant: row.grant(None),
         access_token,
         refresh_token,
+        identity: None,
     })
 }
 

@@ -7,7 +7,7 @@
 //! for what is gone:
 //!
 //! 1. Each code exchange records (`sid`, application, `sub`) in `op_session_clients`
-//!    ([`record`]).
+//!    (`grants::new_grant`, with the grant's other writes).
 //! 2. A sweep ([`sweep`]) on every replica, every 30 s and at once when this process ended a
 //!    session ([`wake`]), marks the rows whose session is gone, and moves those gone for
 //!    [`GRACE`] seconds to `op_logout_outbox` (for clients with a back-channel URI), revoking
@@ -111,21 +111,6 @@ pub fn logout_token(
     LogoutToken::new(claims, key, key.alg().jws(), None, None)
         .map(|t| t.to_string())
         .map_err(|e| e.to_string())
-}
-
-/// Session `sid` of user `sub` signed in to application `app_id` (at a code exchange).
-pub async fn record(db: &Db, sid: &str, app_id: &str, sub: &str) -> Result<(), sqlx::Error> {
-    crate::exec!(
-        db,
-        "INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
-         VALUES ($1, $2, $3, $4, $4) \
-         ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL",
-        sid,
-        app_id,
-        sub,
-        now()
-    )?;
-    Ok(())
 }
 
 /// A live session has the row's `sid` (`$1`: now).
