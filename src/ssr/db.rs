@@ -5,10 +5,13 @@
 //! accepts too. [`on_pool!`] expands a query once per backend so each runs on its native
 //! driver (no `Any` driver and its type limits).
 
+mod sqlite;
+
+pub use sqlite::SqliteDb;
+use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,7 +22,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
 }
 
@@ -119,16 +122,18 @@ impl Db {
             // No ping before each use either: sqlx's default `test_before_acquire` sends one
             // to the connection's thread and waits for the answer, a round trip between
             // threads that doubled the hops of every query, and a connection to a file in
-            // this process cannot have dropped.
+            // this process cannot have dropped. This pool serves transactions and
+            // migrations; single statements have connections of their own, handed back
+            // without the ping sqlx sends on release (`sqlite.rs`).
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
-            Db::Sqlite(pool)
+            Db::Sqlite(SqliteDb::new(pool, options, 8))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -140,7 +145,10 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(redact_url(url)));
         };
-        on_pool!(&db, pool => MIGRATOR.run(pool).await)?;
+        match &db {
+            Db::Sqlite(db) => MIGRATOR.run(db.pool()).await?,
+            Db::Postgres(pool) => MIGRATOR.run(pool).await?,
+        }
         Ok(db)
     }
 
@@ -153,7 +161,14 @@ impl Db {
 
     /// The pool's connections: (open, of them idle, at most), for the metrics.
     pub fn pool_use(&self) -> (u32, usize, u32) {
-        on_pool!(self, pool => (pool.size(), pool.num_idle(), pool.options().get_max_connections()))
+        match self {
+            Db::Sqlite(db) => db.usage(),
+            Db::Postgres(pool) => (
+                pool.size(),
+                pool.num_idle(),
+                pool.options().get_max_connections(),
+            ),
+        }
     }
 
     /// True once [`Db::close`] has run: background tasks end then.

@@ -1,0 +1,213 @@
+//! SQLite's connections, with single statements handed back without sqlx's release ping.
+//!
+//! sqlx runs each SQLite connection on a thread of its own, so every statement is a round
+//! trip between threads; its pool then adds a second round trip whenever a connection goes
+//! back (a `ping`, run in a task of its own, to find connections a cancelled query left in
+//! a bad state: a concern of network protocols). A wake-up on the other core costs about
+//! 14 µs of CPU on the 2-core machines this runs on, so that second round trip was a
+//! sizeable part of every request (bench #12: an OpenID Provider sign-in is six
+//! statements). Here a statement that ran to its end, with a result or an error, hands its
+//! connection straight back (last in, first out: the same few connections keep their page
+//! and statement caches warm); one whose future was dropped part-way closes its connection
+//! instead of reusing it. Transactions (`begin`) and migrations keep sqlx's pool, which owns
+//! their rollback-on-drop.
+//!
+//! sqlx has no option to skip the ping (0.8: `PoolConnection`'s `Drop`), hence this small
+//! pool; its `Executor` is the same trait every query already uses.
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use sqlx::sqlite::{
+    Sqlite, SqliteConnectOptions, SqliteConnection, SqlitePool, SqliteQueryResult, SqliteRow,
+    SqliteStatement, SqliteTypeInfo,
+};
+use sqlx::{ConnectOptions, Connection, Describe, Either, Execute, Executor, Transaction};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// SQLite's side of [`super::Db`]: sqlx's pool for transactions and migrations, and
+/// connections of its own for single statements (`&SqliteDb` is an `Executor`).
+#[derive(Clone)]
+pub struct SqliteDb {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: SqlitePool,
+    options: SqliteConnectOptions,
+    /// Connections ready for a statement, the most recently used last.
+    idle: Mutex<Vec<SqliteConnection>>,
+    /// At most this many statements at once (each on its own connection).
+    permits: Semaphore,
+    max: u32,
+}
+
+impl std::fmt::Debug for SqliteDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteDb")
+            .field("pool", &self.inner.pool)
+            .field("max", &self.inner.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteDb {
+    /// `pool` for transactions and migrations; up to `max` more connections made with
+    /// `options` (as the pool's are) for single statements.
+    pub fn new(pool: SqlitePool, options: SqliteConnectOptions, max: u32) -> Self {
+        SqliteDb {
+            inner: Arc::new(Inner {
+                pool,
+                options,
+                idle: Mutex::new(Vec::new()),
+                permits: Semaphore::new(max as usize),
+                max,
+            }),
+        }
+    }
+
+    /// sqlx's pool (migrations).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.inner.pool
+    }
+
+    /// A transaction, on sqlx's pool (which rolls it back if it is dropped unfinished).
+    pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.inner.pool.begin().await
+    }
+
+    /// Connections open (both kinds), of them idle, and at most.
+    pub fn usage(&self) -> (u32, usize, u32) {
+        let inner = &self.inner;
+        let idle = inner.idle.lock().expect("sqlite idle lock").len();
+        let busy = inner.max as usize - inner.permits.available_permits();
+        let open = inner.pool.size() + (idle + busy) as u32;
+        let max = inner.pool.options().get_max_connections() + inner.max;
+        (open, idle + inner.pool.num_idle(), max)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.pool.is_closed()
+    }
+
+    /// Closes both kinds: statements waiting for a connection fail, idle ones close.
+    pub async fn close(&self) {
+        self.inner.permits.close();
+        let idle = std::mem::take(&mut *self.inner.idle.lock().expect("sqlite idle lock"));
+        for conn in idle {
+            let _ = conn.close().await;
+        }
+        self.inner.pool.close().await;
+    }
+
+    async fn lease(&self) -> Result<Lease<'_>, sqlx::Error> {
+        let permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let idle = self.inner.idle.lock().expect("sqlite idle lock").pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.inner.options.connect().await?,
+        };
+        Ok(Lease {
+            conn: Some(conn),
+            finished: false,
+            owner: &self.inner,
+            _permit: permit,
+        })
+    }
+}
+
+/// A connection lent to one statement.
+struct Lease<'a> {
+    conn: Option<SqliteConnection>,
+    /// The statement ran to its end: the connection may serve the next one.
+    finished: bool,
+    owner: &'a Inner,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Lease<'_> {
+    fn conn(&mut self) -> &mut SqliteConnection {
+        self.conn.as_mut().expect("a lease holds its connection")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        if self.finished && !self.owner.permits.is_closed() {
+            self.owner.idle.lock().expect("sqlite idle lock").push(conn);
+        }
+        // Otherwise dropped: its thread finishes what it was given, then closes it.
+    }
+}
+
+impl<'p> Executor<'p> for &'p SqliteDb {
+    type Database = Sqlite;
+
+    /// The statement's results, collected before they are handed on (a query's rows are
+    /// read whole anyway: nothing here streams a large table), so that the connection is
+    /// back before the caller reads them.
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<SqliteQueryResult, SqliteRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        Box::pin(
+            futures_util::stream::once(async move {
+                let mut lease = self.lease().await?;
+                let all: Result<Vec<_>, _> = lease.conn().fetch_many(query).try_collect().await;
+                lease.finished = true;
+                Ok::<_, sqlx::Error>(futures_util::stream::iter(all?).map(Ok))
+            })
+            .try_flatten(),
+        )
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<SqliteRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        Box::pin(async move {
+            let mut lease = self.lease().await?;
+            let row = lease.conn().fetch_optional(query).await;
+            lease.finished = true;
+            row
+        })
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [SqliteTypeInfo],
+    ) -> BoxFuture<'e, Result<SqliteStatement<'q>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        (&self.inner.pool).prepare_with(sql, parameters)
+    }
+
+    fn describe<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+    ) -> BoxFuture<'e, Result<Describe<Sqlite>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        (&self.inner.pool).describe(sql)
+    }
+}
