@@ -12,6 +12,11 @@
 //! instead of reusing it. Transactions (`begin`) and migrations keep sqlx's pool, which owns
 //! their rollback-on-drop.
 //!
+//! A batch of statements (one query string; parameters shared by number) may run as one
+//! transaction, `BEGIN IMMEDIATE; …; COMMIT`: when a statement fails, the rest are not run
+//! and the connection is rolled back before it serves again (a dropped one is closed, and
+//! SQLite rolls back what it had open).
+//!
 //! sqlx has no option to skip the ping (0.8: `PoolConnection`'s `Drop`), hence this small
 //! pool; its `Executor` is the same trait every query already uses.
 
@@ -135,6 +140,18 @@ impl Lease<'_> {
     fn conn(&mut self) -> &mut SqliteConnection {
         self.conn.as_mut().expect("a lease holds its connection")
     }
+
+    /// The statement ran to its end with `result`: the connection may serve the next one,
+    /// with no transaction left open by a batch that failed part-way.
+    async fn finish<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if result.is_err() {
+            // Refused ("no transaction is active") unless a batch began one: either way
+            // the connection is back in autocommit.
+            let _ = self.conn().execute("ROLLBACK").await;
+        }
+        self.finished = true;
+        result
+    }
 }
 
 impl Drop for Lease<'_> {
@@ -167,8 +184,8 @@ impl<'p> Executor<'p> for &'p SqliteDb {
             futures_util::stream::once(async move {
                 let mut lease = self.lease().await?;
                 let all: Result<Vec<_>, _> = lease.conn().fetch_many(query).try_collect().await;
-                lease.finished = true;
-                Ok::<_, sqlx::Error>(futures_util::stream::iter(all?).map(Ok))
+                let all = lease.finish(all).await?;
+                Ok::<_, sqlx::Error>(futures_util::stream::iter(all).map(Ok))
             })
             .try_flatten(),
         )
@@ -185,8 +202,7 @@ impl<'p> Executor<'p> for &'p SqliteDb {
         Box::pin(async move {
             let mut lease = self.lease().await?;
             let row = lease.conn().fetch_optional(query).await;
-            lease.finished = true;
-            row
+            lease.finish(row).await
         })
     }
 

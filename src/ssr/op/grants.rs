@@ -230,8 +230,9 @@ pub async fn exchange(
 }
 
 /// [`new_grant`]'s writes on SQLite: one batch of statements sent at once (its parameters
-/// are shared by number). Each statement commits on its own, as separate calls would.
+/// are shared by number), one transaction (`db/sqlite.rs` rolls back a batch that fails).
 const NEW_GRANT_SQLITE: &str = "\
+    BEGIN IMMEDIATE; \
     INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, created_at, \
         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10); \
     INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
@@ -241,7 +242,8 @@ const NEW_GRANT_SQLITE: &str = "\
     INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
         VALUES ($4, $2, $3, $9, $9) \
         ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL; \
-    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL";
+    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL; \
+    COMMIT";
 
 /// The same writes on PostgreSQL, which takes no batch with parameters: one statement of
 /// data-modifying CTEs (its foreign keys are checked at the statement's end, after the
@@ -262,9 +264,9 @@ const NEW_GRANT_POSTGRES: &str = "\
 /// Stores `grant` (made at `t`, from a claimed code or device code) with its first access
 /// token and, with `offline_access`, a refresh token; records that the session signed in to
 /// the application (it is told when the session ends: back-channel logout, `op::logout`);
-/// and the client counts as used from its first grant (its client ID is frozen). These are
-/// the writes of every sign-in at the token endpoint, so they are one round trip to the
-/// database (issue 21's CPU budget, bench #12).
+/// and the client counts as used from its first grant (its client ID is frozen); all or
+/// nothing. These are the writes of every sign-in at the token endpoint, so they are one
+/// round trip to the database (issue 21's CPU budget, bench #12).
 pub(super) async fn new_grant(
     db: &Db,
     grant: Grant,
