@@ -934,9 +934,9 @@ async fn authenticated_client(
         }
     };
     let basic = method == AuthMethod::Basic;
-    let takes = |c: &OpClient| client_check(c, method, secret.as_deref()).is_ok();
-    let client = match state.apps.client(&state.db, &id, takes).await {
-        Ok(Some(c)) => c,
+    let judge = |c: &OpClient| client_check(c, method, secret.as_deref());
+    let (client, verdict) = match state.apps.client(&state.db, &id, judge).await {
+        Ok(Some(found)) => found,
         Ok(None) => return Err(invalid_client(basic, "unknown client")),
         Err(e) => {
             tracing::error!(error = ?e, "token endpoint");
@@ -947,7 +947,7 @@ async fn authenticated_client(
             ));
         }
     };
-    client_check(&client, method, secret.as_deref()).map_err(|why| invalid_client(basic, &why))?;
+    verdict.map_err(|why| invalid_client(basic, &why))?;
     Ok(client)
 }
 

@@ -283,28 +283,33 @@ impl AppsCache {
         Ok((loaded.apps, loaded.requirement))
     }
 
-    /// The client called `client_id`: the copy in memory when `fits` accepts it, else the
-    /// stored one. Whatever would refuse the caller's request (an unknown client, a redirect
-    /// URI or a secret it does not have) is read again from the database, so a change made
-    /// elsewhere (another replica, the command line) that lets a request in counts at once;
-    /// one that shuts a request out counts on this process within [`CACHE_TTL`], as it does
-    /// for forward auth. Changes made through this process apply at once ([`Self::invalidate`]).
-    pub async fn client(
+    /// The client called `client_id` with `judge`'s verdict on it: the copy in memory when
+    /// `judge` accepts it, else the stored one. Whatever would refuse the caller's request
+    /// (an unknown client, a secret it does not have) is read again from the database, so a
+    /// change made elsewhere (another replica, the command line) that lets a request in
+    /// counts at once; one that shuts a request out counts on this process within
+    /// [`CACHE_TTL`], as it does for forward auth. Changes made through this process apply
+    /// at once ([`Self::invalidate`]). Each client is judged once.
+    pub async fn client<E>(
         &self,
         db: &Db,
         client_id: &str,
-        fits: impl Fn(&OpClient) -> bool,
-    ) -> Result<Option<OpClient>, sqlx::Error> {
+        judge: impl Fn(&OpClient) -> Result<(), E>,
+    ) -> Result<Option<(OpClient, Result<(), E>)>, sqlx::Error> {
         let loaded = self.load(db).await?;
         if let Some(c) = loaded
             .clients
             .iter()
             .find(|c| c.view.client_id == client_id)
-            && fits(c)
+            && judge(c).is_ok()
         {
-            return Ok(Some(c.clone()));
+            return Ok(Some((c.clone(), Ok(()))));
         }
-        super::op::clients::by_client_id(db, client_id).await
+        let stored = super::op::clients::by_client_id(db, client_id).await?;
+        Ok(stored.map(|c| {
+            let verdict = judge(&c);
+            (c, verdict)
+        }))
     }
 
     async fn load(&self, db: &Db) -> Result<Loaded, sqlx::Error> {

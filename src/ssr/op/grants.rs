@@ -313,7 +313,7 @@ async fn issue_tokens(
     grant_id: &str,
     parent: &str,
     t: i64,
-) -> Result<(String, Option<String>), sqlx::Error> {
+) -> Result<(String, String), sqlx::Error> {
     let access_token = random_token("pc_at_");
     crate::exec!(
         db,
@@ -335,7 +335,7 @@ async fn issue_tokens(
         t,
         grant_id,
     )?;
-    Ok((access_token, Some(refresh_token)))
+    Ok((access_token, refresh_token))
 }
 
 /// Uses `token`, a refresh token of `client`'s (authenticated already): claims it, and gives
@@ -400,7 +400,7 @@ pub async fn refresh(
         // OpenID Connect Core §12.2: a refreshed ID token carries no nonce.
         grant: row.grant(None),
         access_token,
-        refresh_token,
+        refresh_token: Some(refresh_token),
         identity: None,
     })
 }
