@@ -11,6 +11,7 @@ pub mod device;
 pub mod groups;
 pub mod icons;
 pub mod identities;
+pub mod limiter;
 pub mod login_page;
 pub mod metrics;
 pub mod oidc;

@@ -14,8 +14,6 @@ pub mod extract;
 #[cfg(feature = "ssr")]
 pub mod html;
 #[cfg(feature = "ssr")]
-pub mod limiter;
-#[cfg(feature = "ssr")]
 pub mod state;
 
 use crate::components::guard::AdminSection;

@@ -1,10 +1,10 @@
 //! Everything a request handler or server function needs, provided by `leptos_routes`.
 
-use crate::limiter::LoginLimiter;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portcullis::ssr::db::Db;
 use portcullis::ssr::icons::IconIndex;
+use portcullis::ssr::limiter::LoginLimiter;
 use portcullis::ssr::login_page::LoginPageCache;
 use portcullis::ssr::oidc::cache::ProviderCache;
 use portcullis::ssr::secrets::SecretBox;

@@ -701,6 +701,8 @@ fn psql(sql: &str) {
 }
 
 fn main() {
+    // The bench's HTTP clients take the process's TLS provider (reqwest has none of its own).
+    portcullis::ssr::oidc::http::use_aws_lc();
     // Every helper `run` starts (Node providers, the icon host, servers) stops when its
     // handle drops, on success and when a panic unwinds; exit with the verdict only after.
     let failed = tokio::runtime::Runtime::new().unwrap().block_on(run());

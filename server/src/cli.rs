@@ -319,7 +319,7 @@ pub fn healthcheck_url(listen: SocketAddr) -> String {
 
 async fn healthcheck(config: &Config, timeout: u64) -> anyhow::Result<()> {
     let url = healthcheck_url(config.listen);
-    let client = reqwest::Client::builder()
+    let client = portcullis::ssr::oidc::http::builder()
         .timeout(Duration::from_secs(timeout.max(1)))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

@@ -113,7 +113,7 @@ pub struct Server {
     pub audit_retention_days: u32,
 
     /// Sign-in starts (`/login?provider=`) per minute per client address.
-    #[arg(long, env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE", default_value_t = app::limiter::STARTS_PER_ADDRESS_PER_MINUTE)]
+    #[arg(long, env = "PORTCULLIS_SIGN_IN_STARTS_PER_MINUTE", default_value_t = portcullis::ssr::limiter::STARTS_PER_ADDRESS_PER_MINUTE)]
     pub sign_in_starts_per_minute: u32,
 
     /// Reverse proxies (CIDRs or addresses, comma-separated) whose `X-Forwarded-For` names

@@ -10,7 +10,6 @@ use crate::op::{
 };
 use app::extract::ClientAddr;
 use app::html::{Choice, Field, choice_page, field_page, message_page};
-use app::limiter::ClientKey;
 use app::state::AppState;
 use axum::Router;
 use axum::extract::{Form, Path, RawQuery, State};
@@ -18,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use http::StatusCode;
 use openidconnect::core::CoreErrorResponseType;
+use portcullis::ssr::limiter::ClientKey;
 use portcullis::ssr::op::authorize::{self, Params};
 use portcullis::ssr::op::clients::{self, OpClient};
 use portcullis::ssr::op::device::{

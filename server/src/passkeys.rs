@@ -247,7 +247,7 @@ async fn sign_in_start(
     let rp = relying_party(&state)?;
     state
         .limiter
-        .start(ip.map(app::limiter::ClientKey::from))
+        .start(ip.map(portcullis::ssr::limiter::ClientKey::from))
         .map_err(AppError::RateLimited)?;
     let (binding, cookie) = binding_or_new(&state, binding);
     let (id, options) = passkeys::start_sign_in(rp, &state.db, &binding).await?;

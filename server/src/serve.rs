@@ -3,7 +3,6 @@
 use crate::config::Config;
 use crate::{api_v1, headers, signin};
 use anyhow::Context;
-use app::limiter::LoginLimiter;
 use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
@@ -15,6 +14,7 @@ use leptos::config::{Env, LeptosOptions};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use portcullis::ssr::db::{Db, redact_url};
 use portcullis::ssr::icons::IconIndex;
+use portcullis::ssr::limiter::LoginLimiter;
 use portcullis::ssr::op::keys::{self, OpKeys};
 use portcullis::ssr::session::store::DbSessionStore;
 use std::net::SocketAddr;

@@ -237,7 +237,7 @@ both_backends!(bad_login_input_is_named_and_changes_nothing);
 
 async fn repeated_failures_are_slowed_down(app: &TestApp) {
     let browser = user_browser(app, "dave").await;
-    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+    for _ in 0..portcullis::ssr::limiter::PER_ACCOUNT_PER_MINUTE {
         assert_eq!(
             app.login(&browser, "dave", "guess").await.status(),
             StatusCode::UNAUTHORIZED

@@ -25,7 +25,7 @@ async fn dave_after_failures(
     forwarded_for: &str,
 ) -> StatusCode {
     app.add_user("dave", "dave password", false).await;
-    for i in 0..app::limiter::PER_ADDRESS_PER_MINUTE {
+    for i in 0..portcullis::ssr::limiter::PER_ADDRESS_PER_MINUTE {
         let status = login_from(app, &spent_from(i), &format!("nobody{i}"), "x").await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
@@ -140,7 +140,11 @@ each_backend!(an_ipv6_64_is_one_client);
 /// browser that has (its device cookie) still gets in with the right password; its own
 /// failures count against its own budget, and its cookie vouches for that account only.
 async fn strangers_cannot_lock_out_the_right_password(backend: Backend) {
-    let app = proxied(backend, app::limiter::STARTS_PER_ADDRESS_PER_MINUTE).await;
+    let app = proxied(
+        backend,
+        portcullis::ssr::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
+    )
+    .await;
     app.add_user("root", "root password", true).await;
     app.add_user("erin", "erin password", false).await;
     let mine = app.browser();
@@ -193,7 +197,7 @@ async fn strangers_cannot_lock_out_the_right_password(backend: Backend) {
     );
 
     // The device's own failures: its own budget, then it waits too.
-    for _ in 0..app::limiter::PER_DEVICE_PER_MINUTE {
+    for _ in 0..portcullis::ssr::limiter::PER_DEVICE_PER_MINUTE {
         let res = login_in(&app, &mine, "198.51.100.7", "root", "typo").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
@@ -223,7 +227,7 @@ async fn the_setup_browser_is_trusted_for_its_administrator(app: &TestApp) {
         app.call(&mine, "auth/logout", &[]).await.status(),
         StatusCode::OK
     );
-    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+    for _ in 0..portcullis::ssr::limiter::PER_ACCOUNT_PER_MINUTE {
         let res = app.login(&app.browser(), "root", "guess").await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
@@ -248,7 +252,11 @@ async fn pending_for(app: &TestApp, client_key: &str) -> i64 {
 /// new attempt replaces its oldest beyond its own cap, so it never waits on itself.
 async fn one_client_cannot_fill_everyones_sign_ins(backend: Backend) {
     use portcullis::ssr::oidc::pending::{MAX_PENDING, MAX_PER_BROWSER, MAX_PER_CLIENT};
-    let app = proxied(backend, app::limiter::STARTS_PER_ADDRESS_PER_MINUTE).await;
+    let app = proxied(
+        backend,
+        portcullis::ssr::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
+    )
+    .await;
     let idp = start_idp(&app, &["idp"]).await;
     add_provider(&app, &idp.issuer, "idp", true).await;
     app.add_user("root", "root password", true).await; // past first-run setup
@@ -334,7 +342,7 @@ async fn password_limits_count_failures_per_account(app: &TestApp) {
             "successes are not counted"
         );
     }
-    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+    for _ in 0..portcullis::ssr::limiter::PER_ACCOUNT_PER_MINUTE {
         assert_eq!(
             app.login(&app.browser(), "erin", "guess").await.status(),
             StatusCode::UNAUTHORIZED

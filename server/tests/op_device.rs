@@ -289,7 +289,7 @@ async fn mistyped_codes_are_limited(app: &TestApp) {
     assert_eq!(status, 400);
     assert!(html.contains("not valid or has expired"), "{html}");
     assert!(html.contains("aria-invalid=\"true\""), "{html}");
-    for _ in 1..app::limiter::USER_CODES_PER_MINUTE {
+    for _ in 1..portcullis::ssr::limiter::USER_CODES_PER_MINUTE {
         let (status, _) = enter(app, &browser, "BCDF-GHJK").await;
         assert_eq!(status, 400);
     }

@@ -494,7 +494,7 @@ async fn cross_origin(app: &TestApp) {
 }
 both_backends!(cross_origin);
 
-/// Failed client authentications are limited per client address (`app::limiter`): behind a
+/// Failed client authentications are limited per client address (`portcullis::ssr::limiter`): behind a
 /// trusted proxy, an address that spent its budget on an unknown client and wrong secrets
 /// is answered 429 with `Retry-After` at the token, revocation, introspection and device
 /// authorization endpoints, even with the right secret, and nothing is read or written;
@@ -518,7 +518,7 @@ async fn failed_client_authentications_are_limited(backend: Backend) {
     };
     let guesser = "198.51.100.7";
     let right = Some((c.client_id.as_str(), c.secret.as_str()));
-    for i in 0..app::limiter::CLIENT_AUTH_FAILURES_PER_MINUTE {
+    for i in 0..portcullis::ssr::limiter::CLIENT_AUTH_FAILURES_PER_MINUTE {
         let wrong = match i % 2 {
             0 => ("nobody", c.secret.as_str()),
             _ => (c.client_id.as_str(), "pc_cs_wrong"),

@@ -307,7 +307,7 @@ async fn wrong_codes_are_limited(app: &TestApp) {
     let b = password_only(app, "carol").await;
     away_from_a_step_edge().await;
     let bad = wrong(&code(&secret, 0));
-    for _ in 0..app::limiter::PER_ACCOUNT_PER_MINUTE {
+    for _ in 0..portcullis::ssr::limiter::PER_ACCOUNT_PER_MINUTE {
         assert_eq!(
             app.call_status(&b, "auth/second_factor", &[("code", &bad)])
                 .await,

@@ -1,7 +1,7 @@
 //! Device cookies (OWASP, "Slow down online guessing attacks with device cookies"): a
 //! browser that signed in to an account with its password gets a token for that account,
 //! and with it is judged by its own failed-password budget instead of the account's, so
-//! strangers guessing the account cannot keep it out (`app::limiter`).
+//! strangers guessing the account cannot keep it out ([`super::limiter`]).
 //!
 //! A token is the account id, a random device id and the time of issue, sealed with the
 //! server's secret key ([`SecretBox`]: XChaCha20-Poly1305), so it cannot be forged, read or

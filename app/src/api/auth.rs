@@ -76,7 +76,7 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use crate::auth::*;
-    use crate::limiter::{Attempt, ClientKey};
+    use portcullis::ssr::limiter::{Attempt, ClientKey};
     use portcullis::ssr::session::SignedInVia;
     use portcullis::ssr::{password, users};
     let typed = identifier.trim().to_owned();

@@ -1,7 +1,7 @@
 //! One-time codes (TOTP) as a second factor: the sign-in's second step (after a right
 //! password, `auth::login` leaves the browser waiting here, not signed in), and the owner's
 //! Security section (set up, confirm, recovery codes shown once, remove). Every check of a
-//! code or a password here is limited as passwords are (`crate::limiter`).
+//! code or a password here is limited as passwords are (`portcullis::ssr::limiter`).
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -192,7 +192,7 @@ async fn limited<T>(
     user_id: &str,
     check: impl Future<Output = Result<Result<T, &'static str>, AppError>>,
 ) -> Result<T, AppError> {
-    use crate::limiter::{Attempt, ClientKey};
+    use portcullis::ssr::limiter::{Attempt, ClientKey};
     let ip = crate::auth::client_ip().await;
     let cookie = crate::api::auth::device_cookie(st);
     let device_id = portcullis::ssr::device::recognise(&st.secrets, cookie.as_deref(), user_id);

@@ -67,6 +67,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        // The tests' own HTTP clients take the process's TLS provider, as the server's do.
+        portcullis::ssr::oidc::http::use_aws_lc();
         let Fresh {
             mut config,
             dir,
@@ -376,7 +378,7 @@ impl Fresh {
             ca_file: None,
             session_lifetime_days: 30,
             audit_retention_days: 90,
-            sign_in_starts_per_minute: app::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
+            sign_in_starts_per_minute: portcullis::ssr::limiter::STARTS_PER_ADDRESS_PER_MINUTE,
             trusted_proxies: Vec::new(),
             cookie_domain: None,
             server_timing: true,
@@ -480,10 +482,12 @@ macro_rules! each_backend {
             use super::common::Backend;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
+                portcullis::ssr::oidc::http::use_aws_lc();
                 super::$name(Backend::Sqlite).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
+                portcullis::ssr::oidc::http::use_aws_lc();
                 super::$name(Backend::Postgres).await;
             }
         }

@@ -44,8 +44,22 @@ pub fn trust_extra_roots(name: &str, pem: &[u8]) -> Result<usize, CaFileError> {
     Ok(n)
 }
 
+/// Makes AWS-LC rustls's cryptography for this process, once: reqwest is built without a
+/// provider of its own (Cargo.toml: one C crypto library in the build, the one the OpenID
+/// Provider signs with) and takes the process's default, which must be set before a client
+/// is built. [`builder`] calls it; so do the tests and benchmarks, whose own clients do not
+/// go through it.
+pub fn use_aws_lc() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // An error means another provider was installed first: it serves as well.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
 /// A client builder that trusts the system roots and `--ca-file`'s.
 pub fn builder() -> reqwest::ClientBuilder {
+    use_aws_lc();
     EXTRA_ROOTS
         .read()
         .expect("roots lock")

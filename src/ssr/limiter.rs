@@ -5,7 +5,7 @@
 //! behind it), with IPv6 grouped by /64.
 //!
 //! Passwords: only *failed* attempts count. A browser that has signed in to the account
-//! before (a valid device cookie, `portcullis::ssr::device`) is judged by its own budget
+//! before (a valid device cookie, [`super::device`]) is judged by its own budget
 //! for that account alone, so strangers' failures never keep it out (OWASP, "Slow down
 //! online guessing attacks with device cookies"). Any other client is judged per account
 //! (the resolved account, so its username and email share one budget: the lock against
@@ -18,7 +18,7 @@
 //!
 //! Sign-in starts (`/login?provider=`) cost a provider round trip and a stored attempt
 //! without any credential: each client gets a budget of them. (What one client may hold
-//! in progress is capped where attempts are stored, `portcullis::ssr::oidc::pending`.)
+//! in progress is capped where attempts are stored, [`super::oidc::pending`].)
 //!
 //! OAuth client authentication (the OpenID Provider's token, revocation, introspection and
 //! device authorization endpoints): only failed ones count, per client address, whatever
@@ -26,9 +26,9 @@
 //! nothing is gained by a budget for guessing it, and one would let anyone cut a client off
 //! from everywhere by failing in its name; a correct client elsewhere is never held up.
 
+pub use super::client_ip::ClientKey;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-pub use portcullis::ssr::client_ip::ClientKey;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::num::NonZeroU32;
