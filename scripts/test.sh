@@ -24,10 +24,12 @@ setup=$!
 # A failing step below ends the run: the browser build goes with it; setup is waited for, not
 # stopped (an apt-get killed mid-install leaves dpkg to repair), and is quick to run again.
 stop_background() {
-  if [ -n "${browser_side:-}" ]; then
-    pkill -P "$browser_side" || true
-    kill "$browser_side" 2>/dev/null || true
-  fi
+  for job in "${browser_side:-}" "${server_tests:-}"; do
+    if [ -n "$job" ]; then
+      pkill -P "$job" || true
+      kill "$job" 2>/dev/null || true
+    fi
+  done
   if [ -n "${setup:-}" ]; then wait "$setup" 2>/dev/null || true; fi
 }
 trap stop_background EXIT
@@ -82,15 +84,23 @@ browser_log="$root/target/browser-side.log"
 ) >"$browser_log" 2>&1 &
 browser_side=$!
 
-step "unit and integration tests (SQLite and PostgreSQL)"
+step "unit and integration tests (SQLite and PostgreSQL), in the background at a lower priority"
+# The bundle is what the browser tests wait for: its build gets the CPU first, and the server
+# tests, which spend much of their time waiting on their identity providers and PostgreSQL
+# (4 at a time used 58 % of the 2 cores alone), take what it leaves. They go on beside the
+# browser tests once the bundle is built; the output is kept in a log and shown at the end.
 # Each test body has its own 120 s limit; this bounds each executable if one wedges anyway.
-# Four at a time: a test spends much of its time waiting on its identity provider (Node) and
-# PostgreSQL. (Page renders that stalled when tests ran side by side were leptos-rs/leptos#4773;
-# the route list is now worked out once per process, serve.rs.)
-for bin in "${test_bins[@]}"; do
-  echo "running ${bin#"$root"/}"
-  (cd "$root" && timeout --kill-after=30 20m "$bin" --test-threads 4)
-done
+# (Page renders that stalled when tests ran side by side were leptos-rs/leptos#4773; the
+# route list is now worked out once per process, serve.rs.)
+tests_log="$root/target/server-tests.log"
+(
+  set -e
+  for bin in "${test_bins[@]}"; do
+    echo "running ${bin#"$root"/}"
+    (cd "$root" && timeout --kill-after=30 20m nice -n 10 "$bin" --test-threads 4)
+  done
+) >"$tests_log" 2>&1 &
+server_tests=$!
 
 step "browser side (waiting for it)"
 if wait "$browser_side"; then
@@ -103,8 +113,21 @@ else
   exit 1
 fi
 
-step "end-to-end tests (Playwright, Debian Chromium, JavaScript on and off)"
-cd "$root/end2end"
-PORTCULLIS_BIN="$root/target/debug/portcullis" timeout --kill-after=30 25m npx playwright test
+step "end-to-end tests (Playwright, Debian Chromium, JavaScript on and off), beside the server tests"
+e2e=0
+(cd "$root/end2end" &&
+  PORTCULLIS_BIN="$root/target/debug/portcullis" timeout --kill-after=30 25m npx playwright test) || e2e=$?
+
+step "unit and integration tests (waiting for them)"
+if wait "$server_tests"; then
+  server_tests=
+  grep -E '^running |^test result' "$tests_log"
+else
+  server_tests=
+  cat "$tests_log"
+  echo "the server tests failed (log: $tests_log)" >&2
+  exit 1
+fi
+[ "$e2e" = 0 ] || { echo "the end-to-end tests failed" >&2; exit 1; }
 
 step "all checks passed"
