@@ -95,7 +95,10 @@ step "unit and integration tests (SQLite and PostgreSQL), in the background at a
 tests_log="$root/target/server-tests.log"
 (
   set -e
-  for bin in "${test_bins[@]}"; do
+  # The unit tests first (seconds), then the integration tests.
+  mapfile -t ordered < <(printf '%s\n' "${test_bins[@]}" | grep -v /integration-
+    printf '%s\n' "${test_bins[@]}" | grep /integration-)
+  for bin in "${ordered[@]}"; do
     echo "running ${bin#"$root"/}"
     (cd "$root" && timeout --kill-after=30 20m nice -n 10 "$bin" --test-threads 4)
   done
