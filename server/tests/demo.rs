@@ -185,9 +185,7 @@ fn signal(sig: &str, target: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_with_demo_idp_as_alice() {
     let mut demo = Demo::start();
-    let browser = Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
+    let browser = crate::common::browser()
         .timeout(Duration::from_secs(10))
         .build()
         .unwrap();

@@ -266,10 +266,7 @@ async fn one_client_cannot_fill_everyones_sign_ins(backend: Backend) {
             .send()
     };
     // A flood without cookies: a new browser binding every time.
-    let flood = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let flood = crate::common::no_redirects().build().unwrap();
     for _ in 0..MAX_PER_CLIENT {
         let res = start_from(&flood, "198.51.100.1").await.unwrap();
         assert!(raw_location(&res).starts_with(&idp.issuer));

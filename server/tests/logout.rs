@@ -221,7 +221,7 @@ async fn signed(idp: &Idp, claims: &Value, key: &str) -> String {
 }
 
 async fn post_logout_token(app: &TestApp, token: &str) -> Response {
-    reqwest::Client::new()
+    crate::common::http()
         .post(app.url("/api/v1/oidc/shady/backchannel-logout"))
         .form(&[("logout_token", token)])
         .send()

@@ -25,8 +25,7 @@ async fn a_decoded_newline_cannot_forge_a_log_line() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    portcullis::ssr::oidc::http::use_aws_lc();
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let base = format!("http://127.0.0.1:{port}");
     let started = Instant::now();
     while http.get(format!("{base}/healthz")).send().await.is_err() {

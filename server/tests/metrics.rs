@@ -86,7 +86,7 @@ async fn behind_a_bearer_token(backend: Backend) {
     })
     .await;
     assert!(app.running.metrics_addr.is_none(), "no listener of its own");
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let url = app.url("/metrics");
     for sent in [
         None,
@@ -155,7 +155,7 @@ async fn on_its_own_listener(backend: Backend) {
     let text = scrape(&app).await;
     assert!(text.contains("portcullis_build_info"), "{text}");
     // Nothing else is served there, and `/metrics` is not on the main listener.
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     for path in ["/", "/healthz", "/login", "/metrics/x"] {
         let res = http
             .get(format!("http://{addr}{path}"))

@@ -366,7 +366,7 @@ async fn openid_client_polls(app: &TestApp) {
         id_token_alg: "RS256",
     };
     let rp = Rp::start(RpKind::OpenidClient, port, config).await;
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let get = |path: &str| {
         let req = http.get(rp.url(path));
         async move {

@@ -14,7 +14,7 @@ use portcullis::ssr::op::signer::{Alg, OpSigningKey, generate};
 use serde_json::Value;
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
-    reqwest::Client::new()
+    crate::common::http()
         .get(app.url(path))
         .send()
         .await
@@ -106,10 +106,7 @@ async fn document(app: &TestApp) {
         .unwrap();
     assert_eq!(rfc8414, doc);
 
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::no_redirects().build().unwrap();
     let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(issuer).unwrap(), &http)
         .await
         .expect("a relying party discovers Portcullis");
@@ -122,10 +119,7 @@ both_backends!(document);
 /// cross-site POST to the token endpoint is not refused as a browser's form would be: it gets
 /// the OAuth error `invalid_client`.
 async fn endpoints_answer_relying_parties(app: &TestApp) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = crate::common::no_redirects().build().unwrap();
     let authorize = http
         .get(app.url("/oauth2/authorize?client_id=x&response_type=code&scope=openid"))
         .send()

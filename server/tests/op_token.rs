@@ -188,7 +188,7 @@ async fn userinfo(app: &TestApp) {
     let (status, info) = get_userinfo(app, &access).await;
     assert_eq!((status, &info["sub"]), (200, &sub), "GET, Bearer: {info}");
     assert_eq!(info["preferred_username"], "alice");
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let url = app.url("/oauth2/userinfo");
     let form = [("access_token", &access)];
     let res = http.post(&url).form(&form).send().await.unwrap();
@@ -442,7 +442,7 @@ both_backends!(introspection);
 /// never with credentials (no cookie is read there).
 async fn cross_origin(app: &TestApp) {
     let (c, at, _) = offline(app).await;
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let origin = "https://spa.example";
     for path in [
         "/oauth2/token",

@@ -104,12 +104,7 @@ async fn a_provider_behind_a_private_ca_needs_and_gets_the_ca_file() {
     app.add_provider(draft(&idp.issuer, "homelab", true)).await;
     enable_oidc(&app).await;
     // The browser trusts the homelab CA too, as the homelab's browsers do.
-    let browser = idp
-        .trusting(reqwest::Client::builder())
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let browser = idp.trusting(common::browser()).build().unwrap();
     let started = start(&app, &browser, "homelab").await;
     let callback = at_provider(&browser, &app.base, started, "alice").await;
     let done = browser.get(&callback).send().await.unwrap();

@@ -140,13 +140,10 @@ impl Bench {
 /// A browser for which every `*.portcullis.test` name is this machine.
 fn browser() -> Client {
     let lo: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
+    common::browser()
         .resolve(HOST, lo)
         .resolve("auth.portcullis.test", lo)
         .resolve("other.portcullis.test", lo)
-        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap()
 }
@@ -480,8 +477,7 @@ fn dechunk(mut body: &str) -> String {
 
 /// A signed-in session's cookie (`name=value`), for raw requests.
 async fn session_cookie(b: &Bench, name: &str) -> String {
-    let client = Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let client = common::no_redirects()
         .resolve("auth.portcullis.test", "127.0.0.1:0".parse().unwrap())
         .build()
         .unwrap();

@@ -17,13 +17,7 @@ const SESSIONS_PAGE: &str = "/profile/settings/sessions";
 
 /// A browser that says it is `user_agent`.
 fn browser_as(user_agent: &str) -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .user_agent(user_agent)
-        .build()
-        .unwrap()
+    common::browser().user_agent(user_agent).build().unwrap()
 }
 
 async fn password_browser(app: &TestApp, name: &str, user_agent: &str) -> Client {

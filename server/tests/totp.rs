@@ -472,7 +472,7 @@ async fn no_secret_in_logs(backend: Backend) {
         .stderr(Stdio::from(std::fs::File::create(&err_file).unwrap()))
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = crate::common::http();
     let started = std::time::Instant::now();
     while http.get(format!("{base}/healthz")).send().await.is_err() {
         assert!(

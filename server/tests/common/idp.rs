@@ -77,7 +77,7 @@ impl Idp {
 
     /// A client for the provider's own test endpoints; nothing in a test waits forever.
     pub fn http(&self) -> reqwest::Client {
-        self.trusting(reqwest::Client::builder())
+        self.trusting(super::client())
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap()

@@ -41,6 +41,29 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// Every HTTP client of the tests starts here: each request has a time limit (a test body
+/// has two minutes), and the process's TLS provider is installed before the first client
+/// is built (reqwest takes rustls's process default, as the server's clients do).
+pub fn client() -> reqwest::ClientBuilder {
+    portcullis::ssr::oidc::http::use_aws_lc();
+    Client::builder().timeout(std::time::Duration::from_secs(30))
+}
+
+/// [`client`], built.
+pub fn http() -> Client {
+    client().build().unwrap()
+}
+
+/// A client that shows redirects instead of following them (tests look at them).
+pub fn no_redirects() -> reqwest::ClientBuilder {
+    client().redirect(reqwest::redirect::Policy::none())
+}
+
+/// A browser: [`no_redirects`] with a cookie jar of its own.
+pub fn browser() -> reqwest::ClientBuilder {
+    no_redirects().cookie_store(true)
+}
+
 /// The actor of a change a test makes in storage directly: the command line's.
 pub fn by_cli() -> portcullis::ssr::audit::Actor {
     portcullis::ssr::audit::Actor::cli()
@@ -67,8 +90,6 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
-        // The tests' own HTTP clients take the process's TLS provider, as the server's do.
-        portcullis::ssr::oidc::http::use_aws_lc();
         let Fresh {
             mut config,
             dir,
@@ -135,14 +156,9 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// A browser: its own cookie jar, redirects not followed (tests look at them).
+    /// A browser ([`browser`]), built.
     pub fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap()
+        browser().build().unwrap()
     }
 
     /// Stores a provider as the editor would after validation (the secret encrypted).
@@ -564,12 +580,10 @@ macro_rules! each_backend {
             use super::common::Backend;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                portcullis::ssr::oidc::http::use_aws_lc();
                 super::$name(Backend::Sqlite).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                portcullis::ssr::oidc::http::use_aws_lc();
                 super::$name(Backend::Postgres).await;
             }
         }

@@ -279,7 +279,7 @@ pub fn client_request(
     basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> reqwest::RequestBuilder {
-    let req = reqwest::Client::new()
+    let req = super::http()
         .post(app.url(path))
         .header("origin", "https://rp.example")
         .form(form);
@@ -310,7 +310,7 @@ pub async fn exchange(
 /// `GET /oauth2/userinfo` with `token` as Bearer: the status and the JSON body (`Null`
 /// when there is none).
 pub async fn get_userinfo(app: &TestApp, token: &str) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
+    let res = super::http()
         .get(app.url("/oauth2/userinfo"))
         .bearer_auth(token)
         .send()

@@ -71,7 +71,7 @@ impl Rp {
             base: format!("http://127.0.0.1:{port}"),
             child,
         };
-        let http = reqwest::Client::new();
+        let http = super::http();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Ok(r) = http.get(format!("{}/health", rp.base)).send().await
