@@ -85,16 +85,22 @@ if ! pg_isready -q -h 127.0.0.1 -p 55432 2>/dev/null; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   as_postgres=()
   [ "$(id -u)" != 0 ] || as_postgres=(runuser -u postgres --)
-  if [ ! -f "$test_pg/data/PG_VERSION" ]; then
+  make_test_pg() {
     log "PostgreSQL for the tests: a cluster in $test_pg, port 55432"
     rm -rf "$test_pg" && mkdir -p "$test_pg"
     [ "$(id -u)" != 0 ] || chown postgres: "$test_pg"
     "${as_postgres[@]}" "$pg_bin/initdb" -D "$test_pg/data" -U postgres -A trust -E UTF8 \
       --locale=C.UTF-8 --no-sync >/dev/null
-  fi
-  "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$test_pg/data" -l "$test_pg/log" -w start -o \
-    "-p 55432 -k $test_pg -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
-    >/dev/null
+  }
+  start_test_pg() {
+    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$test_pg/data" -l "$test_pg/log" -w start -o \
+      "-p 55432 -k $test_pg -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+      >/dev/null
+  }
+  [ -f "$test_pg/data/PG_VERSION" ] || make_test_pg
+  # One left by a machine's earlier run (its server stopped with the session) starts again;
+  # one that will not is made anew: it holds nothing but the tests' template.
+  start_test_pg || { make_test_pg && start_test_pg; }
 fi
 
 if [ ! -d end2end/node_modules ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
