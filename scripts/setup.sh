@@ -40,8 +40,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-# PostgreSQL for the integration tests (postgres://postgres@127.0.0.1:5432/postgres): Debian's
-# package, its cluster started, and role postgres let in without a password from this machine
+# PostgreSQL (postgres://postgres@127.0.0.1:5432/postgres), for the benchmarks and a hand-run
+# `cargo test` (scripts/test.sh gives the tests the cluster below): Debian's package, its
+# cluster started, and role postgres let in without a password from this machine
 # only (trust: fit for a test machine, not for production). Skipped when it answers already.
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   if ! command -v pg_ctlcluster >/dev/null || [ -z "$(ls /etc/postgresql 2>/dev/null)" ]; then
