@@ -8,6 +8,11 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-auto}
 # A RUSTFLAGS variable would replace the config's rustflags (and so rebuild everything).
 unset RUSTFLAGS
 
+# The integration tests' own PostgreSQL: scripts/setup.sh starts it, scripts/test.sh points
+# the tests at it.
+test_pg_dir=/dev/shm/portcullis-test-pg
+test_pg_port=55432
+
 # tools/wasm-bundle, the bundle's splitter and bindings generator: built when missing or out of
 # date (cargo's check costs a fraction of a second), then run. Its own target dir, so a build
 # of the workspace running beside it does not wait on cargo's lock. Linted as it compiles, like

@@ -74,31 +74,30 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
 fi
 
 # The integration tests' PostgreSQL (scripts/test.sh points them at it): a cluster of their
-# own in memory (/dev/shm), made from the same Debian binaries, on 127.0.0.1:55432 with trust
-# for this machine only. Each PostgreSQL test makes and drops a database of a few hundred
+# own in memory (/dev/shm; where and on which port: env.sh), from the same Debian binaries,
+# with trust for 127.0.0.1 only. Each PostgreSQL test makes and drops a database of a few hundred
 # files: on the disk's ext4, finding free inodes among so many just freed cost the kernel
 # more than PostgreSQL's own work (perf: ext4's recently_deleted), and the PostgreSQL half of
 # the tests took 223 s of CPU against 165 s here (2026-12-07). Nothing in it outlives the
 # machine, so it does not flush to a disk (fsync off); what the tests check, statements and
 # transactions, is the same server's. The cluster at 5432 stays the benchmarks' (bench.sh).
-test_pg=/dev/shm/portcullis-test-pg
-if ! pg_isready -q -h 127.0.0.1 -p 55432 2>/dev/null; then
+if ! pg_isready -q -h 127.0.0.1 -p "$test_pg_port" 2>/dev/null; then
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   as_postgres=()
   [ "$(id -u)" != 0 ] || as_postgres=(runuser -u postgres --)
   make_test_pg() {
-    log "PostgreSQL for the tests: a cluster in $test_pg, port 55432"
-    rm -rf "$test_pg" && mkdir -p "$test_pg"
-    [ "$(id -u)" != 0 ] || chown postgres: "$test_pg"
-    "${as_postgres[@]}" "$pg_bin/initdb" -D "$test_pg/data" -U postgres -A trust -E UTF8 \
+    log "PostgreSQL for the tests: a cluster in $test_pg_dir, port $test_pg_port"
+    rm -rf "$test_pg_dir" && mkdir -p "$test_pg_dir"
+    [ "$(id -u)" != 0 ] || chown postgres: "$test_pg_dir"
+    "${as_postgres[@]}" "$pg_bin/initdb" -D "$test_pg_dir/data" -U postgres -A trust -E UTF8 \
       --locale=C.UTF-8 --no-sync >/dev/null
   }
   start_test_pg() {
-    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$test_pg/data" -l "$test_pg/log" -w start -o \
-      "-p 55432 -k $test_pg -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+    "${as_postgres[@]}" "$pg_bin/pg_ctl" -D "$test_pg_dir/data" -l "$test_pg_dir/log" -w start -o \
+      "-p $test_pg_port -k $test_pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
       >/dev/null
   }
-  [ -f "$test_pg/data/PG_VERSION" ] || make_test_pg
+  [ -f "$test_pg_dir/data/PG_VERSION" ] || make_test_pg
   # One left by a machine's earlier run (its server stopped with the session) starts again;
   # one that will not is made anew: it holds nothing but the tests' template.
   start_test_pg || { make_test_pg && start_test_pg; }

@@ -70,8 +70,8 @@ mapfile -t test_bins < <(cargo test "${server_crates[@]}" --no-run --message-for
 step "setup (waiting for it)"
 wait "$setup" || { setup=; echo "scripts/setup.sh failed (its lines above start with [setup])" >&2; exit 1; }
 setup=
-step "the tests' PostgreSQL on 127.0.0.1:55432 (in memory, started by scripts/setup.sh)"
-export PORTCULLIS_TEST_POSTGRES_URL=${PORTCULLIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:55432/postgres}
+step "the tests' PostgreSQL on 127.0.0.1:$test_pg_port (in memory, started by scripts/setup.sh)"
+export PORTCULLIS_TEST_POSTGRES_URL=${PORTCULLIS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:$test_pg_port/postgres}
 pg_isready -d "$PORTCULLIS_TEST_POSTGRES_URL"
 
 step "browser side, in the background while the tests run: no server-only crate, the bundle (linted by clippy as it compiles)"
