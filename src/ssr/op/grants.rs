@@ -164,7 +164,10 @@ async fn unclaimed(db: &Db, client: &OpClient, claim: Claim, hash: &str, t: i64)
 }
 
 /// Exchanges `code` for `client` (authenticated already): claims it, checks the redirect
-/// URI and the PKCE verifier, and makes the grant and its access token.
+/// URI and the PKCE verifier, and makes the grant and its access token. A request that fits
+/// a live code is one round trip to the database (the claim and the grant's writes, one
+/// transaction: issue 21's CPU budget, bench #12); any other gets its precise refusal after,
+/// and a live code it named is used up all the same (it cannot be tried again).
 pub async fn exchange(
     db: &Db,
     client: &OpClient,
@@ -176,6 +179,44 @@ pub async fn exchange(
     let hash = token_hash(code);
     let t = now();
     let grant_id = uuid::Uuid::new_v4().to_string();
+    // The statement compares the stored challenge with the verifier's (RFC 7636 §4.6), not
+    // in constant time: both are public (the challenge went through the browser), and the
+    // verifier's secret is its preimage, which a comparison of hashes does not reveal.
+    let challenge = match verifier {
+        Some(v) => challenge_of(v).map(Some),
+        None => Some(None),
+    };
+    if let (Some(redirect_uri), Some(challenge)) = (redirect_uri, challenge) {
+        let writes = Writes::new(grant_id.clone(), t);
+        let sql = match db {
+            Db::Sqlite(_) => EXCHANGE_SQLITE,
+            Db::Postgres(_) => EXCHANGE_POSTGRES,
+        };
+        let claimed: Vec<CodeRow> = on_pool!(db, pool => writes
+            .bind(sqlx::query_as(sql))
+            .bind(&hash)
+            .bind(&client.app_id)
+            .bind(redirect_uri)
+            .bind(challenge.as_deref())
+            .fetch_all(pool)
+            .await)?;
+        if let Some(row) = claimed.into_iter().next() {
+            let grant = Grant {
+                id: grant_id,
+                app_id: row.app_id,
+                scope: split(&row.scope),
+                nonce: row.nonce,
+                who: SignedIn {
+                    user_id: row.user_id,
+                    sid: row.sid,
+                    auth_time: row.auth_time,
+                    amr: row.amr,
+                },
+            };
+            let identity = row.identity.and_then(|j| serde_json::from_str(&j).ok());
+            return Ok(writes.exchanged(grant, identity));
+        }
+    }
     let row: Option<CodeRow> = on_pool!(db, pool => sqlx::query_as(
         // Only the client it was issued to claims it: another client's attempt (with an
         // intercepted code) uses nothing up.
@@ -192,118 +233,220 @@ pub async fn exchange(
     let Some(row) = row else {
         return Err(unclaimed(db, client, Claim::Code, &hash, t).await);
     };
-    if redirect_uri != Some(row.redirect_uri.as_str()) {
-        return Err(InvalidGrant(
-            "redirect_uri differs from the authorization request's",
-        ));
-    }
-    match (&row.code_challenge, verifier) {
-        (None, None) => {}
-        (Some(challenge), Some(v)) => {
-            if !verifier_matches(challenge, v) {
-                return Err(InvalidGrant("the code_verifier does not match"));
+    Err(InvalidGrant(
+        if redirect_uri != Some(row.redirect_uri.as_str()) {
+            "redirect_uri differs from the authorization request's"
+        } else {
+            match (&row.code_challenge, verifier) {
+                (Some(c), Some(v)) if !verifier_matches(c, v) => "the code_verifier does not match",
+                (Some(_), None) => "code_verifier is missing",
+                // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
+                (None, Some(_)) => {
+                    "code_verifier given but the authorization request had no code_challenge"
+                }
+                // It fitted, yet the statement above found it live only now: it changed between
+                // the two (another request used it, or it expired meanwhile).
+                _ => "the code is unknown, expired or already used",
             }
-        }
-        (Some(_), None) => return Err(InvalidGrant("code_verifier is missing")),
-        // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
-        (None, Some(_)) => {
-            return Err(InvalidGrant(
-                "code_verifier given but the authorization request had no code_challenge",
-            ));
-        }
-    }
-    let who = SignedIn {
-        user_id: row.user_id,
-        sid: row.sid,
-        auth_time: row.auth_time,
-        amr: row.amr,
-    };
-    let grant = Grant {
-        id: grant_id,
-        app_id: row.app_id,
-        scope: split(&row.scope),
-        nonce: row.nonce,
-        who,
-    };
-    let identity = row.identity.and_then(|j| serde_json::from_str(&j).ok());
-    Ok(new_grant(db, grant, identity, t).await?)
+        },
+    ))
 }
 
-/// [`new_grant`]'s writes on SQLite: one batch of statements sent at once (its parameters
-/// are shared by number), one transaction (`db/sqlite.rs` rolls back a batch that fails).
-const NEW_GRANT_SQLITE: &str = "\
-    BEGIN IMMEDIATE; \
-    INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, created_at, \
-        expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10); \
-    INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
-        VALUES ($11, 'access', $1, NULL, $9, $12); \
-    INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
-        SELECT $13, 'refresh', $1, NULL, $9, $10 WHERE $8; \
-    INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
-        VALUES ($4, $2, $3, $9, $9) \
-        ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL; \
-    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL; \
-    COMMIT";
+/// The writes that make a grant, on SQLite: one batch of statements sent at once (its
+/// parameters are shared by number), one transaction (`db/sqlite.rs` rolls back a batch that
+/// fails). The grant is `$1`, made at `$2`; its access token `$3` expires at `$4`; its
+/// refresh token `$5` is stored with `offline_access` only; the grant expires at `$6` (the
+/// parameters of [`Writes::bind`]). What comes before inserts the grant.
+macro_rules! grant_writes_sqlite {
+    () => {
+        "INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+            SELECT $3, 'access', id, NULL, created_at, $4 FROM op_grants WHERE id = $1; \
+        INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, expires_at) \
+            SELECT $5, 'refresh', id, NULL, created_at, expires_at FROM op_grants \
+            WHERE id = $1 AND offline; \
+        INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
+            SELECT sid, app_id, user_id, created_at, created_at FROM op_grants WHERE id = $1 \
+            ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL; \
+        UPDATE op_clients SET first_used_at = $2 \
+            WHERE first_used_at IS NULL AND app_id = (SELECT app_id FROM op_grants WHERE id = $1); \
+        COMMIT"
+    };
+}
 
-/// The same writes on PostgreSQL, which takes no batch with parameters: one statement of
-/// data-modifying CTEs (its foreign keys are checked at the statement's end, after the
-/// grant is in).
-const NEW_GRANT_POSTGRES: &str = "\
-    WITH g AS (INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
-            created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-            RETURNING id), \
-        a AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
-            expires_at) SELECT $11, 'access', id, NULL, $9, $12 FROM g), \
+/// The same writes on PostgreSQL, which takes no batch with parameters: data-modifying CTEs
+/// of one statement (its foreign keys are checked at the statement's end, after the grant is
+/// in), after a CTE `g` that inserted the grant (`RETURNING` [`GRANT_COLUMNS`]).
+macro_rules! grant_writes_postgres {
+    () => {
+        "a AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
+            expires_at) SELECT $3, 'access', id, NULL, created_at, $4 FROM g), \
         r AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
-            expires_at) SELECT $13, 'refresh', id, NULL, $9, $10 FROM g WHERE $8), \
+            expires_at) SELECT $5, 'refresh', id, NULL, created_at, expires_at FROM g \
+            WHERE offline), \
         s AS (INSERT INTO op_session_clients (sid, app_id, sub, first_at, last_at) \
-            VALUES ($4, $2, $3, $9, $9) \
-            ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL) \
-    UPDATE op_clients SET first_used_at = $9 WHERE app_id = $2 AND first_used_at IS NULL";
+            SELECT sid, app_id, user_id, created_at, created_at FROM g \
+            ON CONFLICT (sid, app_id) DO UPDATE SET last_at = excluded.last_at, gone_at = NULL), \
+        u AS (UPDATE op_clients SET first_used_at = $2 \
+            WHERE first_used_at IS NULL AND app_id IN (SELECT app_id FROM g)) "
+    };
+}
 
-/// Stores `grant` (made at `t`, from a claimed code or device code) with its first access
-/// token and, with `offline_access`, a refresh token; records that the session signed in to
-/// the application (it is told when the session ends: back-channel logout, `op::logout`);
-/// and the client counts as used from its first grant (its client ID is frozen); all or
-/// nothing. These are the writes of every sign-in at the token endpoint, so they are one
-/// round trip to the database (issue 21's CPU budget, bench #12).
+/// The grant's columns as the writes after it read them (PostgreSQL's `g`).
+macro_rules! grant_columns {
+    () => {
+        "RETURNING id, app_id, user_id, sid, offline, created_at, expires_at"
+    };
+}
+
+/// The columns of a claimed code ([`CodeRow`]).
+macro_rules! code_columns {
+    () => {
+        "app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr, identity"
+    };
+}
+
+/// What claims a code and inserts its grant: the code `$7` of application `$8`, live, for
+/// redirect URI `$9` and with challenge `$10` (none: `NULL`), becomes grant `$1` at `$2`.
+/// `offline_access` is [`OFFLINE_ACCESS`] in a scope stored space-separated.
+macro_rules! claim_code {
+    () => {
+        "UPDATE op_codes SET used_at = $2, grant_id = $1 \
+         WHERE code_hash = $7 AND used_at IS NULL AND expires_at > $2 AND app_id = $8 \
+           AND redirect_uri = $9 AND code_challenge "
+    };
+}
+
+const EXCHANGE_SQLITE: &str = concat!(
+    "BEGIN IMMEDIATE; ",
+    claim_code!(),
+    "IS $10 RETURNING ",
+    code_columns!(),
+    "; INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
+        created_at, expires_at) \
+        SELECT $1, app_id, user_id, sid, scope, auth_time, amr, \
+            instr(' ' || scope || ' ', ' offline_access ') > 0, $2, $6 \
+        FROM op_codes WHERE code_hash = $7 AND grant_id = $1; ",
+    grant_writes_sqlite!()
+);
+
+const EXCHANGE_POSTGRES: &str = concat!(
+    "WITH c AS (",
+    claim_code!(),
+    "IS NOT DISTINCT FROM $10 RETURNING ",
+    code_columns!(),
+    "), g AS (INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
+        created_at, expires_at) \
+        SELECT $1, app_id, user_id, sid, scope, auth_time, amr, \
+            position(' offline_access ' in ' ' || scope || ' ') > 0, $2, $6 FROM c ",
+    grant_columns!(),
+    "), ",
+    grant_writes_postgres!(),
+    "SELECT ",
+    code_columns!(),
+    " FROM c"
+);
+
+/// [`new_grant`]'s grant: `$7` … `$13` after the writes' own.
+macro_rules! grant_values {
+    () => {
+        "INSERT INTO op_grants (id, app_id, user_id, sid, scope, auth_time, amr, offline, \
+            created_at, expires_at) VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $2, $6) "
+    };
+}
+
+const NEW_GRANT_SQLITE: &str = concat!(
+    "BEGIN IMMEDIATE; ",
+    grant_values!(),
+    "; ",
+    grant_writes_sqlite!()
+);
+
+const NEW_GRANT_POSTGRES: &str = concat!(
+    "WITH g AS (",
+    grant_values!(),
+    grant_columns!(),
+    "), ",
+    grant_writes_postgres!(),
+    "SELECT count(*) FROM g"
+);
+
+/// The tokens a new grant gets, and the parameters `$1` … `$6` of its writes.
+struct Writes {
+    grant_id: String,
+    t: i64,
+    access_token: String,
+    /// Stored only with `offline_access` (which the exchange learns from its code).
+    refresh_token: String,
+}
+
+impl Writes {
+    fn new(grant_id: String, t: i64) -> Self {
+        Writes {
+            grant_id,
+            t,
+            access_token: random_token("pc_at_"),
+            refresh_token: random_token("pc_rt_"),
+        }
+    }
+
+    fn bind<'q, DB: sqlx::Database, O>(
+        &self,
+        query: sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, DB, O, <DB as sqlx::Database>::Arguments<'q>>
+    where
+        String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        query
+            .bind(self.grant_id.clone())
+            .bind(self.t)
+            .bind(token_hash(&self.access_token))
+            .bind(self.t + ACCESS_TTL)
+            .bind(token_hash(&self.refresh_token))
+            .bind(self.t + GRANT_TTL)
+    }
+
+    fn exchanged(self, grant: Grant, identity: Option<Identity>) -> Exchanged {
+        let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+        Exchanged {
+            grant,
+            access_token: self.access_token,
+            refresh_token: offline.then_some(self.refresh_token),
+            identity,
+        }
+    }
+}
+
+/// Stores `grant` (made at `t`, from a claimed device code) with its first access token
+/// and, with `offline_access`, a refresh token; records that the session signed in to the
+/// application (it is told when the session ends: back-channel logout, `op::logout`); and
+/// the client counts as used from its first grant (its client ID is frozen); all or
+/// nothing, one round trip.
 pub(super) async fn new_grant(
     db: &Db,
     grant: Grant,
     identity: Option<Identity>,
     t: i64,
 ) -> Result<Exchanged, sqlx::Error> {
-    let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
-    let access_token = random_token("pc_at_");
-    let refresh_token = offline.then(|| random_token("pc_rt_"));
+    let writes = Writes::new(grant.id.clone(), t);
     let sql = match db {
         Db::Sqlite(_) => NEW_GRANT_SQLITE,
         Db::Postgres(_) => NEW_GRANT_POSTGRES,
     };
     let who = &grant.who;
-    crate::exec!(
-        db,
-        sql,
-        &grant.id,
-        &grant.app_id,
-        &who.user_id,
-        &who.sid,
-        grant.scope.join(" "),
-        who.auth_time,
-        &who.amr,
-        offline,
-        t,
-        t + GRANT_TTL,
-        token_hash(&access_token),
-        t + ACCESS_TTL,
-        refresh_token.as_deref().map(token_hash),
-    )?;
-    Ok(Exchanged {
-        grant,
-        access_token,
-        refresh_token,
-        identity,
-    })
+    let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+    on_pool!(db, pool => writes
+        .bind(sqlx::query_as::<_, (i64,)>(sql))
+        .bind(&grant.app_id)
+        .bind(&who.user_id)
+        .bind(&who.sid)
+        .bind(grant.scope.join(" "))
+        .bind(who.auth_time)
+        .bind(&who.amr)
+        .bind(offline)
+        .fetch_all(pool)
+        .await)?;
+    Ok(writes.exchanged(grant, identity))
 }
 
 /// A new access token and refresh token for grant `grant_id` (a refresh: `parent` is the
@@ -537,19 +680,28 @@ pub(super) fn split(scope: &str) -> Vec<String> {
 }
 
 /// RFC 7636: 43–128 unreserved characters whose S256 is `challenge` (compared in constant
-/// time). The length is checked first: `oauth2`'s constructor asserts it.
+/// time).
 pub fn verifier_matches(challenge: &str, verifier: &str) -> bool {
+    challenge_of(verifier).is_some_and(|computed| {
+        subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()).into()
+    })
+}
+
+/// The S256 challenge of `verifier` (RFC 7636 §4.2), or `None` for what §4.1 does not allow
+/// as a verifier (43–128 unreserved characters). The length is checked first: `oauth2`'s
+/// constructor asserts it.
+fn challenge_of(verifier: &str) -> Option<String> {
     if !(43..=128).contains(&verifier.len())
         || !verifier
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
     {
-        return false;
+        return None;
     }
     let computed = openidconnect::PkceCodeChallenge::from_code_verifier_sha256(
         &openidconnect::PkceCodeVerifier::new(verifier.to_owned()),
     );
-    subtle::ConstantTimeEq::ct_eq(computed.as_str().as_bytes(), challenge.as_bytes()).into()
+    Some(computed.as_str().to_owned())
 }
 
 /// The grant an access token belongs to, when the token is live: not expired, its grant not
