@@ -182,7 +182,7 @@ pub async fn router(
         None => sessions,
     };
 
-    let state = AppState {
+    let state = AppState::new(app::state::Shared {
         leptos_options: leptos_options.clone(),
         db,
         limiter: Arc::new(LoginLimiter::new(config.sign_in_starts_per_minute)),
@@ -202,7 +202,7 @@ pub async fn router(
         )),
         op_keys,
         passkeys: portcullis::ssr::passkeys::Passkeys::new(public_url).map(Arc::new),
-    };
+    });
     let routes = page_routes();
     let login_page = leptos_axum::render_app_async_with_context(
         {
