@@ -125,6 +125,12 @@ async fn wrong_redirect_uri_and_another_clients_code(app: &TestApp) {
     assert_eq!(counts(app).await[2], 0, "no grant");
     let (status, body) = exchange(app, &c, &code, None).await;
     assert_eq!(status, 200, "another client's try used nothing up: {body}");
+    // The used code replayed by another client revokes nothing (its own client's replay
+    // does: `code_reuse_revokes`).
+    let at = text(&body, "access_token").to_owned();
+    let (status, again) = token(app, Some((&other.client_id, &other.secret)), &form).await;
+    assert_eq!((status, error(&again)), (400, "invalid_grant"), "{again}");
+    assert_eq!(userinfo_status(app, &at).await, 200, "the grant stands");
 }
 both_backends!(wrong_redirect_uri_and_another_clients_code);
 

@@ -124,24 +124,21 @@ enum Claim {
 /// used before revokes its grant, with a warning: the tokens issued on a code used twice
 /// (RFC 6749 §4.1.2), the grant of a rotated refresh token used again (RFC 9700 §4.14.2).
 async fn unclaimed(db: &Db, client: &OpClient, claim: Claim, hash: &str, t: i64) -> ExchangeError {
-    let revoked = match claim {
-        Claim::Code => crate::exec!(
-            db,
-            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND id = \
-             (SELECT grant_id FROM op_codes WHERE code_hash = $1 AND used_at IS NOT NULL)",
-            hash,
-            t
-        ),
-        Claim::Refresh => crate::exec!(
-            db,
+    // Only the client it was issued to: another client's replay (a code or token it saw)
+    // revokes nothing, or any client, a public one with nothing but a client ID, could end
+    // someone's grant.
+    let sql = match claim {
+        Claim::Code => {
+            "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND app_id = $3 \
+             AND id = (SELECT grant_id FROM op_codes WHERE code_hash = $1 AND used_at IS NOT NULL)"
+        }
+        Claim::Refresh => {
             "UPDATE op_grants SET revoked_at = $2 WHERE revoked_at IS NULL AND app_id = $3 \
              AND id = (SELECT grant_id FROM op_tokens \
-                        WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL)",
-            hash,
-            t,
-            &client.app_id
-        ),
+                        WHERE token_hash = $1 AND kind = 'refresh' AND used_at IS NOT NULL)"
+        }
     };
+    let revoked = crate::exec!(db, sql, hash, t, &client.app_id);
     let (refusal, reuse) = match claim {
         Claim::Code => (
             "the code is unknown, expired or already used",
@@ -244,9 +241,16 @@ pub async fn exchange(
                 (None, Some(_)) => {
                     "code_verifier given but the authorization request had no code_challenge"
                 }
-                // It fitted, yet the statement above found it live only now: it changed between
-                // the two (another request used it, or it expired meanwhile).
-                _ => "the code is unknown, expired or already used",
+                // The request fits the code, yet the exchange's statement did not claim it:
+                // that statement and these checks disagree (both read the same row at the
+                // same `t`), a bug of ours. Refused all the same, and said.
+                _ => {
+                    tracing::error!(
+                        client = ?client.view.client_id,
+                        "a code exchange that fits its code was not claimed by its statement"
+                    );
+                    "the code is unknown, expired or already used"
+                }
             }
         },
     ))
@@ -275,7 +279,7 @@ macro_rules! grant_writes_sqlite {
 
 /// The same writes on PostgreSQL, which takes no batch with parameters: data-modifying CTEs
 /// of one statement (its foreign keys are checked at the statement's end, after the grant is
-/// in), after a CTE `g` that inserted the grant (`RETURNING` [`GRANT_COLUMNS`]).
+/// in), after a CTE `g` that inserted the grant (`RETURNING` `grant_columns!`).
 macro_rules! grant_writes_postgres {
     () => {
         "a AS (INSERT INTO op_tokens (token_hash, kind, grant_id, parent_hash, created_at, \
