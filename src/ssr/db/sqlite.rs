@@ -5,7 +5,7 @@
 //! back (a `ping`, run in a task of its own, to find connections a cancelled query left in
 //! a bad state: a concern of network protocols). A wake-up on the other core costs about
 //! 14 µs of CPU on the 2-core machines this runs on, so that second round trip was a
-//! sizeable part of every request (bench #12: an OpenID Provider sign-in is six
+//! sizeable part of every request (bench #12: an OpenID Provider sign-in is five
 //! statements). Here a statement that ran to its end, with a result or an error, hands its
 //! connection straight back (last in, first out: the same few connections keep their page
 //! and statement caches warm); one whose future was dropped part-way closes its connection

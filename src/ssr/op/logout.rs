@@ -6,8 +6,8 @@
 //! upstream provider's back-channel logout, expiry). Instead of hooking each, the OP looks
 //! for what is gone:
 //!
-//! 1. Each code exchange records (`sid`, application, `sub`) in `op_session_clients`
-//!    (`grants::new_grant`, with the grant's other writes).
+//! 1. Each grant records (`sid`, application, `sub`) in `op_session_clients`, with its
+//!    other writes (`grants.rs`: `grant_writes_sqlite!`, `grant_writes_postgres!`).
 //! 2. A sweep ([`sweep`]) on every replica, every 30 s and at once when this process ended a
 //!    session ([`wake`]), marks the rows whose session is gone, and moves those gone for
 //!    [`GRACE`] seconds to `op_logout_outbox` (for clients with a back-channel URI), revoking
