@@ -177,8 +177,8 @@ pub async fn exchange(
     let t = now();
     let grant_id = uuid::Uuid::new_v4().to_string();
     // The statement compares the stored challenge with the verifier's (RFC 7636 §4.6), not
-    // in constant time: both are public (the challenge went through the browser), and the
-    // verifier's secret is its preimage, which a comparison of hashes does not reveal.
+    // in constant time: the challenge is public (it went through the browser) and the
+    // secret is the verifier, of which the timing of a comparison of hashes reveals nothing.
     let challenge = match verifier {
         Some(v) => challenge_of(v).map(Some),
         None => Some(None),
