@@ -327,8 +327,10 @@ impl AuthSession {
 
     /// The session's `sid` for the OpenID Provider, made on first use.
     pub async fn op_sid(&self) -> Result<String, SessionError> {
-        let fresh = new_token();
-        self.update(|d| d.sid.get_or_insert(fresh).clone()).await
+        // Made only when missing: every authorization request asks, and a new one is a read
+        // of the system's random source.
+        self.update(|d| d.sid.get_or_insert_with(new_token).clone())
+            .await
     }
 
     /// Uses up the link token if `token` is it (single use).
