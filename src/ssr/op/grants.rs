@@ -73,6 +73,13 @@ pub struct Grant {
     pub who: SignedIn,
 }
 
+impl Grant {
+    /// It outlives its Portcullis session, with refresh tokens.
+    fn offline(&self) -> bool {
+        self.scope.iter().any(|s| s == OFFLINE_ACCESS)
+    }
+}
+
 /// What a token request gets when its code or refresh token is good.
 #[derive(Debug, Clone)]
 pub struct Exchanged {
@@ -111,6 +118,13 @@ struct CodeRow {
     amr: String,
     /// [`Identity`] as JSON; `None` for a code issued before it was kept.
     identity: Option<String>,
+}
+
+/// The columns of a claimed code ([`CodeRow`]).
+macro_rules! code_columns {
+    () => {
+        "app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr, identity"
+    };
 }
 
 /// What a token request claims.
@@ -214,13 +228,15 @@ pub async fn exchange(
             return Ok(writes.exchanged(grant, identity));
         }
     }
-    let row: Option<CodeRow> = on_pool!(db, pool => sqlx::query_as(
-        // Only the client it was issued to claims it: another client's attempt (with an
-        // intercepted code) uses nothing up.
+    // Only the client it was issued to claims it: another client's attempt (with an
+    // intercepted code) uses nothing up.
+    const CLAIM: &str = concat!(
         "UPDATE op_codes SET used_at = $2, grant_id = $3 \
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND app_id = $4 \
-         RETURNING app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr, \
-                   identity")
+         RETURNING ",
+        code_columns!()
+    );
+    let row: Option<CodeRow> = on_pool!(db, pool => sqlx::query_as(CLAIM)
         .bind(&hash)
         .bind(t)
         .bind(&grant_id)
@@ -299,13 +315,6 @@ macro_rules! grant_writes_postgres {
 macro_rules! grant_columns {
     () => {
         "RETURNING id, app_id, user_id, sid, offline, created_at, expires_at"
-    };
-}
-
-/// The columns of a claimed code ([`CodeRow`]).
-macro_rules! code_columns {
-    () => {
-        "app_id, user_id, sid, redirect_uri, scope, nonce, code_challenge, auth_time, amr, identity"
     };
 }
 
@@ -411,7 +420,7 @@ impl Writes {
     }
 
     fn exchanged(self, grant: Grant, identity: Option<Identity>) -> Exchanged {
-        let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+        let offline = grant.offline();
         Exchanged {
             grant,
             access_token: self.access_token,
@@ -438,7 +447,7 @@ pub(super) async fn new_grant(
         Db::Postgres(_) => NEW_GRANT_POSTGRES,
     };
     let who = &grant.who;
-    let offline = grant.scope.iter().any(|s| s == OFFLINE_ACCESS);
+    let offline = grant.offline();
     on_pool!(db, pool => writes
         .bind(sqlx::query_as::<_, (i64,)>(sql))
         .bind(&grant.app_id)
