@@ -63,6 +63,8 @@ function readmeSites({ hosts, caddyPort, portcullis, echoPorts }) {
   return hosts.map((host, i) => substitute(block, [
     ["sonarr.home.example {", `http://${host}:${caddyPort} {\n\tbind 127.0.0.1`],
     ["forward_auth portcullis:3000 {", `forward_auth ${portcullis} {`],
+    // The README's port rule: a site on another port than 443 names it.
+    ["header_up X-Forwarded-Host {http.request.host}", `header_up X-Forwarded-Host {http.request.host}:${caddyPort}`],
     ["reverse_proxy sonarr:8989", `reverse_proxy 127.0.0.1:${echoPorts[i]}`],
   ], "Caddy block")).join("\n");
 }

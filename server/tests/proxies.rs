@@ -8,7 +8,8 @@
 //! - `app.portcullis.test`: "Echo", for alice only (listed);
 //! - `open.portcullis.test`: "Open" for every signed-in user, with "Open admin" at `/admin`
 //!   and "Tasks" at `/tasks` for administrators;
-//! - `secret.portcullis.test`: "Secret", for administrators.
+//! - `secret.portcullis.test`: "Secret", for administrators; on port 1 (which no proxy
+//!   listens on) "Side door", for everyone.
 //!
 //! The attack corpus (`corpus`) sends raw HTTP/1.1 requests (nothing normalises them on the
 //! way) as alice, who is not an administrator, and checks that the application never
@@ -102,6 +103,9 @@ async fn bench(backend: Backend) -> Bench {
         ("Open admin", both(OPEN, "/admin"), "admins", ""),
         ("Tasks", both(OPEN, "/tasks"), "admins", ""),
         ("Secret", both(SECRET, ""), "admins", ""),
+        // The secret host on another port, for everyone: Caddy routes by the host alone,
+        // so a client's `Host: secret…:1` reaches the Secret site and must be judged as it.
+        ("Side door", format!("http://{SECRET}:1"), "users", ""),
     ] {
         app.add_app(AppDraft {
             name: name.into(),
@@ -671,6 +675,8 @@ fn the_readings_catch_what_they_should() {
         "/ta%c5%bfks",
         "/tas%e2%84%aas",
         "/adm%c4%b1n",
+        "/adm%c4%b0n",
+        "/ADM%C4%B0N",
         "/admin%3fx",
         "//admin",
         "/admin%a0",
@@ -822,6 +828,8 @@ fn corpus(port: u16) -> Vec<Case> {
         path("Unicode case", "/ta%c5%bfks", Refused),
         path("Unicode case", "/tas%e2%84%aas", Refused),
         path("Unicode case", "/adm%c4%b1n", Refused),
+        path("Unicode case", "/adm%c4%b0n", Refused),
+        path("Unicode case", "/ADM%C4%B0N", Refused),
         path("invisible", "/admin%e2%80%8b", Refused),
         path("invisible", "/%e2%80%8badmin", Refused),
         path("invisible", "/admin%ef%bb%bf", Refused),

@@ -181,7 +181,7 @@ fn raw_path(candidate: &str) -> &str {
 }
 
 /// Checks the raw path and decodes it once (module docs, 1 and 2).
-fn read_path(raw: &str) -> Result<String, Refused> {
+pub(super) fn read_path(raw: &str) -> Result<String, Refused> {
     if raw.is_empty() {
         return Ok("/".to_owned());
     }
@@ -249,10 +249,13 @@ fn cut(path: &str) -> Cow<'_, str> {
     }
 }
 
-/// Unicode compatibility and case folding (`ａｄｍｉｎ`, the Kelvin sign, the long s: apps
-/// that normalise NFKC or compare case-insensitively beyond ASCII read them as ASCII), and
-/// invisible characters dropped.
-fn fold(path: &str) -> Cow<'_, str> {
+/// Unicode compatibility and case folding (`ａｄｍｉｎ`, the Kelvin sign, the long s, the
+/// dotted capital I: apps that normalise NFKC or compare case-insensitively beyond ASCII
+/// read them as ASCII), and invisible characters dropped. Upper case first, then each
+/// character's simple lower case: what an app that compares either way reads (`ı` and `ſ`
+/// upper-case to `I` and `S`; `İ` lower-cases to `i` in Go's `strings.ToLower` and Java's
+/// `equalsIgnoreCase`, where the full mapping's `i` and combining dot would match nothing).
+pub(super) fn fold(path: &str) -> Cow<'_, str> {
     if path.is_ascii() {
         return Cow::Borrowed(path);
     }
@@ -260,7 +263,7 @@ fn fold(path: &str) -> Cow<'_, str> {
         path.nfkc()
             .filter(|c| !invisible(*c))
             .flat_map(char::to_uppercase)
-            .flat_map(char::to_lowercase)
+            .map(|c| c.to_lowercase().next().unwrap_or(c))
             .collect(),
     )
 }

@@ -1,3 +1,4 @@
+use super::request::{RequestUrl, judge};
 use super::*;
 
 fn draft(urls: &str, access: &str, users: &str, groups: &str) -> AppDraft {
@@ -33,6 +34,14 @@ fn parses_and_normalises_urls() {
         ("http://app.test:8080/media/", "http://app.test:8080/media"),
         ("https://app.test:443/x", "https://app.test/x"),
         ("HTTPS://app.test/A/b", "https://app.test/A/b"),
+        // Held decoded, shown encoded.
+        ("https://app.test/%61dmin", "https://app.test/admin"),
+        (
+            "https://app.test/überwachung/",
+            "https://app.test/%C3%BCberwachung",
+        ),
+        ("https://app.test/a b", "https://app.test/a%20b"),
+        ("https://app.test/100%25", "https://app.test/100%25"),
     ];
     for (typed, shown) in cases {
         assert_eq!(AppUrl::parse(typed).unwrap().to_string(), shown, "{typed}");
@@ -50,6 +59,10 @@ fn refuses_bad_urls_with_the_fix() {
         ("https://x.test/#top", "fragment"),
         ("https://x.test\\y", "backslashes"),
         ("https://", "not a URL"),
+        ("https://x.test/admin%2Fx", "more than one reading"),
+        ("https://x.test/a;b", "more than one reading"),
+        ("https://x.test/%2561dmin", "more than one reading"),
+        ("https://x.test/a%3Fb", "encoded '?' or '#'"),
     ];
     for (typed, hint) in cases {
         let e = AppUrl::parse(typed).unwrap_err();
@@ -312,24 +325,27 @@ fn paths_spelt_to_slip_past_a_narrower_app_are_judged_by_it_or_refused() {
     assert!(parse_request_url("https://h.test/admin/a%20b?q=%2F").is_some());
 }
 
+/// The application that judges a forwarded request for `path` at `https://h.test`, or why
+/// the request is refused.
+fn judged(apps: &[App], path: &str) -> Result<Option<String>, String> {
+    let req =
+        RequestUrl::forwarded(&format!("https://h.test{path}")).map_err(|e| e.0.into_owned())?;
+    judge(apps, &req)
+        .map(|a| a.map(|a| a.id.clone()))
+        .map_err(|e| e.0.into_owned())
+}
+
 /// Forward auth's reading of request paths (`request.rs`): the decoded path is judged; a
 /// spelling an app could read as a narrower application than the decoded path is refused.
 #[test]
 fn paths_are_judged_as_the_app_reads_them() {
-    use super::request::{RequestUrl, judge};
     let apps = [
         app("everyone", &["https://h.test", "http://h.test:8080"]),
         app("admin", &["https://h.test/admin"]),
         app("secret", &["https://h.test/secret"]),
         app("kiosk", &["https://h.test/kiosk"]),
     ];
-    let read = |path: &str| -> Result<Option<String>, String> {
-        let req = RequestUrl::forwarded(&format!("https://h.test{path}"))
-            .map_err(|e| e.0.into_owned())?;
-        judge(&apps, &req)
-            .map(|a| a.map(|a| a.id.clone()))
-            .map_err(|e| e.0.into_owned())
-    };
+    let read = |path: &str| judged(&apps, path);
     // Judged by the narrower application, once decoded.
     let admin = [
         "/admin",
@@ -405,6 +421,8 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/x/%e2%80%8b../admin",
         "/x%ef%bc%bcadmin",
         "/x/%ef%b9%92/admin",
+        "/adm%c4%b0n",
+        "/ADM%C4%B0N",
     ] {
         assert!(read(p).is_err(), "{p} was judged as {:?}", read(p));
     }
@@ -445,4 +463,35 @@ fn paths_are_judged_as_the_app_reads_them() {
             "{u}"
         );
     }
+}
+
+/// An application's path beyond ASCII, or typed encoded, covers the requests a browser
+/// sends for it (encoded) and their other spellings; none is judged by the wider one.
+#[test]
+fn a_path_beyond_ascii_or_typed_encoded_is_the_narrower_application() {
+    // Typed as an administrator might: beyond ASCII, or percent-encoded.
+    let apps = [
+        ("everyone", "https://h.test"),
+        ("watch", "https://h.test/Überwachung"),
+        ("admin", "https://h.test/%61dmin"),
+    ]
+    .map(|(id, typed)| app(id, &[typed]));
+    let read = |path: &str| judged(&apps, path);
+    for p in [
+        "/%C3%9Cberwachung",
+        "/%C3%9Cberwachung/x",
+        "/%c3%bcberwachung/x",
+        "/U%CC%88berwachung",
+        "/%C3%9CBERWACHUNG",
+    ] {
+        let got = read(p);
+        assert!(
+            got.is_err() || got == Ok(Some("watch".into())),
+            "{p} was judged as {got:?}"
+        );
+    }
+    assert_eq!(read("/%C3%9Cberwachung/x"), Ok(Some("watch".into())));
+    assert_eq!(read("/admin/x"), Ok(Some("admin".into())));
+    assert_eq!(read("/%61dmin"), Ok(Some("admin".into())));
+    assert_eq!(read("/uberwachung"), Ok(Some("everyone".into())));
 }

@@ -11,13 +11,15 @@ pub const URL_MAX: usize = 2048;
 
 /// Where an application is reached: scheme, host (lowercase) with a port unless it is the
 /// scheme's default, and an optional path prefix (no trailing slash; empty for the whole
-/// host).
+/// host), percent-decoded: request paths are judged decoded ([`request`]), so a prefix
+/// kept encoded (`/%C3%BCberwachung`, what the `url` crate makes of `/überwachung`) would
+/// never cover one, and every request to it would be judged by a wider application.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AppUrl {
     pub https: bool,
     /// `host` or `host:port`, lowercase; IPv6 in brackets.
     pub authority: String,
-    /// `""` or `/segment[/segment...]`.
+    /// `""` or `/segment[/segment...]`, decoded.
     pub prefix: String,
 }
 
@@ -52,27 +54,32 @@ impl AppUrl {
                 "\"{value}\": remove the query (?...) and fragment (#...); an application is a host and an optional path."
             ));
         }
-        AppUrl::of(&url).ok_or_else(|| format!("\"{value}\" is not an http or https URL."))
-    }
-
-    /// The application URL a request URL falls under at its root (scheme, authority) with
-    /// its path as the prefix.
-    fn of(url: &Url) -> Option<AppUrl> {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
-            _ => return None,
+            _ => return Err(format!("\"{value}\" is not an http or https URL.")),
         };
-        let host = url.host_str()?.to_ascii_lowercase();
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let authority = match url.port() {
             Some(p) => format!("{host}:{p}"),
             None => host,
         };
-        let prefix = url.path().trim_end_matches('/').to_owned();
-        Some(AppUrl {
+        // The path is held to the rules a request's is judged by, so that one reading of
+        // it is the one a request is compared with.
+        let prefix = request::read_path(url.path()).map_err(|why| {
+            format!(
+                "\"{value}\": the path has more than one reading ({why}); type it as the application's address bar shows it."
+            )
+        })?;
+        if prefix.contains(['?', '#']) {
+            return Err(format!(
+                "\"{value}\": the path has an encoded '?' or '#'; an application is a host and an optional path."
+            ));
+        }
+        Ok(AppUrl {
             https,
             authority,
-            prefix,
+            prefix: prefix.trim_end_matches('/').to_owned(),
         })
     }
 
@@ -109,14 +116,19 @@ impl AppUrl {
         }
         // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
         // `/admin` goes, and the more specific application must then still be the one judged.
-        let prefix = self.prefix.as_str();
-        let under = prefix.is_empty()
-            || path.eq_ignore_ascii_case(prefix)
-            || path
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-                && path[prefix.len()..].starts_with('/');
-        under.then_some(self.prefix.len() + 1)
+        // Beyond ASCII, the prefix folded as a request's readings are (`/Überwachung` covers
+        // the reading `/überwachung`).
+        let under = |prefix: &str| {
+            prefix.is_empty()
+                || path.eq_ignore_ascii_case(prefix)
+                || path
+                    .get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+                    && path[prefix.len()..].starts_with('/')
+        };
+        let covered =
+            under(&self.prefix) || (!self.prefix.is_ascii() && under(&request::fold(&self.prefix)));
+        covered.then_some(self.prefix.len() + 1)
     }
 
     pub fn origin(&self) -> String {
@@ -128,9 +140,24 @@ impl AppUrl {
     }
 }
 
+/// What a path keeps encoded (the `url` crate's path set, and `%` itself): the prefix is
+/// shown and stored as a URL again.
+const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 impl fmt::Display for AppUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", self.origin(), self.prefix)?;
+        let prefix = percent_encoding::utf8_percent_encode(&self.prefix, PATH);
+        write!(f, "{}{prefix}", self.origin())?;
         if self.prefix.is_empty() {
             f.write_str("/")?;
         }
