@@ -413,7 +413,7 @@ async fn issue(
                 state,
                 request,
                 "interaction_required",
-                "the application requires a second factor, and this session has shown one",
+                "the application requires a second factor, and this session has not shown one",
             );
         }
         return match authorize::store_request(db, &client.app_id, request).await {
@@ -661,7 +661,7 @@ async fn waiting(state: &AppState, id: &str) -> Result<(OpClient, AuthRequest), 
         Err(e) => return Err(trouble(e)),
     };
     match clients::get(&state.db, &app_id).await {
-        Ok(Some(c)) if c.view.client_id == request.client_id => Ok((c, request)),
+        Ok(Some(c)) if authorize::still_fits(&request, &c) => Ok((c, request)),
         Ok(_) => Err(gone()),
         Err(e) => Err(trouble(e)),
     }

@@ -151,6 +151,36 @@ async fn prompt_login(app: &TestApp) {
 }
 both_backends!(prompt_login);
 
+/// A request that waited while the person signed in meets its client as it is now: a
+/// redirect URI or a scope removed meanwhile (by another process: the database changed
+/// under the server) ends it with a page, and no code goes anywhere.
+async fn a_waiting_request_meets_the_client_as_it_is_now(app: &TestApp) {
+    setup(app).await;
+    for (name, change) in [
+        (
+            "Wikione",
+            "UPDATE op_clients SET redirect_uris = 'https://wiki.example/other' WHERE client_id = $1",
+        ),
+        (
+            "Wikitwo",
+            "UPDATE op_clients SET scopes = 'openid' WHERE client_id = $1",
+        ),
+    ] {
+        let c = add_client(app, name, CB, "basic", "users", "").await;
+        let browser = signed_in(app, "alice").await;
+        let res = authorize(app, &browser, &request(&c, &[("prompt", "login")])).await;
+        let next = to_login(&res);
+        portcullis::exec!(&app.running.db, change, &c.client_id).unwrap();
+        password_sign_in(app, &browser, "alice").await;
+        let res = browser.get(app.url(&next)).send().await.unwrap();
+        assert_eq!(res.status(), 400, "{name}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("has expired"), "{name}: {html}");
+        assert_eq!(counts(app).await[1], 0, "{name}: no code");
+    }
+}
+both_backends!(a_waiting_request_meets_the_client_as_it_is_now);
+
 /// `max_age`: a sign-in older than it is `prompt=login` (with `prompt=none`,
 /// `login_required`); a recent one gives the code at once, with `auth_time`. `max_age=0`
 /// is `prompt=login`.

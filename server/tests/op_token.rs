@@ -50,6 +50,28 @@ async fn code_reuse_revokes(app: &TestApp) {
 }
 both_backends!(code_reuse_revokes);
 
+/// A code whose Portcullis session has ended (signed out within the code's minute) is
+/// refused, and makes no grant: the session's sign-out would never reach it, and with
+/// `offline_access` it would outlive the session by design.
+async fn a_code_outliving_its_session(app: &TestApp) {
+    let (c, browser) = setup(app, "basic").await;
+    let code = code_for(app, &browser, &c, None).await;
+    assert_eq!(app.call_status(&browser, "auth/logout", &[]).await, 200);
+    let (status, body) = exchange(app, &c, &code, None).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("session")),
+        "{body}"
+    );
+    assert_eq!(counts(app).await[2], 0, "no grant");
+    // Used up all the same: a second try is refused as a used code.
+    let (status, body) = exchange(app, &c, &code, None).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+}
+both_backends!(a_code_outliving_its_session);
+
 async fn expired_code(app: &TestApp) {
     let (c, browser) = setup(app, "basic").await;
     let code = code_for(app, &browser, &c, None).await;

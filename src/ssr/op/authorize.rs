@@ -230,6 +230,21 @@ pub fn granted_scope(asked: Option<&str>, client: &OpClient) -> Result<Vec<Strin
         .collect())
 }
 
+/// Whether a request validated earlier (one that waited while the person signed in, chose
+/// the account or consented) still fits `client` as it is now: a redirect URI still
+/// registered, scopes still allowed, PKCE if the client has become public. A setting that
+/// asks more counts at once, for the requests already waiting too.
+pub fn still_fits(request: &AuthRequest, client: &OpClient) -> bool {
+    let s = &client.view.settings;
+    client.view.client_id == request.client_id
+        && s.redirect_uris.contains(&request.redirect_uri)
+        && request
+            .scope
+            .iter()
+            .all(|granted| s.scopes.contains(granted))
+        && (request.code_challenge.is_some() || s.auth_method.confidential())
+}
+
 /// Step 3: every other check, for `client` (trusted already) and its `redirect_uri`.
 pub fn validate(
     params: &Params,

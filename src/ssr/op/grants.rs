@@ -127,6 +127,16 @@ macro_rules! code_columns {
     };
 }
 
+/// Whether the Portcullis session a code (`op_codes`) was issued in is still live at `$2`:
+/// a code outliving its session (signed out, ended by an administrator, its user deleted)
+/// would make a grant that session's back-channel logout never reaches, and with
+/// `offline_access` one that outlives it by design.
+macro_rules! session_live {
+    () => {
+        "EXISTS (SELECT 1 FROM sessions s WHERE s.op_sid = op_codes.sid AND s.expires_at > $2)"
+    };
+}
+
 /// What a token request claims.
 #[derive(Clone, Copy)]
 enum Claim {
@@ -234,42 +244,51 @@ pub async fn exchange(
         "UPDATE op_codes SET used_at = $2, grant_id = $3 \
          WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2 AND app_id = $4 \
          RETURNING ",
-        code_columns!()
+        code_columns!(),
+        ", ",
+        session_live!(),
+        " AS live"
     );
-    let row: Option<CodeRow> = on_pool!(db, pool => sqlx::query_as(CLAIM)
+    #[derive(sqlx::FromRow)]
+    struct Claimed {
+        #[sqlx(flatten)]
+        row: CodeRow,
+        live: bool,
+    }
+    let claimed: Option<Claimed> = on_pool!(db, pool => sqlx::query_as(CLAIM)
         .bind(&hash)
         .bind(t)
         .bind(&grant_id)
         .bind(&client.app_id)
         .fetch_optional(pool)
         .await)?;
-    let Some(row) = row else {
+    let Some(Claimed { row, live }) = claimed else {
         return Err(unclaimed(db, client, Claim::Code, &hash, t).await);
     };
-    Err(InvalidGrant(
-        if redirect_uri != Some(row.redirect_uri.as_str()) {
-            "redirect_uri differs from the authorization request's"
-        } else {
-            match (&row.code_challenge, verifier) {
-                (Some(c), Some(v)) if !verifier_matches(c, v) => "the code_verifier does not match",
-                (Some(_), None) => "code_verifier is missing",
-                // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
-                (None, Some(_)) => {
-                    "code_verifier given but the authorization request had no code_challenge"
-                }
-                // The request fits the code, yet the exchange's statement did not claim it:
-                // that statement and these checks disagree (both read the same row at the
-                // same `t`), a bug of ours. Refused all the same, and said.
-                _ => {
-                    tracing::error!(
-                        client = ?client.view.client_id,
-                        "a code exchange that fits its code was not claimed by its statement"
-                    );
-                    "the code is unknown, expired or already used"
-                }
+    Err(InvalidGrant(if !live {
+        "the Portcullis session the code was issued in has ended"
+    } else if redirect_uri != Some(row.redirect_uri.as_str()) {
+        "redirect_uri differs from the authorization request's"
+    } else {
+        match (&row.code_challenge, verifier) {
+            (Some(c), Some(v)) if !verifier_matches(c, v) => "the code_verifier does not match",
+            (Some(_), None) => "code_verifier is missing",
+            // RFC 9700 §4.8.2: a verifier for a code issued without a challenge is a downgrade.
+            (None, Some(_)) => {
+                "code_verifier given but the authorization request had no code_challenge"
             }
-        },
-    ))
+            // The request fits the code, yet the exchange's statement did not claim it:
+            // that statement and these checks disagree (both read the same row at the
+            // same `t`), a bug of ours. Refused all the same, and said.
+            _ => {
+                tracing::error!(
+                    client = ?client.view.client_id,
+                    "a code exchange that fits its code was not claimed by its statement"
+                );
+                "the code is unknown, expired or already used"
+            }
+        }
+    }))
 }
 
 /// The writes that make a grant, on SQLite: one batch of statements sent at once (its
@@ -318,14 +337,19 @@ macro_rules! grant_columns {
     };
 }
 
-/// What claims a code and inserts its grant: the code `$7` of application `$8`, live, for
-/// redirect URI `$9` and with challenge `$10` (none: `NULL`), becomes grant `$1` at `$2`.
-/// `offline_access` is [`OFFLINE_ACCESS`] in a scope stored space-separated.
+/// What claims a code and inserts its grant: the code `$7` of application `$8`, live, its
+/// session live, for redirect URI `$9` and with challenge `$10` (none: `NULL`), becomes
+/// grant `$1` at `$2`. `offline_access` is [`OFFLINE_ACCESS`] in a scope stored
+/// space-separated.
 macro_rules! claim_code {
     () => {
-        "UPDATE op_codes SET used_at = $2, grant_id = $1 \
-         WHERE code_hash = $7 AND used_at IS NULL AND expires_at > $2 AND app_id = $8 \
-           AND redirect_uri = $9 AND code_challenge "
+        concat!(
+            "UPDATE op_codes SET used_at = $2, grant_id = $1 \
+             WHERE code_hash = $7 AND used_at IS NULL AND expires_at > $2 AND app_id = $8 \
+               AND redirect_uri = $9 AND ",
+            session_live!(),
+            " AND code_challenge "
+        )
     };
 }
 
