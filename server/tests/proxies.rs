@@ -596,6 +596,15 @@ fn first_segment(path: &str, cut_fragment: bool) -> String {
             }
         }
     }
+    // A format suffix on the only segment (Rails routes `/admin(.:format)`).
+    if let [only] = stack.as_mut_slice()
+        && let Some((name, ext)) = only.rsplit_once('.')
+        && !name.is_empty()
+        && !ext.is_empty()
+        && ext.chars().all(char::is_alphanumeric)
+    {
+        *only = name.to_owned();
+    }
     stack.into_iter().next().unwrap_or_default()
 }
 
@@ -677,6 +686,7 @@ fn the_readings_catch_what_they_should() {
         "/adm%c4%b1n",
         "/adm%c4%b0n",
         "/ADM%C4%B0N",
+        "/admin.json",
         "/admin%3fx",
         "//admin",
         "/admin%a0",
@@ -690,6 +700,7 @@ fn the_readings_catch_what_they_should() {
         "/x?next=/admin",
         "/search?q=%2Fadmin",
         "/administrator",
+        "/admin-panel.json",
         "/x/admin",
     ] {
         assert_eq!(readable_as_protected(open), None, "{open}");
@@ -830,6 +841,8 @@ fn corpus(port: u16) -> Vec<Case> {
         path("Unicode case", "/adm%c4%b1n", Refused),
         path("Unicode case", "/adm%c4%b0n", Refused),
         path("Unicode case", "/ADM%C4%B0N", Refused),
+        path("format suffix", "/admin.json", Refused),
+        path("format suffix", "/tasks.xml", Refused),
         path("invisible", "/admin%e2%80%8b", Refused),
         path("invisible", "/%e2%80%8badmin", Refused),
         path("invisible", "/admin%ef%bb%bf", Refused),

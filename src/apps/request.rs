@@ -18,9 +18,10 @@
 //! 2. Decode once and judge the decoded path.
 //! 3. Compute the other readings an app may make of it (cut at a decoded `?`/`#`, Unicode
 //!    compatibility and case folding, whitespace, invisible characters and trailing dots
-//!    trimmed from segments) and refuse when any of them belongs to another application than
-//!    the decoded path does. A path whose readings all fall under one application (the usual
-//!    case: `/files/a%20b` under `/`) is judged by it.
+//!    trimmed from segments, a format suffix dropped from the last segment) and refuse when
+//!    any of them belongs to another application than the decoded path does. A path whose
+//!    readings all fall under one application (the usual case: `/files/a%20b` under `/`) is
+//!    judged by it.
 
 use super::App;
 use std::borrow::Cow;
@@ -154,16 +155,23 @@ fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Option<&'a App> {
 }
 
 /// Every other reading an app may make of a decoded path, without repeats: each combination
-/// of [`cut`], [`fold`] and [`trim`], in that order (an app that splits at a decoded `?`
-/// does so before it looks at segments).
+/// of [`cut`], [`fold`], [`trim`] and [`unformat`], in that order (an app that splits at a
+/// decoded `?` does so before it looks at segments). A step that changes nothing allocates
+/// nothing: forward auth reads every request of every guarded app.
 fn readings(path: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let steps: [fn(&str) -> Cow<'_, str>; 3] = [cut, fold, trim];
-    for mask in 1u8..8 {
+    let steps: [fn(&str) -> Cow<'_, str>; 4] = [cut, fold, trim, unformat];
+    for mask in 1u8..(1 << steps.len()) {
         let mut p: Cow<'_, str> = Cow::Borrowed(path);
         for (i, step) in steps.iter().enumerate() {
             if mask & (1 << i) != 0 {
-                p = Cow::Owned(step(&p).into_owned());
+                let changed = match step(&p) {
+                    Cow::Owned(o) => Some(o),
+                    Cow::Borrowed(_) => None,
+                };
+                if let Some(o) = changed {
+                    p = Cow::Owned(o);
+                }
             }
         }
         if p != path && !out.iter().any(|o| *o == p) {
@@ -266,6 +274,22 @@ pub(super) fn fold(path: &str) -> Cow<'_, str> {
             .map(|c| c.to_lowercase().next().unwrap_or(c))
             .collect(),
     )
+}
+
+/// The path without a format suffix on its last segment (`/admin.json` is `/admin`): Rails
+/// routes `/admin(.:format)` to the same action, as Spring's suffix patterns did.
+fn unformat(path: &str) -> Cow<'_, str> {
+    let last = path.rfind('/').map_or(0, |i| i + 1);
+    match path[last..].rfind('.') {
+        Some(dot)
+            if dot > 0
+                && path[last + dot + 1..].chars().all(|c| c.is_alphanumeric())
+                && last + dot + 1 < path.len() =>
+        {
+            Cow::Owned(path[..last + dot].to_owned())
+        }
+        _ => Cow::Borrowed(path),
+    }
 }
 
 /// Characters with no width of their own, which some apps strip.

@@ -359,6 +359,7 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/admin/a%20b",
         "/admin/x%20",
         "/admin?x=%2F",
+        "/admin/users.json",
     ];
     // Refused: another reading belongs elsewhere, or there is no single reading.
     for p in [
@@ -423,6 +424,9 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/x/%ef%b9%92/admin",
         "/adm%c4%b0n",
         "/ADM%C4%B0N",
+        "/admin.json",
+        "/Admin.html",
+        "/secret.xml",
     ] {
         assert!(read(p).is_err(), "{p} was judged as {:?}", read(p));
     }
@@ -436,6 +440,9 @@ fn paths_are_judged_as_the_app_reads_them() {
         "/mediaplayer",
         "/x%2Cy",
         "/caf%c3%a9",
+        "/files/report.pdf",
+        "/admin-panel.json",
+        "/.well-known/x",
         "/%e2%84%aa",
         "/100%25",
         "/x?next=/admin",
