@@ -83,15 +83,10 @@ impl AppUrl {
         })
     }
 
-    /// How specifically this covers `url` (longer prefix: more specific), or `None` when it
-    /// does not: same scheme, same host and port, and the path is the prefix or below it on
-    /// a segment boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
-    pub fn covers(&self, url: &url::Url) -> Option<usize> {
-        self.covers_path(url, url.path())
-    }
-
-    /// [`AppUrl::covers`] with `url`'s origin and the path read as `path` (decoded: see
-    /// [`request`]).
+    /// How specifically this covers `url`'s origin with the path read as `path` (decoded:
+    /// see [`request`]; a longer prefix is more specific), or `None` when it does not: same
+    /// scheme, same host and port, and the path is the prefix or below it on a segment
+    /// boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
     pub fn covers_path(&self, url: &url::Url, path: &str) -> Option<usize> {
         let https = match url.scheme() {
             "https" => true,
