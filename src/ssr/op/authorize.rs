@@ -242,7 +242,13 @@ pub fn still_fits(request: &AuthRequest, client: &OpClient) -> bool {
             .scope
             .iter()
             .all(|granted| s.scopes.contains(granted))
-        && (request.code_challenge.is_some() || s.auth_method.confidential())
+        && !pkce_missing(request.code_challenge.as_deref(), client)
+}
+
+/// A public client's request without a PKCE challenge (RFC 9700 §2.1.1: public clients
+/// must use PKCE).
+fn pkce_missing(code_challenge: Option<&str>, client: &OpClient) -> bool {
+    code_challenge.is_none() && !client.view.settings.auth_method.confidential()
 }
 
 /// Step 3: every other check, for `client` (trusted already) and its `redirect_uri`.
@@ -328,7 +334,7 @@ pub fn validate(
             ));
         }
     };
-    if code_challenge.is_none() && !client.view.settings.auth_method.confidential() {
+    if pkce_missing(code_challenge.as_deref(), client) {
         return Err(err(
             "invalid_request",
             "a public client must use PKCE (code_challenge with code_challenge_method=S256)",
