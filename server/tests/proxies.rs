@@ -101,7 +101,8 @@ async fn bench(backend: Backend) -> Bench {
         ("Echo", both(HOST, ""), "listed", "alice"),
         ("Open", both(OPEN, ""), "users", ""),
         ("Open admin", both(OPEN, "/admin"), "admins", ""),
-        ("Tasks", both(OPEN, "/tasks"), "admins", ""),
+        // Typed encoded, as an administrator may paste it: it must still cover `/tasks`.
+        ("Tasks", both(OPEN, "/t%61sks"), "admins", ""),
         ("Secret", both(SECRET, ""), "admins", ""),
         // The secret host on another port, for everyone: Caddy routes by the host alone,
         // so a client's `Host: secret…:1` reaches the Secret site and must be judged as it.
