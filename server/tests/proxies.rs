@@ -597,12 +597,17 @@ fn first_segment(path: &str, cut_fragment: bool) -> String {
             }
         }
     }
-    // A format suffix on the only segment (Rails routes `/admin(.:format)`).
+    // A PHP script segment before the rest (`/index.php/admin`: front controllers route on
+    // `PATH_INFO`).
+    if let Some(last) = stack.pop() {
+        stack.retain(|s| !s.to_ascii_lowercase().ends_with(".php"));
+        stack.push(last);
+    }
+    // A format suffix on the only segment (Rails routes `/admin(.:format)`, whatever the
+    // format's characters; Spring's suffix patterns took `/admin.a.b` too).
     if let [only] = stack.as_mut_slice()
-        && let Some((name, ext)) = only.rsplit_once('.')
+        && let Some((name, _)) = only.split_once('.')
         && !name.is_empty()
-        && !ext.is_empty()
-        && ext.chars().all(char::is_alphanumeric)
     {
         *only = name.to_owned();
     }
@@ -844,6 +849,15 @@ fn corpus(port: u16) -> Vec<Case> {
         path("Unicode case", "/ADM%C4%B0N", Refused),
         path("format suffix", "/admin.json", Refused),
         path("format suffix", "/tasks.xml", Refused),
+        path("format suffix", "/admin.json/", Refused),
+        path("format suffix", "/admin.x-y", Refused),
+        path("format suffix", "/tasks.a.b", Refused),
+        path("format suffix", "/admin%20.json", Refused),
+        path("script segment", "/index.php/admin", Refused),
+        path("script segment", "/Index.PHP/tasks/x", Refused),
+        path("Windows alias", "/ADMINI~1/x", Refused),
+        path("Windows alias", "/admin::$DATA", Refused),
+        path("Windows alias", "/(S(x))/admin", Refused),
         path("invisible", "/admin%e2%80%8b", Refused),
         path("invisible", "/%e2%80%8badmin", Refused),
         path("invisible", "/admin%ef%bb%bf", Refused),

@@ -15,15 +15,21 @@
 //!    backslashes, empty segments, `;` parameters, dot segments, encoded `/ \ .` and NUL
 //!    (raw or decoded), text that is not UTF-8 once decoded, and an escape that decodes to
 //!    another escape (`%2561`: an app that decodes twice reads `a`).
+//!    Refuse too the segments a Windows server reads as another name (8.3 short names, file
+//!    streams, ASP.NET cookieless sessions).
 //! 2. Decode once and judge the decoded path.
 //! 3. Compute the other readings an app may make of it (cut at a decoded `?`/`#`, Unicode
 //!    compatibility and case folding, whitespace, invisible characters and trailing dots
-//!    trimmed from segments, a format suffix dropped from the last segment) and refuse when
-//!    any of them belongs to another application than the decoded path does. A path whose
-//!    readings all fall under one application (the usual case: `/files/a%20b` under `/`) is
-//!    judged by it.
+//!    trimmed from segments, a format suffix dropped from the last segment, a PHP or ASP.NET
+//!    script segment dropped before the rest), each applied to the others' results until
+//!    nothing new comes, and refuse when any of them belongs to another application than the
+//!    decoded path does. A path whose readings all fall under one application (the usual
+//!    case: `/files/a%20b` under `/`) is judged by it.
+//! 4. Judge specificity across the host: a narrower application on another scheme or port
+//!    of the same host refuses the request (the same site may listen on both).
 
 use super::App;
+use super::urls::Cover;
 use std::borrow::Cow;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -82,7 +88,7 @@ impl RequestUrl {
             return refuse("no host");
         }
         let path = read_path(raw_path(candidate))?;
-        let readings = readings(&path);
+        let readings = readings(&path)?;
         // A reading is held to the same rules as the decoded path: `／..／` folds to `/../`.
         for r in &readings {
             if r.contains('\\') || check_segments(r).is_err() {
@@ -109,11 +115,12 @@ impl RequestUrl {
 }
 
 /// The application a request belongs to (longest prefix, module docs), or `None` when no
-/// application lists it; refused when the app could read the path as belonging to another.
+/// application lists its origin; refused when the app could read the path as belonging to
+/// another.
 pub fn judge<'a>(apps: &'a [App], req: &RequestUrl) -> Result<Option<&'a App>, Refused> {
-    let decoded = best(apps, &req.url, &req.path);
+    let decoded = best(apps, &req.url, &req.path)?;
     for reading in &req.readings {
-        let other = best(apps, &req.url, reading);
+        let other = best(apps, &req.url, reading)?;
         if other.map(|a| &a.id) != decoded.map(|a| &a.id) {
             return Err(Refused(
                 format!(
@@ -137,49 +144,85 @@ fn name(app: Option<&App>) -> String {
 
 /// The application whose URL covers (`url`'s origin, `path`) most specifically; ties go to
 /// the earlier application in the list's order.
-fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Option<&'a App> {
+///
+/// Specificity is judged across the host, not the origin: a proxy may serve one site on
+/// several ports or on both schemes (`listen 80` added beside 443), and Portcullis cannot
+/// know that another port is another site. So when a narrower application covers the path
+/// on another scheme or port than the request's, the request is refused (the
+/// administrator lists that origin on the application meant to judge it). Refused too: any
+/// request to a host one of whose stored URLs no longer reads ([`AppUrl::stored`]).
+fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Result<Option<&'a App>, Refused> {
     let mut best: Option<(&App, usize)> = None;
+    let mut narrowest = 0;
     for app in apps {
-        if let Some(score) = app
-            .settings
-            .urls
-            .iter()
-            .filter_map(|u| u.covers_path(url, path))
-            .max()
-            && best.is_none_or(|(_, b)| score > b)
-        {
-            best = Some((app, score));
-        }
-    }
-    best.map(|(a, _)| a)
-}
-
-/// Every other reading an app may make of a decoded path, without repeats: each combination
-/// of [`cut`], [`fold`], [`trim`] and [`unformat`], in that order (an app that splits at a
-/// decoded `?` does so before it looks at segments). A step that changes nothing allocates
-/// nothing: forward auth reads every request of every guarded app.
-fn readings(path: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let steps: [fn(&str) -> Cow<'_, str>; 4] = [cut, fold, trim, unformat];
-    for mask in 1u8..(1 << steps.len()) {
-        let mut p: Cow<'_, str> = Cow::Borrowed(path);
-        for (i, step) in steps.iter().enumerate() {
-            if mask & (1 << i) != 0 {
-                let changed = match step(&p) {
-                    Cow::Owned(o) => Some(o),
-                    Cow::Borrowed(_) => None,
-                };
-                if let Some(o) = changed {
-                    p = Cow::Owned(o);
+        for u in &app.settings.urls {
+            match u.covers_path(url, path) {
+                None => {}
+                Some(Cover::Unreadable) => {
+                    return Err(Refused(
+                        format!(
+                            "{} has a stored URL that no longer reads ({:?}); an administrator must edit it",
+                            name(Some(app)),
+                            u.unreadable.as_deref().unwrap_or_default()
+                        )
+                        .into(),
+                    ));
+                }
+                Some(Cover::Path { score, same_origin }) => {
+                    narrowest = narrowest.max(score);
+                    if same_origin && best.is_none_or(|(_, b)| score > b) {
+                        best = Some((app, score));
+                    }
                 }
             }
         }
-        if p != path && !out.iter().any(|o| *o == p) {
-            out.push(p.into_owned());
-        }
     }
-    out
+    match best {
+        Some((app, score)) if score < narrowest => Err(Refused(
+            format!(
+                "a narrower application than {} covers the path on another scheme or port",
+                name(Some(app))
+            )
+            .into(),
+        )),
+        best => Ok(best.map(|(a, _)| a)),
+    }
 }
+
+/// Every other reading an app may make of a decoded path, without repeats: everything
+/// [`cut`], [`fold`], [`trim`], [`unformat`] and [`unscript`] make of it and of each other's
+/// results, in any order, until nothing new comes (an app may apply any of them, in any
+/// order, so no fixed order closes the class). A step that changes nothing allocates
+/// nothing: forward auth reads every request of every guarded app, and the usual path
+/// has no other reading at all.
+fn readings(path: &str) -> Result<Vec<String>, Refused> {
+    const STEPS: [fn(&str) -> Cow<'_, str>; 5] = [cut, fold, trim, unformat, unscript];
+    let mut out: Vec<String> = Vec::new();
+    let mut from: Cow<'_, str> = Cow::Borrowed(path);
+    let mut next = 0;
+    loop {
+        for step in STEPS {
+            if let Cow::Owned(r) = step(&from)
+                && r != path
+                && !out.contains(&r)
+            {
+                if out.len() == READINGS_MAX {
+                    return refuse("too many readings");
+                }
+                out.push(r);
+            }
+        }
+        let Some(r) = out.get(next) else {
+            return Ok(out);
+        };
+        from = Cow::Owned(r.clone());
+        next += 1;
+    }
+}
+
+/// More readings than any real path has (each step shortens or folds the path, so the
+/// closure is small): a path that makes more is refused rather than read further.
+const READINGS_MAX: usize = 64;
 
 /// The path as sent, before URL parsing normalises it.
 fn raw_path(candidate: &str) -> &str {
@@ -246,7 +289,26 @@ fn check_segments(path: &str) -> Result<(), Refused> {
     if path.split('/').any(|s| s == "." || s == "..") {
         return refuse("a dot segment ('.' or '..')");
     }
+    if path.split('/').any(windows_alias) {
+        return refuse("a Windows short name, file stream or cookieless-session segment");
+    }
     Ok(())
+}
+
+/// A segment a Windows server reads as another name: an 8.3 short name (`ADMINI~1` is
+/// `administrator` on NTFS), a file stream (`admin::$DATA` is `admin`), or an ASP.NET
+/// cookieless-session segment (`/(S(x))/admin` is `/admin`). No reading can say which
+/// name a short one stands for, so they are refused.
+fn windows_alias(segment: &str) -> bool {
+    let base = segment.split('.').next().unwrap_or_default();
+    let short_name = base.len() <= 8
+        && base
+            .rsplit_once('~')
+            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let cookieless = segment.starts_with('(')
+        && segment.as_bytes().get(2) == Some(&b'(')
+        && segment.ends_with("))");
+    short_name || cookieless || segment.contains(":$")
 }
 
 /// The path up to a decoded `?` or `#` (an app that decodes, then parses again).
@@ -276,20 +338,46 @@ pub(super) fn fold(path: &str) -> Cow<'_, str> {
     )
 }
 
-/// The path without a format suffix on its last segment (`/admin.json` is `/admin`): Rails
-/// routes `/admin(.:format)` to the same action, as Spring's suffix patterns did.
+/// The path without a format suffix on its last segment, trailing slashes aside
+/// (`/admin.json` and `/admin.json/` are `/admin`): Rails routes `/admin(.:format)` to the
+/// same action whatever the format's characters (and drops a trailing slash first), Spring's
+/// suffix patterns took `/admin.a.b` as `/admin`; so the segment is cut at its first dot.
 fn unformat(path: &str) -> Cow<'_, str> {
-    let last = path.rfind('/').map_or(0, |i| i + 1);
-    match path[last..].rfind('.') {
-        Some(dot)
-            if dot > 0
-                && path[last + dot + 1..].chars().all(|c| c.is_alphanumeric())
-                && last + dot + 1 < path.len() =>
-        {
-            Cow::Owned(path[..last + dot].to_owned())
-        }
+    let body = path.trim_end_matches('/');
+    let last = body.rfind('/').map_or(0, |i| i + 1);
+    match body[last..].find('.') {
+        Some(dot) if dot > 0 => Cow::Owned(body[..last + dot].to_owned()),
         _ => Cow::Borrowed(path),
     }
+}
+
+/// The path without the script segments before its end (`/index.php/admin` is `/admin`,
+/// `/app/index.php/admin` is `/app/admin`): PHP front controllers (Laravel, Symfony,
+/// Nextcloud, WordPress) route on the path after the script (`PATH_INFO`), and IIS does the
+/// same after an `.aspx` or `.asmx`.
+fn unscript(path: &str) -> Cow<'_, str> {
+    fn script(segment: &str) -> bool {
+        let s = segment.as_bytes();
+        [".php", ".aspx", ".asmx"].iter().any(|ext| {
+            s.len() > ext.len() && s[s.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+        })
+    }
+    let body = path.trim_end_matches('/');
+    let Some(last) = body.rfind('/') else {
+        return Cow::Borrowed(path);
+    };
+    let (before, rest) = body.split_at(last);
+    if !before.split('/').any(script) {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    for s in before.split('/').filter(|s| !s.is_empty() && !script(s)) {
+        out.push('/');
+        out.push_str(s);
+    }
+    out.push_str(rest);
+    out.push_str(&path[body.len()..]);
+    Cow::Owned(out)
 }
 
 /// Characters with no width of their own, which some apps strip.

@@ -21,6 +21,22 @@ pub struct AppUrl {
     pub authority: String,
     /// `""` or `/segment[/segment...]`, decoded.
     pub prefix: String,
+    /// A stored URL that no longer reads under today's rules (a rule tightened since it was
+    /// saved), as stored ([`AppUrl::stored`]). It covers no request, and every request to
+    /// its host is refused until an administrator edits it: dropping it would hand its
+    /// requests to a wider application (fail closed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<String>,
+}
+
+/// How an application URL covers a request ([`AppUrl::covers_path`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    /// The path is the prefix or below it: `score` is longer for a longer prefix, and
+    /// `same_origin` says whether the scheme and port are the request's too.
+    Path { score: usize, same_origin: bool },
+    /// An unreadable stored URL on the request's host.
+    Unreadable,
 }
 
 impl AppUrl {
@@ -80,33 +96,63 @@ impl AppUrl {
             https,
             authority,
             prefix: prefix.trim_end_matches('/').to_owned(),
+            unreadable: None,
         })
     }
 
-    /// How specifically this covers `url`'s origin with the path read as `path` (decoded:
-    /// see [`request`]; a longer prefix is more specific), or `None` when it does not: same
-    /// scheme, same host and port, and the path is the prefix or below it on a segment
-    /// boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
-    pub fn covers_path(&self, url: &url::Url, path: &str) -> Option<usize> {
+    /// A URL as stored: parsed, or kept as an [`unreadable`](AppUrl::unreadable) one on its
+    /// host (every host when not even that can be read), with why.
+    pub fn stored(value: &str) -> Result<AppUrl, (AppUrl, String)> {
+        AppUrl::parse(value).map_err(|why| {
+            let host = url::Url::parse(value.trim())
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            let kept = AppUrl {
+                https: true,
+                authority: host,
+                prefix: String::new(),
+                unreadable: Some(value.to_owned()),
+            };
+            (kept, why)
+        })
+    }
+
+    /// The host without the port (IPv6 in brackets).
+    fn host(&self) -> &str {
+        match self.authority.rsplit_once(':') {
+            Some((host, port))
+                if port.bytes().all(|b| b.is_ascii_digit())
+                    && (!host.starts_with('[') || host.ends_with(']')) =>
+            {
+                host
+            }
+            _ => &self.authority,
+        }
+    }
+
+    /// Whether this covers `url`'s host with the path read as `path` (decoded: see
+    /// [`request`]), on any scheme and port, and how: the path is the prefix or below it on
+    /// a segment boundary (`/media` covers `/media` and `/media/x`, not `/mediaplayer`).
+    /// Specificity is judged across the whole host (the same site may listen on several
+    /// ports and schemes: [`request::judge`] refuses a request whose narrowest cover is on
+    /// another origin).
+    pub fn covers_path(&self, url: &url::Url, path: &str) -> Option<Cover> {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
             _ => return None,
         };
-        if https != self.https || !url.username().is_empty() || url.password().is_some() {
+        if !url.username().is_empty() || url.password().is_some() {
             return None;
         }
         // The url crate lower-cases the host and drops the scheme's default port.
         let host = url.host_str()?;
-        let same_host = match url.port() {
-            Some(p) => {
-                self.authority.len() > host.len()
-                    && self.authority[..host.len()].eq_ignore_ascii_case(host)
-                    && self.authority[host.len()..] == format!(":{p}")
-            }
-            None => self.authority.eq_ignore_ascii_case(host),
-        };
-        if !same_host {
+        if self.unreadable.is_some() {
+            return (self.authority.is_empty() || self.authority.eq_ignore_ascii_case(host))
+                .then_some(Cover::Unreadable);
+        }
+        if !self.host().eq_ignore_ascii_case(host) {
             return None;
         }
         // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
@@ -123,7 +169,20 @@ impl AppUrl {
         };
         let covered =
             under(&self.prefix) || (!self.prefix.is_ascii() && under(&request::fold(&self.prefix)));
-        covered.then_some(self.prefix.len() + 1)
+        let same_origin = https == self.https
+            && match url.port() {
+                Some(p) => {
+                    self.authority[self.host().len()..]
+                        .strip_prefix(':')
+                        .and_then(|port| port.parse::<u16>().ok())
+                        == Some(p)
+                }
+                None => self.authority.len() == self.host().len(),
+            };
+        covered.then_some(Cover::Path {
+            score: self.prefix.len() + 1,
+            same_origin,
+        })
     }
 
     pub fn origin(&self) -> String {
@@ -151,6 +210,10 @@ const PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
 
 impl fmt::Display for AppUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Shown as stored, so that the editor names what to fix in it.
+        if let Some(stored) = &self.unreadable {
+            return f.write_str(stored);
+        }
         let prefix = percent_encoding::utf8_percent_encode(&self.prefix, PATH);
         write!(f, "{}{prefix}", self.origin())?;
         if self.prefix.is_empty() {

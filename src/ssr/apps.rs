@@ -55,10 +55,19 @@ impl Row {
     fn app(self) -> App {
         App {
             settings: AppSettings {
+                // A URL stored under older rules that today's refuse stays, unreadable,
+                // refusing its host (`AppUrl::stored`): dropped, its requests would be judged
+                // by a wider application.
                 urls: self
                     .urls
                     .lines()
-                    .filter_map(|u| AppUrl::parse(u).ok())
+                    .filter(|u| !u.trim().is_empty())
+                    .map(|u| {
+                        AppUrl::stored(u).unwrap_or_else(|(kept, why)| {
+                            tracing::error!(app = %self.name, url = %u, %why, "a stored application URL no longer reads; every request to its host is refused until an administrator edits it");
+                            kept
+                        })
+                    })
                     .collect(),
                 // An unknown access value (a hand-edited row) lets administrators only: fail
                 // closed.
