@@ -460,6 +460,25 @@ pub(crate) async fn access(
     user_id: &str,
     client: &OpClient,
 ) -> Result<Access, Response> {
+    access_to(state, user_id, client, Read::Cached).await
+}
+
+/// Where [`access_to`] reads the application.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// From the applications' cache, as forward auth decides with it.
+    Cached,
+    /// From its row: a refresh (not a sign-in's hot path) sees an edit made by another
+    /// process at once.
+    Row,
+}
+
+pub(crate) async fn access_to(
+    state: &AppState,
+    user_id: &str,
+    client: &OpClient,
+    read: Read,
+) -> Result<Access, Response> {
     let db = &state.db;
     let who = portcullis::ssr::groups::identity(db, user_id)
         .await
@@ -468,9 +487,10 @@ pub(crate) async fn access(
     // agree and a sign-in reads no application row); one added since the cache was loaded
     // (by the command line, another process) is read.
     let (apps, requirement) = state.apps.gate(db).await.map_err(trouble)?;
-    let app = match apps.iter().find(|a| a.id == client.app_id) {
-        Some(app) => Some(app.clone()),
-        None => portcullis::ssr::apps::get(db, &client.app_id)
+    let cached = apps.iter().find(|a| a.id == client.app_id);
+    let app = match cached {
+        Some(app) if read == Read::Cached => Some(app.clone()),
+        _ => portcullis::ssr::apps::get(db, &client.app_id)
             .await
             .map_err(trouble)?,
     };
@@ -1039,29 +1059,54 @@ async fn token(
         }
         Err(ExchangeError::Db(e)) => return trouble_json(e),
     };
-    let who = match tokens.identity.take() {
-        Some(w) => w,
-        None => match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id).await
-        {
-            Ok(Some(w)) => w,
-            Ok(None) => return invalid_grant("the user no longer exists"),
-            Err(e) => return trouble_json(e),
-        },
-    };
-    // A refresh is a new decision: someone since removed from "who may open it" gets no
-    // token, and the grant ends.
-    if grant_type == Some("refresh_token") {
-        let allowed = match portcullis::ssr::apps::get(&state.db, &client.app_id).await {
-            Ok(app) => app.is_some_and(|a| a.allows(who.is_admin, &who.username, &who.groups)),
-            Err(e) => return trouble_json(e),
+    // A refresh is a new decision, on the application and client as they are now: the
+    // grant ends, and no token is issued, for someone since removed from "who may open it",
+    // for a grant without two factors where two are required now, and for scopes the
+    // client may no longer ask for (the application signs in again and gets what it may).
+    let who = if grant_type == Some("refresh_token") {
+        let a = match access_to(&state, &tokens.grant.who.user_id, &client, Read::Row).await {
+            Ok(a) => a,
+            Err(res) => return res,
         };
-        if !allowed {
-            if let Err(e) = grants::revoke_grant(&state.db, &tokens.grant.id).await {
-                return trouble_json(e);
+        let g = &tokens.grant;
+        let why = if !a.allowed {
+            Some("this account may no longer open the application")
+        } else if a.two_required && !g.who.amr.split(' ').any(|m| m == "mfa") {
+            Some("the application now requires two factors: sign in again")
+        } else if !g
+            .scope
+            .iter()
+            .all(|s| client.view.settings.scopes.contains(s))
+        {
+            Some("the application may no longer ask for every scope of this grant: sign in again")
+        } else {
+            None
+        };
+        match (a.identity, why) {
+            (Some(who), None) => who,
+            (who, why) => {
+                if let Err(e) = grants::revoke_grant(&state.db, &g.id).await {
+                    return trouble_json(e);
+                }
+                return invalid_grant(if who.is_none() {
+                    "the user no longer exists"
+                } else {
+                    why.unwrap_or_default()
+                });
             }
-            return invalid_grant("this account may no longer open the application");
         }
-    }
+    } else {
+        match tokens.identity.take() {
+            Some(w) => w,
+            None => match portcullis::ssr::groups::identity(&state.db, &tokens.grant.who.user_id)
+                .await
+            {
+                Ok(Some(w)) => w,
+                Ok(None) => return invalid_grant("the user no longer exists"),
+                Err(e) => return trouble_json(e),
+            },
+        }
+    };
     match id_token::token_response(
         &state.op_keys,
         &state.public_url,

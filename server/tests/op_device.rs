@@ -251,6 +251,28 @@ async fn denied(app: &TestApp) {
 }
 both_backends!(denied);
 
+/// Approved, then the session that approved it ends (alice signs out) before the device
+/// polls: no grant, no tokens (a grant would outlive the session its back-channel logout
+/// reaches; with `offline_access`, by 30 days).
+async fn approved_in_a_session_that_ended(app: &TestApp) {
+    let (c, device_code, browser, (status, html)) = alice_enters(app, "users", "").await;
+    assert_eq!(status, 200, "{html}");
+    let res = post(app, &browser, &form_action(&html), &[("choice", "approve")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.call_status(&browser, "auth/logout", &[]).await, 200);
+    let (status, body) = poll(app, &c.client_id, &device_code).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert!(body.get("access_token").is_none(), "{body}");
+    let grants = portcullis::on_pool!(&app.running.db, pool => {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM op_grants")
+            .fetch_one(pool)
+            .await
+    })
+    .unwrap();
+    assert_eq!(grants, 0);
+}
+both_backends!(approved_in_a_session_that_ended);
+
 /// An expired code: `expired_token` to the device, "not valid" at `/device`; the sweep
 /// deletes it.
 async fn expired(app: &TestApp) {

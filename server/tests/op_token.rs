@@ -6,8 +6,8 @@ use crate::common;
 use common::flow::signed_in;
 use common::op::{
     CHALLENGE, TestClient, VERIFIER, add_client, client_draft, client_post, client_request,
-    code_for, counts, exchange, get_userinfo, id_token_claims, other_client, store_client, token,
-    tokens_for, userinfo_status,
+    code_for, counts, exchange, get_userinfo, id_token_claims, make_client, other_client,
+    store_client, token, tokens_for, userinfo_status,
 };
 use common::{Backend, TestApp};
 
@@ -379,17 +379,100 @@ both_backends!(refresh_reuse_and_other_client);
 /// Someone removed from the application's "who may open it" gets no new tokens.
 async fn refresh_checks_access_again(app: &TestApp) {
     let (c, _, rt) = offline(app).await;
+    refused_once_changed(app, &c, &rt, "allowed_users = ''", 1).await;
+}
+
+/// After `change` (SQL `SET` clauses) to `c`'s application row, refreshing `rt` is
+/// `invalid_grant` and the grant ends (`revoked` grants revoked by then).
+async fn refused_once_changed(app: &TestApp, c: &TestClient, rt: &str, change: &str, revoked: i64) {
     portcullis::exec!(
         &app.running.db,
-        "UPDATE applications SET allowed_users = '' WHERE id = $1",
+        &format!("UPDATE applications SET {change} WHERE id = $1"),
         &c.app_id
     )
     .unwrap();
-    let (status, body) = refresh(app, &c, &rt).await;
+    let (status, body) = refresh(app, c, rt).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
-    assert_eq!(counts(app).await[4], 1, "and the grant ends");
+    assert_eq!(counts(app).await[4], revoked, "and the grant ends");
 }
 both_backends!(refresh_checks_access_again);
+
+/// A refresh meets the application and its client as they are now: a grant without two
+/// factors where the application has come to require them, and a grant holding a scope the
+/// client may no longer ask for, end (`invalid_grant`) and give no tokens.
+async fn refresh_meets_the_application_as_it_is_now(app: &TestApp) {
+    let (c, _, rt) = offline(app).await;
+    refused_once_changed(app, &c, &rt, "require_second_factor = TRUE", 1).await;
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE applications SET require_second_factor = FALSE WHERE id = $1",
+        &c.app_id
+    )
+    .unwrap();
+    let browser = signed_in(app, "alice").await;
+    let body = tokens_for(app, &c, &browser, "openid profile offline_access").await;
+    let rt = text(&body, "refresh_token").to_owned();
+    // The administrator takes `offline_access` from the client in the editor.
+    let root = common::flow::add_signed_in(app, "root", true).await;
+    let mut draft = client_draft("Wiki", CB, "basic", "listed", "alice");
+    draft.client.client_scopes = "openid profile".into();
+    draft.client.client_id = c.client_id.clone();
+    let form = common::draft_form(("id", &c.app_id), &draft);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let res = app.call(&root, "admin/save_app", &form).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, body) = refresh(app, &c, &rt).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+    assert_eq!(counts(app).await[4], 2, "and that grant ends too");
+}
+both_backends!(refresh_meets_the_application_as_it_is_now);
+
+/// Ending every session of someone (a security reset) ends the grants applications got
+/// through them, `offline_access` ones included; a plain sign-out leaves those
+/// (`refresh_rotates`).
+async fn ending_every_session_ends_offline_grants(app: &TestApp) {
+    let (c, at, rt) = offline(app).await;
+    let db = &app.running.db;
+    let alice = portcullis::ssr::users::find_by_identifier(db, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let by = portcullis::ssr::audit::Actor::cli();
+    let ended = portcullis::ssr::session::manage::end_others(db, &alice.id, "", &by)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    gone(app, &c, &at, &rt).await;
+}
+
+/// Access token `at` no longer reads userinfo, and refresh token `rt` gets nothing for `c`.
+async fn gone(app: &TestApp, c: &TestClient, at: &str, rt: &str) {
+    assert_eq!(userinfo_status(app, at).await, 401);
+    let (status, body) = refresh(app, c, rt).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
+}
+both_backends!(ending_every_session_ends_offline_grants);
+
+/// An application that stops being a client takes its grants with it: made a client again
+/// (a new client ID and secret), the old refresh token gets nothing.
+async fn a_removed_client_takes_its_grants(app: &TestApp) {
+    let (c, at, rt) = offline(app).await;
+    let db = &app.running.db;
+    let stored = portcullis::ssr::apps::get(db, &c.app_id)
+        .await
+        .unwrap()
+        .unwrap();
+    portcullis::ssr::op::clients::save(db, &c.app_id, &stored.settings.name, None)
+        .await
+        .unwrap();
+    assert_eq!(&counts(app).await[2..4], [0, 0]);
+    let mut draft = client_draft("Wiki", CB, "basic", "listed", "alice");
+    draft.client.client_scopes = "openid profile offline_access".into();
+    let c2 = make_client(app, &c.app_id, draft).await;
+    assert_ne!(c2.client_id, c.client_id);
+    gone(app, &c2, &at, &rt).await;
+}
+both_backends!(a_removed_client_takes_its_grants);
 
 /// RFC 7009: an access token revokes itself, a refresh token its grant; unknown tokens are
 /// 200; another client's token is refused and stays live; the client must authenticate.

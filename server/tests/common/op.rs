@@ -66,25 +66,28 @@ pub async fn other_client(app: &TestApp) -> TestClient {
 /// Stores `draft` (a client application) as the editor would.
 pub async fn store_client(app: &TestApp, draft: AppDraft) -> TestClient {
     let valid = draft.validate().unwrap();
-    let db = &app.running.db;
-    let saved = portcullis::ssr::apps::create(db, &valid, &super::by_cli())
+    let saved = portcullis::ssr::apps::create(&app.running.db, &valid, &super::by_cli())
         .await
         .unwrap();
-    let secret = portcullis::ssr::op::clients::save(
-        db,
-        &saved.id,
-        &saved.settings.name,
-        valid.client.as_ref(),
-    )
-    .await
-    .unwrap()
-    .unwrap_or_default();
-    let client = portcullis::ssr::op::clients::get(db, &saved.id)
+    make_client(app, &saved.id, draft).await
+}
+
+/// Makes application `app_id` the client `draft` describes (its OpenID fields), as the
+/// editor would: its client ID, and the secret shown once.
+pub async fn make_client(app: &TestApp, app_id: &str, draft: AppDraft) -> TestClient {
+    let valid = draft.validate().unwrap();
+    let db = &app.running.db;
+    let secret =
+        portcullis::ssr::op::clients::save(db, app_id, &valid.settings.name, valid.client.as_ref())
+            .await
+            .unwrap()
+            .unwrap_or_default();
+    let client = portcullis::ssr::op::clients::get(db, app_id)
         .await
         .unwrap()
         .unwrap();
     TestClient {
-        app_id: saved.id,
+        app_id: app_id.to_owned(),
         client_id: client.view.client_id,
         secret,
         redirect_uri: draft.client.redirect_uris,

@@ -87,11 +87,19 @@ pub struct AuthError {
     pub description: String,
 }
 
+/// An error for the client, its description held to RFC 6749 §4.1.2.1's characters
+/// (printable ASCII but `"` and `\`): some name what the request sent (a repeated
+/// parameter's name, a scope), which the client may show on its error page.
 fn err(error: &'static str, description: impl Into<String>) -> AuthError {
-    AuthError {
-        error,
-        description: description.into(),
-    }
+    let description = description
+        .into()
+        .chars()
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect();
+    AuthError { error, description }
 }
 
 /// The validated request: what the code will carry.
@@ -540,6 +548,15 @@ mod tests {
         assert!(check(&q, AuthMethod::Basic).is_ok());
         let q = format!("{OK}&scope2=x&prompt=login&max_age=10");
         assert!(check(&q, AuthMethod::Basic).is_ok());
+    }
+
+    /// What the request sent comes back in `error_description` only as RFC 6749 allows it.
+    #[test]
+    fn a_description_keeps_to_the_allowed_characters() {
+        let q = format!("{OK}&%22%5Cx%C3%A9%0A=1&%22%5Cx%C3%A9%0A=2");
+        let e = check(&q, AuthMethod::Basic).unwrap_err();
+        assert_eq!(e.error, "invalid_request");
+        assert_eq!(e.description, "the parameter ??x?? is repeated");
     }
 
     #[test]

@@ -145,7 +145,24 @@ pub async fn save(
     c: Option<&ValidClient>,
 ) -> Result<Option<String>, ClientsError> {
     let Some(c) = c else {
-        crate::exec!(db, "DELETE FROM op_clients WHERE app_id = $1", app_id)?;
+        // What the client was given goes with it: kept, it would work again for a client
+        // made later for the same application (a new client ID, perhaps another holder).
+        crate::on_pool!(db, pool => async {
+            let mut tx = pool.begin().await?;
+            for table in [
+                "op_grants",
+                "op_codes",
+                "op_auth_requests",
+                "op_consents",
+                "op_device_codes",
+                "op_session_clients",
+                "op_logout_outbox",
+                "op_clients",
+            ] {
+                crate::exec_on!(&mut *tx, &format!("DELETE FROM {table} WHERE app_id = $1"), app_id)?;
+            }
+            tx.commit().await
+        }.await)?;
         return Ok(None);
     };
     check(db, Some(app_id), c).await?;

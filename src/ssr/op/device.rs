@@ -271,10 +271,15 @@ pub async fn poll(db: &Db, client: &OpClient, device_code: &str) -> Result<Excha
     match row.status.as_str() {
         "denied" => Err(Denied),
         "approved" => {
+            // Approved in a session that has ended since (signed out, ended by an
+            // administrator): the code is used up, and no grant outlives that session.
             let claimed = crate::exec!(
                 db,
-                "UPDATE op_device_codes SET status = 'used', last_poll_at = $2 \
-                 WHERE device_code_hash = $1 AND status = 'approved' AND expires_at > $2",
+                concat!(
+                    "UPDATE op_device_codes SET status = 'used', last_poll_at = $2 \
+                     WHERE device_code_hash = $1 AND status = 'approved' AND expires_at > $2 AND ",
+                    super::grants::session_live!("op_device_codes")
+                ),
                 &hash,
                 t
             )?;
@@ -284,7 +289,9 @@ pub async fn poll(db: &Db, client: &OpClient, device_code: &str) -> Result<Excha
                 return Err(InvalidGrant("the device code was used already"));
             };
             if claimed != 1 {
-                return Err(InvalidGrant("the device code was used already"));
+                return Err(InvalidGrant(
+                    "the device code was used already, or the session that approved it has ended",
+                ));
             }
             let grant = Grant {
                 id: uuid::Uuid::new_v4().to_string(),

@@ -127,15 +127,21 @@ macro_rules! code_columns {
     };
 }
 
-/// Whether the Portcullis session a code (`op_codes`) was issued in is still live at `$2`:
-/// a code outliving its session (signed out, ended by an administrator, its user deleted)
-/// would make a grant that session's back-channel logout never reaches, and with
-/// `offline_access` one that outlives it by design.
+/// Whether the Portcullis session a code (`op_codes`, `op_device_codes`: the table's name)
+/// was issued or approved in is still live at `$2`: a code outliving its session (signed
+/// out, ended by an administrator, its user deleted) would make a grant that session's
+/// back-channel logout never reaches, and with `offline_access` one that outlives it by
+/// design.
 macro_rules! session_live {
-    () => {
-        "EXISTS (SELECT 1 FROM sessions s WHERE s.op_sid = op_codes.sid AND s.expires_at > $2)"
+    ($table:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM sessions s WHERE s.op_sid = ",
+            $table,
+            ".sid AND s.expires_at > $2)"
+        )
     };
 }
+pub(crate) use session_live;
 
 /// What a token request claims.
 #[derive(Clone, Copy)]
@@ -246,7 +252,7 @@ pub async fn exchange(
          RETURNING ",
         code_columns!(),
         ", ",
-        session_live!(),
+        session_live!("op_codes"),
         " AS live"
     );
     #[derive(sqlx::FromRow)]
@@ -347,7 +353,7 @@ macro_rules! claim_code {
             "UPDATE op_codes SET used_at = $2, grant_id = $1 \
              WHERE code_hash = $7 AND used_at IS NULL AND expires_at > $2 AND app_id = $8 \
                AND redirect_uri = $9 AND ",
-            session_live!(),
+            session_live!("op_codes"),
             " AND code_challenge "
         )
     };
@@ -623,6 +629,19 @@ pub async fn revoke_grant(db: &Db, id: &str) -> Result<(), sqlx::Error> {
         now()
     )?;
     Ok(())
+}
+
+/// Revokes every grant of `user_id` but those made in session `keep` (a `sessions.id`; empty:
+/// none kept), `offline_access` ones included: what ending all of someone's sessions does.
+pub async fn revoke_for_user(db: &Db, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+    crate::exec!(
+        db,
+        "UPDATE op_grants SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL \
+           AND sid NOT IN (SELECT op_sid FROM sessions WHERE id = $2 AND op_sid IS NOT NULL)",
+        user_id,
+        keep,
+        now()
+    )
 }
 
 /// What [`revoke`] did with a token.

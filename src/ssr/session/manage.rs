@@ -163,7 +163,8 @@ pub async fn end(
 }
 
 /// Ends every session of `user_id` but `keep` (the asking browser's): "Sign out everywhere
-/// else"; with `keep` empty, every one. Returns how many ended.
+/// else"; with `keep` empty, every one. The grants applications got through them end too.
+/// Returns how many sessions ended.
 pub async fn end_others(
     db: &Db,
     user_id: &str,
@@ -171,6 +172,12 @@ pub async fn end_others(
     by: &Actor,
 ) -> Result<u64, sqlx::Error> {
     let which = if keep.is_empty() { "all" } else { "all others" };
+    // A security reset, not a sign-out: the grants those sessions made end too, those with
+    // `offline_access` included (Back-Channel Logout 1.0 §2.7 keeps them over a sign-out;
+    // RFC 9700 §4.14.2 lets them end at such an event, and someone who signs out
+    // everywhere means every app). First, so that a failure leaves nothing half-done that
+    // matters: the sessions still stand and the person can try again.
+    crate::ssr::op::grants::revoke_for_user(db, user_id, keep).await?;
     let entry = Entry::new(EventKind::SessionEnded, by)
         .on_user(user_id)
         .detail("session", which);
