@@ -10,8 +10,8 @@ use crate::common;
 use common::TestApp;
 use common::flow::signed_in;
 use common::op::{
-    TestClient, client_draft, client_post, get_userinfo, id_token_claims, store_client, token,
-    userinfo_status,
+    TestClient, client_draft, client_post, counts, get_userinfo, id_token_claims, store_client,
+    token, userinfo_status,
 };
 use reqwest::{Client, Response};
 
@@ -234,14 +234,25 @@ async fn alice_enters(
     (c, device_code, browser, entered)
 }
 
-/// Deny: the device gets `access_denied`, the code cannot be approved after.
-async fn denied(app: &TestApp) {
+/// Alice enters the code of a device of "TV" (open to every user) and answers `choice`:
+/// the client, the device code, her browser, the page she answered on, the form's action
+/// and the answer.
+async fn alice_answers(
+    app: &TestApp,
+    choice: &str,
+) -> (TestClient, String, Client, String, String, Response) {
     let (c, device_code, browser, (status, html)) = alice_enters(app, "users", "").await;
     assert_eq!(status, 200, "{html}");
-    assert!(html.contains("nothing more"), "openid alone: {html}");
     let action = form_action(&html);
-    let res = post(app, &browser, &action, &[("choice", "deny")]).await;
+    let res = post(app, &browser, &action, &[("choice", choice)]).await;
     assert_eq!(res.status(), 200);
+    (c, device_code, browser, html, action, res)
+}
+
+/// Deny: the device gets `access_denied`, the code cannot be approved after.
+async fn denied(app: &TestApp) {
+    let (c, device_code, browser, html, action, res) = alice_answers(app, "deny").await;
+    assert!(html.contains("nothing more"), "openid alone: {html}");
     assert!(res.text().await.unwrap().contains("Sign-in refused"));
     refused(poll(app, &c.client_id, &device_code).await, "access_denied");
     let res = post(app, &browser, &action, &[("choice", "approve")]).await;
@@ -255,21 +266,10 @@ both_backends!(denied);
 /// polls: no grant, no tokens (a grant would outlive the session its back-channel logout
 /// reaches; with `offline_access`, by 30 days).
 async fn approved_in_a_session_that_ended(app: &TestApp) {
-    let (c, device_code, browser, (status, html)) = alice_enters(app, "users", "").await;
-    assert_eq!(status, 200, "{html}");
-    let res = post(app, &browser, &form_action(&html), &[("choice", "approve")]).await;
-    assert_eq!(res.status(), 200);
+    let (c, device_code, browser, ..) = alice_answers(app, "approve").await;
     assert_eq!(app.call_status(&browser, "auth/logout", &[]).await, 200);
-    let (status, body) = poll(app, &c.client_id, &device_code).await;
-    assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
-    assert!(body.get("access_token").is_none(), "{body}");
-    let grants = portcullis::on_pool!(&app.running.db, pool => {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM op_grants")
-            .fetch_one(pool)
-            .await
-    })
-    .unwrap();
-    assert_eq!(grants, 0);
+    refused(poll(app, &c.client_id, &device_code).await, "invalid_grant");
+    assert_eq!(counts(app).await[2], 0, "no grant");
 }
 both_backends!(approved_in_a_session_that_ended);
 

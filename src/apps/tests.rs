@@ -496,11 +496,12 @@ fn holds(
 #[test]
 fn readings_are_closed_under_every_step_and_script_segments_are_read_through() {
     let apps = [
-        app("everyone", &["https://h.test"]),
-        app("admin", &["https://h.test/admin"]),
-        app("users", &["https://h.test/app/users"]),
-        app("app", &["https://h.test/app"]),
-    ];
+        ("everyone", ""),
+        ("admin", "/admin"),
+        ("users", "/app/users"),
+        ("app", "/app"),
+    ]
+    .map(|(id, path)| app(id, &[&format!("https://h.test{path}")]));
     let refused = [
         "/admin.json/",
         "/admin.json//",
