@@ -31,10 +31,12 @@ use portcullis::identity::decision::Purpose;
 use portcullis::return_path::safe_return_to;
 use portcullis::ssr::audit::Actor;
 use portcullis::ssr::client_ip::ClientKey;
+use portcullis::ssr::clock::now;
 use portcullis::ssr::identities::{self, Outcome};
 use portcullis::ssr::metrics;
-use portcullis::ssr::oidc::flow::{Callback, DEFAULT_TIMEOUT, Rp, Verified};
+use portcullis::ssr::oidc::flow::{Attempt, Callback, DEFAULT_TIMEOUT, Rp, Verified};
 use portcullis::ssr::oidc::pending::{Mode, Starter, new_binding};
+use portcullis::ssr::op::authorize;
 use portcullis::ssr::session::{AuthSession, SignedInVia};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -201,12 +203,19 @@ impl SignInStart<'_> {
         }
         let apps = state.apps.get(&state.db).await.unwrap_or_default();
         let return_to = self.next.and_then(|n| safe_return_to(n, &apps));
+        // An application signing someone in through Portcullis asked for a fresh sign-in:
+        // the provider is asked too (`conclude` holds it to that).
+        let fresh = authorize::fresh_sign_in(&state.db, return_to.as_deref()).await;
+        let attempt = Attempt {
+            mode: &Mode::SignIn,
+            return_to: return_to.as_deref(),
+            fresh,
+        };
         let started = begin(
             state,
             self.session,
             slug,
-            Mode::SignIn,
-            return_to,
+            attempt,
             self.binding,
             self.client,
         );
@@ -267,7 +276,12 @@ async fn start_link(
         return link_expired(&session, signed_in).await;
     }
     let mode = Mode::Link { user_id: user.id };
-    let started = begin(&state, &session, &slug, mode, None, binding, client.key()).await;
+    let attempt = Attempt {
+        mode: &mode,
+        return_to: None,
+        fresh: None,
+    };
+    let started = begin(&state, &session, &slug, attempt, binding, client.key()).await;
     to_provider(started)
 }
 
@@ -337,8 +351,7 @@ async fn begin(
     state: &AppState,
     session: &AuthSession,
     slug: &str,
-    mode: Mode,
-    return_to: Option<String>,
+    attempt: Attempt<'_>,
     binding: Option<String>,
     client: Option<ClientKey>,
 ) -> Response {
@@ -347,10 +360,7 @@ async fn begin(
         binding: &binding,
         client,
     };
-    match rp(state)
-        .start(slug, &mode, return_to.as_deref(), starter)
-        .await
-    {
+    match rp(state).start(slug, attempt, starter).await {
         Ok(url) => {
             let res = with_binding(state, Redirect::to(&url).into_response(), &binding);
             with_provider_wait(no_referrer(res), Duration::ZERO)
@@ -358,7 +368,7 @@ async fn begin(
         Err(e) => {
             tracing::warn!(provider = ?slug, kind = ?e.kind, detail = ?e.detail, "OpenID Connect start failed");
             flash(session, &AppError::from(e)).await;
-            let back = if matches!(mode, Mode::Link { .. }) {
+            let back = if matches!(attempt.mode, Mode::Link { .. }) {
                 LINKED_ACCOUNTS
             } else {
                 "/login"
@@ -452,6 +462,22 @@ async fn conclude(
             .await;
             return (redirect(fail_to), "link_refused");
         }
+    }
+    if matches!(verified.purpose, Purpose::SignIn)
+        && let Some(fresh) =
+            authorize::fresh_sign_in(&state.db, verified.return_to.as_deref()).await
+        && let Err(why) = fresh.met_by(verified.auth_time, now())
+    {
+        tracing::info!(provider = ?verified.provider.slug, auth_time = ?verified.auth_time, "the provider's sign-in is not the fresh one an application asked for; refused");
+        flash(session, &AppError::Denied(why.into())).await;
+        let again = match verified.return_to.as_deref() {
+            Some(next) => format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ),
+            None => "/login".to_owned(),
+        };
+        return (redirect(&again), "not_fresh");
     }
     match identities::resolve(&state.db, &verified).await {
         Ok(Outcome::SignedIn(user_id)) | Ok(Outcome::Created(user_id)) => {

@@ -8,7 +8,10 @@
 use crate::common;
 
 use common::flow::{draft, enable_oidc, raw_location};
-use common::op::{client_draft, store_client};
+use common::op::{client_draft, param, redirected, request, store_client};
+use portcullis::ssr::op::authorize;
+
+const CB: &str = "https://wiki.example/cb";
 use common::{Backend, TestApp};
 use reqwest::{Client, StatusCode};
 
@@ -44,7 +47,10 @@ async fn follow(browser: &Client, mut url: String) -> (String, reqwest::Response
     panic!("more than 10 redirects from {url}");
 }
 
-async fn one_portcullis_signs_in_to_another(backend: Backend) {
+/// Two Portcullis side by side: the upstream, where ursula (in group media) may use the
+/// downstream and victor may not, and the downstream, which has the upstream as provider
+/// `up`; with the downstream's URL (as the browser reaches it).
+async fn up_and_down(backend: Backend) -> (TestApp, TestApp, String) {
     let up = TestApp::spawn(backend).await;
     let port = free_port();
     let down = TestApp::spawn_with(backend, |c| {
@@ -54,7 +60,6 @@ async fn one_portcullis_signs_in_to_another(backend: Backend) {
     .await;
     let down_url = format!("http://localhost:{port}");
 
-    // The upstream: ursula (in group media) may use the downstream, victor may not.
     up.add_user("ursula", "ursula password", false).await;
     up.add_user("victor", "victor password", false).await;
     let run = up.cli(&["group", "assign", "--user", "ursula", "--group", "media"]);
@@ -81,6 +86,11 @@ async fn one_portcullis_signs_in_to_another(backend: Backend) {
     provider.settings.groups_claim = "groups".into();
     down.add_provider(provider).await;
     enable_oidc(&down).await;
+    (up, down, down_url)
+}
+
+async fn one_portcullis_signs_in_to_another(backend: Backend) {
+    let (up, down, down_url) = up_and_down(backend).await;
 
     // Signed in at the upstream, one click at the downstream signs in there.
     let browser = up.browser();
@@ -135,3 +145,113 @@ async fn one_portcullis_signs_in_to_another(backend: Backend) {
     up.stop().await;
 }
 each_backend!(one_portcullis_signs_in_to_another);
+
+/// A fresh sign-in an application asks for (`prompt=login`) reaches the upstream provider:
+/// the downstream asks it for `prompt=login` too, and holds its ID token to it. With the
+/// parameter stripped on the way (what the person at the keyboard can do, or an upstream
+/// that ignores it), the upstream's silent single sign-on, made before the application
+/// asked, is refused; with it, the upstream asks for the password again and the
+/// application gets its code.
+async fn a_fresh_sign_in_reaches_the_upstream_provider(backend: Backend) {
+    let (up, down, down_url) = up_and_down(backend).await;
+    let wiki = store_client(&down, client_draft("Wiki", CB, "basic", "users", "")).await;
+    let browser = up.browser();
+    assert_eq!(
+        up.login(&browser, "ursula", "ursula password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let (_, res) = follow(&browser, format!("{down_url}/login?provider=up")).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        me_at(&browser, &down_url).await.is_some(),
+        "signed in downstream"
+    );
+
+    // The application asks the downstream for a fresh sign-in; the person is sent to sign in.
+    let get = async |url: &str| browser.get(url).send().await.unwrap();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(request(&wiki, &[("prompt", "login")]))
+        .finish();
+    let res = get(&format!("{down_url}/oauth2/authorize?{query}")).await;
+    let (to, pairs) = redirected(&res);
+    assert!(to.ends_with("/login"), "{to}");
+    let next = param(&pairs, "next").unwrap().to_owned();
+    let next_q: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    let start = format!("{down_url}/login?provider=up&next={next_q}");
+
+    // The downstream asks the upstream for prompt=login.
+    let to_up = raw_location(&get(&start).await);
+    let asked = url::Url::parse(&to_up).unwrap();
+    let prompt = asked.query_pairs().find(|(k, _)| k == "prompt");
+    assert_eq!(
+        prompt.map(|(_, v)| v.into_owned()).as_deref(),
+        Some("login"),
+        "{to_up}"
+    );
+
+    // Stripped: the upstream signs ursula in silently, on a sign-in older than the request
+    // (the request is moved two minutes on, as if the application asked then).
+    let id = next.rsplit('/').next().unwrap();
+    let move_request = async |by: i64| {
+        let db = &down.running.db;
+        let (_, mut waiting) = authorize::peek_request(db, id).await.unwrap().unwrap();
+        waiting.progress.made_at += by;
+        assert!(authorize::update_request(db, id, &waiting).await.unwrap());
+    };
+    move_request(120).await;
+    let mut stripped = asked.clone();
+    let kept: Vec<(String, String)> = asked
+        .query_pairs()
+        .filter(|(k, _)| k != "prompt")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    stripped.query_pairs_mut().clear().extend_pairs(&kept);
+    let (at, res) = follow(&browser, stripped.to_string()).await;
+    assert_eq!(url::Url::parse(&at).unwrap().path(), "/login", "{at}");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("earlier sign-in"), "{page}");
+
+    // Asked as sent: the upstream wants the password again, then the application gets
+    // its code.
+    move_request(-120).await;
+    let (at, _) = follow(&browser, start.clone()).await;
+    let at = url::Url::parse(&at).unwrap();
+    assert_eq!(
+        at.origin(),
+        url::Url::parse(&up.base).unwrap().origin(),
+        "{at}"
+    );
+    assert_eq!(at.path(), "/login", "the upstream asks again: {at}");
+    let up_next = at
+        .query_pairs()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        up.login(&browser, "ursula", "ursula password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let mut url = up.url(&up_next);
+    for _ in 0..10 {
+        let res = common::continue_page_as_redirect(get(&url).await).await;
+        assert!(res.status().is_redirection(), "{url}: {}", res.status());
+        url = url::Url::parse(&url)
+            .unwrap()
+            .join(&raw_location(&res))
+            .unwrap()
+            .to_string();
+        if url.starts_with(CB) {
+            break;
+        }
+    }
+    let back = url::Url::parse(&url).unwrap();
+    assert!(back.query_pairs().any(|(k, _)| k == "code"), "{url}");
+
+    down.stop().await;
+    up.stop().await;
+}
+each_backend!(a_fresh_sign_in_reaches_the_upstream_provider);

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod callback;
 pub mod discovery;
 pub mod flow;
+pub mod fresh;
 pub mod http;
 pub mod jwt;
 pub mod logout;

@@ -16,12 +16,13 @@ pub use finish::{Callback, Verified, two_factors};
 
 use super::cache::ProviderCache;
 use super::discovery::Metadata;
+use super::fresh::Fresh;
 use super::pending::{self, Mode, NewPending, Starter, Stored};
 use crate::provider::redirect_uri;
 use crate::ssr::db::Db;
 use crate::ssr::providers::{self, ProviderRow};
 use crate::ssr::secrets::SecretBox;
-use openidconnect::core::CoreAuthenticationFlow;
+use openidconnect::core::{CoreAuthPrompt, CoreAuthenticationFlow};
 use openidconnect::{
     AuthType, Client, ClientId, ClientSecret, CsrfToken, Nonce, PkceCodeChallenge, RedirectUrl,
     Scope,
@@ -36,6 +37,16 @@ pub struct Rp<'a> {
     /// The externally visible base URL (redirect URIs are made from it).
     pub public_url: &'a str,
     pub timeout: Duration,
+}
+
+/// What an attempt is for (sign in, link, an administrator's test), where the person goes
+/// afterwards, and what the provider is asked beyond its settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub mode: &'a Mode,
+    pub return_to: Option<&'a str>,
+    /// A fresh sign-in an application asked for ([`Fresh`]).
+    pub fresh: Option<Fresh>,
 }
 
 impl Rp<'_> {
@@ -101,14 +112,12 @@ impl Rp<'_> {
     pub async fn start(
         &self,
         slug: &str,
-        mode: &Mode,
-        return_to: Option<&str>,
+        attempt: Attempt<'_>,
         starter: Starter<'_>,
     ) -> Result<String, FlowError> {
         let row = self.provider(slug).await?;
         let metadata = self.metadata(&row).await?;
-        self.begin(&row, &metadata, mode, return_to, starter, None)
-            .await
+        self.begin(&row, &metadata, attempt, starter, None).await
     }
 
     /// Records an attempt with provider `row` (as stored, or a test's values) and returns
@@ -117,11 +126,15 @@ impl Rp<'_> {
         &self,
         row: &ProviderRow,
         metadata: &Metadata,
-        mode: &Mode,
-        return_to: Option<&str>,
+        attempt: Attempt<'_>,
         starter: Starter<'_>,
         test_config: Option<&str>,
     ) -> Result<String, FlowError> {
+        let Attempt {
+            mode,
+            return_to,
+            fresh,
+        } = attempt;
         let row = row.clone();
         let client = self.client(&row, metadata)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -136,9 +149,19 @@ impl Rp<'_> {
             request = request.add_scope(Scope::new(scope.clone()));
         }
         // The administrator's extras (`provider::auth_params`: never a parameter set
-        // above), percent-encoded by the URL builder.
+        // above), percent-encoded by the URL builder; a `prompt` among them gives way to the
+        // `prompt=login` an application asked for (`fresh`).
+        let login = fresh.is_some_and(|f| f.login);
         for (key, value) in row.settings.auth_params.iter() {
-            request = request.add_extra_param(key.to_owned(), value.to_owned());
+            if !(login && key.eq_ignore_ascii_case("prompt")) {
+                request = request.add_extra_param(key.to_owned(), value.to_owned());
+            }
+        }
+        if login {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        if let Some(max_age) = fresh.and_then(|f| f.max_age) {
+            request = request.set_max_age(Duration::from_secs(max_age.unsigned_abs()));
         }
         let (url, state, nonce) = request.url();
         let stored = pending::insert(

@@ -9,7 +9,7 @@
 
 use super::callback as steps;
 use super::discovery::{Metadata, discover};
-use super::flow::{Callback, Rp, Verified, auth_method, client_http};
+use super::flow::{Attempt, Callback, Rp, Verified, auth_method, client_http};
 use super::jwt;
 use super::pending::{self, Mode, PendingRow, binding_hash};
 use crate::identity::decision::Purpose;
@@ -189,8 +189,11 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
         .begin(
             &row,
             &metadata,
-            &mode,
-            None,
+            Attempt {
+                mode: &mode,
+                return_to: None,
+                fresh: None,
+            },
             pending::Starter {
                 binding: t.binding,
                 client: t.client,
@@ -572,6 +575,7 @@ async fn run(
         return_to: None,
         provider_time: std::time::Duration::ZERO,
         two_factors,
+        auth_time: None,
         provider: row,
     };
     r.would = Some(match identities::preview(rp.db, &verified).await {

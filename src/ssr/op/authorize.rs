@@ -14,6 +14,7 @@ use super::random_token;
 use crate::on_pool;
 use crate::ssr::clock::now;
 use crate::ssr::db::Db;
+use crate::ssr::oidc::fresh::Fresh;
 use serde::{Deserialize, Serialize};
 
 /// More parameters than this, a longer value or a longer query: refused.
@@ -483,24 +484,35 @@ pub async fn peek_request(db: &Db, id: &str) -> Result<Option<(String, AuthReque
     Ok(row.and_then(|(app, json)| Some((app, serde_json::from_str(&json).ok()?))))
 }
 
+/// The waiting request whose continue step is `next` (the login page's), if any.
+async fn waiting(db: &Db, next: Option<&str>) -> Option<AuthRequest> {
+    let id = next?
+        .strip_prefix(super::metadata::CONTINUE_PATH)?
+        .strip_prefix('/')?;
+    peek_request(db, id).await.ok().flatten().map(|(_, r)| r)
+}
+
 /// Whether `next` (the login page's) is the continue step of a request that waits for
 /// this session (`marker`) to sign in again: the login page then shows its form to a
 /// signed-in browser instead of moving on.
 pub async fn waits_for_sign_in(db: &Db, next: Option<&str>, marker: Option<&str>) -> bool {
-    let Some(id) = next.and_then(|n| {
-        n.strip_prefix(super::metadata::CONTINUE_PATH)?
-            .strip_prefix('/')
-    }) else {
-        return false;
-    };
-    match peek_request(db, id).await {
-        Ok(Some((_, r))) => {
-            r.progress.waits == Waits::SignIn
-                && marker.is_some()
-                && r.progress.session.as_deref() == marker
-        }
-        _ => false,
-    }
+    waiting(db, next).await.is_some_and(|r| {
+        r.progress.waits == Waits::SignIn
+            && marker.is_some()
+            && r.progress.session.as_deref() == marker
+    })
+}
+
+/// The fresh sign-in the request whose continue step is `next` asks for (`prompt=login`,
+/// `max_age`), if it asks: a sign-in through an upstream provider passes it on and is held
+/// to it ([`crate::ssr::oidc::fresh`]).
+pub async fn fresh_sign_in(db: &Db, next: Option<&str>) -> Option<Fresh> {
+    let r = waiting(db, next).await?;
+    (r.prompt_login || r.max_age.is_some()).then_some(Fresh {
+        login: r.prompt_login,
+        max_age: r.max_age,
+        since: r.progress.made_at,
+    })
 }
 
 /// Uses up a waiting request: one caller gets it.

@@ -131,6 +131,8 @@ impl Rp<'_> {
             Err(f) => return Err(refused(&f)),
         };
         let two_factors = two_factors(&row, &identity.claims);
+        // The ID token's own (userinfo's is not the provider's word on the sign-in).
+        let auth_time = identity.claims.get("auth_time").and_then(Value::as_i64);
         let mut claims = identity.claims;
         let waited = Instant::now();
         let info = steps::userinfo(
@@ -157,6 +159,7 @@ impl Rp<'_> {
             return_to: pending.return_to,
             provider_time,
             two_factors,
+            auth_time,
         })
     }
 }
@@ -196,6 +199,8 @@ pub struct Verified {
     pub provider_time: Duration,
     /// The sign-in counts as two factors ([`two_factors`]).
     pub two_factors: bool,
+    /// When the person signed in at the provider (the ID token's `auth_time`), if it says.
+    pub auth_time: Option<i64>,
 }
 
 /// Whether a sign-in at `row` whose ID token carried `id_token_claims` counts as two factors:
