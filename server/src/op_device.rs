@@ -63,7 +63,21 @@ async fn device_authorization(
         }
     };
     match device::start(&state.db, &client, &scope, &state.public_url).await {
-        Ok(body) => (no_store(), axum::Json(body)).into_response(),
+        Ok(Some(body)) => (no_store(), axum::Json(body)).into_response(),
+        Ok(None) => {
+            tracing::warn!(client = ?client.view.client_id, "device authorization refused: too many codes waiting");
+            let mut res = oauth_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                CoreErrorResponseType::Extension("temporarily_unavailable".into()),
+                &format!(
+                    "{} codes of this client are waiting to be entered: try again when they are used or expire",
+                    device::PENDING_PER_CLIENT
+                ),
+            );
+            res.headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(60));
+            res
+        }
         Err(e) => trouble_json(e),
     }
 }

@@ -273,6 +273,34 @@ async fn approved_in_a_session_that_ended(app: &TestApp) {
 }
 both_backends!(approved_in_a_session_that_ended);
 
+/// A client may have 100 codes waiting at once (each is a user code a guess may hit); the
+/// next is told to ask again later (429) and writes nothing; an expired one
+/// makes room.
+async fn waiting_codes_are_bounded(app: &TestApp) {
+    let c = tv(app, true, "users", "").await;
+    for _ in 0..100 {
+        started(app, &c, "openid").await;
+    }
+    let (status, body) = start(app, &c, "openid").await;
+    assert_eq!(
+        (status, error(&body)),
+        (429, "temporarily_unavailable"),
+        "{body}"
+    );
+    let waiting: i64 = portcullis::on_pool!(&app.running.db, pool =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM op_device_codes").fetch_one(pool).await)
+    .unwrap();
+    assert_eq!(waiting, 100, "nothing written");
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE op_device_codes SET expires_at = 0 WHERE device_code_hash = \
+           (SELECT MIN(device_code_hash) FROM op_device_codes)"
+    )
+    .unwrap();
+    started(app, &c, "openid").await;
+}
+both_backends!(waiting_codes_are_bounded);
+
 /// An expired code: `expired_token` to the device, "not valid" at `/device`; the sweep
 /// deletes it.
 async fn expired(app: &TestApp) {

@@ -22,6 +22,10 @@ pub const DEVICE_TTL: i64 = 600;
 /// Seconds between polls at first; each `slow_down` adds [`SLOW_DOWN_STEP`].
 pub const INTERVAL: i64 = 5;
 pub const SLOW_DOWN_STEP: i64 = 5;
+/// Codes one client may have waiting at once: anyone with a public client's ID can ask for
+/// codes, and each live one is a user code a guess at `/device` may hit; this bounds both
+/// the table and the odds (a guess finds one of at most 100 in 20^8).
+pub const PENDING_PER_CLIENT: i64 = 100;
 /// The grant type at the token endpoint.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -75,9 +79,19 @@ pub async fn start(
     client: &OpClient,
     scope: &[String],
     public_url: &str,
-) -> Result<Authorization, sqlx::Error> {
+) -> Result<Option<Authorization>, sqlx::Error> {
     let device_code = random_token("pc_dc_");
     let t = now();
+    let waiting: i64 = crate::on_pool!(db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM op_device_codes WHERE app_id = $1 AND status = 'pending' \
+           AND expires_at > $2")
+        .bind(&client.app_id)
+        .bind(t)
+        .fetch_one(pool)
+        .await)?;
+    if waiting >= PENDING_PER_CLIENT {
+        return Ok(None);
+    }
     // A user code is unique among the rows kept: a clash (rare: 20^8 codes) draws again.
     // The expiry sweep may not have run: an expired row with the same code goes first.
     for _ in 0..8 {
@@ -110,14 +124,14 @@ pub async fn start(
                     .append_pair("user_code", &shown)
                     .finish()
             );
-            return Ok(Authorization {
+            return Ok(Some(Authorization {
                 device_code,
                 user_code: shown,
                 verification_uri: uri,
                 verification_uri_complete: complete,
                 expires_in: DEVICE_TTL,
                 interval: INTERVAL,
-            });
+            }));
         }
     }
     Err(sqlx::Error::Protocol(
