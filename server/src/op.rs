@@ -460,7 +460,7 @@ pub(crate) async fn access(
     user_id: &str,
     client: &OpClient,
 ) -> Result<Access, Response> {
-    access_to(state, user_id, client, Read::Cached).await
+    access_to(state, user_id, &client.app_id, Read::Cached).await
 }
 
 /// Where [`access_to`] reads the application.
@@ -476,7 +476,7 @@ pub(crate) enum Read {
 pub(crate) async fn access_to(
     state: &AppState,
     user_id: &str,
-    client: &OpClient,
+    app_id: &str,
     read: Read,
 ) -> Result<Access, Response> {
     let db = &state.db;
@@ -487,10 +487,10 @@ pub(crate) async fn access_to(
     // agree and a sign-in reads no application row); one added since the cache was loaded
     // (by the command line, another process) is read.
     let (apps, requirement) = state.apps.gate(db).await.map_err(trouble)?;
-    let cached = apps.iter().find(|a| a.id == client.app_id);
+    let cached = apps.iter().find(|a| a.id == app_id);
     let app = match cached {
         Some(app) if read == Read::Cached => Some(app.clone()),
-        _ => portcullis::ssr::apps::get(db, &client.app_id)
+        _ => portcullis::ssr::apps::get(db, app_id)
             .await
             .map_err(trouble)?,
     };
@@ -502,7 +502,7 @@ pub(crate) async fn access_to(
         _ => (false, false),
     };
     if !allowed {
-        tracing::info!(user = ?user_id, client = ?client.view.client_id, "OpenID sign-in refused: the user may not open the application");
+        tracing::info!(user = ?user_id, app = ?app_id, "OpenID sign-in or token refused: the user may not open the application");
     }
     Ok(Access {
         allowed,
@@ -1064,7 +1064,8 @@ async fn token(
     // for a grant without two factors where two are required now, and for scopes the
     // client may no longer ask for (the application signs in again and gets what it may).
     let who = if grant_type == Some("refresh_token") {
-        let a = match access_to(&state, &tokens.grant.who.user_id, &client, Read::Row).await {
+        let a = match access_to(&state, &tokens.grant.who.user_id, &client.app_id, Read::Row).await
+        {
             Ok(a) => a,
             Err(res) => return res,
         };
@@ -1267,9 +1268,17 @@ async fn userinfo(
         Ok(None) => return bearer_refused(Some("invalid_token")),
         Err(e) => return trouble_json(e),
     };
-    match portcullis::ssr::groups::identity(&state.db, &grant.who.user_id).await {
-        Ok(Some(who)) => (no_store(), axum::Json(id_token::userinfo(&grant, &who))).into_response(),
-        Ok(None) => bearer_refused(Some("invalid_token")),
-        Err(e) => trouble_json(e),
+    // Decided again, as forward auth does on every request (the application from the
+    // cache): someone the application no longer lets in reads nothing with a token issued
+    // before.
+    let a = match access_to(&state, &grant.who.user_id, &grant.app_id, Read::Cached).await {
+        Ok(a) => a,
+        Err(res) => return res,
+    };
+    match a.identity {
+        Some(who) if a.allowed => {
+            (no_store(), axum::Json(id_token::userinfo(&grant, &who))).into_response()
+        }
+        _ => bearer_refused(Some("invalid_token")),
     }
 }
