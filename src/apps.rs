@@ -379,7 +379,13 @@ impl App {
         AppTile {
             id: self.id.clone(),
             name: s.name.clone(),
-            url: s.urls.first().map(ToString::to_string).unwrap_or_default(),
+            // Never a stored URL that no longer reads (`AppUrl::unreadable`) as a link.
+            url: s
+                .urls
+                .iter()
+                .find(|u| u.unreadable.is_none())
+                .map(ToString::to_string)
+                .unwrap_or_default(),
             icon: if s.icon.starts_with("data:") {
                 icon_path(&self.id, self.updated_at)
             } else {

@@ -568,6 +568,35 @@ async fn groups_go_when_the_provider_is_disabled_or_changes_issuer(app: &TestApp
 }
 proxied!(groups_go_when_the_provider_is_disabled_or_changes_issuer);
 
+/// An application stored under older rules with a URL today's refuse (here a `;` in its
+/// path) keeps it as stored, and every request to its host is refused (400) until an
+/// administrator edits it: dropped, its requests would go to the wider application.
+async fn a_stored_url_that_no_longer_reads_refuses_its_host(app: &TestApp) {
+    // Stored before anything loads the applications (as an older version left the row).
+    let id = add_app(app, "Tools", &format!("{APP}/tools"), "admins", "").await;
+    portcullis::exec!(
+        &app.running.db,
+        "UPDATE applications SET urls = $1 WHERE id = $2",
+        format!("{APP}/tools;v=2"),
+        &id
+    )
+    .unwrap();
+    let alice = echo_and_alice(app, APP).await;
+    let apps = portcullis::ssr::apps::list(&app.running.db).await.unwrap();
+    let tools = apps.iter().find(|a| a.id == id).unwrap();
+    assert_eq!(tools.view().settings.urls, [format!("{APP}/tools;v=2")]);
+    for path in ["/tools", "/tools/x", "/", "/page"] {
+        refused_by_both(
+            app,
+            &alice,
+            &format!("{APP}{path}"),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    }
+}
+proxied!(a_stored_url_that_no_longer_reads_refuses_its_host);
+
 async fn unknown_hosts_and_bad_requests_are_refused(app: &TestApp) {
     let alice = echo_and_alice(app, &format!("{APP}/media")).await;
     for url in [

@@ -597,10 +597,18 @@ fn first_segment(path: &str, cut_fragment: bool) -> String {
             }
         }
     }
-    // A PHP script segment before the rest (`/index.php/admin`: front controllers route on
-    // `PATH_INFO`).
+    // A script segment before the rest (`/index.php/admin`: PHP front controllers, ASP.NET
+    // handlers and CGI scripts route on `PATH_INFO`).
+    let script = |s: &String| {
+        let s = s.to_ascii_lowercase();
+        [
+            ".php", ".php5", ".phtml", ".asp", ".aspx", ".asmx", ".ashx", ".svc", ".cgi", ".pl",
+        ]
+        .iter()
+        .any(|ext| s.len() > ext.len() && s.ends_with(ext))
+    };
     if let Some(last) = stack.pop() {
-        stack.retain(|s| !s.to_ascii_lowercase().ends_with(".php"));
+        stack.retain(|s| !script(s));
         stack.push(last);
     }
     // A format suffix on the only segment (Rails routes `/admin(.:format)`, whatever the
@@ -855,7 +863,8 @@ fn corpus(port: u16) -> Vec<Case> {
         path("format suffix", "/admin%20.json", Refused),
         path("script segment", "/index.php/admin", Refused),
         path("script segment", "/Index.PHP/tasks/x", Refused),
-        path("Windows alias", "/ADMINI~1/x", Refused),
+        path("Windows alias", "/ADMINI~1/x", Either),
+        path("script segment", "/x.cgi/admin", Refused),
         path("Windows alias", "/admin::$DATA", Refused),
         path("Windows alias", "/(S(x))/admin", Refused),
         path("invisible", "/admin%e2%80%8b", Refused),

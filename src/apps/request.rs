@@ -15,13 +15,14 @@
 //!    backslashes, empty segments, `;` parameters, dot segments, encoded `/ \ .` and NUL
 //!    (raw or decoded), text that is not UTF-8 once decoded, and an escape that decodes to
 //!    another escape (`%2561`: an app that decodes twice reads `a`).
-//!    Refuse too the segments a Windows server reads as another name (8.3 short names, file
-//!    streams, ASP.NET cookieless sessions).
+//!    Refuse too the segments a Windows server reads as another name (file streams,
+//!    ASP.NET cookieless sessions), and an 8.3 short name that may stand for a segment of
+//!    an application's path.
 //! 2. Decode once and judge the decoded path.
 //! 3. Compute the other readings an app may make of it (cut at a decoded `?`/`#`, Unicode
 //!    compatibility and case folding, whitespace, invisible characters and trailing dots
-//!    trimmed from segments, a format suffix dropped from the last segment, a PHP or ASP.NET
-//!    script segment dropped before the rest), each applied to the others' results until
+//!    trimmed from segments, a format suffix dropped from the last segment, a script segment
+//!    that routes on the path after it (PHP, ASP.NET, CGI) dropped), each applied to the others' results until
 //!    nothing new comes, and refuse when any of them belongs to another application than the
 //!    decoded path does. A path whose readings all fall under one application (the usual
 //!    case: `/files/a%20b` under `/`) is judged by it.
@@ -118,6 +119,9 @@ impl RequestUrl {
 /// application lists its origin; refused when the app could read the path as belonging to
 /// another.
 pub fn judge<'a>(apps: &'a [App], req: &RequestUrl) -> Result<Option<&'a App>, Refused> {
+    for path in std::iter::once(&req.path).chain(&req.readings) {
+        short_names(apps, &req.url, path)?;
+    }
     let decoded = best(apps, &req.url, &req.path)?;
     for reading in &req.readings {
         let other = best(apps, &req.url, reading)?;
@@ -290,25 +294,55 @@ fn check_segments(path: &str) -> Result<(), Refused> {
         return refuse("a dot segment ('.' or '..')");
     }
     if path.split('/').any(windows_alias) {
-        return refuse("a Windows short name, file stream or cookieless-session segment");
+        return refuse("a Windows file stream or cookieless-session segment");
     }
     Ok(())
 }
 
-/// A segment a Windows server reads as another name: an 8.3 short name (`ADMINI~1` is
-/// `administrator` on NTFS), a file stream (`admin::$DATA` is `admin`), or an ASP.NET
-/// cookieless-session segment (`/(S(x))/admin` is `/admin`). No reading can say which
-/// name a short one stands for, so they are refused.
+/// A segment a Windows server reads as another: a file stream (`admin::$DATA` is `admin`)
+/// or an ASP.NET cookieless-session segment (`/(S(x))/admin` is `/admin`).
 fn windows_alias(segment: &str) -> bool {
-    let base = segment.split('.').next().unwrap_or_default();
-    let short_name = base.len() <= 8
-        && base
-            .rsplit_once('~')
-            .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
     let cookieless = segment.starts_with('(')
         && segment.as_bytes().get(2) == Some(&b'(')
         && segment.ends_with("))");
-    short_name || cookieless || segment.contains(":$")
+    cookieless || segment.contains(":$")
+}
+
+/// The long name's start an 8.3 short name stands for (`ADMINI~1` may be `administrator`
+/// on NTFS: `admini`), if `segment` has that shape: at most 8 characters before its first
+/// dot, ending in `~` and digits.
+fn short_name(segment: &str) -> Option<&str> {
+    let base = segment.split('.').next().unwrap_or_default();
+    let (start, n) = base.rsplit_once('~')?;
+    (base.len() <= 8 && !start.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(start)
+}
+
+/// Refuses a path with an 8.3 short name that may stand for a segment of an application's
+/// path on the request's host, at the same depth (`/ADMINI~1/x` where an application is at
+/// `/administrator`): no reading can tell which long name a short one stands for, and IIS
+/// (and Node or PHP reading files on NTFS) resolves it. Other `~1` segments
+/// (`/commit/HEAD~1` in a forge) pass: they can name no application.
+fn short_names(apps: &[App], url: &url::Url, path: &str) -> Result<(), Refused> {
+    for (depth, segment) in path.split('/').enumerate() {
+        let Some(start) = short_name(segment) else {
+            continue;
+        };
+        let names_an_app = apps.iter().flat_map(|a| &a.settings.urls).any(|u| {
+            u.on_host(url)
+                && u.prefix.split('/').nth(depth).is_some_and(|s| {
+                    s.len() > start.len()
+                        && s.is_char_boundary(start.len())
+                        && s[..start.len()].eq_ignore_ascii_case(start)
+                })
+        });
+        if names_an_app {
+            return Err(Refused(
+                format!("{segment:?} may be a Windows short name for an application's path").into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The path up to a decoded `?` or `#` (an app that decodes, then parses again).
@@ -351,32 +385,48 @@ fn unformat(path: &str) -> Cow<'_, str> {
     }
 }
 
-/// The path without the script segments before its end (`/index.php/admin` is `/admin`,
-/// `/app/index.php/admin` is `/app/admin`): PHP front controllers (Laravel, Symfony,
-/// Nextcloud, WordPress) route on the path after the script (`PATH_INFO`), and IIS does the
-/// same after an `.aspx` or `.asmx`.
-fn unscript(path: &str) -> Cow<'_, str> {
-    fn script(segment: &str) -> bool {
-        let s = segment.as_bytes();
-        [".php", ".aspx", ".asmx"].iter().any(|ext| {
-            s.len() > ext.len() && s[s.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
-        })
-    }
+/// Whether `segment` names a script that routes on the path after it (`PATH_INFO`): PHP
+/// front controllers (Laravel, Symfony, Nextcloud, WordPress), ASP and ASP.NET handlers on
+/// IIS, CGI and Perl scripts.
+fn script(segment: &str) -> bool {
+    const EXTENSIONS: [&str; 10] = [
+        ".php", ".php5", ".phtml", ".asp", ".aspx", ".asmx", ".ashx", ".svc", ".cgi", ".pl",
+    ];
+    let s = segment.as_bytes();
+    EXTENSIONS.iter().any(|ext| {
+        s.len() > ext.len() && s[s.len() - ext.len()..].eq_ignore_ascii_case(ext.as_bytes())
+    })
+}
+
+/// The path's script segments before its last one and the rest, split at the first script
+/// segment: `None` when there is none (the usual path, read without allocating).
+fn script_split(path: &str) -> Option<(&str, &str, &str)> {
     let body = path.trim_end_matches('/');
-    let Some(last) = body.rfind('/') else {
+    let last = body.rfind('/')?;
+    let mut at = 0;
+    for segment in body[..last].split('/') {
+        if !segment.is_empty() && script(segment) {
+            let after = at + segment.len();
+            return Some((&path[..at], &path[at..after], &path[after..]));
+        }
+        at += segment.len() + 1;
+    }
+    None
+}
+
+/// The path without the script segments before its end, as an application mounted where
+/// the script is reads it (`/index.php/admin` is `/admin`, `/app/index.php/admin` is
+/// `/app/admin`: Nextcloud at `/app`). Not the path after the script alone (`/admin`): that
+/// would refuse every application mounted below a path whose links carry its script, as
+/// Nextcloud's do, and a script below another application's path is that application's.
+fn unscript(path: &str) -> Cow<'_, str> {
+    let Some((before, _, after)) = script_split(path) else {
         return Cow::Borrowed(path);
     };
-    let (before, rest) = body.split_at(last);
-    if !before.split('/').any(script) {
-        return Cow::Borrowed(path);
-    }
     let mut out = String::with_capacity(path.len());
-    for s in before.split('/').filter(|s| !s.is_empty() && !script(s)) {
-        out.push('/');
-        out.push_str(s);
-    }
-    out.push_str(rest);
-    out.push_str(&path[body.len()..]);
+    out.push_str(before.trim_end_matches('/'));
+    out.push_str(after);
+    // Later script segments go at the next step of the closure.
     Cow::Owned(out)
 }
 

@@ -118,6 +118,14 @@ impl AppUrl {
         })
     }
 
+    /// Whether this names `url`'s host, whatever the scheme and port.
+    pub fn on_host(&self, url: &url::Url) -> bool {
+        self.unreadable.is_none()
+            && url
+                .host_str()
+                .is_some_and(|h| self.host().eq_ignore_ascii_case(h))
+    }
+
     /// The host without the port (IPv6 in brackets).
     fn host(&self) -> &str {
         match self.authority.rsplit_once(':') {
@@ -152,7 +160,7 @@ impl AppUrl {
             return (self.authority.is_empty() || self.authority.eq_ignore_ascii_case(host))
                 .then_some(Cover::Unreadable);
         }
-        if !self.host().eq_ignore_ascii_case(host) {
+        if !self.on_host(url) {
             return None;
         }
         // Case-insensitive: proxies (Caddy's `path` matcher) may route `/ADMIN` where
