@@ -204,12 +204,12 @@ async fn proceed(
     };
     let marker = authorize::session_marker(session.id().as_deref());
     if waiting.is_some() {
-        let signed_in_at = data.user_id.as_ref().map(|_| data.signed_in_at);
+        let signed_in_at = data.user_id.as_ref().map(|_| data.authenticated_at());
         request.progress.note(marker.as_deref(), signed_in_at);
     }
     let person = data.user_id.as_deref().map(|user_id| Person {
         user_id,
-        signed_in_at: data.signed_in_at,
+        signed_in_at: data.authenticated_at(),
     });
     let consent_needed = match person {
         Some(p) if client.view.settings.consent => {
@@ -428,7 +428,7 @@ async fn issue(
     let signed_in = SignedIn {
         user_id,
         sid,
-        auth_time: data.signed_in_at,
+        auth_time: data.authenticated_at(),
         amr: id_token::amr_of(&data),
     };
     match grants::issue_code(db, &client.app_id, request, &signed_in, &identity).await {
@@ -460,7 +460,9 @@ pub(crate) async fn access(
     user_id: &str,
     client: &OpClient,
 ) -> Result<Access, Response> {
-    access_to(state, user_id, &client.app_id, Read::Cached).await
+    access_to(state, user_id, &client.app_id, Read::Cached)
+        .await
+        .map_err(trouble)
 }
 
 /// Where [`access_to`] reads the application.
@@ -478,21 +480,17 @@ pub(crate) async fn access_to(
     user_id: &str,
     app_id: &str,
     read: Read,
-) -> Result<Access, Response> {
+) -> Result<Access, sqlx::Error> {
     let db = &state.db;
-    let who = portcullis::ssr::groups::identity(db, user_id)
-        .await
-        .map_err(trouble)?;
+    let who = portcullis::ssr::groups::identity(db, user_id).await?;
     // The applications as forward auth decides with them (the same cache, so both gates
     // agree and a sign-in reads no application row); one added since the cache was loaded
     // (by the command line, another process) is read.
-    let (apps, requirement) = state.apps.gate(db).await.map_err(trouble)?;
+    let (apps, requirement) = state.apps.gate(db).await?;
     let cached = apps.iter().find(|a| a.id == app_id);
     let app = match cached {
         Some(app) if read == Read::Cached => Some(app.clone()),
-        _ => portcullis::ssr::apps::get(db, app_id)
-            .await
-            .map_err(trouble)?,
+        _ => portcullis::ssr::apps::get(db, app_id).await?,
     };
     let (allowed, two_required) = match (&who, &app) {
         (Some(who), Some(app)) => (
@@ -1067,12 +1065,12 @@ async fn token(
         let a = match access_to(&state, &tokens.grant.who.user_id, &client.app_id, Read::Row).await
         {
             Ok(a) => a,
-            Err(res) => return res,
+            Err(e) => return trouble_json(e),
         };
         let g = &tokens.grant;
         let why = if !a.allowed {
             Some("this account may no longer open the application")
-        } else if a.two_required && !g.who.amr.split(' ').any(|m| m == "mfa") {
+        } else if a.two_required && !g.who.two_factors() {
             Some("the application now requires two factors: sign in again")
         } else if !g
             .scope
@@ -1273,10 +1271,10 @@ async fn userinfo(
     // before.
     let a = match access_to(&state, &grant.who.user_id, &grant.app_id, Read::Cached).await {
         Ok(a) => a,
-        Err(res) => return res,
+        Err(e) => return trouble_json(e),
     };
     match a.identity {
-        Some(who) if a.allowed => {
+        Some(who) if a.allowed && (!a.two_required || grant.who.two_factors()) => {
             (no_store(), axum::Json(id_token::userinfo(&grant, &who))).into_response()
         }
         _ => bearer_refused(Some("invalid_token")),

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
 /// on; the scope is granted as at the authorization endpoint.
 async fn device_authorization(
     State(state): State<AppState>,
+    addr: ClientAddr,
     ClientRequest { client, params }: ClientRequest,
 ) -> Response {
     if !client.view.settings.device_flow {
@@ -62,24 +63,34 @@ async fn device_authorization(
             );
         }
     };
+    if let Err(wait) = state.limiter.device_start(addr.key()) {
+        tracing::warn!(client = ?client.view.client_id, address = ?addr.0, "device authorization refused: this address asked for too many");
+        return try_later(wait, "too many device codes asked for from this address");
+    }
     match device::start(&state.db, &client, &scope, &state.public_url).await {
         Ok(Some(body)) => (no_store(), axum::Json(body)).into_response(),
         Ok(None) => {
             tracing::warn!(client = ?client.view.client_id, "device authorization refused: too many codes waiting");
-            let mut res = oauth_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                CoreErrorResponseType::Extension("temporarily_unavailable".into()),
-                &format!(
-                    "{} codes of this client are waiting to be entered: try again when they are used or expire",
-                    device::PENDING_PER_CLIENT
-                ),
-            );
-            res.headers_mut()
-                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(60));
-            res
+            try_later(
+                60,
+                "too many codes of this client are waiting to be entered",
+            )
         }
         Err(e) => trouble_json(e),
     }
+}
+
+/// 429 with `Retry-After: wait` and `temporarily_unavailable` (RFC 8628 names no error for
+/// a device authorization that must wait; RFC 6585 §4 gives the status).
+fn try_later(wait: u64, why: &str) -> Response {
+    let mut res = oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        CoreErrorResponseType::Extension("temporarily_unavailable".into()),
+        &format!("{why}: try again in {wait} seconds"),
+    );
+    res.headers_mut()
+        .insert(http::header::RETRY_AFTER, http::HeaderValue::from(wait));
+    res
 }
 
 /// `/device` with `code` (as typed) in its query, for the way back from a sign-in.
@@ -295,7 +306,7 @@ async fn answered(
             let who = SignedIn {
                 user_id: user,
                 sid,
-                auth_time: data.signed_in_at,
+                auth_time: data.authenticated_at(),
                 amr: id_token::amr_of(&data),
             };
             (

@@ -488,6 +488,7 @@ async fn conclude(
                 sid: verified.sid.clone(),
                 id_token: verified.id_token.clone(),
                 two_factors: verified.two_factors,
+                auth_time: verified.auth_time,
             };
             // The groups this provider vouches for now (its groups claim), before the
             // session exists: a sign-in whose groups cannot be stored must not grant access

@@ -273,31 +273,52 @@ async fn approved_in_a_session_that_ended(app: &TestApp) {
 }
 both_backends!(approved_in_a_session_that_ended);
 
-/// A client may have 100 codes waiting at once (each is a user code a guess may hit); the
-/// next is told to ask again later (429) and writes nothing; an expired one
-/// makes room.
+/// Device authorizations are bounded, as anyone with a public client's ID can ask for them
+/// and each waiting code is a user code a guess may hit: a client may have 1000 codes
+/// waiting, and one address may ask for 10 at once, then 2 a minute. Beyond either, the
+/// answer is 429 `temporarily_unavailable` and nothing is written.
 async fn waiting_codes_are_bounded(app: &TestApp) {
     let c = tv(app, true, "users", "").await;
-    for _ in 0..100 {
+    let db = &app.running.db;
+    let waiting = async || -> i64 {
+        portcullis::on_pool!(db, pool =>
+            sqlx::query_scalar("SELECT COUNT(*) FROM op_device_codes").fetch_one(pool).await)
+        .unwrap()
+    };
+    // Others' 1000 codes wait: the client is full.
+    for i in 0..1000 {
+        portcullis::exec!(
+            db,
+            "INSERT INTO op_device_codes (device_code_hash, user_code, app_id, scope, status, \
+             interval_secs, created_at, expires_at) VALUES ($1, $2, $3, 'openid', 'pending', 5, 0, $4)",
+            format!("h{i}"),
+            format!("U{i:07}"),
+            &c.app_id,
+            portcullis::ssr::clock::now() + 600
+        )
+        .unwrap();
+    }
+    try_later(start(app, &c, "openid").await, "waiting");
+    assert_eq!(waiting().await, 1000, "nothing written");
+    // They expire: this address may ask for 9 more now (the refused one counted), then must
+    // wait.
+    portcullis::exec!(db, "UPDATE op_device_codes SET expires_at = 0").unwrap();
+    for _ in 0..9 {
         started(app, &c, "openid").await;
     }
-    let (status, body) = start(app, &c, "openid").await;
+    try_later(start(app, &c, "openid").await, "this address");
+    assert_eq!(waiting().await, 1009, "nothing written");
+}
+
+/// A 429 `temporarily_unavailable` whose description says `why`.
+fn try_later((status, body): (u16, serde_json::Value), why: &str) {
     assert_eq!(
         (status, error(&body)),
         (429, "temporarily_unavailable"),
         "{body}"
     );
-    let waiting: i64 = portcullis::on_pool!(&app.running.db, pool =>
-        sqlx::query_scalar("SELECT COUNT(*) FROM op_device_codes").fetch_one(pool).await)
-    .unwrap();
-    assert_eq!(waiting, 100, "nothing written");
-    portcullis::exec!(
-        &app.running.db,
-        "UPDATE op_device_codes SET expires_at = 0 WHERE device_code_hash = \
-           (SELECT MIN(device_code_hash) FROM op_device_codes)"
-    )
-    .unwrap();
-    started(app, &c, "openid").await;
+    let said = body["error_description"].as_str().unwrap_or_default();
+    assert!(said.contains(why), "{body}");
 }
 both_backends!(waiting_codes_are_bounded);
 

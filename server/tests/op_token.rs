@@ -413,33 +413,46 @@ async fn refresh_meets_the_application_as_it_is_now(app: &TestApp) {
     let body = tokens_for(app, &c, &browser, "openid profile offline_access").await;
     let rt = text(&body, "refresh_token").to_owned();
     // The administrator takes `offline_access` from the client in the editor.
-    edit_offline_client(app, &c, "listed", "openid profile").await;
+    let root = common::flow::add_signed_in(app, "root", true).await;
+    edit_offline_client(app, &root, &c, ("listed", "openid profile", false)).await;
     let (status, body) = refresh(app, &c, &rt).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "{body}");
     assert_eq!(counts(app).await[4], 2, "and that grant ends too");
 }
 both_backends!(refresh_meets_the_application_as_it_is_now);
 
-/// The administrator saves [`offline_client`]'s application `c` in the editor, with
-/// `access` and the client's `scopes`.
-async fn edit_offline_client(app: &TestApp, c: &TestClient, access: &str, scopes: &str) {
-    let root = common::flow::add_signed_in(app, "root", true).await;
+/// Administrator `root` saves [`offline_client`]'s application `c` in the editor, with
+/// `access`, the client's `scopes`, and a second factor required or not.
+async fn edit_offline_client(
+    app: &TestApp,
+    root: &reqwest::Client,
+    c: &TestClient,
+    (access, scopes, second_factor): (&str, &str, bool),
+) {
     let mut draft = client_draft("Wiki", CB, "basic", access, "alice");
     draft.client.client_scopes = scopes.into();
     draft.client.client_id = c.client_id.clone();
+    draft.require_second_factor = second_factor;
     let form = common::draft_form(("id", &c.app_id), &draft);
     let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let res = app.call(&root, "admin/save_app", &form).await;
+    let res = app.call(root, "admin/save_app", &form).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
 }
 
-/// Userinfo decides again too, as forward auth does on every request: someone the
-/// application no longer lets in reads nothing with a token they got before.
+/// Userinfo decides again too, as forward auth does on every request: with a token got
+/// before, someone the application no longer lets in reads nothing, nor does a grant of one
+/// factor once the application requires two.
 async fn userinfo_checks_access_again(app: &TestApp) {
+    let all = "openid profile offline_access";
     let (c, at, _) = offline(app).await;
+    let root = common::flow::add_signed_in(app, "root", true).await;
     assert_eq!(userinfo_status(app, &at).await, 200);
-    edit_offline_client(app, &c, "admins", "openid profile offline_access").await;
-    assert_eq!(userinfo_status(app, &at).await, 401);
+    edit_offline_client(app, &root, &c, ("listed", all, true)).await;
+    assert_eq!(userinfo_status(app, &at).await, 401, "two factors now");
+    edit_offline_client(app, &root, &c, ("listed", all, false)).await;
+    assert_eq!(userinfo_status(app, &at).await, 200);
+    edit_offline_client(app, &root, &c, ("admins", all, false)).await;
+    assert_eq!(userinfo_status(app, &at).await, 401, "not let in now");
 }
 both_backends!(userinfo_checks_access_again);
 

@@ -9,7 +9,6 @@ use crate::common;
 
 use common::flow::{draft, enable_oidc, raw_location};
 use common::op::{client_draft, param, redirected, request, store_client};
-use portcullis::ssr::op::authorize;
 
 const CB: &str = "https://wiki.example/cb";
 use common::{Backend, TestApp};
@@ -150,8 +149,8 @@ each_backend!(one_portcullis_signs_in_to_another);
 /// the downstream asks it for `prompt=login` too, and holds its ID token to it. With the
 /// parameter stripped on the way (what the person at the keyboard can do, or an upstream
 /// that ignores it), the upstream's silent single sign-on, made before the application
-/// asked, is refused; with it, the upstream asks for the password again and the
-/// application gets its code.
+/// asked, is refused, and a sign-in started apart from the request does not count either;
+/// with it, the upstream asks for the password again and the application gets its code.
 async fn a_fresh_sign_in_reaches_the_upstream_provider(backend: Backend) {
     let (up, down, down_url) = up_and_down(backend).await;
     let wiki = store_client(&down, client_draft("Wiki", CB, "basic", "users", "")).await;
@@ -191,16 +190,9 @@ async fn a_fresh_sign_in_reaches_the_upstream_provider(backend: Backend) {
         "{to_up}"
     );
 
-    // Stripped: the upstream signs ursula in silently, on a sign-in older than the request
-    // (the request is moved two minutes on, as if the application asked then).
-    let id = next.rsplit('/').next().unwrap();
-    let move_request = async |by: i64| {
-        let db = &down.running.db;
-        let (_, mut waiting) = authorize::peek_request(db, id).await.unwrap().unwrap();
-        waiting.progress.made_at += by;
-        assert!(authorize::update_request(db, id, &waiting).await.unwrap());
-    };
-    move_request(120).await;
+    // Stripped: the upstream signs ursula in silently, on her sign-in there ten minutes
+    // before the request.
+    age_sessions(&up, "ursula", 600).await;
     let mut stripped = asked.clone();
     let kept: Vec<(String, String)> = asked
         .query_pairs()
@@ -213,9 +205,16 @@ async fn a_fresh_sign_in_reaches_the_upstream_provider(backend: Backend) {
     let page = res.text().await.unwrap();
     assert!(page.contains("earlier sign-in"), "{page}");
 
+    // Nor does a sign-in started without the request (no `next`): the session now rests on
+    // the upstream's older sign-in, and the request still asks for a new one.
+    let (at, _) = follow(&browser, format!("{down_url}/login?provider=up")).await;
+    assert_eq!(url::Url::parse(&at).unwrap().path(), "/", "{at}");
+    let res = get(&format!("{down_url}{next}")).await;
+    let (to, _) = redirected(&res);
+    assert!(to.ends_with("/login"), "asked to sign in again: {to}");
+
     // Asked as sent: the upstream wants the password again, then the application gets
     // its code.
-    move_request(-120).await;
     let (at, _) = follow(&browser, start.clone()).await;
     let at = url::Url::parse(&at).unwrap();
     assert_eq!(
@@ -255,3 +254,33 @@ async fn a_fresh_sign_in_reaches_the_upstream_provider(backend: Backend) {
     up.stop().await;
 }
 each_backend!(a_fresh_sign_in_reaches_the_upstream_provider);
+
+/// Moves every session of `user` at `app` `secs` into the past, as if signed in then.
+async fn age_sessions(app: &TestApp, user: &str, secs: i64) {
+    let db = &app.running.db;
+    let id = app.user_id(user).await;
+    let rows: Vec<(String, String)> = portcullis::on_pool!(db, pool =>
+        sqlx::query_as("SELECT id, data FROM sessions WHERE user_id = $1")
+            .bind(&id)
+            .fetch_all(pool)
+            .await)
+    .unwrap();
+    assert!(!rows.is_empty());
+    for (sid, data) in rows {
+        let mut data: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&data).unwrap();
+        for v in data.values_mut() {
+            if let Some(at) = v.get("signed_in_at").and_then(|t| t.as_i64()) {
+                v["signed_in_at"] = (at - secs).into();
+            }
+        }
+        let data = serde_json::Value::Object(data).to_string();
+        portcullis::exec!(
+            db,
+            "UPDATE sessions SET data = $1 WHERE id = $2",
+            &data,
+            &sid
+        )
+        .unwrap();
+    }
+}

@@ -20,6 +20,10 @@
 //! without any credential: each client gets a budget of them. (What one client may hold
 //! in progress is capped where attempts are stored, [`super::oidc::pending`].)
 //!
+//! Device authorizations (the device flow's first step, open to anyone with a public
+//! client's ID): a budget per client address, so that no one address can fill a client's
+//! cap of waiting codes and lock its devices out.
+//!
 //! OAuth client authentication (the OpenID Provider's token, revocation, introspection and
 //! device authorization endpoints): only failed ones count, per client address, whatever
 //! client ID they name. Not per client ID alone: a client secret is 256 random bits, so
@@ -50,6 +54,11 @@ pub const PER_DEVICE_PER_MINUTE: u32 = 5;
 pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 /// Wrong user codes per minute at `/device`, per client and per browser session.
 pub const USER_CODES_PER_MINUTE: u32 = 10;
+/// Device authorizations per client address: a burst of 10, then 2 a minute. A code waits
+/// 10 minutes, so one address holds about 30 at most, against a client's cap of
+/// [`super::op::device::PENDING_PER_CLIENT`]: filling that takes dozens of addresses.
+pub const DEVICE_STARTS_BURST: u32 = 10;
+pub const DEVICE_STARTS_PER_MINUTE: u32 = 2;
 /// Failed OAuth client authentications per minute per client address (`invalid_client` at
 /// the token, revocation, introspection and device authorization endpoints).
 pub const CLIENT_AUTH_FAILURES_PER_MINUTE: u32 = 20;
@@ -138,6 +147,7 @@ pub struct LoginLimiter {
     client: Failures<ClientKey>,
     device: Failures<(String, String)>,
     starts: DefaultKeyedRateLimiter<ClientKey>,
+    device_starts: DefaultKeyedRateLimiter<ClientKey>,
     user_codes_client: Failures<ClientKey>,
     user_codes_session: Failures<String>,
     client_auth: Failures<ClientKey>,
@@ -164,6 +174,10 @@ impl LoginLimiter {
             starts: RateLimiter::keyed(Quota::per_minute(
                 NonZeroU32::new(starts_per_minute.max(1)).expect("non-zero quota"),
             )),
+            device_starts: RateLimiter::keyed(
+                Quota::per_minute(NonZeroU32::new(DEVICE_STARTS_PER_MINUTE).expect("non-zero"))
+                    .allow_burst(NonZeroU32::new(DEVICE_STARTS_BURST).expect("non-zero")),
+            ),
             user_codes_client: Failures::per_minute(USER_CODES_PER_MINUTE),
             user_codes_session: Failures::per_minute(USER_CODES_PER_MINUTE),
             client_auth: Failures::per_minute(CLIENT_AUTH_FAILURES_PER_MINUTE),
@@ -231,18 +245,31 @@ impl LoginLimiter {
 
     /// A sign-in start from `client`: `Err(seconds)` when it must wait.
     pub fn start(&self, client: Option<ClientKey>) -> Result<(), u64> {
-        let Some(client) = client else {
-            return Ok(());
-        };
-        let clock = DefaultClock::default();
-        self.starts
-            .check_key(&client)
-            .map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))?;
-        if self.starts.len() > 10_000 {
-            self.starts.retain_recent();
-        }
-        Ok(())
+        spend(&self.starts, client)
     }
+
+    /// A device authorization from `client`: `Err(seconds)` when it must wait.
+    pub fn device_start(&self, client: Option<ClientKey>) -> Result<(), u64> {
+        spend(&self.device_starts, client)
+    }
+}
+
+/// Spends one of `client`'s cells in `limiter` (none for an unknown address).
+fn spend(
+    limiter: &DefaultKeyedRateLimiter<ClientKey>,
+    client: Option<ClientKey>,
+) -> Result<(), u64> {
+    let Some(client) = client else {
+        return Ok(());
+    };
+    let clock = DefaultClock::default();
+    limiter
+        .check_key(&client)
+        .map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))?;
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

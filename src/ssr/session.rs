@@ -45,6 +45,10 @@ pub enum SignedInVia {
         /// its ID token's `amr`).
         #[serde(default)]
         two_factors: bool,
+        /// When the person signed in at the provider (its ID token's `auth_time`), if it
+        /// says: its single sign-on may let them in on a sign-in made long before this one.
+        #[serde(default)]
+        auth_time: Option<i64>,
     },
 }
 
@@ -91,6 +95,20 @@ impl SessionData {
                 Some(SignedInVia::Provider { two_factors, .. }) => *two_factors,
                 None => false,
             }
+    }
+
+    /// When the person last signed in for real: when this session signed in, or, through a
+    /// provider that says so, the earlier time they signed in there. What applications
+    /// signing in through Portcullis are told (`auth_time`) and what their `prompt=login`
+    /// and `max_age` are held to.
+    pub fn authenticated_at(&self) -> i64 {
+        match &self.via {
+            Some(SignedInVia::Provider {
+                auth_time: Some(at),
+                ..
+            }) => self.signed_in_at.min(*at),
+            _ => self.signed_in_at,
+        }
     }
 }
 

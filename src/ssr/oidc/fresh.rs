@@ -24,7 +24,7 @@ impl Fresh {
     /// otherwise, in words for the person. A provider asked for `max_age` must say when the
     /// person signed in (Core §2: `auth_time` is then required). One asked for
     /// `prompt=login` that sends no `auth_time` is taken at its word: Core lets it only
-    /// re-authenticate or answer an error, and some (Microsoft Entra) never send the claim.
+    /// re-authenticate or answer an error, and the claim is optional then.
     pub fn met_by(&self, auth_time: Option<i64>, now: i64) -> Result<(), &'static str> {
         let Some(at) = auth_time else {
             return match self.max_age {

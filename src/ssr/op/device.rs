@@ -23,9 +23,10 @@ pub const DEVICE_TTL: i64 = 600;
 pub const INTERVAL: i64 = 5;
 pub const SLOW_DOWN_STEP: i64 = 5;
 /// Codes one client may have waiting at once: anyone with a public client's ID can ask for
-/// codes, and each live one is a user code a guess at `/device` may hit; this bounds both
-/// the table and the odds (a guess finds one of at most 100 in 20^8).
-pub const PENDING_PER_CLIENT: i64 = 100;
+/// codes, and each live one is a user code a guess at `/device` may hit; this bounds the
+/// table and the odds (with the per-address budget, `limiter::DEVICE_STARTS_*`, which keeps
+/// one address from filling it).
+pub const PENDING_PER_CLIENT: i64 = 1000;
 /// The grant type at the token endpoint.
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 

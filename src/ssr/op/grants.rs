@@ -33,6 +33,13 @@ pub struct SignedIn {
     pub amr: String,
 }
 
+impl SignedIn {
+    /// Two factors were shown (`mfa` among the `amr` values, as `id_token::amr_of` writes).
+    pub fn two_factors(&self) -> bool {
+        self.amr.split(' ').any(|m| m == "mfa")
+    }
+}
+
 /// Issues a code for `request` to application `app_id`: one row; gives the code.
 pub async fn issue_code(
     db: &Db,

@@ -175,8 +175,9 @@ pub async fn end_others(
     // A security reset, not a sign-out: the grants those sessions made end too, those with
     // `offline_access` included (Back-Channel Logout 1.0 §2.7 keeps them over a sign-out;
     // RFC 9700 §4.14.2 lets them end at such an event, and someone who signs out
-    // everywhere means every app). First, so that a failure leaves nothing half-done that
-    // matters: the sessions still stand and the person can try again.
+    // everywhere means every app). Before the sessions go, so that a failure leaves them
+    // standing for another try, and again after: a code or device code claimed in between
+    // by a session being ended made a grant (after, `session_live!` refuses any claim).
     crate::ssr::op::grants::revoke_for_user(db, user_id, keep).await?;
     let entry = Entry::new(EventKind::SessionEnded, by)
         .on_user(user_id)
@@ -188,6 +189,7 @@ pub async fn end_others(
         user_id,
         keep
     )?;
+    crate::ssr::op::grants::revoke_for_user(db, user_id, keep).await?;
     crate::ssr::op::logout::wake();
     Ok(n)
 }

@@ -132,7 +132,10 @@ impl Rp<'_> {
         };
         let two_factors = two_factors(&row, &identity.claims);
         // The ID token's own (userinfo's is not the provider's word on the sign-in).
-        let auth_time = identity.claims.get("auth_time").and_then(Value::as_i64);
+        let auth_time = identity.claims.get("auth_time").and_then(|t| {
+            t.as_i64()
+                .or_else(|| t.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+        });
         let mut claims = identity.claims;
         let waited = Instant::now();
         let info = steps::userinfo(
