@@ -752,7 +752,7 @@ impl Surroundings {
 async fn run() -> bool {
     let record = std::env::args().any(|a| a == "--record");
     let tmp = tempfile::tempdir().unwrap();
-    // `--only=1,2,11,12,13,14`: just those rows, on installations of their own, for a quick
+    // `--only=1,2,9,11,12,13,14`: just those rows, on installations of their own, for a quick
     // look (nothing recorded; #1 prints its page table too).
     if let Some(only) = std::env::args().find_map(|a| a.strip_prefix("--only=").map(str::to_owned))
     {
@@ -773,10 +773,16 @@ async fn run() -> bool {
                         _ => vec![editor_interactive(&pages.base).await],
                     }
                 }
+                "9" => {
+                    let around = Surroundings::start().await;
+                    let dir = tmp.path().join("row9");
+                    let sqlite = server(&dir, None, &around.providers(), &around.icons, &[]).await;
+                    Vec::from(forward_auth_check(&sqlite).await)
+                }
                 "11" => vec![passkey_beside_password(&tmp.path().join("passkeys")).await],
                 "12" => vec![op_peer::beside_oidc_provider(&tmp.path().join("op")).await],
                 "13" => op_endpoints::alone(tmp.path()).await,
-                other => panic!("--only takes 1, 2, 11, 12, 13 and 14, not {other}"),
+                other => panic!("--only takes 1, 2, 9, 11, 12, 13 and 14, not {other}"),
             });
         }
         print!("{}", render(&rows));
