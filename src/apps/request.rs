@@ -311,11 +311,31 @@ fn windows_alias(segment: &str) -> bool {
 /// The long name's start an 8.3 short name stands for (`ADMINI~1` may be `administrator`
 /// on NTFS: `admini`), if `segment` has that shape: at most 8 characters before its first
 /// dot, ending in `~` and digits.
-fn short_name(segment: &str) -> Option<&str> {
+pub(super) fn short_name(segment: &str) -> Option<&str> {
     let base = segment.split('.').next().unwrap_or_default();
     let (start, n) = base.rsplit_once('~')?;
-    (base.len() <= 8 && !start.is_empty() && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(start)
+    (base.chars().count() <= 8
+        && !start.is_empty()
+        && !n.is_empty()
+        && n.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(start)
+}
+
+/// Whether the short name's `start` may stand for the long name `segment`, by the rules
+/// Windows makes them with: spaces and dots dropped, `+ , ; = [ ]` made `_`, compared
+/// folded; past four clashes the start is two characters and a hash (`AD3F2A~1`).
+fn may_stand_for(start: &str, segment: &str) -> bool {
+    let made: String = fold(segment)
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != ' ' && *c != '.')
+        .map(|c| if "+,;=[]".contains(c) { '_' } else { c })
+        .collect();
+    let start = fold(start).to_lowercase();
+    let hashed = start.chars().count() == 6
+        && start.chars().skip(2).all(|c| c.is_ascii_hexdigit())
+        && made.chars().take(2).eq(start.chars().take(2));
+    (made.chars().count() > start.chars().count() && made.starts_with(&start)) || hashed
 }
 
 /// Refuses a path with an 8.3 short name that may stand for a segment of an application's
@@ -330,11 +350,10 @@ fn short_names(apps: &[App], url: &url::Url, path: &str) -> Result<(), Refused> 
         };
         let names_an_app = apps.iter().flat_map(|a| &a.settings.urls).any(|u| {
             u.on_host(url)
-                && u.prefix.split('/').nth(depth).is_some_and(|s| {
-                    s.len() > start.len()
-                        && s.is_char_boundary(start.len())
-                        && s[..start.len()].eq_ignore_ascii_case(start)
-                })
+                && u.prefix
+                    .split('/')
+                    .nth(depth)
+                    .is_some_and(|s| may_stand_for(start, s))
         });
         if names_an_app {
             return Err(Refused(
@@ -389,8 +408,10 @@ fn unformat(path: &str) -> Cow<'_, str> {
 /// front controllers (Laravel, Symfony, Nextcloud, WordPress), ASP and ASP.NET handlers on
 /// IIS, CGI and Perl scripts.
 fn script(segment: &str) -> bool {
-    const EXTENSIONS: [&str; 10] = [
-        ".php", ".php5", ".phtml", ".asp", ".aspx", ".asmx", ".ashx", ".svc", ".cgi", ".pl",
+    // With the three-letter forms 8.3 names cut them to (`X~1.ASH`).
+    const EXTENSIONS: [&str; 20] = [
+        ".php", ".php3", ".php4", ".php5", ".php7", ".phtml", ".pht", ".phar", ".asp", ".aspx",
+        ".asmx", ".ashx", ".ash", ".asm", ".svc", ".cgi", ".fcgi", ".pl", ".dll", ".exe",
     ];
     let s = segment.as_bytes();
     EXTENSIONS.iter().any(|ext| {

@@ -63,6 +63,8 @@ fn refuses_bad_urls_with_the_fix() {
         ("https://x.test/a;b", "more than one reading"),
         ("https://x.test/%2561dmin", "more than one reading"),
         ("https://x.test/a%3Fb", "encoded '?' or '#'"),
+        ("https://x.test/ADMINI~1", "Windows short name"),
+        ("https://x.test/tools/PROGRA~2/x", "Windows short name"),
     ];
     for (typed, hint) in cases {
         let e = AppUrl::parse(typed).unwrap_err();
@@ -501,6 +503,8 @@ fn readings_are_closed_under_every_step_and_script_segments_are_read_through() {
         ("users", "/app/users"),
         ("app", "/app"),
         ("tools", "/administrator"),
+        ("watch", "/Überwachung"),
+        ("mine", "/my admin"),
     ]
     .map(|(id, path)| app(id, &[&format!("https://h.test{path}")]));
     let refused = [
@@ -524,6 +528,12 @@ fn readings_are_closed_under_every_step_and_script_segments_are_read_through() {
         "/app/users.json/",
         "/ADMINI~1/x",
         "/admini~1.php",
+        "/AD3F2A~1/x",
+        "/%C3%9CBERWA~1/x",
+        "/%C3%BCberwa~1",
+        "/MYADMI~1/x",
+        "/x~1.ASH/admin",
+        "/x.phar/admin",
         "/admin~12",
         "/%ef%bc%a1DMINI%ef%bd%9e1/x",
         "/admin::$DATA/x",

@@ -87,6 +87,11 @@ impl AppUrl {
                 "\"{value}\": the path has more than one reading ({why}); type it as the application's address bar shows it."
             )
         })?;
+        if let Some(short) = prefix.split('/').find(|s| request::short_name(s).is_some()) {
+            return Err(format!(
+                "\"{value}\": \"{short}\" looks like a Windows short name; type the folder's full name."
+            ));
+        }
         if prefix.contains(['?', '#']) {
             return Err(format!(
                 "\"{value}\": the path has an encoded '?' or '#'; an application is a host and an optional path."
