@@ -204,12 +204,16 @@ async fn proceed(
     };
     let marker = authorize::session_marker(session.id().as_deref());
     if waiting.is_some() {
-        let signed_in_at = data.user_id.as_ref().map(|_| data.authenticated_at());
+        // A sign-in whose time the provider did not say counts as none since the request.
+        let signed_in_at = data
+            .user_id
+            .as_ref()
+            .map(|_| data.authenticated_at().unwrap_or(i64::MIN));
         request.progress.note(marker.as_deref(), signed_in_at);
     }
     let person = data.user_id.as_deref().map(|user_id| Person {
         user_id,
-        signed_in_at: data.authenticated_at(),
+        signed_in_at: data.authenticated_at().unwrap_or(i64::MIN),
     });
     let consent_needed = match person {
         Some(p) if client.view.settings.consent => {
@@ -428,7 +432,7 @@ async fn issue(
     let signed_in = SignedIn {
         user_id,
         sid,
-        auth_time: data.authenticated_at(),
+        auth_time: data.auth_time(),
         amr: id_token::amr_of(&data),
     };
     match grants::issue_code(db, &client.app_id, request, &signed_in, &identity).await {

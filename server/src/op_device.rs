@@ -63,7 +63,10 @@ async fn device_authorization(
             );
         }
     };
-    if let Err(wait) = state.limiter.device_start(addr.key()) {
+    if let Err(wait) = state
+        .limiter
+        .device_start(addr.key(), &client.view.client_id)
+    {
         tracing::warn!(client = ?client.view.client_id, address = ?addr.0, "device authorization refused: this address asked for too many");
         return try_later(wait, "too many device codes asked for from this address");
     }
@@ -306,7 +309,7 @@ async fn answered(
             let who = SignedIn {
                 user_id: user,
                 sid,
-                auth_time: data.authenticated_at(),
+                auth_time: data.auth_time(),
                 amr: id_token::amr_of(&data),
             };
             (

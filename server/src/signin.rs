@@ -463,9 +463,11 @@ async fn conclude(
             return (redirect(fail_to), "link_refused");
         }
     }
-    if matches!(verified.purpose, Purpose::SignIn)
-        && let Some(fresh) =
-            authorize::fresh_sign_in(&state.db, verified.return_to.as_deref()).await
+    let fresh = match verified.purpose {
+        Purpose::SignIn => authorize::fresh_sign_in(&state.db, verified.return_to.as_deref()).await,
+        _ => None,
+    };
+    if let Some(fresh) = fresh
         && let Err(why) = fresh.met_by(verified.auth_time, now())
     {
         tracing::info!(provider = ?verified.provider.slug, auth_time = ?verified.auth_time, "the provider's sign-in is not the fresh one an application asked for; refused");
@@ -488,7 +490,12 @@ async fn conclude(
                 sid: verified.sid.clone(),
                 id_token: verified.id_token.clone(),
                 two_factors: verified.two_factors,
-                auth_time: verified.auth_time,
+                // When the person signed in there: as the provider says; or now, when it
+                // was asked for a new sign-in and says nothing (`Fresh::met_by` took it at
+                // its word); otherwise unknown, which no `prompt=login` or `max_age` counts.
+                auth_time: verified
+                    .auth_time
+                    .or(fresh.filter(|f| f.login).map(|_| now())),
             };
             // The groups this provider vouches for now (its groups claim), before the
             // session exists: a sign-in whose groups cannot be stored must not grant access

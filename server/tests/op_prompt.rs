@@ -442,3 +442,39 @@ async fn consent_set_by_the_cli(app: &TestApp) {
     code_for(app, &browser, &c, None).await;
 }
 both_backends!(consent_set_by_the_cli);
+
+/// A sign-in through a provider that does not say when the person signed in there (the test
+/// provider sends no `auth_time` unless asked), made apart from an application's request
+/// for a new sign-in, does not meet it: its single sign-on may rest on any older sign-in.
+/// Asked for through the request, the provider is asked too and its sign-in counts.
+async fn a_provider_sign_in_of_unknown_time_is_no_new_sign_in(app: &TestApp) {
+    let idp = common::flow::start_idp(app, &["idp"]).await;
+    common::flow::add_provider(app, &idp.issuer, "idp", true).await;
+    common::flow::enable_oidc(app).await;
+    let c = add_client(app, "Wiki", CB, "basic", "users", "").await;
+    let browser = app.browser();
+    let res = authorize(app, &browser, &request(&c, &[("prompt", "login")])).await;
+    let next = to_login(&res);
+    let done = common::flow::sign_in(app, &browser, "idp", "alice").await;
+    assert!(done.status().is_redirection(), "{}", done.status());
+    assert!(
+        me(app, &browser).await.is_some(),
+        "signed in through the provider"
+    );
+    let res = browser.get(app.url(&next)).send().await.unwrap();
+    assert_eq!(
+        to_login(&res),
+        next,
+        "no code: the provider did not say when"
+    );
+    // Through the request: the provider is asked for prompt=login and taken at its word.
+    let start = format!(
+        "/login?provider=idp&next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    let started = browser.get(app.url(&start)).send().await.unwrap();
+    let done = common::flow::finish(app, &browser, started, "alice").await;
+    assert!(done.status().is_redirection(), "{}", done.status());
+    code_at(app, &browser, &next).await;
+}
+both_backends!(a_provider_sign_in_of_unknown_time_is_no_new_sign_in);

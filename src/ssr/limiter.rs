@@ -54,7 +54,8 @@ pub const PER_DEVICE_PER_MINUTE: u32 = 5;
 pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 /// Wrong user codes per minute at `/device`, per client and per browser session.
 pub const USER_CODES_PER_MINUTE: u32 = 10;
-/// Device authorizations per client address: a burst of 10, then 2 a minute. A code waits
+/// Device authorizations per client address and OAuth client: a burst of 10, then 2 a
+/// minute. A code waits
 /// 10 minutes, so one address holds about 30 at most, against a client's cap of
 /// [`super::op::device::PENDING_PER_CLIENT`]: filling that takes dozens of addresses.
 pub const DEVICE_STARTS_BURST: u32 = 10;
@@ -147,7 +148,7 @@ pub struct LoginLimiter {
     client: Failures<ClientKey>,
     device: Failures<(String, String)>,
     starts: DefaultKeyedRateLimiter<ClientKey>,
-    device_starts: DefaultKeyedRateLimiter<ClientKey>,
+    device_starts: DefaultKeyedRateLimiter<(ClientKey, String)>,
     user_codes_client: Failures<ClientKey>,
     user_codes_session: Failures<String>,
     client_auth: Failures<ClientKey>,
@@ -248,23 +249,28 @@ impl LoginLimiter {
         spend(&self.starts, client)
     }
 
-    /// A device authorization from `client`: `Err(seconds)` when it must wait.
-    pub fn device_start(&self, client: Option<ClientKey>) -> Result<(), u64> {
-        spend(&self.device_starts, client)
+    /// A device authorization from `client` for OAuth client `client_id`: `Err(seconds)`
+    /// when it must wait. Per OAuth client too, so that one client's flood (or everyone
+    /// behind a proxy that is not `--trusted-proxies`) leaves another's devices alone.
+    pub fn device_start(&self, client: Option<ClientKey>, client_id: &str) -> Result<(), u64> {
+        spend(
+            &self.device_starts,
+            client.map(|c| (c, client_id.to_owned())),
+        )
     }
 }
 
-/// Spends one of `client`'s cells in `limiter` (none for an unknown address).
-fn spend(
-    limiter: &DefaultKeyedRateLimiter<ClientKey>,
-    client: Option<ClientKey>,
+/// Spends one of `key`'s cells in `limiter` (none for an unknown address).
+fn spend<K: Clone + Eq + Hash>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: Option<K>,
 ) -> Result<(), u64> {
-    let Some(client) = client else {
+    let Some(key) = key else {
         return Ok(());
     };
     let clock = DefaultClock::default();
     limiter
-        .check_key(&client)
+        .check_key(&key)
         .map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))?;
     if limiter.len() > 10_000 {
         limiter.retain_recent();

@@ -97,18 +97,28 @@ impl SessionData {
             }
     }
 
-    /// When the person last signed in for real: when this session signed in, or, through a
-    /// provider that says so, the earlier time they signed in there. What applications
-    /// signing in through Portcullis are told (`auth_time`) and what their `prompt=login`
-    /// and `max_age` are held to.
-    pub fn authenticated_at(&self) -> i64 {
+    /// When the person last signed in for real, as far as Portcullis knows: when this
+    /// session signed in; through a provider, when they signed in there (its ID token's
+    /// `auth_time`, up to a minute of clock skew forgiven, never later than this session),
+    /// or `None` when the provider did not say, so that no `prompt=login` or `max_age` of an
+    /// application counts its single sign-on as a new sign-in.
+    pub fn authenticated_at(&self) -> Option<i64> {
         match &self.via {
-            Some(SignedInVia::Provider {
-                auth_time: Some(at),
-                ..
-            }) => self.signed_in_at.min(*at),
-            _ => self.signed_in_at,
+            Some(SignedInVia::Provider { auth_time, .. }) => auth_time.map(|at| {
+                if at >= self.signed_in_at - crate::ssr::oidc::fresh::SKEW {
+                    self.signed_in_at
+                } else {
+                    at.max(0)
+                }
+            }),
+            _ => Some(self.signed_in_at),
         }
+    }
+
+    /// The `auth_time` applications are told: [`Self::authenticated_at`], or this session's
+    /// sign-in when the provider did not say (the best Portcullis knows).
+    pub fn auth_time(&self) -> i64 {
+        self.authenticated_at().unwrap_or(self.signed_in_at)
     }
 }
 
@@ -370,4 +380,54 @@ fn new_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SessionData, SignedInVia};
+
+    fn through_provider(auth_time: Option<i64>) -> SessionData {
+        SessionData {
+            signed_in_at: 10_000,
+            via: Some(SignedInVia::Provider {
+                slug: "up".into(),
+                issuer: "https://up.example".into(),
+                subject: "s".into(),
+                sid: None,
+                id_token: None,
+                two_factors: false,
+                auth_time,
+            }),
+            ..SessionData::default()
+        }
+    }
+
+    /// When the person signed in, for `prompt=login` and `max_age`: through a provider, when
+    /// it says (a minute of skew forgiven, never later than the session, never before 1970),
+    /// and unknown when it does not; what applications are told falls back to the session.
+    #[test]
+    fn a_provider_sign_in_counts_from_when_the_person_signed_in_there() {
+        let password = SessionData {
+            signed_in_at: 10_000,
+            via: Some(SignedInVia::Password { otp: false }),
+            ..SessionData::default()
+        };
+        assert_eq!(password.authenticated_at(), Some(10_000));
+        assert_eq!(
+            through_provider(Some(4_000)).authenticated_at(),
+            Some(4_000)
+        );
+        assert_eq!(
+            through_provider(Some(9_950)).authenticated_at(),
+            Some(10_000)
+        );
+        assert_eq!(
+            through_provider(Some(99_999)).authenticated_at(),
+            Some(10_000)
+        );
+        assert_eq!(through_provider(Some(-5)).authenticated_at(), Some(0));
+        assert_eq!(through_provider(None).authenticated_at(), None);
+        assert_eq!(through_provider(None).auth_time(), 10_000);
+        assert_eq!(through_provider(Some(4_000)).auth_time(), 4_000);
+    }
 }

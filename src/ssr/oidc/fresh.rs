@@ -6,7 +6,7 @@
 //! for (it may be the step-up before a sensitive action).
 
 /// How far the provider's clock may be behind Portcullis's.
-const SKEW: i64 = 60;
+pub const SKEW: i64 = 60;
 
 /// What the sign-in must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
