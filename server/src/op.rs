@@ -204,16 +204,12 @@ async fn proceed(
     };
     let marker = authorize::session_marker(session.id().as_deref());
     if waiting.is_some() {
-        // A sign-in whose time the provider did not say counts as none since the request.
-        let signed_in_at = data
-            .user_id
-            .as_ref()
-            .map(|_| data.authenticated_at().unwrap_or(i64::MIN));
+        let signed_in_at = data.user_id.as_ref().map(|_| data.signed_in_at);
         request.progress.note(marker.as_deref(), signed_in_at);
     }
     let person = data.user_id.as_deref().map(|user_id| Person {
         user_id,
-        signed_in_at: data.authenticated_at().unwrap_or(i64::MIN),
+        fresh_at: data.authenticated_at(),
     });
     let consent_needed = match person {
         Some(p) if client.view.settings.consent => {

@@ -325,8 +325,8 @@ pub(super) fn short_name(segment: &str) -> Option<&str> {
 /// Windows makes them with: spaces and dots dropped, `+ , ; = [ ]` made `_`, compared
 /// folded; past four clashes the start is two characters and a hash (`AD3F2A~1`).
 fn may_stand_for(start: &str, segment: &str) -> bool {
-    let made: String = fold(segment)
-        .to_lowercase()
+    let folded = fold(segment).to_lowercase();
+    let made: String = folded
         .chars()
         .filter(|c| *c != ' ' && *c != '.')
         .map(|c| if "+,;=[]".contains(c) { '_' } else { c })
@@ -335,7 +335,9 @@ fn may_stand_for(start: &str, segment: &str) -> bool {
     let hashed = start.chars().count() == 6
         && start.chars().skip(2).all(|c| c.is_ascii_hexdigit())
         && made.chars().take(2).eq(start.chars().take(2));
-    (made.chars().count() > start.chars().count() && made.starts_with(&start)) || hashed
+    // A name Windows had to change (`my app`, `a+b`) gets a short name even when short.
+    let shortened = made.chars().count() > start.chars().count() || made != folded;
+    (shortened && made.starts_with(&start)) || hashed
 }
 
 /// Refuses a path with an 8.3 short name that may stand for a segment of an application's

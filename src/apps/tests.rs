@@ -505,6 +505,8 @@ fn readings_are_closed_under_every_step_and_script_segments_are_read_through() {
         ("tools", "/administrator"),
         ("watch", "/Überwachung"),
         ("mine", "/my admin"),
+        ("spaced", "/my app"),
+        ("plus", "/a+b"),
     ]
     .map(|(id, path)| app(id, &[&format!("https://h.test{path}")]));
     let refused = [
@@ -532,6 +534,8 @@ fn readings_are_closed_under_every_step_and_script_segments_are_read_through() {
         "/%C3%9CBERWA~1/x",
         "/%C3%BCberwa~1",
         "/MYADMI~1/x",
+        "/MYAPP~1/x",
+        "/A_B~1",
         "/x~1.ASH/admin",
         "/x.phar/admin",
         "/admin~12",

@@ -56,7 +56,7 @@ pub const STARTS_PER_ADDRESS_PER_MINUTE: u32 = 600;
 pub const USER_CODES_PER_MINUTE: u32 = 10;
 /// Device authorizations per client address and OAuth client: a burst of 10, then 2 a
 /// minute. A code waits
-/// 10 minutes, so one address holds about 30 at most, against a client's cap of
+/// 10 minutes, so one address holds about 30 of one client's at most, against a client's cap of
 /// [`super::op::device::PENDING_PER_CLIENT`]: filling that takes dozens of addresses.
 pub const DEVICE_STARTS_BURST: u32 = 10;
 pub const DEVICE_STARTS_PER_MINUTE: u32 = 2;

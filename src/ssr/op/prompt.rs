@@ -14,8 +14,9 @@ use crate::ssr::db::Db;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Person<'a> {
     pub user_id: &'a str,
-    /// When this session signed in (Unix seconds).
-    pub signed_in_at: i64,
+    /// When the person last signed in for real (Unix seconds): `SessionData::
+    /// authenticated_at`, `None` when a provider did not say.
+    pub fresh_at: Option<i64>,
 }
 
 /// What the route must do next.
@@ -45,10 +46,12 @@ fn refuse(error: &'static str, why: &str) -> Next {
 /// asks first and the person's remembered consent does not cover the scope.
 ///
 /// 1. Nobody signed in: sign in (`prompt=none`: `login_required`).
-/// 2. Not signed in since the request was made, and `prompt=login` (or `max_age=0`), a
-///    sign-in older than `max_age`, or an `id_token_hint` for someone else: sign in again
-///    (`prompt=none`: `login_required`). A sign-in after the request satisfies all three:
-///    never a loop.
+/// 2. `prompt=login` (or `max_age=0`) or a sign-in older than `max_age`, unless the person
+///    signed in for real since the request was made (`fresh_at`: through a provider, when
+///    it says so), or, with no sign-in since, an `id_token_hint` for someone else: sign in
+///    again (`prompt=none`: `login_required`). A sign-in after the request satisfies the
+///    hint; one through the request satisfies all three (the provider is asked too, and a
+///    refusal there is a page, not a redirect): never a loop.
 /// 3. `prompt=select_account`, not answered and no sign-in since: the choice.
 /// 4. Consent: when the application asks and none covers the scope, or `prompt=consent`
 ///    and not answered for this request (`prompt=none`: `consent_required`).
@@ -69,14 +72,17 @@ pub fn decide(
         };
     };
     let progress = &request.progress;
-    if !progress.signed_in {
+    let fresh_since =
+        progress.signed_in && person.fresh_at.is_some_and(|at| at >= progress.made_at);
+    if !fresh_since {
         let too_old = request
             .max_age
-            .is_some_and(|m| now.saturating_sub(person.signed_in_at) > m);
-        let someone_else = request
-            .hint_sub
-            .as_deref()
-            .is_some_and(|sub| sub != person.user_id);
+            .is_some_and(|m| person.fresh_at.is_none_or(|at| now.saturating_sub(at) > m));
+        let someone_else = !progress.signed_in
+            && request
+                .hint_sub
+                .as_deref()
+                .is_some_and(|sub| sub != person.user_id);
         if request.prompt_login || too_old || someone_else {
             if none {
                 let why = match someone_else {
@@ -87,9 +93,9 @@ pub fn decide(
             }
             return Next::SignIn;
         }
-        if request.select_account && !progress.chosen {
-            return Next::ChooseAccount;
-        }
+    }
+    if !progress.signed_in && request.select_account && !progress.chosen {
+        return Next::ChooseAccount;
     }
     let ask = consent_needed || (request.prompt_consent && !progress.consented);
     match (ask, none) {
@@ -205,7 +211,7 @@ mod tests {
 
     const ALICE: Person<'static> = Person {
         user_id: "u1",
-        signed_in_at: 1000,
+        fresh_at: Some(1000),
     };
 
     fn error(next: Next) -> &'static str {
@@ -254,6 +260,31 @@ mod tests {
         hinted.prompt_none = false;
         hinted.progress.signed_in = true;
         assert_eq!(decide(&hinted, Some(ALICE), 1000, false), Next::Issue);
+    }
+
+    /// Signed in since the request through a provider that did not say when the person
+    /// signed in there: the hint and the account choice are answered, `prompt=login` and
+    /// `max_age` are not (its single sign-on may rest on an older sign-in).
+    #[test]
+    fn a_sign_in_of_unknown_time_answers_all_but_a_new_sign_in() {
+        let unknown = Person {
+            user_id: "u1",
+            fresh_at: None,
+        };
+        let since = |f: fn(&mut AuthRequest)| {
+            let mut r = with(f);
+            r.progress.signed_in = true;
+            r
+        };
+        let login = since(|r| r.prompt_login = true);
+        assert_eq!(decide(&login, Some(unknown), 1000, false), Next::SignIn);
+        let aged = since(|r| r.max_age = Some(3600));
+        assert_eq!(decide(&aged, Some(unknown), 1000, false), Next::SignIn);
+        let hinted = since(|r| r.hint_sub = Some("u2".into()));
+        assert_eq!(decide(&hinted, Some(unknown), 1000, false), Next::Issue);
+        let choose = since(|r| r.select_account = true);
+        assert_eq!(decide(&choose, Some(unknown), 1000, false), Next::Issue);
+        assert_eq!(decide(&request(), Some(unknown), 1000, false), Next::Issue);
     }
 
     #[test]
