@@ -72,8 +72,12 @@ pub fn decide(
         };
     };
     let progress = &request.progress;
-    let fresh_since =
-        progress.signed_in && person.fresh_at.is_some_and(|at| at >= progress.made_at);
+    // A provider's clock may be a minute behind (`fresh::SKEW`, as its ID token was judged
+    // at the callback); a sign-in since the request is still needed.
+    let fresh_since = progress.signed_in
+        && person
+            .fresh_at
+            .is_some_and(|at| at >= progress.made_at - crate::ssr::oidc::fresh::SKEW);
     if !fresh_since {
         let too_old = request
             .max_age
@@ -278,6 +282,12 @@ mod tests {
         };
         let login = since(|r| r.prompt_login = true);
         assert_eq!(decide(&login, Some(unknown), 1000, false), Next::SignIn);
+        // A provider's time a little behind the request's (its clock) still counts.
+        let mut late = login.clone();
+        late.progress.made_at = 1030;
+        assert_eq!(decide(&late, Some(ALICE), 1040, false), Next::Issue);
+        late.progress.made_at = 1061;
+        assert_eq!(decide(&late, Some(ALICE), 1070, false), Next::SignIn);
         let aged = since(|r| r.max_age = Some(3600));
         assert_eq!(decide(&aged, Some(unknown), 1000, false), Next::SignIn);
         let hinted = since(|r| r.hint_sub = Some("u2".into()));
