@@ -29,16 +29,52 @@ impl Idp {
         env: &[(&str, &str)],
     ) -> Idp {
         let script = format!("{}/../end2end/oidc/{script}", env!("CARGO_MANIFEST_DIR"));
-        let port = free_port();
-        let child = Command::new("node")
-            .arg(script)
-            .env("OIDC_PORT", port.to_string())
-            .env("OIDC_REDIRECT_URIS", redirect_uris.join(","))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs end2end/oidc/provider.mjs (run scripts/setup.sh first)");
+        // The port is free when chosen, not when node binds it: another test's provider may
+        // take it in between, and then this one's discovery would be answered by that one
+        // (whose clients know other redirect URIs). So the provider counts as started only
+        // once this child says it listens; one that exits first (the port
+        // taken) is started again on another port.
+        let (port, child) = 'start: {
+            for _ in 0..5 {
+                let port = free_port();
+                let mut child = Command::new("node")
+                    .arg(&script)
+                    .env("OIDC_PORT", port.to_string())
+                    .env("OIDC_REDIRECT_URIS", redirect_uris.join(","))
+                    .envs(env.iter().copied())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("node runs end2end/oidc/provider.mjs (run scripts/setup.sh first)");
+                let stdout = child.stdout.take().expect("piped");
+                let (said, listening) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    use std::io::BufRead;
+                    // Its line once listening ("… listening on …", "… provider on …"); read
+                    // to the end, so the child never blocks on a full pipe.
+                    for line in std::io::BufReader::new(stdout)
+                        .lines()
+                        .map_while(Result::ok)
+                    {
+                        if line.contains(" on http") {
+                            let _ = said.send(());
+                        }
+                    }
+                });
+                let deadline = Instant::now() + Duration::from_secs(20);
+                loop {
+                    if listening.try_recv().is_ok() {
+                        break 'start (port, child);
+                    }
+                    if child.try_wait().ok().flatten().is_some() {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "oidc-provider did not start");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            panic!("oidc-provider found no free port in 5 tries");
+        };
         let tls = env.iter().any(|(k, _)| *k == "OIDC_TLS_CERT");
         let scheme = if tls { "https" } else { "http" };
         let issuer = format!("{scheme}://127.0.0.1:{port}");
