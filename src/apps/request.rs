@@ -421,16 +421,17 @@ fn script(segment: &str) -> bool {
     })
 }
 
-/// The path's script segments before its last one and the rest, split at the first script
-/// segment: `None` when there is none (the usual path, read without allocating).
-fn script_split(path: &str) -> Option<(&str, &str, &str)> {
+/// The path split around its first script segment before the last segment (what comes
+/// before it, what comes after): `None` when there is none (the usual path, read without
+/// allocating).
+fn script_split(path: &str) -> Option<(&str, &str)> {
     let body = path.trim_end_matches('/');
     let last = body.rfind('/')?;
     let mut at = 0;
     for segment in body[..last].split('/') {
         if !segment.is_empty() && script(segment) {
             let after = at + segment.len();
-            return Some((&path[..at], &path[at..after], &path[after..]));
+            return Some((&path[..at], &path[after..]));
         }
         at += segment.len() + 1;
     }
@@ -443,7 +444,7 @@ fn script_split(path: &str) -> Option<(&str, &str, &str)> {
 /// would refuse every application mounted below a path whose links carry its script, as
 /// Nextcloud's do, and a script below another application's path is that application's.
 fn unscript(path: &str) -> Cow<'_, str> {
-    let Some((before, _, after)) = script_split(path) else {
+    let Some((before, after)) = script_split(path) else {
         return Cow::Borrowed(path);
     };
     let mut out = String::with_capacity(path.len());
