@@ -152,13 +152,9 @@ async fn check(
             "This check answers only the reverse proxies named in Portcullis's --trusted-proxies.",
         );
     }
-    if let Some(name) = client_identity_header(headers) {
-        tracing::warn!(header = ?name, "forward-auth: the request carries an identity header the client sent; refused (the proxy must drop Remote-* and Remote_* headers)");
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            "Identity header from the client",
-            "The request carries a Remote-* header that only Portcullis may set. The reverse proxy must drop these headers from the client's request (see Portcullis's README).",
-        );
+    if let Some((name, what)) = header_from_client(headers, flavor) {
+        tracing::warn!(header = ?name, "forward-auth: the request carries {}; refused (the proxy must drop it, see the README)", what.log());
+        return refuse(StatusCode::BAD_REQUEST, what.title(), what.words());
     }
     let req = match original_url(headers, flavor) {
         Ok(req) => req,
@@ -414,15 +410,113 @@ fn original_url(headers: &HeaderMap, flavor: Flavor) -> Result<RequestUrl, Optio
     RequestUrl::forwarded(&format!("{proto}://{host}{uri}")).map_err(Some)
 }
 
-/// The name of an identity header in the check's request, which only a client can have put
-/// there (the proxy's configuration must drop them): `Remote-*` or `Remote_*` (CGI, WSGI
-/// and FastCGI apps read `Remote_User` as `HTTP_REMOTE_USER`), any case.
-fn client_identity_header(headers: &HeaderMap) -> Option<&HeaderName> {
-    headers.keys().find(|name| {
-        let n = name.as_str();
-        n.len() > 7
-            && n.as_bytes()[..6].eq_ignore_ascii_case(b"remote")
-            && matches!(n.as_bytes()[6], b'-' | b'_')
+/// A header in the check's request that only the client can have put there, and that the
+/// app behind would believe: the proxy's configuration must drop it, and a check that still
+/// sees one refuses the request (fail closed for a configuration that forgot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FromClient {
+    /// `Remote-*`: who the user is comes from Portcullis's answer only.
+    Identity,
+    /// A header that names the request's URL, or a part of it, beside the request line:
+    /// frameworks route on them (`X-Original-URL` and `X-Rewrite-URL`: IIS, Symfony before
+    /// 3.4.14, Zend Framework 1, Yii 2 behind a trusted proxy; `X-Forwarded-Prefix`: Spring,
+    /// ASP.NET), so `GET /` with `X-Rewrite-URL: /admin` is judged as `/` and served as
+    /// `/admin`. The check judges the request line; the app may read nothing else.
+    Url,
+    /// An `Upgrade` other than one WebSocket (`h2c` above all): the proxy turns the
+    /// connection into a tunnel to the app after this one check, and every request sent
+    /// through it afterwards reaches the app unchecked, with identity headers of the
+    /// client's choosing.
+    Upgrade,
+}
+
+impl FromClient {
+    fn log(self) -> &'static str {
+        match self {
+            FromClient::Identity => "an identity header the client sent",
+            FromClient::Url => "a URL header the client sent, which an app may route on",
+            FromClient::Upgrade => "an Upgrade to another protocol than one WebSocket",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            FromClient::Identity => "Identity header from the client",
+            FromClient::Url => "URL header from the client",
+            FromClient::Upgrade => "Protocol upgrade refused",
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            FromClient::Identity => {
+                "The request carries a Remote-* header that only Portcullis may set. The reverse proxy must drop these headers from the client's request (see Portcullis's README)."
+            }
+            FromClient::Url => {
+                "The request carries a header that names another URL than the one asked for (such as X-Original-URL, X-Rewrite-URL, X-Forwarded-Prefix or Forwarded). The reverse proxy must drop these headers from the client's request (see Portcullis's README)."
+            }
+            FromClient::Upgrade => {
+                "Only a WebSocket upgrade passes the gate: any other protocol would open a connection to the application that no check sees."
+            }
+        }
+    }
+}
+
+/// The `X-Forwarded-*` headers a proxy writes into the check's request itself (Caddy's
+/// `forward_auth`, nginx's `auth_request` block in the README, Traefik's `forwardAuth` and
+/// its entry points), replacing the client's: every other one came from the client.
+const PROXY_FORWARDED: [&str; 9] = [
+    "for",
+    "proto",
+    "host",
+    "uri",
+    "method",
+    "port",
+    "server",
+    "tls-client-cert",
+    "tls-client-cert-info",
+];
+
+/// The first header of the check's request that the proxy should have dropped ([`FromClient`]),
+/// in any case and with `_` for `-` (CGI, FastCGI and WSGI apps read `X_Original_URL` as
+/// `HTTP_X_ORIGINAL_URL`, `Remote_User` as `REMOTE_USER`). No proxy writes a name with `_`,
+/// so such a spelling of a header the proxy sets is the client's too.
+fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderName, FromClient)> {
+    let upgrade = {
+        let mut values = headers.get_all(http::header::UPGRADE).iter();
+        match (values.next(), values.next()) {
+            (None, _) => false,
+            (Some(v), None) => !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"),
+            _ => true,
+        }
+    };
+    if upgrade {
+        return Some((&http::header::UPGRADE, FromClient::Upgrade));
+    }
+    headers.keys().find_map(|name| {
+        // Header names are lower case here (`HeaderName`).
+        let raw = name.as_str();
+        let n = raw.replace('_', "-");
+        let underscored = n != raw;
+        let what = if n.len() > 7 && n.starts_with("remote-") {
+            FromClient::Identity
+        } else if n == "http2-settings" {
+            FromClient::Upgrade
+        } else if n == "forwarded" || n.starts_with("x-original-") || n.starts_with("x-rewrite-") {
+            // nginx's block sets `X-Original-URL` for the check, in place of the client's.
+            if flavor == Flavor::Nginx && raw == "x-original-url" {
+                return None;
+            }
+            FromClient::Url
+        } else if let Some(part) = n.strip_prefix("x-forwarded-") {
+            if !underscored && PROXY_FORWARDED.contains(&part) {
+                return None;
+            }
+            FromClient::Url
+        } else {
+            return None;
+        };
+        Some((name, what))
     })
 }
 

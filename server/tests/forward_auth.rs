@@ -178,6 +178,59 @@ async fn allowed_with_identity_headers(app: &TestApp) {
 }
 proxied!(allowed_with_identity_headers);
 
+/// The check judges the request line; an app that reads its URL from a header would be told
+/// another (`GET /` with `X-Rewrite-URL: /admin`), and an upgrade other than WebSocket turns
+/// the connection into a tunnel no check sees. A check that still carries either (the proxy
+/// should have dropped it) is refused, in every spelling; what proxies write themselves
+/// passes.
+async fn url_headers_and_upgrades_from_the_client_are_refused(app: &TestApp) {
+    let alice = echo_and_alice(app, APP).await;
+    let page = format!("{APP}/page");
+    let (refused, passes) = (StatusCode::BAD_REQUEST, StatusCode::OK);
+    for (name, value, status) in [
+        ("X-Original-URL", "/admin", refused),
+        ("x-original-uri", "/admin", refused),
+        ("X_Original_URL", "/admin", refused),
+        ("X-Rewrite-URL", "/admin", refused),
+        ("X_REWRITE_URL", "/admin", refused),
+        ("X-Forwarded-Prefix", "/admin", refused),
+        ("X-Forwarded-Path", "/admin", refused),
+        ("X_Forwarded_Host", "other.test", refused),
+        ("X_Forwarded_Uri", "/admin", refused),
+        ("Forwarded", "host=other.test;proto=https", refused),
+        ("Upgrade", "h2c", refused),
+        ("Upgrade", "websocket, h2c", refused),
+        ("HTTP2-Settings", "AAMAAABkAAQAAP__", refused),
+        // What proxies write themselves, a WebSocket, and a header naming no URL pass.
+        ("X-Forwarded-For", "192.0.2.1", passes),
+        ("X-Forwarded-Port", "443", passes),
+        ("X-Forwarded-Server", "traefik", passes),
+        ("Upgrade", "WebSocket", passes),
+        ("X-Request-Id", "/admin", passes),
+    ] {
+        let res = check_at(&app.base, &alice, &page, &[(name, value)]).await;
+        assert_eq!(res.status(), status, "{name}: {value}");
+        assert_eq!(
+            header(&res, "remote-user").is_some(),
+            status == passes,
+            "{name}"
+        );
+    }
+    // nginx's block writes X-Original-URL for the check itself; the client's other URL
+    // headers still refuse it.
+    let res = check_nginx(app, &alice, &page).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = alice
+        .get(app.url(NGINX))
+        .header("X-Original-URL", &page)
+        .header("X-Rewrite-URL", "/admin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+proxied!(url_headers_and_upgrades_from_the_client_are_refused);
+
 /// The test provider as `idp` with its groups in claim `claim`, marked authoritative (sent to
 /// applications as they are: `claim_groups_are_kept_apart`), and the administrator `root`.
 async fn groups_as_sent(app: &TestApp, claim: &str) -> common::idp::Idp {

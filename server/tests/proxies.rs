@@ -346,6 +346,34 @@ fn readme_block(lang: &str) -> String {
     readme[start..=end].to_owned()
 }
 
+/// The shipped Caddyfiles load in Caddy, and Portcullis's own site answers no browser at
+/// the forward-auth check (the proxies reach it directly): nobody can ask through the
+/// public site which hosts and paths are applications.
+#[test]
+fn deploy_caddyfiles_load_and_keep_the_check_to_the_proxies() {
+    for file in ["Caddyfile", "Caddyfile.replicas"] {
+        let path = format!("{}/../deploy/{file}", env!("CARGO_MANIFEST_DIR"));
+        let out = std::process::Command::new("caddy")
+            .args(["adapt", "--adapter", "caddyfile", "--config", &path])
+            .env("PORTCULLIS_DOMAIN", "auth.example")
+            .output()
+            .expect("caddy runs");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let text = json.to_string();
+        let refused = r#"{"handle":[{"handler":"static_response","status_code":404}],"match":[{"path":["/api/v1/forward-auth*"]}]}"#;
+        let refused_at_top = r#"{"match":[{"path":["/api/v1/forward-auth*"]}],"handle":[{"handler":"static_response","status_code":404}]}"#;
+        assert!(
+            text.contains(refused) || text.contains(refused_at_top),
+            "{file}: the check's path is refused on Portcullis's site: {text}"
+        );
+    }
+}
+
 #[test]
 fn deploy_caddyfile_is_the_readme_configuration() {
     let deploy = include_str!("../../deploy/Caddyfile");
@@ -675,7 +703,39 @@ fn breach(seen: &Seen, user: &str) -> Option<String> {
             return Some(format!("the app got {header}: {h:?}"));
         }
     }
+    // The request line is the only URL the app may read: no header that names another
+    // reaches it (frameworks route on them), in any spelling; and no upgrade but WebSocket
+    // (a tunnel past the check).
+    if let Some(headers) = v["headers"].as_object() {
+        for (name, value) in headers {
+            if url_header(name) {
+                return Some(format!("the app got the client's {name}: {value}"));
+            }
+            let upgrade = name.eq_ignore_ascii_case("upgrade")
+                && !value
+                    .as_str()
+                    .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
+            if upgrade || name.eq_ignore_ascii_case("http2-settings") {
+                return Some(format!("the app got {name}: {value}"));
+            }
+        }
+    }
     None
+}
+
+/// A header an app may read its URL (or a part of it) from instead of the request line, in
+/// any case and with `_` for `-`; the proxies in front of the echo app set none of these
+/// themselves (their `X-Forwarded-Host`, `-Proto` and `-For` are judged above or harmless).
+fn url_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('_', "-");
+    n == "forwarded"
+        || n.starts_with("x-original-")
+        || n.starts_with("x-rewrite-")
+        || matches!(
+            n.strip_prefix("x-forwarded-"),
+            Some("uri" | "url" | "path" | "prefix" | "method" | "script-name")
+        )
+        || (n != name.to_ascii_lowercase() && n.starts_with("x-forwarded-"))
 }
 
 #[test]
@@ -984,6 +1044,60 @@ fn corpus(port: u16) -> Vec<Case> {
         vec![],
         Either,
     );
+    // URL headers: the check judges `/`; an app that reads one of these would serve
+    // `/admin`. Dropped by the proxy or refused by the check, never passed on (`breach`).
+    for header in [
+        "X-Original-URL: /admin",
+        "X-Original-Url: http://{open}/admin",
+        "x-original-url: /admin",
+        "X_Original_URL: /admin",
+        "X-Rewrite-URL: /admin",
+        "X_REWRITE_URL: /admin",
+        "X-Original-URI: /admin",
+        "X-Forwarded-Uri: /admin",
+        "X_Forwarded_Uri: /admin",
+        "X-Forwarded-Prefix: /admin",
+        "X-Forwarded-Path: /admin",
+        "X-Forwarded-Url: http://{open}/admin",
+        "X_Forwarded_Host: {secret}",
+        "Forwarded: host={secret};proto=http",
+    ] {
+        let header = header.replace("{open}", &open).replace("{secret}", &secret);
+        host(
+            "URL headers",
+            "/".into(),
+            vec![open.clone()],
+            vec![header],
+            Either,
+        );
+    }
+    // A protocol upgrade other than WebSocket opens a tunnel to the app after one check
+    // (h2c: HTTP/2 requests inside it reach the app unchecked): refused, or not passed on
+    // (nginx passes no `Upgrade`; `breach`).
+    for headers in [
+        &[
+            "Connection: Upgrade, HTTP2-Settings",
+            "Upgrade: h2c",
+            "HTTP2-Settings: AAMAAABkAAQAAP__",
+        ][..],
+        &["Connection: Upgrade", "Upgrade: h2c"],
+        &["Connection: Upgrade", "Upgrade: websocket, h2c"],
+    ] {
+        let headers = headers.iter().map(|h| h.to_string()).collect();
+        host("upgrade", "/".into(), vec![open.clone()], headers, Either);
+    }
+    host(
+        "upgrade",
+        "/admin".into(),
+        vec![open.clone()],
+        vec![
+            "Connection: Upgrade".into(),
+            "Upgrade: websocket".into(),
+            "Sec-WebSocket-Version: 13".into(),
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==".into(),
+        ],
+        Refused,
+    );
     host(
         "forwarded headers",
         "/".into(),
@@ -1135,6 +1249,24 @@ async fn forged_identity(backend: Backend) {
         "remote-groups: admins",
     ];
     for (proxy, port) in [("Caddy", b.caddy_port), ("nginx", b.nginx_port)] {
+        // A header named in `Connection` is hop-by-hop: a proxy removes it on the way to
+        // the app, the copied identity headers too. Refused, or the app has them all.
+        let case = Case {
+            class: "unnamed identity",
+            target: "/library".into(),
+            hosts: vec![format!("{OPEN}:{port}")],
+            extra: vec!["Connection: keep-alive, Remote-User, remote-name".into()],
+            expect: Expect::Either,
+        };
+        let seen = raw(port, &case.request(&alice)).await;
+        eprintln!(
+            "{proxy}, identity headers named in Connection: {}",
+            seen.label()
+        );
+        if let Seen::App(v) = &seen {
+            assert_eq!(v["headers"]["remote-user"], "alice", "{proxy}: {v}");
+            assert_eq!(v["headers"]["remote-name"], "alice display", "{proxy}: {v}");
+        }
         for signed_in in [true, false] {
             let case = Case {
                 class: "forged identity",
@@ -1176,6 +1308,10 @@ async fn forged_identity(backend: Backend) {
             );
             for (name, value) in h {
                 let name = name.to_ascii_lowercase();
+                assert!(
+                    !url_header(&name),
+                    "{proxy}: the client's {name}: {value} reached the app"
+                );
                 assert!(
                     !name.starts_with("remote_"),
                     "{proxy}: the client's {name}: {value} reached the app"
