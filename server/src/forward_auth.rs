@@ -464,8 +464,10 @@ impl FromClient {
 
 /// The `X-Forwarded-*` headers a proxy writes into the check's request itself (Caddy's
 /// `forward_auth`, nginx's `auth_request` block in the README, Traefik's `forwardAuth` and
-/// its entry points), replacing the client's: every other one came from the client.
-const PROXY_FORWARDED: [&str; 9] = [
+/// its entry points), replacing the client's, and those that only say the scheme (a proxy
+/// in front sets them; no scheme moves a request to another application: the narrowest
+/// application on a host decides on every scheme). Every other one came from the client.
+const PROXY_FORWARDED: [&str; 11] = [
     "for",
     "proto",
     "host",
@@ -473,45 +475,72 @@ const PROXY_FORWARDED: [&str; 9] = [
     "method",
     "port",
     "server",
+    "ssl",
+    "scheme",
     "tls-client-cert",
     "tls-client-cert-info",
 ];
 
+/// `X-Original-*` headers that name no URL: what a proxy in front (SWAG, ingress-nginx)
+/// says of the method and the client.
+const ORIGINAL_NOT_URL: [&str; 2] = ["method", "forwarded-for"];
+
 /// The first header of the check's request that the proxy should have dropped ([`FromClient`]),
-/// in any case and with `_` for `-` (CGI, FastCGI and WSGI apps read `X_Original_URL` as
-/// `HTTP_X_ORIGINAL_URL`, `Remote_User` as `REMOTE_USER`). No proxy writes a name with `_`,
-/// so such a spelling of a header the proxy sets is the client's too.
+/// in any case and with any separator: a name is compared with every byte that is not a
+/// letter or digit read as `-`, as gateways mangle them (PHP and CGI read `X_Original_URL`,
+/// `X.Original.URL` and `X-Original-URL` all as `HTTP_X_ORIGINAL_URL`, `Remote.User` as
+/// `HTTP_REMOTE_USER`). No proxy writes such a name itself, so only a name already spelt
+/// with `-` may be one the proxy writes; a `CONNECT` (a tunnel, as Traefik forwards an
+/// HTTP/2 `CONNECT`) passes only as a WebSocket.
 fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderName, FromClient)> {
-    let upgrade = {
-        let mut values = headers.get_all(http::header::UPGRADE).iter();
-        match (values.next(), values.next()) {
-            (None, _) => false,
-            (Some(v), None) => !v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"),
-            _ => true,
-        }
+    let mut upgrades = headers.get_all(http::header::UPGRADE).iter();
+    let websocket = match (upgrades.next(), upgrades.next()) {
+        (None, _) => false,
+        (Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"),
+        _ => return Some((&http::header::UPGRADE, FromClient::Upgrade)),
     };
-    if upgrade {
+    if headers.contains_key(http::header::UPGRADE) && !websocket {
         return Some((&http::header::UPGRADE, FromClient::Upgrade));
+    }
+    let connect = headers
+        .get_all("x-forwarded-method")
+        .iter()
+        .any(|m| m.as_bytes().trim_ascii().eq_ignore_ascii_case(b"CONNECT"));
+    if connect && !websocket {
+        return Some((&X_FORWARDED_METHOD, FromClient::Upgrade));
     }
     headers.keys().find_map(|name| {
         // Header names are lower case here (`HeaderName`).
         let raw = name.as_str();
-        let n = raw.replace('_', "-");
-        let underscored = n != raw;
+        let n: String = raw
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let as_written = n == raw;
         let what = if n.len() > 7 && n.starts_with("remote-") {
             FromClient::Identity
         } else if n == "http2-settings" {
             FromClient::Upgrade
-        } else if n == "forwarded" || n.starts_with("x-original-") || n.starts_with("x-rewrite-") {
+        } else if let Some(part) = n.strip_prefix("x-original-") {
             // nginx's block sets `X-Original-URL` for the check, in place of the client's.
-            if flavor == Flavor::Nginx && raw == "x-original-url" {
+            if ORIGINAL_NOT_URL.contains(&part)
+                || (flavor == Flavor::Nginx && raw == "x-original-url")
+            {
                 return None;
             }
             FromClient::Url
         } else if let Some(part) = n.strip_prefix("x-forwarded-") {
-            if !underscored && PROXY_FORWARDED.contains(&part) {
+            if as_written && PROXY_FORWARDED.contains(&part) {
                 return None;
             }
+            FromClient::Url
+        } else if n == "forwarded"
+            || n.starts_with("x-rewrite-")
+            // `X-Script-Name` (and gunicorn's `SCRIPT_NAME`) cut a prefix off the path the
+            // app routes on; `X-Host` and its kin name another host.
+            || n.ends_with("script-name")
+            || matches!(n.as_str(), "x-host" | "x-http-host-override")
+        {
             FromClient::Url
         } else {
             return None;
@@ -519,6 +548,8 @@ fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderNam
         Some((name, what))
     })
 }
+
+static X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
 
 /// 302 (or nginx's 401) to the login page, which brings the browser back to `url`.
 fn sign_in_first(state: &AppState, url: &url::Url, flavor: Flavor) -> Response {

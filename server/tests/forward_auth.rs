@@ -144,6 +144,7 @@ async fn allowed_with_identity_headers(app: &TestApp) {
         "Remote-User",
         "remote-groups",
         "Remote_User",
+        "Remote.User",
         "REMOTE_EMAIL",
     ] {
         let res = check_at(
@@ -197,6 +198,14 @@ async fn url_headers_and_upgrades_from_the_client_are_refused(app: &TestApp) {
         ("X-Forwarded-Path", "/admin", refused),
         ("X_Forwarded_Host", "other.test", refused),
         ("X_Forwarded_Uri", "/admin", refused),
+        ("X.Rewrite.URL", "/admin", refused),
+        ("X-Original.URL", "/admin", refused),
+        ("X~Forwarded~Prefix", "/admin", refused),
+        ("X-Forwarded-Host.", "other.test", refused),
+        ("X-Script-Name", "/x", refused),
+        ("SCRIPT_NAME", "/x", refused),
+        ("X-Host", "other.test", refused),
+        ("X-Forwarded-Method", "CONNECT", refused),
         ("Forwarded", "host=other.test;proto=https", refused),
         ("Upgrade", "h2c", refused),
         ("Upgrade", "websocket, h2c", refused),
@@ -205,6 +214,9 @@ async fn url_headers_and_upgrades_from_the_client_are_refused(app: &TestApp) {
         ("X-Forwarded-For", "192.0.2.1", passes),
         ("X-Forwarded-Port", "443", passes),
         ("X-Forwarded-Server", "traefik", passes),
+        ("X-Forwarded-Ssl", "on", passes),
+        ("X-Forwarded-Scheme", "https", passes),
+        ("X-Original-Method", "GET", passes),
         ("Upgrade", "WebSocket", passes),
         ("X-Request-Id", "/admin", passes),
     ] {
