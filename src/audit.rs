@@ -91,12 +91,9 @@ pub struct AuditEvent {
     /// Unix seconds (for an aggregated forward-auth denial: the minute it began).
     pub at: i64,
     pub event: EventKind,
-    /// Who acted: a user's id (absent for the command line, a provider or the server itself).
-    pub actor_id: Option<String>,
-    /// Who acted, as named then: a username, `cli`, `provider:<slug>`, `system`.
-    pub actor: String,
-    /// The client address (behind `--trusted-proxies`), when a request did it.
-    pub client: Option<String>,
+    /// Who acted, and from where.
+    #[serde(flatten)]
+    pub by: Acted,
     /// What was acted on: `user`, `provider`, `app`, `session`, `token`, `group`.
     pub target_type: Option<String>,
     pub target_id: Option<String>,
@@ -108,6 +105,17 @@ pub struct AuditEvent {
     pub details: BTreeMap<String, serde_json::Value>,
     /// How many times it happened (more than one only for aggregated forward-auth denials).
     pub count: i64,
+}
+
+/// Who acted in an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acted {
+    /// A user's id (absent for the command line, a provider or the server itself).
+    pub actor_id: Option<String>,
+    /// As named then: a username, `cli`, `provider:<slug>`, `system`.
+    pub actor: String,
+    /// The client address (behind `--trusted-proxies`), when a request did it.
+    pub client: Option<String>,
 }
 
 /// Which events a listing shows, and which page of them.
@@ -262,9 +270,11 @@ mod tests {
             id: "1".into(),
             at: 0,
             event: EventKind::ProviderUpdated,
-            actor_id: None,
-            actor: "cli".into(),
-            client: None,
+            by: Acted {
+                actor_id: None,
+                actor: "cli".into(),
+                client: None,
+            },
             target_type: None,
             target_id: None,
             target: None,

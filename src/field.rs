@@ -61,6 +61,9 @@ pub fn message_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str>
         .map(|e| e.message.as_str())
 }
 
+/// Longest URL a field takes (issuer, logo, application and redirect URLs).
+pub const URL_MAX: usize = 2048;
+
 /// Longest name of a provider or an application (what a login button or a tile shows).
 pub const NAME_MAX: usize = 100;
 

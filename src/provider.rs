@@ -14,7 +14,7 @@ pub use settings::{ProviderSettings, Repr, Stored, Typed};
 
 pub const NAME_MAX: usize = crate::field::NAME_MAX;
 pub const SLUG_MAX: usize = 64;
-pub const URL_MAX: usize = 2048;
+pub const URL_MAX: usize = crate::field::URL_MAX;
 pub const CLIENT_ID_MAX: usize = 255;
 pub const CLIENT_SECRET_MAX: usize = 1024;
 pub const SCOPES_MAX: usize = 1024;
@@ -62,6 +62,14 @@ pub enum Mode {
 pub struct IssuerPolicy {
     /// Accept plain-http issuers on any host (an explicit server flag, for labs).
     pub allow_insecure: bool,
+}
+
+/// The server's rules an editor checks against as the administrator types (and the server
+/// again before it saves): the issuer rule and the plain-http image origin.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditorRules {
+    pub policy: IssuerPolicy,
+    pub http_image_origin: Option<String>,
 }
 
 /// The one plain-http origin the pages' Content-Security-Policy lets images load from (a

@@ -195,17 +195,26 @@ pub enum WouldDo {
     Refuse { reason: String },
 }
 
-/// Everything a test sign-in found. Kept server-side, shown once; never holds an access or
-/// refresh token, nor the client secret.
+/// The provider a test sign-in ran with: the stored one or the editor's unsaved values.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TestReport {
-    pub provider_name: String,
+pub struct TestedProvider {
+    #[serde(rename = "provider_name")]
+    pub name: String,
     pub slug: String,
     /// The provider is stored (the test may run on unsaved values either way).
     pub saved: bool,
     pub issuer_url: String,
     pub client_id: String,
     pub redirect_uri: String,
+}
+
+/// Everything a test sign-in found. Kept server-side, shown once; never holds an access or
+/// refresh token, nor the client secret.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TestReport {
+    /// The provider tested, as the report's heading shows it.
+    #[serde(flatten)]
+    pub provider: TestedProvider,
     pub steps: Vec<Step>,
     pub id_token_header: Option<TokenHeader>,
     /// The ID token's claims; when its validation failed, as sent (not verified).
@@ -482,7 +491,7 @@ pub fn response_failed(
     scopes: &str,
 ) -> Step {
     let name = AUTHORIZATION_RESPONSE;
-    let uri = &r.redirect_uri;
+    let uri = &r.provider.redirect_uri;
     match f {
         ResponseFailure::WrongRedirectUri { arrived_on } => Step::failed(
             name,
@@ -500,7 +509,7 @@ pub fn response_failed(
         ResponseFailure::IssuerMismatch { iss } => Step::failed(
             name,
             "The answer names another issuer (RFC 9207 iss parameter), so a sign-in refuses it.",
-            issuer_mismatch(iss, &r.issuer_url, discovered_issuer),
+            issuer_mismatch(iss, &r.provider.issuer_url, discovered_issuer),
         ),
         ResponseFailure::IssMissing => Step::failed(
             name,
@@ -583,12 +592,12 @@ pub fn id_token_failed(r: &TestReport, f: &IdTokenFailure, d: &Discovered) -> St
     let kid = header.kid.clone().unwrap_or_else(|| "(none)".to_owned());
     let clock = "Check the clocks of the provider and of this server (NTP).";
     let explained = match f.problem {
-        Issuer => issuer_mismatch(&claim("iss"), &r.issuer_url, &d.issuer),
+        Issuer => issuer_mismatch(&claim("iss"), &r.provider.issuer_url, &d.issuer),
         Audience => Explained::new(
             format!(
                 "The ID token is meant for audience {} but the client ID here is `{}`.",
                 claim("aud"),
-                r.client_id
+                r.provider.client_id
             ),
             "Check Client ID: it must be the client the provider issues the tokens to.",
         ),
@@ -803,9 +812,12 @@ mod tests {
 
     fn report() -> TestReport {
         TestReport {
-            redirect_uri: URI.into(),
-            issuer_url: "https://kc.example/realms/a".into(),
-            client_id: "portcullis".into(),
+            provider: TestedProvider {
+                redirect_uri: URI.into(),
+                issuer_url: "https://kc.example/realms/a".into(),
+                client_id: "portcullis".into(),
+                ..TestedProvider::default()
+            },
             ..TestReport::default()
         }
     }

@@ -7,6 +7,7 @@ pub mod apps;
 pub mod audit;
 pub mod auth;
 pub mod linked;
+pub mod order;
 pub mod providers;
 pub mod second_factor;
 pub mod sessions;

@@ -1,6 +1,7 @@
 //! Who is calling: the session, the signed-in user, and the checks every server function
 //! makes before it does anything.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use crate::state::AppState;
 use http::request::Parts;
@@ -170,8 +171,19 @@ impl Ctx {
     }
 
     /// What this page shows once: the notice and the error left for it, as (notice, flash).
-    pub async fn messages(&self) -> (Option<String>, Option<AppError>) {
-        (self.session.take_notice().await, self.take_flash().await)
+    pub async fn messages(&self) -> Messages {
+        Messages {
+            notice: self.session.take_notice().await,
+            flash: self.take_flash().await,
+        }
+    }
+
+    /// The flash alone, for a page that shows no notice (a notice waits for one that does).
+    pub async fn flash(&self) -> Messages {
+        Messages {
+            notice: None,
+            flash: self.take_flash().await,
+        }
     }
 }
 

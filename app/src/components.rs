@@ -12,6 +12,7 @@ pub mod icon_picker;
 pub mod island;
 pub mod logo_field;
 pub mod moment;
+pub mod move_buttons;
 pub mod nav;
 pub mod page;
 pub mod provider_editor;

@@ -337,6 +337,21 @@ async fn healthcheck(config: &Config, timeout: u64) -> anyhow::Result<()> {
 }
 
 /// Reads one line from standard input, without its line ending.
+/// A listing's column: its header, and a row's cell in it.
+pub type Column<T> = (&'static str, fn(&T) -> String);
+
+/// [`print_list`] with the columns given as data, each header beside its cell.
+pub fn print_table<T: serde::Serialize>(
+    json: bool,
+    list: &[T],
+    columns: &[Column<T>],
+) -> anyhow::Result<()> {
+    let headers: Vec<&str> = columns.iter().map(|(header, _)| *header).collect();
+    print_list(json, list, &headers, |row| {
+        columns.iter().map(|(_, cell)| cell(row)).collect()
+    })
+}
+
 /// A list as `list` commands print it: pretty JSON with `--json`, else a table: a header
 /// line of `headers` and one `row` per item, each column as wide as its widest cell but the
 /// last.

@@ -88,8 +88,8 @@ pub async fn audit(config: &Config, cmd: AuditCommand) -> anyhow::Result<()> {
         vec![
             utc_datetime(e.at),
             e.event.name().to_owned(),
-            e.actor.clone(),
-            e.client.clone().unwrap_or_else(|| "-".into()),
+            e.by.actor.clone(),
+            e.by.client.clone().unwrap_or_else(|| "-".into()),
             e.target.clone().unwrap_or_else(|| "-".into()),
             e.details_line(),
         ]

@@ -3,7 +3,7 @@
 //! replaces a leaked key at once. Running servers see a change at their next reload (within
 //! a minute, `portcullis::ssr::op::keys::RELOAD_EVERY`).
 
-use crate::cli::print_list;
+use crate::cli::print_table;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::bail;
@@ -79,20 +79,20 @@ async fn run(db: &Db, secrets: &SecretBox, cmd: KeysCommand) -> anyhow::Result<(
             if list.is_empty() && !json {
                 println!("no keys yet: the server makes them when it first starts");
             } else {
-                let headers = [
-                    "KID",
-                    "ALG",
-                    "STATE",
-                    "CREATED",
-                    "SIGNS FROM",
-                    "UNPUBLISHED",
-                ];
-                print_list(json, &list, &headers, |k| {
-                    let (made, signs) = (utc_minute(k.created_at), utc_minute(k.signs_from));
-                    let gone = k.unpublish_at.map(utc_minute).unwrap_or_default();
-                    let (kid, alg, state) = (k.kid.clone(), k.alg.clone(), k.state.clone());
-                    vec![kid, alg, state, made, signs, gone]
-                })?;
+                print_table(
+                    json,
+                    &list,
+                    &[
+                        ("KID", |k| k.kid.clone()),
+                        ("ALG", |k| k.alg.clone()),
+                        ("STATE", |k| k.state.clone()),
+                        ("CREATED", |k| utc_minute(k.created_at)),
+                        ("SIGNS FROM", |k| utc_minute(k.signs_from)),
+                        ("UNPUBLISHED", |k| {
+                            k.unpublish_at.map(utc_minute).unwrap_or_default()
+                        }),
+                    ],
+                )?;
             }
         }
         KeysCommand::Rotate { alg, after, now } => {

@@ -1,7 +1,7 @@
 //! `portcullis session ...`: see and end signed-in sessions from a shell, by the same handles
 //! the pages show (never a session's id, which is its cookie).
 
-use crate::cli::print_list;
+use crate::cli::print_table;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
@@ -64,27 +64,18 @@ async fn run(db: &Db, cmd: SessionCommand) -> anyhow::Result<()> {
         SessionCommand::List { user, json } => {
             let user = find_user(db, &user).await?;
             let list = manage::list(db, Some(&user.id), None).await?;
-            let headers = [
-                "HANDLE",
-                "SIGNED IN",
-                "LAST SEEN",
-                "WITH",
-                "BROWSER",
-                "APPS",
-            ];
-            print_list(json, &list, &headers, |s| {
-                let (signed_in, seen) = (utc_minute(s.signed_in_at), utc_minute(s.last_seen_at));
-                let how = s.how.label().to_string();
-                let apps = s.apps.join(", ");
-                vec![
-                    s.handle.clone(),
-                    signed_in,
-                    seen,
-                    how,
-                    s.browser.clone(),
-                    apps,
-                ]
-            })?;
+            print_table(
+                json,
+                &list,
+                &[
+                    ("HANDLE", |s| s.handle.clone()),
+                    ("SIGNED IN", |s| utc_minute(s.signed_in_at)),
+                    ("LAST SEEN", |s| utc_minute(s.last_seen_at)),
+                    ("WITH", |s| s.how.label().to_string()),
+                    ("BROWSER", |s| s.browser.clone()),
+                    ("APPS", |s| s.apps.join(", ")),
+                ],
+            )?;
         }
         SessionCommand::Revoke {
             handle: Some(handle),

@@ -2,7 +2,7 @@
 //! profile page (`portcullis::tokens`): make one for a user (printed once), list a user's,
 //! revoke any.
 
-use crate::cli::print_list;
+use crate::cli::print_table;
 use crate::config::Config;
 use crate::serve::open_db;
 use anyhow::{Context, bail};
@@ -114,28 +114,25 @@ async fn run(db: &Db, cmd: TokenCommand) -> anyhow::Result<()> {
                     .map(|a| a.settings.name.clone())
             };
             let list = tokens::list(db, &user.id, name).await?;
-            let headers = [
-                "ID",
-                "NAME",
-                "ENDS IN",
-                "APPS",
-                "CREATED",
-                "EXPIRES",
-                "LAST USED",
-            ];
-            print_list(json, &list, &headers, |t| {
-                vec![
-                    t.id.clone(),
-                    t.name.clone(),
-                    format!("…{}", t.hint),
-                    t.apps.join(", "),
-                    utc_minute(t.created_at),
-                    t.expires_at
-                        .map(utc_minute)
-                        .unwrap_or_else(|| "never".into()),
-                    t.last_used_at.map(utc_minute).unwrap_or_default(),
-                ]
-            })?;
+            print_table(
+                json,
+                &list,
+                &[
+                    ("ID", |t| t.id.clone()),
+                    ("NAME", |t| t.name.clone()),
+                    ("ENDS IN", |t| format!("…{}", t.hint)),
+                    ("APPS", |t| t.apps.join(", ")),
+                    ("CREATED", |t| utc_minute(t.created_at)),
+                    ("EXPIRES", |t| {
+                        t.expires_at
+                            .map(utc_minute)
+                            .unwrap_or_else(|| "never".into())
+                    }),
+                    ("LAST USED", |t| {
+                        t.last_used_at.map(utc_minute).unwrap_or_default()
+                    }),
+                ],
+            )?;
         }
         TokenCommand::Revoke { id } => {
             tokens::revoke(db, &id, None, &portcullis::ssr::audit::Actor::cli()).await?;

@@ -54,10 +54,10 @@ pub const NGINX_PATH: &str = "/api/v1/forward-auth/nginx";
 /// After a password sign-in posted without JavaScript: moves on to an application's URL.
 pub const CONTINUE_PATH: &str = "/api/v1/forward-auth/continue";
 
-pub const REMOTE_USER: &str = "remote-user";
-pub const REMOTE_NAME: &str = "remote-name";
-pub const REMOTE_EMAIL: &str = "remote-email";
-pub const REMOTE_GROUPS: &str = "remote-groups";
+pub const REMOTE_USER: HeaderName = HeaderName::from_static("remote-user");
+pub const REMOTE_NAME: HeaderName = HeaderName::from_static("remote-name");
+pub const REMOTE_EMAIL: HeaderName = HeaderName::from_static("remote-email");
+pub const REMOTE_GROUPS: HeaderName = HeaderName::from_static("remote-groups");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -597,11 +597,11 @@ fn send_to(
 fn allowed(app: &App, who: &Identity) -> Response {
     let mut res = StatusCode::OK.into_response();
     let h = res.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
+    let mut set = |name: HeaderName, value: &str| {
         // Control characters cannot travel in a header; anything else (UTF-8) can.
         let clean: String = value.chars().filter(|c| !c.is_control()).collect();
         if let Ok(v) = HeaderValue::from_bytes(clean.as_bytes()) {
-            h.insert(HeaderName::from_static(name), v);
+            h.insert(name, v);
         }
     };
     set(REMOTE_USER, &who.username);

@@ -19,11 +19,12 @@ use app::auth::sign_in;
 use app::error::AppError;
 use app::extract::{Binding, ClientAddr, SignedIn};
 use app::state::AppState;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use http::HeaderValue;
+use http::request::Parts;
 use portcullis::ssr::audit::Actor;
 use portcullis::ssr::passkeys::{self, PasskeyError, Passkeys};
 use portcullis::ssr::passkeys::{PublicKeyCredential, RegisterPublicKeyCredential};
@@ -31,6 +32,7 @@ use portcullis::ssr::session::{AuthSession, SignedInVia};
 use portcullis::ssr::users::UserRow;
 use serde::Deserialize;
 use serde_json::json;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub const REGISTER_START: &str = "/api/v1/passkeys/register/start";
@@ -59,6 +61,31 @@ fn relying_party(state: &AppState) -> Result<&Arc<Passkeys>, AppError> {
                 .into(),
         )
     })
+}
+
+/// What every ceremony reads besides its form: the relying party (503 while the public URL
+/// has no host name), this browser's binding cookie and the client's address.
+struct Ceremony {
+    state: AppState,
+    rp: Arc<Passkeys>,
+    binding: Option<String>,
+    ip: Option<IpAddr>,
+}
+
+impl FromRequestParts<AppState> for Ceremony {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let rp = relying_party(state)?.clone();
+        let Ok(Binding(binding)) = Binding::from_request_parts(parts, state).await;
+        let Ok(ClientAddr(ip)) = ClientAddr::from_request_parts(parts, state).await;
+        Ok(Ceremony {
+            state: state.clone(),
+            rp,
+            binding,
+            ip,
+        })
+    }
 }
 
 /// The browser's binding cookie, made now when it has none (then also set on the answer).
@@ -189,17 +216,15 @@ struct EnrolFinish {
 
 /// The link is used up, the passkey stored, and this browser signed in with it.
 async fn enrol_finish(
-    State(state): State<AppState>,
+    c: Ceremony,
     session: AuthSession,
-    Binding(binding): Binding,
-    ClientAddr(ip): ClientAddr,
     Json(form): Json<EnrolFinish>,
 ) -> Result<Response, AppError> {
-    let rp = relying_party(&state)?;
-    let answer = form.finish.answer(binding.as_deref())?;
-    let (user_id, added) = passkeys::finish_enrolment(rp, &state.db, &form.token, answer, ip)
-        .await
-        .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
+    let answer = form.finish.answer(c.binding.as_deref())?;
+    let (user_id, added) =
+        passkeys::finish_enrolment(&c.rp, &c.state.db, &form.token, answer, c.ip)
+            .await
+            .inspect_err(|e| tracing::info!(error = %e, "passkey enrolment refused"))?;
     sign_in(
         &session,
         &user_id,
@@ -220,16 +245,13 @@ async fn added_notice(session: &AuthSession, name: &str) -> Result<(), AppError>
 }
 
 async fn register_finish(
-    State(state): State<AppState>,
     SignedIn { user, session }: SignedIn,
-    Binding(binding): Binding,
-    ClientAddr(ip): ClientAddr,
+    c: Ceremony,
     Json(form): Json<RegisterFinish>,
 ) -> Result<Response, AppError> {
-    let rp = relying_party(&state)?;
-    let answer = form.answer(binding.as_deref())?;
-    let by = Actor::user(&user.id, &user.username, ip);
-    let added = passkeys::finish_registration(rp, &state.db, &user.id, answer, &by)
+    let answer = form.answer(c.binding.as_deref())?;
+    let by = Actor::user(&user.id, &user.username, c.ip);
+    let added = passkeys::finish_registration(&c.rp, &c.state.db, &user.id, answer, &by)
         .await
         .inspect_err(
             |e| tracing::info!(user = ?user.username, error = %e, "passkey not registered"),
@@ -239,18 +261,13 @@ async fn register_finish(
     Ok(go_to("/profile/settings/security"))
 }
 
-async fn sign_in_start(
-    State(state): State<AppState>,
-    ClientAddr(ip): ClientAddr,
-    Binding(binding): Binding,
-) -> Result<Response, AppError> {
-    let rp = relying_party(&state)?;
-    state
+async fn sign_in_start(c: Ceremony) -> Result<Response, AppError> {
+    c.state
         .limiter
-        .start(ip.map(portcullis::ssr::limiter::ClientKey::from))
+        .start(c.ip.map(portcullis::ssr::limiter::ClientKey::from))
         .map_err(AppError::RateLimited)?;
-    let (binding, cookie) = binding_or_new(&state, binding);
-    let (id, options) = passkeys::start_sign_in(rp, &state.db, &binding).await?;
+    let (binding, cookie) = binding_or_new(&c.state, c.binding);
+    let (id, options) = passkeys::start_sign_in(&c.rp, &c.state.db, &binding).await?;
     Ok(started(id, options, cookie))
 }
 
@@ -263,23 +280,20 @@ struct SignInFinish {
 }
 
 async fn sign_in_finish(
-    State(state): State<AppState>,
+    c: Ceremony,
     session: AuthSession,
-    ClientAddr(ip): ClientAddr,
-    Binding(binding): Binding,
     Json(form): Json<SignInFinish>,
 ) -> Result<Response, AppError> {
-    let rp = relying_party(&state)?;
     let who = passkeys::finish_sign_in(
-        rp,
-        &state.db,
-        binding.as_deref(),
+        &c.rp,
+        &c.state.db,
+        c.binding.as_deref(),
         &form.challenge,
         &form.credential,
     )
     .await
-    .inspect_err(|e| tracing::info!(client = ?ip, error = %e, "passkey sign-in refused"))?;
-    let user = portcullis::ssr::users::get(&state.db, &who.user_id)
+    .inspect_err(|e| tracing::info!(client = ?c.ip, error = %e, "passkey sign-in refused"))?;
+    let user = portcullis::ssr::users::get(&c.state.db, &who.user_id)
         .await?
         .ok_or_else(|| {
             AppError::from(PasskeyError::Refused {
@@ -292,10 +306,10 @@ async fn sign_in_finish(
         SignedInVia::Passkey { synced: who.synced },
     )
     .await?;
-    let by = Actor::user(&user.id, &user.username, ip);
-    app::auth::audit_sign_in(&state.db, &by, &[("method", "passkey")]).await;
+    let by = Actor::user(&user.id, &user.username, c.ip);
+    app::auth::audit_sign_in(&c.state.db, &by, &[("method", "passkey")]).await;
     tracing::info!(user = ?user.username, synced = who.synced, "signed in with a passkey");
-    let target = app::auth::sign_in_target(&state, form.next.as_deref()).await;
+    let target = app::auth::sign_in_target(&c.state, form.next.as_deref()).await;
     Ok(go_to(&target))
 }
 

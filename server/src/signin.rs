@@ -487,8 +487,7 @@ async fn conclude(
                 slug: verified.provider.slug.clone(),
                 issuer: verified.issuer.clone(),
                 subject: verified.subject.clone(),
-                sid: verified.sid.clone(),
-                id_token: verified.id_token.clone(),
+                at_provider: verified.at_provider.clone(),
                 two_factors: verified.two_factors,
                 // When the person signed in there: as the provider says; or now, when it
                 // was asked for a new sign-in and says nothing (`Fresh::met_by` took it at

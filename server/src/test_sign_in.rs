@@ -120,7 +120,7 @@ fn parse(body: &Bytes) -> Option<EditorForm> {
 /// Keeps the report for this administrator and browser and sends the browser to it.
 async fn show(state: &AppState, admin_id: &str, binding: String, report: &TestReport) -> Response {
     if let Some(step) = test_sign_in::failed_step(report) {
-        tracing::info!(provider = ?report.slug, step, "test sign-in failed");
+        tracing::info!(provider = ?report.provider.slug, step, "test sign-in failed");
     }
     match test_sign_in::store_report(&state.db, admin_id, &binding, report).await {
         Ok(id) => with_binding(state, redirect(&format!("{REPORT_PATH}?id={id}")), &binding),

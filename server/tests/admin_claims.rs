@@ -106,7 +106,7 @@ async fn granted_and_removed_at_sign_in(app: &TestApp) {
         .iter()
         .find(|e| e.event.name() == "admin_granted")
         .unwrap();
-    assert_eq!(granted.actor, "provider:idp");
+    assert_eq!(granted.by.actor, "provider:idp");
     assert_eq!(granted.details["rule"], "admin_claims of idp");
     // The display name set back by the provider at the sign-in after it was changed here.
     let renamed: Vec<_> = events
@@ -114,7 +114,7 @@ async fn granted_and_removed_at_sign_in(app: &TestApp) {
         .filter(|e| e.event.name() == "user_updated")
         .collect();
     assert_eq!(renamed.len(), 1, "{renamed:#?}");
-    assert_eq!(renamed[0].actor, "provider:idp");
+    assert_eq!(renamed[0].by.actor, "provider:idp");
     assert_eq!(
         renamed[0].details["fields"],
         serde_json::json!(["display_name"])

@@ -69,24 +69,24 @@ async fn password_sign_ins_and_sign_out(app: &TestApp) {
     let failed = of_kind(app, EventKind::SignInFailed).await;
     assert_eq!(failed.len(), 2, "{failed:#?}");
     let (mallory, wrong) = (&failed[0], &failed[1]);
-    assert_eq!(wrong.actor, "alice");
+    assert_eq!(wrong.by.actor, "alice");
     assert_eq!(
         wrong.user_id.as_deref(),
         Some(alice.as_str()),
         "about alice"
     );
     assert_eq!(detail(wrong, "reason"), "invalid_credentials");
-    assert_eq!(wrong.client.as_deref(), Some("127.0.0.1"));
-    assert_eq!(mallory.actor, "mallory");
+    assert_eq!(wrong.by.client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(mallory.by.actor, "mallory");
     assert_eq!(mallory.user_id, None, "no such account");
 
     let signed_in = only(app, EventKind::SignIn).await;
-    assert_eq!(signed_in.actor_id.as_deref(), Some(alice.as_str()));
-    assert_eq!(signed_in.actor, "alice");
+    assert_eq!(signed_in.by.actor_id.as_deref(), Some(alice.as_str()));
+    assert_eq!(signed_in.by.actor, "alice");
     assert_eq!(detail(&signed_in, "method"), "password");
-    assert_eq!(signed_in.client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(signed_in.by.client.as_deref(), Some("127.0.0.1"));
     let out = only(app, EventKind::SignOut).await;
-    assert_eq!(out.actor, "alice");
+    assert_eq!(out.by.actor, "alice");
 
     // By user: alice's own, and the ones about her (her account made by the CLI), never
     // mallory's.
@@ -96,7 +96,7 @@ async fn password_sign_ins_and_sign_out(app: &TestApp) {
         kinds,
         ["sign_out", "sign_in", "sign_in_failed", "user_created"]
     );
-    assert_eq!(hers[3].actor, "cli");
+    assert_eq!(hers[3].by.actor, "cli");
 }
 both_backends!(password_sign_ins_and_sign_out);
 
@@ -113,14 +113,14 @@ async fn provider_sign_in_creates_and_signs_in(app: &TestApp) {
         .iter()
         .find(|e| e.user_id.as_deref() == Some(id))
         .expect("alice's account");
-    assert_eq!(created.actor, "provider:idp");
+    assert_eq!(created.by.actor, "provider:idp");
     assert_eq!(detail(created, "provider"), "idp");
     assert_eq!(created.target.as_deref(), who["username"].as_str());
     let signed_in = only(app, EventKind::SignIn).await;
-    assert_eq!(signed_in.actor_id.as_deref(), Some(id));
+    assert_eq!(signed_in.by.actor_id.as_deref(), Some(id));
     assert_eq!(detail(&signed_in, "method"), "provider");
     assert_eq!(detail(&signed_in, "provider"), "idp");
-    assert_eq!(signed_in.client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(signed_in.by.client.as_deref(), Some("127.0.0.1"));
 }
 both_backends!(provider_sign_in_creates_and_signs_in);
 
@@ -149,11 +149,11 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let created = only(app, EventKind::ProviderCreated).await;
     assert_eq!(
-        (created.actor.as_str(), created.target.as_deref()),
+        (created.by.actor.as_str(), created.target.as_deref()),
         ("cli", Some("Test IdP"))
     );
     let updated = only(app, EventKind::ProviderUpdated).await;
-    assert_eq!(updated.actor, "root");
+    assert_eq!(updated.by.actor, "root");
     let changed = fields(&updated);
     assert!(
         changed.contains(&"scopes".to_owned()) && changed.contains(&"client_secret".to_owned()),
@@ -198,14 +198,14 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
     );
     let changed = only(app, EventKind::AppUpdated).await;
     assert_eq!(fields(&changed), ["access", "allow_tokens"]);
-    assert_eq!(changed.actor, "cli");
+    assert_eq!(changed.by.actor, "cli");
 
     // A group from the users page, and a token made and revoked by the CLI.
     let form = [("user_id", alice.as_str()), ("group", "media")];
     let res = app.call(&root, "admin/assign_group", &form).await;
     assert!(res.status().is_success(), "{}", res.status());
     let assigned = only(app, EventKind::GroupAssigned).await;
-    assert_eq!(assigned.actor, "root");
+    assert_eq!(assigned.by.actor, "root");
     assert_eq!(assigned.target.as_deref(), Some("alice"));
     assert_eq!(detail(&assigned, "group"), "media");
     let run = app.cli(&["app", "update", "Echo", "--access", "users"]);
@@ -252,14 +252,14 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
     assert!(res.status().is_success(), "{}", res.status());
     let ended = only(app, EventKind::SessionEnded).await;
     assert_eq!(
-        (ended.actor.as_str(), ended.user_id.as_deref()),
+        (ended.by.actor.as_str(), ended.user_id.as_deref()),
         ("alice", Some(alice.as_str()))
     );
     let run = app.cli(&["session", "revoke", "--user", "alice", "--all"]);
     assert!(run.ok, "{}", run.stderr);
     let ended = &of_kind(app, EventKind::SessionEnded).await[0];
     assert_eq!(
-        (ended.actor.as_str(), detail(ended, "session")),
+        (ended.by.actor.as_str(), detail(ended, "session")),
         ("cli", "all")
     );
 
@@ -268,7 +268,7 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
     assert!(run.ok, "{}", run.stderr);
     let gone = only(app, EventKind::AppDeleted).await;
     assert_eq!(
-        (gone.actor.as_str(), gone.target.as_deref()),
+        (gone.by.actor.as_str(), gone.target.as_deref()),
         ("cli", Some("Echo"))
     );
     let res = app
@@ -277,7 +277,7 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
     assert!(res.status().is_success(), "{}", res.status());
     let gone = only(app, EventKind::ProviderDeleted).await;
     assert_eq!(
-        (gone.actor.as_str(), gone.target_id.as_deref()),
+        (gone.by.actor.as_str(), gone.target_id.as_deref()),
         ("root", Some("corp"))
     );
     assert_eq!(gone.details["links"], 0);
@@ -288,7 +288,7 @@ async fn changes_name_their_fields_and_never_a_secret(app: &TestApp) {
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     assert_eq!(
-        only(app, EventKind::LoginMethodsChanged).await.actor,
+        only(app, EventKind::LoginMethodsChanged).await.by.actor,
         "root"
     );
 
@@ -445,7 +445,7 @@ async fn retention_deletes_only_old_events(app: &TestApp) {
     assert_eq!(audit::delete_older_than(db, 30).await.unwrap(), 1);
     let left = of_kind(app, EventKind::SignOut).await;
     assert_eq!(left.len(), 1);
-    assert_eq!(left[0].actor, "new");
+    assert_eq!(left[0].by.actor, "new");
     // A replica on the same database reads the same log.
     let replica = app.replica(|_| {}).await;
     let filter = AuditFilter {

@@ -1023,10 +1023,10 @@ async fn denials_are_counted(app: &TestApp) {
     assert!(!rows.is_empty() && rows.len() <= 2, "{rows:#?}");
     assert_eq!(rows.iter().map(|r| r.count).sum::<i64>(), 8, "{rows:#?}");
     let row = &rows[0];
-    assert_eq!(row.actor, "alice");
+    assert_eq!(row.by.actor, "alice");
     assert_eq!(row.target_id.as_deref(), Some(media.as_str()));
     assert_eq!(row.details["reason"], "not_allowed");
     assert_eq!(row.at % 60, 0, "the minute it began");
-    assert_eq!(row.client.as_deref(), Some("127.0.0.1"));
+    assert_eq!(row.by.client.as_deref(), Some("127.0.0.1"));
 }
 proxied!(denials_are_counted);

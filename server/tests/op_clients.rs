@@ -61,7 +61,7 @@ async fn editor_round_trip(app: &TestApp) {
         stored.view
     );
     assert_eq!(
-        stored.view.settings.redirect_uris,
+        stored.view.settings.uris.redirect_uris,
         ["https://wiki.example/cb"]
     );
     assert_eq!(
@@ -72,7 +72,7 @@ async fn editor_round_trip(app: &TestApp) {
     assert!(hash.starts_with("sha256:"));
 
     let page = call_json(app, &root, "admin/apps").await;
-    let notice = page["notice"].as_str().unwrap().to_owned();
+    let notice = page["messages"]["notice"].as_str().unwrap().to_owned();
     let secret = notice
         .split_whitespace()
         .find(|w| w.starts_with("pc_cs_"))
@@ -83,7 +83,7 @@ async fn editor_round_trip(app: &TestApp) {
         stored.view.client_id.as_str()
     );
     let again = call_json(app, &root, "admin/apps").await;
-    assert!(again["notice"].is_null(), "shown once");
+    assert!(again["messages"]["notice"].is_null(), "shown once");
     let sessions: Vec<String> = portcullis::on_pool!(&app.running.db, pool =>
         sqlx::query_scalar("SELECT data FROM sessions").fetch_all(pool).await)
     .unwrap();
@@ -117,7 +117,7 @@ async fn editor_round_trip(app: &TestApp) {
     assert_eq!(after.view.client_id, stored.view.client_id);
     assert_eq!(after.secret_hash.as_deref(), Some(hash.as_str()));
     assert_eq!(after.view.settings.scopes, ["openid", "email"]);
-    assert!(call_json(app, &root, "admin/apps").await["notice"].is_null());
+    assert!(call_json(app, &root, "admin/apps").await["messages"]["notice"].is_null());
 
     // A public client has no secret.
     d.client.client_auth = "none".into();

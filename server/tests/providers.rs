@@ -231,8 +231,8 @@ async fn provider_lifecycle(app: &TestApp) {
     assert!(body.to_string().contains("cannot change"), "{body}");
 
     // Reorder: move Keycloak above Dead.
-    seen.ok(app, &admin, "admin/move_provider", "slug=key-cloak&by=-1")
-        .await;
+    let up = "list=provider&key=key-cloak&by=-1";
+    seen.ok(app, &admin, "admin/move", up).await;
     let (_, s) = seen.call(app, &admin, "admin/oidc_settings", &[]).await;
     let order = strs(&s["providers"], "slug");
     assert_eq!(order, ["key-cloak", "dead"]);
@@ -342,7 +342,10 @@ async fn non_admins_are_refused_everywhere(app: &TestApp) {
             ),
         ),
         ("admin/delete_provider", pairs(&[("slug", "x")])),
-        ("admin/move_provider", pairs(&[("slug", "x"), ("by", "1")])),
+        (
+            "admin/move",
+            pairs(&[("list", "provider"), ("key", "x"), ("by", "1")]),
+        ),
         (
             "admin/set_provider_enabled",
             pairs(&[("slug", "x"), ("enabled", "true")]),

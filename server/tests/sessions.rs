@@ -160,7 +160,7 @@ async fn everywhere_else_keeps_this_one(app: &TestApp) {
         "another user's session stays"
     );
     let v = call_json(app, &here, "account/sessions").await;
-    assert_eq!(v["notice"], "Signed out 2 other sessions.");
+    assert_eq!(v["messages"]["notice"], "Signed out 2 other sessions.");
     let list = v["sessions"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["current"], true);

@@ -162,7 +162,7 @@ async fn link_then_sign_in(app: &TestApp) {
     use portcullis::audit::EventKind;
     let linked = app.events_of(EventKind::IdentityLinked).await;
     assert_eq!(linked.len(), 1, "{linked:#?}");
-    assert_eq!(linked[0].actor, "alice-local");
+    assert_eq!(linked[0].by.actor, "alice-local");
     assert_eq!(linked[0].details["how"], "by_user");
     let unlinked = app.events_of(EventKind::IdentityUnlinked).await;
     assert_eq!(unlinked.len(), 1, "{unlinked:#?}");

@@ -223,7 +223,7 @@ async fn a_good_test_sign_in_reports_everything_and_writes_nothing(app: &TestApp
         .events_of(portcullis::audit::EventKind::TestSignIn)
         .await;
     assert_eq!(tests.len(), 5, "{tests:#?}");
-    assert_eq!(tests[0].actor, "root");
+    assert_eq!(tests[0].by.actor, "root");
     assert_eq!(tests[0].target_id.as_deref(), Some("kc"));
 }
 both_backends!(a_good_test_sign_in_reports_everything_and_writes_nothing);

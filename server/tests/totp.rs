@@ -374,7 +374,7 @@ async fn remove_and_reset(app: &TestApp) {
     let codes: Vec<(&str, &str)> = events
         .iter()
         .filter(|e| e.event.name().starts_with("second_factor"))
-        .map(|e| (e.event.name(), e.actor.as_str()))
+        .map(|e| (e.event.name(), e.by.actor.as_str()))
         .collect();
     assert_eq!(
         codes,

@@ -135,16 +135,27 @@ pub struct ValidClient {
 /// shows ([`ClientView`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSettings {
-    /// As typed (trimmed): compared byte for byte with a request's `redirect_uri`.
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub backchannel_logout_uri: Option<String>,
+    /// Where it is sent: after sign-in, after sign-out, and logout tokens.
+    #[serde(flatten)]
+    pub uris: ClientUris,
     pub auth_method: AuthMethod,
     /// A subset of [`SCOPES`], `openid` always among them, in [`SCOPES`]' order.
     pub scopes: Vec<String>,
     pub id_token_alg: String,
     pub device_flow: bool,
     pub consent: bool,
+}
+
+/// The URIs a client registers, each as typed (trimmed): compared byte for byte with what a
+/// request names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientUris {
+    /// Where the sign-in code goes (a request's `redirect_uri`).
+    pub redirect_uris: Vec<String>,
+    /// Where it may send people after sign-out (RP-Initiated Logout).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens go (Back-Channel Logout).
+    pub backchannel_logout_uri: Option<String>,
 }
 
 impl ClientDraft {
@@ -228,9 +239,12 @@ impl ClientDraft {
         Some(ValidClient {
             client_id: (!client_id.is_empty()).then(|| client_id.to_owned()),
             settings: ClientSettings {
-                redirect_uris,
-                post_logout_redirect_uris,
-                backchannel_logout_uri: (!backchannel.is_empty()).then(|| backchannel.to_owned()),
+                uris: ClientUris {
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    backchannel_logout_uri: (!backchannel.is_empty())
+                        .then(|| backchannel.to_owned()),
+                },
                 auth_method: auth_method?,
                 scopes,
                 id_token_alg: id_token_alg?.to_owned(),
@@ -260,9 +274,9 @@ impl ClientView {
         ClientDraft {
             oidc: true,
             client_id: self.client_id.clone(),
-            redirect_uris: s.redirect_uris.join("\n"),
-            post_logout_redirect_uris: s.post_logout_redirect_uris.join("\n"),
-            backchannel_logout_uri: s.backchannel_logout_uri.clone().unwrap_or_default(),
+            redirect_uris: s.uris.redirect_uris.join("\n"),
+            post_logout_redirect_uris: s.uris.post_logout_redirect_uris.join("\n"),
+            backchannel_logout_uri: s.uris.backchannel_logout_uri.clone().unwrap_or_default(),
             client_auth: s.auth_method.as_str().to_owned(),
             client_scopes: s.scopes.join(" "),
             id_token_alg: s.id_token_alg.clone(),
@@ -411,7 +425,7 @@ mod tests {
         assert_eq!(v.settings.auth_method, AuthMethod::Basic);
         assert_eq!(v.settings.scopes, ["openid", "profile", "email", "groups"]);
         assert_eq!(v.settings.id_token_alg, "RS256");
-        assert_eq!(v.settings.backchannel_logout_uri, None);
+        assert_eq!(v.settings.uris.backchannel_logout_uri, None);
     }
 
     #[test]
@@ -420,7 +434,7 @@ mod tests {
             " https://App.example/cb?x=1 \nhttp://127.0.0.1:8080/cb\nhttps://App.example/cb?x=1\nhttp://[::1]/cb\nhttp://localhost:3000/",
         ));
         assert_eq!(
-            v.settings.redirect_uris,
+            v.settings.uris.redirect_uris,
             [
                 "https://App.example/cb?x=1",
                 "http://127.0.0.1:8080/cb",
@@ -498,11 +512,11 @@ mod tests {
         d.backchannel_logout_uri = "http://127.0.0.1:9000/bc".into();
         let v = valid(&d);
         assert_eq!(
-            v.settings.post_logout_redirect_uris,
+            v.settings.uris.post_logout_redirect_uris,
             ["https://app.example/bye"]
         );
         assert_eq!(
-            v.settings.backchannel_logout_uri.as_deref(),
+            v.settings.uris.backchannel_logout_uri.as_deref(),
             Some("http://127.0.0.1:9000/bc")
         );
     }

@@ -7,7 +7,7 @@ use crate::web_url::Url;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub const URL_MAX: usize = 2048;
+pub const URL_MAX: usize = crate::field::URL_MAX;
 
 /// Where an application is reached: scheme, host (lowercase) with a port unless it is the
 /// scheme's default, and an optional path prefix (no trailing slash; empty for the whole

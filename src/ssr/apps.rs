@@ -51,6 +51,15 @@ pub(crate) fn lines(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// A list as such a column holds it, one entry per line: what [`lines`] reads back.
+fn joined<T: ToString>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl Row {
     fn app(self) -> App {
         App {
@@ -137,23 +146,17 @@ async fn write(
     a: &AppSettings,
     entry: &Entry,
 ) -> Result<u64, AppsError> {
-    let urls = a
-        .urls
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
     crate::exec_audited!(
         db,
         entry,
         sql,
         id,
         &a.name,
-        &urls,
+        joined(&a.urls),
         &a.icon,
         a.access.as_str(),
-        a.users.join("\n"),
-        a.groups.join("\n"),
+        joined(&a.users),
+        joined(&a.groups),
         now(),
         a.allow_tokens,
         a.require_second_factor,

@@ -6,7 +6,7 @@
 
 use super::clock::now;
 use super::db::Db;
-use crate::audit::{AuditEvent, AuditFilter, EventKind, MAX_LIMIT, Page};
+use crate::audit::{Acted, AuditEvent, AuditFilter, EventKind, MAX_LIMIT, Page};
 use crate::on_pool;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -278,9 +278,11 @@ impl Row {
             details: serde_json::from_str(&self.details).unwrap_or_default(),
             id: self.id,
             at: self.at,
-            actor_id: self.actor_id,
-            actor: self.actor,
-            client: self.client,
+            by: Acted {
+                actor_id: self.actor_id,
+                actor: self.actor,
+                client: self.client,
+            },
             target_type: self.target_type,
             target_id: self.target_id,
             target: self.target,

@@ -37,10 +37,8 @@ pub enum SignedInVia {
         slug: String,
         issuer: String,
         subject: String,
-        /// The provider's session id (`sid` claim), for back-channel logout.
-        sid: Option<String>,
-        /// The ID token, kept server-side for `id_token_hint` at sign-out.
-        id_token: Option<String>,
+        #[serde(flatten)]
+        at_provider: ProviderSession,
         /// The sign-in counts as two factors (the provider's `second_factor` setting, and
         /// its ID token's `amr`).
         #[serde(default)]
@@ -50,6 +48,14 @@ pub enum SignedInVia {
         #[serde(default)]
         auth_time: Option<i64>,
     },
+}
+
+/// The provider's session, as sign-out needs it: its `sid` claim (back-channel logout) and
+/// the raw ID token, kept server-side for `id_token_hint` (sign-out at the provider).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSession {
+    pub sid: Option<String>,
+    pub id_token: Option<String>,
 }
 
 /// Everything a session holds.
@@ -393,13 +399,35 @@ mod tests {
                 slug: "up".into(),
                 issuer: "https://up.example".into(),
                 subject: "s".into(),
-                sid: None,
-                id_token: None,
+                at_provider: Default::default(),
                 two_factors: false,
                 auth_time,
             }),
             ..SessionData::default()
         }
+    }
+
+    /// Sessions stored before the provider's session was its own type read as they were
+    /// written: its `sid` and ID token stay fields of the variant.
+    #[test]
+    fn a_stored_provider_session_keeps_its_shape() {
+        let stored = serde_json::json!({
+            "user_id": "u1",
+            "via": {
+                "kind": "provider", "slug": "up", "issuer": "https://up.example",
+                "subject": "s", "sid": "sid-1", "id_token": "eyJ.x.y", "two_factors": true
+            },
+            "signed_in_at": 10_000
+        });
+        let data: SessionData = serde_json::from_value(stored.clone()).unwrap();
+        let Some(SignedInVia::Provider { at_provider, .. }) = &data.via else {
+            panic!("{data:?}")
+        };
+        assert_eq!(at_provider.sid.as_deref(), Some("sid-1"));
+        assert_eq!(at_provider.id_token.as_deref(), Some("eyJ.x.y"));
+        let again = serde_json::to_value(&data).unwrap();
+        assert_eq!(again["via"]["sid"], "sid-1");
+        assert_eq!(again["via"]["id_token"], "eyJ.x.y");
     }
 
     /// When the person signed in, for `prompt=login` and `max_age`: through a provider, when

@@ -1,5 +1,6 @@
 //! Administrator settings: users and login methods.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::user::UserView;
@@ -41,7 +42,7 @@ pub struct UsersSettingsData {
     /// Who must have signed in with two factors.
     #[serde(default)]
     pub second_factor: portcullis::second_factor::Requirement,
-    pub flash: Option<crate::error::AppError>,
+    pub messages: Messages,
 }
 
 #[server(endpoint = "admin/users_settings")]
@@ -70,7 +71,7 @@ pub async fn users_settings() -> Result<UsersSettingsData, AppError> {
             second_factor: portcullis::ssr::settings::second_factor_requirement(db).await?,
             sessions: portcullis::ssr::session::manage::list(db, None, cx.session.id().as_deref())
                 .await?,
-            flash: cx.take_flash().await,
+            messages: cx.flash().await,
         })
     })
     .await

@@ -3,6 +3,7 @@
 //! server's), and the error a form posted without JavaScript left for the page. The saving
 //! itself is `api::apps::save_app`.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::apps::AppView;
@@ -18,7 +19,7 @@ pub struct AppEditorData {
     /// The discovery URL applications are given (the issuer's).
     pub discovery_url: String,
     pub http_image_origin: Option<String>,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 /// The editor's data for application `id` (empty: a new one).
@@ -52,7 +53,7 @@ pub async fn app_editor(id: String) -> Result<AppEditorData, AppError> {
                 portcullis::ssr::op::metadata::DISCOVERY_PATH
             ),
             http_image_origin: cx.state.icons.http_origin(),
-            flash: cx.take_flash().await,
+            messages: cx.flash().await,
         })
     })
     .await

@@ -13,7 +13,7 @@
 //!   flattened: `oidc`, `client_id`, `redirect_uris`, ...); saving a confidential client
 //!   that has no secret yet makes one, shown once as the applications page's notice.
 //! - `rotate_client_secret(id)`: a new secret at once, shown once the same way.
-//! - `delete_app(id)`, `move_app(id, by)` (`by` = -1 up, +1 down).
+//! - `delete_app(id)`; reordering is `api::order::move_entry`, shared with the providers.
 //! - `my_apps()` → the signed-in user's tiles ([`AppTile`]: name, url, icon URL), in order;
 //!   an uploaded icon is served at `/api/v1/apps/<id>/icon?v=...`.
 //! - `group_assignments(user_id)` (empty: everyone), `assign_group(user_id, group)`,
@@ -22,6 +22,7 @@
 //!
 //! Every function goes through `auth::as_admin` or `auth::as_user`.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::apps::client::ClientView;
@@ -34,9 +35,8 @@ pub const APPS_PAGE: &str = "/settings/applications";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppsSettingsData {
     pub apps: Vec<AppView>,
-    pub flash: Option<AppError>,
-    /// A new client secret, shown this once.
-    pub notice: Option<String>,
+    /// With a new client secret as the notice, shown this once.
+    pub messages: Messages,
     /// The applications that are OpenID Connect clients: (application id, client).
     pub clients: Vec<(String, ClientView)>,
 }
@@ -60,6 +60,16 @@ mod ssr {
         Ok(())
     }
 
+    /// An application id that exists, or 404.
+    pub async fn known_app(
+        db: &portcullis::ssr::db::Db,
+        id: &str,
+    ) -> Result<portcullis::apps::App, AppError> {
+        portcullis::ssr::apps::get(db, id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("There is no such application.".into()))
+    }
+
     /// A user id that exists, or 404.
     pub async fn known_user(
         db: &portcullis::ssr::db::Db,
@@ -78,8 +88,7 @@ pub async fn list_apps() -> Result<AppsSettingsData, AppError> {
         let apps = portcullis::ssr::apps::list(&cx.state.db).await?;
         Ok(AppsSettingsData {
             apps: apps.iter().map(|a| a.view()).collect(),
-            flash: cx.take_flash().await,
-            notice: cx.session.take_notice().await,
+            messages: cx.messages().await,
             clients: portcullis::ssr::op::clients::list(&cx.state.db)
                 .await?
                 .into_iter()
@@ -93,13 +102,7 @@ pub async fn list_apps() -> Result<AppsSettingsData, AppError> {
 #[server(endpoint = "admin/app")]
 pub async fn app(id: String) -> Result<AppView, AppError> {
     use crate::auth::*;
-    as_admin(async move |cx, _admin| {
-        portcullis::ssr::apps::get(&cx.state.db, &id)
-            .await?
-            .map(|a| a.view())
-            .ok_or_else(|| AppError::NotFound("There is no such application.".into()))
-    })
-    .await
+    as_admin(async move |cx, _admin| Ok(ssr::known_app(&cx.state.db, &id).await?.view())).await
 }
 
 /// Creates (`id` empty) or updates an application.
@@ -141,9 +144,7 @@ pub async fn save_app(id: String, draft: AppDraft) -> Result<AppView, AppError> 
 pub async fn rotate_client_secret(id: String) -> Result<(), AppError> {
     use crate::auth::*;
     as_admin(async move |cx, admin| {
-        let app = portcullis::ssr::apps::get(&cx.state.db, &id)
-            .await?
-            .ok_or_else(|| AppError::NotFound("There is no such application.".into()))?;
+        let app = ssr::known_app(&cx.state.db, &id).await?;
         let secret =
             portcullis::ssr::op::clients::rotate_secret(&cx.state.db, &id, &actor(&admin).await)
                 .await;
@@ -164,18 +165,6 @@ pub async fn delete_app(id: String) -> Result<(), AppError> {
         portcullis::ssr::apps::delete(&cx.state.db, &id, &actor(&admin).await).await?;
         cx.state.apps.invalidate();
         tracing::info!(admin = ?admin.username, id = ?id, "application deleted");
-        Ok(())
-    })
-    .await
-}
-
-/// Moves an application up (`by = -1`) or down (`by = 1`) on the start page.
-#[server(endpoint = "admin/move_app")]
-pub async fn move_app(id: String, by: i64) -> Result<(), AppError> {
-    use crate::auth::*;
-    as_admin(async move |cx, _admin| {
-        portcullis::ssr::apps::shift(&cx.state.db, &id, by).await?;
-        cx.state.apps.invalidate();
         Ok(())
     })
     .await

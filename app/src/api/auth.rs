@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, first-run setup and "who am I".
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::user::UserView;
@@ -15,10 +16,8 @@ pub struct LoginPageData {
     /// Passkeys can sign in here (the public URL has a host name).
     #[serde(default)]
     pub passkeys: bool,
-    pub flash: Option<AppError>,
-    /// A confirmation left for the login page (e.g. signed out at the provider too).
-    #[serde(default)]
-    pub notice: Option<String>,
+    /// The notice: a confirmation left for the login page (e.g. signed out at the provider too).
+    pub messages: Messages,
 }
 
 /// What the setup page needs to render.
@@ -28,7 +27,7 @@ pub struct SetupPageData {
     /// Passkeys can be used here: the administrator may be made with one instead.
     #[serde(default)]
     pub passkeys: bool,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 #[server(endpoint = "auth/me")]
@@ -51,7 +50,7 @@ pub async fn login_page(next: Option<String>) -> Result<LoginPageData, AppError>
     use portcullis::ssr::op::authorize;
     public(async move |cx| {
         let snapshot = cx.state.login_page.get(&cx.state.db).await?;
-        let (notice, flash) = cx.messages().await;
+        let messages = cx.messages().await;
         let signed_in = cx.session.user_id().await?.is_some() && {
             let marker = authorize::session_marker(cx.session.id().as_deref());
             !authorize::waits_for_sign_in(&cx.state.db, next.as_deref(), marker.as_deref()).await
@@ -62,8 +61,7 @@ pub async fn login_page(next: Option<String>) -> Result<LoginPageData, AppError>
             providers: snapshot.providers.clone(),
             passkeys: cx.state.passkeys.is_some(),
             signed_in,
-            notice,
-            flash,
+            messages,
         })
     })
     .await
@@ -252,7 +250,10 @@ async fn after_sign_out(
 ) -> String {
     use portcullis::ssr::oidc::{flow, logout};
     use portcullis::ssr::session::SignedInVia;
-    let Some(SignedInVia::Provider { slug, id_token, .. }) = via else {
+    let Some(SignedInVia::Provider {
+        slug, at_provider, ..
+    }) = via
+    else {
         return "/login".to_owned();
     };
     let rp = flow::Rp {
@@ -262,7 +263,7 @@ async fn after_sign_out(
         public_url: &state.public_url,
         timeout: flow::DEFAULT_TIMEOUT,
     };
-    match logout::end_session(&rp, &slug, id_token.as_deref()).await {
+    match logout::end_session(&rp, &slug, at_provider.id_token.as_deref()).await {
         Ok(Some(end)) => {
             if crate::auth::plain_form_post() {
                 format!("/login/{slug}/sign-out?state={}", end.state)
@@ -285,7 +286,7 @@ pub async fn setup_page() -> Result<SetupPageData, AppError> {
         Ok(SetupPageData {
             open: portcullis::ssr::users::setup_open(&cx.state.db).await?,
             passkeys: cx.state.passkeys.is_some(),
-            flash: cx.take_flash().await,
+            messages: cx.flash().await,
         })
     })
     .await

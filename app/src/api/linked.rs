@@ -1,5 +1,6 @@
 //! Linked Accounts: the signed-in user's identities at OpenID Connect providers.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::identity::LinkedIdentity;
@@ -13,8 +14,7 @@ pub struct LinkedAccountsData {
     pub available: Vec<LoginProvider>,
     /// Carried by "Link Account" links (see `auth::link_token`).
     pub link_token: String,
-    pub notice: Option<String>,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 #[server(endpoint = "account/linked_accounts")]
@@ -28,13 +28,12 @@ pub async fn linked_accounts() -> Result<LinkedAccountsData, AppError> {
             .into_iter()
             .filter(|p| !links.iter().any(|l| l.provider_slug == p.slug))
             .collect();
-        let (notice, flash) = cx.messages().await;
+        let messages = cx.messages().await;
         Ok(LinkedAccountsData {
             links,
             available,
             link_token: cx.session.link_token().await?,
-            notice,
-            flash,
+            messages,
         })
     })
     .await

@@ -2,10 +2,11 @@
 //! function here but `login_providers` is for administrators only, and none returns a
 //! client secret.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::provider::{
-    ConnectionReport, IssuerPolicy, LoginProvider, ProviderDraft, ProviderView,
+    ConnectionReport, EditorRules, LoginProvider, ProviderDraft, ProviderView,
 };
 use serde::{Deserialize, Serialize};
 
@@ -16,15 +17,12 @@ pub struct OidcSettingsData {
     pub providers: Vec<ProviderView>,
     /// The redirect URI to register at every provider.
     pub redirect_uri: String,
-    /// The issuer rule the server applies (so the editor's live check agrees with it), and
-    /// the plain-http icon host logos may come from (likewise).
-    pub policy: IssuerPolicy,
-    #[serde(default)]
-    pub http_image_origin: Option<String>,
+    /// The rules the server applies, so the editor's live checks agree with it.
+    pub rules: EditorRules,
     /// The provider the sign-in page goes straight to, if any.
     #[serde(default)]
     pub auto_redirect: Option<String>,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 #[cfg(feature = "ssr")]
@@ -52,10 +50,12 @@ pub async fn oidc_settings() -> Result<OidcSettingsData, AppError> {
                 .map(|p| p.with_redirect_uri(&st.public_url))
                 .collect(),
             redirect_uri: portcullis::provider::redirect_uri_base(&st.public_url),
-            policy: ssr::policy(st),
-            http_image_origin: st.icons.http_origin(),
+            rules: EditorRules {
+                policy: ssr::policy(st),
+                http_image_origin: st.icons.http_origin(),
+            },
             auto_redirect: providers::auto_redirect(&st.db).await?,
-            flash: cx.take_flash().await,
+            messages: cx.flash().await,
         })
     })
     .await
@@ -206,18 +206,6 @@ pub async fn delete_provider(slug: String) -> Result<i64, AppError> {
         cx.state.login_page.invalidate();
         tracing::info!(admin = ?admin.username, provider = ?slug, links, "provider deleted");
         Ok(links)
-    })
-    .await
-}
-
-/// Moves a provider up (`by = -1`) or down (`by = 1`) on the login page.
-#[server(endpoint = "admin/move_provider")]
-pub async fn move_provider(slug: String, by: i64) -> Result<(), AppError> {
-    use crate::auth::*;
-    as_admin(async move |cx, _admin| {
-        portcullis::ssr::providers::shift(&cx.state.db, &slug, by).await?;
-        cx.state.login_page.invalidate();
-        Ok(())
     })
     .await
 }

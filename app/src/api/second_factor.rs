@@ -3,6 +3,7 @@
 //! Security section (set up, confirm, recovery codes shown once, remove). Every check of a
 //! code or a password here is limited as passwords are (`portcullis::ssr::limiter`).
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::second_factor::TotpStatus;
@@ -17,7 +18,7 @@ pub struct SecondFactorPageData {
     pub step_up: Option<StepUp>,
     /// Signed in with two factors already: nothing to give.
     pub two_factors: bool,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 /// The second factors a signed-in account can give to step up.
@@ -41,8 +42,7 @@ pub struct SecurityData {
     pub passkeys_available: bool,
     /// Recovery codes just made: shown this once, never again.
     pub fresh_recovery_codes: Option<Vec<String>>,
-    pub notice: Option<String>,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 #[server(endpoint = "auth/second_factor_page")]
@@ -70,7 +70,7 @@ pub async fn second_factor_page() -> Result<SecondFactorPageData, AppError> {
             pending: cx.session.pending_second_factor().await?.is_some(),
             two_factors: user.is_some() && data.two_factors(),
             step_up,
-            flash: cx.take_flash().await,
+            messages: cx.flash().await,
         })
     })
     .await
@@ -238,15 +238,14 @@ pub async fn security() -> Result<SecurityData, AppError> {
         let st = &cx.state;
         let totp =
             portcullis::ssr::totp::status(&st.db, &st.secrets, &user.id, &user.username).await?;
-        let (notice, flash) = cx.messages().await;
+        let messages = cx.messages().await;
         Ok(SecurityData {
             has_password: user.password_hash.is_some(),
             totp,
             passkeys: portcullis::ssr::passkeys::list(&st.db, &user.id).await?,
             passkeys_available: st.passkeys.is_some(),
             fresh_recovery_codes: cx.session.take_shown_once(ShownOnce::recovery_codes).await,
-            notice,
-            flash,
+            messages,
         })
     })
     .await

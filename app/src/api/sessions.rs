@@ -1,6 +1,7 @@
 //! Sessions: a user's own (Profile → Sessions) and, for administrators, anyone's (the users
 //! page). Sessions are named by their handle, never by their id (`manage::handle`).
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::sessions::SessionView;
@@ -9,8 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SessionsData {
     pub sessions: Vec<SessionView>,
-    pub notice: Option<String>,
-    pub flash: Option<AppError>,
+    pub messages: Messages,
 }
 
 #[server(endpoint = "account/sessions")]
@@ -20,12 +20,8 @@ pub async fn my_sessions() -> Result<SessionsData, AppError> {
     as_user(async move |cx, user| {
         let this = cx.session.id();
         let sessions = manage::list(&cx.state.db, Some(&user.id), this.as_deref()).await?;
-        let (notice, flash) = cx.messages().await;
-        Ok(SessionsData {
-            sessions,
-            notice,
-            flash,
-        })
+        let messages = cx.messages().await;
+        Ok(SessionsData { sessions, messages })
     })
     .await
 }

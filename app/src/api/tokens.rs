@@ -2,6 +2,7 @@
 //! `Authorization`; `portcullis::tokens`). Made here (shown once), listed without the
 //! token, revoked.
 
+use crate::components::page::Messages;
 use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::tokens::{TokenDraft, TokenView};
@@ -15,17 +16,7 @@ pub struct TokensData {
     pub apps: Vec<(String, String)>,
     /// A token just made, as (name, token): shown this once, never again.
     pub new_token: Option<(String, String)>,
-    pub notice: Option<String>,
-    pub flash: Option<AppError>,
-}
-
-impl crate::components::page::PageData for TokensData {
-    fn flash(&self) -> Option<AppError> {
-        self.flash.clone()
-    }
-    fn notice(&self) -> Option<String> {
-        self.notice.clone()
-    }
+    pub messages: Messages,
 }
 
 /// The applications `user` may name in a token, among `apps`.
@@ -61,13 +52,12 @@ pub async fn my_tokens() -> Result<TokensData, AppError> {
             .into_iter()
             .map(|a| (a.id, a.settings.name))
             .collect();
-        let (notice, flash) = cx.messages().await;
+        let messages = cx.messages().await;
         Ok(TokensData {
             tokens,
             apps,
             new_token: cx.session.take_shown_once(ShownOnce::token).await,
-            notice,
-            flash,
+            messages,
         })
     })
     .await

@@ -51,7 +51,7 @@ tuple_forms!(A, B, C, D);
 tuple_forms!(A, B, C, D, E);
 tuple_forms!(A, B, C, D, E, F);
 
-/// `forms! { struct Actions { delete: DeleteApp, shift: MoveApp } }`: a struct of the
+/// `forms! { struct Actions { delete: DeleteApp, shift: MoveEntry } }`: a struct of the
 /// page's server actions by name, `Actions::new()` creating them, and [`Forms`] over all.
 /// Create it in the page component, not in a closure that may run again (see
 /// `guard::authed`).

@@ -10,77 +10,63 @@ use crate::api::linked::LinkedAccountsData;
 use crate::api::providers::OidcSettingsData;
 use crate::api::second_factor::{SecondFactorPageData, SecurityData};
 use crate::api::sessions::SessionsData;
+use crate::api::tokens::TokensData;
 use crate::components::forms::Forms;
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use portcullis::field::FieldError;
 use portcullis::user::UserView;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
+
+/// What the server left for a page: an error from a form posted without JavaScript (the
+/// flash) and a confirmation (the notice, e.g. "your account is now linked"). Every page's
+/// data carries it as `messages`, read once ([`crate::auth::Ctx::messages`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Messages {
+    pub notice: Option<String>,
+    pub flash: Option<AppError>,
+}
 
 /// What a page's data carries for the page's messages besides itself.
 pub trait PageData {
-    /// An error left for this page by a form posted without JavaScript.
-    fn flash(&self) -> Option<AppError> {
-        None
-    }
-    /// A confirmation left for this page (e.g. "your account is now linked").
-    fn notice(&self) -> Option<String> {
-        None
+    fn messages(&self) -> Messages {
+        Messages::default()
     }
 }
 
 impl<T: PageData> PageData for Option<T> {
-    fn flash(&self) -> Option<AppError> {
-        self.as_ref().and_then(T::flash)
-    }
-    fn notice(&self) -> Option<String> {
-        self.as_ref().and_then(T::notice)
+    fn messages(&self) -> Messages {
+        self.as_ref().map(T::messages).unwrap_or_default()
     }
 }
 
 impl PageData for UserView {}
 
-/// Page data that carries the page's flash error in its `flash` field.
-macro_rules! flash_field {
+/// Page data that carries its [`Messages`] in its `messages` field.
+macro_rules! messages_field {
     ($($data:ty),*) => {$(
         impl PageData for $data {
-            fn flash(&self) -> Option<AppError> {
-                self.flash.clone()
+            fn messages(&self) -> Messages {
+                self.messages.clone()
             }
         }
     )*};
 }
-flash_field!(
+messages_field!(
     SetupPageData,
     UsersSettingsData,
     OidcSettingsData,
     SecondFactorPageData,
-    AppEditorData
-);
-
-/// Page data that carries the page's flash error and notice in its `flash` and `notice`
-/// fields.
-macro_rules! flash_and_notice_fields {
-    ($($data:ty),*) => {$(
-        impl PageData for $data {
-            fn flash(&self) -> Option<AppError> {
-                self.flash.clone()
-            }
-            fn notice(&self) -> Option<String> {
-                self.notice.clone()
-            }
-        }
-    )*};
-}
-flash_and_notice_fields!(
+    AppEditorData,
     LoginPageData,
     LinkedAccountsData,
     SessionsData,
     SecurityData,
-    AppsSettingsData
+    AppsSettingsData,
+    TokensData
 );
 
 /// The page's messages: the latest error (its actions' first, then the flash) and the
@@ -182,10 +168,11 @@ where
                 Suspend::new(async move {
                     match resource.await {
                         Ok(data) => {
+                            let Messages { notice, flash } = data.messages();
                             let alert = Alert {
-                                notice: Signal::stored(data.notice()),
+                                notice: Signal::stored(notice),
                                 notice_id,
-                                ..Alert::new(errors, data.flash(), error_id)
+                                ..Alert::new(errors, flash, error_id)
                             };
                             children(Loaded { data, alert }).into_any()
                         }

@@ -20,7 +20,8 @@ pub fn AppEditPage() -> impl IntoView {
                     <a href="/settings/applications">"Applications"</a>
                 </p>
                 {
-                    let AppEditorData { app, client, discovery_url, http_image_origin, flash } = page.data;
+                    let AppEditorData { app, client, discovery_url, http_image_origin, messages } = page.data;
+                    let flash = messages.flash;
                     let (mut draft, id) = match app {
                         Some(a) => (a.draft(), a.id),
                         None => (AppDraft::new_default(), String::new()),

@@ -1,10 +1,12 @@
 //! `/settings/applications` (administrators): the applications behind forward
 //! authentication, in start-page order, with edit, reorder and delete.
 
-use crate::api::apps::{AppsSettingsData, DeleteApp, MoveApp, RotateClientSecret, list_apps};
+use crate::api::apps::{AppsSettingsData, DeleteApp, RotateClientSecret, list_apps};
+use crate::api::order::{MoveEntry, Ordered};
 use crate::components::app_icon::AppIcon;
 use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::forms::forms;
+use crate::components::move_buttons::MoveButtons;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::ids;
 use leptos::prelude::*;
@@ -14,7 +16,7 @@ use portcullis::apps::{Access, AppView};
 forms! {
     struct Actions {
         delete: DeleteApp,
-        shift: MoveApp,
+        shift: MoveEntry,
         rotate: RotateClientSecret,
     }
 }
@@ -24,8 +26,7 @@ pub fn AppsSettingsPage() -> impl IntoView {
     view! { <SettingsPage title="Applications" load=list_apps error_id=ids::APPS_ERROR page=apps_view/> }
 }
 
-fn apps_view(page: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView {
-    let Loaded { data, alert } = page;
+fn apps_view(Loaded { data, alert }: Loaded<AppsSettingsData>, actions: Actions) -> impl IntoView {
     let count = data.apps.len();
     view! {
         <section class="card">
@@ -129,8 +130,7 @@ fn app_card(
             </dl>
             <div class="card-actions">
                 <a class="button" href=format!("/settings/applications/edit/{}", a.id) aria-label=edit_label>"Edit"</a>
-                <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
-                <ButtonForm action=actions.shift values=vec![("id", a.id.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
+                <MoveButtons action=actions.shift list=Ordered::App key=a.id.clone() index count labels=(up_label, down_label)/>
                 {rotate.map(|(question, button)| view! {
                     <ButtonForm action=actions.rotate values=vec![("id", a.id.clone())] button ask=Ask { summary: "New secret", question, danger: false }/>
                 })}

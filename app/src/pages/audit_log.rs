@@ -125,8 +125,8 @@ fn row(e: AuditEvent) -> impl IntoView {
         <tr data-event=e.event.name()>
             <td><Moment at=e.at/></td>
             <td><code>{e.event.name()}</code></td>
-            <td>{e.actor}</td>
-            <td>{e.client.unwrap_or_default()}</td>
+            <td>{e.by.actor}</td>
+            <td>{e.by.client.unwrap_or_default()}</td>
             <td>{target}</td>
             <td>{details}</td>
         </tr>

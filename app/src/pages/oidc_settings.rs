@@ -1,14 +1,15 @@
 //! `/settings/users/oidc` (administrators): the OpenID Connect providers as cards, in
 //! login-page order, with edit, enable/disable, reorder and delete.
 
+use crate::api::order::{MoveEntry, Ordered};
 use crate::api::providers::{
-    DeleteProvider, MoveProvider, OidcSettingsData, SetAutoRedirect, SetProviderEnabled,
-    oidc_settings,
+    DeleteProvider, OidcSettingsData, SetAutoRedirect, SetProviderEnabled, oidc_settings,
 };
 use crate::components::button_form::{Ask, ButtonForm};
 use crate::components::copy_button::CopyValue;
 use crate::components::field::Select;
 use crate::components::forms::forms;
+use crate::components::move_buttons::MoveButtons;
 use crate::components::page::{Loaded, SettingsPage};
 use crate::components::provider_logo::ProviderLogo;
 use crate::ids;
@@ -19,7 +20,7 @@ use portcullis::provider::ProviderView;
 forms! {
     struct Actions {
         delete: DeleteProvider,
-        shift: MoveProvider,
+        shift: MoveEntry,
         toggle: SetProviderEnabled,
         auto: SetAutoRedirect,
     }
@@ -30,8 +31,10 @@ pub fn OidcSettingsPage() -> impl IntoView {
     view! { <SettingsPage title="OpenID Connect" load=oidc_settings error_id=ids::OIDC_ERROR page=settings_view/> }
 }
 
-fn settings_view(page: Loaded<OidcSettingsData>, actions: Actions) -> impl IntoView {
-    let Loaded { data: s, alert } = page;
+fn settings_view(
+    Loaded { data: s, alert }: Loaded<OidcSettingsData>,
+    actions: Actions,
+) -> impl IntoView {
     let count = s.providers.len();
     let auto = auto_redirect_form(&s, actions);
     view! {
@@ -145,8 +148,7 @@ fn provider_card(p: ProviderView, index: usize, count: usize, actions: Actions) 
             <div class="card-actions">
                 <a class="button" href=format!("/settings/users/oidc/edit/{}", p.slug)>"Edit"</a>
                 <ButtonForm action=actions.toggle values=vec![("slug", p.slug.clone()), ("enabled", toggle_value)] button=toggle_label/>
-                <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "-1".into())] button="↑" label=up_label disabled=index == 0/>
-                <ButtonForm action=actions.shift values=vec![("slug", p.slug.clone()), ("by", "1".into())] button="↓" label=down_label disabled=index + 1 == count/>
+                <MoveButtons action=actions.shift list=Ordered::Provider key=p.slug.clone() index count labels=(up_label, down_label)/>
                 <ButtonForm action=actions.delete values=delete button=delete_label class="danger" ask=Ask { summary: "Delete", question: confirm_text, danger: true }/>
             </div>
         </li>

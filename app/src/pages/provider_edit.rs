@@ -1,7 +1,7 @@
 //! `/settings/users/oidc/new` and `/settings/users/oidc/edit/:slug` (administrators).
 
 use crate::api::providers::{OidcSettingsData, oidc_settings, provider};
-use crate::components::page::{DataPage, PageData};
+use crate::components::page::{DataPage, Messages, PageData};
 use crate::components::provider_editor::{EditorProps, ProviderEditor};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -18,8 +18,8 @@ struct EditorData {
 }
 
 impl PageData for EditorData {
-    fn flash(&self) -> Option<AppError> {
-        self.settings.flash.clone()
+    fn messages(&self) -> Messages {
+        self.settings.messages()
     }
 }
 
@@ -32,11 +32,11 @@ impl EditorData {
         };
         EditorProps {
             draft,
-            http_image_origin: settings.http_image_origin,
+            http_image_origin: settings.rules.http_image_origin,
             original_slug,
             has_secret,
             redirect_uri: settings.redirect_uri,
-            policy: settings.policy,
+            policy: settings.rules.policy,
         }
     }
 }
@@ -62,7 +62,7 @@ pub fn ProviderEditPage() -> impl IntoView {
                     <a href="/settings/users/oidc">"OpenID Connect"</a>
                 </p>
                 {
-                    let flash = page.data.flash();
+                    let flash = page.data.messages().flash;
                     view! { <ProviderEditor props=page.data.props() flash/> }
                 }
             </DataPage>

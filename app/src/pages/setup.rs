@@ -17,7 +17,7 @@ pub fn SetupPage() -> impl IntoView {
     view! {
         <Title text="Set up"/>
         <DataPage resource=page errors=move || session.setup.failed() error_id=ids::SETUP_ERROR let:page>
-            {if page.data.open || page.data.flash.is_some() {
+            {if page.data.open || page.data.messages.flash.is_some() {
                 setup_form(session.setup, page.alert, page.data.open, page.data.passkeys).into_any()
             } else {
                 done().into_any()

@@ -40,8 +40,8 @@ pub fn TestReportPage() -> impl IntoView {
 }
 
 fn editor_link(r: &TestReport) -> String {
-    if r.saved {
-        format!("/settings/users/oidc/edit/{}", r.slug)
+    if r.provider.saved {
+        format!("/settings/users/oidc/edit/{}", r.provider.slug)
     } else {
         "/settings/users/oidc/new".to_owned()
     }
@@ -62,17 +62,17 @@ fn report_view(r: TestReport) -> impl IntoView {
                 <a href="/settings/users">"Users"</a>" › "
                 <a href="/settings/users/oidc">"OpenID Connect"</a>
             </p>
-            <h1>"Test sign-in: " {r.provider_name.clone()}</h1>
+            <h1>"Test sign-in: " {r.provider.name.clone()}</h1>
             <p class="report" class:ok=ok class:bad=!ok id=ids::TEST_REPORT_SUMMARY role="status">
                 <strong>{summary}</strong>
                 " Nothing was written: no account, no link, and your session is unchanged."
             </p>
             <dl class="facts">
-                <dt>"Issuer URL"</dt><dd>{r.issuer_url.clone()}</dd>
-                <dt>"Client ID"</dt><dd>{r.client_id.clone()}</dd>
-                <dt>"Redirect URI"</dt><dd>{r.redirect_uri.clone()}</dd>
+                <dt>"Issuer URL"</dt><dd>{r.provider.issuer_url.clone()}</dd>
+                <dt>"Client ID"</dt><dd>{r.provider.client_id.clone()}</dd>
+                <dt>"Redirect URI"</dt><dd>{r.provider.redirect_uri.clone()}</dd>
                 <dt>"Provider"</dt>
-                <dd>{if r.saved { "saved (the test used the editor's values)" } else { "not saved yet" }}</dd>
+                <dd>{if r.provider.saved { "saved (the test used the editor's values)" } else { "not saved yet" }}</dd>
             </dl>
             {(!r.notes.is_empty()).then(|| view! {
                 <ul class="warnings" id=ids::TEST_REPORT_NOTES>
@@ -107,7 +107,7 @@ fn report_view(r: TestReport) -> impl IntoView {
 
             <h2>"4. What a real sign-in would do now"</h2>
             <div id=ids::TEST_REPORT_OUTCOME>{would_view(r.would.clone(), ok)}</div>
-            {groups_view(r.groups.clone(), &r.slug)}
+            {groups_view(r.groups.clone(), &r.provider.slug)}
 
             <div class="actions">
                 <a class="button" href=back>"Back to the editor"</a>

@@ -47,10 +47,10 @@ pub fn response(callback: &Callback, metadata: &Metadata) -> Result<String, Resp
         (None, Some(true)) => return Err(ResponseFailure::IssMissing),
         _ => {}
     }
-    if let Some(error) = &callback.error {
+    if let Some(e) = &callback.error {
         return Err(ResponseFailure::Error {
-            error: error.clone(),
-            description: callback.error_description.clone().unwrap_or_default(),
+            error: e.error.clone(),
+            description: e.error_description.clone().unwrap_or_default(),
         });
     }
     callback.code.clone().ok_or(ResponseFailure::NoCode)

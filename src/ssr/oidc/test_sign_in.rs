@@ -22,7 +22,8 @@ use crate::ssr::db::Db;
 use crate::ssr::identities;
 use crate::ssr::providers::{self, ProviderRow};
 use crate::test_sign_in::{
-    self as report, Explained, Status, Step, TestReport, TokenHeader, WouldDo, verdicts,
+    self as report, Explained, Status, Step, TestReport, TestedProvider, TokenHeader, WouldDo,
+    verdicts,
 };
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde::{Deserialize, Serialize};
@@ -67,16 +68,24 @@ pub enum Started {
     Report(Box<TestReport>),
 }
 
-fn base_report(rp: &Rp<'_>, v: &ValidProvider, saved: bool) -> TestReport {
+/// A report on the provider named by these values, nothing found yet.
+fn report_on(rp: &Rp<'_>, d: (&str, &str, &str, &str), saved: bool) -> TestReport {
+    let (name, slug, issuer_url, client_id) = d;
     TestReport {
-        provider_name: v.name.clone(),
-        slug: v.slug.clone(),
-        saved,
-        issuer_url: v.issuer_url.clone(),
-        client_id: v.client_id.clone(),
-        redirect_uri: redirect_uri(rp.public_url, &v.slug),
+        provider: TestedProvider {
+            name: name.to_owned(),
+            slug: slug.to_owned(),
+            saved,
+            issuer_url: issuer_url.to_owned(),
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri(rp.public_url, slug),
+        },
         ..TestReport::default()
     }
+}
+
+fn base_report(rp: &Rp<'_>, v: &ValidProvider, saved: bool) -> TestReport {
+    report_on(rp, (&v.name, &v.slug, &v.issuer_url, &v.client_id), saved)
 }
 
 fn failed(mut r: TestReport, step: Step) -> Started {
@@ -127,15 +136,12 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
     let valid = match draft.validate(check_mode, t.policy) {
         Ok(v) => v,
         Err(errors) => {
-            let mut r = TestReport {
-                provider_name: draft.name.clone(),
-                slug: draft.slug.clone(),
-                saved: stored.is_some(),
-                issuer_url: draft.issuer_url.clone(),
-                client_id: draft.client_id.clone(),
-                redirect_uri: redirect_uri(rp.public_url, &draft.slug),
-                ..TestReport::default()
-            };
+            let d = &draft;
+            let mut r = report_on(
+                rp,
+                (&d.name, &d.slug, &d.issuer_url, &d.client_id),
+                stored.is_some(),
+            );
             let list: Vec<String> = errors
                 .iter()
                 .map(|e| format!("{}: {}", e.field, e.message))
@@ -217,7 +223,7 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
     // Ask the authorization endpoint first, as the browser will: a provider that refuses
     // the request (an unregistered redirect URI, an unknown client) shows its own error
     // page and never comes back, so the report has to read it from here.
-    if let Some(refusal) = preflight(rp, &url, &valid, &r.redirect_uri).await {
+    if let Some(refusal) = preflight(rp, &url, &valid, &r.provider.redirect_uri).await {
         forget(rp.db, &url, t.binding).await?;
         let step = Step::failed(
             report::AUTHORIZATION_REQUEST,
@@ -228,7 +234,7 @@ pub async fn start(rp: &Rp<'_>, t: TestStart<'_>) -> Result<Started, sqlx::Error
             "Authorization endpoint",
             metadata.authorization_endpoint().to_string(),
         )
-        .fact("Redirect URI sent", r.redirect_uri.clone());
+        .fact("Redirect URI sent", r.provider.redirect_uri.clone());
         let step = with_auth_params(step, &valid.settings.auth_params);
         let mut r = r;
         r.steps.push(discovery_passed(&metadata));
@@ -378,7 +384,7 @@ pub async fn finish(
     if !config.saved {
         r.notes.push(format!(
             "This provider is not saved yet: nobody can sign in with it until it is. Its redirect URI {} works for this test because the test recognises its own attempts.",
-            r.redirect_uri
+            r.provider.redirect_uri
         ));
     }
     if !valid.settings.enabled {
@@ -420,7 +426,7 @@ async fn run(
             report::AUTHORIZATION_REQUEST,
             "The provider accepted the authorization request (code flow with PKCE S256, state and nonce) and sent the browser back.",
         )
-        .fact("Redirect URI", r.redirect_uri.clone())
+        .fact("Redirect URI", r.provider.redirect_uri.clone())
         .fact("Scopes", scopes.clone()),
         &row.settings.auth_params,
     ));
@@ -567,8 +573,7 @@ async fn run(
 
     let verified = Verified {
         issuer: metadata.issuer().to_string(),
-        sid: None,
-        id_token: None,
+        at_provider: Default::default(),
         subject: identity.subject,
         claims: merged,
         purpose: Purpose::SignIn,

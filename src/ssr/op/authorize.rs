@@ -196,7 +196,15 @@ pub fn redirect_target<'a>(
         "The application that sent you here is not known to Portcullis (its client_id is missing, repeated or not registered).",
     ))?;
     match params.one("redirect_uri") {
-        Ok(Some(uri)) if client.view.settings.redirect_uris.iter().any(|r| r == uri) => {
+        Ok(Some(uri))
+            if client
+                .view
+                .settings
+                .uris
+                .redirect_uris
+                .iter()
+                .any(|r| r == uri) =>
+        {
             Ok((client, uri.to_owned()))
         }
         _ => Err(Untrusted(
@@ -246,7 +254,7 @@ pub fn granted_scope(asked: Option<&str>, client: &OpClient) -> Result<Vec<Strin
 pub fn still_fits(request: &AuthRequest, client: &OpClient) -> bool {
     let s = &client.view.settings;
     client.view.client_id == request.client_id
-        && s.redirect_uris.contains(&request.redirect_uri)
+        && s.uris.redirect_uris.contains(&request.redirect_uri)
         && request
             .scope
             .iter()

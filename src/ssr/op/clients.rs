@@ -4,7 +4,7 @@
 //! (made from the application's name unless given; editable until the first code exchange).
 
 use super::{random_token, token_hash};
-use crate::apps::client::{AuthMethod, ClientSettings, ClientView, ValidClient};
+use crate::apps::client::{AuthMethod, ClientSettings, ClientUris, ClientView, ValidClient};
 use crate::on_pool;
 use crate::ssr::clock::now;
 use crate::ssr::db::{Db, is_unique_violation};
@@ -61,10 +61,12 @@ impl Row {
                 client_id: self.client_id,
                 secret_hint: self.secret_hint,
                 settings: ClientSettings {
-                    redirect_uris: lines(&self.redirect_uris),
-                    post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
-                    backchannel_logout_uri: (!self.backchannel_logout_uri.is_empty())
-                        .then_some(self.backchannel_logout_uri),
+                    uris: ClientUris {
+                        redirect_uris: lines(&self.redirect_uris),
+                        post_logout_redirect_uris: lines(&self.post_logout_redirect_uris),
+                        backchannel_logout_uri: (!self.backchannel_logout_uri.is_empty())
+                            .then_some(self.backchannel_logout_uri),
+                    },
                     // An unknown value (a hand-edited row) needs a secret no one has: fail
                     // closed.
                     auth_method: AuthMethod::parse(&self.auth_method).unwrap_or(AuthMethod::Basic),
@@ -204,9 +206,9 @@ pub async fn save(
         hash,
         hint,
         s.auth_method.as_str(),
-        s.redirect_uris.join("\n"),
-        s.post_logout_redirect_uris.join("\n"),
-        s.backchannel_logout_uri.clone().unwrap_or_default(),
+        s.uris.redirect_uris.join("\n"),
+        s.uris.post_logout_redirect_uris.join("\n"),
+        s.uris.backchannel_logout_uri.clone().unwrap_or_default(),
         s.scopes.join(" "),
         &s.id_token_alg,
         s.device_flow,
@@ -315,9 +317,10 @@ impl OpClient {
                 client_id: "c1".into(),
                 secret_hint: None,
                 settings: ClientSettings {
-                    redirect_uris: vec!["https://rp.example/cb".into()],
-                    post_logout_redirect_uris: vec![],
-                    backchannel_logout_uri: None,
+                    uris: ClientUris {
+                        redirect_uris: vec!["https://rp.example/cb".into()],
+                        ..ClientUris::default()
+                    },
                     auth_method: auth,
                     scopes: ["openid", "profile", "email", "groups", "offline_access"]
                         .map(String::from)

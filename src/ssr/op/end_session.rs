@@ -58,6 +58,7 @@ pub fn after_sign_out(client: &OpClient, uri: Option<&str>, state: Option<&str>)
     client
         .view
         .settings
+        .uris
         .post_logout_redirect_uris
         .iter()
         .any(|u| u == uri)
@@ -115,7 +116,7 @@ mod tests {
 
     fn client() -> OpClient {
         let mut c = OpClient::for_test(AuthMethod::Basic);
-        c.view.settings.post_logout_redirect_uris = vec!["https://rp.example/bye".into()];
+        c.view.settings.uris.post_logout_redirect_uris = vec!["https://rp.example/bye".into()];
         c
     }
 

@@ -222,7 +222,7 @@ pub async fn deliver_due(
             let alg = Alg::parse(&c.view.settings.id_token_alg).unwrap_or(Alg::Rs256);
             Some((
                 c.view.client_id,
-                c.view.settings.backchannel_logout_uri?,
+                c.view.settings.uris.backchannel_logout_uri?,
                 alg,
             ))
         }) else {

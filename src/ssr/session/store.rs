@@ -63,8 +63,15 @@ impl DbSessionStore {
             .unwrap_or_default();
         let (slug, subject, sid) = match &value.via {
             Some(SignedInVia::Provider {
-                slug, subject, sid, ..
-            }) => (Some(slug.as_str()), Some(subject.as_str()), sid.as_deref()),
+                slug,
+                subject,
+                at_provider,
+                ..
+            }) => (
+                Some(slug.as_str()),
+                Some(subject.as_str()),
+                at_provider.sid.as_deref(),
+            ),
             _ => (None, None, None),
         };
         let t = now();

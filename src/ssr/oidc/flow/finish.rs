@@ -8,6 +8,7 @@ use crate::identity::decision::Purpose;
 use crate::ssr::oidc::callback as steps;
 use crate::ssr::oidc::pending::{self, PendingRow, TakeError};
 use crate::ssr::providers::ProviderRow;
+use crate::ssr::session::ProviderSession;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
@@ -153,8 +154,10 @@ impl Rp<'_> {
         }
         Ok(Verified {
             issuer: metadata.issuer().to_string(),
-            sid: claims.get("sid").and_then(Value::as_str).map(str::to_owned),
-            id_token: Some(identity.raw),
+            at_provider: ProviderSession {
+                sid: claims.get("sid").and_then(Value::as_str).map(str::to_owned),
+                id_token: Some(identity.raw),
+            },
             provider: row,
             subject: identity.subject,
             claims,
@@ -173,7 +176,15 @@ pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
     pub iss: Option<String>,
-    pub error: Option<String>,
+    /// An error response instead of a code (RFC 6749 §4.1.2.1).
+    #[serde(flatten)]
+    pub error: Option<CallbackError>,
+}
+
+/// The provider's error response: its `error` code and, if it says, in words.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackError {
+    pub error: String,
     pub error_description: Option<String>,
 }
 
@@ -190,10 +201,8 @@ pub struct Verified {
     /// The issuer that vouched for it (from discovery, matched by the ID token's `iss`).
     pub issuer: String,
     pub subject: String,
-    /// The provider's session id (`sid`), when it sends one.
-    pub sid: Option<String>,
-    /// The raw ID token, kept server-side for sign-out at the provider.
-    pub id_token: Option<String>,
+    /// What signing out at the provider takes (its `sid`, the raw ID token).
+    pub at_provider: ProviderSession,
     /// ID token claims, overlaid with userinfo's.
     pub claims: Map<String, Value>,
     pub purpose: Purpose,
