@@ -336,7 +336,6 @@ async fn healthcheck(config: &Config, timeout: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads one line from standard input, without its line ending.
 /// A listing's column: its header, and a row's cell in it.
 pub type Column<T> = (&'static str, fn(&T) -> String);
 
@@ -417,6 +416,7 @@ where
     Ok(serde_json::from_value(merged)?)
 }
 
+/// Reads one line from standard input, without its line ending.
 pub fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin()

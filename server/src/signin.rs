@@ -625,3 +625,34 @@ pub async fn server_timing(State(state): State<AppState>, req: Request, next: Ne
     }
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::query;
+    use portcullis::ssr::oidc::flow::Callback;
+
+    fn callback(uri: &str) -> Callback {
+        query(&uri.parse().unwrap())
+    }
+
+    /// A callback reads as the provider sent it, and a query with a repeated parameter is
+    /// no callback at all (as any query that does not read), never half of one.
+    #[test]
+    fn a_callback_reads_whole_or_not_at_all() {
+        let refused = callback("/login?state=S&error=access_denied&x=1");
+        assert!(refused.is_callback());
+        assert_eq!(refused.error.error.as_deref(), Some("access_denied"));
+        assert_eq!(refused.error.error_description, None);
+        let code = callback("/login?code=C&state=S&iss=https%3A%2F%2Fi");
+        assert!(code.is_callback() && code.error.error.is_none());
+        assert_eq!(code.code.as_deref(), Some("C"));
+        for repeated in [
+            "/login?state=S&error=a&error=b",
+            "/login?code=C&state=S&error=x&error=y",
+            "/login?code=C&state=S&error_description=a&error_description=b",
+            "/login?code=C&code=D&state=S",
+        ] {
+            assert!(!callback(repeated).is_callback(), "{repeated}");
+        }
+    }
+}

@@ -18,6 +18,7 @@ pub struct OidcSettingsData {
     /// The redirect URI to register at every provider.
     pub redirect_uri: String,
     /// The rules the server applies, so the editor's live checks agree with it.
+    #[serde(flatten)]
     pub rules: EditorRules,
     /// The provider the sign-in page goes straight to, if any.
     #[serde(default)]

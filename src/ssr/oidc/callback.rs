@@ -4,7 +4,7 @@
 //! functions and records each outcome. A failure is plain data (`crate::callback`).
 
 use super::discovery::Metadata;
-use super::flow::{Callback, OtherClaims, ProviderClient, TokenFields, client_http};
+use super::flow::{Callback, CallbackError, OtherClaims, ProviderClient, TokenFields, client_http};
 use super::http::{describe, observed};
 use super::jwt::{self, IdToken};
 use crate::callback::{
@@ -47,10 +47,14 @@ pub fn response(callback: &Callback, metadata: &Metadata) -> Result<String, Resp
         (None, Some(true)) => return Err(ResponseFailure::IssMissing),
         _ => {}
     }
-    if let Some(e) = &callback.error {
+    if let CallbackError {
+        error: Some(error),
+        error_description,
+    } = &callback.error
+    {
         return Err(ResponseFailure::Error {
-            error: e.error.clone(),
-            description: e.error_description.clone().unwrap_or_default(),
+            error: error.clone(),
+            description: error_description.clone().unwrap_or_default(),
         });
     }
     callback.code.clone().ok_or(ResponseFailure::NoCode)

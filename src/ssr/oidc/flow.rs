@@ -12,7 +12,7 @@ pub use client::{DEFAULT_TIMEOUT, OtherClaims};
 pub(crate) use client::{ProviderClient, RpClient, TokenFields, auth_method, client_http};
 pub use error::{FlowError, FlowErrorKind};
 use error::{db_err, err};
-pub use finish::{Callback, Verified, two_factors};
+pub use finish::{Callback, CallbackError, Verified, two_factors};
 
 use super::cache::ProviderCache;
 use super::discovery::Metadata;

@@ -176,21 +176,23 @@ pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
     pub iss: Option<String>,
-    /// An error response instead of a code (RFC 6749 §4.1.2.1).
+    /// An error response instead of a code (RFC 6749 §4.1.2.1). Not an `Option`: serde
+    /// would read a flattened one that fails (a repeated `error`) as none, where the query
+    /// as a whole must fail, as for any other repeated parameter.
     #[serde(flatten)]
-    pub error: Option<CallbackError>,
+    pub error: CallbackError,
 }
 
 /// The provider's error response: its `error` code and, if it says, in words.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct CallbackError {
-    pub error: String,
+    pub error: Option<String>,
     pub error_description: Option<String>,
 }
 
 impl Callback {
     pub fn is_callback(&self) -> bool {
-        self.state.is_some() || self.code.is_some() || self.error.is_some()
+        self.state.is_some() || self.code.is_some() || self.error.error.is_some()
     }
 }
 
