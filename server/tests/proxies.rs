@@ -1277,6 +1277,26 @@ async fn forged_identity(backend: Backend) {
             assert_eq!(v["headers"]["remote-user"], "alice", "{proxy}: {v}");
             assert_eq!(v["headers"]["remote-name"], "alice display", "{proxy}: {v}");
         }
+        // The client's address is the connection's: apps skip their own login for local
+        // addresses (Sonarr, Home Assistant), so one the client wrote never reaches them.
+        let case = Case {
+            class: "forged address",
+            target: "/library".into(),
+            hosts: vec![format!("{OPEN}:{port}")],
+            extra: vec![
+                "X-Forwarded-For: 10.9.8.7".into(),
+                "X-Real-IP: 10.9.8.7".into(),
+            ],
+            expect: Expect::Either,
+        };
+        let seen = raw(port, &case.request(&alice)).await;
+        eprintln!("{proxy}, a forged client address: {}", seen.label());
+        if let Seen::App(v) = &seen {
+            assert!(
+                !v["headers"].to_string().contains("10.9.8.7"),
+                "{proxy}: {v}"
+            );
+        }
         // Other separators (PHP reads `Remote.User` as `HTTP_REMOTE_USER` too): dropped by
         // the proxy or refused by the check, never passed on.
         for forged in [
