@@ -258,6 +258,21 @@ pub fn check_group(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether group `name` reaches an application in `Remote-Groups` as the one group it is.
+/// Apps do not all split the header on commas alone: Grafana's auth proxy splits on white
+/// space too (and reads a value that starts with `[` as JSON), others on `;` or `|`, and
+/// Python servers read the header as Latin-1, where a UTF-8 byte can be a no-break space.
+/// So `kc:media admins`, named at a provider by whoever may make groups there, would read
+/// as `kc:media` and `admins`: only ASCII letters, digits and `. _ - : @ / + = ~` travel.
+/// A group with other characters still counts for Portcullis's own access rules; it is
+/// left out of the header only.
+pub fn travels_in_header(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:@/+=~".contains(&b))
+}
+
 fn check_names(
     field: &str,
     what: &str,

@@ -607,7 +607,15 @@ fn allowed(app: &App, who: &Identity) -> Response {
     set(REMOTE_USER, &who.username);
     set(REMOTE_NAME, &who.display_name);
     set(REMOTE_EMAIL, who.email.as_deref().unwrap_or(""));
-    set(REMOTE_GROUPS, &who.groups.join(","));
+    let (travel, stay): (Vec<&String>, Vec<&String>) = who
+        .groups
+        .iter()
+        .partition(|g| portcullis::apps::travels_in_header(g));
+    if !stay.is_empty() {
+        tracing::warn!(user = ?who.username, groups = ?stay, "forward-auth: groups whose names an application could read as other groups are left out of Remote-Groups (they still count for Portcullis's access rules)");
+    }
+    let travel: Vec<&str> = travel.into_iter().map(String::as_str).collect();
+    set(REMOTE_GROUPS, &travel.join(","));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     tracing::debug!(user = ?who.username, app = ?app.settings.name, "forward-auth: allowed");
     res

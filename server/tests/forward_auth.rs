@@ -274,6 +274,31 @@ async fn assign(app: &TestApp, name: &str, group: &str) {
         .unwrap();
 }
 
+/// A group whose name an application could read as more than one group (Grafana splits
+/// `Remote-Groups` on white space too: `media admins` would put alice in `admins`) stays out
+/// of the header, and still counts for Portcullis's own rule.
+async fn groups_that_would_split_stay_out_of_the_header(app: &TestApp) {
+    add_app(app, "Media", APP, "listed", "media admins").await;
+    let alice = add_signed_in(app, "alice", false).await;
+    for group in [
+        "media",
+        "media admins",
+        "x;admins",
+        "a\u{2020}admins",
+        "[\"admins\"]",
+    ] {
+        assign(app, "alice", group).await;
+    }
+    let res = check(app, &alice, &format!("{APP}/page")).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "the rule names `media admins`"
+    );
+    assert_eq!(header(&res, "remote-groups").as_deref(), Some("media"));
+}
+proxied!(groups_that_would_split_stay_out_of_the_header);
+
 /// Signed out: Caddy's contract is a redirect to the login page, nginx's a 401 with the
 /// same URL in Location; after a password sign-in the browser lands on the exact URL.
 async fn signed_out_goes_to_login_and_back(app: &TestApp) {

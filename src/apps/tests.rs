@@ -668,3 +668,26 @@ fn a_path_beyond_ascii_or_typed_encoded_is_the_narrower_application() {
     assert_eq!(read("/%61dmin"), Ok(Some("admin".into())));
     assert_eq!(read("/uberwachung"), Ok(Some("everyone".into())));
 }
+
+/// A group reaches an app in `Remote-Groups` only if no app can read it as more than one:
+/// white space, `;`, `|`, quotes, brackets and anything beyond ASCII split it somewhere.
+#[test]
+fn only_groups_that_read_as_one_travel_in_the_header() {
+    for one in ["media", "kc:media-users", "entra:a.b_c@x/y+z=w~", "G1"] {
+        assert!(travels_in_header(one), "{one}");
+    }
+    for many in [
+        "kc:media admins",
+        "kc:media\tadmins",
+        "x;admins",
+        "x|admins",
+        "q\"admins\"",
+        "[\"admins\"]",
+        "a\u{2020}admins",
+        "a\u{a0}admins",
+        "a,admins",
+        "",
+    ] {
+        assert!(!travels_in_header(many), "{many:?}");
+    }
+}
