@@ -144,15 +144,26 @@ where
     Fut: Future<Output = Result<T, AppError>>,
 {
     as_user(async move |cx, user| {
-        let admin = administrator(user)?;
-        // Administrators need two factors for these settings too when the policy says so.
-        let requirement = cx.state.apps.requirement(&cx.state.db).await?;
-        if requirement.applies(true, false) && !cx.session.data().await?.two_factors() {
-            return Err(AppError::SecondFactorRequired);
-        }
+        let admin = administering(&cx.state, &cx.session, user).await?;
         body(cx, admin).await
     })
     .await
+}
+
+/// `user` acting as an administrator in `session`, for every administrator's way in (server
+/// functions and the extractor alike): refused when not one, and when the policy asks
+/// administrators for two factors and this session has shown one.
+pub async fn administering(
+    st: &AppState,
+    session: &AuthSession,
+    user: UserRow,
+) -> Result<UserRow, AppError> {
+    let admin = administrator(user)?;
+    let requirement = st.apps.requirement(&st.db).await?;
+    if requirement.applies(true, false) && !session.data().await?.two_factors() {
+        return Err(AppError::SecondFactorRequired);
+    }
+    Ok(admin)
 }
 
 impl Ctx {

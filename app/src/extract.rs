@@ -2,7 +2,7 @@
 //! through `leptos_axum::extract_with_state`. A refusal is the answer the request gets
 //! ([`AppError::answer`]): a plain form post a page, anything else the API's JSON.
 
-use crate::auth::{administrator, signed_in_user};
+use crate::auth::signed_in_user;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -55,7 +55,8 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<SignedIn, AppE
     Ok(SignedIn { session, user })
 }
 
-/// A signed-in administrator. Refused with [`AppError::Unauthorized`] or
+/// A signed-in administrator ([`crate::auth::administering`]: two factors where the policy
+/// asks administrators for them). Refused with [`AppError::Unauthorized`] or
 /// [`AppError::Forbidden`].
 pub struct Admin(pub SignedIn);
 
@@ -65,10 +66,8 @@ impl FromRequestParts<AppState> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
         let admin = async {
             let SignedIn { session, user } = signed_in(parts, state).await?;
-            Ok(Admin(SignedIn {
-                session,
-                user: administrator(user)?,
-            }))
+            let user = crate::auth::administering(state, &session, user).await?;
+            Ok(Admin(SignedIn { session, user }))
         };
         admin
             .await

@@ -249,6 +249,9 @@ async fn register_finish(
     c: Ceremony,
     Json(form): Json<RegisterFinish>,
 ) -> Result<Response, AppError> {
+    // Decided again at the finish: the ceremony may have begun under other facts (the
+    // session's factors, the requirement) up to its lifetime ago.
+    app::auth::may_change_factors(&c.state, &session, &user).await?;
     let answer = form.answer(c.binding.as_deref())?;
     let by = Actor::user(&user.id, &user.username, c.ip);
     let added = passkeys::finish_registration(&c.rp, &c.state.db, &user.id, answer, &by)

@@ -358,6 +358,9 @@ pub async fn totp_remove(code: Option<String>) -> Result<(), AppError> {
     as_user(async move |cx, user| {
         let st = &cx.state;
         if totp::enabled(&st.db, &user.id).await? {
+            // As for passkeys: while a second factor is required anywhere, one factor (a
+            // stolen password) cannot take the codes away and set up its own.
+            may_change_factors(st, &cx.session, &user).await?;
             let proof = code.unwrap_or_default();
             limited(st, &user.id, async {
                 let by_code = totp::verify(&st.db, &st.secrets, &user.id, &proof).await?;

@@ -185,6 +185,9 @@ async fn the_policy_for_administrators_and_everyone(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let page = res.text().await.unwrap();
     assert!(page.contains("id=\"step-up-needed\""), "{page}");
+    // Every way in for administrators asks alike: the audit export too.
+    let export = |c: &Client| c.get(app.url("/api/v1/audit.jsonl")).send();
+    assert_eq!(export(&root).await.unwrap().status(), StatusCode::FORBIDDEN);
     assert!(
         page.contains("/second-factor?next=%2Fsettings%2Fusers"),
         "{page}"
@@ -194,6 +197,7 @@ async fn the_policy_for_administrators_and_everyone(app: &TestApp) {
     assert_eq!(raw_location(&res), "/settings/users");
     let res = app.page(&root, "/settings/users").await;
     assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(export(&root).await.unwrap().status(), StatusCode::OK);
     opens_as(app, &root, APP, "root").await;
 
     let res = require(app, &root, "everyone").await;
@@ -340,6 +344,18 @@ async fn one_factor_cannot_swap_the_factors(app: &TestApp) {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"], "second_factor_required", "{body}");
+    // Nor take the codes away with the password, to set up their own.
+    let status = app
+        .call_status(&thief, "account/totp_remove", &[("code", "gus password")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let gus_id = app.user_id("gus").await;
+    assert!(
+        portcullis::ssr::totp::enabled(&app.running.db, &gus_id)
+            .await
+            .unwrap(),
+        "the codes stay"
+    );
 }
 proxied!(one_factor_cannot_swap_the_factors);
 
