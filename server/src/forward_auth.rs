@@ -512,11 +512,23 @@ fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderNam
     headers.keys().find_map(|name| {
         // Header names are lower case here (`HeaderName`).
         let raw = name.as_str();
-        let n: String = raw
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-            .collect();
-        let as_written = n == raw;
+        // Most names are spelt with `-` already: read without a copy (this runs for every
+        // header of every check).
+        let as_written = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let n: std::borrow::Cow<str> = if as_written {
+            raw.into()
+        } else {
+            raw.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        b as char
+                    } else {
+                        '-'
+                    }
+                })
+                .collect::<String>()
+                .into()
+        };
         let what = if n.len() > 7 && n.starts_with("remote-") {
             FromClient::Identity
         } else if n == "http2-settings" {
@@ -539,7 +551,7 @@ fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderNam
             // `X-Script-Name` (and gunicorn's `SCRIPT_NAME`) cut a prefix off the path the
             // app routes on; `X-Host` and its kin name another host.
             || n.ends_with("script-name")
-            || matches!(n.as_str(), "x-host" | "x-http-host-override")
+            || matches!(&*n, "x-host" | "x-http-host-override")
         {
             FromClient::Url
         } else {
