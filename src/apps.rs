@@ -239,8 +239,9 @@ pub fn check_name(name: &str) -> Result<(), FieldError> {
     )
 }
 
-/// A group name as it travels in `Remote-Groups` (comma-separated): no commas, no control
-/// characters, not empty, at most [`ENTRY_MAX`] characters.
+/// A group name as Portcullis stores it: no commas, no control characters, not empty, at
+/// most [`ENTRY_MAX`] characters. Whether it also reaches applications in `Remote-Groups`
+/// is [`travels_in_header`]'s stricter rule.
 pub fn check_group(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("Enter a group name, e.g. \"media\".".into());

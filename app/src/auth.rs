@@ -152,7 +152,7 @@ where
 
 /// `user` acting as an administrator in `session`, for every administrator's way in (server
 /// functions and the extractor alike): refused when not one, and when the policy asks
-/// administrators for two factors and this session has shown one.
+/// administrators for two factors and this session has shown only one.
 pub async fn administering(
     st: &AppState,
     session: &AuthSession,
@@ -181,7 +181,7 @@ impl Ctx {
         self.session.take_flash().await
     }
 
-    /// What this page shows once: the notice and the error left for it, as (notice, flash).
+    /// What this page shows once: the notice and the error left for it.
     pub async fn messages(&self) -> Messages {
         Messages {
             notice: self.session.take_notice().await,

@@ -496,12 +496,9 @@ fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderNam
     let mut upgrades = headers.get_all(http::header::UPGRADE).iter();
     let websocket = match (upgrades.next(), upgrades.next()) {
         (None, _) => false,
-        (Some(v), None) => v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket"),
+        (Some(v), None) if v.as_bytes().trim_ascii().eq_ignore_ascii_case(b"websocket") => true,
         _ => return Some((&http::header::UPGRADE, FromClient::Upgrade)),
     };
-    if headers.contains_key(http::header::UPGRADE) && !websocket {
-        return Some((&http::header::UPGRADE, FromClient::Upgrade));
-    }
     let connect = headers
         .get_all("x-forwarded-method")
         .iter()
@@ -619,14 +616,14 @@ fn allowed(app: &App, who: &Identity) -> Response {
     set(REMOTE_USER, &who.username);
     set(REMOTE_NAME, &who.display_name);
     set(REMOTE_EMAIL, who.email.as_deref().unwrap_or(""));
-    let (travel, stay): (Vec<&String>, Vec<&String>) = who
+    let (travel, stay): (Vec<&str>, Vec<&str>) = who
         .groups
         .iter()
+        .map(String::as_str)
         .partition(|g| portcullis::apps::travels_in_header(g));
     if !stay.is_empty() {
         tracing::warn!(user = ?who.username, groups = ?stay, "forward-auth: groups whose names an application could read as other groups are left out of Remote-Groups (they still count for Portcullis's access rules)");
     }
-    let travel: Vec<&str> = travel.into_iter().map(String::as_str).collect();
     set(REMOTE_GROUPS, &travel.join(","));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     tracing::debug!(user = ?who.username, app = ?app.settings.name, "forward-auth: allowed");

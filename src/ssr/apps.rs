@@ -52,7 +52,7 @@ pub(crate) fn lines(s: &str) -> Vec<String> {
 }
 
 /// A list as such a column holds it, one entry per line: what [`lines`] reads back.
-fn joined<T: ToString>(items: &[T]) -> String {
+pub(crate) fn joined<T: ToString>(items: &[T]) -> String {
     items
         .iter()
         .map(ToString::to_string)

@@ -111,7 +111,7 @@ impl SessionData {
     pub fn authenticated_at(&self) -> Option<i64> {
         match &self.via {
             Some(SignedInVia::Provider { auth_time, .. }) => auth_time.map(|at| {
-                if at >= self.signed_in_at - crate::ssr::oidc::fresh::SKEW {
+                if crate::ssr::oidc::fresh::at_or_after(at, self.signed_in_at) {
                     self.signed_in_at
                 } else {
                     at.max(0)

@@ -8,6 +8,13 @@
 /// How far the provider's clock may be behind Portcullis's.
 pub const SKEW: i64 = 60;
 
+/// Whether a provider's time `at` (an `auth_time`) counts as at or after Portcullis's time
+/// `t`, its clock's [`SKEW`] forgiven: the one comparison every judge of a provider's
+/// sign-in time makes (the callback, the session, the authorization request).
+pub fn at_or_after(at: i64, t: i64) -> bool {
+    at >= t - SKEW
+}
+
 /// What the sign-in must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fresh {
@@ -34,12 +41,12 @@ impl Fresh {
                 None => Ok(()),
             };
         };
-        if self.login && at < self.since - SKEW {
+        if self.login && !at_or_after(at, self.since) {
             return Err(
                 "The application asked you to sign in again, and the provider let you in on an earlier sign-in.",
             );
         }
-        if self.max_age.is_some_and(|m| at < now - m - SKEW) {
+        if self.max_age.is_some_and(|m| !at_or_after(at, now - m)) {
             return Err(
                 "The application asked for a recent sign-in, and your sign-in at the provider is older than it allows.",
             );

@@ -197,6 +197,7 @@ pub async fn save(
          id_token_alg, device_flow, consent, created_at, updated_at) VALUES ($1, $2, $3, $4, \
          $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)"
     };
+    use crate::ssr::apps::joined;
     let s = &c.settings;
     crate::exec!(
         db,
@@ -206,8 +207,8 @@ pub async fn save(
         hash,
         hint,
         s.auth_method.as_str(),
-        s.uris.redirect_uris.join("\n"),
-        s.uris.post_logout_redirect_uris.join("\n"),
+        joined(&s.uris.redirect_uris),
+        joined(&s.uris.post_logout_redirect_uris),
         s.uris.backchannel_logout_uri.clone().unwrap_or_default(),
         s.scopes.join(" "),
         &s.id_token_alg,

@@ -77,7 +77,7 @@ pub fn decide(
     let fresh_since = progress.signed_in
         && person
             .fresh_at
-            .is_some_and(|at| at >= progress.made_at - crate::ssr::oidc::fresh::SKEW);
+            .is_some_and(|at| crate::ssr::oidc::fresh::at_or_after(at, progress.made_at));
     if !fresh_since {
         let too_old = request
             .max_age
