@@ -8,7 +8,13 @@ import http from "node:http";
 export function startEcho(port, name = "") {
   const server = http.createServer((req, res) => {
     const body = JSON.stringify({ app: name, method: req.method, url: req.url, headers: req.headers }, null, 2);
-    res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+    const headers = { "content-type": "application/json", "cache-control": "no-store" };
+    // An app that answers with an internal redirect for the proxy to serve instead (Rack's
+    // Sendfile, PHP apps' downloads): `?x-accel-redirect=/path`.
+    // The corpus sends URLs that no URL parser takes: those ask for nothing.
+    const match = /[?&]x-accel-redirect=([^&#]*)/.exec(req.url);
+    if (match && /^[\x21-\x7e]+$/.test(match[1])) headers["x-accel-redirect"] = match[1];
+    res.writeHead(200, headers);
     res.end(body);
   });
   return new Promise((resolve, reject) => {

@@ -197,6 +197,14 @@ async fn check(
             );
         }
     };
+    if let Err(why) = destination_within(headers, &req, &apps, app) {
+        tracing::warn!(url = ?req.url.as_str(), why, "forward-auth: the request names a Destination outside its application; refused");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "Destination outside the application",
+            "This request copies or moves to an address outside the application it was sent to (its Destination header), which Portcullis does not let through.",
+        );
+    }
     let url = &req.url;
     // Who asked: read only when a refusal is audited.
     let asker = Asker {
@@ -410,6 +418,44 @@ fn original_url(headers: &HeaderMap, flavor: Flavor) -> Result<RequestUrl, Optio
     RequestUrl::forwarded(&format!("{proto}://{host}{uri}")).map_err(Some)
 }
 
+/// WebDAV's `Destination` (RFC 4918 §10.3: `COPY` and `MOVE` write there) names a second
+/// URL the app acts on, beside the request line: judged as strictly as the request's own
+/// URL, it must lie on the same origin and in the same application, or `GET /public` with
+/// `Destination: /admin/x` would write where its sender may not (an absolute path is read
+/// on the request's origin; one header only).
+fn destination_within(
+    headers: &HeaderMap,
+    req: &RequestUrl,
+    apps: &[App],
+    app: &App,
+) -> Result<(), &'static str> {
+    let mut all = headers.get_all("destination").iter();
+    let Some(value) = all.next() else {
+        return Ok(());
+    };
+    if all.next().is_some() {
+        return Err("more than one Destination");
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| "a Destination that is not ASCII")?
+        .trim();
+    let absolute = if value.starts_with('/') {
+        format!("{}{value}", req.url.origin().ascii_serialization())
+    } else {
+        value.to_owned()
+    };
+    let dest =
+        RequestUrl::forwarded(&absolute).map_err(|_| "a Destination with more than one reading")?;
+    if dest.url.origin() != req.url.origin() {
+        return Err("a Destination on another origin");
+    }
+    match request::judge(apps, &dest) {
+        Ok(Some(other)) if other.id == app.id => Ok(()),
+        _ => Err("a Destination in another application, or in none"),
+    }
+}
+
 /// A header in the check's request that only the client can have put there, and that the
 /// app behind would believe: the proxy's configuration must drop it, and a check that still
 /// sees one refuses the request (fail closed for a configuration that forgot).
@@ -420,8 +466,9 @@ enum FromClient {
     /// A header that names the request's URL, or a part of it, beside the request line:
     /// frameworks route on them (`X-Original-URL` and `X-Rewrite-URL`: IIS, Symfony before
     /// 3.4.14, Zend Framework 1, Yii 2 behind a trusted proxy; `X-Forwarded-Prefix`: Spring,
-    /// ASP.NET), so `GET /` with `X-Rewrite-URL: /admin` is judged as `/` and served as
-    /// `/admin`. The check judges the request line; the app may read nothing else.
+    /// ASP.NET; `X-Accel-Mapping`: Rack), so `GET /` with `X-Rewrite-URL: /admin` is judged
+    /// as `/` and served as `/admin`. The check judges the request line; the app may read
+    /// nothing else (but WebDAV's `Destination`, judged as the request line is).
     Url,
     /// An `Upgrade` other than one WebSocket (`h2c` above all): the proxy turns the
     /// connection into a tunnel to the app after this one check, and every request sent
@@ -545,6 +592,11 @@ fn header_from_client(headers: &HeaderMap, flavor: Flavor) -> Option<(&HeaderNam
             FromClient::Url
         } else if n == "forwarded"
             || n.starts_with("x-rewrite-")
+            // Rack's `Sendfile` took its mapping of paths to the proxy's internal
+            // redirect (`X-Accel-Mapping`) from the request (fixed in Rack 2.2.20 and
+            // 3.1.18): a path the app answers with for the proxy to serve instead.
+            || n.starts_with("x-accel-")
+            || n.starts_with("x-sendfile")
             // `X-Script-Name` (and gunicorn's `SCRIPT_NAME`) cut a prefix off the path the
             // app routes on; `X-Host` and its kin name another host.
             || n.ends_with("script-name")

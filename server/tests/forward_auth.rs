@@ -210,6 +210,18 @@ async fn url_headers_and_upgrades_from_the_client_are_refused(app: &TestApp) {
         ("Upgrade", "h2c", refused),
         ("Upgrade", "websocket, h2c", refused),
         ("HTTP2-Settings", "AAMAAABkAAQAAP__", refused),
+        ("X-Accel-Mapping", ".*=/admin", refused),
+        ("X-Sendfile-Type", "X-Accel-Redirect", refused),
+        // WebDAV's Destination: in the same application, or refused.
+        ("Destination", "http://other.test/page", refused),
+        (
+            "Destination",
+            "http://app.portcullis.test/a/../../b",
+            refused,
+        ),
+        ("Destination", "//other.test/page", refused),
+        ("Destination", "http://app.portcullis.test/other", passes),
+        ("Destination", "/other", passes),
         // What proxies write themselves, a WebSocket, and a header naming no URL pass.
         ("X-Forwarded-For", "192.0.2.1", passes),
         ("X-Forwarded-Port", "443", passes),

@@ -704,6 +704,16 @@ fn breach(seen: &Seen, user: &str) -> Option<String> {
             return Some(format!("the app got {header}: {h:?}"));
         }
     }
+    // WebDAV's `Destination` names a URL the app writes to: never one she may not open.
+    if let Some(dest) = v["headers"]["destination"].as_str() {
+        let (host, path) = match dest.split_once("://") {
+            Some((_, rest)) => rest.split_at(rest.find('/').unwrap_or(rest.len())),
+            None => ("", dest),
+        };
+        if (!host.is_empty() && host_name(host) != OPEN) || readable_as_protected(path).is_some() {
+            return Some(format!("the app got destination: {dest:?}"));
+        }
+    }
     // The request line is the only URL the app may read: no header that names another
     // reaches it (frameworks route on them), in any spelling; and no upgrade but WebSocket
     // (a tunnel past the check).
@@ -741,6 +751,8 @@ fn url_header(name: &str) -> bool {
             Some("uri" | "url" | "path" | "prefix" | "method")
         )
         || n.ends_with("script-name")
+        || n.starts_with("x-accel-")
+        || n.starts_with("x-sendfile")
         || (n != name.to_ascii_lowercase() && n.starts_with("x-forwarded-"))
 }
 
@@ -1071,6 +1083,10 @@ fn corpus(port: u16) -> Vec<Case> {
         "X~Forwarded~Prefix: /admin",
         "X-Script-Name: /x",
         "Forwarded: host={secret};proto=http",
+        // Rack's Sendfile read these from the request: the path it answers with, for the
+        // proxy to serve instead.
+        "X-Accel-Mapping: .*=/admin",
+        "X-Sendfile-Type: X-Accel-Redirect",
     ] {
         let header = header.replace("{open}", &open).replace("{secret}", &secret);
         host(
@@ -1079,6 +1095,36 @@ fn corpus(port: u16) -> Vec<Case> {
             vec![open.clone()],
             vec![header],
             Either,
+        );
+    }
+    // An app's answer that the proxy would follow to another path (nginx serves the path of
+    // an `X-Accel-Redirect`, judged as the first URL again): the app is served the URL the
+    // check judged.
+    host(
+        "app redirect",
+        "/files?x-accel-redirect=/admin".into(),
+        vec![open.clone()],
+        vec![],
+        Passes,
+    );
+    // WebDAV's `Destination` (COPY, MOVE write there): judged as the request line, in the
+    // same application or refused.
+    for (dest, expect) in [
+        ("/admin/x", Refused),
+        ("http://{open}/admin", Refused),
+        ("http://{open}/%61dmin/x", Refused),
+        ("http://{open}/x/..%2fadmin", Refused),
+        ("http://{secret}/x", Refused),
+        ("/files/b", Passes),
+        ("http://{open}/files/b", Passes),
+    ] {
+        let dest = dest.replace("{open}", &open).replace("{secret}", &secret);
+        host(
+            "destination",
+            "/files/a".into(),
+            vec![open.clone()],
+            vec![format!("Destination: {dest}")],
+            expect,
         );
     }
     // A protocol upgrade other than WebSocket opens a tunnel to the app after one check
