@@ -19,8 +19,9 @@ wasm_targets=(--lib)
 cargo build -p frontend "${wasm_targets[@]}" --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$site"
 mkdir -p "$pkg"
-# Split into a module per lazy island and `#[lazy]` function, with the modules' loader and
-# split.json (what the server preloads per island), then bind: tools/wasm-bundle, which
+# Split into a module per `#[lazy]` function (the editors' parts fetched when first used),
+# with the modules' loader and split.json (which modules each needs), then bind:
+# tools/wasm-bundle, which
 # scripts/setup.sh builds (and env.sh's `wasm_bundle` brings up to date).
 wasm_bundle "$wasm" "$pkg" portcullis
 # The feature flags match what rustc emits for wasm32-unknown-unknown by default.

@@ -6,10 +6,13 @@ pub mod confirm;
 pub mod copy_button;
 pub mod draft_editor;
 pub mod field;
+#[cfg(feature = "hydrate")]
+pub mod form_post;
 pub mod forms;
 pub mod guard;
+#[cfg(feature = "hydrate")]
 pub mod icon_picker;
-pub mod island;
+pub mod live_form;
 pub mod logo_field;
 pub mod moment;
 pub mod move_buttons;

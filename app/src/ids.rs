@@ -28,6 +28,8 @@ pub const LOGO_SEARCH: &str = "logo-search";
 pub const LOGO_FIELD: &str = "field-logo";
 pub const LOGO_UPLOAD: &str = "logo-upload";
 pub const LOGO_UPLOAD_ERROR: &str = "logo-upload-error";
+/// Where the icon picker opens (the editor's script fills it).
+pub const LOGO_PICKER_ROOT: &str = "logo-picker-root";
 pub const ICON_PICKER: &str = "icon-picker";
 pub const ICON_SEARCH: &str = "icon-search";
 pub const ICON_RESULTS: &str = "icon-results";
@@ -37,6 +39,8 @@ pub const ICON_VARIANT: &str = "icon-variant";
 pub const ICON_PASTE: &str = "field-icon_paste_url";
 pub const TEST_CONNECTION: &str = "test-connection";
 pub const CONNECTION_REPORT: &str = "connection-report";
+/// Where Test connection's report shows (the editor's script fills it).
+pub const CONNECTION_REPORT_SLOT: &str = "connection-report-slot";
 pub const REDIRECT_URI: &str = "redirect-uri";
 pub const POST_LOGOUT_URI: &str = "post-logout-uri";
 pub const BACKCHANNEL_LOGOUT_URI: &str = "backchannel-logout-uri";

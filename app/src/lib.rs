@@ -36,17 +36,13 @@ use leptos_router::{
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // The pages' resolved resources are still written into pages without an island (a few
+    // The pages' resolved resources are still written into pages without the bundle (a few
     // hundred bytes nothing reads): turning that off (`set_is_hydrating(false)`, as the
-    // islands' loader does on the editors' pages) made `/login` render empty after a refused
+    // bundle's loader does on the editors' pages) made `/login` render empty after a refused
     // sign-in (server/tests/hardening.rs, signin.rs).
     #[cfg(feature = "ssr")]
     set_security_headers();
     let scripts = page_scripts();
-    let island = match scripts {
-        Scripts::Islands(island) => Some(island),
-        _ => None,
-    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -55,14 +51,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Moments in the viewer's time zone and copy buttons, without WebAssembly
-                // (`public/pkg/page.js`); the bundle only where a page shows an island.
+                // (`public/pkg/page.js`); the bundle only on the editors' pages.
                 {(scripts != Scripts::None).then(|| view! { <ModuleScript src="/pkg/page.js"/> })}
                 // Passkeys (`public/pkg/passkey.js`): WebAuthn in the browser, where a page
                 // offers a passkey ceremony.
                 {passkey_script().then(|| view! { <ModuleScript src="/pkg/passkey.js"/> })}
-                {island.map(|island| view! {
+                // The editors' script; its Leptos parts are fetched when first used, by the
+                // split loader the bundle's glue imports (preloaded with it). Leptos's islands
+                // loader (`islands=true`, the `islands` feature) only runs the bundle's entry
+                // once the page is idle, and keeps the pages' resources out of the HTML.
+                {(scripts == Scripts::Bundle).then(|| view! {
                     <HydrationScripts options=options.clone() islands=true/>
-                    <IslandPreloads island site_root=options.site_root.to_string()/>
+                    <link rel="modulepreload" href="/pkg/__wasm_split.js"/>
                 })}
                 <MetaTags/>
             </head>
@@ -70,48 +70,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App/>
             </body>
         </html>
-    }
-}
-
-/// Preloads the modules the page's island needs besides the bundle (its lazy loader's, as
-/// `tools/wasm-bundle` lists them in `pkg/split.json`): without this the browser
-/// would learn of them only once the bundle runs, one round trip later. A build without the
-/// list (no wasm built) preloads nothing; the island still loads them itself.
-#[component]
-fn IslandPreloads(island: &'static str, site_root: String) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let files = {
-        use std::collections::HashMap;
-        use std::sync::OnceLock;
-        static SPLITS: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
-        let splits = SPLITS.get_or_init(|| {
-            std::fs::read(std::path::Path::new(&site_root).join("pkg/split.json"))
-                .ok()
-                .and_then(|json| serde_json::from_slice(&json).ok())
-                .unwrap_or_default()
-        });
-        let loader = format!("{island}_loader_");
-        splits
-            .iter()
-            .find(|(split, _)| split.starts_with(&loader))
-            .map(|(_, files)| files.clone())
-            .unwrap_or_default()
-    };
-    #[cfg(not(feature = "ssr"))]
-    let files: Vec<String> = {
-        let _ = (island, site_root);
-        Vec::new()
-    };
-    view! {
-        <link rel="modulepreload" href="/pkg/__wasm_split.js"/>
-        {files
-            .into_iter()
-            .map(|file| {
-                view! {
-                    <link rel="preload" href=format!("/pkg/{file}") r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
-                }
-            })
-            .collect_view()}
     }
 }
 
@@ -126,12 +84,12 @@ fn ModuleScript(src: &'static str) -> impl IntoView {
 enum Scripts {
     /// The sign-in page, the page everyone loads: nothing, a few KB in all.
     None,
-    /// `page.js` only (every page without an island).
+    /// `page.js` only (every page but the editors').
     Page,
-    /// `page.js` and the bundle, which hydrates the page's island (named as in
-    /// [`island_on`]). Only the server decides it (the shell is rendered there).
+    /// `page.js` and the bundle: the editors' script ([`loads_bundle`]). Only the server
+    /// decides it (the shell is rendered there).
     #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-    Islands(&'static str),
+    Bundle,
 }
 
 /// Decided by the path, before the page renders: the loader belongs in the head, and a page
@@ -144,7 +102,8 @@ fn page_scripts() -> Scripts {
         };
         match parts.uri.path() {
             "/login" => Scripts::None,
-            path => island_on(path).map_or(Scripts::Page, Scripts::Islands),
+            path if loads_bundle(path) => Scripts::Bundle,
+            _ => Scripts::Page,
         }
     }
     #[cfg(not(feature = "ssr"))]
@@ -177,26 +136,15 @@ fn passkey_script() -> bool {
     }
 }
 
-/// The routes that show an island (`App`, below): the provider and the application
-/// editors; no other page does. A route that shows one but is missing here still works, as
-/// plain forms (the editor specs notice); one listed that shows none loads the bundle for
+/// The routes that load the bundle (`App`, below): the provider and the application
+/// editors, the only pages with a script that needs WebAssembly (`components::live_form`);
+/// no other page does. A route that shows an editor but is missing here still works, as a
+/// plain form (the editor specs notice); one listed that shows none loads the bundle for
 /// nothing (the bench's no-wasm row notices: it asks this function which pages may).
-pub fn shows_island(path: &str) -> bool {
-    island_on(path).is_some()
-}
-
-/// The island a route shows, by the name of its lazy loader's module (`#[island(lazy)]`
-/// `ProviderEditor` is split as `provider_editor_loader_…`): the shell preloads that
-/// module's files with the page.
-pub fn island_on(path: &str) -> Option<&'static str> {
+pub fn loads_bundle(path: &str) -> bool {
     let on = |page: &str, edit: &str| path == page || path.starts_with(edit);
-    if on("/settings/users/oidc/new", "/settings/users/oidc/edit/") {
-        Some("provider_editor")
-    } else if on("/settings/applications/new", "/settings/applications/edit/") {
-        Some("app_editor")
-    } else {
-        None
-    }
+    on("/settings/users/oidc/new", "/settings/users/oidc/edit/")
+        || on("/settings/applications/new", "/settings/applications/edit/")
 }
 
 /// A Content-Security-Policy that allows only our own script (by this response's nonce),

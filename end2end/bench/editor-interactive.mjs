@@ -7,8 +7,8 @@
 // `rounds` times each:
 // - the sign-in page: from navigation start to its load event;
 // - the provider editor (/settings/users/oidc/new, signed in as an administrator): from
-//   navigation start until the slug follows a typed name, which needs the island live (its
-//   bundle fetched, compiled and hydrated). A name is typed again until the slug follows,
+//   navigation start until the slug follows a typed name, which needs the editors' script
+//   live (its bundle fetched, compiled and run). A name is typed again until the slug follows,
 //   so the time is when a person typing would first have seen it work.
 // Both are read from the page's own clock (performance.now(), zero at navigation start).
 // Prints JSON: { login_ms, editor_ms, samples } (medians).

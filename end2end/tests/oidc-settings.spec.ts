@@ -113,6 +113,21 @@ test("add a provider through the editor", async ({ page }, testInfo) => {
   await expect(page.locator("body")).not.toContainText("basic-secret");
 });
 
+test("Enter in a field saves, and does not start a test sign-in", async ({ page }, testInfo) => {
+  await goto(page, testInfo, "/settings/users/oidc/new");
+  // Filled (the browser checks required fields first) with an issuer the server refuses.
+  await fillByLabel(page, {
+    "Provider Name": "Enter",
+    "Provider Slug": "enter",
+    "Issuer URL": "http://idp.example.com",
+    "Client ID": "x",
+    "Client Secret": "y",
+  });
+  await page.getByLabel("Client ID").press("Enter");
+  await expect(page.locator(ids.editorError)).toContainText("Please correct the highlighted fields");
+  await expect(page).toHaveURL(/\/settings\/users\/oidc\/new$/);
+});
+
 test("an unreachable issuer needs confirmation; edit, reorder, delete", async ({ page }, testInfo) => {
   await goto(page, testInfo, "/settings/users/oidc/new");
   const offline = {

@@ -1,7 +1,8 @@
-//! The browser bundle: the islands of the server-rendered pages (`app::components::island`).
+//! The browser bundle: the editors' script (`app::components::live_form`), on the pages that
+//! show an editor; their Leptos parts are modules of their own, fetched when first used.
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    app::components::island::hydrate();
+    app::components::live_form::start();
 }

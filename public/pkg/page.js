@@ -1,7 +1,7 @@
 // What a page does in the browser without WebAssembly (issue 20): every page but the
 // sign-in page loads this one module, with the page's CSP nonce (app/src/lib.rs). Only the
-// provider and application editors are islands that load the app's wasm
-// (app/src/components/island.rs); everything here is plain DOM and the browser's Intl.
+// provider and application editors load the app's wasm, their script
+// (app/src/components/live_form.rs); everything here is plain DOM and the browser's Intl.
 //
 // 1. Times people read. The server renders each moment as <time data-moment datetime="…Z">
 // with UTC minutes as its text (app/src/components/moment.rs), which is what a page says
@@ -39,7 +39,7 @@ function show(el) {
   const date = new Date(el.getAttribute("datetime"));
   if (Number.isNaN(date.getTime())) return;
   const text = words(date);
-  // The text node is changed in place, not replaced: an island's hydration claims it.
+  // The text node is changed in place, not replaced: a view that renders it keeps it.
   const node = el.firstChild;
   if (node && node.nodeType === Node.TEXT_NODE) {
     if (node.nodeValue !== text) node.nodeValue = text;
@@ -56,8 +56,8 @@ function showAll(root) {
 }
 
 showAll(document);
-// Moments an island renders later get the same treatment, and so does a moment whose text
-// an island's hydration writes back. A write of ours that
+// Moments a script renders later get the same treatment, and so does a moment whose text
+// a view writes back. A write of ours that
 // changes nothing is not made, so our own writes end the round.
 new MutationObserver((records) => {
   for (const r of records) {
@@ -70,7 +70,7 @@ new MutationObserver((records) => {
 setInterval(() => showAll(document), 30_000);
 
 // 2. Copy buttons (app/src/components/copy_button.rs): a button with data-copy="ID" copies
-// the current value of the element ID (an input's value, else its text), so a value an island
+// the current value of the element ID (an input's value, else its text), so a value a script
 // keeps up to date (the editor's redirect URIs follow the slug) is copied as shown. Without
 // JavaScript the value is selectable by hand.
 document.addEventListener("click", async (ev) => {
@@ -87,8 +87,9 @@ document.addEventListener("click", async (ev) => {
   }
 });
 
-// 3. Tests wait for html[data-hydrated] to know a page is live: an island sets it once it
-// hydrated (app/src/components/island.rs); a page without one is live once this ran.
-if (!document.querySelector("leptos-island")) {
+// 3. Tests wait for html[data-hydrated] to know a page is live: an editor's script sets it
+// once it took the form over (app/src/components/live_form.rs); another page is live once
+// this ran.
+if (!document.querySelector("form[data-editor]")) {
   document.documentElement.setAttribute("data-hydrated", "true");
 }

@@ -1,50 +1,57 @@
 //! The application editor: name, URLs, icon and who may open it, validated as the admin
-//! types by the same function the server runs before saving (`AppDraft::validate`).
-//! Without JavaScript it is a plain form: the server's errors come back beside the fields.
+//! types by the same function the server runs before saving (`AppDraft::validate`). Rendered
+//! on the server; in the browser the editor's script (`components::live_form`) checks it
+//! live. Without JavaScript it is a plain form: the server's errors come back beside the
+//! fields.
 
-use crate::api::apps::SaveApp;
-use crate::components::app_icon::AppIcon;
 use crate::components::draft_editor::{
-    Draft, DraftCheck, DraftField, DraftLogo, DraftRadio, Editor, EditorActions, EditorCard, flag,
-    text,
+    DraftCheck, DraftField, DraftLogo, DraftRadio, Editor, flag, text,
 };
 use crate::components::field::Radio;
-use crate::components::island::{FormPost, island_form};
+use crate::components::live_form::{EditorKind, LiveForm};
+use crate::components::logo_field::LogoKind;
 use crate::error::AppError;
-use crate::ids;
 use leptos::prelude::*;
 use portcullis::apps::client::AuthMethod;
 use portcullis::apps::{Access, AppDraft};
-use portcullis::field::FieldError;
 
 /// The draft of this editor's `text!` fields.
 type Edited = AppDraft;
 
-impl Draft for AppDraft {
-    type Context = ();
+/// The form in the browser (`components::live_form`).
+#[cfg(feature = "hydrate")]
+mod live {
+    use crate::components::live_form::Draft;
+    use portcullis::apps::AppDraft;
+    use portcullis::field::FieldError;
 
-    fn errors(&self, _: &()) -> Vec<FieldError> {
-        self.validate().err().unwrap_or_default()
-    }
+    impl Draft for AppDraft {
+        /// The plain-http image origin the server allows for icons (the icon mirror), if any.
+        type Context = Option<String>;
 
-    /// Who may open it decides whether the users are needed.
-    fn left_with(field: &str, _: &()) -> &'static [&'static str] {
-        match field {
-            "access" => &["users"],
-            _ => &[],
+        fn errors(mut self, http_image_origin: &Option<String>) -> Vec<FieldError> {
+            self.http_image_origin = http_image_origin.clone();
+            self.validate().err().unwrap_or_default()
+        }
+
+        /// Who may open it decides whether the users are needed.
+        fn left_with(field: &str, _: &Option<String>) -> &'static [&'static str] {
+            match field {
+                "access" => &["users"],
+                _ => &[],
+            }
         }
     }
 }
 
-/// The application editor, an island (`components::island`): its alert shows the last
-/// save's error, or `flash`, the one a post without JavaScript left.
-#[island(lazy)]
+/// The application editor: its form, with its alert (the last save's error, or `flash`, the
+/// one a post without JavaScript left).
+#[component]
 pub fn AppEditor(
     draft: AppDraft,
     /// Empty for a new application.
     id: String,
-    /// The plain-http image origin the server allows for icons (the icon mirror), if any,
-    /// so that the live check agrees with the server's.
+    /// The plain-http image origin the server allows for icons (the icon mirror), if any.
     http_image_origin: Option<String>,
     flash: Option<AppError>,
     /// The stored client secret's first characters (`None`: none, or not a client).
@@ -54,21 +61,13 @@ pub fn AppEditor(
     /// What the application is given as its provider's discovery URL.
     discovery_url: String,
 ) -> impl IntoView {
-    let (save, alert) = island_form::<SaveApp>(flash, ids::APP_EDITOR_ERROR);
     let creating = id.is_empty();
     // Settings of later slices the form does not show yet: posted back as they are.
     let kept = [(
         "draft[backchannel_logout_uri]",
         draft.client.backchannel_logout_uri.clone(),
     )];
-    Editor::provide(
-        AppDraft {
-            http_image_origin,
-            ..draft
-        },
-        (),
-        alert,
-    );
+    Editor::provide(draft, &flash);
     let title = if creating {
         "Add Application"
     } else {
@@ -86,8 +85,7 @@ pub fn AppEditor(
         None => "A client secret is made when a client that uses one is saved, and shown once on the applications list.".to_owned(),
     };
     view! {
-        <EditorCard id=ids::APP_EDITOR title alert>
-            <FormPost form=save>
+        <LiveForm kind=EditorKind::App title cx=http_image_origin flash>
                 <input type="hidden" name="id" value=id/>
                 <DraftField field=text!(name) label="Name" hint="Shown on the start page." required=true/>
                 <DraftField
@@ -99,7 +97,7 @@ pub fn AppEditor(
                     hint="One per line: where the application is reached, as scheme and host, with a path prefix if it shares its host (https://home.example/media). The start page links to the first."
                     hint_describes=true
                 />
-                <DraftLogo field=text!(icon) label="Icon" preview=|icon| view! { <AppIcon icon size=32/> }.into_any()/>
+                <DraftLogo field=text!(icon) kind=LogoKind::App/>
                 <DraftRadio field=text!(access) legend="Who may open it" options=access_options/>
                 <div class="grid-2">
                     <DraftField field=text!(users) label="Users" hint="For \"Listed users and groups\": usernames, comma-separated." autocomplete="off"/>
@@ -149,8 +147,6 @@ pub fn AppEditor(
                     <DraftCheck field=flag!(client.device_flow) label="Devices without a browser" hint="TV apps and command-line tools may sign in with a code typed at /device (the device authorization grant)."/>
                     {kept.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
                 </fieldset>
-                <EditorActions cancel="/settings/applications" save_id=ids::SAVE_APP pending=save.pending()/>
-            </FormPost>
-        </EditorCard>
+        </LiveForm>
     }
 }

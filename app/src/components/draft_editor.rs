@@ -1,34 +1,22 @@
-//! The editors' machinery, one for the application and the provider editor: the draft as one
-//! value, its fields bound to it, validated as the admin types by the same function the
-//! server runs before saving. A field's live errors show once the admin has left it; the
-//! server's errors of the last save (or of a post without JavaScript) show at once. Without
-//! JavaScript an editor is a plain form posting `draft[<field>]`.
+//! The editors' fields, rendered on the server: the application and the provider editor
+//! are forms of text, yes/no and choice fields, each posting `draft[<field>]` as the draft's
+//! deserialiser reads it, with the errors of the last post beside them. In the browser the
+//! editors' script (`components::live_form`) checks them as the admin types; without
+//! JavaScript an editor is a plain form.
 
-use crate::components::field::{Bound, Checkbox, Radio, RadioGroup, TextField, TextFieldProps};
-use crate::components::logo_field::LogoField;
-use crate::components::page::Alert;
+use crate::components::field::{Checkbox, Radio, RadioGroup, TextField, TextFieldProps};
+use crate::components::logo_field::{LogoField, LogoKind};
+use crate::error::AppError;
 use leptos::prelude::*;
 use portcullis::field::{FieldError, message_for};
 
-/// A draft an editor edits: a value of text and yes/no fields, judged as a whole.
-pub trait Draft: Clone + Send + Sync + 'static {
-    /// What the editor knows besides the draft and needs to judge or fill it (the
-    /// provider's mode, issuer policy and stored identity).
-    type Context: Send + Sync + 'static;
-
-    /// The draft's errors as it stands, named by field.
-    fn errors(&self, cx: &Self::Context) -> Vec<FieldError>;
-
-    /// Sets a text field as typed. A draft whose fields fill others does that here.
-    fn set(&mut self, field: DraftText<Self>, value: String, _cx: &Self::Context) {
-        *(field.get_mut)(self) = value;
-    }
-
-    /// The fields whose errors show once `field` is left, besides its own (a rule that
-    /// joins two fields speaks as soon as either is left).
-    fn left_with(_field: &str, _cx: &Self::Context) -> &'static [&'static str] {
-        &[]
-    }
+/// The field errors of the last post, shown beside the fields: those of `flash`, the error
+/// a post without JavaScript left (the editors' script takes over from there).
+pub fn posted_errors(flash: &Option<AppError>) -> Vec<FieldError> {
+    flash
+        .as_ref()
+        .map(|e| e.field_errors().to_vec())
+        .unwrap_or_default()
 }
 
 /// One text field of a draft: its name (posted as `draft[name]`, the name its errors carry)
@@ -36,7 +24,6 @@ pub trait Draft: Clone + Send + Sync + 'static {
 pub struct DraftText<D> {
     pub name: &'static str,
     pub get: fn(&D) -> &String,
-    pub get_mut: fn(&mut D) -> &mut String,
 }
 
 /// One yes/no field of a draft: its name (posted as `draft[name]=true` when checked) and
@@ -44,7 +31,6 @@ pub struct DraftText<D> {
 pub struct DraftFlag<D> {
     pub name: &'static str,
     pub get: fn(&D) -> bool,
-    pub set: fn(&mut D, bool),
 }
 
 // Copy whatever the draft is (a derive would ask it of `D`).
@@ -68,21 +54,18 @@ macro_rules! text {
         $crate::components::draft_editor::DraftText::<Edited> {
             name: stringify!($field),
             get: |d| &d.client.$field,
-            get_mut: |d| &mut d.client.$field,
         }
     };
     (settings.$field:ident) => {
         $crate::components::draft_editor::DraftText::<Edited> {
             name: stringify!($field),
             get: |d| &d.settings.$field,
-            get_mut: |d| &mut d.settings.$field,
         }
     };
     ($field:ident) => {
         $crate::components::draft_editor::DraftText::<Edited> {
             name: stringify!($field),
             get: |d| &d.$field,
-            get_mut: |d| &mut d.$field,
         }
     };
 }
@@ -93,112 +76,72 @@ macro_rules! flag {
         $crate::components::draft_editor::DraftFlag::<Edited> {
             name: stringify!($field),
             get: |d| d.client.$field,
-            set: |d, v| d.client.$field = v,
         }
     };
     (settings.$field:ident) => {
         $crate::components::draft_editor::DraftFlag::<Edited> {
             name: stringify!($field),
             get: |d| d.settings.$field,
-            set: |d, v| d.settings.$field = v,
         }
     };
     ($field:ident) => {
         $crate::components::draft_editor::DraftFlag::<Edited> {
             name: stringify!($field),
             get: |d| d.$field,
-            set: |d, v| d.$field = v,
         }
     };
 }
 
 pub(crate) use {flag, text};
 
-/// An editor's state: the draft as one value, which fields were left (validated live from
-/// then on), and the errors beside the fields. Provided to the fields below the editor.
-pub struct Editor<D: Draft> {
-    pub draft: RwSignal<D>,
-    touched: RwSignal<Vec<&'static str>>,
-    /// The server's errors of the last save, then the live ones of the fields left.
-    pub errors: Signal<Vec<FieldError>>,
-    cx: StoredValue<D::Context>,
+/// An editor's draft as the page shows it, and the errors of the last post beside its
+/// fields. Provided to the fields below the editor.
+pub struct Editor<D: Send + Sync + 'static> {
+    draft: StoredValue<D>,
+    errors: Signal<Vec<FieldError>>,
 }
 
-impl<D: Draft> Clone for Editor<D> {
+impl<D: Send + Sync + 'static> Clone for Editor<D> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<D: Draft> Copy for Editor<D> {}
+impl<D: Send + Sync + 'static> Copy for Editor<D> {}
 
-impl<D: Draft> Editor<D> {
-    /// Starts editing `draft` and provides the editor to the [`DraftField`]s and
-    /// [`DraftCheck`]s below. `alert` is the page's: its field errors are the server's.
-    pub fn provide(draft: D, cx: D::Context, alert: Alert) -> Self {
-        let draft = RwSignal::new(draft);
-        let cx = StoredValue::new(cx);
-        let touched = RwSignal::new(Vec::<&'static str>::new());
-        let live = Memo::new(move |_| draft.with(|d| cx.with_value(|cx| d.errors(cx))));
-        let server = alert.field_errors();
-        let errors = Signal::derive(move || {
-            let mut errors = server.get();
-            touched.with(|t| {
-                live.with(|live| {
-                    errors.extend(
-                        live.iter()
-                            .filter(|e| t.contains(&e.field.as_str()))
-                            .cloned(),
-                    )
-                })
-            });
-            errors
-        });
+impl<D: Send + Sync + 'static> Editor<D> {
+    /// Shows `draft` with the errors of the last post (`flash`, [`posted_errors`]) beside its
+    /// fields, to the [`DraftField`]s, [`DraftCheck`]s and [`DraftRadio`]s below.
+    pub fn provide(draft: D, flash: &Option<AppError>) -> Self {
         let editor = Editor {
-            draft,
-            touched,
-            errors,
-            cx,
+            draft: StoredValue::new(draft),
+            errors: Signal::stored(posted_errors(flash)),
         };
         provide_context(editor);
         editor
     }
 
     /// The editor of the draft above.
-    pub fn get() -> Self {
+    fn get() -> Self {
         expect_context()
     }
 
-    /// Shows `field`'s live errors from now on (and those of the fields it joins).
-    pub fn touch(self, field: &'static str) {
-        if !self.touched.with_untracked(|t| t.contains(&field)) {
-            self.touched.update(|t| t.push(field));
-        }
-        for &other in self.cx.with_value(|cx| D::left_with(field, cx)) {
-            self.touch(other);
-        }
+    /// The value of `field` as the page shows it.
+    fn text(self, field: DraftText<D>) -> String {
+        self.draft.with_value(|d| (field.get)(d).clone())
     }
 
-    pub fn bind(self, field: DraftText<D>) -> Bound {
-        Bound {
-            value: Signal::derive(move || self.draft.with(|d| (field.get)(d).clone())),
-            set: Callback::new(move |v| {
-                self.draft
-                    .update(|d| self.cx.with_value(|cx| d.set(field, v, cx)))
-            }),
-            touch: Callback::new(move |()| self.touch(field.name)),
-        }
-    }
-
-    /// The message of `field`'s error being shown, if any.
+    /// The message of `field`'s error, if any.
     pub fn error(self, field: &'static str) -> Signal<Option<String>> {
-        let errors = self.errors;
-        Signal::derive(move || errors.with(|e| message_for(e, field).map(str::to_owned)))
+        let message = self
+            .errors
+            .with_untracked(|e| message_for(e, field).map(str::to_owned));
+        Signal::stored(message)
     }
 }
 
-/// A text field of the draft: [`TextField`] bound to `field`, posted as `draft[name]`.
+/// A text field of the draft: [`TextField`] with `field`'s value, posted as `draft[name]`.
 #[component]
-pub fn DraftField<D: Draft>(
+pub fn DraftField<D: Send + Sync + 'static>(
     field: DraftText<D>,
     label: &'static str,
     #[prop(default = "text")] kind: &'static str,
@@ -209,9 +152,12 @@ pub fn DraftField<D: Draft>(
     #[prop(optional)] required: bool,
     #[prop(optional)] readonly: bool,
     #[prop(optional)] rows: u32,
-    #[prop(optional, into)] before: Option<ViewFnOnce>,
-    #[prop(optional, into)] after: Option<ViewFnOnce>,
-    #[prop(optional)] children: Option<Children>,
+    /// Shown after the input, on its row (e.g. a button that acts on the value).
+    #[prop(optional, into)]
+    after: Option<ViewFnOnce>,
+    /// Shown below the hint and the error.
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     let editor = Editor::<D>::get();
     // The props as they are: the optional ones stay unset when unset here.
@@ -227,59 +173,44 @@ pub fn DraftField<D: Draft>(
         hint,
         hint_describes,
         errors: editor.errors,
-        bound: Some(editor.bind(field)),
+        bound: None,
         node_ref: None,
-        initial: None,
+        initial: Some(editor.text(field)),
         rows,
-        before,
+        before: None,
         after,
         children,
     })
 }
 
-/// The logo (or icon) of the draft: [`LogoField`] bound to `field`, posted as `draft[name]`.
+/// The logo (or icon) of the draft: [`LogoField`] with `field`'s value.
 #[component]
-pub fn DraftLogo<D: Draft>(
-    field: DraftText<D>,
-    label: &'static str,
-    /// The preview of a value (an empty value shows the caller's generic mark).
-    preview: fn(String) -> AnyView,
-) -> impl IntoView {
+pub fn DraftLogo<D: Send + Sync + 'static>(field: DraftText<D>, kind: LogoKind) -> impl IntoView {
     let editor = Editor::<D>::get();
-    view! {
-        <LogoField name=field.name label group="draft" bound=editor.bind(field) errors=editor.errors preview/>
-    }
+    view! { <LogoField kind value=editor.text(field) errors=editor.errors/> }
 }
 
-/// A checkbox of the draft: [`Checkbox`] bound to `field`, posted as `draft[name]`.
+/// A checkbox of the draft: [`Checkbox`], checked as `field` is, posted as `draft[name]`.
 #[component]
-pub fn DraftCheck<D: Draft>(
+pub fn DraftCheck<D: Send + Sync + 'static>(
     field: DraftFlag<D>,
     label: &'static str,
     hint: &'static str,
 ) -> impl IntoView {
-    let draft = Editor::<D>::get().draft;
-    view! {
-        <Checkbox
-            name=format!("draft[{}]", field.name)
-            label
-            hint
-            checked=Signal::derive(move || draft.with(|d| (field.get)(d)))
-            on_change=Callback::new(move |on| draft.update(|d| (field.set)(d, on)))
-        />
-    }
+    let checked = Editor::<D>::get().draft.with_value(|d| (field.get)(d));
+    view! { <Checkbox name=format!("draft[{}]", field.name) label hint checked/> }
 }
 
-/// A choice among `options` for a text field of the draft ([`RadioGroup`] bound to `field`),
-/// posted as `draft[name]`; its errors show once a choice is made.
+/// A choice among `options` for a text field of the draft ([`RadioGroup`]), posted as
+/// `draft[name]`.
 #[component]
-pub fn DraftRadio<D: Draft>(
+pub fn DraftRadio<D: Send + Sync + 'static>(
     field: DraftText<D>,
     legend: &'static str,
     options: Vec<Radio>,
 ) -> impl IntoView {
     let editor = Editor::<D>::get();
-    let current = editor.draft.with_untracked(|d| (field.get)(d).clone());
+    let current = editor.text(field);
     let selected = options
         .iter()
         .find(|o| o.value == current.trim())
@@ -287,44 +218,16 @@ pub fn DraftRadio<D: Draft>(
         .map(|o| o.value)
         .unwrap_or_default();
     view! {
-        <RadioGroup
-            name=field.name
-            group="draft"
-            legend
-            options
-            selected
-            error=editor.error(field.name)
-            on_change=Callback::new(move |value: &'static str| {
-                editor.draft.update(|d| *(field.get_mut)(d) = value.to_owned());
-                editor.touch(field.name);
-            })
-        />
+        <RadioGroup name=field.name group="draft" legend options selected error=editor.error(field.name)/>
     }
 }
 
-/// An editor's card: its title, the page's messages, and the form.
-#[component]
-pub fn EditorCard(
-    id: &'static str,
-    title: &'static str,
-    alert: Alert,
-    children: Children,
-) -> impl IntoView {
-    view! {
-        <section class="card editor" id=id>
-            <h1>{title}</h1>
-            {alert.view()}
-            {children()}
-        </section>
-    }
-}
-
-/// An editor's Cancel (back to `cancel`) and Save buttons; Save is disabled while it runs.
+/// An editor's Cancel (back to `cancel`) and Save buttons (the editor's script disables
+/// Save while a save runs).
 #[component]
 pub fn EditorActions(
     cancel: &'static str,
     save_id: &'static str,
-    #[prop(into)] pending: Signal<bool>,
     /// Save posts `confirm=false` (the editor asks before some saves; "Save anyway" posts
     /// `confirm=true`).
     #[prop(optional)]
@@ -339,9 +242,8 @@ pub fn EditorActions(
                 value=confirm.then_some("false")
                 class="primary"
                 id=save_id
-                disabled=move || pending.get()
             >
-                {move || if pending.get() { "Saving…" } else { "Save" }}
+                "Save"
             </button>
         </div>
     }

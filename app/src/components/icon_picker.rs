@@ -51,7 +51,6 @@ pub fn load_catalogue(state: RwSignal<CatalogueState>) {
     });
 }
 
-#[cfg(feature = "hydrate")]
 async fn fetch_catalogue() -> Result<Catalogue, String> {
     #[derive(serde::Deserialize)]
     struct ApiError {
@@ -78,11 +77,6 @@ async fn fetch_catalogue() -> Result<Catalogue, String> {
     }
 }
 
-#[cfg(not(feature = "hydrate"))]
-async fn fetch_catalogue() -> Result<Catalogue, String> {
-    Err("The icon catalogue is loaded in the browser.".into())
-}
-
 /// A labelled select over `options`, bound to `value`: each option sends `key` and shows
 /// `name`; what comes back is read with `parse` (the default when it is not an option).
 fn choice<T>(
@@ -107,48 +101,46 @@ where
     }
 }
 
-#[component]
-pub fn IconPicker(
-    /// Whether the dialog is shown.
-    open: RwSignal<bool>,
-    /// Sets the Logo field's value to the picked image's URL.
-    logo: Callback<String>,
-    /// The Logo field, which gets focus back on close.
-    logo_field: NodeRef<Input>,
-    catalogue: RwSignal<CatalogueState>,
-) -> impl IntoView {
-    let close = Callback::new(move |()| {
-        open.set(false);
-        if let Some(field) = logo_field.get_untracked() {
-            let _ = field.focus();
-        }
-    });
-    // The dialog shows once its module is there: `preload` has usually fetched it by the
-    // click. (A `Suspense` fallback for a slower first open would put 3.5 KB on every
-    // editor's first load.)
-    view! {
-        <Show when=move || open.get()>
-            {move || Suspend::new(dialog(logo, catalogue, close))}
-        </Show>
-    }
-}
-
-/// Starts fetching the dialog's module when someone is about to open it (the pointer on
-/// the Search icons button, or focus on it), so that it is usually there by the click.
-pub fn preload() {
-    let _ = lazy_preload!(dialog);
-}
-
-/// The dialog and the search behind it, fetched the first time someone opens it: in the
-/// browser bundle a module of its own (`#[lazy]`, split by `scripts/build.sh`), so that an
-/// editor's first load carries none of it.
+/// Opens the picker in `root` (the logo field's), filling the input `field` with the chosen
+/// image's URL; focus returns to it on close. The dialog and the search behind it are a
+/// module of their own (`#[lazy]`, split by `scripts/build.sh`), fetched the first time
+/// someone opens it (or is about to: [`preload`]), so that an editor's first load carries
+/// none of it. The dialog exists only in the browser (it needs the catalogue, fetched on
+/// first open), so server-rendered pages never contain it.
 #[lazy]
-fn dialog(
-    logo: Callback<String>,
-    catalogue: RwSignal<CatalogueState>,
-    close: Callback<()>,
-) -> AnyView {
-    view! { <Dialog logo catalogue close=move || close.run(())/> }.into_any()
+pub fn open(root: web_sys::HtmlElement, field: &'static str) {
+    use crate::components::live_form::browser::{by_id, put};
+    thread_local! {
+        /// The picker, once mounted: opening again shows it again.
+        static SHOWN: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+    }
+    if let Some(shown) = SHOWN.with(std::cell::Cell::get) {
+        shown.set(true);
+        return;
+    }
+    leptos::mount::mount_to(root, move || {
+        let shown = RwSignal::new(true);
+        SHOWN.with(|s| s.set(Some(shown)));
+        let catalogue = RwSignal::new(CatalogueState::default());
+        let logo = Callback::new(move |url: String| put(field, &url));
+        let close = move || {
+            shown.set(false);
+            if let Some(input) = by_id::<web_sys::HtmlElement>(field) {
+                let _ = input.focus();
+            }
+        };
+        view! {
+            <Show when=move || shown.get()>
+                <Dialog logo catalogue close/>
+            </Show>
+        }
+    })
+    .forget();
+}
+
+/// Starts fetching the picker's module when someone is about to open it.
+pub fn preload() {
+    let _ = lazy_preload!(open);
 }
 
 #[component]
@@ -411,7 +403,6 @@ fn option_id(pos: usize) -> String {
     format!("icon-option-{pos}")
 }
 
-#[cfg(feature = "hydrate")]
 fn scroll_into_view(id: &str) {
     // After the render that may have added the option.
     let id = id.to_owned();
@@ -424,11 +415,7 @@ fn scroll_into_view(id: &str) {
     });
 }
 
-#[cfg(not(feature = "hydrate"))]
-fn scroll_into_view(_id: &str) {}
-
 /// Tab and Shift+Tab wrap around inside the dialog instead of leaving it.
-#[cfg(feature = "hydrate")]
 fn trap_focus(dialog: &web_sys::HtmlDivElement, ev: &leptos::ev::KeyboardEvent) {
     use leptos::wasm_bindgen::JsCast;
     let Ok(nodes) = dialog.query_selector_all("input, select, button, a[href]") else {
@@ -454,6 +441,3 @@ fn trap_focus(dialog: &web_sys::HtmlDivElement, ev: &leptos::ev::KeyboardEvent) 
         let _ = first.focus();
     }
 }
-
-#[cfg(not(feature = "hydrate"))]
-fn trap_focus(_dialog: &leptos::web_sys::HtmlDivElement, _ev: &leptos::ev::KeyboardEvent) {}

@@ -81,7 +81,7 @@ pub struct Alert {
 
 impl Alert {
     /// The messages: `errors` (the actions' latest) before `flash`, and no notice (a page
-    /// with one sets it; an island never has one).
+    /// with one sets it).
     pub fn new(
         errors: Signal<Option<AppError>>,
         flash: Option<AppError>,

@@ -1,26 +1,28 @@
 //! The provider editor: every field of the reference, validated as the admin types by the
-//! same function the server runs before saving.
+//! same function the server runs before saving. Rendered on the server; in the browser the
+//! editor's script (`components::live_form`) checks it live, fills the slug from the name
+//! and the URLs to register from the slug, and runs Test connection ([`attach`]), whose
+//! report is a component fetched with its first use.
 
-use crate::api::providers::{SaveProvider, TestConnection};
 use crate::components::copy_button::CopyValue;
 use crate::components::draft_editor::{
-    Draft, DraftCheck, DraftField, DraftLogo, DraftRadio, DraftText, Editor, EditorActions,
-    EditorCard, flag, text,
+    DraftCheck, DraftField, DraftLogo, DraftRadio, Editor, flag, text,
 };
 use crate::components::field::{Radio, Select};
-use crate::components::island::{FormPost, island_form};
-use crate::components::provider_logo::ProviderLogo;
+use crate::components::live_form::{EditorKind, LiveForm};
+use crate::components::logo_field::LogoKind;
 use crate::error::AppError;
 use crate::ids;
 use leptos::prelude::*;
-use portcullis::field::FieldError;
-use portcullis::provider::{ConnectionReport, IssuerPolicy, Mode, ProviderDraft, slugify};
+#[cfg(feature = "hydrate")]
+use portcullis::provider::ConnectionReport;
+use portcullis::provider::{IssuerPolicy, Mode, ProviderDraft, slugify};
 use portcullis::second_factor::ProviderFactors;
 use serde::{Deserialize, Serialize};
+use std::cell::Cell;
 
-/// The editor's data, handed to the island in the page as JSON: nothing secret (the
-/// secret's presence only).
-#[derive(Clone, Serialize, Deserialize)]
+/// The editor's data: nothing secret (the secret's presence only).
+#[derive(Clone)]
 pub struct EditorProps {
     pub draft: ProviderDraft,
     /// The plain-http image origin the server allows for logos, if any (not part of the
@@ -36,111 +38,154 @@ pub struct EditorProps {
 /// The draft of this editor's `text!` and `flag!` fields.
 type Edited = ProviderDraft;
 
-/// What the provider editor knows besides the draft.
-pub struct ProviderContext {
-    mode: Mode,
+/// What the form's script knows besides the form, handed to it in the page as JSON.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ProviderRules {
+    updating: bool,
     policy: IssuerPolicy,
+    http_image_origin: Option<String>,
     /// The issuer and client ID the stored secret was saved with (when editing).
     stored: (String, String),
-    /// The name fills the slug until the slug is typed by hand (or the provider exists).
-    slug_typed: RwSignal<bool>,
+    /// The slug was typed (or the provider exists): the name no longer fills it.
+    slug_typed: Cell<bool>,
+    /// The login page's URL: each provider's redirect URI is it and the slug.
+    redirect_uri: String,
 }
 
-impl Draft for ProviderDraft {
-    type Context = ProviderContext;
-
-    fn errors(&self, cx: &ProviderContext) -> Vec<FieldError> {
-        let mut errors = self.validate(cx.mode, cx.policy).err().unwrap_or_default();
-        // The server's rule for a stored secret (`providers::update` runs it too).
-        if cx.mode == Mode::Update
-            && !errors.iter().any(|e| e.field == "client_secret")
-            && let Err(e) = portcullis::provider::check_stored_secret(
-                (&cx.stored.0, &cx.stored.1),
-                &self.issuer_url,
-                &self.client_id,
-                &self.client_secret,
-            )
-        {
-            errors.push(e);
+impl ProviderRules {
+    #[cfg(feature = "hydrate")]
+    fn mode(&self) -> Mode {
+        if self.updating {
+            Mode::Update
+        } else {
+            Mode::Create
         }
-        errors
     }
 
-    fn set(&mut self, field: DraftText<Self>, value: String, cx: &ProviderContext) {
-        if field.name == "slug" {
-            cx.slug_typed.set(true);
-        } else if field.name == "name" && !cx.slug_typed.get_untracked() {
-            self.slug = slugify(&value);
-        }
-        *(field.get_mut)(self) = value;
-    }
-
-    /// A new issuer or client ID needs the secret again: say so beside the secret as soon
-    /// as either is left (an empty secret is otherwise fine when editing).
-    fn left_with(field: &str, cx: &ProviderContext) -> &'static [&'static str] {
-        match field {
-            "issuer_url" | "client_id" if cx.mode == Mode::Update => &["client_secret"],
-            _ => &[],
-        }
+    /// The URLs the provider is told to register, for `slug`: redirect, post-logout and
+    /// back-channel logout.
+    fn urls(&self, slug: &str) -> [(&'static str, String); 3] {
+        let base = &self.redirect_uri;
+        let public = base.strip_suffix("/login").unwrap_or(base);
+        [
+            (
+                ids::REDIRECT_URI,
+                if slug.is_empty() {
+                    base.clone()
+                } else {
+                    format!("{base}/{slug}")
+                },
+            ),
+            (ids::POST_LOGOUT_URI, format!("{base}/{slug}/signed-out")),
+            (
+                ids::BACKCHANNEL_LOGOUT_URI,
+                format!("{public}/api/v1/oidc/{slug}/backchannel-logout"),
+            ),
+        ]
     }
 }
 
-/// The provider editor, an island (`components::island`): its alert shows the last save's
-/// error, or `flash`, the one a post without JavaScript left.
-#[island(lazy)]
+/// The slug as it will be saved: typed, or made from the name.
+fn slug_of(slug: &str, name: &str) -> String {
+    if slug.trim().is_empty() {
+        slugify(name)
+    } else {
+        slug.trim().to_owned()
+    }
+}
+
+/// The form in the browser (`components::live_form`).
+#[cfg(feature = "hydrate")]
+mod live {
+    use super::{ProviderRules, slug_of};
+    use crate::components::live_form::{Draft, FormFields};
+    use portcullis::field::FieldError;
+    use portcullis::provider::{Mode, ProviderDraft, slugify};
+
+    impl Draft for ProviderDraft {
+        type Context = ProviderRules;
+
+        fn errors(mut self, rules: &ProviderRules) -> Vec<FieldError> {
+            self.http_image_origin = rules.http_image_origin.clone();
+            let mode = rules.mode();
+            let mut errors = self.validate(mode, rules.policy).err().unwrap_or_default();
+            // The server's rule for a stored secret (`providers::update` runs it too).
+            if mode == Mode::Update
+                && !errors.iter().any(|e| e.field == "client_secret")
+                && let Err(e) = portcullis::provider::check_stored_secret(
+                    (&rules.stored.0, &rules.stored.1),
+                    &self.issuer_url,
+                    &self.client_id,
+                    &self.client_secret,
+                )
+            {
+                errors.push(e);
+            }
+            errors
+        }
+
+        /// A new issuer or client ID needs the secret again: say so beside the secret as soon
+        /// as either is left (an empty secret is otherwise fine when editing).
+        fn left_with(field: &str, rules: &ProviderRules) -> &'static [&'static str] {
+            match field {
+                "issuer_url" | "client_id" if rules.updating => &["client_secret"],
+                _ => &[],
+            }
+        }
+
+        /// The name fills the slug until the slug is typed; the URLs to register follow it.
+        fn typed(form: &FormFields, field: Option<&str>, rules: &ProviderRules) {
+            match field {
+                Some("slug") => rules.slug_typed.set(true),
+                // What was typed before the script ran: a slug is the admin's own.
+                None if !form.value("slug").trim().is_empty() => rules.slug_typed.set(true),
+                Some("name") | None if !rules.slug_typed.get() => {
+                    form.set_value("slug", &slugify(&form.value("name")));
+                }
+                _ => {}
+            }
+            for (id, url) in rules.urls(&slug_of(&form.value("slug"), &form.value("name"))) {
+                form.show(id, &url);
+            }
+        }
+    }
+}
+
+/// The provider editor: its form, with its alert (the last save's error, or `flash`, the one
+/// a post without JavaScript left), and "Save anyway" when the server asks.
+#[component]
 pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoView {
-    let (save, alert) = island_form::<SaveProvider>(flash, ids::EDITOR_ERROR);
     let EditorProps {
-        mut draft,
+        draft,
         http_image_origin,
         original_slug,
         has_secret,
         redirect_uri,
         policy,
     } = props;
-    draft.http_image_origin = http_image_origin;
-    let logout_base = redirect_uri.clone();
     let mode = if original_slug.is_empty() {
         Mode::Create
     } else {
         Mode::Update
     };
-    let initial_auth_method = draft.settings.token_auth_method.clone();
-    let cx = ProviderContext {
-        mode,
+    let rules = ProviderRules {
+        updating: mode == Mode::Update,
         policy,
+        http_image_origin,
         stored: (draft.issuer_url.clone(), draft.client_id.clone()),
-        slug_typed: RwSignal::new(mode == Mode::Update || !draft.slug.is_empty()),
+        slug_typed: Cell::new(mode == Mode::Update || !draft.slug.is_empty()),
+        redirect_uri,
     };
-    let editor = Editor::provide(draft, cx, alert);
-    let draft = editor.draft;
-    // The slug as it will be saved: typed, or made from the name.
-    let slug_now = move || {
-        draft.with(|d| {
-            if d.slug.trim().is_empty() {
-                slugify(&d.name)
-            } else {
-                d.slug.trim().to_owned()
-            }
-        })
-    };
-
-    let needs_confirmation = move || match alert.error().get() {
-        Some(AppError::NeedsConfirmation(msg)) => Some(msg),
-        _ => None,
-    };
-    let test = Action::new_local(move |(issuer, scopes): &(String, String)| {
-        test_connection_from_browser(issuer.clone(), scopes.clone())
-    });
-
+    let urls = rules.urls(&slug_of(&draft.slug, &draft.name));
+    let initial_auth_method = draft.settings.token_auth_method.clone();
+    let editor = Editor::provide(draft, &flash);
     let title = if mode == Mode::Create {
         "Add Provider"
     } else {
         "Edit Provider"
     };
     view! {
-        <EditorCard id=ids::PROVIDER_EDITOR title alert>
-            <FormPost form=save>
+        <LiveForm kind=EditorKind::Provider title cx=rules flash>
                 <input type="hidden" name="original_slug" value=original_slug.clone()/>
                 <div class="grid-2">
                     <DraftField field=text!(name) label="Provider Name" hint="Shown on the login button." required=true/>
@@ -156,7 +201,7 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                         required=true
                     />
                 </div>
-                <DraftLogo field=text!(logo) label="Logo" preview=|logo| view! { <ProviderLogo logo size=32/> }.into_any()/>
+                <DraftLogo field=text!(logo) kind=LogoKind::Provider/>
                 <DraftField
                     field=text!(issuer_url)
                     label="Issuer URL"
@@ -164,21 +209,12 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                     required=true
                     placeholder="https://sso.example.com/realms/main"
                     hint="Exactly as in the provider's discovery document; a trailing slash matters."
-                    after=move || view! {
-                        <button
-                            type="button"
-                            id=ids::TEST_CONNECTION
-                            disabled=move || test.pending().get()
-                            on:click=move |_| {
-                                let (issuer, scopes) = draft.with_untracked(|d| (d.issuer_url.clone(), d.settings.scopes.clone()));
-                                test.dispatch((issuer, scopes));
-                            }
-                        >
-                            {move || if test.pending().get() { "Testing…" } else { "Test connection" }}
-                        </button>
-                        // A submit of the editor's form to the test route: the values as typed,
-                        // saved or not, with or without JavaScript (the island leaves a submit
-                        // with its own `formaction` to the browser: `IslandForm::submit`).
+                    after=|| view! {
+                        // Test connection is the editors' script's ([`attach`]). Test sign-in
+                        // is a submit of the form to the test route: the values as typed,
+                        // saved or not, with or without JavaScript (the script leaves a submit
+                        // with its own `formaction` to the browser).
+                        <button type="button" id=ids::TEST_CONNECTION>"Test connection"</button>
                         <button
                             type="submit"
                             id=ids::TEST_SIGN_IN
@@ -190,7 +226,7 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                         </button>
                     }
                 >
-                    {move || test.value().get().map(|r| view! { <Report result=r/> })}
+                    <div id=ids::CONNECTION_REPORT_SLOT></div>
                 </DraftField>
                 <div class="grid-2">
                     <DraftField field=text!(client_id) label="Client ID" required=true/>
@@ -250,7 +286,6 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                         })
                         .collect()
                     selected=initial_auth_method
-                    on_change=Callback::new(move |m| draft.update(|d| d.settings.token_auth_method = m))
                     error=editor.error("token_auth_method")
                 >
                     "How Portcullis authenticates at the token endpoint; match the client's setting at the provider."
@@ -261,26 +296,19 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                 <DraftCheck field=flag!(settings.link_by_email) label="Link existing accounts by verified email" hint="Warning: this trusts the provider to verify email addresses. The emails it sets are then trusted for linking and handed on to applications as Remote-Email. A first sign-in whose identity is not linked yet signs in to the local account with the same email, only when the provider says email_verified is true, that account has no identity from this provider yet, it is not an administrator (administrators link by hand), and its email is trusted: set by an administrator, by the user at an account with a password, or by a provider with this setting on. Off, the emails this provider sets link no account and are not sent as Remote-Email."/>
                 <DraftCheck field=flag!(settings.enabled) label="Enabled" hint="Shown on the login page."/>
 
-                // Each provider has its own redirect URI: the login page, then its slug.
-                <CopyValue
-                    value=Signal::derive(move || {
-                        let slug = slug_now();
-                        if slug.is_empty() { redirect_uri.clone() } else { format!("{redirect_uri}/{slug}") }
-                    })
-                    label="Redirect URI (register this at the provider)"
-                    id=ids::REDIRECT_URI
-                />
+                // Each provider has its own redirect URI: the login page, then its slug (the
+                // form's script follows the slug as it is typed).
                 {
-                    let base = logout_base;
-                    let public = base.strip_suffix("/login").unwrap_or(&base).to_owned();
+                    let [(_, redirect), (_, post_logout), (_, backchannel)] = urls;
                     view! {
+                        <CopyValue value=redirect label="Redirect URI (register this at the provider)" id=ids::REDIRECT_URI/>
                         <CopyValue
-                            value=Signal::derive(move || format!("{base}/{}/signed-out", slug_now()))
+                            value=post_logout
                             label="Post-logout redirect URI (register this for \"Sign out at the provider too\")"
                             id=ids::POST_LOGOUT_URI
                         />
                         <CopyValue
-                            value=Signal::derive(move || format!("{public}/api/v1/oidc/{}/backchannel-logout", slug_now()))
+                            value=backchannel
                             label="Back-channel logout URI (register this so the provider can end sessions here)"
                             id=ids::BACKCHANNEL_LOGOUT_URI
                         />
@@ -298,32 +326,73 @@ pub fn ProviderEditor(props: EditorProps, flash: Option<AppError>) -> impl IntoV
                     </dl>
                 </details>
 
-                <EditorActions cancel="/settings/users/oidc" save_id=ids::SAVE_PROVIDER pending=save.pending() confirm=true/>
-                {move || {
-                    needs_confirmation()
-                        .map(|msg| {
-                            view! {
-                                <div class="alert warn" role="alert" id=ids::SAVE_WARNING>
-                                    <p>{msg}</p>
-                                    <button type="submit" name="confirm" value="true" class="danger">
-                                        "Save anyway"
-                                    </button>
-                                </div>
-                            }
-                        })
-                }}
-            </FormPost>
-        </EditorCard>
+        </LiveForm>
     }
 }
 
+/// Test connection in the browser, when the page has the button: the issuer and the scopes
+/// as typed, posted as a form would post them; the report shows below the issuer.
+#[cfg(feature = "hydrate")]
+pub fn attach() {
+    use crate::components::live_form::browser::{busy, by_id, on};
+    use web_sys::{HtmlButtonElement, HtmlElement, HtmlInputElement};
+    let Some(button) = by_id::<HtmlButtonElement>(ids::TEST_CONNECTION) else {
+        return;
+    };
+    on(&button, "pointerenter", |_| {
+        let _ = lazy_preload!(show_report);
+    });
+    on(&button.clone(), "click", move |_| {
+        let value = |id: &str| {
+            by_id::<HtmlInputElement>(id)
+                .map(|i| i.value())
+                .unwrap_or_default()
+        };
+        let fields = web_sys::UrlSearchParams::new().expect("URLSearchParams");
+        fields.append("issuer_url", &value("field-issuer_url"));
+        fields.append("scopes", &value("field-scopes"));
+        let body = fields.to_string().as_string().unwrap_or_default();
+        let button = button.clone();
+        busy(&button, Some("Testing…"));
+        wasm_bindgen_futures::spawn_local(async move {
+            let path = <crate::api::providers::TestConnection as leptos::server_fn::ServerFn>::PATH;
+            let result = crate::components::form_post::post::<ConnectionReport>(path, body)
+                .await
+                .and_then(|r| {
+                    r.ok_or_else(|| {
+                        AppError::Transport("Test connection answered with a redirect.".into())
+                    })
+                });
+            busy(&button, None);
+            if let Some(slot) = by_id::<HtmlElement>(ids::CONNECTION_REPORT_SLOT) {
+                show_report(slot, result).await;
+            }
+        });
+    });
+}
+
+/// Shows Test connection's report in `slot`.
+#[cfg(feature = "hydrate")]
+#[lazy]
+fn show_report(slot: web_sys::HtmlElement, result: Result<ConnectionReport, AppError>) {
+    thread_local! {
+        static SHOWN: std::cell::RefCell<Option<Box<dyn std::any::Any>>> = Default::default();
+    }
+    crate::components::live_form::browser::mount_in(
+        &SHOWN,
+        slot,
+        move || view! { <Report result/> },
+    );
+}
+
+#[cfg(feature = "hydrate")]
 #[component]
 fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
     match result {
         Err(e) => view! {
             <div class="report bad" id=ids::CONNECTION_REPORT role="status">
                 <p>{e.to_string()}</p>
-                {e.field_errors().iter().map(|f: &FieldError| view! { <p>{f.message.clone()}</p> }).collect_view()}
+                {e.field_errors().iter().map(|f: &portcullis::field::FieldError| view! { <p>{f.message.clone()}</p> }).collect_view()}
             </div>
         }
             .into_any(),
@@ -366,35 +435,5 @@ fn Report(result: Result<ConnectionReport, AppError>) -> impl IntoView {
             }
                 .into_any()
         }
-    }
-}
-
-/// Test connection: the server function, posted as a form would post its two fields
-/// (`components::island::post`).
-async fn test_connection_from_browser(
-    issuer_url: String,
-    scopes: String,
-) -> Result<ConnectionReport, AppError> {
-    #[cfg(feature = "hydrate")]
-    {
-        let fields = web_sys::UrlSearchParams::new()
-            .map_err(|_| AppError::Transport("URLSearchParams".into()))?;
-        fields.append("issuer_url", &issuer_url);
-        fields.append("scopes", &scopes);
-        let body = fields.to_string().as_string().unwrap_or_default();
-        crate::components::island::post(<TestConnection as leptos::server_fn::ServerFn>::PATH, body)
-            .await?
-            .ok_or_else(|| AppError::Transport("Test connection answered with a redirect.".into()))
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (
-            issuer_url,
-            scopes,
-            <TestConnection as leptos::server_fn::ServerFn>::PATH,
-        );
-        Err(AppError::Transport(
-            "Test connection runs in the browser.".into(),
-        ))
     }
 }

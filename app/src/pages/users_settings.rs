@@ -126,7 +126,6 @@ fn users_view(
                     options=Radio::each(Requirement::ALL, Requirement::as_str, Requirement::label, Requirement::hint)
                     selected=s.second_factor.as_str()
                     error=Signal::derive(|| None)
-                    on_change=Callback::new(|_| {})
                 />
                 <p class="hint">"A second factor is a passkey, or a one-time code after the password (Profile → Security), or a provider's sign-in that counts as two (its setting). Someone signed in with one factor gives the second when an application needs it, then lands where they were going. Personal access tokens open such applications only when made in a session with two factors."</p>
                 <SubmitButton pending=second_factor.pending() label="Save"/>

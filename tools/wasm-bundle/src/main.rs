@@ -1,13 +1,14 @@
 //! `wasm-bundle [--debug] [--no-split] <input.wasm> <out dir> <name>`: turns the compiled
 //! browser crate into what the site serves under `/pkg`.
 //!
-//! 1. **Split** (`wasm_split_cli_support`, the splitter cargo-leptos runs): every lazy island
-//!    (`#[island(lazy)]`) and `#[lazy]` function becomes a module of its own, fetched when a
-//!    page first needs it, with the modules it shares with other parts as `chunk_*.wasm` and
-//!    their loader, `__wasm_split.js`. `<out dir>/split.json` lists, for each lazy part, the
-//!    files it needs besides the main module, in load order: the server preloads an island's
-//!    files with the page that shows it (`app::IslandPreloads`). `--no-split` skips this step
-//!    for a module without lazy parts (the benchmark's example).
+//! 1. **Split** (`wasm_split_cli_support`, the splitter cargo-leptos runs): every `#[lazy]`
+//!    function (the editors' parts that render views: the icon picker, the logo's preview,
+//!    Test connection's report) becomes a module of its own, fetched when first used, with
+//!    the modules it shares with other parts as `chunk_*.wasm` and their loader,
+//!    `__wasm_split.js`. `<out dir>/split.json` lists, for each lazy part, the files it needs
+//!    besides the main module, in load order (printed too: what each part costs when first
+//!    used). `--no-split` skips this step for a module without lazy parts (the benchmark's
+//!    example).
 //! 2. **Bind** (`wasm_bindgen_cli_support`): the main module's JavaScript glue,
 //!    `<name>.js`, for the `web` target, keeping the exports the split modules link against.
 //!    The module is written as `<name>.wasm`, the name Leptos's hydration script loads.

@@ -1,4 +1,5 @@
 //! The checkbox: a yes/no field with its label and hint, posted as `true` when checked.
+//! Its state is the browser's: a page reads it from the form (`components::live_form`).
 
 use leptos::prelude::*;
 
@@ -9,20 +10,15 @@ pub fn Checkbox(
     name: String,
     label: &'static str,
     hint: &'static str,
-    checked: Signal<bool>,
-    /// Runs with the new state when the user checks or unchecks it.
-    on_change: Callback<bool>,
+    checked: bool,
 ) -> impl IntoView {
-    let initial = checked.get_untracked();
     view! {
         <label class="check">
             <input
                 type="checkbox"
                 name=name
                 value="true"
-                checked=initial
-                prop:checked=move || checked.get()
-                on:change=move |ev| on_change.run(event_target_checked(&ev))
+                checked=checked
             />
             <span>{label}</span>
         </label>

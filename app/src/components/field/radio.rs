@@ -44,8 +44,6 @@ pub fn RadioGroup(
     /// The value chosen at first.
     selected: &'static str,
     error: Signal<Option<String>>,
-    /// Runs with the value the user picks.
-    on_change: Callback<&'static str>,
 ) -> impl IntoView {
     let input_name = form_name(group, name);
     let options = options
@@ -60,7 +58,6 @@ pub fn RadioGroup(
                         value=value
                         checked=value == selected
                         aria-describedby=hint_id.clone()
-                        on:change=move |_| on_change.run(value)
                     />
                     <span>{label}</span>
                 </label>

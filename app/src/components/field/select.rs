@@ -17,9 +17,6 @@ pub fn Select(
     /// The value chosen at first (none: the browser shows the first).
     #[prop(optional, into)]
     selected: String,
-    /// Runs with the value the user picks.
-    #[prop(optional, into)]
-    on_change: Option<Callback<String>>,
     /// The hint is also the select's description (`aria-describedby`).
     #[prop(optional)]
     hint_describes: bool,
@@ -47,11 +44,6 @@ pub fn Select(
                 id=id
                 name=name
                 aria-describedby=describedby
-                on:change=move |ev| {
-                    if let Some(f) = on_change {
-                        f.run(event_target_value(&ev));
-                    }
-                }
             >
                 {options}
             </select>

@@ -64,45 +64,36 @@ pub fn TextField(
         }
     };
     let invalid = move || message().is_some().to_string();
-    let first = initial.clone();
-    let value = move || bound.map(|b| b.value.get()).or_else(|| first.clone());
+    let first = bound.map(|b| b.value.get_untracked()).or(initial);
+    let value = {
+        let first = first.clone();
+        move || bound.map(|b| b.value.get()).or_else(|| first.clone())
+    };
+    // What the input and the textarea share.
+    let common = view! {
+        <{..}
+            id=id.clone()
+            name=form_name
+            placeholder=optional(placeholder)
+            readonly=readonly
+            required=required
+            prop:value=value
+            on:input=set
+            on:blur=touch
+            aria-invalid=invalid
+            aria-describedby=describedby
+        />
+    };
     let input = if rows > 0 {
-        view! {
-            <textarea
-                id=id.clone()
-                name=form_name
-                rows=rows
-                spellcheck="false"
-                placeholder=optional(placeholder)
-                readonly=readonly
-                required=required
-                prop:value=value
-                on:input=set
-                on:blur=touch
-                aria-invalid=invalid
-                aria-describedby=describedby
-            >
-                {bound.map(|b| b.value.get_untracked())}
-            </textarea>
-        }
-        .into_any()
+        view! { <textarea {..common} rows=rows spellcheck="false">{first}</textarea> }.into_any()
     } else {
         view! {
             <input
-                id=id.clone()
+                {..common}
                 node_ref=node_ref.unwrap_or_default()
-                name=form_name
                 type=kind
                 autocomplete=optional(autocomplete)
-                placeholder=optional(placeholder)
-                readonly=readonly
-                required=required
-                value=bound.map(|b| b.value.get_untracked()).or(initial)
-                prop:value=value
-                on:input=set
-                on:blur=touch
-                aria-invalid=invalid
-                aria-describedby=describedby
+                value=first
             />
         }
         .into_any()
