@@ -704,6 +704,17 @@ fn breach(seen: &Seen, user: &str) -> Option<String> {
             return Some(format!("the app got {header}: {h:?}"));
         }
     }
+    // Portcullis's cookies stay with Portcullis: an app that logs or shows its requests
+    // never holds a Portcullis session (anyone's, an administrator's).
+    if let Some(cookies) = v["headers"]["cookie"].as_str()
+        && cookies.split(';').any(|c| {
+            c.trim()
+                .trim_start_matches("__Secure-")
+                .starts_with("portcullis_")
+        })
+    {
+        return Some(format!("the app got Portcullis's cookie: {cookies:?}"));
+    }
     // WebDAV's `Destination` names a URL the app writes to: never one she may not open.
     if let Some(dest) = v["headers"]["destination"].as_str() {
         let (host, path) = match dest.split_once("://") {
@@ -1107,6 +1118,22 @@ fn corpus(port: u16) -> Vec<Case> {
         vec![],
         Passes,
     );
+    // Portcullis's session cookie among the app's own (`breach`: it never reaches the app),
+    // and one planted beside it (the check may then find no session: refused or not, it
+    // stays with Portcullis).
+    for (cookies, expect) in [
+        ("Cookie: theme=dark", Passes),
+        ("Cookie: a=1; portcullis_session=planted; b=2", Either),
+        ("Cookie: __Secure-portcullis_session=planted", Either),
+    ] {
+        host(
+            "cookies",
+            "/".into(),
+            vec![open.clone()],
+            vec![cookies.to_owned()],
+            expect,
+        );
+    }
     // WebDAV's `Destination` (COPY, MOVE write there): judged as the request line, in the
     // same application or refused.
     for (dest, expect) in [
