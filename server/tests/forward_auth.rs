@@ -255,6 +255,36 @@ async fn url_headers_and_upgrades_from_the_client_are_refused(app: &TestApp) {
 }
 proxied!(url_headers_and_upgrades_from_the_client_are_refused);
 
+/// Two applications listing the same place (the gate compares paths without case) could
+/// not be told apart but by their order: the second is refused where it is saved, naming
+/// the other; the gate refuses such a path too (`src/apps/tests.rs`).
+async fn one_application_per_url(app: &TestApp) {
+    add_app(app, "Admin", "https://h.test/admin", "admins", "").await;
+    let save = |name: &str, urls: &str| {
+        let valid = AppDraft {
+            name: name.into(),
+            urls: urls.into(),
+            access: "users".into(),
+            ..AppDraft::default()
+        }
+        .validate()
+        .unwrap();
+        let db = app.running.db.clone();
+        async move { portcullis::ssr::apps::create(&db, &valid, &common::by_cli()).await }
+    };
+    let err = save("Users", "https://h.test/other\nhttps://H.test/Admin/")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, portcullis::ssr::apps::AppsError::UrlTaken(url, other) if url == "https://h.test/Admin" && other == "Admin"),
+        "{err}"
+    );
+    // A path below it, or the same path on another scheme, is another place.
+    save("Below", "https://h.test/admin/reports").await.unwrap();
+    save("Plain", "http://h.test/admin").await.unwrap();
+}
+proxied!(one_application_per_url);
+
 /// The test provider as `idp` with its groups in claim `claim`, marked authoritative (sent to
 /// applications as they are: `claim_groups_are_kept_apart`), and the administrator `root`.
 async fn groups_as_sent(app: &TestApp, claim: &str) -> common::idp::Idp {

@@ -157,6 +157,9 @@ fn name(app: Option<&App>) -> String {
 /// request to a host one of whose stored URLs no longer reads ([`AppUrl::stored`]).
 fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Result<Option<&'a App>, Refused> {
     let mut best: Option<(&App, usize)> = None;
+    // Another application covers the path as deeply as the best: which one is meant
+    // cannot depend on the start page's order.
+    let mut tied = false;
     let mut narrowest = 0;
     for app in apps {
         for u in &app.settings.urls {
@@ -174,14 +177,29 @@ fn best<'a>(apps: &'a [App], url: &url::Url, path: &str) -> Result<Option<&'a Ap
                 }
                 Some(Cover::Path { score, same_origin }) => {
                     narrowest = narrowest.max(score);
-                    if same_origin && best.is_none_or(|(_, b)| score > b) {
-                        best = Some((app, score));
+                    if !same_origin {
+                        continue;
+                    }
+                    match best {
+                        Some((b, s)) if score == s => tied |= b.id != app.id,
+                        Some((_, s)) if score < s => {}
+                        _ => {
+                            best = Some((app, score));
+                            tied = false;
+                        }
                     }
                 }
             }
         }
     }
     match best {
+        Some((app, _)) if tied => Err(Refused(
+            format!(
+                "another application lists this path as {} does (case and compatibility forms aside); an administrator must remove one",
+                name(Some(app))
+            )
+            .into(),
+        )),
         Some((app, score)) if score < narrowest => Err(Refused(
             format!(
                 "a narrower application than {} covers the path on another scheme or port",

@@ -691,3 +691,45 @@ fn only_groups_that_read_as_one_travel_in_the_header() {
         assert!(!travels_in_header(many), "{many:?}");
     }
 }
+
+/// Two applications that list the same path (as the gate compares paths: case and
+/// compatibility forms folded) are not told apart by their order on the start page: a path
+/// both cover at the same depth is refused; and depth is the folded prefix's, not its
+/// spelling's (a prefix in fullwidth letters is no deeper than in ASCII).
+#[test]
+fn applications_that_list_the_same_path_leave_it_to_neither() {
+    // Applications of one URL each: (id, URL).
+    let each = |list: &[(&str, &str)]| list.iter().map(|(id, u)| app(id, &[u])).collect::<Vec<_>>();
+    let apps = each(&[
+        ("users", "https://h.test/Admin"),
+        ("admins", "https://h.test/admin"),
+        ("home", "https://h.test"),
+    ]);
+    for path in ["/admin", "/admin/x", "/ADMIN/x"] {
+        assert!(
+            judged(&apps, path).is_err(),
+            "{path}: {:?}",
+            judged(&apps, path)
+        );
+    }
+    assert_eq!(judged(&apps, "/other").unwrap().as_deref(), Some("home"));
+    // One application listing a path twice is no tie.
+    let apps = [app(
+        "one",
+        &["https://h.test/admin", "https://h.test/Admin"],
+    )];
+    assert_eq!(judged(&apps, "/admin/x").unwrap().as_deref(), Some("one"));
+    // Depth by the folded prefix.
+    let apps = each(&[
+        (
+            "wide",
+            "https://h.test/\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+        ),
+        ("narrow", "https://h.test/admin/secret"),
+    ]);
+    assert_eq!(
+        judged(&apps, "/admin/secret/x").unwrap().as_deref(),
+        Some("narrow")
+    );
+    assert_eq!(judged(&apps, "/admin/x").unwrap().as_deref(), Some("wide"));
+}

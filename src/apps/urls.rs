@@ -192,10 +192,21 @@ impl AppUrl {
                 }
                 None => self.authority.len() == self.host().len(),
             };
+        // Depth as the path is compared: a prefix spelt in compatibility forms (fullwidth
+        // letters) is no deeper than its folded reading.
         covered.then_some(Cover::Path {
-            score: self.prefix.len() + 1,
+            score: request::fold(&self.prefix).len() + 1,
             same_origin,
         })
+    }
+
+    /// Whether `other` names the same place as this URL, as the gate compares them (the
+    /// origin, and the prefix with case and compatibility forms folded): two applications
+    /// listing it could not be told apart (`request::best` refuses such a path).
+    pub fn same_place(&self, other: &AppUrl) -> bool {
+        self.https == other.https
+            && self.authority.eq_ignore_ascii_case(&other.authority)
+            && request::fold(&self.prefix).eq_ignore_ascii_case(&request::fold(&other.prefix))
     }
 
     pub fn origin(&self) -> String {

@@ -21,6 +21,9 @@ pub enum AppsError {
     NotFound(String),
     #[error("another application is already called \"{0}\"")]
     NameTaken(String),
+    /// (this application's URL, the other application's name)
+    #[error("{1} lists {0} already")]
+    UrlTaken(String, String),
     #[error("the new order must name every application exactly once")]
     BadOrder,
     #[error(transparent)]
@@ -146,6 +149,20 @@ async fn write(
     a: &AppSettings,
     entry: &Entry,
 ) -> Result<u64, AppsError> {
+    // One application per place: the gate refuses a path two applications list alike
+    // (fail closed), so say it here, beside the URL, before anyone is refused.
+    for other in list(db).await?.iter().filter(|o| o.id != id) {
+        if let Some(u) = a
+            .urls
+            .iter()
+            .find(|u| other.settings.urls.iter().any(|o| o.same_place(u)))
+        {
+            return Err(AppsError::UrlTaken(
+                u.to_string(),
+                other.settings.name.clone(),
+            ));
+        }
+    }
     crate::exec_audited!(
         db,
         entry,

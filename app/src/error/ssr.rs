@@ -174,6 +174,12 @@ impl From<AppsError> for AppError {
                 "name",
                 format!("Another application is already called \"{name}\": choose another name."),
             ),
+            AppsError::UrlTaken(url, other) => field(
+                "urls",
+                format!(
+                    "{other} lists {url} already (the gate compares paths without case): one application per URL. Remove it here or there."
+                ),
+            ),
             AppsError::BadOrder => list_changed("application"),
         }
     }
