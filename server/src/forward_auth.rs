@@ -419,10 +419,11 @@ fn original_url(headers: &HeaderMap, flavor: Flavor) -> Result<RequestUrl, Optio
 }
 
 /// WebDAV's `Destination` (RFC 4918 §10.3: `COPY` and `MOVE` write there) names a second
-/// URL the app acts on, beside the request line: judged as strictly as the request's own
-/// URL, it must lie on the same origin and in the same application, or `GET /public` with
-/// `Destination: /admin/x` would write where its sender may not (an absolute path is read
-/// on the request's origin; one header only).
+/// URL the app acts on, beside the request line: it must name the request's host, and its
+/// path, judged as strictly as the request's own on the request's scheme and port (which a
+/// port mapping or TLS offload may spell otherwise in the client's URL), must lie in the same
+/// application, or `GET /public` with `Destination: /admin/x` would write where its sender
+/// may not (one header only; an absolute path is the request's host's).
 fn destination_within(
     headers: &HeaderMap,
     req: &RequestUrl,
@@ -440,16 +441,30 @@ fn destination_within(
         .to_str()
         .map_err(|_| "a Destination that is not ASCII")?
         .trim();
-    let absolute = if value.starts_with('/') {
-        format!("{}{value}", req.url.origin().ascii_serialization())
+    let path = if value.starts_with('/') {
+        value
     } else {
-        value.to_owned()
+        let (scheme, rest) = value
+            .split_once("://")
+            .ok_or("a Destination that is neither a URL nor an absolute path")?;
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        // The host without its port (`[v6]:port` keeps its brackets), and no user name.
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split_once(']').map(|(h, _)| h).unwrap_or(v6),
+            None => authority.split(':').next().unwrap_or_default(),
+        };
+        let host_wanted = req.url.host_str().unwrap_or_default();
+        let host_wanted = host_wanted.trim_start_matches('[').trim_end_matches(']');
+        if !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+            || authority.contains('@')
+            || !host.eq_ignore_ascii_case(host_wanted)
+        {
+            return Err("a Destination on another host");
+        }
+        if path.is_empty() { "/" } else { path }
     };
-    let dest =
-        RequestUrl::forwarded(&absolute).map_err(|_| "a Destination with more than one reading")?;
-    if dest.url.origin() != req.url.origin() {
-        return Err("a Destination on another origin");
-    }
+    let dest = RequestUrl::forwarded(&format!("{}{path}", req.url.origin().ascii_serialization()))
+        .map_err(|_| "a Destination with more than one reading")?;
     match request::judge(apps, &dest) {
         Ok(Some(other)) if other.id == app.id => Ok(()),
         _ => Err("a Destination in another application, or in none"),

@@ -228,6 +228,37 @@ async fn through_proxy(b: &Bench, front: &str) {
     assert_eq!(res.status(), StatusCode::FOUND, "{front}: signed out");
 }
 
+/// The app gets its own cookies as the browser sent them, and none of Portcullis's, wherever
+/// the session's stands among them (`breach` checks the corpus for Portcullis's).
+async fn apps_keep_their_own_cookies(backend: Backend) {
+    let b = bench(backend).await;
+    let session = session_cookie(&b, "alice").await;
+    for port in [b.caddy_port, b.nginx_port] {
+        for (sent, kept) in [
+            (format!("{session}; theme=dark"), "theme=dark"),
+            (format!("theme=dark; {session}"), "theme=dark"),
+            (format!("a=1; {session}; b=2"), "a=1; b=2"),
+            (format!("myportcullis_x=1; {session}"), "myportcullis_x=1"),
+            (format!("portcullis_x=1; a=1; {session}"), "a=1"),
+        ] {
+            let request = format!(
+                "GET / HTTP/1.1\r\nHost: {OPEN}:{port}\r\nCookie: {sent}\r\nConnection: close\r\n\r\n"
+            );
+            let seen = raw(port, request.as_bytes()).await;
+            let Seen::App(v) = &seen else {
+                panic!("{port}: {sent}: {seen:?}");
+            };
+            assert_eq!(
+                v["headers"]["cookie"].as_str(),
+                Some(kept),
+                "{port}: {sent}"
+            );
+        }
+    }
+}
+
+each_backend!(apps_keep_their_own_cookies);
+
 async fn caddy_and_nginx(backend: Backend) {
     let b = bench(backend).await;
     through_proxy(&b, &b.caddy).await;
@@ -708,9 +739,12 @@ fn breach(seen: &Seen, user: &str) -> Option<String> {
     // never holds a Portcullis session (anyone's, an administrator's).
     if let Some(cookies) = v["headers"]["cookie"].as_str()
         && cookies.split(';').any(|c| {
-            c.trim()
-                .trim_start_matches("__Secure-")
-                .starts_with("portcullis_")
+            let c = c.trim();
+            let c = c
+                .strip_prefix("__Secure-")
+                .or(c.strip_prefix("__Host-"))
+                .unwrap_or(c);
+            c.starts_with("portcullis_")
         })
     {
         return Some(format!("the app got Portcullis's cookie: {cookies:?}"));

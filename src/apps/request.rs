@@ -146,8 +146,8 @@ fn name(app: Option<&App>) -> String {
     )
 }
 
-/// The application whose URL covers (`url`'s origin, `path`) most specifically; ties go to
-/// the earlier application in the list's order.
+/// The application whose URL covers (`url`'s origin, `path`) most specifically; refused when
+/// another application covers it as specifically (the list's order decides nothing).
 ///
 /// Specificity is judged across the host, not the origin: a proxy may serve one site on
 /// several ports or on both schemes (`listen 80` added beside 443), and Portcullis cannot

@@ -204,7 +204,10 @@ impl AppUrl {
     /// origin, and the prefix with case and compatibility forms folded): two applications
     /// listing it could not be told apart (`request::best` refuses such a path).
     pub fn same_place(&self, other: &AppUrl) -> bool {
-        self.https == other.https
+        // A stored URL that no longer reads names no place (it covers nothing).
+        self.unreadable.is_none()
+            && other.unreadable.is_none()
+            && self.https == other.https
             && self.authority.eq_ignore_ascii_case(&other.authority)
             && request::fold(&self.prefix).eq_ignore_ascii_case(&request::fold(&other.prefix))
     }
@@ -248,7 +251,7 @@ impl fmt::Display for AppUrl {
 }
 
 /// The application `url` belongs to: the one whose URL covers it most specifically
-/// (longest path prefix; ties go to the earlier application in the list's order), judged
+/// (longest path prefix; two applications covering it alike leave it to neither), judged
 /// on the path as the app will read it ([`request::judge`]); `None` when no application
 /// lists it or the path is ambiguous.
 pub fn matching<'a>(apps: &'a [App], url: &url::Url) -> Option<&'a App> {
