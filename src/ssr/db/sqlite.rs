@@ -85,9 +85,14 @@ impl SqliteDb {
         &self.inner.pool
     }
 
-    /// A transaction, on sqlx's pool (which rolls it back if it is dropped unfinished).
+    /// A transaction, on sqlx's pool (which rolls it back if it is dropped unfinished),
+    /// begun `IMMEDIATE`: it takes the write lock at its start, waiting its turn in the busy
+    /// handler. A deferred one that reads first (first-run setup counts the users, then
+    /// writes) fails at once with `SQLITE_BUSY` when another connection wrote after its read
+    /// began: in WAL mode its snapshot can no longer become a write, and no wait helps
+    /// (seen: a 500 from first-run setup while the new server wrote beside it).
     pub async fn begin(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.inner.pool.begin().await
+        self.inner.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// Connections open (both kinds), of them idle, and at most.
