@@ -448,7 +448,10 @@ fn destination_within(
             .split_once("://")
             .ok_or("a Destination that is neither a URL nor an absolute path")?;
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-        // The host without its port (`[v6]:port` keeps its brackets), and no user name.
+        // The host without its port (`[v6]:port` keeps its brackets), and no user name. Read
+        // from the raw text, not through the `url` crate: it would take `\`, `?` or `#` in
+        // the authority as its end and resolve dot segments, so the path judged below would
+        // not be the one the WebDAV server reads; anything odd here is another host.
         let host = match authority.strip_prefix('[') {
             Some(v6) => v6.split_once(']').map(|(h, _)| h).unwrap_or(v6),
             None => authority.split(':').next().unwrap_or_default(),

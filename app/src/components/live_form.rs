@@ -93,9 +93,6 @@ struct Setup<C> {
     cx: C,
     /// The errors beside the fields as the page came (the last post's).
     errors: Vec<FieldError>,
-    /// The ids of the editor's alert and of its Save button.
-    alert: String,
-    save: String,
 }
 
 /// An editor: its card and title, its alert (the last post's error, or `flash`: the one a
@@ -114,8 +111,6 @@ pub fn LiveForm<C: Serialize + 'static>(
     let setup = serde_json::to_string(&Setup {
         cx,
         errors: posted_errors(&flash),
-        alert: alert_id.to_owned(),
-        save: save_id.to_owned(),
     })
     .unwrap_or_default();
     let (alert, question) = match flash {
@@ -202,10 +197,14 @@ pub fn start() {
         .flatten()
         .and_then(|f| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(f).ok())
     {
-        match form.get_attribute("data-editor").as_deref() {
-            Some("provider") => browser::attach::<ProviderDraft>(form),
-            Some("app") => browser::attach::<AppDraft>(form),
-            _ => {}
+        let named = form.get_attribute("data-editor");
+        let kind = [EditorKind::Provider, EditorKind::App]
+            .into_iter()
+            .find(|k| named.as_deref() == Some(k.as_str()));
+        match kind {
+            Some(kind @ EditorKind::Provider) => browser::attach::<ProviderDraft>(form, kind),
+            Some(kind @ EditorKind::App) => browser::attach::<AppDraft>(form, kind),
+            None => {}
         }
         crate::components::logo_field::attach();
         crate::components::provider_editor::attach();
@@ -218,7 +217,7 @@ pub fn start() {
 /// The script itself: the DOM, through `web_sys`.
 #[cfg(feature = "hydrate")]
 pub mod browser {
-    use super::{Draft, FormFields, Setup};
+    use super::{Draft, EditorKind, FormFields, Setup};
     use crate::components::form_post::{form_body, post};
     use crate::error::AppError;
     use portcullis::field::{FieldError, message_for};
@@ -305,7 +304,9 @@ pub mod browser {
     /// An editor's form, live.
     struct Live<D: Draft> {
         fields: FormFields,
-        setup: Setup<D::Context>,
+        /// Which editor: its alert's and its Save button's ids.
+        kind: EditorKind,
+        cx: D::Context,
         /// The errors of the last post (at first, the page's).
         server: RefCell<Vec<FieldError>>,
         /// The live errors of the draft as it stands.
@@ -314,8 +315,8 @@ pub mod browser {
         touched: RefCell<Vec<String>>,
     }
 
-    pub fn attach<D: Draft>(form: HtmlFormElement) {
-        let Some(setup) = form
+    pub fn attach<D: Draft>(form: HtmlFormElement, kind: EditorKind) {
+        let Some(Setup { cx, errors }) = form
             .get_attribute("data-setup")
             .and_then(|s| serde_json::from_str::<Setup<D::Context>>(&s).ok())
         else {
@@ -323,8 +324,9 @@ pub mod browser {
         };
         let live = Rc::new(Live::<D> {
             fields: FormFields { form: form.clone() },
-            server: RefCell::new(setup.errors.clone()),
-            setup,
+            kind,
+            cx,
+            server: RefCell::new(errors),
             live: RefCell::default(),
             touched: RefCell::default(),
         });
@@ -359,9 +361,9 @@ pub mod browser {
 
     impl<D: Draft> Live<D> {
         fn check(&self, field: Option<&str>) {
-            D::typed(&self.fields, field, &self.setup.cx);
+            D::typed(&self.fields, field, &self.cx);
             if let Some(draft) = self.draft() {
-                *self.live.borrow_mut() = draft.errors(&self.setup.cx);
+                *self.live.borrow_mut() = draft.errors(&self.cx);
             }
             self.show();
         }
@@ -369,8 +371,7 @@ pub mod browser {
         fn touch(&self, field: &str) {
             {
                 let mut touched = self.touched.borrow_mut();
-                for f in std::iter::once(field)
-                    .chain(D::left_with(field, &self.setup.cx).iter().copied())
+                for f in std::iter::once(field).chain(D::left_with(field, &self.cx).iter().copied())
                 {
                     if !touched.iter().any(|t| t == f) {
                         touched.push(f.to_owned());
@@ -466,7 +467,8 @@ pub mod browser {
             };
             ev.prevent_default();
             let url = form.action();
-            let save = by_id::<HtmlButtonElement>(&self.setup.save);
+            let (_, _, save_id) = self.kind.ids();
+            let save = by_id::<HtmlButtonElement>(save_id);
             if let Some(save) = &save {
                 busy(save, Some("Saving…"));
             }
@@ -483,6 +485,7 @@ pub mod browser {
         /// Shows what the last post answered: its error in the alert (or its question beside
         /// Save), its field errors beside the fields.
         fn saved(&self, error: Option<AppError>) {
+            let (_, alert, _) = self.kind.ids();
             // The server's errors replace the page's.
             *self.server.borrow_mut() = error
                 .as_ref()
@@ -490,7 +493,7 @@ pub mod browser {
                 .unwrap_or_default();
             match &error {
                 Some(AppError::NeedsConfirmation(q)) => {
-                    say(&self.setup.alert, None);
+                    say(alert, None);
                     if let Some(warning) = by_id::<HtmlElement>(crate::ids::SAVE_WARNING) {
                         if let Some(p) = warning.query_selector("p").ok().flatten() {
                             p.set_text_content(Some(q));
@@ -499,13 +502,13 @@ pub mod browser {
                     }
                 }
                 Some(e) => {
-                    say(&self.setup.alert, Some(&e.to_string()));
+                    say(alert, Some(&e.to_string()));
                     if let Some(warning) = by_id::<HtmlElement>(crate::ids::SAVE_WARNING) {
                         warning.set_hidden(true);
                     }
                 }
                 None => {
-                    say(&self.setup.alert, None);
+                    say(alert, None);
                     if let Some(warning) = by_id::<HtmlElement>(crate::ids::SAVE_WARNING) {
                         warning.set_hidden(true);
                     }
